@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job on the built-in BitNet-2B-shaped model: build, synthesize the BF16 checkpoint, prepare
+# INT8 and FP8 W8A8 checkpoints, convert each to SlideSparse 2:4, 2:6, 2:8, 2:10, and inspect them.
+# Usage: scripts/main.sh [OUT_DIR] (default: runs/bitnet-2b). Later pipeline stages (tuning, engine,
+# benchmarks, report) join this script as they land.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/bitnet-2b}
+bash scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target slidesparse
+bin=build/src/slidesparse
+mkdir -p "$out"
+[ -d "$out/BitNet-2B-BF16" ] || $bin synth --preset bitnet-2b --seed 0 --output "$out/BitNet-2B-BF16"
+for dtype in int8 fp8; do
+  name=BitNet-2B-${dtype^^}
+  [ -d "$out/$name" ] || $bin prepare --input "$out/BitNet-2B-BF16" --dtype "$dtype" --output "$out/$name"
+  for L in 4 6 8 10; do
+    [ -d "$out/$name-SlideSparse-2_$L" ] ||
+      $bin convert --input "$out/$name" --sparsity "2:$L" --source "$out/BitNet-2B-BF16"
+  done
+done
+$bin inspect "$out/BitNet-2B-INT8-SlideSparse-2_8" | head -20
+echo "main: checkpoints are in $out"

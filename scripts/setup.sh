@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
+# nlohmann/json (Debian packages), and the cuSPARSELt header from NVIDIA's PyPI wheel (the library
+# itself is loaded at run time, so only the header is unpacked here). Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+command -v cmake >/dev/null || need_packages+=(cmake)
+command -v g++ >/dev/null || need_packages+=(g++)
+command -v make >/dev/null || need_packages+=(make)
+[ -f /usr/include/nlohmann/json.hpp ] || need_packages+=(nlohmann-json3-dev)
+[ -f /usr/include/gtest/gtest.h ] || need_packages+=(libgtest-dev)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${need_packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] ||
+  { echo "setup: the CUDA toolkit (nvcc) is required; install CUDA 12.8+ or 13.x" >&2; exit 1; }
+
+# cuSPARSELt header (pinned: the GPU machine runs 0.8.0; 0.8.x headers are interchangeable).
+CUSPARSELT_VERSION=0.8.1
+dest=third_party/cusparselt
+if [ ! -f "$dest/include/cusparseLt.h" ]; then
+  echo "setup: fetching the nvidia-cusparselt-cu13 $CUSPARSELT_VERSION wheel for cusparseLt.h"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+    --platform manylinux2014_x86_64 --python-version 3.12 -d "$tmp" "nvidia-cusparselt-cu13==$CUSPARSELT_VERSION"
+  mkdir -p "$dest.partial"
+  python3 - "$tmp" "$dest.partial" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if "/include/" in name and name.endswith(".h"):
+            target = sys.argv[2] + "/include/" + name.rsplit("/include/", 1)[1]
+            import os; os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "wb").write(z.read(name))
+PY
+  rm -rf "$dest" && mv "$dest.partial" "$dest"
+fi
+echo "setup: ok"

@@ -1,0 +1,113 @@
+#include "cli/args.h"
+
+#include <charconv>
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace slidesparse {
+
+ArgParser::ArgParser(std::string command, std::string summary)
+    : command_(std::move(command)), summary_(std::move(summary)) {}
+
+void ArgParser::option(const std::string& name, const std::string& value_name, const std::string& help,
+                       std::optional<std::string> fallback) {
+  specs_[name] = {value_name, help, std::move(fallback), false};
+  order_.push_back(name);
+}
+
+void ArgParser::flag(const std::string& name, const std::string& help) {
+  specs_[name] = {"", help, std::nullopt, true};
+  order_.push_back(name);
+}
+
+void ArgParser::positional(const std::string& name, const std::string& help) { positionals_.push_back({name, help}); }
+
+bool ArgParser::parse(const std::vector<std::string>& args) {
+  size_t next_positional = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(help().c_str(), stdout);
+      return false;
+    }
+    if (arg.starts_with("--")) {
+      std::string name = arg.substr(2), value;
+      const size_t eq = name.find('=');
+      const bool inline_value = eq != std::string::npos;
+      if (inline_value) value = name.substr(eq + 1), name = name.substr(0, eq);
+      const auto spec = specs_.find(name);
+      require(spec != specs_.end(), command_ + ": unknown option '--" + name + "' (see --help)");
+      if (spec->second.is_flag) {
+        require(!inline_value, command_ + ": option '--" + name + "' takes no value");
+        values_[name] = "1";
+        continue;
+      }
+      if (!inline_value) {
+        require(i + 1 < args.size(), command_ + ": option '--" + name + "' needs a value (" +
+                                         spec->second.value_name + ")");
+        value = args[++i];
+      }
+      values_[name] = value;
+      continue;
+    }
+    require(next_positional < positionals_.size(), command_ + ": unexpected argument '" + arg + "'");
+    values_[positionals_[next_positional++].first] = arg;
+  }
+  require(next_positional == positionals_.size(),
+          command_ + ": missing argument " + (next_positional < positionals_.size()
+                                                  ? positionals_[next_positional].first : std::string()));
+  return true;
+}
+
+bool ArgParser::has(const std::string& name) const {
+  if (values_.count(name)) return true;
+  const auto spec = specs_.find(name);
+  return spec != specs_.end() && spec->second.fallback.has_value();
+}
+
+std::string ArgParser::get(const std::string& name) const {
+  if (const auto v = values_.find(name); v != values_.end()) return v->second;
+  const auto spec = specs_.find(name);
+  require(spec != specs_.end() && spec->second.fallback.has_value(), command_ + ": option '--" + name + "' is required");
+  return *spec->second.fallback;
+}
+
+int64_t ArgParser::get_int(const std::string& name) const {
+  const std::string text = get(name);
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  require(ec == std::errc() && end == text.data() + text.size(),
+          command_ + ": option '--" + name + "' expects an integer, got '" + text + "'");
+  return value;
+}
+
+uint64_t ArgParser::get_uint(const std::string& name) const {
+  const std::string text = get(name);
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  require(ec == std::errc() && end == text.data() + text.size(),
+          command_ + ": option '--" + name + "' expects a non-negative integer, got '" + text + "'");
+  return value;
+}
+
+std::string ArgParser::help() const {
+  std::ostringstream out;
+  out << "usage: " << command_ << " [options]";
+  for (const auto& [name, _] : positionals_) out << " " << name;
+  out << "\n\n" << summary_ << "\n";
+  if (!positionals_.empty()) out << "\narguments:\n";
+  for (const auto& [name, text] : positionals_) out << "  " << name << "\n      " << text << "\n";
+  out << "\noptions:\n";
+  for (const auto& name : order_) {
+    const Spec& s = specs_.at(name);
+    out << "  --" << name << (s.is_flag ? "" : " " + s.value_name) << "\n      " << s.help;
+    if (s.fallback) out << " (default: " << *s.fallback << ")";
+    out << "\n";
+  }
+  out << "  --help\n      show this help\n";
+  return out.str();
+}
+
+}  // namespace slidesparse

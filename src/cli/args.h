@@ -1,0 +1,45 @@
+// A small, strict command-line parser: declared options only, one clear error line otherwise.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slidesparse {
+
+class ArgParser {
+ public:
+  ArgParser(std::string command, std::string summary);
+
+  // --name VALUE (or --name=VALUE); `fallback` is shown in help and returned when absent.
+  void option(const std::string& name, const std::string& value_name, const std::string& help,
+              std::optional<std::string> fallback = std::nullopt);
+  void flag(const std::string& name, const std::string& help);
+  void positional(const std::string& name, const std::string& help);
+
+  // Returns false when --help was given (help already printed). Throws Error on unknown options,
+  // missing values, missing or surplus positionals.
+  bool parse(const std::vector<std::string>& args);
+
+  bool has(const std::string& name) const;  // option given or has a fallback, or flag set
+  std::string get(const std::string& name) const;
+  int64_t get_int(const std::string& name) const;
+  uint64_t get_uint(const std::string& name) const;
+  std::string help() const;
+
+ private:
+  struct Spec {
+    std::string value_name, help;
+    std::optional<std::string> fallback;
+    bool is_flag = false;
+  };
+  std::string command_, summary_;
+  std::map<std::string, Spec> specs_;
+  std::vector<std::string> order_;
+  std::vector<std::pair<std::string, std::string>> positionals_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace slidesparse

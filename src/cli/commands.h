@@ -1,0 +1,17 @@
+// Entry points of the subcommands. Each returns the process exit code and throws Error for
+// user-facing failures (main() prints them as one line).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace slidesparse {
+
+using CommandArgs = std::vector<std::string>;
+
+int run_synth(const CommandArgs& args);
+int run_prepare(const CommandArgs& args);
+int run_convert(const CommandArgs& args);
+int run_inspect(const CommandArgs& args);
+
+}  // namespace slidesparse

@@ -1,0 +1,62 @@
+// slidesparse: one binary, one subcommand per pipeline step.
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const slidesparse::CommandArgs&)> run;
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table = {
+      {"synth", {slidesparse::run_synth, "write a deterministic BF16 BitNet checkpoint (built-in model)"}},
+      {"prepare", {slidesparse::run_prepare, "BF16 / packed BitNet -> W8A8 INT8 or FP8 checkpoint"}},
+      {"convert", {slidesparse::run_convert, "W8A8 checkpoint -> SlideSparse 2:L checkpoint"}},
+      {"inspect", {slidesparse::run_inspect, "summarize any checkpoint"}},
+  };
+  return table;
+}
+
+void print_usage(std::FILE* out) {
+  std::fputs("usage: slidesparse <command> [options]   (slidesparse <command> --help for details)\n\ncommands:\n", out);
+  for (const auto& [name, c] : commands()) std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  const auto command = commands().find(name);
+  if (command == commands().end()) {
+    std::fprintf(stderr, "slidesparse: error: unknown command '%s' (see slidesparse --help)\n", name.c_str());
+    return 2;
+  }
+  slidesparse::install_interrupt_handlers();
+  try {
+    return command->second.run(slidesparse::CommandArgs(argv + 2, argv + argc));
+  } catch (const slidesparse::Error& e) {
+    std::fprintf(stderr, "slidesparse: error: %s\n", e.what());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "slidesparse: error: out of host memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "slidesparse: error: %s\n", e.what());
+  }
+  return 1;
+}
