@@ -161,6 +161,7 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     const TensorRef& in = reader.get(t.name);
     if (t.role != TensorRole::Linear) {
       writer.write(t.name, in.data);
+      release_mapped_pages(in.data);
       continue;
     }
     const int64_t n = t.shape[0], k = t.shape[1];
@@ -170,6 +171,8 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     PruneOptions prune{options.pattern.group, options.mode, options.seed, stream_id(t.name), nullptr};
     if (source) prune.latent_bf16 = reinterpret_cast<const uint16_t*>(source->get(t.name).data.data());
     const PruneStats stats = prune_rows(kind, pruned.data(), n, k, prune);
+    release_mapped_pages(in.data);
+    if (source) release_mapped_pages(source->get(t.name).data);
     require(count_pattern_violations(kind, pruned.data(), n, k, options.pattern.group) == 0,
             "pruning left a group with fewer than 2 zeros in tensor '" + t.name + "'");
     slid.resize(static_cast<size_t>(n * g.k_slid));

@@ -118,6 +118,7 @@ nlohmann::json inspect_checkpoint(const std::filesystem::path& location) {
         row["scale"] = v;
       }
     }
+    release_mapped_pages(t.data);
     tensors.push_back(row);
   }
   s["tensor_count"] = tensors.size();

@@ -84,6 +84,7 @@ PrepareResult prepare_w8a8(const PrepareOptions& options) {
     const TensorRef& in = reader.get(t.name);
     if (t.role != TensorRole::Linear) {
       writer.write(t.name, in.data);
+      release_mapped_pages(in.data);
       continue;
     }
     const int64_t numel = t.shape[0] * t.shape[1];
@@ -102,6 +103,7 @@ PrepareResult prepare_w8a8(const PrepareOptions& options) {
       stats.scale = absmean_scale_bf16(latent, numel);
       stats.zeros = ternarize_bf16(options.kind, latent, numel, stats.scale, codes.data());
     }
+    release_mapped_pages(in.data);
     writer.write(t.name, std::as_bytes(std::span(codes)));
     writer.write(weight_scale_name(t.name), std::as_bytes(std::span(&stats.scale, 1)));
     result.linears.push_back(stats);

@@ -25,4 +25,9 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Drops the resident pages behind `range` of a read-only mapping (they are clean file pages and
+// come back from the page cache if touched again), so streaming over a large checkpoint keeps the
+// process's memory near one tensor instead of the whole file.
+void release_mapped_pages(std::span<const std::byte> range);
+
 }  // namespace slidesparse
