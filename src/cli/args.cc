@@ -111,3 +111,50 @@ std::string ArgParser::help() const {
 }
 
 }  // namespace slidesparse
+
+namespace slidesparse {
+
+namespace {
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+}  // namespace
+
+std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text) {
+  std::vector<int64_t> values;
+  for (const auto& part : split_commas(text)) {
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    require(ec == std::errc() && end == part.data() + part.size() && v > 0,
+            "option '--" + option + "' expects positive integers separated by commas, got '" + text + "'");
+    values.push_back(v);
+  }
+  return values;
+}
+
+std::vector<QuantKind> parse_dtype_list(const std::string& option, const std::string& text) {
+  if (text == "all") return {QuantKind::Int8, QuantKind::Fp8E4M3};
+  std::vector<QuantKind> kinds;
+  for (const auto& part : split_commas(text)) {
+    require(part == "int8" || part == "fp8",
+            "option '--" + option + "': unknown dtype '" + part + "' (expected int8, fp8 or all)");
+    kinds.push_back(part == "int8" ? QuantKind::Int8 : QuantKind::Fp8E4M3);
+  }
+  return kinds;
+}
+
+std::vector<SparsityPattern> parse_sparsity_list(const std::string& text, bool allow_inf) {
+  std::vector<SparsityPattern> patterns;
+  for (const auto& part : split_commas(text)) patterns.push_back(parse_sparsity(part, allow_inf));
+  return patterns;
+}
+
+}  // namespace slidesparse

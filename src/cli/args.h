@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "math/sparsity_pattern.h"
+#include "math/weight_code.h"
+
 namespace slidesparse {
 
 class ArgParser {
@@ -41,5 +44,16 @@ class ArgParser {
   std::vector<std::pair<std::string, std::string>> positionals_;
   std::map<std::string, std::string> values_;
 };
+
+}  // namespace slidesparse
+
+namespace slidesparse {
+
+// "64,128,256" -> {64, 128, 256}; throws Error naming the option on anything else.
+std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text);
+// "int8,fp8" or "all".
+std::vector<QuantKind> parse_dtype_list(const std::string& option, const std::string& text);
+// "2:4,2:6" (2:inf allowed when allow_inf).
+std::vector<SparsityPattern> parse_sparsity_list(const std::string& text, bool allow_inf);
 
 }  // namespace slidesparse

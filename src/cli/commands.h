@@ -13,5 +13,7 @@ int run_synth(const CommandArgs& args);
 int run_prepare(const CommandArgs& args);
 int run_convert(const CommandArgs& args);
 int run_inspect(const CommandArgs& args);
+int run_tune(const CommandArgs& args);
+int run_bench(const CommandArgs& args);
 
 }  // namespace slidesparse

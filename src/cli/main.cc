@@ -22,6 +22,8 @@ const std::map<std::string, Command>& commands() {
       {"prepare", {slidesparse::run_prepare, "BF16 / packed BitNet -> W8A8 INT8 or FP8 checkpoint"}},
       {"convert", {slidesparse::run_convert, "W8A8 checkpoint -> SlideSparse 2:L checkpoint"}},
       {"inspect", {slidesparse::run_inspect, "summarize any checkpoint"}},
+      {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
+      {"bench", {slidesparse::run_bench, "benchmarks: kernel (GEMMs), quant (activation kernels), linear (whole op)"}},
   };
   return table;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -42,7 +43,9 @@ CommandResult run_slidesparse(const std::vector<std::string>& args) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> argv;
-    std::string binary = SLIDESPARSE_BINARY;
+    // The GPU machine runs binaries built elsewhere: SLIDESPARSE_BINARY there names the CLI's path.
+    const char* override_binary = std::getenv("SLIDESPARSE_BINARY");
+    std::string binary = override_binary ? override_binary : SLIDESPARSE_BINARY;
     argv.push_back(binary.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

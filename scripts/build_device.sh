@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds Hopper-only (sm_90a) binaries here for the GPU machine and stages them in .devbin/ (git-
+# ignored, carried to the device with the run). Usage: scripts/build_device.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DSLIDESPARSE_CUDA_ARCHS=90a >/dev/null
+cmake --build build-device -j"$(nproc)" --target slidesparse gpu_tests
+mkdir -p .devbin
+cp build-device/src/slidesparse build-device/tests/gpu_tests .devbin/
+strip .devbin/slidesparse .devbin/gpu_tests
+du -sh .devbin

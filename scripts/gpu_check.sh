@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# On the GPU machine: run the gpu-labelled tests and the GPU benchmarks, print a short table last.
+# Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
+# a local build when .devbin is absent.
+# Usage: scripts/gpu_check.sh [tests|quant|linear|kernel|tune|all]...   (default: tests quant linear)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=${SLIDESPARSE_BIN_DIR:-.devbin}
+if [ ! -x "$bin/slidesparse" ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLIDESPARSE_CUDA_ARCHS=90a >/dev/null &&
+    cmake --build build >/dev/null || exit 1
+  bin=build-bin && mkdir -p $bin && cp build/src/slidesparse build/tests/gpu_tests $bin/
+fi
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+export SLIDESPARSE_BINARY=$PWD/$bin/slidesparse
+out=${OUT:-/tmp/slidesparse-gpu-check}
+mkdir -p "$out"
+steps=${*:-tests quant linear}
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv,noheader
+for step in $steps; do
+  echo "=== $step"
+  case $step in
+    tests) "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -40 ;;
+    quant) "$bin/slidesparse" bench quant --m-list 1024,4096,16384 --sparsity 2:4,2:8,2:16 2>&1 | tee "$out/quant.txt" ;;
+    linear) "$bin/slidesparse" bench linear ${LINEAR_ARGS:-} 2>&1 | tee "$out/linear.txt" ;;
+    kernel) "$bin/slidesparse" bench kernel ${KERNEL_ARGS:-} --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel.txt" ;;
+    kernel-low) "$bin/slidesparse" bench kernel --backend cusparselt --sparsity 2:12,2:14,2:16,2:inf \
+                  --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel_low.txt" ;;
+    tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" 2>&1 | grep -v ETA | tail -5 ;;
+    *) echo "unknown step $step" ;;
+  esac
+done

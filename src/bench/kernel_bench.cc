@@ -1,0 +1,135 @@
+#include "bench/kernel_bench.h"
+
+#include <cstdio>
+#include <map>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "gemm/w8a8_linear.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_info.h"
+#include "io/csv_writer.h"
+
+namespace slidesparse {
+
+namespace {
+
+// Dense tensor-core peak of the H100 SXM datasheet (INT8 and FP8 alike); reported for orientation.
+constexpr double kH100DensePeakTops = 1979.0;
+
+std::string backend_label(const SparsityPattern* p) {
+  if (!p) return "cublaslt";
+  return p->is_inf() ? "cusparselt_2_inf" : "cusparselt_2_" + std::to_string(p->group);
+}
+
+std::string describe_choice(GemmBackend backend, const GemmChoice& c) {
+  if (backend == GemmBackend::CublasLt) return "heuristic candidate (workspace " + std::to_string(c.workspace_bytes) + ")";
+  return "alg " + std::to_string(c.alg_id) + (c.split_k == -1 ? " segment-k" : " split-k " + std::to_string(c.split_k));
+}
+
+}  // namespace
+
+std::vector<LayerShape> bitnet_layer_shapes() {
+  return {{"qkv", 3840, 2560}, {"o", 2560, 2560}, {"gate_up", 13824, 2560}, {"down", 2560, 6912}};
+}
+
+int64_t sparse_gemm_k(int64_t k, const SparsityPattern& pattern) {
+  if (pattern.is_inf()) return (2 * k + 31) / 32 * 32;
+  return make_slide_geometry(k, pattern.group).k_slid;
+}
+
+std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
+  const DeviceInfo device = query_device();
+  require(o.kind == QuantKind::Int8 || device.supports_fp8(),
+          "FP8 kernel benchmarks need compute capability 8.9 or newer; this " + device.name + " is " +
+              std::to_string(device.cc_major) + "." + std::to_string(device.cc_minor) + ": skipped");
+  require(!o.ms.empty(), "bench kernel: empty M list");
+  const std::string dtype = o.kind == QuantKind::Int8 ? "INT8" : "FP8E4M3";
+  const std::filesystem::path dir =
+      o.out_dir / result_folder_tag(device.short_name, device.compute_capability(), dtype, device.runtime_version, "x86_64");
+
+  std::vector<const SparsityPattern*> backends;
+  if (o.dense) backends.push_back(nullptr);
+  for (const auto& p : o.sparsities) backends.push_back(&p);
+
+  std::vector<std::pair<LayerShape, int64_t>> work;  // (shape, m)
+  if (o.square) {
+    for (int64_t m : o.ms) work.push_back({{"square", m, m}, m});
+  } else {
+    for (const auto& s : bitnet_layer_shapes())
+      for (int64_t m : o.ms) work.push_back({s, m});
+  }
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  std::vector<KernelBenchPoint> points;
+  ProgressBar progress("bench kernel " + std::string(quant_kind_name(o.kind)), long(backends.size() * work.size()));
+  for (const SparsityPattern* pattern : backends) {
+    const GemmBackend backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+    const std::string label = backend_label(pattern);
+    CsvWriter layers(dir / (label + "_layers.csv"),
+                     {"M", "N", "K", "K_gemm", "layer", "latency_us", "tops", "algorithm", "candidates"});
+    // One searcher per shape (operands sized for the largest M), reused over the M list.
+    std::map<std::pair<int64_t, int64_t>, std::unique_ptr<GemmSearcher>> searchers;
+    int64_t max_m = 0;
+    for (int64_t m : o.ms) max_m = std::max(max_m, m);
+    for (const auto& [shape, m] : work) {
+      const int64_t gemm_k = pattern ? sparse_gemm_k(shape.k, *pattern) : shape.k;
+      const LinearConfig lc = default_linear_config(backend, o.kind, shape.n, shape.k, pattern ? 4 : 0, 1);
+      const GemmShape gs{o.kind, lc.output, lc.scales, shape.n, gemm_k};
+      auto& searcher = searchers[{shape.n, gemm_k}];
+      if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
+      const SearchResult r = searcher->search(m, o.protocol);
+      const GemmChoice& best = r.ranked.front();
+      KernelBenchPoint p{label, shape.name, m, shape.n, shape.k, gemm_k, best.latency_us,
+                         2.0 * double(m) * double(shape.n) * double(shape.k) / best.latency_us / 1e6,
+                         describe_choice(backend, best)};
+      layers.add_row({std::to_string(m), std::to_string(shape.n), std::to_string(shape.k), std::to_string(gemm_k),
+                      shape.name, format_fixed(p.latency_us, 2), format_fixed(p.tops, 1), p.algorithm,
+                      std::to_string(r.candidates)});
+      points.push_back(p);
+      progress.step(label + " " + shape.name + " M=" + std::to_string(m));
+      if (o.square) searchers.clear();
+    }
+    layers.save();
+  }
+  progress.finish();
+  cudaStreamDestroy(stream);
+
+  // Totals: sum of the layer latencies per backend and M; speedup = dense total / sparse total.
+  std::vector<std::string> header{"M"};
+  for (const auto* p : backends) header.push_back(backend_label(p) + "_us");
+  for (const auto* p : backends)
+    if (p && o.dense) header.push_back(backend_label(p) + "_speedup");
+  CsvWriter totals(dir / (o.square ? "totals_square.csv" : "totals_model.csv"), header);
+  std::printf("\n%s kernel totals (%s, %s): latency us [TOPS, %% of %.0f dense peak]\n", dtype.c_str(),
+              device.name.c_str(), o.square ? "square" : "BitNet qkv+o+gate_up+down", kH100DensePeakTops);
+  for (int64_t m : o.ms) {
+    std::map<std::string, double> total_us, total_ops;
+    for (const auto& p : points)
+      if (p.m == m) {
+        total_us[p.backend] += p.latency_us;
+        total_ops[p.backend] += 2.0 * double(p.m) * double(p.n) * double(p.k);
+      }
+    std::vector<std::string> row{std::to_string(m)};
+    std::printf("M=%-6lld", static_cast<long long>(m));
+    for (const auto* p : backends) {
+      const std::string label = backend_label(p);
+      const double tops = total_ops[label] / total_us[label] / 1e6;
+      row.push_back(format_fixed(total_us[label], 2));
+      std::printf("  %s %.1f [%.0f, %.0f%%]", label.c_str(), total_us[label], tops, 100 * tops / kH100DensePeakTops);
+    }
+    for (const auto* p : backends)
+      if (p && o.dense) {
+        const double speedup = total_us["cublaslt"] / total_us[backend_label(p)];
+        row.push_back(format_fixed(speedup, 3));
+        std::printf("  x%.2f", speedup);
+      }
+    std::printf("\n");
+    totals.add_row(row);
+  }
+  totals.save();
+  std::printf("results: %s\n", dir.c_str());
+  return points;
+}
+
+}  // namespace slidesparse

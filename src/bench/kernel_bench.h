@@ -1,0 +1,50 @@
+// `slidesparse bench kernel` (REFERENCE §7): GEMM latency per layer shape and M for cuBLASLt (dense,
+// K) and cuSPARSELt (2:4 on the slid K' of each 2:L; 2:inf = 2K), each the best of its algorithm
+// search; model totals are the sums of the per-layer latencies and speedups are latency ratios.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/gemm_search.h"
+#include "math/sparsity_pattern.h"
+
+namespace slidesparse {
+
+struct LayerShape {
+  std::string name;  // "qkv", "o", "gate_up", "down" (model mode) or "square"
+  int64_t n = 0, k = 0;
+};
+
+// BitNet-2B's fused linear shapes: qkv (3840, 2560), o (2560, 2560), gate_up (13824, 2560), down (2560, 6912).
+std::vector<LayerShape> bitnet_layer_shapes();
+
+// K the sparse GEMM runs on for a pattern: K' of the slide, or ceil32(2K) for 2:inf.
+int64_t sparse_gemm_k(int64_t k, const SparsityPattern& pattern);
+
+struct KernelBenchOptions {
+  QuantKind kind = QuantKind::Int8;
+  std::vector<int64_t> ms;
+  bool dense = true;
+  std::vector<SparsityPattern> sparsities;
+  bool square = false;  // square mode: one shape N = K = M per M
+  SearchProtocol protocol;
+  std::filesystem::path out_dir;  // results go to out_dir/<hardware tag>/
+};
+
+struct KernelBenchPoint {
+  std::string backend;  // "cublaslt" or "cusparselt_2_L"
+  std::string layer;
+  int64_t m = 0, n = 0, k = 0, gemm_k = 0;
+  double latency_us = 0;
+  double tops = 0;  // dense-equivalent: 2*M*N*K / latency (K, not K', so backends compare by work done)
+  std::string algorithm;
+};
+
+// Runs the benchmark, writes CSVs (per-layer and totals) and returns all points. Prints a totals
+// table to stdout with speedups and the TOPS against the datasheet peak.
+std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& options);
+
+}  // namespace slidesparse

@@ -1,0 +1,22 @@
+// The whole linear operator (quantize [+ slide] -> GEMM -> scales) timed per BitNet layer, dense
+// against each SlideSparse pattern, with the default (fastest correct) configuration of each.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "math/sparsity_pattern.h"
+#include "math/weight_code.h"
+
+namespace slidesparse {
+
+struct LinearBenchRow {
+  std::string backend;  // "cublaslt" or "cusparselt_2_L"
+  int64_t m = 0;
+  double total_us = 0;  // sum over qkv, o, gate_up, down
+};
+
+std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<int64_t>& ms,
+                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat);
+
+}  // namespace slidesparse

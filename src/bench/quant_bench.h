@@ -1,0 +1,33 @@
+// Activation-quantization kernel benchmark (`slidesparse bench quant`) and launch-config search
+// (`slidesparse tune`): achieved GB/s = (bytes read + bytes written) / time, against the
+// device-to-device copy bandwidth measured on the spot.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels/activation_quant.h"
+
+namespace slidesparse {
+
+struct QuantBenchRow {
+  std::string kernel;  // "int8" / "fp8"
+  int L = 0;           // 0: plain quantization; else the slide's group size
+  int64_t m = 0, k = 0;
+  double us = 0, gbps = 0, fraction_of_copy = 0;
+};
+
+// cudaMemcpyAsync device to device of 1 GiB, counted as bytes read + written, median of 5.
+double measure_copy_bandwidth_gbps(cudaStream_t stream);
+
+std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
+                                                  const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                  int warmup, int repeat, cudaStream_t stream);
+
+// Times every quant_launch_candidates() entry and returns the fastest.
+QuantLaunchConfig best_quant_config(QuantKind kind, int group, int64_t m, int64_t k, int warmup, int repeat,
+                                    cudaStream_t stream);
+
+}  // namespace slidesparse

@@ -1,0 +1,91 @@
+#include "bench/tuner.h"
+
+#include <cstdio>
+
+#include "bench/kernel_bench.h"
+#include "bench/quant_bench.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "gemm/hardware_tag.h"
+#include "gemm/w8a8_linear.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_info.h"
+
+namespace slidesparse {
+
+void run_tune(const TuneOptions& o) {
+  const HardwareTag tag = current_hardware_tag();
+  std::string warning;
+  TuningDatabase db = TuningDatabase::load(o.db_path, tag, &warning);
+  if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
+  const bool fp8_ok = query_device().supports_fp8();
+
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  struct Job {
+    GemmBackend backend;
+    QuantKind kind;
+    LayerShape shape;
+    int group;
+  };
+  std::vector<Job> jobs;
+  for (QuantKind kind : o.kinds) {
+    if (kind == QuantKind::Fp8E4M3 && !fp8_ok) {
+      std::fprintf(stderr, "slidesparse: FP8 tuning skipped: needs compute capability 8.9 or newer\n");
+      continue;
+    }
+    for (const auto& shape : bitnet_layer_shapes()) {
+      if (o.dense) jobs.push_back({GemmBackend::CublasLt, kind, shape, 0});
+      if (o.sparse)
+        for (int g : o.groups) jobs.push_back({GemmBackend::CusparseLt, kind, shape, g});
+    }
+  }
+  int64_t max_m = 0;
+  for (int64_t m : o.coarse_ms) max_m = std::max(max_m, m);
+  for (int64_t m : o.fine_ms) max_m = std::max(max_m, m);
+  long steps = 0;
+  for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? o.coarse_ms.size() : o.fine_ms.size());
+  ProgressBar progress("tune gemm", steps);
+  for (const auto& j : jobs) {
+    const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
+    const int64_t gemm_k = j.group ? make_slide_geometry(j.shape.k, j.group).k_slid : j.shape.k;
+    const GemmShape shape{j.kind, c.output, c.scales, j.shape.n, gemm_k};
+    const GemmKey key{std::string(gemm_backend_name(j.backend)), std::string(quant_kind_name(j.kind)),
+                      std::string(gemm_output_name(c.output)), j.shape.n, gemm_k};
+    GemmSearcher searcher(j.backend, shape, max_m, stream);
+    for (int64_t m : j.backend == GemmBackend::CublasLt ? o.coarse_ms : o.fine_ms) {
+      db.record_gemm(key, m, searcher.search(m, o.protocol).ranked.front());
+      progress.step(key.str() + " M=" + std::to_string(m));
+    }
+    db.save(o.db_path);  // a finished shape survives an interruption
+  }
+  progress.finish();
+
+  if (o.kernels) {
+    std::vector<std::pair<QuantKind, int>> kernels;
+    for (QuantKind kind : o.kinds) {
+      if (kind == QuantKind::Fp8E4M3 && !fp8_ok) continue;
+      if (o.dense) kernels.push_back({kind, 0});
+      if (o.sparse)
+        for (int g : o.groups) kernels.push_back({kind, g});
+    }
+    long kernel_steps = 0;
+    for (const auto& kg : kernels) kernel_steps += long(2 * (kg.second ? o.fine_ms.size() : o.coarse_ms.size()));
+    ProgressBar kernel_progress("tune kernels", kernel_steps);
+    for (const auto& [kind, group] : kernels)
+      for (int64_t k : {int64_t{2560}, int64_t{6912}})
+        for (int64_t m : group ? o.fine_ms : o.coarse_ms) {
+          const QuantLaunchConfig best = best_quant_config(kind, group, m, k, o.protocol.screen_warmup,
+                                                           o.protocol.repeat, stream);
+          db.record_kernel(quant_kernel_name(kind, group), k, m,
+                           {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
+          kernel_progress.step(quant_kernel_name(kind, group) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+        }
+    kernel_progress.finish();
+    db.save(o.db_path);
+  }
+  cudaStreamDestroy(stream);
+  std::printf("tune: database %s (%s)\n", o.db_path.c_str(), tag.describe().c_str());
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,28 @@
+// `slidesparse tune` (pipeline task 3): offline search for every BitNet GEMM the engine will run
+// and every launch configuration of our quantization kernels, stored in the tuning database.
+// Coarse pass: cuBLASLt + quantize at coarse Ms; fine pass: cuSPARSELt + quantize-slide at fine Ms.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "bench/gemm_search.h"
+#include "math/weight_code.h"
+
+namespace slidesparse {
+
+struct TuneOptions {
+  std::vector<QuantKind> kinds{QuantKind::Int8, QuantKind::Fp8E4M3};
+  std::vector<int> groups{4, 6, 8, 10};
+  std::vector<int64_t> coarse_ms{256, 1024, 4096, 16384, 32768};
+  std::vector<int64_t> fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+  bool dense = true, sparse = true, kernels = true;
+  SearchProtocol protocol;
+  std::filesystem::path db_path;
+};
+
+// Updates (or creates) the database at options.db_path; entries from earlier runs on the same
+// hardware are kept unless searched again.
+void run_tune(const TuneOptions& options);
+
+}  // namespace slidesparse

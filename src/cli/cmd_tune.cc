@@ -1,0 +1,48 @@
+#include <cstdio>
+
+#include "bench/tuner.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/stopwatch.h"
+
+namespace slidesparse {
+
+int run_tune(const CommandArgs& args) {
+  ArgParser p("slidesparse tune",
+              "Offline search: every cuBLASLt heuristic candidate and every cuSPARSELt alg id x split-K (Segment-K\n"
+              "on SM90) for the BitNet GEMMs, and the launch configurations of our quantization kernels, stored\n"
+              "in a tuning database tagged with this GPU and its library versions.");
+  p.option("db", "FILE", "tuning database to create or update", "tuning_db.json");
+  p.option("dtype", "int8|fp8|all", "types to tune", "all");
+  p.option("sparsity", "LIST", "SlideSparse patterns for cuSPARSELt", "2:4,2:6,2:8,2:10");
+  p.option("coarse-m", "LIST", "Ms for cuBLASLt and the quantization kernel", "256,1024,4096,16384,32768");
+  p.option("fine-m", "LIST", "Ms for cuSPARSELt and the quantize-slide kernel",
+           "64,128,256,512,1024,2048,4096,8192,16384,32768");
+  p.option("backend", "LIST", "cublaslt,cusparselt", "cublaslt,cusparselt");
+  p.option("warmup", "N", "warmup launches per finalist", "25");
+  p.option("repeat", "N", "timed launches per finalist", "50");
+  p.flag("no-kernels", "skip the quantization kernels' launch configurations");
+  if (!p.parse(args)) return 0;
+
+  TuneOptions o;
+  o.db_path = p.get("db");
+  o.kinds = parse_dtype_list("dtype", p.get("dtype"));
+  o.groups.clear();
+  for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) o.groups.push_back(s.group);
+  o.coarse_ms = parse_int_list("coarse-m", p.get("coarse-m"));
+  o.fine_ms = parse_int_list("fine-m", p.get("fine-m"));
+  const std::string backends = p.get("backend");
+  o.dense = backends.find("cublaslt") != std::string::npos;
+  o.sparse = backends.find("cusparselt") != std::string::npos;
+  require(o.dense || o.sparse, "slidesparse tune: --backend must name cublaslt and/or cusparselt");
+  o.protocol.warmup = static_cast<int>(p.get_int("warmup"));
+  o.protocol.repeat = static_cast<int>(p.get_int("repeat"));
+  o.kernels = !p.has("no-kernels");
+  const Stopwatch clock;
+  run_tune(o);
+  std::printf("tune: %.1f s\n", clock.seconds());
+  return 0;
+}
+
+}  // namespace slidesparse

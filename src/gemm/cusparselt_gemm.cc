@@ -1,0 +1,156 @@
+#include "gemm/cusparselt_gemm.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+
+namespace slidesparse {
+
+namespace {
+
+constexpr uint32_t kAlignment = 16;
+
+cudaDataType input_type(QuantKind kind) { return kind == QuantKind::Int8 ? CUDA_R_8I : CUDA_R_8F_E4M3; }
+
+cudaDataType output_type(GemmOutput out) {
+  switch (out) {
+    case GemmOutput::Int32: return CUDA_R_32I;
+    case GemmOutput::Float32: return CUDA_R_32F;
+    case GemmOutput::BFloat16: return CUDA_R_16BF;
+  }
+  return CUDA_R_32F;
+}
+
+}  // namespace
+
+CusparseLtGemm::CusparseLtGemm(const GemmShape& shape) : lib_(cusparselt()), shape_(shape) {
+  // W' row-major [N, K'] is column-major [K', N] with ld K'; op = transpose gives [N, K'] and the
+  // 2:4 groups run along K', contiguous in memory.
+  CUSPARSELT_CHECK(lib_.api.cusparseLtStructuredDescriptorInit(&lib_.handle, &w_desc_, shape.k, shape.n, shape.k,
+                                                               kAlignment, input_type(shape.kind), CUSPARSE_ORDER_COL,
+                                                               CUSPARSELT_SPARSITY_50_PERCENT));
+}
+
+CusparseLtGemm::~CusparseLtGemm() {
+  for (auto& [m, plan] : plans_) destroy_plan(plan);
+  lib_.api.cusparseLtMatDescriptorDestroy(&w_desc_);
+}
+
+void CusparseLtGemm::destroy_plan(Plan& plan) {
+  if (!plan.ready) return;
+  lib_.api.cusparseLtMatmulPlanDestroy(&plan.plan);
+  lib_.api.cusparseLtMatmulAlgSelectionDestroy(&plan.selection);
+  plan.ready = false;
+}
+
+void CusparseLtGemm::compress(const void* w, cudaStream_t stream) {
+  // Checked and compressed through a plan (the path NVIDIA's samples and the reference take); the
+  // compressed layout depends on the weight descriptor only, so every later plan reuses it.
+  constexpr int64_t kCompressionRows = 16;
+  Plan& plan = descriptors_for(kCompressionRows);
+  if (!plan.ready) build_plan(plan, 0, 1, /*set_split_k=*/false);
+  const auto& api = lib_.api;
+  DeviceBuffer valid(sizeof(int), "cuSPARSELt prune check");
+  CUDA_CHECK(cudaMemsetAsync(valid.data(), 0, sizeof(int), stream));  // the check writes only on failure
+  CUSPARSELT_CHECK(api.cusparseLtSpMMAPruneCheck(&lib_.handle, &plan.matmul, w, valid.as<int>(), stream));
+  int invalid = 0;
+  CUDA_CHECK(cudaMemcpyAsync(&invalid, valid.data(), sizeof(int), cudaMemcpyDeviceToHost, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  require(invalid == 0, "weight [" + std::to_string(shape_.n) + ", " + std::to_string(shape_.k) +
+                            "] is not 2:4 sparse along K; cuSPARSELt cannot compress it");
+  size_t compressed_size = 0, buffer_size = 0;
+  CUSPARSELT_CHECK(api.cusparseLtSpMMACompressedSize(&lib_.handle, &plan.plan, &compressed_size, &buffer_size));
+  compressed_ = DeviceBuffer(compressed_size, "compressed sparse weight");
+  DeviceBuffer scratch(buffer_size, "cuSPARSELt compression scratch");
+  CUSPARSELT_CHECK(api.cusparseLtSpMMACompress(&lib_.handle, &plan.plan, w, compressed_.data(), scratch.data(), stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));  // scratch is freed on return
+}
+
+CusparseLtGemm::Plan& CusparseLtGemm::descriptors_for(int64_t m) {
+  auto it = plans_.find(m);
+  if (it != plans_.end()) return it->second;
+  Plan& plan = plans_[m];
+  const auto& api = lib_.api;
+  CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.x_desc, shape_.k, m, shape_.k, kAlignment,
+                                                     input_type(shape_.kind), CUSPARSE_ORDER_COL));
+  CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.d_desc, shape_.n, m, shape_.n, kAlignment,
+                                                     output_type(shape_.output), CUSPARSE_ORDER_COL));
+  const cusparseComputeType compute =
+      shape_.kind == QuantKind::Int8 ? CUSPARSE_COMPUTE_32I : CUSPARSE_COMPUTE_32F;
+  CUSPARSELT_CHECK(api.cusparseLtMatmulDescriptorInit(&lib_.handle, &plan.matmul, CUSPARSE_OPERATION_TRANSPOSE,
+                                                      CUSPARSE_OPERATION_NON_TRANSPOSE, &w_desc_, &plan.x_desc,
+                                                      &plan.d_desc, &plan.d_desc, compute));
+  if (shape_.scales == ScaleMode::WeightInGemm) {
+    const int enable = 1;
+    CUSPARSELT_CHECK(api.cusparseLtMatmulDescSetAttribute(&lib_.handle, &plan.matmul,
+                                                          CUSPARSELT_MATMUL_ALPHA_VECTOR_SCALING, &enable,
+                                                          sizeof enable));
+  }
+  return plan;
+}
+
+void CusparseLtGemm::build_plan(Plan& plan, int alg_id, int split_k, bool set_split_k) {
+  const auto& api = lib_.api;
+  destroy_plan(plan);
+  CUSPARSELT_CHECK(api.cusparseLtMatmulAlgSelectionInit(&lib_.handle, &plan.selection, &plan.matmul,
+                                                        CUSPARSELT_MATMUL_ALG_DEFAULT));
+  CUSPARSELT_CHECK(api.cusparseLtMatmulAlgSetAttribute(&lib_.handle, &plan.selection, CUSPARSELT_MATMUL_ALG_CONFIG_ID,
+                                                       &alg_id, sizeof alg_id));
+  if (set_split_k)
+    CUSPARSELT_CHECK(api.cusparseLtMatmulAlgSetAttribute(&lib_.handle, &plan.selection, CUSPARSELT_MATMUL_SPLIT_K,
+                                                         &split_k, sizeof split_k));
+  const cusparseStatus_t status = api.cusparseLtMatmulPlanInit(&lib_.handle, &plan.plan, &plan.matmul, &plan.selection);
+  if (status != CUSPARSE_STATUS_SUCCESS) {
+    api.cusparseLtMatmulAlgSelectionDestroy(&plan.selection);
+    CUSPARSELT_CHECK(status);
+  }
+  CUSPARSELT_CHECK(api.cusparseLtMatmulGetWorkspace(&lib_.handle, &plan.plan, &plan.workspace));
+  plan.alg_id = alg_id;
+  plan.split_k = split_k;
+  plan.ready = true;
+}
+
+int CusparseLtGemm::algorithm_count(int64_t m) {
+  Plan& plan = descriptors_for(m);
+  cusparseLtMatmulAlgSelection_t selection{};
+  CUSPARSELT_CHECK(lib_.api.cusparseLtMatmulAlgSelectionInit(&lib_.handle, &selection, &plan.matmul,
+                                                             CUSPARSELT_MATMUL_ALG_DEFAULT));
+  int max_id = 0;
+  const cusparseStatus_t status = lib_.api.cusparseLtMatmulAlgGetAttribute(
+      &lib_.handle, &selection, CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID, &max_id, sizeof max_id);
+  lib_.api.cusparseLtMatmulAlgSelectionDestroy(&selection);
+  CUSPARSELT_CHECK(status);
+  return max_id;
+}
+
+void CusparseLtGemm::set_algorithm(int64_t m, int alg_id, int split_k) {
+  build_plan(descriptors_for(m), alg_id, split_k, /*set_split_k=*/true);
+}
+
+void CusparseLtGemm::prepare(int64_t m) {
+  Plan& plan = descriptors_for(m);
+  if (!plan.ready) build_plan(plan, 0, 1, /*set_split_k=*/false);
+}
+
+size_t CusparseLtGemm::workspace_bytes(int64_t m) const {
+  const auto it = plans_.find(m);
+  return it == plans_.end() ? 0 : it->second.workspace;
+}
+
+void CusparseLtGemm::run(const void* x, void* d, int64_t m, const float* scale_w, void* workspace,
+                         size_t workspace_size, cudaStream_t stream) {
+  require(compressed_.data() != nullptr, "cuSPARSELt GEMM run before its weight was compressed");
+  const auto it = plans_.find(m);
+  require(it != plans_.end() && it->second.ready,
+          "cuSPARSELt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
+  Plan& plan = it->second;
+  require(plan.workspace <= workspace_size, "cuSPARSELt GEMM needs " + std::to_string(plan.workspace) +
+                                                " bytes of workspace, got " + std::to_string(workspace_size));
+  const float one = 1.0f, zero = 0.0f;
+  const void* alpha = shape_.scales == ScaleMode::WeightInGemm ? static_cast<const void*>(scale_w) : &one;
+  CUSPARSELT_CHECK(lib_.api.cusparseLtMatmul(&lib_.handle, &plan.plan, alpha, compressed_.data(), x, &zero, d, d,
+                                             workspace, &stream, 1));
+}
+
+}  // namespace slidesparse

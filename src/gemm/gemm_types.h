@@ -1,0 +1,52 @@
+// Vocabulary shared by the two GEMM backends and the linear operator.
+//
+// Layout (both backends, "TN"): weights W row-major [N, K] (K' for SlideSparse) and quantized
+// activations X row-major [M_pad, K]; the result D is row-major [M_pad, N]. In the libraries'
+// column-major terms: D[N, M] = op(W)[N, K] . X[K, M] with W declared [K, N] and op = transpose.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "math/weight_code.h"
+
+namespace slidesparse {
+
+enum class GemmBackend { CublasLt, CusparseLt };
+
+enum class GemmOutput { Int32, Float32, BFloat16 };
+
+// Where the dequantization scales y = acc * scale_x[m] * scale_w[n] are applied.
+enum class ScaleMode {
+  // D holds the raw accumulator; a separate epilogue kernel applies both scales (exact for INT8).
+  Epilogue,
+  // The GEMM applies scale_w (alpha vector over N); D = bf16(acc * scale_w[n]). The per-token scale
+  // is left to the next kernel (composable with norms and activations).
+  WeightInGemm,
+  // The GEMM applies both (cuBLASLt FP8 outer-vector scale modes): D = bf16(acc * scale_w[n] * scale_x[m]).
+  BothInGemm,
+};
+
+std::string_view gemm_backend_name(GemmBackend backend);  // "cublaslt" / "cusparselt"
+std::string_view gemm_output_name(GemmOutput output);     // "int32" / "fp32" / "bf16"
+std::string_view scale_mode_name(ScaleMode mode);         // "epilogue" / "weight-in-gemm" / "both-in-gemm"
+size_t gemm_output_bytes(GemmOutput output);
+
+// Activations are padded to a multiple of this many rows (both libraries' tile constraints; the
+// quantization kernels write the padding rows themselves).
+inline constexpr int64_t kRowAlignment = 16;
+inline int64_t padded_rows(int64_t m) { return (m + kRowAlignment - 1) / kRowAlignment * kRowAlignment; }
+
+struct GemmShape {
+  QuantKind kind = QuantKind::Int8;
+  GemmOutput output = GemmOutput::Int32;
+  ScaleMode scales = ScaleMode::Epilogue;
+  int64_t n = 0;
+  int64_t k = 0;  // the K the GEMM sees (K' for SlideSparse weights)
+};
+
+// Throws Error for combinations the libraries do not offer (e.g. INT8 with fp32 output on cuBLASLt),
+// non-multiple-of-32 N or K, or FP8 below compute capability 8.9.
+void validate_gemm_shape(GemmBackend backend, const GemmShape& shape, int compute_capability);
+
+}  // namespace slidesparse

@@ -1,0 +1,158 @@
+#include "gemm/w8a8_linear.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "gpu/device_info.h"
+
+namespace slidesparse {
+
+namespace {
+
+GemmKey tuning_key(const LinearConfig& c, int64_t gemm_k) {
+  return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
+          std::string(gemm_output_name(c.output)), c.n, gemm_k};
+}
+
+}  // namespace
+
+std::string quant_kernel_name(QuantKind kind, int group) {
+  return group == 0 ? "quantize_" + std::string(quant_kind_name(kind))
+                    : "quantize_slide_" + std::string(quant_kind_name(kind)) + "_L" + std::to_string(group);
+}
+
+LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
+                                   int64_t max_m) {
+  LinearConfig c;
+  c.backend = backend;
+  c.kind = kind;
+  c.n = n;
+  c.k = k;
+  c.group = backend == GemmBackend::CusparseLt ? group : 0;
+  c.max_m = max_m;
+  if (backend == GemmBackend::CublasLt) {
+    // INT8 IMMA only writes int32 (scales in the epilogue); FP8 takes both scales as outer vectors.
+    c.output = kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
+    c.scales = kind == QuantKind::Int8 ? ScaleMode::Epilogue : ScaleMode::BothInGemm;
+  } else {
+    c.output = GemmOutput::BFloat16;
+    c.scales = ScaleMode::WeightInGemm;
+  }
+  return c;
+}
+
+W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream)
+    : config_(config), scale_w_(scale_w) {
+  const bool sparse = config.backend == GemmBackend::CusparseLt;
+  require(!sparse || config.group >= 4, "the sparse backend needs the SlideSparse group size L (>= 4)");
+  require(config.max_m > 0, "linear layer: max_m must be positive");
+  geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
+  // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K'.
+  gemm_k_ = sparse ? geometry_.k_slid : config.k;
+  const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_};
+  validate_gemm_shape(config.backend, shape, query_device().compute_capability());
+  if (sparse) {
+    sparse_ = std::make_unique<CusparseLtGemm>(shape);
+    sparse_->compress(weight, stream);
+  } else {
+    dense_ = std::make_unique<CublasLtGemm>(shape);
+    weight_ = weight;
+  }
+  const int64_t rows = padded_rows(config.max_m);
+  codes_ = DeviceBuffer(static_cast<size_t>(rows * gemm_k_), "quantized activations");
+  scale_x_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float), "activation scales");
+  if (config.scales == ScaleMode::Epilogue)
+    accumulator_ = DeviceBuffer(static_cast<size_t>(rows * config.n) * gemm_output_bytes(config.output),
+                                "GEMM accumulator");
+}
+
+std::string W8A8Linear::describe() const {
+  std::string s = std::string(gemm_backend_name(config_.backend));
+  if (sparse_) s += " 2:" + std::to_string(config_.group);
+  s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
+       " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
+       " K=" + std::to_string(config_.k);
+  if (sparse_) s += " K'=" + std::to_string(gemm_k_);
+  return s;
+}
+
+void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
+  require(m > 0 && m <= config_.max_m, "linear layer prepared for M=" + std::to_string(m) +
+                                           " outside 1.." + std::to_string(config_.max_m));
+  const int64_t rows = padded_rows(m);
+  const auto choice = db ? db->lookup_gemm(tuning_key(config_, gemm_k_), m) : std::nullopt;
+  if (dense_) {
+    constexpr size_t kMaxWorkspace = size_t{64} << 20;
+    if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
+      cublasLtMatmulAlgo_t algo;
+      std::memcpy(&algo, choice->cublaslt_algo.data(), sizeof algo);
+      try {
+        dense_->set_algorithm(rows, algo, choice->workspace_bytes);
+      } catch (const Error&) {
+        // A tuned algorithm need not be valid for every M of its bucket; the heuristic then decides.
+      }
+    }
+    dense_->prepare(rows, kMaxWorkspace);
+  } else if (choice) {
+    sparse_->set_algorithm(rows, choice->alg_id, choice->split_k);
+  } else {
+    sparse_->prepare(rows);
+  }
+  QuantLaunchConfig quant;
+  if (db)
+    if (auto tuned = db->lookup_kernel(quant_kernel_name(config_.kind, sparse_ ? config_.group : 0), config_.k, m))
+      quant = {tuned->value("threads", 256), tuned->value("rows_per_block", 1)};
+  quant_configs_[rows] = quant;
+}
+
+size_t W8A8Linear::workspace_bytes(int64_t m) const {
+  const int64_t rows = padded_rows(m);
+  return dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
+}
+
+void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream) {
+  const int64_t rows = padded_rows(m);
+  const auto it = quant_configs_.find(rows);
+  require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
+  if (sparse_)
+    quantize_slide_rows_gpu(config_.kind, geometry_, x, m, rows, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
+                            it->second);
+  else
+    quantize_rows_gpu(config_.kind, x, m, config_.k, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
+                      it->second);
+}
+
+void W8A8Linear::gemm(int64_t m, void* d, void* workspace, size_t workspace_size, cudaStream_t stream) {
+  const int64_t rows = padded_rows(m);
+  if (dense_)
+    dense_->run(weight_, codes_.data(), d, rows, scale_w_, scale_x_.as<float>(), workspace, workspace_size, stream);
+  else
+    sparse_->run(codes_.data(), d, rows, scale_w_, workspace, workspace_size, stream);
+}
+
+void W8A8Linear::finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream) {
+  switch (config_.scales) {
+    case ScaleMode::Epilogue: {
+      const AccumulatorType type = config_.output == GemmOutput::Int32     ? AccumulatorType::Int32
+                                   : config_.output == GemmOutput::Float32 ? AccumulatorType::Float32
+                                                                           : AccumulatorType::BFloat16;
+      dequantize_rows_gpu(type, d, m, config_.n, scale_x_.as<float>(), scale_w_, y, stream);
+      break;
+    }
+    case ScaleMode::WeightInGemm:
+      dequantize_rows_gpu(AccumulatorType::BFloat16, d, m, config_.n, scale_x_.as<float>(), nullptr, y, stream);
+      break;
+    case ScaleMode::BothInGemm:
+      break;
+  }
+}
+
+void W8A8Linear::forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace,
+                         size_t workspace_size, cudaStream_t stream) {
+  quantize(x, m, stream);
+  void* d = config_.scales == ScaleMode::Epilogue ? accumulator_.data() : static_cast<void*>(y);
+  gemm(m, d, workspace, workspace_size, stream);
+  finish_scales(d, m, y, stream);
+}
+
+}  // namespace slidesparse

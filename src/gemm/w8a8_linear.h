@@ -1,0 +1,82 @@
+// The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
+// weights, on the dense (cuBLASLt) or the sparse (cuSPARSELt, SlideSparse 2:L) backend:
+//   quantize (+ slide) -> GEMM -> scales.
+// Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
+// forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
+// M it will see has been prepared. The pieces are public so the engine can fuse around them.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <memory>
+#include <string>
+
+#include "gemm/cublaslt_gemm.h"
+#include "gemm/cusparselt_gemm.h"
+#include "gemm/gemm_types.h"
+#include "gpu/device_buffer.h"
+#include "kernels/activation_quant.h"
+#include "math/slide.h"
+#include "tuning/tuning_db.h"
+
+namespace slidesparse {
+
+struct LinearConfig {
+  GemmBackend backend = GemmBackend::CublasLt;
+  QuantKind kind = QuantKind::Int8;
+  int64_t n = 0;
+  int64_t k = 0;   // original input features
+  int group = 0;   // L of the SlideSparse weight (sparse backend only; 4 = plain 2:4)
+  GemmOutput output = GemmOutput::Int32;
+  ScaleMode scales = ScaleMode::Epilogue;
+  int64_t max_m = 0;  // largest M forward() will see
+};
+
+// The fastest correct configuration we measured for each backend and type (docs/PERF.md).
+LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
+                                   int64_t max_m);
+
+class W8A8Linear {
+ public:
+  // weight: device codes [n, gemm_k()] row-major (the slid W' for the sparse backend, which is
+  // compressed here and need not be kept by the caller); scale_w: device fp32 [n] (kept by caller).
+  W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream);
+
+  const LinearConfig& config() const { return config_; }
+  int64_t gemm_k() const { return gemm_k_; }
+  std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
+
+  // Builds the GEMM plan for m rows (padded) with the tuned algorithm for that M bucket if `db`
+  // has one, else the library default; picks the tuned quantization launch config.
+  void prepare(int64_t m, const TuningDatabase* db);
+  size_t workspace_bytes(int64_t m) const;
+
+  // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles).
+  void forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace, size_t workspace_size,
+               cudaStream_t stream);
+
+  // Pieces, in order: quantize x into activation_codes()/activation_scales(); run the GEMM into d
+  // (an accumulator or y, per scale mode); apply what remains of the scales.
+  void quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream);
+  void gemm(int64_t m, void* d, void* workspace, size_t workspace_size, cudaStream_t stream);
+  void finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream);
+  const uint8_t* activation_codes() const { return codes_.as<uint8_t>(); }
+  const float* activation_scales() const { return scale_x_.as<float>(); }
+
+ private:
+  LinearConfig config_;
+  SlideGeometry geometry_;
+  int64_t gemm_k_ = 0;
+  const void* weight_ = nullptr;  // dense backend: caller's codes
+  const float* scale_w_ = nullptr;
+  std::unique_ptr<CublasLtGemm> dense_;
+  std::unique_ptr<CusparseLtGemm> sparse_;
+  DeviceBuffer codes_, scale_x_, accumulator_;
+  std::map<int64_t, QuantLaunchConfig> quant_configs_;
+};
+
+// Name under which `tune` stores the quantization kernel's launch config.
+std::string quant_kernel_name(QuantKind kind, int group);
+
+}  // namespace slidesparse

@@ -1,0 +1,165 @@
+#include "tuning/tuning_db.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/error.h"
+#include "io/model_config.h"
+#include "io/staged_directory.h"
+
+namespace slidesparse {
+
+namespace {
+
+std::string to_hex(const std::vector<uint8_t>& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) out += digits[b >> 4], out += digits[b & 15];
+  return out;
+}
+
+std::vector<uint8_t> from_hex(const std::string& text, const std::string& source) {
+  require(text.size() % 2 == 0, source + ": malformed cublaslt_algo");
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    auto nibble = [&](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      fail(source + ": malformed cublaslt_algo");
+    };
+    out.push_back(static_cast<uint8_t>(nibble(text[i]) * 16 + nibble(text[i + 1])));
+  }
+  return out;
+}
+
+nlohmann::json tag_json(const HardwareTag& t) {
+  return {{"gpu", t.gpu},
+          {"compute_capability", t.compute_capability},
+          {"driver_version", t.driver_version},
+          {"cuda_runtime_version", t.cuda_runtime_version},
+          {"cublaslt_version", t.cublaslt_version},
+          {"cusparselt_version", t.cusparselt_version}};
+}
+
+template <typename Map>
+auto bucket(const Map& by_m, int64_t m) {
+  auto it = by_m.lower_bound(m);  // smallest searched M >= m
+  if (it == by_m.end()) it = std::prev(by_m.end());
+  return it;
+}
+
+}  // namespace
+
+std::string HardwareTag::describe() const {
+  return gpu + ", cc " + std::to_string(compute_capability / 10) + "." + std::to_string(compute_capability % 10) +
+         ", driver " + std::to_string(driver_version) + ", CUDA " + std::to_string(cuda_runtime_version) +
+         ", cuBLASLt " + std::to_string(cublaslt_version) + ", cuSPARSELt " + std::to_string(cusparselt_version);
+}
+
+std::string GemmKey::str() const {
+  return backend + "/" + in_type + "->" + out_type + "/N" + std::to_string(n) + "/K" + std::to_string(k);
+}
+
+void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice) { gemms_[key][m] = choice; }
+
+std::optional<GemmChoice> TuningDatabase::lookup_gemm(const GemmKey& key, int64_t m) const {
+  const auto it = gemms_.find(key);
+  if (it == gemms_.end() || it->second.empty()) return std::nullopt;
+  return bucket(it->second, m)->second;
+}
+
+std::vector<int64_t> TuningDatabase::searched_ms(const GemmKey& key) const {
+  std::vector<int64_t> ms;
+  if (const auto it = gemms_.find(key); it != gemms_.end())
+    for (const auto& [m, c] : it->second) ms.push_back(m);
+  return ms;
+}
+
+void TuningDatabase::record_kernel(const std::string& kernel, int64_t k, int64_t m, const nlohmann::json& config) {
+  kernels_[{kernel, k}][m] = config;
+}
+
+std::optional<nlohmann::json> TuningDatabase::lookup_kernel(const std::string& kernel, int64_t k, int64_t m) const {
+  const auto it = kernels_.find({kernel, k});
+  if (it == kernels_.end() || it->second.empty()) return std::nullopt;
+  return bucket(it->second, m)->second;
+}
+
+nlohmann::json TuningDatabase::to_json() const {
+  nlohmann::json gemms = nlohmann::json::array(), kernels = nlohmann::json::array();
+  for (const auto& [key, by_m] : gemms_) {
+    nlohmann::json entries = nlohmann::json::object();
+    for (const auto& [m, c] : by_m)
+      entries[std::to_string(m)] = {{"alg_id", c.alg_id}, {"split_k", c.split_k}, {"workspace_bytes", c.workspace_bytes},
+                                    {"latency_us", c.latency_us}, {"cublaslt_algo", to_hex(c.cublaslt_algo)}};
+    gemms.push_back({{"backend", key.backend}, {"in", key.in_type}, {"out", key.out_type}, {"N", key.n},
+                     {"K", key.k}, {"by_m", entries}});
+  }
+  for (const auto& [key, by_m] : kernels_) {
+    nlohmann::json entries = nlohmann::json::object();
+    for (const auto& [m, config] : by_m) entries[std::to_string(m)] = config;
+    kernels.push_back({{"name", key.first}, {"K", key.second}, {"by_m", entries}});
+  }
+  return {{"format_version", kFormatVersion}, {"hardware", tag_json(tag_)}, {"gemms", gemms}, {"kernels", kernels}};
+}
+
+TuningDatabase TuningDatabase::from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    TuningDatabase db;
+    const auto& h = j.at("hardware");
+    db.tag_ = {h.at("gpu").get<std::string>(),        h.at("compute_capability").get<int>(),
+               h.at("driver_version").get<int>(),      h.at("cuda_runtime_version").get<int>(),
+               h.at("cublaslt_version").get<int>(),    h.at("cusparselt_version").get<int>()};
+    for (const auto& g : j.at("gemms")) {
+      const GemmKey key{g.at("backend").get<std::string>(), g.at("in").get<std::string>(),
+                        g.at("out").get<std::string>(), g.at("N").get<int64_t>(), g.at("K").get<int64_t>()};
+      for (const auto& [m, e] : g.at("by_m").items()) {
+        GemmChoice c;
+        c.alg_id = e.at("alg_id").get<int>();
+        c.split_k = e.at("split_k").get<int>();
+        c.workspace_bytes = e.at("workspace_bytes").get<size_t>();
+        c.latency_us = e.at("latency_us").get<double>();
+        c.cublaslt_algo = from_hex(e.at("cublaslt_algo").get<std::string>(), source);
+        db.gemms_[key][std::stoll(m)] = c;
+      }
+    }
+    for (const auto& k : j.at("kernels"))
+      for (const auto& [m, config] : k.at("by_m").items())
+        db.kernels_[{k.at("name").get<std::string>(), k.at("K").get<int64_t>()}][std::stoll(m)] = config;
+    return db;
+  } catch (const nlohmann::json::exception& e) {
+    fail(source + ": malformed tuning database (" + e.what() + ")");
+  } catch (const std::logic_error&) {
+    fail(source + ": malformed tuning database (bad M key)");
+  }
+}
+
+TuningDatabase TuningDatabase::load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning) {
+  if (!std::filesystem::exists(file)) return TuningDatabase(current);
+  const nlohmann::json j = read_json_file(file);
+  if (!j.is_object() || j.value("format_version", -1) != kFormatVersion) {
+    *warning = "tuning database " + file.string() + " has another format version: ignoring it; run slidesparse tune";
+    return TuningDatabase(current);
+  }
+  TuningDatabase db = from_json(j, file.string());
+  if (!(db.tag_ == current)) {
+    *warning = "tuning database " + file.string() + " was made for " + db.tag_.describe() + ", this machine is " +
+               current.describe() + ": ignoring it; run slidesparse tune";
+    return TuningDatabase(current);
+  }
+  return db;
+}
+
+void TuningDatabase::save(const std::filesystem::path& file) const {
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  write_file_atomic(file, to_json().dump(1) + "\n");
+}
+
+std::string result_folder_tag(const std::string& gpu_short_name, int compute_capability, const std::string& dtype,
+                              int cuda_runtime_version, const std::string& arch) {
+  const int major = cuda_runtime_version / 1000, minor = (cuda_runtime_version % 1000) / 10;
+  return gpu_short_name + "_cc" + std::to_string(compute_capability) + "_" + dtype + "_cu" + std::to_string(major) +
+         std::to_string(minor) + "_" + arch;
+}
+
+}  // namespace slidesparse

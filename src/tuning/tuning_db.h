@@ -1,0 +1,88 @@
+// Offline tuning results: per hardware tag, per GEMM (backend, types, N, K) and per searched M, the
+// chosen algorithm; per kernel and K, the chosen launch configuration. Run-time lookup takes the
+// entry of the smallest searched M >= the actual M (the largest one above the list). A database
+// written on other hardware or library versions is ignored with a warning.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace slidesparse {
+
+struct HardwareTag {
+  std::string gpu;  // full device name
+  int compute_capability = 0;
+  int driver_version = 0;
+  int cuda_runtime_version = 0;
+  int cublaslt_version = 0;
+  int cusparselt_version = 0;  // 0 when cuSPARSELt is not loaded
+
+  bool operator==(const HardwareTag&) const = default;
+  std::string describe() const;  // "NVIDIA H100 80GB HBM3, cc 9.0, driver 13000, CUDA 13000, cuBLASLt 130100, cuSPARSELt 800"
+};
+
+// A GEMM the tuner searched, e.g. {"cusparselt", "int8", "bf16", 3840, 2560}.
+struct GemmKey {
+  std::string backend;   // "cublaslt" | "cusparselt"
+  std::string in_type;   // "int8" | "fp8"
+  std::string out_type;  // "int32" | "bf16" | "fp32"
+  int64_t n = 0, k = 0;
+
+  std::string str() const;  // "cusparselt/int8->bf16/N3840/K2560"
+  auto operator<=>(const GemmKey&) const = default;
+};
+
+struct GemmChoice {
+  // cuBLASLt: the opaque cublasLtMatmulAlgo_t (64 bytes); cuSPARSELt: alg_id + split_k (-1 = Segment-K).
+  std::vector<uint8_t> cublaslt_algo;
+  int alg_id = 0;
+  int split_k = 1;
+  size_t workspace_bytes = 0;
+  double latency_us = 0;
+};
+
+class TuningDatabase {
+ public:
+  TuningDatabase() = default;
+  explicit TuningDatabase(HardwareTag tag) : tag_(std::move(tag)) {}
+
+  // Loads `file` if it exists. If its tag differs from `current` (or its format version is not
+  // ours), returns an empty database for `current` and sets *warning to one line saying why.
+  static TuningDatabase load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning);
+  // Atomic write (temporary file + rename).
+  void save(const std::filesystem::path& file) const;
+
+  const HardwareTag& tag() const { return tag_; }
+
+  void record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice);
+  // Smallest searched M >= m, else the largest searched M; nullopt if the key was never searched.
+  std::optional<GemmChoice> lookup_gemm(const GemmKey& key, int64_t m) const;
+  std::vector<int64_t> searched_ms(const GemmKey& key) const;
+
+  // Our own kernels: name (e.g. "quantize_slide_fp8_L8"), the K they run on, per M an opaque config.
+  void record_kernel(const std::string& kernel, int64_t k, int64_t m, const nlohmann::json& config);
+  std::optional<nlohmann::json> lookup_kernel(const std::string& kernel, int64_t k, int64_t m) const;
+
+  nlohmann::json to_json() const;
+  static TuningDatabase from_json(const nlohmann::json& json, const std::string& source);  // throws Error
+
+  static constexpr int kFormatVersion = 1;
+
+ private:
+  HardwareTag tag_;
+  std::map<GemmKey, std::map<int64_t, GemmChoice>> gemms_;
+  std::map<std::pair<std::string, int64_t>, std::map<int64_t, nlohmann::json>> kernels_;
+};
+
+// Result folders are tagged like the reference's: "{GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch}",
+// e.g. "H100_cc90_INT8_cu130_x86_64" (cu = CUDA runtime major and minor digit).
+std::string result_folder_tag(const std::string& gpu_short_name, int compute_capability, const std::string& dtype,
+                              int cuda_runtime_version, const std::string& arch);
+
+}  // namespace slidesparse

@@ -1,0 +1,232 @@
+// The W8A8 linear operator on the GPU against the CPU reference: the sparse backend on slid weights
+// must equal the dense backend on the pruned weights (INT8 bit-identical with exact epilogues, FP8
+// within accumulation-order tolerance), for every L in 4..16 and M in {1, 7, 16, 63, 64, 100, 1000, 4096}.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "core/error.h"
+#include "gemm/w8a8_linear.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
+#include "math/numeric_formats.h"
+#include "math/prune.h"
+#include "math/quantize.h"
+#include "math/reference_linear.h"
+#include "math/slide.h"
+#include "test_support.h"
+
+namespace slidesparse {
+namespace {
+
+constexpr int64_t kN = 128, kK = 256;
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
+
+template <typename T>
+DeviceBuffer upload(const std::vector<T>& host, const char* what) {
+  DeviceBuffer d(host.size() * sizeof(T), what);
+  CUDA_CHECK(cudaMemcpy(d.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+  return d;
+}
+
+std::vector<uint16_t> download_bf16(const DeviceBuffer& d, int64_t count) {
+  std::vector<uint16_t> host(static_cast<size_t>(count));
+  CUDA_CHECK(cudaMemcpy(host.data(), d.data(), host.size() * 2, cudaMemcpyDeviceToHost));
+  return host;
+}
+
+double relative_error(const std::vector<uint16_t>& got, const std::vector<uint16_t>& want) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double g = bf16_to_float(got[i]), w = bf16_to_float(want[i]);
+    if (std::isnan(g)) return INFINITY;
+    diff += (g - w) * (g - w);
+    norm += w * w;
+  }
+  return std::sqrt(diff / norm);
+}
+
+struct Problem {
+  QuantKind kind;
+  int group;
+  std::vector<uint8_t> pruned, slid;
+  std::vector<float> scale_w;
+  SlideGeometry geometry;
+};
+
+Problem make_problem(QuantKind kind, int group, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Problem p{kind, group, {}, {}, {}, make_slide_geometry(kK, group)};
+  p.pruned.resize(kN * kK);
+  std::uniform_int_distribution<int> int8(-127, 127);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  for (auto& c : p.pruned)
+    c = kind == QuantKind::Int8 ? static_cast<uint8_t>(static_cast<int8_t>(int8(rng))) : float_to_e4m3(normal(rng));
+  PruneOptions options;
+  options.group = group;
+  prune_rows(kind, p.pruned.data(), kN, kK, options);
+  p.slid.resize(static_cast<size_t>(kN * p.geometry.k_slid));
+  slide_weight_rows(kind, p.geometry, p.pruned.data(), kN, p.slid.data());
+  std::uniform_real_distribution<float> scale(0.005f, 0.02f);
+  for (int64_t n = 0; n < kN; ++n) p.scale_w.push_back(scale(rng));
+  return p;
+}
+
+// bf16 activations with per-row magnitudes spanning a few decades.
+std::vector<uint16_t> make_activations(int64_t m, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<uint16_t> x(static_cast<size_t>(m * kK));
+  for (int64_t r = 0; r < m; ++r) {
+    const float magnitude = std::pow(10.0f, static_cast<float>(r % 5) - 2.0f);
+    for (int64_t c = 0; c < kK; ++c) x[r * kK + c] = float_to_bf16(normal(rng) * magnitude);
+  }
+  return x;
+}
+
+std::vector<uint16_t> cpu_reference(const Problem& p, const std::vector<uint16_t>& x, int64_t m) {
+  std::vector<float> xf(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xf[i] = bf16_to_float(x[i]);
+  std::vector<uint8_t> xq(x.size());
+  std::vector<float> sx(static_cast<size_t>(m)), y(static_cast<size_t>(m * kN));
+  quantize_rows(p.kind, xf.data(), m, kK, xq.data(), sx.data());
+  reference_linear_w8a8(p.kind, xq.data(), sx.data(), p.pruned.data(), p.scale_w.data(), m, kN, kK, y.data());
+  std::vector<uint16_t> out(y.size());
+  for (size_t i = 0; i < y.size(); ++i) out[i] = float_to_bf16(y[i]);
+  return out;
+}
+
+std::vector<uint16_t> run_linear(const LinearConfig& config, const void* weight, const float* scale_w,
+                                 const DeviceBuffer& x, int64_t m) {
+  W8A8Linear linear(config, weight, scale_w, nullptr);
+  linear.prepare(m, nullptr);
+  DeviceBuffer y(static_cast<size_t>(padded_rows(m) * kN * 2), "test output");
+  CUDA_CHECK(cudaMemset(y.data(), 0xFF, y.bytes()));  // poison: bf16 0xFFFF is NaN
+  DeviceBuffer workspace(size_t{64} << 20, "workspace");
+  linear.forward(static_cast<const __nv_bfloat16*>(x.data()), m, static_cast<__nv_bfloat16*>(y.data()),
+                 workspace.data(), workspace.bytes(), nullptr);
+  CUDA_CHECK(cudaDeviceSynchronize());
+  return download_bf16(y, m * kN);
+}
+
+class SparseEqualsDense : public ::testing::TestWithParam<std::tuple<QuantKind, int>> {};
+
+TEST_P(SparseEqualsDense, EveryM) {
+  SKIP_WITHOUT_GPU();
+  const auto [kind, group] = GetParam();
+  if (kind == QuantKind::Fp8E4M3 && !query_device().supports_fp8()) GTEST_SKIP() << "FP8 needs cc >= 8.9";
+  const Problem p = make_problem(kind, group, 1000 + group);
+  const DeviceBuffer pruned = upload(p.pruned, "pruned weight"), slid = upload(p.slid, "slid weight");
+  const DeviceBuffer scale_w = upload(p.scale_w, "weight scales");
+  const bool int8 = kind == QuantKind::Int8;
+  const GemmOutput exact_output = int8 ? GemmOutput::Int32 : GemmOutput::Float32;
+  for (int64_t m : {1, 7, 16, 63, 64, 100, 1000, 4096}) {
+    SCOPED_TRACE("L=" + std::to_string(group) + " M=" + std::to_string(m));
+    const auto x_host = make_activations(m, static_cast<uint32_t>(m * 31 + group));
+    const DeviceBuffer x = upload(x_host, "activations");
+    const auto want = cpu_reference(p, x_host, m);
+
+    LinearConfig dense{GemmBackend::CublasLt, kind, kN, kK, 0, exact_output, ScaleMode::Epilogue, m};
+    LinearConfig sparse{GemmBackend::CusparseLt, kind, kN, kK, group, exact_output, ScaleMode::Epilogue, m};
+    const auto dense_y = run_linear(dense, pruned.data(), scale_w.as<float>(), x, m);
+    const auto sparse_y = run_linear(sparse, slid.data(), scale_w.as<float>(), x, m);
+    if (int8) {
+      ASSERT_EQ(sparse_y, dense_y);  // bit-identical
+      ASSERT_EQ(dense_y, want);      // and equal to the CPU reference
+    } else {
+      ASSERT_LT(relative_error(sparse_y, dense_y), 2e-3);
+      ASSERT_LT(relative_error(dense_y, want), 2e-3);
+    }
+    // The fast configurations (scales inside the GEMM, bf16 outputs) round twice: bf16-level error.
+    const auto fast_dense =
+        run_linear(default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m), pruned.data(), scale_w.as<float>(), x, m);
+    const auto fast_sparse = run_linear(default_linear_config(GemmBackend::CusparseLt, kind, kN, kK, group, m),
+                                        slid.data(), scale_w.as<float>(), x, m);
+    EXPECT_LT(relative_error(fast_dense, want), 8e-3);
+    EXPECT_LT(relative_error(fast_sparse, want), 8e-3);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPatterns, SparseEqualsDense,
+                         ::testing::Combine(::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
+                                            ::testing::Values(4, 6, 8, 10, 12, 14, 16)));
+
+TEST(LinearGpu, ForwardReplaysInsideACudaGraph) {
+  SKIP_WITHOUT_GPU();
+  const Problem p = make_problem(QuantKind::Int8, 8, 77);
+  const DeviceBuffer slid = upload(p.slid, "slid weight"), scale_w = upload(p.scale_w, "weight scales");
+  constexpr int64_t m = 64;
+  const DeviceBuffer x = upload(make_activations(m, 5), "activations");
+  W8A8Linear linear(default_linear_config(GemmBackend::CusparseLt, QuantKind::Int8, kN, kK, 8, m), slid.data(),
+                    scale_w.as<float>(), nullptr);
+  linear.prepare(m, nullptr);
+  DeviceBuffer eager(static_cast<size_t>(padded_rows(m) * kN * 2), "eager"), graphed(eager.bytes(), "graphed");
+  DeviceBuffer workspace(size_t{64} << 20, "workspace");
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  auto forward = [&](DeviceBuffer& y) {
+    linear.forward(static_cast<const __nv_bfloat16*>(x.data()), m, y.as<__nv_bfloat16>(), workspace.data(),
+                   workspace.bytes(), stream);
+  };
+  forward(eager);
+  CUDA_CHECK(cudaMemsetAsync(graphed.data(), 0xFF, graphed.bytes(), stream));
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+  forward(graphed);
+  CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+  CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  EXPECT_EQ(download_bf16(graphed, m * kN), download_bf16(eager, m * kN));
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+}
+
+TEST(LinearGpu, OutOfMemoryIsOneClearError) {
+  SKIP_WITHOUT_GPU();
+  try {
+    DeviceBuffer huge(size_t{1} << 50, "a test tensor");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("out of GPU memory allocating 1125899906.8 MB for a test tensor"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(LinearGpu, SparseWeightThatIsNot2of4IsRejected) {
+  SKIP_WITHOUT_GPU();
+  std::vector<uint8_t> dense(kN * kK, 1);
+  const DeviceBuffer w = upload(dense, "dense weight");
+  const std::vector<float> ones(kN, 1.0f);
+  const DeviceBuffer s = upload(ones, "scales");
+  try {
+    W8A8Linear linear(default_linear_config(GemmBackend::CusparseLt, QuantKind::Int8, kN, kK, 4, 16), w.data(),
+                      s.as<float>(), nullptr);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "weight [128, 256] is not 2:4 sparse along K; cuSPARSELt cannot compress it");
+  }
+}
+
+TEST(LinearGpu, MissingCusparseLtIsOneClearError) {
+  SKIP_WITHOUT_GPU();
+  ::setenv("SLIDESPARSE_CUSPARSELT_LIB", "/nonexistent/libcusparseLt.so.0", 1);
+  const auto r = testing::run_slidesparse({"bench", "kernel", "--dtype", "int8", "--backend", "cusparselt",
+                                           "--m-list", "64", "--out", "/tmp/slidesparse-missing-lib"});
+  ::unsetenv("SLIDESPARSE_CUSPARSELT_LIB");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("slidesparse: error: cannot load cuSPARSELt from SLIDESPARSE_CUSPARSELT_LIB=/nonexistent/", 0), 0u)
+      << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}
+
+}  // namespace
+}  // namespace slidesparse
