@@ -22,11 +22,11 @@ for step in $steps; do
   case $step in
     tests) "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -40 ;;
     quant) "$bin/slidesparse" bench quant --m-list 1024,4096,16384 --sparsity 2:4,2:8,2:16 2>&1 | tee "$out/quant.txt" ;;
-    linear) "$bin/slidesparse" bench linear ${LINEAR_ARGS:-} 2>&1 | tee "$out/linear.txt" ;;
+    linear) "$bin/slidesparse" bench linear ${LINEAR_ARGS:-} $( [ -f "$out/tuning_db.json" ] && echo --db "$out/tuning_db.json") 2>&1 | tee "$out/linear.txt" ;;
     kernel) "$bin/slidesparse" bench kernel ${KERNEL_ARGS:-} --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel.txt" ;;
-    kernel-low) "$bin/slidesparse" bench kernel --backend cusparselt --sparsity 2:12,2:14,2:16,2:inf \
+    kernel-low) "$bin/slidesparse" bench kernel ${KERNEL_ARGS:-} --backend cusparselt --sparsity 2:12,2:14,2:16,2:inf \
                   --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel_low.txt" ;;
-    tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" 2>&1 | grep -v ETA | tail -5 ;;
+    tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     *) echo "unknown step $step" ;;
   esac
 done

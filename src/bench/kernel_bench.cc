@@ -5,10 +5,10 @@
 
 #include "core/error.h"
 #include "core/progress.h"
-#include "gemm/w8a8_linear.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "io/csv_writer.h"
+#include "math/slide.h"
 
 namespace slidesparse {
 
@@ -74,8 +74,11 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
     for (int64_t m : o.ms) max_m = std::max(max_m, m);
     for (const auto& [shape, m] : work) {
       const int64_t gemm_k = pattern ? sparse_gemm_k(shape.k, *pattern) : shape.k;
-      const LinearConfig lc = default_linear_config(backend, o.kind, shape.n, shape.k, pattern ? 4 : 0, 1);
-      const GemmShape gs{o.kind, lc.output, lc.scales, shape.n, gemm_k};
+      // The libraries' GEMMs alone, scales left out (bench linear covers where they go): dense INT8
+      // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
+      const GemmOutput output =
+          !pattern && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
+      const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k};
       auto& searcher = searchers[{shape.n, gemm_k}];
       if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
       const SearchResult r = searcher->search(m, o.protocol);

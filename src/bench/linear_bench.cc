@@ -14,7 +14,8 @@
 namespace slidesparse {
 
 std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat) {
+                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat,
+                                             const TuningDatabase* db) {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   int64_t max_m = 0;
@@ -43,7 +44,7 @@ std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<i
       layers.push_back(std::make_unique<W8A8Linear>(c, weights.back().data(), scale_w.as<float>(), stream));
     }
     for (int64_t m : ms) {
-      for (auto& l : layers) l->prepare(m, nullptr);
+      for (auto& l : layers) l->prepare(m, db);
       const double us = time_launches_us(
           [&] {
             for (auto& l : layers)
@@ -55,7 +56,8 @@ std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<i
     }
   }
   cudaStreamDestroy(stream);
-  std::printf("\nwhole linear op (%s), 4 BitNet layers, us (speedup over cublaslt)\n", std::string(quant_kind_name(kind)).c_str());
+  std::printf("\nwhole linear op (%s), 4 BitNet layers, %s algorithms, us (speedup over cublaslt)\n",
+              std::string(quant_kind_name(kind)).c_str(), db ? "tuned" : "library-default");
   for (int64_t m : ms) {
     double dense = 0;
     for (const auto& r : out)

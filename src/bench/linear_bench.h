@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "math/sparsity_pattern.h"
 #include "math/weight_code.h"
+#include "tuning/tuning_db.h"
 
 namespace slidesparse {
 
@@ -16,7 +18,9 @@ struct LinearBenchRow {
   double total_us = 0;  // sum over qkv, o, gate_up, down
 };
 
+// `db` (may be null) supplies the tuned GEMM algorithms and quantization launch configs.
 std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat);
+                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat,
+                                             const TuningDatabase* db);
 
 }  // namespace slidesparse

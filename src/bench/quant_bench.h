@@ -22,6 +22,9 @@ struct QuantBenchRow {
 // cudaMemcpyAsync device to device of 1 GiB, counted as bytes read + written, median of 5.
 double measure_copy_bandwidth_gbps(cudaStream_t stream);
 
+// One row per (K, L, M), L = 0 being plain quantization (quantize_rows_gpu): each point screens
+// the launch candidates, then times the fastest over `repeat` launches that rotate among input
+// sets larger than the L2 cache. Bytes = M*K*2 read + rows_padded*(out_cols + 4) written.
 std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
                                                   int warmup, int repeat, cudaStream_t stream);

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <optional>
 
 #include "bench/kernel_bench.h"
 #include "bench/linear_bench.h"
@@ -6,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "gemm/hardware_tag.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 
@@ -88,10 +90,17 @@ int bench_linear(const CommandArgs& args) {
   p.option("sparsity", "LIST", "patterns", "2:4,2:6,2:8,2:10");
   p.option("warmup", "N", "warmup", "10");
   p.option("repeat", "N", "repeat", "30");
+  p.option("db", "FILE", "tuning database (slidesparse tune); without it the libraries' defaults run");
   if (!p.parse(args)) return 0;
+  std::optional<TuningDatabase> db;
+  if (p.has("db")) {
+    std::string warning;
+    db = TuningDatabase::load(p.get("db"), current_hardware_tag(), &warning);
+    if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
+  }
   for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype")))
     run_linear_bench(kind, parse_int_list("m-list", p.get("m-list")), parse_sparsity_list(p.get("sparsity"), false),
-                     static_cast<int>(p.get_int("warmup")), static_cast<int>(p.get_int("repeat")));
+                     static_cast<int>(p.get_int("warmup")), static_cast<int>(p.get_int("repeat")), db ? &*db : nullptr);
   return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "gemm/w8a8_linear.h"
 
 #include <cstring>
+#include <map>
+#include <tuple>
 
 #include "core/error.h"
 #include "gpu/device_info.h"
@@ -12,6 +14,15 @@ namespace {
 GemmKey tuning_key(const LinearConfig& c, int64_t gemm_k) {
   return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
           std::string(gemm_output_name(c.output)), c.n, gemm_k};
+}
+
+// Whether cuBLASLt returns any algorithm for the shape (probed once per shape and mode).
+bool cublaslt_supports(const GemmShape& shape) {
+  static std::map<std::tuple<int, int, int, int64_t, int64_t>, bool> cache;
+  const auto key = std::make_tuple(int(shape.kind), int(shape.output), int(shape.scales), shape.n, shape.k);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  CublasLtGemm gemm(shape);
+  return cache[key] = !gemm.heuristic_candidates(kRowAlignment * 64, 1, size_t{64} << 20).empty();
 }
 
 }  // namespace
@@ -30,13 +41,25 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   c.k = k;
   c.group = backend == GemmBackend::CusparseLt ? group : 0;
   c.max_m = max_m;
-  if (backend == GemmBackend::CublasLt) {
-    // INT8 IMMA only writes int32 (scales in the epilogue); FP8 takes both scales as outer vectors.
-    c.output = kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
-    c.scales = kind == QuantKind::Int8 ? ScaleMode::Epilogue : ScaleMode::BothInGemm;
-  } else {
+  if (backend == GemmBackend::CublasLt && kind == QuantKind::Int8) {
+    // INT8 IMMA only writes int32: the scales go to the epilogue.
+    c.output = GemmOutput::Int32;
+    c.scales = ScaleMode::Epilogue;
+  } else if (backend == GemmBackend::CublasLt) {
+    // FP8: the cheapest scale placement this cuBLASLt offers for the shape (both scales as outer
+    // vectors, else the weight scale as an alpha vector, else a bf16 accumulator and the epilogue).
     c.output = GemmOutput::BFloat16;
-    c.scales = ScaleMode::WeightInGemm;
+    c.scales = ScaleMode::Epilogue;
+    for (ScaleMode mode : {ScaleMode::BothInGemm, ScaleMode::WeightInGemm})
+      if (cublaslt_supports({kind, GemmOutput::BFloat16, mode, n, k})) {
+        c.scales = mode;
+        break;
+      }
+  } else {
+    // cuSPARSELt 0.8 scales by an alpha vector for INT8 only (FP8 answers NOT_SUPPORTED): FP8 keeps
+    // a bf16 accumulator and both scales go to the epilogue.
+    c.output = GemmOutput::BFloat16;
+    c.scales = kind == QuantKind::Int8 ? ScaleMode::WeightInGemm : ScaleMode::Epilogue;
   }
   return c;
 }
