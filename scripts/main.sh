@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the built-in BitNet-2B-shaped model: build, synthesize the BF16 checkpoint, prepare
 # INT8 and FP8 W8A8 checkpoints, convert each to SlideSparse 2:4, 2:6, 2:8, 2:10, and inspect them.
-# Usage: scripts/main.sh [OUT_DIR] (default: runs/bitnet-2b). Later pipeline stages (tuning, engine,
-# benchmarks, report) join this script as they land.
+# On a GPU machine it then tunes and runs the kernel, quantization and linear-layer benchmarks.
+# Usage: scripts/main.sh [OUT_DIR] (default: runs/bitnet-2b). The engine, throughput benchmarks and the
+# generated report join this script as they land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/bitnet-2b}
@@ -22,3 +23,13 @@ for dtype in int8 fp8; do
 done
 $bin inspect "$out/BitNet-2B-INT8-SlideSparse-2_8" | head -20
 echo "main: checkpoints are in $out"
+if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+  $bin tune --db "$out/tuning_db.json"
+  $bin bench kernel --out "$out/results/kernel"
+  $bin bench kernel --backend cusparselt --sparsity 2:12,2:14,2:16,2:inf --out "$out/results/kernel"
+  $bin bench quant
+  $bin bench linear --db "$out/tuning_db.json"
+  echo "main: tuning database $out/tuning_db.json, kernel results in $out/results/kernel"
+else
+  echo "main: no GPU here: tuning and GPU benchmarks skipped"
+fi

@@ -25,6 +25,13 @@ command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] ||
 CUSPARSELT_VERSION=0.8.1
 dest=third_party/cusparselt
 if [ ! -f "$dest/include/cusparseLt.h" ]; then
+  # A machine that already has the wheel installed (e.g. the GPU machine, which has no network).
+  for h in /opt/*/.venv/lib/python3*/site-packages/nvidia/cusparselt/include/cusparseLt.h \
+           /usr/local/lib/python3*/dist-packages/nvidia/cusparselt/include/cusparseLt.h; do
+    if [ -f "$h" ]; then mkdir -p "$dest/include" && cp "$h" "$dest/include/" && echo "setup: using $h"; break; fi
+  done
+fi
+if [ ! -f "$dest/include/cusparseLt.h" ]; then
   echo "setup: fetching the nvidia-cusparselt-cu13 $CUSPARSELT_VERSION wheel for cusparseLt.h"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
