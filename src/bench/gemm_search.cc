@@ -81,8 +81,8 @@ SearchResult GemmSearcher::search(int64_t m, const SearchProtocol& protocol) {
     const int algs = sparse_->algorithm_count(rows);
     const bool segment_k = query_device().cc_major >= 9;
     for (int alg = 0; alg < algs; ++alg)
-      for (int split_k : {1, -1})
-        if (split_k == 1 || segment_k) {
+      for (int split_k : {1, 2, 4, -1})
+        if (split_k != -1 || segment_k) {
           GemmChoice c;
           c.alg_id = alg;
           c.split_k = split_k;

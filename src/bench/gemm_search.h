@@ -1,5 +1,5 @@
 // Algorithm search for one GEMM shape at one M, shared by `tune` and `bench kernel`: every cuBLASLt
-// heuristic candidate, or every cuSPARSELt alg id x {no split-K, Segment-K (SM90)}; each candidate
+// heuristic candidate, or every cuSPARSELt alg id x split-K {1, 2, 4, Segment-K (SM90)}; each candidate
 // is screened with a short timing, the best few are re-timed with the full warmup/repeat protocol.
 #pragma once
 
