@@ -11,17 +11,6 @@ namespace slidesparse {
 
 namespace {
 
-cudaDataType input_type(QuantKind kind) { return kind == QuantKind::Int8 ? CUDA_R_8I : CUDA_R_8F_E4M3; }
-
-cudaDataType output_type(GemmOutput out) {
-  switch (out) {
-    case GemmOutput::Int32: return CUDA_R_32I;
-    case GemmOutput::Float32: return CUDA_R_32F;
-    case GemmOutput::BFloat16: return CUDA_R_16BF;
-  }
-  return CUDA_R_32F;
-}
-
 template <typename T>
 void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attribute, const T& value) {
   CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc, attribute, &value, sizeof(value)));
@@ -48,7 +37,7 @@ CublasLtGemm::CublasLtGemm(const GemmShape& shape) : shape_(shape) {
     set_desc(desc_, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, int32_t{CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F});
     set_desc(desc_, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, int32_t{CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F});
   }
-  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&w_layout_, input_type(shape.kind), shape.k, shape.n, shape.k));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&w_layout_, cuda_input_type(shape.kind), shape.k, shape.n, shape.k));
 }
 
 CublasLtGemm::~CublasLtGemm() {
@@ -64,8 +53,8 @@ CublasLtGemm::Plan& CublasLtGemm::plan_for(int64_t m) {
   auto it = plans_.find(m);
   if (it != plans_.end()) return it->second;
   Plan plan;
-  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.x_layout, input_type(shape_.kind), shape_.k, m, shape_.k));
-  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.d_layout, output_type(shape_.output), shape_.n, m, shape_.n));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.x_layout, cuda_input_type(shape_.kind), shape_.k, m, shape_.k));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.d_layout, cuda_output_type(shape_.output), shape_.n, m, shape_.n));
   return plans_.emplace(m, plan).first->second;
 }
 

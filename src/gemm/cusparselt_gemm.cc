@@ -11,24 +11,13 @@ namespace {
 
 constexpr uint32_t kAlignment = 16;
 
-cudaDataType input_type(QuantKind kind) { return kind == QuantKind::Int8 ? CUDA_R_8I : CUDA_R_8F_E4M3; }
-
-cudaDataType output_type(GemmOutput out) {
-  switch (out) {
-    case GemmOutput::Int32: return CUDA_R_32I;
-    case GemmOutput::Float32: return CUDA_R_32F;
-    case GemmOutput::BFloat16: return CUDA_R_16BF;
-  }
-  return CUDA_R_32F;
-}
-
 }  // namespace
 
 CusparseLtGemm::CusparseLtGemm(const GemmShape& shape) : lib_(cusparselt()), shape_(shape) {
   // W' row-major [N, K'] is column-major [K', N] with ld K'; op = transpose gives [N, K'] and the
   // 2:4 groups run along K', contiguous in memory.
   CUSPARSELT_CHECK(lib_.api.cusparseLtStructuredDescriptorInit(&lib_.handle, &w_desc_, shape.k, shape.n, shape.k,
-                                                               kAlignment, input_type(shape.kind), CUSPARSE_ORDER_COL,
+                                                               kAlignment, cuda_input_type(shape.kind), CUSPARSE_ORDER_COL,
                                                                CUSPARSELT_SPARSITY_50_PERCENT));
 }
 
@@ -73,9 +62,9 @@ CusparseLtGemm::Plan& CusparseLtGemm::descriptors_for(int64_t m) {
   Plan& plan = plans_[m];
   const auto& api = lib_.api;
   CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.x_desc, shape_.k, m, shape_.k, kAlignment,
-                                                     input_type(shape_.kind), CUSPARSE_ORDER_COL));
+                                                     cuda_input_type(shape_.kind), CUSPARSE_ORDER_COL));
   CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.d_desc, shape_.n, m, shape_.n, kAlignment,
-                                                     output_type(shape_.output), CUSPARSE_ORDER_COL));
+                                                     cuda_output_type(shape_.output), CUSPARSE_ORDER_COL));
   const cusparseComputeType compute =
       shape_.kind == QuantKind::Int8 ? CUSPARSE_COMPUTE_32I : CUSPARSE_COMPUTE_32F;
   CUSPARSELT_CHECK(api.cusparseLtMatmulDescriptorInit(&lib_.handle, &plan.matmul, CUSPARSE_OPERATION_TRANSPOSE,

@@ -30,6 +30,17 @@ std::string_view scale_mode_name(ScaleMode mode) {
 
 size_t gemm_output_bytes(GemmOutput output) { return output == GemmOutput::BFloat16 ? 2 : 4; }
 
+cudaDataType cuda_input_type(QuantKind kind) { return kind == QuantKind::Int8 ? CUDA_R_8I : CUDA_R_8F_E4M3; }
+
+cudaDataType cuda_output_type(GemmOutput output) {
+  switch (output) {
+    case GemmOutput::Int32: return CUDA_R_32I;
+    case GemmOutput::Float32: return CUDA_R_32F;
+    case GemmOutput::BFloat16: return CUDA_R_16BF;
+  }
+  return CUDA_R_32F;
+}
+
 void validate_gemm_shape(GemmBackend backend, const GemmShape& s, int compute_capability) {
   const std::string what = std::string(gemm_backend_name(backend)) + " " + std::string(quant_kind_name(s.kind)) +
                            " GEMM N=" + std::to_string(s.n) + " K=" + std::to_string(s.k);

@@ -5,6 +5,8 @@
 // column-major terms: D[N, M] = op(W)[N, K] . X[K, M] with W declared [K, N] and op = transpose.
 #pragma once
 
+#include <library_types.h>
+
 #include <cstdint>
 #include <string_view>
 
@@ -31,6 +33,9 @@ std::string_view gemm_backend_name(GemmBackend backend);  // "cublaslt" / "cuspa
 std::string_view gemm_output_name(GemmOutput output);     // "int32" / "fp32" / "bf16"
 std::string_view scale_mode_name(ScaleMode mode);         // "epilogue" / "weight-in-gemm" / "both-in-gemm"
 size_t gemm_output_bytes(GemmOutput output);
+// The CUDA element types both libraries take: CUDA_R_8I / CUDA_R_8F_E4M3; CUDA_R_32I / 32F / 16BF.
+cudaDataType cuda_input_type(QuantKind kind);
+cudaDataType cuda_output_type(GemmOutput output);
 
 // Activations are padded to a multiple of this many rows (both libraries' tile constraints; the
 // quantization kernels write the padding rows themselves).

@@ -14,14 +14,16 @@ DeviceBuffer::DeviceBuffer(size_t bytes, const std::string& what) : bytes_(bytes
   if (status == cudaSuccess) return;
   cudaGetLastError();
   data_ = nullptr;
-  size_t free_bytes = 0, total_bytes = 0;
-  cudaMemGetInfo(&free_bytes, &total_bytes);
   char message[256];
-  std::snprintf(message, sizeof message, "out of GPU memory allocating %.1f MB for %s (%.1f MB free of %.1f MB)",
-                double(bytes) / 1e6, what.c_str(), double(free_bytes) / 1e6, double(total_bytes) / 1e6);
-  if (status != cudaErrorMemoryAllocation)
+  if (status == cudaErrorMemoryAllocation) {
+    size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    std::snprintf(message, sizeof message, "out of GPU memory allocating %.1f MB for %s (%.1f MB free of %.1f MB)",
+                  double(bytes) / 1e6, what.c_str(), double(free_bytes) / 1e6, double(total_bytes) / 1e6);
+  } else {
     std::snprintf(message, sizeof message, "cudaMalloc of %.1f MB for %s failed: %s", double(bytes) / 1e6,
                   what.c_str(), cudaGetErrorString(status));
+  }
   fail(message);
 }
 
