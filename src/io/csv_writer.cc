@@ -19,8 +19,11 @@ std::string quote(const std::string& cell) {
 }
 
 void append_row(std::string& out, const std::vector<std::string>& cells) {
-  for (size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + quote(cells[i]);
-  out += "\n";
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i) out += ',';
+    out += quote(cells[i]);
+  }
+  out += '\n';
 }
 }  // namespace
 
@@ -43,14 +46,16 @@ std::string CsvWriter::text() const {
 void CsvWriter::save() const {
   std::error_code ec;
   if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
-  require(!ec, "cannot create '" + path_.parent_path().string() + "': " + ec.message());
+  require(!ec, path_.string() + ": cannot create its directory: " + ec.message());
   write_file_atomic(path_, text());
 }
 
 std::string format_fixed(double value, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
+  const int size = std::snprintf(nullptr, 0, "%.*f", decimals, value);  // "%f" of 1e300 is 301 characters
+  std::string out(static_cast<size_t>(size) + 1, '\0');
+  std::snprintf(out.data(), out.size(), "%.*f", decimals, value);
+  out.pop_back();
+  return out;
 }
 
 }  // namespace slidesparse

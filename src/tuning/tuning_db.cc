@@ -1,7 +1,8 @@
 #include "tuning/tuning_db.h"
 
-#include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <iterator>
+#include <system_error>
 
 #include "core/error.h"
 #include "io/model_config.h"
@@ -19,17 +20,28 @@ std::string to_hex(const std::vector<uint8_t>& bytes) {
 }
 
 std::vector<uint8_t> from_hex(const std::string& text, const std::string& source) {
-  require(text.size() % 2 == 0, source + ": malformed cublaslt_algo");
+  const std::string bad = source + ": malformed tuning database (cublaslt_algo '" + text + "' is not hex bytes)";
+  require(text.size() % 2 == 0, bad);
   std::vector<uint8_t> out;
   for (size_t i = 0; i < text.size(); i += 2) {
     auto nibble = [&](char c) -> int {
       if (c >= '0' && c <= '9') return c - '0';
       if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      fail(source + ": malformed cublaslt_algo");
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      fail(bad);
     };
     out.push_back(static_cast<uint8_t>(nibble(text[i]) * 16 + nibble(text[i + 1])));
   }
   return out;
+}
+
+// The "by_m" keys: decimal, positive, nothing else ("64", not "64x" or "-1").
+int64_t parse_m(const std::string& text, const std::string& source) {
+  int64_t m = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), m);
+  require(ec == std::errc() && end == text.data() + text.size() && m > 0,
+          source + ": malformed tuning database (M key '" + text + "' is not a positive integer)");
+  return m;
 }
 
 nlohmann::json tag_json(const HardwareTag& t) {
@@ -60,7 +72,10 @@ std::string GemmKey::str() const {
   return backend + "/" + in_type + "->" + out_type + "/N" + std::to_string(n) + "/K" + std::to_string(k);
 }
 
-void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice) { gemms_[key][m] = choice; }
+void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice) {
+  require(m > 0, "tuning: " + key.str() + " recorded at M=" + std::to_string(m) + " (M must be positive)");
+  gemms_[key][m] = choice;
+}
 
 std::optional<GemmChoice> TuningDatabase::lookup_gemm(const GemmKey& key, int64_t m) const {
   const auto it = gemms_.find(key);
@@ -76,6 +91,7 @@ std::vector<int64_t> TuningDatabase::searched_ms(const GemmKey& key) const {
 }
 
 void TuningDatabase::record_kernel(const std::string& kernel, int64_t k, int64_t m, const nlohmann::json& config) {
+  require(m > 0, "tuning: kernel " + kernel + " recorded at M=" + std::to_string(m) + " (M must be positive)");
   kernels_[{kernel, k}][m] = config;
 }
 
@@ -120,38 +136,44 @@ TuningDatabase TuningDatabase::from_json(const nlohmann::json& j, const std::str
         c.workspace_bytes = e.at("workspace_bytes").get<size_t>();
         c.latency_us = e.at("latency_us").get<double>();
         c.cublaslt_algo = from_hex(e.at("cublaslt_algo").get<std::string>(), source);
-        db.gemms_[key][std::stoll(m)] = c;
+        db.gemms_[key][parse_m(m, source)] = c;
       }
     }
     for (const auto& k : j.at("kernels"))
       for (const auto& [m, config] : k.at("by_m").items())
-        db.kernels_[{k.at("name").get<std::string>(), k.at("K").get<int64_t>()}][std::stoll(m)] = config;
+        db.kernels_[{k.at("name").get<std::string>(), k.at("K").get<int64_t>()}][parse_m(m, source)] = config;
     return db;
   } catch (const nlohmann::json::exception& e) {
     fail(source + ": malformed tuning database (" + e.what() + ")");
-  } catch (const std::logic_error&) {
-    fail(source + ": malformed tuning database (bad M key)");
   }
 }
 
 TuningDatabase TuningDatabase::load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning) {
-  if (!std::filesystem::exists(file)) return TuningDatabase(current);
+  auto ignore = [&](const std::string& why) {
+    if (warning) *warning = "tuning database " + file.string() + " " + why + ": ignoring it; run slidesparse tune";
+    return TuningDatabase(current);
+  };
+  if (warning) warning->clear();
+  std::error_code ec;
+  // Missing (or a dangling link): nothing tuned yet. Other status errors (permissions) are left for
+  // read_json_file to report with the file name.
+  if (std::filesystem::status(file, ec).type() == std::filesystem::file_type::not_found) return TuningDatabase(current);
   const nlohmann::json j = read_json_file(file);
-  if (!j.is_object() || j.value("format_version", -1) != kFormatVersion) {
-    *warning = "tuning database " + file.string() + " has another format version: ignoring it; run slidesparse tune";
-    return TuningDatabase(current);
-  }
+  const auto version = j.is_object() ? j.find("format_version") : j.end();
+  require(j.is_object() && version != j.end() && version->is_number_integer(),
+          file.string() + ": malformed tuning database (no integer format_version)");
+  if (version->get<int64_t>() != kFormatVersion)
+    return ignore("has format version " + std::to_string(version->get<int64_t>()) + ", this build reads version " +
+                  std::to_string(kFormatVersion));
   TuningDatabase db = from_json(j, file.string());
-  if (!(db.tag_ == current)) {
-    *warning = "tuning database " + file.string() + " was made for " + db.tag_.describe() + ", this machine is " +
-               current.describe() + ": ignoring it; run slidesparse tune";
-    return TuningDatabase(current);
-  }
+  if (db.tag_ != current) return ignore("was made for " + db.tag_.describe() + ", this machine is " + current.describe());
   return db;
 }
 
 void TuningDatabase::save(const std::filesystem::path& file) const {
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  require(!ec, file.string() + ": cannot create its directory: " + ec.message());
   write_file_atomic(file, to_json().dump(1) + "\n");
 }
 

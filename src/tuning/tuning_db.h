@@ -52,18 +52,21 @@ class TuningDatabase {
   TuningDatabase() = default;
   explicit TuningDatabase(HardwareTag tag) : tag_(std::move(tag)) {}
 
-  // Loads `file` if it exists. If its tag differs from `current` (or its format version is not
-  // ours), returns an empty database for `current` and sets *warning to one line saying why.
+  // Loads `file` if it exists; a missing file gives an empty database for `current`. If its tag
+  // differs from `current` (or its format version is not ours), returns an empty database for
+  // `current` and sets *warning to one line saying what differs; otherwise clears *warning.
+  // `warning` may be null. Throws Error naming the file if it cannot be read or is malformed.
   static TuningDatabase load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning);
   // Atomic write (temporary file + rename).
   void save(const std::filesystem::path& file) const;
 
   const HardwareTag& tag() const { return tag_; }
 
+  // m > 0 (Error otherwise); recording the same key and m again replaces the entry.
   void record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice);
   // Smallest searched M >= m, else the largest searched M; nullopt if the key was never searched.
   std::optional<GemmChoice> lookup_gemm(const GemmKey& key, int64_t m) const;
-  std::vector<int64_t> searched_ms(const GemmKey& key) const;
+  std::vector<int64_t> searched_ms(const GemmKey& key) const;  // ascending; empty if never searched
 
   // Our own kernels: name (e.g. "quantize_slide_fp8_L8"), the K they run on, per M an opaque config.
   void record_kernel(const std::string& kernel, int64_t k, int64_t m, const nlohmann::json& config);
