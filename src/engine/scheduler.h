@@ -1,0 +1,70 @@
+// Continuous batching (the nano-vllm / vLLM policy): every step is either a prefill step or a
+// decode step, prefill first. A prefill step continues partly prefilled sequences, then admits
+// waiting ones in arrival order while the sequence and batched-token limits and the KV cache
+// allow; with chunked prefill the last prompt of a step may be cut to fill the token budget. A
+// decode step advances every running sequence by one token; when the cache runs out of blocks the
+// most recently admitted sequence is preempted by recompute (its blocks freed, it goes back to the
+// front of the queue and later re-runs its prompt and generated tokens as a prefill).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "engine/block_manager.h"
+#include "engine/sequence.h"
+
+namespace slidesparse {
+
+struct SchedulerConfig {
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 8192;
+  int max_model_len = 4096;  // prompt + generated tokens of one sequence
+  bool chunked_prefill = true;
+  int eos_token = -1;  // -1: none
+};
+
+struct ScheduledChunk {
+  Sequence* seq = nullptr;
+  int first_token = 0;  // position of the first token run this step (= num_computed_tokens)
+  int num_tokens = 0;
+  bool samples = false;  // the chunk reaches the sequence's last token: a new token is sampled
+};
+
+struct SchedulerStep {
+  bool prefill = false;
+  std::vector<ScheduledChunk> chunks;
+  std::vector<Sequence*> preempted;
+  int num_tokens() const;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const SchedulerConfig& config, BlockManager& blocks);
+
+  // Queues a request. Throws Error for an empty prompt, a prompt longer than the context, or one
+  // that could never fit the cache or (without chunked prefill) the batched-token limit.
+  void add(Sequence* seq);
+  bool idle() const { return waiting_.empty() && running_.empty(); }
+  int num_waiting() const { return static_cast<int>(waiting_.size()); }
+  int num_running() const { return static_cast<int>(running_.size()); }
+
+  // The next step (empty when idle). The KV blocks for every scheduled token are held on return.
+  SchedulerStep schedule();
+  // Records the step's results: sampled[i] is the token sampled for chunk i (ignored for chunks
+  // that do not sample). Returns the sequences that finished, in chunk order.
+  std::vector<Sequence*> complete(const SchedulerStep& step, const std::vector<int32_t>& sampled);
+
+ private:
+  SchedulerStep schedule_prefill();
+  SchedulerStep schedule_decode();
+  void preempt(Sequence* seq, SchedulerStep& step);
+  bool finished(const Sequence& seq) const;
+
+  SchedulerConfig config_;
+  BlockManager& blocks_;
+  std::deque<Sequence*> waiting_;
+  std::vector<Sequence*> running_;  // admission order
+};
+
+}  // namespace slidesparse
