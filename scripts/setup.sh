@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 need_packages=()
 command -v cmake >/dev/null || need_packages+=(cmake)
 command -v g++ >/dev/null || need_packages+=(g++)
-command -v make >/dev/null || need_packages+=(make)
+command -v make >/dev/null || command -v ninja >/dev/null || need_packages+=(make)
 [ -f /usr/include/nlohmann/json.hpp ] || need_packages+=(nlohmann-json3-dev)
 [ -f /usr/include/gtest/gtest.h ] || need_packages+=(libgtest-dev)
 if [ ${#need_packages[@]} -gt 0 ]; then
