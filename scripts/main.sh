@@ -24,7 +24,8 @@ for dtype in int8 fp8; do
       $bin convert --input "$out/$name" --sparsity "2:$L" --source "$out/BitNet-2B-BF16"
   done
 done
-$bin inspect "$out/BitNet-2B-INT8-SlideSparse-2_8" | head -20
+$bin inspect "$out/BitNet-2B-INT8-SlideSparse-2_8" >"$out/inspect-INT8-2_8.txt"
+sed -n 1,12p "$out/inspect-INT8-2_8.txt"
 echo "main: checkpoints are in $out"
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   $bin tune --db "$out/tuning_db.json"
