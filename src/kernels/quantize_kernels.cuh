@@ -144,41 +144,34 @@ __device__ __forceinline__ void stage_row(const QuantArgs& a, int64_t row, int t
   }
 }
 
-// Max over the team's threads. Contains a block-wide barrier: every thread must call it.
-__device__ __forceinline__ float team_max(float v, float* warp_max, int team) {
+// Reduction over the team's threads with `op` (warp shuffles, then one value per warp through
+// `warp_partial`). Contains a block-wide barrier: every thread must call it, and each reduction in
+// a kernel needs its own `warp_partial` (a fast warp may start the next one while others still read).
+template <typename T, typename Op>
+__device__ __forceinline__ T team_reduce(T v, T* warp_partial, int team, Op op) {
 #pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
-  if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = v;
+  for (int offset = 16; offset > 0; offset >>= 1) v = op(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
+  if (threadIdx.x % 32 == 0) warp_partial[threadIdx.x / 32] = v;
   __syncthreads();
   const int warps = team / 32, first = static_cast<int>(threadIdx.x) / team * warps;
-  float m = warp_max[first];
-  for (int w = 1; w < warps; ++w) m = fmaxf(m, warp_max[first + w]);
-  return m;
+  T r = warp_partial[first];
+  for (int w = 1; w < warps; ++w) r = op(r, warp_partial[first + w]);
+  return r;
 }
 
+__device__ __forceinline__ float team_max(float v, float* warp_max, int team) {
+  return team_reduce(v, warp_max, team, [](float p, float q) { return fmaxf(p, q); });
+}
+
+// Phase 3: quantizes the staged row (absmax already reduced over the team) and writes its codes,
+// zero padding columns, and its scale; padding rows (row >= rows) get zero codes and scale 1.
+// Contains a block-wide barrier for L > 4: every thread must call it.
 template <bool kInt8, int kL>
-__global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a) {
+__device__ __forceinline__ void store_codes(const QuantArgs& a, int64_t row, int t, const uint4* in, float absmax) {
   using SG = SuperGroup<kL>;
   constexpr float kQmax = kInt8 ? 127.0f : 448.0f;
   constexpr float kMinScale = 1.0f / (kQmax * 512.0f);
-  extern __shared__ uint4 smem[];
-  __shared__ float warp_max[32];
-
-  const int team_index = static_cast<int>(threadIdx.x) / a.team;
-  const int t = static_cast<int>(threadIdx.x) - team_index * a.team;
-  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / a.team) + team_index;
   const bool real_row = row < a.rows, written_row = row < a.rows_padded;
-  uint4* in = smem + team_index * a.row_smem_units;
-  const int in_chunks = a.super_groups * SG::kInChunks;
-
-  if (real_row) stage_row<kL>(a, row, t, in);
-  wait_async_copies();
-  __syncthreads();
-
-  float absmax = 0.0f;
-  if (real_row)
-    for (int c = t; c < in_chunks; c += a.team) absmax = chunk_absmax(in[input_slot<kL>(c)], absmax);
-  absmax = team_max(absmax, warp_max, a.team);
   const float inv = __fdiv_rn(kQmax, fmaxf(absmax, 1e-12f));
   if (t == 0 && written_row) a.scale[row] = real_row ? fmaxf(__fdiv_rn(absmax, kQmax), kMinScale) : 1.0f;
 
@@ -196,7 +189,7 @@ __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a)
         dst[s] = unit;
       }
   } else {
-    uint4* staged = in + a.super_groups * SG::kInStride;
+    uint4* staged = const_cast<uint4*>(in) + a.super_groups * SG::kInStride;
     if (real_row)
       for (int s = t; s < a.super_groups; s += a.team) {
         uint32_t codes[kL];
@@ -211,6 +204,30 @@ __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a)
         dst[u] = real_row && u < staged_units ? staged[u / SG::kOutUnits * SG::kOutStride + u % SG::kOutUnits]
                                               : make_uint4(0, 0, 0, 0);
   }
+}
+
+template <bool kInt8, int kL>
+__global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a) {
+  using SG = SuperGroup<kL>;
+  extern __shared__ uint4 smem[];
+  __shared__ float warp_max[32];
+
+  const int team_index = static_cast<int>(threadIdx.x) / a.team;
+  const int t = static_cast<int>(threadIdx.x) - team_index * a.team;
+  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / a.team) + team_index;
+  const bool real_row = row < a.rows;
+  uint4* in = smem + team_index * a.row_smem_units;
+  const int in_chunks = a.super_groups * SG::kInChunks;
+
+  if (real_row) stage_row<kL>(a, row, t, in);
+  wait_async_copies();
+  __syncthreads();
+
+  float absmax = 0.0f;
+  if (real_row)
+    for (int c = t; c < in_chunks; c += a.team) absmax = chunk_absmax(in[input_slot<kL>(c)], absmax);
+  absmax = team_max(absmax, warp_max, a.team);
+  store_codes<kInt8, kL>(a, row, t, in, absmax);
 }
 
 }  // namespace slidesparse::quant_kernels

@@ -1,0 +1,128 @@
+// Host launchers of the fused RMSNorm kernels (device code and design notes in norm_quant.cuh).
+#include "kernels/norm_quant.h"
+
+#include <climits>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "kernels/norm_quant.cuh"
+#include "math/rmsnorm.h"
+
+namespace slidesparse {
+
+namespace {
+
+using quant_kernels::NormArgs;
+using quant_kernels::SuperGroup;
+
+// Without opting in, a block may use 48 KB of shared memory, the kernel's static reduction
+// buffers included.
+constexpr size_t kDefaultSharedBytes = 48 * 1024;
+constexpr size_t kStaticSharedBytes = 32 * (sizeof(int) + sizeof(unsigned long long) + sizeof(float));
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+NormArgs make_args(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
+                   const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, const QuantLaunchConfig& c) {
+  require(c.threads >= 32 && c.threads <= 1024 && c.rows_per_block >= 1 && c.threads % c.rows_per_block == 0 &&
+              (c.threads / c.rows_per_block) % 32 == 0,
+          "rmsnorm: launch config threads=" + std::to_string(c.threads) +
+              " rows_per_block=" + std::to_string(c.rows_per_block) +
+              " must give each row a whole number of warps, with at most 1024 threads per block");
+  require(rows >= 0 && k >= 1 && k <= kRmsNormMaxK,
+          "rmsnorm: invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) + " (need 1 <= k <= " +
+              std::to_string(kRmsNormMaxK) + ")");
+  require(residual_in || !residual_out, "rmsnorm: residual_out is written only together with residual_in");
+  NormArgs a{};
+  a.q.x = x;
+  a.q.rows = a.q.rows_padded = rows;
+  a.q.k = static_cast<int>(k);
+  a.q.vector_loads = k % 8 == 0 && aligned16(x) && aligned16(residual_in) && aligned16(residual_out) &&
+                     aligned16(weight);
+  a.residual_in = residual_in;
+  a.residual_out = residual_out;
+  a.weight = weight;
+  a.eps = eps;
+  return a;
+}
+
+template <bool kQuantize, bool kInt8, int kL>
+void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
+  const auto kernel = quant_kernels::rmsnorm_kernel<kQuantize, kInt8, kL>;
+  a.q.super_groups = (a.q.k + 4 * kL - 1) / (4 * kL);
+  a.q.row_smem_units = kQuantize ? SuperGroup<kL>::smem_units(a.q.super_groups)
+                                 : a.q.super_groups * SuperGroup<kL>::kInStride;
+  const size_t row_bytes = static_cast<size_t>(a.q.row_smem_units) * sizeof(uint4);
+  int rows_per_block = config.rows_per_block;
+  size_t smem = row_bytes * rows_per_block;
+  if (smem + kStaticSharedBytes > kDefaultSharedBytes) {
+    int device = 0, optin = 0;
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const size_t limit = static_cast<size_t>(optin) - kStaticSharedBytes;
+    if (smem > limit) rows_per_block = 1, smem = row_bytes;  // long rows: one row per block
+    require(smem <= limit, "rmsnorm: K=" + std::to_string(a.q.k) + " needs " + std::to_string(smem) +
+                               " bytes of shared memory per row; the device allows " + std::to_string(limit));
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  }
+  a.q.team = config.threads / rows_per_block;
+  const int64_t blocks = (a.q.rows_padded + rows_per_block - 1) / rows_per_block;
+  require(blocks <= INT_MAX, "rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
+  kernel<<<static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream>>>(a);
+  CUDA_CHECK_LAUNCH();
+}
+
+template <int kL>
+void launch_quantize(QuantKind kind, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
+  if (kind == QuantKind::Int8)
+    launch<true, true, kL>(a, config, stream);
+  else
+    launch<true, false, kL>(a, config, stream);
+}
+
+}  // namespace
+
+void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfloat16* residual_in,
+                          __nv_bfloat16* residual_out, const __nv_bfloat16* weight, int64_t rows, int64_t k,
+                          float eps, const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols,
+                          uint8_t* codes, float* scale, cudaStream_t stream, const QuantLaunchConfig& config) {
+  NormArgs a = make_args(x, residual_in, residual_out, weight, rows, k, eps, config);
+  require(rows_padded >= rows && out_cols >= k && out_cols % 16 == 0 && out_cols < INT_MAX,
+          "rmsnorm_quantize: invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) +
+              " rows_padded=" + std::to_string(rows_padded) + " out_cols=" + std::to_string(out_cols) +
+              " (need rows_padded >= rows, out_cols >= k and a multiple of 16)");
+  require(!slide || (slide->k == k && slide->k_slid == out_cols),
+          "rmsnorm_quantize: slide geometry (K=" + std::to_string(slide ? slide->k : 0) +
+              ", K'=" + std::to_string(slide ? slide->k_slid : 0) + ") does not match k=" + std::to_string(k) +
+              " out_cols=" + std::to_string(out_cols));
+  require(aligned16(codes), "rmsnorm_quantize: the code buffer must be 16-byte aligned");
+  a.q.rows_padded = rows_padded;
+  a.q.out = codes;
+  a.q.scale = scale;
+  a.q.out_cols = static_cast<int>(out_cols);
+  if (rows_padded == 0) return;
+  switch (slide ? slide->group : 4) {  // L = 4 is the identity map: plain quantization
+    case 4: return launch_quantize<4>(kind, a, config, stream);
+    case 6: return launch_quantize<6>(kind, a, config, stream);
+    case 8: return launch_quantize<8>(kind, a, config, stream);
+    case 10: return launch_quantize<10>(kind, a, config, stream);
+    case 12: return launch_quantize<12>(kind, a, config, stream);
+    case 14: return launch_quantize<14>(kind, a, config, stream);
+    case 16: return launch_quantize<16>(kind, a, config, stream);
+    default: fail("rmsnorm_quantize: no kernel for L=" + std::to_string(slide->group) + " (L must be even, 4..16)");
+  }
+}
+
+void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
+                 const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, __nv_bfloat16* y,
+                 cudaStream_t stream, const QuantLaunchConfig& config) {
+  NormArgs a = make_args(x, residual_in, residual_out, weight, rows, k, eps, config);
+  a.q.vector_loads = a.q.vector_loads && aligned16(y);
+  a.y = y;
+  if (rows == 0) return;
+  launch<false, true, 4>(a, config, stream);
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,35 @@
+// Fused (residual add +) RMSNorm (+ per-token quantization + slide): what the BitNet forward runs
+// in front of every linear layer (input_layernorm -> qkv, attn_sub_norm -> o_proj,
+// post_attention_layernorm -> gate_up, ffn_sub_norm -> down_proj), and the plain RMSNorm of
+// model.norm. The math is exactly src/math/rmsnorm.h followed by src/math/quantize.h; host
+// launchers take an explicit stream, allocate nothing and are safe inside CUDA graph capture.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/activation_quant.h"
+#include "math/slide.h"
+#include "math/weight_code.h"
+
+namespace slidesparse {
+
+// h = residual_in ? bf16(x + residual_in) : x, row by row ([rows, k] bf16); residual_out (nullable,
+// only with residual_in) receives h and may alias x or residual_in. n = RMSNorm(h) * weight (bf16).
+// Codes and scales are what quantize_rows_gpu (slide == nullptr: codes [rows_padded, out_cols],
+// out_cols >= k, a multiple of 16) or quantize_slide_rows_gpu (out_cols == slide->k_slid) would
+// produce from n: padding rows get zero codes and scale 1, padding columns zeros, nothing needs
+// clearing beforehand. k <= kRmsNormMaxK.
+void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfloat16* residual_in,
+                          __nv_bfloat16* residual_out, const __nv_bfloat16* weight, int64_t rows, int64_t k,
+                          float eps, const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols,
+                          uint8_t* codes, float* scale, cudaStream_t stream, const QuantLaunchConfig& config = {});
+
+// The same without quantization: y [rows, k] = RMSNorm(h) * weight in bf16 (y may alias x).
+void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
+                 const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, __nv_bfloat16* y,
+                 cudaStream_t stream, const QuantLaunchConfig& config = {});
+
+}  // namespace slidesparse
