@@ -1,0 +1,77 @@
+#include "model_fixtures.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/counter_rng.h"
+#include "io/safetensors_reader.h"
+#include "io/safetensors_writer.h"
+#include "math/prune.h"
+#include "test_support.h"
+
+namespace slidesparse::testing {
+
+Oracle load_oracle() {
+  const CheckpointReader reader(test_data_dir() / "tiny_bitnet_expected.safetensors");
+  const TensorRef& ids = reader.get("oracle.input_ids");
+  const TensorRef& logits = reader.get("oracle.logits");
+  Oracle o;
+  o.tokens = ids.info->shape[1];
+  o.vocab = logits.info->shape[2];
+  const auto flat = tensor_values<int32_t>(ids);
+  for (int64_t b = 0; b < ids.info->shape[0]; ++b)
+    o.sequences.emplace_back(flat.begin() + b * o.tokens, flat.begin() + (b + 1) * o.tokens);
+  o.logits = tensor_values<float>(logits);
+  return o;
+}
+
+Agreement compare_logits(const std::vector<float>& ours, const std::vector<float>& oracle, int64_t vocab) {
+  double square = 0, absolute = 0, diff = 0, max_diff = 0;
+  for (size_t i = 0; i < oracle.size(); ++i) {
+    square += double(oracle[i]) * oracle[i];
+    absolute += std::fabs(oracle[i]);
+    const double e = std::fabs(double(ours[i]) - oracle[i]);
+    diff += e;
+    max_diff = std::max(max_diff, e);
+  }
+  const int64_t rows = static_cast<int64_t>(oracle.size()) / vocab;
+  int64_t agree = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    auto top = [&](const std::vector<float>& v) {
+      return std::max_element(v.begin() + r * vocab, v.begin() + (r + 1) * vocab) - v.begin();
+    };
+    agree += top(ours) == top(oracle);
+  }
+  Agreement a;
+  a.max_diff_over_rms = max_diff / std::sqrt(square / oracle.size());
+  a.mean_relative = diff / absolute;
+  a.argmax = double(agree) / rows;
+  return a;
+}
+
+void write_pruned_dense(const std::filesystem::path& prepared, const std::filesystem::path& out, int group) {
+  const CheckpointReader reader(prepared);
+  const QuantKind kind = reader.get("model.layers.0.self_attn.q_proj.weight").info->dtype == DType::I8
+                             ? QuantKind::Int8
+                             : QuantKind::Fp8E4M3;
+  std::filesystem::create_directories(out);
+  std::filesystem::copy_file(prepared / "config.json", out / "config.json");
+  std::vector<TensorDecl> decls;
+  for (const auto& name : reader.tensor_names()) {
+    const TensorInfo& info = *reader.get(name).info;
+    decls.push_back({name, info.dtype, info.shape});
+  }
+  SafetensorsWriter writer(out / "model.safetensors", decls, {{"format", "pt"}});
+  for (const auto& name : reader.tensor_names()) {
+    const TensorRef& t = reader.get(name);
+    std::vector<uint8_t> bytes = tensor_bytes(t);
+    if (name.ends_with("_proj.weight")) {
+      const PruneOptions options{group, PruneMode::Magnitude, 0, stream_id(name), nullptr};
+      prune_rows(kind, bytes.data(), t.info->shape[0], t.info->shape[1], options);
+    }
+    writer.write(name, std::as_bytes(std::span(bytes)));
+  }
+  writer.finish();
+}
+
+}  // namespace slidesparse::testing
