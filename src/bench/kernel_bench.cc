@@ -78,7 +78,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
       // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
       const GemmOutput output =
           !pattern && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
-      const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k};
+      const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k, !pattern && o.fast_accum};
       auto& searcher = searchers[{shape.n, gemm_k}];
       if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
       const SearchResult r = searcher->search(m, o.protocol);

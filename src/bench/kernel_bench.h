@@ -30,6 +30,7 @@ struct KernelBenchOptions {
   bool dense = true;
   std::vector<SparsityPattern> sparsities;
   bool square = false;  // square mode: one shape N = K = M per M
+  bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
   SearchProtocol protocol;
   std::filesystem::path out_dir;  // results go to out_dir/<hardware tag>/
 };

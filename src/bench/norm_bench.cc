@@ -1,11 +1,16 @@
 #include "bench/norm_bench.h"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "bench/gpu_timer.h"
+#include "bench/kernel_bench.h"
 #include "bench/random_fill.h"
+#include "core/error.h"
 #include "gemm/gemm_types.h"
+#include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "kernels/norm_quant.h"
 
@@ -62,6 +67,129 @@ double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& confi
       warmup, repeat, stream);
 }
 
+
+// ---- accumulator-fed norms ---------------------------------------------------------------------
+
+enum class FusedNorm { Residual, Relu2Mul, Rows };
+
+// The AccView form of a linear layer's output (scale_x always present).
+struct AccForm {
+  AccumulatorType type;
+  bool scale_w;
+  const char* name;
+};
+
+AccForm engine_form(QuantKind kind, bool sparse) {
+  if (kind == QuantKind::Int8)
+    return sparse ? AccForm{AccumulatorType::BFloat16, false, "bf16+sx"}
+                  : AccForm{AccumulatorType::Int32, true, "int32+sx+sw"};
+  return sparse ? AccForm{AccumulatorType::BFloat16, true, "bf16+sx+sw"}
+                : AccForm{AccumulatorType::BFloat16, false, "bf16+sx"};
+}
+
+int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
+
+// k is the norm's width (hidden or intermediate); the accumulator has ld = k, or 2k for gate_up.
+struct FusedOperands {
+  FusedNorm norm;
+  AccForm form;
+  int group;
+  int64_t m, k, ld, rows, out_cols;
+  int sets;
+  SlideGeometry geometry;
+  DeviceBuffer acc, scale_x, scale_w, residual, weight, codes, scales, out, row_index;
+
+  double bytes_moved() const {
+    const double acc_read = double(m * ld * element_bytes(form.type) + m * 4);
+    switch (norm) {
+      case FusedNorm::Residual: return acc_read + double(4 * m * k + rows * (out_cols + 4));
+      case FusedNorm::Relu2Mul: return acc_read + double(rows * (out_cols + 4));
+      case FusedNorm::Rows: return acc_read + double(m * 4 + 4 * m * k);
+    }
+    return 0;
+  }
+};
+
+FusedOperands make_fused_operands(FusedNorm norm, AccForm form, int group, int64_t m, int64_t k,
+                                  cudaStream_t stream) {
+  const bool quantizes = norm != FusedNorm::Rows;
+  FusedOperands o{norm, form, group, m, k, norm == FusedNorm::Relu2Mul ? 2 * k : k, padded_rows(m), 0, 1,
+                  make_slide_geometry(k, group ? group : 4), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  o.out_cols = group ? o.geometry.k_slid : (k + 31) / 32 * 32;
+  o.sets = static_cast<int>(std::clamp<size_t>(
+      static_cast<size_t>((double(kRotationBytes) + o.bytes_moved() - 1) / o.bytes_moved()), 1, kMaxSets));
+  const size_t sets = static_cast<size_t>(o.sets);
+  const size_t acc_bytes = sets * static_cast<size_t>(m * o.ld * element_bytes(form.type));
+  o.acc = DeviceBuffer(acc_bytes, "fused norm benchmark accumulator");
+  o.scale_x = DeviceBuffer(sets * m * 4, "fused norm benchmark scale_x");
+  o.scale_w = DeviceBuffer(static_cast<size_t>(o.ld * 4), "fused norm benchmark scale_w");
+  o.weight = DeviceBuffer(static_cast<size_t>(k * 2), "fused norm benchmark weight");
+  if (norm != FusedNorm::Relu2Mul)
+    o.residual = DeviceBuffer(sets * static_cast<size_t>(m * k * 2), "fused norm benchmark residual");
+  if (quantizes) {
+    o.codes = DeviceBuffer(sets * static_cast<size_t>(o.rows * o.out_cols), "fused norm benchmark codes");
+    o.scales = DeviceBuffer(sets * static_cast<size_t>(o.rows * 4), "fused norm benchmark scales");
+  } else {
+    o.out = DeviceBuffer(sets * static_cast<size_t>(m * k * 2), "fused norm benchmark output");
+    // Gathered rows in reverse order: every row once, none adjacent to its neighbour's read.
+    std::vector<int32_t> index(static_cast<size_t>(m));
+    std::iota(index.rbegin(), index.rend(), 0);
+    o.row_index = DeviceBuffer(index.size() * 4, "fused norm benchmark row index");
+    CUDA_CHECK(cudaMemcpy(o.row_index.data(), index.data(), index.size() * 4, cudaMemcpyHostToDevice));
+  }
+  // int32 accumulators are random nonzero 32-bit words (the int8 code filler, 4 codes per word):
+  // their values do not change the kernel's work.
+  if (form.type == AccumulatorType::BFloat16)
+    fill_random_bf16_gpu(o.acc.data(), static_cast<int64_t>(acc_bytes / 2), 96, stream);
+  else
+    fill_random_codes_gpu(QuantKind::Int8, o.acc.as<uint8_t>(), static_cast<int64_t>(sets) * m, o.ld * 4, false, 96,
+                          stream);
+  fill_random_f32_gpu(o.scale_x.as<float>(), static_cast<int64_t>(sets) * m, 1e-7f, 1e-6f, 95, stream);
+  fill_random_f32_gpu(o.scale_w.as<float>(), o.ld, 1e-3f, 1e-2f, 94, stream);
+  fill_random_bf16_gpu(o.weight.data(), k, 97, stream);
+  if (norm != FusedNorm::Relu2Mul) fill_random_bf16_gpu(o.residual.data(), static_cast<int64_t>(sets) * m * k, 98, stream);
+  return o;
+}
+
+void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchConfig& config, cudaStream_t stream) {
+  const int64_t s = set;
+  const AccView view{o.form.type, o.acc.as<char>() + s * o.m * o.ld * element_bytes(o.form.type), o.ld,
+                     o.scale_x.as<float>() + s * o.m, o.form.scale_w ? o.scale_w.as<float>() : nullptr};
+  auto* residual = o.residual.as<__nv_bfloat16>() + s * o.m * o.k;
+  const auto* weight = o.weight.as<__nv_bfloat16>();
+  const SlideGeometry* slide = o.group ? &o.geometry : nullptr;
+  uint8_t* codes = o.codes.as<uint8_t>() + s * o.rows * o.out_cols;
+  float* scales = o.scales.as<float>() + s * o.rows;
+  switch (o.norm) {
+    case FusedNorm::Residual:
+      return residual_rmsnorm_quantize_gpu(kind, view, residual, weight, o.m, o.k, kEps, slide, o.rows, o.out_cols,
+                                           codes, scales, stream, config);
+    case FusedNorm::Relu2Mul:
+      return relu2_mul_rmsnorm_quantize_gpu(kind, view, o.m, o.k, weight, kEps, slide, o.rows, o.out_cols, codes,
+                                            scales, stream, config);
+    case FusedNorm::Rows:
+      return residual_rmsnorm_rows_gpu(view, residual, o.row_index.as<int32_t>(), o.m, o.k, weight, kEps,
+                                       o.out.as<__nv_bfloat16>() + s * o.m * o.k, stream);
+  }
+}
+
+double time_fused(QuantKind kind, FusedOperands& o, const QuantLaunchConfig& config, int warmup, int repeat,
+                  cudaStream_t stream) {
+  int set = 0;
+  return time_launches_us(
+      [&] {
+        launch_fused(kind, o, set, config, stream);
+        set = (set + 1) % o.sets;
+      },
+      warmup, repeat, stream);
+}
+
+int64_t layer_k(const char* name) {
+  for (const LayerShape& s : bitnet_layer_shapes())
+    if (s.name == name) return s.k;
+  fail(std::string("norm benchmark: no BitNet layer named ") + name);
+}
+
 }  // namespace
 
 std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
@@ -83,6 +211,39 @@ std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vec
         const double gbps = o.bytes_moved() / us / 1e3;
         rows.push_back({std::string(quant_kind_name(kind)) + "+norm", group, m, k, us, gbps, gbps / copy});
       }
+  return rows;
+}
+
+std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
+                                             const std::vector<int>& groups, int warmup, int repeat,
+                                             cudaStream_t stream) {
+  const double copy = measure_copy_bandwidth_gbps(stream);
+  const int64_t hidden = layer_k("o"), inter = layer_k("down");  // o_proj's input: hidden; down_proj's: inter
+  const std::string prefix = std::string(quant_kind_name(kind)) + "+";
+  std::vector<QuantBenchRow> rows;
+  const auto add = [&](FusedNorm norm, const std::string& name, AccForm form, int group, int64_t m, int64_t k) {
+    FusedOperands o = make_fused_operands(norm, form, group, m, k, stream);
+    QuantLaunchConfig best;
+    if (norm != FusedNorm::Rows) {
+      double best_us = 1e300;
+      for (const QuantLaunchConfig& c : quant_launch_candidates()) {
+        const double us = time_fused(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
+        if (us < best_us) best_us = us, best = c;
+      }
+    }
+    const double us = time_fused(kind, o, best, warmup, repeat, stream);
+    const double gbps = o.bytes_moved() / us / 1e3;
+    rows.push_back({name + "[" + form.name + "]", group, m, k, us, gbps, gbps / copy});
+  };
+  for (int group : groups)
+    for (int64_t m : ms) {
+      const AccForm form = engine_form(kind, group != 0);
+      add(FusedNorm::Residual, prefix + "residual_norm", form, group, m, hidden);
+      add(FusedNorm::Relu2Mul, prefix + "relu2_norm", form, group, m, inter);
+    }
+  // The final norm does not quantize: one row per accumulator form the kind's layers leave.
+  for (bool sparse : {false, true})
+    for (int64_t m : ms) add(FusedNorm::Rows, "residual_norm_rows", engine_form(kind, sparse), 0, m, hidden);
   return rows;
 }
 

@@ -1,5 +1,6 @@
-// Fused RMSNorm + quantization kernel benchmark: achieved GB/s of rmsnorm_quantize_gpu against the
-// device-to-device copy bandwidth, in the rows of the activation-quantization benchmark.
+// Fused RMSNorm + quantization kernel benchmarks: achieved GB/s of the kernels in
+// kernels/norm_quant.h against the device-to-device copy bandwidth, in the rows of the
+// activation-quantization benchmark.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -19,5 +20,23 @@ namespace slidesparse {
 std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
                                                   int warmup, int repeat, cudaStream_t stream);
+
+// The accumulator-fed norms of the engine's forward at BitNet-2B's shapes (bitnet_layer_shapes():
+// hidden K = 2560, intermediate 6912), one row per (kernel, L, M):
+//   "<kind>+residual_norm[<form>]"  residual_rmsnorm_quantize_gpu, delta [M, K]: bytes = delta read +
+//                                   M*4 scale_x + M*K*2 residual read and again written + codes and
+//                                   scales written (rows_padded * (out_cols + 4));
+//   "<kind>+relu2_norm[<form>]"     relu2_mul_rmsnorm_quantize_gpu, gate_up [M, 2 * 6912]: bytes =
+//                                   gate_up read + M*4 scale_x + codes and scales written;
+//   "residual_norm_rows[<form>]"    residual_rmsnorm_rows_gpu on M gathered rows (L = 0): bytes = delta
+//                                   read + M*4 scale_x + M*4 row index + M*K*2 residual read + M*K*2 out.
+// The accumulator form is the one the engine's linear layer leaves: L = 0 is a dense model (INT8:
+// int32 + both scales; FP8: bf16 + scale_x), L > 0 a sparse one (INT8: bf16 + scale_x; FP8: bf16 +
+// both scales). scale_w and the norm weight (cache-resident) are not counted. Quantizing kernels
+// screen quant_launch_candidates() and time the fastest; launches rotate among operand sets larger
+// than the L2 cache.
+std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
+                                             const std::vector<int>& groups, int warmup, int repeat,
+                                             cudaStream_t stream);
 
 }  // namespace slidesparse

@@ -1,10 +1,16 @@
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
+#include "bench/attention_decode_bench.h"
+#include "bench/attention_prefill_bench.h"
 #include "bench/kernel_bench.h"
 #include "bench/linear_bench.h"
 #include "bench/quant_bench.h"
+#include "bench/rope_kv_bench.h"
+#include "bench/throughput_bench.h"
 #include "cli/args.h"
+#include "cli/engine_args.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "gemm/hardware_tag.h"
@@ -29,8 +35,10 @@ int bench_kernel(const CommandArgs& args) {
   p.option("warmup", "N", "warmup launches", "25");
   p.option("repeat", "N", "timed launches", "50");
   p.option("out", "DIR", "results folder", "results/kernel");
+  p.flag("fast-accum", "FP8 cuBLASLt: CUBLASLT_MATMUL_DESC_FAST_ACCUM (no periodic fp32 promotion)");
   if (!p.parse(args)) return 0;
   KernelBenchOptions o;
+  o.fast_accum = p.has("fast-accum");
   const std::string backends = p.get("backend");
   o.dense = backends.find("cublaslt") != std::string::npos;
   if (backends.find("cusparselt") != std::string::npos) o.sparsities = parse_sparsity_list(p.get("sparsity"), true);
@@ -104,18 +112,113 @@ int bench_linear(const CommandArgs& args) {
   return 0;
 }
 
+int bench_throughput(const CommandArgs& args) {
+  ArgParser p("slidesparse bench throughput",
+              "End-to-end prefill or decode throughput of the native engine with the reference's protocol\n"
+              "(REFERENCE §7): a fresh engine per M, random prompts, EOS ignored, greedy sampling; tokens/s\n"
+              "counts prompt + output tokens. CSV + JSON in <out>/<stage>/<hardware tag>/<backend>/.");
+  p.option("stage", "prefill|decode", "which benchmark", "prefill");
+  p.option("model", "DIR", "prepared W8A8 (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint");
+  p.option("backend", "auto|cublaslt|cusparselt", "GEMM backend (auto: from the checkpoint)", "auto");
+  p.option("m-list", "LIST", "Ms (prefill: 512..32768, decode: 64..512)");
+  p.option("out", "DIR", "results folder", "results/throughput");
+  p.option("db", "FILE", "tuning database from `slidesparse tune`");
+  p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.8");
+  p.option("seed", "N", "seed of the random prompts", "0");
+  p.flag("no-cuda-graphs", "run decode steps eagerly");
+  p.flag("fp8-fast-accum", "FP8 cuBLASLt: CUBLASLT_MATMUL_DESC_FAST_ACCUM");
+  p.flag("profile", "after each point, time one more step phase by phase and print the breakdown");
+  if (!p.parse(args)) return 0;
+  require(p.has("model"), "bench throughput: --model DIR is required");
+  ThroughputOptions o;
+  o.stage = p.get("stage");
+  o.model = p.get("model");
+  o.backend = resolve_backend(p.get("backend"), o.model);
+  o.ms = parse_int_list("m-list", p.has("m-list") ? p.get("m-list")
+                                                  : o.stage == "decode" ? "64,128,256,512"
+                                                                        : "512,1024,2048,4096,8192,16384,32768");
+  o.out_dir = p.get("out");
+  if (p.has("db")) o.tuning_db = p.get("db");
+  o.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
+  o.seed = p.get_uint("seed");
+  o.cuda_graphs = !p.has("no-cuda-graphs");
+  o.fp8_fast_accum = p.has("fp8-fast-accum");
+  o.profile = p.has("profile");
+  run_throughput_bench(o);
+  return 0;
+}
+
+int bench_attention(const CommandArgs& args) {
+  ArgParser p("slidesparse bench attention",
+              "Attention kernels at the BitNet-2B shape (20 q / 5 kv heads, head_dim 128): causal prefill in\n"
+              "TFLOP/s against the 989 TFLOP/s bf16 peak, paged decode in GB/s against the copy bandwidth.");
+  p.option("seqs", "LIST", "prefill: sequences per launch", "32");
+  p.option("seq-len", "LIST", "prefill: tokens per sequence", "512,1024,2048");
+  p.option("decode-seqs", "LIST", "decode: sequences", "1,8,64,512");
+  p.option("decode-context", "LIST", "decode: context lengths", "272,1024,4096");
+  p.option("block-size", "N", "KV-cache block size", "64");
+  p.flag("sweep", "decode: time every split configuration candidate");
+  if (!p.parse(args)) return 0;
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  std::vector<int> seqs, lens;
+  for (int64_t v : parse_int_list("seqs", p.get("seqs"))) seqs.push_back(static_cast<int>(v));
+  for (int64_t v : parse_int_list("seq-len", p.get("seq-len"))) lens.push_back(static_cast<int>(v));
+  const int block_size = static_cast<int>(p.get_int("block-size"));
+  print_attention_prefill_rows(bench_attention_prefill(seqs, lens, block_size, 10, 50, stream));
+  AttentionDecodeBenchOptions d;
+  d.num_seqs.clear();
+  d.contexts.clear();
+  for (int64_t v : parse_int_list("decode-seqs", p.get("decode-seqs"))) d.num_seqs.push_back(static_cast<int>(v));
+  for (int64_t v : parse_int_list("decode-context", p.get("decode-context"))) d.contexts.push_back(static_cast<int>(v));
+  d.block_size = block_size;
+  if (p.has("sweep")) d.configs = attention_decode_config_candidates();
+  run_attention_decode_bench(d, stream);
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return 0;
+}
+
+int bench_engine_kernels(const CommandArgs& args) {
+  ArgParser p("slidesparse bench engine-kernels",
+              "RoPE + KV-cache write and argmax sampling: achieved GB/s against the copy bandwidth.");
+  p.option("t-list", "LIST", "tokens for RoPE + KV write", "512,8192,32768");
+  p.option("rows", "LIST", "logit rows for argmax", "64,512");
+  p.option("vocab", "N", "vocabulary", "128256");
+  p.option("warmup", "N", "warmup launches", "25");
+  p.option("repeat", "N", "timed launches", "100");
+  if (!p.parse(args)) return 0;
+  const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  const double copy = measure_copy_bandwidth_gbps(stream);
+  std::printf("device-to-device copy: %.0f GB/s (bytes read + written)\n", copy);
+  auto rows = bench_rope_kv({AccumulatorType::Int32, AccumulatorType::BFloat16},
+                            parse_int_list("t-list", p.get("t-list")), copy, warmup, repeat, stream);
+  const auto am = bench_argmax(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), copy, warmup, repeat, stream);
+  rows.insert(rows.end(), am.begin(), am.end());
+  print_bandwidth_rows(rows);
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const CommandArgs& args) {
-  require(!args.empty() && (args[0] == "kernel" || args[0] == "quant" || args[0] == "linear" || args[0] == "--help"),
-          "slidesparse bench: expected a benchmark: kernel, quant or linear");
+  static const std::vector<std::string> kinds = {"kernel",    "quant",      "linear",
+                                                 "attention", "throughput", "engine-kernels"};
+  require(!args.empty() && (std::find(kinds.begin(), kinds.end(), args[0]) != kinds.end() || args[0] == "--help"),
+          "slidesparse bench: expected a benchmark: kernel, quant, linear, attention, engine-kernels or throughput");
   if (args[0] == "--help") {
-    std::printf("usage: slidesparse bench kernel|quant|linear [options]   (each takes --help)\n");
+    std::printf("usage: slidesparse bench kernel|quant|linear|attention|engine-kernels|throughput [options]"
+                "   (each takes --help)\n");
     return 0;
   }
   const CommandArgs rest(args.begin() + 1, args.end());
   if (args[0] == "kernel") return bench_kernel(rest);
   if (args[0] == "quant") return bench_quant(rest);
+  if (args[0] == "throughput") return bench_throughput(rest);
+  if (args[0] == "attention") return bench_attention(rest);
+  if (args[0] == "engine-kernels") return bench_engine_kernels(rest);
   return bench_linear(rest);
 }
 

@@ -15,5 +15,6 @@ int run_convert(const CommandArgs& args);
 int run_inspect(const CommandArgs& args);
 int run_tune(const CommandArgs& args);
 int run_bench(const CommandArgs& args);
+int run_generate(const CommandArgs& args);
 
 }  // namespace slidesparse

@@ -23,7 +23,9 @@ const std::map<std::string, Command>& commands() {
       {"convert", {slidesparse::run_convert, "W8A8 checkpoint -> SlideSparse 2:L checkpoint"}},
       {"inspect", {slidesparse::run_inspect, "summarize any checkpoint"}},
       {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
-      {"bench", {slidesparse::run_bench, "benchmarks: kernel (GEMMs), quant (activation kernels), linear (whole op)"}},
+      {"generate", {slidesparse::run_generate, "generate tokens for token-id prompts on the native engine"}},
+      {"bench", {slidesparse::run_bench,
+                 "benchmarks: kernel (GEMMs), quant, norm, attention, linear (whole op), throughput (engine)"}},
   };
   return table;
 }

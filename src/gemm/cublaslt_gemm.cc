@@ -31,6 +31,7 @@ CublasLtGemm::CublasLtGemm(const GemmShape& shape) : shape_(shape) {
                                         int8 ? CUDA_R_32I : CUDA_R_32F));
   set_desc(desc_, CUBLASLT_MATMUL_DESC_TRANSA, CUBLAS_OP_T);
   set_desc(desc_, CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N);
+  if (!int8 && shape.fast_accum) set_desc(desc_, CUBLASLT_MATMUL_DESC_FAST_ACCUM, int8_t{1});
   if (shape.scales == ScaleMode::WeightInGemm)
     set_desc(desc_, CUBLASLT_MATMUL_DESC_POINTER_MODE, CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_ZERO);
   if (shape.scales == ScaleMode::BothInGemm) {

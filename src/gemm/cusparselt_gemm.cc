@@ -33,7 +33,7 @@ void CusparseLtGemm::destroy_plan(Plan& plan) {
   plan.ready = false;
 }
 
-void CusparseLtGemm::compress(const void* w, cudaStream_t stream) {
+int CusparseLtGemm::compress(const void* w, cudaStream_t stream) {
   // Checked and compressed through a plan (the path NVIDIA's samples and the reference take); the
   // compressed layout depends on the weight descriptor only, so every later plan reuses it.
   constexpr int64_t kCompressionRows = 16;
@@ -50,10 +50,18 @@ void CusparseLtGemm::compress(const void* w, cudaStream_t stream) {
                             "] is not 2:4 sparse along K; cuSPARSELt cannot compress it");
   size_t compressed_size = 0, buffer_size = 0;
   CUSPARSELT_CHECK(api.cusparseLtSpMMACompressedSize(&lib_.handle, &plan.plan, &compressed_size, &buffer_size));
-  compressed_ = DeviceBuffer(compressed_size, "compressed sparse weight");
+  DeviceBuffer compressed(compressed_size, "compressed sparse weight");
   DeviceBuffer scratch(buffer_size, "cuSPARSELt compression scratch");
-  CUSPARSELT_CHECK(api.cusparseLtSpMMACompress(&lib_.handle, &plan.plan, w, compressed_.data(), scratch.data(), stream));
+  CUSPARSELT_CHECK(api.cusparseLtSpMMACompress(&lib_.handle, &plan.plan, w, compressed.data(), scratch.data(), stream));
   CUDA_CHECK(cudaStreamSynchronize(stream));  // scratch is freed on return
+  compressed_.push_back(std::move(compressed));
+  return static_cast<int>(compressed_.size()) - 1;
+}
+
+size_t CusparseLtGemm::compressed_bytes() const {
+  size_t total = 0;
+  for (const auto& buffer : compressed_) total += buffer.bytes();
+  return total;
 }
 
 CusparseLtGemm::Plan& CusparseLtGemm::descriptors_for(int64_t m) {
@@ -128,8 +136,9 @@ size_t CusparseLtGemm::workspace_bytes(int64_t m) const {
 }
 
 void CusparseLtGemm::run(const void* x, void* d, int64_t m, const float* scale_w, void* workspace,
-                         size_t workspace_size, cudaStream_t stream) {
-  require(compressed_.data() != nullptr, "cuSPARSELt GEMM run before its weight was compressed");
+                         size_t workspace_size, cudaStream_t stream, int weight) {
+  require(weight >= 0 && weight < static_cast<int>(compressed_.size()),
+          "cuSPARSELt GEMM run with weight " + std::to_string(weight) + " of " + std::to_string(compressed_.size()));
   const auto it = plans_.find(m);
   require(it != plans_.end() && it->second.ready,
           "cuSPARSELt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
@@ -138,7 +147,7 @@ void CusparseLtGemm::run(const void* x, void* d, int64_t m, const float* scale_w
                                                 " bytes of workspace, got " + std::to_string(workspace_size));
   const float one = 1.0f, zero = 0.0f;
   const void* alpha = shape_.scales == ScaleMode::WeightInGemm ? static_cast<const void*>(scale_w) : &one;
-  CUSPARSELT_CHECK(lib_.api.cusparseLtMatmul(&lib_.handle, &plan.plan, alpha, compressed_.data(), x, &zero, d, d,
+  CUSPARSELT_CHECK(lib_.api.cusparseLtMatmul(&lib_.handle, &plan.plan, alpha, compressed_[weight].data(), x, &zero, d, d,
                                              workspace, &stream, 1));
 }
 

@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <map>
+#include <vector>
 
 #include "gemm/cusparselt_library.h"
 #include "gemm/gemm_types.h"
@@ -24,10 +25,11 @@ class CusparseLtGemm {
 
   const GemmShape& shape() const { return shape_; }
 
-  // Checks that w [n, k] (device, row-major) is 2:4 along k and compresses it into an owned buffer.
-  // Throws Error if it is not 2:4-valid.
-  void compress(const void* w, cudaStream_t stream);
-  size_t compressed_bytes() const { return compressed_.bytes(); }
+  // Checks that w [n, k] (device, row-major) is 2:4 along k and compresses it into an owned buffer;
+  // returns its index for run(). Plans depend on the shape only, so one object serves every weight
+  // of that shape (e.g. the same linear of all layers). Throws Error if w is not 2:4-valid.
+  int compress(const void* w, cudaStream_t stream);
+  size_t compressed_bytes() const;
 
   // Number of algorithm configurations the library offers for m rows (alg ids 0..count-1).
   int algorithm_count(int64_t m);
@@ -37,9 +39,10 @@ class CusparseLtGemm {
   void prepare(int64_t m);
   size_t workspace_bytes(int64_t m) const;
 
-  // d [m, n] = x [m, k] . W'^T; scale_w [n] (device) for WeightInGemm, else unused.
+  // d [m, n] = x [m, k] . W'^T with compressed weight `weight`; scale_w [n] (device) for
+  // WeightInGemm, else unused.
   void run(const void* x, void* d, int64_t m, const float* scale_w, void* workspace, size_t workspace_size,
-           cudaStream_t stream);
+           cudaStream_t stream, int weight = 0);
 
  private:
   struct Plan {
@@ -58,7 +61,7 @@ class CusparseLtGemm {
   const CusparseLt& lib_;
   GemmShape shape_;
   cusparseLtMatDescriptor_t w_desc_{};
-  DeviceBuffer compressed_;
+  std::vector<DeviceBuffer> compressed_;
   std::map<int64_t, Plan> plans_;  // node-based: descriptors keep stable addresses for the library
 };
 

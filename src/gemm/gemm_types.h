@@ -48,6 +48,10 @@ struct GemmShape {
   ScaleMode scales = ScaleMode::Epilogue;
   int64_t n = 0;
   int64_t k = 0;  // the K the GEMM sees (K' for SlideSparse weights)
+  // FP8 on cuBLASLt: accumulate in the tensor core's reduced-precision path without the periodic
+  // promotion to fp32 (CUBLASLT_MATMUL_DESC_FAST_ACCUM). Faster, slightly less accurate; off by
+  // default, measured in docs/PERF.md.
+  bool fast_accum = false;
 };
 
 // Throws Error for combinations the libraries do not offer (e.g. INT8 with fp32 output on cuBLASLt),

@@ -65,22 +65,29 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
 }
 
 W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream)
-    : config_(config), scale_w_(scale_w) {
+    : W8A8Linear(config, std::vector<LinearWeight>{{weight, scale_w}}, stream) {}
+
+W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream)
+    : config_(config), weights_(weights) {
+  require(!weights.empty(), "linear layer without weights");
   const bool sparse = config.backend == GemmBackend::CusparseLt;
   require(!sparse || config.group >= 4, "the sparse backend needs the SlideSparse group size L (>= 4)");
   require(config.max_m > 0, "linear layer: max_m must be positive");
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
   // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K'.
   gemm_k_ = sparse ? geometry_.k_slid : config.k;
-  const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_};
+  const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
-    sparse_->compress(weight, stream);
+    for (auto& w : weights_) {
+      sparse_->compress(w.codes, stream);
+      w.codes = nullptr;  // the compressed copy is what runs
+    }
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);
-    weight_ = weight;
   }
+  if (!config.standalone) return;
   const int64_t rows = padded_rows(config.max_m);
   codes_ = DeviceBuffer(static_cast<size_t>(rows * gemm_k_), "quantized activations");
   scale_x_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float), "activation scales");
@@ -134,6 +141,7 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
 }
 
 void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream) {
+  require(config_.standalone, "linear layer without its own activation buffers cannot quantize");
   const int64_t rows = padded_rows(m);
   const auto it = quant_configs_.find(rows);
   require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
@@ -146,22 +154,47 @@ void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream
 }
 
 void W8A8Linear::gemm(int64_t m, void* d, void* workspace, size_t workspace_size, cudaStream_t stream) {
+  require(config_.standalone, "linear layer without its own activation buffers: pass the codes to gemm()");
+  gemm(m, codes_.as<uint8_t>(), scale_x_.as<float>(), d, workspace, workspace_size, stream);
+}
+
+void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace,
+                      size_t workspace_size, cudaStream_t stream, int index) const {
   const int64_t rows = padded_rows(m);
+  const LinearWeight& w = weights_.at(static_cast<size_t>(index));
   if (dense_)
-    dense_->run(weight_, codes_.data(), d, rows, scale_w_, scale_x_.as<float>(), workspace, workspace_size, stream);
+    dense_->run(w.codes, codes, d, rows, w.scale, scale_x, workspace, workspace_size, stream);
   else
-    sparse_->run(codes_.data(), d, rows, scale_w_, workspace, workspace_size, stream);
+    sparse_->run(codes, d, rows, w.scale, workspace, workspace_size, stream, index);
+}
+
+AccumulatorType W8A8Linear::output_type() const {
+  return config_.output == GemmOutput::Int32     ? AccumulatorType::Int32
+         : config_.output == GemmOutput::Float32 ? AccumulatorType::Float32
+                                                 : AccumulatorType::BFloat16;
+}
+
+AccView W8A8Linear::output_view(const void* d, const float* scale_x, int index) const {
+  AccView view;
+  view.type = output_type();
+  view.data = d;
+  view.ld = config_.n;
+  view.scale_x = config_.scales == ScaleMode::BothInGemm ? nullptr : scale_x;
+  view.scale_w = config_.scales == ScaleMode::Epilogue ? weights_.at(static_cast<size_t>(index)).scale : nullptr;
+  return view;
+}
+
+QuantLaunchConfig W8A8Linear::quant_launch_config(int64_t m) const {
+  const auto it = quant_configs_.find(padded_rows(m));
+  require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
+  return it->second;
 }
 
 void W8A8Linear::finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream) {
   switch (config_.scales) {
-    case ScaleMode::Epilogue: {
-      const AccumulatorType type = config_.output == GemmOutput::Int32     ? AccumulatorType::Int32
-                                   : config_.output == GemmOutput::Float32 ? AccumulatorType::Float32
-                                                                           : AccumulatorType::BFloat16;
-      dequantize_rows_gpu(type, d, m, config_.n, scale_x_.as<float>(), scale_w_, y, stream);
+    case ScaleMode::Epilogue:
+      dequantize_rows_gpu(output_type(), d, m, config_.n, scale_x_.as<float>(), weights_[0].scale, y, stream);
       break;
-    }
     case ScaleMode::WeightInGemm:
       dequantize_rows_gpu(AccumulatorType::BFloat16, d, m, config_.n, scale_x_.as<float>(), nullptr, y, stream);
       break;

@@ -12,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gemm/cublaslt_gemm.h"
 #include "gemm/cusparselt_gemm.h"
 #include "gemm/gemm_types.h"
 #include "gpu/device_buffer.h"
+#include "kernels/acc_view.h"
 #include "kernels/activation_quant.h"
 #include "math/slide.h"
 #include "tuning/tuning_db.h"
@@ -32,6 +34,18 @@ struct LinearConfig {
   GemmOutput output = GemmOutput::Int32;
   ScaleMode scales = ScaleMode::Epilogue;
   int64_t max_m = 0;  // largest M forward() will see
+  // Standalone linears own their quantized-activation, scale and accumulator buffers (quantize,
+  // forward). The engine turns this off: its fused kernels write the codes into shared buffers and
+  // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
+  bool standalone = true;
+  bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
+};
+
+// One weight of a linear: device codes [n, gemm_k()] row-major (the slid W' for the sparse backend,
+// compressed at construction and not needed afterwards) and its fp32 scale [n] (kept by the caller).
+struct LinearWeight {
+  const void* codes = nullptr;
+  const float* scale = nullptr;
 };
 
 // The fastest correct configuration we measured for each backend and type (docs/PERF.md).
@@ -43,6 +57,9 @@ class W8A8Linear {
   // weight: device codes [n, gemm_k()] row-major (the slid W' for the sparse backend, which is
   // compressed here and need not be kept by the caller); scale_w: device fp32 [n] (kept by caller).
   W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream);
+  // Several weights of the same shape (e.g. one linear slot of every layer) sharing descriptors and
+  // plans; `index` in gemm() / output_view() picks one.
+  W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream);
 
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
@@ -63,14 +80,25 @@ class W8A8Linear {
   void gemm(int64_t m, void* d, void* workspace, size_t workspace_size, cudaStream_t stream);
   void finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream);
   const uint8_t* activation_codes() const { return codes_.as<uint8_t>(); }
+
+  // The GEMM on caller-provided activations: codes [padded_rows(m), gemm_k()] and scales
+  // [padded_rows(m)] as the quantizing kernels write them; d receives padded_rows(m) x n values of
+  // output_type(). Allocates nothing.
+  void gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace, size_t workspace_size,
+            cudaStream_t stream, int index = 0) const;
+  AccumulatorType output_type() const;
+  // How a fused consumer reads d as the finished bf16 output (kernels/acc_view.h).
+  AccView output_view(const void* d, const float* scale_x, int index = 0) const;
+  QuantLaunchConfig quant_launch_config(int64_t m) const;
+  const SlideGeometry& slide_geometry() const { return geometry_; }
+  size_t compressed_bytes() const { return sparse_ ? sparse_->compressed_bytes() : 0; }
   const float* activation_scales() const { return scale_x_.as<float>(); }
 
  private:
   LinearConfig config_;
   SlideGeometry geometry_;
   int64_t gemm_k_ = 0;
-  const void* weight_ = nullptr;  // dense backend: caller's codes
-  const float* scale_w_ = nullptr;
+  std::vector<LinearWeight> weights_;  // dense backend: the caller's codes; both: the scales
   std::unique_ptr<CublasLtGemm> dense_;
   std::unique_ptr<CusparseLtGemm> sparse_;
   DeviceBuffer codes_, scale_x_, accumulator_;

@@ -14,8 +14,15 @@ namespace slidesparse {
 
 namespace {
 
+using quant_kernels::AccResidualStage;
 using quant_kernels::NormArgs;
+using quant_kernels::Relu2MulStage;
 using quant_kernels::SuperGroup;
+using quant_kernels::TensorStage;
+
+// The final norm runs on the few rows that sample: one row per block, a team wide enough that each
+// thread handles about one 16-byte chunk of a K = 2560 row.
+constexpr QuantLaunchConfig kRowsConfig{256, 1};
 
 // Without opting in, a block may use 48 KB of shared memory, the kernel's static reduction
 // buffers included.
@@ -48,9 +55,9 @@ NormArgs make_args(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __n
   return a;
 }
 
-template <bool kQuantize, bool kInt8, int kL>
+template <bool kQuantize, bool kInt8, int kL, typename Stage>
 void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
-  const auto kernel = quant_kernels::rmsnorm_kernel<kQuantize, kInt8, kL>;
+  const auto kernel = quant_kernels::rmsnorm_kernel<kQuantize, kInt8, kL, Stage>;
   a.q.super_groups = (a.q.k + 4 * kL - 1) / (4 * kL);
   a.q.row_smem_units = kQuantize ? SuperGroup<kL>::smem_units(a.q.super_groups)
                                  : a.q.super_groups * SuperGroup<kL>::kInStride;
@@ -74,12 +81,73 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   CUDA_CHECK_LAUNCH();
 }
 
-template <int kL>
-void launch_quantize(QuantKind kind, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
+template <int kL, typename Stage>
+void launch_kind(QuantKind kind, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
   if (kind == QuantKind::Int8)
-    launch<true, true, kL>(a, config, stream);
+    launch<true, true, kL, Stage>(a, config, stream);
   else
-    launch<true, false, kL>(a, config, stream);
+    launch<true, false, kL, Stage>(a, config, stream);
+}
+
+template <typename Stage>
+void launch_quantize(QuantKind kind, const SlideGeometry* slide, const NormArgs& a, const QuantLaunchConfig& config,
+                     cudaStream_t stream) {
+  switch (slide ? slide->group : 4) {  // L = 4 is the identity map: plain quantization
+    case 4: return launch_kind<4, Stage>(kind, a, config, stream);
+    case 6: return launch_kind<6, Stage>(kind, a, config, stream);
+    case 8: return launch_kind<8, Stage>(kind, a, config, stream);
+    case 10: return launch_kind<10, Stage>(kind, a, config, stream);
+    case 12: return launch_kind<12, Stage>(kind, a, config, stream);
+    case 14: return launch_kind<14, Stage>(kind, a, config, stream);
+    case 16: return launch_kind<16, Stage>(kind, a, config, stream);
+    default: fail("rmsnorm_quantize: no kernel for L=" + std::to_string(slide->group) + " (L must be even, 4..16)");
+  }
+}
+
+// Accumulator stages are compiled per element type: the chunk loads differ in width.
+template <template <AccumulatorType> class Stage>
+void launch_acc_quantize(QuantKind kind, const SlideGeometry* slide, const NormArgs& a,
+                         const QuantLaunchConfig& config, cudaStream_t stream) {
+  switch (a.acc.type) {
+    case AccumulatorType::Int32: return launch_quantize<Stage<AccumulatorType::Int32>>(kind, slide, a, config, stream);
+    case AccumulatorType::Float32:
+      return launch_quantize<Stage<AccumulatorType::Float32>>(kind, slide, a, config, stream);
+    case AccumulatorType::BFloat16:
+      return launch_quantize<Stage<AccumulatorType::BFloat16>>(kind, slide, a, config, stream);
+  }
+  fail("rmsnorm: unknown accumulator type");
+}
+
+// The checks and fields every quantizing entry point shares.
+void set_quantize_output(NormArgs& a, const char* name, const SlideGeometry* slide, int64_t rows_padded,
+                         int64_t out_cols, uint8_t* codes, float* scale) {
+  const int64_t rows = a.q.rows, k = a.q.k;
+  require(rows_padded >= rows && out_cols >= k && out_cols % 16 == 0 && out_cols < INT_MAX,
+          std::string(name) + ": invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) +
+              " rows_padded=" + std::to_string(rows_padded) + " out_cols=" + std::to_string(out_cols) +
+              " (need rows_padded >= rows, out_cols >= k and a multiple of 16)");
+  require(!slide || (slide->k == k && slide->k_slid == out_cols),
+          std::string(name) + ": slide geometry (K=" + std::to_string(slide ? slide->k : 0) +
+              ", K'=" + std::to_string(slide ? slide->k_slid : 0) + ") does not match k=" + std::to_string(k) +
+              " out_cols=" + std::to_string(out_cols));
+  require(aligned16(codes), std::string(name) + ": the code buffer must be 16-byte aligned");
+  a.q.rows_padded = rows_padded;
+  a.q.out = codes;
+  a.q.scale = scale;
+  a.q.out_cols = static_cast<int>(out_cols);
+}
+
+// Checks the accumulator covers `cols` columns and decides whether its rows take 16-byte loads:
+// 8-column chunks must start 16-byte aligned (in acc, scale_w and the residual) and k cover whole
+// chunks; the gate_up stage's up half starts at column k, aligned when k is a multiple of 8.
+void set_accumulator(NormArgs& a, const char* name, const AccView& acc, int64_t cols) {
+  require(acc.ld >= cols && (acc.data || a.q.rows == 0),
+          std::string(name) + ": the accumulator view (ld=" + std::to_string(acc.ld) + ") must hold " +
+              std::to_string(cols) + " columns per row");
+  const int64_t element_bytes = acc.type == AccumulatorType::BFloat16 ? 2 : 4;
+  a.acc = acc;
+  a.acc_vector_loads = a.q.k % 8 == 0 && acc.ld * element_bytes % 16 == 0 && aligned16(acc.data) &&
+                       aligned16(acc.scale_w) && aligned16(a.residual_in) && aligned16(a.residual_out);
 }
 
 }  // namespace
@@ -89,30 +157,9 @@ void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfl
                           float eps, const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols,
                           uint8_t* codes, float* scale, cudaStream_t stream, const QuantLaunchConfig& config) {
   NormArgs a = make_args(x, residual_in, residual_out, weight, rows, k, eps, config);
-  require(rows_padded >= rows && out_cols >= k && out_cols % 16 == 0 && out_cols < INT_MAX,
-          "rmsnorm_quantize: invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) +
-              " rows_padded=" + std::to_string(rows_padded) + " out_cols=" + std::to_string(out_cols) +
-              " (need rows_padded >= rows, out_cols >= k and a multiple of 16)");
-  require(!slide || (slide->k == k && slide->k_slid == out_cols),
-          "rmsnorm_quantize: slide geometry (K=" + std::to_string(slide ? slide->k : 0) +
-              ", K'=" + std::to_string(slide ? slide->k_slid : 0) + ") does not match k=" + std::to_string(k) +
-              " out_cols=" + std::to_string(out_cols));
-  require(aligned16(codes), "rmsnorm_quantize: the code buffer must be 16-byte aligned");
-  a.q.rows_padded = rows_padded;
-  a.q.out = codes;
-  a.q.scale = scale;
-  a.q.out_cols = static_cast<int>(out_cols);
+  set_quantize_output(a, "rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
   if (rows_padded == 0) return;
-  switch (slide ? slide->group : 4) {  // L = 4 is the identity map: plain quantization
-    case 4: return launch_quantize<4>(kind, a, config, stream);
-    case 6: return launch_quantize<6>(kind, a, config, stream);
-    case 8: return launch_quantize<8>(kind, a, config, stream);
-    case 10: return launch_quantize<10>(kind, a, config, stream);
-    case 12: return launch_quantize<12>(kind, a, config, stream);
-    case 14: return launch_quantize<14>(kind, a, config, stream);
-    case 16: return launch_quantize<16>(kind, a, config, stream);
-    default: fail("rmsnorm_quantize: no kernel for L=" + std::to_string(slide->group) + " (L must be even, 4..16)");
-  }
+  launch_quantize<TensorStage>(kind, slide, a, config, stream);
 }
 
 void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
@@ -122,7 +169,51 @@ void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_
   a.q.vector_loads = a.q.vector_loads && aligned16(y);
   a.y = y;
   if (rows == 0) return;
-  launch<false, true, 4>(a, config, stream);
+  launch<false, true, 4, TensorStage>(a, config, stream);
+}
+
+void residual_rmsnorm_quantize_gpu(QuantKind kind, const AccView& delta, __nv_bfloat16* residual,
+                                   const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps,
+                                   const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols, uint8_t* codes,
+                                   float* scale, cudaStream_t stream, const QuantLaunchConfig& config) {
+  require(residual || rows == 0, "residual_rmsnorm_quantize: the residual stream is required");
+  NormArgs a = make_args(nullptr, residual, residual, weight, rows, k, eps, config);
+  set_quantize_output(a, "residual_rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
+  set_accumulator(a, "residual_rmsnorm_quantize", delta, k);
+  if (rows_padded == 0) return;
+  launch_acc_quantize<AccResidualStage>(kind, slide, a, config, stream);
+}
+
+void relu2_mul_rmsnorm_quantize_gpu(QuantKind kind, const AccView& gate_up, int64_t rows, int64_t inter,
+                                    const __nv_bfloat16* weight, float eps, const SlideGeometry* slide,
+                                    int64_t rows_padded, int64_t out_cols, uint8_t* codes, float* scale,
+                                    cudaStream_t stream, const QuantLaunchConfig& config) {
+  NormArgs a = make_args(nullptr, nullptr, nullptr, weight, rows, inter, eps, config);
+  set_quantize_output(a, "relu2_mul_rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
+  set_accumulator(a, "relu2_mul_rmsnorm_quantize", gate_up, 2 * inter);
+  if (rows_padded == 0) return;
+  launch_acc_quantize<Relu2MulStage>(kind, slide, a, config, stream);
+}
+
+void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residual, const int32_t* row_index,
+                               int64_t count, int64_t k, const __nv_bfloat16* weight, float eps,
+                               __nv_bfloat16* out, cudaStream_t stream) {
+  require((residual && row_index) || count == 0, "residual_rmsnorm_rows: residual and row_index are required");
+  NormArgs a = make_args(nullptr, residual, nullptr, weight, count, k, eps, kRowsConfig);
+  a.q.vector_loads = a.q.vector_loads && aligned16(out);
+  a.y = out;
+  a.row_index = row_index;
+  set_accumulator(a, "residual_rmsnorm_rows", delta, k);
+  if (count == 0) return;
+  switch (delta.type) {
+    case AccumulatorType::Int32:
+      return launch<false, true, 4, AccResidualStage<AccumulatorType::Int32>>(a, kRowsConfig, stream);
+    case AccumulatorType::Float32:
+      return launch<false, true, 4, AccResidualStage<AccumulatorType::Float32>>(a, kRowsConfig, stream);
+    case AccumulatorType::BFloat16:
+      return launch<false, true, 4, AccResidualStage<AccumulatorType::BFloat16>>(a, kRowsConfig, stream);
+  }
+  fail("residual_rmsnorm_rows: unknown accumulator type");
 }
 
 }  // namespace slidesparse

@@ -1,15 +1,19 @@
 // Device code of the fused (residual add +) RMSNorm (+ per-token quantization + slide), math of
 // src/math/rmsnorm.h. One team of threads per row, as in quantize_kernels.cuh, whose staging layout
 // and quantization phase it shares:
-//   1. stage h into shared memory: cp.async of x, or x + residual through registers (writing
-//      residual_out on the way);
+//   1. stage the row h into shared memory. A Stage type says where h comes from: x by cp.async, or
+//      x + residual through registers (TensorStage); a GEMM accumulator read through an AccView plus
+//      the residual (AccResidualStage); relu2(gate) * up of the gate_up accumulator (Relu2MulStage).
+//      Stages that write the residual back do it on the way;
 //   2. the row's largest exponent, then the sum of squares on that fixed-point grid (64-bit
 //      integers: associative, so the result does not depend on the team shape);
 //   3. normalize in place in shared memory (y = bf16(w * bf16(h * r))) and take |y|'s max;
 //   4. quantize + slide exactly as quantize_slide_kernel (store_codes), or store y as bf16.
-// DRAM traffic is one read of x (+ residual in / out) and one write of the codes.
+// DRAM traffic is one read of the inputs (each accumulator element once, 16-byte loads), the
+// residual write where there is one, and one write of the codes.
 #pragma once
 
+#include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
 
 namespace slidesparse::quant_kernels {
@@ -21,7 +25,37 @@ struct NormArgs {
   const __nv_bfloat16* weight;       // [k]
   __nv_bfloat16* y;                  // [rows, k] (the bf16-output kernel)
   float eps;
+  AccView acc;                       // accumulator stages: delta, or gate_up [rows, 2k]
+  const int32_t* row_index;          // nullable: row i of the output reads row row_index[i] of acc / residual
+  bool acc_vector_loads;             // accumulator stages: acc, scale_w and residual rows 16-byte aligned
 };
+
+struct ChunkPair {
+  uint4 first, second;
+};
+
+// Stages a row's input chunks (16 bytes: 8 bf16) into the team's slots; chunks past k_chunks, up to
+// whole super-groups (in_chunks), are zero. The global loads of kBatch chunks are issued before any
+// of them is used, so they are in flight together (stores may alias the loads: the compiler could
+// not reorder them itself). load(c) -> Loaded, finish(Loaded, c) -> the bf16 chunk.
+template <int kL, int kBatch, typename Loaded, typename Load, typename Finish>
+__device__ __forceinline__ void stage_chunks(int t, int team, int k_chunks, int in_chunks, uint4* in, Load load,
+                                             Finish finish) {
+  for (int c0 = t; c0 < in_chunks; c0 += kBatch * team) {
+    Loaded loaded[kBatch];
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b)
+      if (c0 + b * team < k_chunks) loaded[b] = load(c0 + b * team);
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int c = c0 + b * team;
+      if (c >= in_chunks) break;
+      in[input_slot<kL>(c)] = c < k_chunks ? finish(loaded[b], c) : make_uint4(0, 0, 0, 0);
+    }
+  }
+}
+
+__device__ __forceinline__ uint16_t bf16_bits(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
 
 __device__ __forceinline__ uint32_t bf16_pair(float lo, float hi) {
   return static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(lo))) |
@@ -37,34 +71,21 @@ __device__ __forceinline__ uint4 add_chunks(uint4 a, uint4 b) {
   return make_uint4(add_pairs(a.x, b.x), add_pairs(a.y, b.y), add_pairs(a.z, b.z), add_pairs(a.w, b.w));
 }
 
-// Stages h = bf16(x + residual_in) and writes it to residual_out. Loads are batched so several
-// chunks per thread are in flight (the stores may alias the loads, so the compiler cannot).
+// Stages h = bf16(x + residual_in) and writes it to residual_out.
 template <int kL>
 __device__ __forceinline__ void stage_residual_row(const NormArgs& a, int64_t row, int t, uint4* in) {
-  constexpr int kBatch = 4;
   const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks, team = a.q.team;
   if (a.q.vector_loads) {
     const uint4* xs = reinterpret_cast<const uint4*>(a.q.x + row * a.q.k);
     const uint4* rs = reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k);
     uint4* ro = a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr;
-    const int k_chunks = a.q.k / 8;
-    for (int c0 = t; c0 < in_chunks; c0 += kBatch * team) {
-      uint4 xv[kBatch], rv[kBatch];
-#pragma unroll
-      for (int b = 0; b < kBatch; ++b) {
-        const int c = c0 + b * team;
-        xv[b] = rv[b] = make_uint4(0, 0, 0, 0);
-        if (c < k_chunks) xv[b] = xs[c], rv[b] = rs[c];
-      }
-#pragma unroll
-      for (int b = 0; b < kBatch; ++b) {
-        const int c = c0 + b * team;
-        if (c >= in_chunks) break;
-        const uint4 h = c < k_chunks ? add_chunks(xv[b], rv[b]) : make_uint4(0, 0, 0, 0);
-        if (ro && c < k_chunks) ro[c] = h;
-        in[input_slot<kL>(c)] = h;
-      }
-    }
+    stage_chunks<kL, 4, ChunkPair>(
+        t, team, a.q.k / 8, in_chunks, in, [&](int c) { return ChunkPair{xs[c], rs[c]}; },
+        [&](const ChunkPair& v, int c) {
+          const uint4 h = add_chunks(v.first, v.second);
+          if (ro) ro[c] = h;
+          return h;
+        });
   } else {
     const uint16_t* xs = reinterpret_cast<const uint16_t*>(a.q.x) + row * a.q.k;
     const uint16_t* rs = reinterpret_cast<const uint16_t*>(a.residual_in) + row * a.q.k;
@@ -106,7 +127,187 @@ __device__ __forceinline__ uint32_t normalize_pair(uint32_t h, uint32_t w, float
   return bf16_pair(__fmul_rn(bf16_low(w), bf16_low(n)), __fmul_rn(bf16_high(w), bf16_high(n)));
 }
 
-template <bool kQuantize, bool kInt8, int kL>
+// ---- accumulator stages ------------------------------------------------------------------------
+
+// 8 consecutive accumulator elements as loaded: 4-byte types fill both vectors, bf16 only `lo`.
+struct AccChunk {
+  uint4 lo, hi;
+};
+
+// The weight scales of 8 consecutive columns (zero and unused without scale_w).
+struct ScaleChunk {
+  float4 lo, hi;
+};
+
+// Accumulator rows are read exactly once: streaming loads, evicted first from L2.
+template <AccumulatorType kAcc>
+__device__ __forceinline__ AccChunk load_acc_chunk(const AccView& v, int64_t index) {
+  if constexpr (kAcc == AccumulatorType::BFloat16) {
+    return {__ldcs(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(v.data) + index)),
+            make_uint4(0, 0, 0, 0)};
+  } else {
+    const uint4* p = reinterpret_cast<const uint4*>(static_cast<const uint32_t*>(v.data) + index);
+    return {__ldcs(p), __ldcs(p + 1)};
+  }
+}
+
+__device__ __forceinline__ ScaleChunk load_scale_chunk(const AccView& v, int64_t col) {
+  if (!v.scale_w) return {};
+  const float4* p = reinterpret_cast<const float4*>(v.scale_w + col);
+  return {__ldg(p), __ldg(p + 1)};
+}
+
+// Element i of a chunk as the float the dequantize epilogue starts from.
+template <AccumulatorType kAcc>
+__device__ __forceinline__ float acc_chunk_raw(const AccChunk& c, int i) {
+  const uint32_t words[8] = {c.lo.x, c.lo.y, c.lo.z, c.lo.w, c.hi.x, c.hi.y, c.hi.z, c.hi.w};
+  if constexpr (kAcc == AccumulatorType::BFloat16)
+    return i % 2 ? bf16_high(words[i / 2]) : bf16_low(words[i / 2]);
+  else if constexpr (kAcc == AccumulatorType::Int32)
+    return __int2float_rn(static_cast<int>(words[i]));
+  else
+    return __uint_as_float(words[i]);
+}
+
+// The chunk's 8 AccView values (acc_view.cuh: acc_scaled), bf16-rounded, as floats.
+template <AccumulatorType kAcc>
+__device__ __forceinline__ void acc_chunk_values(const AccChunk& c, const ScaleChunk& s, const AccView& v,
+                                                 float scale_x, float (&out)[8]) {
+  const float w[8] = {s.lo.x, s.lo.y, s.lo.z, s.lo.w, s.hi.x, s.hi.y, s.hi.z, s.hi.w};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    float y = acc_chunk_raw<kAcc>(c, i);
+    if (v.scale_x) y = __fmul_rn(y, scale_x);
+    if (v.scale_w) y = __fmul_rn(y, w[i]);
+    out[i] = __bfloat162float(__float2bfloat16_rn(y));
+  }
+}
+
+// bf16(residual + value) for a chunk of 8 (residual as 4 bf16 pairs).
+__device__ __forceinline__ uint4 add_values(uint4 residual, const float (&v)[8]) {
+  return make_uint4(bf16_pair(__fadd_rn(bf16_low(residual.x), v[0]), __fadd_rn(bf16_high(residual.x), v[1])),
+                    bf16_pair(__fadd_rn(bf16_low(residual.y), v[2]), __fadd_rn(bf16_high(residual.y), v[3])),
+                    bf16_pair(__fadd_rn(bf16_low(residual.z), v[4]), __fadd_rn(bf16_high(residual.z), v[5])),
+                    bf16_pair(__fadd_rn(bf16_low(residual.w), v[6]), __fadd_rn(bf16_high(residual.w), v[7])));
+}
+
+// math/activation.h: bf16(bf16(relu(g)^2) * u) (fmaxf takes a NaN gate to 0, as the reference does);
+// the final rounding is the caller's.
+__device__ __forceinline__ float relu2_mul(float g, float u) {
+  const float r = fmaxf(g, 0.0f);
+  return __fmul_rn(__bfloat162float(__float2bfloat16_rn(__fmul_rn(r, r))), u);
+}
+
+// The row of `row` an accumulator stage reads (the rows kernel gathers through row_index).
+__device__ __forceinline__ int64_t source_row(const NormArgs& a, int64_t row) {
+  return a.row_index ? int64_t{a.row_index[row]} : row;
+}
+
+// Stages of the tensor inputs: x, or bf16(x + residual_in) written to residual_out.
+struct TensorStage {
+  template <int kL>
+  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
+    if (a.residual_in)
+      stage_residual_row<kL>(a, row, t, in);
+    else
+      stage_row<kL>(a.q, row, t, in);
+  }
+};
+
+// h = bf16(residual_in + value(acc)), written to residual_out (nullable; in place in the engine).
+template <AccumulatorType kAcc>
+struct AccResidualStage {
+  struct Loaded {
+    AccChunk acc;
+    ScaleChunk scale;
+    uint4 residual;
+  };
+  // Chunks in flight per thread within the 64 registers of a 1024-thread block (ptxas -v: two
+  // 4-byte chunks with their scales spill); occupancy supplies the rest of the memory parallelism.
+  static constexpr int kBatch = kAcc == AccumulatorType::BFloat16 ? 2 : 1;
+
+  template <int kL>
+  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
+    const int64_t src = source_row(a, row), k = a.q.k;
+    const AccView& v = a.acc;
+    const float scale_x = v.scale_x ? v.scale_x[src] : 1.0f;
+    const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks;
+    if (a.acc_vector_loads) {
+      const uint4* rs = reinterpret_cast<const uint4*>(a.residual_in + src * k);
+      uint4* ro = a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + src * k) : nullptr;
+      stage_chunks<kL, kBatch, Loaded>(
+          t, a.q.team, a.q.k / 8, in_chunks, in,
+          [&](int c) {
+            return Loaded{load_acc_chunk<kAcc>(v, src * v.ld + 8 * c), load_scale_chunk(v, 8 * c), rs[c]};
+          },
+          [&](const Loaded& l, int c) {
+            float values[8];
+            acc_chunk_values<kAcc>(l.acc, l.scale, v, scale_x, values);
+            const uint4 h = add_values(l.residual, values);
+            if (ro) ro[c] = h;
+            return h;
+          });
+    } else {
+      const uint16_t* rs = reinterpret_cast<const uint16_t*>(a.residual_in) + src * k;
+      uint16_t* ro = a.residual_out ? reinterpret_cast<uint16_t*>(a.residual_out) + src * k : nullptr;
+      uint16_t* dst = reinterpret_cast<uint16_t*>(in);
+      for (int e = t; e < in_chunks * 8; e += a.q.team) {
+        uint16_t h = 0;
+        if (e < k) {
+          h = bf16_bits(__fadd_rn(bf16_low(rs[e]), acc_value(v, src, e)));
+          if (ro) ro[e] = h;
+        }
+        dst[input_slot<kL>(e / 8) * 8 + e % 8] = h;
+      }
+    }
+  }
+};
+
+// h = relu2_mul(gate, up) of the gate_up accumulator row [gate (k) | up (k)].
+template <AccumulatorType kAcc>
+struct Relu2MulStage {
+  struct Loaded {
+    AccChunk gate, up;
+    ScaleChunk gate_scale, up_scale;
+  };
+  // One gate/up chunk pair with its scales in flight per thread: more spills (see AccResidualStage).
+  static constexpr int kBatch = 1;
+
+  template <int kL>
+  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
+    const int k = a.q.k;
+    const AccView& v = a.acc;
+    const float scale_x = v.scale_x ? v.scale_x[row] : 1.0f;
+    const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks;
+    if (a.acc_vector_loads) {
+      const int64_t base = row * v.ld;
+      stage_chunks<kL, kBatch, Loaded>(
+          t, a.q.team, k / 8, in_chunks, in,
+          [&](int c) {
+            return Loaded{load_acc_chunk<kAcc>(v, base + 8 * c), load_acc_chunk<kAcc>(v, base + k + 8 * c),
+                          load_scale_chunk(v, 8 * c), load_scale_chunk(v, k + 8 * c)};
+          },
+          [&](const Loaded& l, int) {
+            float g[8], u[8];
+            acc_chunk_values<kAcc>(l.gate, l.gate_scale, v, scale_x, g);
+            acc_chunk_values<kAcc>(l.up, l.up_scale, v, scale_x, u);
+            return make_uint4(bf16_pair(relu2_mul(g[0], u[0]), relu2_mul(g[1], u[1])),
+                              bf16_pair(relu2_mul(g[2], u[2]), relu2_mul(g[3], u[3])),
+                              bf16_pair(relu2_mul(g[4], u[4]), relu2_mul(g[5], u[5])),
+                              bf16_pair(relu2_mul(g[6], u[6]), relu2_mul(g[7], u[7])));
+          });
+    } else {
+      uint16_t* dst = reinterpret_cast<uint16_t*>(in);
+      for (int e = t; e < in_chunks * 8; e += a.q.team)
+        dst[input_slot<kL>(e / 8) * 8 + e % 8] =
+            e < k ? bf16_bits(relu2_mul(acc_value(v, row, e), acc_value(v, row, k + e))) : uint16_t{0};
+    }
+  }
+};
+
+// ---- the kernel ----------------------------------------------------------------------------------
+
+template <bool kQuantize, bool kInt8, int kL, typename Stage>
 __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   using SG = SuperGroup<kL>;
   extern __shared__ uint4 smem[];
@@ -122,12 +323,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   uint4* in = smem + team_index * q.row_smem_units;
   const int in_chunks = q.super_groups * SG::kInChunks;
 
-  if (real_row) {
-    if (a.residual_in)
-      stage_residual_row<kL>(a, row, t, in);
-    else
-      stage_row<kL>(q, row, t, in);
-  }
+  if (real_row) Stage::template run<kL>(a, row, t, in);
   wait_async_copies();
   __syncthreads();
 

@@ -1,0 +1,99 @@
+#include "bench/attention_prefill_bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "bench/gpu_timer.h"
+#include "bench/random_fill.h"
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "kernels/attention_prefill.h"
+
+namespace slidesparse {
+
+namespace {
+
+// BitNet-2B attention.
+constexpr int kHeads = 20, kKvHeads = 5, kHeadDim = 128;
+
+template <typename T>
+DeviceBuffer upload(const std::vector<T>& host, const char* what) {
+  DeviceBuffer d(host.size() * sizeof(T), what);
+  CUDA_CHECK(cudaMemcpy(d.data(), host.data(), d.bytes(), cudaMemcpyHostToDevice));
+  return d;
+}
+
+std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int block_size, int warmup, int repeat,
+                                                  cudaStream_t stream) {
+  require(seqs > 0 && seq_len > 0, "bench attention: sequence counts and lengths must be positive");
+  const int blocks_per_seq = (seq_len + block_size - 1) / block_size;
+  const int num_blocks = seqs * blocks_per_seq;
+  const int64_t tokens = int64_t{seqs} * seq_len;
+  const int64_t cache_elems = int64_t{num_blocks} * kKvHeads * block_size * kHeadDim;
+
+  DeviceBuffer q(static_cast<size_t>(tokens * kHeads * kHeadDim * 2), "attention benchmark q");
+  DeviceBuffer out(q.bytes(), "attention benchmark out");
+  DeviceBuffer k(static_cast<size_t>(cache_elems * 2), "attention benchmark k cache");
+  DeviceBuffer v(static_cast<size_t>(cache_elems * 2), "attention benchmark v cache");
+  fill_random_bf16_gpu(q.data(), tokens * kHeads * kHeadDim, 71, stream);
+  fill_random_bf16_gpu(k.data(), cache_elems, 72, stream);
+  fill_random_bf16_gpu(v.data(), cache_elems, 73, stream);
+
+  std::vector<int32_t> starts(static_cast<size_t>(seqs) + 1), lens(static_cast<size_t>(seqs), seq_len);
+  for (int s = 0; s <= seqs; ++s) starts[s] = s * seq_len;
+  std::vector<int32_t> table(static_cast<size_t>(num_blocks));
+  std::iota(table.begin(), table.end(), 0);
+  std::shuffle(table.begin(), table.end(), std::mt19937(74));
+  const DeviceBuffer starts_d = upload(starts, "attention benchmark query_start");
+  const DeviceBuffer lens_d = upload(lens, "attention benchmark seq_len");
+  const DeviceBuffer table_d = upload(table, "attention benchmark block_table");
+
+  const KvCacheLayer cache{k.as<__nv_bfloat16>(), v.as<__nv_bfloat16>(), num_blocks, block_size, kKvHeads, kHeadDim};
+  const AttentionBatch batch{seqs, starts_d.as<int32_t>(), lens_d.as<int32_t>(), table_d.as<int32_t>(),
+                             blocks_per_seq, seq_len, seq_len};
+  const float scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+  const double flops = double(seqs) * kHeads * 4.0 * kHeadDim * (double(seq_len) * (seq_len + 1) / 2);
+
+  std::vector<AttentionPrefillBenchRow> rows;
+  for (int per_cta : {1, 2}) {
+    const double us = time_launches_us(
+        [&] {
+          attention_prefill_gpu(q.as<__nv_bfloat16>(), cache, batch, kHeads, scale, out.as<__nv_bfloat16>(), stream,
+                                AttentionPrefillConfig{per_cta});
+        },
+        warmup, repeat, stream);
+    const double tflops = flops / us / 1e6;
+    rows.push_back({seqs, seq_len, block_size, per_cta, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
+                                                              const std::vector<int>& seq_lens, int block_size,
+                                                              int warmup, int repeat, cudaStream_t stream) {
+  require(block_size > 0 && block_size % 16 == 0,
+          "bench attention: block size " + std::to_string(block_size) + " is not a positive multiple of 16");
+  std::vector<AttentionPrefillBenchRow> rows;
+  for (int seqs : seq_counts)
+    for (int len : seq_lens)
+      for (const AttentionPrefillBenchRow& r : bench_point(seqs, len, block_size, warmup, repeat, stream))
+        rows.push_back(r);
+  return rows;
+}
+
+void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows) {
+  std::printf("%6s %8s %6s %10s %10s %9s %8s\n", "seqs", "seq_len", "block", "heads/CTA", "ms", "TFLOP/s",
+              "of peak");
+  for (const AttentionPrefillBenchRow& r : rows)
+    std::printf("%6d %8d %6d %10d %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size, r.heads_per_cta, r.ms,
+                r.tflops, 100 * r.fraction_of_peak);
+}
+
+}  // namespace slidesparse

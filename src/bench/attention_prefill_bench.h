@@ -1,0 +1,33 @@
+// Prefill attention benchmark (`slidesparse bench attention`): attention_prefill_gpu at BitNet-2B's
+// shape (20 query heads, 5 kv heads, head_dim 128, causal, full prompts: qlen = seq_len) for the
+// caller's sequence counts and lengths, in TFLOP/s against the H100 SXM dense bf16 peak.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <vector>
+
+namespace slidesparse {
+
+// H100 SXM dense bf16 tensor-core peak (wgmma); mma.sync realistically reaches ~600-660.
+inline constexpr double kH100DenseBf16Tflops = 989.0;
+
+struct AttentionPrefillBenchRow {
+  int seqs = 0, seq_len = 0, block_size = 0;
+  int heads_per_cta = 0;  // the CTA shape timed (1 or 2)
+  double ms = 0, tflops = 0, fraction_of_peak = 0;
+};
+
+// One row per (seqs, seq_len, heads_per_cta in {1, 2}); each times `repeat` launches after `warmup`
+// with CUDA events. FLOPs = seqs x 20 heads x 4 x 128 x seq_len (seq_len + 1) / 2 (QK^T and PV over
+// the causally visible keys; masked work inside diagonal tiles is not counted). Operands are random
+// bf16; the KV cache's blocks (block_size tokens) are handed out in shuffled order. One operand set:
+// the kernel is compute-bound, so L2 residency of small shapes hardly matters.
+std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
+                                                              const std::vector<int>& seq_lens, int block_size,
+                                                              int warmup, int repeat, cudaStream_t stream);
+
+// Prints the rows as a table (seqs, seq_len, block, heads/CTA, ms, TFLOP/s, % of the dense peak).
+void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows);
+
+}  // namespace slidesparse

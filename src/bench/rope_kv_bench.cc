@@ -1,0 +1,146 @@
+#include "bench/rope_kv_bench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "bench/gpu_timer.h"
+#include "bench/random_fill.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "kernels/acc_view.h"
+#include "kernels/kv_cache.h"
+#include "kernels/rope_kv.h"
+#include "kernels/sampling.h"
+#include "math/rope.h"
+
+namespace slidesparse {
+
+namespace {
+
+// As in quant_bench.cc: launches rotate over operand sets totalling at least five times the 50 MB
+// L2 of H100 / H200, so every launch reads from and writes to DRAM as the real step does.
+constexpr size_t kRotationBytes = size_t{256} << 20;
+constexpr int kMaxSets = 4096;
+
+// BitNet-2B attention.
+constexpr int kHeads = 20, kKvHeads = 5, kHeadDim = 128, kBlockSize = 16;
+constexpr int kMaxPositions = 4096;
+constexpr double kRopeTheta = 500000.0;
+
+int rotation_sets(size_t set_bytes) {
+  return static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
+}
+
+const char* acc_type_name(AccumulatorType type) {
+  switch (type) {
+    case AccumulatorType::Int32: return "int32";
+    case AccumulatorType::Float32: return "fp32";
+    default: return "bf16";
+  }
+}
+
+template <typename T>
+DeviceBuffer upload(const std::vector<T>& host, const char* what) {
+  DeviceBuffer d(host.size() * sizeof(T), what);
+  CUDA_CHECK(cudaMemcpy(d.data(), host.data(), d.bytes(), cudaMemcpyHostToDevice));
+  return d;
+}
+
+KernelBandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbps, int warmup, int repeat,
+                                 cudaStream_t stream) {
+  constexpr int64_t kWidth = int64_t{kHeads + 2 * kKvHeads} * kHeadDim;
+  const int64_t acc_bytes = type == AccumulatorType::BFloat16 ? 2 : 4;
+  const int num_blocks = static_cast<int>((tokens + kBlockSize - 1) / kBlockSize);
+  const int64_t acc_set = tokens * kWidth * acc_bytes, q_set = tokens * kHeads * kHeadDim * 2;
+  const int64_t cache_set = int64_t{num_blocks} * kKvHeads * kBlockSize * kHeadDim * 2;  // each of K and V
+  const int sets = rotation_sets(static_cast<size_t>(acc_set + q_set + 2 * cache_set));
+
+  DeviceBuffer acc(static_cast<size_t>(sets * acc_set), "rope benchmark qkv");
+  DeviceBuffer q(static_cast<size_t>(sets * q_set), "rope benchmark q");
+  DeviceBuffer k(static_cast<size_t>(sets * cache_set), "rope benchmark k cache");
+  DeviceBuffer v(static_cast<size_t>(sets * cache_set), "rope benchmark v cache");
+  DeviceBuffer scale_x(static_cast<size_t>(tokens * 4), "rope benchmark scale_x");
+  DeviceBuffer scale_w(static_cast<size_t>(kWidth * 4), "rope benchmark scale_w");
+  // Timing does not depend on the values: an int32 accumulator takes fp32 bit patterns as they come.
+  if (type == AccumulatorType::BFloat16)
+    fill_random_bf16_gpu(acc.data(), sets * tokens * kWidth, 41, stream);
+  else
+    fill_random_f32_gpu(acc.as<float>(), sets * tokens * kWidth, -1e3f, 1e3f, 41, stream);
+  fill_random_f32_gpu(scale_x.as<float>(), tokens, 1e-3f, 1e-2f, 42, stream);
+  fill_random_f32_gpu(scale_w.as<float>(), kWidth, 0.5f, 2.0f, 43, stream);
+
+  // A prefill: consecutive positions, token t in slot t.
+  std::vector<int32_t> positions(static_cast<size_t>(tokens)), slots(static_cast<size_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) positions[t] = static_cast<int32_t>(t % kMaxPositions), slots[t] = static_cast<int32_t>(t);
+  const DeviceBuffer positions_d = upload(positions, "rope benchmark positions");
+  const DeviceBuffer slots_d = upload(slots, "rope benchmark slots");
+  const RopeTable table = make_rope_table(kHeadDim, kMaxPositions, kRopeTheta);
+  const DeviceBuffer cos = upload(table.cos, "rope benchmark cos"), sin = upload(table.sin, "rope benchmark sin");
+
+  int set = 0;
+  const double us = time_launches_us(
+      [&] {
+        const AccView view{type, acc.as<char>() + set * acc_set, kWidth,
+                           scale_x.as<float>(), type == AccumulatorType::BFloat16 ? nullptr : scale_w.as<float>()};
+        const KvCacheLayer cache{reinterpret_cast<__nv_bfloat16*>(k.as<char>() + set * cache_set),
+                                 reinterpret_cast<__nv_bfloat16*>(v.as<char>() + set * cache_set), num_blocks,
+                                 kBlockSize, kKvHeads, kHeadDim};
+        rope_kv_write_gpu(view, tokens, positions_d.as<int32_t>(), slots_d.as<int32_t>(), cos.as<__nv_bfloat16>(),
+                          sin.as<__nv_bfloat16>(), kHeads, cache,
+                          reinterpret_cast<__nv_bfloat16*>(q.as<char>() + set * q_set), stream);
+        set = (set + 1) % sets;
+      },
+      warmup, repeat, stream);
+  // scale_x, position and slot (4 bytes each) and the cos / sin rows (head_dim / 2 bf16 each) per token.
+  const double per_token = 12.0 + 2.0 * kHeadDim;
+  const double bytes = double(acc_set) + double(tokens * kWidth * 2) + per_token * double(tokens);
+  const double gbps = bytes / us / 1e3;
+  return {std::string("rope_kv ") + acc_type_name(type), tokens, kWidth, us, gbps, gbps / copy_gbps};
+}
+
+KernelBandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
+                                cudaStream_t stream) {
+  const int64_t set_elements = rows * vocab;
+  const int sets = rotation_sets(static_cast<size_t>(set_elements * 4));
+  DeviceBuffer logits(static_cast<size_t>(sets * set_elements * 4), "argmax benchmark logits");
+  DeviceBuffer out(static_cast<size_t>(sets * rows * 4), "argmax benchmark output");
+  fill_random_f32_gpu(logits.as<float>(), sets * set_elements, -20.0f, 20.0f, 44, stream);
+  int set = 0;
+  const double us = time_launches_us(
+      [&] {
+        argmax_rows_gpu(logits.as<float>() + set * set_elements, rows, vocab, vocab, out.as<int32_t>() + set * rows,
+                        stream);
+        set = (set + 1) % sets;
+      },
+      warmup, repeat, stream);
+  const double gbps = double(set_elements * 4 + rows * 4) / us / 1e3;
+  return {"argmax", rows, vocab, us, gbps, gbps / copy_gbps};
+}
+
+}  // namespace
+
+std::vector<KernelBandwidthRow> bench_rope_kv(const std::vector<AccumulatorType>& types,
+                                              const std::vector<int64_t>& tokens, double copy_gbps, int warmup,
+                                              int repeat, cudaStream_t stream) {
+  std::vector<KernelBandwidthRow> rows;
+  for (AccumulatorType type : types)
+    for (int64_t t : tokens) rows.push_back(rope_kv_point(type, t, copy_gbps, warmup, repeat, stream));
+  return rows;
+}
+
+std::vector<KernelBandwidthRow> bench_argmax(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
+                                             int warmup, int repeat, cudaStream_t stream) {
+  std::vector<KernelBandwidthRow> out;
+  for (int64_t r : rows) out.push_back(argmax_point(r, vocab, copy_gbps, warmup, repeat, stream));
+  return out;
+}
+
+void print_bandwidth_rows(const std::vector<KernelBandwidthRow>& rows) {
+  std::printf("%-14s %7s %7s %10s %9s %8s\n", "kernel", "rows", "cols", "us", "GB/s", "of copy");
+  for (const KernelBandwidthRow& r : rows)
+    std::printf("%-14s %7lld %7lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), static_cast<long long>(r.rows),
+                static_cast<long long>(r.cols), r.us, r.gbps, 100 * r.fraction_of_copy);
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,38 @@
+// End-to-end throughput (REFERENCE §7, the reference's vllm bench throughput protocol) on the native
+// engine: a fresh engine per point (load and graph capture excluded from the timed region), random
+// prompt token ids, EOS ignored, tokens/s counting prompt + output tokens. Results go to
+// <out>/<prefill|decode>/<hardware tag>/<cublaslt | cusparselt/2_L>/BitNet-2B_<stage>.csv plus
+// json/BitNet-2B_M<M>.json per point, with the reference's CSV columns.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gemm/gemm_types.h"
+
+namespace slidesparse {
+
+struct ThroughputOptions {
+  std::string stage = "prefill";  // prefill | decode
+  std::filesystem::path model;    // prepared (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint
+  GemmBackend backend = GemmBackend::CublasLt;
+  std::vector<int64_t> ms;
+  std::filesystem::path out_dir;
+  std::filesystem::path tuning_db;
+  double gpu_memory_utilization = 0.8;
+  bool cuda_graphs = true;
+  bool fp8_fast_accum = false;
+  uint64_t seed = 0;
+  bool profile = false;  // after each point, one more step phase by phase (docs/PERF.md breakdown)
+};
+
+struct ThroughputPoint {
+  int64_t m = 0;
+  int prompt_len = 0, max_num_seqs = 0, num_prompts = 0, steps = 0, output_len = 0;
+  double requests_per_s = 0, tokens_per_s = 0, elapsed_s = 0, startup_s = 0;
+};
+
+std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& options);
+
+}  // namespace slidesparse

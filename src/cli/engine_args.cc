@@ -1,0 +1,62 @@
+#include "cli/engine_args.h"
+
+#include <cstdlib>
+
+#include "checkpoint/checkpoint_kind.h"
+#include "core/error.h"
+#include "io/model_config.h"
+
+namespace slidesparse {
+
+double parse_double(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  require(!text.empty() && end && *end == '\0', "--" + option + " expects a number, got '" + text + "'");
+  return v;
+}
+
+GemmBackend resolve_backend(const std::string& name, const std::filesystem::path& model) {
+  if (name == "cublaslt") return GemmBackend::CublasLt;
+  if (name == "cusparselt") return GemmBackend::CusparseLt;
+  require(name == "auto", "--backend must be auto, cublaslt or cusparselt, got '" + name + "'");
+  const ModelConfig config = load_model_config(model / "config.json");
+  return describe_checkpoint(config, model).kind == CheckpointKind::SlideSparse ? GemmBackend::CusparseLt
+                                                                                : GemmBackend::CublasLt;
+}
+
+void add_engine_options(ArgParser& p) {
+  p.option("model", "DIR", "prepared W8A8 (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint");
+  p.option("backend", "auto|cublaslt|cusparselt", "GEMM backend (auto: from the checkpoint)", "auto");
+  p.option("max-num-seqs", "N", "sequences per step", "256");
+  p.option("max-num-batched-tokens", "N", "tokens per step", "8192");
+  p.option("max-model-len", "N", "prompt + generated tokens per sequence (0: the model's positions)", "0");
+  p.option("block-size", "N", "KV-cache block size in tokens (multiple of 16)", "64");
+  p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.9");
+  p.option("num-kv-blocks", "N", "KV-cache blocks (default: as many as the memory budget allows)", "0");
+  p.option("db", "FILE", "tuning database from `slidesparse tune`");
+  p.flag("no-cuda-graphs", "run decode steps eagerly");
+  p.flag("no-chunked-prefill", "admit prompts only whole");
+  p.flag("exact-scales", "INT8: int32 accumulators + exact epilogue on both backends (bit-identical paths)");
+  p.flag("fp8-fast-accum", "FP8 cuBLASLt: CUBLASLT_MATMUL_DESC_FAST_ACCUM");
+}
+
+EngineOptions engine_options_from(const ArgParser& p) {
+  require(p.has("model"), "--model DIR is required");
+  EngineOptions e;
+  e.model = p.get("model");
+  e.backend = resolve_backend(p.get("backend"), e.model);
+  e.runner.max_num_seqs = static_cast<int>(p.get_int("max-num-seqs"));
+  e.runner.max_num_batched_tokens = static_cast<int>(p.get_int("max-num-batched-tokens"));
+  e.runner.max_model_len = static_cast<int>(p.get_int("max-model-len"));
+  e.runner.block_size = static_cast<int>(p.get_int("block-size"));
+  e.runner.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
+  e.runner.num_kv_blocks = static_cast<int>(p.get_int("num-kv-blocks"));
+  e.runner.cuda_graphs = !p.has("no-cuda-graphs");
+  e.chunked_prefill = !p.has("no-chunked-prefill");
+  e.exact_scales = p.has("exact-scales");
+  e.fp8_fast_accum = p.has("fp8-fast-accum");
+  if (p.has("db")) e.tuning_db = p.get("db");
+  return e;
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,69 @@
+#include "gemm/bf16_gemm.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "gemm/cublaslt_gemm.h"
+#include "gpu/cuda_check.h"
+
+namespace slidesparse {
+
+Bf16Gemm::Bf16Gemm(int64_t n, int64_t k) : n_(n), k_(k) {
+  CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasOperation_t trans = CUBLAS_OP_T, no_trans = CUBLAS_OP_N;
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSA, &trans, sizeof trans));
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSB, &no_trans, sizeof no_trans));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&w_layout_, CUDA_R_16BF, k, n, k));
+}
+
+Bf16Gemm::~Bf16Gemm() {
+  for (auto& [m, plan] : plans_) {
+    cublasLtMatrixLayoutDestroy(plan.x_layout);
+    cublasLtMatrixLayoutDestroy(plan.d_layout);
+  }
+  if (w_layout_) cublasLtMatrixLayoutDestroy(w_layout_);
+  if (desc_) cublasLtMatmulDescDestroy(desc_);
+}
+
+void Bf16Gemm::prepare(int64_t m, size_t max_workspace) {
+  if (plans_.count(m)) return;
+  Plan plan;
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.x_layout, CUDA_R_16BF, k_, m, k_));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.d_layout, CUDA_R_32F, n_, m, n_));
+  cublasLtMatmulPreference_t pref = nullptr;
+  CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  const uint64_t workspace = max_workspace;
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof workspace);
+  cublasLtMatmulHeuristicResult_t result{};
+  int returned = 0;
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_, w_layout_, plan.x_layout,
+                                                               plan.d_layout, plan.d_layout, pref, 1, &result, &returned);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (status != CUBLAS_STATUS_SUCCESS || returned == 0) {
+    cublasLtMatrixLayoutDestroy(plan.x_layout);
+    cublasLtMatrixLayoutDestroy(plan.d_layout);
+    fail("cuBLASLt has no bf16 algorithm for lm_head M=" + std::to_string(m) + " N=" + std::to_string(n_) +
+         " K=" + std::to_string(k_));
+  }
+  plan.algo = result.algo;
+  plan.workspace = result.workspaceSize;
+  plans_.emplace(m, plan);
+}
+
+size_t Bf16Gemm::workspace_bytes(int64_t m) const {
+  const auto it = plans_.find(m);
+  return it == plans_.end() ? 0 : it->second.workspace;
+}
+
+void Bf16Gemm::run(const __nv_bfloat16* w, const __nv_bfloat16* x, float* d, int64_t m, void* workspace,
+                   size_t workspace_size, cudaStream_t stream) const {
+  const auto it = plans_.find(m);
+  require(it != plans_.end(), "lm_head GEMM for M=" + std::to_string(m) + " was not prepared");
+  const Plan& plan = it->second;
+  require(plan.workspace <= workspace_size, "lm_head GEMM needs more workspace than it was given");
+  const float one = 1.0f, zero = 0.0f;
+  CUBLAS_CHECK(cublasLtMatmul(cublaslt_handle(), desc_, &one, w, w_layout_, x, plan.x_layout, &zero, d, plan.d_layout,
+                              d, plan.d_layout, &plan.algo, workspace, plan.workspace, stream));
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,38 @@
+// The model's one floating-point GEMM: lm_head, logits fp32 [m, n] = x bf16 [m, k] . W bf16 [n, k]^T
+// on cuBLASLt (fp32 accumulation and output, so greedy argmax sees fewer ties than bf16 logits
+// would give). Per row count a plan is built on first prepare() and reused; run() only launches.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <map>
+
+namespace slidesparse {
+
+class Bf16Gemm {
+ public:
+  Bf16Gemm(int64_t n, int64_t k);
+  ~Bf16Gemm();
+  Bf16Gemm(const Bf16Gemm&) = delete;
+  Bf16Gemm& operator=(const Bf16Gemm&) = delete;
+
+  void prepare(int64_t m, size_t max_workspace);
+  size_t workspace_bytes(int64_t m) const;
+  void run(const __nv_bfloat16* w, const __nv_bfloat16* x, float* d, int64_t m, void* workspace,
+           size_t workspace_size, cudaStream_t stream) const;
+
+ private:
+  struct Plan {
+    cublasLtMatrixLayout_t x_layout = nullptr, d_layout = nullptr;
+    cublasLtMatmulAlgo_t algo{};
+    size_t workspace = 0;
+  };
+  int64_t n_, k_;
+  cublasLtMatmulDesc_t desc_ = nullptr;
+  cublasLtMatrixLayout_t w_layout_ = nullptr;
+  std::map<int64_t, Plan> plans_;
+};
+
+}  // namespace slidesparse

@@ -1,0 +1,478 @@
+// Paged decode attention (API and contract in attention_decode.h).
+//
+// One block of 4 warps per (sequence, kv head, split). Its keys stream through shared memory in
+// tiles of 32 over a 3-stage cp.async pipeline; K and V rows keep their 16-byte chunks XOR-swizzled
+// by row, so every ldmatrix (8 rows, one chunk column) touches 8 different bank groups. Per tile:
+//   S = K q^T    mma m16n8k16, A = 16 keys x 16 dims (ldmatrix), B = q^T with the kv head's query
+//                heads as the 8 columns (registers, loaded once); warps 0 and 1 take 16 keys each.
+//   softmax      online, in the log2 domain, one warp per query head and one key per lane; P is
+//                rounded to bf16 once and the running sum adds the rounded values, so the output is
+//                a convex combination of V rows.
+//   O^T += V^T P^T   A = 16 dims x 16 keys (ldmatrix.trans of V), B = P^T (ldmatrix of P stored
+//                [head][key]); each warp owns a quarter of head_dim.
+// Only keys below seq_len are copied (the rest of a tile is zero-filled, so 0 * garbage never
+// reaches the accumulators), so bytes read are exactly the visible K and V rows.
+#include "kernels/attention_decode.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+
+namespace slidesparse {
+
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kWarps = kThreads / 32;
+constexpr int kTile = 32;  // keys per pipeline stage: one per lane in the softmax
+constexpr int kStages = 3;
+constexpr int kGroupCols = 8;  // query heads per kv head the block can serve: the mma's n
+constexpr int kKeyGroup = 16;  // keys that always share a cache block (block_size % 16 == 0)
+constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;
+constexpr int kScoreStride = kTile + 4;  // floats: the mma's 4 head columns land in 4 bank octets
+constexpr int kProbStride = kTile + 8;   // bf16: 80-byte rows put 8 ldmatrix rows in 8 bank groups
+constexpr float kLog2e = 1.4426950408889634f;
+
+static_assert(kTile == 32, "the softmax gives each lane one key of the tile");
+static_assert(kGroupCols <= 2 * kWarps, "each warp runs the softmax of at most two query heads");
+static_assert(kAttentionDecodeMaxChunk % kKeyGroup == 0, "splits are whole key groups");
+
+// Byte offsets in the block's dynamic shared memory.
+template <int kHeadDim>
+struct SharedLayout {
+  static constexpr int kTileBytes = kTile * kHeadDim * 2;
+  // From 0: the pipeline stages, [stage][K, V][kTile][kHeadDim] bf16, rows swizzled.
+  static constexpr int kScores = kStages * 2 * kTileBytes;  // [8][kScoreStride] f32
+  static constexpr int kProbs = kScores + kGroupCols * kScoreStride * 4;  // [8][kProbStride] bf16
+  static constexpr int kAlpha = kProbs + kGroupCols * kProbStride * 2;  // [8] f32, rescale of this tile
+  static constexpr int kRowSum = kAlpha + kGroupCols * 4;  // [8] f32, final softmax sums
+  static constexpr int kRowMax = kRowSum + kGroupCols * 4;  // [8] f32, final maxima
+  static constexpr int kKeyGroups = kRowMax + kGroupCols * 4;  // [kMaxKeyGroups] i64
+  static constexpr int kBytes = kKeyGroups + kMaxKeyGroups * 8;
+  // After the loop the stages hold the normalized output, [8][kOutStride] f32 (the 4-float pad
+  // spreads the mma's head columns over the banks).
+  static constexpr int kOutStride = kHeadDim + 4;
+  static_assert(kGroupCols * kOutStride * 4 <= kScores, "the staged output fits in the stages");
+  static_assert(kScores % 16 == 0 && kProbs % 16 == 0 && kKeyGroups % 16 == 0, "16-byte aligned regions");
+};
+
+struct DecodeArgs {
+  const __nv_bfloat16* q;  // [num_seqs, heads, head_dim]
+  const __nv_bfloat16* k;
+  const __nv_bfloat16* v;
+  __nv_bfloat16* out;   // [num_seqs, heads * head_dim]
+  float* partial_out;   // [num_seqs, heads, splits, head_dim] (splits > 1)
+  float* partial_lse;   // [num_seqs, heads, splits], log2 domain
+  const int32_t* seq_len;
+  const int32_t* block_table;
+  int max_blocks_per_seq;
+  int num_seqs, heads, kv_heads, group, block_size;
+  int splits, min_chunk;
+  float scale_log2;  // softmax_scale * log2(e)
+};
+
+// How sequence `len` is cut: `count` splits of `chunk` keys (the last one shorter). Both kernels
+// derive it from the device seq_len, so the host never needs it. Long sequences use every split,
+// short ones fewer, none shorter than min_chunk unless the sequence is.
+struct SplitPlan {
+  int chunk, count;
+};
+
+__device__ __forceinline__ SplitPlan plan_splits(int len, int splits, int min_chunk) {
+  if (len <= 0) return {kKeyGroup, 0};
+  const int wanted = min(splits, (len + min_chunk - 1) / min_chunk);
+  const int chunk = min(((len + wanted - 1) / wanted + kKeyGroup - 1) / kKeyGroup * kKeyGroup,
+                        kAttentionDecodeMaxChunk);
+  return {chunk, min(splits, (len + chunk - 1) / chunk)};
+}
+
+// Element offset of 16-byte chunk `chunk` of tile row `row` (chunk index XOR row mod 8).
+template <int kHeadDim>
+__device__ __forceinline__ int swizzled(int row, int chunk) {
+  return row * kHeadDim + ((chunk ^ (row & 7)) << 3);
+}
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16-byte global -> shared copy; an invalid source fills zeros and reads nothing.
+__device__ __forceinline__ void copy_async_16(uint32_t dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0)
+               : "memory");
+}
+
+__device__ __forceinline__ void commit_async_copies() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+template <int kPendingGroups>
+__device__ __forceinline__ void wait_async_copies() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPendingGroups) : "memory");
+}
+
+__device__ __forceinline__ void load_matrix_x4(uint32_t address, uint32_t (&r)[4]) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address)
+               : "memory");
+}
+
+__device__ __forceinline__ void load_matrix_x4_transposed(uint32_t address, uint32_t (&r)[4]) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address)
+               : "memory");
+}
+
+// d += a b: a 16x16 bf16 row-major, b 16x8 bf16 column-major, d 16x8 fp32.
+__device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
+  return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, offset);
+  return v;
+}
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&pair);
+}
+
+template <int kHeadDim>
+__global__ void __launch_bounds__(kThreads) attention_decode_kernel(const DecodeArgs a) {
+  using Layout = SharedLayout<kHeadDim>;
+  constexpr int kRowChunks = kHeadDim / 8;               // 16-byte chunks per K / V row
+  constexpr int kDimSteps = kHeadDim / 16;               // k-steps of S = K q^T
+  constexpr int kDimTiles = kHeadDim / 16 / kWarps;      // 16-dim output tiles per warp
+  constexpr int kScoreWarps = kTile / 16;
+  static_assert(kTile * kRowChunks % kThreads == 0 && kDimTiles >= 1, "whole copy rounds and output tiles");
+  extern __shared__ __align__(16) unsigned char smem[];
+
+  const int split = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int head0 = kv_head * a.group;
+  const int len = a.seq_len[seq];
+  const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk);
+  if (len <= 0) {  // padding sequence: the first split writes the zero rows
+    if (split == 0)
+      for (int i = tid; i < a.group * kRowChunks; i += kThreads)
+        reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0) * kHeadDim)[i] = make_uint4(0, 0, 0, 0);
+    return;
+  }
+  if (split >= plan.count) return;
+  const int begin = split * plan.chunk;
+  const int end = min(len, begin + plan.chunk);
+
+  auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);
+  auto* scores = reinterpret_cast<float*>(smem + Layout::kScores);
+  auto* probs = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kProbs);
+  auto* alpha = reinterpret_cast<float*>(smem + Layout::kAlpha);
+  auto* row_sum = reinterpret_cast<float*>(smem + Layout::kRowSum);
+  auto* row_max = reinterpret_cast<float*>(smem + Layout::kRowMax);
+  auto* key_group_offset = reinterpret_cast<int64_t*>(smem + Layout::kKeyGroups);
+
+  // Where each 16-key group of the split starts in k / v (begin is a multiple of 16).
+  const int32_t* table = a.block_table + int64_t{seq} * a.max_blocks_per_seq;
+  for (int g = tid; g < (end - begin + kKeyGroup - 1) / kKeyGroup; g += kThreads) {
+    const int key = begin + g * kKeyGroup;
+    const int64_t block = table[key / a.block_size];
+    key_group_offset[g] = ((block * a.kv_heads + kv_head) * a.block_size + key % a.block_size) * kHeadDim;
+  }
+  // Columns of the mma past the group's heads stay zero: P rows 0, rescale 0.
+  for (int i = tid; i < kGroupCols * kProbStride; i += kThreads) probs[i] = __float2bfloat16_rn(0.0f);
+  if (tid < kGroupCols) alpha[tid] = 0.0f;
+  __syncthreads();
+
+  auto load_tile = [&](int tile) {
+    const int first = begin + tile * kTile;
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
+#pragma unroll
+    for (int j = 0; j < kTile * kRowChunks / kThreads; ++j) {
+      const int i = tid + j * kThreads;
+      const int row = i / kRowChunks, chunk = i % kRowChunks, key = first + row;
+      const bool valid = key < end;
+      const int64_t src =
+          valid ? key_group_offset[(key - begin) / kKeyGroup] + (key % kKeyGroup) * kHeadDim + chunk * 8 : 0;
+      const int dst = swizzled<kHeadDim>(row, chunk);
+      copy_async_16(shared_address(k_stage + dst), a.k + src, valid);
+      copy_async_16(shared_address(v_stage + dst), a.v + src, valid);
+    }
+  };
+
+  const int tiles = (end - begin + kTile - 1) / kTile;
+#pragma unroll
+  for (int t = 0; t < kStages - 1; ++t) {
+    if (t < tiles) load_tile(t);
+    commit_async_copies();  // empty groups keep the wait count uniform
+  }
+
+  // q^T as the B operand of S = K q^T: lane feeds column (query head) lane / 4, dims 2 (lane % 4) + {0, 1}
+  // and + 8 of every 16-dim step; columns past the group are zero.
+  uint32_t q_frag[kDimSteps][2];
+  {
+    const int n = lane / 4;
+    const auto* q_row = reinterpret_cast<const uint32_t*>(
+        a.q + (int64_t{seq} * a.heads + head0 + min(n, a.group - 1)) * kHeadDim);
+#pragma unroll
+    for (int s = 0; s < kDimSteps; ++s) {
+      q_frag[s][0] = n < a.group ? q_row[s * 8 + lane % 4] : 0u;
+      q_frag[s][1] = n < a.group ? q_row[s * 8 + 4 + lane % 4] : 0u;
+    }
+  }
+
+  // O^T accumulators: rows = this warp's dims, columns = query heads. Softmax state of the heads
+  // this warp owns (warp and warp + 4), in the log2 domain.
+  float acc[kDimTiles][4] = {};
+  float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.0f, 0.0f};
+
+  for (int tile = 0; tile < tiles; ++tile) {
+    wait_async_copies<kStages - 2>();
+    __syncthreads();  // the tile is in for every thread, and the stage refilled below is free
+    if (tile + kStages - 1 < tiles) load_tile(tile + kStages - 1);
+    commit_async_copies();
+    const __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    const __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
+    const int first = begin + tile * kTile;
+
+    if (warp < kScoreWarps) {
+      float s[4] = {};
+      const int row = warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+#pragma unroll
+      for (int step = 0; step < kDimSteps; ++step) {
+        uint32_t k_frag[4];
+        load_matrix_x4(shared_address(k_stage + swizzled<kHeadDim>(row, 2 * step + (lane >> 4))), k_frag);
+        mma_bf16_16x8x16(s, k_frag, q_frag[step][0], q_frag[step][1]);
+      }
+      const int key = warp * 16 + lane / 4, col = 2 * (lane % 4);
+      scores[col * kScoreStride + key] = s[0] * a.scale_log2;
+      scores[(col + 1) * kScoreStride + key] = s[1] * a.scale_log2;
+      scores[col * kScoreStride + key + 8] = s[2] * a.scale_log2;
+      scores[(col + 1) * kScoreStride + key + 8] = s[3] * a.scale_log2;
+    }
+    __syncthreads();
+
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int n = warp + kWarps * i;
+      if (n < a.group) {
+        const float s = first + lane < end ? scores[n * kScoreStride + lane] : -INFINITY;
+        const float new_max = fmaxf(run_max[i], warp_max(s));  // finite: every tile holds a visible key
+        const __nv_bfloat16 p = __float2bfloat16_rn(exp2f(s - new_max));
+        const float rescale = exp2f(run_max[i] - new_max);
+        run_sum[i] = run_sum[i] * rescale + warp_sum(__bfloat162float(p));
+        run_max[i] = new_max;
+        probs[n * kProbStride + lane] = p;
+        if (lane == 0) alpha[n] = rescale;
+      }
+    }
+    __syncthreads();
+
+    uint32_t p_frag[4];  // P^T B operands: keys 0-7, 8-15 (step 0) and 16-23, 24-31 (step 1)
+    load_matrix_x4(shared_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8), p_frag);
+    const float rescale0 = alpha[2 * (lane % 4)], rescale1 = alpha[2 * (lane % 4) + 1];
+#pragma unroll
+    for (int t = 0; t < kDimTiles; ++t) {
+      acc[t][0] *= rescale0, acc[t][1] *= rescale1, acc[t][2] *= rescale0, acc[t][3] *= rescale1;
+#pragma unroll
+      for (int step = 0; step < kTile / 16; ++step) {
+        const int row = step * 16 + (lane & 7) + (lane >> 4) * 8;
+        const int chunk = (warp * kDimTiles + t) * 2 + ((lane >> 3) & 1);
+        uint32_t v_frag[4];
+        load_matrix_x4_transposed(shared_address(v_stage + swizzled<kHeadDim>(row, chunk)), v_frag);
+        mma_bf16_16x8x16(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
+      }
+    }
+  }
+  wait_async_copies<0>();
+
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int n = warp + kWarps * i;
+    if (n < a.group && lane == 0) row_sum[n] = run_sum[i], row_max[n] = run_max[i];
+  }
+  __syncthreads();  // the stages are free for the staged output, the sums are visible
+
+  // Normalize (the sum is >= 1: the maximum key contributes exactly 1) and stage [head][dim].
+  auto* staged = reinterpret_cast<float*>(smem);
+  {
+    const int col = 2 * (lane % 4);
+    const float sum0 = col < a.group ? row_sum[col] : 1.0f;
+    const float sum1 = col + 1 < a.group ? row_sum[col + 1] : 1.0f;
+#pragma unroll
+    for (int t = 0; t < kDimTiles; ++t) {
+      const int dim = (warp * kDimTiles + t) * 16 + lane / 4;
+      staged[col * Layout::kOutStride + dim] = acc[t][0] / sum0;
+      staged[(col + 1) * Layout::kOutStride + dim] = acc[t][1] / sum1;
+      staged[col * Layout::kOutStride + dim + 8] = acc[t][2] / sum0;
+      staged[(col + 1) * Layout::kOutStride + dim + 8] = acc[t][3] / sum1;
+    }
+  }
+  __syncthreads();
+
+  if (plan.count == 1) {  // the sequence's only split: final bf16 rows, 16-byte stores
+    for (int i = tid; i < a.group * kRowChunks; i += kThreads) {
+      const int n = i / kRowChunks, c = i % kRowChunks;
+      const float4 lo = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8);
+      const float4 hi = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8 + 4);
+      reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0 + n) * kHeadDim)[c] =
+          make_uint4(pack_bf16(lo.x, lo.y), pack_bf16(lo.z, lo.w), pack_bf16(hi.x, hi.y), pack_bf16(hi.z, hi.w));
+    }
+    return;
+  }
+  for (int i = tid; i < a.group * (kHeadDim / 4); i += kThreads) {
+    const int n = i / (kHeadDim / 4), c = i % (kHeadDim / 4);
+    const int64_t row = (int64_t{seq} * a.heads + head0 + n) * a.splits + split;
+    reinterpret_cast<float4*>(a.partial_out + row * kHeadDim)[c] =
+        *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 4);
+  }
+  if (tid < a.group)
+    a.partial_lse[(int64_t{seq} * a.heads + head0 + tid) * a.splits + split] = row_max[tid] + log2f(row_sum[tid]);
+}
+
+// One warp per (sequence, query head): out = sum_i w_i o_i / sum_i w_i, w_i = 2^(lse_i - max lse).
+// Rows of sequences with fewer than two splits were written by the decode kernel.
+template <int kHeadDim>
+__global__ void __launch_bounds__(kThreads) attention_decode_combine_kernel(const DecodeArgs a) {
+  constexpr int kPerLane = kHeadDim / 32;
+  const int item = blockIdx.x * kWarps + threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (item >= a.num_seqs * a.heads) return;
+  const SplitPlan plan = plan_splits(a.seq_len[item / a.heads], a.splits, a.min_chunk);
+  if (plan.count <= 1) return;
+  const float* lse = a.partial_lse + int64_t{item} * a.splits;
+  float max_lse = -INFINITY;
+  for (int i = 0; i < plan.count; ++i) max_lse = fmaxf(max_lse, lse[i]);
+  float acc[kPerLane] = {}, total = 0.0f;
+  for (int i = 0; i < plan.count; ++i) {
+    const float w = exp2f(lse[i] - max_lse);
+    total += w;
+    const float* o = a.partial_out + (int64_t{item} * a.splits + i) * kHeadDim + lane * kPerLane;
+    if constexpr (kPerLane == 4) {
+      const float4 x = *reinterpret_cast<const float4*>(o);
+      acc[0] += w * x.x, acc[1] += w * x.y, acc[2] += w * x.z, acc[3] += w * x.w;
+    } else {
+      const float2 x = *reinterpret_cast<const float2*>(o);
+      acc[0] += w * x.x, acc[1] += w * x.y;
+    }
+  }
+  __nv_bfloat16* out = a.out + int64_t{item} * kHeadDim + lane * kPerLane;
+  if constexpr (kPerLane == 4)
+    *reinterpret_cast<uint2*>(out) = make_uint2(pack_bf16(acc[0] / total, acc[1] / total),
+                                                pack_bf16(acc[2] / total, acc[3] / total));
+  else
+    *reinterpret_cast<uint32_t*>(out) = pack_bf16(acc[0] / total, acc[1] / total);
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+bool aligned(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
+void check_config(const AttentionDecodeConfig& c) {
+  require(c.min_chunk >= kKeyGroup && c.min_chunk % kKeyGroup == 0 && c.min_chunk <= kAttentionDecodeMaxChunk &&
+              c.target_blocks >= 1,
+          "attention_decode: config min_chunk=" + std::to_string(c.min_chunk) + " target_blocks=" +
+              std::to_string(c.target_blocks) + " (need a multiple of 16 in 16.." +
+              std::to_string(kAttentionDecodeMaxChunk) + " and target_blocks >= 1)");
+}
+
+size_t partial_floats(int num_seqs, int heads, int head_dim, int splits) {
+  return static_cast<size_t>(num_seqs) * heads * splits * head_dim;
+}
+
+template <int kHeadDim>
+void launch(const DecodeArgs& a, cudaStream_t stream) {
+  using Layout = SharedLayout<kHeadDim>;
+  const auto kernel = attention_decode_kernel<kHeadDim>;
+  // Above 48 KB a kernel must opt in; done once per process (the engine runs on one device).
+  static const bool opted_in = [&] {
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kBytes));
+    return true;
+  }();
+  (void)opted_in;
+  kernel<<<dim3(a.splits, a.kv_heads, a.num_seqs), kThreads, Layout::kBytes, stream>>>(a);
+  CUDA_CHECK_LAUNCH();
+  if (a.splits > 1) {
+    const int64_t blocks = ceil_div(int64_t{a.num_seqs} * a.heads, kWarps);
+    attention_decode_combine_kernel<kHeadDim><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(a);
+    CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace
+
+int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config) {
+  check_config(config);
+  const int64_t max_len = std::max(max_seq_len, 1);
+  const int64_t units = std::max<int64_t>(int64_t{num_seqs} * kv_heads, 1);
+  const int64_t fill = ceil_div(config.target_blocks, units);
+  const int64_t needed = ceil_div(max_len, kAttentionDecodeMaxChunk);  // no split beyond the max chunk
+  const int64_t most = ceil_div(max_len, config.min_chunk);            // no split below min_chunk
+  return static_cast<int>(std::max<int64_t>(1, std::min(std::max(fill, needed), most)));
+}
+
+size_t attention_decode_workspace_bytes(int num_seqs, int heads, int head_dim, int max_seq_len,
+                                        const AttentionDecodeConfig& config) {
+  // One kv head gives the most splits (the fill target is reached last).
+  const int splits = attention_decode_splits(num_seqs, 1, max_seq_len, config);
+  if (splits <= 1) return 0;
+  return (partial_floats(num_seqs, heads, head_dim, splits) + static_cast<size_t>(num_seqs) * heads * splits) *
+         sizeof(float);
+}
+
+void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
+                          float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
+                          cudaStream_t stream, const AttentionDecodeConfig& config) {
+  const int hd = cache.head_dim;
+  require(hd == 64 || hd == 128, "attention_decode: head_dim " + std::to_string(hd) + " (need 64 or 128)");
+  require(cache.kv_heads > 0 && heads > 0 && heads % cache.kv_heads == 0 && heads / cache.kv_heads <= kGroupCols,
+          "attention_decode: " + std::to_string(heads) + " query heads over " + std::to_string(cache.kv_heads) +
+              " kv heads (need a multiple, at most " + std::to_string(kGroupCols) + " query heads per kv head)");
+  require(cache.block_size > 0 && cache.block_size % kKeyGroup == 0,
+          "attention_decode: block_size " + std::to_string(cache.block_size) + " is not a positive multiple of 16");
+  require(batch.num_seqs >= 0 && batch.num_seqs <= 65535,
+          "attention_decode: num_seqs " + std::to_string(batch.num_seqs) + " outside 0..65535");
+  if (batch.num_seqs == 0) return;
+  require(q && out && cache.k && cache.v && batch.seq_len && batch.block_table && batch.max_blocks_per_seq > 0,
+          "attention_decode: null tensor or empty block table");
+  require(aligned(cache.k, 16) && aligned(cache.v, 16) && aligned(out, 16) && aligned(q, 4),
+          "attention_decode: k, v and out must be 16-byte aligned, q 4-byte aligned");
+
+  DecodeArgs a{};
+  a.q = q, a.k = cache.k, a.v = cache.v, a.out = out;
+  a.seq_len = batch.seq_len, a.block_table = batch.block_table, a.max_blocks_per_seq = batch.max_blocks_per_seq;
+  a.num_seqs = batch.num_seqs, a.heads = heads, a.kv_heads = cache.kv_heads, a.group = heads / cache.kv_heads;
+  a.block_size = cache.block_size;
+  a.splits = attention_decode_splits(batch.num_seqs, cache.kv_heads, batch.max_seq_len, config);
+  a.min_chunk = config.min_chunk;
+  a.scale_log2 = softmax_scale * kLog2e;
+  if (a.splits > 1) {
+    const size_t need = (partial_floats(a.num_seqs, heads, hd, a.splits) + size_t{1} * a.num_seqs * heads * a.splits) *
+                        sizeof(float);
+    require(workspace && aligned(workspace, 16) && workspace_bytes >= need,
+            "attention_decode: workspace of " + std::to_string(workspace_bytes) + " bytes, this launch needs " +
+                std::to_string(need) + " (16-byte aligned; see attention_decode_workspace_bytes)");
+    a.partial_out = static_cast<float*>(workspace);
+    a.partial_lse = a.partial_out + partial_floats(a.num_seqs, heads, hd, a.splits);
+  }
+  if (hd == 64)
+    launch<64>(a, stream);
+  else
+    launch<128>(a, stream);
+}
+
+}  // namespace slidesparse

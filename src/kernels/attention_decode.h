@@ -1,0 +1,54 @@
+// Paged decode attention: one query token per sequence against that sequence's keys and values in
+// the paged KV cache (kernels/kv_cache.h). The math is math/attention.h's with P rounded to bf16
+// for the tensor-core product; decode is KV-bandwidth-bound, so each K / V element is read from
+// memory once per (sequence, kv head) and serves all query heads of that kv head.
+//
+// Long contexts are split along the keys (flash-decoding): every split leaves a normalized partial
+// output and its log-sum-exp in the caller's workspace, and a second kernel combines them. The
+// launch shape depends only on host values fixed when a CUDA graph is captured (num_seqs, heads,
+// cache geometry, batch.max_seq_len); each split reads the real seq_len from device memory and
+// finds its key range there, so one capture replays with any seq_len / block_table contents.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+#include "kernels/kv_cache.h"
+
+namespace slidesparse {
+
+// Keys one split may cover at most: the whole split's block ids sit in shared memory.
+constexpr int kAttentionDecodeMaxChunk = 512;
+
+// How the keys are cut into splits. The defaults are what the engine runs; tests and the benchmark
+// vary them.
+struct AttentionDecodeConfig {
+  // A sequence is split only into pieces of at least this many keys (a multiple of 16, at most
+  // kAttentionDecodeMaxChunk): short contexts stay whole, so they pay no combine.
+  int min_chunk = 128;
+  // Split until num_seqs * kv_heads * splits reaches about this many blocks (a few waves on an
+  // H100 at 4 blocks per SM), so few long sequences still fill the GPU.
+  int target_blocks = 1024;
+};
+
+// Bytes of workspace attention_decode_gpu needs for these bounds, whatever the cache's kv_heads
+// (0 when no launch with these bounds splits). max_seq_len is batch.max_seq_len.
+size_t attention_decode_workspace_bytes(int num_seqs, int heads, int head_dim, int max_seq_len,
+                                        const AttentionDecodeConfig& config = {});
+
+// The splits per sequence a launch uses (1: no combine kernel, no workspace touched).
+int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config = {});
+
+// One query token per sequence: q bf16 [batch.num_seqs, heads, head_dim] (rotated), out bf16
+// [batch.num_seqs, heads * head_dim]. The query sits at position seq_len[s] - 1 and attends keys
+// 0 .. seq_len[s] - 1 (its own key already written); batch.query_start is ignored. Query head h reads
+// kv head h / (heads / kv_heads), heads / kv_heads <= 8. seq_len[s] must not exceed
+// batch.max_seq_len; padding sequences (seq_len 0) get zero rows. k, v, out and workspace 16-byte
+// aligned, q 4-byte aligned. No allocation, no synchronization: safe inside CUDA graph capture.
+void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
+                          float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
+                          cudaStream_t stream, const AttentionDecodeConfig& config = {});
+
+}  // namespace slidesparse

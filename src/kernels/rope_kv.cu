@@ -1,0 +1,221 @@
+// RoPE + KV-cache write (kernels/rope_kv.h). One thread per (token, head, 8-column piece of the
+// first half of the head): it reads columns [8c, 8c + 8) and [D/2 + 8c, D/2 + 8c + 8), exactly the
+// pairs rotate_half couples, so it can rotate them without talking to another thread, and writes
+// both 16-byte pieces of the result. q, k and v heads sit side by side in the QKV columns, so "head
+// unit" u covers columns [u D, (u + 1) D) whatever its kind; consecutive threads walk consecutive
+// pieces of a head and then the next head, which keeps every warp's loads and stores contiguous.
+// DRAM traffic: each QKV value read once, T (H + 2 KV) D bf16 written.
+#include "kernels/rope_kv.h"
+
+#include <climits>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "kernels/acc_view.cuh"
+
+namespace slidesparse {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kPiece = 8;  // columns per 16-byte bf16 store
+
+struct RopeKvArgs {
+  AccView qkv;
+  const int32_t* positions;
+  const int32_t* slot_mapping;
+  const __nv_bfloat16* cos;
+  const __nv_bfloat16* sin;
+  __nv_bfloat16* q_out;
+  __nv_bfloat16* k_cache;
+  __nv_bfloat16* v_cache;
+  int64_t cache_slots;  // num_blocks * block_size
+  uint32_t threads_total;
+  int heads, kv_heads, head_dim, block_size;
+  int pieces;  // head_dim / 16: threads per head
+  bool vector_loads;
+};
+
+// Raw accumulator values of 8 consecutive columns (col % 8 == 0). With vector loads the rows are
+// 16-byte aligned, so the piece is one (bf16) or two (int32, fp32) 16-byte loads.
+template <AccumulatorType kType>
+__device__ __forceinline__ void load_raw8(const AccView& v, int64_t row, int64_t col, bool vector, float (&out)[8]) {
+  if (!vector) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) out[j] = acc_raw(v, row, col + j);
+    return;
+  }
+  const int64_t i = row * v.ld + col;
+  if constexpr (kType == AccumulatorType::BFloat16) {
+    const uint4 p = *reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(v.data) + i);
+    const uint32_t pairs[4] = {p.x, p.y, p.z, p.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      out[2 * j] = __uint_as_float(pairs[j] << 16);
+      out[2 * j + 1] = __uint_as_float(pairs[j] & 0xFFFF0000u);
+    }
+  } else if constexpr (kType == AccumulatorType::Int32) {
+    const int4* p = reinterpret_cast<const int4*>(static_cast<const int32_t*>(v.data) + i);
+    const int4 a = p[0], b = p[1];
+    const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+    for (int j = 0; j < 8; ++j) out[j] = __int2float_rn(w[j]);  // acc_raw's static_cast<float>
+  } else {
+    const float4* p = reinterpret_cast<const float4*>(static_cast<const float*>(v.data) + i);
+    const float4 a = p[0], b = p[1];
+    const float w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+    for (int j = 0; j < 8; ++j) out[j] = w[j];
+  }
+}
+
+// The bf16 values every consumer of the GEMM sees (acc_view.cuh), as floats.
+template <AccumulatorType kType>
+__device__ __forceinline__ void load_values8(const AccView& v, int64_t row, int64_t col, bool vector,
+                                             float (&out)[8]) {
+  load_raw8<kType>(v, row, col, vector, out);
+#pragma unroll
+  for (int j = 0; j < 8; ++j) out[j] = acc_scaled(out[j], v, row, col + j);
+}
+
+__device__ __forceinline__ float round_bf16(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
+
+__device__ __forceinline__ void unpack8(uint4 p, float (&out)[8]) {
+  const uint32_t pairs[4] = {p.x, p.y, p.z, p.w};
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    out[2 * j] = __uint_as_float(pairs[j] << 16);
+    out[2 * j + 1] = __uint_as_float(pairs[j] & 0xFFFF0000u);
+  }
+}
+
+// Values are already bf16-exact, so this conversion only repacks them.
+__device__ __forceinline__ void store8(__nv_bfloat16* p, const float (&v)[8]) {
+  uint32_t pairs[4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
+    pairs[j] = *reinterpret_cast<const uint32_t*>(&b);
+  }
+  *reinterpret_cast<uint4*>(p) = make_uint4(pairs[0], pairs[1], pairs[2], pairs[3]);
+}
+
+// math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo].
+// Products of two bf16 values are exact in fp32, so only the roundings written here happen.
+__device__ __forceinline__ void rotate(float (&lo)[8], float (&hi)[8], const float (&c)[8], const float (&s)[8]) {
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const float new_lo = round_bf16(__fadd_rn(round_bf16(__fmul_rn(lo[j], c[j])), round_bf16(__fmul_rn(-hi[j], s[j]))));
+    const float new_hi = round_bf16(__fadd_rn(round_bf16(__fmul_rn(hi[j], c[j])), round_bf16(__fmul_rn(lo[j], s[j]))));
+    lo[j] = new_lo;
+    hi[j] = new_hi;
+  }
+}
+
+template <AccumulatorType kType>
+__global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
+  const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
+  if (i >= a.threads_total) return;
+  const uint32_t per_token = static_cast<uint32_t>((a.heads + 2 * a.kv_heads) * a.pieces);
+  const uint32_t t = i / per_token, r = i - t * per_token;
+  const int unit = static_cast<int>(r) / a.pieces, piece = static_cast<int>(r) - unit * a.pieces;
+  const bool is_q = unit < a.heads, is_k = !is_q && unit < a.heads + a.kv_heads;
+
+  // The values are loaded before the slot is looked at, so the two loads overlap instead of the
+  // slot's latency delaying the bulk read (padding tokens are few; reading their row is harmless).
+  const int half = a.head_dim / 2, d_lo = piece * kPiece;
+  const int64_t col = int64_t{unit} * a.head_dim + d_lo;
+  float lo[8], hi[8];
+  load_values8<kType>(a.qkv, t, col, a.vector_loads, lo);
+  load_values8<kType>(a.qkv, t, col + half, a.vector_loads, hi);
+
+  // Cache-bound threads of a padding token (or of a slot past the cache) write nothing.
+  int64_t slot = -1;
+  if (!is_q) {
+    slot = a.slot_mapping[t];
+    if (slot < 0 || slot >= a.cache_slots) return;
+  }
+
+  if (is_q || is_k) {
+    const int64_t table = int64_t{a.positions[t]} * half + d_lo;
+    float c[8], s[8];
+    unpack8(*reinterpret_cast<const uint4*>(a.cos + table), c);
+    unpack8(*reinterpret_cast<const uint4*>(a.sin + table), s);
+    rotate(lo, hi, c, s);
+  }
+
+  __nv_bfloat16* dst;
+  if (is_q) {
+    dst = a.q_out + (int64_t{t} * a.heads + unit) * a.head_dim;
+  } else {
+    const int kv_head = is_k ? unit - a.heads : unit - a.heads - a.kv_heads;
+    const int64_t block = slot / a.block_size, offset = slot - block * a.block_size;
+    dst = (is_k ? a.k_cache : a.v_cache) + ((block * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
+  }
+  store8(dst + d_lo, lo);
+  store8(dst + half + d_lo, hi);
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
+
+}  // namespace
+
+void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positions, const int32_t* slot_mapping,
+                       const __nv_bfloat16* rope_cos, const __nv_bfloat16* rope_sin, int heads,
+                       const KvCacheLayer& cache, __nv_bfloat16* q_out, cudaStream_t stream) {
+  const int d = cache.head_dim, kv = cache.kv_heads;
+  require(heads >= 1 && kv >= 1 && d >= 16 && d % 16 == 0 && cache.block_size >= 1 && cache.num_blocks >= 0,
+          "rope_kv_write: invalid shape heads=" + std::to_string(heads) + " kv_heads=" + std::to_string(kv) +
+              " head_dim=" + std::to_string(d) + " block_size=" + std::to_string(cache.block_size) +
+              " (need head_dim a multiple of 16)");
+  const int64_t width = int64_t{heads + 2 * kv} * d;
+  require(qkv.ld >= width, "rope_kv_write: the QKV rows hold " + std::to_string(qkv.ld) + " columns, fewer than (" +
+                               std::to_string(heads) + " + 2 x " + std::to_string(kv) + ") x " + std::to_string(d));
+  require(tokens >= 0, "rope_kv_write: negative token count " + std::to_string(tokens));
+  if (tokens == 0) return;
+  require(qkv.data && positions && slot_mapping && rope_cos && rope_sin && cache.k && cache.v && q_out,
+          "rope_kv_write: a required device pointer is null");
+  require(aligned16(q_out) && aligned16(cache.k) && aligned16(cache.v) && aligned16(rope_cos) && aligned16(rope_sin),
+          "rope_kv_write: q_out, the KV cache and the RoPE tables must be 16-byte aligned");
+  const int64_t threads_total = tokens * (width / 16);
+  require(threads_total <= UINT32_MAX - kThreads,
+          "rope_kv_write: too many tokens (" + std::to_string(tokens) + ") for one launch");
+
+  RopeKvArgs a{};
+  a.qkv = qkv;
+  a.positions = positions;
+  a.slot_mapping = slot_mapping;
+  a.cos = rope_cos;
+  a.sin = rope_sin;
+  a.q_out = q_out;
+  a.k_cache = cache.k;
+  a.v_cache = cache.v;
+  a.cache_slots = int64_t{cache.num_blocks} * cache.block_size;
+  a.threads_total = static_cast<uint32_t>(threads_total);
+  a.heads = heads;
+  a.kv_heads = kv;
+  a.head_dim = d;
+  a.block_size = cache.block_size;
+  a.pieces = d / 16;
+  a.vector_loads = aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0;
+
+  const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
+  switch (qkv.type) {
+    case AccumulatorType::Int32:
+      rope_kv_kernel<AccumulatorType::Int32><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+    case AccumulatorType::Float32:
+      rope_kv_kernel<AccumulatorType::Float32><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+    case AccumulatorType::BFloat16:
+      rope_kv_kernel<AccumulatorType::BFloat16><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+  }
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,144 @@
+#include "runtime/llm_engine.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "core/stopwatch.h"
+#include "gemm/hardware_tag.h"
+#include "gpu/cuda_check.h"
+
+namespace slidesparse {
+
+LlmEngine::LlmEngine(const EngineOptions& options) : options_(options) {
+  const Stopwatch clock;
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  if (!options.tuning_db.empty()) {
+    std::string warning;
+    tuning_ = TuningDatabase::load(options.tuning_db, current_hardware_tag(), &warning);
+    if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
+    options_.runner.tuning = &tuning_;
+  }
+  WeightLoadOptions load;
+  load.backend = options.backend;
+  load.max_tokens = ModelRunner::rows_needed(options_.runner);
+  load.exact_scales = options.exact_scales;
+  load.fp8_fast_accum = options.fp8_fast_accum;
+  weights_ = std::make_unique<ModelWeights>(options.model, load, stream_);
+  const ModelConfig& c = weights_->config();
+  if (options_.runner.max_model_len <= 0) options_.runner.max_model_len = static_cast<int>(c.max_position_embeddings);
+  require(options_.runner.max_model_len <= c.max_position_embeddings,
+          "--max-model-len " + std::to_string(options_.runner.max_model_len) + " exceeds the model's " +
+              std::to_string(c.max_position_embeddings) + " positions");
+  runner_ = std::make_unique<ModelRunner>(*weights_, options_.runner, stream_);
+  blocks_ = std::make_unique<BlockManager>(runner_->num_kv_blocks(), options_.runner.block_size);
+  SchedulerConfig sc;
+  sc.max_num_seqs = options_.runner.max_num_seqs;
+  sc.max_num_batched_tokens = options_.runner.max_num_batched_tokens;
+  sc.max_model_len = options_.runner.max_model_len;
+  sc.chunked_prefill = options.chunked_prefill;
+  sc.eos_token = options.eos_token;
+  if (sc.eos_token < 0 && c.raw.contains("eos_token_id") && c.raw["eos_token_id"].is_number_integer())
+    sc.eos_token = c.raw["eos_token_id"].get<int>();
+  scheduler_ = std::make_unique<Scheduler>(sc, *blocks_);
+  sampler_ = std::make_unique<Sampler>(c.vocab_size);
+  startup_seconds_ = clock.seconds();
+}
+
+LlmEngine::~LlmEngine() {
+  runner_.reset();
+  weights_.reset();
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams& params) {
+  const int64_t vocab = weights_->config().vocab_size;
+  for (int32_t t : prompt)
+    require(t >= 0 && t < vocab, "token id " + std::to_string(t) + " outside the vocabulary 0.." +
+                                     std::to_string(vocab - 1));
+  sequences_.push_back(std::make_unique<Sequence>(next_id_, std::move(prompt), params));
+  try {
+    scheduler_->add(sequences_.back().get());
+  } catch (...) {
+    sequences_.pop_back();
+    throw;
+  }
+  return next_id_++;
+}
+
+void LlmEngine::build_batch(const SchedulerStep& step) {
+  StepBatch& b = batch_;
+  b.clear();
+  b.decode = !step.prefill;
+  const int block_size = options_.runner.block_size, max_blocks = runner_->max_blocks_per_seq();
+  b.query_start.push_back(0);
+  for (const ScheduledChunk& chunk : step.chunks) {
+    const Sequence& seq = *chunk.seq;
+    for (int i = chunk.first_token; i < chunk.first_token + chunk.num_tokens; ++i) {
+      b.tokens.push_back(seq.tokens[static_cast<size_t>(i)]);
+      b.positions.push_back(i);
+      b.slots.push_back(seq.block_table[static_cast<size_t>(i / block_size)] * block_size + i % block_size);
+    }
+    b.query_start.push_back(b.num_tokens());
+    const int len = chunk.first_token + chunk.num_tokens;
+    b.seq_len.push_back(len);
+    b.block_table.insert(b.block_table.end(), seq.block_table.begin(), seq.block_table.end());
+    b.block_table.resize(b.seq_len.size() * static_cast<size_t>(max_blocks), 0);
+    if (chunk.samples) b.sample_rows.push_back(b.num_tokens() - 1);
+    b.max_query_len = std::max(b.max_query_len, chunk.num_tokens);
+    b.max_seq_len = std::max(b.max_seq_len, len);
+  }
+}
+
+std::vector<const Sequence*> LlmEngine::step() {
+  const SchedulerStep step = scheduler_->schedule();
+  if (step.chunks.empty()) return {};
+  const Stopwatch clock;
+  build_batch(step);
+  bool host_sampling = false;
+  for (const ScheduledChunk& chunk : step.chunks)
+    if (chunk.samples && chunk.seq->params.temperature > 0 && chunk.seq->params.top_k != 1) host_sampling = true;
+  runner_->run(batch_, greedy_, host_sampling ? &logits_ : nullptr);
+
+  // One sampled token per chunk (the scheduler ignores those of chunks that do not sample).
+  sampled_.assign(step.chunks.size(), 0);
+  size_t row = 0;
+  for (size_t i = 0; i < step.chunks.size(); ++i) {
+    const ScheduledChunk& chunk = step.chunks[i];
+    if (!chunk.samples) continue;
+    const Sequence& seq = *chunk.seq;
+    if (host_sampling && seq.params.temperature > 0 && seq.params.top_k != 1)
+      sampled_[i] = sampler_->sample(logits_.data() + row * weights_->config().vocab_size, seq.params, seq.id,
+                                     seq.num_tokens());
+    else
+      sampled_[i] = greedy_[row];
+    ++row;
+  }
+  const auto finished = scheduler_->complete(step, sampled_);
+  const double seconds = clock.seconds();
+  ++stats_.steps;
+  stats_.preemptions += static_cast<int64_t>(step.preempted.size());
+  if (step.prefill) {
+    stats_.prefill_tokens += step.num_tokens();
+    stats_.prefill_seconds += seconds;
+  } else {
+    stats_.decode_tokens += step.num_tokens();
+    stats_.decode_seconds += seconds;
+  }
+  return {finished.begin(), finished.end()};
+}
+
+void LlmEngine::release_finished() {
+  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+}
+
+std::string LlmEngine::stats_line() const {
+  char line[256];
+  const double used = 1.0 - static_cast<double>(blocks_->free_blocks()) / blocks_->num_blocks();
+  std::snprintf(line, sizeof line, "prefill %.0f tok/s | decode %.0f tok/s | running %d waiting %d | KV %.1f%% of %d blocks",
+                stats_.prefill_seconds > 0 ? stats_.prefill_tokens / stats_.prefill_seconds : 0.0,
+                stats_.decode_seconds > 0 ? stats_.decode_tokens / stats_.decode_seconds : 0.0,
+                scheduler_->num_running(), scheduler_->num_waiting(), 100.0 * used, blocks_->num_blocks());
+  return line;
+}
+
+}  // namespace slidesparse

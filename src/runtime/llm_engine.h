@@ -1,0 +1,87 @@
+// The inference engine: a BitNet W8A8 checkpoint on the GPU behind a continuous-batching scheduler
+// and a paged KV cache (nano-vllm's shape: add requests, call step() until idle). Greedy requests
+// are sampled on the device; others get their logits row on the host and the seeded Sampler.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/block_manager.h"
+#include "engine/sampler.h"
+#include "engine/scheduler.h"
+#include "runtime/model_runner.h"
+#include "runtime/model_weights.h"
+#include "tuning/tuning_db.h"
+
+namespace slidesparse {
+
+struct EngineOptions {
+  std::filesystem::path model;
+  GemmBackend backend = GemmBackend::CublasLt;
+  RunnerOptions runner;  // max_model_len 0: the model's max_position_embeddings
+  bool chunked_prefill = true;
+  bool exact_scales = false;
+  bool fp8_fast_accum = false;
+  std::filesystem::path tuning_db;  // empty: library defaults
+  int eos_token = -1;               // -1: the config's eos_token_id
+};
+
+struct EngineStats {
+  int64_t prefill_tokens = 0, decode_tokens = 0, steps = 0, preemptions = 0;
+  double prefill_seconds = 0, decode_seconds = 0;
+};
+
+class LlmEngine {
+ public:
+  explicit LlmEngine(const EngineOptions& options);
+  ~LlmEngine();
+
+  const ModelConfig& config() const { return weights_->config(); }
+  double startup_seconds() const { return startup_seconds_; }
+  const ModelRunner& runner() const { return *runner_; }
+  const ModelWeights& weights() const { return *weights_; }
+  // Profiles the following steps phase by phase (eager, no graphs) until reset to nullptr.
+  void set_profiler(StepProfiler* profiler) { runner_->set_profiler(profiler); }
+  int num_running() const { return scheduler_->num_running(); }
+  int num_waiting() const { return scheduler_->num_waiting(); }
+
+  // Queues a request; returns its id. Throws Error for an empty prompt, token ids outside the
+  // vocabulary, or a prompt that cannot fit the context.
+  int64_t add_request(std::vector<int32_t> prompt, const SamplingParams& params);
+  bool idle() const { return scheduler_->idle(); }
+  // Runs one scheduler step; returns the requests that finished in it.
+  std::vector<const Sequence*> step();
+  // Drops every finished request (their results must have been read).
+  void release_finished();
+
+  const EngineStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = {}; }
+  // "prefill 12345 tok/s | decode 6789 tok/s | running 12 waiting 3 | KV 45.6% of 1234 blocks"
+  std::string stats_line() const;
+
+ private:
+  void build_batch(const SchedulerStep& step);
+
+  EngineOptions options_;
+  cudaStream_t stream_ = nullptr;
+  TuningDatabase tuning_;
+  std::unique_ptr<ModelWeights> weights_;
+  std::unique_ptr<ModelRunner> runner_;
+  std::unique_ptr<BlockManager> blocks_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Sampler> sampler_;
+  std::deque<std::unique_ptr<Sequence>> sequences_;
+  int64_t next_id_ = 0;
+  StepBatch batch_;
+  std::vector<int32_t> greedy_, sampled_;
+  std::vector<float> logits_;
+  EngineStats stats_;
+  double startup_seconds_ = 0;
+};
+
+}  // namespace slidesparse

@@ -1,0 +1,359 @@
+#include "runtime/model_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "kernels/attention_decode.h"
+#include "kernels/attention_prefill.h"
+#include "kernels/embedding.h"
+#include "kernels/norm_quant.h"
+#include "kernels/rope_kv.h"
+#include "kernels/sampling.h"
+#include "math/rope.h"
+
+namespace slidesparse {
+
+namespace {
+
+constexpr size_t kWorkspaceBytes = size_t{128} << 20;  // GEMM workspace shared by every plan
+constexpr int64_t kLargeRowStep = 128;  // prefill row counts above 256 are padded to this (fewer plans)
+
+double gib(size_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
+
+// Offsets (in int32s) of the step arrays inside the staging buffer.
+struct StagedLayout {
+  size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, total;
+  StagedLayout(int64_t max_tokens, int64_t max_seqs, int64_t max_blocks) {
+    tokens = 0;
+    positions = tokens + max_tokens;
+    slots = positions + max_tokens;
+    query_start = slots + max_tokens;
+    seq_len = query_start + max_seqs + 1;
+    block_table = seq_len + max_seqs;
+    sample_rows = block_table + max_seqs * max_blocks;
+    total = sample_rows + max_seqs;
+  }
+};
+
+}  // namespace
+
+ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cudaStream_t stream)
+    : weights_(weights),
+      options_(options),
+      stream_(stream),
+      hidden_(weights.config().hidden_size),
+      inter_(weights.config().intermediate_size),
+      heads_(weights.config().num_attention_heads),
+      kv_heads_(weights.config().num_key_value_heads),
+      head_dim_(weights.config().head_dim),
+      vocab_(weights.config().vocab_size),
+      lm_head_gemm_(weights.config().vocab_size, weights.config().hidden_size) {
+  const auto& o = options_;
+  require(o.block_size > 0 && o.block_size % 16 == 0,
+          "--block-size must be a positive multiple of 16, got " + std::to_string(o.block_size));
+  require(o.max_num_seqs > 0 && o.max_num_batched_tokens > 0 && o.max_model_len > 0,
+          "engine limits (max sequences, batched tokens, model length) must be positive");
+  require(o.gpu_memory_utilization > 0 && o.gpu_memory_utilization <= 1,
+          "--gpu-memory-utilization must be in (0, 1], got " + std::to_string(o.gpu_memory_utilization));
+  require(head_dim_ == 64 || head_dim_ == 128, "attention supports head_dim 64 or 128, the model has " +
+                                                   std::to_string(head_dim_));
+  max_blocks_per_seq_ = (o.max_model_len + o.block_size - 1) / o.block_size;
+  softmax_scale_ = 1.0f / std::sqrt(static_cast<float>(head_dim_));
+
+  const int64_t max_tokens = o.max_num_batched_tokens;
+  const int64_t max_rows = rows_needed(o);
+  int64_t max_gemm_k = 0, max_n = 0;
+  for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
+    const W8A8Linear& l = weights_.linear(slot);
+    require(l.config().max_m >= max_rows, "linear layers were loaded for fewer rows than the engine runs");
+    max_gemm_k = std::max(max_gemm_k, l.gemm_k());
+    max_n = std::max(max_n, l.config().n * static_cast<int64_t>(gemm_output_bytes(l.config().output)));
+  }
+  residual_ = DeviceBuffer(max_tokens * hidden_ * 2, "residual stream");
+  q_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention queries");
+  attn_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention output");
+  codes_ = DeviceBuffer(max_rows * max_gemm_k, "quantized activations");
+  for (auto& s : scale_) s = DeviceBuffer(max_rows * sizeof(float), "activation scales");
+  acc_ = DeviceBuffer(max_rows * max_n, "GEMM output");
+  workspace_ = DeviceBuffer(kWorkspaceBytes, "GEMM workspace");
+  const int64_t max_samples = padded_rows(o.max_num_seqs);
+  final_x_ = DeviceBuffer(max_samples * hidden_ * 2, "final norm output");
+  logits_ = DeviceBuffer(max_samples * vocab_ * sizeof(float), "logits");
+  sampled_ = DeviceBuffer(max_samples * sizeof(int32_t), "sampled tokens");
+  error_flag_ = DeviceBuffer(sizeof(int32_t), "token id check");
+  CUDA_CHECK(cudaMemsetAsync(error_flag_.data(), 0, sizeof(int32_t), stream_));
+  decode_workspace_ = DeviceBuffer(
+      std::max<size_t>(attention_decode_workspace_bytes(o.max_num_seqs, static_cast<int>(heads_),
+                                                        static_cast<int>(head_dim_), o.max_model_len),
+                       16),
+      "decode attention workspace");
+
+  const RopeTable rope = make_rope_table(static_cast<int>(head_dim_), o.max_model_len, weights_.config().rope_theta);
+  rope_cos_ = DeviceBuffer(rope.cos.size() * 2, "rope cos table");
+  rope_sin_ = DeviceBuffer(rope.sin.size() * 2, "rope sin table");
+  CUDA_CHECK(cudaMemcpyAsync(rope_cos_.data(), rope.cos.data(), rope.cos.size() * 2, cudaMemcpyHostToDevice, stream_));
+  CUDA_CHECK(cudaMemcpyAsync(rope_sin_.data(), rope.sin.data(), rope.sin.size() * 2, cudaMemcpyHostToDevice, stream_));
+
+  const StagedLayout layout(max_tokens, o.max_num_seqs, max_blocks_per_seq_);
+  staged_ints_ = layout.total;
+  staged_device_ = DeviceBuffer(staged_ints_ * sizeof(int32_t), "step inputs");
+  CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints_ * sizeof(int32_t)));
+  CUDA_CHECK(cudaStreamSynchronize(stream_));
+
+  // Decode buckets: powers of two up to the sequence limit (and the limit itself).
+  for (int b = 1; b < o.max_num_seqs; b *= 2) graph_batch_sizes_.push_back(b);
+  graph_batch_sizes_.push_back(o.max_num_seqs);
+  for (int b : graph_batch_sizes_) prepare_rows(padded_rows(b));
+
+  allocate_kv_cache();
+  if (o.cuda_graphs) capture_graphs();
+}
+
+ModelRunner::~ModelRunner() {
+  for (auto& [size, exec] : graphs_) cudaGraphExecDestroy(exec);
+  if (staged_host_) cudaFreeHost(staged_host_);
+}
+
+int64_t ModelRunner::rows_needed(const RunnerOptions& o) {
+  return std::max(prefill_rows(o.max_num_batched_tokens), padded_rows(o.max_num_seqs));
+}
+
+int64_t ModelRunner::prefill_rows(int tokens) {
+  const int64_t rows = padded_rows(tokens);
+  return rows <= 256 ? rows : (rows + kLargeRowStep - 1) / kLargeRowStep * kLargeRowStep;
+}
+
+void ModelRunner::prepare_rows(int64_t rows) {
+  if (prepared_rows_.count(rows)) return;
+  for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
+    W8A8Linear& l = weights_.linear(slot);
+    l.prepare(rows, options_.tuning);
+    require(l.workspace_bytes(rows) <= kWorkspaceBytes,
+            "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
+  }
+  prepared_rows_[rows] = true;
+}
+
+void ModelRunner::allocate_kv_cache() {
+  const auto& c = weights_.config();
+  size_t free = 0, total = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  const size_t used = total - free;
+  const size_t budget = static_cast<size_t>(static_cast<double>(total) * options_.gpu_memory_utilization);
+  // One block: keys and values of block_size tokens for every layer.
+  const size_t block_bytes = size_t{2} * c.num_hidden_layers * kv_heads_ * options_.block_size * head_dim_ * 2;
+  const size_t reserve = size_t{256} << 20;  // graphs, library handles, fragmentation
+  const size_t available = budget > used + reserve ? budget - used - reserve : 0;
+  num_blocks_ = static_cast<int>(std::min<size_t>(available / block_bytes, 1 << 30));
+  if (options_.num_kv_blocks > 0) {
+    require(static_cast<size_t>(options_.num_kv_blocks) * block_bytes <= available,
+            "--num-kv-blocks " + std::to_string(options_.num_kv_blocks) + " needs " +
+                std::to_string(gib(options_.num_kv_blocks * block_bytes)) + " GiB, only " +
+                std::to_string(gib(available)) + " GiB are available");
+    num_blocks_ = options_.num_kv_blocks;
+  }
+  require(num_blocks_ >= max_blocks_per_seq_,
+          "not enough GPU memory for one sequence of " + std::to_string(options_.max_model_len) + " tokens: its KV "
+          "cache needs " + std::to_string(max_blocks_per_seq_) + " blocks (" +
+              std::to_string(gib(max_blocks_per_seq_ * block_bytes)) + " GiB) but " +
+              std::to_string(gib(available)) + " GiB are left under --gpu-memory-utilization " +
+              std::to_string(options_.gpu_memory_utilization) + " (weights and buffers hold " +
+              std::to_string(gib(used)) + " GiB); lower --max-model-len or --max-num-batched-tokens");
+  kv_ = DeviceBuffer(block_bytes * num_blocks_, "KV cache");
+  const size_t half = static_cast<size_t>(num_blocks_) * kv_heads_ * options_.block_size * head_dim_;
+  auto* base = kv_.as<__nv_bfloat16>();
+  for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer) {
+    KvCacheLayer l;
+    l.k = base + (2 * layer) * half;
+    l.v = base + (2 * layer + 1) * half;
+    l.num_blocks = num_blocks_;
+    l.block_size = options_.block_size;
+    l.kv_heads = static_cast<int>(kv_heads_);
+    l.head_dim = static_cast<int>(head_dim_);
+    cache_layers_.push_back(l);
+  }
+}
+
+void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples) {
+  const StagedLayout layout(options_.max_num_batched_tokens, options_.max_num_seqs, max_blocks_per_seq_);
+  auto* device = staged_device_.as<int32_t>();
+  auto put = [&](size_t offset, const std::vector<int32_t>& values, size_t count, int32_t pad_value) {
+    int32_t* host = staged_host_ + offset;
+    std::memcpy(host, values.data(), values.size() * sizeof(int32_t));
+    std::fill(host + values.size(), host + count, pad_value);
+    if (count)
+      CUDA_CHECK(cudaMemcpyAsync(device + offset, host, count * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+  };
+  put(layout.tokens, b.tokens, tokens, 0);
+  put(layout.positions, b.positions, tokens, 0);
+  put(layout.slots, b.slots, tokens, -1);
+  std::vector<int32_t> query_start = b.query_start;
+  for (int s = b.num_seqs() + 1; s <= seqs; ++s) query_start.push_back(query_start.back() + 1);
+  put(layout.query_start, query_start, seqs + 1, 0);
+  put(layout.seq_len, b.seq_len, seqs, 0);
+  put(layout.block_table, b.block_table, static_cast<size_t>(b.num_seqs()) * max_blocks_per_seq_, 0);
+  std::vector<int32_t> sample_rows = b.sample_rows;
+  for (int s = b.num_tokens(); static_cast<int>(sample_rows.size()) < samples; ++s) sample_rows.push_back(s);
+  put(layout.sample_rows, sample_rows, samples, 0);
+}
+
+void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len,
+                          int max_seq_len) {
+  const StagedLayout layout(options_.max_num_batched_tokens, options_.max_num_seqs, max_blocks_per_seq_);
+  const int32_t* staged = staged_device_.as<int32_t>();
+  const auto& c = weights_.config();
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  const QuantKind kind = weights_.description().quant;
+  W8A8Linear& qkv = weights_.linear(LinearSlot::Qkv);
+  W8A8Linear& o = weights_.linear(LinearSlot::O);
+  W8A8Linear& gate_up = weights_.linear(LinearSlot::GateUp);
+  W8A8Linear& down = weights_.linear(LinearSlot::Down);
+  const bool sparse = qkv.config().backend == GemmBackend::CusparseLt;
+  auto slide = [&](const W8A8Linear& l) { return sparse ? &l.slide_geometry() : nullptr; };
+  auto* h = residual_.as<__nv_bfloat16>();
+  auto* codes = codes_.as<uint8_t>();
+  void* acc = acc_.data();
+  int parity = 0;  // scales alternate: a consumer reads the previous scales while writing the next
+  auto next_scale = [&] { return scale_[parity ^= 1].as<float>(); };
+  auto gemm = [&](W8A8Linear& l, const float* scale, int layer) {
+    l.gemm(rows, codes, scale, acc, workspace_.data(), workspace_.bytes(), stream_, layer);
+    return l.output_view(acc, scale, layer);
+  };
+
+  AttentionBatch batch;
+  batch.num_seqs = seqs;
+  batch.query_start = staged + layout.query_start;
+  batch.seq_len = staged + layout.seq_len;
+  batch.block_table = staged + layout.block_table;
+  batch.max_blocks_per_seq = max_blocks_per_seq_;
+  batch.max_query_len = max_query_len;
+  batch.max_seq_len = max_seq_len;
+
+  auto mark = [&](const char* phase) {
+    if (profiler_) profiler_->mark(phase);
+  };
+  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + layout.tokens, tokens, h,
+                       error_flag_.as<int32_t>(), stream_);
+  mark("embedding");
+  AccView down_out;
+  for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
+    const LayerNormWeights& norms = weights_.norms(layer);
+    float* scale = next_scale();
+    if (layer == 0)
+      rmsnorm_quantize_gpu(kind, h, nullptr, nullptr, norms.input, tokens, hidden_, eps, slide(qkv), rows,
+                           qkv.gemm_k(), codes, scale, stream_, qkv.quant_launch_config(rows));
+    else
+      residual_rmsnorm_quantize_gpu(kind, down_out, h, norms.input, tokens, hidden_, eps, slide(qkv), rows,
+                                    qkv.gemm_k(), codes, scale, stream_, qkv.quant_launch_config(rows));
+    mark("input norm+quant");
+    const AccView qkv_out = gemm(qkv, scale, layer);
+    mark("qkv GEMM");
+    auto* q = q_.as<__nv_bfloat16>();
+    auto* attn = attn_.as<__nv_bfloat16>();
+    rope_kv_write_gpu(qkv_out, tokens, staged + layout.positions, staged + layout.slots,
+                      rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
+                      cache_layers_[layer], q, stream_);
+    mark("rope+kv write");
+    if (decode)
+      attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
+                           decode_workspace_.data(), decode_workspace_.bytes(), stream_);
+    else
+      attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_);
+    mark("attention");
+    scale = next_scale();
+    rmsnorm_quantize_gpu(kind, attn, nullptr, nullptr, norms.attn_sub, tokens, hidden_, eps, slide(o), rows,
+                         o.gemm_k(), codes, scale, stream_, o.quant_launch_config(rows));
+    mark("attn_sub norm+quant");
+    const AccView o_out = gemm(o, scale, layer);
+    mark("o GEMM");
+    scale = next_scale();
+    residual_rmsnorm_quantize_gpu(kind, o_out, h, norms.post, tokens, hidden_, eps, slide(gate_up), rows,
+                                  gate_up.gemm_k(), codes, scale, stream_, gate_up.quant_launch_config(rows));
+    mark("residual+post norm+quant");
+    const AccView gate_up_out = gemm(gate_up, scale, layer);
+    mark("gate_up GEMM");
+    scale = next_scale();
+    relu2_mul_rmsnorm_quantize_gpu(kind, gate_up_out, tokens, inter_, norms.ffn_sub, eps, slide(down), rows,
+                                   down.gemm_k(), codes, scale, stream_, down.quant_launch_config(rows));
+    mark("relu2*up+ffn_sub norm+quant");
+    down_out = gemm(down, scale, layer);
+    mark("down GEMM");
+  }
+  auto* x = final_x_.as<__nv_bfloat16>();
+  residual_rmsnorm_rows_gpu(down_out, h, staged + layout.sample_rows, samples, hidden_, weights_.final_norm(), eps, x,
+                            stream_);
+  mark("final norm");
+  const int64_t sample_rows = padded_rows(samples);
+  lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, workspace_.data(), workspace_.bytes(),
+                    stream_);
+  mark("lm_head GEMM");
+  argmax_rows_gpu(logits_.as<float>(), samples, vocab_, vocab_, sampled_.as<int32_t>(), stream_);
+  mark("argmax");
+}
+
+void ModelRunner::capture_graphs() {
+  StepBatch warm;
+  warm.decode = true;
+  warm.query_start = {0};
+  for (int size : graph_batch_sizes_) {
+    const int64_t rows = padded_rows(size);
+    lm_head_gemm_.prepare(rows, kWorkspaceBytes);
+    // One eager run first: libraries finish their lazy set-up outside the capture.
+    stage(warm, size, size, size);
+    forward(size, rows, size, size, true, 1, options_.max_model_len);
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
+    cudaGraph_t graph = nullptr;
+    CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    forward(size, rows, size, size, true, 1, options_.max_model_len);
+    CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+    CUDA_CHECK(cudaGraphDestroy(graph));
+    graphs_[size] = exec;
+  }
+}
+
+void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {
+  const int tokens = batch.num_tokens(), seqs = batch.num_seqs();
+  const int samples = static_cast<int>(batch.sample_rows.size());
+  require(tokens > 0 && tokens <= options_.max_num_batched_tokens,
+          "step of " + std::to_string(tokens) + " tokens outside 1.." + std::to_string(options_.max_num_batched_tokens));
+  require(seqs > 0 && seqs <= options_.max_num_seqs && samples <= options_.max_num_seqs,
+          "step with more sequences or sampled rows than --max-num-seqs");
+  if (batch.decode)
+    for (int i = 0; i < samples; ++i) require(batch.sample_rows[i] == i, "decode steps sample every row in order");
+  const auto graph = batch.decode ? std::lower_bound(graph_batch_sizes_.begin(), graph_batch_sizes_.end(), seqs)
+                                  : graph_batch_sizes_.end();
+  if (profiler_) profiler_->begin(stream_);
+  if (batch.decode && options_.cuda_graphs && !profiler_ && graph != graph_batch_sizes_.end()) {
+    const int size = *graph;
+    stage(batch, size, size, size);
+    CUDA_CHECK(cudaGraphLaunch(graphs_.at(size), stream_));
+  } else {
+    const int64_t rows = batch.decode ? padded_rows(tokens) : prefill_rows(tokens);
+    prepare_rows(rows);
+    lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
+    stage(batch, tokens, seqs, samples);
+    forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len);
+  }
+  greedy.resize(samples);
+  // The staging buffer is free again once the copies above ran, which stream order guarantees.
+  auto* host_sampled = staged_host_;
+  CUDA_CHECK(cudaMemcpyAsync(host_sampled, sampled_.data(), samples * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
+  if (logits) {
+    logits->resize(static_cast<size_t>(samples) * vocab_);
+    CUDA_CHECK(cudaMemcpyAsync(logits->data(), logits_.data(), logits->size() * sizeof(float), cudaMemcpyDeviceToHost,
+                               stream_));
+  }
+  int32_t bad_token = 0;
+  CUDA_CHECK(cudaMemcpyAsync(&bad_token, error_flag_.data(), sizeof bad_token, cudaMemcpyDeviceToHost, stream_));
+  CUDA_CHECK(cudaStreamSynchronize(stream_));
+  std::copy(host_sampled, host_sampled + samples, greedy.begin());
+  require(bad_token == 0, "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model");
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,85 @@
+// Runs the BitNet forward pass on the GPU for one engine step (docs/ENGINE.md): fused norm /
+// quantize kernels around the W8A8 GEMMs, RoPE fused with the paged KV-cache write, prefill or
+// decode attention, the final norm and lm_head for the sampled rows only, and greedy argmax on the
+// device. Every buffer is allocated at construction for the configured limits; the KV cache takes
+// what is left of the memory budget; decode steps replay CUDA graphs captured once per batch-size
+// bucket (padded to the next bucket). run() allocates nothing.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "gemm/bf16_gemm.h"
+#include "gpu/device_buffer.h"
+#include "kernels/kv_cache.h"
+#include "runtime/model_weights.h"
+#include "runtime/step_batch.h"
+#include "runtime/step_profiler.h"
+#include "tuning/tuning_db.h"
+
+namespace slidesparse {
+
+struct RunnerOptions {
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 8192;
+  int max_model_len = 0;  // 0: LlmEngine takes the model's max_position_embeddings
+  int block_size = 64;
+  double gpu_memory_utilization = 0.9;  // share of the GPU's memory this process may hold in all
+  bool cuda_graphs = true;
+  int num_kv_blocks = 0;  // > 0: exactly this many KV blocks instead of what the memory budget allows
+  const TuningDatabase* tuning = nullptr;
+};
+
+class ModelRunner {
+ public:
+  ModelRunner(ModelWeights& weights, const RunnerOptions& options, cudaStream_t stream);
+  ~ModelRunner();
+  ModelRunner(const ModelRunner&) = delete;
+  ModelRunner& operator=(const ModelRunner&) = delete;
+
+  // Rows the linear layers must be loaded for (WeightLoadOptions::max_tokens).
+  static int64_t rows_needed(const RunnerOptions& options);
+
+  int num_kv_blocks() const { return num_blocks_; }
+  int max_blocks_per_seq() const { return max_blocks_per_seq_; }
+  size_t kv_cache_bytes() const { return kv_.bytes(); }
+  const std::vector<int>& graph_buckets() const { return graph_batch_sizes_; }
+  // While set, steps run eagerly with a mark after every phase (see StepProfiler).
+  void set_profiler(StepProfiler* profiler) { profiler_ = profiler; }
+
+  // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
+  // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
+  void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
+
+ private:
+  struct Inputs;  // device views of the staged step arrays
+  void allocate_kv_cache();
+  void prepare_rows(int64_t rows);
+  void stage(const StepBatch& batch, int tokens, int seqs, int samples);
+  void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len);
+  void capture_graphs();
+  static int64_t prefill_rows(int tokens);
+
+  ModelWeights& weights_;
+  RunnerOptions options_;
+  cudaStream_t stream_;
+  int64_t hidden_, inter_, heads_, kv_heads_, head_dim_, vocab_;
+  int max_blocks_per_seq_ = 0, num_blocks_ = 0;
+  float softmax_scale_ = 0;
+
+  Bf16Gemm lm_head_gemm_;
+  DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
+  DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
+  int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
+  size_t staged_ints_ = 0;
+  std::vector<KvCacheLayer> cache_layers_;
+  std::map<int64_t, bool> prepared_rows_;
+  std::vector<int> graph_batch_sizes_;
+  std::map<int, cudaGraphExec_t> graphs_;
+  StepProfiler* profiler_ = nullptr;
+};
+
+}  // namespace slidesparse

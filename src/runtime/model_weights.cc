@@ -1,0 +1,103 @@
+#include "runtime/model_weights.h"
+
+#include <cstring>
+#include <string>
+
+#include "checkpoint/bitnet_layout.h"
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "io/safetensors_reader.h"
+
+namespace slidesparse {
+
+namespace {
+
+DeviceBuffer upload(const void* host, size_t bytes, const std::string& what, cudaStream_t stream) {
+  DeviceBuffer buffer(bytes, what);
+  CUDA_CHECK(cudaMemcpyAsync(buffer.data(), host, bytes, cudaMemcpyHostToDevice, stream));
+  return buffer;
+}
+
+LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDescription& d, int64_t n,
+                                  int64_t k) {
+  LinearConfig c = default_linear_config(o.backend, d.quant, n, k, d.group, o.max_tokens);
+  c.standalone = false;
+  c.fast_accum = o.fp8_fast_accum;
+  if (o.exact_scales && d.quant == QuantKind::Int8) {
+    // Integer accumulators on both backends: the same slid and dense products give the same bits.
+    c.output = GemmOutput::Int32;
+    c.scales = ScaleMode::Epilogue;
+  }
+  return c;
+}
+
+}  // namespace
+
+DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel) {
+  const TensorRef& t = reader.get(name);
+  require(t.info->dtype == DType::BF16 && t.info->numel() == numel,
+          reader.directory().string() + ": tensor '" + name + "' must be BF16 with " + std::to_string(numel) +
+              " values, found " + std::string(dtype_name(t.info->dtype)) + " " + shape_string(t.info->shape));
+  device_bytes_ += t.data.size();
+  return upload(t.data.data(), t.data.size(), name, nullptr);
+}
+
+ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream) {
+  require(options.max_tokens > 0, "model weights: max_tokens must be positive");
+  config_ = load_model_config(dir / "config.json");
+  const CheckpointReader reader(dir);
+  description_ = require_engine_checkpoint(config_, reader, options.backend == GemmBackend::CusparseLt);
+  bitnet_tensors(config_);  // validates that the config is BitNet-shaped
+
+  const int64_t hidden = config_.hidden_size, layers = config_.num_hidden_layers;
+  embedding_ = upload_bf16(reader, "model.embed_tokens.weight", config_.vocab_size * hidden);
+  if (!config_.tie_word_embeddings) lm_head_ = upload_bf16(reader, "lm_head.weight", config_.vocab_size * hidden);
+  final_norm_ = upload_bf16(reader, "model.norm.weight", hidden);
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    LayerNormWeights n;
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "input_layernorm.weight", hidden));
+    n.input = norm_buffers_.back().as<__nv_bfloat16>();
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "self_attn.attn_sub_norm.weight", hidden));
+    n.attn_sub = norm_buffers_.back().as<__nv_bfloat16>();
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "post_attention_layernorm.weight", hidden));
+    n.post = norm_buffers_.back().as<__nv_bfloat16>();
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "mlp.ffn_sub_norm.weight", config_.intermediate_size));
+    n.ffn_sub = norm_buffers_.back().as<__nv_bfloat16>();
+    norms_.push_back(n);
+  }
+
+  // Fused linears, layer by layer; the host copy of a layer is dropped once it is on the device.
+  std::array<std::vector<LinearWeight>, 4> slot_weights;
+  std::array<int64_t, 4> slot_n{}, slot_k{};
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    for (const HostLinear& h : load_layer_linears(reader, config_, description_, static_cast<int>(layer))) {
+      const size_t slot = static_cast<size_t>(h.slot);
+      codes_.push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
+      scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
+      slot_weights[slot].push_back({codes_.back().data(), scales_.back().as<float>()});
+      slot_n[slot] = h.n;
+      slot_k[slot] = h.k;
+      device_bytes_ += h.scale.size() * sizeof(float);
+    }
+    CUDA_CHECK(cudaStreamSynchronize(stream));  // host vectors die at the end of this iteration
+  }
+  for (size_t slot = 0; slot < 4; ++slot)
+    linears_[slot] = std::make_unique<W8A8Linear>(
+        engine_linear_config(options, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream);
+
+  if (options.backend == GemmBackend::CusparseLt) {
+    codes_.clear();  // the compressed copies inside the linears are what runs
+    size_t compressed = 0;
+    for (const auto& l : linears_) compressed += l->compressed_bytes();
+    device_bytes_ += compressed;
+  } else {
+    for (const auto& c : codes_) device_bytes_ += c.bytes();
+  }
+}
+
+const __nv_bfloat16* ModelWeights::lm_head() const {
+  return config_.tie_word_embeddings ? embedding() : lm_head_.as<__nv_bfloat16>();
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,65 @@
+// A BitNet W8A8 checkpoint on the GPU, ready for the forward pass: bf16 embedding, norms and
+// lm_head; per linear slot (qkv, o, gate_up, down) one W8A8Linear holding every layer's fused
+// weight (dense codes, or compressed cuSPARSELt weights for a SlideSparse checkpoint) and sharing
+// descriptors and plans across layers.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "checkpoint/checkpoint_kind.h"
+#include "engine/linear_weights.h"
+#include "gemm/w8a8_linear.h"
+#include "gpu/device_buffer.h"
+#include "io/model_config.h"
+
+namespace slidesparse {
+
+struct WeightLoadOptions {
+  GemmBackend backend = GemmBackend::CublasLt;
+  int64_t max_tokens = 0;     // largest M a linear will see
+  bool exact_scales = false;  // INT8: int32 accumulators + epilogue on both backends (bit-exact path)
+  bool fp8_fast_accum = false;
+};
+
+struct LayerNormWeights {
+  const __nv_bfloat16* input = nullptr;     // input_layernorm
+  const __nv_bfloat16* attn_sub = nullptr;  // self_attn.attn_sub_norm
+  const __nv_bfloat16* post = nullptr;      // post_attention_layernorm
+  const __nv_bfloat16* ffn_sub = nullptr;   // mlp.ffn_sub_norm
+};
+
+class ModelWeights {
+ public:
+  // Throws Error naming the directory for a checkpoint that does not suit the backend.
+  ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream);
+
+  const ModelConfig& config() const { return config_; }
+  const CheckpointDescription& description() const { return description_; }
+  const __nv_bfloat16* embedding() const { return embedding_.as<__nv_bfloat16>(); }
+  const __nv_bfloat16* lm_head() const;  // the embedding when tied
+  const __nv_bfloat16* final_norm() const { return final_norm_.as<__nv_bfloat16>(); }
+  const LayerNormWeights& norms(int layer) const { return norms_.at(static_cast<size_t>(layer)); }
+  W8A8Linear& linear(LinearSlot slot) { return *linears_[static_cast<size_t>(slot)]; }
+  const W8A8Linear& linear(LinearSlot slot) const { return *linears_[static_cast<size_t>(slot)]; }
+  size_t device_bytes() const { return device_bytes_; }
+
+ private:
+  DeviceBuffer upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel);
+
+  ModelConfig config_;
+  CheckpointDescription description_;
+  DeviceBuffer embedding_, lm_head_, final_norm_;
+  std::vector<DeviceBuffer> norm_buffers_;
+  std::vector<LayerNormWeights> norms_;
+  std::vector<DeviceBuffer> codes_, scales_;  // dense codes stay; sparse ones are dropped after compression
+  std::array<std::unique_ptr<W8A8Linear>, 4> linears_;
+  size_t device_bytes_ = 0;
+};
+
+}  // namespace slidesparse

@@ -1,0 +1,27 @@
+// One engine step as the model runner consumes it: host arrays the engine fills from the
+// scheduler's chunks, copied to fixed device addresses in one transfer before the forward runs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace slidesparse {
+
+struct StepBatch {
+  bool decode = false;                // every sequence runs exactly one token (CUDA-graph eligible)
+  std::vector<int32_t> tokens;        // [T] token ids
+  std::vector<int32_t> positions;     // [T] position of each token in its sequence
+  std::vector<int32_t> slots;         // [T] KV-cache slot (block * block_size + offset)
+  std::vector<int32_t> query_start;   // [S + 1] first row of each sequence's tokens
+  std::vector<int32_t> seq_len;       // [S] tokens in the cache after this step
+  std::vector<int32_t> block_table;   // [S][max_blocks_per_seq]
+  std::vector<int32_t> sample_rows;   // rows whose next token is wanted, in output order
+  int max_query_len = 0;
+  int max_seq_len = 0;
+
+  int num_tokens() const { return static_cast<int>(tokens.size()); }
+  int num_seqs() const { return static_cast<int>(seq_len.size()); }
+  void clear();
+};
+
+}  // namespace slidesparse

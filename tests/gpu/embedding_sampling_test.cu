@@ -1,0 +1,248 @@
+// embedding_gather_gpu and argmax_rows_gpu against CPU references written here (a row copy and a
+// first-maximum scan), exactly: aligned (16-byte) and unaligned (element) paths, invalid token ids
+// (zero row + error flag), argmax ties (lowest index), NaN (never wins), +-inf and signed zeros,
+// vocabularies smaller than one vector and the engine's 128256. Inputs are fresh random non-zero
+// values; outputs are poisoned before every run.
+#include <gtest/gtest.h>
+
+#include <climits>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
+#include "kernels/embedding.h"
+#include "kernels/sampling.h"
+#include "math/numeric_formats.h"
+
+namespace slidesparse {
+namespace {
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
+
+constexpr uint8_t kPoison = 0xA5;
+constexpr uint16_t kPoisonBf16 = 0xA5A5;
+constexpr int32_t kPoisonInt = static_cast<int32_t>(0xA5A5A5A5u);
+
+// ---- embedding -------------------------------------------------------------------------------
+
+std::vector<uint16_t> random_table(int64_t vocab, int64_t hidden, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<uint16_t> table(static_cast<size_t>(vocab * hidden));
+  for (uint16_t& v : table) {
+    const float f = normal(rng);
+    v = float_to_bf16(f != 0.0f ? f : 0.01f);
+  }
+  return table;
+}
+
+// Reference: out[t] = table[id] for a valid id, a zero row otherwise; plus one poisoned row past
+// the end that the kernel must not touch.
+std::vector<uint16_t> gather_cpu(const std::vector<uint16_t>& table, int64_t vocab, int64_t hidden,
+                                 const std::vector<int32_t>& ids) {
+  std::vector<uint16_t> out((ids.size() + 1) * hidden, kPoisonBf16);
+  for (size_t t = 0; t < ids.size(); ++t)
+    for (int64_t i = 0; i < hidden; ++i)
+      out[t * hidden + i] = ids[t] >= 0 && ids[t] < vocab ? table[ids[t] * hidden + i] : uint16_t{0};
+  return out;
+}
+
+struct GatherResult {
+  std::vector<uint16_t> out;
+  int32_t flag = 0;
+};
+
+// `offset` shifts table and out by that many elements (unaligned rows: the element path).
+GatherResult gather_gpu(const std::vector<uint16_t>& table, int64_t vocab, int64_t hidden,
+                        const std::vector<int32_t>& ids, int64_t offset, bool with_flag) {
+  const size_t out_elements = (ids.size() + 1) * hidden;
+  DeviceBuffer t((table.size() + offset) * 2, "table"), o((out_elements + offset) * 2, "out");
+  DeviceBuffer tok(ids.size() * 4, "token ids"), flag(4, "error flag");
+  auto* tv = t.as<__nv_bfloat16>() + offset;
+  auto* ov = o.as<__nv_bfloat16>() + offset;
+  CUDA_CHECK(cudaMemcpy(tv, table.data(), table.size() * 2, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpy(tok.data(), ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
+  CUDA_CHECK(cudaMemset(flag.data(), 0, 4));
+  embedding_gather_gpu(tv, vocab, hidden, tok.as<int32_t>(), static_cast<int64_t>(ids.size()), ov,
+                       with_flag ? flag.as<int32_t>() : nullptr, nullptr);
+  CUDA_CHECK(cudaDeviceSynchronize());
+  GatherResult r{std::vector<uint16_t>(out_elements), 0};
+  CUDA_CHECK(cudaMemcpy(r.out.data(), ov, out_elements * 2, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(&r.flag, flag.data(), 4, cudaMemcpyDeviceToHost));
+  return r;
+}
+
+TEST(EmbeddingGather, MatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  const int64_t vocab = 1000;
+  for (int64_t hidden : {2560, 8192, 30, 2568})
+    for (size_t count : {1, 100, 700})
+      for (int64_t offset : {0, 1}) {
+        SCOPED_TRACE("hidden=" + std::to_string(hidden) + " tokens=" + std::to_string(count) +
+                     " offset=" + std::to_string(offset));
+        const std::vector<uint16_t> table = random_table(vocab, hidden, static_cast<uint32_t>(hidden + count));
+        std::mt19937 rng(static_cast<uint32_t>(count * 7 + offset));
+        std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab - 1));
+        std::vector<int32_t> ids(count);
+        for (int32_t& i : ids) i = id(rng);
+        ids.front() = 0, ids.back() = vocab - 1;
+        const GatherResult r = gather_gpu(table, vocab, hidden, ids, offset, true);
+        ASSERT_EQ(r.out, gather_cpu(table, vocab, hidden, ids));
+        EXPECT_EQ(r.flag, 0);
+      }
+}
+
+TEST(EmbeddingGather, InvalidIdsGiveZeroRowsAndSetTheFlag) {
+  SKIP_WITHOUT_GPU();
+  const int64_t vocab = 500;
+  for (int64_t hidden : {2560, 30})
+    for (bool with_flag : {true, false}) {
+      SCOPED_TRACE("hidden=" + std::to_string(hidden) + " flag=" + std::to_string(with_flag));
+      const std::vector<uint16_t> table = random_table(vocab, hidden, 3);
+      const std::vector<int32_t> ids{7, -1, 499, 500, INT32_MAX, 0, INT32_MIN, 123};
+      const GatherResult r = gather_gpu(table, vocab, hidden, ids, 0, with_flag);
+      ASSERT_EQ(r.out, gather_cpu(table, vocab, hidden, ids));
+      EXPECT_EQ(r.flag, with_flag ? 1 : 0);
+    }
+}
+
+TEST(EmbeddingGather, RejectsInvalidShapes) {
+  EXPECT_THROW(embedding_gather_gpu(nullptr, 0, 2560, nullptr, 1, nullptr, nullptr, nullptr), Error);
+  EXPECT_THROW(embedding_gather_gpu(nullptr, 10, 0, nullptr, 1, nullptr, nullptr, nullptr), Error);
+}
+
+// ---- argmax ----------------------------------------------------------------------------------
+
+// Reference: the first index of the maximum, NaN skipped; -1 when the row has only NaN.
+int32_t argmax_cpu(const float* row, int64_t vocab) {
+  int32_t best = -1;
+  for (int64_t i = 0; i < vocab; ++i)
+    if (!std::isnan(row[i]) && (best < 0 || row[i] > row[best])) best = static_cast<int32_t>(i);
+  return best;
+}
+
+// logits [rows, ld] placed `offset` floats past an aligned allocation (offset 1..3: unaligned rows).
+std::vector<int32_t> argmax_gpu(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld,
+                                int64_t offset) {
+  DeviceBuffer l((logits.size() + offset) * 4, "logits"), o((rows + 1) * 4, "argmax");
+  float* lv = l.as<float>() + offset;
+  CUDA_CHECK(cudaMemcpy(lv, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
+  argmax_rows_gpu(lv, rows, vocab, ld, o.as<int32_t>(), nullptr);
+  CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<int32_t> out(static_cast<size_t>(rows + 1));
+  CUDA_CHECK(cudaMemcpy(out.data(), o.data(), out.size() * 4, cudaMemcpyDeviceToHost));
+  return out;
+}
+
+void expect_argmax(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld, int64_t offset) {
+  const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, ld, offset);
+  for (int64_t r = 0; r < rows; ++r)
+    ASSERT_EQ(got[r], argmax_cpu(logits.data() + r * ld, vocab)) << "row " << r;
+  EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row";
+}
+
+// Continuous random logits (distinct values almost surely); values in the padding columns of each
+// row (ld > vocab) are larger than any real one, so reading them would show.
+std::vector<float> random_logits(int64_t rows, int64_t vocab, int64_t ld, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 4.0f);
+  std::vector<float> logits(static_cast<size_t>(rows * ld), 1e30f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < vocab; ++i) {
+      const float f = normal(rng);
+      logits[r * ld + i] = f != 0.0f ? f : 1.0f;
+    }
+  return logits;
+}
+
+TEST(ArgmaxRows, MatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  for (int64_t vocab : {128256, 4099, 1000, 5, 3, 1})
+    for (int64_t rows : {1, 7, 64})
+      for (int64_t ld_extra : {0, 3})
+        for (int64_t offset : {0, 1, 2}) {
+          SCOPED_TRACE("vocab=" + std::to_string(vocab) + " rows=" + std::to_string(rows) +
+                       " ld_extra=" + std::to_string(ld_extra) + " offset=" + std::to_string(offset));
+          const int64_t ld = vocab + ld_extra;
+          expect_argmax(random_logits(rows, vocab, ld, static_cast<uint32_t>(vocab + rows + ld_extra + offset)), rows,
+                        vocab, ld, offset);
+        }
+}
+
+TEST(ArgmaxRows, EngineShape) {
+  SKIP_WITHOUT_GPU();
+  expect_argmax(random_logits(512, 128256, 128256, 11), 512, 128256, 128256, 0);
+}
+
+// Few distinct levels, so every row has its maximum many times, anywhere (head, body, tail, any
+// thread): the lowest index must win.
+TEST(ArgmaxRows, TiesGoToTheLowestIndex) {
+  SKIP_WITHOUT_GPU();
+  for (int64_t vocab : {128256, 1000, 7})
+    for (int64_t offset : {0, 3}) {
+      SCOPED_TRACE("vocab=" + std::to_string(vocab) + " offset=" + std::to_string(offset));
+      const int64_t rows = 16;
+      std::mt19937 rng(static_cast<uint32_t>(vocab + offset));
+      std::uniform_int_distribution<int> level(1, 6);
+      std::uniform_int_distribution<int64_t> column(0, vocab - 1);
+      std::vector<float> logits(static_cast<size_t>(rows * vocab));
+      for (float& v : logits) v = static_cast<float>(level(rng));
+      // Row r's maximum 9 at a few random columns, plus at the last column for odd rows.
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int n = 0; n < 3; ++n) logits[r * vocab + column(rng)] = 9.0f;
+        if (r % 2) logits[r * vocab + vocab - 1] = 9.0f;
+      }
+      expect_argmax(logits, rows, vocab, vocab, offset);
+    }
+}
+
+TEST(ArgmaxRows, NanNeverWinsAndInfinitiesCompare) {
+  SKIP_WITHOUT_GPU();
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (int64_t vocab : {128256, 1001, 6}) {
+    SCOPED_TRACE("vocab=" + std::to_string(vocab));
+    const int64_t rows = 8;
+    std::vector<float> logits = random_logits(rows, vocab, vocab, static_cast<uint32_t>(vocab));
+    float* row[rows];
+    for (int64_t r = 0; r < rows; ++r) row[r] = logits.data() + r * vocab;
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int64_t> column(0, vocab - 1);
+    // 0: NaN at the front, at the back and sprinkled over random logits.
+    row[0][0] = row[0][vocab - 1] = nan;
+    for (int n = 0; n < 50; ++n) row[0][column(rng)] = nan;
+    // 1: only NaN (-1).  2: only -inf (index 0).  3: NaN then -inf (the first -inf).
+    for (int64_t i = 0; i < vocab; ++i) row[1][i] = nan, row[2][i] = -inf, row[3][i] = i < vocab / 2 ? nan : -inf;
+    // 4: +inf twice (the first).  5: NaN and negative NaN around one +inf.
+    row[4][vocab / 3] = row[4][vocab - 2] = inf;
+    for (int64_t i = 0; i < vocab; ++i) row[5][i] = i % 2 ? nan : -nan;
+    row[5][vocab - 1] = inf;
+    // 6: signed zeros only (equal: index 0).  7: one finite value among NaN.
+    for (int64_t i = 0; i < vocab; ++i) row[6][i] = i % 2 ? 0.0f : -0.0f, row[7][i] = nan;
+    row[7][vocab / 2] = -3.0f;
+    const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, vocab, 0);
+    const int32_t want[rows] = {argmax_cpu(row[0], vocab), -1, 0, static_cast<int32_t>(vocab / 2),
+                                static_cast<int32_t>(vocab / 3), static_cast<int32_t>(vocab - 1), 0,
+                                static_cast<int32_t>(vocab / 2)};
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(argmax_cpu(row[r], vocab), want[r]) << "reference, row " << r;
+      EXPECT_EQ(got[r], want[r]) << "row " << r;
+    }
+  }
+}
+
+TEST(ArgmaxRows, RejectsInvalidShapes) {
+  EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 0, 0, nullptr, nullptr), Error);
+  EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 100, 99, nullptr, nullptr), Error);
+}
+
+}  // namespace
+}  // namespace slidesparse
