@@ -147,7 +147,8 @@ FusedOperands make_fused_operands(FusedNorm norm, AccForm form, int group, int64
   fill_random_f32_gpu(o.scale_x.as<float>(), static_cast<int64_t>(sets) * m, 1e-7f, 1e-6f, 95, stream);
   fill_random_f32_gpu(o.scale_w.as<float>(), o.ld, 1e-3f, 1e-2f, 94, stream);
   fill_random_bf16_gpu(o.weight.data(), k, 97, stream);
-  if (norm != FusedNorm::Relu2Mul) fill_random_bf16_gpu(o.residual.data(), static_cast<int64_t>(sets) * m * k, 98, stream);
+  if (norm != FusedNorm::Relu2Mul)
+    fill_random_bf16_gpu(o.residual.data(), static_cast<int64_t>(sets) * m * k, 98, stream);
   return o;
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/llm_engine.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
@@ -68,7 +69,10 @@ int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams
 void LlmEngine::build_batch(const SchedulerStep& step) {
   StepBatch& b = batch_;
   b.clear();
-  b.decode = !step.prefill;
+  // A decode step can carry a multi-token chunk (a prompt cut by chunking whose next chunk did not
+  // fit the cache): such a step runs as a mixed step through the prefill attention.
+  b.decode = !step.prefill && std::all_of(step.chunks.begin(), step.chunks.end(),
+                                          [](const ScheduledChunk& c) { return c.num_tokens == 1; });
   const int block_size = options_.runner.block_size, max_blocks = runner_->max_blocks_per_seq();
   b.query_start.push_back(0);
   for (const ScheduledChunk& chunk : step.chunks) {

@@ -403,7 +403,8 @@ void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
 void check_relu2_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
   const int64_t inter = c.k;
   const HostAcc acc = random_acc(c.form, c.rows, 2 * inter, c.ld, seed);
-  Inputs in{c.rows, inter, std::vector<uint16_t>(static_cast<size_t>(c.rows * inter)), {}, norm_weight(inter, seed + 2)};
+  Inputs in{c.rows, inter, std::vector<uint16_t>(static_cast<size_t>(c.rows * inter)), {},
+            norm_weight(inter, seed + 2)};
   relu2_mul_rows_bf16(acc.values().data(), c.rows, inter, in.x.data());
   const int64_t cols = out_cols(c.group, inter);
   const DeviceAcc d = upload(acc, c.offset);
