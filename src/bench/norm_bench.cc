@@ -195,46 +195,38 @@ int64_t layer_k(const char* name) {
 
 std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  int warmup, int repeat, cudaStream_t stream) {
-  const double copy = measure_copy_bandwidth_gbps(stream);
+                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
   std::vector<QuantBenchRow> rows;
   for (int64_t k : ks)
     for (int group : groups)
       for (int64_t m : ms) {
         NormOperands o = make_operands(group, m, k, stream);
-        QuantLaunchConfig best;
-        double best_us = 1e300;
-        for (const QuantLaunchConfig& c : quant_launch_candidates()) {
-          const double us = time_norm(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
-          if (us < best_us) best_us = us, best = c;
-        }
+        const QuantLaunchConfig best = fastest_launch_config([&](const QuantLaunchConfig& c) {
+          return time_norm(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
+        });
         const double us = time_norm(kind, o, best, warmup, repeat, stream);
         const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)) + "+norm", group, m, k, us, gbps, gbps / copy});
+        rows.push_back({std::string(quant_kind_name(kind)) + "+norm", group, m, k, us, gbps, gbps / copy_gbps});
       }
   return rows;
 }
 
 std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<int>& groups, int warmup, int repeat,
+                                             const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
                                              cudaStream_t stream) {
-  const double copy = measure_copy_bandwidth_gbps(stream);
   const int64_t hidden = layer_k("o"), inter = layer_k("down");  // o_proj's input: hidden; down_proj's: inter
   const std::string prefix = std::string(quant_kind_name(kind)) + "+";
   std::vector<QuantBenchRow> rows;
   const auto add = [&](FusedNorm norm, const std::string& name, AccForm form, int group, int64_t m, int64_t k) {
     FusedOperands o = make_fused_operands(norm, form, group, m, k, stream);
-    QuantLaunchConfig best;
-    if (norm != FusedNorm::Rows) {
-      double best_us = 1e300;
-      for (const QuantLaunchConfig& c : quant_launch_candidates()) {
-        const double us = time_fused(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
-        if (us < best_us) best_us = us, best = c;
-      }
-    }
+    // The final-norm kernel has a fixed launch shape; the quantizing ones screen the candidates.
+    const auto screen = [&](const QuantLaunchConfig& c) {
+      return time_fused(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
+    };
+    const QuantLaunchConfig best = norm == FusedNorm::Rows ? QuantLaunchConfig{} : fastest_launch_config(screen);
     const double us = time_fused(kind, o, best, warmup, repeat, stream);
     const double gbps = o.bytes_moved() / us / 1e3;
-    rows.push_back({name + "[" + form.name + "]", group, m, k, us, gbps, gbps / copy});
+    rows.push_back({name + "[" + form.name + "]", group, m, k, us, gbps, gbps / copy_gbps});
   };
   for (int group : groups)
     for (int64_t m : ms) {

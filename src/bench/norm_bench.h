@@ -19,7 +19,7 @@ namespace slidesparse {
 // fastest, launches rotating among input sets larger than the L2 cache.
 std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  int warmup, int repeat, cudaStream_t stream);
+                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
 // The accumulator-fed norms of the engine's forward at BitNet-2B's shapes (bitnet_layer_shapes():
 // hidden K = 2560, intermediate 6912), one row per (kernel, L, M):
@@ -36,7 +36,7 @@ std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vec
 // screen quant_launch_candidates() and time the fastest; launches rotate among operand sets larger
 // than the L2 cache.
 std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<int>& groups, int warmup, int repeat,
+                                             const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
                                              cudaStream_t stream);
 
 }  // namespace slidesparse

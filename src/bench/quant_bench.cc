@@ -59,16 +59,21 @@ double time_quant(QuantKind kind, QuantOperands& o, const QuantLaunchConfig& con
 }
 
 QuantLaunchConfig fastest_config(QuantKind kind, QuantOperands& o, int warmup, int repeat, cudaStream_t stream) {
+  return fastest_launch_config(
+      [&](const QuantLaunchConfig& c) { return time_quant(kind, o, c, warmup, repeat, stream); });
+}
+
+}  // namespace
+
+QuantLaunchConfig fastest_launch_config(const std::function<double(const QuantLaunchConfig&)>& time_us) {
   QuantLaunchConfig best;
   double best_us = 1e300;
   for (const QuantLaunchConfig& c : quant_launch_candidates()) {
-    const double us = time_quant(kind, o, c, warmup, repeat, stream);
+    const double us = time_us(c);
     if (us < best_us) best_us = us, best = c;
   }
   return best;
 }
-
-}  // namespace
 
 double measure_copy_bandwidth_gbps(cudaStream_t stream) {
   constexpr size_t kBytes = size_t{1} << 30;
@@ -85,8 +90,7 @@ double measure_copy_bandwidth_gbps(cudaStream_t stream) {
 
 std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  int warmup, int repeat, cudaStream_t stream) {
-  const double copy = measure_copy_bandwidth_gbps(stream);
+                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
   std::vector<QuantBenchRow> rows;
   for (int64_t k : ks)
     for (int group : groups)
@@ -96,7 +100,7 @@ std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vec
         const QuantLaunchConfig best = fastest_config(kind, o, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
         const double us = time_quant(kind, o, best, warmup, repeat, stream);
         const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)), group, m, k, us, gbps, gbps / copy});
+        rows.push_back({std::string(quant_kind_name(kind)), group, m, k, us, gbps, gbps / copy_gbps});
       }
   return rows;
 }

@@ -5,6 +5,7 @@
 
 #include <cuda_runtime.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,17 @@ struct QuantBenchRow {
 // cudaMemcpyAsync device to device of 1 GiB, counted as bytes read + written, median of 5.
 double measure_copy_bandwidth_gbps(cudaStream_t stream);
 
-// One row per (K, L, M), L = 0 being plain quantization (quantize_rows_gpu): each point screens
+// One row per (K, L, M), L = 0 being plain quantization (quantize_rows_gpu), its GB/s also as a
+// fraction of copy_gbps (measure_copy_bandwidth_gbps, measured once by the caller): each point screens
 // the launch candidates, then times the fastest over `repeat` launches that rotate among input
 // sets larger than the L2 cache. Bytes = M*K*2 read + rows_padded*(out_cols + 4) written.
 std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  int warmup, int repeat, cudaStream_t stream);
+                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream);
+
+// The quant_launch_candidates() entry for which time_us is shortest (the norm kernels share the
+// quantization kernels' launch shapes, so their benchmarks screen the same way).
+QuantLaunchConfig fastest_launch_config(const std::function<double(const QuantLaunchConfig&)>& time_us);
 
 // Times every quant_launch_candidates() entry and returns the fastest.
 QuantLaunchConfig best_quant_config(QuantKind kind, int group, int64_t m, int64_t k, int warmup, int repeat,

@@ -47,7 +47,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
   SamplingParams params;
   params.max_tokens = stage == "prefill" ? 1 : 8;
   params.ignore_eos = true;
-  const int requests = stage == "prefill" ? plan.max_num_seqs : plan.max_num_seqs;
+  const int requests = plan.max_num_seqs;  // one full step's worth
   for (int r = 0; r < requests; ++r) {
     std::vector<int32_t> p(static_cast<size_t>(plan.prompt_len));
     for (auto& t : p) t = token(rng);

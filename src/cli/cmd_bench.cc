@@ -6,6 +6,7 @@
 #include "bench/attention_prefill_bench.h"
 #include "bench/kernel_bench.h"
 #include "bench/linear_bench.h"
+#include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
 #include "bench/rope_kv_bench.h"
 #include "bench/throughput_bench.h"
@@ -80,12 +81,43 @@ int bench_quant(const CommandArgs& args) {
   std::printf("%-8s %-4s %7s %6s %10s %9s %8s\n", "kernel", "L", "M", "K", "us", "GB/s", "of copy");
   for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype")))
     for (const auto& r : bench_activation_quant(kind, parse_int_list("m-list", p.get("m-list")),
-                                                parse_int_list("k-list", p.get("k-list")), groups,
+                                                parse_int_list("k-list", p.get("k-list")), groups, copy,
                                                 static_cast<int>(p.get_int("warmup")),
                                                 static_cast<int>(p.get_int("repeat")), stream))
       std::printf("%-8s %-4d %7lld %6lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), r.L, static_cast<long long>(r.m),
                   static_cast<long long>(r.k), r.us, r.gbps, 100 * r.fraction_of_copy);
   cudaStreamDestroy(stream);
+  return 0;
+}
+
+int bench_norm(const CommandArgs& args) {
+  ArgParser p("slidesparse bench norm",
+              "The engine's fused norm kernels (residual add + RMSNorm + quantize [+ slide], relu2*up + sub-norm\n"
+              "+ quantize, the final norm on gathered rows): achieved GB/s against the copy bandwidth.");
+  p.option("dtype", "int8|fp8|all", "types", "all");
+  p.option("m-list", "LIST", "Ms", "4096,16384");
+  p.option("sparsity", "LIST", "slide patterns", "2:4,2:8");
+  p.option("warmup", "N", "warmup launches", "25");
+  p.option("repeat", "N", "timed launches", "100");
+  if (!p.parse(args)) return 0;
+  std::vector<int> groups{0};
+  for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) groups.push_back(s.group);
+  const auto ms = parse_int_list("m-list", p.get("m-list"));
+  const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  const double copy = measure_copy_bandwidth_gbps(stream);
+  std::printf("device-to-device copy: %.0f GB/s (bytes read + written)\n", copy);
+  std::printf("%-34s %-4s %7s %6s %10s %9s %8s\n", "kernel", "L", "M", "K", "us", "GB/s", "of copy");
+  for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype"))) {
+    auto rows = bench_rmsnorm_quantize(kind, ms, {2560, 6912}, groups, copy, warmup, repeat, stream);
+    const auto fused = bench_fused_norms(kind, ms, groups, copy, warmup, repeat, stream);
+    rows.insert(rows.end(), fused.begin(), fused.end());
+    for (const auto& r : rows)
+      std::printf("%-34s %-4d %7lld %6lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), r.L, static_cast<long long>(r.m),
+                  static_cast<long long>(r.k), r.us, r.gbps, 100 * r.fraction_of_copy);
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
   return 0;
 }
 
@@ -204,18 +236,20 @@ int bench_engine_kernels(const CommandArgs& args) {
 }  // namespace
 
 int run_bench(const CommandArgs& args) {
-  static const std::vector<std::string> kinds = {"kernel",    "quant",      "linear",
+  static const std::vector<std::string> kinds = {"kernel",    "quant",      "norm",          "linear",
                                                  "attention", "throughput", "engine-kernels"};
   require(!args.empty() && (std::find(kinds.begin(), kinds.end(), args[0]) != kinds.end() || args[0] == "--help"),
-          "slidesparse bench: expected a benchmark: kernel, quant, linear, attention, engine-kernels or throughput");
+          "slidesparse bench: expected a benchmark: kernel, quant, norm, linear, attention, engine-kernels or "
+          "throughput");
   if (args[0] == "--help") {
-    std::printf("usage: slidesparse bench kernel|quant|linear|attention|engine-kernels|throughput [options]"
+    std::printf("usage: slidesparse bench kernel|quant|norm|linear|attention|engine-kernels|throughput [options]"
                 "   (each takes --help)\n");
     return 0;
   }
   const CommandArgs rest(args.begin() + 1, args.end());
   if (args[0] == "kernel") return bench_kernel(rest);
   if (args[0] == "quant") return bench_quant(rest);
+  if (args[0] == "norm") return bench_norm(rest);
   if (args[0] == "throughput") return bench_throughput(rest);
   if (args[0] == "attention") return bench_attention(rest);
   if (args[0] == "engine-kernels") return bench_engine_kernels(rest);

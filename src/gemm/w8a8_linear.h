@@ -91,7 +91,6 @@ class W8A8Linear {
   AccView output_view(const void* d, const float* scale_x, int index = 0) const;
   QuantLaunchConfig quant_launch_config(int64_t m) const;
   const SlideGeometry& slide_geometry() const { return geometry_; }
-  size_t compressed_bytes() const { return sparse_ ? sparse_->compressed_bytes() : 0; }
   const float* activation_scales() const { return scale_x_.as<float>(); }
 
  private:

@@ -21,10 +21,20 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
+#include "kernels/mma_sm80.cuh"
 
 namespace slidesparse {
 
 namespace {
+
+using mma_sm80::cp_async_16;
+using mma_sm80::cp_async_commit;
+using mma_sm80::cp_async_wait;
+using mma_sm80::ldmatrix_x4;
+using mma_sm80::ldmatrix_x4_trans;
+using mma_sm80::mma_bf16_16816;
+using mma_sm80::pack_bf16x2;
+using mma_sm80::smem_address;
 
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
@@ -96,46 +106,6 @@ __device__ __forceinline__ int swizzled(int row, int chunk) {
   return row * kHeadDim + ((chunk ^ (row & 7)) << 3);
 }
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte global -> shared copy; an invalid source fills zeros and reads nothing.
-__device__ __forceinline__ void copy_async_16(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void commit_async_copies() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-
-template <int kPendingGroups>
-__device__ __forceinline__ void wait_async_copies() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPendingGroups) : "memory");
-}
-
-__device__ __forceinline__ void load_matrix_x4(uint32_t address, uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address)
-               : "memory");
-}
-
-__device__ __forceinline__ void load_matrix_x4_transposed(uint32_t address, uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address)
-               : "memory");
-}
-
-// d += a b: a 16x16 bf16 row-major, b 16x8 bf16 column-major, d 16x8 fp32.
-__device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
@@ -148,10 +118,6 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
-  const __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&pair);
-}
 
 template <int kHeadDim>
 __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const DecodeArgs a) {
@@ -210,8 +176,8 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
       const int64_t src =
           valid ? key_group_offset[(key - begin) / kKeyGroup] + (key % kKeyGroup) * kHeadDim + chunk * 8 : 0;
       const int dst = swizzled<kHeadDim>(row, chunk);
-      copy_async_16(shared_address(k_stage + dst), a.k + src, valid);
-      copy_async_16(shared_address(v_stage + dst), a.v + src, valid);
+      cp_async_16(smem_address(k_stage + dst), a.k + src, valid);
+      cp_async_16(smem_address(v_stage + dst), a.v + src, valid);
     }
   };
 
@@ -219,7 +185,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
 #pragma unroll
   for (int t = 0; t < kStages - 1; ++t) {
     if (t < tiles) load_tile(t);
-    commit_async_copies();  // empty groups keep the wait count uniform
+    cp_async_commit();  // empty groups keep the wait count uniform
   }
 
   // q^T as the B operand of S = K q^T: lane feeds column (query head) lane / 4, dims 2 (lane % 4) + {0, 1}
@@ -242,10 +208,10 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
   float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.0f, 0.0f};
 
   for (int tile = 0; tile < tiles; ++tile) {
-    wait_async_copies<kStages - 2>();
+    cp_async_wait<kStages - 2>();
     __syncthreads();  // the tile is in for every thread, and the stage refilled below is free
     if (tile + kStages - 1 < tiles) load_tile(tile + kStages - 1);
-    commit_async_copies();
+    cp_async_commit();
     const __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
     const __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
     const int first = begin + tile * kTile;
@@ -256,8 +222,8 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
 #pragma unroll
       for (int step = 0; step < kDimSteps; ++step) {
         uint32_t k_frag[4];
-        load_matrix_x4(shared_address(k_stage + swizzled<kHeadDim>(row, 2 * step + (lane >> 4))), k_frag);
-        mma_bf16_16x8x16(s, k_frag, q_frag[step][0], q_frag[step][1]);
+        ldmatrix_x4(k_frag, smem_address(k_stage + swizzled<kHeadDim>(row, 2 * step + (lane >> 4))));
+        mma_bf16_16816(s, k_frag, q_frag[step][0], q_frag[step][1]);
       }
       const int key = warp * 16 + lane / 4, col = 2 * (lane % 4);
       scores[col * kScoreStride + key] = s[0] * a.scale_log2;
@@ -284,7 +250,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
     __syncthreads();
 
     uint32_t p_frag[4];  // P^T B operands: keys 0-7, 8-15 (step 0) and 16-23, 24-31 (step 1)
-    load_matrix_x4(shared_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8), p_frag);
+    ldmatrix_x4(p_frag, smem_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8));
     const float rescale0 = alpha[2 * (lane % 4)], rescale1 = alpha[2 * (lane % 4) + 1];
 #pragma unroll
     for (int t = 0; t < kDimTiles; ++t) {
@@ -294,12 +260,12 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
         const int row = step * 16 + (lane & 7) + (lane >> 4) * 8;
         const int chunk = (warp * kDimTiles + t) * 2 + ((lane >> 3) & 1);
         uint32_t v_frag[4];
-        load_matrix_x4_transposed(shared_address(v_stage + swizzled<kHeadDim>(row, chunk)), v_frag);
-        mma_bf16_16x8x16(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
+        ldmatrix_x4_trans(v_frag, smem_address(v_stage + swizzled<kHeadDim>(row, chunk)));
+        mma_bf16_16816(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
       }
     }
   }
-  wait_async_copies<0>();
+  cp_async_wait<0>();
 
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
@@ -331,7 +297,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
       const float4 lo = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8);
       const float4 hi = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8 + 4);
       reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0 + n) * kHeadDim)[c] =
-          make_uint4(pack_bf16(lo.x, lo.y), pack_bf16(lo.z, lo.w), pack_bf16(hi.x, hi.y), pack_bf16(hi.z, hi.w));
+          make_uint4(pack_bf16x2(lo.x, lo.y), pack_bf16x2(lo.z, lo.w), pack_bf16x2(hi.x, hi.y), pack_bf16x2(hi.z, hi.w));
     }
     return;
   }
@@ -372,10 +338,10 @@ __global__ void __launch_bounds__(kThreads) attention_decode_combine_kernel(cons
   }
   __nv_bfloat16* out = a.out + int64_t{item} * kHeadDim + lane * kPerLane;
   if constexpr (kPerLane == 4)
-    *reinterpret_cast<uint2*>(out) = make_uint2(pack_bf16(acc[0] / total, acc[1] / total),
-                                                pack_bf16(acc[2] / total, acc[3] / total));
+    *reinterpret_cast<uint2*>(out) = make_uint2(pack_bf16x2(acc[0] / total, acc[1] / total),
+                                                pack_bf16x2(acc[2] / total, acc[3] / total));
   else
-    *reinterpret_cast<uint32_t*>(out) = pack_bf16(acc[0] / total, acc[1] / total);
+    *reinterpret_cast<uint32_t*>(out) = pack_bf16x2(acc[0] / total, acc[1] / total);
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }

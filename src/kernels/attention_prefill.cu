@@ -19,13 +19,13 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
-#include "kernels/attention_prefill.cuh"
+#include "kernels/mma_sm80.cuh"
 
 namespace slidesparse {
 
 namespace {
 
-using namespace prefill;
+using namespace mma_sm80;
 
 constexpr int kRows = 64;  // query rows per CTA and head
 constexpr int kKeys = 64;  // keys per shared-memory tile

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/acc_view.cuh"
+#include "kernels/vector_io.cuh"
 
 namespace slidesparse {
 
@@ -48,27 +49,12 @@ __device__ __forceinline__ void load_raw8(const AccView& v, int64_t row, int64_t
     return;
   }
   const int64_t i = row * v.ld + col;
-  if constexpr (kType == AccumulatorType::BFloat16) {
-    const uint4 p = *reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(v.data) + i);
-    const uint32_t pairs[4] = {p.x, p.y, p.z, p.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      out[2 * j] = __uint_as_float(pairs[j] << 16);
-      out[2 * j + 1] = __uint_as_float(pairs[j] & 0xFFFF0000u);
-    }
-  } else if constexpr (kType == AccumulatorType::Int32) {
-    const int4* p = reinterpret_cast<const int4*>(static_cast<const int32_t*>(v.data) + i);
-    const int4 a = p[0], b = p[1];
-    const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-#pragma unroll
-    for (int j = 0; j < 8; ++j) out[j] = __int2float_rn(w[j]);  // acc_raw's static_cast<float>
-  } else {
-    const float4* p = reinterpret_cast<const float4*>(static_cast<const float*>(v.data) + i);
-    const float4 a = p[0], b = p[1];
-    const float w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-#pragma unroll
-    for (int j = 0; j < 8; ++j) out[j] = w[j];
-  }
+  if constexpr (kType == AccumulatorType::BFloat16)
+    load8(static_cast<const __nv_bfloat16*>(v.data) + i, out);
+  else if constexpr (kType == AccumulatorType::Int32)
+    load8(static_cast<const int32_t*>(v.data) + i, out);  // acc_raw's static_cast<float>
+  else
+    load8(static_cast<const float*>(v.data) + i, out);
 }
 
 // The bf16 values every consumer of the GEMM sees (acc_view.cuh), as floats.
@@ -81,26 +67,6 @@ __device__ __forceinline__ void load_values8(const AccView& v, int64_t row, int6
 }
 
 __device__ __forceinline__ float round_bf16(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
-
-__device__ __forceinline__ void unpack8(uint4 p, float (&out)[8]) {
-  const uint32_t pairs[4] = {p.x, p.y, p.z, p.w};
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    out[2 * j] = __uint_as_float(pairs[j] << 16);
-    out[2 * j + 1] = __uint_as_float(pairs[j] & 0xFFFF0000u);
-  }
-}
-
-// Values are already bf16-exact, so this conversion only repacks them.
-__device__ __forceinline__ void store8(__nv_bfloat16* p, const float (&v)[8]) {
-  uint32_t pairs[4];
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    const __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
-    pairs[j] = *reinterpret_cast<const uint32_t*>(&b);
-  }
-  *reinterpret_cast<uint4*>(p) = make_uint4(pairs[0], pairs[1], pairs[2], pairs[3]);
-}
 
 // math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo].
 // Products of two bf16 values are exact in fp32, so only the roundings written here happen.
@@ -141,8 +107,8 @@ __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
   if (is_q || is_k) {
     const int64_t table = int64_t{a.positions[t]} * half + d_lo;
     float c[8], s[8];
-    unpack8(*reinterpret_cast<const uint4*>(a.cos + table), c);
-    unpack8(*reinterpret_cast<const uint4*>(a.sin + table), s);
+    load8(a.cos + table, c);
+    load8(a.sin + table, s);
     rotate(lo, hi, c, s);
   }
 

@@ -10,6 +10,13 @@
 
 namespace slidesparse {
 
+namespace {
+
+// Greedy rows take the device argmax; the others need their logits on the host for the Sampler.
+bool samples_on_host(const SamplingParams& p) { return p.temperature > 0 && p.top_k != 1; }
+
+}  // namespace
+
 LlmEngine::LlmEngine(const EngineOptions& options) : options_(options) {
   const Stopwatch clock;
   CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -94,13 +101,14 @@ void LlmEngine::build_batch(const SchedulerStep& step) {
 }
 
 std::vector<const Sequence*> LlmEngine::step() {
+  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
   const SchedulerStep step = scheduler_->schedule();
   if (step.chunks.empty()) return {};
   const Stopwatch clock;
   build_batch(step);
   bool host_sampling = false;
   for (const ScheduledChunk& chunk : step.chunks)
-    if (chunk.samples && chunk.seq->params.temperature > 0 && chunk.seq->params.top_k != 1) host_sampling = true;
+    if (chunk.samples && samples_on_host(chunk.seq->params)) host_sampling = true;
   runner_->run(batch_, greedy_, host_sampling ? &logits_ : nullptr);
 
   // One sampled token per chunk (the scheduler ignores those of chunks that do not sample).
@@ -110,7 +118,7 @@ std::vector<const Sequence*> LlmEngine::step() {
     const ScheduledChunk& chunk = step.chunks[i];
     if (!chunk.samples) continue;
     const Sequence& seq = *chunk.seq;
-    if (host_sampling && seq.params.temperature > 0 && seq.params.top_k != 1)
+    if (samples_on_host(seq.params))
       sampled_[i] = sampler_->sample(logits_.data() + row * weights_->config().vocab_size, seq.params, seq.id,
                                      seq.num_tokens());
     else
@@ -129,10 +137,6 @@ std::vector<const Sequence*> LlmEngine::step() {
     stats_.decode_seconds += seconds;
   }
   return {finished.begin(), finished.end()};
-}
-
-void LlmEngine::release_finished() {
-  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
 }
 
 std::string LlmEngine::stats_line() const {

@@ -54,13 +54,11 @@ class LlmEngine {
   // vocabulary, or a prompt that cannot fit the context.
   int64_t add_request(std::vector<int32_t> prompt, const SamplingParams& params);
   bool idle() const { return scheduler_->idle(); }
-  // Runs one scheduler step; returns the requests that finished in it.
+  // Runs one scheduler step; returns the requests that finished in it, valid until the next step()
+  // (which drops them).
   std::vector<const Sequence*> step();
-  // Drops every finished request (their results must have been read).
-  void release_finished();
 
   const EngineStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
   // "prefill 12345 tok/s | decode 6789 tok/s | running 12 waiting 3 | KV 45.6% of 1234 blocks"
   std::string stats_line() const;
 

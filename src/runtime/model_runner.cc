@@ -24,20 +24,6 @@ constexpr int64_t kLargeRowStep = 128;  // prefill row counts above 256 are padd
 
 double gib(size_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
 
-// Offsets (in int32s) of the step arrays inside the staging buffer.
-struct StagedLayout {
-  size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, total;
-  StagedLayout(int64_t max_tokens, int64_t max_seqs, int64_t max_blocks) {
-    tokens = 0;
-    positions = tokens + max_tokens;
-    slots = positions + max_tokens;
-    query_start = slots + max_tokens;
-    seq_len = query_start + max_seqs + 1;
-    block_table = seq_len + max_seqs;
-    sample_rows = block_table + max_seqs * max_blocks;
-    total = sample_rows + max_seqs;
-  }
-};
 
 }  // namespace
 
@@ -66,19 +52,20 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
 
   const int64_t max_tokens = o.max_num_batched_tokens;
   const int64_t max_rows = rows_needed(o);
-  int64_t max_gemm_k = 0, max_n = 0;
+  int64_t max_gemm_k = 0, max_output_row_bytes = 0;
   for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
     const W8A8Linear& l = weights_.linear(slot);
     require(l.config().max_m >= max_rows, "linear layers were loaded for fewer rows than the engine runs");
     max_gemm_k = std::max(max_gemm_k, l.gemm_k());
-    max_n = std::max(max_n, l.config().n * static_cast<int64_t>(gemm_output_bytes(l.config().output)));
+    max_output_row_bytes =
+        std::max(max_output_row_bytes, l.config().n * static_cast<int64_t>(gemm_output_bytes(l.config().output)));
   }
   residual_ = DeviceBuffer(max_tokens * hidden_ * 2, "residual stream");
   q_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention queries");
   attn_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention output");
   codes_ = DeviceBuffer(max_rows * max_gemm_k, "quantized activations");
   for (auto& s : scale_) s = DeviceBuffer(max_rows * sizeof(float), "activation scales");
-  acc_ = DeviceBuffer(max_rows * max_n, "GEMM output");
+  acc_ = DeviceBuffer(max_rows * max_output_row_bytes, "GEMM output");
   workspace_ = DeviceBuffer(kWorkspaceBytes, "GEMM workspace");
   const int64_t max_samples = padded_rows(o.max_num_seqs);
   final_x_ = DeviceBuffer(max_samples * hidden_ * 2, "final norm output");
@@ -98,10 +85,17 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   CUDA_CHECK(cudaMemcpyAsync(rope_cos_.data(), rope.cos.data(), rope.cos.size() * 2, cudaMemcpyHostToDevice, stream_));
   CUDA_CHECK(cudaMemcpyAsync(rope_sin_.data(), rope.sin.data(), rope.sin.size() * 2, cudaMemcpyHostToDevice, stream_));
 
-  const StagedLayout layout(max_tokens, o.max_num_seqs, max_blocks_per_seq_);
-  staged_ints_ = layout.total;
-  staged_device_ = DeviceBuffer(staged_ints_ * sizeof(int32_t), "step inputs");
-  CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints_ * sizeof(int32_t)));
+  // The step arrays, back to back at their largest sizes.
+  staged_.tokens = 0;
+  staged_.positions = staged_.tokens + max_tokens;
+  staged_.slots = staged_.positions + max_tokens;
+  staged_.query_start = staged_.slots + max_tokens;
+  staged_.seq_len = staged_.query_start + o.max_num_seqs + 1;
+  staged_.block_table = staged_.seq_len + o.max_num_seqs;
+  staged_.sample_rows = staged_.block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
+  const size_t staged_ints = staged_.sample_rows + o.max_num_seqs;
+  staged_device_ = DeviceBuffer(staged_ints * sizeof(int32_t), "step inputs");
+  CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
 
   // Decode buckets: powers of two up to the sequence limit (and the limit itself).
@@ -179,31 +173,28 @@ void ModelRunner::allocate_kv_cache() {
 }
 
 void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples) {
-  const StagedLayout layout(options_.max_num_batched_tokens, options_.max_num_seqs, max_blocks_per_seq_);
   auto* device = staged_device_.as<int32_t>();
-  auto put = [&](size_t offset, const std::vector<int32_t>& values, size_t count, int32_t pad_value) {
+  // Copies `values` to the pinned mirror, pads to `count` with `pad` (or, for index arrays, with the
+  // values that continue them one by one) and sends that much to the device.
+  auto put = [&](size_t offset, const std::vector<int32_t>& values, size_t count, int32_t pad,
+                 bool continue_values) {
     int32_t* host = staged_host_ + offset;
-    std::memcpy(host, values.data(), values.size() * sizeof(int32_t));
-    std::fill(host + values.size(), host + count, pad_value);
+    std::copy(values.begin(), values.end(), host);
+    for (size_t i = values.size(); i < count; ++i) host[i] = continue_values && i > 0 ? host[i - 1] + 1 : pad;
     if (count)
       CUDA_CHECK(cudaMemcpyAsync(device + offset, host, count * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
   };
-  put(layout.tokens, b.tokens, tokens, 0);
-  put(layout.positions, b.positions, tokens, 0);
-  put(layout.slots, b.slots, tokens, -1);
-  std::vector<int32_t> query_start = b.query_start;
-  for (int s = b.num_seqs() + 1; s <= seqs; ++s) query_start.push_back(query_start.back() + 1);
-  put(layout.query_start, query_start, seqs + 1, 0);
-  put(layout.seq_len, b.seq_len, seqs, 0);
-  put(layout.block_table, b.block_table, static_cast<size_t>(b.num_seqs()) * max_blocks_per_seq_, 0);
-  std::vector<int32_t> sample_rows = b.sample_rows;
-  for (int s = b.num_tokens(); static_cast<int>(sample_rows.size()) < samples; ++s) sample_rows.push_back(s);
-  put(layout.sample_rows, sample_rows, samples, 0);
+  put(staged_.tokens, b.tokens, tokens, 0, false);
+  put(staged_.positions, b.positions, tokens, 0, false);
+  put(staged_.slots, b.slots, tokens, -1, false);
+  put(staged_.query_start, b.query_start, seqs + 1, 0, true);  // padding sequences own one row each
+  put(staged_.seq_len, b.seq_len, seqs, 0, false);
+  put(staged_.block_table, b.block_table, static_cast<size_t>(b.num_seqs()) * max_blocks_per_seq_, 0, false);
+  put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
 }
 
 void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len,
                           int max_seq_len) {
-  const StagedLayout layout(options_.max_num_batched_tokens, options_.max_num_seqs, max_blocks_per_seq_);
   const int32_t* staged = staged_device_.as<int32_t>();
   const auto& c = weights_.config();
   const float eps = static_cast<float>(c.rms_norm_eps);
@@ -226,9 +217,9 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
 
   AttentionBatch batch;
   batch.num_seqs = seqs;
-  batch.query_start = staged + layout.query_start;
-  batch.seq_len = staged + layout.seq_len;
-  batch.block_table = staged + layout.block_table;
+  batch.query_start = staged + staged_.query_start;
+  batch.seq_len = staged + staged_.seq_len;
+  batch.block_table = staged + staged_.block_table;
   batch.max_blocks_per_seq = max_blocks_per_seq_;
   batch.max_query_len = max_query_len;
   batch.max_seq_len = max_seq_len;
@@ -236,7 +227,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   auto mark = [&](const char* phase) {
     if (profiler_) profiler_->mark(phase);
   };
-  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + layout.tokens, tokens, h,
+  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_.tokens, tokens, h,
                        error_flag_.as<int32_t>(), stream_);
   mark("embedding");
   AccView down_out;
@@ -254,7 +245,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     mark("qkv GEMM");
     auto* q = q_.as<__nv_bfloat16>();
     auto* attn = attn_.as<__nv_bfloat16>();
-    rope_kv_write_gpu(qkv_out, tokens, staged + layout.positions, staged + layout.slots,
+    rope_kv_write_gpu(qkv_out, tokens, staged + staged_.positions, staged + staged_.slots,
                       rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
                       cache_layers_[layer], q, stream_);
     mark("rope+kv write");
@@ -284,7 +275,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     mark("down GEMM");
   }
   auto* x = final_x_.as<__nv_bfloat16>();
-  residual_rmsnorm_rows_gpu(down_out, h, staged + layout.sample_rows, samples, hidden_, weights_.final_norm(), eps, x,
+  residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, samples, hidden_, weights_.final_norm(), eps, x,
                             stream_);
   mark("final norm");
   const int64_t sample_rows = padded_rows(samples);

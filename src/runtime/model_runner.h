@@ -45,8 +45,6 @@ class ModelRunner {
 
   int num_kv_blocks() const { return num_blocks_; }
   int max_blocks_per_seq() const { return max_blocks_per_seq_; }
-  size_t kv_cache_bytes() const { return kv_.bytes(); }
-  const std::vector<int>& graph_buckets() const { return graph_batch_sizes_; }
   // While set, steps run eagerly with a mark after every phase (see StepProfiler).
   void set_profiler(StepProfiler* profiler) { profiler_ = profiler; }
 
@@ -55,7 +53,6 @@ class ModelRunner {
   void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
 
  private:
-  struct Inputs;  // device views of the staged step arrays
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
   void stage(const StepBatch& batch, int tokens, int seqs, int samples);
@@ -73,8 +70,11 @@ class ModelRunner {
   Bf16Gemm lm_head_gemm_;
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
+  struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
+    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows;
+  };
+  StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
-  size_t staged_ints_ = 0;
   std::vector<KvCacheLayer> cache_layers_;
   std::map<int64_t, bool> prepared_rows_;
   std::vector<int> graph_batch_sizes_;

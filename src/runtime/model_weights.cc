@@ -33,13 +33,13 @@ LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDe
 
 }  // namespace
 
-DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel) {
+DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
+                                       cudaStream_t stream) {
   const TensorRef& t = reader.get(name);
   require(t.info->dtype == DType::BF16 && t.info->numel() == numel,
           reader.directory().string() + ": tensor '" + name + "' must be BF16 with " + std::to_string(numel) +
               " values, found " + std::string(dtype_name(t.info->dtype)) + " " + shape_string(t.info->shape));
-  device_bytes_ += t.data.size();
-  return upload(t.data.data(), t.data.size(), name, nullptr);
+  return upload(t.data.data(), t.data.size(), name, stream);
 }
 
 ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream) {
@@ -50,19 +50,21 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
   bitnet_tensors(config_);  // validates that the config is BitNet-shaped
 
   const int64_t hidden = config_.hidden_size, layers = config_.num_hidden_layers;
-  embedding_ = upload_bf16(reader, "model.embed_tokens.weight", config_.vocab_size * hidden);
-  if (!config_.tie_word_embeddings) lm_head_ = upload_bf16(reader, "lm_head.weight", config_.vocab_size * hidden);
-  final_norm_ = upload_bf16(reader, "model.norm.weight", hidden);
+  embedding_ = upload_bf16(reader, "model.embed_tokens.weight", config_.vocab_size * hidden, stream);
+  if (!config_.tie_word_embeddings)
+    lm_head_ = upload_bf16(reader, "lm_head.weight", config_.vocab_size * hidden, stream);
+  final_norm_ = upload_bf16(reader, "model.norm.weight", hidden, stream);
   for (int64_t layer = 0; layer < layers; ++layer) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
     LayerNormWeights n;
-    norm_buffers_.push_back(upload_bf16(reader, prefix + "input_layernorm.weight", hidden));
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "input_layernorm.weight", hidden, stream));
     n.input = norm_buffers_.back().as<__nv_bfloat16>();
-    norm_buffers_.push_back(upload_bf16(reader, prefix + "self_attn.attn_sub_norm.weight", hidden));
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "self_attn.attn_sub_norm.weight", hidden, stream));
     n.attn_sub = norm_buffers_.back().as<__nv_bfloat16>();
-    norm_buffers_.push_back(upload_bf16(reader, prefix + "post_attention_layernorm.weight", hidden));
+    norm_buffers_.push_back(upload_bf16(reader, prefix + "post_attention_layernorm.weight", hidden, stream));
     n.post = norm_buffers_.back().as<__nv_bfloat16>();
-    norm_buffers_.push_back(upload_bf16(reader, prefix + "mlp.ffn_sub_norm.weight", config_.intermediate_size));
+    norm_buffers_.push_back(
+        upload_bf16(reader, prefix + "mlp.ffn_sub_norm.weight", config_.intermediate_size, stream));
     n.ffn_sub = norm_buffers_.back().as<__nv_bfloat16>();
     norms_.push_back(n);
   }
@@ -78,7 +80,6 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
       slot_weights[slot].push_back({codes_.back().data(), scales_.back().as<float>()});
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
-      device_bytes_ += h.scale.size() * sizeof(float);
     }
     CUDA_CHECK(cudaStreamSynchronize(stream));  // host vectors die at the end of this iteration
   }
@@ -86,14 +87,7 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
     linears_[slot] = std::make_unique<W8A8Linear>(
         engine_linear_config(options, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream);
 
-  if (options.backend == GemmBackend::CusparseLt) {
-    codes_.clear();  // the compressed copies inside the linears are what runs
-    size_t compressed = 0;
-    for (const auto& l : linears_) compressed += l->compressed_bytes();
-    device_bytes_ += compressed;
-  } else {
-    for (const auto& c : codes_) device_bytes_ += c.bytes();
-  }
+  if (options.backend == GemmBackend::CusparseLt) codes_.clear();  // the linears run their compressed copies
 }
 
 const __nv_bfloat16* ModelWeights::lm_head() const {

@@ -47,10 +47,10 @@ class ModelWeights {
   const LayerNormWeights& norms(int layer) const { return norms_.at(static_cast<size_t>(layer)); }
   W8A8Linear& linear(LinearSlot slot) { return *linears_[static_cast<size_t>(slot)]; }
   const W8A8Linear& linear(LinearSlot slot) const { return *linears_[static_cast<size_t>(slot)]; }
-  size_t device_bytes() const { return device_bytes_; }
 
  private:
-  DeviceBuffer upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel);
+  DeviceBuffer upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
+                           cudaStream_t stream);
 
   ModelConfig config_;
   CheckpointDescription description_;
@@ -59,7 +59,6 @@ class ModelWeights {
   std::vector<LayerNormWeights> norms_;
   std::vector<DeviceBuffer> codes_, scales_;  // dense codes stay; sparse ones are dropped after compression
   std::array<std::unique_ptr<W8A8Linear>, 4> linears_;
-  size_t device_bytes_ = 0;
 };
 
 }  // namespace slidesparse

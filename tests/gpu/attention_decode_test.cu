@@ -22,15 +22,13 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "kernels/attention_decode.h"
 #include "math/attention.h"
 #include "math/numeric_formats.h"
 
 namespace slidesparse {
 namespace {
-
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
 
 constexpr uint8_t kPoisonNan = 0xFF;  // bf16 0xFFFF and fp32 0xFFFFFFFF are NaN
 

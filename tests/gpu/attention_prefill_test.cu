@@ -27,6 +27,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "kernels/attention_prefill.h"
 #include "math/attention.h"
 #include "math/numeric_formats.h"
@@ -34,8 +35,7 @@
 namespace slidesparse {
 namespace {
 
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
+using testing::upload;
 
 constexpr uint16_t kNanBits = 0x7FC1;
 
@@ -65,13 +65,6 @@ uint16_t random_bf16(std::mt19937& rng, float magnitude) {
     const uint16_t bits = float_to_bf16(normal(rng));
     if ((bits & 0x7FFF) != 0) return bits;
   }
-}
-
-template <typename T>
-DeviceBuffer upload(const std::vector<T>& host, const char* what) {
-  DeviceBuffer d(std::max<size_t>(host.size() * sizeof(T), 16), what);
-  CUDA_CHECK(cudaMemcpy(d.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
 }
 
 void run_case(const Case& c, uint32_t seed) {

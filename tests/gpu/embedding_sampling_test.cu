@@ -16,15 +16,13 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "kernels/embedding.h"
 #include "kernels/sampling.h"
 #include "math/numeric_formats.h"
 
 namespace slidesparse {
 namespace {
-
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
 
 constexpr uint8_t kPoison = 0xA5;
 constexpr uint16_t kPoisonBf16 = 0xA5A5;

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "engine/reference_model.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "model_fixtures.h"
 #include "runtime/llm_engine.h"
 #include "runtime/model_runner.h"

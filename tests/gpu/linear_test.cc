@@ -12,6 +12,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "math/numeric_formats.h"
 #include "math/prune.h"
 #include "math/quantize.h"
@@ -22,23 +23,10 @@
 namespace slidesparse {
 namespace {
 
+using testing::download;
+using testing::upload;
+
 constexpr int64_t kN = 128, kK = 256;
-
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
-
-template <typename T>
-DeviceBuffer upload(const std::vector<T>& host, const char* what) {
-  DeviceBuffer d(host.size() * sizeof(T), what);
-  CUDA_CHECK(cudaMemcpy(d.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-std::vector<uint16_t> download_bf16(const DeviceBuffer& d, int64_t count) {
-  std::vector<uint16_t> host(static_cast<size_t>(count));
-  CUDA_CHECK(cudaMemcpy(host.data(), d.data(), host.size() * 2, cudaMemcpyDeviceToHost));
-  return host;
-}
 
 double relative_error(const std::vector<uint16_t>& got, const std::vector<uint16_t>& want) {
   double diff = 0, norm = 0;
@@ -111,7 +99,7 @@ std::vector<uint16_t> run_linear(const LinearConfig& config, const void* weight,
   linear.forward(static_cast<const __nv_bfloat16*>(x.data()), m, static_cast<__nv_bfloat16*>(y.data()),
                  workspace.data(), workspace.bytes(), nullptr);
   CUDA_CHECK(cudaDeviceSynchronize());
-  return download_bf16(y, m * kN);
+  return download<uint16_t>(y, static_cast<size_t>(m * kN));
 }
 
 class SparseEqualsDense : public ::testing::TestWithParam<std::tuple<QuantKind, int>> {};
@@ -183,7 +171,8 @@ TEST(LinearGpu, ForwardReplaysInsideACudaGraph) {
   CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
   CUDA_CHECK(cudaGraphLaunch(exec, stream));
   CUDA_CHECK(cudaStreamSynchronize(stream));
-  EXPECT_EQ(download_bf16(graphed, m * kN), download_bf16(eager, m * kN));
+  const auto outputs = static_cast<size_t>(m * kN);
+  EXPECT_EQ(download<uint16_t>(graphed, outputs), download<uint16_t>(eager, outputs));
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
   cudaStreamDestroy(stream);

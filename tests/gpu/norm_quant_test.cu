@@ -18,6 +18,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "kernels/norm_quant.h"
 #include "math/activation.h"
 #include "math/numeric_formats.h"
@@ -26,9 +27,6 @@
 
 namespace slidesparse {
 namespace {
-
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
 
 constexpr uint8_t kPoison = 0xA5;
 constexpr float kEps = 1e-5f;
@@ -120,19 +118,8 @@ Output run_cpu(QuantKind kind, int group, const Inputs& in, bool residual, int64
   return o;
 }
 
-uint32_t float_bits(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  return bits;
-}
-
 void expect_identical(const Output& gpu, const Output& cpu, int64_t cols) {
-  ASSERT_EQ(gpu.codes.size(), cpu.codes.size());
-  for (size_t i = 0; i < cpu.scales.size(); ++i)
-    ASSERT_EQ(float_bits(gpu.scales[i]), float_bits(cpu.scales[i]))
-        << "scale of row " << i << ": gpu " << gpu.scales[i] << " cpu " << cpu.scales[i];
-  for (size_t i = 0; i < cpu.codes.size(); ++i)
-    ASSERT_EQ(int{gpu.codes[i]}, int{cpu.codes[i]}) << "code at row " << i / cols << " column " << i % cols;
+  testing::expect_same_codes(gpu.codes, gpu.scales, cpu.codes, cpu.scales, cols);
   ASSERT_EQ(gpu.residual_out, cpu.residual_out);
 }
 

@@ -18,6 +18,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "gpu_test_util.h"
 #include "kernels/rope_kv.h"
 #include "math/numeric_formats.h"
 #include "math/rope.h"
@@ -25,8 +26,8 @@
 namespace slidesparse {
 namespace {
 
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device"
+using testing::download;
+using testing::upload;
 
 constexpr uint8_t kPoison = 0xA5;
 constexpr uint16_t kPoisonBf16 = 0xA5A5;
@@ -175,19 +176,6 @@ Result run_cpu(const Step& s, const RopeTable& table) {
     }
   }
   return r;
-}
-
-template <typename T>
-void upload(DeviceBuffer& buffer, const std::vector<T>& host) {
-  if (host.empty()) return;
-  CUDA_CHECK(cudaMemcpy(buffer.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-}
-
-template <typename T>
-std::vector<T> download(const DeviceBuffer& buffer, size_t count) {
-  std::vector<T> host(count);
-  CUDA_CHECK(cudaMemcpy(host.data(), buffer.data(), count * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
 }
 
 Result run_gpu(const Step& s, const RopeTable& table) {

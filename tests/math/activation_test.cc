@@ -9,21 +9,13 @@
 #include <vector>
 
 #include "math/numeric_formats.h"
+#include "bf16_values.h"
 
 namespace slidesparse {
 namespace {
 
-std::vector<uint16_t> bf16s(const std::vector<float>& values) {
-  std::vector<uint16_t> out;
-  for (float v : values) out.push_back(float_to_bf16(v));
-  return out;
-}
-
-std::vector<float> floats(const std::vector<uint16_t>& bits) {
-  std::vector<float> out;
-  for (uint16_t b : bits) out.push_back(bf16_to_float(b));
-  return out;
-}
+using testing::bf16s;
+using testing::floats;
 
 TEST(Relu2Mul, ReluSquaresThenMultipliesRowByRow) {
   // Two rows of [gate (3) | up (3)]: negative gates give 0 (signed by up), positive ones g^2 * u.

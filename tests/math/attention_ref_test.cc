@@ -11,9 +11,12 @@
 
 #include "core/error.h"
 #include "math/numeric_formats.h"
+#include "bf16_values.h"
 
 namespace slidesparse {
 namespace {
+
+using testing::floats;
 
 constexpr uint16_t kPoison = 0x7FC1;  // a NaN no reference output can produce
 
@@ -85,12 +88,6 @@ std::vector<uint16_t> run(const std::vector<uint16_t>& q, const PagedSetup& setu
   std::vector<uint16_t> out(static_cast<size_t>(setup.batch.query_start.back()) * heads * setup.cache.head_dim,
                             kPoison);
   attention_reference(q.data(), setup.cache, setup.batch, heads, scale, out.data());
-  return out;
-}
-
-std::vector<float> floats(const std::vector<uint16_t>& bits) {
-  std::vector<float> out;
-  for (uint16_t b : bits) out.push_back(bf16_to_float(b));
   return out;
 }
 

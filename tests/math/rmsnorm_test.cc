@@ -10,21 +10,13 @@
 
 #include "math/numeric_formats.h"
 #include "math/quantize.h"
+#include "bf16_values.h"
 
 namespace slidesparse {
 namespace {
 
-std::vector<uint16_t> bf16s(const std::vector<float>& values) {
-  std::vector<uint16_t> out;
-  for (float v : values) out.push_back(float_to_bf16(v));
-  return out;
-}
-
-std::vector<float> floats(const std::vector<uint16_t>& bits) {
-  std::vector<float> out;
-  for (uint16_t b : bits) out.push_back(bf16_to_float(b));
-  return out;
-}
+using testing::bf16s;
+using testing::floats;
 
 TEST(RmsNorm, VarianceIsTheMeanOfSquares) {
   EXPECT_EQ(rms_variance_bf16(bf16s({3, 4}).data(), 2), 12.5f);

@@ -10,21 +10,13 @@
 
 #include "core/error.h"
 #include "math/numeric_formats.h"
+#include "bf16_values.h"
 
 namespace slidesparse {
 namespace {
 
-std::vector<uint16_t> bf16s(const std::vector<float>& values) {
-  std::vector<uint16_t> out;
-  for (float v : values) out.push_back(float_to_bf16(v));
-  return out;
-}
-
-std::vector<float> floats(const std::vector<uint16_t>& bits) {
-  std::vector<float> out;
-  for (uint16_t b : bits) out.push_back(bf16_to_float(b));
-  return out;
-}
+using testing::bf16s;
+using testing::floats;
 
 std::vector<uint16_t> random_head(std::mt19937& rng, int d) {
   std::normal_distribution<float> normal(0.0f, 1.0f);

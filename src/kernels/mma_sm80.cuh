@@ -1,4 +1,4 @@
-// Warp-level tensor-core and async-copy primitives of the prefill attention kernel (sm_80+ PTX):
+// Warp-level tensor-core and async-copy primitives of the attention kernels (sm_80+ PTX):
 // cp.async 16-byte copies with zero fill, ldmatrix (plain and transposed) and mma.sync
 // m16n8k16 bf16 -> fp32. Fragment layouts (g = lane / 4, t = lane % 4), per PTX ISA:
 //   A 16x16 row-major: a0 (g, 2t..2t+1) a1 (g+8, 2t..) a2 (g, 2t+8..) a3 (g+8, 2t+8..)
@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace slidesparse::prefill {
+namespace slidesparse::mma_sm80 {
 
 __device__ __forceinline__ uint32_t smem_address(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -31,17 +31,20 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
 
-// Four 8x8 b16 matrices; lanes 8i..8i+7 give the row addresses of matrix i.
+// Four 8x8 b16 matrices; lanes 8i..8i+7 give the row addresses of matrix i. The memory clobber
+// keeps plain shared-memory stores (decode stages P that way) ordered before the read.
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
+               : "r"(address)
+               : "memory");
 }
 
 __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t address) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
+               : "r"(address)
+               : "memory");
 }
 
 // c += a * b (bf16 inputs, fp32 accumulators).
@@ -75,4 +78,4 @@ __device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
   return static_cast<uint32_t>((row * kChunks + (chunk ^ (row & 7))) * 16);
 }
 
-}  // namespace slidesparse::prefill
+}  // namespace slidesparse::mma_sm80

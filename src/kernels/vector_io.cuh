@@ -1,0 +1,48 @@
+// 16-byte vector access to 8 consecutive elements as floats (the pointer must be 16-byte aligned):
+// the loads of GEMM outputs (int32, fp32, bf16) and tables, and the bf16 store, shared by the
+// element-wise kernels.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace slidesparse {
+
+__device__ __forceinline__ void load8(const int32_t* p, float (&v)[8]) {
+  const int4 a = *reinterpret_cast<const int4*>(p), b = *reinterpret_cast<const int4*>(p + 4);
+  const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) v[i] = __int2float_rn(w[i]);
+}
+
+__device__ __forceinline__ void load8(const float* p, float (&v)[8]) {
+  const float4 a = *reinterpret_cast<const float4*>(p), b = *reinterpret_cast<const float4*>(p + 4);
+  const float w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) v[i] = w[i];
+}
+
+// bf16 -> float is exact: the bits move to the top half.
+__device__ __forceinline__ void load8(const __nv_bfloat16* p, float (&v)[8]) {
+  const uint4 a = *reinterpret_cast<const uint4*>(p);
+  const uint32_t pairs[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    v[2 * i] = __uint_as_float(pairs[i] << 16);
+    v[2 * i + 1] = __uint_as_float(pairs[i] & 0xFFFF0000u);
+  }
+}
+
+// Rounds to nearest even: values that are already bf16-exact are only repacked.
+__device__ __forceinline__ void store8(__nv_bfloat16* p, const float (&v)[8]) {
+  uint32_t pairs[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * i], v[2 * i + 1]);
+    pairs[i] = *reinterpret_cast<const uint32_t*>(&b);
+  }
+  *reinterpret_cast<uint4*>(p) = make_uint4(pairs[0], pairs[1], pairs[2], pairs[3]);
+}
+
+}  // namespace slidesparse
