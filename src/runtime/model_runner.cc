@@ -274,6 +274,9 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     down_out = gemm(down, scale, layer);
     mark("down GEMM");
   }
+  // A step of only mid-prompt prefill chunks needs no next token: no final norm, no lm_head (a
+  // zero-row GEMM is an invalid launch in cuBLASLt).
+  if (samples == 0) return;
   auto* x = final_x_.as<__nv_bfloat16>();
   residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, samples, hidden_, weights_.final_norm(), eps, x,
                             stream_);
@@ -327,7 +330,7 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
   } else {
     const int64_t rows = batch.decode ? padded_rows(tokens) : prefill_rows(tokens);
     prepare_rows(rows);
-    lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
+    if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
     stage(batch, tokens, seqs, samples);
     forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len);
   }
