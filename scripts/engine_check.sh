@@ -2,7 +2,7 @@
 # On the GPU machine: the engine on the BitNet-2B-shaped model. Builds the checkpoints it needs
 # (synth -> prepare -> convert, skipped when present), runs a short generate as a smoke test, then
 # the throughput benchmarks with a per-phase breakdown. Binaries come from scripts/build_device.sh.
-# Usage: scripts/engine_check.sh WORK_DIR [dtype:backend:stage:M-list ...]
+# Usage: [ENGINE_ARGS='--db F ...'] scripts/engine_check.sh WORK_DIR [dtype:backend:stage:M-list ...]
 #   e.g. scripts/engine_check.sh /tmp/ss int8:cublaslt:prefill:8192,32768 int8:2_4:decode:64,512
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,6 @@ for point in "$@"; do
     continue
   fi
   echo "=== $dtype $backend $stage $ms"
-  $bin bench throughput --model "$model" --stage "$stage" --m-list "$ms" --out "$out/throughput" --profile 2>&1 |
+  $bin bench throughput --model "$model" --stage "$stage" --m-list "$ms" --out "$out/throughput" --profile ${ENGINE_ARGS:-} 2>&1 |
     grep -v ETA
 done

@@ -51,13 +51,15 @@ NormOperands make_operands(int group, int64_t m, int64_t k, cudaStream_t stream)
   return o;
 }
 
+// with_residual: the residual is added and written back (the bytes bench_rmsnorm_quantize counts);
+// without, x alone is normalized (the engine's attn_sub_norm).
 double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& config, int warmup, int repeat,
-                 cudaStream_t stream) {
+                 cudaStream_t stream, bool with_residual = true) {
   int set = 0;
   return time_launches_us(
       [&] {
         const int64_t offset = int64_t{set} * o.m * o.k;
-        auto* residual = o.residual.as<__nv_bfloat16>() + offset;
+        auto* residual = with_residual ? o.residual.as<__nv_bfloat16>() + offset : nullptr;
         rmsnorm_quantize_gpu(kind, o.x.as<__nv_bfloat16>() + offset, residual, residual,
                              o.weight.as<__nv_bfloat16>(), o.m, o.k, kEps, o.group ? &o.geometry : nullptr, o.rows,
                              o.out_cols, o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols,
@@ -192,6 +194,20 @@ int64_t layer_k(const char* name) {
 }
 
 }  // namespace
+
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, int group, int64_t m, int warmup,
+                                         int repeat, cudaStream_t stream) {
+  const int64_t hidden = layer_k("o"), inter = layer_k("down");
+  if (norm == FusedNormKernel::Tensor) {
+    NormOperands o = make_operands(group, m, hidden, stream);
+    return fastest_launch_config(
+        [&](const QuantLaunchConfig& c) { return time_norm(kind, o, c, warmup, repeat, stream, false); });
+  }
+  const bool relu2 = norm == FusedNormKernel::Relu2Mul;
+  FusedOperands o = make_fused_operands(relu2 ? FusedNorm::Relu2Mul : FusedNorm::Residual,
+                                        engine_form(kind, group != 0), group, m, relu2 ? inter : hidden, stream);
+  return fastest_launch_config([&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream); });
+}
 
 std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
                                                   const std::vector<int64_t>& ks, const std::vector<int>& groups,

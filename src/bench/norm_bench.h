@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/quant_bench.h"
+#include "kernels/norm_quant.h"
 
 namespace slidesparse {
 
@@ -38,5 +39,10 @@ std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vec
 std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
                                              const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
                                              cudaStream_t stream);
+
+// The fastest quant_launch_candidates() entry for one of the engine's quantizing norms at its
+// BitNet-2B shape (what `slidesparse tune` records under fused_norm_kernel_name()).
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, int group, int64_t m, int warmup,
+                                         int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

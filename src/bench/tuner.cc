@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "bench/kernel_bench.h"
+#include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -82,6 +83,24 @@ void run_tune(const TuneOptions& o) {
           kernel_progress.step(quant_kernel_name(kind, group) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
         }
     kernel_progress.finish();
+    db.save(o.db_path);
+
+    // The engine's fused norms at the coarse Ms (they feed every linear layer; their launch shape is
+    // worth as much as the plain quantizer's, and a different one: more bytes per row).
+    const FusedNormKernel norms[] = {FusedNormKernel::Tensor, FusedNormKernel::Residual, FusedNormKernel::Relu2Mul};
+    ProgressBar norm_progress("tune fused norms", long(kernels.size() * 3 * o.coarse_ms.size()));
+    for (const auto& [kind, group] : kernels)
+      for (FusedNormKernel norm : norms)
+        for (int64_t m : o.coarse_ms) {
+          const QuantLaunchConfig best =
+              best_fused_norm_config(norm, kind, group, m, o.protocol.screen_warmup,
+                                     2 * o.protocol.screen_repeat, stream);
+          const std::string name = fused_norm_kernel_name(norm, kind, group);
+          const int64_t k = norm == FusedNormKernel::Relu2Mul ? 6912 : 2560;
+          db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
+          norm_progress.step(name + " M=" + std::to_string(m));
+        }
+    norm_progress.finish();
     db.save(o.db_path);
   }
   cudaStreamDestroy(stream);

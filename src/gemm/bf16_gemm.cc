@@ -1,5 +1,6 @@
 #include "gemm/bf16_gemm.h"
 
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -25,7 +26,7 @@ Bf16Gemm::~Bf16Gemm() {
   if (desc_) cublasLtMatmulDescDestroy(desc_);
 }
 
-void Bf16Gemm::prepare(int64_t m, size_t max_workspace) {
+void Bf16Gemm::prepare(int64_t m, size_t max_workspace, const TimingOperands* timing) {
   if (plans_.count(m)) return;
   Plan plan;
   CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.x_layout, CUDA_R_16BF, k_, m, k_));
@@ -34,10 +35,11 @@ void Bf16Gemm::prepare(int64_t m, size_t max_workspace) {
   CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t workspace = max_workspace;
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof workspace);
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kMaxCandidates]{};
   int returned = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_, w_layout_, plan.x_layout,
-                                                               plan.d_layout, plan.d_layout, pref, 1, &result, &returned);
+  const cublasStatus_t status =
+      cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_, w_layout_, plan.x_layout, plan.d_layout, plan.d_layout,
+                                     pref, timing ? kMaxCandidates : 1, results, &returned);
   cublasLtMatmulPreferenceDestroy(pref);
   if (status != CUBLAS_STATUS_SUCCESS || returned == 0) {
     cublasLtMatrixLayoutDestroy(plan.x_layout);
@@ -45,8 +47,35 @@ void Bf16Gemm::prepare(int64_t m, size_t max_workspace) {
     fail("cuBLASLt has no bf16 algorithm for lm_head M=" + std::to_string(m) + " N=" + std::to_string(n_) +
          " K=" + std::to_string(k_));
   }
-  plan.algo = result.algo;
-  plan.workspace = result.workspaceSize;
+  int best = 0;
+  if (timing && returned > 1) {
+    cudaEvent_t start, stop;
+    CUDA_CHECK(cudaEventCreate(&start));
+    CUDA_CHECK(cudaEventCreate(&stop));
+    const float one = 1.0f, zero = 0.0f;
+    float best_ms = std::numeric_limits<float>::infinity();
+    for (int i = 0; i < returned; ++i) {
+      if (results[i].workspaceSize > max_workspace) continue;
+      auto launch = [&] {
+        return cublasLtMatmul(cublaslt_handle(), desc_, &one, timing->w, w_layout_, timing->x, plan.x_layout, &zero,
+                              timing->d, plan.d_layout, timing->d, plan.d_layout, &results[i].algo,
+                              timing->workspace, results[i].workspaceSize, timing->stream);
+      };
+      if (launch() != CUBLAS_STATUS_SUCCESS) continue;  // a candidate that cannot run is skipped
+      constexpr int kRepeat = 3;
+      CUDA_CHECK(cudaEventRecord(start, timing->stream));
+      for (int r = 0; r < kRepeat; ++r) CUBLAS_CHECK(launch());
+      CUDA_CHECK(cudaEventRecord(stop, timing->stream));
+      CUDA_CHECK(cudaEventSynchronize(stop));
+      float ms = 0;
+      CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+      if (ms < best_ms) best = i, best_ms = ms;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+  }
+  plan.algo = results[best].algo;
+  plan.workspace = results[best].workspaceSize;
   plans_.emplace(m, plan);
 }
 

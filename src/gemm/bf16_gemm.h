@@ -18,7 +18,19 @@ class Bf16Gemm {
   Bf16Gemm(const Bf16Gemm&) = delete;
   Bf16Gemm& operator=(const Bf16Gemm&) = delete;
 
-  void prepare(int64_t m, size_t max_workspace);
+  // Operands to time candidate algorithms on (their contents do not matter).
+  struct TimingOperands {
+    const __nv_bfloat16* w;
+    const __nv_bfloat16* x;
+    float* d;
+    void* workspace;
+    cudaStream_t stream;
+  };
+  // Without `timing` the heuristic's first choice is taken; with it (start-up only: it synchronizes)
+  // its first kMaxCandidates are timed and the fastest kept — at decode row counts the first choice
+  // reads the 656 MB weight at well under the bandwidth (docs/PERF.md).
+  void prepare(int64_t m, size_t max_workspace, const TimingOperands* timing = nullptr);
+  static constexpr int kMaxCandidates = 8;
   size_t workspace_bytes(int64_t m) const;
   void run(const __nv_bfloat16* w, const __nv_bfloat16* x, float* d, int64_t m, void* workspace,
            size_t workspace_size, cudaStream_t stream) const;

@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 #include "kernels/acc_view.h"
 #include "kernels/activation_quant.h"
@@ -18,6 +19,15 @@
 #include "math/weight_code.h"
 
 namespace slidesparse {
+
+// The three quantizing norms of the engine's forward, by what feeds them: a bf16 tensor
+// (rmsnorm_quantize_gpu: the first input norm, attn_sub_norm), a GEMM accumulator plus the residual
+// (residual_rmsnorm_quantize_gpu), the gate_up accumulator (relu2_mul_rmsnorm_quantize_gpu). Their
+// best launch shapes differ from the plain quantizer's (other bytes per row), so `slidesparse tune`
+// records each under its own name.
+enum class FusedNormKernel { Tensor, Residual, Relu2Mul };
+// e.g. "residual_norm_quant_int8_L0" (group 0: dense, else the slide's L).
+std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, int group);
 
 // h = residual_in ? bf16(x + residual_in) : x, row by row ([rows, k] bf16); residual_out (nullable,
 // only with residual_in) receives h and may alias x or residual_in. n = RMSNorm(h) * weight (bf16).

@@ -123,13 +123,33 @@ int64_t ModelRunner::prefill_rows(int tokens) {
 
 void ModelRunner::prepare_rows(int64_t rows) {
   if (prepared_rows_.count(rows)) return;
+  // The fused norms' tuned launch shapes (the default shape when the database has none: the
+  // consumer's plain-quantizer shape is tuned for fewer bytes per row and can be much slower here).
+  const QuantKind kind = weights_.description().quant;
+  const int group =
+      weights_.linear(LinearSlot::Qkv).config().backend == GemmBackend::CusparseLt ? weights_.description().group : 0;
+  auto tuned = [&](FusedNormKernel norm, int64_t k) {
+    QuantLaunchConfig config;
+    if (options_.tuning)
+      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, group), k, rows))
+        config = {t->value("threads", config.threads), t->value("rows_per_block", config.rows_per_block)};
+    return config;
+  };
+  const NormLaunchConfigs norm_configs{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
+                                       tuned(FusedNormKernel::Relu2Mul, inter_)};
+  // cuSPARSELt 0.8.0 on H100: tuned algorithm configs that run correctly eagerly fault (illegal
+  // instruction / launch failure) when replayed from our decode graphs (seen at M = 128..512;
+  // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
+  // graph-safe; larger (prefill) row counts, always eager, take the tuned one.
+  const bool graph_rows = options_.cuda_graphs && rows <= padded_rows(options_.max_num_seqs);
+  const TuningDatabase* gemm_tuning = group && graph_rows ? nullptr : options_.tuning;
   for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
     W8A8Linear& l = weights_.linear(slot);
-    l.prepare(rows, options_.tuning);
+    l.prepare(rows, gemm_tuning);
     require(l.workspace_bytes(rows) <= kWorkspaceBytes,
             "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
   }
-  prepared_rows_[rows] = true;
+  prepared_rows_[rows] = norm_configs;
 }
 
 void ModelRunner::allocate_kv_cache() {
@@ -205,6 +225,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   W8A8Linear& down = weights_.linear(LinearSlot::Down);
   const bool sparse = qkv.config().backend == GemmBackend::CusparseLt;
   auto slide = [&](const W8A8Linear& l) { return sparse ? &l.slide_geometry() : nullptr; };
+  const NormLaunchConfigs& norm_configs = prepared_rows_.at(rows);
   auto* h = residual_.as<__nv_bfloat16>();
   auto* codes = codes_.as<uint8_t>();
   void* acc = acc_.data();
@@ -236,10 +257,10 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     float* scale = next_scale();
     if (layer == 0)
       rmsnorm_quantize_gpu(kind, h, nullptr, nullptr, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                           qkv.gemm_k(), codes, scale, stream_, qkv.quant_launch_config(rows));
+                           qkv.gemm_k(), codes, scale, stream_, norm_configs.tensor);
     else
       residual_rmsnorm_quantize_gpu(kind, down_out, h, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                                    qkv.gemm_k(), codes, scale, stream_, qkv.quant_launch_config(rows));
+                                    qkv.gemm_k(), codes, scale, stream_, norm_configs.residual);
     mark("input norm+quant");
     const AccView qkv_out = gemm(qkv, scale, layer);
     mark("qkv GEMM");
@@ -257,19 +278,19 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     mark("attention");
     scale = next_scale();
     rmsnorm_quantize_gpu(kind, attn, nullptr, nullptr, norms.attn_sub, tokens, hidden_, eps, slide(o), rows,
-                         o.gemm_k(), codes, scale, stream_, o.quant_launch_config(rows));
+                         o.gemm_k(), codes, scale, stream_, norm_configs.tensor);
     mark("attn_sub norm+quant");
     const AccView o_out = gemm(o, scale, layer);
     mark("o GEMM");
     scale = next_scale();
     residual_rmsnorm_quantize_gpu(kind, o_out, h, norms.post, tokens, hidden_, eps, slide(gate_up), rows,
-                                  gate_up.gemm_k(), codes, scale, stream_, gate_up.quant_launch_config(rows));
+                                  gate_up.gemm_k(), codes, scale, stream_, norm_configs.residual);
     mark("residual+post norm+quant");
     const AccView gate_up_out = gemm(gate_up, scale, layer);
     mark("gate_up GEMM");
     scale = next_scale();
     relu2_mul_rmsnorm_quantize_gpu(kind, gate_up_out, tokens, inter_, norms.ffn_sub, eps, slide(down), rows,
-                                   down.gemm_k(), codes, scale, stream_, down.quant_launch_config(rows));
+                                   down.gemm_k(), codes, scale, stream_, norm_configs.relu2);
     mark("relu2*up+ffn_sub norm+quant");
     down_out = gemm(down, scale, layer);
     mark("down GEMM");
@@ -295,7 +316,9 @@ void ModelRunner::capture_graphs() {
   warm.query_start = {0};
   for (int size : graph_batch_sizes_) {
     const int64_t rows = padded_rows(size);
-    lm_head_gemm_.prepare(rows, kWorkspaceBytes);
+    const Bf16Gemm::TimingOperands timing{weights_.lm_head(), final_x_.as<__nv_bfloat16>(), logits_.as<float>(),
+                                          workspace_.data(), stream_};
+    lm_head_gemm_.prepare(rows, kWorkspaceBytes, &timing);
     // One eager run first: libraries finish their lazy set-up outside the capture.
     stage(warm, size, size, size);
     forward(size, rows, size, size, true, 1, options_.max_model_len);

@@ -76,7 +76,10 @@ class ModelRunner {
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
   std::vector<KvCacheLayer> cache_layers_;
-  std::map<int64_t, bool> prepared_rows_;
+  struct NormLaunchConfigs {  // per prepared row count
+    QuantLaunchConfig tensor, residual, relu2;
+  };
+  std::map<int64_t, NormLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
   StepProfiler* profiler_ = nullptr;
