@@ -158,7 +158,7 @@ int bench_throughput(const CommandArgs& args) {
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.8");
   p.option("seed", "N", "seed of the random prompts", "0");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
-  p.flag("fp8-fast-accum", "FP8 cuBLASLt: CUBLASLT_MATMUL_DESC_FAST_ACCUM");
+  p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
   p.flag("profile", "after each point, time one more step phase by phase and print the breakdown");
   if (!p.parse(args)) return 0;
   require(p.has("model"), "bench throughput: --model DIR is required");
@@ -174,7 +174,7 @@ int bench_throughput(const CommandArgs& args) {
   o.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
   o.seed = p.get_uint("seed");
   o.cuda_graphs = !p.has("no-cuda-graphs");
-  o.fp8_fast_accum = p.has("fp8-fast-accum");
+  o.fp8_fast_accum = !p.has("fp8-precise-accum");
   o.profile = p.has("profile");
   run_throughput_bench(o);
   return 0;

@@ -37,7 +37,7 @@ void add_engine_options(ArgParser& p) {
   p.flag("no-cuda-graphs", "run decode steps eagerly");
   p.flag("no-chunked-prefill", "admit prompts only whole");
   p.flag("exact-scales", "INT8: int32 accumulators + exact epilogue on both backends (bit-identical paths)");
-  p.flag("fp8-fast-accum", "FP8 cuBLASLt: CUBLASLT_MATMUL_DESC_FAST_ACCUM");
+  p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {
@@ -54,7 +54,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.runner.cuda_graphs = !p.has("no-cuda-graphs");
   e.chunked_prefill = !p.has("no-chunked-prefill");
   e.exact_scales = p.has("exact-scales");
-  e.fp8_fast_accum = p.has("fp8-fast-accum");
+  e.fp8_fast_accum = !p.has("fp8-precise-accum");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
 }

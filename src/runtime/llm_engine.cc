@@ -17,7 +17,18 @@ bool samples_on_host(const SamplingParams& p) { return p.temperature > 0 && p.to
 
 }  // namespace
 
-LlmEngine::LlmEngine(const EngineOptions& options) : options_(options) {
+WeightLoadOptions LlmEngine::weight_options(const EngineOptions& options) {
+  WeightLoadOptions load;
+  load.backend = options.backend;
+  load.max_tokens = ModelRunner::rows_needed(options.runner);
+  load.exact_scales = options.exact_scales;
+  load.fp8_fast_accum = options.fp8_fast_accum;
+  return load;
+}
+
+LlmEngine::LlmEngine(const EngineOptions& options) : LlmEngine(options, nullptr) {}
+
+LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights> weights) : options_(options) {
   const Stopwatch clock;
   CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   if (!options.tuning_db.empty()) {
@@ -26,12 +37,17 @@ LlmEngine::LlmEngine(const EngineOptions& options) : options_(options) {
     if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
     options_.runner.tuning = &tuning_;
   }
-  WeightLoadOptions load;
-  load.backend = options.backend;
-  load.max_tokens = ModelRunner::rows_needed(options_.runner);
-  load.exact_scales = options.exact_scales;
-  load.fp8_fast_accum = options.fp8_fast_accum;
-  weights_ = std::make_unique<ModelWeights>(options.model, load, stream_);
+  const WeightLoadOptions load = weight_options(options_);
+  if (weights) {
+    const WeightLoadOptions& have = weights->load_options();
+    require(have.backend == load.backend && have.exact_scales == load.exact_scales &&
+                have.fp8_fast_accum == load.fp8_fast_accum && have.max_tokens >= load.max_tokens,
+            "engine: shared weights were loaded for other options or fewer rows (" +
+                std::to_string(have.max_tokens) + " < " + std::to_string(load.max_tokens) + ")");
+    weights_ = std::move(weights);
+  } else {
+    weights_ = std::make_shared<ModelWeights>(options.model, load, stream_);
+  }
   const ModelConfig& c = weights_->config();
   if (options_.runner.max_model_len <= 0) options_.runner.max_model_len = static_cast<int>(c.max_position_embeddings);
   require(options_.runner.max_model_len <= c.max_position_embeddings,

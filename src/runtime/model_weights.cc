@@ -42,7 +42,8 @@ DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std
   return upload(t.data.data(), t.data.size(), name, stream);
 }
 
-ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream) {
+ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream)
+    : options_(options) {
   require(options.max_tokens > 0, "model weights: max_tokens must be positive");
   config_ = load_model_config(dir / "config.json");
   const CheckpointReader reader(dir);

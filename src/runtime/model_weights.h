@@ -41,6 +41,7 @@ class ModelWeights {
 
   const ModelConfig& config() const { return config_; }
   const CheckpointDescription& description() const { return description_; }
+  const WeightLoadOptions& load_options() const { return options_; }
   const __nv_bfloat16* embedding() const { return embedding_.as<__nv_bfloat16>(); }
   const __nv_bfloat16* lm_head() const;  // the embedding when tied
   const __nv_bfloat16* final_norm() const { return final_norm_.as<__nv_bfloat16>(); }
@@ -49,6 +50,7 @@ class ModelWeights {
   const W8A8Linear& linear(LinearSlot slot) const { return *linears_[static_cast<size_t>(slot)]; }
 
  private:
+  WeightLoadOptions options_;
   DeviceBuffer upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
                            cudaStream_t stream);
 
