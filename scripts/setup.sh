@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
-# nlohmann/json (Debian packages), and the cuSPARSELt header from NVIDIA's PyPI wheel (the library
-# itself is loaded at run time, so only the header is unpacked here). Safe to run repeatedly.
+# nlohmann/json, libcurl, OpenSSL (Debian packages), and the cuSPARSELt header from NVIDIA's PyPI
+# wheel (the library itself is loaded at run time, so only the header is unpacked here). Safe to run
+# repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,10 @@ command -v g++ >/dev/null || need_packages+=(g++)
 command -v make >/dev/null || command -v ninja >/dev/null || need_packages+=(make)
 [ -f /usr/include/nlohmann/json.hpp ] || need_packages+=(nlohmann-json3-dev)
 [ -f /usr/include/gtest/gtest.h ] || need_packages+=(libgtest-dev)
+# libcurl (the hub client of `slidesparse download`) and OpenSSL's libcrypto (its sha256 / sha1).
+[ -f /usr/include/curl/curl.h ] || [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] ||
+  [ -f /usr/include/aarch64-linux-gnu/curl/curl.h ] || need_packages+=(libcurl4-openssl-dev)
+[ -f /usr/include/openssl/evp.h ] || need_packages+=(libssl-dev)
 if [ ${#need_packages[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${need_packages[*]}"

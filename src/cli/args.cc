@@ -114,7 +114,6 @@ std::string ArgParser::help() const {
 
 namespace slidesparse {
 
-namespace {
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -126,7 +125,6 @@ std::vector<std::string> split_commas(const std::string& text) {
   }
   return parts;
 }
-}  // namespace
 
 std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text) {
   std::vector<int64_t> values;

@@ -49,6 +49,8 @@ class ArgParser {
 
 namespace slidesparse {
 
+// "a,b,,c" -> {"a", "b", "", "c"}.
+std::vector<std::string> split_commas(const std::string& text);
 // "64,128,256" -> {64, 128, 256}; throws Error naming the option on anything else.
 std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text);
 // "int8,fp8" or "all".

@@ -16,5 +16,6 @@ int run_inspect(const CommandArgs& args);
 int run_tune(const CommandArgs& args);
 int run_bench(const CommandArgs& args);
 int run_generate(const CommandArgs& args);
+int run_download(const CommandArgs& args);
 
 }  // namespace slidesparse

@@ -18,6 +18,7 @@ struct Command {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
+      {"download", {slidesparse::run_download, "fetch a model from the Hugging Face hub into its cache (resumable)"}},
       {"synth", {slidesparse::run_synth, "write a deterministic BF16 BitNet checkpoint (built-in model)"}},
       {"prepare", {slidesparse::run_prepare, "BF16 / packed BitNet -> W8A8 INT8 or FP8 checkpoint"}},
       {"convert", {slidesparse::run_convert, "W8A8 checkpoint -> SlideSparse 2:L checkpoint"}},

@@ -28,6 +28,17 @@ void ByteProgressBar::advance(uint64_t bytes) {
   draw();
 }
 
+void ByteProgressBar::resume(uint64_t bytes) {
+  done_ += bytes;
+  resumed_ += bytes;
+  draw();
+}
+
+void ByteProgressBar::rewind(uint64_t bytes) {
+  done_ -= std::min(bytes, done_);
+  resumed_ = std::min(resumed_, done_);
+}
+
 void ByteProgressBar::draw() {
   const double fraction = done_ >= total_ ? 1.0 : double(done_) / double(total_);
   const int decile = static_cast<int>(fraction * 10);
@@ -37,7 +48,7 @@ void ByteProgressBar::draw() {
   if (tty_ ? elapsed - last_draw_ < 0.1 && fraction < 1.0 : decile == last_decile_) return;
   last_decile_ = decile;
   last_draw_ = elapsed;
-  const double rate = elapsed > 0 ? double(done_) / elapsed : 0;
+  const double rate = elapsed > 0 ? double(done_ - resumed_) / elapsed : 0;
   const double eta = rate > 0 ? double(total_ - std::min(done_, total_)) / rate : 0;
   constexpr int kWidth = 30;
   std::string bar(static_cast<size_t>(fraction * kWidth), '#');

@@ -16,6 +16,10 @@ class ByteProgressBar {
  public:
   ByteProgressBar(std::string label, uint64_t total_bytes);
   void advance(uint64_t bytes);
+  // Bytes already on disk from an earlier run: counted as done, not in the transfer rate.
+  void resume(uint64_t bytes);
+  // Bytes thrown away (a download restarted from its beginning).
+  void rewind(uint64_t bytes);
   // Sets the item shown after the counters (the file being transferred).
   void set_item(std::string item);
   void finish();
@@ -23,7 +27,7 @@ class ByteProgressBar {
  private:
   void draw();
   std::string label_, item_;
-  uint64_t total_, done_ = 0;
+  uint64_t total_, done_ = 0, resumed_ = 0;
   int last_decile_ = -1;
   double last_draw_ = -1;
   bool tty_;

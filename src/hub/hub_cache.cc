@@ -56,10 +56,7 @@ bool HubRepoCache::is_linked(const std::string& commit, const std::string& rfile
   return fs::is_symlink(link, ec) && fs::equivalent(link, blob_path(blob_id), ec) && !ec;
 }
 
-void HubRepoCache::create_folders(const std::string& commit) const {
-  create_directories_or_fail(repo_dir_ / "blobs");
-  create_directories_or_fail(snapshot_dir(commit));
-}
+void HubRepoCache::create_blob_folder() const { create_directories_or_fail(repo_dir_ / "blobs"); }
 
 void HubRepoCache::link_snapshot_file(const std::string& commit, const std::string& rfilename,
                                       const std::string& blob_id) const {

@@ -27,8 +27,9 @@ class HubRepoCache {
   bool has_blob(const std::string& blob_id, uint64_t size) const;
   // True when snapshots/<commit>/<rfilename> already links to the blob.
   bool is_linked(const std::string& commit, const std::string& rfilename, const std::string& blob_id) const;
-  // Creates the blob and snapshot folders; throws Error naming the folder when it cannot.
-  void create_folders(const std::string& commit) const;
+  // Creates blobs/ (the snapshot folder appears with its first verified file); throws Error naming
+  // the folder when it cannot.
+  void create_blob_folder() const;
   // Points snapshots/<commit>/<rfilename> at the blob (relative symlink, replaced atomically).
   void link_snapshot_file(const std::string& commit, const std::string& rfilename, const std::string& blob_id) const;
 
