@@ -8,4 +8,11 @@ cmake --build build-device -j"$(nproc)" --target slidesparse gpu_tests
 mkdir -p .devbin
 cp build-device/src/slidesparse build-device/tests/gpu_tests .devbin/
 strip .devbin/slidesparse .devbin/gpu_tests
+# The download client links libcurl and OpenSSL; the GPU machine may lack them (and has no network to
+# install them). Their shared libraries travel along in .devbin/lib, used only where the machine has
+# none of its own (scripts/device_env.sh).
+rm -rf .devbin/lib && mkdir -p .devbin/lib
+ldd .devbin/slidesparse | awk '/=> \/(usr\/)?lib/ {print $3}' |
+  grep -vE '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt|libresolv)[.-]' |
+  xargs -r cp -L -t .devbin/lib
 du -sh .devbin

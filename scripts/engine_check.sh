@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}/slidesparse
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+source scripts/device_env.sh
 work=$1
 shift
 out=${OUT:-$work/results}

@@ -11,7 +11,7 @@ if [ ! -x "$bin/slidesparse" ]; then
     cmake --build build >/dev/null || exit 1
   bin=build-bin && mkdir -p $bin && cp build/src/slidesparse build/tests/gpu_tests $bin/
 fi
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+SLIDESPARSE_BIN_DIR=$bin source scripts/device_env.sh
 export SLIDESPARSE_BINARY=$PWD/$bin/slidesparse
 out=${OUT:-/tmp/slidesparse-gpu-check}
 mkdir -p "$out"
