@@ -1,13 +1,17 @@
 #include "bench/kernel_bench.h"
 
+#include "bench/bench_results.h"
+
 #include <cstdio>
 #include <map>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
-#include "io/csv_writer.h"
+#include "io/model_config.h"
+#include "io/staged_directory.h"
 #include "math/slide.h"
 
 namespace slidesparse {
@@ -38,7 +42,7 @@ int64_t sparse_gemm_k(int64_t k, const SparsityPattern& pattern) {
   return make_slide_geometry(k, pattern.group).k_slid;
 }
 
-std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
+std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, const KernelPointDone& on_point) {
   const DeviceInfo device = query_device();
   require(o.kind == QuantKind::Int8 || device.supports_fp8(),
           "FP8 kernel benchmarks need compute capability 8.9 or newer; this " + device.name + " is " +
@@ -52,58 +56,59 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
   if (o.dense) backends.push_back(nullptr);
   for (const auto& p : o.sparsities) backends.push_back(&p);
 
-  std::vector<std::pair<LayerShape, int64_t>> work;  // (shape, m)
-  if (o.square) {
-    for (int64_t m : o.ms) work.push_back({{"square", m, m}, m});
-  } else {
-    for (const auto& s : bitnet_layer_shapes())
-      for (int64_t m : o.ms) work.push_back({s, m});
-  }
+  const std::string mode = o.square ? "square" : "model";
+  // Per M its layer shapes, so each (backend, M) finishes as one point.
+  std::vector<std::pair<int64_t, std::vector<LayerShape>>> work;
+  for (int64_t m : o.ms) work.push_back({m, o.square ? std::vector<LayerShape>{{"square", m, m}} : bitnet_layer_shapes()});
+  int64_t max_m = 0;
+  for (int64_t m : o.ms) max_m = std::max(max_m, m);
+  long steps = 0;
+  for (const auto& [m, shapes] : work) steps += long(shapes.size());
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   std::vector<KernelBenchPoint> points;
-  ProgressBar progress("bench kernel " + std::string(quant_kind_name(o.kind)), long(backends.size() * work.size()));
+  ProgressBar progress("bench kernel " + std::string(quant_kind_name(o.kind)), long(backends.size()) * steps);
   for (const SparsityPattern* pattern : backends) {
     const GemmBackend backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
     const std::string label = backend_label(pattern);
-    CsvWriter layers(dir / (label + "_layers.csv"),
-                     {"M", "N", "K", "K_gemm", "layer", "latency_us", "tops", "algorithm", "candidates"});
     // One searcher per shape (operands sized for the largest M), reused over the M list.
     std::map<std::pair<int64_t, int64_t>, std::unique_ptr<GemmSearcher>> searchers;
-    int64_t max_m = 0;
-    for (int64_t m : o.ms) max_m = std::max(max_m, m);
-    for (const auto& [shape, m] : work) {
-      const int64_t gemm_k = pattern ? sparse_gemm_k(shape.k, *pattern) : shape.k;
-      // The libraries' GEMMs alone, scales left out (bench linear covers where they go): dense INT8
-      // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
-      const GemmOutput output =
-          !pattern && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
-      const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k, !pattern && o.fast_accum};
-      auto& searcher = searchers[{shape.n, gemm_k}];
-      if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
-      const SearchResult r = searcher->search(m, o.protocol);
-      const GemmChoice& best = r.ranked.front();
-      KernelBenchPoint p{label, shape.name, m, shape.n, shape.k, gemm_k, best.latency_us,
-                         2.0 * double(m) * double(shape.n) * double(shape.k) / best.latency_us / 1e6,
-                         describe_choice(backend, best)};
-      layers.add_row({std::to_string(m), std::to_string(shape.n), std::to_string(shape.k), std::to_string(gemm_k),
-                      shape.name, format_fixed(p.latency_us, 2), format_fixed(p.tops, 1), p.algorithm,
-                      std::to_string(r.candidates)});
-      points.push_back(p);
-      progress.step(label + " " + shape.name + " M=" + std::to_string(m));
-      if (o.square) searchers.clear();
+    for (const auto& [m, shapes] : work) {
+      throw_if_interrupted();  // between points: the finished ones are already written
+      nlohmann::json layers = nlohmann::json::array();
+      for (const LayerShape& shape : shapes) {
+        const int64_t gemm_k = pattern ? sparse_gemm_k(shape.k, *pattern) : shape.k;
+        // The libraries' GEMMs alone, scales left out (bench linear covers where they go): dense INT8
+        // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
+        const GemmOutput output =
+            !pattern && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
+        const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k, !pattern && o.fast_accum};
+        auto& searcher = searchers[{shape.n, gemm_k}];
+        if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
+        const SearchResult r = searcher->search(m, o.protocol);
+        const GemmChoice& best = r.ranked.front();
+        KernelBenchPoint p{label, shape.name, m, shape.n, shape.k, gemm_k, best.latency_us,
+                           2.0 * double(m) * double(shape.n) * double(shape.k) / best.latency_us / 1e6,
+                           describe_choice(backend, best)};
+        layers.push_back({{"layer", shape.name}, {"N", shape.n}, {"K", shape.k}, {"K_gemm", gemm_k},
+                          {"latency_us", p.latency_us}, {"tops", p.tops}, {"algorithm", p.algorithm},
+                          {"candidates", r.candidates}});
+        points.push_back(p);
+        progress.step(label + " " + shape.name + " M=" + std::to_string(m));
+        if (o.square) searchers.clear();
+      }
+      std::filesystem::create_directories(dir / "json");
+      const nlohmann::json point = {{"backend", label}, {"dtype", dtype}, {"mode", mode}, {"M", m}, {"layers", layers}};
+      write_file_atomic(kernel_point_json(dir, mode, label, m), point.dump(2) + "\n");
+      write_kernel_csvs(dir, mode);
+      if (on_point) on_point(label, m);
     }
-    layers.save();
   }
   progress.finish();
   cudaStreamDestroy(stream);
 
-  // Totals: sum of the layer latencies per backend and M; speedup = dense total / sparse total.
-  std::vector<std::string> header{"M"};
-  for (const auto* p : backends) header.push_back(backend_label(p) + "_us");
-  for (const auto* p : backends)
-    if (p && o.dense) header.push_back(backend_label(p) + "_speedup");
-  CsvWriter totals(dir / (o.square ? "totals_square.csv" : "totals_model.csv"), header);
+  // Totals of this run on stdout (the CSVs hold every run's): sum of the layer latencies per backend
+  // and M; speedup = dense total / sparse total.
   std::printf("\n%s kernel totals (%s, %s): latency us [TOPS, %% of %.0f dense peak]\n", dtype.c_str(),
               device.name.c_str(), o.square ? "square" : "BitNet qkv+o+gate_up+down", kH100DensePeakTops);
   for (int64_t m : o.ms) {
@@ -113,24 +118,19 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o) {
         total_us[p.backend] += p.latency_us;
         total_ops[p.backend] += 2.0 * double(p.m) * double(p.n) * double(p.k);
       }
-    std::vector<std::string> row{std::to_string(m)};
     std::printf("M=%-6lld", static_cast<long long>(m));
     for (const auto* p : backends) {
       const std::string label = backend_label(p);
       const double tops = total_ops[label] / total_us[label] / 1e6;
-      row.push_back(format_fixed(total_us[label], 2));
       std::printf("  %s %.1f [%.0f, %.0f%%]", label.c_str(), total_us[label], tops, 100 * tops / kH100DensePeakTops);
     }
     for (const auto* p : backends)
       if (p && o.dense) {
         const double speedup = total_us["cublaslt"] / total_us[backend_label(p)];
-        row.push_back(format_fixed(speedup, 3));
         std::printf("  x%.2f", speedup);
       }
     std::printf("\n");
-    totals.add_row(row);
   }
-  totals.save();
   std::printf("results: %s\n", dir.c_str());
   return points;
 }

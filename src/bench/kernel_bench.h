@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,13 @@ struct KernelBenchPoint {
   std::string algorithm;
 };
 
-// Runs the benchmark, writes CSVs (per-layer and totals) and returns all points. Prints a totals
+// Called once all layers of one backend at one M are measured and written (a pipeline unit).
+using KernelPointDone = std::function<void(const std::string& backend, int64_t m)>;
+
+// Runs the benchmark and returns all points. Each (backend, M) writes its layers to
+// json/<mode>_<backend>_M<m>.json, then the per-layer and totals CSVs are rebuilt from every JSON in
+// the folder (bench_results.h). Ctrl-C stops between points (Error "interrupted"). Prints a totals
 // table to stdout with speedups and the TOPS against the datasheet peak.
-std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& options);
+std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& options, const KernelPointDone& on_point = {});
 
 }  // namespace slidesparse

@@ -1,5 +1,7 @@
 #include "bench/throughput_bench.h"
 
+#include "bench/bench_results.h"
+
 #include <cstdio>
 #include <map>
 #include <random>
@@ -7,11 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/stopwatch.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
-#include "io/csv_writer.h"
+#include "io/model_config.h"
 #include "io/staged_directory.h"
 #include "runtime/llm_engine.h"
 #include "tuning/tuning_db.h"
@@ -106,13 +109,12 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
 
 }  // namespace
 
-std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o) {
+std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, const ThroughputPointDone& on_point) {
   require(o.stage == "prefill" || o.stage == "decode", "bench throughput: --stage must be prefill or decode");
   require(!o.ms.empty(), "bench throughput: empty M list");
   const DeviceInfo device = query_device();
   std::vector<ThroughputPoint> points;
   std::filesystem::path dir;
-  std::unique_ptr<CsvWriter> csv;
   const auto engine_options = [&](int64_t m) {
     require(m > 0 && (o.stage == "decode" || m <= 1024 || m % 1024 == 0),
             "bench throughput: prefill M must be <= 1024 or a multiple of 1024, got " + std::to_string(m));
@@ -145,25 +147,16 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o) {
   std::printf("bench throughput: %s loaded in %.1f s\n", o.model.filename().c_str(), load_clock.seconds());
   ProgressBar progress("throughput " + o.stage, static_cast<long>(o.ms.size()));
   for (int64_t m : o.ms) {
+    throw_if_interrupted();  // between points: the finished ones are already written
     const PointPlan plan = plan_point(o.stage, m);
     const EngineOptions e = engine_options(m);
     LlmEngine engine(e, weights);
-    if (!csv) {
+    if (dir.empty()) {
       const CheckpointDescription& d = engine.weights().description();
       dir = o.out_dir / o.stage /
             result_folder_tag(device.short_name, device.compute_capability(),
                               d.quant == QuantKind::Int8 ? "INT8" : "FP8E4M3", device.runtime_version, "x86_64") /
             backend_folder(o, d);
-      if (o.stage == "prefill")
-        csv = std::make_unique<CsvWriter>(dir / "BitNet-2B_prefill.csv",
-                                          std::vector<std::string>{"M_prefill", "prompt_len", "max_num_seqs", "num_prompts",
-                                                                   "N_prefill", "requests_per_s", "tokens_per_s",
-                                                                   "elapsed_time_s"});
-      else
-        csv = std::make_unique<CsvWriter>(dir / "BitNet-2B_decode.csv",
-                                          std::vector<std::string>{"M_decode", "prompt_len", "max_num_seqs", "num_prompts",
-                                                                   "N_decode", "output_len", "requests_per_s",
-                                                                   "tokens_per_s", "elapsed_time_s"});
     }
     std::mt19937_64 rng(o.seed + static_cast<uint64_t>(m));
     std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(engine.config().vocab_size - 1));
@@ -193,19 +186,14 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o) {
     pt.tokens_per_s = static_cast<double>(plan.num_prompts) * (plan.prompt_len + plan.output_len) / elapsed;
     pt.startup_s = engine.startup_seconds();
     points.push_back(pt);
-    auto num = [](double v) { return std::to_string(v); };
-    if (o.stage == "prefill")
-      csv->add_row({std::to_string(m), std::to_string(pt.prompt_len), std::to_string(pt.max_num_seqs),
-                    std::to_string(pt.num_prompts), std::to_string(pt.steps), num(pt.requests_per_s),
-                    num(pt.tokens_per_s), num(pt.elapsed_s)});
-    else
-      csv->add_row({std::to_string(m), std::to_string(pt.prompt_len), std::to_string(pt.max_num_seqs),
-                    std::to_string(pt.num_prompts), std::to_string(pt.steps), std::to_string(pt.output_len),
-                    num(pt.requests_per_s), num(pt.tokens_per_s), num(pt.elapsed_s)});
     const nlohmann::json j = {{"M", m},
                               {"stage", o.stage},
                               {"elapsed_time", elapsed},
                               {"num_requests", plan.num_prompts},
+                              {"prompt_len", plan.prompt_len},
+                              {"max_num_seqs", plan.max_num_seqs},
+                              {"steps", plan.steps},
+                              {"output_len", plan.output_len},
                               {"total_num_tokens", static_cast<int64_t>(plan.num_prompts) * (plan.prompt_len + plan.output_len)},
                               {"requests_per_second", pt.requests_per_s},
                               {"tokens_per_second", pt.tokens_per_s},
@@ -215,19 +203,19 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o) {
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.cuda_graphs}};
     std::filesystem::create_directories(dir / "json");
-    write_file_atomic(dir / "json" / ("BitNet-2B_M" + std::to_string(m) + ".json"), j.dump(2) + "\n");
+    write_file_atomic(throughput_point_json(dir, m), j.dump(2) + "\n");
+    write_throughput_csv(dir, o.stage);
     std::fprintf(stderr, "\n");
     std::printf("%s M=%lld: %.0f tok/s, %.2f req/s, %.3f s (start-up %.1f s) | %s\n", o.stage.c_str(),
                 static_cast<long long>(m), pt.tokens_per_s, pt.requests_per_s, elapsed, pt.startup_s,
                 engine.stats_line().c_str());
     if (o.profile) print_breakdown(engine, o.stage, plan, rng);
+    if (on_point) on_point(pt);
     progress.step("M=" + std::to_string(m));
   }
   progress.finish();
   weights.reset();
   cudaStreamDestroy(load_stream);
-  std::filesystem::create_directories(dir);
-  csv->save();
   std::printf("results: %s\n", dir.c_str());
   return points;
 }

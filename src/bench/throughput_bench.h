@@ -2,10 +2,13 @@
 // engine: a fresh engine per point (load and graph capture excluded from the timed region), random
 // prompt token ids, EOS ignored, tokens/s counting prompt + output tokens. Results go to
 // <out>/<prefill|decode>/<hardware tag>/<cublaslt | cusparselt/2_L>/BitNet-2B_<stage>.csv plus
-// json/BitNet-2B_M<M>.json per point, with the reference's CSV columns.
+// json/BitNet-2B_M<M>.json per point, with the reference's CSV columns; the CSV is rebuilt from the
+// JSONs after every point (bench_results.h), so it also holds points of earlier sweeps in that folder.
+// Ctrl-C stops the sweep between points (Error "interrupted"); finished points stay written.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,10 @@ struct ThroughputPoint {
   double requests_per_s = 0, tokens_per_s = 0, elapsed_s = 0, startup_s = 0;
 };
 
-std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& options);
+// Called after each point's JSON and the CSV are written (the pipeline records the point as done).
+using ThroughputPointDone = std::function<void(const ThroughputPoint&)>;
+
+std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& options,
+                                                 const ThroughputPointDone& on_point = {});
 
 }  // namespace slidesparse

@@ -6,6 +6,7 @@
 #include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "gemm/hardware_tag.h"
 #include "gemm/w8a8_linear.h"
@@ -48,6 +49,7 @@ void run_tune(const TuneOptions& o) {
   for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? o.coarse_ms.size() : o.fine_ms.size());
   ProgressBar progress("tune gemm", steps);
   for (const auto& j : jobs) {
+    throw_if_interrupted();  // between shapes: the finished ones are already saved
     const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
     const int64_t gemm_k = j.group ? make_slide_geometry(j.shape.k, j.group).k_slid : j.shape.k;
     const GemmShape shape{j.kind, c.output, c.scales, j.shape.n, gemm_k};
@@ -76,6 +78,7 @@ void run_tune(const TuneOptions& o) {
     for (const auto& [kind, group] : kernels)
       for (int64_t k : {int64_t{2560}, int64_t{6912}})
         for (int64_t m : group ? o.fine_ms : o.coarse_ms) {
+          throw_if_interrupted();
           const QuantLaunchConfig best = best_quant_config(kind, group, m, k, o.protocol.screen_warmup,
                                                            o.protocol.repeat, stream);
           db.record_kernel(quant_kernel_name(kind, group), k, m,
@@ -92,6 +95,7 @@ void run_tune(const TuneOptions& o) {
     for (const auto& [kind, group] : kernels)
       for (FusedNormKernel norm : norms)
         for (int64_t m : o.coarse_ms) {
+          throw_if_interrupted();
           const QuantLaunchConfig best =
               best_fused_norm_config(norm, kind, group, m, o.protocol.screen_warmup,
                                      2 * o.protocol.screen_repeat, stream);

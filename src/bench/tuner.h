@@ -22,7 +22,8 @@ struct TuneOptions {
 };
 
 // Updates (or creates) the database at options.db_path; entries from earlier runs on the same
-// hardware are kept unless searched again.
+// hardware are kept unless searched again. Ctrl-C stops between searches (Error "interrupted"); every
+// finished GEMM shape is saved by then.
 void run_tune(const TuneOptions& options);
 
 }  // namespace slidesparse

@@ -17,5 +17,7 @@ int run_tune(const CommandArgs& args);
 int run_bench(const CommandArgs& args);
 int run_generate(const CommandArgs& args);
 int run_download(const CommandArgs& args);
+int run_report(const CommandArgs& args);
+int run_pipeline(const CommandArgs& args);
 
 }  // namespace slidesparse

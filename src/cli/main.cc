@@ -25,6 +25,9 @@ const std::map<std::string, Command>& commands() {
       {"inspect", {slidesparse::run_inspect, "summarize any checkpoint"}},
       {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
       {"generate", {slidesparse::run_generate, "generate tokens for token-id prompts on the native engine"}},
+      {"pipeline", {slidesparse::run_pipeline,
+                    "the resumable eight-task pipeline (models, conversion, tuning, benchmarks) and its report"}},
+      {"report", {slidesparse::run_report, "regenerate report.md and plots from a results folder"}},
       {"bench", {slidesparse::run_bench,
                  "benchmarks: kernel (GEMMs), quant, norm, attention, linear (whole op), throughput (engine)"}},
   };

@@ -37,15 +37,19 @@ void write_bytes(const fs::path& file, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+std::string slidesparse_binary() {
+  // The GPU machine runs binaries built elsewhere: SLIDESPARSE_BINARY there names the CLI's path.
+  const char* override_binary = std::getenv("SLIDESPARSE_BINARY");
+  return override_binary ? override_binary : SLIDESPARSE_BINARY;
+}
+
 CommandResult run_slidesparse(const std::vector<std::string>& args) {
   ScratchDir capture;
   const fs::path out_file = capture / "stdout", err_file = capture / "stderr";
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> argv;
-    // The GPU machine runs binaries built elsewhere: SLIDESPARSE_BINARY there names the CLI's path.
-    const char* override_binary = std::getenv("SLIDESPARSE_BINARY");
-    std::string binary = override_binary ? override_binary : SLIDESPARSE_BINARY;
+    std::string binary = slidesparse_binary();
     argv.push_back(binary.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

@@ -28,6 +28,9 @@ struct CommandResult {
   std::string out, err;
 };
 
+// Path of the built `slidesparse` binary (SLIDESPARSE_BINARY in the environment overrides it).
+std::string slidesparse_binary();
+
 // Runs the built `slidesparse` binary with the given arguments (no shell interpretation of them).
 CommandResult run_slidesparse(const std::vector<std::string>& args);
 

@@ -1,0 +1,169 @@
+// Tasks 3..8 on the GPU: offline tuning (one unit per phase), prefill and decode throughput and the
+// kernel benchmarks (one unit per M of one backend). The benchmark libraries write the per-point JSON
+// and rebuild the CSVs themselves (bench/bench_results.h); here each finished point is recorded.
+#include <cstdio>
+
+#include "bench/kernel_bench.h"
+#include "bench/throughput_bench.h"
+#include "bench/tuner.h"
+#include "core/error.h"
+#include "core/stopwatch.h"
+#include "io/model_config.h"
+#include "io/staged_directory.h"
+#include "pipeline/pipeline_tasks.h"
+
+namespace slidesparse {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string m_key(int64_t m) { return "M=" + std::to_string(m); }
+
+fs::path tuning_db_path(const PipelineLayout& layout) { return layout.results / "tuning" / "tuning_db.json"; }
+
+nlohmann::json kinds_json(const PipelineOptions& o) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (QuantKind kind : o.kinds) kinds.push_back(std::string(quant_kind_name(kind)));
+  return kinds;
+}
+
+// Adds one phase to results/tuning/summary.json (replacing an earlier entry of that phase).
+void record_tuning_phase(const PipelineLayout& layout, const GpuContext& gpu, const std::string& phase,
+                         const PipelineOptions& o, double seconds) {
+  const fs::path file = layout.results / "tuning" / "summary.json";
+  nlohmann::json summary = fs::exists(file) ? read_json_file(file) : nlohmann::json::object();
+  summary["hardware"] = gpu.hardware;
+  nlohmann::json phases = nlohmann::json::array();
+  for (const auto& p : summary.value("phases", nlohmann::json::array()))
+    if (p.value("name", "") != phase) phases.push_back(p);
+  const nlohmann::json db = read_json_file(tuning_db_path(layout));
+  const std::string backend = phase == "coarse" ? "cublaslt" : "cusparselt";
+  int64_t entries = 0;
+  for (const auto& g : db.value("gemms", nlohmann::json::array()))
+    if (g.value("backend", "") == backend)
+      entries += static_cast<int64_t>(g.value("by_m", nlohmann::json::object()).size());
+  std::string dtypes;
+  for (const auto& k : kinds_json(o)) dtypes += (dtypes.empty() ? "" : ",") + k.get<std::string>();
+  phases.push_back({{"name", phase}, {"dtype", dtypes}, {"seconds", seconds}, {"entries", entries}});
+  summary["phases"] = phases;
+  write_file_atomic(file, summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+std::vector<UnitBatch> plan_tuning(const PipelineLayout& layout, const PipelineOptions& o, const GpuContext& gpu) {
+  std::vector<UnitBatch> batches;
+  std::vector<std::string> phases{"coarse"};
+  if (o.tune_fine) phases.push_back("fine");
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& p : o.sparsities) groups.push_back(p.str());
+  for (const std::string& phase : phases) {
+    nlohmann::json options = {{"dtypes", kinds_json(o)}, {"coarse_ms", o.tune_coarse_ms}};
+    if (phase == "fine") options["fine_ms"] = o.tune_fine_ms, options["sparsities"] = groups;
+    const UnitPlan unit{"tune/" + phase, options, {}, tuning_db_path(layout)};
+    batches.push_back({{unit}, [&layout, &o, &gpu, phase](const std::vector<UnitPlan>& pending, const auto& done) {
+                         const Stopwatch clock;
+                         TuneOptions t;
+                         t.kinds = o.kinds;  // run_tune skips FP8 itself below compute capability 8.9
+                         t.groups.clear();
+                         for (const auto& p : o.sparsities) t.groups.push_back(p.group);
+                         t.coarse_ms = o.tune_coarse_ms;
+                         t.fine_ms = o.tune_fine_ms;
+                         t.dense = phase == "coarse";  // coarse: cuBLASLt + quantize; fine: cuSPARSELt + quantize-slide
+                         t.sparse = phase == "fine";
+                         t.db_path = tuning_db_path(layout);
+                         fs::create_directories(t.db_path.parent_path());
+                         run_tune(t);
+                         record_tuning_phase(layout, gpu, phase, o, clock.seconds());
+                         done(pending.front());
+                       }});
+  }
+  return batches;
+}
+
+std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const PipelineOptions& o, const GpuContext& gpu,
+                                       const std::string& stage) {
+  const std::vector<int64_t>& ms = stage == "prefill" ? o.prefill_ms : o.decode_ms;
+  const bool tuned = fs::exists(tuning_db_path(layout));  // planned after task 3 ran
+  std::vector<UnitBatch> batches;
+  for (QuantKind kind : o.kinds) {
+    // cuBLASLt on the prepared checkpoint, then cuSPARSELt on each SlideSparse one.
+    std::vector<const SparsityPattern*> backends{nullptr};
+    for (const auto& p : o.sparsities) backends.push_back(&p);
+    for (const SparsityPattern* pattern : backends) {
+      const std::string backend = pattern ? "cusparselt/" + pattern->str() : "cublaslt";
+      const std::string checkpoint_key = pattern ? layout.convert_key(kind, *pattern) : layout.prepare_key(kind);
+      const nlohmann::json checkpoint = pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind);
+      const fs::path model =
+          layout.checkpoints / (pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind));
+      UnitBatch batch;
+      for (int64_t m : ms) {
+        UnitPlan unit{stage + "/" + dtype_label(kind) + "/" + backend + "/" + m_key(m),
+                      {{"checkpoint", checkpoint}, {"tuned", tuned}, {"seed", o.seed}},
+                      {checkpoint_key}};
+        if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
+        batch.units.push_back(unit);
+      }
+      batch.run = [&layout, &o, stage, model, pattern](const std::vector<UnitPlan>& pending, const auto& done) {
+        ThroughputOptions t;
+        t.stage = stage;
+        t.model = model;
+        t.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+        std::map<int64_t, const UnitPlan*> by_m;
+        for (const UnitPlan& unit : pending) {
+          const int64_t m = std::stoll(unit.key.substr(unit.key.rfind('=') + 1));
+          t.ms.push_back(m);
+          by_m[m] = &unit;
+        }
+        t.out_dir = layout.results / "throughput_bench";
+        if (fs::exists(tuning_db_path(layout))) t.tuning_db = tuning_db_path(layout);
+        t.seed = o.seed;
+        // One checkpoint load for all its points (run_throughput_bench shares the weights).
+        run_throughput_bench(t, [&](const ThroughputPoint& p) { done(*by_m.at(p.m)); });
+      };
+      batches.push_back(std::move(batch));
+    }
+  }
+  return batches;
+}
+
+std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const PipelineOptions& o, const GpuContext& gpu,
+                                    const std::string& group) {
+  std::vector<const SparsityPattern*> backends;
+  if (group == "dense") backends.push_back(nullptr);
+  if (group != "dense")
+    for (const auto& p : group == "high" ? o.sparsities : o.low_sparsities) backends.push_back(&p);
+  const nlohmann::json protocol = {{"warmup", o.kernel_warmup}, {"repeat", o.kernel_repeat}};
+  std::vector<UnitBatch> batches;
+  for (QuantKind kind : o.kinds)
+    for (const SparsityPattern* pattern : backends) {
+      const std::string backend = pattern ? "cusparselt/" + pattern->str() : "cublaslt";
+      UnitBatch batch;
+      for (int64_t m : o.kernel_ms) {
+        UnitPlan unit{"kernel/" + dtype_label(kind) + "/" + backend + "/" + m_key(m), {{"protocol", protocol}}};
+        if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
+        batch.units.push_back(unit);
+      }
+      batch.run = [&layout, &o, kind, pattern](const std::vector<UnitPlan>& pending, const auto& done) {
+        KernelBenchOptions k;
+        k.kind = kind;
+        k.dense = pattern == nullptr;
+        if (pattern) k.sparsities = {*pattern};
+        std::map<int64_t, const UnitPlan*> by_m;
+        for (const UnitPlan& unit : pending) {
+          const int64_t m = std::stoll(unit.key.substr(unit.key.rfind('=') + 1));
+          k.ms.push_back(m);
+          by_m[m] = &unit;
+        }
+        k.protocol.warmup = o.kernel_warmup;
+        k.protocol.repeat = o.kernel_repeat;
+        k.out_dir = layout.results / "kernel_bench";
+        run_kernel_bench(k, [&](const std::string&, int64_t m) { done(*by_m.at(m)); });
+      };
+      batches.push_back(std::move(batch));
+    }
+  return batches;
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,49 @@
+// What `slidesparse pipeline` runs: the eight tasks of REFERENCE §8 with the §7 protocols by default,
+// and the --quick profile for a first look.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "math/sparsity_pattern.h"
+#include "math/weight_code.h"
+
+namespace slidesparse {
+
+struct PipelineOptions {
+  std::string model;                 // empty: `synth` of `preset`; a hub repo id; a local BF16 directory
+  std::string preset = "bitnet-2b";  // only without --model
+  uint64_t seed = 0;                 // synth weights and benchmark prompts
+  std::filesystem::path out = "runs/pipeline";
+  std::array<bool, 8> tasks{true, true, true, true, true, true, true, true};
+  std::vector<QuantKind> kinds{QuantKind::Int8, QuantKind::Fp8E4M3};
+  std::vector<SparsityPattern> sparsities{{2, 4}, {2, 6}, {2, 8}, {2, 10}};  // tasks 2, 4, 5, 7 (and 3's fine pass)
+  std::vector<SparsityPattern> low_sparsities{{2, 12}, {2, 14}, {2, 16}, {2, 0}};  // task 8
+  std::vector<int64_t> prefill_ms{512, 1024, 2048, 4096, 8192, 16384, 32768};
+  std::vector<int64_t> decode_ms{64, 128, 256, 512};
+  std::vector<int64_t> kernel_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
+  std::vector<int64_t> tune_coarse_ms{256, 1024, 4096, 16384, 32768};
+  std::vector<int64_t> tune_fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+  bool tune_fine = true;
+  int kernel_warmup = 25, kernel_repeat = 50;
+  bool restart = false;     // forget OUT/pipeline_status.json (results are rewritten as units run)
+  bool console_log = true;  // copy everything the console shows into OUT/pipeline.log
+};
+
+// --quick: the bitnet-small preset (unless --model), both dtypes, 2:4 and 2:8 (task 8: 2:inf), prefill
+// M 512,2048, decode M 64,256, kernel M 256,4096, coarse tuning only at M 1024,4096. Options given
+// explicitly on the command line are applied after it.
+void apply_quick_profile(PipelineOptions& options);
+
+// "1,1,0,0,0,0,0,0" -> tasks 1 and 2. Throws Error "option '--tasks' expects 8 comma-separated 0/1
+// flags (e.g. 1,1,0,0,0,0,0,0), got '<text>'".
+std::array<bool, 8> parse_task_mask(const std::string& text);
+
+// Checkpoint names: "BitNet-2B" for the bitnet-2b preset and for --model, "BitNet-Small" and
+// "BitNet-Tiny" for the smaller presets.
+std::string pipeline_model_label(const PipelineOptions& options);
+
+}  // namespace slidesparse

@@ -1,0 +1,33 @@
+#include "report/report.h"
+
+#include "io/staged_directory.h"
+#include "report/report_sections.h"
+#include "report/results.h"
+
+namespace slidesparse {
+
+ReportSummary write_report(const std::filesystem::path& out_dir) {
+  using namespace report;
+  const Results results = read_results(out_dir);
+  std::vector<PlotFile> plots;
+  std::string md = title_and_summary(results);
+  md += tasks_section(results);
+  md += preparation_section(results);
+  md += conversion_section(results);
+  md += tuning_section(results);
+  md += throughput_section(results, "prefill", plots);
+  md += throughput_section(results, "decode", plots);
+  md += kernel_section(results, plots);
+  md += failures_section(results);
+  md += cross_gpu_section(results);
+  while (md.size() >= 2 && md.ends_with("\n\n")) md.pop_back();  // one trailing newline
+
+  StagedDirectory plot_dir(out_dir / "plots", /*overwrite=*/true);
+  for (const auto& p : plots) write_file_atomic(plot_dir.path() / p.name, p.svg);
+  plot_dir.commit();
+  const std::filesystem::path report_md = out_dir / "report.md";
+  write_file_atomic(report_md, md);
+  return {report_md, static_cast<int>(plots.size())};
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,235 @@
+#include <functional>
+
+#include "report/report_format.h"
+#include "report/report_sections.h"
+#include "report/result_views.h"
+
+namespace slidesparse::report {
+
+namespace {
+
+using SpeedupOf = std::function<std::optional<double>(const ResultBackend&, int64_t)>;
+
+std::string column_name(const ResultBackend& b) { return b.dense() ? "cuBLASLt" : b.sparsity(); }
+
+std::string speedup_cell(const std::optional<double>& v) { return v ? format_speedup(*v) : kMissing; }
+
+// Rows of M (after a theoretical L/(L-2) row), one column per sparse backend.
+std::string speedup_table(const std::set<int64_t>& ms, const std::vector<ResultBackend>& backends,
+                          const SpeedupOf& speedup) {
+  std::vector<std::string> header{"M"};
+  std::vector<std::string> theory{"theoretical L/(L-2)"};
+  for (const auto& b : backends)
+    header.push_back(b.sparsity()), theory.push_back(format_speedup(b.theoretical_speedup()));
+  MarkdownTable table(header, std::string(header.size(), 'r'));
+  table.add_row(theory);
+  for (int64_t m : ms) {
+    std::vector<std::string> row{std::to_string(m)};
+    for (const auto& b : backends) row.push_back(speedup_cell(speedup(b, m)));
+    table.add_row(row);
+  }
+  return table.text();
+}
+
+std::string plot_name(const std::string& what, const std::string& tag) { return what + "_" + tag + ".svg"; }
+
+std::string throughput_block(const ThroughputTable& t, const std::string& stage, const std::string& subject,
+                             std::vector<PlotFile>& plots) {
+  std::string md = "Results: `results/throughput_bench/" + stage + "/" + t.tag + "/`\n\n";
+  MarkdownTable table({"M", "backend", "requests/s", "tokens/s", "elapsed (s)"}, "rlrrr");
+  for (int64_t m : t.ms)
+    for (const auto& [backend, points] : t.by_backend) {
+      const auto p = points.find(m);
+      if (p == points.end()) {
+        table.add_row({std::to_string(m), backend.label(), kMissing, kMissing, kMissing});
+      } else if (p->second.failed()) {
+        table.add_row({std::to_string(m), backend.label(), "failed", "failed", "failed"});
+      } else {
+        const ThroughputRow& r = p->second;
+        table.add_row({std::to_string(m), backend.label(), format_grouped(r.requests_per_s, 2),
+                       format_rate(r.tokens_per_s), format_grouped(r.elapsed_s, 3)});
+      }
+    }
+  md += table.text() + "\n";
+  const auto sparse = t.sparse_backends();
+  if (t.by_backend.count(ResultBackend{0}) && !sparse.empty()) {
+    md += "**Speedup over cuBLASLt** (sparse tokens/s ÷ cuBLASLt tokens/s at the same M):\n\n";
+    md += speedup_table(t.ms, sparse, [&](const ResultBackend& b, int64_t m) { return t.speedup(b, m); }) + "\n";
+  }
+  if (const auto plot = throughput_plot(t, stage, subject))
+    md += add_plot(plots, plot_name(stage + "_throughput", t.tag), *plot);
+  if (const auto plot = throughput_speedup_plot(t, stage, subject))
+    md += add_plot(plots, plot_name(stage + "_speedup", t.tag), *plot);
+  return md + "\n";
+}
+
+std::string kernel_block(const KernelTable& t, const std::string& subject, std::vector<PlotFile>& plots) {
+  std::string md = "Results: `results/kernel_bench/" + t.tag + "/`\n\n";
+  std::vector<std::string> header{"M"};
+  for (const auto& [backend, totals] : t.by_backend) header.push_back(column_name(backend));
+  const std::string align(header.size(), 'r');
+  MarkdownTable latency(header, align), tops(header, align);
+  for (int64_t m : t.ms) {
+    std::vector<std::string> lat_row{std::to_string(m)}, tops_row{std::to_string(m)};
+    for (const auto& [backend, totals] : t.by_backend) {
+      const KernelTotal* total = t.find(backend, m);
+      lat_row.push_back(total ? format_grouped(total->latency_us, 1) : kMissing);
+      tops_row.push_back(total ? format_grouped(total->tops, 0) : kMissing);
+    }
+    latency.add_row(lat_row), tops.add_row(tops_row);
+  }
+  md += "**Model-total latency (µs):**\n\n" + latency.text() + "\n";
+  md += "**Model-total TOPS** (dense-equivalent, 2·M·N·K / latency):\n\n" + tops.text() + "\n";
+  const auto sparse = t.sparse_backends();
+  if (t.by_backend.count(ResultBackend{0}) && !sparse.empty()) {
+    md += "**Speedup over cuBLASLt** (cuBLASLt total latency ÷ sparse total latency):\n\n";
+    md += speedup_table(t.ms, sparse, [&](const ResultBackend& b, int64_t m) { return t.speedup(b, m); }) + "\n";
+  }
+  if (const auto plot = kernel_speedup_plot(t, subject))
+    md += add_plot(plots, plot_name("kernel_speedup", t.tag), *plot);
+  return md + "\n";
+}
+
+// One machine x dtype block per heading, with FP8 on older GPUs named as unsupported.
+template <typename Block>
+std::string per_machine(const Results& results, const Block& block) {
+  std::string md;
+  for (const auto& machine : machines(results)) {
+    md += "### " + machine.title() + "\n\n";
+    for (const auto& dtype : benchmark_dtypes(results)) {
+      md += "#### " + dtype_name(dtype) + "\n\n";
+      if (dtype != "INT8" && !machine.supports_fp8()) {
+        md += "FP8: " + machine.fp8_not_supported() + ".\n\n";
+        continue;
+      }
+      md += block(machine, dtype, machine.name() + ", " + dtype_name(dtype));
+    }
+  }
+  return md;
+}
+
+// Cross-GPU: per M and backend, one (value, speedup) column pair per machine.
+struct CrossColumns {
+  std::string value_name;
+  std::function<std::optional<std::string>(size_t machine, const ResultBackend&, int64_t)> value;
+  std::function<std::optional<double>(size_t machine, const ResultBackend&, int64_t)> speedup;
+};
+
+std::string cross_table(const std::vector<Machine>& ms, const std::string& dtype, const std::set<int64_t>& m_values,
+                        const std::set<ResultBackend>& backends, const CrossColumns& c) {
+  std::vector<std::string> header{"M", "backend", "theoretical"};
+  for (const auto& machine : ms)
+    header.push_back(machine.name() + " " + c.value_name), header.push_back(machine.name() + " speedup");
+  MarkdownTable table(header, "rlr" + std::string(2 * ms.size(), 'r'));
+  for (int64_t m : m_values)
+    for (const auto& b : backends) {
+      std::vector<std::string> row{std::to_string(m), b.label(),
+                                   b.dense() ? kMissing : format_speedup(b.theoretical_speedup())};
+      for (size_t i = 0; i < ms.size(); ++i) {
+        if (dtype != "INT8" && !ms[i].supports_fp8()) {
+          row.push_back(ms[i].fp8_not_supported()), row.push_back(kMissing);
+          continue;
+        }
+        const auto value = c.value(i, b, m);
+        row.push_back(value ? *value : kMissing);
+        row.push_back(b.dense() ? (value ? "1.00" : kMissing) : speedup_cell(c.speedup(i, b, m)));
+      }
+      table.add_row(row);
+    }
+  return table.text() + "\n";
+}
+
+}  // namespace
+
+std::string throughput_section(const Results& results, const std::string& stage, std::vector<PlotFile>& plots) {
+  std::string md = "## " + stage_title(stage) + " throughput\n\n";
+  md += stage == "prefill"
+            ? "128 steps of exactly M prompt tokens (prompt_len = min(M, 1024), M/1024 sequences per step), "
+              "output_len 1; tokens/s counts prompt and output tokens.\n\n"
+            : "M concurrent sequences, 16-token prompts, 256 output tokens each (the prompts' prefill is inside "
+              "the elapsed time); tokens/s counts prompt and output tokens.\n\n";
+  bool any = false;
+  for (const auto& s : results.throughput) any = any || s.stage == stage;
+  if (!any) return md + no_results_note(results, stage + " results", {stage == "prefill" ? 4 : 5});
+  return md + per_machine(results, [&](const Machine& machine, const std::string& dtype, const std::string& subject) {
+           const ThroughputTable t = throughput_table(results, stage, machine.key, dtype);
+           if (t.empty()) return "_No " + stage + " results for this GPU and dtype._\n\n";
+           return throughput_block(t, stage, subject, plots);
+         });
+}
+
+std::string kernel_section(const Results& results, std::vector<PlotFile>& plots) {
+  std::string md =
+      "## Kernel benchmark\n\n"
+      "BitNet-2B's linear layers qkv (3840×2560), o (2560×2560), gate_up (13824×2560) and down (2560×6912); "
+      "cuSPARSELt runs on the slid K'. The model total at each M is the sum of the four layer latencies "
+      "(left out when a layer is missing); speedup = cuBLASLt total ÷ sparse total.\n\n";
+  if (results.kernels.empty()) return md + no_results_note(results, "kernel results", {6, 7, 8});
+  return md + per_machine(results, [&](const Machine& machine, const std::string& dtype, const std::string& subject) {
+           const KernelTable t = kernel_table(results, machine.key, dtype);
+           if (t.empty()) return std::string("_No kernel results for this GPU and dtype._\n\n");
+           return kernel_block(t, subject, plots);
+         });
+}
+
+std::string cross_gpu_section(const Results& results) {
+  const std::vector<Machine> ms = machines(results);
+  if (ms.size() < 2) return "";
+  std::string md =
+      "## Cross-GPU comparison\n\n"
+      "The same M and backends side by side; speedups are over each GPU's own cuBLASLt. FP8 needs compute "
+      "capability 8.9 or newer.\n\n";
+  for (const std::string stage : {"prefill", "decode"}) {
+    md += "### " + stage_title(stage) + " tokens/s\n\n";
+    for (const auto& dtype : benchmark_dtypes(results)) {
+      std::vector<ThroughputTable> tables;
+      std::set<int64_t> m_values;
+      std::set<ResultBackend> backends;
+      for (const auto& machine : ms) {
+        tables.push_back(throughput_table(results, stage, machine.key, dtype));
+        m_values.insert(tables.back().ms.begin(), tables.back().ms.end());
+        for (const auto& [b, points] : tables.back().by_backend) backends.insert(b);
+      }
+      md += "#### " + dtype_name(dtype) + "\n\n";
+      if (backends.empty()) {
+        md += "_No " + stage + " results._\n\n";
+        continue;
+      }
+      md += cross_table(ms, dtype, m_values, backends,
+                        {"tokens/s",
+                         [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
+                           const ThroughputRow* r = tables[i].find(b, m);
+                           if (!r) return std::nullopt;
+                           return format_rate(r->tokens_per_s);
+                         },
+                         [&](size_t i, const ResultBackend& b, int64_t m) { return tables[i].speedup(b, m); }});
+    }
+  }
+  md += "### Kernel model totals\n\n";
+  for (const auto& dtype : benchmark_dtypes(results)) {
+    std::vector<KernelTable> tables;
+    std::set<int64_t> m_values;
+    std::set<ResultBackend> backends;
+    for (const auto& machine : ms) {
+      tables.push_back(kernel_table(results, machine.key, dtype));
+      m_values.insert(tables.back().ms.begin(), tables.back().ms.end());
+      for (const auto& [b, totals] : tables.back().by_backend) backends.insert(b);
+    }
+    md += "#### " + dtype_name(dtype) + "\n\n";
+    if (backends.empty()) {
+      md += "_No kernel results._\n\n";
+      continue;
+    }
+    md += cross_table(ms, dtype, m_values, backends,
+                      {"µs",
+                       [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
+                         const KernelTotal* t = tables[i].find(b, m);
+                         if (!t) return std::nullopt;
+                         return format_grouped(t->latency_us, 1);
+                       },
+                       [&](size_t i, const ResultBackend& b, int64_t m) { return tables[i].speedup(b, m); }});
+  }
+  return md;
+}
+
+}  // namespace slidesparse::report

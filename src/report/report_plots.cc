@@ -1,0 +1,102 @@
+#include "report/report_plots.h"
+
+#include <functional>
+
+#include "report/report_format.h"
+
+namespace slidesparse::report {
+
+namespace {
+
+std::string m_axis(const std::string& stage) {
+  if (stage == "prefill") return "M (prompt tokens per step, log2 scale)";
+  if (stage == "decode") return "M (concurrent sequences, log2 scale)";
+  return "M (GEMM rows, log2 scale)";
+}
+
+// Speedup vs M per sparse backend, each with its theoretical L/(L-2) as a dashed line of the same
+// colour, and cuBLASLt as the 1.0 baseline.
+std::optional<LinePlot> speedup_plot(
+    const std::string& title, const std::string& x_label, const std::string& y_label, const std::set<int64_t>& ms,
+    const std::vector<ResultBackend>& backends,
+    const std::function<std::optional<double>(const ResultBackend&, int64_t)>& speedup) {
+  LinePlot plot{title, x_label, y_label, true, false, {}};
+  if (ms.empty()) return std::nullopt;
+  const double lo = double(*ms.begin()), hi = double(*ms.rbegin());  // reference lines span every M
+  std::vector<PlotSeries> theory;
+  for (const auto& b : backends) {
+    PlotSeries s{b.sparsity(), backend_colour(b), {}};
+    for (int64_t m : ms)
+      if (const auto v = speedup(b, m)) s.points.push_back({double(m), *v});
+    if (s.points.empty()) continue;
+    const double t = b.theoretical_speedup();
+    theory.push_back({b.sparsity() + " theoretical", s.colour, {{lo, t}, {hi, t}}, true, false, false});
+    plot.series.push_back(std::move(s));
+  }
+  if (plot.series.empty()) return std::nullopt;
+  plot.series.insert(plot.series.begin(),
+                     PlotSeries{"cuBLASLt = 1.0", backend_colour({0}), {{lo, 1.0}, {hi, 1.0}}, false, false, true});
+  for (auto& s : theory) plot.series.push_back(std::move(s));
+  plot.series.push_back({"theoretical L/(L-2)", "#777777", {}, true, false, true});
+  return plot;
+}
+
+}  // namespace
+
+std::string backend_colour(const ResultBackend& backend) {
+  switch (backend.group) {
+    case 0:
+      return "#333333";
+    case 4:
+      return "#1f77b4";
+    case 6:
+      return "#ff7f0e";
+    case 8:
+      return "#2ca02c";
+    case 10:
+      return "#d62728";
+    case 12:
+      return "#9467bd";
+    case 14:
+      return "#8c564b";
+    case 16:
+      return "#e377c2";
+    case ResultBackend::kInfinite:
+      return "#17becf";
+    default:
+      return "#bcbd22";
+  }
+}
+
+std::optional<LinePlot> throughput_plot(const ThroughputTable& table, const std::string& stage,
+                                        const std::string& subject) {
+  LinePlot plot{stage_title(stage) + " throughput vs M — " + subject, m_axis(stage), "tokens/s", true, true, {}};
+  for (const auto& [backend, points] : table.by_backend) {
+    PlotSeries s{backend.label(), backend_colour(backend), {}};
+    for (const auto& [m, row] : points)
+      if (!row.failed()) s.points.push_back({double(m), row.tokens_per_s});
+    if (!s.points.empty()) plot.series.push_back(std::move(s));
+  }
+  if (plot.series.empty()) return std::nullopt;
+  return plot;
+}
+
+std::optional<LinePlot> throughput_speedup_plot(const ThroughputTable& table, const std::string& stage,
+                                                const std::string& subject) {
+  return speedup_plot(stage_title(stage) + " speedup over cuBLASLt — " + subject, m_axis(stage),
+                      "speedup (sparse / cuBLASLt tokens/s)", table.ms, table.sparse_backends(),
+                      [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
+}
+
+std::optional<LinePlot> kernel_speedup_plot(const KernelTable& table, const std::string& subject) {
+  return speedup_plot("Kernel speedup over cuBLASLt (4-layer total) — " + subject, m_axis("kernel"),
+                      "speedup (cuBLASLt / sparse latency)", table.ms, table.sparse_backends(),
+                      [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
+}
+
+std::string add_plot(std::vector<PlotFile>& files, const std::string& name, const LinePlot& plot) {
+  files.push_back({name, render_svg(plot)});
+  return "![" + plot.title + "](plots/" + name + ")\n";
+}
+
+}  // namespace slidesparse::report

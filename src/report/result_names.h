@@ -1,0 +1,54 @@
+// The names the benchmark result folders carry: hardware tags
+// ("{GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch}", tuning/tuning_db.h result_folder_tag) and backends
+// ("cublaslt", "cusparselt/2_L" for throughput, "cusparselt_2_L" for kernels), parsed back into
+// what the report shows.
+#pragma once
+
+#include <climits>
+#include <compare>
+#include <filesystem>
+#include <string>
+
+namespace slidesparse::report {
+
+struct HardwareFolder {
+  std::string tag;             // "H100_cc90_INT8_cu130_x86_64"
+  std::string gpu;             // "H100"
+  int compute_capability = 0;  // 90
+  std::string dtype;           // "INT8" | "FP8E4M3"
+  std::string cuda;            // "13.0"
+  std::string arch;            // "x86_64"
+
+  // The GPU and software the results came from, without the dtype: results of one machine share it.
+  std::string machine_key() const {
+    return gpu + "_cc" + std::to_string(compute_capability) + "_cu" + cuda + "_" + arch;
+  }
+  std::string cc_text() const;  // "9.0"
+  bool supports_fp8() const { return compute_capability >= 89; }
+};
+
+// "INT8" -> "INT8", "FP8E4M3" -> "FP8": the dtype of a tag as the report names it.
+std::string dtype_name(const std::string& tag_dtype);
+
+// Throws Error "<where>: '<tag>' is not a hardware tag ({GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch})".
+HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesystem::path& where);
+
+// Dense cuBLASLt (group 0) or cuSPARSELt on the 2:4 slide of a 2:L pattern (group L; 2:inf = kInfinite).
+struct ResultBackend {
+  static constexpr int kInfinite = INT_MAX;
+  int group = 0;
+
+  bool dense() const { return group == 0; }
+  std::string sparsity() const;        // "2:8", "2:inf"; "dense" for cuBLASLt
+  std::string label() const;           // "cuBLASLt", "cuSPARSELt 2:8"
+  double theoretical_speedup() const;  // L / (L - 2); 1.0 for 2:inf and dense
+  auto operator<=>(const ResultBackend&) const = default;
+};
+
+// "cublaslt" | "cusparselt/2_L" (throughput folders) and "cublaslt" | "cusparselt_2_L" (kernel file
+// labels); anything else throws Error "<where>: unknown backend '<name>' ...".
+ResultBackend parse_backend(const std::string& name, const std::filesystem::path& where);
+// "2:L" or "2:inf" as the conversion results spell it; Error "<where>: unknown sparsity '<text>'".
+ResultBackend parse_sparsity(const std::string& text, const std::filesystem::path& where);
+
+}  // namespace slidesparse::report

@@ -1,0 +1,99 @@
+// Everything a results folder (the pipeline's --out) holds, read back for the report. The layout is
+// the pipeline's contract: pipeline_status.json, results/{prepare,convert,tuning}, and the benchmark
+// folders `slidesparse bench throughput|kernel` write. Missing pieces are normal (a task that has not
+// run): they read as empty. Malformed files throw Error naming the file (and line for CSVs).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/result_names.h"
+
+namespace slidesparse::report {
+
+struct TaskRecord {
+  int id = 0;
+  std::string name, status, reason;  // status: done | failed | skipped | pending | running | interrupted
+  double seconds = 0;
+  int64_t units_done = 0, units_total = 0;
+};
+
+struct UnitRecord {
+  std::string key, status, error;  // status: done | failed
+  double seconds = 0;
+};
+
+struct PipelineStatus {
+  std::string model, started_utc, updated_utc;
+  std::vector<TaskRecord> tasks;  // by id
+  std::vector<UnitRecord> units;  // by key
+};
+
+struct PreparedCheckpoint {
+  std::string name, dtype;
+  double seconds = 0;
+  uint64_t bytes = 0;
+  int64_t tensors = 0;
+};
+
+struct ConvertedCheckpoint {
+  std::string name, dtype;
+  ResultBackend sparsity;
+  double seconds = 0;
+  uint64_t bytes = 0;
+  double expand_ratio = 0, zero_fraction_before = 0, zero_fraction_after = 0;
+};
+
+struct TuningPhase {
+  std::string name, dtype;
+  double seconds = 0;
+  int64_t entries = 0;
+};
+
+struct TuningSummary {
+  std::string hardware;
+  std::vector<TuningPhase> phases;
+};
+
+// One row of BitNet-2B_<stage>.csv. A point the benchmark could not run is written with -1 values.
+struct ThroughputRow {
+  int64_t m = 0, prompt_len = 0, max_num_seqs = 0, num_prompts = 0, steps = 0, output_len = 0;
+  double requests_per_s = 0, tokens_per_s = 0, elapsed_s = 0;
+  bool failed() const { return tokens_per_s < 0; }
+};
+
+struct ThroughputSeries {
+  std::string stage;  // prefill | decode
+  HardwareFolder hardware;
+  ResultBackend backend;
+  std::vector<ThroughputRow> rows;  // ascending M
+};
+
+// One row of <label>_layers.csv.
+struct KernelLayerRow {
+  int64_t m = 0, n = 0, k = 0, k_gemm = 0;
+  std::string layer;
+  double latency_us = 0, tops = 0;
+};
+
+struct KernelSeries {
+  HardwareFolder hardware;
+  ResultBackend backend;
+  std::vector<KernelLayerRow> rows;  // file order
+};
+
+struct Results {
+  std::optional<PipelineStatus> status;
+  std::vector<PreparedCheckpoint> prepared;    // by name
+  std::vector<ConvertedCheckpoint> converted;  // by dtype, then sparsity
+  std::optional<TuningSummary> tuning;
+  std::vector<ThroughputSeries> throughput;  // by stage, hardware tag, backend
+  std::vector<KernelSeries> kernels;         // by hardware tag, backend
+};
+
+Results read_results(const std::filesystem::path& out_dir);
+
+}  // namespace slidesparse::report

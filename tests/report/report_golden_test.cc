@@ -1,0 +1,125 @@
+// The report of the committed sample results (tests/data/sample_results, written by
+// tests/data/make_sample_results.py) must reproduce tests/data/sample_results_report.md byte for byte.
+// To change the report on purpose, regenerate the golden file and review its diff:
+//   SLIDESPARSE_UPDATE_GOLDEN=1 ctest --test-dir <build> -R ReportGolden
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "io/staged_directory.h"
+#include "report/report.h"
+#include "test_support.h"
+
+namespace slidesparse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::ScratchDir;
+using testing::test_data_dir;
+
+fs::path copy_of_sample(const ScratchDir& dir) {
+  const fs::path out = dir / "run";
+  fs::copy(test_data_dir() / "sample_results", out, fs::copy_options::recursive);
+  return out;
+}
+
+// plots/<name>.svg files the report links, in order.
+std::vector<std::string> linked_plots(const std::string& report) {
+  std::vector<std::string> out;
+  const std::regex link(R"(\]\(plots/([^)]+\.svg)\))");
+  for (auto it = std::sregex_iterator(report.begin(), report.end(), link); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1]);
+  return out;
+}
+
+TEST(ReportGolden, SampleResultsReproduceTheGoldenReport) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  const ReportSummary summary = write_report(out);
+  EXPECT_EQ(summary.report_md, out / "report.md");
+  const std::string report = read_text(summary.report_md);
+  const fs::path golden = test_data_dir() / "sample_results_report.md";
+  if (std::getenv("SLIDESPARSE_UPDATE_GOLDEN")) {
+    write_file_atomic(golden, report);
+    GTEST_SKIP() << "rewrote " << golden << ": review its diff";
+  }
+  EXPECT_EQ(report, read_text(golden)) << "the report changed; if on purpose, regenerate the golden file with "
+                                          "SLIDESPARSE_UPDATE_GOLDEN=1 and review its diff";
+  // H100 INT8 and FP8, A100 INT8: prefill and decode throughput + speedup, kernel speedup each.
+  EXPECT_EQ(summary.plots, 15);
+}
+
+TEST(ReportGolden, ReportHasEverySectionAndTheCrossGpuComparison) {
+  ScratchDir dir;
+  const std::string report = read_text(write_report(copy_of_sample(dir)).report_md);
+  for (const std::string heading :
+       {"# SlideSparse pipeline report\n", "## Run summary\n", "## Tasks\n", "## Model preparation\n",
+        "## SlideSparse conversion\n", "## Offline tuning\n", "## Prefill throughput\n", "## Decode throughput\n",
+        "## Kernel benchmark\n", "## Failures\n", "## Cross-GPU comparison\n"})
+    EXPECT_NE(report.find(heading), std::string::npos) << heading;
+  EXPECT_NE(report.find("- **GPUs:** H100 (cc 9.0, CUDA 13.0, x86_64); A100 (cc 8.0, CUDA 13.0, x86_64)\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("| 8 | kernel cuSPARSELt 2:12..2:inf | skipped | 0.0 s | — | "
+                        "not selected (--tasks 1,1,1,1,1,1,1,0) |\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("| `decode/FP8/cusparselt/2:10/M=256` | cuSPARSELt: cusparseLtMatmul failed "
+                        "(CUSPARSE_STATUS_INTERNAL_ERROR) in decode step 17 | 9.4 s |\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("FP8: not supported (cc 8.0 < 8.9).\n"), std::string::npos);
+  EXPECT_NE(report.find("| not supported (cc 8.0 < 8.9) | — |"), std::string::npos);
+  // Speedups of the sample's prefill INT8 M=1024 on the H100 (REFERENCE §9's 1.10/1.14/1.08/1.10).
+  EXPECT_NE(report.find("| 1024 | 1.10 | 1.14 | 1.08 | 1.10 |\n"), std::string::npos);
+  EXPECT_NE(report.find("| theoretical L/(L-2) | 2.00 | 1.50 | 1.33 | 1.25 |\n"), std::string::npos);
+}
+
+TEST(ReportGolden, PlotsAreLinkedSvgFilesNamingTheirSeries) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  const std::string report = read_text(write_report(out).report_md);
+  const std::vector<std::string> links = linked_plots(report);
+  ASSERT_EQ(links.size(), 15u);
+  std::set<std::string> on_disk;
+  for (const auto& e : fs::directory_iterator(out / "plots")) on_disk.insert(e.path().filename().string());
+  EXPECT_EQ(on_disk, std::set<std::string>(links.begin(), links.end()));
+  for (const auto& name : links) {
+    SCOPED_TRACE(name);
+    const std::string svg = read_text(out / "plots" / name);
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+    EXPECT_TRUE(svg.ends_with("</svg>\n"));
+    EXPECT_EQ(svg.find("nan"), std::string::npos);
+    EXPECT_EQ(svg.find("inf\""), std::string::npos);
+  }
+  const std::string throughput = read_text(out / "plots" / "prefill_throughput_H100_cc90_INT8_cu130_x86_64.svg");
+  for (const std::string series : {"cuBLASLt", "cuSPARSELt 2:4", "cuSPARSELt 2:6", "cuSPARSELt 2:8", "cuSPARSELt 2:10"})
+    EXPECT_NE(throughput.find(">" + series + "</text>"), std::string::npos) << series;
+  EXPECT_NE(throughput.find(">tokens/s</text>"), std::string::npos);
+  EXPECT_NE(throughput.find(">4096</text>"), std::string::npos);
+  const std::string speedup = read_text(out / "plots" / "decode_speedup_H100_cc90_FP8E4M3_cu130_x86_64.svg");
+  for (const std::string series : {"2:4", "2:6", "2:8", "2:10", "cuBLASLt = 1.0", "theoretical L/(L-2)"})
+    EXPECT_NE(speedup.find(">" + series + "</text>"), std::string::npos) << series;
+  EXPECT_NE(speedup.find("<title>2:8 theoretical</title>"), std::string::npos);
+  EXPECT_NE(speedup.find("stroke-dasharray=\"6 4\""), std::string::npos);
+  const std::string kernel = read_text(out / "plots" / "kernel_speedup_A100_cc80_INT8_cu130_x86_64.svg");
+  EXPECT_NE(kernel.find(">16384</text>"), std::string::npos);
+  EXPECT_NE(kernel.find(">2:10</text>"), std::string::npos);
+}
+
+TEST(ReportGolden, RegeneratingGivesTheSameBytesAndDropsStalePlots) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  const std::string first = read_text(write_report(out).report_md);
+  testing::write_bytes(out / "plots" / "stale.svg", "<svg/>");
+  const std::string svg = read_text(out / "plots" / "kernel_speedup_H100_cc90_INT8_cu130_x86_64.svg");
+  EXPECT_EQ(read_text(write_report(out).report_md), first);
+  EXPECT_FALSE(fs::exists(out / "plots" / "stale.svg"));
+  EXPECT_EQ(read_text(out / "plots" / "kernel_speedup_H100_cc90_INT8_cu130_x86_64.svg"), svg);
+  for (const auto& name : testing::list_dir(out))  // no staging or temporary files left
+    EXPECT_FALSE(name.starts_with(".") || name.find(".tmp-") != std::string::npos) << name;
+}
+
+}  // namespace
+}  // namespace slidesparse
