@@ -132,8 +132,11 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     e.tuning_db = o.tuning_db;
     return e;
   };
-  // The checkpoint is loaded (and, for cuSPARSELt, compressed) once, for the largest point; every
-  // point still gets a fresh engine: KV cache, plans for its rows, CUDA graphs (excluded from timing).
+  // A cuBLASLt checkpoint is loaded once, for the largest point; every point still gets a fresh
+  // engine: KV cache, plans for its rows, CUDA graphs (excluded from timing). A cuSPARSELt one is
+  // loaded per point: cuSPARSELt 0.8.0 plans reused by a second engine (new activation and output
+  // buffers) faulted on the H100 (docs/PERF.md), fresh weights and plans per engine do not.
+  const bool share_weights = o.backend == GemmBackend::CublasLt;
   WeightLoadOptions load;
   for (int64_t m : o.ms) {
     const WeightLoadOptions need = LlmEngine::weight_options(engine_options(m));
@@ -142,15 +145,18 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
   cudaStream_t load_stream;
   CUDA_CHECK(cudaStreamCreateWithFlags(&load_stream, cudaStreamNonBlocking));
   const Stopwatch load_clock;
-  auto weights = std::make_shared<ModelWeights>(o.model, load, load_stream);
-  CUDA_CHECK(cudaStreamSynchronize(load_stream));
-  std::printf("bench throughput: %s loaded in %.1f s\n", o.model.filename().c_str(), load_clock.seconds());
+  std::shared_ptr<ModelWeights> weights;
+  if (share_weights) {
+    weights = std::make_shared<ModelWeights>(o.model, load, load_stream);
+    CUDA_CHECK(cudaStreamSynchronize(load_stream));
+    std::printf("bench throughput: %s loaded in %.1f s\n", o.model.filename().c_str(), load_clock.seconds());
+  }
   ProgressBar progress("throughput " + o.stage, static_cast<long>(o.ms.size()));
   for (int64_t m : o.ms) {
     throw_if_interrupted();  // between points: the finished ones are already written
     const PointPlan plan = plan_point(o.stage, m);
     const EngineOptions e = engine_options(m);
-    LlmEngine engine(e, weights);
+    LlmEngine engine(e, weights);  // weights null: the engine loads its own
     if (dir.empty()) {
       const CheckpointDescription& d = engine.weights().description();
       dir = o.out_dir / o.stage /
