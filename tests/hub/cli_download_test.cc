@@ -69,5 +69,20 @@ TEST_F(CliDownload, ErrorsAreOneLine) {
   EXPECT_EQ(run_slidesparse({"download"}).err, "slidesparse: error: slidesparse download: missing argument REPO\n");
 }
 
+// The pipeline's task 1 takes a hub repo id: the snapshot is downloaded into the cache and linked
+// as the BF16 source, then prepared and converted like the built-in model.
+TEST_F(CliDownload, PipelineStartsFromAHubRepo) {
+  const fs::path out = dir / "pipe";
+  const CommandResult r = run_slidesparse({"pipeline", "--model", "org/tiny", "--out", out.string(), "--tasks",
+                                           "1,1,0,0,0,0,0,0", "--dtypes", "int8", "--sparsities", "2:8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path source = out / "checkpoints" / "BitNet-2B-BF16";
+  ASSERT_TRUE(fs::is_symlink(source));
+  EXPECT_EQ(fs::canonical(source), fs::canonical(snapshot()));
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "BitNet-2B-INT8" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "BitNet-2B-INT8-SlideSparse-2_8" / "model.safetensors"));
+  EXPECT_NE(read_text(out / "pipeline_status.json").find("\"model\": \"org/tiny\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace slidesparse
