@@ -119,7 +119,8 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
         t.out_dir = layout.results / "throughput_bench";
         if (fs::exists(tuning_db_path(layout))) t.tuning_db = tuning_db_path(layout);
         t.seed = o.seed;
-        // One checkpoint load for all its points (run_throughput_bench shares the weights).
+        // One call for all its points: a cuBLASLt checkpoint is loaded once, a cuSPARSELt one per point
+        // (run_throughput_bench says why).
         run_throughput_bench(t, [&](const ThroughputPoint& p) { done(*by_m.at(p.m)); });
       };
       batches.push_back(std::move(batch));
