@@ -20,8 +20,6 @@ GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t 
   scale_w_ = DeviceBuffer(static_cast<size_t>(shape.n) * sizeof(float), "benchmark weight scales");
   scale_x_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float), "benchmark activation scales");
   workspace_ = DeviceBuffer(SearchProtocol{}.max_workspace, "GEMM workspace");
-  // cuSPARSELt's split-K / Segment-K keep state in the workspace: it must start zeroed (model_runner.cc).
-  CUDA_CHECK(cudaMemsetAsync(workspace_.data(), 0, workspace_.bytes(), stream));
   const bool sparse = backend == GemmBackend::CusparseLt;
   fill_random_codes_gpu(shape.kind, weight_.as<uint8_t>(), shape.n, shape.k, sparse, 0x5EED, stream);
   fill_random_codes_gpu(shape.kind, activations_.as<uint8_t>(), rows, shape.k, false, 0xAC7, stream);

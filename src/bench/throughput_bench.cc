@@ -107,6 +107,24 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
               "  HBM3 ~3000 GB/s read + write as measured by copy\n");
 }
 
+// Loads a checkpoint for several engines; the load stream is only needed until the uploads finish.
+std::shared_ptr<ModelWeights> load_weights(const std::filesystem::path& model, const WeightLoadOptions& load) {
+  const Stopwatch clock;
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  std::shared_ptr<ModelWeights> weights;
+  try {
+    weights = std::make_shared<ModelWeights>(model, load, stream);
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+  } catch (...) {
+    cudaStreamDestroy(stream);
+    throw;
+  }
+  cudaStreamDestroy(stream);
+  std::printf("bench throughput: %s loaded in %.1f s\n", model.filename().c_str(), clock.seconds());
+  return weights;
+}
+
 }  // namespace
 
 std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, const ThroughputPointDone& on_point) {
@@ -136,20 +154,14 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
   // engine: KV cache, plans for its rows, CUDA graphs (excluded from timing). A cuSPARSELt one is
   // loaded per point: cuSPARSELt 0.8.0 plans reused by a second engine (new activation and output
   // buffers) faulted on the H100 (docs/PERF.md), fresh weights and plans per engine do not.
-  const bool share_weights = o.backend == GemmBackend::CublasLt;
-  WeightLoadOptions load;
-  for (int64_t m : o.ms) {
-    const WeightLoadOptions need = LlmEngine::weight_options(engine_options(m));
-    if (need.max_tokens >= load.max_tokens) load = need;
-  }
-  cudaStream_t load_stream;
-  CUDA_CHECK(cudaStreamCreateWithFlags(&load_stream, cudaStreamNonBlocking));
-  const Stopwatch load_clock;
   std::shared_ptr<ModelWeights> weights;
-  if (share_weights) {
-    weights = std::make_shared<ModelWeights>(o.model, load, load_stream);
-    CUDA_CHECK(cudaStreamSynchronize(load_stream));
-    std::printf("bench throughput: %s loaded in %.1f s\n", o.model.filename().c_str(), load_clock.seconds());
+  if (o.backend == GemmBackend::CublasLt) {
+    WeightLoadOptions load;
+    for (int64_t m : o.ms) {
+      const WeightLoadOptions need = LlmEngine::weight_options(engine_options(m));
+      if (need.max_tokens >= load.max_tokens) load = need;
+    }
+    weights = load_weights(o.model, load);
   }
   ProgressBar progress("throughput " + o.stage, static_cast<long>(o.ms.size()));
   for (int64_t m : o.ms) {
@@ -220,8 +232,6 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     progress.step("M=" + std::to_string(m));
   }
   progress.finish();
-  weights.reset();
-  cudaStreamDestroy(load_stream);
   std::printf("results: %s\n", dir.c_str());
   return points;
 }

@@ -106,7 +106,6 @@ void CusparseLtGemm::build_plan(Plan& plan, int alg_id, int split_k, bool set_sp
   plan.alg_id = alg_id;
   plan.split_k = split_k;
   plan.ready = true;
-  plan.tuned = set_split_k;
 }
 
 int CusparseLtGemm::algorithm_count(int64_t m) {
@@ -128,9 +127,7 @@ void CusparseLtGemm::set_algorithm(int64_t m, int alg_id, int split_k) {
 
 void CusparseLtGemm::prepare(int64_t m) {
   Plan& plan = descriptors_for(m);
-  // A tuned plan goes back to the default: callers ask for it where tuned ones are unsafe (decode
-  // graphs, see runtime/model_runner.cc), and the weights may outlive the engine that tuned it.
-  if (!plan.ready || plan.tuned) build_plan(plan, 0, 1, /*set_split_k=*/false);
+  if (!plan.ready) build_plan(plan, 0, 1, /*set_split_k=*/false);
 }
 
 size_t CusparseLtGemm::workspace_bytes(int64_t m) const {

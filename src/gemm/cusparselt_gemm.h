@@ -35,8 +35,7 @@ class CusparseLtGemm {
   int algorithm_count(int64_t m);
   // Pins alg id and split-K (1 = none, -1 = Segment-K on SM90) for m rows; rebuilds its plan.
   void set_algorithm(int64_t m, int alg_id, int split_k);
-  // Makes m rows run the library default plan (alg 0, default split-K): builds it if absent or if
-  // set_algorithm had pinned another.
+  // Builds the plan for m rows if absent (alg 0, library default split-K unless pinned).
   void prepare(int64_t m);
   size_t workspace_bytes(int64_t m) const;
 
@@ -54,7 +53,6 @@ class CusparseLtGemm {
     size_t workspace = 0;
     int alg_id = 0, split_k = 1;
     bool ready = false;
-    bool tuned = false;  // built by set_algorithm (else: the library default)
   };
   Plan& descriptors_for(int64_t m);
   void build_plan(Plan& plan, int alg_id, int split_k, bool set_split_k);

@@ -39,9 +39,9 @@ struct EngineStats {
 class LlmEngine {
  public:
   explicit LlmEngine(const EngineOptions& options);
-  // On weights another engine loaded (benchmarks that sweep M load a checkpoint once). They must
-  // have been loaded for the backend and scale options given and for at least this runner's rows;
-  // loaded on a stream that outlives their use (they are read-only once loaded).
+  // On weights loaded once for several engines (benchmarks that sweep M). They must have been
+  // loaded, and their uploads finished, for the backend and scale options given and for at least
+  // this runner's rows. cuBLASLt only in practice: reused cuSPARSELt plans faulted (docs/PERF.md).
   LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights> weights);
   // What the constructor would load: the weight options for these engine options.
   static WeightLoadOptions weight_options(const EngineOptions& options);

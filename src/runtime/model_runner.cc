@@ -19,12 +19,7 @@ namespace slidesparse {
 
 namespace {
 
-// The W8A8 GEMMs' workspace, shared by their plans. cuSPARSELt's split-K / Segment-K kernels keep
-// state in it between calls (it must start zeroed and no other library may write it: a new engine
-// on reused, dirty memory, or lm_head's cuBLASLt split-K in the same buffer, made them fault), so
-// it is zeroed once and lm_head has its own.
-constexpr size_t kWorkspaceBytes = size_t{128} << 20;
-constexpr size_t kLmHeadWorkspaceBytes = size_t{32} << 20;
+constexpr size_t kWorkspaceBytes = size_t{128} << 20;  // GEMM workspace shared by every plan
 constexpr int64_t kLargeRowStep = 128;  // prefill row counts above 256 are padded to this (fewer plans)
 
 double gib(size_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
@@ -72,8 +67,6 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   for (auto& s : scale_) s = DeviceBuffer(max_rows * sizeof(float), "activation scales");
   acc_ = DeviceBuffer(max_rows * max_output_row_bytes, "GEMM output");
   workspace_ = DeviceBuffer(kWorkspaceBytes, "GEMM workspace");
-  CUDA_CHECK(cudaMemsetAsync(workspace_.data(), 0, workspace_.bytes(), stream_));
-  lm_head_workspace_ = DeviceBuffer(kLmHeadWorkspaceBytes, "lm_head workspace");
   const int64_t max_samples = padded_rows(o.max_num_seqs);
   final_x_ = DeviceBuffer(max_samples * hidden_ * 2, "final norm output");
   logits_ = DeviceBuffer(max_samples * vocab_ * sizeof(float), "logits");
@@ -310,8 +303,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
                             stream_);
   mark("final norm");
   const int64_t sample_rows = padded_rows(samples);
-  lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, lm_head_workspace_.data(),
-                    lm_head_workspace_.bytes(),
+  lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, workspace_.data(), workspace_.bytes(),
                     stream_);
   mark("lm_head GEMM");
   argmax_rows_gpu(logits_.as<float>(), samples, vocab_, vocab_, sampled_.as<int32_t>(), stream_);
@@ -325,8 +317,8 @@ void ModelRunner::capture_graphs() {
   for (int size : graph_batch_sizes_) {
     const int64_t rows = padded_rows(size);
     const Bf16Gemm::TimingOperands timing{weights_.lm_head(), final_x_.as<__nv_bfloat16>(), logits_.as<float>(),
-                                          lm_head_workspace_.data(), stream_};
-    lm_head_gemm_.prepare(rows, kLmHeadWorkspaceBytes, &timing);
+                                          workspace_.data(), stream_};
+    lm_head_gemm_.prepare(rows, kWorkspaceBytes, &timing);
     // One eager run first: libraries finish their lazy set-up outside the capture.
     stage(warm, size, size, size);
     forward(size, rows, size, size, true, 1, options_.max_model_len);
@@ -361,7 +353,7 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
   } else {
     const int64_t rows = batch.decode ? padded_rows(tokens) : prefill_rows(tokens);
     prepare_rows(rows);
-    if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kLmHeadWorkspaceBytes);
+    if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
     stage(batch, tokens, seqs, samples);
     forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len);
   }

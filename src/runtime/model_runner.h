@@ -68,7 +68,7 @@ class ModelRunner {
   float softmax_scale_ = 0;
 
   Bf16Gemm lm_head_gemm_;
-  DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, lm_head_workspace_, final_x_, logits_, sampled_;
+  DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
   struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
     size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows;
