@@ -1,8 +1,12 @@
 #include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/reexec.h"
 #include "pipeline/pipeline.h"
 
 namespace slidesparse {
@@ -52,7 +56,18 @@ int run_pipeline(const CommandArgs& args) {
   o.seed = p.get_uint("seed");
   o.restart = p.has("restart");
 
+  // Set when this process continues an invocation whose previous process hit a GPU fault.
+  constexpr const char* kRunIdVariable = "SLIDESPARSE_PIPELINE_RUN";
+  if (const char* run = std::getenv(kRunIdVariable)) o.run_id = run;
+
   const PipelineOutcome outcome = run_pipeline(o);
+  if (outcome.needs_fresh_process) {
+    // Same options minus --restart (the results so far must stay), same invocation id.
+    std::vector<std::string> again{"pipeline"};
+    for (const std::string& a : args)
+      if (a != "--restart") again.push_back(a);
+    restart_process(again, kRunIdVariable, outcome.run_id);
+  }
   if (outcome.interrupted) fail("pipeline interrupted; rerun the same command to continue");
   return outcome.failed ? 1 : 0;
 }

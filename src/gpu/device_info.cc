@@ -15,6 +15,15 @@ bool cuda_device_available() {
   return ok;
 }
 
+bool cuda_context_broken() {
+  // A non-sticky error is cleared by reading it; a sticky one answers every call, so it survives
+  // the first read and a synchronize.
+  cudaGetLastError();
+  if (cudaDeviceSynchronize() == cudaSuccess) return false;
+  cudaGetLastError();
+  return cudaDeviceSynchronize() != cudaSuccess;
+}
+
 DeviceInfo query_device(int device) {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);

@@ -26,4 +26,9 @@ DeviceInfo query_device(int device = 0);
 // True when a CUDA device is usable (for tests that skip without one).
 bool cuda_device_available();
 
+// True when this process's CUDA context is poisoned by a sticky error (a kernel fault: illegal
+// address, launch failure, ...): every later CUDA call fails, and only a new process can use the
+// GPU again. Ordinary errors (out of memory, an invalid argument) leave the context usable: false.
+bool cuda_context_broken();
+
 }  // namespace slidesparse

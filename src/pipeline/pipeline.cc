@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <random>
 
 #include "core/error.h"
 #include "gemm/hardware_tag.h"
@@ -48,7 +49,16 @@ void print_table(const PipelineStatus& status) {
 
 }  // namespace
 
-PipelineOutcome run_pipeline(const PipelineOptions& options) {
+std::string new_pipeline_run_id() {
+  std::random_device source;
+  const uint64_t id = (uint64_t{source()} << 32) ^ source();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+PipelineOutcome run_pipeline(PipelineOptions options) {
+  if (options.run_id.empty()) options.run_id = new_pipeline_run_id();
   const PipelineLayout layout(options);  // validates the preset before anything is written
   const RunDirectoryLock lock(options.out);
   std::optional<ConsoleLog> console;
@@ -72,6 +82,8 @@ PipelineOutcome run_pipeline(const PipelineOptions& options) {
   bool any_gpu_task = false;
   for (int id = 3; id <= kPipelineTasks; ++id) any_gpu_task |= options.tasks[static_cast<size_t>(id - 1)];
   if (any_gpu_task) gpu = probe_gpu(&no_gpu);
+  if (any_gpu_task && no_gpu.empty()) run.set_fault_probe(cuda_context_broken);
+  outcome.run_id = options.run_id;
   try {
     // Each task is planned right before it runs: the throughput units see whether tuning produced a database.
     run.run_task(1, plan_base_models(layout, options));
@@ -84,6 +96,12 @@ PipelineOutcome run_pipeline(const PipelineOptions& options) {
     run.run_task(8, plan_kernels(layout, options, gpu, "low"), no_gpu);
   } catch (const PipelineInterrupted&) {
     outcome.interrupted = true;
+  } catch (const PipelineNeedsFreshProcess& fault) {
+    std::printf("pipeline: %s broke this process's CUDA context; the remaining units continue in a fresh process\n",
+                fault.unit.c_str());
+    outcome.needs_fresh_process = true;
+    outcome.status = run.status();
+    return outcome;
   }
   outcome.status = run.status();
   for (const TaskStatus& t : outcome.status.tasks) outcome.failed |= t.state == TaskState::Failed;

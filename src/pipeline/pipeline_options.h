@@ -31,6 +31,9 @@ struct PipelineOptions {
   int kernel_warmup = 25, kernel_repeat = 50;
   bool restart = false;     // forget OUT/pipeline_status.json (results are rewritten as units run)
   bool console_log = true;  // copy everything the console shows into OUT/pipeline.log
+  // This invocation, kept by the fresh processes it continues in after a GPU fault (empty: a new id
+  // is drawn). A unit that failed within the same invocation is not tried again.
+  std::string run_id;
 };
 
 // --quick: the bitnet-small preset (unless --model), both dtypes, 2:4 and 2:8 (task 8: 2:inf), prefill

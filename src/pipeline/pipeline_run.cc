@@ -45,6 +45,7 @@ void PipelineRun::record(const UnitPlan& unit, int task, bool done, double secon
   u.error = error;
   u.task = task;
   u.options = unit.options;
+  u.run = options_.run_id;
   outcomes_[unit.key] = {done ? Outcome::Done : Outcome::Failed, error};
 }
 
@@ -53,18 +54,25 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
   const bool selected = options_.tasks.at(static_cast<size_t>(id - 1));
   task.units_total = 0;
   task.units_done = 0;
-  task.reason.clear();
 
-  // What is finished, what must run, what cannot run for lack of an input.
+  // What is finished, what failed earlier in this invocation (before a fresh-process restart), what
+  // must run, what cannot run for lack of an input.
   std::vector<std::vector<UnitPlan>> pending(batches.size());
-  std::string first_skip;
-  int skipped = 0;
+  std::string first_skip, first_error;
+  int skipped = 0, failed = 0;
   for (size_t b = 0; b < batches.size(); ++b)
     for (const UnitPlan& unit : batches[b].units) {
       ++task.units_total;
       if (finished_before(unit)) {
         ++task.units_done;
         outcomes_[unit.key] = {Outcome::Done, ""};
+        continue;
+      }
+      if (status_.unit_failed_in(unit.key, unit.options, options_.run_id)) {
+        const std::string& error = status_.units.at(unit.key).error;
+        outcomes_[unit.key] = {Outcome::Failed, error};
+        if (first_error.empty()) first_error = unit.key + ": " + error;
+        ++failed;
         continue;
       }
       std::string why = !selected ? "task " + std::to_string(id) + " not selected (--tasks)" : skip_reason;
@@ -79,29 +87,48 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
     }
   long to_run = 0;
   for (const auto& p : pending) to_run += long(p.size());
-  if (!selected || !skip_reason.empty()) {
+  const auto finish = [&] {
+    if (failed) {
+      task.state = TaskState::Failed;
+      task.reason = std::to_string(failed) + " unit(s) failed, first " + first_error;
+    } else if (skipped && task.units_done == 0) {
+      task.state = TaskState::Skipped;
+      task.reason = std::to_string(skipped) + " unit(s) skipped: " + first_skip;
+    } else {
+      task.state = TaskState::Done;
+      task.reason = skipped ? std::to_string(skipped) + " unit(s) skipped: " + first_skip : "";
+    }
+    save();
+  };
+  if (!selected) {
+    // What the task's last run found stays; a task that never ran, or was not selected then, is skipped.
+    if (task.state == TaskState::Pending || task.state == TaskState::Skipped) {
+      task.state = TaskState::Skipped;
+      task.reason = "not selected (--tasks)";
+    } else if (task.state == TaskState::Running) {  // its process was killed
+      task.state = TaskState::Interrupted;
+      task.reason = "stopped before it finished; select it in --tasks to continue";
+    }
+    save();
+    return;
+  }
+  if (!skip_reason.empty()) {
     task.state = TaskState::Skipped;
-    task.reason = !selected ? "not selected (--tasks)" : skip_reason;
+    task.reason = skip_reason;
     save();
     return;
   }
-  if (to_run == 0) {
-    task.state = skipped == 0 ? TaskState::Done : (task.units_done == 0 ? TaskState::Skipped : TaskState::Done);
-    if (skipped) task.reason = std::to_string(skipped) + " unit(s) skipped: " + first_skip;
-    save();
-    return;
-  }
+  if (to_run == 0) return finish();
 
   std::printf("pipeline: task %d (%s): %ld unit(s) to run, %d finished before\n", id, task.name.c_str(), to_run,
               task.units_done);
   std::fflush(stdout);
   task.state = TaskState::Running;
+  task.reason.clear();
   save();
   const Stopwatch task_clock;
   const double seconds_before = task.seconds;
   ProgressBar progress("task " + std::to_string(id) + " " + task.name, to_run);
-  int failed = 0;
-  std::string first_error;
   for (size_t b = 0; b < batches.size(); ++b) {
     // Inputs are checked only now: they may come from an earlier batch of this task.
     std::vector<UnitPlan> ready;
@@ -134,15 +161,26 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
     try {
       batches[b].run(pending[b], done);
     } catch (const Error& e) {
+      task.seconds = seconds_before + task_clock.seconds();
       if (interrupt_requested()) {
         progress.finish();
         task.state = TaskState::Interrupted;
         task.reason = "interrupted (Ctrl-C); rerun the same command to continue";
-        task.seconds = seconds_before + task_clock.seconds();
         save();
         throw PipelineInterrupted{};
       }
       std::fprintf(stderr, "pipeline: task %d: %s\n", id, e.what());
+      if (fault_probe_ && fault_probe_()) {
+        // The unit that was running takes the blame; the ones after it never started and get their
+        // turn in the fresh process.
+        for (const UnitPlan& unit : pending[b])
+          if (!finished.count(unit.key)) {
+            record(unit, id, false, unit_clock.seconds(), e.what());
+            progress.finish();
+            save();
+            throw PipelineNeedsFreshProcess{unit.key, e.what()};
+          }
+      }
       for (const UnitPlan& unit : pending[b])
         if (!finished.count(unit.key)) {
           record(unit, id, false, 0, e.what());
@@ -154,14 +192,7 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
   }
   progress.finish();
   task.seconds = seconds_before + task_clock.seconds();
-  if (failed) {
-    task.state = TaskState::Failed;
-    task.reason = std::to_string(failed) + " unit(s) failed, first " + first_error;
-  } else {
-    task.state = TaskState::Done;
-    if (skipped) task.reason = std::to_string(skipped) + " unit(s) skipped: " + first_skip;
-  }
-  save();
+  finish();
 }
 
 }  // namespace slidesparse

@@ -29,7 +29,8 @@ struct UnitPlan {
 };
 
 // Units that one library call finishes one by one (the benchmark points of one checkpoint), or a
-// single unit. `run` gets the units still to do and calls `done` after each one it finished.
+// single unit. `run` gets the units still to do, works through them in that order and calls `done`
+// after each one it finished.
 struct UnitBatch {
   std::vector<UnitPlan> units;
   std::function<void(const std::vector<UnitPlan>& pending, const std::function<void(const UnitPlan&)>& done)> run;
@@ -37,6 +38,13 @@ struct UnitBatch {
 
 // Thrown once Ctrl-C stopped a unit; the task is marked interrupted and the status saved.
 struct PipelineInterrupted {};
+
+// Thrown when a unit failed and left this process unable to go on (the fault probe says so: a CUDA
+// kernel fault poisons the context for good). That unit is recorded as failed, the units after it
+// are not; the caller continues the same invocation (options.run_id) in a fresh process.
+struct PipelineNeedsFreshProcess {
+  std::string unit, error;
+};
 
 class PipelineRun {
  public:
@@ -49,7 +57,12 @@ class PipelineRun {
 
   // Runs task `id` over its batches. `skip_reason` non-empty (or the task not selected) marks it
   // skipped without running anything. Throws PipelineInterrupted after Ctrl-C.
+  // A task that is not selected keeps what its last run recorded (done, failed, ...) and is marked
+  // skipped only if it never ran. Throws PipelineNeedsFreshProcess (see there).
   void run_task(int id, const std::vector<UnitBatch>& batches, const std::string& skip_reason = "");
+
+  // Asked after a unit failed: true when the process can no longer run units (e.g. cuda_context_broken).
+  void set_fault_probe(std::function<bool()> probe) { fault_probe_ = std::move(probe); }
 
   // Empty when `key` finished (in this run or, with these options, before); else why a unit that
   // needs it cannot run.
@@ -63,6 +76,7 @@ class PipelineRun {
 
   PipelineOptions options_;
   PipelineStatus status_;
+  std::function<bool()> fault_probe_;
   enum class Outcome { Done, Failed, Skipped };
   std::map<std::string, std::pair<Outcome, std::string>> outcomes_;  // this invocation's verdicts
 };

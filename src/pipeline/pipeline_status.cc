@@ -57,6 +57,13 @@ bool PipelineStatus::unit_done(const std::string& key, const nlohmann::json& opt
   return it != units.end() && it->second.done && it->second.options == options;
 }
 
+bool PipelineStatus::unit_failed_in(const std::string& key, const nlohmann::json& options,
+                                    const std::string& run) const {
+  const auto it = units.find(key);
+  return it != units.end() && !it->second.done && !run.empty() && it->second.run == run &&
+         it->second.options == options;
+}
+
 nlohmann::json status_to_json(const PipelineStatus& s) {
   nlohmann::json tasks = nlohmann::json::array();
   for (const TaskStatus& t : s.tasks)
@@ -73,6 +80,7 @@ nlohmann::json status_to_json(const PipelineStatus& s) {
                   {"seconds", u.seconds},
                   {"error", u.error},
                   {"task", u.task},
+                  {"run", u.run},
                   {"options", u.options}};
   return {{"version", kPipelineStatusVersion}, {"model", s.model}, {"started_utc", s.started_utc},
           {"updated_utc", s.updated_utc},      {"tasks", tasks},   {"units", units}};
@@ -115,6 +123,7 @@ PipelineStatus status_from_json(const nlohmann::json& j, const std::string& sour
     unit.error = field<std::string>(u, "error", where);
     unit.task = field<int>(u, "task", where);
     unit.options = field<nlohmann::json>(u, "options", where);
+    if (u.contains("run")) unit.run = field<std::string>(u, "run", where);  // absent in files of older builds
     s.units[key] = std::move(unit);
   }
   return s;

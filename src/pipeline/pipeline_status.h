@@ -30,6 +30,7 @@ struct UnitStatus {
   std::string error;
   int task = 0;
   nlohmann::json options;  // what the unit ran with; a different request reruns it
+  std::string run;         // id of the invocation that recorded it (kept across fresh-process restarts)
 };
 
 inline constexpr int kPipelineTasks = 8;
@@ -44,6 +45,8 @@ struct PipelineStatus {
   PipelineStatus();
   // True when `key` finished with exactly these options.
   bool unit_done(const std::string& key, const nlohmann::json& options) const;
+  // True when `key` failed with these options during invocation `run`.
+  bool unit_failed_in(const std::string& key, const nlohmann::json& options, const std::string& run) const;
   TaskStatus& task(int id) { return tasks.at(static_cast<size_t>(id - 1)); }
   const TaskStatus& task(int id) const { return tasks.at(static_cast<size_t>(id - 1)); }
 };

@@ -35,7 +35,7 @@ std::map<std::string, std::string> file_tree(const fs::path& root) {
       nlohmann::json j = read_json_file(entry.path());
       const std::function<void(nlohmann::json&)> strip = [&](nlohmann::json& v) {
         if (v.is_object()) {
-          for (const char* key : {"seconds", "started_utc", "updated_utc"}) v.erase(key);
+          for (const char* key : {"seconds", "started_utc", "updated_utc", "run"}) v.erase(key);
           for (auto& [_, child] : v.items()) strip(child);
         } else if (v.is_array()) {
           for (auto& child : v) strip(child);

@@ -120,6 +120,111 @@ TEST(PipelineRun, SkippedAndUnselectedTasksSayWhy) {
             "needs convert/INT8/2:4/M=0, which was skipped (task 2 not selected (--tasks))");
 }
 
+TEST(PipelineRun, AnUnselectedTaskKeepsWhatItsLastRunFound) {
+  testing::ScratchDir dir;
+  PipelineOptions o = options_in(dir.path(), {true, true, true});
+  std::vector<std::string> ran;
+  {
+    PipelineRun run(o, PipelineStatus{});
+    run.run_task(1, {points("prefill/INT8/cublaslt", {512, 1024}, {}, &ran)});
+    UnitBatch broken{{{"tune/coarse", {}}},
+                     [](const std::vector<UnitPlan>&, const std::function<void(const UnitPlan&)>&) { fail("no db"); }};
+    run.run_task(2, {broken});
+  }
+  PipelineStatus before = load_pipeline_status(o.out / "pipeline_status.json");
+  before.task(3).state = TaskState::Running;  // as a kill -9 during task 3 leaves it
+  save_pipeline_status(o.out / "pipeline_status.json", before);
+
+  o.tasks = {false, false, false, true};
+  PipelineRun run = resume(o);
+  ran.clear();
+  run.run_task(1, {points("prefill/INT8/cublaslt", {512, 1024}, {}, &ran)});
+  run.run_task(2, {points("tune/coarse", {0}, {}, &ran)});
+  run.run_task(3, {points("decode/INT8/cublaslt", {64}, {}, &ran)});
+  run.run_task(5, {points("kernel/INT8/cublaslt", {64}, {}, &ran)});
+  EXPECT_TRUE(ran.empty());
+  const PipelineStatus& s = run.status();
+  EXPECT_EQ(s.task(1).state, TaskState::Done);
+  EXPECT_EQ(s.task(1).reason, "");
+  EXPECT_EQ(s.task(1).seconds, before.task(1).seconds);
+  EXPECT_EQ(s.task(1).units_done, 2);
+  EXPECT_EQ(s.task(2).state, TaskState::Failed);
+  EXPECT_EQ(s.task(2).reason, "1 unit(s) failed, first tune/coarse: no db");
+  EXPECT_EQ(s.task(3).state, TaskState::Interrupted);
+  EXPECT_EQ(s.task(3).reason, "stopped before it finished; select it in --tasks to continue");
+  EXPECT_EQ(s.task(5).state, TaskState::Skipped);
+  EXPECT_EQ(s.task(5).reason, "not selected (--tasks)");
+}
+
+// A unit that breaks the process (a CUDA fault): it alone is blamed, the invocation goes on in a
+// fresh process that does not retry it, and a later invocation does.
+TEST(PipelineRun, AFaultThatBreaksTheProcessIsNotRetriedByItsContinuation) {
+  testing::ScratchDir dir;
+  PipelineOptions o = options_in(dir.path());
+  o.run_id = "0123456789abcdef";
+  std::vector<std::string> ran;
+  auto batch = [&ran](bool fault_at_256) {
+    UnitBatch b = points("decode/INT8/cusparselt/2:4", {128, 256, 512}, {{"seed", 0}}, &ran);
+    b.run = [&ran, fault_at_256](const std::vector<UnitPlan>& pending, const std::function<void(const UnitPlan&)>& done) {
+      for (const UnitPlan& u : pending) {
+        if (fault_at_256 && u.key.ends_with("M=256")) fail("CUDA error cudaErrorLaunchFailure");
+        ran.push_back(u.key);
+        done(u);
+      }
+    };
+    return b;
+  };
+  {
+    PipelineRun run(o, PipelineStatus{});
+    run.set_fault_probe([] { return true; });
+    try {
+      run.run_task(1, {batch(true)});
+      FAIL() << "expected PipelineNeedsFreshProcess";
+    } catch (const PipelineNeedsFreshProcess& fault) {
+      EXPECT_EQ(fault.unit, "decode/INT8/cusparselt/2:4/M=256");
+      EXPECT_EQ(fault.error, "CUDA error cudaErrorLaunchFailure");
+    }
+  }
+  EXPECT_EQ(ran, (std::vector<std::string>{"decode/INT8/cusparselt/2:4/M=128"}));
+  const PipelineStatus saved = load_pipeline_status(o.out / "pipeline_status.json");
+  EXPECT_TRUE(saved.units.at("decode/INT8/cusparselt/2:4/M=128").done);
+  EXPECT_FALSE(saved.units.at("decode/INT8/cusparselt/2:4/M=256").done);
+  EXPECT_EQ(saved.units.at("decode/INT8/cusparselt/2:4/M=256").run, "0123456789abcdef");
+  EXPECT_EQ(saved.units.count("decode/INT8/cusparselt/2:4/M=512"), 0u);
+
+  ran.clear();  // the fresh process of the same invocation: only M=512 runs; the task reports the fault
+  {
+    PipelineRun run = resume(o);
+    run.run_task(1, {batch(true)});
+    EXPECT_EQ(run.status().task(1).state, TaskState::Failed);
+    EXPECT_EQ(run.status().task(1).reason,
+              "1 unit(s) failed, first decode/INT8/cusparselt/2:4/M=256: CUDA error cudaErrorLaunchFailure");
+    EXPECT_EQ(run.status().task(1).units_done, 2);
+    EXPECT_EQ(run.missing_input("decode/INT8/cusparselt/2:4/M=256"),
+              "needs decode/INT8/cusparselt/2:4/M=256, which failed");
+  }
+  EXPECT_EQ(ran, (std::vector<std::string>{"decode/INT8/cusparselt/2:4/M=512"}));
+
+  ran.clear();  // a new invocation tries the failed unit again
+  o.run_id = "fedcba9876543210";
+  PipelineRun later = resume(o);
+  later.run_task(1, {batch(false)});
+  EXPECT_EQ(ran, (std::vector<std::string>{"decode/INT8/cusparselt/2:4/M=256"}));
+  EXPECT_EQ(later.status().task(1).state, TaskState::Done);
+}
+
+// When the process is still usable, a failure is an ordinary one: the batch's remaining units fail with it.
+TEST(PipelineRun, AnOrdinaryFailureFailsTheRestOfItsBatch) {
+  testing::ScratchDir dir;
+  PipelineRun run(options_in(dir.path()), PipelineStatus{});
+  run.set_fault_probe([] { return false; });
+  UnitBatch b = points("prefill/INT8/cublaslt", {512, 1024}, {}, nullptr);
+  b.run = [](const std::vector<UnitPlan>&, const std::function<void(const UnitPlan&)>&) { fail("out of memory"); };
+  run.run_task(1, {b});
+  EXPECT_EQ(run.status().task(1).state, TaskState::Failed);
+  EXPECT_EQ(run.status().task(1).reason, "2 unit(s) failed, first prefill/INT8/cublaslt/M=512: out of memory");
+}
+
 // Ctrl-C during a unit: that unit still finishes, the task is marked interrupted, the rest waits.
 TEST(PipelineRun, InterruptStopsAfterTheCurrentUnit) {
   testing::ScratchDir dir;

@@ -30,8 +30,8 @@ TEST(PipelineStatus, RoundTripsThroughItsFile) {
   s.task(2).reason = "1 unit(s) failed";
   s.task(2).units_done = 7;
   s.task(2).units_total = 8;
-  s.units["convert/FP8/2:6"] = {false, 0, "disk full", 2, {{"sparsity", "2:6"}}};
-  s.units["base/INT8"] = {true, 0.25, "", 1, {{"dtype", "int8"}}};
+  s.units["convert/FP8/2:6"] = {false, 0, "disk full", 2, {{"sparsity", "2:6"}}, "00000000000000aa"};
+  s.units["base/INT8"] = {true, 0.25, "", 1, {{"dtype", "int8"}}, ""};
   save_pipeline_status(dir / "status.json", s);
 
   const PipelineStatus back = load_pipeline_status(dir / "status.json");
@@ -42,10 +42,18 @@ TEST(PipelineStatus, RoundTripsThroughItsFile) {
   EXPECT_TRUE(back.unit_done("base/INT8", {{"dtype", "int8"}}));
   EXPECT_FALSE(back.unit_done("base/INT8", {{"dtype", "fp8"}}));           // other options: not this unit
   EXPECT_FALSE(back.unit_done("convert/FP8/2:6", {{"sparsity", "2:6"}}));  // failed
+  EXPECT_TRUE(back.unit_failed_in("convert/FP8/2:6", {{"sparsity", "2:6"}}, "00000000000000aa"));
+  EXPECT_FALSE(back.unit_failed_in("convert/FP8/2:6", {{"sparsity", "2:6"}}, "00000000000000bb"));  // another run
+  EXPECT_FALSE(back.unit_failed_in("base/INT8", {{"dtype", "int8"}}, ""));
   const nlohmann::json j = read_json_file(dir / "status.json");
   EXPECT_EQ(j["units"]["convert/FP8/2:6"]["status"], "failed");
   EXPECT_EQ(j["tasks"][1]["status"], "failed");
   EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["units"]["convert/FP8/2:6"]["run"], "00000000000000aa");
+
+  nlohmann::json older = j;  // files written before units recorded their run still load
+  older["units"]["convert/FP8/2:6"].erase("run");
+  EXPECT_EQ(status_from_json(older, "old.json").units.at("convert/FP8/2:6").run, "");
 }
 
 TEST(PipelineStatus, MissingFileIsAFreshStatus) {
