@@ -49,7 +49,27 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
   const CheckpointReader reader(dir);
   description_ = require_engine_checkpoint(config_, reader, options.backend == GemmBackend::CusparseLt);
   bitnet_tensors(config_);  // validates that the config is BitNet-shaped
+  // The host copy of a layer lives until its upload finished (build() syncs per layer).
+  std::vector<HostLinear> current;
+  build(reader, [&](int64_t layer) -> const std::vector<HostLinear>& {
+    current = load_layer_linears(reader, config_, description_, static_cast<int>(layer));
+    return current;
+  }, stream);
+}
 
+ModelWeights::ModelWeights(const HostModel& host, const WeightLoadOptions& options, cudaStream_t stream)
+    : options_(options) {
+  require(options.max_tokens > 0, "model weights: max_tokens must be positive");
+  config_ = host.config();
+  description_ = host.description();
+  require(options.backend != GemmBackend::CusparseLt || description_.kind == CheckpointKind::SlideSparse,
+          host.reader().directory().string() + ": read for the dense backend, not for cuSPARSELt");
+  build(host.reader(), [&](int64_t layer) -> const std::vector<HostLinear>& { return host.layer(layer); }, stream);
+}
+
+void ModelWeights::build(const CheckpointReader& reader,
+                         const std::function<const std::vector<HostLinear>&(int64_t layer)>& layer_linears,
+                         cudaStream_t stream) {
   const int64_t hidden = config_.hidden_size, layers = config_.num_hidden_layers;
   embedding_ = upload_bf16(reader, "model.embed_tokens.weight", config_.vocab_size * hidden, stream);
   if (!config_.tie_word_embeddings)
@@ -70,11 +90,11 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
     norms_.push_back(n);
   }
 
-  // Fused linears, layer by layer; the host copy of a layer is dropped once it is on the device.
+  // Fused linears, layer by layer.
   std::array<std::vector<LinearWeight>, 4> slot_weights;
   std::array<int64_t, 4> slot_n{}, slot_k{};
   for (int64_t layer = 0; layer < layers; ++layer) {
-    for (const HostLinear& h : load_layer_linears(reader, config_, description_, static_cast<int>(layer))) {
+    for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
       codes_.push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
       scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
@@ -82,13 +102,13 @@ ModelWeights::ModelWeights(const std::filesystem::path& dir, const WeightLoadOpt
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
     }
-    CUDA_CHECK(cudaStreamSynchronize(stream));  // host vectors die at the end of this iteration
+    CUDA_CHECK(cudaStreamSynchronize(stream));  // the layer's host copy may go now
   }
   for (size_t slot = 0; slot < 4; ++slot)
     linears_[slot] = std::make_unique<W8A8Linear>(
-        engine_linear_config(options, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream);
+        engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream);
 
-  if (options.backend == GemmBackend::CusparseLt) codes_.clear();  // the linears run their compressed copies
+  if (options_.backend == GemmBackend::CusparseLt) codes_.clear();  // the linears run their compressed copies
 }
 
 const __nv_bfloat16* ModelWeights::lm_head() const {

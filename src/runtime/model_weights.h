@@ -9,6 +9,7 @@
 
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "gemm/w8a8_linear.h"
 #include "gpu/device_buffer.h"
 #include "io/model_config.h"
+#include "runtime/host_model.h"
 
 namespace slidesparse {
 
@@ -38,6 +40,9 @@ class ModelWeights {
  public:
   // Throws Error naming the directory for a checkpoint that does not suit the backend.
   ModelWeights(const std::filesystem::path& dir, const WeightLoadOptions& options, cudaStream_t stream);
+  // From a checkpoint already read into host memory (runtime/host_model.h), which is not referenced
+  // once this returns (the uploads of each layer are synchronized).
+  ModelWeights(const HostModel& host, const WeightLoadOptions& options, cudaStream_t stream);
 
   const ModelConfig& config() const { return config_; }
   const CheckpointDescription& description() const { return description_; }
@@ -53,6 +58,10 @@ class ModelWeights {
   WeightLoadOptions options_;
   DeviceBuffer upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
                            cudaStream_t stream);
+  // Uploads the bf16 tensors from `reader` and the fused linears layer by layer from
+  // `layer_linears`, then builds the four W8A8Linears (compressing sparse weights).
+  void build(const CheckpointReader& reader,
+             const std::function<const std::vector<HostLinear>&(int64_t layer)>& layer_linears, cudaStream_t stream);
 
   ModelConfig config_;
   CheckpointDescription description_;

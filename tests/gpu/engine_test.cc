@@ -7,15 +7,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <numeric>
 
 #include "checkpoint/convert.h"
 #include "checkpoint/prepare.h"
 #include "core/error.h"
 #include "engine/reference_model.h"
+#include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "gpu_test_util.h"
 #include "model_fixtures.h"
+#include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
 #include "runtime/model_runner.h"
 #include "test_support.h"
@@ -168,8 +171,9 @@ TEST_F(EngineTest, MatchesTransformersQuantizedForward) {
 }
 
 std::vector<std::vector<int32_t>> generate(const EngineOptions& e, const std::vector<std::vector<int32_t>>& prompts,
-                                           int max_tokens, EngineStats* stats = nullptr) {
-  LlmEngine engine(e);
+                                           int max_tokens, EngineStats* stats = nullptr,
+                                           std::shared_ptr<ModelWeights> weights = nullptr) {
+  LlmEngine engine(e, std::move(weights));
   SamplingParams p;
   p.max_tokens = max_tokens;
   p.ignore_eos = true;
@@ -204,6 +208,25 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
     EXPECT_EQ(a[i].size(), 64u);
     EXPECT_EQ(a[i], b[i]) << "request " << i;
   }
+}
+
+// The throughput benchmark's sweep builds every engine's weights from one host copy of a
+// cuSPARSELt checkpoint: the same tokens as weights read from the files, engine after engine.
+TEST_F(EngineTest, WeightsFromAHostCopyEqualWeightsFromTheFiles) {
+  const Oracle oracle = load_oracle();
+  const EngineOptions e = tiny_options(*dir_ / "int8-2_8", GemmBackend::CusparseLt);
+  const auto from_files = generate(e, oracle.sequences, 32);
+  const HostModel host(e.model, true);
+  EXPECT_GT(host.linear_bytes(), 0u);
+  for (int round = 0; round < 2; ++round) {
+    cudaStream_t stream;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    auto weights = std::make_shared<ModelWeights>(host, LlmEngine::weight_options(e), stream);
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    CUDA_CHECK(cudaStreamDestroy(stream));
+    EXPECT_EQ(generate(e, oracle.sequences, 32, nullptr, std::move(weights)), from_files) << "round " << round;
+  }
+  EXPECT_THROW(HostModel(*dir_ / "int8", true), Error);  // a dense checkpoint is no cuSPARSELt input
 }
 
 TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
