@@ -12,6 +12,10 @@ echo "##### probe: one linear shape, 30 layers, steps E(ager) C(apture) R(eplay)
 for m in 16 256; do for shape in qkv o gate_up down; do for db in "" "--db $DB"; do
   echo "== $shape m=$m ${db:+tuned}"; timeout 60 $P --shape $shape --m $m $db --steps ECRERXRBRE 2>&1 | grep -v "^step.*ok$"
 done; done; done
+echo "##### probe: rows 256 pinned to alg 0 without split-K (is split-K / Segment-K the trigger?)"
+for shape in qkv o gate_up down; do
+  echo "== $shape m=256 alg 0 split-k 1"; timeout 60 $P --shape $shape --m 256 --alg 0 --split-k 1 --steps ECRERXRBRE 2>&1 | grep -v "^step.*ok$"
+done
 echo "##### engine: 2-layer BitNet-2B-shaped INT8 2:4, decode M=256 (the pipeline's fault)"
 W=/tmp/d2; mkdir -p $W
 $B synth --preset bitnet-2b --layers 2 --output $W/BitNet-2B-BF16 > /dev/null

@@ -38,6 +38,7 @@ struct Args {
   std::string shape = "down", steps = "ECRERE", db;
   int64_t m = 16;
   int layers = 30;
+  int alg = -1, split_k = 1;  // alg >= 0: pin this algorithm (and split-K) instead of --db / the default
 };
 
 Args parse(int argc, char** argv) {
@@ -51,7 +52,9 @@ Args parse(int argc, char** argv) {
     else if (flag == "--db") a.db = value;
     else if (flag == "--m") a.m = std::stoll(value);
     else if (flag == "--layers") a.layers = std::stoi(value);
-    else fail("unknown option " + flag + " (--shape qkv|o|gate_up|down, --m ROWS, --layers N, --db FILE, --steps ECRXB...)");
+    else if (flag == "--alg") a.alg = std::stoi(value);
+    else if (flag == "--split-k") a.split_k = std::stoi(value);
+    else fail("unknown option " + flag + " (--shape qkv|o|gate_up|down, --m ROWS, --layers N, --db FILE | --alg ID [--split-k S], --steps ECRXB...)");
   }
   return a;
 }
@@ -94,10 +97,21 @@ int main(int argc, char** argv) {
 
     std::optional<TuningDatabase> db;
     if (!a.db.empty()) db = TuningDatabase::load(a.db, current_hardware_tag(), nullptr);
+    if (a.alg >= 0) {  // a one-entry database pins the algorithm
+      db = TuningDatabase(current_hardware_tag());
+      GemmChoice choice;
+      choice.alg_id = a.alg;
+      choice.split_k = a.split_k;
+      const LinearConfig& c = linear.config();
+      db->record_gemm({"cusparselt", std::string(quant_kind_name(c.kind)), std::string(gemm_output_name(c.output)), n,
+                       linear.gemm_k()},
+                      rows, choice);
+    }
     linear.prepare(rows, db ? &*db : nullptr);
-    std::printf("%s N=%lld K=%lld rows=%lld layers=%d plan: %s, workspace %zu bytes\n", a.shape.c_str(),
+    std::printf("%s N=%lld K=%lld rows=%lld layers=%d plan: %s, %s, workspace %zu bytes\n", a.shape.c_str(),
                 static_cast<long long>(n), static_cast<long long>(k), static_cast<long long>(rows), a.layers,
-                db ? "tuned (database)" : "library default", linear.workspace_bytes(rows));
+                a.alg >= 0 ? "pinned" : db ? "tuned (database)" : "library default", linear.describe_plan(rows).c_str(),
+                linear.workspace_bytes(rows));
 
     // Activations: random bf16, quantized once; every pass reuses the codes.
     std::vector<__nv_bfloat16> x(static_cast<size_t>(rows * k));

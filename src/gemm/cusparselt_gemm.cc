@@ -135,6 +135,20 @@ size_t CusparseLtGemm::workspace_bytes(int64_t m) const {
   return it == plans_.end() ? 0 : it->second.workspace;
 }
 
+std::string CusparseLtGemm::describe_plan(int64_t m) const {
+  const auto it = plans_.find(m);
+  require(it != plans_.end() && it->second.ready, "cuSPARSELt GEMM for M=" + std::to_string(m) + " was not prepared");
+  const auto& api = lib_.api;
+  int alg = 0, split_k = 0, mode = 0;
+  CUSPARSELT_CHECK(api.cusparseLtMatmulAlgGetAttribute(&lib_.handle, &it->second.selection,
+                                                       CUSPARSELT_MATMUL_ALG_CONFIG_ID, &alg, sizeof alg));
+  CUSPARSELT_CHECK(api.cusparseLtMatmulAlgGetAttribute(&lib_.handle, &it->second.selection, CUSPARSELT_MATMUL_SPLIT_K,
+                                                       &split_k, sizeof split_k));
+  CUSPARSELT_CHECK(api.cusparseLtMatmulAlgGetAttribute(&lib_.handle, &it->second.selection,
+                                                       CUSPARSELT_MATMUL_SPLIT_K_MODE, &mode, sizeof mode));
+  return "alg " + std::to_string(alg) + " split-k " + std::to_string(split_k) + " (mode " + std::to_string(mode) + ")";
+}
+
 void CusparseLtGemm::run(const void* x, void* d, int64_t m, const float* scale_w, void* workspace,
                          size_t workspace_size, cudaStream_t stream, int weight) {
   require(weight >= 0 && weight < static_cast<int>(compressed_.size()),

@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <map>
+#include <string>
 #include <vector>
 
 #include "gemm/cusparselt_library.h"
@@ -38,6 +39,8 @@ class CusparseLtGemm {
   // Builds the plan for m rows if absent (alg 0, library default split-K unless pinned).
   void prepare(int64_t m);
   size_t workspace_bytes(int64_t m) const;
+  // What the plan for m rows runs, as the library reports it: "alg 7 split-k 1 (mode 0)".
+  std::string describe_plan(int64_t m) const;
 
   // d [m, n] = x [m, k] . W'^T with compressed weight `weight`; scale_w [n] (device) for
   // WeightInGemm, else unused.

@@ -140,6 +140,10 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
   return dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
 }
 
+std::string W8A8Linear::describe_plan(int64_t m) const {
+  return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
+}
+
 void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream) {
   require(config_.standalone, "linear layer without its own activation buffers cannot quantize");
   const int64_t rows = padded_rows(m);

@@ -69,6 +69,9 @@ class W8A8Linear {
   // has one, else the library default; picks the tuned quantization launch config.
   void prepare(int64_t m, const TuningDatabase* db);
   size_t workspace_bytes(int64_t m) const;
+  // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
+  // "cuBLASLt" for the dense backend.
+  std::string describe_plan(int64_t m) const;
 
   // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles).
   void forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace, size_t workspace_size,
