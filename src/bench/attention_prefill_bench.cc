@@ -60,16 +60,20 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
   const double flops = double(seqs) * kHeads * 4.0 * kHeadDim * (double(seq_len) * (seq_len + 1) / 2);
 
   std::vector<AttentionPrefillBenchRow> rows;
-  for (int per_cta : {1, 2}) {
-    const double us = time_launches_us(
-        [&] {
-          attention_prefill_gpu(q.as<__nv_bfloat16>(), cache, batch, kHeads, scale, out.as<__nv_bfloat16>(), stream,
-                                AttentionPrefillConfig{per_cta});
-        },
-        warmup, repeat, stream);
-    const double tflops = flops / us / 1e6;
-    rows.push_back({seqs, seq_len, block_size, per_cta, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
-  }
+  for (int per_cta : {1, 2})
+    for (int keys : {64, 32})
+      for (bool q_regs : {true, false}) {
+        const AttentionPrefillConfig config{per_cta, keys, q_regs};
+        const double us = time_launches_us(
+            [&] {
+              attention_prefill_gpu(q.as<__nv_bfloat16>(), cache, batch, kHeads, scale, out.as<__nv_bfloat16>(),
+                                    stream, config);
+            },
+            warmup, repeat, stream);
+        const double tflops = flops / us / 1e6;
+        rows.push_back(
+            {seqs, seq_len, block_size, per_cta, keys, q_regs, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
+      }
   return rows;
 }
 
@@ -89,11 +93,11 @@ std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<
 }
 
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows) {
-  std::printf("%6s %8s %6s %10s %10s %9s %8s\n", "seqs", "seq_len", "block", "heads/CTA", "ms", "TFLOP/s",
-              "of peak");
+  std::printf("%6s %8s %6s %10s %10s %5s %10s %9s %8s\n", "seqs", "seq_len", "block", "heads/CTA", "keys/tile", "Q",
+              "ms", "TFLOP/s", "of peak");
   for (const AttentionPrefillBenchRow& r : rows)
-    std::printf("%6d %8d %6d %10d %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size, r.heads_per_cta, r.ms,
-                r.tflops, 100 * r.fraction_of_peak);
+    std::printf("%6d %8d %6d %10d %10d %5s %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size, r.heads_per_cta,
+                r.key_tile, r.q_in_registers ? "regs" : "smem", r.ms, r.tflops, 100 * r.fraction_of_peak);
 }
 
 }  // namespace slidesparse

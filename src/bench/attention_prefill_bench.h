@@ -15,10 +15,13 @@ inline constexpr double kH100DenseBf16Tflops = 989.0;
 struct AttentionPrefillBenchRow {
   int seqs = 0, seq_len = 0, block_size = 0;
   int heads_per_cta = 0;  // the CTA shape timed (1 or 2)
+  int key_tile = 64;      // keys per shared-memory tile (64 or 32)
+  bool q_in_registers = true;
   double ms = 0, tflops = 0, fraction_of_peak = 0;
 };
 
-// One row per (seqs, seq_len, heads_per_cta in {1, 2}); each times `repeat` launches after `warmup`
+// One row per (seqs, seq_len, kernel variant: heads_per_cta in {1, 2} x key_tile in {64, 32} x Q in
+// registers or shared memory); each times `repeat` launches after `warmup`
 // with CUDA events. FLOPs = seqs x 20 heads x 4 x 128 x seq_len (seq_len + 1) / 2 (QK^T and PV over
 // the causally visible keys; masked work inside diagonal tiles is not counted). Operands are random
 // bf16; the KV cache's blocks (block_size tokens) are handed out in shuffled order. One operand set:
@@ -27,7 +30,8 @@ std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<
                                                               const std::vector<int>& seq_lens, int block_size,
                                                               int warmup, int repeat, cudaStream_t stream);
 
-// Prints the rows as a table (seqs, seq_len, block, heads/CTA, ms, TFLOP/s, % of the dense peak).
+// Prints the rows as a table (seqs, seq_len, block, heads/CTA, keys/tile, Q, ms, TFLOP/s, % of the
+// dense peak).
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows);
 
 }  // namespace slidesparse

@@ -1,8 +1,9 @@
 // Paged prefill attention (kernels/attention_prefill.h), FlashAttention-2 style on mma.sync.
 //
 // CTA = 64 query rows of one sequence x kHeadsPerCta query heads of one kv head; warp w owns the 16
-// rows [16 (w % 4), +16) of head h0 + w / 4 and keeps its Q fragments, its 16 x D fp32 output
-// accumulator and the running row max / sum in registers. Per 64-key tile of the kv head:
+// rows [16 (w % 4), +16) of head h0 + w / 4 and keeps its Q fragments (or re-reads them from shared
+// memory, kQRegs false), its 16 x D fp32 output accumulator and the running row max / sum in
+// registers. Per tile of kKeys (64 or 32) keys of the kv head:
 //   S = Q K^T (mma, K fragments by ldmatrix), online softmax on S in fp32 (exp2, scale * log2 e
 //   folded), P -> bf16 A fragments straight from the S accumulators, O += P V (V by ldmatrix.trans).
 // Tiles stream through two shared-memory stages with cp.async: tile j + 1 is in flight while tile
@@ -28,7 +29,6 @@ namespace {
 using namespace mma_sm80;
 
 constexpr int kRows = 64;  // query rows per CTA and head
-constexpr int kKeys = 64;  // keys per shared-memory tile
 constexpr int kWarpsPerHead = kRows / 16;
 
 struct PrefillArgs {
@@ -47,14 +47,17 @@ struct PrefillArgs {
   float scale_log2;  // softmax_scale * log2(e)
 };
 
-template <int kD, int kHeadsPerCta>
+template <int kD, int kHeadsPerCta, int kKeys>
 constexpr int smem_bytes() {
   // Q (later the output staging) + two stages of K and V.
   return (kHeadsPerCta * kRows + 2 * 2 * kKeys) * kD * 2;
 }
 
-template <int kD, int kHeadsPerCta>
-__global__ void __launch_bounds__(128 * kHeadsPerCta, 2 / kHeadsPerCta) attention_prefill_kernel(PrefillArgs a) {
+// kKeys keys per tile; kQRegs: Q fragments in registers (else re-read from shared memory per tile,
+// and the register budget is set for twice the CTAs per SM).
+template <int kD, int kHeadsPerCta, int kKeys, bool kQRegs>
+__global__ void __launch_bounds__(128 * kHeadsPerCta, (kQRegs ? 2 : 4) / kHeadsPerCta)
+    attention_prefill_kernel(PrefillArgs a) {
   constexpr int kChunks = kD / 8;  // 16-byte chunks per row
   constexpr int kRowBytes = kD * 2;
   constexpr int kThreads = 128 * kHeadsPerCta;
@@ -134,11 +137,12 @@ __global__ void __launch_bounds__(128 * kHeadsPerCta, 2 / kHeadsPerCta) attentio
 
   cp_async_wait<1>();  // Q has landed (tile 0 may still be in flight)
   __syncthreads();
-  uint32_t qf[kKSteps][4];
-  {
-    const int r = head * kRows + wrow + (lane & 7) + (lane >> 3 & 1) * 8;
+  // This lane's ldmatrix row of the warp's Q rows; the fragments of k-step ks are chunk 2 ks + lane / 16.
+  const int q_row = head * kRows + wrow + (lane & 7) + (lane >> 3 & 1) * 8;
+  uint32_t qf[kQRegs ? kKSteps : 1][4];
+  if constexpr (kQRegs) {
 #pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) ldmatrix_x4(qf[ks], q_smem + swizzled<kChunks>(r, 2 * ks + (lane >> 4)));
+    for (int ks = 0; ks < kKSteps; ++ks) ldmatrix_x4(qf[ks], q_smem + swizzled<kChunks>(q_row, 2 * ks + (lane >> 4)));
   }
 
   // ldmatrix lane offsets inside a tile. For a row r with r % 8 == lane % 8 the swizzled chunk of
@@ -165,14 +169,22 @@ __global__ void __launch_bounds__(128 * kHeadsPerCta, 2 / kHeadsPerCta) attentio
 #pragma unroll
       for (int j = 0; j < kKeys / 8; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
 #pragma unroll
-      for (int ks = 0; ks < kKSteps; ++ks)
+      for (int ks = 0; ks < kKSteps; ++ks) {
+        uint32_t qa[4];
+        if constexpr (kQRegs) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) qa[i] = qf[ks][i];
+        } else {
+          ldmatrix_x4(qa, q_smem + swizzled<kChunks>(q_row, 2 * ks + (lane >> 4)));
+        }
 #pragma unroll
         for (int jp = 0; jp < kKeys / 16; ++jp) {
           uint32_t b[4];
           ldmatrix_x4(b, k_tile + jp * 16 * kRowBytes + (k_lane ^ (ks * 32)));
-          mma_bf16_16816(s[2 * jp], qf[ks], b[0], b[1]);
-          mma_bf16_16816(s[2 * jp + 1], qf[ks], b[2], b[3]);
+          mma_bf16_16816(s[2 * jp], qa, b[0], b[1]);
+          mma_bf16_16816(s[2 * jp + 1], qa, b[2], b[3]);
         }
+      }
 
       if (kb + kKeys - 1 > p0 + wrow) {  // the tile crosses this warp's diagonal (or seq_len)
 #pragma unroll
@@ -257,18 +269,26 @@ __global__ void __launch_bounds__(128 * kHeadsPerCta, 2 / kHeadsPerCta) attentio
   }
 }
 
-template <int kD, int kHeadsPerCta>
+template <int kD, int kHeadsPerCta, int kKeys, bool kQRegs>
 void launch(const PrefillArgs& args, dim3 grid, cudaStream_t stream) {
-  constexpr int kBytes = smem_bytes<kD, kHeadsPerCta>();
+  constexpr int kBytes = smem_bytes<kD, kHeadsPerCta, kKeys>();
+  const auto kernel = attention_prefill_kernel<kD, kHeadsPerCta, kKeys, kQRegs>;
   // Above 48 KiB of dynamic shared memory needs an opt-in, once per kernel.
-  static const bool opted_in = [] {
-    CUDA_CHECK(cudaFuncSetAttribute(attention_prefill_kernel<kD, kHeadsPerCta>,
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize, kBytes));
+  static const bool opted_in = [&] {
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kBytes));
     return true;
   }();
   (void)opted_in;
-  attention_prefill_kernel<kD, kHeadsPerCta><<<grid, 128 * kHeadsPerCta, kBytes, stream>>>(args);
+  kernel<<<grid, 128 * kHeadsPerCta, kBytes, stream>>>(args);
   CUDA_CHECK_LAUNCH();
+}
+
+template <int kD, int kHeadsPerCta>
+void launch_tile(const PrefillArgs& args, dim3 grid, cudaStream_t stream, int keys, bool q_regs) {
+  if (keys == 64)
+    q_regs ? launch<kD, kHeadsPerCta, 64, true>(args, grid, stream) : launch<kD, kHeadsPerCta, 64, false>(args, grid, stream);
+  else
+    q_regs ? launch<kD, kHeadsPerCta, 32, true>(args, grid, stream) : launch<kD, kHeadsPerCta, 32, false>(args, grid, stream);
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -292,6 +312,8 @@ void attention_prefill_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, co
   require((per_cta == 1 || per_cta == 2) && group % per_cta == 0,
           "attention_prefill: heads_per_cta " + std::to_string(per_cta) + " must be 1 or 2 and divide the group of " +
               std::to_string(group) + " query heads per kv head");
+  const int keys = config.key_tile ? config.key_tile : 64;
+  require(keys == 64 || keys == 32, "attention_prefill: key_tile " + std::to_string(keys) + " must be 32 or 64");
   if (batch.num_seqs <= 0 || batch.max_query_len <= 0) return;
   const int64_t tiles = (int64_t{batch.max_query_len} + kRows - 1) / kRows;
   const int64_t ctas = int64_t{batch.num_seqs} * (heads / per_cta);
@@ -316,10 +338,11 @@ void attention_prefill_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, co
                          shift,
                          softmax_scale * 1.4426950408889634f};
   const dim3 grid(static_cast<unsigned>(ctas), static_cast<unsigned>(tiles));
+  const bool q_regs = config.q_in_registers;
   if (cache.head_dim == 128)
-    per_cta == 2 ? launch<128, 2>(args, grid, stream) : launch<128, 1>(args, grid, stream);
+    per_cta == 2 ? launch_tile<128, 2>(args, grid, stream, keys, q_regs) : launch_tile<128, 1>(args, grid, stream, keys, q_regs);
   else
-    per_cta == 2 ? launch<64, 2>(args, grid, stream) : launch<64, 1>(args, grid, stream);
+    per_cta == 2 ? launch_tile<64, 2>(args, grid, stream, keys, q_regs) : launch_tile<64, 1>(args, grid, stream, keys, q_regs);
 }
 
 }  // namespace slidesparse

@@ -22,6 +22,12 @@ struct AttentionPrefillConfig {
   // Query heads per CTA: 1 or 2 (a divisor of heads / kv_heads); 0 picks 2 when the group size is
   // even (halves the L2 -> SM traffic of K and V), else 1. Tests and the benchmark vary it.
   int heads_per_cta = 0;
+  // Keys per shared-memory tile: 64 or 32 (0: 64). A 32-key tile holds half the score registers.
+  int key_tile = 0;
+  // Q's fragments stay in registers for the whole key loop (true), or are re-read from shared
+  // memory every tile (false): 32 registers fewer per thread, which lets two CTAs share an SM, for
+  // 4 KB more shared-memory reads per warp and tile.
+  bool q_in_registers = true;
 };
 
 // q: bf16 [T, heads, head_dim] (rotated); out: bf16 [T, heads * head_dim], T = query_start[num_seqs].

@@ -49,12 +49,15 @@ struct Case {
   std::vector<Seq> seqs;
   float q_magnitude = 1.0f;  // larger: sharper softmax
   int heads_per_cta = 0;
+  int key_tile = 0;
+  bool q_in_registers = true;
 };
 
 std::string describe(const Case& c) {
   std::ostringstream s;
   s << "D=" << c.head_dim << " heads=" << c.heads << "/" << c.kv_heads << " block=" << c.block_size
-    << " heads_per_cta=" << c.heads_per_cta << " seqs";
+    << " heads_per_cta=" << c.heads_per_cta << " key_tile=" << c.key_tile << " q_in_registers=" << c.q_in_registers
+    << " seqs";
   for (const Seq& q : c.seqs) s << " " << q.qlen << "/" << q.seq_len;
   return s.str();
 }
@@ -134,7 +137,7 @@ void run_case(const Case& c, uint32_t seed) {
                                     table_d.as<int32_t>(), batch.max_blocks_per_seq, max_qlen + 65,
                                     max_len + 65};
   attention_prefill_gpu(q_d.as<__nv_bfloat16>(), layer, device_batch, c.heads, scale, out_d.as<__nv_bfloat16>(),
-                        nullptr, AttentionPrefillConfig{c.heads_per_cta});
+                        nullptr, AttentionPrefillConfig{c.heads_per_cta, c.key_tile, c.q_in_registers});
   CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<uint16_t> got(q.size());
   CUDA_CHECK(cudaMemcpy(got.data(), out_d.data(), got.size() * 2, cudaMemcpyDeviceToHost));
@@ -181,6 +184,19 @@ TEST(AttentionPrefill, HeadDim64Gqa2) {
   for (int per_cta : {0, 1}) run_case({64, 8, 4, 64, varlen_batch(), 1.0f, per_cta}, 21 + per_cta);
 }
 
+// Every kernel variant (heads per CTA x keys per tile x Q in registers or shared memory), both head
+// sizes, and a sharp softmax whose running max moves between the smaller tiles.
+TEST(AttentionPrefill, EveryTileShape) {
+  SKIP_WITHOUT_GPU();
+  uint32_t seed = 70;
+  for (int keys : {64, 32})
+    for (bool q_regs : {true, false}) {
+      for (int per_cta : {1, 2}) run_case({128, 20, 5, 16, varlen_batch(), 1.0f, per_cta, keys, q_regs}, seed++);
+      run_case({64, 8, 4, 64, varlen_batch(), 1.0f, 2, keys, q_regs}, seed++);
+      run_case({128, 20, 5, 16, {{150, 150}, {90, 220}, {1, 70}}, 4.0f, 2, keys, q_regs}, seed++);
+    }
+}
+
 TEST(AttentionPrefill, BlockSize256LongChunk) {
   SKIP_WITHOUT_GPU();
   run_case({128, 4, 2, 256, {{333, 600}, {7, 7}, {256, 256}, {65, 513}}, 1.0f, 0}, 31);
@@ -223,6 +239,9 @@ TEST(AttentionPrefill, RejectsUnsupportedGeometry) {
   EXPECT_THROW(attention_prefill_gpu(nullptr, {nullptr, nullptr, 1, 16, 3, 64}, batch, 9, 1.0f, nullptr, nullptr,
                                      AttentionPrefillConfig{2}),
                Error);  // 2 heads per CTA with groups of 3
+  EXPECT_THROW(attention_prefill_gpu(nullptr, {nullptr, nullptr, 1, 16, 4, 64}, batch, 8, 1.0f, nullptr, nullptr,
+                                     AttentionPrefillConfig{0, 48}),
+               Error);  // 48 keys per tile
 }
 
 }  // namespace
