@@ -59,6 +59,7 @@ int run_pipeline(const CommandArgs& args) {
   // Set when this process continues an invocation whose previous process hit a GPU fault.
   constexpr const char* kRunIdVariable = "SLIDESPARSE_PIPELINE_RUN";
   if (const char* run = std::getenv(kRunIdVariable)) o.run_id = run;
+  if (const char* unit = std::getenv("SLIDESPARSE_PIPELINE_TEST_FAULT")) o.inject_fault_unit = unit;
 
   const PipelineOutcome outcome = run_pipeline(o);
   if (outcome.needs_fresh_process) {

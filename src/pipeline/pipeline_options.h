@@ -34,6 +34,9 @@ struct PipelineOptions {
   // This invocation, kept by the fresh processes it continues in after a GPU fault (empty: a new id
   // is drawn). A unit that failed within the same invocation is not tried again.
   std::string run_id;
+  // Tests only (SLIDESPARSE_PIPELINE_TEST_FAULT): this unit fails as if it had broken the CUDA
+  // context, so the fresh-process continuation can be exercised without a GPU fault.
+  std::string inject_fault_unit;
 };
 
 // --quick: the bitnet-small preset (unless --model), both dtypes, 2:4 and 2:8 (task 8: 2:inf), prefill

@@ -148,6 +148,14 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
     if (pending[b].empty()) continue;
     Stopwatch unit_clock;
     std::map<std::string, bool> finished;
+    bool injected = false;
+    // Tests: the injected unit fails before it starts, as a unit that broke the context would.
+    const auto maybe_inject = [&](size_t next) {
+      if (next < pending[b].size() && pending[b][next].key == options_.inject_fault_unit) {
+        injected = true;
+        fail("injected fault (SLIDESPARSE_PIPELINE_TEST_FAULT)");
+      }
+    };
     const auto done = [&](const UnitPlan& unit) {
       record(unit, id, true, unit_clock.seconds(), "");
       finished[unit.key] = true;
@@ -157,8 +165,10 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
       progress.step(unit.key);
       unit_clock = Stopwatch();
       throw_if_interrupted();  // stop after this unit even where the library call would go on
+      maybe_inject(finished.size());
     };
     try {
+      maybe_inject(0);
       batches[b].run(pending[b], done);
     } catch (const Error& e) {
       task.seconds = seconds_before + task_clock.seconds();
@@ -170,7 +180,7 @@ void PipelineRun::run_task(int id, const std::vector<UnitBatch>& batches, const 
         throw PipelineInterrupted{};
       }
       std::fprintf(stderr, "pipeline: task %d: %s\n", id, e.what());
-      if (fault_probe_ && fault_probe_()) {
+      if (injected || (fault_probe_ && fault_probe_())) {
         // The unit that was running takes the blame; the ones after it never started and get their
         // turn in the fresh process.
         for (const UnitPlan& unit : pending[b])

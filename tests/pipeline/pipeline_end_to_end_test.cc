@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <thread>
@@ -124,6 +125,47 @@ TEST(PipelineEndToEnd, TinyModelTasksOneAndTwoThenGpuTasksSkipped) {
   EXPECT_EQ(second.status.tasks[1].units_done, 8);
   EXPECT_EQ(fs::last_write_time(o.out / "checkpoints/BitNet-Tiny-INT8-SlideSparse-2_4/model.safetensors"), written);
   EXPECT_EQ(status_to_json(second.status)["units"], status_to_json(first.status)["units"]);
+}
+
+// A unit that breaks the CUDA context (injected here: there is no GPU fault to be had on the CPU):
+// the program records it as failed, re-executes itself, the fresh process finishes the other units
+// without retrying it, and a later invocation does retry it.
+TEST(PipelineEndToEnd, AContextBreakingUnitContinuesInAFreshProcess) {
+  testing::ScratchDir dir;
+  const fs::path out = dir / "out";
+  std::vector<std::string> args = tiny_args(out);
+  args.push_back("--restart");  // the continuation must not repeat it (it would wipe the results)
+  ::setenv("SLIDESPARSE_PIPELINE_TEST_FAULT", "convert/INT8/2:8", 1);
+  const testing::CommandResult faulted = testing::run_slidesparse(args);
+  ::unsetenv("SLIDESPARSE_PIPELINE_TEST_FAULT");
+  EXPECT_EQ(faulted.exit_code, 1) << faulted.err;
+  const std::string log = testing::read_text(out / "pipeline.log");
+  EXPECT_NE(log.find("pipeline: convert/INT8/2:8 broke this process's CUDA context; the remaining units continue "
+                     "in a fresh process"),
+            std::string::npos)
+      << log;
+  size_t starts = 0;
+  for (size_t at = log.find("pipeline: synth:bitnet-tiny ->"); at != std::string::npos;
+       at = log.find("pipeline: synth:bitnet-tiny ->", at + 1))
+    ++starts;
+  EXPECT_EQ(starts, 2u);  // the first process and its continuation
+  EXPECT_NE(log.find("(restart)"), std::string::npos);
+  EXPECT_NE(log.find("(resuming where a previous run stopped, if any)"), std::string::npos);
+
+  PipelineStatus status = load_pipeline_status(out / "pipeline_status.json");
+  EXPECT_FALSE(status.units.at("convert/INT8/2:8").done);
+  EXPECT_EQ(status.units.at("convert/INT8/2:8").error, "injected fault (SLIDESPARSE_PIPELINE_TEST_FAULT)");
+  EXPECT_EQ(units_done(out / "pipeline_status.json"), 10);  // 3 base models + 7 other conversions
+  EXPECT_EQ(status.task(2).state, TaskState::Failed);
+  EXPECT_EQ(status.task(2).reason,
+            "1 unit(s) failed, first convert/INT8/2:8: injected fault (SLIDESPARSE_PIPELINE_TEST_FAULT)");
+  EXPECT_TRUE(fs::exists(out / "checkpoints/BitNet-Tiny-INT8-SlideSparse-2_10/model.safetensors"));
+  EXPECT_FALSE(fs::exists(out / "checkpoints/BitNet-Tiny-INT8-SlideSparse-2_8"));
+
+  const testing::CommandResult again = testing::run_slidesparse(tiny_args(out));  // a new invocation
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(units_done(out / "pipeline_status.json"), 11);
+  EXPECT_EQ(load_pipeline_status(out / "pipeline_status.json").task(2).state, TaskState::Done);
 }
 
 TEST(PipelineEndToEnd, KillNineDuringConversionThenResumeEqualsAnUninterruptedRun) {
