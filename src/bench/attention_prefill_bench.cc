@@ -18,8 +18,7 @@ namespace slidesparse {
 
 namespace {
 
-// BitNet-2B attention.
-constexpr int kHeads = 20, kKvHeads = 5, kHeadDim = 128;
+constexpr int kHeads = kBitnetAttentionHeads, kKvHeads = kBitnetAttentionKvHeads, kHeadDim = kBitnetAttentionHeadDim;
 
 template <typename T>
 DeviceBuffer upload(const std::vector<T>& host, const char* what) {
@@ -90,6 +89,13 @@ std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<
       for (const AttentionPrefillBenchRow& r : bench_point(seqs, len, block_size, warmup, repeat, stream))
         rows.push_back(r);
   return rows;
+}
+
+AttentionPrefillConfig fastest_attention_prefill_config(int seqs, int seq_len, int block_size, int warmup, int repeat,
+                                                        cudaStream_t stream) {
+  const auto rows = bench_point(seqs, seq_len, block_size, warmup, repeat, stream);
+  const auto best = std::min_element(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.ms < b.ms; });
+  return {best->heads_per_cta, best->key_tile, best->q_in_registers};
 }
 
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows) {

@@ -7,7 +7,12 @@
 
 #include <vector>
 
+#include "kernels/attention_prefill.h"
+
 namespace slidesparse {
+
+// BitNet-2B's attention geometry, which the benchmark and `tune` time.
+inline constexpr int kBitnetAttentionHeads = 20, kBitnetAttentionKvHeads = 5, kBitnetAttentionHeadDim = 128;
 
 // H100 SXM dense bf16 tensor-core peak (wgmma); mma.sync realistically reaches ~600-660.
 inline constexpr double kH100DenseBf16Tflops = 989.0;
@@ -29,6 +34,11 @@ struct AttentionPrefillBenchRow {
 std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
                                                               const std::vector<int>& seq_lens, int block_size,
                                                               int warmup, int repeat, cudaStream_t stream);
+
+// The fastest variant for `seqs` full prompts of `seq_len` tokens (BitNet-2B heads, the given KV
+// block size), timed as above: what `slidesparse tune` records for the engine.
+AttentionPrefillConfig fastest_attention_prefill_config(int seqs, int seq_len, int block_size, int warmup, int repeat,
+                                                        cudaStream_t stream);
 
 // Prints the rows as a table (seqs, seq_len, block, heads/CTA, keys/tile, Q, ms, TFLOP/s, % of the
 // dense peak).

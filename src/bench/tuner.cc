@@ -1,7 +1,9 @@
 #include "bench/tuner.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "bench/attention_prefill_bench.h"
 #include "bench/kernel_bench.h"
 #include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
@@ -12,6 +14,8 @@
 #include "gemm/w8a8_linear.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
+#include "kernels/attention_prefill_tuning.h"
+#include "runtime/model_runner.h"
 
 namespace slidesparse {
 
@@ -106,6 +110,23 @@ void run_tune(const TuneOptions& o) {
         }
     norm_progress.finish();
     db.save(o.db_path);
+
+    // Prefill attention (dtype-independent, so with the dense pass): the fastest kernel variant per
+    // step size at the benchmark protocol's shapes (one prompt up to 1024 tokens, else 1024-token
+    // prompts), in the engine's KV-cache layout.
+    if (o.dense) {
+      ProgressBar attention_progress("tune attention", long(o.coarse_ms.size()));
+      for (int64_t m : o.coarse_ms) {
+        throw_if_interrupted();
+        const int len = static_cast<int>(std::min<int64_t>(m, 1024)), seqs = static_cast<int>(std::max<int64_t>(1, m / 1024));
+        const AttentionPrefillConfig best = fastest_attention_prefill_config(
+            seqs, len, RunnerOptions{}.block_size, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+        db.record_kernel(kAttentionPrefillKernelName, kBitnetAttentionHeadDim, m, attention_prefill_config_json(best));
+        attention_progress.step("attention M=" + std::to_string(m));
+      }
+      attention_progress.finish();
+      db.save(o.db_path);
+    }
   }
   cudaStreamDestroy(stream);
   std::printf("tune: database %s (%s)\n", o.db_path.c_str(), tag.describe().c_str());

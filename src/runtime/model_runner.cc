@@ -9,6 +9,7 @@
 #include "gpu/cuda_check.h"
 #include "kernels/attention_decode.h"
 #include "kernels/attention_prefill.h"
+#include "kernels/attention_prefill_tuning.h"
 #include "kernels/embedding.h"
 #include "kernels/norm_quant.h"
 #include "kernels/rope_kv.h"
@@ -135,8 +136,11 @@ void ModelRunner::prepare_rows(int64_t rows) {
         config = {t->value("threads", config.threads), t->value("rows_per_block", config.rows_per_block)};
     return config;
   };
-  const NormLaunchConfigs norm_configs{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
-                                       tuned(FusedNormKernel::Relu2Mul, inter_)};
+  NormLaunchConfigs norm_configs{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
+                                 tuned(FusedNormKernel::Relu2Mul, inter_), {}};
+  if (options_.tuning)
+    if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows))
+      norm_configs.attention = attention_prefill_config_from_json(*t);
   // cuSPARSELt 0.8.0 on H100: tuned algorithm configs that run correctly eagerly fault (illegal
   // instruction / launch failure) when replayed from our decode graphs (seen at M = 128..512;
   // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
@@ -274,7 +278,8 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
     else
-      attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_);
+      attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
+                            norm_configs.attention);
     mark("attention");
     scale = next_scale();
     rmsnorm_quantize_gpu(kind, attn, nullptr, nullptr, norms.attn_sub, tokens, hidden_, eps, slide(o), rows,

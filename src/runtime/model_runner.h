@@ -14,6 +14,7 @@
 
 #include "gemm/bf16_gemm.h"
 #include "gpu/device_buffer.h"
+#include "kernels/attention_prefill.h"
 #include "kernels/kv_cache.h"
 #include "runtime/model_weights.h"
 #include "runtime/step_batch.h"
@@ -76,8 +77,9 @@ class ModelRunner {
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
   std::vector<KvCacheLayer> cache_layers_;
-  struct NormLaunchConfigs {  // per prepared row count
+  struct NormLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
     QuantLaunchConfig tensor, residual, relu2;
+    AttentionPrefillConfig attention;
   };
   std::map<int64_t, NormLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gemm/w8a8_linear.h"
+#include "kernels/attention_prefill_tuning.h"
 #include "kernels/norm_quant.h"
 
 namespace slidesparse {
@@ -17,6 +18,21 @@ TEST(TuningNames, FusedNorms) {
   EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, 0), "norm_quant_int8_L0");
   EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Fp8E4M3, 4), "residual_norm_quant_fp8_L4");
   EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, 10), "relu2_norm_quant_int8_L10");
+}
+
+TEST(TuningNames, AttentionPrefillVariant) {
+  EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
+  const AttentionPrefillConfig c{2, 32, false};
+  const nlohmann::json j = attention_prefill_config_json(c);
+  EXPECT_EQ(j, (nlohmann::json{{"heads_per_cta", 2}, {"key_tile", 32}, {"q_in_registers", false}}));
+  const AttentionPrefillConfig back = attention_prefill_config_from_json(j);
+  EXPECT_EQ(back.heads_per_cta, 2);
+  EXPECT_EQ(back.key_tile, 32);
+  EXPECT_FALSE(back.q_in_registers);
+  const AttentionPrefillConfig defaults = attention_prefill_config_from_json(nlohmann::json::object());
+  EXPECT_EQ(defaults.heads_per_cta, 0);
+  EXPECT_EQ(defaults.key_tile, 0);
+  EXPECT_TRUE(defaults.q_in_registers);
 }
 
 }  // namespace

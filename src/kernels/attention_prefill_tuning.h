@@ -1,0 +1,27 @@
+// How `slidesparse tune` records the prefill-attention variant it found fastest, and how the engine
+// reads it back: one tuning-database kernel entry per (head_dim, tokens per step). Header-only so
+// the kernels library itself stays free of JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/attention_prefill.h"
+
+namespace slidesparse {
+
+inline constexpr const char* kAttentionPrefillKernelName = "attention_prefill";
+
+inline nlohmann::json attention_prefill_config_json(const AttentionPrefillConfig& c) {
+  return {{"heads_per_cta", c.heads_per_cta}, {"key_tile", c.key_tile}, {"q_in_registers", c.q_in_registers}};
+}
+
+// Missing fields keep the defaults (a database from a build that knew fewer variants).
+inline AttentionPrefillConfig attention_prefill_config_from_json(const nlohmann::json& j) {
+  AttentionPrefillConfig c;
+  c.heads_per_cta = j.value("heads_per_cta", c.heads_per_cta);
+  c.key_tile = j.value("key_tile", c.key_tile);
+  c.q_in_registers = j.value("q_in_registers", c.q_in_registers);
+  return c;
+}
+
+}  // namespace slidesparse
