@@ -26,5 +26,7 @@ for args in "--db $DB" "--db $DB --no-cuda-graphs" "" ; do
   echo "== decode M=256 $args"; timeout 60 $B bench throughput --model $C --stage decode --m-list 256 $args --out /tmp/r 2>&1 | grep -E "tok/s|error"
 done
 echo "== decode M=64,128,256,512 --db (one process)"; timeout 90 $B bench throughput --model $C --stage decode --m-list 64,128,256,512 --db $DB --out /tmp/r 2>&1 | grep -E "tok/s|error"
+echo "##### CUDA_LAUNCH_BLOCKING=1: the error surfaces at the faulting launch's call site"
+CUDA_LAUNCH_BLOCKING=1 timeout 120 $B bench throughput --model $C --stage decode --m-list 256 --db $DB --out /tmp/r 2>&1 | grep -E "tok/s|error"
 echo "##### compute-sanitizer on the faulting run"
 timeout 240 /usr/local/cuda/bin/compute-sanitizer --print-limit 3 $B bench throughput --model $C --stage decode --m-list 256 --db $DB --out /tmp/r 2>&1 | grep -v ETA | grep -E "=====|error" | head -40
