@@ -17,12 +17,17 @@ __device__ __forceinline__ float acc_raw(const AccView& v, int64_t row, int64_t 
   }
 }
 
-// The scaled value, rounded to bf16 exactly like dequantize_rows_gpu, returned as float.
-__device__ __forceinline__ float acc_scaled(float raw, const AccView& v, int64_t row, int64_t col) {
+// The scaled value before its bf16 rounding (callers that round two at a time use this).
+__device__ __forceinline__ float acc_scaled_unrounded(float raw, const AccView& v, int64_t row, int64_t col) {
   float y = raw;
   if (v.scale_x) y = __fmul_rn(y, v.scale_x[row]);
   if (v.scale_w) y = __fmul_rn(y, v.scale_w[col]);
-  return __bfloat162float(__float2bfloat16_rn(y));
+  return y;
+}
+
+// The scaled value, rounded to bf16 exactly like dequantize_rows_gpu, returned as float.
+__device__ __forceinline__ float acc_scaled(float raw, const AccView& v, int64_t row, int64_t col) {
+  return __bfloat162float(__float2bfloat16_rn(acc_scaled_unrounded(raw, v, row, col)));
 }
 
 __device__ __forceinline__ float acc_value(const AccView& v, int64_t row, int64_t col) {

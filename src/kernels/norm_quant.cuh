@@ -13,6 +13,8 @@
 // residual write where there is one, and one write of the codes.
 #pragma once
 
+#include <cstring>
+
 #include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
 
@@ -57,9 +59,14 @@ __device__ __forceinline__ void stage_chunks(int t, int team, int k_chunks, int 
 
 __device__ __forceinline__ uint16_t bf16_bits(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
 
+// Two floats rounded to bf16 (nearest even), lo in the low half: one packed conversion (F2FP)
+// instead of two. The conversion pipe runs at an eighth of the FP32 rate on Hopper, and these
+// kernels round several times per element, so the pairing matters (docs/PERF.md).
 __device__ __forceinline__ uint32_t bf16_pair(float lo, float hi) {
-  return static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(lo))) |
-         static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(hi))) << 16;
+  const __nv_bfloat162 p = __floats2bfloat162_rn(lo, hi);
+  uint32_t bits;
+  memcpy(&bits, &p, sizeof bits);
+  return bits;
 }
 
 // bf16(float(a) + float(b)) for two bf16 pairs (a float add then one rounding, as PyTorch does).
@@ -174,12 +181,18 @@ template <AccumulatorType kAcc>
 __device__ __forceinline__ void acc_chunk_values(const AccChunk& c, const ScaleChunk& s, const AccView& v,
                                                  float scale_x, float (&out)[8]) {
   const float w[8] = {s.lo.x, s.lo.y, s.lo.z, s.lo.w, s.hi.x, s.hi.y, s.hi.z, s.hi.w};
+  float y[8];
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
-    float y = acc_chunk_raw<kAcc>(c, i);
-    if (v.scale_x) y = __fmul_rn(y, scale_x);
-    if (v.scale_w) y = __fmul_rn(y, w[i]);
-    out[i] = __bfloat162float(__float2bfloat16_rn(y));
+    y[i] = acc_chunk_raw<kAcc>(c, i);
+    if (v.scale_x) y[i] = __fmul_rn(y[i], scale_x);
+    if (v.scale_w) y[i] = __fmul_rn(y[i], w[i]);
+  }
+#pragma unroll
+  for (int i = 0; i < 8; i += 2) {  // rounded two at a time (bf16_pair)
+    const uint32_t rounded = bf16_pair(y[i], y[i + 1]);
+    out[i] = bf16_low(rounded);
+    out[i + 1] = bf16_high(rounded);
   }
 }
 
@@ -196,6 +209,13 @@ __device__ __forceinline__ uint4 add_values(uint4 residual, const float (&v)[8])
 __device__ __forceinline__ float relu2_mul(float g, float u) {
   const float r = fmaxf(g, 0.0f);
   return __fmul_rn(__bfloat162float(__float2bfloat16_rn(__fmul_rn(r, r))), u);
+}
+
+// bf16 pair of relu2_mul for two elements, with both roundings paired.
+__device__ __forceinline__ uint32_t relu2_mul_pair(float g0, float u0, float g1, float u1) {
+  const float r0 = fmaxf(g0, 0.0f), r1 = fmaxf(g1, 0.0f);
+  const uint32_t squares = bf16_pair(__fmul_rn(r0, r0), __fmul_rn(r1, r1));
+  return bf16_pair(__fmul_rn(bf16_low(squares), u0), __fmul_rn(bf16_high(squares), u1));
 }
 
 // The row of `row` an accumulator stage reads (the rows kernel gathers through row_index).
@@ -291,10 +311,8 @@ struct Relu2MulStage {
             float g[8], u[8];
             acc_chunk_values<kAcc>(l.gate, l.gate_scale, v, scale_x, g);
             acc_chunk_values<kAcc>(l.up, l.up_scale, v, scale_x, u);
-            return make_uint4(bf16_pair(relu2_mul(g[0], u[0]), relu2_mul(g[1], u[1])),
-                              bf16_pair(relu2_mul(g[2], u[2]), relu2_mul(g[3], u[3])),
-                              bf16_pair(relu2_mul(g[4], u[4]), relu2_mul(g[5], u[5])),
-                              bf16_pair(relu2_mul(g[6], u[6]), relu2_mul(g[7], u[7])));
+            return make_uint4(relu2_mul_pair(g[0], u[0], g[1], u[1]), relu2_mul_pair(g[2], u[2], g[3], u[3]),
+                              relu2_mul_pair(g[4], u[4], g[5], u[5]), relu2_mul_pair(g[6], u[6], g[7], u[7]));
           });
     } else {
       uint16_t* dst = reinterpret_cast<uint16_t*>(in);

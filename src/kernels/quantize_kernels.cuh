@@ -74,8 +74,13 @@ __device__ __forceinline__ float chunk_absmax(const uint4 v, float m) {
 }
 
 __device__ __forceinline__ int int8_code(float x, float inv) {
-  // __float2int_rn rounds half to even like rint; the clamp is then exact integer arithmetic.
-  return max(-128, min(127, __float2int_rn(__fmul_rn(x, inv))));
+  // Round half to even like rint, without the conversion pipe (an eighth of the FP32 rate on
+  // Hopper): adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits, exact for
+  // |v| < 2^22, and |v| <= 127 here (|x| <= absmax, inv = 127 / absmax). Separate _rn intrinsics
+  // keep the multiply from being fused into the add. NaN gives 0, as __float2int_rn did.
+  const float v = __fmul_rn(x, inv);
+  const int q = __float_as_int(__fadd_rn(v, 12582912.0f)) - 0x4B400000;
+  return v == v ? max(-128, min(127, q)) : 0;
 }
 
 // Four codes from four bf16 values (two pairs), element i in byte i.

@@ -57,24 +57,36 @@ __device__ __forceinline__ void load_raw8(const AccView& v, int64_t row, int64_t
     load8(static_cast<const float*>(v.data) + i, out);
 }
 
+// Rounds a and b to bf16 (nearest even) in one packed conversion: the conversion pipe runs at an
+// eighth of the FP32 rate on Hopper, and this kernel rounds several times per element.
+__device__ __forceinline__ void round_bf16_pair(float& a, float& b) {
+  const __nv_bfloat162 p = __floats2bfloat162_rn(a, b);
+  a = __low2float(p);
+  b = __high2float(p);
+}
+
 // The bf16 values every consumer of the GEMM sees (acc_view.cuh), as floats.
 template <AccumulatorType kType>
 __device__ __forceinline__ void load_values8(const AccView& v, int64_t row, int64_t col, bool vector,
                                              float (&out)[8]) {
   load_raw8<kType>(v, row, col, vector, out);
 #pragma unroll
-  for (int j = 0; j < 8; ++j) out[j] = acc_scaled(out[j], v, row, col + j);
+  for (int j = 0; j < 8; ++j) out[j] = acc_scaled_unrounded(out[j], v, row, col + j);
+#pragma unroll
+  for (int j = 0; j < 8; j += 2) round_bf16_pair(out[j], out[j + 1]);
 }
-
-__device__ __forceinline__ float round_bf16(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
 
 // math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo].
 // Products of two bf16 values are exact in fp32, so only the roundings written here happen.
 __device__ __forceinline__ void rotate(float (&lo)[8], float (&hi)[8], const float (&c)[8], const float (&s)[8]) {
 #pragma unroll
   for (int j = 0; j < 8; ++j) {
-    const float new_lo = round_bf16(__fadd_rn(round_bf16(__fmul_rn(lo[j], c[j])), round_bf16(__fmul_rn(-hi[j], s[j]))));
-    const float new_hi = round_bf16(__fadd_rn(round_bf16(__fmul_rn(hi[j], c[j])), round_bf16(__fmul_rn(lo[j], s[j]))));
+    float lo_c = __fmul_rn(lo[j], c[j]), hi_s = __fmul_rn(-hi[j], s[j]);
+    float hi_c = __fmul_rn(hi[j], c[j]), lo_s = __fmul_rn(lo[j], s[j]);
+    round_bf16_pair(lo_c, hi_s);
+    round_bf16_pair(hi_c, lo_s);
+    float new_lo = __fadd_rn(lo_c, hi_s), new_hi = __fadd_rn(hi_c, lo_s);
+    round_bf16_pair(new_lo, new_hi);
     lo[j] = new_lo;
     hi[j] = new_hi;
   }
