@@ -17,6 +17,7 @@
 
 #include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
+#include "math/rmsnorm_grid.h"
 
 namespace slidesparse::quant_kernels {
 
@@ -113,18 +114,22 @@ __device__ __forceinline__ int pair_top_exponent(uint32_t pair, int top) {
   return max(top, static_cast<int>(max((pair >> 7) & 0xFFu, (pair >> 23) & 0xFFu)));
 }
 
-// h^2 on the grid of unit 2^(2 top - 298) (math/rmsnorm.cc), for one bf16 bit pattern.
-__device__ __forceinline__ uint64_t square_on_grid(uint32_t bits, int top) {
-  const int field = static_cast<int>((bits >> 7) & 0xFF);
-  const uint32_t m = (bits & 0x7F) | (field ? 0x80u : 0u);
-  const int shift = 30 - 2 * (top - max(field, 1));
-  return shift >= 0 ? uint64_t{m * m} << shift : shift > -16 ? uint64_t{(m * m) >> -shift} : 0;
-}
-
+// The squares of a chunk's 8 bf16 on the row's grid (math/rmsnorm_grid.h), added to `sum`: by
+// integer arithmetic (any top), or in floating point with scale = grid_float_scale(top) (two
+// multiplies and one conversion per element instead of the shift sequence; tops in
+// kGridFloatMinTop..kGridFloatMaxTop, same values).
 __device__ __forceinline__ uint64_t chunk_square_sum(uint4 v, int top, uint64_t sum) {
   const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
   for (const uint32_t pair : pairs) sum += square_on_grid(pair & 0xFFFF, top) + square_on_grid(pair >> 16, top);
+  return sum;
+}
+
+__device__ __forceinline__ uint64_t chunk_square_sum_float(uint4 v, float scale, uint64_t sum) {
+  const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+  for (const uint32_t pair : pairs)
+    sum += square_on_grid_float(pair & 0xFFFF, scale) + square_on_grid_float(pair >> 16, scale);
   return sum;
 }
 
@@ -354,8 +359,14 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
     }
   top = team_reduce(top, warp_top, q.team, [](int p, int r) { return max(p, r); });
   unsigned long long sum = 0;
-  if (real_row)
-    for (int c = t; c < in_chunks; c += q.team) sum = chunk_square_sum(in[input_slot<kL>(c)], top, sum);
+  if (real_row) {
+    if (top >= kGridFloatMinTop && top <= kGridFloatMaxTop) {  // the team agrees on top: no divergence
+      const float scale = grid_float_scale(top);
+      for (int c = t; c < in_chunks; c += q.team) sum = chunk_square_sum_float(in[input_slot<kL>(c)], scale, sum);
+    } else {
+      for (int c = t; c < in_chunks; c += q.team) sum = chunk_square_sum(in[input_slot<kL>(c)], top, sum);
+    }
+  }
   sum = team_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
   const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
   const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(q.k)));

@@ -9,6 +9,7 @@
 #include "core/parallel.h"
 #include "math/numeric_formats.h"
 #include "math/quantize.h"
+#include "math/rmsnorm_grid.h"
 
 namespace slidesparse {
 
@@ -18,25 +19,15 @@ constexpr int64_t kElementsPerChunk = int64_t{1} << 16;
 
 int64_t rows_per_chunk(int64_t k) { return std::max<int64_t>(1, kElementsPerChunk / k); }
 
-// Biased exponent field of a bf16, with subnormals (field 0) on the grid of field 1.
-int exponent_field(uint16_t bits) { return std::max((bits >> 7) & 0xFF, 1); }
-
 }  // namespace
 
 float rms_variance_bf16(const uint16_t* h, int64_t k) {
   require(k >= 1 && k <= kRmsNormMaxK, "rmsnorm: row length " + std::to_string(k) + " outside 1.." +
                                            std::to_string(kRmsNormMaxK));
   int top = 1;
-  for (int64_t i = 0; i < k; ++i) top = std::max(top, exponent_field(h[i]));
-  // |h| = m * 2^(e - 134) with m < 2^8 the significand; h^2 = m^2 * 2^(2e - 268). On the grid of
-  // unit 2^(2 top - 298) it is m^2 << (30 - 2 (top - e)), below 2^46.
-  uint64_t sum = 0;
-  for (int64_t i = 0; i < k; ++i) {
-    const int field = (h[i] >> 7) & 0xFF;
-    const uint64_t m = (h[i] & 0x7F) | (field ? 0x80u : 0u);
-    const int shift = 30 - 2 * (top - exponent_field(h[i]));
-    sum += shift >= 0 ? (m * m) << shift : shift > -16 ? (m * m) >> -shift : 0;
-  }
+  for (int64_t i = 0; i < k; ++i) top = std::max(top, bf16_grid_field(h[i]));
+  uint64_t sum = 0;  // on the grid of math/rmsnorm_grid.h
+  for (int64_t i = 0; i < k; ++i) sum += square_on_grid(h[i], top);
   return static_cast<float>(std::ldexp(static_cast<double>(sum), 2 * top - 298) / static_cast<double>(k));
 }
 
