@@ -102,10 +102,7 @@ int main(int argc, char** argv) {
       GemmChoice choice;
       choice.alg_id = a.alg;
       choice.split_k = a.split_k;
-      const LinearConfig& c = linear.config();
-      db->record_gemm({"cusparselt", std::string(quant_kind_name(c.kind)), std::string(gemm_output_name(c.output)), n,
-                       linear.gemm_k()},
-                      rows, choice);
+      db->record_gemm(linear_tuning_key(linear.config(), linear.gemm_k()), rows, choice);
     }
     linear.prepare(rows, db ? &*db : nullptr);
     std::printf("%s N=%lld K=%lld rows=%lld layers=%d plan: %s, %s, workspace %zu bytes\n", a.shape.c_str(),

@@ -57,8 +57,7 @@ void run_tune(const TuneOptions& o) {
     const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
     const int64_t gemm_k = j.group ? make_slide_geometry(j.shape.k, j.group).k_slid : j.shape.k;
     const GemmShape shape{j.kind, c.output, c.scales, j.shape.n, gemm_k};
-    const GemmKey key{std::string(gemm_backend_name(j.backend)), std::string(quant_kind_name(j.kind)),
-                      std::string(gemm_output_name(c.output)), j.shape.n, gemm_k};
+    const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearcher searcher(j.backend, shape, max_m, stream);
     for (int64_t m : j.backend == GemmBackend::CublasLt ? o.coarse_ms : o.fine_ms) {
       db.record_gemm(key, m, searcher.search(m, o.protocol).ranked.front());

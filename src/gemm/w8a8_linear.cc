@@ -11,11 +11,6 @@ namespace slidesparse {
 
 namespace {
 
-GemmKey tuning_key(const LinearConfig& c, int64_t gemm_k) {
-  return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
-          std::string(gemm_output_name(c.output)), c.n, gemm_k};
-}
-
 // Whether cuBLASLt returns any algorithm for the shape (probed once per shape and mode).
 bool cublaslt_supports(const GemmShape& shape) {
   static std::map<std::tuple<int, int, int, int64_t, int64_t>, bool> cache;
@@ -26,6 +21,11 @@ bool cublaslt_supports(const GemmShape& shape) {
 }
 
 }  // namespace
+
+GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
+  return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
+          std::string(gemm_output_name(c.output)), c.n, gemm_k};
+}
 
 std::string quant_kernel_name(QuantKind kind, int group) {
   return group == 0 ? "quantize_" + std::string(quant_kind_name(kind))
@@ -110,7 +110,7 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   require(m > 0 && m <= config_.max_m, "linear layer prepared for M=" + std::to_string(m) +
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
-  const auto choice = db ? db->lookup_gemm(tuning_key(config_, gemm_k_), m) : std::nullopt;
+  const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), m) : std::nullopt;
   if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {

@@ -107,6 +107,10 @@ class W8A8Linear {
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
 
+// The tuning database key of a linear's GEMM (gemm_k: K, or K' for the sparse backend): what
+// `tune` records under and prepare() looks up.
+GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
+
 // Name under which `tune` stores the quantization kernel's launch config.
 std::string quant_kernel_name(QuantKind kind, int group);
 

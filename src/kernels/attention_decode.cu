@@ -33,7 +33,6 @@ using mma_sm80::cp_async_wait;
 using mma_sm80::ldmatrix_x4;
 using mma_sm80::ldmatrix_x4_trans;
 using mma_sm80::mma_bf16_16816;
-using mma_sm80::pack_bf16x2;
 using mma_sm80::smem_address;
 
 constexpr int kThreads = 128;

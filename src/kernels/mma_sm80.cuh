@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "kernels/vector_io.cuh"  // pack_bf16x2: P fragments, `lo` = the lower column
+
 namespace slidesparse::mma_sm80 {
 
 __device__ __forceinline__ uint32_t smem_address(const void* p) {
@@ -62,12 +64,6 @@ __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
-}
-
-// Two floats as a bf16 pair, `lo` in the low half (the lower column of a fragment).
-__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
-  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&v);
 }
 
 // Byte offset of 16-byte chunk `chunk` of row `row` in a row-major tile of `kChunks` chunks per

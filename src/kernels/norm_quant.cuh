@@ -13,10 +13,9 @@
 // residual write where there is one, and one write of the codes.
 #pragma once
 
-#include <cstring>
-
 #include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
+#include "kernels/vector_io.cuh"
 #include "math/rmsnorm_grid.h"
 
 namespace slidesparse::quant_kernels {
@@ -60,19 +59,9 @@ __device__ __forceinline__ void stage_chunks(int t, int team, int k_chunks, int 
 
 __device__ __forceinline__ uint16_t bf16_bits(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
 
-// Two floats rounded to bf16 (nearest even), lo in the low half: one packed conversion (F2FP)
-// instead of two. The conversion pipe runs at an eighth of the FP32 rate on Hopper, and these
-// kernels round several times per element, so the pairing matters (docs/PERF.md).
-__device__ __forceinline__ uint32_t bf16_pair(float lo, float hi) {
-  const __nv_bfloat162 p = __floats2bfloat162_rn(lo, hi);
-  uint32_t bits;
-  memcpy(&bits, &p, sizeof bits);
-  return bits;
-}
-
 // bf16(float(a) + float(b)) for two bf16 pairs (a float add then one rounding, as PyTorch does).
 __device__ __forceinline__ uint32_t add_pairs(uint32_t a, uint32_t b) {
-  return bf16_pair(__fadd_rn(bf16_low(a), bf16_low(b)), __fadd_rn(bf16_high(a), bf16_high(b)));
+  return pack_bf16x2(__fadd_rn(bf16_low(a), bf16_low(b)), __fadd_rn(bf16_high(a), bf16_high(b)));
 }
 
 __device__ __forceinline__ uint4 add_chunks(uint4 a, uint4 b) {
@@ -135,8 +124,8 @@ __device__ __forceinline__ uint64_t chunk_square_sum_float(uint4 v, float scale,
 
 // y = bf16(w * bf16(h * inv_rms)) for one bf16 pair.
 __device__ __forceinline__ uint32_t normalize_pair(uint32_t h, uint32_t w, float inv_rms) {
-  const uint32_t n = bf16_pair(__fmul_rn(bf16_low(h), inv_rms), __fmul_rn(bf16_high(h), inv_rms));
-  return bf16_pair(__fmul_rn(bf16_low(w), bf16_low(n)), __fmul_rn(bf16_high(w), bf16_high(n)));
+  const uint32_t n = pack_bf16x2(__fmul_rn(bf16_low(h), inv_rms), __fmul_rn(bf16_high(h), inv_rms));
+  return pack_bf16x2(__fmul_rn(bf16_low(w), bf16_low(n)), __fmul_rn(bf16_high(w), bf16_high(n)));
 }
 
 // ---- accumulator stages ------------------------------------------------------------------------
@@ -194,8 +183,8 @@ __device__ __forceinline__ void acc_chunk_values(const AccChunk& c, const ScaleC
     if (v.scale_w) y[i] = __fmul_rn(y[i], w[i]);
   }
 #pragma unroll
-  for (int i = 0; i < 8; i += 2) {  // rounded two at a time (bf16_pair)
-    const uint32_t rounded = bf16_pair(y[i], y[i + 1]);
+  for (int i = 0; i < 8; i += 2) {  // rounded two at a time (pack_bf16x2)
+    const uint32_t rounded = pack_bf16x2(y[i], y[i + 1]);
     out[i] = bf16_low(rounded);
     out[i + 1] = bf16_high(rounded);
   }
@@ -203,10 +192,10 @@ __device__ __forceinline__ void acc_chunk_values(const AccChunk& c, const ScaleC
 
 // bf16(residual + value) for a chunk of 8 (residual as 4 bf16 pairs).
 __device__ __forceinline__ uint4 add_values(uint4 residual, const float (&v)[8]) {
-  return make_uint4(bf16_pair(__fadd_rn(bf16_low(residual.x), v[0]), __fadd_rn(bf16_high(residual.x), v[1])),
-                    bf16_pair(__fadd_rn(bf16_low(residual.y), v[2]), __fadd_rn(bf16_high(residual.y), v[3])),
-                    bf16_pair(__fadd_rn(bf16_low(residual.z), v[4]), __fadd_rn(bf16_high(residual.z), v[5])),
-                    bf16_pair(__fadd_rn(bf16_low(residual.w), v[6]), __fadd_rn(bf16_high(residual.w), v[7])));
+  return make_uint4(pack_bf16x2(__fadd_rn(bf16_low(residual.x), v[0]), __fadd_rn(bf16_high(residual.x), v[1])),
+                    pack_bf16x2(__fadd_rn(bf16_low(residual.y), v[2]), __fadd_rn(bf16_high(residual.y), v[3])),
+                    pack_bf16x2(__fadd_rn(bf16_low(residual.z), v[4]), __fadd_rn(bf16_high(residual.z), v[5])),
+                    pack_bf16x2(__fadd_rn(bf16_low(residual.w), v[6]), __fadd_rn(bf16_high(residual.w), v[7])));
 }
 
 // math/activation.h: bf16(bf16(relu(g)^2) * u) (fmaxf takes a NaN gate to 0, as the reference does);
@@ -219,8 +208,8 @@ __device__ __forceinline__ float relu2_mul(float g, float u) {
 // bf16 pair of relu2_mul for two elements, with both roundings paired.
 __device__ __forceinline__ uint32_t relu2_mul_pair(float g0, float u0, float g1, float u1) {
   const float r0 = fmaxf(g0, 0.0f), r1 = fmaxf(g1, 0.0f);
-  const uint32_t squares = bf16_pair(__fmul_rn(r0, r0), __fmul_rn(r1, r1));
-  return bf16_pair(__fmul_rn(bf16_low(squares), u0), __fmul_rn(bf16_high(squares), u1));
+  const uint32_t squares = pack_bf16x2(__fmul_rn(r0, r0), __fmul_rn(r1, r1));
+  return pack_bf16x2(__fmul_rn(bf16_low(squares), u0), __fmul_rn(bf16_high(squares), u1));
 }
 
 // The row of `row` an accumulator stage reads (the rows kernel gathers through row_index).

@@ -9,6 +9,14 @@
 
 namespace slidesparse {
 
+// Two floats rounded to bf16 (nearest even), `lo` in the low half: one packed conversion (F2FP).
+// Hopper's conversion pipe runs at an eighth of the FP32 rate, so kernels that round several times
+// per element pair their roundings through this (docs/PERF.md).
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
 __device__ __forceinline__ void load8(const int32_t* p, float (&v)[8]) {
   const int4 a = *reinterpret_cast<const int4*>(p), b = *reinterpret_cast<const int4*>(p + 4);
   const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
@@ -38,10 +46,7 @@ __device__ __forceinline__ void load8(const __nv_bfloat16* p, float (&v)[8]) {
 __device__ __forceinline__ void store8(__nv_bfloat16* p, const float (&v)[8]) {
   uint32_t pairs[4];
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * i], v[2 * i + 1]);
-    pairs[i] = *reinterpret_cast<const uint32_t*>(&b);
-  }
+  for (int i = 0; i < 4; ++i) pairs[i] = pack_bf16x2(v[2 * i], v[2 * i + 1]);
   *reinterpret_cast<uint4*>(p) = make_uint4(pairs[0], pairs[1], pairs[2], pairs[3]);
 }
 

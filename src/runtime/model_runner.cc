@@ -136,11 +136,11 @@ void ModelRunner::prepare_rows(int64_t rows) {
         config = {t->value("threads", config.threads), t->value("rows_per_block", config.rows_per_block)};
     return config;
   };
-  NormLaunchConfigs norm_configs{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
+  RowLaunchConfigs row_launch{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
                                  tuned(FusedNormKernel::Relu2Mul, inter_), {}};
   if (options_.tuning)
     if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows))
-      norm_configs.attention = attention_prefill_config_from_json(*t);
+      row_launch.attention = attention_prefill_config_from_json(*t);
   // cuSPARSELt 0.8.0 on H100: tuned algorithm configs that run correctly eagerly fault (illegal
   // instruction / launch failure) when replayed from our decode graphs (seen at M = 128..512;
   // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
@@ -153,7 +153,7 @@ void ModelRunner::prepare_rows(int64_t rows) {
     require(l.workspace_bytes(rows) <= kWorkspaceBytes,
             "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
   }
-  prepared_rows_[rows] = norm_configs;
+  prepared_rows_[rows] = row_launch;
 }
 
 void ModelRunner::allocate_kv_cache() {
@@ -229,7 +229,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   W8A8Linear& down = weights_.linear(LinearSlot::Down);
   const bool sparse = qkv.config().backend == GemmBackend::CusparseLt;
   auto slide = [&](const W8A8Linear& l) { return sparse ? &l.slide_geometry() : nullptr; };
-  const NormLaunchConfigs& norm_configs = prepared_rows_.at(rows);
+  const RowLaunchConfigs& row_launch = prepared_rows_.at(rows);
   auto* h = residual_.as<__nv_bfloat16>();
   auto* codes = codes_.as<uint8_t>();
   void* acc = acc_.data();
@@ -261,10 +261,10 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     float* scale = next_scale();
     if (layer == 0)
       rmsnorm_quantize_gpu(kind, h, nullptr, nullptr, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                           qkv.gemm_k(), codes, scale, stream_, norm_configs.tensor);
+                           qkv.gemm_k(), codes, scale, stream_, row_launch.tensor);
     else
       residual_rmsnorm_quantize_gpu(kind, down_out, h, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                                    qkv.gemm_k(), codes, scale, stream_, norm_configs.residual);
+                                    qkv.gemm_k(), codes, scale, stream_, row_launch.residual);
     mark("input norm+quant");
     const AccView qkv_out = gemm(qkv, scale, layer);
     mark("qkv GEMM");
@@ -279,23 +279,23 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
     else
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
-                            norm_configs.attention);
+                            row_launch.attention);
     mark("attention");
     scale = next_scale();
     rmsnorm_quantize_gpu(kind, attn, nullptr, nullptr, norms.attn_sub, tokens, hidden_, eps, slide(o), rows,
-                         o.gemm_k(), codes, scale, stream_, norm_configs.tensor);
+                         o.gemm_k(), codes, scale, stream_, row_launch.tensor);
     mark("attn_sub norm+quant");
     const AccView o_out = gemm(o, scale, layer);
     mark("o GEMM");
     scale = next_scale();
     residual_rmsnorm_quantize_gpu(kind, o_out, h, norms.post, tokens, hidden_, eps, slide(gate_up), rows,
-                                  gate_up.gemm_k(), codes, scale, stream_, norm_configs.residual);
+                                  gate_up.gemm_k(), codes, scale, stream_, row_launch.residual);
     mark("residual+post norm+quant");
     const AccView gate_up_out = gemm(gate_up, scale, layer);
     mark("gate_up GEMM");
     scale = next_scale();
     relu2_mul_rmsnorm_quantize_gpu(kind, gate_up_out, tokens, inter_, norms.ffn_sub, eps, slide(down), rows,
-                                   down.gemm_k(), codes, scale, stream_, norm_configs.relu2);
+                                   down.gemm_k(), codes, scale, stream_, row_launch.relu2);
     mark("relu2*up+ffn_sub norm+quant");
     down_out = gemm(down, scale, layer);
     mark("down GEMM");

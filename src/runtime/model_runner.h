@@ -77,11 +77,11 @@ class ModelRunner {
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
   std::vector<KvCacheLayer> cache_layers_;
-  struct NormLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
+  struct RowLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
     QuantLaunchConfig tensor, residual, relu2;
     AttentionPrefillConfig attention;
   };
-  std::map<int64_t, NormLaunchConfigs> prepared_rows_;
+  std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
   StepProfiler* profiler_ = nullptr;
