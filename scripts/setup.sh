@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
-# nlohmann/json, libcurl, OpenSSL (Debian packages), and the cuSPARSELt header from NVIDIA's PyPI
-# wheel (the library itself is loaded at run time, so only the header is unpacked here). Safe to run
-# repeatedly.
+# nlohmann/json, libcurl, OpenSSL (Debian packages), the cuSPARSELt header and the header-only cuDNN
+# frontend from NVIDIA's PyPI wheels (both libraries are loaded at run time, so only headers are
+# unpacked here). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,5 +54,27 @@ with zipfile.ZipFile(wheel) as z:
             open(target, "wb").write(z.read(name))
 PY
   rm -rf "$dest" && mv "$dest.partial" "$dest"
+fi
+# cuDNN frontend (header-only graph API; the prefill attention builds its SDPA graphs with it and
+# loads libcudnn.so.9 at run time). cudnn.h itself comes with the CUDA toolkit.
+CUDNN_FRONTEND_VERSION=1.32.0
+fe_dest=third_party/cudnn_frontend
+if [ ! -f "$fe_dest/include/cudnn_frontend.h" ]; then
+  echo "setup: fetching the nvidia-cudnn-frontend $CUDNN_FRONTEND_VERSION wheel for its headers"
+  fe_tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+    --python-version 3.12 -d "$fe_tmp" "nvidia-cudnn-frontend==$CUDNN_FRONTEND_VERSION"
+  rm -rf "$fe_dest.partial" && mkdir -p "$fe_dest.partial"
+  python3 - "$fe_tmp" "$fe_dest.partial" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith("include/") and not name.endswith("/"):
+            target = os.path.join(sys.argv[2], name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "wb").write(z.read(name))
+PY
+  rm -rf "$fe_tmp" "$fe_dest" && mv "$fe_dest.partial" "$fe_dest"
 fi
 echo "setup: ok"

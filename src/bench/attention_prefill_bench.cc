@@ -10,6 +10,8 @@
 #include "bench/gpu_timer.h"
 #include "bench/random_fill.h"
 #include "core/error.h"
+#include "cudnn/cudnn_library.h"
+#include "cudnn/cudnn_prefill_attention.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "kernels/attention_prefill.h"
@@ -70,9 +72,33 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
             },
             warmup, repeat, stream);
         const double tflops = flops / us / 1e6;
-        rows.push_back(
-            {seqs, seq_len, block_size, per_cta, keys, q_regs, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
+        rows.push_back({seqs, seq_len, block_size, per_cta, keys, q_regs, false, us / 1e3, tflops,
+                        tflops / kH100DenseBf16Tflops});
       }
+
+  std::string why;
+  if (cudnn_library(&why)) {
+    // As the engine runs it: its bucket of sequences (a power of two; padding sequences empty),
+    // packed rows, the same paged cache.
+    const int bucket_seqs = cudnn_sequence_bucket(seqs, seqs), bucket_query = cudnn_query_bucket(seq_len, seq_len);
+    CudnnPrefillAttention attention({kHeads, kKvHeads, kHeadDim, block_size, num_blocks, blocks_per_seq, seqs, scale},
+                                    stream);
+    if (attention.prepare(bucket_seqs, bucket_query, &why)) {
+      std::vector<int32_t> offsets(static_cast<size_t>(bucket_seqs) + 1);
+      for (int s = 0; s <= bucket_seqs; ++s) offsets[s] = std::min(s, seqs) * seq_len * kHeads * kHeadDim;
+      const DeviceBuffer offsets_d = upload(offsets, "attention benchmark offsets");
+      const CudnnAttentionBatch cb{bucket_seqs, bucket_query, offsets_d.as<int32_t>(), lens_d.as<int32_t>(),
+                                   lens_d.as<int32_t>(), table_d.as<int32_t>()};
+      const double us = time_launches_us(
+          [&] { attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>()); }, warmup, repeat, stream);
+      const double tflops = flops / us / 1e6;
+      rows.push_back({seqs, seq_len, block_size, 0, 0, false, true, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
+    } else {
+      std::fprintf(stderr, "bench attention: %s\n", why.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "bench attention: no cuDNN row: %s\n", why.c_str());
+  }
   return rows;
 }
 
@@ -91,19 +117,28 @@ std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<
   return rows;
 }
 
-AttentionPrefillConfig fastest_attention_prefill_config(int seqs, int seq_len, int block_size, int warmup, int repeat,
-                                                        cudaStream_t stream) {
+AttentionPrefillChoice fastest_attention_prefill(int seqs, int seq_len, int block_size, int warmup, int repeat,
+                                                 cudaStream_t stream) {
   const auto rows = bench_point(seqs, seq_len, block_size, warmup, repeat, stream);
-  const auto best = std::min_element(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.ms < b.ms; });
-  return {best->heads_per_cta, best->key_tile, best->q_in_registers};
+  const auto faster = [](const auto& a, const auto& b) { return a.ms < b.ms; };
+  const AttentionPrefillBenchRow* kernel = nullptr;
+  for (const auto& r : rows)
+    if (!r.cudnn && (!kernel || faster(r, *kernel))) kernel = &r;
+  const auto best = std::min_element(rows.begin(), rows.end(), faster);
+  return {{kernel->heads_per_cta, kernel->key_tile, kernel->q_in_registers}, best->cudnn};
 }
 
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows) {
   std::printf("%6s %8s %6s %10s %10s %5s %10s %9s %8s\n", "seqs", "seq_len", "block", "heads/CTA", "keys/tile", "Q",
               "ms", "TFLOP/s", "of peak");
   for (const AttentionPrefillBenchRow& r : rows)
-    std::printf("%6d %8d %6d %10d %10d %5s %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size, r.heads_per_cta,
-                r.key_tile, r.q_in_registers ? "regs" : "smem", r.ms, r.tflops, 100 * r.fraction_of_peak);
+    if (r.cudnn)
+      std::printf("%6d %8d %6d %27s %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size, "cuDNN SDPA", r.ms,
+                  r.tflops, 100 * r.fraction_of_peak);
+    else
+      std::printf("%6d %8d %6d %10d %10d %5s %10.3f %9.1f %7.1f%%\n", r.seqs, r.seq_len, r.block_size,
+                  r.heads_per_cta, r.key_tile, r.q_in_registers ? "regs" : "smem", r.ms, r.tflops,
+                  100 * r.fraction_of_peak);
 }
 
 }  // namespace slidesparse

@@ -22,11 +22,20 @@ struct AttentionPrefillBenchRow {
   int heads_per_cta = 0;  // the CTA shape timed (1 or 2)
   int key_tile = 64;      // keys per shared-memory tile (64 or 32)
   bool q_in_registers = true;
+  bool cudnn = false;  // cuDNN's SDPA (cudnn/cudnn_prefill_attention.h) instead of our kernel
   double ms = 0, tflops = 0, fraction_of_peak = 0;
 };
 
+// What `tune` records per step size: the fastest variant of our kernel, and whether cuDNN's SDPA
+// (where it is available) beat it.
+struct AttentionPrefillChoice {
+  AttentionPrefillConfig kernel;
+  bool cudnn = false;
+};
+
 // One row per (seqs, seq_len, kernel variant: heads_per_cta in {1, 2} x key_tile in {64, 32} x Q in
-// registers or shared memory); each times `repeat` launches after `warmup`
+// registers or shared memory), plus one for cuDNN's SDPA where libcudnn 9.7+ loads and supports the
+// shape (same paged cache, the engine's bucket of sequences); each times `repeat` launches after `warmup`
 // with CUDA events. FLOPs = seqs x 20 heads x 4 x 128 x seq_len (seq_len + 1) / 2 (QK^T and PV over
 // the causally visible keys; masked work inside diagonal tiles is not counted). Operands are random
 // bf16; the KV cache's blocks (block_size tokens) are handed out in shuffled order. One operand set:
@@ -35,13 +44,13 @@ std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<
                                                               const std::vector<int>& seq_lens, int block_size,
                                                               int warmup, int repeat, cudaStream_t stream);
 
-// The fastest variant for `seqs` full prompts of `seq_len` tokens (BitNet-2B heads, the given KV
-// block size), timed as above: what `slidesparse tune` records for the engine.
-AttentionPrefillConfig fastest_attention_prefill_config(int seqs, int seq_len, int block_size, int warmup, int repeat,
-                                                        cudaStream_t stream);
+// The fastest kernel variant for `seqs` full prompts of `seq_len` tokens (BitNet-2B heads, the given
+// KV block size) and whether cuDNN was faster still, timed as above: what `slidesparse tune` records.
+AttentionPrefillChoice fastest_attention_prefill(int seqs, int seq_len, int block_size, int warmup, int repeat,
+                                                 cudaStream_t stream);
 
-// Prints the rows as a table (seqs, seq_len, block, heads/CTA, keys/tile, Q, ms, TFLOP/s, % of the
-// dense peak).
+// Prints the rows as a table (seqs, seq_len, block, kernel: heads/CTA, keys/tile and Q, or cuDNN;
+// ms, TFLOP/s, % of the dense peak).
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows);
 
 }  // namespace slidesparse

@@ -19,6 +19,14 @@
 
 namespace slidesparse {
 
+std::vector<int64_t> engine_step_ms(const TuneOptions& o) {
+  std::vector<int64_t> ms = o.coarse_ms;
+  ms.insert(ms.end(), o.decode_ms.begin(), o.decode_ms.end());
+  std::sort(ms.begin(), ms.end());
+  ms.erase(std::unique(ms.begin(), ms.end()), ms.end());
+  return ms;
+}
+
 void run_tune(const TuneOptions& o) {
   const HardwareTag tag = current_hardware_tag();
   std::string warning;
@@ -46,11 +54,12 @@ void run_tune(const TuneOptions& o) {
         for (int g : o.groups) jobs.push_back({GemmBackend::CusparseLt, kind, shape, g});
     }
   }
+  const std::vector<int64_t> dense_ms = engine_step_ms(o);
   int64_t max_m = 0;
-  for (int64_t m : o.coarse_ms) max_m = std::max(max_m, m);
+  for (int64_t m : dense_ms) max_m = std::max(max_m, m);
   for (int64_t m : o.fine_ms) max_m = std::max(max_m, m);
   long steps = 0;
-  for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? o.coarse_ms.size() : o.fine_ms.size());
+  for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? dense_ms.size() : o.fine_ms.size());
   ProgressBar progress("tune gemm", steps);
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
@@ -59,7 +68,7 @@ void run_tune(const TuneOptions& o) {
     const GemmShape shape{j.kind, c.output, c.scales, j.shape.n, gemm_k};
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearcher searcher(j.backend, shape, max_m, stream);
-    for (int64_t m : j.backend == GemmBackend::CublasLt ? o.coarse_ms : o.fine_ms) {
+    for (int64_t m : j.backend == GemmBackend::CublasLt ? dense_ms : o.fine_ms) {
       db.record_gemm(key, m, searcher.search(m, o.protocol).ranked.front());
       progress.step(key.str() + " M=" + std::to_string(m));
     }
@@ -91,13 +100,13 @@ void run_tune(const TuneOptions& o) {
     kernel_progress.finish();
     db.save(o.db_path);
 
-    // The engine's fused norms at the coarse Ms (they feed every linear layer; their launch shape is
-    // worth as much as the plain quantizer's, and a different one: more bytes per row).
+    // The engine's fused norms at the coarse and decode Ms (they feed every linear layer; their
+    // launch shape is worth as much as the plain quantizer's, and a different one: more bytes per row).
     const FusedNormKernel norms[] = {FusedNormKernel::Tensor, FusedNormKernel::Residual, FusedNormKernel::Relu2Mul};
-    ProgressBar norm_progress("tune fused norms", long(kernels.size() * 3 * o.coarse_ms.size()));
+    ProgressBar norm_progress("tune fused norms", long(kernels.size() * 3 * dense_ms.size()));
     for (const auto& [kind, group] : kernels)
       for (FusedNormKernel norm : norms)
-        for (int64_t m : o.coarse_ms) {
+        for (int64_t m : dense_ms) {
           throw_if_interrupted();
           const QuantLaunchConfig best =
               best_fused_norm_config(norm, kind, group, m, o.protocol.screen_warmup,
@@ -118,9 +127,10 @@ void run_tune(const TuneOptions& o) {
       for (int64_t m : o.coarse_ms) {
         throw_if_interrupted();
         const int len = static_cast<int>(std::min<int64_t>(m, 1024)), seqs = static_cast<int>(std::max<int64_t>(1, m / 1024));
-        const AttentionPrefillConfig best = fastest_attention_prefill_config(
+        const AttentionPrefillChoice best = fastest_attention_prefill(
             seqs, len, RunnerOptions{}.block_size, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
-        db.record_kernel(kAttentionPrefillKernelName, kBitnetAttentionHeadDim, m, attention_prefill_config_json(best));
+        db.record_kernel(kAttentionPrefillKernelName, kBitnetAttentionHeadDim, m,
+                         attention_prefill_config_json(best.kernel, best.cudnn));
         attention_progress.step("attention M=" + std::to_string(m));
       }
       attention_progress.finish();

@@ -1,6 +1,9 @@
 // `slidesparse tune` (pipeline task 3): offline search for every BitNet GEMM the engine will run
 // and every launch configuration of our quantization kernels, stored in the tuning database.
 // Coarse pass: cuBLASLt + quantize at coarse Ms; fine pass: cuSPARSELt + quantize-slide at fine Ms.
+// The engine's own decode batch sizes (decode_ms) are searched too for what the engine runs at every
+// step: the cuBLASLt GEMMs and the fused norms. With only the coarse Ms, decode M=512 took the M=1024
+// picks and ran slower than with no database at all (60.5k vs 66.5k tokens/s, docs/BENCHMARKS.md).
 #pragma once
 
 #include <filesystem>
@@ -16,6 +19,7 @@ struct TuneOptions {
   std::vector<int> groups{4, 6, 8, 10};
   std::vector<int64_t> coarse_ms{256, 1024, 4096, 16384, 32768};
   std::vector<int64_t> fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+  std::vector<int64_t> decode_ms{64, 128, 256, 512};
   bool dense = true, sparse = true, kernels = true;
   SearchProtocol protocol;
   std::filesystem::path db_path;
@@ -25,5 +29,9 @@ struct TuneOptions {
 // hardware are kept unless searched again. Ctrl-C stops between searches (Error "interrupted"); every
 // finished GEMM shape is saved by then.
 void run_tune(const TuneOptions& options);
+
+// The sorted, distinct Ms at which the cuBLASLt GEMMs and the fused norms are searched: the coarse
+// Ms and the decode Ms.
+std::vector<int64_t> engine_step_ms(const TuneOptions& options);
 
 }  // namespace slidesparse

@@ -158,6 +158,7 @@ int bench_throughput(const CommandArgs& args) {
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.8");
   p.option("seed", "N", "seed of the random prompts", "0");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
+  p.flag("no-cudnn-attention", "prefill attention on the built-in kernel even where cuDNN's SDPA is available");
   p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
   p.flag("profile", "after each point, time one more step phase by phase and print the breakdown");
   if (!p.parse(args)) return 0;
@@ -174,6 +175,7 @@ int bench_throughput(const CommandArgs& args) {
   o.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
   o.seed = p.get_uint("seed");
   o.cuda_graphs = !p.has("no-cuda-graphs");
+  o.cudnn_attention = !p.has("no-cudnn-attention");
   o.fp8_fast_accum = !p.has("fp8-precise-accum");
   o.profile = p.has("profile");
   run_throughput_bench(o);

@@ -19,6 +19,8 @@ int run_tune(const CommandArgs& args) {
   p.option("coarse-m", "LIST", "Ms for cuBLASLt and the quantization kernel", "256,1024,4096,16384,32768");
   p.option("fine-m", "LIST", "Ms for cuSPARSELt and the quantize-slide kernel",
            "64,128,256,512,1024,2048,4096,8192,16384,32768");
+  p.option("decode-m", "LIST", "the engine's decode batch sizes: extra Ms for cuBLASLt and the fused norms",
+           "64,128,256,512");
   p.option("backend", "LIST", "cublaslt,cusparselt", "cublaslt,cusparselt");
   p.option("warmup", "N", "warmup launches per finalist", "25");
   p.option("repeat", "N", "timed launches per finalist", "50");
@@ -32,6 +34,7 @@ int run_tune(const CommandArgs& args) {
   for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) o.groups.push_back(s.group);
   o.coarse_ms = parse_int_list("coarse-m", p.get("coarse-m"));
   o.fine_ms = parse_int_list("fine-m", p.get("fine-m"));
+  o.decode_ms = parse_int_list("decode-m", p.get("decode-m"));
   const std::string backends = p.get("backend");
   o.dense = backends.find("cublaslt") != std::string::npos;
   o.sparse = backends.find("cusparselt") != std::string::npos;

@@ -1,7 +1,6 @@
 #include "gemm/cusparselt_library.h"
 
 #include <dlfcn.h>
-#include <glob.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
+#include "gpu/runtime_library.h"
 
 namespace slidesparse {
 
@@ -20,43 +20,10 @@ namespace {
 constexpr int kMinimumVersion = 600;
 constexpr int kHopperFixedVersion = 801;
 
-std::vector<std::string> wheel_candidates() {
-  std::vector<std::string> prefixes;
-  for (const char* env : {"VIRTUAL_ENV", "CONDA_PREFIX"})
-    if (const char* v = std::getenv(env)) prefixes.push_back(v);
-  if (const char* home = std::getenv("HOME")) prefixes.push_back(std::string(home) + "/.local");
-  for (const char* p : {"/usr", "/usr/local", "/opt/conda", "/opt/*/.venv", "/opt/*"}) prefixes.push_back(p);
-  std::vector<std::string> found;
-  for (const auto& prefix : prefixes) {
-    for (const char* sub : {"/lib/python3*/site-packages/nvidia/cusparselt/lib/libcusparseLt.so.0",
-                            "/lib/python3*/dist-packages/nvidia/cusparselt/lib/libcusparseLt.so.0",
-                            "/lib64/python3*/site-packages/nvidia/cusparselt/lib/libcusparseLt.so.0"}) {
-      glob_t g{};
-      if (::glob((prefix + sub).c_str(), 0, nullptr, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; ++i) found.emplace_back(g.gl_pathv[i]);
-      ::globfree(&g);
-    }
-  }
-  return found;
-}
-
 void* open_library(std::string* path) {
-  if (const char* explicit_path = std::getenv("SLIDESPARSE_CUSPARSELT_LIB")) {
-    void* h = ::dlopen(explicit_path, RTLD_NOW | RTLD_LOCAL);
-    require(h != nullptr, std::string("cannot load cuSPARSELt from SLIDESPARSE_CUSPARSELT_LIB=") + explicit_path +
-                              ": " + ::dlerror());
-    *path = explicit_path;
+  if (void* h = open_runtime_library("SLIDESPARSE_CUSPARSELT_LIB", "libcusparseLt.so.0",
+                                     "nvidia/cusparselt/lib/libcusparseLt.so.0", path))
     return h;
-  }
-  if (void* h = ::dlopen("libcusparseLt.so.0", RTLD_NOW | RTLD_LOCAL)) {
-    *path = "libcusparseLt.so.0 (dynamic loader path)";
-    return h;
-  }
-  for (const auto& candidate : wheel_candidates())
-    if (void* h = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL)) {
-      *path = candidate;
-      return h;
-    }
   fail("cuSPARSELt is required for the sparse backend but was not found (searched " +
        cusparselt_search_description() + "); install the nvidia-cusparselt-cu13 wheel or set SLIDESPARSE_CUSPARSELT_LIB");
 }
@@ -116,8 +83,7 @@ std::string CusparseLt::version_string() const {
 
 std::string cusparselt_search_description() {
   return "SLIDESPARSE_CUSPARSELT_LIB, the dynamic loader path (LD_LIBRARY_PATH, ldconfig), and "
-         "nvidia/cusparselt/lib of Python environments under $VIRTUAL_ENV, $CONDA_PREFIX, ~/.local, /usr, "
-         "/usr/local, /opt";
+         "nvidia/cusparselt/lib of " + python_wheel_search_description();
 }
 
 const CusparseLt& cusparselt() {

@@ -11,9 +11,15 @@ namespace slidesparse {
 
 inline constexpr const char* kAttentionPrefillKernelName = "attention_prefill";
 
-inline nlohmann::json attention_prefill_config_json(const AttentionPrefillConfig& c) {
-  return {{"heads_per_cta", c.heads_per_cta}, {"key_tile", c.key_tile}, {"q_in_registers", c.q_in_registers}};
+// `cudnn`: whether cuDNN's SDPA (cudnn/cudnn_prefill_attention.h) beat the fastest variant of our
+// kernel, which the entry names either way (the fallback for steps cuDNN does not take).
+inline nlohmann::json attention_prefill_config_json(const AttentionPrefillConfig& c, bool cudnn = false) {
+  return {{"heads_per_cta", c.heads_per_cta}, {"key_tile", c.key_tile}, {"q_in_registers", c.q_in_registers},
+          {"cudnn", cudnn}};
 }
+
+// An entry without the field predates the cuDNN path; cuDNN's SDPA then stays the default.
+inline bool attention_prefill_prefers_cudnn(const nlohmann::json& j) { return j.value("cudnn", true); }
 
 // Missing fields keep the defaults (a database from a build that knew fewer variants).
 inline AttentionPrefillConfig attention_prefill_config_from_json(const nlohmann::json& j) {

@@ -59,7 +59,7 @@ std::vector<UnitBatch> plan_tuning(const PipelineLayout& layout, const PipelineO
   nlohmann::json groups = nlohmann::json::array();
   for (const auto& p : o.sparsities) groups.push_back(p.str());
   for (const std::string& phase : phases) {
-    nlohmann::json options = {{"dtypes", kinds_json(o)}, {"coarse_ms", o.tune_coarse_ms}};
+    nlohmann::json options = {{"dtypes", kinds_json(o)}, {"coarse_ms", o.tune_coarse_ms}, {"decode_ms", o.decode_ms}};
     if (phase == "fine") options["fine_ms"] = o.tune_fine_ms, options["sparsities"] = groups;
     const UnitPlan unit{"tune/" + phase, options, {}, tuning_db_path(layout)};
     batches.push_back({{unit}, [&layout, &o, &gpu, phase](const std::vector<UnitPlan>& pending, const auto& done) {
@@ -70,6 +70,7 @@ std::vector<UnitBatch> plan_tuning(const PipelineLayout& layout, const PipelineO
                          for (const auto& p : o.sparsities) t.groups.push_back(p.group);
                          t.coarse_ms = o.tune_coarse_ms;
                          t.fine_ms = o.tune_fine_ms;
+                         t.decode_ms = o.decode_ms;  // the batch sizes task 5 runs
                          t.dense = phase == "coarse";  // coarse: cuBLASLt + quantize; fine: cuSPARSELt + quantize-slide
                          t.sparse = phase == "fine";
                          t.db_path = tuning_db_path(layout);

@@ -74,6 +74,12 @@ LlmEngine::~LlmEngine() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
+void LlmEngine::prepare_prefill(int prompt_len) {
+  const auto& r = options_.runner;
+  const int len = std::min(prompt_len, r.max_num_batched_tokens);
+  runner_->prepare_prefill(std::max(1, std::min(r.max_num_seqs, r.max_num_batched_tokens / len)), len);
+}
+
 int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams& params) {
   const int64_t vocab = weights_->config().vocab_size;
   for (int32_t t : prompt)

@@ -56,6 +56,10 @@ class LlmEngine {
   int num_running() const { return scheduler_->num_running(); }
   int num_waiting() const { return scheduler_->num_waiting(); }
 
+  // Prepares (outside any timed region) what full prefill steps of prompts of this length need:
+  // min(max_num_seqs, max_num_batched_tokens / prompt_len) prompts per step (ModelRunner::prepare_prefill).
+  void prepare_prefill(int prompt_len);
+
   // Queues a request; returns its id. Throws Error for an empty prompt, token ids outside the
   // vocabulary, or a prompt that cannot fit the context.
   int64_t add_request(std::vector<int32_t> prompt, const SamplingParams& params);

@@ -1,11 +1,14 @@
 #include "runtime/model_runner.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "core/error.h"
+#include "cudnn/cudnn_library.h"
 #include "gpu/cuda_check.h"
 #include "kernels/attention_decode.h"
 #include "kernels/attention_prefill.h"
@@ -22,6 +25,9 @@ namespace {
 
 constexpr size_t kWorkspaceBytes = size_t{128} << 20;  // GEMM workspace shared by every plan
 constexpr int64_t kLargeRowStep = 128;  // prefill row counts above 256 are padded to this (fewer plans)
+// Shorter prompts keep our kernel: their attention is a small share of the step, and each new
+// (sequences, length) bucket would cost cuDNN a graph build.
+constexpr int kCudnnMinQueryLen = 256;
 
 double gib(size_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
 
@@ -94,7 +100,9 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   staged_.seq_len = staged_.query_start + o.max_num_seqs + 1;
   staged_.block_table = staged_.seq_len + o.max_num_seqs;
   staged_.sample_rows = staged_.block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
-  const size_t staged_ints = staged_.sample_rows + o.max_num_seqs;
+  staged_.cudnn_offsets = staged_.sample_rows + o.max_num_seqs;
+  staged_.cudnn_seq_len_q = staged_.cudnn_offsets + o.max_num_seqs + 1;
+  const size_t staged_ints = staged_.cudnn_seq_len_q + o.max_num_seqs;
   staged_device_ = DeviceBuffer(staged_ints * sizeof(int32_t), "step inputs");
   CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -105,7 +113,31 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   for (int b : graph_batch_sizes_) prepare_rows(padded_rows(b));
 
   allocate_kv_cache();
+  if (o.cudnn_attention) {
+    std::string why;
+    if (cudnn_library(&why)) {
+      const CudnnAttentionShape shape{static_cast<int>(heads_), static_cast<int>(kv_heads_), static_cast<int>(head_dim_),
+                                      o.block_size, num_blocks_, max_blocks_per_seq_, o.max_num_seqs, softmax_scale_};
+      cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
+      const int32_t* staged = staged_device_.as<int32_t>();
+      cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
+      cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
+      cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
+      cudnn_batch_.block_table = staged + staged_.block_table;
+    } else {
+      static bool noted = false;  // once per process: benchmark sweeps build many engines
+      if (!noted) std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", why.c_str());
+      noted = true;
+    }
+  }
   if (o.cuda_graphs) capture_graphs();
+}
+
+std::string ModelRunner::prefill_attention_description() const {
+  if (!cudnn_attention_) return "built-in kernel";
+  std::string why;
+  return "cuDNN " + cudnn_library(&why)->version_string() + " SDPA (fresh prompts of >= " +
+         std::to_string(kCudnnMinQueryLen) + " tokens) + built-in kernel";
 }
 
 ModelRunner::~ModelRunner() {
@@ -139,8 +171,10 @@ void ModelRunner::prepare_rows(int64_t rows) {
   RowLaunchConfigs row_launch{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
                                  tuned(FusedNormKernel::Relu2Mul, inter_), {}};
   if (options_.tuning)
-    if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows))
+    if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows)) {
       row_launch.attention = attention_prefill_config_from_json(*t);
+      row_launch.cudnn_attention = attention_prefill_prefers_cudnn(*t);
+    }
   // cuSPARSELt 0.8.0 on H100: tuned algorithm configs that run correctly eagerly fault (illegal
   // instruction / launch failure) when replayed from our decode graphs (seen at M = 128..512;
   // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
@@ -182,6 +216,10 @@ void ModelRunner::allocate_kv_cache() {
               std::to_string(options_.gpu_memory_utilization) + " (weights and buffers hold " +
               std::to_string(gib(used)) + " GiB); lower --max-model-len or --max-num-batched-tokens");
   kv_ = DeviceBuffer(block_bytes * num_blocks_, "KV cache");
+  // Slots past a sequence's end inside its last block are read (and masked) by cuDNN's attention;
+  // a masked weight of 0 times a NaN left in fresh memory would still be NaN. Zeroed once, the cache
+  // only ever holds values the model wrote.
+  CUDA_CHECK(cudaMemsetAsync(kv_.data(), 0, kv_.bytes(), stream_));
   const size_t half = static_cast<size_t>(num_blocks_) * kv_heads_ * options_.block_size * head_dim_;
   auto* base = kv_.as<__nv_bfloat16>();
   for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer) {
@@ -196,7 +234,51 @@ void ModelRunner::allocate_kv_cache() {
   }
 }
 
-void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples) {
+bool ModelRunner::cudnn_bucket_ready(int bucket_seqs, int bucket_query) {
+  std::string why;
+  if (cudnn_attention_->prepare(bucket_seqs, bucket_query, &why)) return true;
+  if (cudnn_warned_.insert({bucket_seqs, bucket_query}).second)
+    std::fprintf(stderr, "slidesparse: warning: %s; using the built-in attention kernel\n", why.c_str());
+  return false;
+}
+
+void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
+  require(seqs > 0 && prompt_len > 0 && int64_t{seqs} * prompt_len <= options_.max_num_batched_tokens &&
+              seqs <= options_.max_num_seqs,
+          "prepare_prefill: " + std::to_string(seqs) + " x " + std::to_string(prompt_len) +
+              " tokens exceed the engine's step limits");
+  const int64_t rows = prefill_rows(seqs * prompt_len);
+  prepare_rows(rows);
+  lm_head_gemm_.prepare(padded_rows(seqs), kWorkspaceBytes);
+  if (cudnn_attention_ && prepared_rows_.at(rows).cudnn_attention && prompt_len >= kCudnnMinQueryLen)
+    cudnn_bucket_ready(cudnn_sequence_bucket(seqs, options_.max_num_seqs),
+                       cudnn_query_bucket(prompt_len, max_blocks_per_seq_ * options_.block_size));
+}
+
+const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b, int64_t rows) {
+  if (!cudnn_attention_ || b.decode || b.max_query_len < kCudnnMinQueryLen || !prepared_rows_.at(rows).cudnn_attention)
+    return nullptr;
+  const int seqs = b.num_seqs();
+  for (int s = 0; s < seqs; ++s)  // fresh prompts only: every key is this step's own
+    if (b.seq_len[s] != b.query_start[s + 1] - b.query_start[s]) return nullptr;
+  const int bucket_seqs = cudnn_sequence_bucket(seqs, options_.max_num_seqs);
+  const int bucket_query = cudnn_query_bucket(b.max_query_len, max_blocks_per_seq_ * options_.block_size);
+  if (b.max_query_len > bucket_query || !cudnn_bucket_ready(bucket_seqs, bucket_query)) return nullptr;
+  // Element offsets of each sequence's rows in q / out; the bucket's padding sequences are empty.
+  const int64_t row_elems = heads_ * head_dim_;
+  require(int64_t{b.num_tokens()} * row_elems <= INT32_MAX, "cuDNN attention: step too large for int32 offsets");
+  cudnn_offsets_host_.assign(static_cast<size_t>(bucket_seqs) + 1, static_cast<int32_t>(b.num_tokens() * row_elems));
+  cudnn_seq_len_q_host_.assign(static_cast<size_t>(bucket_seqs), 0);
+  for (int s = 0; s < seqs; ++s) {
+    cudnn_offsets_host_[s] = static_cast<int32_t>(b.query_start[s] * row_elems);
+    cudnn_seq_len_q_host_[s] = b.query_start[s + 1] - b.query_start[s];
+  }
+  cudnn_batch_.bucket_seqs = bucket_seqs;
+  cudnn_batch_.bucket_query = bucket_query;
+  return &cudnn_batch_;
+}
+
+void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples, int cudnn_bucket_seqs) {
   auto* device = staged_device_.as<int32_t>();
   // Copies `values` to the pinned mirror, pads to `count` with `pad` (or, for index arrays, with the
   // values that continue them one by one) and sends that much to the device.
@@ -212,13 +294,20 @@ void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples) {
   put(staged_.positions, b.positions, tokens, 0, false);
   put(staged_.slots, b.slots, tokens, -1, false);
   put(staged_.query_start, b.query_start, seqs + 1, 0, true);  // padding sequences own one row each
-  put(staged_.seq_len, b.seq_len, seqs, 0, false);
-  put(staged_.block_table, b.block_table, static_cast<size_t>(b.num_seqs()) * max_blocks_per_seq_, 0, false);
+  // cuDNN's bucket reads lengths and block-table rows of its padding sequences too: zero lengths,
+  // block 0 (any valid id).
+  const int table_rows = std::max(cudnn_bucket_seqs, b.num_seqs());
+  put(staged_.seq_len, b.seq_len, std::max(seqs, cudnn_bucket_seqs), 0, false);
+  put(staged_.block_table, b.block_table, static_cast<size_t>(table_rows) * max_blocks_per_seq_, 0, false);
   put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
+  if (cudnn_bucket_seqs > 0) {
+    put(staged_.cudnn_offsets, cudnn_offsets_host_, cudnn_offsets_host_.size(), 0, false);
+    put(staged_.cudnn_seq_len_q, cudnn_seq_len_q_host_, cudnn_seq_len_q_host_.size(), 0, false);
+  }
 }
 
 void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len,
-                          int max_seq_len) {
+                          int max_seq_len, const CudnnAttentionBatch* cudnn) {
   const int32_t* staged = staged_device_.as<int32_t>();
   const auto& c = weights_.config();
   const float eps = static_cast<float>(c.rms_norm_eps);
@@ -277,6 +366,8 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     if (decode)
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
+    else if (cudnn)
+      cudnn_attention_->run(q, cache_layers_[layer], *cudnn, attn);
     else
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
                             row_launch.attention);
@@ -359,8 +450,9 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
     const int64_t rows = batch.decode ? padded_rows(tokens) : prefill_rows(tokens);
     prepare_rows(rows);
     if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
-    stage(batch, tokens, seqs, samples);
-    forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len);
+    const CudnnAttentionBatch* cudnn = cudnn_attention_batch(batch, rows);
+    stage(batch, tokens, seqs, samples, cudnn ? cudnn->bucket_seqs : 0);
+    forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len, cudnn);
   }
   greedy.resize(samples);
   // The staging buffer is free again once the copies above ran, which stream order guarantees.

@@ -10,8 +10,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "cudnn/cudnn_prefill_attention.h"
 #include "gemm/bf16_gemm.h"
 #include "gpu/device_buffer.h"
 #include "kernels/attention_prefill.h"
@@ -31,6 +35,9 @@ struct RunnerOptions {
   double gpu_memory_utilization = 0.9;  // share of the GPU's memory this process may hold in all
   bool cuda_graphs = true;
   int num_kv_blocks = 0;  // > 0: exactly this many KV blocks instead of what the memory budget allows
+  // Prefill steps of fresh prompts run cuDNN's SDPA when libcudnn 9.7+ is found (and the tuning
+  // database, where it timed both, did not find our kernel faster); otherwise our own kernel.
+  bool cudnn_attention = true;
   const TuningDatabase* tuning = nullptr;
 };
 
@@ -49,6 +56,12 @@ class ModelRunner {
   // While set, steps run eagerly with a mark after every phase (see StepProfiler).
   void set_profiler(StepProfiler* profiler) { profiler_ = profiler; }
 
+  // Builds, ahead of the first such step, what a prefill step of `seqs` fresh prompts of
+  // `prompt_len` tokens needs: the GEMM plans for its rows and its cuDNN attention graph.
+  void prepare_prefill(int seqs, int prompt_len);
+  // "cuDNN 9.10.2 SDPA (fresh prompts of >= 256 tokens) + built-in kernel" or "built-in kernel".
+  std::string prefill_attention_description() const;
+
   // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
   // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
   void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
@@ -56,8 +69,13 @@ class ModelRunner {
  private:
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
-  void stage(const StepBatch& batch, int tokens, int seqs, int samples);
-  void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len);
+  // The cuDNN attention batch for a prefill step of fresh prompts, or nullptr when the step keeps our
+  // kernel (mixed or chunked, cuDNN absent, its bucket unsupported, or tuned against).
+  const CudnnAttentionBatch* cudnn_attention_batch(const StepBatch& batch, int64_t rows);
+  bool cudnn_bucket_ready(int bucket_seqs, int bucket_query);  // prepares; warns once when unsupported
+  void stage(const StepBatch& batch, int tokens, int seqs, int samples, int cudnn_bucket_seqs = 0);
+  void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len,
+               const CudnnAttentionBatch* cudnn = nullptr);
   void capture_graphs();
   static int64_t prefill_rows(int tokens);
 
@@ -72,7 +90,7 @@ class ModelRunner {
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
   struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
-    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows;
+    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_offsets, cudnn_seq_len_q;
   };
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
@@ -80,10 +98,15 @@ class ModelRunner {
   struct RowLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
     QuantLaunchConfig tensor, residual, relu2;
     AttentionPrefillConfig attention;
+    bool cudnn_attention = true;  // false: the tuning database timed our kernel faster at these rows
   };
   std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
+  std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
+  CudnnAttentionBatch cudnn_batch_;
+  std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
+  std::set<std::pair<int, int>> cudnn_warned_;
   StepProfiler* profiler_ = nullptr;
 };
 

@@ -24,7 +24,9 @@ TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
   const AttentionPrefillConfig c{2, 32, false};
   const nlohmann::json j = attention_prefill_config_json(c);
-  EXPECT_EQ(j, (nlohmann::json{{"heads_per_cta", 2}, {"key_tile", 32}, {"q_in_registers", false}}));
+  EXPECT_EQ(j, (nlohmann::json{{"heads_per_cta", 2}, {"key_tile", 32}, {"q_in_registers", false}, {"cudnn", false}}));
+  EXPECT_FALSE(attention_prefill_prefers_cudnn(j));
+  EXPECT_TRUE(attention_prefill_prefers_cudnn(attention_prefill_config_json(c, true)));
   const AttentionPrefillConfig back = attention_prefill_config_from_json(j);
   EXPECT_EQ(back.heads_per_cta, 2);
   EXPECT_EQ(back.key_tile, 32);
@@ -33,6 +35,8 @@ TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_EQ(defaults.heads_per_cta, 0);
   EXPECT_EQ(defaults.key_tile, 0);
   EXPECT_TRUE(defaults.q_in_registers);
+  // An entry from before the cuDNN path leaves cuDNN the default.
+  EXPECT_TRUE(attention_prefill_prefers_cudnn(nlohmann::json{{"heads_per_cta", 2}}));
 }
 
 }  // namespace

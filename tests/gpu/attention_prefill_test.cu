@@ -28,6 +28,8 @@
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
 #include "gpu_test_util.h"
+#include "cudnn/cudnn_library.h"
+#include "cudnn/cudnn_prefill_attention.h"
 #include "kernels/attention_prefill.h"
 #include "math/attention.h"
 #include "math/numeric_formats.h"
@@ -38,6 +40,11 @@ namespace {
 using testing::upload;
 
 constexpr uint16_t kNanBits = 0x7FC1;
+// cuDNN's path may load (and mask) keys past a sequence's end inside its last block, and 0 x NaN is
+// NaN in a matrix product; the engine zeroes its cache at allocation, so such slots only ever hold
+// finite stale values. Its cases poison them with a large finite value instead, which still shows
+// any read that is not masked (a score of ~3e4 |q| would swamp the softmax).
+constexpr uint16_t kLargeFiniteBits = 0x46EA;  // 29952
 
 struct Seq {
   int qlen;     // query rows this step
@@ -51,12 +58,14 @@ struct Case {
   int heads_per_cta = 0;
   int key_tile = 0;
   bool q_in_registers = true;
+  bool cudnn = false;  // cuDNN's SDPA (fresh prompts only: qlen == seq_len or a padding sequence)
+  int cudnn_max_seqs = 0;  // the engine's sequence limit: the bucket pads to a power of two below it
 };
 
 std::string describe(const Case& c) {
   std::ostringstream s;
   s << "D=" << c.head_dim << " heads=" << c.heads << "/" << c.kv_heads << " block=" << c.block_size
-    << " heads_per_cta=" << c.heads_per_cta << " key_tile=" << c.key_tile << " q_in_registers=" << c.q_in_registers
+    << (c.cudnn ? " cudnn" : "") << " heads_per_cta=" << c.heads_per_cta << " key_tile=" << c.key_tile << " q_in_registers=" << c.q_in_registers
     << " seqs";
   for (const Seq& q : c.seqs) s << " " << q.qlen << "/" << q.seq_len;
   return s.str();
@@ -98,10 +107,12 @@ void run_case(const Case& c, uint32_t seed) {
   std::vector<int32_t> ids(static_cast<size_t>(cache.num_blocks));
   std::iota(ids.begin(), ids.end(), 0);
   std::shuffle(ids.begin(), ids.end(), rng);
-  batch.block_table.assign(static_cast<size_t>(num_seqs) * batch.max_blocks_per_seq, -1);
+  // Unused entries: -1 for our kernel (it must never read them); 0, a valid block, for cuDNN, as the
+  // engine stages them.
+  batch.block_table.assign(static_cast<size_t>(num_seqs) * batch.max_blocks_per_seq, c.cudnn ? 0 : -1);
   const size_t cache_elems = static_cast<size_t>(cache.num_blocks) * c.kv_heads * c.block_size * c.head_dim;
-  cache.k.assign(cache_elems, kNanBits);
-  cache.v.assign(cache_elems, kNanBits);
+  cache.k.assign(cache_elems, c.cudnn ? kLargeFiniteBits : kNanBits);
+  cache.v.assign(cache_elems, c.cudnn ? kLargeFiniteBits : kNanBits);
   int next = 0;
   for (int s = 0; s < num_seqs; ++s) {
     const int len = c.seqs[s].seq_len;
@@ -136,8 +147,40 @@ void run_case(const Case& c, uint32_t seed) {
   const AttentionBatch device_batch{num_seqs,        starts_d.as<int32_t>(), lens_d.as<int32_t>(),
                                     table_d.as<int32_t>(), batch.max_blocks_per_seq, max_qlen + 65,
                                     max_len + 65};
-  attention_prefill_gpu(q_d.as<__nv_bfloat16>(), layer, device_batch, c.heads, scale, out_d.as<__nv_bfloat16>(),
-                        nullptr, AttentionPrefillConfig{c.heads_per_cta, c.key_tile, c.q_in_registers});
+  if (c.cudnn) {
+    // The bucket's arrays as ModelRunner stages them: padding sequences past the real ones.
+    const int bucket_seqs = cudnn_sequence_bucket(num_seqs, c.cudnn_max_seqs);
+    const int bucket_query = cudnn_query_bucket(max_qlen, batch.max_blocks_per_seq * c.block_size);
+    std::vector<int32_t> offsets(static_cast<size_t>(bucket_seqs) + 1, static_cast<int32_t>(rows * width));
+    std::vector<int32_t> lens_q(static_cast<size_t>(bucket_seqs), 0), lens_kv(lens_q);
+    std::vector<int32_t> table(static_cast<size_t>(bucket_seqs) * batch.max_blocks_per_seq, 0);
+    std::copy(batch.block_table.begin(), batch.block_table.end(), table.begin());
+    for (int s = 0; s < num_seqs; ++s) {
+      offsets[s] = static_cast<int32_t>(batch.query_start[s] * width);
+      lens_q[s] = batch.query_start[s + 1] - batch.query_start[s];
+      lens_kv[s] = batch.seq_len[s];
+      ASSERT_TRUE(lens_q[s] == lens_kv[s] || lens_kv[s] == 0) << "cuDNN cases take fresh prompts only";
+    }
+    const DeviceBuffer offsets_d = upload(offsets, "offsets"), lens_q_d = upload(lens_q, "seq_len_q");
+    const DeviceBuffer lens_kv_d = upload(lens_kv, "seq_len_kv"), cudnn_table_d = upload(table, "cuDNN block table");
+    cudaStream_t stream = nullptr;
+    CUDA_CHECK(cudaStreamCreate(&stream));
+    {
+      CudnnPrefillAttention attention({c.heads, c.kv_heads, c.head_dim, c.block_size, cache.num_blocks,
+                                       batch.max_blocks_per_seq, c.cudnn_max_seqs, scale},
+                                      stream);
+      std::string why;
+      ASSERT_TRUE(attention.prepare(bucket_seqs, bucket_query, &why)) << why;
+      const CudnnAttentionBatch cb{bucket_seqs, bucket_query, offsets_d.as<int32_t>(), lens_q_d.as<int32_t>(),
+                                   lens_kv_d.as<int32_t>(), cudnn_table_d.as<int32_t>()};
+      attention.run(q_d.as<__nv_bfloat16>(), layer, cb, out_d.as<__nv_bfloat16>());
+      CUDA_CHECK(cudaStreamSynchronize(stream));
+    }
+    CUDA_CHECK(cudaStreamDestroy(stream));
+  } else {
+    attention_prefill_gpu(q_d.as<__nv_bfloat16>(), layer, device_batch, c.heads, scale, out_d.as<__nv_bfloat16>(),
+                          nullptr, AttentionPrefillConfig{c.heads_per_cta, c.key_tile, c.q_in_registers});
+  }
   CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<uint16_t> got(q.size());
   CUDA_CHECK(cudaMemcpy(got.data(), out_d.data(), got.size() * 2, cudaMemcpyDeviceToHost));
@@ -151,8 +194,8 @@ void run_case(const Case& c, uint32_t seed) {
         const std::string where = "sequence " + std::to_string(s) + " row " + std::to_string(row) + " head " +
                                   std::to_string(i / c.head_dim) + " dim " + std::to_string(i % c.head_dim);
         if (c.seqs[s].seq_len == 0) {
-          ASSERT_EQ(got[at], 0) << "padding output not zero at " << where;
-          continue;
+          if (!c.cudnn) ASSERT_EQ(got[at], 0) << "padding output not zero at " << where;
+          continue;  // cuDNN leaves the rows of empty sequences alone (the engine never reads them)
         }
         const float g = bf16_to_float(got[at]), r = bf16_to_float(expected[at]);
         ASSERT_TRUE(std::isfinite(g)) << "non-finite output at " << where;
@@ -219,6 +262,27 @@ TEST(AttentionPrefill, SharpSoftmax) {
 TEST(AttentionPrefill, LongSequence) {
   SKIP_WITHOUT_GPU();
   run_case({128, 8, 2, 16, {{1024, 1024}}, 1.0f, 0}, 61);
+}
+
+// cuDNN's SDPA on fresh prompts (the only steps the engine gives it): lengths off every tile grid,
+// a padded sequence bucket (5 sequences -> 8), GQA 4:1 and 2:1, both head sizes, a sharp softmax,
+// shuffled blocks of 16 and 64 tokens. Skipped, with the reason, where libcudnn 9.7+ is absent.
+TEST(AttentionPrefill, CudnnFreshPrompts) {
+  SKIP_WITHOUT_GPU();
+  std::string why;
+  if (!cudnn_library(&why)) GTEST_SKIP() << why;
+  const std::vector<Seq> fresh{{1, 1}, {17, 17}, {100, 100}, {130, 130}, {333, 333}};
+  Case c{128, 20, 5, 16, fresh, 1.0f};
+  c.cudnn = true;
+  c.cudnn_max_seqs = 16;
+  run_case(c, 81);
+  c.seqs = {{1024, 1024}, {512, 512}};
+  c.block_size = 64;
+  run_case(c, 82);
+  c = Case{64, 8, 4, 64, fresh, 4.0f};
+  c.cudnn = true;
+  c.cudnn_max_seqs = 8;
+  run_case(c, 83);
 }
 
 TEST(AttentionPrefill, EmptyBatchLaunchesNothing) {

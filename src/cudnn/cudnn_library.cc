@@ -1,0 +1,66 @@
+#include "cudnn/cudnn_library.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include "core/error.h"
+#include "gpu/runtime_library.h"
+
+// The frontend's dynamic-loading shim resolves every backend call through this handle (it is
+// declared `extern` in cudnn_frontend_shim.h and defined by the program that loads the library).
+namespace cudnn_frontend {
+void* cudnn_dlhandle = nullptr;
+}  // namespace cudnn_frontend
+
+namespace slidesparse {
+
+std::string CudnnLibrary::version_string() const {
+  return std::to_string(version / 10000) + "." + std::to_string((version / 100) % 100) + "." +
+         std::to_string(version % 100);
+}
+
+const CudnnLibrary* cudnn_library(std::string* why) {
+  static std::once_flag once;
+  static std::unique_ptr<CudnnLibrary> instance;
+  static std::string reason;
+  std::call_once(once, [] {
+    try {
+      if (const char* off = std::getenv("SLIDESPARSE_CUDNN_ATTENTION"); off && std::string(off) == "0") {
+        reason = "disabled by SLIDESPARSE_CUDNN_ATTENTION=0";
+        return;
+      }
+      auto lib = std::make_unique<CudnnLibrary>();
+      void* h = open_runtime_library("SLIDESPARSE_CUDNN_LIB", "libcudnn.so.9", "nvidia/cudnn/lib/libcudnn.so.9",
+                                     &lib->path);
+      if (!h) {
+        reason = "libcudnn.so.9 not found (searched SLIDESPARSE_CUDNN_LIB, the dynamic loader path and "
+                 "nvidia/cudnn/lib of " + python_wheel_search_description() + ")";
+        return;
+      }
+      using GetVersion = size_t (*)();
+      const auto get_version = reinterpret_cast<GetVersion>(::dlsym(h, "cudnnGetVersion"));
+      if (!get_version) {
+        reason = lib->path + " has no cudnnGetVersion";
+        return;
+      }
+      lib->version = get_version();
+      if (lib->version < kCudnnMinimumVersion) {
+        reason = "cuDNN " + lib->version_string() + " at " + lib->path +
+                 " is too old for paged attention with packed queries (9.7 or newer)";
+        return;
+      }
+      // Never closed: the frontend's statics call into it until the process exits.
+      cudnn_frontend::cudnn_dlhandle = h;
+      instance = std::move(lib);
+    } catch (const Error& e) {
+      reason = e.what();
+    }
+  });
+  if (!instance && why) *why = reason;
+  return instance.get();
+}
+
+}  // namespace slidesparse

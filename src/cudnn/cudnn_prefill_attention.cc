@@ -1,0 +1,159 @@
+#include "cudnn/cudnn_prefill_attention.h"
+
+#define NV_CUDNN_FRONTEND_USE_DYNAMIC_LOADING
+#define CUDNN_FRONTEND_SKIP_JSON_LIB
+#include <cudnn_frontend.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "cudnn/cudnn_library.h"
+#include "gpu/cuda_check.h"
+
+namespace slidesparse {
+
+namespace fe = cudnn_frontend;
+
+namespace {
+
+// Tensor ids of the graph (the variant pack maps them to device pointers).
+enum Uid : int64_t { kQ = 1, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kPageTableK, kPageTableV, kQOffsets, kOutOffsets };
+
+int next_power_of_two(int x) {
+  int p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+cudnnHandle_t as_handle(void* h) { return static_cast<cudnnHandle_t>(h); }
+
+}  // namespace
+
+int cudnn_sequence_bucket(int seqs, int max_seqs) { return std::min(next_power_of_two(std::max(seqs, 1)), max_seqs); }
+
+int cudnn_query_bucket(int max_query_len, int max_seq_tokens) {
+  return std::min(std::max(next_power_of_two(std::max(max_query_len, 1)), 64), max_seq_tokens);
+}
+
+struct CudnnPrefillAttention::Graph {
+  std::shared_ptr<fe::graph::Graph> graph;
+  std::unordered_map<int64_t, void*> pack;  // built once; run() only overwrites the pointers
+};
+
+CudnnPrefillAttention::CudnnPrefillAttention(const CudnnAttentionShape& shape, cudaStream_t stream)
+    : shape_(shape), stream_(stream) {
+  std::string why;
+  require(cudnn_library(&why) != nullptr, "cuDNN attention: " + why);
+  require(shape.heads > 0 && shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0 && shape.head_dim % 8 == 0 &&
+              shape.block_size > 0 && shape.num_blocks > 0 && shape.max_blocks_per_seq > 0 && shape.max_seqs > 0,
+          "cuDNN attention: invalid attention geometry");
+  cudnnHandle_t handle = nullptr;
+  require(fe::detail::create_handle(&handle) == CUDNN_STATUS_SUCCESS, "cuDNN attention: cudnnCreate failed");
+  handle_ = handle;
+  require(fe::detail::set_stream(handle, stream) == CUDNN_STATUS_SUCCESS, "cuDNN attention: cudnnSetStream failed");
+}
+
+CudnnPrefillAttention::~CudnnPrefillAttention() {
+  graphs_.clear();
+  if (handle_) fe::detail::destroy_handle(as_handle(handle_));
+}
+
+bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::string* why) {
+  const auto key = std::make_pair(bucket_seqs, bucket_query);
+  if (const auto it = graphs_.find(key); it != graphs_.end()) {
+    if (!it->second && why) *why = "not supported by cuDNN (see the first warning)";
+    return it->second != nullptr;
+  }
+  const int64_t b = bucket_seqs, s = bucket_query, h = shape_.heads, hk = shape_.kv_heads, d = shape_.head_dim;
+  const int64_t bs = shape_.block_size, blocks = shape_.num_blocks, table = shape_.max_blocks_per_seq;
+  auto g = std::make_shared<fe::graph::Graph>();
+  g->set_io_data_type(fe::DataType_t::BFLOAT16)
+      .set_intermediate_data_type(fe::DataType_t::FLOAT)
+      .set_compute_data_type(fe::DataType_t::FLOAT);
+  auto int32_tensor = [&](const char* name, int64_t uid, std::vector<int64_t> dims, std::vector<int64_t> strides) {
+    return g->tensor(fe::graph::Tensor_attributes()
+                         .set_name(name)
+                         .set_uid(uid)
+                         .set_data_type(fe::DataType_t::INT32)
+                         .set_dim(std::move(dims))
+                         .set_stride(std::move(strides)));
+  };
+  // Packed rows: logical [b, h, s, d] with token-major strides; each sequence starts at its offset.
+  const std::vector<int64_t> packed_dims{b, h, s, d}, packed_strides{s * h * d, d, h * d, 1};
+  auto q_offsets = int32_tensor("q_offsets", kQOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
+  auto q = g->tensor(fe::graph::Tensor_attributes()
+                         .set_name("q")
+                         .set_uid(kQ)
+                         .set_dim(packed_dims)
+                         .set_stride(packed_strides)
+                         .set_ragged_offset(q_offsets));
+  const std::vector<int64_t> container_dims{blocks, hk, bs, d}, container_strides{hk * bs * d, bs * d, d, 1};
+  auto k = g->tensor(
+      fe::graph::Tensor_attributes().set_name("k_cache").set_uid(kK).set_dim(container_dims).set_stride(container_strides));
+  auto v = g->tensor(
+      fe::graph::Tensor_attributes().set_name("v_cache").set_uid(kV).set_dim(container_dims).set_stride(container_strides));
+  auto seq_q = int32_tensor("seq_len_q", kSeqLenQ, {b, 1, 1, 1}, {1, 1, 1, 1});
+  auto seq_kv = int32_tensor("seq_len_kv", kSeqLenKv, {b, 1, 1, 1}, {1, 1, 1, 1});
+  auto table_k = int32_tensor("block_table_k", kPageTableK, {b, 1, table, 1}, {table, table, 1, 1});
+  auto table_v = int32_tensor("block_table_v", kPageTableV, {b, 1, table, 1}, {table, table, 1, 1});
+  auto options = fe::graph::SDPA_attributes()
+                     .set_name("prefill_attention")
+                     .set_generate_stats(false)
+                     .set_attn_scale(shape_.softmax_scale)
+                     .set_padding_mask(true)
+                     .set_seq_len_q(seq_q)
+                     .set_seq_len_kv(seq_kv)
+                     .set_paged_attention_k_table(table_k)
+                     .set_paged_attention_v_table(table_v)
+                     .set_paged_attention_max_seq_len_kv(static_cast<int>(s));
+  // Fresh prompts: query i attends keys 0..i (top-left diagonal, nothing to its right).
+  options.set_diagonal_alignment(fe::DiagonalAlignment_t::TOP_LEFT).set_diagonal_band_right_bound(0);
+  auto [out, stats] = g->sdpa(q, k, v, options);
+  (void)stats;
+  auto out_offsets = int32_tensor("out_offsets", kOutOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
+  out->set_output(true).set_uid(kOut).set_dim(packed_dims).set_stride(packed_strides).set_ragged_offset(out_offsets);
+
+  fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A});
+  if (!status.is_good()) {
+    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(b) + " sequences x " +
+                    std::to_string(s) + " tokens: " + status.get_message();
+    graphs_[key] = nullptr;
+    return false;
+  }
+  int64_t workspace = 0;
+  require(g->get_workspace_size(workspace).is_good(), "cuDNN attention: workspace size query failed");
+  if (static_cast<size_t>(workspace) > workspace_.bytes()) {
+    CUDA_CHECK(cudaStreamSynchronize(stream_));  // queued steps may still use the old workspace
+    workspace_ = DeviceBuffer(static_cast<size_t>(workspace), "cuDNN attention workspace");
+  }
+  auto entry = std::make_unique<Graph>();
+  entry->graph = std::move(g);
+  for (int64_t uid : {kQ, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kPageTableK, kPageTableV, kQOffsets, kOutOffsets})
+    entry->pack[uid] = nullptr;
+  graphs_[key] = std::move(entry);
+  return true;
+}
+
+void CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
+                                __nv_bfloat16* out) {
+  const auto it = graphs_.find({batch.bucket_seqs, batch.bucket_query});
+  require(it != graphs_.end() && it->second, "cuDNN attention: bucket " + std::to_string(batch.bucket_seqs) + " x " +
+                                                 std::to_string(batch.bucket_query) + " was not prepared");
+  auto& pack = it->second->pack;
+  auto set = [&pack](int64_t uid, const void* p) { pack.find(uid)->second = const_cast<void*>(p); };
+  set(kQ, q);
+  set(kK, cache.k);
+  set(kV, cache.v);
+  set(kOut, out);
+  set(kSeqLenQ, batch.seq_len_q);
+  set(kSeqLenKv, batch.seq_len_kv);
+  set(kPageTableK, batch.block_table);
+  set(kPageTableV, batch.block_table);
+  set(kQOffsets, batch.ragged_offsets);
+  set(kOutOffsets, batch.ragged_offsets);
+  fe::error_t status = it->second->graph->execute(as_handle(handle_), pack, workspace_.data());
+  require(status.is_good(), "cuDNN attention failed: " + status.get_message());
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,76 @@
+// Prefill attention through cuDNN's SDPA for steps made only of fresh prompts (every sequence's
+// keys are this step's own: seq_len == qlen, so the causal diagonal starts at the top left). It
+// reads q and writes out in our packed [T, heads, head_dim] layout (cuDNN's ragged "THD" layout,
+// one element offset per sequence) and reads K and V in place from the paged cache through the
+// block table (kernels/kv_cache.h's [num_blocks][kv_heads][block_size][head_dim] is cuDNN's
+// container layout), with padding masks from per-sequence lengths. Mixed steps (chunked prompts,
+// decode rows) keep the engine's own kernel, which handles any prefix.
+//
+// cuDNN graphs have fixed dims, so one is built per (sequence bucket, query-length bucket) on first
+// use (cuDNN compiles its kernel then: 0.1-1 s) and cached; a step pads its sequence count to the
+// bucket with zero-length sequences. run() allocates nothing of ours and does not synchronize.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "gpu/device_buffer.h"
+#include "kernels/kv_cache.h"
+
+namespace slidesparse {
+
+struct CudnnAttentionShape {
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  int block_size = 0, num_blocks = 0, max_blocks_per_seq = 0;
+  int max_seqs = 0;       // sequences per step (the largest sequence bucket)
+  float softmax_scale = 0;
+};
+
+// Sequence bucket: the next power of two >= seqs, at most max_seqs. Query bucket: the next power of
+// two >= max_query_len, at least 64, at most the longest sequence the block table can hold
+// (max_blocks_per_seq * block_size) — for fresh prompts it is the keys' bound as well.
+int cudnn_sequence_bucket(int seqs, int max_seqs);
+int cudnn_query_bucket(int max_query_len, int max_seq_tokens);
+
+// Per step, device int32 arrays sized for the sequence bucket b (entries past the real sequences:
+// zero lengths, offsets equal to the total, block-table rows of valid block ids).
+struct CudnnAttentionBatch {
+  int bucket_seqs = 0, bucket_query = 0;
+  const int32_t* ragged_offsets = nullptr;  // [b + 1] element offset of each sequence's first row in q / out
+  const int32_t* seq_len_q = nullptr;       // [b]
+  const int32_t* seq_len_kv = nullptr;      // [b] (== seq_len_q for fresh prompts)
+  const int32_t* block_table = nullptr;     // [b][max_blocks_per_seq]
+};
+
+class CudnnPrefillAttention {
+ public:
+  // Throws Error when cuDNN cannot be used (cudnn/cudnn_library.h says why) or its handle fails.
+  CudnnPrefillAttention(const CudnnAttentionShape& shape, cudaStream_t stream);
+  ~CudnnPrefillAttention();
+  CudnnPrefillAttention(const CudnnPrefillAttention&) = delete;
+  CudnnPrefillAttention& operator=(const CudnnPrefillAttention&) = delete;
+
+  // Builds the graph of this bucket pair once (and grows the workspace it needs). False when cuDNN
+  // does not support it, with cuDNN's reason in `why`; the caller then uses its own kernel.
+  bool prepare(int bucket_seqs, int bucket_query, std::string* why);
+
+  // out = attention(q, cache) for a prepared bucket pair; q / out as in attention_prefill_gpu.
+  void run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
+           __nv_bfloat16* out);
+
+ private:
+  struct Graph;
+  CudnnAttentionShape shape_;
+  cudaStream_t stream_;
+  void* handle_ = nullptr;  // cudnnHandle_t
+  std::map<std::pair<int, int>, std::unique_ptr<Graph>> graphs_;  // nullptr: unsupported
+  DeviceBuffer workspace_;
+};
+
+}  // namespace slidesparse

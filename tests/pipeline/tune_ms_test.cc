@@ -1,0 +1,21 @@
+// Which Ms `slidesparse tune` searches for what the engine runs every step (cuBLASLt GEMMs, fused
+// norms): the coarse Ms and the decode batch sizes, sorted and each once.
+#include <gtest/gtest.h>
+
+#include "bench/tuner.h"
+
+namespace slidesparse {
+namespace {
+
+TEST(TuneMs, EngineStepMsAreTheCoarseAndDecodeMsSortedOnce) {
+  TuneOptions o;
+  EXPECT_EQ(engine_step_ms(o), (std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384, 32768}));
+  o.coarse_ms = {4096, 1024};
+  o.decode_ms = {256, 1024, 64};
+  EXPECT_EQ(engine_step_ms(o), (std::vector<int64_t>{64, 256, 1024, 4096}));
+  o.decode_ms.clear();
+  EXPECT_EQ(engine_step_ms(o), (std::vector<int64_t>{1024, 4096}));
+}
+
+}  // namespace
+}  // namespace slidesparse
