@@ -73,8 +73,7 @@ void launch_quantize(QuantArgs a, const QuantLaunchConfig& config, cudaStream_t 
   a.team = config.threads / rows_per_block;
   const int64_t blocks = (a.rows_padded + rows_per_block - 1) / rows_per_block;
   require(blocks <= INT_MAX, "quantize: too many rows (" + std::to_string(a.rows_padded) + ")");
-  kernel<<<static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream>>>(a);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(kernel, static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
 template <int kL>

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
+#include "kernels/dependent_launch.cuh"
 #include "kernels/mma_sm80.cuh"
 
 namespace slidesparse {
@@ -120,6 +121,7 @@ __device__ __forceinline__ float warp_sum(float v) {
 
 template <int kHeadDim>
 __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const DecodeArgs a) {
+  begin_dependent_kernel();
   using Layout = SharedLayout<kHeadDim>;
   constexpr int kRowChunks = kHeadDim / 8;               // 16-byte chunks per K / V row
   constexpr int kDimSteps = kHeadDim / 16;               // k-steps of S = K q^T
@@ -314,6 +316,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
 // Rows of sequences with fewer than two splits were written by the decode kernel.
 template <int kHeadDim>
 __global__ void __launch_bounds__(kThreads) attention_decode_combine_kernel(const DecodeArgs a) {
+  begin_dependent_kernel();
   constexpr int kPerLane = kHeadDim / 32;
   const int item = blockIdx.x * kWarps + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (item >= a.num_seqs * a.heads) return;
@@ -369,12 +372,10 @@ void launch(const DecodeArgs& a, cudaStream_t stream) {
     return true;
   }();
   (void)opted_in;
-  kernel<<<dim3(a.splits, a.kv_heads, a.num_seqs), kThreads, Layout::kBytes, stream>>>(a);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(kernel, dim3(a.splits, a.kv_heads, a.num_seqs), kThreads, Layout::kBytes, stream, a);
   if (a.splits > 1) {
     const int64_t blocks = ceil_div(int64_t{a.num_seqs} * a.heads, kWarps);
-    attention_decode_combine_kernel<kHeadDim><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(a);
-    CUDA_CHECK_LAUNCH();
+    launch_dependent(attention_decode_combine_kernel<kHeadDim>, static_cast<unsigned>(blocks), kThreads, 0, stream, a);
   }
 }
 

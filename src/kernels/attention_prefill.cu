@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
+#include "kernels/dependent_launch.cuh"
 #include "kernels/mma_sm80.cuh"
 
 namespace slidesparse {
@@ -58,6 +59,7 @@ constexpr int smem_bytes() {
 template <int kD, int kHeadsPerCta, int kKeys, bool kQRegs>
 __global__ void __launch_bounds__(128 * kHeadsPerCta, (kQRegs ? 2 : 4) / kHeadsPerCta)
     attention_prefill_kernel(PrefillArgs a) {
+  begin_dependent_kernel();
   constexpr int kChunks = kD / 8;  // 16-byte chunks per row
   constexpr int kRowBytes = kD * 2;
   constexpr int kThreads = 128 * kHeadsPerCta;
@@ -279,8 +281,7 @@ void launch(const PrefillArgs& args, dim3 grid, cudaStream_t stream) {
     return true;
   }();
   (void)opted_in;
-  kernel<<<grid, 128 * kHeadsPerCta, kBytes, stream>>>(args);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(kernel, grid, 128 * kHeadsPerCta, kBytes, stream, args);
 }
 
 template <int kD, int kHeadsPerCta>

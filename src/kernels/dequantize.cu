@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/activation_quant.h"
+#include "kernels/dependent_launch.cuh"
 #include "kernels/vector_io.cuh"
 
 namespace slidesparse {
@@ -25,6 +26,7 @@ __device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162f
 template <typename Acc>
 __global__ void dequantize_kernel(const Acc* acc, int64_t rows, int64_t n, const float* __restrict__ scale_x,
                                   const float* __restrict__ scale_w, __nv_bfloat16* y, bool vectorized) {
+  begin_dependent_kernel();
   const int64_t col = (int64_t{blockIdx.x} * blockDim.x + threadIdx.x) * 8;
   if (col >= n) return;
   if (vectorized) {  // n % 8 == 0: whole, aligned 8-column pieces
@@ -65,8 +67,7 @@ void launch_dequantize(const Acc* acc, int64_t rows, int64_t n, const float* sca
   const int64_t column_blocks = ((n + 7) / 8 + kThreads - 1) / kThreads;
   const int64_t row_blocks = std::clamp<int64_t>(kTargetBlocks / column_blocks, 1, std::min<int64_t>(rows, 65535));
   const dim3 grid(static_cast<unsigned>(column_blocks), static_cast<unsigned>(row_blocks));
-  dequantize_kernel<<<grid, kThreads, 0, stream>>>(acc, rows, n, scale_x, scale_w, y, vectorized);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(dequantize_kernel<Acc>, grid, kThreads, 0, stream, acc, rows, n, scale_x, scale_w, y, vectorized);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
+#include "kernels/dependent_launch.cuh"
 
 namespace slidesparse {
 
@@ -20,6 +21,7 @@ template <bool kVector>
 __global__ void __launch_bounds__(kThreads) embedding_kernel(const __nv_bfloat16* __restrict__ table, int64_t vocab,
                                                              int64_t hidden, const int32_t* __restrict__ tokens,
                                                              __nv_bfloat16* __restrict__ out, int32_t* error_flag) {
+  begin_dependent_kernel();
   const int64_t t = blockIdx.x;
   const int32_t id = tokens[t];
   const bool valid = id >= 0 && id < vocab;
@@ -60,10 +62,9 @@ void embedding_gather_gpu(const __nv_bfloat16* table, int64_t vocab, int64_t hid
   require(table && tokens && out, "embedding_gather: a required device pointer is null");
   const unsigned blocks = static_cast<unsigned>(count);
   if (hidden % 8 == 0 && aligned16(table) && aligned16(out))
-    embedding_kernel<true><<<blocks, kThreads, 0, stream>>>(table, vocab, hidden, tokens, out, error_flag);
+    launch_dependent(embedding_kernel<true>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, out, error_flag);
   else
-    embedding_kernel<false><<<blocks, kThreads, 0, stream>>>(table, vocab, hidden, tokens, out, error_flag);
-  CUDA_CHECK_LAUNCH();
+    launch_dependent(embedding_kernel<false>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, out, error_flag);
 }
 
 }  // namespace slidesparse

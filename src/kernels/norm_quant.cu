@@ -77,8 +77,7 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   a.q.team = config.threads / rows_per_block;
   const int64_t blocks = (a.q.rows_padded + rows_per_block - 1) / rows_per_block;
   require(blocks <= INT_MAX, "rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
-  kernel<<<static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream>>>(a);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(kernel, static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
 template <int kL, typename Stage>

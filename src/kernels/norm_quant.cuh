@@ -321,6 +321,7 @@ struct Relu2MulStage {
 
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
+  begin_dependent_kernel();
   using SG = SuperGroup<kL>;
   extern __shared__ uint4 smem[];
   __shared__ int warp_top[32];

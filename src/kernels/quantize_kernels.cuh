@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+#include "kernels/dependent_launch.cuh"
+
 namespace slidesparse::quant_kernels {
 
 struct QuantArgs {
@@ -213,6 +215,7 @@ __device__ __forceinline__ void store_codes(const QuantArgs& a, int64_t row, int
 
 template <bool kInt8, int kL>
 __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a) {
+  begin_dependent_kernel();
   using SG = SuperGroup<kL>;
   extern __shared__ uint4 smem[];
   __shared__ float warp_max[32];

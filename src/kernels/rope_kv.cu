@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/acc_view.cuh"
+#include "kernels/dependent_launch.cuh"
 #include "kernels/vector_io.cuh"
 
 namespace slidesparse {
@@ -94,6 +95,7 @@ __device__ __forceinline__ void rotate(float (&lo)[8], float (&hi)[8], const flo
 
 template <AccumulatorType kType>
 __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
+  begin_dependent_kernel();
   const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
   if (i >= a.threads_total) return;
   const uint32_t per_token = static_cast<uint32_t>((a.heads + 2 * a.kv_heads) * a.pieces);
@@ -184,13 +186,13 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
   switch (qkv.type) {
     case AccumulatorType::Int32:
-      rope_kv_kernel<AccumulatorType::Int32><<<blocks, kThreads, 0, stream>>>(a);
+      launch_dependent(rope_kv_kernel<AccumulatorType::Int32>, blocks, kThreads, 0, stream, a);
       break;
     case AccumulatorType::Float32:
-      rope_kv_kernel<AccumulatorType::Float32><<<blocks, kThreads, 0, stream>>>(a);
+      launch_dependent(rope_kv_kernel<AccumulatorType::Float32>, blocks, kThreads, 0, stream, a);
       break;
     case AccumulatorType::BFloat16:
-      rope_kv_kernel<AccumulatorType::BFloat16><<<blocks, kThreads, 0, stream>>>(a);
+      launch_dependent(rope_kv_kernel<AccumulatorType::BFloat16>, blocks, kThreads, 0, stream, a);
       break;
   }
   CUDA_CHECK_LAUNCH();

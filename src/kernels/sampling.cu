@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
+#include "kernels/dependent_launch.cuh"
 
 namespace slidesparse {
 
@@ -33,6 +34,7 @@ __device__ __forceinline__ void consider(Candidate& best, float value, int32_t i
 
 __global__ void __launch_bounds__(kThreads) argmax_kernel(const float* __restrict__ logits, int64_t vocab, int64_t ld,
                                                           int32_t* __restrict__ out) {
+  begin_dependent_kernel();
   __shared__ Candidate warp_best[kThreads / 32];
   const float* row = logits + int64_t{blockIdx.x} * ld;
   const int tid = static_cast<int>(threadIdx.x);
@@ -89,8 +91,7 @@ void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t l
   if (rows == 0) return;
   require(logits && out, "argmax_rows: a required device pointer is null");
   require(reinterpret_cast<uintptr_t>(logits) % sizeof(float) == 0, "argmax_rows: logits must be 4-byte aligned");
-  argmax_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(logits, vocab, ld, out);
-  CUDA_CHECK_LAUNCH();
+  launch_dependent(argmax_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, logits, vocab, ld, out);
 }
 
 }  // namespace slidesparse

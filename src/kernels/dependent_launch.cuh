@@ -1,0 +1,54 @@
+// Device and launch side of programmatic dependent launch (kernels/dependent_launch.h).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <utility>
+
+#include "gpu/cuda_check.h"
+#include "kernels/dependent_launch.h"
+
+namespace slidesparse {
+
+// Blocks until the kernels this one depends on have finished and their writes are visible; a
+// no-op when the launch was not programmatic or below sm_90. Call it before any global access.
+__device__ __forceinline__ void wait_for_prior_grids() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// Lets the next kernel in the stream launch now (its blocks then wait in wait_for_prior_grids()
+// for this one to finish). Called at the start: the next kernel's blocks can only become resident
+// once every block of this one has started, so they never take an SM this kernel still needs.
+__device__ __forceinline__ void allow_dependent_grids() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// The first statement of every kernel launched through launch_dependent().
+__device__ __forceinline__ void begin_dependent_kernel() {
+  wait_for_prior_grids();
+  allow_dependent_grids();
+}
+
+// kernel<<<grid, block, smem, stream>>>(args...), programmatic when dependent_launch_enabled().
+// Checks the launch like CUDA_CHECK_LAUNCH.
+template <typename... Params, typename... Args>
+void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                      Args&&... args) {
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = dependent_launch_enabled() ? 1 : 0;
+  CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...));
+}
+
+}  // namespace slidesparse
