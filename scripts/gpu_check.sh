@@ -2,7 +2,10 @@
 # On the GPU machine: run the gpu-labelled tests and the GPU benchmarks, print a short table last.
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
-# Usage: scripts/gpu_check.sh [tests|quant|linear|kernel|tune|all]...   (default: tests quant linear)
+# Usage: scripts/gpu_check.sh [tests|quant|norm|attention|linear|kernel|kernel-low|tune|ab]...
+#   (default: tests quant linear). `ab`: the engine on the BitNet-2B-shaped INT8 model with each of
+#   this code's switches off and on (programmatic dependent launch at decode M=512, cuDNN attention at
+#   prefill M=32768), one line per run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}
@@ -27,6 +30,24 @@ for step in $steps; do
     kernel-low) "$bin/slidesparse" bench kernel ${KERNEL_ARGS:-} --backend cusparselt --sparsity 2:12,2:14,2:16,2:inf \
                   --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel_low.txt" ;;
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
+    norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
+    attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
+    ab)
+      work=${AB_WORK:-/tmp/ab}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-INT8" ] ||
+        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
+      ab_run() {  # label, env assignment, stage, M, extra flags
+        echo "== $1"
+        env "$2" "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage "$3" --m-list "$4" \
+          --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning"
+      }
+      ab_run "decode M=512, PDL on" SLIDESPARSE_PDL=1 decode 512 ""
+      ab_run "decode M=512, PDL off" SLIDESPARSE_PDL=0 decode 512 ""
+      ab_run "prefill M=32768, cuDNN attention" SLIDESPARSE_PDL=1 prefill 32768 ""
+      ab_run "prefill M=32768, built-in attention" SLIDESPARSE_PDL=1 prefill 32768 --no-cudnn-attention
+      ;;
     *) echo "unknown step $step" ;;
   esac
 done

@@ -118,17 +118,21 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
     if (cudnn_library(&why)) {
       const CudnnAttentionShape shape{static_cast<int>(heads_), static_cast<int>(kv_heads_), static_cast<int>(head_dim_),
                                       o.block_size, num_blocks_, max_blocks_per_seq_, o.max_num_seqs, softmax_scale_};
-      cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
+      try {
+        cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
+      } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
+        why = e.what();
+      }
       const int32_t* staged = staged_device_.as<int32_t>();
       cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
       cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
       cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
       cudnn_batch_.block_table = staged + staged_.block_table;
-    } else {
-      static bool noted = false;  // once per process: benchmark sweeps build many engines
-      if (!noted) std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", why.c_str());
-      noted = true;
     }
+    static bool noted = false;  // once per process: benchmark sweeps build many engines
+    if (!cudnn_attention_ && !noted)
+      std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", why.c_str());
+    noted = noted || !cudnn_attention_;
   }
   if (o.cuda_graphs) capture_graphs();
 }
@@ -451,6 +455,7 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
     prepare_rows(rows);
     if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
     const CudnnAttentionBatch* cudnn = cudnn_attention_batch(batch, rows);
+    if (cudnn) ++cudnn_attention_steps_;
     stage(batch, tokens, seqs, samples, cudnn ? cudnn->bucket_seqs : 0);
     forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len, cudnn);
   }

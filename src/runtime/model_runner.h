@@ -61,6 +61,8 @@ class ModelRunner {
   void prepare_prefill(int seqs, int prompt_len);
   // "cuDNN 9.10.2 SDPA (fresh prompts of >= 256 tokens) + built-in kernel" or "built-in kernel".
   std::string prefill_attention_description() const;
+  // Prefill steps whose attention ran on cuDNN so far.
+  int64_t cudnn_attention_steps() const { return cudnn_attention_steps_; }
 
   // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
   // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
@@ -107,6 +109,7 @@ class ModelRunner {
   CudnnAttentionBatch cudnn_batch_;
   std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
   std::set<std::pair<int, int>> cudnn_warned_;
+  int64_t cudnn_attention_steps_ = 0;
   StepProfiler* profiler_ = nullptr;
 };
 

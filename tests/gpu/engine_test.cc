@@ -9,10 +9,13 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <random>
+#include <string>
 
 #include "checkpoint/convert.h"
 #include "checkpoint/prepare.h"
 #include "core/error.h"
+#include "cudnn/cudnn_library.h"
 #include "engine/reference_model.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
@@ -168,6 +171,82 @@ TEST_F(EngineTest, MatchesTransformersQuantizedForward) {
   EXPECT_LE(a.max_diff_over_rms, 0.15);  // measured 0.135
   EXPECT_LE(a.mean_relative, 0.034);     // measured 0.0313
   EXPECT_GE(a.argmax, 30.0 / 32);        // measured 31/32
+}
+
+// A prefill step of fresh prompts long enough for cuDNN's SDPA (>= 256 tokens; the tiny model holds
+// 256 positions): two prompts of 256 and 131 tokens in one step, 16 rows of each sampled. With cuDNN
+// (where libcudnn 9.7+ loads) and with our kernel, the logits must meet the reference model's bounds.
+TEST_F(EngineTest, CudnnPrefillAttentionMatchesTheReferenceModel) {
+  const Oracle oracle = load_oracle();
+  const ReferenceModel reference(*dir_ / "int8");
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(oracle.vocab - 1));
+  std::vector<std::vector<int32_t>> prompts{std::vector<int32_t>(256), std::vector<int32_t>(131)};
+  for (auto& p : prompts)
+    for (auto& t : p) t = token(rng);
+  StepBatch b;
+  b.query_start = {0};
+  std::vector<float> expected;
+  int first_block = 0;
+  for (const auto& p : prompts) {
+    const int len = static_cast<int>(p.size()), start = b.num_tokens();
+    for (int i = 0; i < len; ++i) {
+      b.tokens.push_back(p[static_cast<size_t>(i)]);
+      b.positions.push_back(i);
+      b.slots.push_back(first_block * 16 + i);
+    }
+    b.query_start.push_back(b.num_tokens());
+    b.seq_len.push_back(len);
+    for (int blk = 0; blk < 16; ++blk) b.block_table.push_back(first_block + std::min(blk, (len - 1) / 16));
+    const auto want = reference.forward(p);
+    for (int k = 0; k < 16; ++k) {  // rows spread over the prompt, its last one included
+      const int row = (len - 1) - k * (len - 1) / 15;
+      b.sample_rows.push_back(start + row);
+      expected.insert(expected.end(), want.begin() + int64_t{row} * oracle.vocab,
+                      want.begin() + int64_t{row + 1} * oracle.vocab);
+    }
+    b.max_query_len = std::max(b.max_query_len, len);
+    b.max_seq_len = std::max(b.max_seq_len, len);
+    first_block += 16;
+  }
+  for (bool cudnn : {true, false}) {
+    cudaStream_t stream;
+    ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
+    RunnerOptions o;
+    o.max_num_seqs = 32;
+    o.max_num_batched_tokens = 512;
+    o.max_model_len = 256;
+    o.block_size = 16;
+    o.num_kv_blocks = 40;
+    o.cuda_graphs = false;
+    o.cudnn_attention = cudnn;
+    WeightLoadOptions w;
+    w.max_tokens = ModelRunner::rows_needed(o);
+    std::vector<int32_t> greedy;
+    std::vector<float> logits;
+    int64_t cudnn_steps = 0;
+    std::string attention;
+    {
+      ModelWeights weights(*dir_ / "int8", w, stream);
+      ModelRunner runner(weights, o, stream);
+      runner.run(b, greedy, &logits);
+      cudnn_steps = runner.cudnn_attention_steps();
+      attention = runner.prefill_attention_description();
+    }
+    cudaStreamDestroy(stream);
+    std::string why;
+    if (cudnn && !cudnn_library(&why)) {
+      std::printf("cuDNN attention not checked: %s\n", why.c_str());
+      continue;
+    }
+    EXPECT_EQ(cudnn_steps, cudnn ? 1 : 0) << attention;
+    const Agreement a = compare_logits(logits, expected, oracle.vocab);
+    const std::string what = std::string("int8 long prompts, ") + (cudnn ? "cuDNN" : "built-in") + " attention";
+    report(what.c_str(), a);
+    EXPECT_LE(a.max_diff_over_rms, 0.17) << what;
+    EXPECT_LE(a.mean_relative, 0.030) << what;
+    EXPECT_GE(a.argmax, 0.9) << what;  // random-token prompts: flatter logits than the oracle's, so 3 of 32 may tie-flip
+  }
 }
 
 std::vector<std::vector<int32_t>> generate(const EngineOptions& e, const std::vector<std::vector<int32_t>>& prompts,
