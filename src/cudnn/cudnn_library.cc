@@ -1,5 +1,6 @@
 #include "cudnn/cudnn_library.h"
 
+#include <cuda_runtime_api.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -52,6 +53,9 @@ const CudnnLibrary* cudnn_library(std::string* why) {
                  " is too old for paged attention with packed queries (9.7 or newer)";
         return;
       }
+      // The frontend dlopens a CUDA runtime for a few graph and stream queries, trying .so.12 first:
+      // point it at the major version this binary runs on (a user's own setting wins).
+      ::setenv("CUDNN_FRONTEND_CUDART_LIB_NAME", ("libcudart.so." + std::to_string(CUDART_VERSION / 1000)).c_str(), 0);
       // Never closed: the frontend's statics call into it until the process exits.
       cudnn_frontend::cudnn_dlhandle = h;
       instance = std::move(lib);

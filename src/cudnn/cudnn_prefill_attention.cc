@@ -114,7 +114,7 @@ bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::stri
   auto out_offsets = int32_tensor("out_offsets", kOutOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
   out->set_output(true).set_uid(kOut).set_dim(packed_dims).set_stride(packed_strides).set_ragged_offset(out_offsets);
 
-  fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A});
+  fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
   if (!status.is_good()) {
     if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(b) + " sequences x " +
                     std::to_string(s) + " tokens: " + status.get_message();

@@ -59,19 +59,25 @@ class EngineTest : public ::testing::Test {
 };
 ScratchDir* EngineTest::dir_ = nullptr;
 
+// A runner for the tiny model: 32 sequences, blocks of 16 tokens, a fixed number of KV blocks.
+RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blocks, bool graphs) {
+  RunnerOptions o;
+  o.max_num_seqs = 32;
+  o.max_num_batched_tokens = max_batched_tokens;
+  o.max_model_len = max_model_len;
+  o.block_size = 16;
+  o.num_kv_blocks = kv_blocks;
+  o.cuda_graphs = graphs;
+  return o;
+}
+
 // Drives ModelRunner directly with one sequence in an identity block table, returning the logits of
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
                                  int prefill, bool graphs, bool fp8_fast_accum = false) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
-  RunnerOptions o;
-  o.max_num_seqs = 32;
-  o.max_num_batched_tokens = 64;
-  o.max_model_len = 64;
-  o.block_size = 16;
-  o.num_kv_blocks = 8;
-  o.cuda_graphs = graphs;
+  const RunnerOptions o = small_runner(64, 64, 8, graphs);
   WeightLoadOptions w;
   w.backend = backend;
   w.max_tokens = ModelRunner::rows_needed(o);
@@ -212,13 +218,7 @@ TEST_F(EngineTest, CudnnPrefillAttentionMatchesTheReferenceModel) {
   for (bool cudnn : {true, false}) {
     cudaStream_t stream;
     ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
-    RunnerOptions o;
-    o.max_num_seqs = 32;
-    o.max_num_batched_tokens = 512;
-    o.max_model_len = 256;
-    o.block_size = 16;
-    o.num_kv_blocks = 40;
-    o.cuda_graphs = false;
+    RunnerOptions o = small_runner(512, 256, 40, false);
     o.cudnn_attention = cudnn;
     WeightLoadOptions w;
     w.max_tokens = ModelRunner::rows_needed(o);

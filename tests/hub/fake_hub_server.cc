@@ -61,11 +61,6 @@ std::string head(int status, const std::vector<std::string>& headers, size_t con
   return text + "Content-Length: " + std::to_string(content_length) + "\r\nConnection: close\r\n\r\n";
 }
 
-int send_error(int client, int status, const std::string& error_code) {
-  const std::string body = R"({"error":")" + error_code + R"("})";
-  send_all(client, head(status, {"Content-Type: application/json", "X-Error-Code: " + error_code}, body.size()) + body);
-  return status;
-}
 
 std::string percent_decode(const std::string& text) {
   std::string decoded;
@@ -125,7 +120,7 @@ void FakeHubServer::stall() {
 }
 
 std::vector<FakeHubRequest> FakeHubServer::requests() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(requests_mutex_);
   return requests_;
 }
 
@@ -177,9 +172,30 @@ void FakeHubServer::handle(int client) {
     }
     line = end;
   }
-  recorded.status = answer(client, recorded.target, recorded.range, recorded.authorization);
-  std::lock_guard lock(mutex_);
-  requests_.push_back(recorded);
+  pending_ = recorded;
+  pending_recorded_ = false;
+  pending_.status = answer(client, recorded.target, recorded.range, recorded.authorization);
+  std::lock_guard lock(requests_mutex_);
+  if (!pending_recorded_) requests_.push_back(pending_);  // an answer that sent nothing
+  pending_recorded_ = true;
+}
+
+void FakeHubServer::reply(int client, const std::string& response) {
+  {
+    std::lock_guard lock(requests_mutex_);
+    if (!pending_recorded_) {
+      pending_.status = std::atoi(response.c_str() + 9);  // "HTTP/1.1 200 ..."
+      requests_.push_back(pending_);
+      pending_recorded_ = true;
+    }
+  }
+  send_all(client, response);
+}
+
+int FakeHubServer::send_error(int client, int status, const std::string& error_code) {
+  const std::string body = R"({"error":")" + error_code + R"("})";
+  reply(client, head(status, {"Content-Type: application/json", "X-Error-Code: " + error_code}, body.size()) + body);
+  return status;
 }
 
 int FakeHubServer::answer(int client, const std::string& target, const std::string& range,
@@ -238,14 +254,14 @@ int FakeHubServer::answer(int client, const std::string& target, const std::stri
     }
     const std::string body =
         nlohmann::json{{"_id", "0"}, {"id", repo->id}, {"sha", repo->commit}, {"siblings", siblings}}.dump();
-    send_all(client, head(200, {"Content-Type: application/json"}, body.size()) + body);
+    reply(client, head(200, {"Content-Type: application/json"}, body.size()) + body);
     return 200;
   }
   if (repo->missing.count(path)) return send_error(client, 404, "EntryNotFound");
   for (const auto& file : repo->files) {
     if (file.path != path) continue;
     if (!redirect_base_.empty()) {
-      send_all(client, head(302, {"Location: " + redirect_base_ + "/cdn/" + blob_id(file)}, 0));
+      reply(client, head(302, {"Location: " + redirect_base_ + "/cdn/" + blob_id(file)}, 0));
       return 302;
     }
     const FakeHubFile copy = file;
@@ -268,7 +284,7 @@ int FakeHubServer::send_content(int client, const std::string& path, const std::
     }
   }
   if (start >= content.size() && start > 0) {
-    send_all(client, head(416, {"Content-Range: bytes */" + std::to_string(content.size())}, 0));
+    reply(client, head(416, {"Content-Range: bytes */" + std::to_string(content.size())}, 0));
     return 416;
   }
   const int status = start > 0 ? 206 : 200;
@@ -277,7 +293,7 @@ int FakeHubServer::send_content(int client, const std::string& path, const std::
     headers.push_back("Content-Range: bytes " + std::to_string(start) + "-" + std::to_string(content.size() - 1) +
                       "/" + std::to_string(content.size()));
   const std::string body = content.substr(start);
-  send_all(client, head(status, headers, body.size()) + body.substr(0, std::min(cut, body.size())));
+  reply(client, head(status, headers, body.size()) + body.substr(0, std::min(cut, body.size())));
   return status;
 }
 

@@ -61,6 +61,10 @@ class FakeHubServer {
   void handle(int client);
   int answer(int client, const std::string& target, const std::string& range, const std::string& authorization);
   int send_content(int client, const std::string& path, const std::string& content, const std::string& range);
+  int send_error(int client, int status, const std::string& error_code);
+  // Records the request being answered (with the status `response` starts with), then sends: a
+  // client that has read its answer always finds the request in requests().
+  void reply(int client, const std::string& response);
 
   int port_ = 0;  // before listener_: its initializer sets the port
   int listener_ = -1;
@@ -71,7 +75,10 @@ class FakeHubServer {
   bool ignore_ranges_ = false, stall_ = false;
   std::string redirect_base_;
   std::vector<int> stalled_;
+  mutable std::mutex requests_mutex_;  // apart from mutex_: answers are sent while answer() holds that
   std::vector<FakeHubRequest> requests_;
+  FakeHubRequest pending_;  // the request handle() is answering (server thread only)
+  bool pending_recorded_ = true;
   std::thread thread_;  // last: it starts serving at construction and uses everything above
 };
 
