@@ -59,15 +59,18 @@ CudnnPrefillAttention::~CudnnPrefillAttention() {
   if (handle_) fe::detail::destroy_handle(as_handle(handle_));
 }
 
-bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::string* why) {
-  const auto key = std::make_pair(bucket_seqs, bucket_query);
-  if (const auto it = graphs_.find(key); it != graphs_.end()) {
-    if (!it->second && why) *why = "not supported by cuDNN (see the first warning)";
-    return it->second != nullptr;
-  }
-  const int64_t b = bucket_seqs, s = bucket_query, h = shape_.heads, hk = shape_.kv_heads, d = shape_.head_dim;
-  const int64_t bs = shape_.block_size, blocks = shape_.num_blocks, table = shape_.max_blocks_per_seq;
+namespace {
+
+// The SDPA graph of one bucket pair, described but not built: packed rows (logical [b, h, s, d] with
+// token-major strides; each sequence starts at its ragged offset), K and V in the paged containers,
+// lengths, block tables, top-left causal. sm_version > 0 describes it for that GPU instead of the
+// current one (the nodes copy the graph's context when added, so it is set first).
+std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionShape& shape, int64_t b, int64_t s,
+                                                         int sm_version = 0) {
+  const int64_t h = shape.heads, hk = shape.kv_heads, d = shape.head_dim;
+  const int64_t bs = shape.block_size, blocks = shape.num_blocks, table = shape.max_blocks_per_seq;
   auto g = std::make_shared<fe::graph::Graph>();
+  if (sm_version > 0) g->set_sm_version(sm_version);
   g->set_io_data_type(fe::DataType_t::BFLOAT16)
       .set_intermediate_data_type(fe::DataType_t::FLOAT)
       .set_compute_data_type(fe::DataType_t::FLOAT);
@@ -79,7 +82,6 @@ bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::stri
                          .set_dim(std::move(dims))
                          .set_stride(std::move(strides)));
   };
-  // Packed rows: logical [b, h, s, d] with token-major strides; each sequence starts at its offset.
   const std::vector<int64_t> packed_dims{b, h, s, d}, packed_strides{s * h * d, d, h * d, 1};
   auto q_offsets = int32_tensor("q_offsets", kQOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
   auto q = g->tensor(fe::graph::Tensor_attributes()
@@ -100,7 +102,7 @@ bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::stri
   auto options = fe::graph::SDPA_attributes()
                      .set_name("prefill_attention")
                      .set_generate_stats(false)
-                     .set_attn_scale(shape_.softmax_scale)
+                     .set_attn_scale(shape.softmax_scale)
                      .set_padding_mask(true)
                      .set_seq_len_q(seq_q)
                      .set_seq_len_kv(seq_kv)
@@ -113,11 +115,32 @@ bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::stri
   (void)stats;
   auto out_offsets = int32_tensor("out_offsets", kOutOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
   out->set_output(true).set_uid(kOut).set_dim(packed_dims).set_stride(packed_strides).set_ragged_offset(out_offsets);
+  return g;
+}
 
+}  // namespace
+
+bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, int bucket_seqs, int bucket_query, int sm_version,
+                                  std::string* why) {
+  std::string missing;
+  require(cudnn_library(&missing) != nullptr, "cuDNN attention: " + missing);
+  auto g = describe_prefill_graph(shape, bucket_seqs, bucket_query, sm_version);
+  fe::error_t status = g->validate();
+  if (!status.is_good() && why) *why = status.get_message();
+  return status.is_good();
+}
+
+bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::string* why) {
+  const auto key = std::make_pair(bucket_seqs, bucket_query);
+  if (const auto it = graphs_.find(key); it != graphs_.end()) {
+    if (!it->second && why) *why = "not supported by cuDNN (see the first warning)";
+    return it->second != nullptr;
+  }
+  auto g = describe_prefill_graph(shape_, bucket_seqs, bucket_query);
   fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
   if (!status.is_good()) {
-    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(b) + " sequences x " +
-                    std::to_string(s) + " tokens: " + status.get_message();
+    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket_seqs) + " sequences x " +
+                    std::to_string(bucket_query) + " tokens: " + status.get_message();
     graphs_[key] = nullptr;
     return false;
   }

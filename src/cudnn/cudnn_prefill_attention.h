@@ -48,6 +48,12 @@ struct CudnnAttentionBatch {
   const int32_t* block_table = nullptr;     // [b][max_blocks_per_seq]
 };
 
+// The frontend's own checks of the graph a bucket pair gets (dims, strides, ragged and paged rules,
+// what the loaded backend version supports) for a GPU of `sm_version` (90 = Hopper), without a GPU
+// or a handle. False with the frontend's message in `why`. Throws Error when cuDNN cannot be loaded.
+bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, int bucket_seqs, int bucket_query, int sm_version,
+                                  std::string* why);
+
 class CudnnPrefillAttention {
  public:
   // Throws Error when cuDNN cannot be used (cudnn/cudnn_library.h says why) or its handle fails.
