@@ -18,9 +18,10 @@ bool BlockManager::can_hold(const Sequence& seq, int tokens) const {
 }
 
 void BlockManager::hold(Sequence& seq, int tokens) {
-  require(can_hold(seq, tokens), "KV cache: sequence " + std::to_string(seq.id) + " needs " +
-                                     std::to_string(blocks_for(tokens, block_size_)) + " blocks, " +
-                                     std::to_string(free_.size()) + " are free");
+  // Runs for every sequence of every step: the message is built only when it is needed.
+  if (!can_hold(seq, tokens))
+    fail("KV cache: sequence " + std::to_string(seq.id) + " needs " + std::to_string(blocks_for(tokens, block_size_)) +
+         " blocks, " + std::to_string(free_.size()) + " are free");
   while (static_cast<int>(seq.block_table.size()) < blocks_for(tokens, block_size_)) {
     seq.block_table.push_back(free_.back());
     free_.pop_back();
