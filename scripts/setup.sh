@@ -63,7 +63,9 @@ if [ ! -f "$fe_dest/include/cudnn_frontend.h" ]; then
   echo "setup: fetching the nvidia-cudnn-frontend $CUDNN_FRONTEND_VERSION wheel for its headers"
   fe_tmp=$(mktemp -d)
   python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
-    --python-version 3.12 -d "$fe_tmp" "nvidia-cudnn-frontend==$CUDNN_FRONTEND_VERSION"
+    --python-version 3.12 -d "$fe_tmp" "nvidia-cudnn-frontend==$CUDNN_FRONTEND_VERSION" ||
+    { echo "setup: cannot fetch nvidia-cudnn-frontend from PyPI; on a machine without it, copy" \
+        "third_party/cudnn_frontend from one that has run this script" >&2; exit 1; }
   rm -rf "$fe_dest.partial" && mkdir -p "$fe_dest.partial"
   python3 - "$fe_tmp" "$fe_dest.partial" <<'PY'
 import glob, os, sys, zipfile
