@@ -80,15 +80,16 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
   if (cudnn_library(&why)) {
     // As the engine runs it: its bucket of sequences (a power of two; padding sequences empty),
     // packed rows, the same paged cache.
-    const int bucket_seqs = cudnn_sequence_bucket(seqs, seqs), bucket_query = cudnn_query_bucket(seq_len, seq_len);
+    const int length = cudnn_length_bucket(seq_len, seq_len);
+    const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, seqs), length, length};
     CudnnPrefillAttention attention({kHeads, kKvHeads, kHeadDim, block_size, num_blocks, blocks_per_seq, seqs, scale},
                                     stream);
-    if (attention.prepare(bucket_seqs, bucket_query, &why)) {
-      std::vector<int32_t> offsets(static_cast<size_t>(bucket_seqs) + 1);
-      for (int s = 0; s <= bucket_seqs; ++s) offsets[s] = std::min(s, seqs) * seq_len * kHeads * kHeadDim;
+    if (attention.prepare(bucket, &why)) {
+      std::vector<int32_t> offsets(static_cast<size_t>(bucket.seqs) + 1);
+      for (int s = 0; s <= bucket.seqs; ++s) offsets[s] = std::min(s, seqs) * seq_len * kHeads * kHeadDim;
       const DeviceBuffer offsets_d = upload(offsets, "attention benchmark offsets");
-      const CudnnAttentionBatch cb{bucket_seqs, bucket_query, offsets_d.as<int32_t>(), lens_d.as<int32_t>(),
-                                   lens_d.as<int32_t>(), table_d.as<int32_t>()};
+      const CudnnAttentionBatch cb{bucket, offsets_d.as<int32_t>(), lens_d.as<int32_t>(), lens_d.as<int32_t>(),
+                                   table_d.as<int32_t>()};
       const double us = time_launches_us(
           [&] { attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>()); }, warmup, repeat, stream);
       const double tflops = flops / us / 1e6;

@@ -32,8 +32,8 @@ cudnnHandle_t as_handle(void* h) { return static_cast<cudnnHandle_t>(h); }
 
 int cudnn_sequence_bucket(int seqs, int max_seqs) { return std::min(next_power_of_two(std::max(seqs, 1)), max_seqs); }
 
-int cudnn_query_bucket(int max_query_len, int max_seq_tokens) {
-  return std::min(std::max(next_power_of_two(std::max(max_query_len, 1)), 64), max_seq_tokens);
+int cudnn_length_bucket(int max_len, int max_seq_tokens) {
+  return std::min(std::max(next_power_of_two(std::max(max_len, 1)), 64), max_seq_tokens);
 }
 
 struct CudnnPrefillAttention::Graph {
@@ -61,12 +61,13 @@ CudnnPrefillAttention::~CudnnPrefillAttention() {
 
 namespace {
 
-// The SDPA graph of one bucket pair, described but not built: packed rows (logical [b, h, s, d] with
+// The SDPA graph of one bucket, described but not built: packed rows (logical [b, h, s, d] with
 // token-major strides; each sequence starts at its ragged offset), K and V in the paged containers,
-// lengths, block tables, top-left causal. sm_version > 0 describes it for that GPU instead of the
-// current one (the nodes copy the graph's context when added, so it is set first).
-std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionShape& shape, int64_t b, int64_t s,
-                                                         int sm_version = 0) {
+// lengths, block tables, bottom-right causal. sm_version > 0 describes it for that GPU instead of
+// the current one (the nodes copy the graph's context when added, so it is set first).
+std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionShape& shape,
+                                                         const CudnnAttentionBucket& bucket, int sm_version = 0) {
+  const int64_t b = bucket.seqs, s = bucket.query;
   const int64_t h = shape.heads, hk = shape.kv_heads, d = shape.head_dim;
   const int64_t bs = shape.block_size, blocks = shape.num_blocks, table = shape.max_blocks_per_seq;
   auto g = std::make_shared<fe::graph::Graph>();
@@ -108,9 +109,10 @@ std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionSha
                      .set_seq_len_kv(seq_kv)
                      .set_paged_attention_k_table(table_k)
                      .set_paged_attention_v_table(table_v)
-                     .set_paged_attention_max_seq_len_kv(static_cast<int>(s));
-  // Fresh prompts: query i attends keys 0..i (top-left diagonal, nothing to its right).
-  options.set_diagonal_alignment(fe::DiagonalAlignment_t::TOP_LEFT).set_diagonal_band_right_bound(0);
+                     .set_paged_attention_max_seq_len_kv(bucket.keys);
+  // A sequence's queries are its last tokens: the diagonal ends at the bottom right, nothing to its
+  // right (per sequence, from its own lengths).
+  options.set_diagonal_alignment(fe::DiagonalAlignment_t::BOTTOM_RIGHT).set_diagonal_band_right_bound(0);
   auto [out, stats] = g->sdpa(q, k, v, options);
   (void)stats;
   auto out_offsets = int32_tensor("out_offsets", kOutOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
@@ -120,28 +122,31 @@ std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionSha
 
 }  // namespace
 
-bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, int bucket_seqs, int bucket_query, int sm_version,
+bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, const CudnnAttentionBucket& bucket, int sm_version,
                                   std::string* why) {
   std::string missing;
   require(cudnn_library(&missing) != nullptr, "cuDNN attention: " + missing);
-  auto g = describe_prefill_graph(shape, bucket_seqs, bucket_query, sm_version);
+  auto g = describe_prefill_graph(shape, bucket, sm_version);
   fe::error_t status = g->validate();
   if (!status.is_good() && why) *why = status.get_message();
   return status.is_good();
 }
 
-bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::string* why) {
-  const auto key = std::make_pair(bucket_seqs, bucket_query);
-  if (const auto it = graphs_.find(key); it != graphs_.end()) {
+bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::string* why) {
+  if (const auto it = graphs_.find(bucket); it != graphs_.end()) {
     if (!it->second && why) *why = "not supported by cuDNN (see the first warning)";
     return it->second != nullptr;
   }
-  auto g = describe_prefill_graph(shape_, bucket_seqs, bucket_query);
+  require(bucket.seqs > 0 && bucket.seqs <= shape_.max_seqs && bucket.query > 0 && bucket.query <= bucket.keys &&
+              bucket.keys <= shape_.max_blocks_per_seq * shape_.block_size,
+          "cuDNN attention: bucket outside the engine's limits");
+  auto g = describe_prefill_graph(shape_, bucket);
   fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
   if (!status.is_good()) {
-    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket_seqs) + " sequences x " +
-                    std::to_string(bucket_query) + " tokens: " + status.get_message();
-    graphs_[key] = nullptr;
+    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket.seqs) + " sequences x " +
+                    std::to_string(bucket.query) + " queries x " + std::to_string(bucket.keys) +
+                    " keys: " + status.get_message();
+    graphs_[bucket] = nullptr;
     return false;
   }
   int64_t workspace = 0;
@@ -154,15 +159,16 @@ bool CudnnPrefillAttention::prepare(int bucket_seqs, int bucket_query, std::stri
   entry->graph = std::move(g);
   for (int64_t uid : {kQ, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kPageTableK, kPageTableV, kQOffsets, kOutOffsets})
     entry->pack[uid] = nullptr;
-  graphs_[key] = std::move(entry);
+  graphs_[bucket] = std::move(entry);
   return true;
 }
 
 void CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
                                 __nv_bfloat16* out) {
-  const auto it = graphs_.find({batch.bucket_seqs, batch.bucket_query});
-  require(it != graphs_.end() && it->second, "cuDNN attention: bucket " + std::to_string(batch.bucket_seqs) + " x " +
-                                                 std::to_string(batch.bucket_query) + " was not prepared");
+  const auto it = graphs_.find(batch.bucket);
+  if (it == graphs_.end() || !it->second)
+    fail("cuDNN attention: bucket " + std::to_string(batch.bucket.seqs) + " x " + std::to_string(batch.bucket.query) +
+         " x " + std::to_string(batch.bucket.keys) + " was not prepared");
   auto& pack = it->second->pack;
   auto set = [&pack](int64_t uid, const void* p) { pack.find(uid)->second = const_cast<void*>(p); };
   set(kQ, q);

@@ -1,24 +1,24 @@
-// Prefill attention through cuDNN's SDPA for steps made only of fresh prompts (every sequence's
-// keys are this step's own: seq_len == qlen, so the causal diagonal starts at the top left). It
-// reads q and writes out in our packed [T, heads, head_dim] layout (cuDNN's ragged "THD" layout,
-// one element offset per sequence) and reads K and V in place from the paged cache through the
-// block table (kernels/kv_cache.h's [num_blocks][kv_heads][block_size][head_dim] is cuDNN's
-// container layout), with padding masks from per-sequence lengths. Mixed steps (chunked prompts,
-// decode rows) keep the engine's own kernel, which handles any prefix.
+// Prefill attention through cuDNN's SDPA, with the contract of attention_prefill_gpu: sequence s's
+// qlen_s query rows are the last of its seq_len_s cached tokens, so query i attends keys 0 ..
+// seq_len_s - qlen_s + i (cuDNN's bottom-right causal diagonal; for fresh prompts, qlen == seq_len,
+// it is the usual top-left one). It reads q and writes out in our packed [T, heads, head_dim] layout
+// (cuDNN's ragged "THD" layout, one element offset per sequence) and reads K and V in place from
+// the paged cache through the block table (kernels/kv_cache.h's [num_blocks][kv_heads][block_size]
+// [head_dim] is cuDNN's container layout), with padding masks from per-sequence lengths.
 //
-// cuDNN graphs have fixed dims, so one is built per (sequence bucket, query-length bucket) on first
-// use (cuDNN compiles its kernel then: 0.1-1 s) and cached; a step pads its sequence count to the
-// bucket with zero-length sequences. run() allocates nothing of ours and does not synchronize.
+// cuDNN graphs have fixed dims, so one is built per (sequence, query-length, key-length) bucket on
+// first use (cuDNN compiles its kernel then: 0.1-1 s) and cached; a step pads its sequence count to
+// the bucket with zero-length sequences. run() allocates nothing of ours and does not synchronize.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
 
 #include "gpu/device_buffer.h"
 #include "kernels/kv_cache.h"
@@ -32,26 +32,31 @@ struct CudnnAttentionShape {
   float softmax_scale = 0;
 };
 
-// Sequence bucket: the next power of two >= seqs, at most max_seqs. Query bucket: the next power of
-// two >= max_query_len, at least 64, at most the longest sequence the block table can hold
-// (max_blocks_per_seq * block_size) — for fresh prompts it is the keys' bound as well.
+// Sequence bucket: the next power of two >= seqs, at most max_seqs. Length bucket (queries and keys
+// alike): the next power of two >= the longest length, at least 64, at most the longest sequence the
+// block table can hold (max_blocks_per_seq * block_size).
 int cudnn_sequence_bucket(int seqs, int max_seqs);
-int cudnn_query_bucket(int max_query_len, int max_seq_tokens);
+int cudnn_length_bucket(int max_len, int max_seq_tokens);
 
 // Per step, device int32 arrays sized for the sequence bucket b (entries past the real sequences:
 // zero lengths, offsets equal to the total, block-table rows of valid block ids).
+struct CudnnAttentionBucket {
+  int seqs = 0, query = 0, keys = 0;  // query <= keys
+  auto operator<=>(const CudnnAttentionBucket&) const = default;
+};
+
 struct CudnnAttentionBatch {
-  int bucket_seqs = 0, bucket_query = 0;
+  CudnnAttentionBucket bucket;
   const int32_t* ragged_offsets = nullptr;  // [b + 1] element offset of each sequence's first row in q / out
   const int32_t* seq_len_q = nullptr;       // [b]
-  const int32_t* seq_len_kv = nullptr;      // [b] (== seq_len_q for fresh prompts)
+  const int32_t* seq_len_kv = nullptr;      // [b] keys in the cache, this step's included
   const int32_t* block_table = nullptr;     // [b][max_blocks_per_seq]
 };
 
-// The frontend's own checks of the graph a bucket pair gets (dims, strides, ragged and paged rules,
+// The frontend's own checks of the graph a bucket gets (dims, strides, ragged and paged rules,
 // what the loaded backend version supports) for a GPU of `sm_version` (90 = Hopper), without a GPU
 // or a handle. False with the frontend's message in `why`. Throws Error when cuDNN cannot be loaded.
-bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, int bucket_seqs, int bucket_query, int sm_version,
+bool validate_cudnn_prefill_graph(const CudnnAttentionShape& shape, const CudnnAttentionBucket& bucket, int sm_version,
                                   std::string* why);
 
 class CudnnPrefillAttention {
@@ -62,11 +67,11 @@ class CudnnPrefillAttention {
   CudnnPrefillAttention(const CudnnPrefillAttention&) = delete;
   CudnnPrefillAttention& operator=(const CudnnPrefillAttention&) = delete;
 
-  // Builds the graph of this bucket pair once (and grows the workspace it needs). False when cuDNN
-  // does not support it, with cuDNN's reason in `why`; the caller then uses its own kernel.
-  bool prepare(int bucket_seqs, int bucket_query, std::string* why);
+  // Builds the graph of this bucket once (and grows the workspace it needs). False when cuDNN does
+  // not support it, with cuDNN's reason in `why`; the caller then uses its own kernel.
+  bool prepare(const CudnnAttentionBucket& bucket, std::string* why);
 
-  // out = attention(q, cache) for a prepared bucket pair; q / out as in attention_prefill_gpu.
+  // out = attention(q, cache) for a prepared bucket; q / out as in attention_prefill_gpu.
   void run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
            __nv_bfloat16* out);
 
@@ -75,7 +80,7 @@ class CudnnPrefillAttention {
   CudnnAttentionShape shape_;
   cudaStream_t stream_;
   void* handle_ = nullptr;  // cudnnHandle_t
-  std::map<std::pair<int, int>, std::unique_ptr<Graph>> graphs_;  // nullptr: unsupported
+  std::map<CudnnAttentionBucket, std::unique_ptr<Graph>> graphs_;  // nullptr: unsupported
   DeviceBuffer workspace_;
 };
 

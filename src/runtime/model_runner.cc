@@ -140,7 +140,7 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
 std::string ModelRunner::prefill_attention_description() const {
   if (!cudnn_attention_) return "built-in kernel";
   std::string why;
-  return "cuDNN " + cudnn_library(&why)->version_string() + " SDPA (fresh prompts of >= " +
+  return "cuDNN " + cudnn_library(&why)->version_string() + " SDPA (queries of >= " +
          std::to_string(kCudnnMinQueryLen) + " tokens) + built-in kernel";
 }
 
@@ -238,10 +238,10 @@ void ModelRunner::allocate_kv_cache() {
   }
 }
 
-bool ModelRunner::cudnn_bucket_ready(int bucket_seqs, int bucket_query) {
+bool ModelRunner::cudnn_bucket_ready(const CudnnAttentionBucket& bucket) {
   std::string why;
-  if (cudnn_attention_->prepare(bucket_seqs, bucket_query, &why)) return true;
-  if (cudnn_warned_.insert({bucket_seqs, bucket_query}).second)
+  if (cudnn_attention_->prepare(bucket, &why)) return true;
+  if (cudnn_warned_.insert(bucket).second)
     std::fprintf(stderr, "slidesparse: warning: %s; using the built-in attention kernel\n", why.c_str());
   return false;
 }
@@ -254,31 +254,30 @@ void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
   const int64_t rows = prefill_rows(seqs * prompt_len);
   prepare_rows(rows);
   lm_head_gemm_.prepare(padded_rows(seqs), kWorkspaceBytes);
-  if (cudnn_attention_ && prepared_rows_.at(rows).cudnn_attention && prompt_len >= kCudnnMinQueryLen)
-    cudnn_bucket_ready(cudnn_sequence_bucket(seqs, options_.max_num_seqs),
-                       cudnn_query_bucket(prompt_len, max_blocks_per_seq_ * options_.block_size));
+  if (cudnn_attention_ && prepared_rows_.at(rows).cudnn_attention && prompt_len >= kCudnnMinQueryLen) {
+    const int length = cudnn_length_bucket(prompt_len, max_blocks_per_seq_ * options_.block_size);
+    cudnn_bucket_ready({cudnn_sequence_bucket(seqs, options_.max_num_seqs), length, length});
+  }
 }
 
 const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b, int64_t rows) {
   if (!cudnn_attention_ || b.decode || b.max_query_len < kCudnnMinQueryLen || !prepared_rows_.at(rows).cudnn_attention)
     return nullptr;
-  const int seqs = b.num_seqs();
-  for (int s = 0; s < seqs; ++s)  // fresh prompts only: every key is this step's own
-    if (b.seq_len[s] != b.query_start[s + 1] - b.query_start[s]) return nullptr;
-  const int bucket_seqs = cudnn_sequence_bucket(seqs, options_.max_num_seqs);
-  const int bucket_query = cudnn_query_bucket(b.max_query_len, max_blocks_per_seq_ * options_.block_size);
-  if (b.max_query_len > bucket_query || !cudnn_bucket_ready(bucket_seqs, bucket_query)) return nullptr;
+  const int seqs = b.num_seqs(), max_tokens = max_blocks_per_seq_ * options_.block_size;
+  const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, options_.max_num_seqs),
+                                    cudnn_length_bucket(b.max_query_len, max_tokens),
+                                    cudnn_length_bucket(b.max_seq_len, max_tokens)};
+  if (b.max_query_len > bucket.query || b.max_seq_len > bucket.keys || !cudnn_bucket_ready(bucket)) return nullptr;
   // Element offsets of each sequence's rows in q / out; the bucket's padding sequences are empty.
   const int64_t row_elems = heads_ * head_dim_;
   require(int64_t{b.num_tokens()} * row_elems <= INT32_MAX, "cuDNN attention: step too large for int32 offsets");
-  cudnn_offsets_host_.assign(static_cast<size_t>(bucket_seqs) + 1, static_cast<int32_t>(b.num_tokens() * row_elems));
-  cudnn_seq_len_q_host_.assign(static_cast<size_t>(bucket_seqs), 0);
+  cudnn_offsets_host_.assign(static_cast<size_t>(bucket.seqs) + 1, static_cast<int32_t>(b.num_tokens() * row_elems));
+  cudnn_seq_len_q_host_.assign(static_cast<size_t>(bucket.seqs), 0);
   for (int s = 0; s < seqs; ++s) {
     cudnn_offsets_host_[s] = static_cast<int32_t>(b.query_start[s] * row_elems);
     cudnn_seq_len_q_host_[s] = b.query_start[s + 1] - b.query_start[s];
   }
-  cudnn_batch_.bucket_seqs = bucket_seqs;
-  cudnn_batch_.bucket_query = bucket_query;
+  cudnn_batch_.bucket = bucket;
   return &cudnn_batch_;
 }
 
@@ -456,7 +455,7 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
     if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
     const CudnnAttentionBatch* cudnn = cudnn_attention_batch(batch, rows);
     if (cudnn) ++cudnn_attention_steps_;
-    stage(batch, tokens, seqs, samples, cudnn ? cudnn->bucket_seqs : 0);
+    stage(batch, tokens, seqs, samples, cudnn ? cudnn->bucket.seqs : 0);
     forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len, cudnn);
   }
   greedy.resize(samples);

@@ -35,8 +35,8 @@ struct RunnerOptions {
   double gpu_memory_utilization = 0.9;  // share of the GPU's memory this process may hold in all
   bool cuda_graphs = true;
   int num_kv_blocks = 0;  // > 0: exactly this many KV blocks instead of what the memory budget allows
-  // Prefill steps of fresh prompts run cuDNN's SDPA when libcudnn 9.7+ is found (and the tuning
-  // database, where it timed both, did not find our kernel faster); otherwise our own kernel.
+  // Prefill steps with a query of >= 256 tokens run cuDNN's SDPA when libcudnn 9.7+ is found (and
+  // the tuning database, where it timed both, did not find our kernel faster); others our kernel.
   bool cudnn_attention = true;
   const TuningDatabase* tuning = nullptr;
 };
@@ -59,7 +59,7 @@ class ModelRunner {
   // Builds, ahead of the first such step, what a prefill step of `seqs` fresh prompts of
   // `prompt_len` tokens needs: the GEMM plans for its rows and its cuDNN attention graph.
   void prepare_prefill(int seqs, int prompt_len);
-  // "cuDNN 9.10.2 SDPA (fresh prompts of >= 256 tokens) + built-in kernel" or "built-in kernel".
+  // "cuDNN 9.10.2 SDPA (queries of >= 256 tokens) + built-in kernel" or "built-in kernel".
   std::string prefill_attention_description() const;
   // Prefill steps whose attention ran on cuDNN so far.
   int64_t cudnn_attention_steps() const { return cudnn_attention_steps_; }
@@ -71,10 +71,10 @@ class ModelRunner {
  private:
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
-  // The cuDNN attention batch for a prefill step of fresh prompts, or nullptr when the step keeps our
-  // kernel (mixed or chunked, cuDNN absent, its bucket unsupported, or tuned against).
+  // The cuDNN attention batch for a prefill step, or nullptr when the step keeps our kernel (decode,
+  // short queries, cuDNN absent, its bucket unsupported, or tuned against).
   const CudnnAttentionBatch* cudnn_attention_batch(const StepBatch& batch, int64_t rows);
-  bool cudnn_bucket_ready(int bucket_seqs, int bucket_query);  // prepares; warns once when unsupported
+  bool cudnn_bucket_ready(const CudnnAttentionBucket& bucket);  // prepares; warns once when unsupported
   void stage(const StepBatch& batch, int tokens, int seqs, int samples, int cudnn_bucket_seqs = 0);
   void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len,
                const CudnnAttentionBatch* cudnn = nullptr);
@@ -108,7 +108,7 @@ class ModelRunner {
   std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
   CudnnAttentionBatch cudnn_batch_;
   std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
-  std::set<std::pair<int, int>> cudnn_warned_;
+  std::set<CudnnAttentionBucket> cudnn_warned_;
   int64_t cudnn_attention_steps_ = 0;
   StepProfiler* profiler_ = nullptr;
 };

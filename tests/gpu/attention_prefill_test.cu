@@ -58,7 +58,7 @@ struct Case {
   int heads_per_cta = 0;
   int key_tile = 0;
   bool q_in_registers = true;
-  bool cudnn = false;  // cuDNN's SDPA (fresh prompts only: qlen == seq_len or a padding sequence)
+  bool cudnn = false;  // cuDNN's SDPA instead of our kernel
   int cudnn_max_seqs = 0;  // the engine's sequence limit: the bucket pads to a power of two below it
 };
 
@@ -149,17 +149,19 @@ void run_case(const Case& c, uint32_t seed) {
                                     max_len + 65};
   if (c.cudnn) {
     // The bucket's arrays as ModelRunner stages them: padding sequences past the real ones.
-    const int bucket_seqs = cudnn_sequence_bucket(num_seqs, c.cudnn_max_seqs);
-    const int bucket_query = cudnn_query_bucket(max_qlen, batch.max_blocks_per_seq * c.block_size);
-    std::vector<int32_t> offsets(static_cast<size_t>(bucket_seqs) + 1, static_cast<int32_t>(rows * width));
-    std::vector<int32_t> lens_q(static_cast<size_t>(bucket_seqs), 0), lens_kv(lens_q);
-    std::vector<int32_t> table(static_cast<size_t>(bucket_seqs) * batch.max_blocks_per_seq, 0);
+    const int max_tokens = batch.max_blocks_per_seq * c.block_size;
+    const CudnnAttentionBucket bucket{cudnn_sequence_bucket(num_seqs, c.cudnn_max_seqs),
+                                      cudnn_length_bucket(max_qlen, max_tokens), cudnn_length_bucket(max_len, max_tokens)};
+    std::vector<int32_t> offsets(static_cast<size_t>(bucket.seqs) + 1, static_cast<int32_t>(rows * width));
+    std::vector<int32_t> lens_q(static_cast<size_t>(bucket.seqs), 0), lens_kv(lens_q);
+    std::vector<int32_t> table(static_cast<size_t>(bucket.seqs) * batch.max_blocks_per_seq, 0);
     std::copy(batch.block_table.begin(), batch.block_table.end(), table.begin());
     for (int s = 0; s < num_seqs; ++s) {
       offsets[s] = static_cast<int32_t>(batch.query_start[s] * width);
-      lens_q[s] = batch.query_start[s + 1] - batch.query_start[s];
+      // A sequence without keys (our kernel's padding sequence) gets no queries either: the engine
+      // never gives cuDNN queries that could attend nothing.
+      lens_q[s] = batch.seq_len[s] ? batch.query_start[s + 1] - batch.query_start[s] : 0;
       lens_kv[s] = batch.seq_len[s];
-      ASSERT_TRUE(lens_q[s] == lens_kv[s] || lens_kv[s] == 0) << "cuDNN cases take fresh prompts only";
     }
     const DeviceBuffer offsets_d = upload(offsets, "offsets"), lens_q_d = upload(lens_q, "seq_len_q");
     const DeviceBuffer lens_kv_d = upload(lens_kv, "seq_len_kv"), cudnn_table_d = upload(table, "cuDNN block table");
@@ -170,9 +172,9 @@ void run_case(const Case& c, uint32_t seed) {
                                        batch.max_blocks_per_seq, c.cudnn_max_seqs, scale},
                                       stream);
       std::string why;
-      ASSERT_TRUE(attention.prepare(bucket_seqs, bucket_query, &why)) << why;
-      const CudnnAttentionBatch cb{bucket_seqs, bucket_query, offsets_d.as<int32_t>(), lens_q_d.as<int32_t>(),
-                                   lens_kv_d.as<int32_t>(), cudnn_table_d.as<int32_t>()};
+      ASSERT_TRUE(attention.prepare(bucket, &why)) << why;
+      const CudnnAttentionBatch cb{bucket, offsets_d.as<int32_t>(), lens_q_d.as<int32_t>(), lens_kv_d.as<int32_t>(),
+                                   cudnn_table_d.as<int32_t>()};
       attention.run(q_d.as<__nv_bfloat16>(), layer, cb, out_d.as<__nv_bfloat16>());
       CUDA_CHECK(cudaStreamSynchronize(stream));
     }
@@ -264,10 +266,12 @@ TEST(AttentionPrefill, LongSequence) {
   run_case({128, 8, 2, 16, {{1024, 1024}}, 1.0f, 0}, 61);
 }
 
-// cuDNN's SDPA on fresh prompts (the only steps the engine gives it): lengths off every tile grid,
-// a padded sequence bucket (5 sequences -> 8), GQA 4:1 and 2:1, both head sizes, a sharp softmax,
-// shuffled blocks of 16 and 64 tokens. Skipped, with the reason, where libcudnn 9.7+ is absent.
-TEST(AttentionPrefill, CudnnFreshPrompts) {
+// cuDNN's SDPA under our kernel's contract: fresh prompts, then the same varlen step as our kernel's
+// tests (chunked queries after a cached prefix, decode-like rows, a padding sequence: the bottom-
+// right diagonal), lengths off every tile grid, a padded sequence bucket (5 sequences -> 8), GQA 4:1
+// and 2:1, both head sizes, a sharp softmax, shuffled blocks of 16 and 64 tokens. Skipped, with the
+// reason, where libcudnn 9.7+ is absent.
+TEST(AttentionPrefill, Cudnn) {
   SKIP_WITHOUT_GPU();
   std::string why;
   if (!cudnn_library(&why)) GTEST_SKIP() << why;
@@ -276,13 +280,17 @@ TEST(AttentionPrefill, CudnnFreshPrompts) {
   c.cudnn = true;
   c.cudnn_max_seqs = 16;
   run_case(c, 81);
-  c.seqs = {{1024, 1024}, {512, 512}};
+  c.seqs = varlen_batch();
+  run_case(c, 84);
+  c.seqs = {{1024, 1024}, {512, 512}, {256, 700}};
   c.block_size = 64;
   run_case(c, 82);
   c = Case{64, 8, 4, 64, fresh, 4.0f};
   c.cudnn = true;
   c.cudnn_max_seqs = 8;
   run_case(c, 83);
+  c.seqs = {{150, 150}, {90, 220}, {1, 70}};
+  run_case(c, 85);
 }
 
 TEST(AttentionPrefill, EmptyBatchLaunchesNothing) {

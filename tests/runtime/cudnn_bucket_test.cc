@@ -18,15 +18,15 @@ TEST(CudnnBuckets, SequencesRoundUpToAPowerOfTwoWithinTheLimit) {
   EXPECT_EQ(cudnn_sequence_bucket(3, 3), 3);
 }
 
-TEST(CudnnBuckets, QueryLengthsRoundUpToAPowerOfTwoOfAtLeast64) {
-  EXPECT_EQ(cudnn_query_bucket(1, 4096), 64);
-  EXPECT_EQ(cudnn_query_bucket(64, 4096), 64);
-  EXPECT_EQ(cudnn_query_bucket(65, 4096), 128);
-  EXPECT_EQ(cudnn_query_bucket(1000, 4096), 1024);
-  EXPECT_EQ(cudnn_query_bucket(1024, 4096), 1024);
-  EXPECT_EQ(cudnn_query_bucket(3000, 4096), 4096);
-  EXPECT_EQ(cudnn_query_bucket(3000, 3072), 3072);  // capped by what the block table can hold
-  EXPECT_EQ(cudnn_query_bucket(272, 272), 272);
+TEST(CudnnBuckets, LengthsRoundUpToAPowerOfTwoOfAtLeast64) {
+  EXPECT_EQ(cudnn_length_bucket(1, 4096), 64);
+  EXPECT_EQ(cudnn_length_bucket(64, 4096), 64);
+  EXPECT_EQ(cudnn_length_bucket(65, 4096), 128);
+  EXPECT_EQ(cudnn_length_bucket(1000, 4096), 1024);
+  EXPECT_EQ(cudnn_length_bucket(1024, 4096), 1024);
+  EXPECT_EQ(cudnn_length_bucket(3000, 4096), 4096);
+  EXPECT_EQ(cudnn_length_bucket(3000, 3072), 3072);  // capped by what the block table can hold
+  EXPECT_EQ(cudnn_length_bucket(272, 272), 272);
 }
 
 }  // namespace

@@ -21,9 +21,12 @@ TEST(CudnnGraph, BitnetPrefillBucketsPassTheFrontendsChecksForHopper) {
   for (int seqs : {1, 2, 32})
     for (int len : {256, 512, 1024}) {
       std::string reason;
-      EXPECT_TRUE(validate_cudnn_prefill_graph(kBitnet, seqs, len, 90, &reason))
+      EXPECT_TRUE(validate_cudnn_prefill_graph(kBitnet, {seqs, len, len}, 90, &reason))
           << seqs << " x " << len << ": " << reason;
     }
+  // Chunked prefill: queries after a cached prefix (bottom-right diagonal, fewer queries than keys).
+  std::string reason;
+  EXPECT_TRUE(validate_cudnn_prefill_graph(kBitnet, {4, 256, 1024}, 90, &reason)) << reason;
 }
 
 TEST(CudnnGraph, SmallHeadsAndBlocksPassToo) {
@@ -31,7 +34,7 @@ TEST(CudnnGraph, SmallHeadsAndBlocksPassToo) {
   if (!cudnn_library(&why)) GTEST_SKIP() << why;
   const CudnnAttentionShape tiny{4, 2, 64, 16, 40, 16, 32, 0.125f};
   std::string reason;
-  EXPECT_TRUE(validate_cudnn_prefill_graph(tiny, 2, 256, 90, &reason)) << reason;
+  EXPECT_TRUE(validate_cudnn_prefill_graph(tiny, {2, 256, 256}, 90, &reason)) << reason;
 }
 
 // The frontend's checks can fail: a head size that is not a multiple of 8 is refused with its reason.
@@ -41,7 +44,7 @@ TEST(CudnnGraph, AnUnsupportedHeadSizeIsRefusedWithAReason) {
   CudnnAttentionShape odd = kBitnet;
   odd.head_dim = 100;
   std::string reason;
-  EXPECT_FALSE(validate_cudnn_prefill_graph(odd, 1, 256, 90, &reason));
+  EXPECT_FALSE(validate_cudnn_prefill_graph(odd, {1, 256, 256}, 90, &reason));
   EXPECT_NE(reason.find("multiple of 8"), std::string::npos) << reason;
 }
 
