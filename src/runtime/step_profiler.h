@@ -5,11 +5,19 @@
 
 #include <cuda_runtime.h>
 
-#include <map>
+#include <chrono>
 #include <string>
 #include <vector>
 
 namespace slidesparse {
+
+// One phase, summed over the layers: device time between its events, and host time spent issuing
+// it (between the host's marks). Host time close to or above device time means the step is bound by
+// launching, not by the GPU.
+struct StepPhase {
+  std::string name;
+  double gpu_ms = 0, host_ms = 0;
+};
 
 class StepProfiler {
  public:
@@ -21,11 +29,13 @@ class StepProfiler {
   void begin(cudaStream_t stream);
   // Attributes the time since the previous mark to `phase`.
   void mark(const char* phase);
-  // Synchronizes and returns milliseconds per phase, in first-seen order.
-  std::vector<std::pair<std::string, double>> finish();
+  // Synchronizes and returns the phases in first-seen order.
+  std::vector<StepPhase> finish();
 
  private:
+  using Clock = std::chrono::steady_clock;
   std::vector<cudaEvent_t> events_;
+  std::vector<Clock::time_point> host_marks_;
   std::vector<const char*> phases_;
   cudaStream_t stream_ = nullptr;
   size_t used_ = 0;
