@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/quantize_kernels.cuh"
+#include "kernels/shared_memory.h"
 
 namespace slidesparse {
 
@@ -27,13 +28,6 @@ void check_config(const QuantLaunchConfig& c) {
           "quantize: launch config threads=" + std::to_string(c.threads) +
               " rows_per_block=" + std::to_string(c.rows_per_block) +
               " must give each row a whole number of warps, with at most 1024 threads per block");
-}
-
-size_t device_shared_limit() {
-  int device = 0, limit = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  CUDA_CHECK(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  return static_cast<size_t>(limit);
 }
 
 QuantArgs make_args(const __nv_bfloat16* x, int64_t rows, int64_t k, int64_t rows_padded, int64_t out_cols,
@@ -64,11 +58,11 @@ void launch_quantize(QuantArgs a, const QuantLaunchConfig& config, cudaStream_t 
   int rows_per_block = config.rows_per_block;
   size_t smem = row_bytes * rows_per_block;
   if (smem + kStaticSharedBytes > kDefaultSharedBytes) {
-    const size_t limit = device_shared_limit() - kStaticSharedBytes;
+    const size_t limit = device_shared_memory_optin() - kStaticSharedBytes;
     if (smem > limit) rows_per_block = 1, smem = row_bytes;  // long rows: one row per block
     require(smem <= limit, "quantize: K=" + std::to_string(a.k) + " needs " + std::to_string(smem) +
                                " bytes of shared memory per row; the device allows " + std::to_string(limit));
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem);
   }
   a.team = config.threads / rows_per_block;
   const int64_t blocks = (a.rows_padded + rows_per_block - 1) / rows_per_block;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/norm_quant.cuh"
+#include "kernels/shared_memory.h"
 #include "math/rmsnorm.h"
 
 namespace slidesparse {
@@ -65,14 +66,11 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   int rows_per_block = config.rows_per_block;
   size_t smem = row_bytes * rows_per_block;
   if (smem + kStaticSharedBytes > kDefaultSharedBytes) {
-    int device = 0, optin = 0;
-    CUDA_CHECK(cudaGetDevice(&device));
-    CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    const size_t limit = static_cast<size_t>(optin) - kStaticSharedBytes;
+    const size_t limit = device_shared_memory_optin() - kStaticSharedBytes;
     if (smem > limit) rows_per_block = 1, smem = row_bytes;  // long rows: one row per block
     require(smem <= limit, "rmsnorm: K=" + std::to_string(a.q.k) + " needs " + std::to_string(smem) +
                                " bytes of shared memory per row; the device allows " + std::to_string(limit));
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem);
   }
   a.q.team = config.threads / rows_per_block;
   const int64_t blocks = (a.q.rows_padded + rows_per_block - 1) / rows_per_block;
