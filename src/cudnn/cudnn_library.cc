@@ -41,6 +41,13 @@ const CudnnLibrary* cudnn_library(std::string* why) {
                  "nvidia/cudnn/lib of " + python_wheel_search_description() + ")";
         return;
       }
+      // libcudnn.so.9 dlopens its sub-libraries by soname; from a wheel's folder (not on the loader
+      // path) they are found only if already loaded, so load the ones that sit beside it first.
+      if (const auto slash = lib->path.rfind('/'); slash != std::string::npos && lib->path.find(' ') == std::string::npos)
+        for (const char* part : {"libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9",
+                                 "libcudnn_heuristic.so.9", "libcudnn_engines_precompiled.so.9",
+                                 "libcudnn_engines_runtime_compiled.so.9"})
+          ::dlopen((lib->path.substr(0, slash + 1) + part).c_str(), RTLD_NOW | RTLD_GLOBAL);  // absent: fine
       using GetVersion = size_t (*)();
       const auto get_version = reinterpret_cast<GetVersion>(::dlsym(h, "cudnnGetVersion"));
       if (!get_version) {

@@ -49,7 +49,14 @@ CudnnPrefillAttention::CudnnPrefillAttention(const CudnnAttentionShape& shape, c
               shape.block_size > 0 && shape.num_blocks > 0 && shape.max_blocks_per_seq > 0 && shape.max_seqs > 0,
           "cuDNN attention: invalid attention geometry");
   cudnnHandle_t handle = nullptr;
-  require(fe::detail::create_handle(&handle) == CUDNN_STATUS_SUCCESS, "cuDNN attention: cudnnCreate failed");
+  cudnnStatus_t status = CUDNN_STATUS_NOT_INITIALIZED;
+  try {
+    status = fe::detail::create_handle(&handle);
+  } catch (const std::exception& e) {
+    fail(std::string("cuDNN attention: cudnnCreate: ") + e.what());
+  }
+  require(status == CUDNN_STATUS_SUCCESS, "cuDNN attention: cudnnCreate failed (status " +
+                                              std::to_string(static_cast<int>(status)) + ")");
   handle_ = handle;
   require(fe::detail::set_stream(handle, stream) == CUDNN_STATUS_SUCCESS, "cuDNN attention: cudnnSetStream failed");
 }
@@ -140,12 +147,18 @@ bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::str
   require(bucket.seqs > 0 && bucket.seqs <= shape_.max_seqs && bucket.query > 0 && bucket.query <= bucket.keys &&
               bucket.keys <= shape_.max_blocks_per_seq * shape_.block_size,
           "cuDNN attention: bucket outside the engine's limits");
-  auto g = describe_prefill_graph(shape_, bucket);
-  fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
-  if (!status.is_good()) {
+  std::shared_ptr<fe::graph::Graph> g;
+  std::string failure;
+  try {  // the frontend throws std::runtime_error where the backend lacks a symbol it needs
+    g = describe_prefill_graph(shape_, bucket);
+    fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
+    if (!status.is_good()) failure = status.get_message();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
     if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket.seqs) + " sequences x " +
-                    std::to_string(bucket.query) + " queries x " + std::to_string(bucket.keys) +
-                    " keys: " + status.get_message();
+                    std::to_string(bucket.query) + " queries x " + std::to_string(bucket.keys) + " keys: " + failure;
     graphs_[bucket] = nullptr;
     return false;
   }
@@ -181,8 +194,14 @@ void CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cach
   set(kPageTableV, batch.block_table);
   set(kQOffsets, batch.ragged_offsets);
   set(kOutOffsets, batch.ragged_offsets);
-  fe::error_t status = it->second->graph->execute(as_handle(handle_), pack, workspace_.data());
-  require(status.is_good(), "cuDNN attention failed: " + status.get_message());
+  std::string failure;
+  try {
+    fe::error_t status = it->second->graph->execute(as_handle(handle_), pack, workspace_.data());
+    if (!status.is_good()) failure = status.get_message();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) fail("cuDNN attention failed: " + failure);
 }
 
 }  // namespace slidesparse
