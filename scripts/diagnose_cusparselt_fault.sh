@@ -26,6 +26,13 @@ for args in "--db $DB" "--db $DB --no-cuda-graphs" "" ; do
   echo "== decode M=256 $args"; timeout 60 $B bench throughput --model $C --stage decode --m-list 256 $args --out /tmp/r 2>&1 | grep -E "tok/s|error"
 done
 echo "== decode M=64,128,256,512 --db (one process)"; timeout 90 $B bench throughput --model $C --stage decode --m-list 64,128,256,512 --db $DB --out /tmp/r 2>&1 | grep -E "tok/s|error"
+echo "##### engine switches (runtime/model_runner.h): which plans the decode graphs replay, whose workspace"
+for env in SLIDESPARSE_SPARSE_GRAPH_PLANS=tuned SLIDESPARSE_SPARSE_GRAPH_PLANS=tuned-no-segment-k \
+           SLIDESPARSE_SPARSE_OWN_WORKSPACE=1; do
+  echo "== decode M=128,256,512 --db, $env"
+  env $env timeout 90 $B bench throughput --model $C --stage decode --m-list 128,256,512 --db $DB --out /tmp/r 2>&1 |
+    grep -E "tok/s|error"
+done
 echo "##### CUDA_LAUNCH_BLOCKING=1: the error surfaces at the faulting launch's call site"
 CUDA_LAUNCH_BLOCKING=1 timeout 120 $B bench throughput --model $C --stage decode --m-list 256 --db $DB --out /tmp/r 2>&1 | grep -E "tok/s|error"
 echo "##### compute-sanitizer on the faulting run"

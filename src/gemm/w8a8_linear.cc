@@ -106,7 +106,7 @@ std::string W8A8Linear::describe() const {
   return s;
 }
 
-void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
+void W8A8Linear::prepare(int64_t m, const TuningDatabase* db, bool allow_segment_k) {
   require(m > 0 && m <= config_.max_m, "linear layer prepared for M=" + std::to_string(m) +
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
@@ -123,7 +123,7 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
       }
     }
     dense_->prepare(rows, kMaxWorkspace);
-  } else if (choice) {
+  } else if (choice && (allow_segment_k || choice->split_k != -1)) {
     sparse_->set_algorithm(rows, choice->alg_id, choice->split_k);
   } else {
     sparse_->prepare(rows);

@@ -66,8 +66,10 @@ class W8A8Linear {
   std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
 
   // Builds the GEMM plan for m rows (padded) with the tuned algorithm for that M bucket if `db`
-  // has one, else the library default; picks the tuned quantization launch config.
-  void prepare(int64_t m, const TuningDatabase* db);
+  // has one, else the library default; picks the tuned quantization launch config. Without
+  // `allow_segment_k`, a tuned cuSPARSELt config that uses Segment-K gives way to the default
+  // (a diagnostic of the graph-replay faults in docs/PERF.md).
+  void prepare(int64_t m, const TuningDatabase* db, bool allow_segment_k = true);
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
   // "cuBLASLt" for the dense backend.

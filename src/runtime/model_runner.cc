@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -107,6 +108,18 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
 
+  if (const char* plans = std::getenv("SLIDESPARSE_SPARSE_GRAPH_PLANS")) {
+    const std::string p = plans;
+    require(p == "default" || p == "tuned" || p == "tuned-no-segment-k",
+            "SLIDESPARSE_SPARSE_GRAPH_PLANS must be default, tuned or tuned-no-segment-k, got '" + p + "'");
+    sparse_graph_plans_ = p == "tuned"                ? SparseGraphPlans::Tuned
+                          : p == "tuned-no-segment-k" ? SparseGraphPlans::TunedWithoutSegmentK
+                                                      : SparseGraphPlans::Default;
+  }
+  if (const char* own = std::getenv("SLIDESPARSE_SPARSE_OWN_WORKSPACE");
+      own && std::string(own) == "1" && weights_.linear(LinearSlot::Qkv).config().backend == GemmBackend::CusparseLt)
+    sparse_workspace_ = DeviceBuffer(kWorkspaceBytes, "cuSPARSELt workspace");
+
   // Decode buckets: powers of two up to the sequence limit (and the limit itself).
   for (int b = 1; b < o.max_num_seqs; b *= 2) graph_batch_sizes_.push_back(b);
   graph_batch_sizes_.push_back(o.max_num_seqs);
@@ -184,10 +197,12 @@ void ModelRunner::prepare_rows(int64_t rows) {
   // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
   // graph-safe; larger (prefill) row counts, always eager, take the tuned one.
   const bool graph_rows = options_.cuda_graphs && rows <= padded_rows(options_.max_num_seqs);
-  const TuningDatabase* gemm_tuning = group && graph_rows ? nullptr : options_.tuning;
+  const bool default_plans = group && graph_rows && sparse_graph_plans_ == SparseGraphPlans::Default;
+  const TuningDatabase* gemm_tuning = default_plans ? nullptr : options_.tuning;
+  const bool allow_segment_k = !(group && graph_rows && sparse_graph_plans_ == SparseGraphPlans::TunedWithoutSegmentK);
   for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
     W8A8Linear& l = weights_.linear(slot);
-    l.prepare(rows, gemm_tuning);
+    l.prepare(rows, gemm_tuning, allow_segment_k);
     require(l.workspace_bytes(rows) <= kWorkspaceBytes,
             "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
   }
@@ -327,8 +342,9 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   void* acc = acc_.data();
   int parity = 0;  // scales alternate: a consumer reads the previous scales while writing the next
   auto next_scale = [&] { return scale_[parity ^= 1].as<float>(); };
+  const DeviceBuffer& gemm_workspace = sparse_workspace_.data() ? sparse_workspace_ : workspace_;
   auto gemm = [&](W8A8Linear& l, const float* scale, int layer) {
-    l.gemm(rows, codes, scale, acc, workspace_.data(), workspace_.bytes(), stream_, layer);
+    l.gemm(rows, codes, scale, acc, gemm_workspace.data(), gemm_workspace.bytes(), stream_, layer);
     return l.output_view(acc, scale, layer);
   };
 

@@ -105,6 +105,13 @@ class ModelRunner {
   std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
+  // Diagnostics of the cuSPARSELt graph-replay faults (docs/PERF.md), from the environment:
+  // SLIDESPARSE_SPARSE_GRAPH_PLANS = default (what runs) | tuned | tuned-no-segment-k picks the plans of
+  // row counts a decode graph may replay; SLIDESPARSE_SPARSE_OWN_WORKSPACE=1 gives the sparse GEMMs a
+  // workspace of their own instead of the one lm_head's cuBLASLt shares.
+  enum class SparseGraphPlans { Default, Tuned, TunedWithoutSegmentK };
+  SparseGraphPlans sparse_graph_plans_ = SparseGraphPlans::Default;
+  DeviceBuffer sparse_workspace_;
   std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
   CudnnAttentionBatch cudnn_batch_;
   std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
