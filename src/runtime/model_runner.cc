@@ -1,7 +1,6 @@
 #include "runtime/model_runner.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -283,15 +282,7 @@ const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b
                                     cudnn_length_bucket(b.max_query_len, max_tokens),
                                     cudnn_length_bucket(b.max_seq_len, max_tokens)};
   if (b.max_query_len > bucket.query || b.max_seq_len > bucket.keys || !cudnn_bucket_ready(bucket)) return nullptr;
-  // Element offsets of each sequence's rows in q / out; the bucket's padding sequences are empty.
-  const int64_t row_elems = heads_ * head_dim_;
-  require(int64_t{b.num_tokens()} * row_elems <= INT32_MAX, "cuDNN attention: step too large for int32 offsets");
-  cudnn_offsets_host_.assign(static_cast<size_t>(bucket.seqs) + 1, static_cast<int32_t>(b.num_tokens() * row_elems));
-  cudnn_seq_len_q_host_.assign(static_cast<size_t>(bucket.seqs), 0);
-  for (int s = 0; s < seqs; ++s) {
-    cudnn_offsets_host_[s] = static_cast<int32_t>(b.query_start[s] * row_elems);
-    cudnn_seq_len_q_host_[s] = b.query_start[s + 1] - b.query_start[s];
-  }
+  cudnn_sequence_arrays(b, bucket.seqs, heads_ * head_dim_, cudnn_offsets_host_, cudnn_seq_len_q_host_);
   cudnn_batch_.bucket = bucket;
   return &cudnn_batch_;
 }

@@ -1,5 +1,10 @@
 #include "runtime/step_batch.h"
 
+#include <climits>
+#include <string>
+
+#include "core/error.h"
+
 namespace slidesparse {
 
 void StepBatch::clear() {
@@ -12,6 +17,22 @@ void StepBatch::clear() {
   block_table.clear();
   sample_rows.clear();
   max_query_len = max_seq_len = 0;
+}
+
+void cudnn_sequence_arrays(const StepBatch& b, int bucket_seqs, int64_t row_elems, std::vector<int32_t>& offsets,
+                           std::vector<int32_t>& query_lens) {
+  const int seqs = b.num_seqs();
+  require(bucket_seqs >= seqs && static_cast<int>(b.query_start.size()) == seqs + 1,
+          "cuDNN attention: a bucket of " + std::to_string(bucket_seqs) + " sequences for a step of " +
+              std::to_string(seqs));
+  const int64_t end = int64_t{b.num_tokens()} * row_elems;
+  require(end <= INT32_MAX, "cuDNN attention: step too large for int32 offsets");
+  offsets.assign(static_cast<size_t>(bucket_seqs) + 1, static_cast<int32_t>(end));
+  query_lens.assign(static_cast<size_t>(bucket_seqs), 0);
+  for (int s = 0; s < seqs; ++s) {
+    offsets[s] = static_cast<int32_t>(b.query_start[s] * row_elems);
+    query_lens[s] = b.query_start[s + 1] - b.query_start[s];
+  }
 }
 
 }  // namespace slidesparse

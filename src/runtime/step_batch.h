@@ -24,4 +24,12 @@ struct StepBatch {
   void clear();
 };
 
+// The per-sequence arrays cuDNN's attention reads besides seq_len and the block table, for a
+// bucket of `bucket_seqs` >= batch.num_seqs() sequences: each sequence's first element in q / out
+// (query_start * row_elems; the bucket's padding sequences, and the end, at num_tokens * row_elems)
+// and its query rows (0 for padding). The vectors are reused: no allocation once they are large
+// enough. Throws Error when an offset would not fit int32.
+void cudnn_sequence_arrays(const StepBatch& batch, int bucket_seqs, int64_t row_elems, std::vector<int32_t>& offsets,
+                           std::vector<int32_t>& query_lens);
+
 }  // namespace slidesparse
