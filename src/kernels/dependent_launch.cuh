@@ -33,8 +33,10 @@ __device__ __forceinline__ void begin_dependent_kernel() {
   allow_dependent_grids();
 }
 
-// kernel<<<grid, block, smem, stream>>>(args...), programmatic when dependent_launch_enabled().
-// Checks the launch like CUDA_CHECK_LAUNCH.
+// kernel<<<grid, block, smem, stream>>>(args...), programmatic when dependent_launch_enabled() and
+// the stream is one the caller created: the legacy default stream synchronizes implicitly with all
+// others, not a place to overlap kernels (tests that use it check kernels one at a time). Checks the
+// launch like CUDA_CHECK_LAUNCH.
 template <typename... Params, typename... Args>
 void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
                       Args&&... args) {
@@ -47,7 +49,7 @@ void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t s
   config.dynamicSmemBytes = smem;
   config.stream = stream;
   config.attrs = &attribute;
-  config.numAttrs = dependent_launch_enabled() ? 1 : 0;
+  config.numAttrs = stream != nullptr && stream != cudaStreamLegacy && dependent_launch_enabled() ? 1 : 0;
   CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...));
 }
 
