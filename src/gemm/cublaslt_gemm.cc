@@ -104,12 +104,14 @@ size_t CublasLtGemm::workspace_bytes(int64_t m) const {
 
 void CublasLtGemm::run(const void* w, const void* x, void* d, int64_t m, const float* scale_w,
                        const float* scale_x, void* workspace, size_t workspace_size, cudaStream_t stream) {
+  // Every GEMM of every eager step passes here: messages are built only on failure.
   const auto it = plans_.find(m);
-  require(it != plans_.end() && it->second.has_algo,
-          "cuBLASLt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
+  if (it == plans_.end() || !it->second.has_algo)
+    fail("cuBLASLt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
   const Plan& plan = it->second;
-  require(plan.workspace <= workspace_size, "cuBLASLt GEMM needs " + std::to_string(plan.workspace) +
-                                                " bytes of workspace, got " + std::to_string(workspace_size));
+  if (plan.workspace > workspace_size)
+    fail("cuBLASLt GEMM needs " + std::to_string(plan.workspace) + " bytes of workspace, got " +
+         std::to_string(workspace_size));
   const int32_t one_i = 1, zero_i = 0;
   const float one_f = 1.0f, zero_f = 0.0f;
   const bool int8 = shape_.kind == QuantKind::Int8;

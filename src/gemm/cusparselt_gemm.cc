@@ -151,14 +151,16 @@ std::string CusparseLtGemm::describe_plan(int64_t m) const {
 
 void CusparseLtGemm::run(const void* x, void* d, int64_t m, const float* scale_w, void* workspace,
                          size_t workspace_size, cudaStream_t stream, int weight) {
-  require(weight >= 0 && weight < static_cast<int>(compressed_.size()),
-          "cuSPARSELt GEMM run with weight " + std::to_string(weight) + " of " + std::to_string(compressed_.size()));
+  // Every GEMM of every eager step passes here: messages are built only on failure.
+  if (weight < 0 || weight >= static_cast<int>(compressed_.size()))
+    fail("cuSPARSELt GEMM run with weight " + std::to_string(weight) + " of " + std::to_string(compressed_.size()));
   const auto it = plans_.find(m);
-  require(it != plans_.end() && it->second.ready,
-          "cuSPARSELt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
+  if (it == plans_.end() || !it->second.ready)
+    fail("cuSPARSELt GEMM for M=" + std::to_string(m) + " was not prepared (call prepare before running)");
   Plan& plan = it->second;
-  require(plan.workspace <= workspace_size, "cuSPARSELt GEMM needs " + std::to_string(plan.workspace) +
-                                                " bytes of workspace, got " + std::to_string(workspace_size));
+  if (plan.workspace > workspace_size)
+    fail("cuSPARSELt GEMM needs " + std::to_string(plan.workspace) + " bytes of workspace, got " +
+         std::to_string(workspace_size));
   const float one = 1.0f, zero = 0.0f;
   const void* alpha = shape_.scales == ScaleMode::WeightInGemm ? static_cast<const void*>(scale_w) : &one;
   CUSPARSELT_CHECK(lib_.api.cusparseLtMatmul(&lib_.handle, &plan.plan, alpha, compressed_[weight].data(), x, &zero, d, d,

@@ -34,14 +34,14 @@ bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 NormArgs make_args(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
                    const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, const QuantLaunchConfig& c) {
-  require(c.threads >= 32 && c.threads <= 1024 && c.rows_per_block >= 1 && c.threads % c.rows_per_block == 0 &&
-              (c.threads / c.rows_per_block) % 32 == 0,
-          "rmsnorm: launch config threads=" + std::to_string(c.threads) +
-              " rows_per_block=" + std::to_string(c.rows_per_block) +
-              " must give each row a whole number of warps, with at most 1024 threads per block");
-  require(rows >= 0 && k >= 1 && k <= kRmsNormMaxK,
-          "rmsnorm: invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) + " (need 1 <= k <= " +
-              std::to_string(kRmsNormMaxK) + ")");
+  // Four times per layer of every eager step: messages are built only on failure.
+  if (!(c.threads >= 32 && c.threads <= 1024 && c.rows_per_block >= 1 && c.threads % c.rows_per_block == 0 &&
+        (c.threads / c.rows_per_block) % 32 == 0))
+    fail("rmsnorm: launch config threads=" + std::to_string(c.threads) + " rows_per_block=" +
+         std::to_string(c.rows_per_block) + " must give each row a whole number of warps, with at most 1024 threads per block");
+  if (rows < 0 || k < 1 || k > kRmsNormMaxK)
+    fail("rmsnorm: invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) + " (need 1 <= k <= " +
+         std::to_string(kRmsNormMaxK) + ")");
   require(residual_in || !residual_out, "rmsnorm: residual_out is written only together with residual_in");
   NormArgs a{};
   a.q.x = x;
@@ -74,7 +74,7 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   }
   a.q.team = config.threads / rows_per_block;
   const int64_t blocks = (a.q.rows_padded + rows_per_block - 1) / rows_per_block;
-  require(blocks <= INT_MAX, "rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
+  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
   launch_dependent(kernel, static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
