@@ -23,7 +23,18 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,te
 for step in $steps; do
   echo "=== $step"
   case $step in
-    tests) "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -40 ;;
+    tests)
+      "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -40
+      # Failures rerun with each of the newest engine features off, to tell which one is at fault.
+      failed=$(grep -oE '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+' "$out/gpu_tests.txt" | awk '{print $NF}' |
+               sort -u | paste -sd: -)
+      if [ -n "$failed" ]; then
+        for env in SLIDESPARSE_PDL=0 SLIDESPARSE_CUDNN_ATTENTION=0; do
+          echo "== failed tests again with $env"
+          env $env "$bin/gpu_tests" --gtest_brief=1 --gtest_filter="$failed" 2>&1 | tail -8
+        done
+      fi
+      ;;
     quant) "$bin/slidesparse" bench quant --m-list 1024,4096,16384 --sparsity 2:4,2:8,2:16 2>&1 | tee "$out/quant.txt" ;;
     linear) "$bin/slidesparse" bench linear ${LINEAR_ARGS:-} $( [ -f "$out/tuning_db.json" ] && echo --db "$out/tuning_db.json") 2>&1 | tee "$out/linear.txt" ;;
     kernel) "$bin/slidesparse" bench kernel ${KERNEL_ARGS:-} --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel.txt" ;;
