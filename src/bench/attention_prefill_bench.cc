@@ -91,7 +91,8 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
       const CudnnAttentionBatch cb{bucket, offsets_d.as<int32_t>(), lens_d.as<int32_t>(), lens_d.as<int32_t>(),
                                    table_d.as<int32_t>()};
       const double us = time_launches_us(
-          [&] { attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>()); }, warmup, repeat, stream);
+          [&] { require(attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>(), &why), why); }, warmup,
+          repeat, stream);
       const double tflops = flops / us / 1e6;
       rows.push_back({seqs, seq_len, block_size, 0, 0, false, true, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
     } else {

@@ -176,8 +176,8 @@ bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::str
   return true;
 }
 
-void CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
-                                __nv_bfloat16* out) {
+bool CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
+                                __nv_bfloat16* out, std::string* why) {
   const auto it = graphs_.find(batch.bucket);
   if (it == graphs_.end() || !it->second)
     fail("cuDNN attention: bucket " + std::to_string(batch.bucket.seqs) + " x " + std::to_string(batch.bucket.query) +
@@ -201,7 +201,9 @@ void CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cach
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  if (!failure.empty()) fail("cuDNN attention failed: " + failure);
+  if (failure.empty()) return true;
+  if (why) *why = "cuDNN attention failed: " + failure;
+  return false;
 }
 
 }  // namespace slidesparse

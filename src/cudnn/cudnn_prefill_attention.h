@@ -71,9 +71,11 @@ class CudnnPrefillAttention {
   // not support it, with cuDNN's reason in `why`; the caller then uses its own kernel.
   bool prepare(const CudnnAttentionBucket& bucket, std::string* why);
 
-  // out = attention(q, cache) for a prepared bucket; q / out as in attention_prefill_gpu.
-  void run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
-           __nv_bfloat16* out);
+  // out = attention(q, cache) for a prepared bucket; q / out as in attention_prefill_gpu. False,
+  // with cuDNN's message in `why`, when cuDNN refused to execute (nothing was launched then, so the
+  // caller can run its own kernel instead); throws Error for a bucket that was not prepared.
+  bool run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch, __nv_bfloat16* out,
+           std::string* why);
 
  private:
   struct Graph;

@@ -252,6 +252,17 @@ void ModelRunner::allocate_kv_cache() {
   }
 }
 
+bool ModelRunner::cudnn_attention_run(const __nv_bfloat16* q, int layer, const CudnnAttentionBatch& batch,
+                                      __nv_bfloat16* out) {
+  if (cudnn_refused_) return false;
+  std::string why;
+  if (cudnn_attention_->run(q, cache_layers_[layer], batch, out, &why)) return true;
+  // Nothing was launched: this layer and every later step run our kernel instead.
+  std::fprintf(stderr, "slidesparse: warning: %s; prefill attention continues on the built-in kernel\n", why.c_str());
+  cudnn_refused_ = true;
+  return false;
+}
+
 bool ModelRunner::cudnn_bucket_ready(const CudnnAttentionBucket& bucket) {
   std::string why;
   if (cudnn_attention_->prepare(bucket, &why)) return true;
@@ -275,7 +286,8 @@ void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
 }
 
 const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b, int64_t rows) {
-  if (!cudnn_attention_ || b.decode || b.max_query_len < kCudnnMinQueryLen || !prepared_rows_.at(rows).cudnn_attention)
+  if (!cudnn_attention_ || cudnn_refused_ || b.decode || b.max_query_len < kCudnnMinQueryLen ||
+      !prepared_rows_.at(rows).cudnn_attention)
     return nullptr;
   const int seqs = b.num_seqs(), max_tokens = max_blocks_per_seq_ * options_.block_size;
   const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, options_.max_num_seqs),
@@ -376,9 +388,7 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     if (decode)
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
-    else if (cudnn)
-      cudnn_attention_->run(q, cache_layers_[layer], *cudnn, attn);
-    else
+    else if (!cudnn || !cudnn_attention_run(q, layer, *cudnn, attn))
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
                             row_launch.attention);
     mark("attention");

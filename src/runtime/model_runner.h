@@ -75,6 +75,8 @@ class ModelRunner {
   // short queries, cuDNN absent, its bucket unsupported, or tuned against).
   const CudnnAttentionBatch* cudnn_attention_batch(const StepBatch& batch, int64_t rows);
   bool cudnn_bucket_ready(const CudnnAttentionBucket& bucket);  // prepares; warns once when unsupported
+  // One layer's attention on cuDNN; false (after one warning, and for good) when cuDNN refuses.
+  bool cudnn_attention_run(const __nv_bfloat16* q, int layer, const CudnnAttentionBatch& batch, __nv_bfloat16* out);
   void stage(const StepBatch& batch, int tokens, int seqs, int samples, int cudnn_bucket_seqs = 0);
   void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len,
                const CudnnAttentionBatch* cudnn = nullptr);
@@ -117,6 +119,7 @@ class ModelRunner {
   std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
   std::set<CudnnAttentionBucket> cudnn_warned_;
   int64_t cudnn_attention_steps_ = 0;
+  bool cudnn_refused_ = false;  // cuDNN refused to execute once: our kernel from then on
   StepProfiler* profiler_ = nullptr;
 };
 

@@ -175,7 +175,7 @@ void run_case(const Case& c, uint32_t seed) {
       ASSERT_TRUE(attention.prepare(bucket, &why)) << why;
       const CudnnAttentionBatch cb{bucket, offsets_d.as<int32_t>(), lens_q_d.as<int32_t>(), lens_kv_d.as<int32_t>(),
                                    cudnn_table_d.as<int32_t>()};
-      attention.run(q_d.as<__nv_bfloat16>(), layer, cb, out_d.as<__nv_bfloat16>());
+      ASSERT_TRUE(attention.run(q_d.as<__nv_bfloat16>(), layer, cb, out_d.as<__nv_bfloat16>(), &why)) << why;
       CUDA_CHECK(cudaStreamSynchronize(stream));
     }
     CUDA_CHECK(cudaStreamDestroy(stream));
