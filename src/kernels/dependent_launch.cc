@@ -1,22 +1,16 @@
 #include "kernels/dependent_launch.h"
 
-#include <cuda_runtime.h>
-
 #include <cstdlib>
 #include <string>
+
+#include "gpu/device_info.h"
 
 namespace slidesparse {
 
 bool dependent_launch_enabled() {
   static const bool enabled = [] {
     if (const char* v = std::getenv("SLIDESPARSE_PDL"); v && std::string(v) == "0") return false;
-    int device = 0, major = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) {
-      cudaGetLastError();  // no device: nothing launches anyway
-      return false;
-    }
-    return major >= 9;
+    return cuda_device_available() && query_device().cc_major >= 9;  // no device: nothing launches anyway
   }();
   return enabled;
 }

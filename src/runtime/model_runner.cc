@@ -132,14 +132,14 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
                                       o.block_size, num_blocks_, max_blocks_per_seq_, o.max_num_seqs, softmax_scale_};
       try {
         cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
+        const int32_t* staged = staged_device_.as<int32_t>();
+        cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
+        cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
+        cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
+        cudnn_batch_.block_table = staged + staged_.block_table;
       } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
         why = e.what();
       }
-      const int32_t* staged = staged_device_.as<int32_t>();
-      cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
-      cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
-      cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
-      cudnn_batch_.block_table = staged + staged_.block_table;
     }
     static bool noted = false;  // once per process: benchmark sweeps build many engines
     if (!cudnn_attention_ && !noted)
