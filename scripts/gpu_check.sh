@@ -2,10 +2,13 @@
 # On the GPU machine: run the gpu-labelled tests and the GPU benchmarks, print a short table last.
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
-# Usage: scripts/gpu_check.sh [tests|quant|norm|attention|linear|kernel|kernel-low|tune|ab]...
-#   (default: tests quant linear). `ab`: the engine on the BitNet-2B-shaped INT8 model with each of
-#   this code's switches off and on (programmatic dependent launch at decode M=512, cuDNN attention at
-#   prefill M=32768), one line per run.
+# Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
+#                              decode-tuned|ab]...
+#   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
+#   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
+#   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the engine
+#   on the INT8 model with programmatic dependent launch off and on (decode M=64 and 512, prefill
+#   M=32768) and cuDNN attention off and on (prefill M=32768), one line per run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}
@@ -43,21 +46,46 @@ for step in $steps; do
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
-    ab)
+    memcheck|racecheck)
+      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*}
+      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:-*}
+      /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
+        --gtest_filter="$filter" > "$out/$step.txt" 2>&1
+      echo "rc=$?"; grep -E "ERROR SUMMARY|RACECHECK SUMMARY|tests ran|PASSED|FAILED" "$out/$step.txt" | tail -8
+      grep -m 12 -E "Invalid|out of bounds|hazard|Error" "$out/$step.txt" ;;
+    decode-tuned|ab)
       work=${AB_WORK:-/tmp/ab}
       mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       [ -d "$work/BitNet-2B-INT8" ] ||
         "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
-      ab_run() {  # label, env assignment, stage, M, extra flags
-        echo "== $1"
-        env "$2" "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage "$3" --m-list "$4" \
-          --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning"
-      }
-      ab_run "decode M=512, PDL on" SLIDESPARSE_PDL=1 decode 512 ""
-      ab_run "decode M=512, PDL off" SLIDESPARSE_PDL=0 decode 512 ""
-      ab_run "prefill M=32768, cuDNN attention" SLIDESPARSE_PDL=1 prefill 32768 ""
-      ab_run "prefill M=32768, built-in attention" SLIDESPARSE_PDL=1 prefill 32768 --no-cudnn-attention
+      if [ $step = decode-tuned ]; then
+        for s in 4 8; do
+          [ -d "$work/BitNet-2B-INT8-SlideSparse-2_$s" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
+            --sparsity 2:$s --source "$work/BitNet-2B-BF16" >/dev/null
+        done
+        "$bin/slidesparse" tune --db "$work/tuning_db.json" --dtype int8 --sparsity 2:4,2:8 2>&1 | grep -v ETA | tail -4
+        for s in 4 8; do
+          echo "== INT8 2:$s decode M=64,256,512 with the tuned database, 10 times in one process"
+          "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8-SlideSparse-2_$s" --stage decode \
+            --m-list 64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512 \
+            --db "$work/tuning_db.json" --out "$out/decode-tuned" 2>&1 | grep -E "tok/s|error|warning" | awk '{print $1, $2, $3, $4}' | paste -sd' '
+        done
+        cp "$work/tuning_db.json" "$out/" 2>/dev/null
+      else
+        ab_run() {  # label, env assignment, stage, M, extra flags
+          echo "== $1"
+          env "$2" "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage "$3" --m-list "$4" \
+            --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|ceilings"
+        }
+        for m in 64 512; do
+          ab_run "decode M=$m, PDL on" SLIDESPARSE_PDL=1 decode $m ""
+          ab_run "decode M=$m, PDL off" SLIDESPARSE_PDL=0 decode $m ""
+        done
+        ab_run "prefill M=32768, PDL on, cuDNN attention" SLIDESPARSE_PDL=1 prefill 32768 --profile
+        ab_run "prefill M=32768, PDL off, cuDNN attention" SLIDESPARSE_PDL=0 prefill 32768 ""
+        ab_run "prefill M=32768, PDL on, built-in attention" SLIDESPARSE_PDL=1 prefill 32768 --no-cudnn-attention
+      fi
       ;;
     *) echo "unknown step $step" ;;
   esac

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     codes.clear();  // compressed copies are what run
 
     std::optional<TuningDatabase> db;
-    if (!a.db.empty()) db = TuningDatabase::load(a.db, current_hardware_tag(), nullptr);
+    if (!a.db.empty()) db = TuningDatabase::load(a.db, current_hardware_tag());
     if (a.alg >= 0) {  // a one-entry database pins the algorithm
       db = TuningDatabase(current_hardware_tag());
       GemmChoice choice;

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
 #include "bench/quant_bench.h"
 #include "bench/random_fill.h"
@@ -145,7 +146,7 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
                                                                 cudaStream_t stream) {
   require(o.heads > 0 && o.kv_heads > 0 && o.warmup >= 0 && o.repeat >= 1 && !o.configs.empty(),
           "attention bench: heads, kv_heads and repeat must be positive, with at least one config");
-  const double copy = measure_copy_bandwidth_gbps(stream);
+  const double copy = device_ceilings(stream).copy_gbps;
   std::printf("attention decode: H=%d KV=%d D=%d block=%d; device-to-device copy %.0f GB/s (read + written)\n",
               o.heads, o.kv_heads, o.head_dim, o.block_size, copy);
   std::printf("%6s %6s %6s %6s %9s %8s %9s %10s %10s %8s %8s\n", "seqs", "ctx", "bound", "splits", "min_chunk",

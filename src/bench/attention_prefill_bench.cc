@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
 #include "bench/random_fill.h"
 #include "core/error.h"
@@ -14,6 +15,7 @@
 #include "cudnn/cudnn_prefill_attention.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
 #include "kernels/attention_prefill.h"
 
 namespace slidesparse {
@@ -59,6 +61,7 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
                              blocks_per_seq, seq_len, seq_len};
   const float scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
   const double flops = double(seqs) * kHeads * 4.0 * kHeadDim * (double(seq_len) * (seq_len + 1) / 2);
+  const double peak_tflops = tensor_peaks(query_device()).bf16_tflops;
 
   std::vector<AttentionPrefillBenchRow> rows;
   for (int per_cta : {1, 2})
@@ -73,7 +76,7 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
             warmup, repeat, stream);
         const double tflops = flops / us / 1e6;
         rows.push_back({seqs, seq_len, block_size, per_cta, keys, q_regs, false, us / 1e3, tflops,
-                        tflops / kH100DenseBf16Tflops});
+                        tflops / peak_tflops});
       }
 
   std::string why;
@@ -94,7 +97,7 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
           [&] { require(attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>(), &why), why); }, warmup,
           repeat, stream);
       const double tflops = flops / us / 1e6;
-      rows.push_back({seqs, seq_len, block_size, 0, 0, false, true, us / 1e3, tflops, tflops / kH100DenseBf16Tflops});
+      rows.push_back({seqs, seq_len, block_size, 0, 0, false, true, us / 1e3, tflops, tflops / peak_tflops});
     } else {
       std::fprintf(stderr, "bench attention: %s\n", why.c_str());
     }

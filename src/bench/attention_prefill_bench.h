@@ -1,6 +1,7 @@
 // Prefill attention benchmark (`slidesparse bench attention`): attention_prefill_gpu at BitNet-2B's
 // shape (20 query heads, 5 kv heads, head_dim 128, causal, full prompts: qlen = seq_len) for the
-// caller's sequence counts and lengths, in TFLOP/s against the H100 SXM dense bf16 peak.
+// caller's sequence counts and lengths, in TFLOP/s against this GPU's dense bf16 peak
+// (bench/device_ceilings.h).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -13,9 +14,6 @@ namespace slidesparse {
 
 // BitNet-2B's attention geometry, which the benchmark and `tune` time.
 inline constexpr int kBitnetAttentionHeads = 20, kBitnetAttentionKvHeads = 5, kBitnetAttentionHeadDim = 128;
-
-// H100 SXM dense bf16 tensor-core peak (wgmma); mma.sync realistically reaches ~600-660.
-inline constexpr double kH100DenseBf16Tflops = 989.0;
 
 struct AttentionPrefillBenchRow {
   int seqs = 0, seq_len = 0, block_size = 0;

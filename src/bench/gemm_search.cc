@@ -11,6 +11,13 @@
 
 namespace slidesparse {
 
+std::string describe_gemm_choice(GemmBackend backend, const GemmChoice& c, int index) {
+  if (backend == GemmBackend::CublasLt)
+    return "cuBLASLt heuristic" + (index >= 0 ? " " + std::to_string(index) : std::string()) + " (workspace " +
+           std::to_string(c.workspace_bytes) + ")";
+  return "alg " + std::to_string(c.alg_id) + (c.split_k == -1 ? " segment-k" : " split-k " + std::to_string(c.split_k));
+}
+
 GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t max_m, cudaStream_t stream)
     : backend_(backend), shape_(shape), stream_(stream) {
   const int64_t rows = padded_rows(max_m);
@@ -20,6 +27,7 @@ GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t 
   scale_w_ = DeviceBuffer(static_cast<size_t>(shape.n) * sizeof(float), "benchmark weight scales");
   scale_x_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float), "benchmark activation scales");
   workspace_ = DeviceBuffer(SearchProtocol{}.max_workspace, "GEMM workspace");
+  reference_ = DeviceBuffer(static_cast<size_t>(rows * shape.n) * 4, "reference GEMM accumulator");
   const bool sparse = backend == GemmBackend::CusparseLt;
   fill_random_codes_gpu(shape.kind, weight_.as<uint8_t>(), shape.n, shape.k, sparse, 0x5EED, stream);
   fill_random_codes_gpu(shape.kind, activations_.as<uint8_t>(), rows, shape.k, false, 0xAC7, stream);
@@ -36,18 +44,54 @@ GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t 
 
 GemmSearcher::~GemmSearcher() = default;
 
+void GemmSearcher::run_current(int64_t rows) {
+  if (dense_)
+    dense_->run(weight_.data(), activations_.data(), output_.data(), rows, scale_w_.as<float>(), scale_x_.as<float>(),
+                workspace_.data(), workspace_.bytes(), stream_);
+  else
+    sparse_->run(activations_.data(), output_.data(), rows, scale_w_.as<float>(), workspace_.data(), workspace_.bytes(),
+                 stream_);
+}
+
 double GemmSearcher::time_current(int64_t m, int warmup, int repeat) {
   const int64_t rows = padded_rows(m);
-  return time_launches_us(
-      [&] {
-        if (dense_)
-          dense_->run(weight_.data(), activations_.data(), output_.data(), rows, scale_w_.as<float>(),
-                      scale_x_.as<float>(), workspace_.data(), workspace_.bytes(), stream_);
-        else
-          sparse_->run(activations_.data(), output_.data(), rows, scale_w_.as<float>(), workspace_.data(),
-                       workspace_.bytes(), stream_);
-      },
-      warmup, repeat, stream_);
+  return time_launches_us([&] { run_current(rows); }, warmup, repeat, stream_);
+}
+
+GemmCheck GemmSearcher::check_current(int64_t rows, bool in_graph) {
+  if (reference_rows_ != rows) {
+    // The sparse weight buffer still holds the uncompressed 2:4 codes (zeros included).
+    reference_gemm_gpu(shape_.kind, activations_.as<uint8_t>(), weight_.as<uint8_t>(), rows, shape_.n, shape_.k,
+                       reference_.data(), stream_);
+    reference_rows_ = rows;
+  }
+  const size_t out_bytes = static_cast<size_t>(rows * shape_.n) * gemm_output_bytes(shape_.output);
+  CUDA_CHECK(cudaMemsetAsync(output_.data(), 0xFF, out_bytes, stream_));  // NaN / -1: unwritten shows
+  if (in_graph) {
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    try {
+      run_current(rows);
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    CUDA_CHECK(instantiated);
+    const cudaError_t launched = cudaGraphLaunch(exec, stream_);
+    const cudaError_t synced = cudaStreamSynchronize(stream_);
+    cudaGraphExecDestroy(exec);
+    CUDA_CHECK(launched);
+    CUDA_CHECK(synced);
+  } else {
+    run_current(rows);
+  }
+  return check_gemm_output_gpu(shape_, output_.data(), reference_.data(), rows, scale_w_.as<float>(),
+                               scale_x_.as<float>(), stream_);
 }
 
 bool GemmSearcher::apply(int64_t m, const GemmChoice& choice) {
@@ -66,16 +110,15 @@ bool GemmSearcher::apply(int64_t m, const GemmChoice& choice) {
   }
 }
 
-SearchResult GemmSearcher::search(int64_t m, const SearchProtocol& protocol) {
-  const int64_t rows = padded_rows(m);
-  std::vector<GemmChoice> candidates;
+std::vector<GemmChoice> GemmSearcher::candidates(int64_t rows, const SearchProtocol& protocol) {
+  std::vector<GemmChoice> list;
   if (dense_) {
     for (const auto& h : dense_->heuristic_candidates(rows, protocol.max_cublaslt_candidates, protocol.max_workspace)) {
       GemmChoice c;
       c.cublaslt_algo.resize(sizeof h.algo);
       std::memcpy(c.cublaslt_algo.data(), &h.algo, sizeof h.algo);
       c.workspace_bytes = h.workspaceSize;
-      candidates.push_back(c);
+      list.push_back(c);
     }
   } else {
     const int algs = sparse_->algorithm_count(rows);
@@ -86,35 +129,86 @@ SearchResult GemmSearcher::search(int64_t m, const SearchProtocol& protocol) {
           GemmChoice c;
           c.alg_id = alg;
           c.split_k = split_k;
-          candidates.push_back(c);
+          list.push_back(c);
         }
   }
+  return list;
+}
+
+SearchResult GemmSearcher::search(int64_t m, const SearchProtocol& protocol, const std::set<int>& skip,
+                                  const std::function<void(int, const std::string&)>& before_candidate) {
+  const int64_t rows = padded_rows(m);
+  std::vector<GemmChoice> list = candidates(rows, protocol);
   SearchResult result;
-  std::vector<GemmChoice> screened;
-  for (auto& c : candidates) {
-    if (!apply(m, c)) continue;
+  auto reject = [&](int index, const std::string& reason) {
+    result.rejected.push_back({index, describe_gemm_choice(backend_, list[index], index), reason});
+  };
+  // A kernel fault leaves the process's CUDA context unusable: no later candidate could run, so the
+  // search ends here (`tune` runs it in a process of its own and goes on in a new one).
+  auto fail_if_context_broken = [&](int index, const Error& e) {
+    if (cuda_context_broken())
+      fail(describe_gemm_choice(backend_, list[index], index) + " broke the CUDA context: " + e.what());
+  };
+  struct Screened {
+    int index;
+    GemmChoice choice;
+  };
+  std::vector<Screened> screened;
+  for (int i = 0; i < static_cast<int>(list.size()); ++i) {
+    if (skip.count(i)) continue;
+    if (before_candidate) before_candidate(i, describe_gemm_choice(backend_, list[i], i));
+    GemmChoice& c = list[i];
+    if (!apply(m, c)) {
+      reject(i, "refused by the library (or needs more than the workspace)");
+      continue;
+    }
     try {
+      const GemmCheck check = check_current(rows, false);
+      if (!check.ok()) {
+        reject(i, "wrong result: " + check.describe());
+        continue;
+      }
       c.latency_us = time_current(m, protocol.screen_warmup, protocol.screen_repeat);
-    } catch (const Error&) {
-      cudaGetLastError();
+    } catch (const Error& e) {
+      fail_if_context_broken(i, e);
+      reject(i, std::string("failed to run: ") + e.what());
       continue;  // a configuration the library accepted at plan time but cannot run
     }
     c.workspace_bytes = dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
-    screened.push_back(c);
-    ++result.candidates;
+    screened.push_back({i, c});
   }
-  require(!screened.empty(), std::string(gemm_backend_name(backend_)) + ": no algorithm ran for M=" +
-                                 std::to_string(m) + " N=" + std::to_string(shape_.n) + " K=" + std::to_string(shape_.k));
-  std::sort(screened.begin(), screened.end(), [](const auto& a, const auto& b) { return a.latency_us < b.latency_us; });
-  screened.resize(std::min<size_t>(screened.size(), static_cast<size_t>(protocol.finalists)));
-  for (auto& c : screened) {
+  std::sort(screened.begin(), screened.end(),
+            [](const auto& a, const auto& b) { return a.choice.latency_us < b.choice.latency_us; });
+  // Finalists: the full timing, then the check once more from a CUDA graph. Further candidates
+  // step in for any that fail it.
+  for (const Screened& s : screened) {
+    if (static_cast<int>(result.ranked.size()) >= protocol.finalists) break;
+    if (before_candidate) before_candidate(s.index, describe_gemm_choice(backend_, list[s.index], s.index));
+    GemmChoice c = s.choice;
     apply(m, c);
+    try {
+      const GemmCheck check = check_current(rows, true);
+      if (!check.ok()) {
+        reject(s.index, "wrong result replayed from a CUDA graph: " + check.describe());
+        continue;
+      }
+    } catch (const Error& e) {
+      fail_if_context_broken(s.index, e);
+      reject(s.index, std::string("failed in a CUDA graph: ") + e.what());
+      continue;
+    }
     c.latency_us = time_current(m, protocol.warmup, protocol.repeat);
+    result.ranked.push_back(c);
   }
-  std::sort(screened.begin(), screened.end(), [](const auto& a, const auto& b) { return a.latency_us < b.latency_us; });
+  result.candidates = static_cast<int>(screened.size());
+  require(!result.ranked.empty(), std::string(gemm_backend_name(backend_)) + ": no algorithm ran correctly for M=" +
+                                      std::to_string(m) + " N=" + std::to_string(shape_.n) +
+                                      " K=" + std::to_string(shape_.k) + " (" + std::to_string(list.size()) +
+                                      " candidates, " + std::to_string(result.rejected.size()) + " rejected)");
+  std::sort(result.ranked.begin(), result.ranked.end(),
+            [](const auto& a, const auto& b) { return a.latency_us < b.latency_us; });
   // Leave the winner applied so a following run uses it.
-  apply(m, screened.front());
-  result.ranked = std::move(screened);
+  apply(m, result.ranked.front());
   return result;
 }
 

@@ -1,6 +1,7 @@
 #include "bench/kernel_bench.h"
 
 #include "bench/bench_results.h"
+#include "bench/device_ceilings.h"
 
 #include <cstdio>
 #include <map>
@@ -18,17 +19,9 @@ namespace slidesparse {
 
 namespace {
 
-// Dense tensor-core peak of the H100 SXM datasheet (INT8 and FP8 alike); reported for orientation.
-constexpr double kH100DensePeakTops = 1979.0;
-
 std::string backend_label(const SparsityPattern* p) {
   if (!p) return "cublaslt";
   return p->is_inf() ? "cusparselt_2_inf" : "cusparselt_2_" + std::to_string(p->group);
-}
-
-std::string describe_choice(GemmBackend backend, const GemmChoice& c) {
-  if (backend == GemmBackend::CublasLt) return "heuristic candidate (workspace " + std::to_string(c.workspace_bytes) + ")";
-  return "alg " + std::to_string(c.alg_id) + (c.split_k == -1 ? " segment-k" : " split-k " + std::to_string(c.split_k));
 }
 
 }  // namespace
@@ -37,9 +30,8 @@ std::vector<LayerShape> bitnet_layer_shapes() {
   return {{"qkv", 3840, 2560}, {"o", 2560, 2560}, {"gate_up", 13824, 2560}, {"down", 2560, 6912}};
 }
 
-int64_t sparse_gemm_k(int64_t k, const SparsityPattern& pattern) {
-  if (pattern.is_inf()) return (2 * k + 31) / 32 * 32;
-  return make_slide_geometry(k, pattern.group).k_slid;
+int64_t pattern_gemm_k(int64_t k, const SparsityPattern& pattern) {
+  return sparse_gemm_k(pattern.is_inf() ? (2 * k + 31) / 32 * 32 : make_slide_geometry(k, pattern.group).k_slid);
 }
 
 std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, const KernelPointDone& on_point) {
@@ -77,7 +69,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
       throw_if_interrupted();  // between points: the finished ones are already written
       nlohmann::json layers = nlohmann::json::array();
       for (const LayerShape& shape : shapes) {
-        const int64_t gemm_k = pattern ? sparse_gemm_k(shape.k, *pattern) : shape.k;
+        const int64_t gemm_k = pattern ? pattern_gemm_k(shape.k, *pattern) : shape.k;
         // The libraries' GEMMs alone, scales left out (bench linear covers where they go): dense INT8
         // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
         const GemmOutput output =
@@ -89,7 +81,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
         const GemmChoice& best = r.ranked.front();
         KernelBenchPoint p{label, shape.name, m, shape.n, shape.k, gemm_k, best.latency_us,
                            2.0 * double(m) * double(shape.n) * double(shape.k) / best.latency_us / 1e6,
-                           describe_choice(backend, best)};
+                           describe_gemm_choice(backend, best)};
         layers.push_back({{"layer", shape.name}, {"N", shape.n}, {"K", shape.k}, {"K_gemm", gemm_k},
                           {"latency_us", p.latency_us}, {"tops", p.tops}, {"algorithm", p.algorithm},
                           {"candidates", r.candidates}});
@@ -109,8 +101,10 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
 
   // Totals of this run on stdout (the CSVs hold every run's): sum of the layer latencies per backend
   // and M; speedup = dense total / sparse total.
-  std::printf("\n%s kernel totals (%s, %s): latency us [TOPS, %% of %.0f dense peak]\n", dtype.c_str(),
-              device.name.c_str(), o.square ? "square" : "BitNet qkv+o+gate_up+down", kH100DensePeakTops);
+  const TensorPeaks peaks = tensor_peaks(device);
+  const double peak = o.kind == QuantKind::Int8 ? peaks.int8_tops : peaks.fp8_tops;
+  std::printf("\n%s kernel totals (%s, %s): latency us [TOPS, %% of the %.0f TOPS dense peak, %s]\n", dtype.c_str(),
+              device.name.c_str(), o.square ? "square" : "BitNet qkv+o+gate_up+down", peak, peaks.source.c_str());
   for (int64_t m : o.ms) {
     std::map<std::string, double> total_us, total_ops;
     for (const auto& p : points)
@@ -122,7 +116,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
     for (const auto* p : backends) {
       const std::string label = backend_label(p);
       const double tops = total_ops[label] / total_us[label] / 1e6;
-      std::printf("  %s %.1f [%.0f, %.0f%%]", label.c_str(), total_us[label], tops, 100 * tops / kH100DensePeakTops);
+      std::printf("  %s %.1f [%.0f, %.0f%%]", label.c_str(), total_us[label], tops, 100 * tops / peak);
     }
     for (const auto* p : backends)
       if (p && o.dense) {

@@ -22,8 +22,9 @@ struct LayerShape {
 // BitNet-2B's fused linear shapes: qkv (3840, 2560), o (2560, 2560), gate_up (13824, 2560), down (2560, 6912).
 std::vector<LayerShape> bitnet_layer_shapes();
 
-// K the sparse GEMM runs on for a pattern: K' of the slide, or ceil32(2K) for 2:inf.
-int64_t sparse_gemm_k(int64_t k, const SparsityPattern& pattern);
+// K the sparse GEMM runs on for a pattern: K' of the slide (ceil32(2K) for 2:inf) rounded up to
+// cuSPARSELt's K tile, as the engine runs it (gemm/gemm_types.h).
+int64_t pattern_gemm_k(int64_t k, const SparsityPattern& pattern);
 
 struct KernelBenchOptions {
   QuantKind kind = QuantKind::Int8;

@@ -36,7 +36,7 @@ struct NormOperands {
 
 NormOperands make_operands(int group, int64_t m, int64_t k, cudaStream_t stream) {
   NormOperands o{group, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, group ? group : 4), {}, {}, {}, {}, {}};
-  o.out_cols = group ? o.geometry.k_slid : (k + 31) / 32 * 32;
+  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
   const size_t set_bytes = static_cast<size_t>(3 * o.activation_bytes() + o.rows * o.out_cols + o.rows * 4);
   o.sets = static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
   o.x = DeviceBuffer(static_cast<size_t>(o.sets * o.activation_bytes()), "norm benchmark input");
@@ -117,7 +117,7 @@ FusedOperands make_fused_operands(FusedNorm norm, AccForm form, int group, int64
   const bool quantizes = norm != FusedNorm::Rows;
   FusedOperands o{norm, form, group, m, k, norm == FusedNorm::Relu2Mul ? 2 * k : k, padded_rows(m), 0, 1,
                   make_slide_geometry(k, group ? group : 4), {}, {}, {}, {}, {}, {}, {}, {}, {}};
-  o.out_cols = group ? o.geometry.k_slid : (k + 31) / 32 * 32;
+  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
   o.sets = static_cast<int>(std::clamp<size_t>(
       static_cast<size_t>((double(kRotationBytes) + o.bytes_moved() - 1) / o.bytes_moved()), 1, kMaxSets));
   const size_t sets = static_cast<size_t>(o.sets);

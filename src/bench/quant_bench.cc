@@ -30,7 +30,7 @@ struct QuantOperands {
 
 QuantOperands make_operands(int group, int64_t m, int64_t k, cudaStream_t stream) {
   QuantOperands o{group, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, group ? group : 4), {}, {}, {}};
-  o.out_cols = group ? o.geometry.k_slid : (k + 31) / 32 * 32;
+  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
   const size_t set_bytes = static_cast<size_t>(m * k * 2 + o.rows * o.out_cols + o.rows * 4);
   o.sets = static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
   o.x = DeviceBuffer(static_cast<size_t>(o.sets) * m * k * 2, "quant benchmark input");
@@ -50,7 +50,7 @@ double time_quant(QuantKind kind, QuantOperands& o, const QuantLaunchConfig& con
         uint8_t* out = o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols;
         float* scale = o.scale.as<float>() + int64_t{set} * o.rows;
         if (o.group)
-          quantize_slide_rows_gpu(kind, o.geometry, x, o.m, o.rows, out, scale, stream, config);
+          quantize_slide_rows_gpu(kind, o.geometry, x, o.m, o.rows, o.out_cols, out, scale, stream, config);
         else
           quantize_rows_gpu(kind, x, o.m, o.k, o.rows, o.out_cols, out, scale, stream, config);
         set = (set + 1) % o.sets;
@@ -73,19 +73,6 @@ QuantLaunchConfig fastest_launch_config(const std::function<double(const QuantLa
     if (us < best_us) best_us = us, best = c;
   }
   return best;
-}
-
-double measure_copy_bandwidth_gbps(cudaStream_t stream) {
-  constexpr size_t kBytes = size_t{1} << 30;
-  DeviceBuffer a(kBytes, "copy benchmark source"), b(kBytes, "copy benchmark destination");
-  CUDA_CHECK(cudaMemsetAsync(a.data(), 1, kBytes, stream));
-  std::vector<double> runs;
-  for (int i = 0; i < 5; ++i)
-    runs.push_back(time_launches_us(
-        [&] { CUDA_CHECK(cudaMemcpyAsync(b.data(), a.data(), kBytes, cudaMemcpyDeviceToDevice, stream)); }, 1, 3,
-        stream));
-  std::sort(runs.begin(), runs.end());
-  return 2.0 * double(kBytes) / runs[runs.size() / 2] / 1e3;
 }
 
 std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,

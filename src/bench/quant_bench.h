@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/device_ceilings.h"
 #include "kernels/activation_quant.h"
 
 namespace slidesparse {
@@ -19,9 +20,6 @@ struct QuantBenchRow {
   int64_t m = 0, k = 0;
   double us = 0, gbps = 0, fraction_of_copy = 0;
 };
-
-// cudaMemcpyAsync device to device of 1 GiB, counted as bytes read + written, median of 5.
-double measure_copy_bandwidth_gbps(cudaStream_t stream);
 
 // One row per (K, L, M), L = 0 being plain quantization (quantize_rows_gpu), its GB/s also as a
 // fraction of copy_gbps (measure_copy_bandwidth_gbps, measured once by the caller): each point screens

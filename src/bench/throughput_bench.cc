@@ -1,6 +1,7 @@
 #include "bench/throughput_bench.h"
 
 #include "bench/bench_results.h"
+#include "bench/device_ceilings.h"
 
 #include <cstdio>
 #include <functional>
@@ -49,6 +50,9 @@ std::string backend_folder(const ThroughputOptions& o, const CheckpointDescripti
 // the bytes it must move).
 void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPlan& plan, std::mt19937_64& rng) {
   const ModelConfig& c = engine.config();
+  const DeviceCeilings& ceilings = device_ceilings(nullptr);  // measured before the profiled step
+  const double gemm_peak = engine.weights().description().quant == QuantKind::Int8 ? ceilings.peaks.int8_tops
+                                                                                   : ceilings.peaks.fp8_tops;
   std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(c.vocab_size - 1));
   SamplingParams params;
   params.max_tokens = stage == "prefill" ? 1 : 8;
@@ -92,22 +96,28 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
   for (const StepPhase& p : phases) total += p.gpu_ms, host_total += p.host_ms;
   std::printf("step breakdown (%s, %.0f tokens, %d layers; bytes assume 2-byte GEMM outputs and K' = K):\n",
               stage.c_str(), tokens, static_cast<int>(c.num_hidden_layers));
-  std::printf("  %-30s %9s %7s %12s %9s\n", "phase", "ms", "share", "rate", "host ms");
+  std::printf("  %-30s %9s %7s %12s %8s %9s\n", "phase", "ms", "share", "rate", "ceiling", "host ms");
   for (const StepPhase& p : phases) {
-    std::string rate;
+    std::string rate, of_ceiling;
     if (const auto it = work.find(p.name); it != work.end() && p.gpu_ms > 0) {
+      const std::string unit = it->second.second;
       const double per_s = it->second.first / (p.gpu_ms * 1e-3);
+      const double value = per_s / (unit == "GB/s" ? 1e9 : 1e12);
+      // GEMMs against the dtype's dense peak, prefill attention against bf16's, the rest against copy.
+      const double ceiling = unit == "GB/s" ? ceilings.copy_gbps : unit == "TOPS" ? gemm_peak : ceilings.peaks.bf16_tflops;
       char buf[64];
-      std::snprintf(buf, sizeof buf, "%.0f %s", per_s / (std::string(it->second.second) == "GB/s" ? 1e9 : 1e12),
-                    it->second.second);
+      std::snprintf(buf, sizeof buf, "%.0f %s", value, unit.c_str());
       rate = buf;
+      if (ceiling > 0) {
+        std::snprintf(buf, sizeof buf, "%.0f%%", 100 * value / ceiling);
+        of_ceiling = buf;
+      }
     }
-    std::printf("  %-30s %9.3f %6.1f%% %12s %9.3f\n", p.name.c_str(), p.gpu_ms, 100 * p.gpu_ms / total, rate.c_str(),
-                p.host_ms);
+    std::printf("  %-30s %9.3f %6.1f%% %12s %8s %9.3f\n", p.name.c_str(), p.gpu_ms, 100 * p.gpu_ms / total,
+                rate.c_str(), of_ceiling.c_str(), p.host_ms);
   }
-  std::printf("  %-30s %9.3f %7s %12s %9.3f  (host >= GPU: launch-bound)\n", "total", total, "", "", host_total);
-  std::printf("  ceilings (H100 SXM): dense INT8/FP8 1979 TOPS peak (~1350 reached by cuBLASLt), bf16 989 TFLOP/s,\n"
-              "  HBM3 ~3000 GB/s read + write as measured by copy\n");
+  std::printf("  %-30s %9.3f %7s %12s %8s %9.3f  (host >= GPU: launch-bound)\n", "total", total, "", "", "", host_total);
+  std::printf("  ceilings: %s\n", ceilings.describe().c_str());
 }
 
 // Builds weights on a stream of their own, which is only needed until the uploads finish.
@@ -173,6 +183,7 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     std::printf("bench throughput: %s read into host memory in %.1f s (%.2f GiB of linear weights)\n",
                 o.model.filename().c_str(), load_clock.seconds(), static_cast<double>(host->linear_bytes()) / (1 << 30));
   }
+  if (o.profile) device_ceilings(nullptr);  // its 2 GiB copy before the engines take the memory
   ProgressBar progress("throughput " + o.stage, static_cast<long>(o.ms.size()));
   for (int64_t m : o.ms) {
     throw_if_interrupted();  // between points: the finished ones are already written

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "bench/attention_prefill_bench.h"
+#include "bench/isolated_gemm_search.h"
 #include "bench/kernel_bench.h"
 #include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
@@ -29,9 +30,7 @@ std::vector<int64_t> engine_step_ms(const TuneOptions& o) {
 
 void run_tune(const TuneOptions& o) {
   const HardwareTag tag = current_hardware_tag();
-  std::string warning;
-  TuningDatabase db = TuningDatabase::load(o.db_path, tag, &warning);
-  if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
+  TuningDatabase db = TuningDatabase::load(o.db_path, tag);
   const bool fp8_ok = query_device().supports_fp8();
 
   cudaStream_t stream;
@@ -61,20 +60,29 @@ void run_tune(const TuneOptions& o) {
   long steps = 0;
   for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? dense_ms.size() : o.fine_ms.size());
   ProgressBar progress("tune gemm", steps);
+  int rejected = 0;
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
     const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
-    const int64_t gemm_k = j.group ? make_slide_geometry(j.shape.k, j.group).k_slid : j.shape.k;
-    const GemmShape shape{j.kind, c.output, c.scales, j.shape.n, gemm_k};
+    const int64_t gemm_k = j.group ? sparse_gemm_k(make_slide_geometry(j.shape.k, j.group).k_slid) : j.shape.k;
     const GemmKey key = linear_tuning_key(c, gemm_k);
-    GemmSearcher searcher(j.backend, shape, max_m, stream);
-    for (int64_t m : j.backend == GemmBackend::CublasLt ? dense_ms : o.fine_ms) {
-      db.record_gemm(key, m, searcher.search(m, o.protocol).ranked.front());
-      progress.step(key.str() + " M=" + std::to_string(m));
-    }
+    GemmSearchJob job;
+    job.backend = j.backend;
+    job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k};
+    job.max_m = max_m;
+    job.ms = j.backend == GemmBackend::CublasLt ? dense_ms : o.fine_ms;
+    job.protocol = o.protocol;
+    search_gemm_isolated(job, [&](const GemmSearchOutcome& r) {
+      db.record_gemm(key, r.m, r.best, r.rejected);
+      rejected += static_cast<int>(r.rejected.size());
+      progress.step(key.str() + " M=" + std::to_string(r.m));
+    });
     db.save(o.db_path);  // a finished shape survives an interruption
   }
   progress.finish();
+  if (rejected > 0)
+    std::printf("tune: %d GEMM candidates dropped (refused, failed, wrong or crashed; listed per M in %s)\n", rejected,
+                o.db_path.c_str());
 
   if (o.kernels) {
     std::vector<std::pair<QuantKind, int>> kernels;

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "bench/isolated_gemm_search.h"
 #include "bench/tuner.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -12,7 +13,10 @@ int run_tune(const CommandArgs& args) {
   ArgParser p("slidesparse tune",
               "Offline search: every cuBLASLt heuristic candidate and every cuSPARSELt alg id x split-K (Segment-K\n"
               "on SM90) for the BitNet GEMMs, and the launch configurations of our quantization kernels, stored\n"
-              "in a tuning database tagged with this GPU and its library versions.");
+              "in a tuning database tagged with this GPU and its library versions. Each GEMM candidate is checked\n"
+              "against a reference GEMM (eagerly, and replayed from a CUDA graph for the finalists) and searched\n"
+              "in a process of its own: wrong, failing or crashing candidates are dropped and listed in the\n"
+              "database. The engine uses a GEMM choice only at the M it was searched at.");
   p.option("db", "FILE", "tuning database to create or update", "tuning_db.json");
   p.option("dtype", "int8|fp8|all", "types to tune", "all");
   p.option("sparsity", "LIST", "SlideSparse patterns for cuSPARSELt", "2:4,2:6,2:8,2:10");
@@ -47,5 +51,7 @@ int run_tune(const CommandArgs& args) {
   std::printf("tune: %.1f s\n", clock.seconds());
   return 0;
 }
+
+int run_search_gemm(const CommandArgs& args) { return run_gemm_search_worker(args); }
 
 }  // namespace slidesparse

@@ -30,13 +30,15 @@ const std::map<std::string, Command>& commands() {
       {"report", {slidesparse::run_report, "regenerate report.md and plots from a results folder"}},
       {"bench", {slidesparse::run_bench,
                  "benchmarks: kernel (GEMMs), quant, norm, attention, linear (whole op), throughput (engine)"}},
+      {"__search-gemm", {slidesparse::run_search_gemm, nullptr}},  // started by `tune` itself
   };
   return table;
 }
 
 void print_usage(std::FILE* out) {
   std::fputs("usage: slidesparse <command> [options]   (slidesparse <command> --help for details)\n\ncommands:\n", out);
-  for (const auto& [name, c] : commands()) std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
+  for (const auto& [name, c] : commands())
+    if (c.summary) std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ const CudnnLibrary* cudnn_library(std::string* why) {
         return;
       }
       auto lib = std::make_unique<CudnnLibrary>();
-      void* h = open_runtime_library("SLIDESPARSE_CUDNN_LIB", "libcudnn.so.9", "nvidia/cudnn/lib/libcudnn.so.9",
+      void* h = open_runtime_library("cuDNN", "SLIDESPARSE_CUDNN_LIB", "libcudnn.so.9", "nvidia/cudnn/lib/libcudnn.so.9",
                                      &lib->path);
       if (!h) {
         reason = "libcudnn.so.9 not found (searched SLIDESPARSE_CUDNN_LIB, the dynamic loader path and "

@@ -76,7 +76,8 @@ std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionSha
                                                          const CudnnAttentionBucket& bucket, int sm_version = 0) {
   const int64_t b = bucket.seqs, s = bucket.query;
   const int64_t h = shape.heads, hk = shape.kv_heads, d = shape.head_dim;
-  const int64_t bs = shape.block_size, blocks = shape.num_blocks, table = shape.max_blocks_per_seq;
+  // cuDNN's paged load takes block tables of exactly ceil(keys / block_size) entries per sequence.
+  const int64_t bs = shape.block_size, blocks = shape.num_blocks, table = (bucket.keys + bs - 1) / bs;
   auto g = std::make_shared<fe::graph::Graph>();
   if (sm_version > 0) g->set_sm_version(sm_version);
   g->set_io_data_type(fe::DataType_t::BFLOAT16)

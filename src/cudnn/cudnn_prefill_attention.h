@@ -50,7 +50,7 @@ struct CudnnAttentionBatch {
   const int32_t* ragged_offsets = nullptr;  // [b + 1] element offset of each sequence's first row in q / out
   const int32_t* seq_len_q = nullptr;       // [b]
   const int32_t* seq_len_kv = nullptr;      // [b] keys in the cache, this step's included
-  const int32_t* block_table = nullptr;     // [b][max_blocks_per_seq]
+  const int32_t* block_table = nullptr;     // [b][ceil(keys / block_size)] (runtime/step_batch.h)
 };
 
 // The frontend's own checks of the graph a bucket gets (dims, strides, ragged and paged rules,

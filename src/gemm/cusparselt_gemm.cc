@@ -34,25 +34,26 @@ void CusparseLtGemm::destroy_plan(Plan& plan) {
 }
 
 int CusparseLtGemm::compress(const void* w, cudaStream_t stream) {
-  // Checked and compressed through a plan (the path NVIDIA's samples and the reference take); the
-  // compressed layout depends on the weight descriptor only, so every later plan reuses it.
-  constexpr int64_t kCompressionRows = 16;
-  Plan& plan = descriptors_for(kCompressionRows);
-  if (!plan.ready) build_plan(plan, 0, 1, /*set_split_k=*/false);
+  // Checked and compressed from the weight's descriptor alone (the "2" entry points): the library
+  // promises that layout to every plan of this weight, whatever its row count, algorithm or split-K.
+  // The plan-based calls compress for one plan's kernel, which other plans need not share.
   const auto& api = lib_.api;
+  constexpr int kSparseA = 1;
   DeviceBuffer valid(sizeof(int), "cuSPARSELt prune check");
   CUDA_CHECK(cudaMemsetAsync(valid.data(), 0, sizeof(int), stream));  // the check writes only on failure
-  CUSPARSELT_CHECK(api.cusparseLtSpMMAPruneCheck(&lib_.handle, &plan.matmul, w, valid.as<int>(), stream));
+  CUSPARSELT_CHECK(api.cusparseLtSpMMAPruneCheck2(&lib_.handle, &w_desc_, kSparseA, CUSPARSE_OPERATION_TRANSPOSE, w,
+                                                  valid.as<int>(), stream));
   int invalid = 0;
   CUDA_CHECK(cudaMemcpyAsync(&invalid, valid.data(), sizeof(int), cudaMemcpyDeviceToHost, stream));
   CUDA_CHECK(cudaStreamSynchronize(stream));
   require(invalid == 0, "weight [" + std::to_string(shape_.n) + ", " + std::to_string(shape_.k) +
                             "] is not 2:4 sparse along K; cuSPARSELt cannot compress it");
   size_t compressed_size = 0, buffer_size = 0;
-  CUSPARSELT_CHECK(api.cusparseLtSpMMACompressedSize(&lib_.handle, &plan.plan, &compressed_size, &buffer_size));
+  CUSPARSELT_CHECK(api.cusparseLtSpMMACompressedSize2(&lib_.handle, &w_desc_, &compressed_size, &buffer_size));
   DeviceBuffer compressed(compressed_size, "compressed sparse weight");
   DeviceBuffer scratch(buffer_size, "cuSPARSELt compression scratch");
-  CUSPARSELT_CHECK(api.cusparseLtSpMMACompress(&lib_.handle, &plan.plan, w, compressed.data(), scratch.data(), stream));
+  CUSPARSELT_CHECK(api.cusparseLtSpMMACompress2(&lib_.handle, &w_desc_, kSparseA, CUSPARSE_OPERATION_TRANSPOSE, w,
+                                                compressed.data(), scratch.data(), stream));
   CUDA_CHECK(cudaStreamSynchronize(stream));  // scratch is freed on return
   compressed_.push_back(std::move(compressed));
   return static_cast<int>(compressed_.size()) - 1;

@@ -21,7 +21,7 @@ constexpr int kMinimumVersion = 600;
 constexpr int kHopperFixedVersion = 801;
 
 void* open_library(std::string* path) {
-  if (void* h = open_runtime_library("SLIDESPARSE_CUSPARSELT_LIB", "libcusparseLt.so.0",
+  if (void* h = open_runtime_library("cuSPARSELt", "SLIDESPARSE_CUSPARSELT_LIB", "libcusparseLt.so.0",
                                      "nvidia/cusparselt/lib/libcusparseLt.so.0", path))
     return h;
   fail("cuSPARSELt is required for the sparse backend but was not found (searched " +
@@ -56,9 +56,9 @@ std::unique_ptr<CusparseLt> load() {
   SLIDESPARSE_BIND(cusparseLtMatmulPlanDestroy)
   SLIDESPARSE_BIND(cusparseLtMatmul)
   SLIDESPARSE_BIND(cusparseLtMatmulSearch)
-  SLIDESPARSE_BIND(cusparseLtSpMMAPruneCheck)
-  SLIDESPARSE_BIND(cusparseLtSpMMACompressedSize)
-  SLIDESPARSE_BIND(cusparseLtSpMMACompress)
+  SLIDESPARSE_BIND(cusparseLtSpMMAPruneCheck2)
+  SLIDESPARSE_BIND(cusparseLtSpMMACompressedSize2)
+  SLIDESPARSE_BIND(cusparseLtSpMMACompress2)
 #undef SLIDESPARSE_BIND
   // The library stays loaded for the life of the process (the handle is never destroyed: its
   // destruction at exit would race the CUDA runtime's own teardown).

@@ -28,9 +28,9 @@ struct CusparseLtApi {
   SLIDESPARSE_CUSPARSELT_FN(cusparseLtMatmulPlanDestroy)
   SLIDESPARSE_CUSPARSELT_FN(cusparseLtMatmul)
   SLIDESPARSE_CUSPARSELT_FN(cusparseLtMatmulSearch)
-  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMAPruneCheck)
-  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMACompressedSize)
-  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMACompress)
+  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMAPruneCheck2)
+  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMACompressedSize2)
+  SLIDESPARSE_CUSPARSELT_FN(cusparseLtSpMMACompress2)
 #undef SLIDESPARSE_CUSPARSELT_FN
 };
 

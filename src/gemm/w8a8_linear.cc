@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 
 namespace slidesparse {
@@ -74,14 +75,28 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   require(!sparse || config.group >= 4, "the sparse backend needs the SlideSparse group size L (>= 4)");
   require(config.max_m > 0, "linear layer: max_m must be positive");
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
-  // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K'.
-  gemm_k_ = sparse ? geometry_.k_slid : config.k;
+  // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K' rounded up to
+  // cuSPARSELt's K tile (gemm/gemm_types.h).
+  gemm_k_ = sparse ? sparse_gemm_k(geometry_.k_slid) : config.k;
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
+    // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
+    DeviceBuffer padded;
+    if (gemm_k_ != geometry_.k_slid) {
+      padded = DeviceBuffer(static_cast<size_t>(config.n * gemm_k_), "zero-padded sparse weight");
+      CUDA_CHECK(cudaMemsetAsync(padded.data(), 0, padded.bytes(), stream));
+    }
     for (auto& w : weights_) {
-      sparse_->compress(w.codes, stream);
+      const void* weight = w.codes;
+      if (padded.data()) {
+        CUDA_CHECK(cudaMemcpy2DAsync(padded.data(), static_cast<size_t>(gemm_k_), w.codes,
+                                     static_cast<size_t>(geometry_.k_slid), static_cast<size_t>(geometry_.k_slid),
+                                     static_cast<size_t>(config.n), cudaMemcpyDeviceToDevice, stream));
+        weight = padded.data();
+      }
+      sparse_->compress(weight, stream);  // synchronizes: the padded copy can be reused
       w.codes = nullptr;  // the compressed copy is what runs
     }
   } else {
@@ -106,11 +121,12 @@ std::string W8A8Linear::describe() const {
   return s;
 }
 
-void W8A8Linear::prepare(int64_t m, const TuningDatabase* db, bool allow_segment_k) {
+void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   require(m > 0 && m <= config_.max_m, "linear layer prepared for M=" + std::to_string(m) +
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
-  const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), m) : std::nullopt;
+  // Only a configuration searched and checked at exactly these rows; else the library's default.
+  const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
   if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
@@ -119,11 +135,11 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db, bool allow_segment
       try {
         dense_->set_algorithm(rows, algo, choice->workspace_bytes);
       } catch (const Error&) {
-        // A tuned algorithm need not be valid for every M of its bucket; the heuristic then decides.
+        // Refused although it was searched here (e.g. less workspace now): the heuristic decides.
       }
     }
     dense_->prepare(rows, kMaxWorkspace);
-  } else if (choice && (allow_segment_k || choice->split_k != -1)) {
+  } else if (choice) {
     sparse_->set_algorithm(rows, choice->alg_id, choice->split_k);
   } else {
     sparse_->prepare(rows);
@@ -150,7 +166,7 @@ void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream
   const auto it = quant_configs_.find(rows);
   require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
   if (sparse_)
-    quantize_slide_rows_gpu(config_.kind, geometry_, x, m, rows, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
+    quantize_slide_rows_gpu(config_.kind, geometry_, x, m, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
                             it->second);
   else
     quantize_rows_gpu(config_.kind, x, m, config_.k, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,

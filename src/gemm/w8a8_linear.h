@@ -41,8 +41,9 @@ struct LinearConfig {
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
 };
 
-// One weight of a linear: device codes [n, gemm_k()] row-major (the slid W' for the sparse backend,
-// compressed at construction and not needed afterwards) and its fp32 scale [n] (kept by the caller).
+// One weight of a linear: device codes row-major, [n, k] for the dense backend, the slid W' [n, K']
+// for the sparse one (padded to [n, gemm_k()] and compressed at construction, not needed
+// afterwards); and its fp32 scale [n] (kept by the caller).
 struct LinearWeight {
   const void* codes = nullptr;
   const float* scale = nullptr;
@@ -54,8 +55,9 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
 
 class W8A8Linear {
  public:
-  // weight: device codes [n, gemm_k()] row-major (the slid W' for the sparse backend, which is
-  // compressed here and need not be kept by the caller); scale_w: device fp32 [n] (kept by caller).
+  // weight: device codes row-major, [n, k] (dense) or the slid W' [n, K'] (sparse: padded to
+  // gemm_k() columns and compressed here, so the caller need not keep it); scale_w: device fp32
+  // [n] (kept by caller).
   W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream);
   // Several weights of the same shape (e.g. one linear slot of every layer) sharing descriptors and
   // plans; `index` in gemm() / output_view() picks one.
@@ -65,11 +67,10 @@ class W8A8Linear {
   int64_t gemm_k() const { return gemm_k_; }
   std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
 
-  // Builds the GEMM plan for m rows (padded) with the tuned algorithm for that M bucket if `db`
-  // has one, else the library default; picks the tuned quantization launch config. Without
-  // `allow_segment_k`, a tuned cuSPARSELt config that uses Segment-K gives way to the default
-  // (a diagnostic of the graph-replay faults in docs/PERF.md).
-  void prepare(int64_t m, const TuningDatabase* db, bool allow_segment_k = true);
+  // Builds the GEMM plan for m rows (padded) with the algorithm `db` holds for exactly those rows
+  // (searched and checked there by `tune`), else the library default; picks the tuned
+  // quantization launch config (its M bucket).
+  void prepare(int64_t m, const TuningDatabase* db);
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
   // "cuBLASLt" for the dense backend.
@@ -109,7 +110,7 @@ class W8A8Linear {
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
 
-// The tuning database key of a linear's GEMM (gemm_k: K, or K' for the sparse backend): what
+// The tuning database key of a linear's GEMM (gemm_k: K, or K' rounded up to the sparse GEMM's K tile): what
 // `tune` records under and prepare() looks up.
 GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
 

@@ -40,6 +40,10 @@ DeviceInfo query_device(int device) {
   info.cc_major = prop.major;
   info.cc_minor = prop.minor;
   info.sm_count = prop.multiProcessorCount;
+  if (cudaDeviceGetAttribute(&info.sm_clock_khz, cudaDevAttrClockRate, device) != cudaSuccess) {
+    info.sm_clock_khz = 0;
+    cudaGetLastError();
+  }
   info.l2_bytes = static_cast<size_t>(prop.l2CacheSize);
   info.memory_bytes = prop.totalGlobalMem;
   CUDA_CHECK(cudaDriverGetVersion(&info.driver_version));

@@ -10,6 +10,7 @@ struct DeviceInfo {
   std::string short_name;  // "H100": first token after "NVIDIA "
   int cc_major = 0, cc_minor = 0;
   int sm_count = 0;
+  int sm_clock_khz = 0;     // maximum SM clock the driver reports (cudaDevAttrClockRate)
   size_t l2_bytes = 0;
   size_t memory_bytes = 0;
   int driver_version = 0;   // cudaDriverGetVersion, e.g. 13000

@@ -31,11 +31,11 @@ std::string python_wheel_search_description() {
   return "Python environments under $VIRTUAL_ENV, $CONDA_PREFIX, ~/.local, /usr, /usr/local, /opt";
 }
 
-void* open_runtime_library(const char* env_var, const std::string& soname, const std::string& wheel_relative,
-                           std::string* where) {
+void* open_runtime_library(const char* library, const char* env_var, const std::string& soname,
+                           const std::string& wheel_relative, std::string* where) {
   if (const char* explicit_path = std::getenv(env_var)) {
     void* h = ::dlopen(explicit_path, RTLD_NOW | RTLD_LOCAL);
-    require(h != nullptr, std::string("cannot load ") + explicit_path + " (from " + env_var + "): " + ::dlerror());
+    if (!h) fail(std::string("cannot load ") + library + " from " + env_var + "=" + explicit_path + ": " + ::dlerror());
     *where = explicit_path;
     return h;
   }

@@ -18,9 +18,9 @@ std::vector<std::string> python_wheel_library_paths(const std::string& wheel_rel
 std::string python_wheel_search_description();
 
 // dlopen (RTLD_NOW | RTLD_LOCAL) of the first that loads: $env_var when set (its failure is an
-// Error naming the variable and dlerror), then `soname` through the loader path, then the wheel
-// paths. Returns nullptr when none loads; `where` receives the path that did.
-void* open_runtime_library(const char* env_var, const std::string& soname, const std::string& wheel_relative,
-                           std::string* where);
+// Error "cannot load <library> from <env_var>=<path>: <dlerror>"), then `soname` through the loader
+// path, then the wheel paths. Returns nullptr when none loads; `where` receives the path that did.
+void* open_runtime_library(const char* library, const char* env_var, const std::string& soname,
+                           const std::string& wheel_relative, std::string* where);
 
 }  // namespace slidesparse

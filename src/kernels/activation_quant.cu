@@ -109,10 +109,12 @@ void quantize_rows_gpu(QuantKind kind, const __nv_bfloat16* x, int64_t rows, int
 }
 
 void quantize_slide_rows_gpu(QuantKind kind, const SlideGeometry& geometry, const __nv_bfloat16* x, int64_t rows,
-                             int64_t rows_padded, uint8_t* out, float* scale, cudaStream_t stream,
+                             int64_t rows_padded, int64_t out_cols, uint8_t* out, float* scale, cudaStream_t stream,
                              const QuantLaunchConfig& config) {
   check_config(config);
-  const QuantArgs a = make_args(x, rows, geometry.k, rows_padded, geometry.k_slid, out, scale);
+  require(out_cols >= geometry.k_slid, "quantize_slide: out_cols=" + std::to_string(out_cols) + " is below K'=" +
+                                           std::to_string(geometry.k_slid));
+  const QuantArgs a = make_args(x, rows, geometry.k, rows_padded, out_cols, out, scale);
   if (rows_padded == 0) return;
   launch_group(geometry.group, kind, a, config, stream);
 }

@@ -31,10 +31,11 @@ void quantize_rows_gpu(QuantKind kind, const __nv_bfloat16* x, int64_t rows, int
                        int64_t out_cols, uint8_t* out, float* scale, cudaStream_t stream,
                        const QuantLaunchConfig& config = {});
 
-// Quantize with the scale over the original K, and lift: out [rows_padded, geometry.k_slid] with
-// out[m, j'] = q(x[m, map(j')]) (0 where map(j') is padding). Same padding rules as above.
+// Quantize with the scale over the original K, and lift: out [rows_padded, out_cols] with
+// out[m, j'] = q(x[m, map(j')]) (0 where map(j') is padding, and for j' >= geometry.k_slid). Same
+// padding rules as above; out_cols >= geometry.k_slid (the sparse GEMM's K, gemm/gemm_types.h).
 void quantize_slide_rows_gpu(QuantKind kind, const SlideGeometry& geometry, const __nv_bfloat16* x, int64_t rows,
-                             int64_t rows_padded, uint8_t* out, float* scale, cudaStream_t stream,
+                             int64_t rows_padded, int64_t out_cols, uint8_t* out, float* scale, cudaStream_t stream,
                              const QuantLaunchConfig& config = {});
 
 enum class AccumulatorType { Int32, Float32, BFloat16 };

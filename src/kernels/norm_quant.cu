@@ -123,7 +123,7 @@ void set_quantize_output(NormArgs& a, const char* name, const SlideGeometry* sli
           std::string(name) + ": invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) +
               " rows_padded=" + std::to_string(rows_padded) + " out_cols=" + std::to_string(out_cols) +
               " (need rows_padded >= rows, out_cols >= k and a multiple of 16)");
-  require(!slide || (slide->k == k && slide->k_slid == out_cols),
+  require(!slide || (slide->k == k && out_cols >= slide->k_slid),
           std::string(name) + ": slide geometry (K=" + std::to_string(slide ? slide->k : 0) +
               ", K'=" + std::to_string(slide ? slide->k_slid : 0) + ") does not match k=" + std::to_string(k) +
               " out_cols=" + std::to_string(out_cols));

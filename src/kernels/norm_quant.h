@@ -32,7 +32,7 @@ std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, int gro
 // h = residual_in ? bf16(x + residual_in) : x, row by row ([rows, k] bf16); residual_out (nullable,
 // only with residual_in) receives h and may alias x or residual_in. n = RMSNorm(h) * weight (bf16).
 // Codes and scales are what quantize_rows_gpu (slide == nullptr: codes [rows_padded, out_cols],
-// out_cols >= k, a multiple of 16) or quantize_slide_rows_gpu (out_cols == slide->k_slid) would
+// out_cols >= k, a multiple of 16) or quantize_slide_rows_gpu (out_cols >= slide->k_slid) would
 // produce from n: padding rows get zero codes and scale 1, padding columns zeros, nothing needs
 // clearing beforehand. k <= kRmsNormMaxK.
 void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfloat16* residual_in,

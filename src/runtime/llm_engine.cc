@@ -32,9 +32,7 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
   const Stopwatch clock;
   CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   if (!options.tuning_db.empty()) {
-    std::string warning;
-    tuning_ = TuningDatabase::load(options.tuning_db, current_hardware_tag(), &warning);
-    if (!warning.empty()) std::fprintf(stderr, "slidesparse: warning: %s\n", warning.c_str());
+    tuning_ = TuningDatabase::load(options.tuning_db, current_hardware_tag());
     options_.runner.tuning = &tuning_;
   }
   const WeightLoadOptions load = weight_options(options_);

@@ -102,22 +102,11 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   staged_.sample_rows = staged_.block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
   staged_.cudnn_offsets = staged_.sample_rows + o.max_num_seqs;
   staged_.cudnn_seq_len_q = staged_.cudnn_offsets + o.max_num_seqs + 1;
-  const size_t staged_ints = staged_.cudnn_seq_len_q + o.max_num_seqs;
+  staged_.cudnn_block_table = staged_.cudnn_seq_len_q + o.max_num_seqs;
+  const size_t staged_ints = staged_.cudnn_block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
   staged_device_ = DeviceBuffer(staged_ints * sizeof(int32_t), "step inputs");
   CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
-
-  if (const char* plans = std::getenv("SLIDESPARSE_SPARSE_GRAPH_PLANS")) {
-    const std::string p = plans;
-    require(p == "default" || p == "tuned" || p == "tuned-no-segment-k",
-            "SLIDESPARSE_SPARSE_GRAPH_PLANS must be default, tuned or tuned-no-segment-k, got '" + p + "'");
-    sparse_graph_plans_ = p == "tuned"                ? SparseGraphPlans::Tuned
-                          : p == "tuned-no-segment-k" ? SparseGraphPlans::TunedWithoutSegmentK
-                                                      : SparseGraphPlans::Default;
-  }
-  if (const char* own = std::getenv("SLIDESPARSE_SPARSE_OWN_WORKSPACE");
-      own && std::string(own) == "1" && weights_.linear(LinearSlot::Qkv).config().backend == GemmBackend::CusparseLt)
-    sparse_workspace_ = DeviceBuffer(kWorkspaceBytes, "cuSPARSELt workspace");
 
   // Decode buckets: powers of two up to the sequence limit (and the limit itself).
   for (int b = 1; b < o.max_num_seqs; b *= 2) graph_batch_sizes_.push_back(b);
@@ -136,7 +125,7 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
         cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
         cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
         cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
-        cudnn_batch_.block_table = staged + staged_.block_table;
+        cudnn_batch_.block_table = staged + staged_.cudnn_block_table;
       } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
         why = e.what();
       }
@@ -191,17 +180,9 @@ void ModelRunner::prepare_rows(int64_t rows) {
       row_launch.attention = attention_prefill_config_from_json(*t);
       row_launch.cudnn_attention = attention_prefill_prefers_cudnn(*t);
     }
-  // cuSPARSELt 0.8.0 on H100: tuned algorithm configs that run correctly eagerly fault (illegal
-  // instruction / launch failure) when replayed from our decode graphs (seen at M = 128..512;
-  // docs/PERF.md). Row counts a decode graph may run keep the library's default plan, which is
-  // graph-safe; larger (prefill) row counts, always eager, take the tuned one.
-  const bool graph_rows = options_.cuda_graphs && rows <= padded_rows(options_.max_num_seqs);
-  const bool default_plans = group && graph_rows && sparse_graph_plans_ == SparseGraphPlans::Default;
-  const TuningDatabase* gemm_tuning = default_plans ? nullptr : options_.tuning;
-  const bool allow_segment_k = !(group && graph_rows && sparse_graph_plans_ == SparseGraphPlans::TunedWithoutSegmentK);
   for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
     W8A8Linear& l = weights_.linear(slot);
-    l.prepare(rows, gemm_tuning, allow_segment_k);
+    l.prepare(rows, options_.tuning);
     require(l.workspace_bytes(rows) <= kWorkspaceBytes,
             "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
   }
@@ -295,6 +276,8 @@ const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b
                                     cudnn_length_bucket(b.max_seq_len, max_tokens)};
   if (b.max_query_len > bucket.query || b.max_seq_len > bucket.keys || !cudnn_bucket_ready(bucket)) return nullptr;
   cudnn_sequence_arrays(b, bucket.seqs, heads_ * head_dim_, cudnn_offsets_host_, cudnn_seq_len_q_host_);
+  cudnn_block_table(b, bucket.seqs, max_blocks_per_seq_, (bucket.keys + options_.block_size - 1) / options_.block_size,
+                    cudnn_block_table_host_);
   cudnn_batch_.bucket = bucket;
   return &cudnn_batch_;
 }
@@ -315,15 +298,14 @@ void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples, i
   put(staged_.positions, b.positions, tokens, 0, false);
   put(staged_.slots, b.slots, tokens, -1, false);
   put(staged_.query_start, b.query_start, seqs + 1, 0, true);  // padding sequences own one row each
-  // cuDNN's bucket reads lengths and block-table rows of its padding sequences too: zero lengths,
-  // block 0 (any valid id).
-  const int table_rows = std::max(cudnn_bucket_seqs, b.num_seqs());
+  // cuDNN's bucket reads the lengths of its padding sequences too: zero.
   put(staged_.seq_len, b.seq_len, std::max(seqs, cudnn_bucket_seqs), 0, false);
-  put(staged_.block_table, b.block_table, static_cast<size_t>(table_rows) * max_blocks_per_seq_, 0, false);
+  put(staged_.block_table, b.block_table, b.block_table.size(), 0, false);
   put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
   if (cudnn_bucket_seqs > 0) {
     put(staged_.cudnn_offsets, cudnn_offsets_host_, cudnn_offsets_host_.size(), 0, false);
     put(staged_.cudnn_seq_len_q, cudnn_seq_len_q_host_, cudnn_seq_len_q_host_.size(), 0, false);
+    put(staged_.cudnn_block_table, cudnn_block_table_host_, cudnn_block_table_host_.size(), 0, false);
   }
 }
 
@@ -345,9 +327,8 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   void* acc = acc_.data();
   int parity = 0;  // scales alternate: a consumer reads the previous scales while writing the next
   auto next_scale = [&] { return scale_[parity ^= 1].as<float>(); };
-  const DeviceBuffer& gemm_workspace = sparse_workspace_.data() ? sparse_workspace_ : workspace_;
   auto gemm = [&](W8A8Linear& l, const float* scale, int layer) {
-    l.gemm(rows, codes, scale, acc, gemm_workspace.data(), gemm_workspace.bytes(), stream_, layer);
+    l.gemm(rows, codes, scale, acc, workspace_.data(), workspace_.bytes(), stream_, layer);
     return l.output_view(acc, scale, layer);
   };
 

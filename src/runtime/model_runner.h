@@ -94,7 +94,8 @@ class ModelRunner {
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
   struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
-    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_offsets, cudnn_seq_len_q;
+    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_offsets, cudnn_seq_len_q,
+        cudnn_block_table;
   };
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
@@ -107,16 +108,10 @@ class ModelRunner {
   std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
-  // Diagnostics of the cuSPARSELt graph-replay faults (docs/PERF.md), from the environment:
-  // SLIDESPARSE_SPARSE_GRAPH_PLANS = default (what runs) | tuned | tuned-no-segment-k picks the plans of
-  // row counts a decode graph may replay; SLIDESPARSE_SPARSE_OWN_WORKSPACE=1 gives the sparse GEMMs a
-  // workspace of their own instead of the one lm_head's cuBLASLt shares.
-  enum class SparseGraphPlans { Default, Tuned, TunedWithoutSegmentK };
-  SparseGraphPlans sparse_graph_plans_ = SparseGraphPlans::Default;
-  DeviceBuffer sparse_workspace_;
   std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
   CudnnAttentionBatch cudnn_batch_;
-  std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_;  // reused: no allocation per step
+  // Reused: no allocation per step.
+  std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_, cudnn_block_table_host_;
   std::set<CudnnAttentionBucket> cudnn_warned_;
   int64_t cudnn_attention_steps_ = 0;
   bool cudnn_refused_ = false;  // cuDNN refused to execute once: our kernel from then on

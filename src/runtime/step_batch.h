@@ -32,4 +32,11 @@ struct StepBatch {
 void cudnn_sequence_arrays(const StepBatch& batch, int bucket_seqs, int64_t row_elems, std::vector<int32_t>& offsets,
                            std::vector<int32_t>& query_lens);
 
+// cuDNN's block tables: exactly ceil(bucket keys / block size) = `table_width` entries per sequence
+// (its paged load accepts no other width), [bucket_seqs][table_width] row-major, cut from the
+// batch's [S][max_blocks_per_seq] table; the padding sequences' rows are block 0 (any valid id:
+// their lengths are 0). `table` is reused. Throws Error when the width exceeds max_blocks_per_seq.
+void cudnn_block_table(const StepBatch& batch, int bucket_seqs, int max_blocks_per_seq, int table_width,
+                       std::vector<int32_t>& table);
+
 }  // namespace slidesparse

@@ -62,6 +62,28 @@ auto bucket(const Map& by_m, int64_t m) {
 
 }  // namespace
 
+nlohmann::json gemm_choice_json(const GemmChoice& c) {
+  return {{"alg_id", c.alg_id},
+          {"split_k", c.split_k},
+          {"workspace_bytes", c.workspace_bytes},
+          {"latency_us", c.latency_us},
+          {"cublaslt_algo", to_hex(c.cublaslt_algo)}};
+}
+
+GemmChoice gemm_choice_from_json(const nlohmann::json& e, const std::string& source) {
+  try {
+    GemmChoice c;
+    c.alg_id = e.at("alg_id").get<int>();
+    c.split_k = e.at("split_k").get<int>();
+    c.workspace_bytes = e.at("workspace_bytes").get<size_t>();
+    c.latency_us = e.at("latency_us").get<double>();
+    c.cublaslt_algo = from_hex(e.at("cublaslt_algo").get<std::string>(), source);
+    return c;
+  } catch (const nlohmann::json::exception& ex) {
+    fail(source + ": malformed tuning database (" + ex.what() + ")");
+  }
+}
+
 std::string HardwareTag::describe() const {
   return gpu + ", cc " + std::to_string(compute_capability / 10) + "." + std::to_string(compute_capability % 10) +
          ", driver " + std::to_string(driver_version) + ", CUDA " + std::to_string(cuda_runtime_version) +
@@ -72,15 +94,30 @@ std::string GemmKey::str() const {
   return backend + "/" + in_type + "->" + out_type + "/N" + std::to_string(n) + "/K" + std::to_string(k);
 }
 
-void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice) {
+void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice,
+                                 const std::vector<RejectedGemm>& rejected) {
   require(m > 0, "tuning: " + key.str() + " recorded at M=" + std::to_string(m) + " (M must be positive)");
   gemms_[key][m] = choice;
+  if (rejected.empty()) {
+    if (auto it = rejected_.find(key); it != rejected_.end()) it->second.erase(m);
+  } else {
+    rejected_[key][m] = rejected;
+  }
 }
 
 std::optional<GemmChoice> TuningDatabase::lookup_gemm(const GemmKey& key, int64_t m) const {
   const auto it = gemms_.find(key);
-  if (it == gemms_.end() || it->second.empty()) return std::nullopt;
-  return bucket(it->second, m)->second;
+  if (it == gemms_.end()) return std::nullopt;
+  const auto at = it->second.find(m);
+  if (at == it->second.end()) return std::nullopt;
+  return at->second;
+}
+
+std::vector<RejectedGemm> TuningDatabase::rejected_gemms(const GemmKey& key, int64_t m) const {
+  const auto it = rejected_.find(key);
+  if (it == rejected_.end()) return {};
+  const auto at = it->second.find(m);
+  return at == it->second.end() ? std::vector<RejectedGemm>{} : at->second;
 }
 
 std::vector<int64_t> TuningDatabase::searched_ms(const GemmKey& key) const {
@@ -105,9 +142,15 @@ nlohmann::json TuningDatabase::to_json() const {
   nlohmann::json gemms = nlohmann::json::array(), kernels = nlohmann::json::array();
   for (const auto& [key, by_m] : gemms_) {
     nlohmann::json entries = nlohmann::json::object();
-    for (const auto& [m, c] : by_m)
-      entries[std::to_string(m)] = {{"alg_id", c.alg_id}, {"split_k", c.split_k}, {"workspace_bytes", c.workspace_bytes},
-                                    {"latency_us", c.latency_us}, {"cublaslt_algo", to_hex(c.cublaslt_algo)}};
+    const auto rejected = rejected_.find(key);
+    for (const auto& [m, c] : by_m) {
+      nlohmann::json entry = gemm_choice_json(c);
+      entry["rejected"] = nlohmann::json::array();
+      if (rejected != rejected_.end())
+        if (const auto r = rejected->second.find(m); r != rejected->second.end())
+          for (const RejectedGemm& x : r->second) entry["rejected"].push_back({{"choice", x.choice}, {"reason", x.reason}});
+      entries[std::to_string(m)] = entry;
+    }
     gemms.push_back({{"backend", key.backend}, {"in", key.in_type}, {"out", key.out_type}, {"N", key.n},
                      {"K", key.k}, {"by_m", entries}});
   }
@@ -130,13 +173,11 @@ TuningDatabase TuningDatabase::from_json(const nlohmann::json& j, const std::str
       const GemmKey key{g.at("backend").get<std::string>(), g.at("in").get<std::string>(),
                         g.at("out").get<std::string>(), g.at("N").get<int64_t>(), g.at("K").get<int64_t>()};
       for (const auto& [m, e] : g.at("by_m").items()) {
-        GemmChoice c;
-        c.alg_id = e.at("alg_id").get<int>();
-        c.split_k = e.at("split_k").get<int>();
-        c.workspace_bytes = e.at("workspace_bytes").get<size_t>();
-        c.latency_us = e.at("latency_us").get<double>();
-        c.cublaslt_algo = from_hex(e.at("cublaslt_algo").get<std::string>(), source);
-        db.gemms_[key][parse_m(m, source)] = c;
+        const GemmChoice c = gemm_choice_from_json(e, source);
+        std::vector<RejectedGemm> rejected;
+        for (const auto& r : e.at("rejected"))
+          rejected.push_back({r.at("choice").get<std::string>(), r.at("reason").get<std::string>()});
+        db.record_gemm(key, parse_m(m, source), c, rejected);
       }
     }
     for (const auto& k : j.at("kernels"))
@@ -148,12 +189,11 @@ TuningDatabase TuningDatabase::from_json(const nlohmann::json& j, const std::str
   }
 }
 
-TuningDatabase TuningDatabase::load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning) {
-  auto ignore = [&](const std::string& why) {
-    if (warning) *warning = "tuning database " + file.string() + " " + why + ": ignoring it; run slidesparse tune";
-    return TuningDatabase(current);
+TuningDatabase TuningDatabase::load(const std::filesystem::path& file, const HardwareTag& current) {
+  auto refuse = [&](const std::string& why) {
+    fail("tuning database " + file.string() + " " + why + ": its choices were not searched and checked here; "
+         "run slidesparse tune with a new --db file on this machine");
   };
-  if (warning) warning->clear();
   std::error_code ec;
   // Missing (or a dangling link): nothing tuned yet. Other status errors (permissions) are left for
   // read_json_file to report with the file name.
@@ -163,10 +203,10 @@ TuningDatabase TuningDatabase::load(const std::filesystem::path& file, const Har
   require(j.is_object() && version != j.end() && version->is_number_integer(),
           file.string() + ": malformed tuning database (no integer format_version)");
   if (version->get<int64_t>() != kFormatVersion)
-    return ignore("has format version " + std::to_string(version->get<int64_t>()) + ", this build reads version " +
-                  std::to_string(kFormatVersion));
+    refuse("has format version " + std::to_string(version->get<int64_t>()) + ", this build reads version " +
+           std::to_string(kFormatVersion));
   TuningDatabase db = from_json(j, file.string());
-  if (db.tag_ != current) return ignore("was made for " + db.tag_.describe() + ", this machine is " + current.describe());
+  if (db.tag_ != current) refuse("was made for " + db.tag_.describe() + ", this machine is " + current.describe());
   return db;
 }
 

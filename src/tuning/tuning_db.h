@@ -1,7 +1,9 @@
 // Offline tuning results: per hardware tag, per GEMM (backend, types, N, K) and per searched M, the
-// chosen algorithm; per kernel and K, the chosen launch configuration. Run-time lookup takes the
-// entry of the smallest searched M >= the actual M (the largest one above the list). A database
-// written on other hardware or library versions is ignored with a warning.
+// chosen algorithm and the candidates dropped with their reasons; per kernel and K, the chosen
+// launch configuration. A GEMM algorithm is looked up only at the row count it was searched and
+// checked at (library configurations need not be valid at other row counts); our kernels' launch
+// shapes, valid at any size, take the entry of the smallest searched M >= the actual M. A database
+// written on other hardware or library versions is refused.
 #pragma once
 
 #include <cstdint>
@@ -47,25 +49,37 @@ struct GemmChoice {
   double latency_us = 0;
 };
 
+// A candidate the search dropped: "alg 3 split-k 2" and why ("wrong result: ...", "crashed ...").
+struct RejectedGemm {
+  std::string choice, reason;
+  bool operator==(const RejectedGemm&) const = default;
+};
+
+// One choice as the database file spells it (also what `tune`'s search processes hand back).
+nlohmann::json gemm_choice_json(const GemmChoice& choice);
+GemmChoice gemm_choice_from_json(const nlohmann::json& json, const std::string& source);  // throws Error
+
 class TuningDatabase {
  public:
   TuningDatabase() = default;
   explicit TuningDatabase(HardwareTag tag) : tag_(std::move(tag)) {}
 
-  // Loads `file` if it exists; a missing file gives an empty database for `current`. If its tag
-  // differs from `current` (or its format version is not ours), returns an empty database for
-  // `current` and sets *warning to one line saying what differs; otherwise clears *warning.
-  // `warning` may be null. Throws Error naming the file if it cannot be read or is malformed.
-  static TuningDatabase load(const std::filesystem::path& file, const HardwareTag& current, std::string* warning);
+  // Loads `file` if it exists; a missing file gives an empty database for `current`. Throws Error
+  // naming the file if it cannot be read, is malformed, has another format version, or was made
+  // for another hardware tag than `current` (one line saying what differs).
+  static TuningDatabase load(const std::filesystem::path& file, const HardwareTag& current);
   // Atomic write (temporary file + rename).
   void save(const std::filesystem::path& file) const;
 
   const HardwareTag& tag() const { return tag_; }
 
-  // m > 0 (Error otherwise); recording the same key and m again replaces the entry.
-  void record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice);
-  // Smallest searched M >= m, else the largest searched M; nullopt if the key was never searched.
+  // m > 0 (Error otherwise); recording the same key and m again replaces the entry and its
+  // rejected candidates.
+  void record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice,
+                   const std::vector<RejectedGemm>& rejected = {});
+  // The choice searched at exactly m; nullopt for any other m.
   std::optional<GemmChoice> lookup_gemm(const GemmKey& key, int64_t m) const;
+  std::vector<RejectedGemm> rejected_gemms(const GemmKey& key, int64_t m) const;
   std::vector<int64_t> searched_ms(const GemmKey& key) const;  // ascending; empty if never searched
 
   // Our own kernels: name (e.g. "quantize_slide_fp8_L8"), the K they run on, per M an opaque config.
@@ -75,11 +89,14 @@ class TuningDatabase {
   nlohmann::json to_json() const;
   static TuningDatabase from_json(const nlohmann::json& json, const std::string& source);  // throws Error
 
-  static constexpr int kFormatVersion = 1;
+  // 2: GEMM entries hold only at their own M, with the rejected candidates; sparse K is K' rounded
+  // up to cuSPARSELt's K tile.
+  static constexpr int kFormatVersion = 2;
 
  private:
   HardwareTag tag_;
   std::map<GemmKey, std::map<int64_t, GemmChoice>> gemms_;
+  std::map<GemmKey, std::map<int64_t, std::vector<RejectedGemm>>> rejected_;
   std::map<std::pair<std::string, int64_t>, std::map<int64_t, nlohmann::json>> kernels_;
 };
 

@@ -53,5 +53,14 @@ TEST(GemmTypes, PaddedRows) {
   EXPECT_EQ(padded_rows(4096), 4096);
 }
 
+// cuSPARSELt's K tile: BitNet's K' at L = 6 (K = 2560) and L = 10 (K = 6912) are not multiples of 128.
+TEST(GemmTypes, SparseGemmKRoundsKPrimeUpToTheKTile) {
+  EXPECT_EQ(sparse_gemm_k(2560), 2560);    // 2:4, K = 2560
+  EXPECT_EQ(sparse_gemm_k(3424), 3456);    // 2:6, K = 2560
+  EXPECT_EQ(sparse_gemm_k(11072), 11136);  // 2:10, K = 6912
+  EXPECT_EQ(sparse_gemm_k(416), 512);      // 2:10, K = 256 (the GPU tests' shape)
+  EXPECT_EQ(sparse_gemm_k(32), 128);
+}
+
 }  // namespace
 }  // namespace slidesparse

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "gemm/gemm_types.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
@@ -73,8 +74,8 @@ Quantized run_gpu(QuantKind kind, int group, const Rows& in, int64_t rows_padded
   CUDA_CHECK(cudaMemset(out.data(), kPoison, out.bytes()));
   CUDA_CHECK(cudaMemset(scale.data(), kPoison, scale.bytes()));
   if (group)
-    quantize_slide_rows_gpu(kind, make_slide_geometry(in.k, group), x_view, in.rows, rows_padded, out.as<uint8_t>(),
-                            scale.as<float>(), nullptr, config);
+    quantize_slide_rows_gpu(kind, make_slide_geometry(in.k, group), x_view, in.rows, rows_padded, cols,
+                            out.as<uint8_t>(), scale.as<float>(), nullptr, config);
   else
     quantize_rows_gpu(kind, x_view, in.rows, in.k, rows_padded, cols, out.as<uint8_t>(), scale.as<float>(), nullptr,
                       config);
@@ -92,7 +93,10 @@ Quantized run_cpu(QuantKind kind, int group, const Rows& in, int64_t rows_padded
               std::vector<float>(static_cast<size_t>(rows_padded), 1.0f)};
   if (group) {
     const SlideGeometry g = make_slide_geometry(in.k, group);
-    quantize_slide_rows(kind, g, in.f32.data(), in.rows, q.codes.data(), q.scales.data());
+    std::vector<uint8_t> slid(static_cast<size_t>(in.rows * g.k_slid));
+    quantize_slide_rows(kind, g, in.f32.data(), in.rows, slid.data(), q.scales.data());
+    for (int64_t row = 0; row < in.rows; ++row)
+      std::copy_n(slid.begin() + row * g.k_slid, g.k_slid, q.codes.begin() + row * cols);
   } else {
     std::vector<uint8_t> dense(static_cast<size_t>(in.rows * in.k));
     quantize_rows(kind, in.f32.data(), in.rows, in.k, dense.data(), q.scales.data());
@@ -146,6 +150,21 @@ TEST_P(ActivationQuant, QuantizeSlideMatchesCpuForEveryL) {
       }
 }
 
+// The sparse GEMM's K (K' rounded up to cuSPARSELt's K tile) and more: zeros past K'.
+TEST_P(ActivationQuant, QuantizeSlideWritesZerosUpToTheGemmK) {
+  SKIP_WITHOUT_GPU();
+  const QuantKind kind = GetParam();
+  for (int group : {6, 10})
+    for (int64_t k : {256, 2560, 6912}) {
+      SCOPED_TRACE("L=" + std::to_string(group) + " K=" + std::to_string(k));
+      const int64_t k_slid = make_slide_geometry(k, group).k_slid;
+      const int64_t cols = sparse_gemm_k(k_slid) + 128;
+      ASSERT_GT(cols, k_slid + 128);
+      const Rows in = random_rows(37, k, static_cast<uint32_t>(group * 17 + k));
+      expect_identical(run_gpu(kind, group, in, 48, cols, {}), run_cpu(kind, group, in, 48, cols), cols);
+    }
+}
+
 TEST_P(ActivationQuant, EveryLaunchCandidateGivesTheSameOutput) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
@@ -197,7 +216,7 @@ TEST(ActivationQuantConfig, InvalidLaunchConfigIsAnError) {
   SKIP_WITHOUT_GPU();
   EXPECT_THROW(quantize_rows_gpu(QuantKind::Int8, nullptr, 0, 32, 16, 32, nullptr, nullptr, nullptr, {96, 2}),
                Error);
-  EXPECT_THROW(quantize_slide_rows_gpu(QuantKind::Int8, make_slide_geometry(64, 18), nullptr, 0, 16, nullptr,
+  EXPECT_THROW(quantize_slide_rows_gpu(QuantKind::Int8, make_slide_geometry(64, 18), nullptr, 0, 16, 64, nullptr,
                                        nullptr, nullptr, {}),
                Error);
 }

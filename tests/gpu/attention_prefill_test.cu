@@ -154,8 +154,12 @@ void run_case(const Case& c, uint32_t seed) {
                                       cudnn_length_bucket(max_qlen, max_tokens), cudnn_length_bucket(max_len, max_tokens)};
     std::vector<int32_t> offsets(static_cast<size_t>(bucket.seqs) + 1, static_cast<int32_t>(rows * width));
     std::vector<int32_t> lens_q(static_cast<size_t>(bucket.seqs), 0), lens_kv(lens_q);
-    std::vector<int32_t> table(static_cast<size_t>(bucket.seqs) * batch.max_blocks_per_seq, 0);
-    std::copy(batch.block_table.begin(), batch.block_table.end(), table.begin());
+    // cuDNN's block tables hold exactly ceil(keys / block_size) entries per sequence.
+    const int width = (bucket.keys + c.block_size - 1) / c.block_size;
+    std::vector<int32_t> table(static_cast<size_t>(bucket.seqs) * width, 0);
+    for (int s = 0; s < num_seqs; ++s)
+      for (int b = 0; b < width; ++b)
+        table[s * width + b] = std::max(0, batch.block_table[s * batch.max_blocks_per_seq + b]);
     for (int s = 0; s < num_seqs; ++s) {
       offsets[s] = static_cast<int32_t>(batch.query_start[s] * width);
       // A sequence without keys (our kernel's padding sequence) gets no queries either: the engine

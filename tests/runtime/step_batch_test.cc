@@ -45,5 +45,29 @@ TEST(CudnnSequenceArrays, RefusesASmallBucketAndInt32Overflow) {
   }
 }
 
+TEST(CudnnBlockTable, RowsAreCutToTheBucketWidthAndPaddedWithBlockZero) {
+  StepBatch b = three_sequences();
+  b.block_table = {1, 2, 3, 4,  //
+                   5, 6, 7, 8,  //
+                   9, 10, 11, 12};
+  std::vector<int32_t> table{42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42};  // reused
+  cudnn_block_table(b, 4, 4, 2, table);
+  EXPECT_EQ(table, (std::vector<int32_t>{1, 2, 5, 6, 9, 10, 0, 0}));
+  cudnn_block_table(b, 3, 4, 4, table);
+  EXPECT_EQ(table, b.block_table);
+}
+
+TEST(CudnnBlockTable, RefusesAWidthBeyondTheTable) {
+  StepBatch b = three_sequences();
+  b.block_table.assign(12, 1);
+  std::vector<int32_t> table;
+  try {
+    cudnn_block_table(b, 4, 4, 5, table);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cuDNN attention: a block table of 4 x 5 from a step of 3 sequences x 4 blocks");
+  }
+}
+
 }  // namespace
 }  // namespace slidesparse

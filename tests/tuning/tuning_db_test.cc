@@ -43,9 +43,8 @@ class TuningDbFiles : public ::testing::Test {
   }
   // The message of the Error that loading `path` throws.
   static std::string load_error(const fs::path& path) {
-    std::string warning;
     try {
-      TuningDatabase::load(path, h100(), &warning);
+      TuningDatabase::load(path, h100());
     } catch (const Error& e) {
       return e.what();
     }
@@ -54,19 +53,33 @@ class TuningDbFiles : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST(TuningDb, MBucketLookupTakesSmallestSearchedMAtLeastM) {
+// A library configuration is only known to work at the row count it was searched and checked at.
+TEST(TuningDb, GemmLookupIsExactInM) {
   TuningDatabase db(h100());
   for (size_t i = 0; i < kSearched.size(); ++i) db.record_gemm(kSparse, kSearched[i], sparse_choice(int(i), 1, 1.0));
-  // {M asked, the searched M whose entry must come back}
-  const std::vector<std::pair<int64_t, int64_t>> cases = {
-      {1, 64},      {63, 64},      {64, 64},      {65, 128},     {128, 128},    {129, 256},   {1000, 1024},
-      {4096, 4096}, {4097, 8192},  {16385, 32768}, {32767, 32768}, {32768, 32768}, {40000, 32768}, {1 << 30, 32768}};
-  for (const auto& [m, bucket] : cases) {
-    const auto choice = db.lookup_gemm(kSparse, m);
-    ASSERT_TRUE(choice.has_value()) << "M=" << m;
-    EXPECT_EQ(kSearched[choice->alg_id], bucket) << "M=" << m;
+  for (size_t i = 0; i < kSearched.size(); ++i) {
+    const auto choice = db.lookup_gemm(kSparse, kSearched[i]);
+    ASSERT_TRUE(choice.has_value()) << "M=" << kSearched[i];
+    EXPECT_EQ(choice->alg_id, int(i)) << "M=" << kSearched[i];
   }
+  for (int64_t m : {1, 16, 63, 65, 1000, 4097, 40000})
+    EXPECT_FALSE(db.lookup_gemm(kSparse, m).has_value()) << "M=" << m;
   EXPECT_EQ(db.searched_ms(kSparse), kSearched);
+}
+
+TEST(TuningDb, RejectedCandidatesAreKeptPerM) {
+  TuningDatabase db(h100());
+  const std::vector<RejectedGemm> dropped = {{"alg 3 split-k 2", "wrong result: 12 of 4096 outputs wrong"},
+                                             {"alg 5 segment-k", "crashed the search process (signal 6)"}};
+  db.record_gemm(kSparse, 256, sparse_choice(1, 1, 1.0), dropped);
+  db.record_gemm(kSparse, 512, sparse_choice(2, 1, 1.0));
+  EXPECT_EQ(db.rejected_gemms(kSparse, 256), dropped);
+  EXPECT_TRUE(db.rejected_gemms(kSparse, 512).empty());
+  EXPECT_TRUE(db.rejected_gemms(kSparse, 64).empty());
+  const TuningDatabase back = TuningDatabase::from_json(db.to_json(), "test");
+  EXPECT_EQ(back.rejected_gemms(kSparse, 256), dropped);
+  db.record_gemm(kSparse, 256, sparse_choice(1, 1, 1.0));  // searched again: the old rejections go
+  EXPECT_TRUE(db.rejected_gemms(kSparse, 256).empty());
 }
 
 TEST(TuningDb, UnknownKeyIsNullopt) {
@@ -120,16 +133,14 @@ TEST_F(TuningDbFiles, RoundTripKeepsEverything) {
   const fs::path path = dir_ / "nested" / "tuning.json";
   db.save(path);
   EXPECT_EQ(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()), 1);  // no temp left
-  std::string warning = "stale text";
-  const TuningDatabase back = TuningDatabase::load(path, h100(), &warning);
-  EXPECT_EQ(warning, "");
+  const TuningDatabase back = TuningDatabase::load(path, h100());
   EXPECT_EQ(back.tag(), h100());
-  const auto d = back.lookup_gemm({"cublaslt", "int8", "int32", 13824, 2560}, 3000);
+  const auto d = back.lookup_gemm({"cublaslt", "int8", "int32", 13824, 2560}, 4096);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->cublaslt_algo, dense.cublaslt_algo);
   EXPECT_EQ(d->workspace_bytes, size_t{5} << 32);
   EXPECT_EQ(d->latency_us, 123.0 / 7.0);
-  const auto s = back.lookup_gemm(kSparse, 1);
+  const auto s = back.lookup_gemm(kSparse, 256);
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->alg_id, 17);
   EXPECT_EQ(s->split_k, -1);
@@ -146,7 +157,7 @@ TEST_F(TuningDbFiles, FileLayoutIsTheDocumentedOne) {
   dense.cublaslt_algo = {0x01, 0xab, 0xff};
   db.record_gemm({"cublaslt", "fp8", "bf16", 2560, 6912}, 128, dense);
   const nlohmann::json j = db.to_json();
-  EXPECT_EQ(j.at("format_version"), 1);
+  EXPECT_EQ(j.at("format_version"), 2);
   EXPECT_EQ(j.at("hardware").at("cusparselt_version"), 800);
   const auto& g = j.at("gemms").at(0);
   EXPECT_EQ(g.at("backend"), "cublaslt");
@@ -155,10 +166,11 @@ TEST_F(TuningDbFiles, FileLayoutIsTheDocumentedOne) {
   EXPECT_EQ(g.at("N"), 2560);
   EXPECT_EQ(g.at("K"), 6912);
   EXPECT_EQ(g.at("by_m").at("128").at("cublaslt_algo"), "01abff");
+  EXPECT_EQ(g.at("by_m").at("128").at("rejected"), nlohmann::json::array());
   EXPECT_TRUE(j.at("kernels").is_array());
 }
 
-TEST_F(TuningDbFiles, StaleHardwareOrLibrariesAreIgnoredWithAWarning) {
+TEST_F(TuningDbFiles, StaleHardwareOrLibrariesAreRefused) {
   TuningDatabase db(h100());
   db.record_gemm(kSparse, 64, sparse_choice(3, 1, 1.0));
   db.record_kernel("dequant", 2560, 64, {{"threads", 256}});
@@ -183,29 +195,28 @@ TEST_F(TuningDbFiles, StaleHardwareOrLibrariesAreIgnoredWithAWarning) {
   for (const auto& [change, described] : changes) {
     HardwareTag current = h100();
     change(current);
-    std::string warning;
-    const TuningDatabase loaded = TuningDatabase::load(path, current, &warning);
-    EXPECT_EQ(warning, "tuning database " + path.string() + " was made for " + made_for + ", this machine is " +
-                           described + ": ignoring it; run slidesparse tune");
-    EXPECT_EQ(loaded.tag(), current);
-    EXPECT_FALSE(loaded.lookup_gemm(kSparse, 64).has_value()) << described;
-    EXPECT_FALSE(loaded.lookup_kernel("dequant", 2560, 64).has_value()) << described;
+    try {
+      TuningDatabase::load(path, current);
+      ADD_FAILURE() << "no error for " << described;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "tuning database " + path.string() + " was made for " + made_for +
+                                           ", this machine is " + described +
+                                           ": its choices were not searched and checked here; run slidesparse tune "
+                                           "with a new --db file on this machine");
+    }
   }
-  EXPECT_NO_THROW(TuningDatabase::load(path, HardwareTag{}, nullptr));  // a null warning is allowed
+  EXPECT_EQ(TuningDatabase::load(path, h100()).tag(), h100());
 }
 
-TEST_F(TuningDbFiles, FormatVersionMismatchIsIgnoredWithAWarning) {
-  const fs::path path = file("old.json", R"({"format_version": 0, "hardware": {}})");
-  std::string warning;
-  const TuningDatabase loaded = TuningDatabase::load(path, h100(), &warning);
-  EXPECT_EQ(warning, "tuning database " + path.string() +
-                         " has format version 0, this build reads version 1: ignoring it; run slidesparse tune");
-  EXPECT_EQ(loaded.tag(), h100());
-  EXPECT_TRUE(loaded.to_json().at("gemms").empty());
+TEST_F(TuningDbFiles, FormatVersionMismatchIsRefused) {
+  const fs::path path = file("old.json", R"({"format_version": 1, "hardware": {}})");
+  EXPECT_EQ(load_error(path), "tuning database " + path.string() +
+                                  " has format version 1, this build reads version 2: its choices were not searched "
+                                  "and checked here; run slidesparse tune with a new --db file on this machine");
 }
 
 TEST_F(TuningDbFiles, CorruptFilesThrowOneLineNamingTheFile) {
-  const fs::path corrupt = file("corrupt.json", "{\"format_version\": 1, ");
+  const fs::path corrupt = file("corrupt.json", "{\"format_version\": 2, ");
   EXPECT_EQ(load_error(corrupt), corrupt.string() + ": not valid JSON");
 
   const fs::path no_version = file("no_version.json", R"({"hardware": {}})");
@@ -215,24 +226,24 @@ TEST_F(TuningDbFiles, CorruptFilesThrowOneLineNamingTheFile) {
 
   const std::string hw = R"("hardware": {"gpu": "NVIDIA H100 80GB HBM3", "compute_capability": 90,
       "driver_version": 13000, "cuda_runtime_version": 13000, "cublaslt_version": 130100, "cusparselt_version": 800})";
-  const std::string entry = R"("alg_id": 1, "split_k": 1, "workspace_bytes": 0, "latency_us": 1.5)";
+  const std::string entry = R"("alg_id": 1, "split_k": 1, "workspace_bytes": 0, "latency_us": 1.5, "rejected": [])";
   const std::string gemm = R"({"backend": "cublaslt", "in": "int8", "out": "int32", "N": 64, "K": 64, "by_m": )";
   // {file contents, the start of the message after "<file>: "}
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"({"format_version": 1, "hardware": {"gpu": "x"}})", "malformed tuning database ("},
-      {"{\"format_version\": 1, " + hw + "}", "malformed tuning database ("},  // no "gemms"
-      {"{\"format_version\": 1, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" + entry +
+      {R"({"format_version": 2, "hardware": {"gpu": "x"}})", "malformed tuning database ("},
+      {"{\"format_version\": 2, " + hw + "}", "malformed tuning database ("},  // no "gemms"
+      {"{\"format_version\": 2, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" + entry +
            ", \"cublaslt_algo\": \"0g\"}}}], \"kernels\": []}",
        "malformed tuning database (cublaslt_algo '0g' is not hex bytes)"},
-      {"{\"format_version\": 1, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" + entry +
+      {"{\"format_version\": 2, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" + entry +
            ", \"cublaslt_algo\": \"abc\"}}}], \"kernels\": []}",
        "malformed tuning database (cublaslt_algo 'abc' is not hex bytes)"},
-      {"{\"format_version\": 1, " + hw + ", \"gemms\": [" + gemm + "{\"64x\": {" + entry +
+      {"{\"format_version\": 2, " + hw + ", \"gemms\": [" + gemm + "{\"64x\": {" + entry +
            ", \"cublaslt_algo\": \"\"}}}], \"kernels\": []}",
        "malformed tuning database (M key '64x' is not a positive integer)"},
-      {"{\"format_version\": 1, " + hw + ", \"gemms\": [], \"kernels\": [{\"name\": \"k\", \"K\": 1, \"by_m\": {\"0\": {}}}]}",
+      {"{\"format_version\": 2, " + hw + ", \"gemms\": [], \"kernels\": [{\"name\": \"k\", \"K\": 1, \"by_m\": {\"0\": {}}}]}",
        "malformed tuning database (M key '0' is not a positive integer)"},
-      {"{\"format_version\": 1, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {\"alg_id\": \"one\"}}}], \"kernels\": []}",
+      {"{\"format_version\": 2, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {\"alg_id\": \"one\"}}}], \"kernels\": []}",
        "malformed tuning database ("},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -242,18 +253,14 @@ TEST_F(TuningDbFiles, CorruptFilesThrowOneLineNamingTheFile) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
   // The well-formed variant of the cases above loads.
-  const fs::path good = file("good.json", "{\"format_version\": 1, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" +
+  const fs::path good = file("good.json", "{\"format_version\": 2, " + hw + ", \"gemms\": [" + gemm + "{\"64\": {" +
                                               entry + ", \"cublaslt_algo\": \"0A\"}}}], \"kernels\": []}");
-  std::string warning;
-  EXPECT_EQ(TuningDatabase::load(good, h100(), &warning).lookup_gemm({"cublaslt", "int8", "int32", 64, 64}, 1)->cublaslt_algo,
+  EXPECT_EQ(TuningDatabase::load(good, h100()).lookup_gemm({"cublaslt", "int8", "int32", 64, 64}, 64)->cublaslt_algo,
             std::vector<uint8_t>{0x0a});
-  EXPECT_EQ(warning, "");
 }
 
-TEST_F(TuningDbFiles, MissingFileIsAnEmptyDatabaseWithoutWarning) {
-  std::string warning = "stale text";
-  const TuningDatabase empty = TuningDatabase::load(dir_ / "does-not-exist.json", h100(), &warning);
-  EXPECT_EQ(warning, "");
+TEST_F(TuningDbFiles, MissingFileIsAnEmptyDatabase) {
+  const TuningDatabase empty = TuningDatabase::load(dir_ / "does-not-exist.json", h100());
   EXPECT_EQ(empty.tag(), h100());
   EXPECT_FALSE(empty.lookup_gemm(kSparse, 64).has_value());
   EXPECT_FALSE(fs::exists(dir_ / "does-not-exist.json"));
