@@ -53,6 +53,27 @@ for step in $steps; do
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
       echo "rc=$?"; grep -E "ERROR SUMMARY|RACECHECK SUMMARY|tests ran|PASSED|FAILED" "$out/$step.txt" | tail -8
       grep -m 12 -E "Invalid|out of bounds|hazard|Error" "$out/$step.txt" ;;
+    decode-diag)
+      # Where a decode fault with a tuning database comes from: a 2-layer INT8 2:4 model with the
+      # database in $DIAG_DB, with and without graphs, launch-blocking, then under compute-sanitizer.
+      work=/tmp/diag; mkdir -p $work; B="$bin/slidesparse"; db=${DIAG_DB:?set DIAG_DB}
+      $B synth --preset bitnet-2b --layers 2 --output $work/bf16 >/dev/null &&
+        $B prepare --input $work/bf16 --dtype int8 --output $work/int8 >/dev/null &&
+        $B convert --input $work/int8 --sparsity 2:4 --source $work/bf16 >/dev/null
+      C=$work/int8-SlideSparse-2_4
+      for args in "--db $db" "--db $db --no-cuda-graphs" ""; do
+        echo "== 2 layers, decode M=64,256,512 $args"
+        timeout 120 $B bench throughput --model $C --stage decode --m-list 64,256,512 $args --out /tmp/r 2>&1 |
+          grep -E "tok/s|error" | cut -c1-400
+      done
+      echo "== CUDA_LAUNCH_BLOCKING=1, --db, M=256"
+      CUDA_LAUNCH_BLOCKING=1 timeout 120 $B bench throughput --model $C --stage decode --m-list 256 --db $db --out /tmp/r 2>&1 |
+        grep -E "tok/s|error" | cut -c1-600
+      echo "== compute-sanitizer, --db, --no-cuda-graphs, M=256"
+      timeout 200 /usr/local/cuda/bin/compute-sanitizer --print-limit 4 $B bench throughput --model $C --stage decode \
+        --m-list 256 --db $db --no-cuda-graphs --out /tmp/r > "$out/diag_sanitizer.txt" 2>&1
+      grep -E "=====.*(Invalid|Error|at |by thread|Access)|error" "$out/diag_sanitizer.txt" | head -24 | cut -c1-300
+      ;;
     decode-tuned|ab)
       work=${AB_WORK:-/tmp/ab}
       mkdir -p "$work"
@@ -64,12 +85,15 @@ for step in $steps; do
           [ -d "$work/BitNet-2B-INT8-SlideSparse-2_$s" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
             --sparsity 2:$s --source "$work/BitNet-2B-BF16" >/dev/null
         done
-        "$bin/slidesparse" tune --db "$work/tuning_db.json" --dtype int8 --sparsity 2:4,2:8 2>&1 | grep -v ETA | tail -4
+        if [ -n "${TUNED_DB:-}" ]; then cp "$TUNED_DB" "$work/tuning_db.json"; else
+          "$bin/slidesparse" tune --db "$work/tuning_db.json" --dtype int8 --sparsity 2:4,2:8 2>&1 | grep -v ETA | tail -8
+        fi
         for s in 4 8; do
-          echo "== INT8 2:$s decode M=64,256,512 with the tuned database, 10 times in one process"
+          reps=${DECODE_REPEATS:-10}
+          echo "== INT8 2:$s decode M=64,256,512 with the tuned database, $reps times in one process"
           "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8-SlideSparse-2_$s" --stage decode \
-            --m-list 64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512,64,256,512 \
-            --db "$work/tuning_db.json" --out "$out/decode-tuned" 2>&1 | grep -E "tok/s|error|warning" | awk '{print $1, $2, $3, $4}' | paste -sd' '
+            --m-list "$(for i in $(seq $reps); do printf '64,256,512,'; done | sed 's/,$//')" \
+            --db "$work/tuning_db.json" --out "$out/decode-tuned" 2>&1 | grep -E "tok/s|error" | cut -c1-300
         done
         cp "$work/tuning_db.json" "$out/" 2>/dev/null
       else

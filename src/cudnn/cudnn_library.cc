@@ -34,11 +34,15 @@ const CudnnLibrary* cudnn_library(std::string* why) {
         return;
       }
       auto lib = std::make_unique<CudnnLibrary>();
+      // Wheels first: PyTorch's wheel carries the cuDNN it ships with, usually newer than a copy on
+      // the loader path, and only newer ones have Hopper kernels for paged, packed SDPA (an H200
+      // with CUDA's cuDNN 9.14 on the path and PyTorch's 9.19 in a wheel: 9.14 picked an SM80
+      // fallback kernel that read misaligned addresses).
       void* h = open_runtime_library("cuDNN", "SLIDESPARSE_CUDNN_LIB", "libcudnn.so.9", "nvidia/cudnn/lib/libcudnn.so.9",
-                                     &lib->path);
+                                     &lib->path, LibrarySearch::WheelsFirst);
       if (!h) {
-        reason = "libcudnn.so.9 not found (searched SLIDESPARSE_CUDNN_LIB, the dynamic loader path and "
-                 "nvidia/cudnn/lib of " + python_wheel_search_description() + ")";
+        reason = "libcudnn.so.9 not found (searched SLIDESPARSE_CUDNN_LIB, nvidia/cudnn/lib of " +
+                 python_wheel_search_description() + " and the dynamic loader path)";
         return;
       }
       // libcudnn.so.9 dlopens its sub-libraries by soname; from a wheel's folder (not on the loader

@@ -152,7 +152,9 @@ bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::str
   std::string failure;
   try {  // the frontend throws std::runtime_error where the backend lacks a symbol it needs
     g = describe_prefill_graph(shape_, bucket);
-    fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK});
+    // Heuristic A only: the fallback list offers generic (SM80) kernels that are slower than ours,
+    // and one of them read misaligned addresses on a paged cache (cuDNN 9.14, H200).
+    fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A});
     if (!status.is_good()) failure = status.get_message();
   } catch (const std::exception& e) {
     failure = e.what();

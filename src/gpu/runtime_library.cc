@@ -32,23 +32,26 @@ std::string python_wheel_search_description() {
 }
 
 void* open_runtime_library(const char* library, const char* env_var, const std::string& soname,
-                           const std::string& wheel_relative, std::string* where) {
+                           const std::string& wheel_relative, std::string* where, LibrarySearch order) {
   if (const char* explicit_path = std::getenv(env_var)) {
     void* h = ::dlopen(explicit_path, RTLD_NOW | RTLD_LOCAL);
     if (!h) fail(std::string("cannot load ") + library + " from " + env_var + "=" + explicit_path + ": " + ::dlerror());
     *where = explicit_path;
     return h;
   }
-  if (void* h = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL)) {
-    *where = soname + " (dynamic loader path)";
+  auto from_loader_path = [&]() -> void* {
+    void* h = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (h) *where = soname + " (dynamic loader path)";
     return h;
-  }
+  };
+  if (order == LibrarySearch::LoaderPathFirst)
+    if (void* h = from_loader_path()) return h;
   for (const auto& candidate : python_wheel_library_paths(wheel_relative))
     if (void* h = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL)) {
       *where = candidate;
       return h;
     }
-  return nullptr;
+  return order == LibrarySearch::WheelsFirst ? from_loader_path() : nullptr;
 }
 
 }  // namespace slidesparse

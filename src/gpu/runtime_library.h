@@ -17,10 +17,14 @@ std::vector<std::string> python_wheel_library_paths(const std::string& wheel_rel
 // What python_wheel_library_paths searches, for error messages.
 std::string python_wheel_search_description();
 
+enum class LibrarySearch { LoaderPathFirst, WheelsFirst };
+
 // dlopen (RTLD_NOW | RTLD_LOCAL) of the first that loads: $env_var when set (its failure is an
 // Error "cannot load <library> from <env_var>=<path>: <dlerror>"), then `soname` through the loader
-// path, then the wheel paths. Returns nullptr when none loads; `where` receives the path that did.
+// path and the wheel paths in `order`. Returns nullptr when none loads; `where` receives the path
+// that did.
 void* open_runtime_library(const char* library, const char* env_var, const std::string& soname,
-                           const std::string& wheel_relative, std::string* where);
+                           const std::string& wheel_relative, std::string* where,
+                           LibrarySearch order = LibrarySearch::LoaderPathFirst);
 
 }  // namespace slidesparse
