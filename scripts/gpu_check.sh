@@ -66,6 +66,24 @@ for step in $steps; do
         timeout 120 $B bench throughput --model $C --stage decode --m-list 64,256,512 $args --out /tmp/r 2>&1 |
           grep -E "tok/s|error" | cut -c1-400
       done
+      # Variants of the database, to tell its parts apart: no Segment-K GEMM entries, no cuSPARSELt
+      # entries, no kernel launch shapes.
+      python3 - "$db" "$work" <<'PY'
+import json, sys
+db = json.load(open(sys.argv[1]))
+def save(name, d): json.dump(d, open(f"{sys.argv[2]}/{name}.json", "w"))
+d = json.loads(json.dumps(db))
+for g in d["gemms"]:
+    g["by_m"] = {m: e for m, e in g["by_m"].items() if e["split_k"] != -1}
+save("no_segment_k", d)
+d = json.loads(json.dumps(db)); d["gemms"] = [g for g in d["gemms"] if g["backend"] != "cusparselt"]; save("no_sparse_gemms", d)
+d = json.loads(json.dumps(db)); d["kernels"] = []; save("no_kernels", d)
+PY
+      for variant in no_segment_k no_sparse_gemms no_kernels; do
+        echo "== 2 layers, decode M=64,256,512, database $variant"
+        timeout 120 $B bench throughput --model $C --stage decode --m-list 64,256,512 --db $work/$variant.json --out /tmp/r 2>&1 |
+          grep -E "tok/s|error" | cut -c1-300
+      done
       echo "== CUDA_LAUNCH_BLOCKING=1, --db, M=256"
       CUDA_LAUNCH_BLOCKING=1 timeout 120 $B bench throughput --model $C --stage decode --m-list 256 --db $db --out /tmp/r 2>&1 |
         grep -E "tok/s|error" | cut -c1-600
@@ -106,9 +124,8 @@ for step in $steps; do
           ab_run "decode M=$m, PDL on" SLIDESPARSE_PDL=1 decode $m ""
           ab_run "decode M=$m, PDL off" SLIDESPARSE_PDL=0 decode $m ""
         done
-        ab_run "prefill M=32768, PDL on, cuDNN attention" SLIDESPARSE_PDL=1 prefill 32768 --profile
-        ab_run "prefill M=32768, PDL off, cuDNN attention" SLIDESPARSE_PDL=0 prefill 32768 ""
-        ab_run "prefill M=32768, PDL on, built-in attention" SLIDESPARSE_PDL=1 prefill 32768 --no-cudnn-attention
+        ab_run "prefill M=32768, PDL on" SLIDESPARSE_PDL=1 prefill 32768 --profile
+        ab_run "prefill M=32768, PDL off" SLIDESPARSE_PDL=0 prefill 32768 ""
       fi
       ;;
     *) echo "unknown step $step" ;;

@@ -32,7 +32,7 @@ DeviceBuffer upload(const std::vector<T>& host, const char* what) {
 }
 
 std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int block_size, int warmup, int repeat,
-                                                  cudaStream_t stream) {
+                                                  bool with_cudnn, cudaStream_t stream) {
   require(seqs > 0 && seq_len > 0, "bench attention: sequence counts and lengths must be positive");
   const int blocks_per_seq = (seq_len + block_size - 1) / block_size;
   const int num_blocks = seqs * blocks_per_seq;
@@ -80,7 +80,7 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
       }
 
   std::string why;
-  if (cudnn_library(&why)) {
+  if (with_cudnn && cudnn_library(&why)) {
     // As the engine runs it: its bucket of sequences (a power of two; padding sequences empty),
     // packed rows, the same paged cache.
     const int length = cudnn_length_bucket(seq_len, seq_len);
@@ -111,20 +111,21 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
 
 std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
                                                               const std::vector<int>& seq_lens, int block_size,
-                                                              int warmup, int repeat, cudaStream_t stream) {
+                                                              int warmup, int repeat, bool with_cudnn,
+                                                              cudaStream_t stream) {
   require(block_size > 0 && block_size % 16 == 0,
           "bench attention: block size " + std::to_string(block_size) + " is not a positive multiple of 16");
   std::vector<AttentionPrefillBenchRow> rows;
   for (int seqs : seq_counts)
     for (int len : seq_lens)
-      for (const AttentionPrefillBenchRow& r : bench_point(seqs, len, block_size, warmup, repeat, stream))
+      for (const AttentionPrefillBenchRow& r : bench_point(seqs, len, block_size, warmup, repeat, with_cudnn, stream))
         rows.push_back(r);
   return rows;
 }
 
 AttentionPrefillChoice fastest_attention_prefill(int seqs, int seq_len, int block_size, int warmup, int repeat,
-                                                 cudaStream_t stream) {
-  const auto rows = bench_point(seqs, seq_len, block_size, warmup, repeat, stream);
+                                                 bool with_cudnn, cudaStream_t stream) {
+  const auto rows = bench_point(seqs, seq_len, block_size, warmup, repeat, with_cudnn, stream);
   const auto faster = [](const auto& a, const auto& b) { return a.ms < b.ms; };
   const AttentionPrefillBenchRow* kernel = nullptr;
   for (const auto& r : rows)

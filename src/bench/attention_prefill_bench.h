@@ -38,14 +38,16 @@ struct AttentionPrefillChoice {
 // the causally visible keys; masked work inside diagonal tiles is not counted). Operands are random
 // bf16; the KV cache's blocks (block_size tokens) are handed out in shuffled order. One operand set:
 // the kernel is compute-bound, so L2 residency of small shapes hardly matters.
+// with_cudnn: cuDNN's SDPA is timed too (where it loads; experimental, see RunnerOptions).
 std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
                                                               const std::vector<int>& seq_lens, int block_size,
-                                                              int warmup, int repeat, cudaStream_t stream);
+                                                              int warmup, int repeat, bool with_cudnn,
+                                                              cudaStream_t stream);
 
 // The fastest kernel variant for `seqs` full prompts of `seq_len` tokens (BitNet-2B heads, the given
 // KV block size) and whether cuDNN was faster still, timed as above: what `slidesparse tune` records.
 AttentionPrefillChoice fastest_attention_prefill(int seqs, int seq_len, int block_size, int warmup, int repeat,
-                                                 cudaStream_t stream);
+                                                 bool with_cudnn, cudaStream_t stream);
 
 // Prints the rows as a table (seqs, seq_len, block, kernel: heads/CTA, keys/tile and Q, or cuDNN;
 // ms, TFLOP/s, % of the dense peak).

@@ -29,7 +29,10 @@ GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t 
   workspace_ = DeviceBuffer(SearchProtocol{}.max_workspace, "GEMM workspace");
   reference_ = DeviceBuffer(static_cast<size_t>(rows * shape.n) * 4, "reference GEMM accumulator");
   const bool sparse = backend == GemmBackend::CusparseLt;
-  fill_random_codes_gpu(shape.kind, weight_.as<uint8_t>(), shape.n, shape.k, sparse, 0x5EED, stream);
+  // Weights as BitNet's are (ternary; 2:4 groups with 0, 1 or 2 non-zeros): the compressed layout
+  // of groups with fewer than two non-zeros is where some cuSPARSELt configurations fail
+  // (docs/PERF.md), so every candidate is checked on them.
+  fill_ternary_codes_gpu(shape.kind, weight_.as<uint8_t>(), shape.n, shape.k, sparse, 0x5EED, stream);
   fill_random_codes_gpu(shape.kind, activations_.as<uint8_t>(), rows, shape.k, false, 0xAC7, stream);
   fill_random_f32_gpu(scale_w_.as<float>(), shape.n, 0.01f, 0.02f, 0x5CA1E, stream);
   fill_random_f32_gpu(scale_x_.as<float>(), rows, 0.001f, 0.01f, 0x5CA1F, stream);

@@ -48,6 +48,30 @@ __global__ void fill_codes_kernel(bool int8, uint8_t* out, int64_t rows, int64_t
   }
 }
 
+// BitNet's weights: ternary codes (+-1 as INT8 or E4M3 1.0, a third of them 0). With two_of_four,
+// only the first two non-zeros of every aligned 4-group are kept, so groups hold 0, 1 or 2
+// non-zeros, as the 2:4 windows of a pruned, slid BitNet checkpoint do (about 1 group in 9 has
+// fewer than two).
+__global__ void fill_ternary_kernel(bool int8, uint8_t* out, int64_t rows, int64_t cols, bool two_of_four,
+                                    uint64_t seed) {
+  const int64_t groups = cols / 4;
+  const uint8_t plus = int8 ? 0x01 : 0x38, minus = int8 ? 0xFF : 0xB8;
+  for (int64_t g = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; g < rows * groups;
+       g += int64_t{gridDim.x} * blockDim.x) {
+    const uint64_t h = mix(seed ^ mix(static_cast<uint64_t>(g)));
+    uint32_t word = 0;
+    int nonzeros = 0;
+    for (int lane = 0; lane < 4; ++lane) {
+      const int t = static_cast<int>((h >> (lane * 8)) % 3);  // 0: zero, 1: +1, 2: -1
+      if (t == 0 || (two_of_four && nonzeros == 2)) continue;
+      ++nonzeros;
+      word |= static_cast<uint32_t>(t == 1 ? plus : minus) << (8 * lane);
+    }
+    const int64_t row = g / groups, col = (g % groups) * 4;
+    *reinterpret_cast<uint32_t*>(out + row * cols + col) = word;
+  }
+}
+
 __global__ void fill_bf16_kernel(__nv_bfloat16* out, int64_t n, uint64_t seed) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     const uint64_t h = mix(seed ^ mix(static_cast<uint64_t>(i)));
@@ -71,6 +95,13 @@ void fill_random_codes_gpu(QuantKind kind, uint8_t* codes, int64_t rows, int64_t
   // cols is a multiple of 4 for every GEMM operand (K, K' multiples of 32).
   fill_codes_kernel<<<grid_for(rows * (cols / 4)), kThreads, 0, stream>>>(kind == QuantKind::Int8, codes, rows, cols,
                                                                           two_of_four, seed);
+  CUDA_CHECK_LAUNCH();
+}
+
+void fill_ternary_codes_gpu(QuantKind kind, uint8_t* codes, int64_t rows, int64_t cols, bool two_of_four,
+                            uint64_t seed, cudaStream_t stream) {
+  fill_ternary_kernel<<<grid_for(rows * (cols / 4)), kThreads, 0, stream>>>(kind == QuantKind::Int8, codes, rows, cols,
+                                                                            two_of_four, seed);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -15,6 +15,12 @@ namespace slidesparse {
 void fill_random_codes_gpu(QuantKind kind, uint8_t* codes, int64_t rows, int64_t cols, bool two_of_four,
                            uint64_t seed, cudaStream_t stream);
 
+// codes [rows, cols] as BitNet's weights are: ternary (+-1 in INT8 or E4M3, a third zeros). With
+// two_of_four at most two non-zeros per aligned 4-group, so some groups hold fewer than two, as in
+// pruned, slid checkpoints. cols a multiple of 4.
+void fill_ternary_codes_gpu(QuantKind kind, uint8_t* codes, int64_t rows, int64_t cols, bool two_of_four,
+                            uint64_t seed, cudaStream_t stream);
+
 // bf16 [count] ~ approx normal * (1 + row-dependent magnitude), never all zero.
 void fill_random_bf16_gpu(void* values, int64_t count, uint64_t seed, cudaStream_t stream);
 

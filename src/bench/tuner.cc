@@ -136,7 +136,8 @@ void run_tune(const TuneOptions& o) {
         throw_if_interrupted();
         const int len = static_cast<int>(std::min<int64_t>(m, 1024)), seqs = static_cast<int>(std::max<int64_t>(1, m / 1024));
         const AttentionPrefillChoice best = fastest_attention_prefill(
-            seqs, len, RunnerOptions{}.block_size, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+            seqs, len, RunnerOptions{}.block_size, o.protocol.screen_warmup, o.protocol.screen_repeat,
+            /*with_cudnn=*/RunnerOptions{}.cudnn_attention, stream);
         db.record_kernel(kAttentionPrefillKernelName, kBitnetAttentionHeadDim, m,
                          attention_prefill_config_json(best.kernel, best.cudnn));
         attention_progress.step("attention M=" + std::to_string(m));

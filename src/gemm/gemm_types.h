@@ -42,13 +42,14 @@ cudaDataType cuda_output_type(GemmOutput output);
 inline constexpr int64_t kRowAlignment = 16;
 inline int64_t padded_rows(int64_t m) { return (m + kRowAlignment - 1) / kRowAlignment * kRowAlignment; }
 
-// cuSPARSELt's SM90 kernels run K in tiles of 128 and read the compressed weight's metadata for the
-// whole last tile, while the compressed size it reports covers K rounded up to 64 only: with a K'
-// that is not a multiple of 128 the kernel reads past the end of the compressed buffer (seen under
-// compute-sanitizer at K'=416: 1,024 bytes past a 33,792-byte buffer, N=128). The sparse GEMM
-// therefore runs on K' rounded up to this: the weight gets zero columns at load (all-zero 4-chunks
-// are 2:4-valid) and the quantization kernels write zero activation columns there.
-inline constexpr int64_t kSparseGemmKAlignment = 128;
+// cuSPARSELt 0.8's SM90 kernels run K in tiles of 128 (INT8) or 256 (FP8) and read the compressed
+// weight's metadata for the whole last tile, while the compressed size it reports covers K rounded
+// up to 64 only: with a K' that is not a multiple of the tile the kernel reads past the end of the
+// compressed buffer (compute-sanitizer, N=128: INT8 K'=416 read 1,024 bytes past a 33,792-byte
+// buffer, FP8 K'=384 2,048 bytes past 30,720). The sparse GEMM therefore runs on K' rounded up to
+// 256: the weight gets zero columns at load (all-zero 4-chunks are 2:4-valid) and the quantization
+// kernels write zero activation columns there.
+inline constexpr int64_t kSparseGemmKAlignment = 256;
 inline int64_t sparse_gemm_k(int64_t k_slid) {
   return (k_slid + kSparseGemmKAlignment - 1) / kSparseGemmKAlignment * kSparseGemmKAlignment;
 }

@@ -35,9 +35,11 @@ struct RunnerOptions {
   double gpu_memory_utilization = 0.9;  // share of the GPU's memory this process may hold in all
   bool cuda_graphs = true;
   int num_kv_blocks = 0;  // > 0: exactly this many KV blocks instead of what the memory budget allows
-  // Prefill steps with a query of >= 256 tokens run cuDNN's SDPA when libcudnn 9.7+ is found (and
-  // the tuning database, where it timed both, did not find our kernel faster); others our kernel.
-  bool cudnn_attention = true;
+  // Opt-in: prefill steps with a query of >= 256 tokens run cuDNN's SDPA when libcudnn 9.7+ is
+  // found (and the tuning database, where it timed both, did not find our kernel faster); others
+  // our kernel. Off by default: on an H200 with cuDNN 9.19 its paged, packed SDPA faults with a
+  // misaligned address (docs/PERF.md), and a fault cannot be caught and declined.
+  bool cudnn_attention = false;
   const TuningDatabase* tuning = nullptr;
 };
 

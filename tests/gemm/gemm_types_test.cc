@@ -53,13 +53,16 @@ TEST(GemmTypes, PaddedRows) {
   EXPECT_EQ(padded_rows(4096), 4096);
 }
 
-// cuSPARSELt's K tile: BitNet's K' at L = 6 (K = 2560) and L = 10 (K = 6912) are not multiples of 128.
+// cuSPARSELt's largest K tile (FP8, 256): BitNet's K' at 2:6 (K = 2560), 2:8 and 2:10 (K = 6912)
+// are not multiples of it.
 TEST(GemmTypes, SparseGemmKRoundsKPrimeUpToTheKTile) {
   EXPECT_EQ(sparse_gemm_k(2560), 2560);    // 2:4, K = 2560
-  EXPECT_EQ(sparse_gemm_k(3424), 3456);    // 2:6, K = 2560
-  EXPECT_EQ(sparse_gemm_k(11072), 11136);  // 2:10, K = 6912
-  EXPECT_EQ(sparse_gemm_k(416), 512);      // 2:10, K = 256 (the GPU tests' shape)
-  EXPECT_EQ(sparse_gemm_k(32), 128);
+  EXPECT_EQ(sparse_gemm_k(6912), 6912);    // 2:4, K = 6912
+  EXPECT_EQ(sparse_gemm_k(3424), 3584);    // 2:6, K = 2560
+  EXPECT_EQ(sparse_gemm_k(10368), 10496);  // 2:8, K = 6912
+  EXPECT_EQ(sparse_gemm_k(11072), 11264);  // 2:10, K = 6912
+  EXPECT_EQ(sparse_gemm_k(384), 512);      // 2:8, K = 256 (the GPU tests' shape)
+  EXPECT_EQ(sparse_gemm_k(32), 256);
 }
 
 }  // namespace
