@@ -159,7 +159,7 @@ TEST_P(ActivationQuant, QuantizeSlideWritesZerosUpToTheGemmK) {
       SCOPED_TRACE("L=" + std::to_string(group) + " K=" + std::to_string(k));
       const int64_t k_slid = make_slide_geometry(k, group).k_slid;
       const int64_t cols = sparse_gemm_k(k_slid) + 128;
-      ASSERT_GT(cols, k_slid + 128);
+      ASSERT_GE(cols, k_slid + 128);
       const Rows in = random_rows(37, k, static_cast<uint32_t>(group * 17 + k));
       expect_identical(run_gpu(kind, group, in, 48, cols, {}), run_cpu(kind, group, in, 48, cols), cols);
     }
