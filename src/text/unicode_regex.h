@@ -24,8 +24,6 @@ class UnicodeRegex {
   // After an empty match the search resumes one character further on.
   std::vector<std::pair<size_t, size_t>> find_all(std::string_view text) const;
 
-  const std::string& pattern() const { return pattern_; }
-
  private:
   struct Compiled;
   std::string pattern_;

@@ -42,7 +42,7 @@ size_t well_formed_prefix(std::string_view text, size_t pos, size_t& expected) {
 size_t utf8_sequence_length(std::string_view text, size_t pos) {
   size_t expected = 0;
   const size_t n = well_formed_prefix(text, pos, expected);
-  return n == expected ? n : 0;
+  return expected > 0 && n == expected ? n : 0;
 }
 
 char32_t next_code_point(std::string_view text, size_t& pos) {
@@ -87,7 +87,7 @@ std::string to_valid_utf8(std::string_view bytes) {
   for (size_t pos = 0; pos < bytes.size();) {
     size_t expected = 0;
     const size_t n = well_formed_prefix(bytes, pos, expected);
-    if (n == expected) {
+    if (expected > 0 && n == expected) {
       out.append(bytes.substr(pos, n));
       pos += n;
     } else {

@@ -30,10 +30,12 @@ TEST(Bpe, LowestRankMergesFirstLeftmostOnTies) {
 }
 
 TEST(Bpe, MergesAsStringsOrPairsAreTheSame) {
-  const BpeModel strings = BpeModel::from_json(small_model({"b c", "a bc", "c a", "ca b"}), "test");
+  const BpeModel strings = BpeModel::from_json(small_model({"b c", "a bc", "a b", "c ab"}), "test");
   const BpeModel pairs = BpeModel::from_json(
-      small_model(nlohmann::json::array({{"b", "c"}, {"a", "bc"}, {"c", "a"}, {"ca", "b"}})), "test");
-  for (const std::string word : {"abc", "cab", "cabc", "bca", "aaa"}) EXPECT_EQ(encode(strings, word), encode(pairs, word));
+      small_model(nlohmann::json::array({{"b", "c"}, {"a", "bc"}, {"a", "b"}, {"c", "ab"}})), "test");
+  for (const std::string word : {"abc", "cab", "cabc", "bca", "aaa"})
+    EXPECT_EQ(encode(strings, word), encode(pairs, word));
+  EXPECT_EQ(encode(pairs, "cab"), (Ids{6}));  // a+b, then c+ab
 }
 
 TEST(Bpe, IgnoreMergesTakesAWholeWordFromTheVocabulary) {
@@ -45,7 +47,8 @@ TEST(Bpe, IgnoreMergesTakesAWholeWordFromTheVocabulary) {
 
 TEST(Bpe, UnknownCharactersUseUnkFusedOrDropped) {
   nlohmann::json spec = small_model({"a b"});
-  EXPECT_EQ(encode(BpeModel::from_json(spec, "test"), "axxb"), (Ids{0, 1}));  // no unk token: dropped
+  // Without an unk token the characters are dropped (and what remains still merges).
+  EXPECT_EQ(encode(BpeModel::from_json(spec, "test"), "axxb"), (Ids{3}));
   spec["vocab"]["<unk>"] = 7;
   spec["unk_token"] = "<unk>";
   EXPECT_EQ(encode(BpeModel::from_json(spec, "test"), "axxb"), (Ids{0, 7, 7, 1}));

@@ -46,15 +46,17 @@ TEST(TokenizeCli, EncodesAndDecodesLikeHuggingFace) {
 
 TEST(TokenizeCli, ReadsAFileByteForByte) {
   testing::ScratchDir dir;
-  testing::write_bytes(dir / "in.txt", "line one\n\n\nline two\n");
-  const CommandResult file = run_slidesparse({"tokenize", "--model", llama3_dir(), "--file", (dir / "in.txt").string()});
-  const CommandResult text = run_slidesparse({"tokenize", "--model", llama3_dir(), "--text", "line one\n\n\nline two\n"});
+  const std::string content = "line one\n\n\nline two\n";
+  testing::write_bytes(dir / "in.txt", content);
+  const CommandResult file =
+      run_slidesparse({"tokenize", "--model", llama3_dir(), "--file", (dir / "in.txt").string()});
+  const CommandResult text = run_slidesparse({"tokenize", "--model", llama3_dir(), "--text", content});
   ASSERT_EQ(file.exit_code, 0) << file.err;
   EXPECT_EQ(file.out, text.out);
   testing::write_bytes(dir / "ids.txt", file.out);
   const CommandResult back = run_slidesparse(
       {"tokenize", "--model", llama3_dir(), "--decode", "--no-special-tokens", "--file", (dir / "ids.txt").string()});
-  EXPECT_EQ(back.out, "line one\n\n\nline two\n\n");
+  EXPECT_EQ(back.out, content + "\n");
 }
 
 TEST(TokenizeCli, ErrorsAreOneLine) {
@@ -68,7 +70,8 @@ TEST(TokenizeCli, ErrorsAreOneLine) {
                "token id 5000000 is not in the tokenizer's vocabulary");
   expect_error(run_slidesparse({"tokenize", "--model", llama3_dir(), "--decode", "--text", "1 x2"}),
                "tokenize --decode: 'x2' is not a token id");
-  expect_error(run_slidesparse({"tokenize", "--model", llama3_dir()}), "tokenize: give exactly one of --text and --file");
+  expect_error(run_slidesparse({"tokenize", "--model", llama3_dir()}),
+               "tokenize: give exactly one of --text and --file");
   expect_error(run_slidesparse({"tokenize", "--model", llama3_dir(), "--text", "a", "--file", "f"}),
                "tokenize: give exactly one of --text and --file");
   expect_error(run_slidesparse({"tokenize", "--text", "a"}), "tokenize: --model DIR is required");
