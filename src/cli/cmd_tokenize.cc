@@ -60,7 +60,10 @@ int run_tokenize(const CommandArgs& args) {
     return 0;
   }
   std::string line;
-  for (const int32_t id : tokenizer.encode(input, special)) line += (line.empty() ? "" : " ") + std::to_string(id);
+  for (const int32_t id : tokenizer.encode(input, special)) {
+    if (!line.empty()) line += ' ';
+    line += std::to_string(id);
+  }
   std::printf("%s\n", line.c_str());
   return 0;
 }

@@ -25,18 +25,6 @@ void check_model_type(const nlohmann::json& model, const std::string& source) {
   require(type == "BPE", source + ": model type '" + type + "' is not supported (only BPE tokenizers are)");
 }
 
-// Only the identity normalizer is implemented: null, or a Sequence of nothing.
-void check_normalizer(const nlohmann::json& normalizer, const std::string& source) {
-  if (normalizer.is_null()) return;
-  const std::string type = type_of(normalizer);
-  if (type == "Sequence" && normalizer.contains("normalizers") && normalizer["normalizers"].is_array()) {
-    for (const auto& n : normalizer["normalizers"]) check_normalizer(n, source);
-    return;
-  }
-  fail(source + ": normalizer '" + (type.empty() ? normalizer.dump() : type) +
-       "' is not supported (only tokenizers without a normalizer are)");
-}
-
 bool is_byte_level_decoder(const nlohmann::json& decoder, const std::string& source) {
   if (decoder.is_null()) return false;
   const std::string type = type_of(decoder);
@@ -60,9 +48,10 @@ const nlohmann::json& field(const nlohmann::json& json, const char* key) {
 
 }  // namespace
 
-Tokenizer::Tokenizer(BpeModel model, PreTokenizer pre_tokenizer, PostProcessor post_processor,
+Tokenizer::Tokenizer(BpeModel model, Normalizer normalizer, PreTokenizer pre_tokenizer, PostProcessor post_processor,
                      std::vector<AddedToken> added_tokens, bool byte_level_decoder)
     : model_(std::move(model)),
+      normalizer_(std::move(normalizer)),
       pre_tokenizer_(std::move(pre_tokenizer)),
       post_processor_(std::move(post_processor)),
       raw_added_tokens_(with_normalized(added_tokens, false)),
@@ -89,8 +78,8 @@ Tokenizer Tokenizer::from_json(const nlohmann::json& json, const std::string& so
   require(json.is_object(), source + ": not a tokenizer.json object");
   const nlohmann::json& model = field(json, "model");
   check_model_type(model, source);
-  check_normalizer(field(json, "normalizer"), source);
-  return Tokenizer(BpeModel::from_json(model, source), PreTokenizer::from_json(field(json, "pre_tokenizer"), source),
+  return Tokenizer(BpeModel::from_json(model, source), Normalizer::from_json(field(json, "normalizer"), source),
+                   PreTokenizer::from_json(field(json, "pre_tokenizer"), source),
                    PostProcessor::from_json(field(json, "post_processor"), source),
                    parse_added_tokens(field(json, "added_tokens"), source),
                    is_byte_level_decoder(field(json, "decoder"), source));
@@ -103,14 +92,15 @@ void Tokenizer::encode_plain_text(std::string_view text, std::vector<int32_t>& i
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   const std::string valid = to_valid_utf8(text);
   std::vector<int32_t> ids;
-  // Tokens matched in the raw input first; the normalizer (the identity here) would run on the
-  // remaining text before the normalized added tokens are looked for.
+  // Tokens matched in the raw input first; the text between them is normalized before the
+  // normalized added tokens are looked for.
   for (const TextPiece& raw : raw_added_tokens_.split(valid)) {
     if (raw.id >= 0) {
       ids.push_back(raw.id);
       continue;
     }
-    for (const TextPiece& piece : normalized_added_tokens_.split(raw.text)) {
+    const std::string normalized = normalizer_.normalize(raw.text);
+    for (const TextPiece& piece : normalized_added_tokens_.split(normalized)) {
       if (piece.id >= 0) ids.push_back(piece.id);
       else encode_plain_text(piece.text, ids);
     }
@@ -131,7 +121,10 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
   }
   std::string text;
   if (!byte_level_decoder_) {
-    for (size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + *tokens[i];
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (i > 0) text += ' ';
+      text += *tokens[i];
+    }
     return text;
   }
   for (const std::string* token : tokens) {

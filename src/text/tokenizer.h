@@ -1,12 +1,12 @@
 // A Hugging Face tokenizer.json tokenizer, native (no Python at run time): the BPE tokenizers of
-// GPT-2, Llama-3 / BitNet and their relatives, id for id the output of the `tokenizers` library.
+// GPT-2, Llama-3 / BitNet, Qwen2 and their relatives, id for id the output of the `tokenizers` library.
 //
 // Supported: model BPE (merges as "a b" strings or ["a", "b"] pairs, ignore_merges, unk / byte
-// fallback); no normalizer (or an empty Sequence); pre-tokenizers Split / ByteLevel / Sequence;
-// added tokens with special, lstrip, rstrip, normalized and single_word; post-processors
-// TemplateProcessing / ByteLevel / Sequence; decoders ByteLevel or none. Anything else (WordPiece,
-// Unigram, WordLevel models, a SentencePiece-only directory, normalizers such as NFC, other
-// pre-tokenizer or decoder types) is refused at load time with one error naming what was found.
+// fallback); normalizer none or NFC; pre-tokenizers Split / ByteLevel / Sequence; added tokens with
+// special, lstrip, rstrip, normalized and single_word; post-processors TemplateProcessing / ByteLevel /
+// Sequence; decoders ByteLevel or none. Anything else (WordPiece, Unigram, WordLevel models, a
+// SentencePiece-only directory, other normalizer, pre-tokenizer or decoder types) is refused at load
+// time with one error naming what was found.
 // Truncation and padding settings in the file are ignored, as transformers does by default.
 //
 // Input that is not valid UTF-8 is tokenized as Python would tokenize
@@ -26,6 +26,7 @@
 
 #include "text/added_tokens.h"
 #include "text/bpe.h"
+#include "text/normalizer.h"
 #include "text/post_processor.h"
 #include "text/pre_tokenizer.h"
 
@@ -49,12 +50,13 @@ class Tokenizer {
   std::optional<int32_t> token_to_id(std::string_view token) const;
 
  private:
-  Tokenizer(BpeModel model, PreTokenizer pre_tokenizer, PostProcessor post_processor,
+  Tokenizer(BpeModel model, Normalizer normalizer, PreTokenizer pre_tokenizer, PostProcessor post_processor,
             std::vector<AddedToken> added_tokens, bool byte_level_decoder);
 
   void encode_plain_text(std::string_view text, std::vector<int32_t>& ids) const;
 
   BpeModel model_;
+  Normalizer normalizer_;
   PreTokenizer pre_tokenizer_;
   PostProcessor post_processor_;
   AddedTokenMatcher raw_added_tokens_;         // normalized: false (special tokens): matched in the input

@@ -10,6 +10,9 @@ corpus.txt, and the ids and texts that library produces, for the C++ tokenizer's
 - gpt2_pairs/, gpt2_strings/: GPT-2's configuration (ByteLevel pre-tokenizer with its own regex), the
   same model with merges written as ["a", "b"] pairs and as "a b" strings; <|endoftext|> special, and
   non-special added tokens using lstrip, single_word and normalized matching.
+- qwen2_style/: Qwen2's configuration (NFC normalizer, its pre-tokenizer regex as Split(Isolated) then
+  ByteLevel, <|endoftext|> <|im_start|> <|im_end|> special, a normalized added word with a composed
+  character, ByteLevel post-processor and decoder).
 - expected_ids.json: every corpus line, the whole corpus and a few whitespace cases, each encoded
   with and without special tokens and decoded (with and without skipping specials) by the library;
   invalid UTF-8 inputs (as hex) encoded after bytes.decode(errors="replace"); decodes of byte tokens
@@ -19,7 +22,8 @@ import json
 import os
 import sys
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors,
+                        trainers)
 
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/tokenizers"
 corpus = open(os.path.join(out, "corpus.txt"), encoding="utf-8").read()
@@ -28,6 +32,8 @@ texts = lines + [corpus, "\n\n\n", "a\r\nb\r\n\r\n", "   ", "x   \n  y\n", "", "
 
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"
+               r"|\s+(?!\S)|\s+")
 LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"]
 
 
@@ -63,6 +69,21 @@ def llama3_style():
         processors.ByteLevel(trim_offsets=False),
         processors.TemplateProcessing(single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|> $B:1",
                                       special_tokens=[("<|begin_of_text|>", bos)])])
+    return tok
+
+
+def qwen2_style():
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_REGEX), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    train(tok, 800)
+    tok.add_special_tokens([AddedToken(t, normalized=False, special=True)
+                            for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
+    tok.add_tokens([AddedToken("\u00c5ngstr\u00f6m", normalized=True, special=False)])
     return tok
 
 
@@ -104,7 +125,8 @@ def expected(tok):
 
 gpt2 = gpt2_style()
 tokenizers = {"llama3_style": save(llama3_style(), "llama3_style"), "gpt2_pairs": save(gpt2, "gpt2_pairs"),
-              "gpt2_strings": save(gpt2, "gpt2_strings", string_merges=True)}
+              "gpt2_strings": save(gpt2, "gpt2_strings", string_merges=True),
+              "qwen2_style": save(qwen2_style(), "qwen2_style")}
 
 # GPT-2's byte -> printable character table, to name the single-byte tokens.
 bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))

@@ -13,7 +13,10 @@ std::string llama3_dir() { return (testing::test_data_dir() / "tokenizers" / "ll
 
 std::string joined(const nlohmann::json& ids) {
   std::string line;
-  for (const auto& id : ids) line += (line.empty() ? "" : " ") + std::to_string(id.get<int32_t>());
+  for (const auto& id : ids) {
+    if (!line.empty()) line += ' ';
+    line += std::to_string(id.get<int32_t>());
+  }
   return line;
 }
 

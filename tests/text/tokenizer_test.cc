@@ -61,7 +61,8 @@ TEST_P(TokenizerParity, ByteTokensThatAreNotUtf8DecodeToReplacementCharacters) {
     EXPECT_EQ(tokenizer.decode(c["ids"].get<Ids>()), c["text"].get<std::string>()) << c["ids"].dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerParity, ::testing::Values("llama3_style", "gpt2_pairs", "gpt2_strings"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerParity, ::testing::Values("llama3_style", "gpt2_pairs", "gpt2_strings",
+                                                                       "qwen2_style"));
 
 TEST(Tokenizer, DecodeOfEncodeIsTheTextForValidUtf8) {
   const Tokenizer tokenizer = Tokenizer::load(tokenizers_dir() / "llama3_style" / "tokenizer.json");
@@ -112,8 +113,8 @@ TEST(TokenizerErrors, UnsupportedPartsAreNamed) {
   EXPECT_EQ(error_for(json),
             "pre-tokenizer type 'Metaspace' is not supported (supported: Split, ByteLevel, Sequence)");
   json = llama3_json();
-  json["normalizer"] = {{"type", "NFC"}};
-  EXPECT_EQ(error_for(json), "normalizer 'NFC' is not supported (only tokenizers without a normalizer are)");
+  json["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "NFC"}}, {{"type", "Lowercase"}}}}};
+  EXPECT_EQ(error_for(json), "normalizer 'Lowercase' is not supported (supported: NFC, Sequence, none)");
   json = llama3_json();
   json["decoder"] = {{"type", "WordPiece"}};
   EXPECT_EQ(error_for(json), "decoder type 'WordPiece' is not supported (supported: ByteLevel, none)");
