@@ -40,7 +40,7 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 
 int run_tokenize(const CommandArgs& args) {
   ArgParser p("slidesparse tokenize",
-              "Encodes text with a model's tokenizer.json (BPE: GPT-2, Llama-3 / BitNet style) and prints the\n"
+              "Encodes text with a model's tokenizer.json (BPE: GPT-2, Llama-3 / BitNet, Qwen2 style) and prints the\n"
               "token ids space-separated on one line; with --decode, reads ids (space or comma separated) and\n"
               "prints the text. Input that is not valid UTF-8 is encoded with U+FFFD for each bad sequence.");
   p.option("model", "DIR", "model directory holding tokenizer.json (or the tokenizer.json file)");
@@ -56,7 +56,8 @@ int run_tokenize(const CommandArgs& args) {
   const bool special = !p.has("no-special-tokens");
   if (p.has("decode")) {
     const std::string text = tokenizer.decode(parse_ids(input), /*skip_special_tokens=*/!special);
-    std::printf("%s\n", text.c_str());
+    std::fwrite(text.data(), 1, text.size(), stdout);  // the text may hold NUL characters
+    std::fputc('\n', stdout);
     return 0;
   }
   std::string line;

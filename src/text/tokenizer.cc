@@ -1,5 +1,7 @@
 #include "text/tokenizer.h"
 
+#include <utility>
+
 #include "core/error.h"
 #include "io/model_config.h"
 #include "text/byte_level.h"
@@ -78,10 +80,14 @@ Tokenizer Tokenizer::from_json(const nlohmann::json& json, const std::string& so
   require(json.is_object(), source + ": not a tokenizer.json object");
   const nlohmann::json& model = field(json, "model");
   check_model_type(model, source);
-  return Tokenizer(BpeModel::from_json(model, source), Normalizer::from_json(field(json, "normalizer"), source),
+  Normalizer normalizer = Normalizer::from_json(field(json, "normalizer"), source);
+  std::vector<AddedToken> added_tokens = parse_added_tokens(field(json, "added_tokens"), source);
+  // Hugging Face keeps a normalized added token in normalized form: it is matched and decoded so.
+  for (AddedToken& t : added_tokens)
+    if (t.normalized) t.content = normalizer.normalize(t.content);
+  return Tokenizer(BpeModel::from_json(model, source), std::move(normalizer),
                    PreTokenizer::from_json(field(json, "pre_tokenizer"), source),
-                   PostProcessor::from_json(field(json, "post_processor"), source),
-                   parse_added_tokens(field(json, "added_tokens"), source),
+                   PostProcessor::from_json(field(json, "post_processor"), source), std::move(added_tokens),
                    is_byte_level_decoder(field(json, "decoder"), source));
 }
 

@@ -80,6 +80,18 @@ TEST(Tokenizer, SpecialTokensInTextAndBos) {
   EXPECT_NE(tokenizer.encode("<|eot_id", false).front(), eot);
 }
 
+TEST(Tokenizer, NormalizedAddedTokensAreMatchedInNormalizedForm) {
+  nlohmann::json json = read_json_file(tokenizers_dir() / "qwen2_style" / "tokenizer.json");
+  const std::string decomposed = "A\xCC\x8Angstro\xCC\x88m";  // the added token "Ångström", decomposed
+  json["added_tokens"].push_back({{"id", 804}, {"content", "x" + decomposed}, {"normalized", true}});
+  json["decoder"] = nullptr;  // (the byte-level decoder would garble a token outside its alphabet)
+  const Tokenizer tokenizer = Tokenizer::from_json(json, "qwen2");
+  // Hugging Face's results: the token is matched and decoded in its NFC form.
+  EXPECT_EQ(tokenizer.encode("x\xC3\x85ngstr\xC3\xB6m", false), (Ids{804}));
+  EXPECT_EQ(tokenizer.encode("x" + decomposed, false), (Ids{804}));
+  EXPECT_EQ(tokenizer.decode({804}), "x\xC3\x85ngstr\xC3\xB6m");
+}
+
 std::string load_error(const fs::path& path) {
   try {
     Tokenizer::load(path);
