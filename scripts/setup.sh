@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
-# nlohmann/json, libcurl, OpenSSL (Debian packages), the cuSPARSELt header and the header-only cuDNN
-# frontend from NVIDIA's PyPI wheels (both libraries are loaded at run time, so only headers are
-# unpacked here). Safe to run repeatedly.
+# nlohmann/json, libcurl, OpenSSL, PCRE2, utf8proc (Debian packages), the cuSPARSELt header and the
+# header-only cuDNN frontend from NVIDIA's PyPI wheels (both libraries are loaded at run time, so only
+# headers are unpacked here). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,9 @@ command -v make >/dev/null || command -v ninja >/dev/null || need_packages+=(mak
 [ -f /usr/include/curl/curl.h ] || [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] ||
   [ -f /usr/include/aarch64-linux-gnu/curl/curl.h ] || need_packages+=(libcurl4-openssl-dev)
 [ -f /usr/include/openssl/evp.h ] || need_packages+=(libssl-dev)
+# PCRE2 and utf8proc (the tokenizer's Unicode pre-tokenizer regexes and NFC normalizer).
+[ -f /usr/include/pcre2.h ] || need_packages+=(libpcre2-dev)
+[ -f /usr/include/utf8proc.h ] || need_packages+=(libutf8proc-dev)
 if [ ${#need_packages[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${need_packages[*]}"

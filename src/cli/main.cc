@@ -23,6 +23,7 @@ const std::map<std::string, Command>& commands() {
       {"prepare", {slidesparse::run_prepare, "BF16 / packed BitNet -> W8A8 INT8 or FP8 checkpoint"}},
       {"convert", {slidesparse::run_convert, "W8A8 checkpoint -> SlideSparse 2:L checkpoint"}},
       {"inspect", {slidesparse::run_inspect, "summarize any checkpoint"}},
+      {"tokenize", {slidesparse::run_tokenize, "text -> token ids (or ids -> text) with a model's tokenizer.json"}},
       {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
       {"generate", {slidesparse::run_generate, "generate tokens for token-id prompts on the native engine"}},
       {"pipeline", {slidesparse::run_pipeline,
