@@ -1,4 +1,4 @@
-// `slidesparse bench kernel` (REFERENCE §7): GEMM latency per layer shape and M for cuBLASLt (dense,
+// `slidesparse bench kernel` (docs/PROTOCOLS.md): GEMM latency per layer shape and M for cuBLASLt (dense,
 // K) and cuSPARSELt (2:4 on the slid K' of each 2:L; 2:inf = 2K), each the best of its algorithm
 // search; model totals are the sums of the per-layer latencies and speedups are latency ratios.
 #pragma once

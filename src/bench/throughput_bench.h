@@ -1,4 +1,4 @@
-// End-to-end throughput (REFERENCE §7, the reference's vllm bench throughput protocol) on the native
+// End-to-end throughput (docs/PROTOCOLS.md, the reference's vllm bench throughput protocol) on the native
 // engine: a fresh engine per point (load and graph capture excluded from the timed region), random
 // prompt token ids, EOS ignored, tokens/s counting prompt + output tokens. Results go to
 // <out>/<prefill|decode>/<hardware tag>/<cublaslt | cusparselt/2_L>/BitNet-2B_<stage>.csv plus

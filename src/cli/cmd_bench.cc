@@ -25,7 +25,7 @@ namespace {
 
 int bench_kernel(const CommandArgs& args) {
   ArgParser p("slidesparse bench kernel",
-              "GEMM kernel benchmark (REFERENCE §7): per BitNet layer and M, the best cuBLASLt and cuSPARSELt\n"
+              "GEMM kernel benchmark (docs/PROTOCOLS.md): per BitNet layer and M, the best cuBLASLt and cuSPARSELt\n"
               "latency from a full algorithm search; 4-layer totals and speedups (latency ratios). CSVs in\n"
               "<out>/<GPU>_cc<XY>_<INT8|FP8E4M3>_cu<XY>_<arch>/.");
   p.option("dtype", "int8|fp8|all", "operand types", "all");
@@ -144,7 +144,7 @@ int bench_linear(const CommandArgs& args) {
 int bench_throughput(const CommandArgs& args) {
   ArgParser p("slidesparse bench throughput",
               "End-to-end prefill or decode throughput of the native engine with the reference's protocol\n"
-              "(REFERENCE §7): a fresh engine per M, random prompts, EOS ignored, greedy sampling; tokens/s\n"
+              "(docs/PROTOCOLS.md): a fresh engine per M, random prompts, EOS ignored, greedy sampling; tokens/s\n"
               "counts prompt + output tokens. CSV + JSON in <out>/<stage>/<hardware tag>/<backend>/.");
   p.option("stage", "prefill|decode", "which benchmark", "prefill");
   p.option("model", "DIR", "prepared W8A8 (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint");
