@@ -27,15 +27,17 @@ for step in $steps; do
   echo "=== $step"
   case $step in
     tests)
-      "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -40
+      # The cuDNN tests (an opt-in feature whose SDPA faults on some cuDNN builds) run in a process of
+      # their own: a fault there poisons the CUDA context, which would fail every later test.
+      "$bin/gpu_tests" --gtest_brief=1 --gtest_filter='-*Cudnn*' 2>&1 | tee "$out/gpu_tests.txt" | tail -30
+      echo "== cuDNN attention tests (opt-in feature)"
+      "$bin/gpu_tests" --gtest_brief=1 --gtest_filter='*Cudnn*' 2>&1 | tee "$out/gpu_tests_cudnn.txt" | tail -6
       # Failures rerun with programmatic dependent launch on, to tell whether it matters.
-      failed=$(grep -oE '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+' "$out/gpu_tests.txt" | awk '{print $NF}' |
+      failed=$(grep -ohE '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+' "$out/gpu_tests.txt" | awk '{print $NF}' |
                sort -u | paste -sd: -)
       if [ -n "$failed" ]; then
-        for env in SLIDESPARSE_PDL=1; do
-          echo "== failed tests again with $env"
-          env $env "$bin/gpu_tests" --gtest_brief=1 --gtest_filter="$failed" 2>&1 | tail -8
-        done
+        echo "== failed tests again with SLIDESPARSE_PDL=1"
+        SLIDESPARSE_PDL=1 "$bin/gpu_tests" --gtest_brief=1 --gtest_filter="$failed" 2>&1 | tail -8
       fi
       ;;
     quant) "$bin/slidesparse" bench quant --m-list 1024,4096,16384 --sparsity 2:4,2:8,2:16 2>&1 | tee "$out/quant.txt" ;;
@@ -48,7 +50,7 @@ for step in $steps; do
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
     memcheck|racecheck)
       tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*}
-      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:-*}
+      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--*Cudnn*}
       /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
       echo "rc=$?"; grep -E "ERROR SUMMARY|RACECHECK SUMMARY|tests ran|PASSED|FAILED" "$out/$step.txt" | tail -8
