@@ -49,7 +49,7 @@ for step in $steps; do
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
     memcheck|racecheck)
-      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*}
+      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*-*Cudnn*}
       [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--*Cudnn*}
       /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
