@@ -64,6 +64,7 @@ Tokenizer::Tokenizer(BpeModel model, Normalizer normalizer, PreTokenizer pre_tok
 
 Tokenizer Tokenizer::load(const fs::path& path) {
   fs::path file = path;
+  require(fs::exists(path), path.string() + ": no such model directory or tokenizer.json");
   if (fs::is_directory(path)) {
     file = path / "tokenizer.json";
     if (!fs::exists(file)) {

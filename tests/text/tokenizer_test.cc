@@ -135,6 +135,7 @@ TEST(TokenizerErrors, UnsupportedPartsAreNamed) {
 TEST(TokenizerErrors, MissingAndMalformedFiles) {
   testing::ScratchDir dir;
   EXPECT_EQ(load_error(dir.path()), dir.path().string() + ": no tokenizer.json");
+  EXPECT_EQ(load_error(dir / "missing"), (dir / "missing").string() + ": no such model directory or tokenizer.json");
   testing::write_bytes(dir / "tokenizer.model", "sentencepiece");
   EXPECT_EQ(load_error(dir.path()), dir.path().string() +
                                          ": holds only a SentencePiece tokenizer.model; a Hugging Face "
