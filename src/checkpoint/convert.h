@@ -1,4 +1,4 @@
-// `slidesparse convert`: prepared W8A8 checkpoint -> SlideSparse 2:L checkpoint (REFERENCE §4-§5).
+// `slidesparse convert`: prepared W8A8 checkpoint -> SlideSparse 2:L checkpoint (prune to 2:L, slide into 2:4 windows).
 // Each linear weight is pruned to 2:L, verified, slid into [N, K'] (2:4-valid, every non-zero kept
 // exactly once, verified) and written uncompressed; scales and all other tensors are copied.
 #pragma once

@@ -1,5 +1,5 @@
 // `slidesparse prepare`: BitNet BF16 latent (or released packed-ternary) checkpoint -> W8A8 INT8 or
-// FP8 checkpoint (REFERENCE §3). Each linear weight becomes its ternary values in int8 / E4M3 [N, K]
+// FP8 checkpoint. Each linear weight becomes its ternary values in int8 / E4M3 [N, K]
 // plus `<name>_scale` = s (F32 [1], multiplies); everything else is copied unchanged.
 #pragma once
 

@@ -1,5 +1,5 @@
-// The W8A8 BitNet forward on the CPU, a float32 emulation of REFERENCE §2-§3 with the bf16 rounding
-// points docs/ENGINE.md fixes for the GPU engine. It is the oracle of the engine's end-to-end tests
+// The W8A8 BitNet forward on the CPU, a float32 emulation of BitNet b1.58 with W8A8 linears, with
+// the bf16 rounding points docs/ENGINE.md fixes for the GPU engine. It is the oracle of the engine's end-to-end tests
 // and runs on the same checkpoints: prepared (dense INT8 / FP8) or SlideSparse (slid [N, K'] codes,
 // activations quantized then lifted). Per layer:
 //   codes = quant(RMSNorm_in(h))                    math/rmsnorm.h + math/quantize.h (+ slide)

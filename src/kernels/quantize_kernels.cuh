@@ -1,4 +1,5 @@
-// Device code of the per-token quantization and the fused quantize + slide (REFERENCE §3, §5).
+// Device code of the per-token quantization and the fused quantize + slide (math/quantize.h,
+// math/slide.h).
 //
 // A row is cut into super-groups of four 2:L groups: 4L bf16 inputs (L/2 16-byte chunks) feed
 // 4 * (2L - 4) = 8(L - 2) output codes (L/2 - 1 16-byte units). Both are whole 16-byte vectors for
@@ -114,7 +115,7 @@ __device__ __forceinline__ void quantize_super_group(const uint4* in, float inv,
   }
 }
 
-// The four codes of window `window` of the super-group: elements g*L + 2w .. +3 (REFERENCE §5).
+// The four codes of window `window` of the super-group: elements g*L + 2w .. +3 (math/slide.h).
 // `window` is a compile-time constant after unrolling, so this is a register or one permute.
 template <int kL>
 __device__ __forceinline__ uint32_t window_codes(const uint32_t (&codes)[kL], int window) {

@@ -41,7 +41,7 @@ int64_t ternarize_range(QuantKind kind, const uint16_t* w, int64_t n, float scal
   return zeros;
 }
 
-// Quantizes one row of k values into x_q and returns its scale (REFERENCE §3).
+// Quantizes one row of k values into x_q and returns its scale (absmax / qmax, per token).
 float quantize_row(QuantKind kind, const float* x, int64_t k, uint8_t* x_q) {
   const float qmax = quant_qmax(kind);
   float absmax = 0.0f;

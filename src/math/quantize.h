@@ -1,4 +1,5 @@
-// The W8A8 quantization math of REFERENCE §3, exactly as the GPU kernels must reproduce it.
+// The W8A8 quantization math (per-tensor absmean ternary weights, per-token absmax activations),
+// exactly as the GPU kernels must reproduce it.
 #pragma once
 
 #include <cstdint>

@@ -16,7 +16,7 @@ int64_t rows_per_chunk(int64_t columns) {
   return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, columns));
 }
 
-// Greedy allocation of one row (REFERENCE §5). Everything arrives by value: the byte stores would
+// Greedy allocation of one row: each window takes its group's two lowest unplaced non-zeros. Everything arrives by value: the byte stores would
 // otherwise force the compiler to reload shared fields after every write. Returns the first group
 // whose non-zeros could not all be placed, or -1.
 int64_t slide_row(QuantKind kind, SlideGeometry geometry, const uint8_t* src, uint8_t* dst) {

@@ -1,5 +1,6 @@
 // Sliding-window decomposition of 2:L groups into overlapping 2:4 windows (window 4, stride 2), and
-// the matching activation "lifting". See REFERENCE §5: j' = (g*NW + w)*4 + lane, map(j') = g*L + 2w + lane.
+// the matching activation "lifting": slid column j' = (g*NW + w)*4 + lane takes original column
+// map(j') = g*L + 2w + lane (group g, window w of NW = L/2 - 1, lane 0..3).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// What `slidesparse pipeline` runs: the eight tasks of REFERENCE §8 with the §7 protocols by default,
+// What `slidesparse pipeline` runs: the eight tasks with the protocols of docs/PROTOCOLS.md by default,
 // and the --quick profile for a first look.
 #pragma once
 

@@ -39,7 +39,7 @@ inline constexpr int kPipelineStatusVersion = 1;
 struct PipelineStatus {
   std::string model;
   std::string started_utc, updated_utc;
-  std::array<TaskStatus, kPipelineTasks> tasks;  // ids 1..8 with their REFERENCE §8 names
+  std::array<TaskStatus, kPipelineTasks> tasks;  // ids 1..8 with their names
   std::map<std::string, UnitStatus> units;
 
   PipelineStatus();
