@@ -75,6 +75,7 @@ struct WorkerRun {
   int64_t last_m = -1;      // the candidate running when it ended
   int last_index = -1;
   std::string last_choice;
+  std::string failure;      // an ordinary error the worker reported ("fail <message>"): not a crash
 };
 
 // Runs one worker over `job` (whose ms are still to do), skipping `skip`; returns what it finished.
@@ -114,6 +115,8 @@ WorkerRun run_worker(const GemmSearchJob& job, const std::map<int64_t, std::vect
         run.last_index = index;
         run.last_choice = text.substr(4 + static_cast<size_t>(used));
       }
+    } else if (text.rfind("fail ", 0) == 0) {
+      run.failure = text.substr(5);
     } else if (text.rfind("done ", 0) == 0) {
       run.done.push_back(outcome_from_json(text.substr(5)));
       run.last_m = -1;
@@ -206,6 +209,7 @@ std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
       require(rest.ms.empty(), "GEMM search worker ended without searching every M");
       break;
     }
+    if (!run.failure.empty()) fail(run.failure);  // e.g. no candidate ran correctly: nothing to retry
     // The worker died: the candidate it was trying is the culprit (a crash between candidates,
     // or before the first, is a failure of its own).
     const std::string what = std::string(gemm_backend_name(job.backend)) + " " + std::string(quant_kind_name(job.shape.kind)) +
@@ -221,10 +225,31 @@ std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
   return outcomes;
 }
 
+namespace {
+
+int search_gemm_worker(const GemmSearchJob& job, const std::map<int64_t, std::vector<int>>& skip);
+
+}  // namespace
+
 int run_gemm_search_worker(const std::vector<std::string>& args) {
   require(args.size() == 1, "usage: slidesparse __search-gemm JOB_JSON (started by slidesparse tune)");
   std::map<int64_t, std::vector<int>> skip;
   const GemmSearchJob job = gemm_search_job_from_json(args[0], &skip);
+  try {
+    return search_gemm_worker(job, skip);
+  } catch (const Error& e) {
+    // A broken CUDA context means the running candidate crashed: exit like a crash, and the parent
+    // drops that candidate. Any other error is the search's own: the parent reports it.
+    if (cuda_context_broken()) throw;
+    std::printf("fail %s\n", e.what());
+    std::fflush(stdout);
+    throw;
+  }
+}
+
+namespace {
+
+int search_gemm_worker(const GemmSearchJob& job, const std::map<int64_t, std::vector<int>>& skip) {
   cudaStream_t stream;
   require(cudaStreamCreate(&stream) == cudaSuccess, "GEMM search worker: cannot create a CUDA stream");
   GemmSearcher searcher(job.backend, job.shape, job.max_m, stream);
@@ -247,5 +272,7 @@ int run_gemm_search_worker(const std::vector<std::string>& args) {
   cudaStreamDestroy(stream);
   return 0;
 }
+
+}  // namespace
 
 }  // namespace slidesparse
