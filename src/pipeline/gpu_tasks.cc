@@ -39,13 +39,17 @@ void record_tuning_phase(const PipelineLayout& layout, const GpuContext& gpu, co
     if (p.value("name", "") != phase) phases.push_back(p);
   const nlohmann::json db = read_json_file(tuning_db_path(layout));
   const std::string backend = phase == "coarse" ? "cublaslt" : "cusparselt";
-  int64_t entries = 0;
+  int64_t entries = 0, rejected = 0;
   for (const auto& g : db.value("gemms", nlohmann::json::array()))
     if (g.value("backend", "") == backend)
-      entries += static_cast<int64_t>(g.value("by_m", nlohmann::json::object()).size());
+      for (const auto& [m, entry] : g.value("by_m", nlohmann::json::object()).items()) {
+        ++entries;
+        rejected += static_cast<int64_t>(entry.value("rejected", nlohmann::json::array()).size());
+      }
   std::string dtypes;
   for (const auto& k : kinds_json(o)) dtypes += (dtypes.empty() ? "" : ",") + k.get<std::string>();
-  phases.push_back({{"name", phase}, {"dtype", dtypes}, {"seconds", seconds}, {"entries", entries}});
+  phases.push_back(
+      {{"name", phase}, {"dtype", dtypes}, {"seconds", seconds}, {"entries", entries}, {"rejected", rejected}});
   summary["phases"] = phases;
   write_file_atomic(file, summary.dump(2) + "\n");
 }

@@ -103,17 +103,21 @@ std::string tuning_section(const Results& results) {
   std::string md =
       "## Offline tuning\n\n"
       "Coarse: cuBLASLt and the quantization kernel; fine: cuSPARSELt, quant+slide and dequantization "
-      "(`results/tuning/tuning_db.json`).\n\n";
+      "(`results/tuning/tuning_db.json`). Every GEMM candidate is checked against a reference GEMM; "
+      "the dropped ones (refused by the library, failing, wrong or crashing) are listed per M in the "
+      "database.\n\n";
   if (!results.tuning) return md + no_results_note(results, "tuning results", {3});
   md += "Hardware: `" + results.tuning->hardware + "`\n\n";
-  MarkdownTable table({"phase", "dtype", "entries", "time"}, "llrr");
-  int64_t entries = 0;
+  MarkdownTable table({"phase", "dtype", "entries", "dropped candidates", "time"}, "llrrr");
+  int64_t entries = 0, rejected = 0;
   double seconds = 0;
   for (const auto& p : results.tuning->phases) {
-    table.add_row({p.name, p.dtype, format_grouped(double(p.entries), 0), format_seconds(p.seconds)});
-    entries += p.entries, seconds += p.seconds;
+    table.add_row({p.name, p.dtype, format_grouped(double(p.entries), 0), format_grouped(double(p.rejected), 0),
+                   format_seconds(p.seconds)});
+    entries += p.entries, rejected += p.rejected, seconds += p.seconds;
   }
-  table.add_row({"total", "", format_grouped(double(entries), 0), format_seconds(seconds)});
+  table.add_row({"total", "", format_grouped(double(entries), 0), format_grouped(double(rejected), 0),
+                 format_seconds(seconds)});
   return md + table.text() + "\n";
 }
 

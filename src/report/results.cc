@@ -154,7 +154,8 @@ TuningSummary read_tuning(const fs::path& file) {
   for (size_t i = 0; i < phases.size(); ++i) {
     const std::string at = where + ": phases[" + std::to_string(i) + "]";
     s.phases.push_back({text_field(phases[i], "name", at), text_field(phases[i], "dtype", at),
-                        number_field(phases[i], "seconds", at), integer_field(phases[i], "entries", at)});
+                        number_field(phases[i], "seconds", at), integer_field(phases[i], "entries", at),
+                        optional_integer(phases[i], "rejected", at)});
   }
   return s;
 }

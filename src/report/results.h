@@ -51,6 +51,7 @@ struct TuningPhase {
   std::string name, dtype;
   double seconds = 0;
   int64_t entries = 0;
+  int64_t rejected = 0;  // GEMM candidates the search dropped (refused, failed, wrong, crashed); 0 in older results
 };
 
 struct TuningSummary {

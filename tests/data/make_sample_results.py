@@ -194,7 +194,8 @@ def write_model_results(results):
                {"hardware": "NVIDIA H100 80GB HBM3, cc 9.0, driver 13000, CUDA 13000, cuBLASLt 130100, "
                             "cuSPARSELt 800",
                 "phases": [{"name": "coarse", "dtype": "int8,fp8", "seconds": 38.4, "entries": 40},
-                           {"name": "fine", "dtype": "int8,fp8", "seconds": 83.3, "entries": 288}]})
+                           {"name": "fine", "dtype": "int8,fp8", "seconds": 83.3, "entries": 288,
+                            "rejected": 1728}]})
 
 
 def write_status(path):
