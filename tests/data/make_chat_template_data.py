@@ -63,6 +63,7 @@ CONTEXTS = {
     "bitnet_b158_2b4t": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
     "qwen2_5": {"bos_token": None, "eos_token": "<|im_end|>"},
     "features": {"bos_token": "<s>", "eos_token": "</s>"},
+    "whitespace": {"bos_token": "<s>", "eos_token": "</s>"},
 }
 
 
