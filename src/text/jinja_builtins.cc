@@ -296,8 +296,9 @@ std::optional<Value> call_method(const Value& object, const std::string& name, c
     const std::string& s = object.as_string();
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
       const Value chars = argument(args, kwargs, 0, "chars");
-      return Value::string(strip(s, name != "rstrip", name != "lstrip",
-                                 chars.kind() == Value::Kind::kString ? std::optional(chars.as_string()) : std::nullopt));
+      return Value::string(
+          strip(s, name != "rstrip", name != "lstrip",
+                chars.kind() == Value::Kind::kString ? std::optional(chars.as_string()) : std::nullopt));
     }
     if (name == "startswith" || name == "endswith") {
       const std::string affix = require_string(argument(args, kwargs, 0, "prefix"), name);

@@ -223,7 +223,8 @@ class Renderer {
       const ValueList elements = object.kind() == K::kList ? object.items() : iterate(object);
       int64_t i = key.as_int();
       if (i < 0) i += static_cast<int64_t>(elements.size());
-      if (i < 0 || i >= static_cast<int64_t>(elements.size())) return Value::undefined(object.repr() + "[" + key.repr() + "]");
+      if (i < 0 || i >= static_cast<int64_t>(elements.size()))
+        return Value::undefined(object.repr() + "[" + key.repr() + "]");
       return elements[static_cast<size_t>(i)];
     }
     error(e.offset, std::string("a value of type ") + object.type_name() + " cannot be indexed");
@@ -254,7 +255,8 @@ class Renderer {
     const int64_t start = clamp(bound(e.args[1]), step > 0 ? 0 : n - 1);
     const int64_t stop = clamp(bound(e.args[2]), step > 0 ? n : -1);
     ValueList picked;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) picked.push_back(elements[static_cast<size_t>(i)]);
+    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
+      picked.push_back(elements[static_cast<size_t>(i)]);
     if (object.kind() == K::kList) return Value::list(std::move(picked));
     std::string s;
     for (const Value& c : picked) s += c.as_string();
@@ -272,17 +274,20 @@ class Renderer {
       if (result) return *result;
       const Value attribute = object.get(callee.name);
       if (attribute.kind() != K::kFunction)
-        error(callee.offset, std::string("unsupported method '") + callee.name + "' on a value of type " + object.type_name());
+        error(callee.offset,
+              std::string("unsupported method '") + callee.name + "' on a value of type " + object.type_name());
       return call_function(e, attribute.as_string(), args, kwargs);
     }
     const Value function = eval(callee);
     if (function.is_undefined()) undefined_error(callee.offset, function);
-    if (function.kind() != K::kFunction) error(e.offset, std::string("a value of type ") + function.type_name() + " is not callable");
+    if (function.kind() != K::kFunction)
+      error(e.offset, std::string("a value of type ") + function.type_name() + " is not callable");
     return call_function(e, function.as_string(), args, kwargs);
   }
 
   Value call_function(const Expr& e, const std::string& name, const ValueList& args, const Keywords& kwargs) {
-    if (name == "raise_exception") error(e.args[0]->offset, "raise_exception: " + (args.empty() ? std::string() : args[0].str()));
+    if (name == "raise_exception")
+      error(e.args[0]->offset, "raise_exception: " + (args.empty() ? std::string() : args[0].str()));
     if (name == "namespace") {
       ValueDict entries;
       for (const Value& arg : args) {
@@ -335,7 +340,8 @@ class Renderer {
       joined.insert(joined.end(), right.items().begin(), right.items().end());
       return Value::list(std::move(joined));
     }
-    if (op == "*" && (left.kind() == K::kString || left.kind() == K::kList) && right.kind() == K::kInt) return repeat(left, right.as_int());
+    if (op == "*" && (left.kind() == K::kString || left.kind() == K::kList) && right.kind() == K::kInt)
+      return repeat(left, right.as_int());
     if (!left.is_number() || !right.is_number())
       error(e.offset, "unsupported operand types for " + op + ": " + left.type_name() + " and " + right.type_name());
     const bool floats = left.kind() == K::kFloat || right.kind() == K::kFloat;
@@ -346,13 +352,16 @@ class Renderer {
     if (op == "-") return floats ? Value::number(a - b) : Value::integer(x - y);
     if (op == "*") return floats ? Value::number(a * b) : Value::integer(x * y);
     if (op == "/") return Value::number(a / b);
-    if (op == "//") return floats ? Value::number(std::floor(a / b)) : Value::integer(x / y - ((x % y != 0) && ((x < 0) != (y < 0))));
+    if (op == "//")
+      return floats ? Value::number(std::floor(a / b)) : Value::integer(x / y - ((x % y != 0) && ((x < 0) != (y < 0))));
     if (op == "%") {
       if (floats) return Value::number(a - b * std::floor(a / b));
       const int64_t r = x % y;
       return Value::integer(r != 0 && ((r < 0) != (y < 0)) ? r + y : r);
     }
-    if (op == "**") return floats || y < 0 ? Value::number(std::pow(a, b)) : Value::integer(static_cast<int64_t>(std::llround(std::pow(a, b))));
+    if (op == "**")
+      return floats || y < 0 ? Value::number(std::pow(a, b))
+                             : Value::integer(static_cast<int64_t>(std::llround(std::pow(a, b))));
     error(e.offset, "unknown operator '" + op + "'");
   }
 
@@ -369,7 +378,8 @@ class Renderer {
 
   bool contains(const Expr& e, const Value& container, const Value& needle) {
     if (container.kind() == K::kString) {
-      if (needle.kind() != K::kString) error(e.offset, std::string("'in <string>' requires a string, not ") + needle.type_name());
+      if (needle.kind() != K::kString)
+        error(e.offset, std::string("'in <string>' requires a string, not ") + needle.type_name());
       return container.as_string().find(needle.as_string()) != std::string::npos;
     }
     if (container.is_mapping()) return needle.kind() == K::kString && !container.get(needle.as_string()).is_undefined();
