@@ -1,12 +1,15 @@
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "text/chat_template.h"
 #include "text/tokenizer.h"
+#include "text/tokenizer_config.h"
 
 namespace slidesparse {
 
@@ -36,6 +39,20 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
+// The text as one user message through the model's chat template, with the assistant header
+// appended: what transformers' apply_chat_template(add_generation_prompt=True) renders.
+std::string render_as_chat(const std::string& text, const std::filesystem::path& model) {
+  const std::filesystem::path config_file =
+      (std::filesystem::is_directory(model) ? model : model.parent_path()) / "tokenizer_config.json";
+  require(std::filesystem::exists(config_file), "tokenize --chat: " + config_file.string() + " not found");
+  const TokenizerConfig config = load_tokenizer_config(config_file);
+  require(!config.chat_template.empty(), "tokenize --chat: " + config_file.string() + " has no chat_template");
+  ChatTemplateContext context;
+  context.bos_token = config.bos_token;
+  context.eos_token = config.eos_token;
+  return ChatTemplate(config.chat_template).render({{"user", text}}, /*add_generation_prompt=*/true, context);
+}
+
 }  // namespace
 
 int run_tokenize(const CommandArgs& args) {
@@ -48,12 +65,17 @@ int run_tokenize(const CommandArgs& args) {
   p.option("file", "FILE", "read the text (or the ids) from FILE, every byte as given");
   p.flag("decode", "ids -> text");
   p.flag("no-special-tokens", "encode: add no special tokens (no BOS); decode: leave special tokens out");
+  p.flag("chat", "encode the text as one user message through tokenizer_config.json's chat template, with the "
+                 "generation prompt; the template writes any BOS itself");
   if (!p.parse(args)) return 0;
   require(p.has("model"), "tokenize: --model DIR is required");
   require(p.has("text") != p.has("file"), "tokenize: give exactly one of --text and --file");
-  const std::string input = p.has("text") ? p.get("text") : read_whole_file(p.get("file"));
+  require(!(p.has("chat") && p.has("decode")), "tokenize: --chat encodes; it cannot go with --decode");
+  std::string input = p.has("text") ? p.get("text") : read_whole_file(p.get("file"));
   const Tokenizer tokenizer = Tokenizer::load(p.get("model"));
-  const bool special = !p.has("no-special-tokens");
+  if (p.has("chat")) input = render_as_chat(input, p.get("model"));
+  // As apply_chat_template(tokenize=True): the rendered template already holds its special tokens.
+  const bool special = !p.has("no-special-tokens") && !p.has("chat");
   if (p.has("decode")) {
     const std::string text = tokenizer.decode(parse_ids(input), /*skip_special_tokens=*/!special);
     std::fwrite(text.data(), 1, text.size(), stdout);  // the text may hold NUL characters

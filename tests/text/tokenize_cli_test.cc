@@ -2,6 +2,8 @@
 
 #include "io/model_config.h"
 #include "test_support.h"
+#include "text/chat_template.h"
+#include "text/tokenizer_config.h"
 
 namespace slidesparse {
 namespace {
@@ -78,6 +80,28 @@ TEST(TokenizeCli, ErrorsAreOneLine) {
   expect_error(run_slidesparse({"tokenize", "--model", llama3_dir(), "--text", "a", "--file", "f"}),
                "tokenize: give exactly one of --text and --file");
   expect_error(run_slidesparse({"tokenize", "--text", "a"}), "tokenize: --model DIR is required");
+}
+
+TEST(TokenizeCli, ChatEncodesTheTextAsAUserMessageThroughTheChatTemplate) {
+  const std::string text = "  What is 2+2?  ";
+  const TokenizerConfig config = load_tokenizer_config(std::filesystem::path(llama3_dir()) / "tokenizer_config.json");
+  ChatTemplateContext context;
+  context.bos_token = config.bos_token;
+  context.eos_token = config.eos_token;
+  const std::string rendered = render_chat_template(config.chat_template, {{"user", text}}, true, context);
+  EXPECT_EQ(rendered, "<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|>");
+
+  const CommandResult chat = run_slidesparse({"tokenize", "--model", llama3_dir(), "--chat", "--text", text});
+  const CommandResult plain =
+      run_slidesparse({"tokenize", "--model", llama3_dir(), "--no-special-tokens", "--text", rendered});
+  ASSERT_EQ(chat.exit_code, 0) << chat.err;
+  EXPECT_EQ(chat.out, plain.out);
+
+  const std::string qwen_dir = (testing::test_data_dir() / "tokenizers" / "qwen2_style").string();
+  expect_error(run_slidesparse({"tokenize", "--model", qwen_dir, "--chat", "--text", text}),
+               "tokenize --chat: " + qwen_dir + "/tokenizer_config.json not found");
+  expect_error(run_slidesparse({"tokenize", "--model", llama3_dir(), "--chat", "--decode", "--text", "1"}),
+               "tokenize: --chat encodes; it cannot go with --decode");
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+#include "text/chat_template.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "core/error.h"
+#include "test_support.h"
+
+namespace slidesparse {
+namespace {
+
+std::filesystem::path templates_dir() { return testing::test_data_dir() / "chat_templates"; }
+
+std::string template_text(const std::string& name) {
+  return testing::read_text(templates_dir() / (name + ".jinja"));
+}
+
+// The message of the Error that rendering `source` with one user message throws ("" if none).
+std::string render_error(const std::string& source) {
+  try {
+    render_chat_template(source, {{"user", "hi"}}, true, {});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// tests/data/chat_templates/expected.json, written by tests/data/make_chat_template_data.py with jinja2
+// configured as transformers' apply_chat_template.
+TEST(ChatTemplate, MatchesJinjaByteForByte) {
+  const auto expected = nlohmann::ordered_json::parse(testing::read_text(templates_dir() / "expected.json"));
+  std::map<std::string, ChatTemplate> templates;
+  size_t checked = 0;
+  for (const auto& c : expected["cases"]) {
+    const std::string name = c["template"];
+    if (!templates.count(name)) templates.emplace(name, ChatTemplate(template_text(name)));
+    std::vector<ChatMessage> messages;
+    for (const auto& m : c["messages"]) messages.push_back({m["role"], m["content"]});
+    ChatTemplateContext context;
+    if (!c["context"]["bos_token"].is_null()) context.bos_token = c["context"]["bos_token"];
+    if (!c["context"]["eos_token"].is_null()) context.eos_token = c["context"]["eos_token"];
+    if (!c["tools"].is_null()) context.tools = c["tools"];
+    const std::string rendered = templates.at(name).render(messages, c["add_generation_prompt"], context);
+    EXPECT_EQ(rendered, c["expected"].get<std::string>())
+        << name << " / " << c["conversation"] << " / add_generation_prompt=" << c["add_generation_prompt"];
+    ++checked;
+  }
+  EXPECT_EQ(checked, 56u);
+}
+
+TEST(ChatTemplate, UnsupportedTagIsOneErrorNamingItAndItsPosition) {
+  EXPECT_EQ(render_error("ab\n  {% macro greet(x) %}hi{% endmacro %}"),
+            "chat template: line 2, column 3: unsupported tag '{% macro %}'");
+  EXPECT_EQ(render_error("{% include 'other.jinja' %}"),
+            "chat template: line 1, column 1: unsupported tag '{% include %}'");
+  EXPECT_EQ(render_error("{{ messages[0].content | wordwrap(10) }}"),
+            "chat template: line 1, column 26: unsupported filter 'wordwrap'");
+  EXPECT_EQ(render_error("{{ 3 is prime }}"), "chat template: line 1, column 9: unsupported test 'prime'");
+  EXPECT_EQ(render_error("{{ 'x'.zfill(3) }}"),
+            "chat template: line 1, column 7: unsupported method 'zfill' on a value of type string");
+}
+
+TEST(ChatTemplate, RaiseExceptionSurfacesTheTemplatesMessage) {
+  const std::string source =
+      "{% for m in messages %}{% if m.role == 'user' %}"
+      "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+      "{% endif %}{% endfor %}";
+  EXPECT_EQ(render_error(source),
+            "chat template: line 1, column 52: raise_exception: Conversation roles must alternate "
+            "user/assistant/user/assistant/...");
+}
+
+TEST(ChatTemplate, MalformedTemplatesAreOneClearError) {
+  EXPECT_EQ(render_error("hello {{ messages"), "chat template: line 1, column 7: tag '{{' is never closed with '}}'");
+  EXPECT_EQ(render_error("{% if true %}open"),
+            "chat template: line 1, column 18: unexpected end of template: expected '{% endif %}'");
+  EXPECT_EQ(render_error("{# never closed"), "chat template: line 1, column 1: comment '{#' is never closed with '#}'");
+  EXPECT_EQ(render_error("{% endfor %}"), "chat template: line 1, column 1: unexpected tag '{% endfor %}'");
+  EXPECT_EQ(render_error("{{ 'abc }}"), "chat template: line 1, column 4: string literal is never closed");
+}
+
+TEST(ChatTemplate, UndefinedBehavesAsJinjaDefault) {
+  const std::string source = "[{{ nothing }}|{{ nothing is defined }}|{{ 'yes' if nothing else 'no' }}|"
+                             "{{ nothing | length }}|{% for x in nothing %}x{% endfor %}]";
+  EXPECT_EQ(render_chat_template(source, {}, false, {}), "[|False|no|0|]");
+  EXPECT_EQ(render_error("{{ nothing.attr }}"), "chat template: line 1, column 11: 'nothing' is undefined");
+  EXPECT_EQ(render_error("{{ nothing + 1 }}"), "chat template: line 1, column 12: 'nothing' is undefined");
+}
+
+TEST(ChatTemplate, SetInsideALoopDoesNotLeakButNamespaceDoes) {
+  const std::string source =
+      "{% set x = 'outer' %}{% set ns = namespace(seen=0) %}"
+      "{% for m in messages %}{% set x = m.role %}{% set ns.seen = ns.seen + 1 %}{% endfor %}{{ x }} {{ ns.seen }}";
+  EXPECT_EQ(render_chat_template(source, {{"user", "a"}, {"assistant", "b"}}, false, {}), "outer 2");
+  EXPECT_EQ(render_error("{% set s = 'str' %}{% set s.attr = 1 %}"),
+            "chat template: line 1, column 20: cannot assign attribute 'attr' on 's' (a string): only a "
+            "namespace() takes attribute assignments");
+}
+
+}  // namespace
+}  // namespace slidesparse
