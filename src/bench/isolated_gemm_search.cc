@@ -227,28 +227,6 @@ std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
 
 namespace {
 
-int search_gemm_worker(const GemmSearchJob& job, const std::map<int64_t, std::vector<int>>& skip);
-
-}  // namespace
-
-int run_gemm_search_worker(const std::vector<std::string>& args) {
-  require(args.size() == 1, "usage: slidesparse __search-gemm JOB_JSON (started by slidesparse tune)");
-  std::map<int64_t, std::vector<int>> skip;
-  const GemmSearchJob job = gemm_search_job_from_json(args[0], &skip);
-  try {
-    return search_gemm_worker(job, skip);
-  } catch (const Error& e) {
-    // A broken CUDA context means the running candidate crashed: exit like a crash, and the parent
-    // drops that candidate. Any other error is the search's own: the parent reports it.
-    if (cuda_context_broken()) throw;
-    std::printf("fail %s\n", e.what());
-    std::fflush(stdout);
-    throw;
-  }
-}
-
-namespace {
-
 int search_gemm_worker(const GemmSearchJob& job, const std::map<int64_t, std::vector<int>>& skip) {
   cudaStream_t stream;
   require(cudaStreamCreate(&stream) == cudaSuccess, "GEMM search worker: cannot create a CUDA stream");
@@ -274,5 +252,21 @@ int search_gemm_worker(const GemmSearchJob& job, const std::map<int64_t, std::ve
 }
 
 }  // namespace
+
+int run_gemm_search_worker(const std::vector<std::string>& args) {
+  require(args.size() == 1, "usage: slidesparse __search-gemm JOB_JSON (started by slidesparse tune)");
+  std::map<int64_t, std::vector<int>> skip;
+  const GemmSearchJob job = gemm_search_job_from_json(args[0], &skip);
+  try {
+    return search_gemm_worker(job, skip);
+  } catch (const Error& e) {
+    // A broken CUDA context means the running candidate crashed: exit like a crash, and the parent
+    // drops that candidate. Any other error is the search's own: the parent reports it.
+    if (cuda_context_broken()) throw;
+    std::printf("fail %s\n", e.what());
+    std::fflush(stdout);
+    throw;
+  }
+}
 
 }  // namespace slidesparse

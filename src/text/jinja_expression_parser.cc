@@ -1,5 +1,7 @@
 #include "text/jinja_expression_parser.h"
 
+#include <algorithm>
+
 #include "text/jinja_builtins.h"
 
 namespace slidesparse::jinja {
@@ -32,23 +34,19 @@ ExprPtr ExpressionParser::parse_expression() {
   return value;
 }
 
-ExprPtr ExpressionParser::parse_or() {
-  ExprPtr left = parse_and();
-  while (at_name("or")) {
-    const size_t offset = next().offset;
-    left = binary("or", offset, std::move(left), parse_and());
+ExprPtr ExpressionParser::left_associative(std::initializer_list<std::string_view> ops, Token::Kind kind,
+                                           ExprPtr (ExpressionParser::*operand)()) {
+  ExprPtr left = (this->*operand)();
+  while (peek().kind == kind && std::find(ops.begin(), ops.end(), peek().text) != ops.end()) {
+    const Token& t = next();  // tokens outlive the parse
+    left = binary(t.text, t.offset, std::move(left), (this->*operand)());
   }
   return left;
 }
 
-ExprPtr ExpressionParser::parse_and() {
-  ExprPtr left = parse_not();
-  while (at_name("and")) {
-    const size_t offset = next().offset;
-    left = binary("and", offset, std::move(left), parse_not());
-  }
-  return left;
-}
+ExprPtr ExpressionParser::parse_or() { return left_associative({"or"}, TK::kName, &ExpressionParser::parse_and); }
+
+ExprPtr ExpressionParser::parse_and() { return left_associative({"and"}, TK::kName, &ExpressionParser::parse_not); }
 
 ExprPtr ExpressionParser::parse_not() {
   if (at_name("not")) {
@@ -83,39 +81,20 @@ ExprPtr ExpressionParser::parse_compare() {
 }
 
 ExprPtr ExpressionParser::parse_sum() {
-  ExprPtr left = parse_concat();
-  while (at_op("+") || at_op("-")) {
-    const Token& t = next();
-    left = binary(t.text, t.offset, std::move(left), parse_concat());
-  }
-  return left;
+  return left_associative({"+", "-"}, TK::kOperator, &ExpressionParser::parse_concat);
 }
 
 ExprPtr ExpressionParser::parse_concat() {
-  ExprPtr left = parse_product();
-  while (at_op("~")) {
-    const size_t offset = next().offset;
-    left = binary("~", offset, std::move(left), parse_product());
-  }
-  return left;
+  return left_associative({"~"}, TK::kOperator, &ExpressionParser::parse_product);
 }
 
 ExprPtr ExpressionParser::parse_product() {
-  ExprPtr left = parse_power();
-  while (at_op("*") || at_op("/") || at_op("//") || at_op("%")) {
-    const Token& t = next();
-    left = binary(t.text, t.offset, std::move(left), parse_power());
-  }
-  return left;
+  return left_associative({"*", "/", "//", "%"}, TK::kOperator, &ExpressionParser::parse_power);
 }
 
+// Left-associative, as in Jinja (unlike Python's **).
 ExprPtr ExpressionParser::parse_power() {
-  ExprPtr left = parse_unary();
-  while (at_op("**")) {
-    const size_t offset = next().offset;
-    left = binary("**", offset, std::move(left), parse_unary());
-  }
-  return left;
+  return left_associative({"**"}, TK::kOperator, &ExpressionParser::parse_unary);
 }
 
 ExprPtr ExpressionParser::parse_unary() {

@@ -3,6 +3,9 @@
 // and `is` tests. Unknown filters and tests are rejected here, naming them.
 #pragma once
 
+#include <initializer_list>
+#include <string_view>
+
 #include "text/jinja_ast.h"
 #include "text/jinja_token_cursor.h"
 
@@ -18,6 +21,9 @@ class ExpressionParser : public TokenCursor {
  private:
   ExprPtr make(Expr::Kind kind, size_t offset, std::string name = "");
   ExprPtr binary(const std::string& op, size_t offset, ExprPtr left, ExprPtr right);
+  // operand (op operand)*, grouped to the left; ops are operators or keywords (`kind`).
+  ExprPtr left_associative(std::initializer_list<std::string_view> ops, Token::Kind kind,
+                           ExprPtr (ExpressionParser::*operand)());
   ExprPtr parse_and();
   ExprPtr parse_not();
   ExprPtr parse_compare();
