@@ -64,7 +64,7 @@ void run_tune(const TuneOptions& o) {
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
     const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
-    const int64_t gemm_k = j.group ? sparse_gemm_k(make_slide_geometry(j.shape.k, j.group).k_slid) : j.shape.k;
+    const int64_t gemm_k = linear_gemm_k(j.backend, j.shape.k, j.group);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
     job.backend = j.backend;

@@ -65,6 +65,12 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   return c;
 }
 
+int64_t linear_gemm_k(GemmBackend backend, int64_t k, int group) {
+  // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K' rounded up to
+  // cuSPARSELt's K tile (gemm/gemm_types.h).
+  return backend == GemmBackend::CusparseLt ? sparse_gemm_k(make_slide_geometry(k, group).k_slid) : k;
+}
+
 W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream)
     : W8A8Linear(config, std::vector<LinearWeight>{{weight, scale_w}}, stream) {}
 
@@ -75,9 +81,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   require(!sparse || config.group >= 4, "the sparse backend needs the SlideSparse group size L (>= 4)");
   require(config.max_m > 0, "linear layer: max_m must be positive");
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
-  // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K' rounded up to
-  // cuSPARSELt's K tile (gemm/gemm_types.h).
-  gemm_k_ = sparse ? sparse_gemm_k(geometry_.k_slid) : config.k;
+  gemm_k_ = linear_gemm_k(config.backend, config.k, config.group);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {

@@ -110,6 +110,9 @@ class W8A8Linear {
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
 
+// The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:group).
+int64_t linear_gemm_k(GemmBackend backend, int64_t k, int group);
+
 // The tuning database key of a linear's GEMM (gemm_k: K, or K' rounded up to the sparse GEMM's K tile): what
 // `tune` records under and prepare() looks up.
 GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
