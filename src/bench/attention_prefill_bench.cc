@@ -101,7 +101,7 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
     } else {
       std::fprintf(stderr, "bench attention: %s\n", why.c_str());
     }
-  } else {
+  } else if (with_cudnn) {
     std::fprintf(stderr, "bench attention: no cuDNN row: %s\n", why.c_str());
   }
   return rows;

@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -12,8 +14,14 @@ int run_report(const CommandArgs& args) {
               "task summary, preparation, conversion, tuning, prefill / decode / kernel tables with speedups,\n"
               "failures, and a cross-GPU comparison when results of several GPUs are present.");
   p.positional("DIR", "results folder (pipeline_status.json and results/)");
+  p.option("compare", "DIR[,DIR...]",
+           "results folders of runs on other GPUs: added to the cross-GPU comparison only (this run's own GPU keeps "
+           "its own numbers)");
   if (!p.parse(args)) return 0;
-  const ReportSummary summary = write_report(p.get("DIR"));
+  std::vector<std::filesystem::path> compare;
+  if (p.has("compare"))
+    for (const std::string& dir : split_commas(p.get("compare"))) compare.emplace_back(dir);
+  const ReportSummary summary = write_report(p.get("DIR"), compare);
   std::printf("report: %s (%d plot%s in %s)\n", summary.report_md.c_str(), summary.plots, summary.plots == 1 ? "" : "s",
               (summary.report_md.parent_path() / "plots").c_str());
   return 0;

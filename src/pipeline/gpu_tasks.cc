@@ -35,17 +35,23 @@ void record_tuning_phase(const PipelineLayout& layout, const GpuContext& gpu, co
   nlohmann::json summary = fs::exists(file) ? read_json_file(file) : nlohmann::json::object();
   summary["hardware"] = gpu.hardware;
   nlohmann::json phases = nlohmann::json::array();
-  for (const auto& p : summary.value("phases", nlohmann::json::array()))
+  const nlohmann::json earlier = summary.value("phases", nlohmann::json::array());
+  for (const auto& p : earlier)
     if (p.value("name", "") != phase) phases.push_back(p);
   const nlohmann::json db = read_json_file(tuning_db_path(layout));
   const std::string backend = phase == "coarse" ? "cublaslt" : "cusparselt";
   int64_t entries = 0, rejected = 0;
-  for (const auto& g : db.value("gemms", nlohmann::json::array()))
-    if (g.value("backend", "") == backend)
-      for (const auto& [m, entry] : g.value("by_m", nlohmann::json::object()).items()) {
-        ++entries;
-        rejected += static_cast<int64_t>(entry.value("rejected", nlohmann::json::array()).size());
-      }
+  // Each value() result is bound to a name: a range-for over `.items()` of a temporary would
+  // iterate a json already destroyed.
+  const nlohmann::json gemms = db.value("gemms", nlohmann::json::array());
+  for (const auto& g : gemms) {
+    if (g.value("backend", "") != backend) continue;
+    const nlohmann::json by_m = g.value("by_m", nlohmann::json::object());
+    for (const auto& [m, entry] : by_m.items()) {
+      ++entries;
+      rejected += static_cast<int64_t>(entry.value("rejected", nlohmann::json::array()).size());
+    }
+  }
   std::string dtypes;
   for (const auto& k : kinds_json(o)) dtypes += (dtypes.empty() ? "" : ",") + k.get<std::string>();
   phases.push_back(

@@ -6,9 +6,13 @@
 
 namespace slidesparse {
 
-ReportSummary write_report(const std::filesystem::path& out_dir) {
+ReportSummary write_report(const std::filesystem::path& out_dir, const std::vector<std::filesystem::path>& compare_with) {
   using namespace report;
   const Results results = read_results(out_dir);
+  std::vector<Results> others;
+  for (const auto& dir : compare_with) others.push_back(read_results(dir));
+  Results compared = results;
+  add_other_machines(compared, others);
   std::vector<PlotFile> plots;
   std::string md = title_and_summary(results);
   md += tasks_section(results);
@@ -19,7 +23,7 @@ ReportSummary write_report(const std::filesystem::path& out_dir) {
   md += throughput_section(results, "decode", plots);
   md += kernel_section(results, plots);
   md += failures_section(results);
-  md += cross_gpu_section(results);
+  md += cross_gpu_section(compared);
   while (md.size() >= 2 && md.ends_with("\n\n")) md.pop_back();  // one trailing newline
 
   StagedDirectory plot_dir(out_dir / "plots", /*overwrite=*/true);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 namespace slidesparse {
 
@@ -14,6 +15,9 @@ struct ReportSummary {
 
 // Reads everything first (Error naming the file on malformed input, nothing written then), then
 // replaces OUT/plots as a whole (StagedDirectory) and writes OUT/report.md atomically.
-ReportSummary write_report(const std::filesystem::path& out_dir);
+// `compare_with`: results folders of other runs (other GPUs); their benchmark series join only the
+// cross-GPU comparison, and only for machines this run has no results of.
+ReportSummary write_report(const std::filesystem::path& out_dir,
+                           const std::vector<std::filesystem::path>& compare_with = {});
 
 }  // namespace slidesparse

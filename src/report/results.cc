@@ -249,4 +249,16 @@ Results read_results(const fs::path& out_dir) {
   return r;
 }
 
+void add_other_machines(Results& into, const std::vector<Results>& others) {
+  std::set<std::string> own;
+  for (const auto& s : into.throughput) own.insert(s.hardware.machine_key());
+  for (const auto& s : into.kernels) own.insert(s.hardware.machine_key());
+  for (const Results& other : others) {
+    for (const auto& s : other.throughput)
+      if (!own.count(s.hardware.machine_key())) into.throughput.push_back(s);
+    for (const auto& s : other.kernels)
+      if (!own.count(s.hardware.machine_key())) into.kernels.push_back(s);
+  }
+}
+
 }  // namespace slidesparse::report

@@ -97,4 +97,8 @@ struct Results {
 
 Results read_results(const std::filesystem::path& out_dir);
 
+// Appends the throughput and kernel series of `others` (runs of other GPUs) for the machines `into`
+// has no series of: the run of a machine owns that machine's numbers.
+void add_other_machines(Results& into, const std::vector<Results>& others);
+
 }  // namespace slidesparse::report

@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "core/error.h"
 #include "io/staged_directory.h"
 #include "report/report.h"
 #include "test_support.h"
@@ -119,6 +120,41 @@ TEST(ReportGolden, RegeneratingGivesTheSameBytesAndDropsStalePlots) {
   EXPECT_EQ(read_text(out / "plots" / "kernel_speedup_H100_cc90_INT8_cu130_x86_64.svg"), svg);
   for (const auto& name : testing::list_dir(out))  // no staging or temporary files left
     EXPECT_FALSE(name.starts_with(".") || name.find(".tmp-") != std::string::npos) << name;
+}
+
+// `report --compare`: another run's GPU joins the cross-GPU comparison only; its own sections stay
+// with its own report. A compare folder that does not exist is one error, and nothing is written.
+TEST(ReportGolden, ComparedRunsJoinOnlyTheCrossGpuComparison) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  const fs::path other = dir / "a100-run";
+  for (const std::string sub : {"results/throughput_bench/prefill", "results/throughput_bench/decode",
+                                "results/kernel_bench"}) {
+    fs::create_directories(other / sub);
+    fs::rename(out / sub / "A100_cc80_INT8_cu130_x86_64", other / sub / "A100_cc80_INT8_cu130_x86_64");
+  }
+  const std::string alone = read_text(write_report(out).report_md);
+  EXPECT_EQ(alone.find("## Cross-GPU comparison\n"), std::string::npos);
+  EXPECT_EQ(alone.find("A100"), std::string::npos);
+
+  const std::string compared = read_text(write_report(out, {other}).report_md);
+  const size_t cross = compared.find("## Cross-GPU comparison\n");
+  ASSERT_NE(cross, std::string::npos);
+  EXPECT_EQ(compared.find("### A100"), std::string::npos);  // no per-GPU sections of the other run
+  EXPECT_GT(compared.find("A100 (cc 8.0) tokens/s"), cross);
+  EXPECT_NE(compared.find("H100 (cc 9.0) tokens/s"), std::string::npos);
+  // The comparison is the one the report of both GPUs' results in one folder has.
+  const std::string golden = read_text(test_data_dir() / "sample_results_report.md");
+  EXPECT_EQ(compared.substr(cross), golden.substr(golden.find("## Cross-GPU comparison\n")));
+
+  fs::remove(out / "report.md");
+  try {
+    write_report(out, {dir / "missing"});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "results folder '" + (dir / "missing").string() + "' does not exist");
+  }
+  EXPECT_FALSE(fs::exists(out / "report.md"));
 }
 
 }  // namespace
