@@ -81,21 +81,29 @@ std::vector<AttentionPrefillBenchRow> bench_point(int seqs, int seq_len, int blo
 
   std::string why;
   if (with_cudnn && cudnn_library(&why)) {
-    // As the engine runs it: its bucket of sequences (a power of two; padding sequences empty),
-    // packed rows, the same paged cache.
-    const int length = cudnn_length_bucket(seq_len, seq_len);
-    const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, seqs), length, length};
-    CudnnPrefillAttention attention({kHeads, kKvHeads, kHeadDim, block_size, num_blocks, blocks_per_seq, seqs, scale},
-                                    stream);
+    // As the engine runs it on fresh prompts: its bucket of sequences (a power of two; padding
+    // sequences empty), packed q / out rows, the step's keys and values packed in their own rows.
+    const int kv_width = 2 * kKvHeads * kHeadDim;
+    DeviceBuffer kv(static_cast<size_t>(tokens * kv_width * 2), "attention benchmark packed k / v");
+    fill_random_bf16_gpu(kv.data(), tokens * kv_width, 75, stream);
+    const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, seqs), cudnn_length_bucket(seq_len, seq_len)};
+    CudnnPrefillAttention attention({kHeads, kKvHeads, kHeadDim, seqs, seq_len, scale}, stream);
     if (attention.prepare(bucket, &why)) {
-      std::vector<int32_t> offsets(static_cast<size_t>(bucket.seqs) + 1);
-      for (int s = 0; s <= bucket.seqs; ++s) offsets[s] = std::min(s, seqs) * seq_len * kHeads * kHeadDim;
-      const DeviceBuffer offsets_d = upload(offsets, "attention benchmark offsets");
-      const CudnnAttentionBatch cb{bucket, offsets_d.as<int32_t>(), lens_d.as<int32_t>(), lens_d.as<int32_t>(),
-                                   table_d.as<int32_t>()};
+      std::vector<int32_t> q_offsets(static_cast<size_t>(bucket.seqs) + 1), kv_offsets(q_offsets.size());
+      std::vector<int32_t> bucket_lens(static_cast<size_t>(bucket.seqs), 0);
+      for (int s = 0; s <= bucket.seqs; ++s) {
+        q_offsets[s] = std::min(s, seqs) * seq_len * kHeads * kHeadDim;
+        kv_offsets[s] = std::min(s, seqs) * seq_len * kv_width;
+        if (s < seqs) bucket_lens[s] = seq_len;
+      }
+      const DeviceBuffer q_offsets_d = upload(q_offsets, "attention benchmark q offsets");
+      const DeviceBuffer kv_offsets_d = upload(kv_offsets, "attention benchmark kv offsets");
+      const DeviceBuffer bucket_lens_d = upload(bucket_lens, "attention benchmark bucket lengths");
+      const CudnnAttentionBatch cb{bucket, q_offsets_d.as<int32_t>(), kv_offsets_d.as<int32_t>(),
+                                   bucket_lens_d.as<int32_t>()};
       const double us = time_launches_us(
-          [&] { require(attention.run(q.as<__nv_bfloat16>(), cache, cb, out.as<__nv_bfloat16>(), &why), why); }, warmup,
-          repeat, stream);
+          [&] { require(attention.run(q.as<__nv_bfloat16>(), kv.as<__nv_bfloat16>(), cb, out.as<__nv_bfloat16>(), &why), why); },
+          warmup, repeat, stream);
       const double tflops = flops / us / 1e6;
       rows.push_back({seqs, seq_len, block_size, 0, 0, false, true, us / 1e3, tflops, tflops / peak_tflops});
     } else {

@@ -38,7 +38,7 @@ struct AttentionPrefillChoice {
 // the causally visible keys; masked work inside diagonal tiles is not counted). Operands are random
 // bf16; the KV cache's blocks (block_size tokens) are handed out in shuffled order. One operand set:
 // the kernel is compute-bound, so L2 residency of small shapes hardly matters.
-// with_cudnn: cuDNN's SDPA is timed too (where it loads; experimental, see RunnerOptions).
+// with_cudnn: cuDNN's SDPA is timed too (where libcudnn 9.7+ loads), as the engine runs it on fresh prompts.
 std::vector<AttentionPrefillBenchRow> bench_attention_prefill(const std::vector<int>& seq_counts,
                                                               const std::vector<int>& seq_lens, int block_size,
                                                               int warmup, int repeat, bool with_cudnn,

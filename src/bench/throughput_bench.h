@@ -25,7 +25,7 @@ struct ThroughputOptions {
   std::filesystem::path tuning_db;
   double gpu_memory_utilization = 0.8;
   bool cuda_graphs = true;
-  bool cudnn_attention = false;  // RunnerOptions::cudnn_attention
+  bool cudnn_attention = true;  // RunnerOptions::cudnn_attention
   bool fp8_fast_accum = true;
   uint64_t seed = 0;
   bool profile = false;  // after each point, one more step phase by phase (docs/PERF.md breakdown)

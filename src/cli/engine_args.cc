@@ -36,7 +36,9 @@ void add_engine_options(ArgParser& p) {
   p.option("db", "FILE", "tuning database from `slidesparse tune`");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
   p.flag("no-chunked-prefill", "admit prompts only whole");
-  p.flag("cudnn-attention", "prefill steps with a query of >= 256 tokens on cuDNN's SDPA (experimental: faults on cuDNN 9.19 / H200)");
+  p.flag("no-cudnn-attention",
+         "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
+         "of fresh prompts with a query of >= 256 tokens)");
   p.flag("exact-scales", "INT8: int32 accumulators + exact epilogue on both backends (bit-identical paths)");
   p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
 }
@@ -54,7 +56,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.runner.num_kv_blocks = static_cast<int>(p.get_int("num-kv-blocks"));
   e.runner.cuda_graphs = !p.has("no-cuda-graphs");
   e.chunked_prefill = !p.has("no-chunked-prefill");
-  e.runner.cudnn_attention = p.has("cudnn-attention");
+  e.runner.cudnn_attention = !p.has("no-cudnn-attention");
   e.exact_scales = p.has("exact-scales");
   e.fp8_fast_accum = !p.has("fp8-precise-accum");
   if (p.has("db")) e.tuning_db = p.get("db");

@@ -18,7 +18,7 @@ namespace fe = cudnn_frontend;
 namespace {
 
 // Tensor ids of the graph (the variant pack maps them to device pointers).
-enum Uid : int64_t { kQ = 1, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kPageTableK, kPageTableV, kQOffsets, kOutOffsets };
+enum Uid : int64_t { kQ = 1, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kQOffsets, kKOffsets, kVOffsets, kOutOffsets };
 
 int next_power_of_two(int x) {
   int p = 1;
@@ -46,7 +46,7 @@ CudnnPrefillAttention::CudnnPrefillAttention(const CudnnAttentionShape& shape, c
   std::string why;
   require(cudnn_library(&why) != nullptr, "cuDNN attention: " + why);
   require(shape.heads > 0 && shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0 && shape.head_dim % 8 == 0 &&
-              shape.block_size > 0 && shape.num_blocks > 0 && shape.max_blocks_per_seq > 0 && shape.max_seqs > 0,
+              shape.max_seqs > 0 && shape.max_len > 0,
           "cuDNN attention: invalid attention geometry");
   cudnnHandle_t handle = nullptr;
   cudnnStatus_t status = CUDNN_STATUS_NOT_INITIALIZED;
@@ -68,63 +68,55 @@ CudnnPrefillAttention::~CudnnPrefillAttention() {
 
 namespace {
 
-// The SDPA graph of one bucket, described but not built: packed rows (logical [b, h, s, d] with
-// token-major strides; each sequence starts at its ragged offset), K and V in the paged containers,
-// lengths, block tables, bottom-right causal. sm_version > 0 describes it for that GPU instead of
-// the current one (the nodes copy the graph's context when added, so it is set first).
+// The SDPA graph of one bucket, described but not built: logical [b, h, s, d] tensors with
+// token-major strides, each sequence starting at its ragged offset (q and out: rows of h x d; k and
+// v: the halves of rows of 2 x kv_heads x d), padding masks from the lengths, causal. sm_version > 0
+// describes it for that GPU instead of the current one (the nodes copy the graph's context when
+// added, so it is set first).
 std::shared_ptr<fe::graph::Graph> describe_prefill_graph(const CudnnAttentionShape& shape,
                                                          const CudnnAttentionBucket& bucket, int sm_version = 0) {
-  const int64_t b = bucket.seqs, s = bucket.query;
+  const int64_t b = bucket.seqs, s = bucket.len;
   const int64_t h = shape.heads, hk = shape.kv_heads, d = shape.head_dim;
-  // cuDNN's paged load takes block tables of exactly ceil(keys / block_size) entries per sequence.
-  const int64_t bs = shape.block_size, blocks = shape.num_blocks, table = (bucket.keys + bs - 1) / bs;
   auto g = std::make_shared<fe::graph::Graph>();
   if (sm_version > 0) g->set_sm_version(sm_version);
   g->set_io_data_type(fe::DataType_t::BFLOAT16)
       .set_intermediate_data_type(fe::DataType_t::FLOAT)
       .set_compute_data_type(fe::DataType_t::FLOAT);
-  auto int32_tensor = [&](const char* name, int64_t uid, std::vector<int64_t> dims, std::vector<int64_t> strides) {
+  auto int32_tensor = [&](const std::string& name, int64_t uid, int64_t n) {
     return g->tensor(fe::graph::Tensor_attributes()
                          .set_name(name)
                          .set_uid(uid)
                          .set_data_type(fe::DataType_t::INT32)
-                         .set_dim(std::move(dims))
-                         .set_stride(std::move(strides)));
+                         .set_dim({n, 1, 1, 1})
+                         .set_stride({1, 1, 1, 1}));
   };
-  const std::vector<int64_t> packed_dims{b, h, s, d}, packed_strides{s * h * d, d, h * d, 1};
-  auto q_offsets = int32_tensor("q_offsets", kQOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
-  auto q = g->tensor(fe::graph::Tensor_attributes()
-                         .set_name("q")
-                         .set_uid(kQ)
-                         .set_dim(packed_dims)
-                         .set_stride(packed_strides)
-                         .set_ragged_offset(q_offsets));
-  const std::vector<int64_t> container_dims{blocks, hk, bs, d}, container_strides{hk * bs * d, bs * d, d, 1};
-  auto k = g->tensor(
-      fe::graph::Tensor_attributes().set_name("k_cache").set_uid(kK).set_dim(container_dims).set_stride(container_strides));
-  auto v = g->tensor(
-      fe::graph::Tensor_attributes().set_name("v_cache").set_uid(kV).set_dim(container_dims).set_stride(container_strides));
-  auto seq_q = int32_tensor("seq_len_q", kSeqLenQ, {b, 1, 1, 1}, {1, 1, 1, 1});
-  auto seq_kv = int32_tensor("seq_len_kv", kSeqLenKv, {b, 1, 1, 1}, {1, 1, 1, 1});
-  auto table_k = int32_tensor("block_table_k", kPageTableK, {b, 1, table, 1}, {table, table, 1, 1});
-  auto table_v = int32_tensor("block_table_v", kPageTableV, {b, 1, table, 1}, {table, table, 1, 1});
+  auto ragged = [&](const char* name, int64_t uid, int64_t heads, int64_t row, int64_t offsets_uid) {
+    return g->tensor(fe::graph::Tensor_attributes()
+                         .set_name(name)
+                         .set_uid(uid)
+                         .set_dim({b, heads, s, d})
+                         .set_stride({s * row, d, row, 1})
+                         .set_ragged_offset(int32_tensor(std::string(name) + "_offsets", offsets_uid, b + 1)));
+  };
+  auto q = ragged("q", kQ, h, h * d, kQOffsets);
+  auto k = ragged("k", kK, hk, 2 * hk * d, kKOffsets);
+  auto v = ragged("v", kV, hk, 2 * hk * d, kVOffsets);
   auto options = fe::graph::SDPA_attributes()
                      .set_name("prefill_attention")
                      .set_generate_stats(false)
                      .set_attn_scale(shape.softmax_scale)
                      .set_padding_mask(true)
-                     .set_seq_len_q(seq_q)
-                     .set_seq_len_kv(seq_kv)
-                     .set_paged_attention_k_table(table_k)
-                     .set_paged_attention_v_table(table_v)
-                     .set_paged_attention_max_seq_len_kv(bucket.keys);
-  // A sequence's queries are its last tokens: the diagonal ends at the bottom right, nothing to its
-  // right (per sequence, from its own lengths).
-  options.set_diagonal_alignment(fe::DiagonalAlignment_t::BOTTOM_RIGHT).set_diagonal_band_right_bound(0);
+                     .set_seq_len_q(int32_tensor("seq_len_q", kSeqLenQ, b))
+                     .set_seq_len_kv(int32_tensor("seq_len_kv", kSeqLenKv, b));
+  // Causal: query i sees keys 0 .. i of its own sequence.
+  options.set_diagonal_alignment(fe::DiagonalAlignment_t::TOP_LEFT).set_diagonal_band_right_bound(0);
   auto [out, stats] = g->sdpa(q, k, v, options);
   (void)stats;
-  auto out_offsets = int32_tensor("out_offsets", kOutOffsets, {b + 1, 1, 1, 1}, {1, 1, 1, 1});
-  out->set_output(true).set_uid(kOut).set_dim(packed_dims).set_stride(packed_strides).set_ragged_offset(out_offsets);
+  out->set_output(true)
+      .set_uid(kOut)
+      .set_dim({b, h, s, d})
+      .set_stride({s * h * d, d, h * d, 1})
+      .set_ragged_offset(int32_tensor("out_offsets", kOutOffsets, b + 1));
   return g;
 }
 
@@ -145,23 +137,21 @@ bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::str
     if (!it->second && why) *why = "not supported by cuDNN (see the first warning)";
     return it->second != nullptr;
   }
-  require(bucket.seqs > 0 && bucket.seqs <= shape_.max_seqs && bucket.query > 0 && bucket.query <= bucket.keys &&
-              bucket.keys <= shape_.max_blocks_per_seq * shape_.block_size,
+  require(bucket.seqs > 0 && bucket.seqs <= shape_.max_seqs && bucket.len > 0 && bucket.len <= shape_.max_len,
           "cuDNN attention: bucket outside the engine's limits");
   std::shared_ptr<fe::graph::Graph> g;
   std::string failure;
   try {  // the frontend throws std::runtime_error where the backend lacks a symbol it needs
     g = describe_prefill_graph(shape_, bucket);
-    // Heuristic A only: the fallback list offers generic (SM80) kernels that are slower than ours,
-    // and one of them read misaligned addresses on a paged cache (cuDNN 9.14, H200).
+    // Heuristic A only: the fallback list offers generic (SM80) kernels that are slower than ours.
     fe::error_t status = g->build(as_handle(handle_), {fe::HeurMode_t::A});
     if (!status.is_good()) failure = status.get_message();
   } catch (const std::exception& e) {
     failure = e.what();
   }
   if (!failure.empty()) {
-    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket.seqs) + " sequences x " +
-                    std::to_string(bucket.query) + " queries x " + std::to_string(bucket.keys) + " keys: " + failure;
+    if (why) *why = "cuDNN cannot run prefill attention for " + std::to_string(bucket.seqs) + " sequences of up to " +
+                    std::to_string(bucket.len) + " tokens: " + failure;
     graphs_[bucket] = nullptr;
     return false;
   }
@@ -173,30 +163,30 @@ bool CudnnPrefillAttention::prepare(const CudnnAttentionBucket& bucket, std::str
   }
   auto entry = std::make_unique<Graph>();
   entry->graph = std::move(g);
-  for (int64_t uid : {kQ, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kPageTableK, kPageTableV, kQOffsets, kOutOffsets})
+  for (int64_t uid : {kQ, kK, kV, kOut, kSeqLenQ, kSeqLenKv, kQOffsets, kKOffsets, kVOffsets, kOutOffsets})
     entry->pack[uid] = nullptr;
   graphs_[bucket] = std::move(entry);
   return true;
 }
 
-bool CudnnPrefillAttention::run(const __nv_bfloat16* q, const KvCacheLayer& cache, const CudnnAttentionBatch& batch,
+bool CudnnPrefillAttention::run(const __nv_bfloat16* q, const __nv_bfloat16* kv, const CudnnAttentionBatch& batch,
                                 __nv_bfloat16* out, std::string* why) {
   const auto it = graphs_.find(batch.bucket);
   if (it == graphs_.end() || !it->second)
-    fail("cuDNN attention: bucket " + std::to_string(batch.bucket.seqs) + " x " + std::to_string(batch.bucket.query) +
-         " x " + std::to_string(batch.bucket.keys) + " was not prepared");
+    fail("cuDNN attention: bucket " + std::to_string(batch.bucket.seqs) + " x " + std::to_string(batch.bucket.len) +
+         " was not prepared");
   auto& pack = it->second->pack;
   auto set = [&pack](int64_t uid, const void* p) { pack.find(uid)->second = const_cast<void*>(p); };
   set(kQ, q);
-  set(kK, cache.k);
-  set(kV, cache.v);
+  set(kK, kv);
+  set(kV, kv + int64_t{shape_.kv_heads} * shape_.head_dim);
   set(kOut, out);
-  set(kSeqLenQ, batch.seq_len_q);
-  set(kSeqLenKv, batch.seq_len_kv);
-  set(kPageTableK, batch.block_table);
-  set(kPageTableV, batch.block_table);
-  set(kQOffsets, batch.ragged_offsets);
-  set(kOutOffsets, batch.ragged_offsets);
+  set(kSeqLenQ, batch.seq_len);
+  set(kSeqLenKv, batch.seq_len);
+  set(kQOffsets, batch.q_offsets);
+  set(kKOffsets, batch.kv_offsets);
+  set(kVOffsets, batch.kv_offsets);
+  set(kOutOffsets, batch.q_offsets);
   std::string failure;
   try {
     fe::error_t status = it->second->graph->execute(as_handle(handle_), pack, workspace_.data());

@@ -4,7 +4,7 @@
 // both 16-byte pieces of the result. q, k and v heads sit side by side in the QKV columns, so "head
 // unit" u covers columns [u D, (u + 1) D) whatever its kind; consecutive threads walk consecutive
 // pieces of a head and then the next head, which keeps every warp's loads and stores contiguous.
-// DRAM traffic: each QKV value read once, T (H + 2 KV) D bf16 written.
+// DRAM traffic: each QKV value read once, T (H + 2 KV) D bf16 written (T 2 KV D more with kv_out).
 #include "kernels/rope_kv.h"
 
 #include <climits>
@@ -31,6 +31,7 @@ struct RopeKvArgs {
   const __nv_bfloat16* cos;
   const __nv_bfloat16* sin;
   __nv_bfloat16* q_out;
+  __nv_bfloat16* kv_out;  // optional packed [T, 2 kv_heads, D] copy of k and v
   __nv_bfloat16* k_cache;
   __nv_bfloat16* v_cache;
   int64_t cache_slots;  // num_blocks * block_size
@@ -136,6 +137,11 @@ __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
   }
   store8(dst + d_lo, lo);
   store8(dst + half + d_lo, hi);
+  if (!is_q && a.kv_out) {
+    __nv_bfloat16* packed = a.kv_out + (int64_t{t} * 2 * a.kv_heads + unit - a.heads) * a.head_dim;
+    store8(packed + d_lo, lo);
+    store8(packed + half + d_lo, hi);
+  }
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -146,7 +152,8 @@ int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BF
 
 void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positions, const int32_t* slot_mapping,
                        const __nv_bfloat16* rope_cos, const __nv_bfloat16* rope_sin, int heads,
-                       const KvCacheLayer& cache, __nv_bfloat16* q_out, cudaStream_t stream) {
+                       const KvCacheLayer& cache, __nv_bfloat16* q_out, cudaStream_t stream,
+                       __nv_bfloat16* kv_out) {
   const int d = cache.head_dim, kv = cache.kv_heads;
   require(heads >= 1 && kv >= 1 && d >= 16 && d % 16 == 0 && cache.block_size >= 1 && cache.num_blocks >= 0,
           "rope_kv_write: invalid shape heads=" + std::to_string(heads) + " kv_heads=" + std::to_string(kv) +
@@ -159,8 +166,9 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   if (tokens == 0) return;
   require(qkv.data && positions && slot_mapping && rope_cos && rope_sin && cache.k && cache.v && q_out,
           "rope_kv_write: a required device pointer is null");
-  require(aligned16(q_out) && aligned16(cache.k) && aligned16(cache.v) && aligned16(rope_cos) && aligned16(rope_sin),
-          "rope_kv_write: q_out, the KV cache and the RoPE tables must be 16-byte aligned");
+  require(aligned16(q_out) && aligned16(kv_out) && aligned16(cache.k) && aligned16(cache.v) && aligned16(rope_cos) &&
+              aligned16(rope_sin),
+          "rope_kv_write: q_out, kv_out, the KV cache and the RoPE tables must be 16-byte aligned");
   const int64_t threads_total = tokens * (width / 16);
   require(threads_total <= UINT32_MAX - kThreads,
           "rope_kv_write: too many tokens (" + std::to_string(tokens) + ") for one launch");
@@ -172,6 +180,7 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   a.cos = rope_cos;
   a.sin = rope_sin;
   a.q_out = q_out;
+  a.kv_out = kv_out;
   a.k_cache = cache.k;
   a.v_cache = cache.v;
   a.cache_slots = int64_t{cache.num_blocks} * cache.block_size;

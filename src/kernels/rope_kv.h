@@ -21,11 +21,16 @@ namespace slidesparse {
 // rope_cos / rope_sin: device bf16 [max_positions][head_dim / 2] (math/rope.h's RopeTable uploaded);
 // positions[t] must lie in [0, max_positions). Slots at or past num_blocks * block_size are not
 // written (they would be outside the cache). positions and slot_mapping are device int32 [tokens].
-// head_dim % 16 == 0 (64 and 128 in practice); q_out, cache.k, cache.v and the tables must be
-// 16-byte aligned (cudaMalloc'd). Any AccView type and ld; 16-byte loads when its rows are aligned.
-// Explicit stream, no allocation, safe inside CUDA graph capture.
+// kv_out (optional, bf16 [tokens, 2 x kv_heads, head_dim]): where given, token t's RoPE(k) and v
+// heads are also written there, packed (k heads, then v heads), for attention that reads a fresh
+// prompt's keys from the step itself (cudnn/cudnn_prefill_attention.h); tokens without a cache slot
+// are left unwritten. +2 kv_heads x head_dim x 2 bytes written per token.
+// head_dim % 16 == 0 (64 and 128 in practice); q_out, kv_out, cache.k, cache.v and the tables must
+// be 16-byte aligned (cudaMalloc'd). Any AccView type and ld; 16-byte loads when its rows are
+// aligned. Explicit stream, no allocation, safe inside CUDA graph capture.
 void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positions, const int32_t* slot_mapping,
                        const __nv_bfloat16* rope_cos, const __nv_bfloat16* rope_sin, int heads,
-                       const KvCacheLayer& cache, __nv_bfloat16* q_out, cudaStream_t stream);
+                       const KvCacheLayer& cache, __nv_bfloat16* q_out, cudaStream_t stream,
+                       __nv_bfloat16* kv_out = nullptr);
 
 }  // namespace slidesparse

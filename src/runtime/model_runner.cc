@@ -100,10 +100,9 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   staged_.seq_len = staged_.query_start + o.max_num_seqs + 1;
   staged_.block_table = staged_.seq_len + o.max_num_seqs;
   staged_.sample_rows = staged_.block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
-  staged_.cudnn_offsets = staged_.sample_rows + o.max_num_seqs;
-  staged_.cudnn_seq_len_q = staged_.cudnn_offsets + o.max_num_seqs + 1;
-  staged_.cudnn_block_table = staged_.cudnn_seq_len_q + o.max_num_seqs;
-  const size_t staged_ints = staged_.cudnn_block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
+  staged_.cudnn_q_offsets = staged_.sample_rows + o.max_num_seqs;
+  staged_.cudnn_kv_offsets = staged_.cudnn_q_offsets + o.max_num_seqs + 1;
+  const size_t staged_ints = staged_.cudnn_kv_offsets + o.max_num_seqs + 1;
   staged_device_ = DeviceBuffer(staged_ints * sizeof(int32_t), "step inputs");
   CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -113,20 +112,21 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   graph_batch_sizes_.push_back(o.max_num_seqs);
   for (int b : graph_batch_sizes_) prepare_rows(padded_rows(b));
 
-  allocate_kv_cache();
+  // cuDNN (its handle, the packed K/V) before the KV cache, which takes what memory is left.
   if (o.cudnn_attention) {
     std::string why;
     if (cudnn_library(&why)) {
       const CudnnAttentionShape shape{static_cast<int>(heads_), static_cast<int>(kv_heads_), static_cast<int>(head_dim_),
-                                      o.block_size, num_blocks_, max_blocks_per_seq_, o.max_num_seqs, softmax_scale_};
+                                      o.max_num_seqs, cudnn_max_len(), softmax_scale_};
       try {
         cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
+        fresh_kv_ = DeviceBuffer(max_tokens * 2 * kv_heads_ * head_dim_ * 2, "packed keys and values for cuDNN");
         const int32_t* staged = staged_device_.as<int32_t>();
-        cudnn_batch_.ragged_offsets = staged + staged_.cudnn_offsets;
-        cudnn_batch_.seq_len_q = staged + staged_.cudnn_seq_len_q;
-        cudnn_batch_.seq_len_kv = staged + staged_.seq_len;
-        cudnn_batch_.block_table = staged + staged_.cudnn_block_table;
+        cudnn_batch_.q_offsets = staged + staged_.cudnn_q_offsets;
+        cudnn_batch_.kv_offsets = staged + staged_.cudnn_kv_offsets;
+        cudnn_batch_.seq_len = staged + staged_.seq_len;
       } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
+        cudnn_attention_.reset();
         why = e.what();
       }
     }
@@ -135,6 +135,7 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
       std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", why.c_str());
     noted = noted || !cudnn_attention_;
   }
+  allocate_kv_cache();
   if (o.cuda_graphs) capture_graphs();
 }
 
@@ -222,10 +223,6 @@ void ModelRunner::allocate_kv_cache() {
               std::to_string(options_.gpu_memory_utilization) + " (weights and buffers hold " +
               std::to_string(gib(used)) + " GiB); lower --max-model-len or --max-num-batched-tokens");
   kv_ = DeviceBuffer(block_bytes * num_blocks_, "KV cache");
-  // Slots past a sequence's end inside its last block are read (and masked) by cuDNN's attention;
-  // a masked weight of 0 times a NaN left in fresh memory would still be NaN. Zeroed once, the cache
-  // only ever holds values the model wrote.
-  CUDA_CHECK(cudaMemsetAsync(kv_.data(), 0, kv_.bytes(), stream_));
   const size_t half = static_cast<size_t>(num_blocks_) * kv_heads_ * options_.block_size * head_dim_;
   auto* base = kv_.as<__nv_bfloat16>();
   for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer) {
@@ -240,11 +237,11 @@ void ModelRunner::allocate_kv_cache() {
   }
 }
 
-bool ModelRunner::cudnn_attention_run(const __nv_bfloat16* q, int layer, const CudnnAttentionBatch& batch,
+bool ModelRunner::cudnn_attention_run(const __nv_bfloat16* q, const __nv_bfloat16* kv, const CudnnAttentionBatch& batch,
                                       __nv_bfloat16* out) {
   if (cudnn_refused_) return false;
   std::string why;
-  if (cudnn_attention_->run(q, cache_layers_[layer], batch, out, &why)) return true;
+  if (cudnn_attention_->run(q, kv, batch, out, &why)) return true;
   // Nothing was launched: this layer and every later step run our kernel instead.
   std::fprintf(stderr, "slidesparse: warning: %s; prefill attention continues on the built-in kernel\n", why.c_str());
   cudnn_refused_ = true;
@@ -268,23 +265,19 @@ void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
   prepare_rows(rows);
   lm_head_gemm_.prepare(padded_rows(seqs), kWorkspaceBytes);
   if (cudnn_attention_ && prepared_rows_.at(rows).cudnn_attention && prompt_len >= kCudnnMinQueryLen) {
-    const int length = cudnn_length_bucket(prompt_len, max_blocks_per_seq_ * options_.block_size);
-    cudnn_bucket_ready({cudnn_sequence_bucket(seqs, options_.max_num_seqs), length, length});
+    cudnn_bucket_ready({cudnn_sequence_bucket(seqs, options_.max_num_seqs), cudnn_length_bucket(prompt_len, cudnn_max_len())});
   }
 }
 
 const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b, int64_t rows) {
   if (!cudnn_attention_ || cudnn_refused_ || b.decode || b.max_query_len < kCudnnMinQueryLen ||
-      !prepared_rows_.at(rows).cudnn_attention)
+      !prepared_rows_.at(rows).cudnn_attention || !all_fresh_prompts(b))
     return nullptr;
-  const int seqs = b.num_seqs(), max_tokens = max_blocks_per_seq_ * options_.block_size;
-  const CudnnAttentionBucket bucket{cudnn_sequence_bucket(seqs, options_.max_num_seqs),
-                                    cudnn_length_bucket(b.max_query_len, max_tokens),
-                                    cudnn_length_bucket(b.max_seq_len, max_tokens)};
-  if (b.max_query_len > bucket.query || b.max_seq_len > bucket.keys || !cudnn_bucket_ready(bucket)) return nullptr;
-  cudnn_sequence_arrays(b, bucket.seqs, heads_ * head_dim_, cudnn_offsets_host_, cudnn_seq_len_q_host_);
-  cudnn_block_table(b, bucket.seqs, max_blocks_per_seq_, (bucket.keys + options_.block_size - 1) / options_.block_size,
-                    cudnn_block_table_host_);
+  const CudnnAttentionBucket bucket{cudnn_sequence_bucket(b.num_seqs(), options_.max_num_seqs),
+                                    cudnn_length_bucket(b.max_seq_len, cudnn_max_len())};
+  if (b.max_seq_len > bucket.len || !cudnn_bucket_ready(bucket)) return nullptr;
+  cudnn_sequence_offsets(b, bucket.seqs, heads_ * head_dim_, 2 * kv_heads_ * head_dim_, cudnn_q_offsets_host_,
+                         cudnn_kv_offsets_host_);
   cudnn_batch_.bucket = bucket;
   return &cudnn_batch_;
 }
@@ -310,9 +303,8 @@ void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples, i
   put(staged_.block_table, b.block_table, b.block_table.size(), 0, false);
   put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
   if (cudnn_bucket_seqs > 0) {
-    put(staged_.cudnn_offsets, cudnn_offsets_host_, cudnn_offsets_host_.size(), 0, false);
-    put(staged_.cudnn_seq_len_q, cudnn_seq_len_q_host_, cudnn_seq_len_q_host_.size(), 0, false);
-    put(staged_.cudnn_block_table, cudnn_block_table_host_, cudnn_block_table_host_.size(), 0, false);
+    put(staged_.cudnn_q_offsets, cudnn_q_offsets_host_, cudnn_q_offsets_host_.size(), 0, false);
+    put(staged_.cudnn_kv_offsets, cudnn_kv_offsets_host_, cudnn_kv_offsets_host_.size(), 0, false);
   }
 }
 
@@ -371,12 +363,12 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     auto* attn = attn_.as<__nv_bfloat16>();
     rope_kv_write_gpu(qkv_out, tokens, staged + staged_.positions, staged + staged_.slots,
                       rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
-                      cache_layers_[layer], q, stream_);
+                      cache_layers_[layer], q, stream_, cudnn ? fresh_kv_.as<__nv_bfloat16>() : nullptr);
     mark("rope+kv write");
     if (decode)
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
-    else if (!cudnn || !cudnn_attention_run(q, layer, *cudnn, attn))
+    else if (!cudnn || !cudnn_attention_run(q, fresh_kv_.as<__nv_bfloat16>(), *cudnn, attn))
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
                             row_launch.attention);
     mark("attention");

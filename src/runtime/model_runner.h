@@ -8,6 +8,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -35,11 +36,10 @@ struct RunnerOptions {
   double gpu_memory_utilization = 0.9;  // share of the GPU's memory this process may hold in all
   bool cuda_graphs = true;
   int num_kv_blocks = 0;  // > 0: exactly this many KV blocks instead of what the memory budget allows
-  // Opt-in: prefill steps with a query of >= 256 tokens run cuDNN's SDPA when libcudnn 9.7+ is
-  // found (and the tuning database, where it timed both, did not find our kernel faster); others
-  // our kernel. Off by default: on an H200 with cuDNN 9.19 its paged, packed SDPA faults with a
-  // misaligned address (docs/PERF.md), and a fault cannot be caught and declined.
-  bool cudnn_attention = false;
+  // Prefill steps of fresh prompts only (no cached prefix) with a query of >= 256 tokens run
+  // cuDNN's SDPA when libcudnn 9.7+ is found (and the tuning database, where it timed both, did not
+  // find our kernel faster); other steps, or without cuDNN, our kernel.
+  bool cudnn_attention = true;
   const TuningDatabase* tuning = nullptr;
 };
 
@@ -74,11 +74,15 @@ class ModelRunner {
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
   // The cuDNN attention batch for a prefill step, or nullptr when the step keeps our kernel (decode,
-  // short queries, cuDNN absent, its bucket unsupported, or tuned against).
+  // a cached prefix, short queries, cuDNN absent, its bucket unsupported, or tuned against).
   const CudnnAttentionBatch* cudnn_attention_batch(const StepBatch& batch, int64_t rows);
   bool cudnn_bucket_ready(const CudnnAttentionBucket& bucket);  // prepares; warns once when unsupported
+  int cudnn_max_len() const {  // the longest fresh prompt a step can hold
+    return std::min(options_.max_model_len, options_.max_num_batched_tokens);
+  }
   // One layer's attention on cuDNN; false (after one warning, and for good) when cuDNN refuses.
-  bool cudnn_attention_run(const __nv_bfloat16* q, int layer, const CudnnAttentionBatch& batch, __nv_bfloat16* out);
+  bool cudnn_attention_run(const __nv_bfloat16* q, const __nv_bfloat16* kv, const CudnnAttentionBatch& batch,
+                           __nv_bfloat16* out);
   void stage(const StepBatch& batch, int tokens, int seqs, int samples, int cudnn_bucket_seqs = 0);
   void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len,
                const CudnnAttentionBatch* cudnn = nullptr);
@@ -95,9 +99,10 @@ class ModelRunner {
   Bf16Gemm lm_head_gemm_;
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
+  DeviceBuffer fresh_kv_;  // with cuDNN attention: the step's RoPE(k) and v, packed [T, 2 kv_heads, head_dim]
   struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
-    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_offsets, cudnn_seq_len_q,
-        cudnn_block_table;
+    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_q_offsets,
+        cudnn_kv_offsets;
   };
   StagedOffsets staged_{};
   int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
@@ -113,7 +118,7 @@ class ModelRunner {
   std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
   CudnnAttentionBatch cudnn_batch_;
   // Reused: no allocation per step.
-  std::vector<int32_t> cudnn_offsets_host_, cudnn_seq_len_q_host_, cudnn_block_table_host_;
+  std::vector<int32_t> cudnn_q_offsets_host_, cudnn_kv_offsets_host_;
   std::set<CudnnAttentionBucket> cudnn_warned_;
   int64_t cudnn_attention_steps_ = 0;
   bool cudnn_refused_ = false;  // cuDNN refused to execute once: our kernel from then on

@@ -24,19 +24,16 @@ struct StepBatch {
   void clear();
 };
 
-// The per-sequence arrays cuDNN's attention reads besides seq_len and the block table, for a
-// bucket of `bucket_seqs` >= batch.num_seqs() sequences: each sequence's first element in q / out
-// (query_start * row_elems; the bucket's padding sequences, and the end, at num_tokens * row_elems)
-// and its query rows (0 for padding). The vectors are reused: no allocation once they are large
-// enough. Throws Error when an offset would not fit int32.
-void cudnn_sequence_arrays(const StepBatch& batch, int bucket_seqs, int64_t row_elems, std::vector<int32_t>& offsets,
-                           std::vector<int32_t>& query_lens);
+// True when every sequence of the step is a fresh prompt: its queries are all of its tokens
+// (nothing of it cached before this step), the steps cuDNN's attention runs.
+bool all_fresh_prompts(const StepBatch& batch);
 
-// cuDNN's block tables: exactly ceil(bucket keys / block size) = `table_width` entries per sequence
-// (its paged load accepts no other width), [bucket_seqs][table_width] row-major, cut from the
-// batch's [S][max_blocks_per_seq] table; the padding sequences' rows are block 0 (any valid id:
-// their lengths are 0). `table` is reused. Throws Error when the width exceeds max_blocks_per_seq.
-void cudnn_block_table(const StepBatch& batch, int bucket_seqs, int max_blocks_per_seq, int table_width,
-                       std::vector<int32_t>& table);
+// cuDNN's ragged offsets for a bucket of `bucket_seqs` >= batch.num_seqs() sequences: each
+// sequence's first element in q / out (query_start * q_row_elems) and in the packed k / v rows
+// (query_start * kv_row_elems); the bucket's padding sequences, and the end, at num_tokens rows.
+// The vectors are reused: no allocation once they are large enough. Throws Error when an offset
+// would not fit int32.
+void cudnn_sequence_offsets(const StepBatch& batch, int bucket_seqs, int64_t q_row_elems, int64_t kv_row_elems,
+                            std::vector<int32_t>& q_offsets, std::vector<int32_t>& kv_offsets);
 
 }  // namespace slidesparse

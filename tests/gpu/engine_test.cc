@@ -328,7 +328,9 @@ TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
   EXPECT_EQ(batched[0], alone[0]);
   // Same prompt, same tokens wherever it sat in the batch.
   for (size_t r = 2; r < prompts.size(); ++r)
-    if (prompts[r] == probe) EXPECT_EQ(batched[r], alone[0]) << r;
+    if (prompts[r] == probe) {
+      EXPECT_EQ(batched[r], alone[0]) << r;
+    }
 }
 
 TEST_F(EngineTest, ClearErrors) {

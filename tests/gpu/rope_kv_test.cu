@@ -2,7 +2,8 @@
 // values), bit for bit: q_out and the whole K / V cache (so a stray write anywhere shows up), for
 // every accumulator form the linear layer leaves (int32 + both scales, bf16 + scale_x, bf16 + both,
 // bf16 without scales, fp32 + both), head_dim 64 / 128, MHA and GQA, block sizes 16 / 64, padding
-// tokens (slot -1), a slot past the cache, padded and unaligned QKV rows (the scalar-load path).
+// tokens (slot -1), a slot past the cache, padded and unaligned QKV rows (the scalar-load path),
+// with and without the packed k / v copy (kv_out).
 // Inputs are fresh random non-zero values; outputs are poisoned before every run.
 #include <gtest/gtest.h>
 
@@ -39,7 +40,8 @@ struct Case {
   bool scale_x, scale_w;
   int heads, kv_heads, head_dim, block_size;
   int64_t tokens;
-  int64_t ld_extra;  // columns past (heads + 2 kv_heads) * head_dim in each QKV row
+  int64_t ld_extra;     // columns past (heads + 2 kv_heads) * head_dim in each QKV row
+  bool kv_out = true;  // also write the packed k / v rows
 };
 
 std::string describe(const Case& c) {
@@ -47,7 +49,7 @@ std::string describe(const Case& c) {
   return std::string(type) + (c.scale_x ? "+sx" : "") + (c.scale_w ? "+sw" : "") + " H=" + std::to_string(c.heads) +
          " KV=" + std::to_string(c.kv_heads) + " D=" + std::to_string(c.head_dim) +
          " block=" + std::to_string(c.block_size) + " T=" + std::to_string(c.tokens) +
-         " ld_extra=" + std::to_string(c.ld_extra);
+         " ld_extra=" + std::to_string(c.ld_extra) + (c.kv_out ? " kv_out" : "");
 }
 
 size_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
@@ -140,7 +142,7 @@ uint16_t host_value(const Step& s, int64_t row, int64_t col) {
 }
 
 struct Result {
-  std::vector<uint16_t> q, k, v;  // q: tokens + 1 rows (the extra row must stay poisoned)
+  std::vector<uint16_t> q, k, v, kv;  // q, kv: tokens + 1 rows (the extra row must stay poisoned)
 };
 
 size_t cache_elements(const Step& s) {
@@ -150,8 +152,10 @@ size_t cache_elements(const Step& s) {
 Result run_cpu(const Step& s, const RopeTable& table) {
   const Case& c = s.c;
   const size_t q_row = static_cast<size_t>(c.heads) * c.head_dim;
+  const size_t kv_row = 2 * static_cast<size_t>(c.kv_heads) * c.head_dim;
   Result r{std::vector<uint16_t>((c.tokens + 1) * q_row, kPoisonBf16),
-           std::vector<uint16_t>(cache_elements(s), kPoisonBf16), std::vector<uint16_t>(cache_elements(s), kPoisonBf16)};
+           std::vector<uint16_t>(cache_elements(s), kPoisonBf16), std::vector<uint16_t>(cache_elements(s), kPoisonBf16),
+           std::vector<uint16_t>((c.tokens + 1) * kv_row, kPoisonBf16)};
   std::vector<uint16_t> head(static_cast<size_t>(c.head_dim));
   const auto load_head = [&](int64_t t, int unit) {
     for (int d = 0; d < c.head_dim; ++d) head[d] = host_value(s, t, int64_t{unit} * c.head_dim + d);
@@ -168,11 +172,14 @@ Result run_cpu(const Step& s, const RopeTable& table) {
     const int64_t block = slot / c.block_size, offset = slot % c.block_size;
     for (int h = 0; h < c.kv_heads; ++h) {
       const int64_t at = ((block * c.kv_heads + h) * c.block_size + offset) * c.head_dim;
+      const int64_t packed = t * static_cast<int64_t>(kv_row) + int64_t{h} * c.head_dim;
       load_head(t, c.heads + h);
       apply_rope(table, s.positions[t], head.data());
       std::copy(head.begin(), head.end(), r.k.begin() + at);
+      if (c.kv_out) std::copy(head.begin(), head.end(), r.kv.begin() + packed);
       load_head(t, c.heads + c.kv_heads + h);
       std::copy(head.begin(), head.end(), r.v.begin() + at);
+      if (c.kv_out) std::copy(head.begin(), head.end(), r.kv.begin() + packed + int64_t{c.kv_heads} * c.head_dim);
     }
   }
   return r;
@@ -184,7 +191,9 @@ Result run_gpu(const Step& s, const RopeTable& table) {
   DeviceBuffer positions(s.positions.size() * 4, "positions"), slots(s.slots.size() * 4, "slots");
   DeviceBuffer cos(table.cos.size() * 2, "cos"), sin(table.sin.size() * 2, "sin");
   const size_t q_elements = static_cast<size_t>(c.tokens + 1) * c.heads * c.head_dim;
+  const size_t kv_elements = static_cast<size_t>(c.tokens + 1) * 2 * c.kv_heads * c.head_dim;
   DeviceBuffer q(q_elements * 2, "q_out"), k(cache_elements(s) * 2, "k cache"), v(cache_elements(s) * 2, "v cache");
+  DeviceBuffer kv(kv_elements * 2, "kv_out");
   upload(acc, s.acc);
   upload(sx, s.scale_x);
   upload(sw, s.scale_w);
@@ -192,15 +201,16 @@ Result run_gpu(const Step& s, const RopeTable& table) {
   upload(slots, s.slots);
   upload(cos, table.cos);
   upload(sin, table.sin);
-  for (const DeviceBuffer* out : {&q, &k, &v}) CUDA_CHECK(cudaMemset(out->data(), kPoison, out->bytes()));
+  for (const DeviceBuffer* out : {&q, &k, &v, &kv}) CUDA_CHECK(cudaMemset(out->data(), kPoison, out->bytes()));
 
   AccView view{c.type, acc.data(), s.ld, c.scale_x ? sx.as<float>() : nullptr, c.scale_w ? sw.as<float>() : nullptr};
   KvCacheLayer cache{k.as<__nv_bfloat16>(), v.as<__nv_bfloat16>(), s.num_blocks, c.block_size, c.kv_heads, c.head_dim};
   rope_kv_write_gpu(view, c.tokens, positions.as<int32_t>(), slots.as<int32_t>(), cos.as<__nv_bfloat16>(),
-                    sin.as<__nv_bfloat16>(), c.heads, cache, q.as<__nv_bfloat16>(), nullptr);
+                    sin.as<__nv_bfloat16>(), c.heads, cache, q.as<__nv_bfloat16>(), nullptr,
+                    c.kv_out ? kv.as<__nv_bfloat16>() : nullptr);
   CUDA_CHECK(cudaDeviceSynchronize());
   return {download<uint16_t>(q, q_elements), download<uint16_t>(k, cache_elements(s)),
-          download<uint16_t>(v, cache_elements(s))};
+          download<uint16_t>(v, cache_elements(s)), download<uint16_t>(kv, kv_elements)};
 }
 
 // First mismatch, located, so a failure says which token / head / column went wrong.
@@ -220,6 +230,7 @@ void check(const Case& c, uint32_t seed) {
   expect_same(got.q, want.q, c.head_dim, "q_out");
   expect_same(got.k, want.k, c.head_dim, "k cache");
   expect_same(got.v, want.v, c.head_dim, "v cache");
+  expect_same(got.kv, want.kv, c.head_dim, "kv_out");
 }
 
 struct AccForm {
@@ -262,6 +273,7 @@ TEST(RopeKvWrite, PaddedAndUnalignedQkvRows) {
 TEST(RopeKvWrite, LargePrefill) {
   SKIP_WITHOUT_GPU();
   check({AccumulatorType::Int32, true, true, 20, 5, 128, 64, 4096, 0}, 77);
+  check({AccumulatorType::Int32, true, true, 20, 5, 128, 64, 4096, 0, /*kv_out=*/false}, 78);  // cache only
 }
 
 TEST(RopeKvWrite, ZeroTokensIsANoOp) {
