@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
-# nlohmann/json, libcurl, OpenSSL, PCRE2, utf8proc (Debian packages), the cuSPARSELt header and the
+# nlohmann/json, libcurl, OpenSSL, PCRE2, utf8proc, cpp-httplib (Debian packages), the cuSPARSELt header and the
 # header-only cuDNN frontend from NVIDIA's PyPI wheels (both libraries are loaded at run time, so only
 # headers are unpacked here). Safe to run repeatedly.
 set -euo pipefail
@@ -19,6 +19,8 @@ command -v make >/dev/null || command -v ninja >/dev/null || need_packages+=(mak
 # PCRE2 and utf8proc (the tokenizer's Unicode pre-tokenizer regexes and NFC normalizer).
 [ -f /usr/include/pcre2.h ] || need_packages+=(libpcre2-dev)
 [ -f /usr/include/utf8proc.h ] || need_packages+=(libutf8proc-dev)
+# cpp-httplib (header-only): the HTTP server of `slidesparse serve`.
+[ -f /usr/include/httplib.h ] || need_packages+=(libcpp-httplib-dev)
 if [ ${#need_packages[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${need_packages[*]}"

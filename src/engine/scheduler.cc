@@ -71,6 +71,19 @@ SchedulerStep Scheduler::schedule_prefill() {
   return step;
 }
 
+bool Scheduler::abort(Sequence* seq) {
+  if (const auto it = std::find(running_.begin(), running_.end(), seq); it != running_.end()) {
+    running_.erase(it);
+  } else if (const auto w = std::find(waiting_.begin(), waiting_.end(), seq); w != waiting_.end()) {
+    waiting_.erase(w);
+  } else {
+    return false;
+  }
+  blocks_.release(*seq);
+  seq->status = SequenceStatus::Finished;
+  return true;
+}
+
 void Scheduler::preempt(Sequence* seq, SchedulerStep& step) {
   blocks_.release(*seq);
   seq->num_computed_tokens = 0;

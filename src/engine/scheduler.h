@@ -54,6 +54,9 @@ class Scheduler {
   // Records the step's results: sampled[i] is the token sampled for chunk i (ignored for chunks
   // that do not sample). Returns the sequences that finished, in chunk order.
   std::vector<Sequence*> complete(const SchedulerStep& step, const std::vector<int32_t>& sampled);
+  // Drops a waiting or running sequence between steps: its blocks are freed and it is marked
+  // Finished. False when the scheduler does not hold it (already finished).
+  bool abort(Sequence* seq);
 
  private:
   SchedulerStep schedule_prefill();

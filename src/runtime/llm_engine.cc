@@ -159,9 +159,23 @@ std::vector<const Sequence*> LlmEngine::step() {
   return {finished.begin(), finished.end()};
 }
 
+bool LlmEngine::abort_request(int64_t id) {
+  for (auto it = sequences_.begin(); it != sequences_.end(); ++it)
+    if ((*it)->id == id) {
+      const bool held = scheduler_->abort(it->get());
+      sequences_.erase(it);
+      return held;
+    }
+  return false;
+}
+
+double LlmEngine::kv_cache_used() const {
+  return 1.0 - static_cast<double>(blocks_->free_blocks()) / blocks_->num_blocks();
+}
+
 std::string LlmEngine::stats_line() const {
   char line[256];
-  const double used = 1.0 - static_cast<double>(blocks_->free_blocks()) / blocks_->num_blocks();
+  const double used = kv_cache_used();
   std::snprintf(line, sizeof line, "prefill %.0f tok/s | decode %.0f tok/s | running %d waiting %d | KV %.1f%% of %d blocks",
                 stats_.prefill_seconds > 0 ? stats_.prefill_tokens / stats_.prefill_seconds : 0.0,
                 stats_.decode_seconds > 0 ? stats_.decode_tokens / stats_.decode_seconds : 0.0,

@@ -67,6 +67,12 @@ class LlmEngine {
   // Runs one scheduler step; returns the requests that finished in it, valid until the next step()
   // (which drops them).
   std::vector<const Sequence*> step();
+  // Drops a request, waiting or running, between steps; its KV-cache blocks are free at once.
+  // False for an id that is not (or no longer) in the engine.
+  bool abort_request(int64_t id);
+  // Every request the engine holds (finished ones until the next step), in arrival order.
+  const std::deque<std::unique_ptr<Sequence>>& requests() const { return sequences_; }
+  double kv_cache_used() const;  // share of the KV-cache blocks in use, 0..1
 
   const EngineStats& stats() const { return stats_; }
   // "prefill 12345 tok/s | decode 6789 tok/s | running 12 waiting 3 | KV 45.6% of 1234 blocks"

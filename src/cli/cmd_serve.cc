@@ -1,0 +1,112 @@
+#include <pthread.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/engine_args.h"
+#include "cli/engine_generation_backend.h"
+#include "core/error.h"
+#include "serve/openai_server.h"
+#include "serve/reference_backend.h"
+
+namespace slidesparse {
+
+namespace {
+
+// SIGINT / SIGTERM go to one watcher thread (blocked everywhere else, before any thread starts),
+// which starts the graceful shutdown; a second signal during it changes nothing.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  ~SignalWatcher() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void start(OpenAiServer& server) {
+    thread_ = std::thread([this, &server] {
+      const timespec tick{0, 200'000'000};
+      while (!done_) {
+        const int sig = sigtimedwait(&set_, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+          std::fprintf(stderr, "serve: %s: finishing in-flight requests, then exiting\n",
+                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+          server.shutdown();
+          return;
+        }
+      }
+    });
+  }
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int run_serve(const CommandArgs& args) {
+  ArgParser p("slidesparse serve",
+              "An OpenAI-compatible HTTP server over the engine's continuous batching:\n"
+              "  GET /v1/models, POST /v1/completions, POST /v1/chat/completions (\"stream\": true for server-sent\n"
+              "  events), GET /health, GET /metrics (Prometheus).\n"
+              "Text goes through the checkpoint's tokenizer.json and chat template (tokenizer_config.json);\n"
+              "SIGINT / SIGTERM stop accepting requests, let in-flight ones finish, and exit 0.");
+  add_engine_options(p);
+  p.option("host", "ADDR", "address to listen on", "127.0.0.1");
+  p.option("port", "N", "port (0: any free port, printed at start)", "8000");
+  p.option("tokenizer", "DIR", "directory with tokenizer.json (default: the model directory)");
+  p.option("served-model-name", "NAME", "the model id clients send (default: the model directory's name)");
+  p.option("max-body-bytes", "N", "larger request bodies get 413", "4194304");
+  p.option("max-connections", "N", "HTTP worker threads: concurrent connections served", "256");
+  p.option("shutdown-grace", "SECONDS", "how long in-flight requests may run after SIGINT / SIGTERM", "10");
+  p.flag("cpu-reference", "run the model on the CPU reference implementation (tiny models; no GPU needed)");
+  if (!p.parse(args)) return 0;
+  SignalWatcher signals;  // before any thread exists, so that every thread inherits the mask
+
+  const EngineOptions engine = engine_options_from(p);
+  const std::filesystem::path model = engine.model;
+  const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
+  ServerOptions o;
+  o.host = p.get("host");
+  o.port = static_cast<int>(p.get_int("port"));
+  require(o.port >= 0 && o.port <= 65535, "--port must lie in 0..65535");
+  o.model_name = p.has("served-model-name") ? p.get("served-model-name")
+                                            : std::filesystem::absolute(model).lexically_normal().filename().string();
+  if (o.model_name.empty()) o.model_name = std::filesystem::absolute(model).lexically_normal().parent_path().filename();
+  o.max_body_bytes = p.get_uint("max-body-bytes");
+  o.max_connections = static_cast<int>(p.get_int("max-connections"));
+  require(o.max_connections >= 1, "--max-connections must be at least 1");
+  o.shutdown_grace_seconds = parse_double("shutdown-grace", p.get("shutdown-grace"));
+  require(o.shutdown_grace_seconds >= 0, "--shutdown-grace must not be negative");
+
+  std::unique_ptr<GenerationBackend> backend;
+  if (p.has("cpu-reference"))
+    backend = std::make_unique<ReferenceBackend>(model, engine.runner.max_num_seqs);
+  else
+    backend = std::make_unique<EngineGenerationBackend>(engine);
+  ServeMetrics metrics;
+  RequestHub hub(std::move(backend), text.stop_token_ids(), metrics);
+  OpenAiServer server(o, text, hub, metrics);
+  const int port = server.bind();
+  std::printf("serve: %s on http://%s:%d (model \"%s\", context %d tokens)\n",
+              p.has("cpu-reference") ? "CPU reference model" : "GPU engine", o.host.c_str(), port,
+              o.model_name.c_str(), hub.max_model_len());
+  std::fflush(stdout);
+  signals.start(server);
+  server.run();
+  std::printf("serve: stopped\n");
+  return 0;
+}
+
+}  // namespace slidesparse

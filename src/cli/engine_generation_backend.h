@@ -1,0 +1,32 @@
+// GenerationBackend on the GPU engine (runtime/llm_engine.h): its continuous batching and paged
+// KV cache, each step's new tokens reported per request.
+#pragma once
+
+#include <map>
+
+#include "runtime/llm_engine.h"
+#include "serve/generation_backend.h"
+
+namespace slidesparse {
+
+class EngineGenerationBackend : public GenerationBackend {
+ public:
+  explicit EngineGenerationBackend(const EngineOptions& options);
+
+  int64_t vocab_size() const override { return engine_.config().vocab_size; }
+  int max_model_len() const override { return max_model_len_; }
+  int64_t add(std::vector<int32_t> prompt, const SamplingParams& params) override;
+  void abort(int64_t request) override;
+  bool idle() const override { return engine_.idle(); }
+  std::vector<TokenEvent> step() override;
+  BackendLoad load() const override;
+  const LlmEngine& engine() const { return engine_; }
+
+ private:
+  LlmEngine engine_;
+  int max_model_len_;
+  int eos_;
+  std::map<int64_t, int> reported_;  // per request: generated tokens already reported
+};
+
+}  // namespace slidesparse

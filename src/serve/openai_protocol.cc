@@ -1,0 +1,267 @@
+#include "serve/openai_protocol.h"
+
+#include <cmath>
+#include <limits>
+
+namespace slidesparse {
+
+using nlohmann::json;
+
+namespace {
+
+// A 400; `param` names the offending field ("" for the body as a whole).
+ApiError bad(const std::string& message, const std::string& param) {
+  ApiError e{400, message, "invalid_request_error", std::nullopt};
+  if (!param.empty()) e.param = param;
+  return e;
+}
+
+// Reads an optional field of the expected kind; an error names the field and what it must be.
+struct Fields {
+  const json& body;
+  std::optional<ApiError> error;
+
+  const json* get(const char* name) {
+    const auto it = body.find(name);
+    return it == body.end() || it->is_null() ? nullptr : &*it;
+  }
+  std::optional<double> number(const char* name, double lo, double hi, const char* what) {
+    const json* v = get(name);
+    if (!v || error) return std::nullopt;
+    if (!v->is_number() || !(v->get<double>() >= lo && v->get<double>() <= hi)) {
+      error = bad("'" + std::string(name) + "' must be " + what, name);
+      return std::nullopt;
+    }
+    return v->get<double>();
+  }
+  std::optional<int64_t> integer(const char* name, int64_t lo, int64_t hi, const char* what) {
+    const json* v = get(name);
+    if (!v || error) return std::nullopt;
+    if (!v->is_number_integer() || v->get<int64_t>() < lo || v->get<int64_t>() > hi) {
+      error = bad("'" + std::string(name) + "' must be " + what, name);
+      return std::nullopt;
+    }
+    return v->get<int64_t>();
+  }
+  std::optional<bool> boolean(const char* name) {
+    const json* v = get(name);
+    if (!v || error) return std::nullopt;
+    if (!v->is_boolean()) {
+      error = bad("'" + std::string(name) + "' must be a boolean", name);
+      return std::nullopt;
+    }
+    return v->get<bool>();
+  }
+};
+
+std::optional<ApiError> parse_prompt(const json& p, GenerationRequest& r) {
+  const ApiError wrong = bad("'prompt' must be a string, an array of token ids, or an array holding one of those", "prompt");
+  const json* prompt = &p;
+  if (p.is_array() && p.size() == 1 && (p[0].is_string() || p[0].is_array())) prompt = &p[0];
+  if (prompt->is_string()) {
+    r.prompt = prompt->get<std::string>();
+    return std::nullopt;
+  }
+  if (!prompt->is_array()) return p.is_array() && p.size() > 1 && (p[0].is_string() || p[0].is_array())
+                                      ? bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt")
+                                      : wrong;
+  std::vector<int32_t> ids;
+  for (const json& t : *prompt) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
+      return p.is_array() && p.size() > 1 && (p[0].is_string() || p[0].is_array())
+                 ? bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt")
+                 : wrong;
+    ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+  }
+  r.prompt = std::move(ids);
+  return std::nullopt;
+}
+
+std::optional<ApiError> parse_messages(const json& m, GenerationRequest& r) {
+  if (!m.is_array() || m.empty()) return bad("'messages' must be a non-empty array", "messages");
+  for (size_t i = 0; i < m.size(); ++i) {
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    const json& msg = m[i];
+    if (!msg.is_object() || !msg.contains("role") || !msg["role"].is_string())
+      return bad(at + " must be an object with a string 'role'", "messages");
+    ChatMessage out{msg["role"].get<std::string>(), ""};
+    const auto content = msg.find("content");
+    if (content == msg.end() || content->is_null()) {
+    } else if (content->is_string()) {
+      out.content = content->get<std::string>();
+    } else if (content->is_array()) {  // content parts: text only
+      for (const json& part : *content) {
+        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+          return bad(at + ".content: only text parts ({\"type\": \"text\", \"text\": ...}) are supported", "messages");
+        out.content += part["text"].get<std::string>();
+      }
+    } else {
+      return bad(at + ".content must be a string or an array of text parts", "messages");
+    }
+    r.messages.push_back(std::move(out));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+json error_body(const ApiError& e) {
+  return {{"error",
+           {{"message", e.message},
+            {"type", e.type},
+            {"param", e.param ? json(*e.param) : json(nullptr)},
+            {"code", nullptr}}}};
+}
+
+std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
+                                                                  const std::string& served_model) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad("the request body is not valid JSON", "");
+  if (!j.is_object()) return bad("the request body must be a JSON object", "");
+  GenerationRequest r;
+  r.endpoint = endpoint;
+  Fields f{j, std::nullopt};
+  if (const json* model = f.get("model")) {
+    if (!model->is_string()) return bad("'model' must be a string", "model");
+    r.model = model->get<std::string>();
+    if (r.model != served_model)
+      return ApiError{404, "The model '" + r.model + "' does not exist (this server serves '" + served_model + "')",
+                      "not_found_error", "model"};
+  } else {
+    r.model = served_model;
+  }
+  if (endpoint == Endpoint::Completions) {
+    const json* prompt = f.get("prompt");
+    if (!prompt) return bad("'prompt' is required", "prompt");
+    if (auto e = parse_prompt(*prompt, r)) return *e;
+    if (const auto echo = f.boolean("echo")) r.echo = *echo;
+  } else {
+    const json* messages = f.get("messages");
+    if (!messages) return bad("'messages' is required", "messages");
+    if (auto e = parse_messages(*messages, r)) return *e;
+  }
+  // max_tokens (chat also accepts the newer max_completion_tokens).
+  const char* max_name = endpoint == Endpoint::ChatCompletions && f.get("max_completion_tokens") && !f.get("max_tokens")
+                             ? "max_completion_tokens"
+                             : "max_tokens";
+  if (const auto n = f.integer(max_name, 1, std::numeric_limits<int32_t>::max(), "an integer >= 1")) {
+    r.sampling.max_tokens = static_cast<int>(*n);
+    r.max_tokens_given = true;
+  } else if (!f.error) {
+    r.sampling.max_tokens = endpoint == Endpoint::Completions ? 16 : 0;  // chat: the rest of the context
+  }
+  if (const auto t = f.number("temperature", 0.0, 2.0, "a number between 0 and 2")) r.sampling.temperature = float(*t);
+  if (const auto p = f.number("top_p", 0.0, 1.0, "a number in (0, 1]")) {
+    if (*p <= 0.0) return bad("'top_p' must be a number in (0, 1]", "top_p");
+    r.sampling.top_p = float(*p);
+  }
+  if (const auto k = f.integer("top_k", -1, std::numeric_limits<int32_t>::max(), "an integer >= -1 (-1 or 0: off)"))
+    r.sampling.top_k = *k < 0 ? 0 : static_cast<int>(*k);
+  if (const auto s = f.integer("seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                               "an integer"))
+    r.sampling.seed = static_cast<uint64_t>(*s);
+  if (const auto n = f.integer("n", 1, 1, "1 (one choice per request)")) (void)n;
+  if (const auto s = f.boolean("stream")) r.stream = *s;
+  if (const auto i = f.boolean("ignore_eos")) r.sampling.ignore_eos = *i;
+  if (f.error) return *f.error;
+  if (const json* stop = f.get("stop")) {
+    if (stop->is_string()) {
+      r.stop.push_back(stop->get<std::string>());
+    } else if (stop->is_array() && stop->size() <= 16) {
+      for (const json& s : *stop) {
+        if (!s.is_string()) return bad("'stop' must be a string or an array of strings", "stop");
+        r.stop.push_back(s.get<std::string>());
+      }
+    } else {
+      return bad("'stop' must be a string or an array of at most 16 strings", "stop");
+    }
+  }
+  return r;
+}
+
+std::optional<ApiError> fit_to_context(GenerationRequest& r, int prompt_tokens, int max_model_len) {
+  const std::string what = r.endpoint == Endpoint::ChatCompletions ? "in the messages" : "in the prompt";
+  if (prompt_tokens < 1) return bad("the prompt is empty", r.endpoint == Endpoint::ChatCompletions ? "messages" : "prompt");
+  if (!r.max_tokens_given) {
+    const int room = max_model_len - prompt_tokens;
+    if (room < 1)
+      return bad("This model's maximum context length is " + std::to_string(max_model_len) + " tokens. However, your " +
+                     "request has " + std::to_string(prompt_tokens) + " tokens " + what + ", which leaves no room " +
+                     "for a completion.",
+                 r.endpoint == Endpoint::ChatCompletions ? "messages" : "prompt");
+    r.sampling.max_tokens = r.sampling.max_tokens > 0 ? std::min(r.sampling.max_tokens, room) : room;
+    return std::nullopt;
+  }
+  if (int64_t{prompt_tokens} + r.sampling.max_tokens > max_model_len)
+    return bad("This model's maximum context length is " + std::to_string(max_model_len) + " tokens. However, you " +
+                   "requested " + std::to_string(int64_t{prompt_tokens} + r.sampling.max_tokens) + " tokens (" +
+                   std::to_string(prompt_tokens) + " " + what + ", " + std::to_string(r.sampling.max_tokens) +
+                   " in the completion). Please reduce the length of the prompt or the completion.",
+               "max_tokens");
+  return std::nullopt;
+}
+
+namespace {
+
+json usage_json(const Usage& u) {
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+}  // namespace
+
+json response_body(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
+                   const std::string& finish_reason, const Usage& usage) {
+  json choice = {{"index", 0}, {"finish_reason", finish_reason}};
+  json out = {{"id", id}, {"created", created}, {"model", r.model}};
+  if (r.endpoint == Endpoint::Completions) {
+    out["object"] = "text_completion";
+    choice["text"] = text;
+    choice["logprobs"] = nullptr;
+  } else {
+    out["object"] = "chat.completion";
+    choice["message"] = {{"role", "assistant"}, {"content", text}};
+    choice["logprobs"] = nullptr;
+  }
+  out["choices"] = json::array({choice});
+  out["usage"] = usage_json(usage);
+  return out;
+}
+
+json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
+                  bool first, const std::optional<std::string>& finish_reason, const std::optional<Usage>& usage) {
+  json choice = {{"index", 0}, {"finish_reason", finish_reason ? json(*finish_reason) : json(nullptr)}};
+  json out = {{"id", id}, {"created", created}, {"model", r.model}};
+  if (r.endpoint == Endpoint::Completions) {
+    out["object"] = "text_completion";
+    choice["text"] = text;
+    choice["logprobs"] = nullptr;
+  } else {
+    out["object"] = "chat.completion.chunk";
+    json delta = json::object();
+    if (first) delta["role"] = "assistant";
+    if (!text.empty() || first) delta["content"] = text;
+    choice["delta"] = delta;
+    choice["logprobs"] = nullptr;
+  }
+  out["choices"] = json::array({choice});
+  if (usage) out["usage"] = usage_json(*usage);
+  return out;
+}
+
+std::string sse_event(const json& chunk) {
+  return "data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+json models_body(const std::string& model, int64_t created, int max_model_len) {
+  return {{"object", "list"},
+          {"data",
+           json::array({{{"id", model},
+                         {"object", "model"},
+                         {"created", created},
+                         {"owned_by", "slidesparse"},
+                         {"max_model_len", max_model_len}}})}};
+}
+
+}  // namespace slidesparse

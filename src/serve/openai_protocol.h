@@ -1,0 +1,70 @@
+// The OpenAI API as `slidesparse serve` speaks it: parsing and checking /v1/completions and
+// /v1/chat/completions bodies, and writing responses, stream chunks and error objects. Pure
+// functions of JSON and text, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/sequence.h"
+#include "text/chat_template.h"
+
+namespace slidesparse {
+
+// An error answered as {"error": {"message", "type", "param", "code"}} with an HTTP status.
+struct ApiError {
+  int status = 400;
+  std::string message;
+  std::string type = "invalid_request_error";
+  std::optional<std::string> param;
+};
+
+nlohmann::json error_body(const ApiError& e);
+
+enum class Endpoint { Completions, ChatCompletions };
+
+struct GenerationRequest {
+  Endpoint endpoint = Endpoint::Completions;
+  std::string model;
+  std::variant<std::string, std::vector<int32_t>> prompt;  // completions: text or token ids
+  std::vector<ChatMessage> messages;                         // chat
+  SamplingParams sampling;  // max_tokens default 16 (completions) / the context's rest (chat: 0 here)
+  bool max_tokens_given = false;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool echo = false;  // completions: the prompt's text before the completion
+};
+
+// Parses and checks a body. `served_model`: the one model id this server answers to (404 for
+// another). Returns the request or the error to answer with.
+std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
+                                                                  const std::string& served_model);
+
+// After tokenization: the prompt must leave room for at least one token, and prompt + max_tokens
+// must fit the context (the default max_tokens is cut to what fits).
+std::optional<ApiError> fit_to_context(GenerationRequest& request, int prompt_tokens, int max_model_len);
+
+struct Usage {
+  int prompt_tokens = 0, completion_tokens = 0;
+};
+
+// A whole (non-streamed) response.
+nlohmann::json response_body(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
+                             const std::string& finish_reason, const Usage& usage);
+// One streamed chunk: `text` the new text (chat: a delta of the assistant message; `first` adds the
+// role), finish_reason and usage on the last chunk only.
+nlohmann::json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
+                            bool first, const std::optional<std::string>& finish_reason,
+                            const std::optional<Usage>& usage);
+// "data: <json>\n\n"; the stream ends with sse_done().
+std::string sse_event(const nlohmann::json& chunk);
+inline std::string sse_done() { return "data: [DONE]\n\n"; }
+
+nlohmann::json models_body(const std::string& model, int64_t created, int max_model_len);
+
+}  // namespace slidesparse

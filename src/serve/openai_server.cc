@@ -1,0 +1,241 @@
+#include "serve/openai_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/error.h"
+#include "serve/openai_protocol.h"
+#include "serve/stop_strings.h"
+#include "text/text_stream.h"
+
+namespace slidesparse {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// One request's reply as text: its tokens detokenized as they arrive (special tokens skipped, as
+// OpenAI servers do), cut at the first stop string.
+class Reply {
+ public:
+  Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
+        std::shared_ptr<RequestStream> stream)
+      : stream_(std::move(stream)), text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true), stops_(request.stop) {}
+
+  // Waits up to `wait` for tokens; returns the text that became final. Sets done() at the end.
+  std::string pull(RequestHub& hub, std::chrono::milliseconds wait) {
+    if (done_) return "";
+    const StreamUpdate u = stream_->wait(wait);
+    std::string out;
+    for (int32_t token : u.tokens) {
+      ++completion_tokens_;
+      const StopStrings::Out o = stops_.push(text_.push(token));
+      out += o.text;
+      if (o.stopped) {
+        done_ = true;
+        finish_reason_ = "stop";
+        hub.cancel(stream_);  // the engine may run a step more; its tokens are dropped
+        return out;
+      }
+    }
+    if (u.finished) {
+      const StopStrings::Out o = stops_.push(text_.finish());
+      out += o.text + stops_.finish();
+      done_ = true;
+      finish_reason_ = o.stopped ? "stop" : u.finish_reason;
+    }
+    return out;
+  }
+
+  bool done() const { return done_; }
+  const std::string& finish_reason() const { return finish_reason_; }
+  Usage usage() const { return {stream_->prompt_tokens(), completion_tokens_}; }
+  const std::shared_ptr<RequestStream>& stream() const { return stream_; }
+
+ private:
+  std::shared_ptr<RequestStream> stream_;
+  TextStream text_;
+  StopStrings stops_;
+  int completion_tokens_ = 0;
+  bool done_ = false;
+  std::string finish_reason_;
+};
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+}  // namespace
+
+OpenAiServer::OpenAiServer(const ServerOptions& options, const TextModel& text, RequestHub& hub, ServeMetrics& metrics)
+    : options_(options), text_(text), hub_(hub), metrics_(metrics), created_(unix_now()),
+      server_(std::make_unique<httplib::Server>()) {
+  const int threads = options_.max_connections;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_keep_alive_max_count(1000);
+  routes();
+}
+
+OpenAiServer::~OpenAiServer() = default;
+
+int OpenAiServer::bind() {
+  if (options_.port == 0) {
+    const int port = server_->bind_to_any_port(options_.host);
+    require(port > 0, "serve: cannot bind " + options_.host + " to a free port");
+    return port;
+  }
+  require(server_->bind_to_port(options_.host, options_.port),
+          "serve: cannot bind " + options_.host + ":" + std::to_string(options_.port) +
+              " (in use, or not an address of this machine)");
+  return options_.port;
+}
+
+void OpenAiServer::run() { server_->listen_after_bind(); }
+
+void OpenAiServer::shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  hub_.stop_accepting();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(options_.shutdown_grace_seconds));
+  while (hub_.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  hub_.cancel_all();
+  // Streams write their last chunk within one wait of the cancellation.
+  for (int i = 0; i < 50 && hub_.in_flight() > 0; ++i) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(300ms);
+  server_->stop();
+}
+
+void OpenAiServer::routes() {
+  auto fail = [this](httplib::Response& res, const ApiError& e) {
+    metrics_.request_failed(e.status);
+    send_json(res, e.status, error_body(e));
+  };
+
+  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("", "text/plain"); });
+  server_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, models_body(options_.model_name, created_, hub_.max_model_len()));
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(options_.model_name), "text/plain; version=0.0.4");
+  });
+
+  auto generate = [this, fail](Endpoint endpoint, const httplib::Request& req, httplib::Response& res) {
+    if (shutting_down_ || !hub_.accepting())
+      return fail(res, {503, "the server is shutting down", "service_unavailable_error", std::nullopt});
+    auto parsed = parse_generation_request(endpoint, req.body, options_.model_name);
+    if (auto* e = std::get_if<ApiError>(&parsed)) return fail(res, *e);
+    auto request = std::make_shared<GenerationRequest>(std::move(std::get<GenerationRequest>(parsed)));
+    std::vector<int32_t> prompt;
+    std::string echo;
+    try {
+      if (endpoint == Endpoint::ChatCompletions) {
+        prompt = text_.encode_chat(request->messages);
+      } else if (const auto* ids = std::get_if<std::vector<int32_t>>(&request->prompt)) {
+        prompt = *ids;
+        if (request->echo) echo = text_.tokenizer().decode(prompt, true);
+      } else {
+        const std::string& text = std::get<std::string>(request->prompt);
+        prompt = text_.encode_prompt(text);
+        if (request->echo) echo = text;
+      }
+      for (int32_t t : prompt)
+        if (t < 0 || t >= hub_.vocab_size())
+          return fail(res, {400, "token id " + std::to_string(t) + " is outside the vocabulary of " +
+                                     std::to_string(hub_.vocab_size()),
+                            "invalid_request_error", "prompt"});
+    } catch (const Error& e) {
+      return fail(res, {400, e.what(), "invalid_request_error", std::nullopt});
+    }
+    if (auto e = fit_to_context(*request, static_cast<int>(prompt.size()), hub_.max_model_len())) return fail(res, *e);
+    std::shared_ptr<RequestStream> stream;
+    try {
+      stream = hub_.submit(prompt, request->sampling);
+    } catch (const RequestHub::ShuttingDown&) {
+      return fail(res, {503, "the server is shutting down", "service_unavailable_error", std::nullopt});
+    } catch (const Error& e) {
+      return fail(res, {400, e.what(), "invalid_request_error", std::nullopt});
+    }
+    const std::string id = (endpoint == Endpoint::ChatCompletions ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_++);
+    const int64_t created = unix_now();
+    auto reply = std::make_shared<Reply>(text_, *request, prompt, stream);
+
+    if (!request->stream) {
+      std::string text = echo;
+      while (!reply->done()) text += reply->pull(hub_, 200ms);
+      return send_json(res, 200, response_body(*request, id, created, text, reply->finish_reason(), reply->usage()));
+    }
+    auto first = std::make_shared<bool>(true);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, request, reply, id, created, first, echo](size_t, httplib::DataSink& sink) {
+          auto write = [&sink](const std::string& s) { return sink.write(s.data(), s.size()); };
+          if (!sink.is_writable()) return false;  // the client is gone: the releaser cancels
+          std::string text = reply->pull(hub_, 100ms);
+          if (*first) text = echo + text;
+          if (!text.empty() || *first) {
+            if (!write(sse_event(stream_chunk(*request, id, created, text, *first, std::nullopt, std::nullopt))))
+              return false;
+            *first = false;
+          }
+          if (reply->done()) {
+            if (!write(sse_event(stream_chunk(*request, id, created, "", false, reply->finish_reason(), reply->usage()))) ||
+                !write(sse_done()))
+              return false;
+            sink.done();
+          }
+          return true;
+        },
+        [this, reply](bool) {
+          if (!reply->done()) hub_.cancel(reply->stream());
+        });
+  };
+  server_->Post("/v1/completions", [generate](const httplib::Request& req, httplib::Response& res) {
+    generate(Endpoint::Completions, req, res);
+  });
+  server_->Post("/v1/chat/completions", [generate](const httplib::Request& req, httplib::Response& res) {
+    generate(Endpoint::ChatCompletions, req, res);
+  });
+
+  // Errors the library answers itself (unknown route, oversized body, a bad request line) get an
+  // OpenAI error object too; responses our handlers wrote keep theirs.
+  server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    ApiError e{res.status, "", "invalid_request_error", std::nullopt};
+    if (res.status == 404) {
+      e.message = "no route " + req.method + " " + req.path;
+      e.type = "not_found_error";
+    } else if (res.status == 413) {
+      e.message = "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes";
+    } else if (res.status == 405) {
+      e.message = "method " + req.method + " not allowed on " + req.path;
+    } else {
+      e.message = "bad request";
+    }
+    metrics_.request_failed(e.status);
+    send_json(res, e.status, error_body(e));
+  });
+  server_->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    metrics_.request_failed(500);
+    send_json(res, 500, error_body({500, what, "internal_error", std::nullopt}));
+  });
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,170 @@
+#include "serve/request_hub.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+
+namespace slidesparse {
+
+namespace {
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+StreamUpdate RequestStream::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [this] { return !tokens_.empty() || finished_; });
+  StreamUpdate u;
+  u.tokens.swap(tokens_);
+  u.finished = finished_;
+  u.finish_reason = finish_reason_;
+  return u;
+}
+
+RequestHub::RequestHub(std::unique_ptr<GenerationBackend> backend, std::set<int32_t> stop_token_ids,
+                       ServeMetrics& metrics)
+    : backend_(std::move(backend)),
+      stop_ids_(std::move(stop_token_ids)),
+      metrics_(metrics),
+      max_model_len_(backend_->max_model_len()),
+      vocab_size_(backend_->vocab_size()) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+RequestHub::~RequestHub() {
+  {
+    std::lock_guard lock(mutex_);
+    quit_ = true;
+  }
+  work_.notify_all();
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  for (auto& [id, s] : streams_) finish(*s, "abort");
+  streams_.clear();
+}
+
+std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, const SamplingParams& params) {
+  if (!accepting_) throw ShuttingDown{};
+  auto stream = std::make_shared<RequestStream>();
+  stream->prompt_tokens_ = static_cast<int>(prompt.size());
+  stream->arrival_ = std::chrono::steady_clock::now();
+  const int64_t n = static_cast<int64_t>(prompt.size());
+  {
+    std::lock_guard backend(backend_mutex_);
+    std::lock_guard lock(mutex_);  // the id must be known before the engine thread can deliver to it
+    stream->id_ = backend_->add(std::move(prompt), params);
+    streams_[stream->id_] = stream;
+    ignore_eos_[stream->id_] = params.ignore_eos;
+  }
+  metrics_.prompt_tokens(n);
+  work_.notify_all();
+  return stream;
+}
+
+void RequestHub::cancel(const std::shared_ptr<RequestStream>& stream) {
+  stream->cancelled_ = true;
+  work_.notify_all();
+}
+
+void RequestHub::stop_accepting() { accepting_ = false; }
+
+size_t RequestHub::in_flight() const {
+  std::lock_guard lock(mutex_);
+  return streams_.size();
+}
+
+void RequestHub::cancel_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, s] : streams_) s->cancelled_ = true;
+  work_.notify_all();
+}
+
+void RequestHub::finish(RequestStream& s, const std::string& reason) {
+  {
+    std::lock_guard lock(s.mutex_);
+    if (s.finished_) return;
+    s.finished_ = true;
+    s.finish_reason_ = reason;
+  }
+  s.changed_.notify_all();
+  metrics_.request_finished(reason);
+}
+
+void RequestHub::deliver(const TokenEvent& e) {
+  const auto it = streams_.find(e.request);
+  if (it == streams_.end()) return;
+  RequestStream& s = *it->second;
+  const auto now = std::chrono::steady_clock::now();
+  if (s.any_token_)
+    metrics_.inter_token_latency(seconds_between(s.last_token_, now));
+  else
+    metrics_.time_to_first_token(seconds_between(s.arrival_, now));
+  s.any_token_ = true;
+  s.last_token_ = now;
+  metrics_.generated_token();
+  const bool stop_token = stop_ids_.count(e.token) && !ignore_eos_[e.request];
+  {
+    std::lock_guard lock(s.mutex_);
+    s.tokens_.push_back(e.token);
+  }
+  s.changed_.notify_all();
+  if (e.finished || stop_token) {
+    if (!e.finished) backend_->abort(e.request);  // ended by a stop token the engine does not know
+    finish(s, e.eos || stop_token ? "stop" : "length");
+    ignore_eos_.erase(e.request);
+    streams_.erase(it);
+  }
+}
+
+void RequestHub::loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      work_.wait(lock, [this] {
+        if (quit_) return true;
+        for (const auto& [id, s] : streams_)
+          if (s->cancelled_) return true;
+        return !streams_.empty();
+      });
+      if (quit_) return;
+    }
+    std::lock_guard backend(backend_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = streams_.begin(); it != streams_.end();) {
+        if (!it->second->cancelled_) {
+          ++it;
+          continue;
+        }
+        backend_->abort(it->first);
+        finish(*it->second, "abort");
+        ignore_eos_.erase(it->first);
+        it = streams_.erase(it);
+      }
+    }
+    if (backend_->idle()) continue;
+    std::vector<TokenEvent> events;
+    try {
+      events = backend_->step();
+    } catch (const std::exception& e) {
+      // A failed step leaves the engine in an unknown state: every request in it ends.
+      std::fprintf(stderr, "slidesparse serve: engine step failed: %s\n", e.what());
+      std::lock_guard lock(mutex_);
+      for (auto& [id, s] : streams_) {
+        backend_->abort(id);
+        finish(*s, "abort");
+      }
+      streams_.clear();
+      ignore_eos_.clear();
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    for (const TokenEvent& e : events) deliver(e);
+    metrics_.set_load(backend_->load());
+  }
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,91 @@
+// Between the HTTP threads and the model: one engine thread runs the backend's steps while any
+// request is in flight and hands each request's tokens to its RequestStream; request threads submit,
+// read their stream and cancel. A cancelled request (a client gone, a stop string reached) leaves
+// the backend within one step, its KV-cache blocks freed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serve/generation_backend.h"
+#include "serve/metrics.h"
+
+namespace slidesparse {
+
+struct StreamUpdate {
+  std::vector<int32_t> tokens;  // arrived since the last wait
+  bool finished = false;
+  std::string finish_reason;  // "stop" (end-of-sequence or a stop token) | "length" | "abort"
+};
+
+class RequestStream {
+ public:
+  // Waits up to `timeout` for tokens or the end; returns (and takes) what arrived.
+  StreamUpdate wait(std::chrono::milliseconds timeout);
+  int prompt_tokens() const { return prompt_tokens_; }
+
+ private:
+  friend class RequestHub;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<int32_t> tokens_;
+  bool finished_ = false;
+  std::string finish_reason_;
+  int prompt_tokens_ = 0;
+  int64_t id_ = -1;
+  std::atomic<bool> cancelled_{false};
+  std::chrono::steady_clock::time_point arrival_, last_token_;
+  bool any_token_ = false;
+};
+
+class RequestHub {
+ public:
+  // stop_token_ids: tokens that end a reply besides the model's own end-of-sequence token (a chat
+  // model's end-of-turn), unless the request ignores end-of-sequence.
+  RequestHub(std::unique_ptr<GenerationBackend> backend, std::set<int32_t> stop_token_ids, ServeMetrics& metrics);
+  ~RequestHub();  // ends every request ("abort") and stops the engine thread
+
+  int max_model_len() const { return max_model_len_; }
+  int64_t vocab_size() const { return vocab_size_; }
+
+  // Throws Error for a prompt the backend refuses; ShuttingDown once stop_accepting() was called.
+  struct ShuttingDown {};
+  std::shared_ptr<RequestStream> submit(std::vector<int32_t> prompt, const SamplingParams& params);
+  // Ends a request early (finish reason "abort" unless it already ended); safe to call twice.
+  void cancel(const std::shared_ptr<RequestStream>& stream);
+
+  void stop_accepting();
+  bool accepting() const { return accepting_; }
+  size_t in_flight() const;
+  void cancel_all();
+
+ private:
+  void loop();
+  void deliver(const TokenEvent& e);
+  void finish(RequestStream& s, const std::string& reason);  // hub mutex held
+
+  std::unique_ptr<GenerationBackend> backend_;
+  std::set<int32_t> stop_ids_;
+  ServeMetrics& metrics_;
+  int max_model_len_;
+  int64_t vocab_size_;
+  std::mutex backend_mutex_;  // the backend is driven by one thread at a time
+  mutable std::mutex mutex_;  // streams_, quit_, work
+  std::condition_variable work_;
+  std::map<int64_t, std::shared_ptr<RequestStream>> streams_;
+  std::map<int64_t, bool> ignore_eos_;
+  std::atomic<bool> accepting_{true};
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+}  // namespace slidesparse

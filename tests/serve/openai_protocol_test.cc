@@ -1,0 +1,139 @@
+// Parsing and checking OpenAI request bodies, and the shapes of responses and stream chunks.
+#include "serve/openai_protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace slidesparse {
+namespace {
+
+using nlohmann::json;
+
+GenerationRequest ok(Endpoint e, const std::string& body) {
+  auto r = parse_generation_request(e, body, "tiny");
+  if (auto* err = std::get_if<ApiError>(&r)) ADD_FAILURE() << body << ": " << err->message;
+  return std::get<GenerationRequest>(r);
+}
+
+ApiError refused(Endpoint e, const std::string& body) {
+  auto r = parse_generation_request(e, body, "tiny");
+  if (std::holds_alternative<GenerationRequest>(r)) {
+    ADD_FAILURE() << body << " was accepted";
+    return {};
+  }
+  return std::get<ApiError>(r);
+}
+
+TEST(OpenAiProtocol, CompletionFieldsAndDefaults) {
+  GenerationRequest r = ok(Endpoint::Completions, R"({"model":"tiny","prompt":"Hi","max_tokens":7,"temperature":0.5,
+      "top_p":0.9,"top_k":-1,"seed":42,"stop":["x","y"],"stream":true,"echo":true,"n":1,"user":"ignored"})");
+  EXPECT_EQ(std::get<std::string>(r.prompt), "Hi");
+  EXPECT_EQ(r.sampling.max_tokens, 7);
+  EXPECT_FLOAT_EQ(r.sampling.temperature, 0.5f);
+  EXPECT_FLOAT_EQ(r.sampling.top_p, 0.9f);
+  EXPECT_EQ(r.sampling.top_k, 0);
+  EXPECT_EQ(r.sampling.seed, 42u);
+  EXPECT_EQ(r.stop, (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(r.stream && r.echo && r.max_tokens_given);
+  r = ok(Endpoint::Completions, R"({"prompt":[1,2,3]})");  // model optional; ids
+  EXPECT_EQ(std::get<std::vector<int32_t>>(r.prompt), (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(r.sampling.max_tokens, 16);
+  EXPECT_FALSE(r.max_tokens_given);
+  r = ok(Endpoint::Completions, R"({"prompt":["one"],"stop":"\n"})");
+  EXPECT_EQ(std::get<std::string>(r.prompt), "one");
+  EXPECT_EQ(r.stop, (std::vector<std::string>{"\n"}));
+}
+
+TEST(OpenAiProtocol, ChatMessagesWithStringOrTextParts) {
+  const GenerationRequest r = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"system","content":"be brief"},
+      {"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],"max_completion_tokens":3})");
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[1].role, "user");
+  EXPECT_EQ(r.messages[1].content, "ab");
+  EXPECT_EQ(r.sampling.max_tokens, 3);
+}
+
+TEST(OpenAiProtocol, BadBodiesGetOneClearError) {
+  struct Case {
+    Endpoint e;
+    const char* body;
+    int status;
+    const char* message;
+  };
+  const Case cases[] = {
+      {Endpoint::Completions, "{not json", 400, "the request body is not valid JSON"},
+      {Endpoint::Completions, "[1]", 400, "the request body must be a JSON object"},
+      {Endpoint::Completions, R"({"model":"other","prompt":"x"})", 404,
+       "The model 'other' does not exist (this server serves 'tiny')"},
+      {Endpoint::Completions, R"({"model":3,"prompt":"x"})", 400, "'model' must be a string"},
+      {Endpoint::Completions, R"({})", 400, "'prompt' is required"},
+      {Endpoint::Completions, R"({"prompt":{"a":1}})", 400,
+       "'prompt' must be a string, an array of token ids, or an array holding one of those"},
+      {Endpoint::Completions, R"({"prompt":["a","b"]})", 400, "one prompt per request ('prompt' holds 2)"},
+      {Endpoint::Completions, R"({"prompt":[1,-2]})", 400,
+       "'prompt' must be a string, an array of token ids, or an array holding one of those"},
+      {Endpoint::Completions, R"({"prompt":"x","max_tokens":0})", 400, "'max_tokens' must be an integer >= 1"},
+      {Endpoint::Completions, R"({"prompt":"x","max_tokens":"5"})", 400, "'max_tokens' must be an integer >= 1"},
+      {Endpoint::Completions, R"({"prompt":"x","temperature":-1})", 400,
+       "'temperature' must be a number between 0 and 2"},
+      {Endpoint::Completions, R"({"prompt":"x","top_p":0})", 400, "'top_p' must be a number in (0, 1]"},
+      {Endpoint::Completions, R"({"prompt":"x","n":2})", 400, "'n' must be 1 (one choice per request)"},
+      {Endpoint::Completions, R"({"prompt":"x","stream":"yes"})", 400, "'stream' must be a boolean"},
+      {Endpoint::Completions, R"({"prompt":"x","stop":[1]})", 400, "'stop' must be a string or an array of strings"},
+      {Endpoint::ChatCompletions, R"({"messages":[]})", 400, "'messages' must be a non-empty array"},
+      {Endpoint::ChatCompletions, R"({"messages":[{"content":"x"}]})", 400,
+       "messages[0] must be an object with a string 'role'"},
+      {Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":[{"type":"image_url"}]}]})", 400,
+       "messages[0].content: only text parts ({\"type\": \"text\", \"text\": ...}) are supported"},
+  };
+  for (const Case& c : cases) {
+    const ApiError e = refused(c.e, c.body);
+    EXPECT_EQ(e.status, c.status) << c.body;
+    EXPECT_EQ(e.message, c.message) << c.body;
+  }
+  const json body = error_body(refused(Endpoint::Completions, R"({"prompt":"x","max_tokens":0})"));
+  EXPECT_EQ(body, json::parse(R"({"error":{"message":"'max_tokens' must be an integer >= 1",
+      "type":"invalid_request_error","param":"max_tokens","code":null}})"));
+}
+
+TEST(OpenAiProtocol, TheContextBoundsThePromptAndTheCompletion) {
+  GenerationRequest r = ok(Endpoint::Completions, R"({"prompt":"x","max_tokens":10})");
+  EXPECT_FALSE(fit_to_context(r, 246, 256));
+  const auto e = fit_to_context(r, 247, 256);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message, "This model's maximum context length is 256 tokens. However, you requested 257 tokens (247 "
+                        "in the prompt, 10 in the completion). Please reduce the length of the prompt or the completion.");
+  GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}]})");
+  EXPECT_FALSE(fit_to_context(chat, 200, 256));
+  EXPECT_EQ(chat.sampling.max_tokens, 56);  // chat without max_tokens: the rest of the context
+  GenerationRequest full = ok(Endpoint::Completions, R"({"prompt":"x"})");
+  const auto no_room = fit_to_context(full, 256, 256);
+  ASSERT_TRUE(no_room);
+  EXPECT_EQ(no_room->message, "This model's maximum context length is 256 tokens. However, your request has 256 tokens "
+                              "in the prompt, which leaves no room for a completion.");
+  GenerationRequest short_default = ok(Endpoint::Completions, R"({"prompt":"x"})");
+  EXPECT_FALSE(fit_to_context(short_default, 250, 256));
+  EXPECT_EQ(short_default.sampling.max_tokens, 6);  // the default 16, cut to what fits
+}
+
+TEST(OpenAiProtocol, ResponsesAndChunks) {
+  const GenerationRequest c = ok(Endpoint::Completions, R"({"prompt":"x"})");
+  json r = response_body(c, "cmpl-1", 100, "hey", "length", {3, 2});
+  EXPECT_EQ(r, json::parse(R"({"id":"cmpl-1","object":"text_completion","created":100,"model":"tiny",
+      "choices":[{"index":0,"text":"hey","logprobs":null,"finish_reason":"length"}],
+      "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})"));
+  const GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}]})");
+  json first = stream_chunk(chat, "chatcmpl-1", 100, "", true, std::nullopt, std::nullopt);
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"], json::parse(R"({"role":"assistant","content":""})"));
+  EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
+  EXPECT_FALSE(first.contains("usage"));
+  json last = stream_chunk(chat, "chatcmpl-1", 100, "", false, "stop", Usage{4, 1});
+  EXPECT_EQ(last["choices"][0]["delta"], json::object());
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(last["usage"]["total_tokens"], 5);
+  EXPECT_EQ(sse_event(json{{"a", 1}}), "data: {\"a\":1}\n\n");
+  EXPECT_EQ(sse_done(), "data: [DONE]\n\n");
+}
+
+}  // namespace
+}  // namespace slidesparse

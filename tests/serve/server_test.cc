@@ -1,0 +1,410 @@
+// `serve` over a real socket on 127.0.0.1, driven by curl (a client that is not our code), with the
+// CPU reference model of the tiny checkpoint behind it and the tiny ChatML tokenizer: routes,
+// non-streamed and streamed completions and chat (compared with greedy decoding of the reference
+// model), stop strings, errors with their statuses, concurrent requests, a client that disconnects
+// mid-stream, graceful shutdown, and the `serve` command under SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "checkpoint/prepare.h"
+#include "engine/reference_model.h"
+#include "serve/openai_server.h"
+#include "serve/reference_backend.h"
+#include "test_support.h"
+
+namespace slidesparse {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+using testing::ScratchDir;
+
+struct Http {
+  int status = 0;
+  std::string body;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string run_shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScratchDir;
+    prepare_w8a8({testing::test_data_dir() / "tiny_bitnet_bf16", model(), QuantKind::Int8, false});
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+      fs::copy_file(testing::test_data_dir() / "tokenizers" / "tiny_chat" / f, model() / f);
+    reference_ = new ReferenceModel(model());
+    text_ = new TextModel(TextModel::load(model()));
+  }
+  static void TearDownTestSuite() {
+    delete text_;
+    delete reference_;
+    delete dir_;
+  }
+  static fs::path model() { return dir_->path() / "int8"; }
+
+  void start(ServerOptions o = {}) {
+    metrics_ = std::make_unique<ServeMetrics>();
+    hub_ = std::make_unique<RequestHub>(std::make_unique<ReferenceBackend>(model(), 4), text_->stop_token_ids(),
+                                        *metrics_);
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.model_name = "tiny";
+    server_ = std::make_unique<OpenAiServer>(o, *text_, *hub_, *metrics_);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->shutdown();
+      thread_.join();
+    }
+    server_.reset();
+    hub_.reset();
+  }
+
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+  // One request through curl; `body` empty: GET.
+  Http request(const std::string& path, const std::string& body = "", const std::string& extra = "") const {
+    const fs::path out = dir_->path() / ("out-" + std::to_string(counter_++));
+    std::string cmd = "curl -s -S -N -o " + quote(out.string()) + " -w '%{http_code}' " + extra + " ";
+    if (!body.empty()) {
+      const fs::path in = out.string() + ".json";
+      testing::write_bytes(in, body);
+      cmd += "-H 'Content-Type: application/json' --data-binary @" + quote(in.string()) + " ";
+    }
+    const std::string code = run_shell(cmd + quote(url(path)) + " 2>/dev/null");
+    Http h;
+    h.status = code.empty() ? 0 : std::atoi(code.c_str());
+    if (fs::exists(out)) h.body = testing::read_text(out);
+    return h;
+  }
+
+  // Greedy continuation as the server must produce it: the reference model's argmax, stopped by
+  // <|im_end|> (the model's eos and the tokenizer's stop token) or max_tokens.
+  static std::pair<std::vector<int32_t>, std::string> greedy(std::vector<int32_t> tokens, int max_tokens) {
+    std::vector<int32_t> out;
+    std::string reason = "length";
+    for (int i = 0; i < max_tokens; ++i) {
+      const std::vector<float> logits = reference_->forward(tokens);
+      const float* last = logits.data() + logits.size() - 512;
+      const int32_t t = static_cast<int32_t>(std::max_element(last, last + 512) - last);
+      out.push_back(t);
+      tokens.push_back(t);
+      if (t == 2) {
+        reason = "stop";
+        break;
+      }
+    }
+    return {out, reason};
+  }
+
+  // The text of an SSE stream's chunks, its finish reason and usage; checks the framing.
+  static json read_stream(const std::string& body, bool chat, std::string* text) {
+    std::vector<std::string> events;
+    size_t at = 0;
+    while (at < body.size()) {
+      const size_t end = body.find("\n\n", at);
+      EXPECT_NE(end, std::string::npos) << "an event without its blank line: " << body.substr(at);
+      if (end == std::string::npos) break;
+      events.push_back(body.substr(at, end - at));
+      at = end + 2;
+    }
+    EXPECT_FALSE(events.empty());
+    if (events.empty()) return {};
+    EXPECT_EQ(events.back(), "data: [DONE]");
+    json last;
+    for (size_t i = 0; i + 1 < events.size(); ++i) {
+      EXPECT_EQ(events[i].rfind("data: ", 0), 0u) << events[i];
+      const json chunk = json::parse(events[i].substr(6));
+      const json& choice = chunk["choices"][0];
+      *text += chat ? choice["delta"].value("content", "") : choice["text"].get<std::string>();
+      if (i + 2 < events.size()) {
+        EXPECT_TRUE(choice["finish_reason"].is_null()) << events[i];
+        EXPECT_FALSE(chunk.contains("usage")) << events[i];
+      }
+      if (chat && i == 0) EXPECT_EQ(choice["delta"]["role"], "assistant");
+      last = chunk;
+    }
+    return last;
+  }
+
+  static ScratchDir* dir_;
+  static ReferenceModel* reference_;
+  static TextModel* text_;
+  std::unique_ptr<ServeMetrics> metrics_;
+  std::unique_ptr<RequestHub> hub_;
+  std::unique_ptr<OpenAiServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+  mutable int counter_ = 0;
+};
+
+ScratchDir* ServeTest::dir_ = nullptr;
+ReferenceModel* ServeTest::reference_ = nullptr;
+TextModel* ServeTest::text_ = nullptr;
+
+TEST_F(ServeTest, ModelsHealthAndMetrics) {
+  start();
+  const Http models = request("/v1/models");
+  EXPECT_EQ(models.status, 200);
+  const json m = json::parse(models.body);
+  EXPECT_EQ(m["object"], "list");
+  EXPECT_EQ(m["data"][0]["id"], "tiny");
+  EXPECT_EQ(m["data"][0]["max_model_len"], 256);
+  EXPECT_EQ(request("/health").status, 200);
+  const Http metrics = request("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE slidesparse_time_to_first_token_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("slidesparse_num_requests_waiting{model_name=\"tiny\"} 0\n"), std::string::npos);
+}
+
+TEST_F(ServeTest, CompletionIsTheGreedyReferenceContinuation) {
+  start();
+  const std::string prompt = "Hello, world! The weather";
+  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 12);
+  const Http h = request("/v1/completions", json{{"model", "tiny"}, {"prompt", prompt}, {"max_tokens", 12}}.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  const json r = json::parse(h.body);
+  EXPECT_EQ(r["object"], "text_completion");
+  EXPECT_EQ(r["choices"][0]["text"], text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(r["choices"][0]["finish_reason"], reason);
+  EXPECT_EQ(r["usage"]["prompt_tokens"], static_cast<int>(text_->encode_prompt(prompt).size()));
+  EXPECT_EQ(r["usage"]["completion_tokens"], static_cast<int>(tokens.size()));
+  // Token ids in, and echo.
+  const std::vector<int32_t> ids = text_->encode_prompt(prompt);
+  const Http by_ids = request("/v1/completions", json{{"prompt", ids}, {"max_tokens", 12}, {"echo", true}}.dump());
+  ASSERT_EQ(by_ids.status, 200) << by_ids.body;
+  EXPECT_EQ(json::parse(by_ids.body)["choices"][0]["text"],
+            text_->tokenizer().decode(ids, true) + text_->tokenizer().decode(tokens, true));
+}
+
+TEST_F(ServeTest, StreamingGivesTheSameTextAsServerSentEvents) {
+  start();
+  const std::string prompt = "Once upon a time";
+  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 20);
+  const Http h = request("/v1/completions", json{{"prompt", prompt}, {"max_tokens", 20}, {"stream", true}}.dump(),
+                         "-D " + quote((dir_->path() / "headers").string()));
+  ASSERT_EQ(h.status, 200);
+  EXPECT_NE(testing::read_text(dir_->path() / "headers").find("Content-Type: text/event-stream"), std::string::npos);
+  std::string text;
+  const json last = read_stream(h.body, false, &text);
+  EXPECT_EQ(text, text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(last["choices"][0]["finish_reason"], reason);
+  EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(tokens.size()));
+}
+
+TEST_F(ServeTest, ChatCompletionThroughTheTemplate) {
+  start();
+  const std::vector<ChatMessage> messages{{"system", "You are brief."}, {"user", "Hi there"}};
+  const auto [tokens, reason] = greedy(text_->encode_chat(messages), 10);
+  const json body = {{"model", "tiny"},
+                     {"messages", json::array({{{"role", "system"}, {"content", "You are brief."}},
+                                               {{"role", "user"}, {"content", "Hi there"}}})},
+                     {"max_tokens", 10}};
+  const Http h = request("/v1/chat/completions", body.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  const json r = json::parse(h.body);
+  EXPECT_EQ(r["object"], "chat.completion");
+  EXPECT_EQ(r["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(r["choices"][0]["message"]["content"], text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(r["choices"][0]["finish_reason"], reason);
+  json streamed = body;
+  streamed["stream"] = true;
+  const Http s = request("/v1/chat/completions", streamed.dump());
+  ASSERT_EQ(s.status, 200);
+  std::string text;
+  const json last = read_stream(s.body, true, &text);
+  EXPECT_EQ(text, text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(last["object"], "chat.completion.chunk");
+}
+
+TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
+  start();
+  const std::string prompt = "Hello, world! The weather";
+  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 24);
+  const std::string full = text_->tokenizer().decode(tokens, true);
+  ASSERT_GE(full.size(), 6u) << "the tiny model's reply is too short to cut";
+  const std::string stop = full.substr(full.size() / 2, 2);
+  const std::string want = full.substr(0, full.find(stop));
+  for (bool stream : {false, true}) {
+    const Http h = request("/v1/completions",
+                           json{{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream}}.dump());
+    ASSERT_EQ(h.status, 200) << h.body;
+    std::string text;
+    json last;
+    if (stream) {
+      last = read_stream(h.body, false, &text);
+    } else {
+      last = json::parse(h.body);
+      text = last["choices"][0]["text"];
+    }
+    EXPECT_EQ(text, want) << "stop " << json(stop).dump();
+    EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  }
+}
+
+TEST_F(ServeTest, BadRequestsGetOpenAiErrorsAndTheServerStaysUp) {
+  ServerOptions o;
+  o.max_body_bytes = 2000;
+  start(o);
+  auto error_of = [](const Http& h) { return json::parse(h.body)["error"]; };
+  Http h = request("/v1/completions", "{\"prompt\": ");
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(error_of(h)["message"], "the request body is not valid JSON");
+  h = request("/v1/completions", R"({"prompt":"x","max_tokens":0})");
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(error_of(h)["param"], "max_tokens");
+  h = request("/v1/completions", R"({"model":"gpt-4","prompt":"x"})");
+  EXPECT_EQ(h.status, 404);
+  EXPECT_EQ(error_of(h)["type"], "not_found_error");
+  h = request("/v1/nothing", R"({})");
+  EXPECT_EQ(h.status, 404);
+  EXPECT_EQ(error_of(h)["message"], "no route POST /v1/nothing");
+  h = request("/v1/completions", json{{"prompt", std::string(3000, 'a')}}.dump());
+  EXPECT_EQ(h.status, 413);
+  EXPECT_EQ(error_of(h)["message"], "the request body exceeds 2000 bytes");
+  h = request("/v1/completions", json{{"prompt", std::vector<int32_t>(250, 5)}, {"max_tokens", 10}}.dump());
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(error_of(h)["message"],
+            "This model's maximum context length is 256 tokens. However, you requested 260 tokens (250 in the prompt, "
+            "10 in the completion). Please reduce the length of the prompt or the completion.");
+  h = request("/v1/completions", R"({"prompt":[1, 600]})");
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(error_of(h)["message"], "token id 600 is outside the vocabulary of 512");
+  EXPECT_EQ(request("/v1/completions", R"({"prompt":"still up","max_tokens":2})").status, 200);
+  const std::string metrics = request("/metrics").body;
+  EXPECT_NE(metrics.find("slidesparse_request_errors_total{model_name=\"tiny\",status=\"400\"} 4\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("status=\"413\"} 1\n"), std::string::npos);
+}
+
+TEST_F(ServeTest, ConcurrentRequestsShareTheEngineAndMatchTheirSoloOutputs) {
+  start();
+  const std::vector<std::string> prompts{"Hello", "The weather today", "Once upon", "123 456", "ふりがな", "A B C",
+                                         "Say something", "Goodbye"};
+  std::string cmd;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const fs::path in = dir_->path() / ("c" + std::to_string(i) + ".json");
+    testing::write_bytes(in, json{{"prompt", prompts[i]}, {"max_tokens", 8}, {"stream", i % 2 == 1}}.dump());
+    cmd += "curl -s -N -o " + quote((dir_->path() / ("c" + std::to_string(i) + ".out")).string()) +
+           " -H 'Content-Type: application/json' --data-binary @" + quote(in.string()) + " " +
+           quote(url("/v1/completions")) + " & ";
+  }
+  run_shell(cmd + "wait");
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const std::string body = testing::read_text(dir_->path() / ("c" + std::to_string(i) + ".out"));
+    std::string text;
+    if (i % 2 == 1)
+      read_stream(body, false, &text);
+    else
+      text = json::parse(body)["choices"][0]["text"];
+    EXPECT_EQ(text, text_->tokenizer().decode(greedy(text_->encode_prompt(prompts[i]), 8).first, true)) << prompts[i];
+  }
+}
+
+TEST_F(ServeTest, AClientThatDisconnectsMidStreamIsCancelled) {
+  start();
+  const Http h = request("/v1/completions",
+                         json{{"prompt", "Hello"}, {"max_tokens", 240}, {"ignore_eos", true}, {"stream", true}}.dump(),
+                         "--max-time 0.4");
+  EXPECT_EQ(h.status, 200);  // headers came; the body was cut by the client
+  EXPECT_EQ(h.body.find("[DONE]"), std::string::npos);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (hub_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(hub_->in_flight(), 0u);
+  EXPECT_NE(request("/metrics").body.find("finish_reason=\"abort\"} 1\n"), std::string::npos);
+}
+
+TEST_F(ServeTest, ShutdownRefusesNewRequestsAndEndsInFlightOnes) {
+  ServerOptions o;
+  o.shutdown_grace_seconds = 1.0;
+  start(o);
+  const fs::path streamed = dir_->path() / "long.out";
+  const fs::path in = dir_->path() / "long.json";
+  testing::write_bytes(in, json{{"prompt", "Hello"}, {"max_tokens", 240}, {"ignore_eos", true}, {"stream", true}}.dump());
+  std::thread client([&] {
+    run_shell("curl -s -N -o " + quote(streamed.string()) + " -H 'Content-Type: application/json' --data-binary @" +
+              quote(in.string()) + " " + quote(url("/v1/completions")));
+  });
+  while (hub_->in_flight() == 0) std::this_thread::sleep_for(5ms);
+  std::thread stopper([&] { server_->shutdown(); });
+  std::this_thread::sleep_for(100ms);
+  const Http refused = request("/v1/completions", R"({"prompt":"late"})");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(json::parse(refused.body)["error"]["message"], "the server is shutting down");
+  stopper.join();
+  client.join();
+  thread_.join();
+  server_.reset();
+  std::string text;
+  const json last = read_stream(testing::read_text(streamed), false, &text);
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "abort");
+}
+
+// The command: prints its port, answers, and exits 0 on SIGTERM.
+TEST_F(ServeTest, TheServeCommandExitsCleanlyOnSigterm) {
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    const std::string bin = testing::slidesparse_binary(), dir = model().string();
+    execl(bin.c_str(), bin.c_str(), "serve", "--model", dir.c_str(), "--cpu-reference", "--port", "0",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  FILE* f = fdopen(out[0], "r");
+  char line[512] = {};
+  ASSERT_NE(fgets(line, sizeof line, f), nullptr);
+  std::smatch m;
+  const std::string first = line;
+  ASSERT_TRUE(std::regex_search(first, m, std::regex("http://127\\.0\\.0\\.1:([0-9]+) \\(model \"int8\"")))
+      << first;
+  port_ = std::stoi(m[1]);
+  EXPECT_EQ(request("/health").status, 200);
+  EXPECT_EQ(request("/v1/completions", R"({"model":"int8","prompt":"Hi","max_tokens":2})").status, 200);
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::string rest;
+  while (fgets(line, sizeof line, f)) rest += line;
+  fclose(f);
+  EXPECT_NE(rest.find("serve: stopped"), std::string::npos) << rest;
+}
+
+}  // namespace
+}  // namespace slidesparse
