@@ -1,11 +1,17 @@
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/engine_args.h"
+#include "cli/engine_generation_backend.h"
 #include "core/error.h"
 #include "runtime/llm_engine.h"
+#include "serve/reference_backend.h"
+#include "text/text_model.h"
+#include "text/text_stream.h"
 
 namespace slidesparse {
 
@@ -28,14 +34,53 @@ std::vector<std::vector<int32_t>> parse_prompts(const std::string& text) {
   return prompts;
 }
 
+// --text / --chat: one request, its reply printed as the tokens arrive (special tokens skipped),
+// ended by the model's end-of-sequence token, a stop token of the tokenizer files, or --max-tokens.
+int generate_text(const ArgParser& p, const SamplingParams& params) {
+  const std::filesystem::path model = p.get("model");
+  const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
+  const std::string input = p.get("text");
+  const std::vector<int32_t> prompt = p.has("chat") ? text.encode_chat({{"user", input}}) : text.encode_prompt(input);
+  std::unique_ptr<GenerationBackend> backend;
+  if (p.has("cpu-reference"))
+    backend = std::make_unique<ReferenceBackend>(model, 1);
+  else
+    backend = std::make_unique<EngineGenerationBackend>(engine_options_from(p));
+  const int64_t id = backend->add(prompt, params);
+  TextStream stream(text.tokenizer(), prompt, /*skip_special_tokens=*/true);
+  int generated = 0;
+  for (bool done = false; !done && !backend->idle();)
+    for (const TokenEvent& e : backend->step()) {
+      if (e.request != id) continue;
+      ++generated;
+      const bool stop_token = text.stop_token_ids().count(e.token) && !params.ignore_eos;
+      std::fputs(stream.push(e.token).c_str(), stdout);
+      if (e.finished || stop_token) {
+        std::fputs(stream.finish().c_str(), stdout);
+        if (!e.finished) backend->abort(id);
+        done = true;
+      }
+      std::fflush(stdout);
+    }
+  std::fputs("\n", stdout);
+  if (p.has("stats"))
+    std::fprintf(stderr, "prompt %zu tokens, generated %d tokens\n", prompt.size(), generated);
+  return 0;
+}
+
 }  // namespace
 
 int run_generate(const CommandArgs& args) {
   ArgParser p("slidesparse generate",
-              "Generates tokens for prompts given as token ids on the native engine (a tokenizer comes later).\n"
-              "Prints one line per request: its id, the prompt length and the generated ids.");
+              "Generates on the native engine. With --text (and --chat): the reply to a text prompt, printed as\n"
+              "it is generated, through the checkpoint's tokenizer.json (and chat template). With --prompt: token-id\n"
+              "prompts, one line per request with its id, the prompt length and the generated ids.");
   add_engine_options(p);
   p.option("prompt", "IDS", "token ids, comma-separated; several prompts separated by ';'");
+  p.option("text", "TEXT", "a text prompt (the reply is printed as text)");
+  p.flag("chat", "with --text: send it as one user message through the model's chat template");
+  p.option("tokenizer", "DIR", "directory with tokenizer.json (default: the model directory)");
+  p.flag("cpu-reference", "with --text: run the CPU reference model instead of the GPU engine (tiny models)");
   p.option("max-tokens", "N", "tokens to generate per request", "16");
   p.option("temperature", "F", "0 = greedy", "0");
   p.option("top-k", "N", "0 = off", "0");
@@ -44,8 +89,9 @@ int run_generate(const CommandArgs& args) {
   p.flag("ignore-eos", "keep generating after the end-of-sequence token");
   p.flag("stats", "print the engine's stats line and start-up time to stderr");
   if (!p.parse(args)) return 0;
-  require(p.has("prompt"), "--prompt IDS is required");
-  const auto prompts = parse_prompts(p.get("prompt"));
+  require(p.has("prompt") != p.has("text"), "give one of --prompt IDS or --text TEXT");
+  require(!p.has("chat") || p.has("text"), "--chat goes with --text");
+  require(!p.has("cpu-reference") || p.has("text"), "--cpu-reference goes with --text");
   SamplingParams params;
   params.max_tokens = static_cast<int>(p.get_int("max-tokens"));
   params.temperature = static_cast<float>(parse_double("temperature", p.get("temperature")));
@@ -54,6 +100,8 @@ int run_generate(const CommandArgs& args) {
   params.seed = p.get_uint("seed");
   params.ignore_eos = p.has("ignore-eos");
   require(params.max_tokens > 0, "--max-tokens must be positive");
+  if (p.has("text")) return generate_text(p, params);
+  const auto prompts = parse_prompts(p.get("prompt"));
 
   LlmEngine engine(engine_options_from(p));
   std::vector<int64_t> ids;

@@ -233,5 +233,38 @@ TEST(Scheduler, OutputDoesNotDependOnBatchingOrPreemption) {
   }
 }
 
+// A server drops requests whose client went away: running or waiting, their blocks come back at
+// once and the rest of the batch carries on.
+TEST(Scheduler, AbortFreesARunningOrWaitingSequence) {
+  BlockManager blocks(8, 4);  // 32 tokens of cache
+  SchedulerConfig c;
+  c.max_num_seqs = 1;
+  Scheduler sched(c, blocks);
+  auto a = make_seq(1, 10, 5), b = make_seq(2, 6, 5);
+  sched.add(a.get());
+  sched.add(b.get());
+  SchedulerStep step = sched.schedule();  // a runs, b waits (one sequence per step)
+  ASSERT_EQ(step.chunks.size(), 1u);
+  sched.complete(step, sample(step));
+  EXPECT_EQ(blocks.free_blocks(), 8 - 3);
+  EXPECT_TRUE(sched.abort(a.get()));
+  EXPECT_EQ(a->status, SequenceStatus::Finished);
+  EXPECT_EQ(blocks.free_blocks(), 8);
+  EXPECT_TRUE(a->block_table.empty());
+  EXPECT_FALSE(sched.abort(a.get()));  // already gone
+  step = sched.schedule();
+  ASSERT_EQ(step.chunks.size(), 1u);
+  EXPECT_EQ(step.chunks[0].seq, b.get());
+  sched.complete(step, sample(step));
+  auto w = make_seq(3, 4, 5);
+  sched.add(w.get());
+  EXPECT_EQ(sched.num_waiting(), 1);
+  EXPECT_TRUE(sched.abort(w.get()));  // never admitted: nothing held
+  EXPECT_EQ(sched.num_waiting(), 0);
+  EXPECT_TRUE(sched.abort(b.get()));
+  EXPECT_TRUE(sched.idle());
+  EXPECT_EQ(blocks.free_blocks(), 8);
+}
+
 }  // namespace
 }  // namespace slidesparse

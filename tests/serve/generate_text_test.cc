@@ -1,0 +1,79 @@
+// `generate --text` / `--chat` on the CPU reference model of the tiny checkpoint: the printed reply is
+// the greedy continuation's text, and option mistakes are one clear error.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "checkpoint/prepare.h"
+#include "engine/reference_model.h"
+#include "test_support.h"
+#include "text/text_model.h"
+
+namespace slidesparse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_slidesparse;
+
+class GenerateText : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::ScratchDir;
+    prepare_w8a8({testing::test_data_dir() / "tiny_bitnet_bf16", *dir_ / "int8", QuantKind::Int8, false});
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+      fs::copy_file(testing::test_data_dir() / "tokenizers" / "tiny_chat" / f, *dir_ / "int8" / f);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  // The reference model's greedy reply as text (ended by <|im_end|>, id 2, or max_tokens).
+  static std::string greedy_text(std::vector<int32_t> tokens, int max_tokens) {
+    const ReferenceModel model(*dir_ / "int8");
+    const TextModel text = TextModel::load(*dir_ / "int8");
+    std::vector<int32_t> out;
+    for (int i = 0; i < max_tokens; ++i) {
+      const std::vector<float> logits = model.forward(tokens);
+      const float* last = logits.data() + logits.size() - 512;
+      const int32_t t = static_cast<int32_t>(std::max_element(last, last + 512) - last);
+      out.push_back(t);
+      tokens.push_back(t);
+      if (t == 2) break;
+    }
+    return text.tokenizer().decode(out, true);
+  }
+
+  static testing::ScratchDir* dir_;
+};
+
+testing::ScratchDir* GenerateText::dir_ = nullptr;
+
+TEST_F(GenerateText, PrintsTheGreedyReply) {
+  const TextModel text = TextModel::load(*dir_ / "int8");
+  const auto r = run_slidesparse({"generate", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text",
+                                  "Hello, world!", "--max-tokens", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, greedy_text(text.encode_prompt("Hello, world!"), 10) + "\n");
+  const auto chat = run_slidesparse({"generate", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text",
+                                     "Hi there", "--chat", "--max-tokens", "6"});
+  ASSERT_EQ(chat.exit_code, 0) << chat.err;
+  EXPECT_EQ(chat.out, greedy_text(text.encode_chat({{"user", "Hi there"}}), 6) + "\n");
+}
+
+TEST_F(GenerateText, OptionMistakesAreOneError) {
+  const std::string model = (*dir_ / "int8").string();
+  auto r = run_slidesparse({"generate", "--model", model, "--text", "x", "--prompt", "1,2"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err, "slidesparse: error: give one of --prompt IDS or --text TEXT\n");
+  r = run_slidesparse({"generate", "--model", model, "--prompt", "1,2", "--chat"});
+  EXPECT_EQ(r.err, "slidesparse: error: --chat goes with --text\n");
+  const fs::path bare = *dir_ / "bare";
+  fs::create_directories(bare);
+  r = run_slidesparse({"generate", "--model", model, "--tokenizer", bare.string(), "--cpu-reference", "--text", "x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err, "slidesparse: error: " + bare.string() +
+                       " has no tokenizer.json (text input and output need the checkpoint's tokenizer files: "
+                       "tokenizer.json, tokenizer_config.json)\n");
+}
+
+}  // namespace
+}  // namespace slidesparse
