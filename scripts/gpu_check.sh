@@ -3,12 +3,13 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab]...
+#                              decode-tuned|ab|serve]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the engine
 #   on the INT8 model with programmatic dependent launch off and on (decode M=64 and 512, prefill
-#   M=32768) and cuDNN attention on and off (prefill M=32768), one line per run.
+#   M=32768) and cuDNN attention on and off (prefill M=32768), one line per run. `serve`: the OpenAI
+#   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), then SIGTERM.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}
@@ -130,6 +131,24 @@ PY
         ab_run "prefill M=32768, PDL off" SLIDESPARSE_PDL=0 prefill 32768 --profile
         ab_run "prefill M=32768, PDL off, cuDNN attention off" SLIDESPARSE_PDL=0 prefill 32768 "--profile --no-cudnn-attention"
       fi
+      ;;
+    serve)
+      # `serve` on the BitNet-2B-shaped INT8 model (placeholder tokenizer: every id decodes to distinct
+      # text) under SERVE_CLIENTS streaming clients for SERVE_SECONDS, then SIGTERM: exit status 0.
+      work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-INT8" ] ||
+        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
+      python3 scripts/make_placeholder_tokenizer.py "$work/BitNet-2B-INT8"
+      "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 ${SERVE_ARGS:-} \
+        > "$out/serve.log" 2>&1 &
+      pid=$!
+      for i in $(seq 120); do curl -sf http://127.0.0.1:8000/health >/dev/null && break; sleep 1; done
+      python3 scripts/serve_load.py --url http://127.0.0.1:8000 --clients ${SERVE_CLIENTS:-64} \
+        --seconds ${SERVE_SECONDS:-60} --max-tokens ${SERVE_MAX_TOKENS:-64} 2>&1 | tee "$out/serve_load.txt"
+      curl -s http://127.0.0.1:8000/metrics > "$out/serve_metrics.txt"
+      kill -TERM $pid; wait $pid; echo "serve exit status $?"
+      tail -3 "$out/serve.log"
       ;;
     *) echo "unknown step $step" ;;
   esac

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "core/error.h"
@@ -31,6 +32,24 @@ class Reply {
 
   // Waits up to `wait` for tokens; returns the text that became final. Sets done() at the end.
   std::string pull(RequestHub& hub, std::chrono::milliseconds wait) {
+    try {
+      return pull_unchecked(hub, wait);
+    } catch (const std::exception& e) {  // never into the HTTP library's thread: the reply ends here
+      std::fprintf(stderr, "slidesparse serve: a reply failed: %s\n", e.what());
+      done_ = true;
+      finish_reason_ = "abort";
+      hub.cancel(stream_);
+      return "";
+    }
+  }
+
+  bool done() const { return done_; }
+  const std::string& finish_reason() const { return finish_reason_; }
+  Usage usage() const { return {stream_->prompt_tokens(), completion_tokens_}; }
+  const std::shared_ptr<RequestStream>& stream() const { return stream_; }
+
+ private:
+  std::string pull_unchecked(RequestHub& hub, std::chrono::milliseconds wait) {
     if (done_) return "";
     const StreamUpdate u = stream_->wait(wait);
     std::string out;
@@ -54,12 +73,6 @@ class Reply {
     return out;
   }
 
-  bool done() const { return done_; }
-  const std::string& finish_reason() const { return finish_reason_; }
-  Usage usage() const { return {stream_->prompt_tokens(), completion_tokens_}; }
-  const std::shared_ptr<RequestStream>& stream() const { return stream_; }
-
- private:
   std::shared_ptr<RequestStream> stream_;
   TextStream text_;
   StopStrings stops_;

@@ -24,6 +24,7 @@ TextStream::TextStream(const Tokenizer& tokenizer, std::vector<int32_t> prompt, 
 }
 
 std::string TextStream::push(int32_t token) {
+  if (!tokenizer_.knows_id(token)) return "";
   tokens_.push_back(token);
   const std::string before = tokenizer_.decode(slice(tokens_, prefix_, read_), skip_special_);
   const std::string now = tokenizer_.decode(slice(tokens_, prefix_, tokens_.size()), skip_special_);

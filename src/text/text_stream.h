@@ -20,6 +20,8 @@ class TextStream {
   TextStream(const Tokenizer& tokenizer, std::vector<int32_t> prompt, bool skip_special_tokens);
 
   // Appends a token; returns the text that became final with it (often empty or one token's text).
+  // An id the tokenizer does not know (the model's vocabulary padded past the tokenizer's) has no
+  // text, as in Hugging Face's decode.
   std::string push(int32_t token);
   // At the end of the sequence: whatever is still held back (an unfinished character's U+FFFD).
   std::string finish();

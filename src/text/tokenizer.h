@@ -48,6 +48,9 @@ class Tokenizer {
 
   // Added tokens first, then the model's vocabulary.
   std::optional<int32_t> token_to_id(std::string_view token) const;
+  // Whether decode() knows the id. A model's embedding is often padded past the tokenizer's
+  // vocabulary (to a multiple of 64 or 128); a model can still sample those ids.
+  bool knows_id(int32_t id) const { return added_by_id_.count(id) || model_.id_to_token(id) != nullptr; }
 
  private:
   Tokenizer(BpeModel model, Normalizer normalizer, PreTokenizer pre_tokenizer, PostProcessor post_processor,

@@ -39,6 +39,7 @@ class GenerateText : public ::testing::Test {
       tokens.push_back(t);
       if (t == 2) break;
     }
+    std::erase_if(out, [&](int32_t t) { return !text.tokenizer().knows_id(t); });
     return text.tokenizer().decode(out, true);
   }
 

@@ -127,6 +127,13 @@ class ServeTest : public ::testing::Test {
     return {out, reason};
   }
 
+  // The reply's text: ids past the tokenizer's vocabulary (the tiny model's embedding has 512 rows,
+  // the tokenizer 500 ids) have none.
+  static std::string known_text(std::vector<int32_t> ids) {
+    std::erase_if(ids, [](int32_t t) { return !text_->tokenizer().knows_id(t); });
+    return text_->tokenizer().decode(ids, true);
+  }
+
   // The text of an SSE stream's chunks, its finish reason and usage; checks the framing.
   static json read_stream(const std::string& body, bool chat, std::string* text) {
     std::vector<std::string> events;
@@ -195,7 +202,7 @@ TEST_F(ServeTest, CompletionIsTheGreedyReferenceContinuation) {
   ASSERT_EQ(h.status, 200) << h.body;
   const json r = json::parse(h.body);
   EXPECT_EQ(r["object"], "text_completion");
-  EXPECT_EQ(r["choices"][0]["text"], text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(r["choices"][0]["text"], known_text(tokens));
   EXPECT_EQ(r["choices"][0]["finish_reason"], reason);
   EXPECT_EQ(r["usage"]["prompt_tokens"], static_cast<int>(text_->encode_prompt(prompt).size()));
   EXPECT_EQ(r["usage"]["completion_tokens"], static_cast<int>(tokens.size()));
@@ -204,7 +211,7 @@ TEST_F(ServeTest, CompletionIsTheGreedyReferenceContinuation) {
   const Http by_ids = request("/v1/completions", json{{"prompt", ids}, {"max_tokens", 12}, {"echo", true}}.dump());
   ASSERT_EQ(by_ids.status, 200) << by_ids.body;
   EXPECT_EQ(json::parse(by_ids.body)["choices"][0]["text"],
-            text_->tokenizer().decode(ids, true) + text_->tokenizer().decode(tokens, true));
+            text_->tokenizer().decode(ids, true) + known_text(tokens));
 }
 
 TEST_F(ServeTest, StreamingGivesTheSameTextAsServerSentEvents) {
@@ -217,7 +224,7 @@ TEST_F(ServeTest, StreamingGivesTheSameTextAsServerSentEvents) {
   EXPECT_NE(testing::read_text(dir_->path() / "headers").find("Content-Type: text/event-stream"), std::string::npos);
   std::string text;
   const json last = read_stream(h.body, false, &text);
-  EXPECT_EQ(text, text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(text, known_text(tokens));
   EXPECT_EQ(last["choices"][0]["finish_reason"], reason);
   EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(tokens.size()));
 }
@@ -235,7 +242,7 @@ TEST_F(ServeTest, ChatCompletionThroughTheTemplate) {
   const json r = json::parse(h.body);
   EXPECT_EQ(r["object"], "chat.completion");
   EXPECT_EQ(r["choices"][0]["message"]["role"], "assistant");
-  EXPECT_EQ(r["choices"][0]["message"]["content"], text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(r["choices"][0]["message"]["content"], known_text(tokens));
   EXPECT_EQ(r["choices"][0]["finish_reason"], reason);
   json streamed = body;
   streamed["stream"] = true;
@@ -243,7 +250,7 @@ TEST_F(ServeTest, ChatCompletionThroughTheTemplate) {
   ASSERT_EQ(s.status, 200);
   std::string text;
   const json last = read_stream(s.body, true, &text);
-  EXPECT_EQ(text, text_->tokenizer().decode(tokens, true));
+  EXPECT_EQ(text, known_text(tokens));
   EXPECT_EQ(last["object"], "chat.completion.chunk");
 }
 
@@ -251,7 +258,7 @@ TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
   start();
   const std::string prompt = "Hello, world! The weather";
   const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 24);
-  const std::string full = text_->tokenizer().decode(tokens, true);
+  const std::string full = known_text(tokens);
   ASSERT_GE(full.size(), 6u) << "the tiny model's reply is too short to cut";
   const std::string stop = full.substr(full.size() / 2, 2);
   const std::string want = full.substr(0, full.find(stop));
@@ -310,7 +317,7 @@ TEST_F(ServeTest, BadRequestsGetOpenAiErrorsAndTheServerStaysUp) {
 TEST_F(ServeTest, ConcurrentRequestsShareTheEngineAndMatchTheirSoloOutputs) {
   start();
   const std::vector<std::string> prompts{"Hello", "The weather today", "Once upon", "123 456", "ふりがな", "A B C",
-                                         "Say something", "Goodbye"};
+                                         "Say something", "Step 1: preheat the oven"};  // the last samples id 504, past the tokenizer
   std::string cmd;
   for (size_t i = 0; i < prompts.size(); ++i) {
     const fs::path in = dir_->path() / ("c" + std::to_string(i) + ".json");
@@ -327,7 +334,7 @@ TEST_F(ServeTest, ConcurrentRequestsShareTheEngineAndMatchTheirSoloOutputs) {
       read_stream(body, false, &text);
     else
       text = json::parse(body)["choices"][0]["text"];
-    EXPECT_EQ(text, text_->tokenizer().decode(greedy(text_->encode_prompt(prompts[i]), 8).first, true)) << prompts[i];
+    EXPECT_EQ(text, known_text(greedy(text_->encode_prompt(prompts[i]), 8).first)) << prompts[i];
   }
 }
 

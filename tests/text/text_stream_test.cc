@@ -63,5 +63,14 @@ TEST(TextStream, FinishReleasesAnUnfinishedTail) {
   EXPECT_EQ(s.finish(), tiny().decode({ids[0]}, true));
 }
 
+// The model's vocabulary padded past the tokenizer's: such ids have no text (Hugging Face's decode).
+TEST(TextStream, IdsOutsideTheTokenizerHaveNoText) {
+  ASSERT_FALSE(tiny().knows_id(505));
+  TextStream s(tiny(), {1}, true);
+  EXPECT_EQ(s.push(505), "");
+  EXPECT_EQ(s.push(43), tiny().decode({43}, true));
+  EXPECT_EQ(s.finish(), "");
+}
+
 }  // namespace
 }  // namespace slidesparse

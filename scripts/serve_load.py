@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Load test of `slidesparse serve` (standard library only): first every prompt once, alone and not
+streamed (the reference replies); then CLIENTS concurrent streaming clients for SECONDS, each sending
+greedy requests back to back. Checks that every stream is complete (finish_reason, usage, [DONE]) and
+that its text equals the reference reply of its prompt; prints throughput and the p50 / p99 of the
+time to first token and the inter-token latency (between content chunks). Exit status 1 on any
+error, incomplete stream or mismatch.
+
+  scripts/serve_load.py --url http://127.0.0.1:8000 --clients 64 --seconds 60 --max-tokens 64
+"""
+import argparse
+import json
+import threading
+import time
+import urllib.request
+
+PROMPTS = [
+    "The capital of France is", "Once upon a time", "def fibonacci(n):", "The quick brown fox",
+    "In 1969, the first", "Water boils at", "My favourite recipe is", "The theory of relativity",
+    "Here is a list of prime numbers:", "Dear hiring manager,", "The weather today", "import numpy as np",
+    "A haiku about the sea:", "The meaning of life", "Step 1: preheat the oven", "Translate to German: good morning",
+]
+
+
+def post(url, body, timeout=600):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return urllib.request.urlopen(req, timeout=timeout)
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:8000")
+    ap.add_argument("--model", default=None, help="model id (default: the server's first)")
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--max-tokens", type=int, default=64)
+    a = ap.parse_args()
+    model = a.model or json.load(urllib.request.urlopen(a.url + "/v1/models"))["data"][0]["id"]
+    base = {"model": model, "max_tokens": a.max_tokens, "temperature": 0, "ignore_eos": True}
+
+    reference = {}
+    for p in PROMPTS:
+        reference[p] = json.load(post(a.url + "/v1/completions", dict(base, prompt=p)))["choices"][0]["text"]
+
+    lock = threading.Lock()
+    stats = {"requests": 0, "errors": 0, "incomplete": 0, "mismatch": 0, "tokens": 0, "ttft": [], "itl": [],
+             "first_error": None}
+    deadline = time.monotonic() + a.seconds
+
+    def client(index):
+        i = index
+        while time.monotonic() < deadline:
+            prompt = PROMPTS[i % len(PROMPTS)]
+            i += a.clients
+            start = time.monotonic()
+            text, last, finish, usage, done, ttft, gaps = "", None, None, None, False, None, []
+            try:
+                with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True)) as r:
+                    for raw in r:
+                        line = raw.decode().strip()
+                        if not line.startswith("data: "):
+                            continue
+                        if line == "data: [DONE]":
+                            done = True
+                            break
+                        chunk = json.loads(line[6:])
+                        piece = chunk["choices"][0]["text"]
+                        now = time.monotonic()
+                        if piece:
+                            if ttft is None:
+                                ttft = now - start
+                            elif last is not None:
+                                gaps.append(now - last)
+                            last = now
+                        text += piece
+                        finish = chunk["choices"][0]["finish_reason"] or finish
+                        usage = chunk.get("usage") or usage
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                with lock:
+                    stats["errors"] += 1
+                    stats["first_error"] = stats["first_error"] or repr(e)
+                continue
+            with lock:
+                stats["requests"] += 1
+                if not (done and finish and usage):
+                    stats["incomplete"] += 1
+                elif text != reference[prompt]:
+                    stats["mismatch"] += 1
+                if usage:
+                    stats["tokens"] += usage["completion_tokens"]
+                if ttft is not None:
+                    stats["ttft"].append(ttft)
+                stats["itl"] += gaps
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(a.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    s = stats
+    print(f"serve load: {a.clients} streaming clients, {elapsed:.1f} s, max_tokens {a.max_tokens}, greedy")
+    print(f"  requests {s['requests']}, errors {s['errors']}, incomplete {s['incomplete']}, "
+          f"mismatching the solo reply {s['mismatch']}")
+    print(f"  generated {s['tokens']} tokens: {s['tokens'] / elapsed:.0f} tokens/s, {s['requests'] / elapsed:.2f} requests/s")
+    print(f"  time to first token: p50 {1e3 * percentile(s['ttft'], 50):.1f} ms, p99 {1e3 * percentile(s['ttft'], 99):.1f} ms")
+    print(f"  inter-token latency: p50 {1e3 * percentile(s['itl'], 50):.2f} ms, p99 {1e3 * percentile(s['itl'], 99):.2f} ms")
+    if s["first_error"]:
+        print(f"  first error: {s['first_error']}")
+    return 1 if s["errors"] or s["incomplete"] or s["mismatch"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
