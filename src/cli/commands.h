@@ -21,6 +21,7 @@ int run_report(const CommandArgs& args);
 int run_pipeline(const CommandArgs& args);
 int run_tokenize(const CommandArgs& args);
 int run_serve(const CommandArgs& args);
+int run_eval(const CommandArgs& args);
 // Hidden: one GEMM search process of `tune` (bench/isolated_gemm_search.h).
 int run_search_gemm(const CommandArgs& args);
 

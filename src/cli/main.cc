@@ -26,6 +26,7 @@ const std::map<std::string, Command>& commands() {
       {"tokenize", {slidesparse::run_tokenize, "text -> token ids (or ids -> text) with a model's tokenizer.json"}},
       {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
       {"generate", {slidesparse::run_generate, "generate tokens for token-id prompts on the native engine"}},
+      {"eval", {slidesparse::run_eval, "perplexity of a checkpoint on a text file (sliding windows)"}},
       {"serve", {slidesparse::run_serve, "OpenAI-compatible HTTP server (completions, chat, streaming, metrics)"}},
       {"pipeline", {slidesparse::run_pipeline,
                     "the resumable eight-task pipeline (models, conversion, tuning, benchmarks) and its report"}},

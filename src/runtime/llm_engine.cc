@@ -159,6 +159,45 @@ std::vector<const Sequence*> LlmEngine::step() {
   return {finished.begin(), finished.end()};
 }
 
+std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) {
+  const int n = static_cast<int>(tokens.size());
+  require(idle(), "prompt_logits: the engine has requests in flight");
+  require(n >= 1 && n <= options_.runner.max_num_batched_tokens && n <= options_.runner.max_num_seqs &&
+              n <= options_.runner.max_model_len,
+          "prompt_logits: " + std::to_string(n) + " tokens exceed one step (--max-num-batched-tokens " +
+              std::to_string(options_.runner.max_num_batched_tokens) + ", --max-num-seqs " +
+              std::to_string(options_.runner.max_num_seqs) + ", --max-model-len " +
+              std::to_string(options_.runner.max_model_len) + ")");
+  for (int32_t t : tokens)
+    require(t >= 0 && t < config().vocab_size, "prompt_logits: token id " + std::to_string(t) + " outside the vocabulary");
+  Sequence seq(-1, tokens, SamplingParams{});
+  require(blocks_->can_hold(seq, n), "prompt_logits: the KV cache cannot hold " + std::to_string(n) + " tokens");
+  blocks_->hold(seq, n);
+  const int block_size = options_.runner.block_size;
+  StepBatch& b = batch_;
+  b.clear();
+  for (int i = 0; i < n; ++i) {
+    b.tokens.push_back(tokens[static_cast<size_t>(i)]);
+    b.positions.push_back(i);
+    b.slots.push_back(seq.block_table[static_cast<size_t>(i / block_size)] * block_size + i % block_size);
+    b.sample_rows.push_back(i);
+  }
+  b.query_start = {0, n};
+  b.seq_len = {n};
+  b.block_table = seq.block_table;
+  b.block_table.resize(static_cast<size_t>(runner_->max_blocks_per_seq()), 0);
+  b.max_query_len = b.max_seq_len = n;
+  std::vector<float> logits;
+  try {
+    runner_->run(b, greedy_, &logits);
+  } catch (...) {
+    blocks_->release(seq);
+    throw;
+  }
+  blocks_->release(seq);
+  return logits;
+}
+
 bool LlmEngine::abort_request(int64_t id) {
   for (auto it = sequences_.begin(); it != sequences_.end(); ++it)
     if ((*it)->id == id) {

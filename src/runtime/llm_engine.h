@@ -74,6 +74,11 @@ class LlmEngine {
   const std::deque<std::unique_ptr<Sequence>>& requests() const { return sequences_; }
   double kv_cache_used() const;  // share of the KV-cache blocks in use, 0..1
 
+  // fp32 logits [tokens.size(), vocab] of one causal forward of `tokens` alone (a prefill step
+  // that samples every row), for perplexity. Only while idle; the tokens must fit one step
+  // (--max-num-batched-tokens), the sampled rows --max-num-seqs, and the context. Throws Error.
+  std::vector<float> prompt_logits(const std::vector<int32_t>& tokens);
+
   const EngineStats& stats() const { return stats_; }
   // "prefill 12345 tok/s | decode 6789 tok/s | running 12 waiting 3 | KV 45.6% of 1234 blocks"
   std::string stats_line() const;

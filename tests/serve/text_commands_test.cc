@@ -1,11 +1,16 @@
-// `generate --text` / `--chat` on the CPU reference model of the tiny checkpoint: the printed reply is
-// the greedy continuation's text, and option mistakes are one clear error.
+// The text commands on the CPU reference model of the tiny checkpoint: `generate --text` / `--chat`
+// print the greedy continuation's text; `eval` prints and writes the sliding-window perplexity the
+// library computes; option mistakes are one clear error.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "checkpoint/prepare.h"
+#include "engine/perplexity.h"
 #include "engine/reference_model.h"
 #include "test_support.h"
 #include "text/text_model.h"
@@ -16,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_slidesparse;
 
-class GenerateText : public ::testing::Test {
+class TextCommands : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::ScratchDir;
@@ -46,9 +51,9 @@ class GenerateText : public ::testing::Test {
   static testing::ScratchDir* dir_;
 };
 
-testing::ScratchDir* GenerateText::dir_ = nullptr;
+testing::ScratchDir* TextCommands::dir_ = nullptr;
 
-TEST_F(GenerateText, PrintsTheGreedyReply) {
+TEST_F(TextCommands, PrintsTheGreedyReply) {
   const TextModel text = TextModel::load(*dir_ / "int8");
   const auto r = run_slidesparse({"generate", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text",
                                   "Hello, world!", "--max-tokens", "10"});
@@ -60,7 +65,7 @@ TEST_F(GenerateText, PrintsTheGreedyReply) {
   EXPECT_EQ(chat.out, greedy_text(text.encode_chat({{"user", "Hi there"}}), 6) + "\n");
 }
 
-TEST_F(GenerateText, OptionMistakesAreOneError) {
+TEST_F(TextCommands, OptionMistakesAreOneError) {
   const std::string model = (*dir_ / "int8").string();
   auto r = run_slidesparse({"generate", "--model", model, "--text", "x", "--prompt", "1,2"});
   EXPECT_NE(r.exit_code, 0);
@@ -74,6 +79,39 @@ TEST_F(GenerateText, OptionMistakesAreOneError) {
   EXPECT_EQ(r.err, "slidesparse: error: " + bare.string() +
                        " has no tokenizer.json (text input and output need the checkpoint's tokenizer files: "
                        "tokenizer.json, tokenizer_config.json)\n");
+}
+
+TEST_F(TextCommands, EvalPrintsAndWritesThePerplexity) {
+  const fs::path text_file = *dir_ / "text.txt", json_file = *dir_ / "eval.json";
+  testing::write_bytes(text_file, "The quick brown fox jumps over the lazy dog. " + std::string(40, 'a') +
+                                      " Hello, world! 123 456 ふりがな\n");
+  const auto r = run_slidesparse({"eval", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text-file",
+                                  text_file.string(), "--context", "32", "--stride", "16", "--json", json_file.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The library's value on the same tokens and windows.
+  const TextModel text = TextModel::load(*dir_ / "int8");
+  const std::vector<int32_t> tokens = text.encode_prompt(testing::read_text(text_file));
+  const ReferenceModel model(*dir_ / "int8");
+  const PerplexityResult want = sliding_window_perplexity(
+      tokens, 32, 16, 512, [&](const std::vector<int32_t>& w) { return model.forward(w); });
+  const nlohmann::json j = nlohmann::json::parse(testing::read_text(json_file));
+  EXPECT_DOUBLE_EQ(j["perplexity"].get<double>(), want.perplexity());
+  EXPECT_EQ(j["scored_tokens"], static_cast<int64_t>(tokens.size()) - 1);
+  EXPECT_EQ(j["windows"], want.windows);
+  char ppl[32];
+  std::snprintf(ppl, sizeof ppl, "%.4f", want.perplexity());
+  EXPECT_EQ(r.out.rfind("eval: perplexity " + std::string(ppl) + " over " + std::to_string(tokens.size() - 1) +
+                            " tokens of text.txt (" + std::to_string(want.windows) + " windows of up to 32 tokens, stride 16)",
+                        0),
+            0u)
+      << r.out;
+  const auto bad = run_slidesparse({"eval", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text-file",
+                                    text_file.string(), "--context", "16", "--stride", "32"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(bad.err, "slidesparse: error: perplexity: --stride must lie in 1..--context (16) so that every token is scored\n");
+  const auto missing = run_slidesparse({"eval", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text-file",
+                                        (*dir_ / "nope.txt").string()});
+  EXPECT_EQ(missing.err, "slidesparse: error: eval: cannot read " + (*dir_ / "nope.txt").string() + "\n");
 }
 
 }  // namespace
