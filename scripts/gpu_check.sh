@@ -133,13 +133,12 @@ PY
       fi
       ;;
     serve)
-      # `serve` on the BitNet-2B-shaped INT8 model (placeholder tokenizer: every id decodes to distinct
-      # text) under SERVE_CLIENTS streaming clients for SERVE_SECONDS, then SIGTERM: exit status 0.
+      # `serve` on the BitNet-2B-shaped INT8 model (synth's placeholder tokenizer: every id decodes to
+      # distinct text) under SERVE_CLIENTS streaming clients for SERVE_SECONDS, then SIGTERM: exit 0.
       work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       [ -d "$work/BitNet-2B-INT8" ] ||
         "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
-      python3 scripts/make_placeholder_tokenizer.py "$work/BitNet-2B-INT8"
       "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 ${SERVE_ARGS:-} \
         > "$out/serve.log" 2>&1 &
       pid=$!

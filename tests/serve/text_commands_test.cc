@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/placeholder_tokenizer.h"
 #include "checkpoint/prepare.h"
 #include "engine/perplexity.h"
 #include "engine/reference_model.h"
@@ -112,6 +114,28 @@ TEST_F(TextCommands, EvalPrintsAndWritesThePerplexity) {
   const auto missing = run_slidesparse({"eval", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--text-file",
                                         (*dir_ / "nope.txt").string()});
   EXPECT_EQ(missing.err, "slidesparse: error: eval: cannot read " + (*dir_ / "nope.txt").string() + "\n");
+}
+
+// synth's placeholder tokenizer: bytes encode as themselves, BOS first, every other id decodes to
+// text naming it, the eos id stops a reply. (The Python `tokenizers` library gives the same ids and
+// text for this file.)
+TEST(PlaceholderTokenizer, BytesPlaceholdersAndSpecials) {
+  testing::ScratchDir dir;
+  write_placeholder_tokenizer(dir.path(), 600, 300, 301);
+  const TextModel text = TextModel::load(dir.path());
+  EXPECT_EQ(text.encode_prompt("Hi é"), (std::vector<int32_t>{300, 72, 105, 32, 195, 169}));
+  EXPECT_EQ(text.tokenizer().decode({72, 105, 400, 195, 169, 301}, true), "Hi<t400>é");
+  EXPECT_EQ(text.tokenizer().decode({300, 72}, false), "<|begin_of_text|>H");
+  EXPECT_EQ(text.stop_token_ids(), (std::set<int32_t>{301}));
+  for (int32_t id : {0, 255, 256, 599}) EXPECT_TRUE(text.tokenizer().knows_id(id)) << id;
+  EXPECT_FALSE(text.tokenizer().knows_id(600));
+  EXPECT_EQ(text.render_chat({{"user", "hi"}}), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  // Ids outside the vocabulary (a tiny preset's 128000): no BOS, no stop token.
+  testing::ScratchDir tiny;
+  write_placeholder_tokenizer(tiny.path(), 512, 128000, 128001);
+  const TextModel t = TextModel::load(tiny.path());
+  EXPECT_EQ(t.encode_prompt("A"), (std::vector<int32_t>{65}));
+  EXPECT_TRUE(t.stop_token_ids().empty());
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+#include "checkpoint/placeholder_tokenizer.h"
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "io/staged_directory.h"
+
+namespace slidesparse {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string utf8(uint32_t cp) {
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else {  // the byte alphabet stays below U+0800
+    s += static_cast<char>(0xC0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return s;
+}
+
+// GPT-2's byte-level alphabet: printable Latin-1 bytes stand for themselves, the other bytes map to
+// U+0100 onwards in byte order.
+std::string byte_symbol(int b) {
+  const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+  if (printable) return utf8(static_cast<uint32_t>(b));
+  int shifted = 0;
+  for (int x = 0; x < b; ++x)
+    if (!((x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF))) ++shifted;
+  return utf8(static_cast<uint32_t>(256 + shifted));
+}
+
+constexpr char kBos[] = "<|begin_of_text|>", kEos[] = "<|end_of_text|>";
+
+}  // namespace
+
+void write_placeholder_tokenizer(const std::filesystem::path& dir, int64_t vocab_size, int64_t bos_id, int64_t eos_id) {
+  const bool bos = bos_id >= 256 && bos_id < vocab_size, eos = eos_id >= 256 && eos_id < vocab_size;
+  ordered_json vocab = ordered_json::object();
+  for (int b = 0; b < 256 && b < vocab_size; ++b) vocab[byte_symbol(b)] = b;
+  for (int64_t id = 256; id < vocab_size; ++id)
+    if (!(bos && id == bos_id) && !(eos && id == eos_id)) vocab["<t" + std::to_string(id) + ">"] = id;
+  std::map<int64_t, std::string> specials;
+  if (bos) specials[bos_id] = kBos;
+  if (eos) specials[eos_id] = kEos;
+  ordered_json added = ordered_json::array();
+  for (const auto& [id, content] : specials)
+    added.push_back({{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", true}});
+  ordered_json post = nullptr;
+  if (bos)
+    post = {{"type", "TemplateProcessing"},
+            {"single", {{{"SpecialToken", {{"id", kBos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"pair", {{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+            {"special_tokens", {{kBos, {{"id", kBos}, {"ids", {bos_id}}, {"tokens", {kBos}}}}}}};
+  const ordered_json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+                                   {"use_regex", true}};
+  const ordered_json tokenizer = {
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens", added},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", byte_level},
+      {"post_processor", post},
+      {"decoder", byte_level},
+      {"model",
+       {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+        {"vocab", vocab}, {"merges", ordered_json::array()}}}};
+  write_file_atomic(dir / "tokenizer.json", tokenizer.dump() + "\n");
+  ordered_json config = {
+      {"chat_template",
+       "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+       "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"},
+      {"tokenizer_class", "PreTrainedTokenizerFast"}};
+  if (bos) config["bos_token"] = kBos;
+  if (eos) config["eos_token"] = kEos;
+  write_file_atomic(dir / "tokenizer_config.json", config.dump(2) + "\n");
+  ordered_json generation = ordered_json::object();
+  if (bos) generation["bos_token_id"] = bos_id;
+  generation["eos_token_id"] = eos ? ordered_json::array({eos_id}) : ordered_json::array();
+  write_file_atomic(dir / "generation_config.json", generation.dump(2) + "\n");
+}
+
+}  // namespace slidesparse
