@@ -1,9 +1,12 @@
-// Tasks 3..8 on the GPU: offline tuning (one unit per phase), prefill and decode throughput and the
-// kernel benchmarks (one unit per M of one backend). The benchmark libraries write the per-point JSON
+// Tasks 3..9 on the GPU: offline tuning (one unit per phase), prefill and decode throughput and the
+// kernel benchmarks (one unit per M of one backend), perplexity (one unit per checkpoint). The benchmark libraries write the per-point JSON
 // and rebuild the CSVs themselves (bench/bench_results.h); here each finished point is recorded.
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "bench/kernel_bench.h"
+#include "bench/perplexity_eval.h"
 #include "bench/throughput_bench.h"
 #include "bench/tuner.h"
 #include "core/error.h"
@@ -19,6 +22,21 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string m_key(int64_t m) { return "M=" + std::to_string(m); }
+
+// What identifies the evaluation text in a unit's options: its name, size and FNV-1a hash (an edited
+// text reruns the task).
+nlohmann::json text_identity(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  require(in.good(), "--eval-text: cannot read " + file.string());
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  const std::string s = bytes.str();
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return {{"file", file.filename().string()}, {"bytes", s.size()}, {"fnv1a", hex}};
+}
 
 fs::path tuning_db_path(const PipelineLayout& layout) { return layout.results / "tuning" / "tuning_db.json"; }
 
@@ -175,6 +193,48 @@ std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const Pipeline
       };
       batches.push_back(std::move(batch));
     }
+  return batches;
+}
+
+std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const PipelineOptions& o, const GpuContext& gpu) {
+  std::vector<UnitBatch> batches;
+  if (o.eval_text.empty()) return batches;
+  const nlohmann::json text = text_identity(o.eval_text);
+  for (QuantKind kind : o.kinds) {
+    std::vector<const SparsityPattern*> checkpoints{nullptr};  // the dense prepared one, then each 2:L
+    for (const auto& p : o.sparsities) checkpoints.push_back(&p);
+    for (const SparsityPattern* pattern : checkpoints) {
+      const std::string name = pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind);
+      const fs::path result = layout.results / "eval" / (name + ".json");
+      UnitPlan unit{"eval/" + dtype_label(kind) + "/" + (pattern ? pattern->str() : std::string("dense")),
+                    {{"checkpoint", pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind)},
+                     {"text", text},
+                     {"context", o.eval_context},
+                     {"stride", o.eval_stride}},
+                    {pattern ? layout.convert_key(kind, *pattern) : layout.prepare_key(kind)},
+                    result};
+      if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
+      batches.push_back({{unit}, [&layout, &o, kind, name, pattern, result](const std::vector<UnitPlan>& pending,
+                                                                            const auto& done) {
+                           PerplexityEvalOptions e;
+                           e.model = layout.checkpoints / name;
+                           e.text_file = o.eval_text;
+                           e.context = o.eval_context;
+                           e.stride = o.eval_stride;
+                           e.engine.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+                           if (fs::exists(tuning_db_path(layout))) e.engine.tuning_db = tuning_db_path(layout);
+                           const PerplexityEval r = evaluate_perplexity(e);
+                           std::printf("perplexity %s: %.4f over %lld tokens\n", name.c_str(), r.result.perplexity(),
+                                       static_cast<long long>(r.result.scored));
+                           fs::create_directories(result.parent_path());
+                           nlohmann::json j = r.to_json(e);
+                           j["dtype"] = dtype_label(kind);
+                           j["sparsity"] = pattern ? pattern->str() : std::string("dense");
+                           write_file_atomic(result, j.dump(2) + "\n");
+                           done(pending.front());
+                         }});
+    }
+  }
   return batches;
 }
 

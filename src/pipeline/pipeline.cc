@@ -94,6 +94,8 @@ PipelineOutcome run_pipeline(PipelineOptions options) {
     run.run_task(6, plan_kernels(layout, options, gpu, "dense"), no_gpu);
     run.run_task(7, plan_kernels(layout, options, gpu, "high"), no_gpu);
     run.run_task(8, plan_kernels(layout, options, gpu, "low"), no_gpu);
+    run.run_task(9, plan_perplexity(layout, options, gpu),
+                 options.eval_text.empty() ? "no --eval-text given" : no_gpu);
   } catch (const PipelineInterrupted&) {
     outcome.interrupted = true;
   } catch (const PipelineNeedsFreshProcess& fault) {

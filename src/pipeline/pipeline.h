@@ -1,4 +1,4 @@
-// `slidesparse pipeline`: the eight tasks of the evaluation in one process, resumable unit by unit
+// `slidesparse pipeline`: the nine tasks of the evaluation in one process, resumable unit by unit
 // (OUT/pipeline_status.json), then the report (OUT/report.md). See pipeline_options.h for what runs.
 #pragma once
 

@@ -16,17 +16,18 @@ void apply_quick_profile(PipelineOptions& o) {
   o.tune_fine = false;
 }
 
-std::array<bool, 8> parse_task_mask(const std::string& text) {
+std::array<bool, 9> parse_task_mask(const std::string& text) {
   const std::string bad =
-      "option '--tasks' expects 8 comma-separated 0/1 flags (e.g. 1,1,0,0,0,0,0,0), got '" + text + "'";
-  std::array<bool, 8> mask{};
+      "option '--tasks' expects 9 comma-separated 0/1 flags (e.g. 1,1,0,0,0,0,0,0,0), got '" + text + "'";
+  std::array<bool, 9> mask{};
   size_t i = 0;
   for (size_t pos = 0; pos < text.size(); pos += 2) {
     require(i < mask.size() && (text[pos] == '0' || text[pos] == '1'), bad);
     require(pos + 1 == text.size() || text[pos + 1] == ',', bad);
     mask[i++] = text[pos] == '1';
   }
-  require(i == mask.size() && !text.ends_with(','), bad);
+  require((i == mask.size() || i == mask.size() - 1) && !text.ends_with(','), bad);
+  if (i == mask.size() - 1) mask.back() = true;  // the eight-flag form of older builds
   return mask;
 }
 

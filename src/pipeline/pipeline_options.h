@@ -1,4 +1,4 @@
-// What `slidesparse pipeline` runs: the eight tasks with the protocols of docs/PROTOCOLS.md by default,
+// What `slidesparse pipeline` runs: the nine tasks with the protocols of docs/PROTOCOLS.md by default,
 // and the --quick profile for a first look.
 #pragma once
 
@@ -18,7 +18,7 @@ struct PipelineOptions {
   std::string preset = "bitnet-2b";  // only without --model
   uint64_t seed = 0;                 // synth weights and benchmark prompts
   std::filesystem::path out = "runs/pipeline";
-  std::array<bool, 8> tasks{true, true, true, true, true, true, true, true};
+  std::array<bool, 9> tasks{true, true, true, true, true, true, true, true, true};
   std::vector<QuantKind> kinds{QuantKind::Int8, QuantKind::Fp8E4M3};
   std::vector<SparsityPattern> sparsities{{2, 4}, {2, 6}, {2, 8}, {2, 10}};  // tasks 2, 4, 5, 7 (and 3's fine pass)
   std::vector<SparsityPattern> low_sparsities{{2, 12}, {2, 14}, {2, 16}, {2, 0}};  // task 8
@@ -28,6 +28,9 @@ struct PipelineOptions {
   std::vector<int64_t> tune_coarse_ms{256, 1024, 4096, 16384, 32768};
   std::vector<int64_t> tune_fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
   bool tune_fine = true;
+  // Task 9: the perplexity of every checkpoint on this text (none: the task is skipped).
+  std::filesystem::path eval_text;
+  int eval_context = 1024, eval_stride = 512;
   int kernel_warmup = 25, kernel_repeat = 50;
   bool restart = false;     // forget OUT/pipeline_status.json (results are rewritten as units run)
   bool console_log = true;  // copy everything the console shows into OUT/pipeline.log
@@ -44,9 +47,10 @@ struct PipelineOptions {
 // explicitly on the command line are applied after it.
 void apply_quick_profile(PipelineOptions& options);
 
-// "1,1,0,0,0,0,0,0" -> tasks 1 and 2. Throws Error "option '--tasks' expects 8 comma-separated 0/1
-// flags (e.g. 1,1,0,0,0,0,0,0), got '<text>'".
-std::array<bool, 8> parse_task_mask(const std::string& text);
+// "1,1,0,0,0,0,0,0,0" -> tasks 1 and 2. Eight flags (the form of older builds) leave task 9 on.
+// Throws Error "option '--tasks' expects 9 comma-separated 0/1 flags (e.g. 1,1,0,0,0,0,0,0,0), got
+// '<text>'".
+std::array<bool, 9> parse_task_mask(const std::string& text);
 
 // Checkpoint names: "BitNet-2B" for the bitnet-2b preset and for --model, "BitNet-Small" and
 // "BitNet-Tiny" for the smaller presets.

@@ -33,13 +33,13 @@ struct UnitStatus {
   std::string run;         // id of the invocation that recorded it (kept across fresh-process restarts)
 };
 
-inline constexpr int kPipelineTasks = 8;
+inline constexpr int kPipelineTasks = 9;
 inline constexpr int kPipelineStatusVersion = 1;
 
 struct PipelineStatus {
   std::string model;
   std::string started_utc, updated_utc;
-  std::array<TaskStatus, kPipelineTasks> tasks;  // ids 1..8 with their names
+  std::array<TaskStatus, kPipelineTasks> tasks;  // ids 1..9 with their names
   std::map<std::string, UnitStatus> units;
 
   PipelineStatus();
@@ -51,7 +51,7 @@ struct PipelineStatus {
   const TaskStatus& task(int id) const { return tasks.at(static_cast<size_t>(id - 1)); }
 };
 
-std::string pipeline_task_name(int id);  // 1 -> "base models", ..., 8 -> "kernel cuSPARSELt 2:12..2:inf"
+std::string pipeline_task_name(int id);  // 1 -> "base models", ..., 9 -> "perplexity"
 
 nlohmann::json status_to_json(const PipelineStatus& status);
 // Throws Error "<source>: ..." naming the first bad field.

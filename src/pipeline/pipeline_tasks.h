@@ -1,4 +1,4 @@
-// The units of the eight tasks: their keys, options (each carries its inputs' options, so a changed
+// The units of the nine tasks: their keys, options (each carries its inputs' options, so a changed
 // input reruns everything downstream) and how to run them. Internal to the pipeline library.
 #pragma once
 
@@ -42,7 +42,7 @@ std::string dtype_label(QuantKind kind);  // "INT8" | "FP8"
 std::vector<UnitBatch> plan_base_models(const PipelineLayout& layout, const PipelineOptions& options);
 std::vector<UnitBatch> plan_conversions(const PipelineLayout& layout, const PipelineOptions& options);
 
-// Tasks 3..8 on the GPU. `fp8_skip` non-empty: why FP8 units cannot run on this GPU.
+// Tasks 3..9 on the GPU. `fp8_skip` non-empty: why FP8 units cannot run on this GPU.
 struct GpuContext {
   std::string fp8_skip;
   std::string hardware;  // tuning database tag, for results/tuning/summary.json
@@ -53,5 +53,8 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
 // group: "dense" (task 6), "high" (task 7: options.sparsities), "low" (task 8: options.low_sparsities).
 std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const PipelineOptions& options, const GpuContext& gpu,
                                     const std::string& group);
+// Task 9: the perplexity of the dense and every 2:L checkpoint on options.eval_text (none without it).
+std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const PipelineOptions& options,
+                                       const GpuContext& gpu);
 
 }  // namespace slidesparse

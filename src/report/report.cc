@@ -17,7 +17,7 @@ ReportSummary write_report(const std::filesystem::path& out_dir, const std::vect
   std::string md = title_and_summary(results);
   md += tasks_section(results);
   md += preparation_section(results);
-  md += conversion_section(results);
+  md += conversion_section(results, plots);
   md += tuning_section(results);
   md += throughput_section(results, "prefill", plots);
   md += throughput_section(results, "decode", plots);

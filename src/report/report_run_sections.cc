@@ -1,7 +1,11 @@
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "io/csv_writer.h"
 #include "report/report_format.h"
+#include "report/report_plots.h"
 #include "report/report_sections.h"
 #include "report/result_views.h"
 
@@ -17,6 +21,68 @@ const TaskRecord* find_task(const Results& results, int id) {
 }
 
 std::string task_state(const TaskRecord& t) { return t.reason.empty() ? t.status : t.status + " — " + t.reason; }
+
+// Task 9's perplexities: per dtype, the dense checkpoint and each 2:L (with the change from dense),
+// and perplexity against L.
+std::string perplexity_block(const Results& results, std::vector<PlotFile>& plots) {
+  if (results.perplexity.empty()) return "";
+  const PerplexityPoint& first = results.perplexity.front();
+  std::string md = "### Perplexity\n\nOn `" + first.text_file + "` (" + format_grouped(double(first.scored_tokens), 0) +
+                   " tokens scored; windows of " + std::to_string(first.context) + " tokens, stride " +
+                   std::to_string(first.stride) + "); in parentheses the change from the dense checkpoint of the "
+                   "same dtype.\n\n";
+  std::vector<std::string> dtypes;
+  std::set<ResultBackend> patterns;
+  for (const auto& p : results.perplexity) {
+    if (std::find(dtypes.begin(), dtypes.end(), p.dtype) == dtypes.end()) dtypes.push_back(p.dtype);
+    if (!p.sparsity.dense()) patterns.insert(p.sparsity);
+  }
+  std::vector<std::string> header{"dtype", "dense"};
+  for (const auto& b : patterns) header.push_back(b.sparsity());
+  MarkdownTable table(header, "l" + std::string(header.size() - 1, 'r'));
+  LinePlot plot;
+  plot.title = "Perplexity against L (2:L sparsity)";
+  plot.x_label = "L";
+  plot.y_label = "perplexity";
+  plot.log2_x = false;
+  const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+  for (size_t d = 0; d < dtypes.size(); ++d) {
+    std::optional<double> dense;
+    std::map<ResultBackend, double> by;
+    for (const auto& p : results.perplexity)
+      if (p.dtype == dtypes[d]) (p.sparsity.dense() ? dense = p.perplexity : by[p.sparsity] = p.perplexity);
+    std::vector<std::string> row{dtypes[d], dense ? format_fixed(*dense, 3) : kMissing};
+    PlotSeries series{dtypes[d] + " 2:L", colours[d % 4], {}};
+    for (const auto& b : patterns) {
+      const auto it = by.find(b);
+      if (it == by.end()) {
+        row.push_back(kMissing);
+        continue;
+      }
+      std::string cell = format_fixed(it->second, 3);
+      if (dense) {
+        const double change = 100.0 * (it->second / *dense - 1.0);
+        cell += std::string(" (") + (change >= 0 ? "+" : "") + format_fixed(change, 1) + "%)";
+      }
+      row.push_back(cell);
+      if (b.group != ResultBackend::kInfinite) series.points.push_back({double(b.group), it->second});
+    }
+    table.add_row(row);
+    if (!series.points.empty()) {
+      if (dense) {  // the dense checkpoint as a dashed level across the plotted L range
+        PlotSeries level{dtypes[d] + " dense", colours[d % 4],
+                         {{series.points.front().first, *dense}, {series.points.back().first, *dense}}};
+        level.dashed = true;
+        level.markers = false;
+        plot.series.push_back(level);
+      }
+      plot.series.push_back(series);
+    }
+  }
+  md += table.text() + "\n";
+  if (!plot.series.empty()) md += add_plot(plots, "perplexity.svg", plot) + "\n";
+  return md;
+}
 
 }  // namespace
 
@@ -80,12 +146,13 @@ std::string preparation_section(const Results& results) {
   return md + table.text() + "\n";
 }
 
-std::string conversion_section(const Results& results) {
+std::string conversion_section(const Results& results, std::vector<PlotFile>& plots) {
   std::string md =
       "## SlideSparse conversion\n\n"
       "Each W8A8 checkpoint pruned to 2:L and slid into 2:4 windows. K'/K is the stored expansion; "
       "the theoretical one is (2L-4)/L before K' is padded to 32 columns.\n\n";
-  if (results.converted.empty()) return md + no_results_note(results, "conversion results", {2});
+  if (results.converted.empty())
+    return md + no_results_note(results, "conversion results", {2}) + perplexity_block(results, plots);
   MarkdownTable table(
       {"checkpoint", "dtype", "sparsity", "K'/K", "theoretical", "zeros before", "zeros after", "size", "time"},
       "lllrrrrrr");
@@ -96,7 +163,7 @@ std::string conversion_section(const Results& results) {
                    format_percent(c.zero_fraction_before), format_percent(c.zero_fraction_after), format_bytes(c.bytes),
                    format_seconds(c.seconds)});
   }
-  return md + table.text() + "\n";
+  return md + table.text() + "\n" + perplexity_block(results, plots);
 }
 
 std::string tuning_section(const Results& results) {

@@ -14,7 +14,8 @@ namespace slidesparse::report {
 std::string title_and_summary(const Results& results);
 std::string tasks_section(const Results& results);
 std::string preparation_section(const Results& results);
-std::string conversion_section(const Results& results);
+// With task 9's results, a perplexity table (dense and each 2:L) and a plot of perplexity against L.
+std::string conversion_section(const Results& results, std::vector<PlotFile>& plots);
 std::string tuning_section(const Results& results);
 std::string failures_section(const Results& results);
 // "_No <what> yet (task 4 prefill benchmark: skipped — no CUDA GPU)._" for the tasks that make them.

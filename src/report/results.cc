@@ -144,6 +144,29 @@ std::vector<ConvertedCheckpoint> read_converted(const fs::path& dir) {
   return out;
 }
 
+std::vector<PerplexityPoint> read_perplexity(const fs::path& dir) {
+  std::vector<PerplexityPoint> out;
+  for (const auto& file : json_files(dir)) {
+    const json j = read_json_file(file);
+    const std::string w = file.string();
+    PerplexityPoint p;
+    p.checkpoint = text_field(j, "model", w);
+    p.dtype = text_field(j, "dtype", w);
+    const std::string sparsity = text_field(j, "sparsity", w);
+    if (sparsity != "dense") p.sparsity = parse_sparsity(sparsity, file);
+    p.text_file = text_field(j, "text_file", w);
+    p.perplexity = number_field(j, "perplexity", w);
+    p.scored_tokens = integer_field(j, "scored_tokens", w);
+    p.context = static_cast<int>(integer_field(j, "context", w));
+    p.stride = static_cast<int>(integer_field(j, "stride", w));
+    out.push_back(p);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.dtype, a.sparsity, a.checkpoint) < std::tie(b.dtype, b.sparsity, b.checkpoint);
+  });
+  return out;
+}
+
 TuningSummary read_tuning(const fs::path& file) {
   const json j = read_json_file(file);
   const std::string where = file.string();
@@ -246,6 +269,7 @@ Results read_results(const fs::path& out_dir) {
     r.tuning = read_tuning(out_dir / "results" / "tuning" / "summary.json");
   r.throughput = read_throughput(out_dir / "results" / "throughput_bench");
   r.kernels = read_kernels(out_dir / "results" / "kernel_bench");
+  r.perplexity = read_perplexity(out_dir / "results" / "eval");
   return r;
 }
 

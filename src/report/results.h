@@ -47,6 +47,15 @@ struct ConvertedCheckpoint {
   double expand_ratio = 0, zero_fraction_before = 0, zero_fraction_after = 0;
 };
 
+// One results/eval/<checkpoint>.json of the pipeline's task 9.
+struct PerplexityPoint {
+  std::string checkpoint, dtype, text_file;
+  ResultBackend sparsity;  // dense (group 0) for the prepared checkpoint
+  double perplexity = 0;
+  int64_t scored_tokens = 0;
+  int context = 0, stride = 0;
+};
+
 struct TuningPhase {
   std::string name, dtype;
   double seconds = 0;
@@ -93,6 +102,7 @@ struct Results {
   std::optional<TuningSummary> tuning;
   std::vector<ThroughputSeries> throughput;  // by stage, hardware tag, backend
   std::vector<KernelSeries> kernels;         // by hardware tag, backend
+  std::vector<PerplexityPoint> perplexity;   // by dtype, then sparsity (dense first)
 };
 
 Results read_results(const std::filesystem::path& out_dir);

@@ -51,7 +51,7 @@ std::map<std::string, std::string> file_tree(const fs::path& root) {
 }
 
 std::vector<std::string> tiny_args(const fs::path& out) {
-  return {"pipeline", "--preset", "bitnet-tiny", "--tasks", "1,1,0,0,0,0,0,0", "--out", out.string()};
+  return {"pipeline", "--preset", "bitnet-tiny", "--tasks", "1,1,0,0,0,0,0,0,0", "--out", out.string()};
 }
 
 pid_t spawn_slidesparse(const std::vector<std::string>& args) {

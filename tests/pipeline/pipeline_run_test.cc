@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-PipelineOptions options_in(const fs::path& out, std::array<bool, 8> tasks = {true, true}) {
+PipelineOptions options_in(const fs::path& out, std::array<bool, 9> tasks = {true, true}) {
   PipelineOptions o;
   o.out = out;
   o.tasks = tasks;

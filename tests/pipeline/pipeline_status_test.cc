@@ -39,6 +39,7 @@ TEST(PipelineStatus, RoundTripsThroughItsFile) {
   EXPECT_EQ(back.task(2).state, TaskState::Failed);
   EXPECT_EQ(back.tasks[0].name, "base models");
   EXPECT_EQ(back.tasks[7].name, "kernel cuSPARSELt 2:12..2:inf");
+  EXPECT_EQ(back.tasks[8].name, "perplexity");
   EXPECT_TRUE(back.unit_done("base/INT8", {{"dtype", "int8"}}));
   EXPECT_FALSE(back.unit_done("base/INT8", {{"dtype", "fp8"}}));           // other options: not this unit
   EXPECT_FALSE(back.unit_done("convert/FP8/2:6", {{"sparsity", "2:6"}}));  // failed
@@ -54,6 +55,13 @@ TEST(PipelineStatus, RoundTripsThroughItsFile) {
   nlohmann::json older = j;  // files written before units recorded their run still load
   older["units"]["convert/FP8/2:6"].erase("run");
   EXPECT_EQ(status_from_json(older, "old.json").units.at("convert/FP8/2:6").run, "");
+
+  nlohmann::json eight = j;  // runs of builds with eight tasks resume: task 9 starts pending
+  eight["tasks"].erase(8);
+  const PipelineStatus resumed = status_from_json(eight, "eight.json");
+  EXPECT_EQ(resumed.task(2).state, TaskState::Failed);
+  EXPECT_EQ(resumed.task(9).state, TaskState::Pending);
+  EXPECT_EQ(resumed.task(9).name, "perplexity");
 }
 
 TEST(PipelineStatus, MissingFileIsAFreshStatus) {
@@ -83,10 +91,13 @@ TEST(PipelineStatus, MalformedFilesNameTheProblem) {
 }
 
 TEST(PipelineOptions, TaskMask) {
+  EXPECT_EQ(parse_task_mask("1,1,0,0,0,0,0,1,0"),
+            (std::array<bool, 9>{true, true, false, false, false, false, false, true, false}));
+  // The eight-flag form of older builds leaves task 9 on.
   EXPECT_EQ(parse_task_mask("1,1,0,0,0,0,0,1"),
-            (std::array<bool, 8>{true, true, false, false, false, false, false, true}));
-  const std::string prefix = "option '--tasks' expects 8 comma-separated 0/1 flags (e.g. 1,1,0,0,0,0,0,0), got '";
-  for (const std::string bad : {"1,1,1", "1,1,1,1,1,1,1,1,1", "1,1,0,0,0,0,0,2", "11,0,0,0,0,0,0,0", "1,1,0,0,0,0,0,0,",
+            (std::array<bool, 9>{true, true, false, false, false, false, false, true, true}));
+  const std::string prefix = "option '--tasks' expects 9 comma-separated 0/1 flags (e.g. 1,1,0,0,0,0,0,0,0), got '";
+  for (const std::string bad : {"1,1,1", "1,1,1,1,1,1,1,1,1,1", "1,1,0,0,0,0,0,2", "11,0,0,0,0,0,0,0", "1,1,0,0,0,0,0,0,",
                                 "", "1;1;0;0;0;0;0;0", "yes"})
     EXPECT_EQ(error_of([&] { parse_task_mask(bad); }), prefix + bad + "'") << bad;
 }

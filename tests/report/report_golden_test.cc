@@ -9,6 +9,8 @@
 #include <regex>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "io/staged_directory.h"
 #include "report/report.h"
@@ -155,6 +157,38 @@ TEST(ReportGolden, ComparedRunsJoinOnlyTheCrossGpuComparison) {
     EXPECT_EQ(std::string(e.what()), "results folder '" + (dir / "missing").string() + "' does not exist");
   }
   EXPECT_FALSE(fs::exists(out / "report.md"));
+}
+
+// Task 9's results (results/eval/*.json): a perplexity table in the conversion section, dense and
+// each 2:L with the change from dense, and a plot of perplexity against L.
+TEST(ReportGolden, PerplexityResultsAddATableAndAPlot) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  fs::create_directories(out / "results" / "eval");
+  auto eval = [&](const std::string& name, const std::string& dtype, const std::string& sparsity, double ppl) {
+    const nlohmann::json j = {{"model", name},     {"dtype", dtype},      {"sparsity", sparsity},
+                              {"text_file", "wiki.txt"}, {"perplexity", ppl}, {"scored_tokens", 4095},
+                              {"context", 1024},   {"stride", 512},       {"windows", 7}};
+    testing::write_bytes(out / "results" / "eval" / (name + ".json"), j.dump(2));
+  };
+  eval("BitNet-2B-INT8", "INT8", "dense", 10.0);
+  eval("BitNet-2B-INT8-SlideSparse-2_4", "INT8", "2:4", 12.5);
+  eval("BitNet-2B-INT8-SlideSparse-2_8", "INT8", "2:8", 10.8);
+  eval("BitNet-2B-FP8", "FP8", "dense", 10.2);
+  eval("BitNet-2B-FP8-SlideSparse-2_4", "FP8", "2:4", 13.26);
+  const std::string report = read_text(write_report(out).report_md);
+  const size_t at = report.find("### Perplexity\n");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_LT(report.find("## SlideSparse conversion\n"), at);
+  EXPECT_LT(at, report.find("## Offline tuning\n"));
+  EXPECT_NE(report.find("On `wiki.txt` (4,095 tokens scored; windows of 1024 tokens, stride 512)"), std::string::npos);
+  EXPECT_NE(report.find("| dtype | dense | 2:4 | 2:8 |\n"), std::string::npos) << report.substr(at, 600);
+  EXPECT_NE(report.find("| FP8 | 10.200 | 13.260 (+30.0%) | — |\n"), std::string::npos) << report.substr(at, 600);
+  EXPECT_NE(report.find("| INT8 | 10.000 | 12.500 (+25.0%) | 10.800 (+8.0%) |\n"), std::string::npos);
+  EXPECT_NE(report.find("](plots/perplexity.svg)"), std::string::npos);
+  const std::string svg = read_text(out / "plots" / "perplexity.svg");
+  for (const std::string series : {"INT8 2:L", "INT8 dense", "FP8 2:L", "FP8 dense"})
+    EXPECT_NE(svg.find(">" + series + "</text>"), std::string::npos) << series;
 }
 
 }  // namespace
