@@ -211,43 +211,42 @@ json usage_json(const Usage& u) {
 
 }  // namespace
 
+namespace {
+
+// What every response and stream chunk carries around its one choice.
+json with_choice(const GenerationRequest& r, const std::string& id, int64_t created, const char* object, json choice,
+                 const std::optional<Usage>& usage) {
+  choice["index"] = 0;
+  choice["logprobs"] = nullptr;
+  json out = {{"id", id}, {"object", object}, {"created", created}, {"model", r.model}, {"choices", json::array({choice})}};
+  if (usage) out["usage"] = usage_json(*usage);
+  return out;
+}
+
+}  // namespace
+
 json response_body(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
                    const std::string& finish_reason, const Usage& usage) {
-  json choice = {{"index", 0}, {"finish_reason", finish_reason}};
-  json out = {{"id", id}, {"created", created}, {"model", r.model}};
-  if (r.endpoint == Endpoint::Completions) {
-    out["object"] = "text_completion";
-    choice["text"] = text;
-    choice["logprobs"] = nullptr;
-  } else {
-    out["object"] = "chat.completion";
-    choice["message"] = {{"role", "assistant"}, {"content", text}};
-    choice["logprobs"] = nullptr;
-  }
-  out["choices"] = json::array({choice});
-  out["usage"] = usage_json(usage);
-  return out;
+  const bool chat = r.endpoint == Endpoint::ChatCompletions;
+  json choice = chat ? json{{"message", {{"role", "assistant"}, {"content", text}}}} : json{{"text", text}};
+  choice["finish_reason"] = finish_reason;
+  return with_choice(r, id, created, chat ? "chat.completion" : "text_completion", std::move(choice), usage);
 }
 
 json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
                   bool first, const std::optional<std::string>& finish_reason, const std::optional<Usage>& usage) {
-  json choice = {{"index", 0}, {"finish_reason", finish_reason ? json(*finish_reason) : json(nullptr)}};
-  json out = {{"id", id}, {"created", created}, {"model", r.model}};
-  if (r.endpoint == Endpoint::Completions) {
-    out["object"] = "text_completion";
-    choice["text"] = text;
-    choice["logprobs"] = nullptr;
-  } else {
-    out["object"] = "chat.completion.chunk";
+  const bool chat = r.endpoint == Endpoint::ChatCompletions;
+  json choice;
+  if (chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
     if (!text.empty() || first) delta["content"] = text;
-    choice["delta"] = delta;
-    choice["logprobs"] = nullptr;
+    choice["delta"] = std::move(delta);
+  } else {
+    choice["text"] = text;
   }
-  out["choices"] = json::array({choice});
-  if (usage) out["usage"] = usage_json(*usage);
-  return out;
+  choice["finish_reason"] = finish_reason ? json(*finish_reason) : json(nullptr);
+  return with_choice(r, id, created, chat ? "chat.completion.chunk" : "text_completion", std::move(choice), usage);
 }
 
 std::string sse_event(const json& chunk) {
