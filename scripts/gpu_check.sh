@@ -120,8 +120,15 @@ PY
       else
         ab_run() {  # label, env assignment, stage, M, extra flags
           echo "== $1"
+          # SM clock and power while it runs: a power-capped clock slows every phase alike.
+          nvidia-smi --query-gpu=clocks.sm,power.draw --format=csv,noheader,nounits -lms 200 > "$out/clocks.csv" &
+          local sampler=$!
           env "$2" "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage "$3" --m-list "$4" \
             --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|ceilings"
+          kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
+          awk -F', ' '{n++; c+=$1; if (min == "" || $1 < min) min = $1; if ($2 > p) p = $2}
+                      END {if (n) printf "  SM clock mean %.0f MHz, min %d MHz; power max %.0f W (%d samples)\n", c/n, min, p, n}' \
+            "$out/clocks.csv"
         }
         for m in 64 512; do
           ab_run "decode M=$m, PDL on" SLIDESPARSE_PDL=1 decode $m ""
