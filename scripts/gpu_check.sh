@@ -3,13 +3,15 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|serve]...
+#                              decode-tuned|ab|eval|serve]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the engine
 #   on the INT8 model with programmatic dependent launch off and on (decode M=64 and 512, prefill
 #   M=32768) and cuDNN attention on and off (prefill M=32768), one line per run. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), then SIGTERM.
+#   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
+#   the BitNet-2B-shaped model.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}
@@ -138,6 +140,26 @@ PY
         ab_run "prefill M=32768, PDL off" SLIDESPARSE_PDL=0 prefill 32768 --profile
         ab_run "prefill M=32768, PDL off, cuDNN attention off" SLIDESPARSE_PDL=0 prefill 32768 "--profile --no-cudnn-attention"
       fi
+      ;;
+    eval)
+      # Perplexity on the GPU engine against the CPU reference model (bitnet-tiny, dense INT8 and
+      # 2:4), then on the BitNet-2B-shaped INT8 model (time only).
+      work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"; B="$bin/slidesparse"; text=tests/data/tokenizers/corpus.txt
+      [ -d "$work/tiny-bf16" ] || $B synth --preset bitnet-tiny --output "$work/tiny-bf16" >/dev/null
+      [ -d "$work/tiny-int8" ] || $B prepare --input "$work/tiny-bf16" --dtype int8 --output "$work/tiny-int8" >/dev/null
+      [ -d "$work/tiny-int8-SlideSparse-2_4" ] ||
+        $B convert --input "$work/tiny-int8" --sparsity 2:4 --source "$work/tiny-bf16" >/dev/null
+      for m in tiny-int8 tiny-int8-SlideSparse-2_4; do
+        for where in --cpu-reference ""; do
+          echo "== eval $m ${where:-(GPU)}"
+          $B eval --model "$work/$m" --text-file $text --context 128 --stride 64 $where 2>&1 | tail -2
+        done
+      done
+      [ -d "$work/BitNet-2B-BF16" ] || $B synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-INT8" ] ||
+        $B prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
+      echo "== eval BitNet-2B-INT8 (GPU)"
+      $B eval --model "$work/BitNet-2B-INT8" --text-file $text --context 1024 --stride 512 2>&1 | tail -2
       ;;
     serve)
       # `serve` on the BitNet-2B-shaped INT8 model (synth's placeholder tokenizer: every id decodes to
