@@ -123,7 +123,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
       continue;
     }
     const std::string* token = model_.id_to_token(id);
-    require(token != nullptr, "token id " + std::to_string(id) + " is not in the tokenizer's vocabulary");
+    if (token == nullptr) fail("token id " + std::to_string(id) + " is not in the tokenizer's vocabulary");
     tokens.push_back(token);
   }
   std::string text;

@@ -53,7 +53,8 @@ std::vector<std::pair<size_t, size_t>> UnicodeRegex::find_all(std::string_view t
   for (size_t start = 0; start <= text.size();) {
     const int rc = pcre2_match(compiled_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, match.data, nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
-    require(rc > 0, "regex '" + pattern_ + "' failed while matching: " + pcre2_message(rc));
+    // Per match: the message is built only on failure (require() would build it every time).
+    if (rc <= 0) fail("regex '" + pattern_ + "' failed while matching: " + pcre2_message(rc));
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
     matches.emplace_back(ovector[0], ovector[1]);
     if (ovector[1] > ovector[0]) {
