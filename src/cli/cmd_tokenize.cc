@@ -7,9 +7,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
-#include "text/chat_template.h"
+#include "text/text_model.h"
 #include "text/tokenizer.h"
-#include "text/tokenizer_config.h"
 
 namespace slidesparse {
 
@@ -39,20 +38,6 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
-// The text as one user message through the model's chat template, with the assistant header
-// appended: what transformers' apply_chat_template(add_generation_prompt=True) renders.
-std::string render_as_chat(const std::string& text, const std::filesystem::path& model) {
-  const std::filesystem::path config_file =
-      (std::filesystem::is_directory(model) ? model : model.parent_path()) / "tokenizer_config.json";
-  require(std::filesystem::exists(config_file), "tokenize --chat: " + config_file.string() + " not found");
-  const TokenizerConfig config = load_tokenizer_config(config_file);
-  require(!config.chat_template.empty(), "tokenize --chat: " + config_file.string() + " has no chat_template");
-  ChatTemplateContext context;
-  context.bos_token = config.bos_token;
-  context.eos_token = config.eos_token;
-  return ChatTemplate(config.chat_template).render({{"user", text}}, /*add_generation_prompt=*/true, context);
-}
-
 }  // namespace
 
 int run_tokenize(const CommandArgs& args) {
@@ -72,8 +57,11 @@ int run_tokenize(const CommandArgs& args) {
   require(p.has("text") != p.has("file"), "tokenize: give exactly one of --text and --file");
   require(!(p.has("chat") && p.has("decode")), "tokenize: --chat encodes; it cannot go with --decode");
   std::string input = p.has("text") ? p.get("text") : read_whole_file(p.get("file"));
-  const Tokenizer tokenizer = Tokenizer::load(p.get("model"));
-  if (p.has("chat")) input = render_as_chat(input, p.get("model"));
+  const std::filesystem::path model = p.get("model");
+  const Tokenizer tokenizer = Tokenizer::load(model);
+  if (p.has("chat"))  // one user message, the generation prompt appended
+    input = TextModel::load(std::filesystem::is_directory(model) ? model : model.parent_path())
+                .render_chat({{"user", input}});
   // As apply_chat_template(tokenize=True): the rendered template already holds its special tokens.
   const bool special = !p.has("no-special-tokens") && !p.has("chat");
   if (p.has("decode")) {

@@ -29,8 +29,9 @@ TextModel::TextModel(Tokenizer tokenizer, fs::path dir) : tokenizer_(std::move(t
 std::vector<int32_t> TextModel::encode_prompt(const std::string& text) const { return tokenizer_.encode(text, true); }
 
 std::string TextModel::render_chat(const std::vector<ChatMessage>& messages) const {
-  require(chat_template_.has_value(),
-          (dir_ / "tokenizer_config.json").string() + " has no chat_template: chat needs the model's chat template");
+  const fs::path config = dir_ / "tokenizer_config.json";
+  require(chat_template_.has_value(), config.string() + (fs::exists(config) ? " has no chat_template" : " not found") +
+                                          ": chat needs the model's chat template");
   return chat_template_->render(messages, /*add_generation_prompt=*/true, context_);
 }
 

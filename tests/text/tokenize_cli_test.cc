@@ -99,7 +99,7 @@ TEST(TokenizeCli, ChatEncodesTheTextAsAUserMessageThroughTheChatTemplate) {
 
   const std::string qwen_dir = (testing::test_data_dir() / "tokenizers" / "qwen2_style").string();
   expect_error(run_slidesparse({"tokenize", "--model", qwen_dir, "--chat", "--text", text}),
-               "tokenize --chat: " + qwen_dir + "/tokenizer_config.json not found");
+               qwen_dir + "/tokenizer_config.json not found: chat needs the model's chat template");
   expect_error(run_slidesparse({"tokenize", "--model", llama3_dir(), "--chat", "--decode", "--text", "1"}),
                "tokenize: --chat encodes; it cannot go with --decode");
 }
