@@ -1,0 +1,193 @@
+// The request hub against a scripted backend: tokens reach their streams in order, a stop token the
+// engine does not know ends the request and drops it from the backend, cancellation frees the
+// request before its next step, a failing step ends every request, stop_accepting refuses new ones.
+#include "serve/request_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "core/error.h"
+
+namespace slidesparse {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Each request generates prompt[0] + 1, + 2, ... up to max_tokens; token 99 is the model's eos.
+class ScriptedBackend : public GenerationBackend {
+ public:
+  struct Shared {
+    std::mutex mutex;
+    std::set<int64_t> aborted;
+    int steps = 0;
+    bool fail_next_step = false;
+  };
+  explicit ScriptedBackend(Shared& shared) : shared_(shared) {}
+
+  int64_t vocab_size() const override { return 1000; }
+  int max_model_len() const override { return 64; }
+  int64_t add(std::vector<int32_t> prompt, const SamplingParams& params) override {
+    require(!prompt.empty() && prompt[0] >= 0, "bad prompt");
+    requests_.push_back({next_, prompt[0], params.max_tokens, 0});
+    return next_++;
+  }
+  void abort(int64_t request) override {
+    std::erase_if(requests_, [&](const Request& r) { return r.id == request; });
+    std::lock_guard lock(shared_.mutex);
+    shared_.aborted.insert(request);
+  }
+  bool idle() const override { return requests_.empty(); }
+  std::vector<TokenEvent> step() override {
+    {
+      std::lock_guard lock(shared_.mutex);
+      ++shared_.steps;
+      if (shared_.fail_next_step) {
+        shared_.fail_next_step = false;
+        fail("device fault");
+      }
+    }
+    std::vector<TokenEvent> events;
+    for (Request& r : requests_) {
+      ++r.generated;
+      TokenEvent e{r.id, r.first + r.generated};
+      e.eos = e.token == 99;
+      e.finished = e.eos || r.generated >= r.max_tokens;
+      events.push_back(e);
+    }
+    std::erase_if(requests_, [](const Request& r) { return r.first + r.generated == 99 || r.generated >= r.max_tokens; });
+    return events;
+  }
+  BackendLoad load() const override { return {static_cast<int>(requests_.size()), 0, 0.0}; }
+
+ private:
+  struct Request {
+    int64_t id;
+    int32_t first;
+    int max_tokens, generated;
+  };
+  Shared& shared_;
+  std::deque<Request> requests_;
+  int64_t next_ = 0;
+};
+
+// Everything a stream delivers until it ends.
+StreamUpdate drain(RequestStream& s) {
+  StreamUpdate all;
+  for (int i = 0; i < 500 && !all.finished; ++i) {
+    StreamUpdate u = s.wait(20ms);
+    all.tokens.insert(all.tokens.end(), u.tokens.begin(), u.tokens.end());
+    all.finished = u.finished;
+    all.finish_reason = u.finish_reason;
+  }
+  return all;
+}
+
+SamplingParams max_tokens(int n) {
+  SamplingParams p;
+  p.max_tokens = n;
+  return p;
+}
+
+TEST(RequestHub, TokensReachTheirStreamsWithTheFinishReason) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  auto a = hub.submit({10}, max_tokens(3));
+  auto b = hub.submit({96}, max_tokens(10));  // reaches the eos 99 after three tokens
+  const StreamUpdate ua = drain(*a), ub = drain(*b);
+  EXPECT_EQ(ua.tokens, (std::vector<int32_t>{11, 12, 13}));
+  EXPECT_EQ(ua.finish_reason, "length");
+  EXPECT_EQ(ub.tokens, (std::vector<int32_t>{97, 98, 99}));
+  EXPECT_EQ(ub.finish_reason, "stop");
+  EXPECT_EQ(hub.in_flight(), 0u);
+  const std::string m = metrics.render("x");
+  EXPECT_NE(m.find("slidesparse_generation_tokens_total{model_name=\"x\"} 6\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("slidesparse_prompt_tokens_total{model_name=\"x\"} 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_time_to_first_token_seconds_count 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_inter_token_latency_seconds_count 4\n"), std::string::npos);
+}
+
+TEST(RequestHub, AStopTokenTheEngineDoesNotKnowEndsAndDropsTheRequest) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {22}, metrics);  // a chat model's end of turn
+  auto s = hub.submit({20}, max_tokens(10));
+  const StreamUpdate u = drain(*s);
+  EXPECT_EQ(u.tokens, (std::vector<int32_t>{21, 22}));
+  EXPECT_EQ(u.finish_reason, "stop");
+  std::lock_guard lock(shared.mutex);
+  EXPECT_EQ(shared.aborted, (std::set<int64_t>{0}));
+}
+
+TEST(RequestHub, IgnoreEosKeepsGoingPastAStopToken) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {22}, metrics);
+  SamplingParams p = max_tokens(4);
+  p.ignore_eos = true;
+  auto s = hub.submit({20}, p);
+  EXPECT_EQ(drain(*s).tokens, (std::vector<int32_t>{21, 22, 23, 24}));
+}
+
+TEST(RequestHub, CancelEndsTheRequestAndLeavesTheBackend) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  auto s = hub.submit({100}, max_tokens(1000000));
+  EXPECT_FALSE(s->wait(1s).tokens.empty());
+  hub.cancel(s);
+  const StreamUpdate u = drain(*s);
+  EXPECT_TRUE(u.finished);
+  EXPECT_EQ(u.finish_reason, "abort");
+  EXPECT_EQ(hub.in_flight(), 0u);
+  {
+    std::lock_guard lock(shared.mutex);
+    EXPECT_EQ(shared.aborted, (std::set<int64_t>{0}));
+  }
+  hub.cancel(s);  // twice: nothing more happens
+  EXPECT_NE(metrics.render("x").find("finish_reason=\"abort\"} 1\n"), std::string::npos);
+}
+
+TEST(RequestHub, AFailedStepEndsEveryRequestAndTheHubGoesOn) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  {
+    std::lock_guard lock(shared.mutex);
+    shared.fail_next_step = true;
+  }
+  auto a = hub.submit({10}, max_tokens(5));
+  EXPECT_EQ(drain(*a).finish_reason, "abort");
+  auto b = hub.submit({10}, max_tokens(2));
+  EXPECT_EQ(drain(*b).tokens, (std::vector<int32_t>{11, 12}));
+}
+
+TEST(RequestHub, RefusedPromptsAndShutdown) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  EXPECT_THROW(hub.submit({-1}, max_tokens(2)), Error);
+  EXPECT_EQ(hub.in_flight(), 0u);
+  hub.stop_accepting();
+  EXPECT_FALSE(hub.accepting());
+  EXPECT_THROW(hub.submit({1}, max_tokens(2)), RequestHub::ShuttingDown);
+}
+
+// Requests still in flight when the hub goes away end with "abort" (their readers are not left waiting).
+TEST(RequestHub, DestroyingTheHubEndsWhatIsInFlight) {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  std::shared_ptr<RequestStream> s;
+  {
+    RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+    s = hub.submit({100}, max_tokens(1000000));
+    s->wait(1s);
+  }
+  EXPECT_EQ(drain(*s).finish_reason, "abort");
+}
+
+}  // namespace
+}  // namespace slidesparse
