@@ -1,6 +1,7 @@
 #include "serve/openai_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -94,6 +95,12 @@ OpenAiServer::OpenAiServer(const ServerOptions& options, const TextModel& text, 
   const int threads = options_.max_connections;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
+  // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, with which a second server binds
+  // the same port without an error and the two split the connections.
+  server_->set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->set_keep_alive_max_count(1000);
   routes();
 }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/prepare.h"
+#include "core/error.h"
 #include "engine/reference_model.h"
 #include "serve/openai_server.h"
 #include "serve/reference_backend.h"
@@ -375,6 +376,24 @@ TEST_F(ServeTest, ShutdownRefusesNewRequestsAndEndsInFlightOnes) {
   std::string text;
   const json last = read_stream(testing::read_text(streamed), false, &text);
   EXPECT_EQ(last["choices"][0]["finish_reason"], "abort");
+}
+
+// A port another server holds is one clear error, not a silent second listener.
+TEST_F(ServeTest, ABusyPortIsOneError) {
+  start();
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = port_;
+  o.model_name = "tiny";
+  OpenAiServer second(o, *text_, *hub_, *metrics_);
+  try {
+    second.bind();
+    ADD_FAILURE() << "bound a busy port";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "serve: cannot bind 127.0.0.1:" + std::to_string(port_) + " (in use, or not an address of this machine)");
+  }
+  EXPECT_EQ(request("/health").status, 200);
 }
 
 // The command: prints its port, answers, and exits 0 on SIGTERM.
