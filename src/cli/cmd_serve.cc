@@ -28,7 +28,9 @@ class SignalWatcher {
     sigaddset(&set_, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   }
-  ~SignalWatcher() {
+  ~SignalWatcher() { stop(); }
+  // Before the server it watches goes away (a signal after this is ignored: still blocked).
+  void stop() {
     done_ = true;
     if (thread_.joinable()) thread_.join();
   }
@@ -105,6 +107,7 @@ int run_serve(const CommandArgs& args) {
   std::fflush(stdout);
   signals.start(server);
   server.run();
+  signals.stop();
   std::printf("serve: stopped\n");
   return 0;
 }
