@@ -30,7 +30,11 @@ for step in $steps; do
   echo "=== $step"
   case $step in
     tests)
-      "$bin/gpu_tests" --gtest_brief=1 2>&1 | tee "$out/gpu_tests.txt" | tail -30
+      # SparsePlans (several tuned cuSPARSELt plans of one weight) runs in a process of its own: a
+      # library fault there poisons the CUDA context, which would fail every later test.
+      "$bin/gpu_tests" --gtest_brief=1 --gtest_filter='-SparsePlans*' 2>&1 | tee "$out/gpu_tests.txt" | tail -30
+      echo "== SparsePlans (own process)"
+      "$bin/gpu_tests" --gtest_filter='SparsePlans*' 2>&1 | tee "$out/gpu_tests_plans.txt" | grep -E "OK|FAILED|M=|rror" | head -20
       # Failures rerun with programmatic dependent launch on, to tell whether it matters.
       failed=$(grep -ohE '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+' "$out/gpu_tests.txt" | awk '{print $NF}' |
                sort -u | paste -sd: -)
@@ -49,7 +53,7 @@ for step in $steps; do
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
     memcheck|racecheck)
       tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*-*Cudnn*}
-      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:-*}
+      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--SparsePlans*}
       /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
       echo "rc=$?"; grep -E "ERROR SUMMARY|RACECHECK SUMMARY|tests ran|PASSED|FAILED" "$out/$step.txt" | tail -8
