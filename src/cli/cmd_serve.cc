@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -72,6 +73,8 @@ int run_serve(const CommandArgs& args) {
   p.option("max-body-bytes", "N", "larger request bodies get 413", "4194304");
   p.option("max-connections", "N", "HTTP worker threads: concurrent connections served", "256");
   p.option("shutdown-grace", "SECONDS", "how long in-flight requests may run after SIGINT / SIGTERM", "10");
+  p.option("api-key", "KEY",
+           "require \"Authorization: Bearer KEY\" on the /v1/ routes (default: SLIDESPARSE_API_KEY if set, else none)");
   p.flag("cpu-reference", "run the model on the CPU reference implementation (tiny models; no GPU needed)");
   if (!p.parse(args)) return 0;
   SignalWatcher signals;  // before any thread exists, so that every thread inherits the mask
@@ -91,6 +94,10 @@ int run_serve(const CommandArgs& args) {
   require(o.max_connections >= 1, "--max-connections must be at least 1");
   o.shutdown_grace_seconds = parse_double("shutdown-grace", p.get("shutdown-grace"));
   require(o.shutdown_grace_seconds >= 0, "--shutdown-grace must not be negative");
+  if (p.has("api-key"))
+    o.api_key = p.get("api-key");
+  else if (const char* key = std::getenv("SLIDESPARSE_API_KEY"))
+    o.api_key = key;
 
   std::unique_ptr<GenerationBackend> backend;
   if (p.has("cpu-reference"))

@@ -140,6 +140,15 @@ void OpenAiServer::routes() {
     metrics_.request_failed(e.status);
     send_json(res, e.status, error_body(e));
   };
+  // The API key guards the OpenAI routes; /health and /metrics stay open to probes and scrapers.
+  if (!options_.api_key.empty())
+    server_->set_pre_routing_handler([this, fail](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.rfind("/v1/", 0) != 0 || req.get_header_value("Authorization") == "Bearer " + options_.api_key)
+        return httplib::Server::HandlerResponse::Unhandled;
+      fail(res, {401, "missing or wrong API key (send \"Authorization: Bearer <key>\")", "authentication_error",
+                 std::nullopt});
+      return httplib::Server::HandlerResponse::Handled;
+    });
 
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("", "text/plain"); });
   server_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {

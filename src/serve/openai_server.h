@@ -2,7 +2,8 @@
 //   GET /v1/models, POST /v1/completions, POST /v1/chat/completions (streamed as server-sent events
 //   ending with "data: [DONE]", usage in the last chunk), GET /health, GET /metrics (Prometheus).
 // Errors are OpenAI error objects: 400 malformed or out-of-range input, 404 unknown model or route,
-// 413 an oversized body, 503 while shutting down, 500 an internal failure. A streaming client that
+// 413 an oversized body, 503 while shutting down, 500 an internal failure, 401 a missing or wrong API
+// key when one is set. A streaming client that
 // goes away has its request cancelled (its KV blocks freed within one engine step).
 #pragma once
 
@@ -29,6 +30,7 @@ struct ServerOptions {
   size_t max_body_bytes = 4u << 20;   // larger bodies: 413
   int max_connections = 256;          // HTTP worker threads (each streaming client holds one)
   double shutdown_grace_seconds = 10;  // in-flight requests get this long to finish, then are cancelled
+  std::string api_key;                // non-empty: /v1/ routes need "Authorization: Bearer <api_key>" (else 401)
 };
 
 class OpenAiServer {

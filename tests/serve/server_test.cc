@@ -378,6 +378,22 @@ TEST_F(ServeTest, ShutdownRefusesNewRequestsAndEndsInFlightOnes) {
   EXPECT_EQ(last["choices"][0]["finish_reason"], "abort");
 }
 
+// With an API key, the OpenAI routes need it; /health and /metrics stay open.
+TEST_F(ServeTest, AnApiKeyGuardsTheOpenAiRoutes) {
+  ServerOptions o;
+  o.api_key = "s3cret";
+  start(o);
+  const std::string body = R"({"prompt":"Hi","max_tokens":2})";
+  Http h = request("/v1/completions", body);
+  EXPECT_EQ(h.status, 401);
+  EXPECT_EQ(json::parse(h.body)["error"]["type"], "authentication_error");
+  EXPECT_EQ(request("/v1/models", "", "-H 'Authorization: Bearer wrong'").status, 401);
+  EXPECT_EQ(request("/v1/completions", body, "-H 'Authorization: Bearer s3cret'").status, 200);
+  EXPECT_EQ(request("/v1/models", "", "-H 'Authorization: Bearer s3cret'").status, 200);
+  EXPECT_EQ(request("/health").status, 200);
+  EXPECT_NE(request("/metrics").body.find("status=\"401\"} 2\n"), std::string::npos);
+}
+
 // A port another server holds is one clear error, not a silent second listener.
 TEST_F(ServeTest, ABusyPortIsOneError) {
   start();
