@@ -251,7 +251,9 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"preemptions", engine.stats().preemptions},
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.cuda_graphs},
-                              {"prefill_attention", engine.runner().prefill_attention_description()}};
+                              {"prefill_attention", engine.runner().prefill_attention_description()},
+                              // Steps whose attention cuDNN ran (0: every step on our kernel).
+                              {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};
     std::filesystem::create_directories(dir / "json");
     write_file_atomic(throughput_point_json(dir, m), j.dump(2) + "\n");
     write_throughput_csv(dir, o.stage);
