@@ -139,7 +139,9 @@ AttentionPrefillChoice fastest_attention_prefill(int seqs, int seq_len, int bloc
   for (const auto& r : rows)
     if (!r.cudnn && (!kernel || faster(r, *kernel))) kernel = &r;
   const auto best = std::min_element(rows.begin(), rows.end(), faster);
-  return {{kernel->heads_per_cta, kernel->key_tile, kernel->q_in_registers}, best->cudnn};
+  const bool cudnn_timed = std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.cudnn; });
+  return {{kernel->heads_per_cta, kernel->key_tile, kernel->q_in_registers},
+          cudnn_timed ? std::optional<bool>(best->cudnn) : std::nullopt};
 }
 
 void print_attention_prefill_rows(const std::vector<AttentionPrefillBenchRow>& rows) {

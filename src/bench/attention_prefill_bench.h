@@ -6,6 +6,7 @@
 
 #include <cuda_runtime.h>
 
+#include <optional>
 #include <vector>
 
 #include "kernels/attention_prefill.h"
@@ -28,7 +29,7 @@ struct AttentionPrefillBenchRow {
 // (where it is available) beat it.
 struct AttentionPrefillChoice {
   AttentionPrefillConfig kernel;
-  bool cudnn = false;
+  std::optional<bool> cudnn;  // whether cuDNN's SDPA was fastest; empty when it was not timed
 };
 
 // One row per (seqs, seq_len, kernel variant: heads_per_cta in {1, 2} x key_tile in {64, 32} x Q in

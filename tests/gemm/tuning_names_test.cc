@@ -23,10 +23,14 @@ TEST(TuningNames, FusedNorms) {
 TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
   const AttentionPrefillConfig c{2, 32, false};
-  const nlohmann::json j = attention_prefill_config_json(c);
+  const nlohmann::json j = attention_prefill_config_json(c, false);
   EXPECT_EQ(j, (nlohmann::json{{"heads_per_cta", 2}, {"key_tile", 32}, {"q_in_registers", false}, {"cudnn", false}}));
   EXPECT_FALSE(attention_prefill_prefers_cudnn(j));
   EXPECT_TRUE(attention_prefill_prefers_cudnn(attention_prefill_config_json(c, true)));
+  // cuDNN not timed: no verdict recorded, cuDNN stays the default.
+  EXPECT_EQ(attention_prefill_config_json(c),
+            (nlohmann::json{{"heads_per_cta", 2}, {"key_tile", 32}, {"q_in_registers", false}}));
+  EXPECT_TRUE(attention_prefill_prefers_cudnn(attention_prefill_config_json(c)));
   const AttentionPrefillConfig back = attention_prefill_config_from_json(j);
   EXPECT_EQ(back.heads_per_cta, 2);
   EXPECT_EQ(back.key_tile, 32);
