@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "checkpoint/placeholder_tokenizer.h"
+#include "text/placeholder_tokenizer.h"
 #include "core/counter_rng.h"
 #include "core/parallel.h"
 #include "io/safetensors_writer.h"
@@ -58,8 +58,7 @@ SynthResult synth_bitnet(const SynthOptions& options) {
   }
   writer.finish();
   write_file_atomic(out.path() / "config.json", config_json.dump(2) + "\n");
-  write_placeholder_tokenizer(out.path(), config.vocab_size, config_json.value("bos_token_id", int64_t{-1}),
-                              config_json.value("eos_token_id", int64_t{-1}));
+  write_placeholder_tokenizer(out.path(), config.vocab_size, config.bos_token_id, config.eos_token_id);
   out.commit();
   return result;
 }

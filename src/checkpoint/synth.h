@@ -24,7 +24,7 @@ struct SynthResult {
 
 // Linear weights and the embedding ~ N(0, 0.02^2) (the released initializer_range), norms ~
 // 1 + N(0, 0.05^2); all bf16. Written atomically into options.output, with placeholder tokenizer
-// files (checkpoint/placeholder_tokenizer.h) so that the text commands run on it.
+// files (text/placeholder_tokenizer.h) so that the text commands run on it.
 SynthResult synth_bitnet(const SynthOptions& options);
 
 }  // namespace slidesparse

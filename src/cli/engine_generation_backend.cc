@@ -2,20 +2,9 @@
 
 namespace slidesparse {
 
-namespace {
-
-int config_eos(const ModelConfig& c) {
-  return c.raw.contains("eos_token_id") && c.raw["eos_token_id"].is_number_integer() ? c.raw["eos_token_id"].get<int>()
-                                                                                      : -1;
-}
-
-}  // namespace
-
 EngineGenerationBackend::EngineGenerationBackend(const EngineOptions& options)
     : engine_(options),
-      max_model_len_(options.runner.max_model_len > 0 ? options.runner.max_model_len
-                                                      : static_cast<int>(engine_.config().max_position_embeddings)),
-      eos_(options.eos_token >= 0 ? options.eos_token : config_eos(engine_.config())) {}
+      eos_(options.eos_token >= 0 ? options.eos_token : static_cast<int>(engine_.config().eos_token_id)) {}
 
 int64_t EngineGenerationBackend::add(std::vector<int32_t> prompt, const SamplingParams& params) {
   const int64_t id = engine_.add_request(std::move(prompt), params);

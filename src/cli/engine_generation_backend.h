@@ -14,7 +14,7 @@ class EngineGenerationBackend : public GenerationBackend {
   explicit EngineGenerationBackend(const EngineOptions& options);
 
   int64_t vocab_size() const override { return engine_.config().vocab_size; }
-  int max_model_len() const override { return max_model_len_; }
+  int max_model_len() const override { return engine_.max_model_len(); }
   int64_t add(std::vector<int32_t> prompt, const SamplingParams& params) override;
   void abort(int64_t request) override;
   bool idle() const override { return engine_.idle(); }
@@ -24,7 +24,6 @@ class EngineGenerationBackend : public GenerationBackend {
 
  private:
   LlmEngine engine_;
-  int max_model_len_;
   int eos_;
   std::map<int64_t, int> reported_;  // per request: generated tokens already reported
 };

@@ -65,6 +65,8 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
     c.tie_word_embeddings = tie->get<bool>();
   }
   if (auto act = json.find("hidden_act"); act != json.end() && act->is_string()) c.hidden_act = act->get<std::string>();
+  for (auto [key, field] : {std::pair{"eos_token_id", &c.eos_token_id}, std::pair{"bos_token_id", &c.bos_token_id}})
+    if (auto id = json.find(key); id != json.end() && id->is_number_integer()) *field = id->get<int64_t>();
   return c;
 }
 

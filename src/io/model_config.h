@@ -26,6 +26,9 @@ struct ModelConfig {
   double rope_theta = 10000.0;      // "rope_theta" or transformers 5's "rope_parameters.rope_theta"
   bool tie_word_embeddings = true;  // transformers' default when the key is absent
   std::string hidden_act;
+  // "eos_token_id" when it is one integer (-1 otherwise: absent, or a list the tokenizer files own).
+  int64_t eos_token_id = -1;
+  int64_t bos_token_id = -1;  // likewise
   nlohmann::json raw;  // the whole file; unknown keys are carried through unchanged when rewritten
 };
 

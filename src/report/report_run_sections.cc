@@ -50,7 +50,12 @@ std::string perplexity_block(const Results& results, std::vector<PlotFile>& plot
     std::optional<double> dense;
     std::map<ResultBackend, double> by;
     for (const auto& p : results.perplexity)
-      if (p.dtype == dtypes[d]) (p.sparsity.dense() ? dense = p.perplexity : by[p.sparsity] = p.perplexity);
+      if (p.dtype != dtypes[d])
+        continue;
+      else if (p.sparsity.dense())
+        dense = p.perplexity;
+      else
+        by[p.sparsity] = p.perplexity;
     std::vector<std::string> row{dtypes[d], dense ? format_fixed(*dense, 3) : kMissing};
     PlotSeries series{dtypes[d] + " 2:L", colours[d % 4], {}};
     for (const auto& b : patterns) {

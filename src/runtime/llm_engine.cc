@@ -59,8 +59,7 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
   sc.max_model_len = options_.runner.max_model_len;
   sc.chunked_prefill = options.chunked_prefill;
   sc.eos_token = options.eos_token;
-  if (sc.eos_token < 0 && c.raw.contains("eos_token_id") && c.raw["eos_token_id"].is_number_integer())
-    sc.eos_token = c.raw["eos_token_id"].get<int>();
+  if (sc.eos_token < 0) sc.eos_token = static_cast<int>(c.eos_token_id);
   scheduler_ = std::make_unique<Scheduler>(sc, *blocks_);
   sampler_ = std::make_unique<Sampler>(c.vocab_size);
   startup_seconds_ = clock.seconds();

@@ -48,6 +48,7 @@ class LlmEngine {
   ~LlmEngine();
 
   const ModelConfig& config() const { return weights_->config(); }
+  int max_model_len() const { return options_.runner.max_model_len; }  // resolved at construction
   double startup_seconds() const { return startup_seconds_; }
   const ModelRunner& runner() const { return *runner_; }
   const ModelWeights& weights() const { return *weights_; }

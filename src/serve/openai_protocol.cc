@@ -55,22 +55,20 @@ struct Fields {
 };
 
 std::optional<ApiError> parse_prompt(const json& p, GenerationRequest& r) {
+  const bool nested = p.is_array() && !p.empty() && (p[0].is_string() || p[0].is_array());
+  if (nested && p.size() > 1)
+    return bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt");
+  const json& prompt = nested ? p[0] : p;
   const ApiError wrong = bad("'prompt' must be a string, an array of token ids, or an array holding one of those", "prompt");
-  const json* prompt = &p;
-  if (p.is_array() && p.size() == 1 && (p[0].is_string() || p[0].is_array())) prompt = &p[0];
-  if (prompt->is_string()) {
-    r.prompt = prompt->get<std::string>();
+  if (prompt.is_string()) {
+    r.prompt = prompt.get<std::string>();
     return std::nullopt;
   }
-  if (!prompt->is_array()) return p.is_array() && p.size() > 1 && (p[0].is_string() || p[0].is_array())
-                                      ? bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt")
-                                      : wrong;
+  if (!prompt.is_array()) return wrong;
   std::vector<int32_t> ids;
-  for (const json& t : *prompt) {
+  for (const json& t : prompt) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
-      return p.is_array() && p.size() > 1 && (p[0].is_string() || p[0].is_array())
-                 ? bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt")
-                 : wrong;
+      return wrong;
     ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
   }
   r.prompt = std::move(ids);

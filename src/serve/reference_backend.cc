@@ -10,9 +10,7 @@ ReferenceBackend::ReferenceBackend(const std::filesystem::path& checkpoint, int 
     : model_(checkpoint),
       sampler_(model_.config().vocab_size),
       max_running_(max_running),
-      eos_(model_.config().raw.contains("eos_token_id") && model_.config().raw["eos_token_id"].is_number_integer()
-               ? model_.config().raw["eos_token_id"].get<int>()
-               : -1) {
+      eos_(static_cast<int>(model_.config().eos_token_id)) {
   require(max_running > 0, "reference backend: max_running must be positive");
 }
 

@@ -50,6 +50,7 @@ std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, c
   if (!accepting_) throw ShuttingDown{};
   auto stream = std::make_shared<RequestStream>();
   stream->prompt_tokens_ = static_cast<int>(prompt.size());
+  stream->ignore_eos_ = params.ignore_eos;
   stream->arrival_ = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(prompt.size());
   {
@@ -57,7 +58,6 @@ std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, c
     std::lock_guard lock(mutex_);  // the id must be known before the engine thread can deliver to it
     stream->id_ = backend_->add(std::move(prompt), params);
     streams_[stream->id_] = stream;
-    ignore_eos_[stream->id_] = params.ignore_eos;
   }
   metrics_.prompt_tokens(n);
   work_.notify_all();
@@ -105,7 +105,7 @@ void RequestHub::deliver(const TokenEvent& e) {
   s.any_token_ = true;
   s.last_token_ = now;
   metrics_.generated_token();
-  const bool stop_token = stop_ids_.count(e.token) && !ignore_eos_[e.request];
+  const bool stop_token = stop_ids_.count(e.token) && !s.ignore_eos_;
   {
     std::lock_guard lock(s.mutex_);
     s.tokens_.push_back(e.token);
@@ -114,7 +114,6 @@ void RequestHub::deliver(const TokenEvent& e) {
   if (e.finished || stop_token) {
     if (!e.finished) backend_->abort(e.request);  // ended by a stop token the engine does not know
     finish(s, e.eos || stop_token ? "stop" : "length");
-    ignore_eos_.erase(e.request);
     streams_.erase(it);
   }
 }
@@ -141,7 +140,6 @@ void RequestHub::loop() {
         }
         backend_->abort(it->first);
         finish(*it->second, "abort");
-        ignore_eos_.erase(it->first);
         it = streams_.erase(it);
       }
     }
@@ -158,7 +156,6 @@ void RequestHub::loop() {
         finish(*s, "abort");
       }
       streams_.clear();
-      ignore_eos_.clear();
       continue;
     }
     std::lock_guard lock(mutex_);

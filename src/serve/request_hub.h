@@ -41,6 +41,7 @@ class RequestStream {
   bool finished_ = false;
   std::string finish_reason_;
   int prompt_tokens_ = 0;
+  bool ignore_eos_ = false;  // stop tokens do not end it either
   int64_t id_ = -1;
   std::atomic<bool> cancelled_{false};
   std::chrono::steady_clock::time_point arrival_, last_token_;
@@ -82,7 +83,6 @@ class RequestHub {
   mutable std::mutex mutex_;  // streams_, quit_, work
   std::condition_variable work_;
   std::map<int64_t, std::shared_ptr<RequestStream>> streams_;
-  std::map<int64_t, bool> ignore_eos_;
   std::atomic<bool> accepting_{true};
   bool quit_ = false;
   std::thread thread_;

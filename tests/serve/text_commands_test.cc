@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/placeholder_tokenizer.h"
+#include "text/placeholder_tokenizer.h"
 #include "checkpoint/prepare.h"
 #include "engine/perplexity.h"
 #include "engine/reference_model.h"

@@ -1,4 +1,4 @@
-#include "checkpoint/placeholder_tokenizer.h"
+#include "text/placeholder_tokenizer.h"
 
 #include <map>
 #include <string>
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/staged_directory.h"
+#include "text/byte_level.h"
 
 namespace slidesparse {
 
@@ -15,28 +16,6 @@ namespace {
 // entries into the ordered one is quadratic (10.6 s for a Llama-3-sized vocabulary, against 0.1 s).
 using json = nlohmann::json;
 
-std::string utf8(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {  // the byte alphabet stays below U+0800
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
-
-// GPT-2's byte-level alphabet: printable Latin-1 bytes stand for themselves, the other bytes map to
-// U+0100 onwards in byte order.
-std::string byte_symbol(int b) {
-  const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-  if (printable) return utf8(static_cast<uint32_t>(b));
-  int shifted = 0;
-  for (int x = 0; x < b; ++x)
-    if (!((x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF))) ++shifted;
-  return utf8(static_cast<uint32_t>(256 + shifted));
-}
-
 constexpr char kBos[] = "<|begin_of_text|>", kEos[] = "<|end_of_text|>";
 
 }  // namespace
@@ -44,7 +23,7 @@ constexpr char kBos[] = "<|begin_of_text|>", kEos[] = "<|end_of_text|>";
 void write_placeholder_tokenizer(const std::filesystem::path& dir, int64_t vocab_size, int64_t bos_id, int64_t eos_id) {
   const bool bos = bos_id >= 256 && bos_id < vocab_size, eos = eos_id >= 256 && eos_id < vocab_size;
   json vocab = json::object();
-  for (int b = 0; b < 256 && b < vocab_size; ++b) vocab[byte_symbol(b)] = b;
+  for (int b = 0; b < 256 && b < vocab_size; ++b) vocab[to_byte_level(std::string(1, static_cast<char>(b)))] = b;
   for (int64_t id = 256; id < vocab_size; ++id)
     if (!(bos && id == bos_id) && !(eos && id == eos_id)) vocab["<t" + std::to_string(id) + ">"] = id;
   std::map<int64_t, std::string> specials;
