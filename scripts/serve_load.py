@@ -3,8 +3,11 @@
 streamed (the reference replies); then CLIENTS concurrent streaming clients for SECONDS, each sending
 greedy requests back to back. Checks that every stream is complete (finish_reason, usage, [DONE]) and
 that its text equals the reference reply of its prompt; prints throughput and the p50 / p99 of the
-time to first token and the inter-token latency (between content chunks). Exit status 1 on any
-error, incomplete stream or mismatch.
+time to first token and the inter-token latency (between content chunks) as the clients saw them,
+and the same two from the server's own /metrics histograms over the run (interpolated inside a
+bucket, as Prometheus' histogram_quantile does). With many Python clients the client-side inter-token
+gaps are blurred: the clients share one interpreter and read several chunks at a time. Exit status 1
+on any error, incomplete stream or mismatch.
 
   scripts/serve_load.py --url http://127.0.0.1:8000 --clients 64 --seconds 60 --max-tokens 64
 """
@@ -25,6 +28,36 @@ PROMPTS = [
 def post(url, body, timeout=600):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     return urllib.request.urlopen(req, timeout=timeout)
+
+
+def histograms(url):
+    """{metric: [(upper bound, cumulative count)]} of the server's latency histograms."""
+    out = {}
+    for line in urllib.request.urlopen(url + "/metrics").read().decode().splitlines():
+        if line.startswith("#") or "_bucket{" not in line:
+            continue
+        name, rest = line.split("_bucket{", 1)
+        le = rest.split('le="', 1)[1].split('"', 1)[0]
+        out.setdefault(name, []).append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
+    return out
+
+
+def histogram_percentile(before, after, p):
+    """p-th percentile of what the histogram counted between two scrapes, linear inside its bucket."""
+    before = dict(before)
+    buckets = [(le, n - before.get(le, 0.0)) for le, n in after]
+    total = buckets[-1][1]
+    if total <= 0:
+        return float("nan")
+    rank, lower, below = p / 100.0 * total, 0.0, 0.0
+    for le, cumulative in buckets:
+        if cumulative >= rank:
+            if le == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (le - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = le, cumulative
+    return lower
 
 
 def percentile(values, p):
@@ -99,6 +132,7 @@ def main():
                     stats["ttft"].append(ttft)
                 stats["itl"] += gaps
 
+    scrape_before = histograms(a.url)
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(c,)) for c in range(a.clients)]
     for t in threads:
@@ -106,6 +140,7 @@ def main():
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    scrape_after = histograms(a.url)
     s = stats
     print(f"serve load: {a.clients} streaming clients, {elapsed:.1f} s, max_tokens {a.max_tokens}, greedy")
     print(f"  requests {s['requests']}, errors {s['errors']}, incomplete {s['incomplete']}, "
@@ -113,6 +148,12 @@ def main():
     print(f"  generated {s['tokens']} tokens: {s['tokens'] / elapsed:.0f} tokens/s, {s['requests'] / elapsed:.2f} requests/s")
     print(f"  time to first token: p50 {1e3 * percentile(s['ttft'], 50):.1f} ms, p99 {1e3 * percentile(s['ttft'], 99):.1f} ms")
     print(f"  inter-token latency: p50 {1e3 * percentile(s['itl'], 50):.2f} ms, p99 {1e3 * percentile(s['itl'], 99):.2f} ms")
+    for label, metric in (("time to first token", "slidesparse_time_to_first_token_seconds"),
+                          ("inter-token latency", "slidesparse_inter_token_latency_seconds")):
+        if metric in scrape_after:
+            b, e = scrape_before.get(metric, []), scrape_after[metric]
+            print(f"  server-side {label}: p50 {1e3 * histogram_percentile(b, e, 50):.2f} ms, "
+                  f"p99 {1e3 * histogram_percentile(b, e, 99):.2f} ms")
     if s["first_error"]:
         print(f"  first error: {s['first_error']}")
     return 1 if s["errors"] or s["incomplete"] or s["mismatch"] else 0

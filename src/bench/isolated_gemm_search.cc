@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/pipe_lines.h"
 #include "gpu/device_info.h"
 
 extern char** environ;
@@ -80,7 +81,8 @@ struct WorkerRun {
 
 // Runs one worker over `job` (whose ms are still to do), skipping `skip`; returns what it finished.
 WorkerRun run_worker(const GemmSearchJob& job, const std::map<int64_t, std::vector<int>>& skip,
-                     const std::function<void(const GemmSearchOutcome&)>& on_done) {
+                     const std::function<void(const GemmSearchOutcome&)>& on_done,
+                     std::chrono::milliseconds stuck_after) {
   int fds[2];
   if (::pipe(fds) != 0) fail(std::string("GEMM search: pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t actions;
@@ -101,12 +103,7 @@ WorkerRun run_worker(const GemmSearchJob& job, const std::map<int64_t, std::vect
     fail("GEMM search: cannot start " + exe + ": " + std::strerror(spawned));
   }
   WorkerRun run;
-  std::FILE* in = ::fdopen(fds[0], "r");
-  char* line = nullptr;
-  size_t cap = 0;
-  while (::getline(&line, &cap, in) > 0) {
-    std::string text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const PipeEnd end = read_lines(fds[0], stuck_after, [&](const std::string& text) {
     if (text.rfind("try ", 0) == 0) {
       long long m = 0;
       int index = 0, used = 0;
@@ -122,11 +119,18 @@ WorkerRun run_worker(const GemmSearchJob& job, const std::map<int64_t, std::vect
       run.last_m = -1;
       if (on_done) on_done(run.done.back());
     }
-  }
-  std::free(line);
-  std::fclose(in);
+  });
+  ::close(fds[0]);
+  // A worker that went silent is stuck (a library kernel that never returns): it is killed, and its
+  // candidate is dropped like one that crashed.
+  if (end == PipeEnd::Silent) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (end == PipeEnd::Silent) {
+    run.clean = false;
+    run.how = "stuck: nothing reported for " + std::to_string(stuck_after.count() / 1000) + " s, killed";
+    return run;
   }
   run.clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   run.how = describe_exit(status);
@@ -185,7 +189,7 @@ GemmSearchJob gemm_search_job_from_json(const std::string& text, std::map<int64_
 
 std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
                                                     const std::function<void(const GemmSearchOutcome&)>& on_done,
-                                                    int max_crashes) {
+                                                    int max_crashes, std::chrono::seconds stuck_after) {
   std::vector<GemmSearchOutcome> outcomes;
   std::map<int64_t, std::vector<int>> skip;
   std::map<int64_t, std::vector<RejectedGemm>> crashed;  // candidates that took a worker down
@@ -197,7 +201,7 @@ std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
       if (c != crashed.end()) with_crashes.rejected.insert(with_crashes.rejected.begin(), c->second.begin(), c->second.end());
       outcomes.push_back(with_crashes);
       if (on_done) on_done(with_crashes);
-    });
+    }, stuck_after);
     throw_if_interrupted();
     std::set<int64_t> finished;
     for (const auto& o : run.done) finished.insert(o.m);
@@ -218,8 +222,8 @@ std::vector<GemmSearchOutcome> search_gemm_isolated(const GemmSearchJob& job,
     require(++crashes <= max_crashes, "GEMM search for " + what + ": more than " + std::to_string(max_crashes) +
                                           " candidates crashed; giving up");
     skip[run.last_m].push_back(run.last_index);
-    crashed[run.last_m].push_back({run.last_choice, "crashed the search process (" + run.how + ")"});
-    std::fprintf(stderr, "slidesparse: %s M=%lld: %s crashed the search process (%s); dropped, searching on\n",
+    crashed[run.last_m].push_back({run.last_choice, "took the search process down (" + run.how + ")"});
+    std::fprintf(stderr, "slidesparse: %s M=%lld: %s took the search process down (%s); dropped, searching on\n",
                  what.c_str(), static_cast<long long>(run.last_m), run.last_choice.c_str(), run.how.c_str());
   }
   return outcomes;

@@ -14,15 +14,24 @@ constexpr uint32_t kAlignment = 16;
 }  // namespace
 
 CusparseLtGemm::CusparseLtGemm(const GemmShape& shape) : lib_(cusparselt()), shape_(shape) {
+  init_weight_descriptor(w_desc_);
+}
+
+void CusparseLtGemm::init_weight_descriptor(cusparseLtMatDescriptor_t& desc) const {
   // W' row-major [N, K'] is column-major [K', N] with ld K'; op = transpose gives [N, K'] and the
   // 2:4 groups run along K', contiguous in memory.
-  CUSPARSELT_CHECK(lib_.api.cusparseLtStructuredDescriptorInit(&lib_.handle, &w_desc_, shape.k, shape.n, shape.k,
-                                                               kAlignment, cuda_input_type(shape.kind), CUSPARSE_ORDER_COL,
-                                                               CUSPARSELT_SPARSITY_50_PERCENT));
+  CUSPARSELT_CHECK(lib_.api.cusparseLtStructuredDescriptorInit(&lib_.handle, &desc, shape_.k, shape_.n, shape_.k,
+                                                               kAlignment, cuda_input_type(shape_.kind),
+                                                               CUSPARSE_ORDER_COL, CUSPARSELT_SPARSITY_50_PERCENT));
 }
 
 CusparseLtGemm::~CusparseLtGemm() {
-  for (auto& [m, plan] : plans_) destroy_plan(plan);
+  for (auto& [m, plan] : plans_) {
+    destroy_plan(plan);
+    lib_.api.cusparseLtMatDescriptorDestroy(&plan.w_desc);
+    lib_.api.cusparseLtMatDescriptorDestroy(&plan.x_desc);
+    lib_.api.cusparseLtMatDescriptorDestroy(&plan.d_desc);
+  }
   lib_.api.cusparseLtMatDescriptorDestroy(&w_desc_);
 }
 
@@ -70,6 +79,7 @@ CusparseLtGemm::Plan& CusparseLtGemm::descriptors_for(int64_t m) {
   if (it != plans_.end()) return it->second;
   Plan& plan = plans_[m];
   const auto& api = lib_.api;
+  init_weight_descriptor(plan.w_desc);
   CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.x_desc, shape_.k, m, shape_.k, kAlignment,
                                                      cuda_input_type(shape_.kind), CUSPARSE_ORDER_COL));
   CUSPARSELT_CHECK(api.cusparseLtDenseDescriptorInit(&lib_.handle, &plan.d_desc, shape_.n, m, shape_.n, kAlignment,
@@ -77,7 +87,7 @@ CusparseLtGemm::Plan& CusparseLtGemm::descriptors_for(int64_t m) {
   const cusparseComputeType compute =
       shape_.kind == QuantKind::Int8 ? CUSPARSE_COMPUTE_32I : CUSPARSE_COMPUTE_32F;
   CUSPARSELT_CHECK(api.cusparseLtMatmulDescriptorInit(&lib_.handle, &plan.matmul, CUSPARSE_OPERATION_TRANSPOSE,
-                                                      CUSPARSE_OPERATION_NON_TRANSPOSE, &w_desc_, &plan.x_desc,
+                                                      CUSPARSE_OPERATION_NON_TRANSPOSE, &plan.w_desc, &plan.x_desc,
                                                       &plan.d_desc, &plan.d_desc, compute));
   if (shape_.scales == ScaleMode::WeightInGemm) {
     const int enable = 1;

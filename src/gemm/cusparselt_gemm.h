@@ -49,7 +49,9 @@ class CusparseLtGemm {
 
  private:
   struct Plan {
-    cusparseLtMatDescriptor_t x_desc{}, d_desc{};
+    // Each plan has its own descriptor of the weight: plan initialization may record the chosen
+    // kernel's needs in the descriptor, so one shared by several plans serves only the last.
+    cusparseLtMatDescriptor_t w_desc{}, x_desc{}, d_desc{};
     cusparseLtMatmulDescriptor_t matmul{};
     cusparseLtMatmulAlgSelection_t selection{};
     cusparseLtMatmulPlan_t plan{};
@@ -61,9 +63,11 @@ class CusparseLtGemm {
   void build_plan(Plan& plan, int alg_id, int split_k, bool set_split_k);
   void destroy_plan(Plan& plan);
 
+  void init_weight_descriptor(cusparseLtMatDescriptor_t& desc) const;
+
   const CusparseLt& lib_;
   GemmShape shape_;
-  cusparseLtMatDescriptor_t w_desc_{};
+  cusparseLtMatDescriptor_t w_desc_{};  // for checking and compressing the weights
   std::vector<DeviceBuffer> compressed_;
   std::map<int64_t, Plan> plans_;  // node-based: descriptors keep stable addresses for the library
 };

@@ -181,16 +181,9 @@ void ModelRunner::prepare_rows(int64_t rows) {
       row_launch.attention = attention_prefill_config_from_json(*t);
       row_launch.cudnn_attention = attention_prefill_prefers_cudnn(*t);
     }
-  // Tuned cuSPARSELt configurations at decode row counts (up to the padded sequence limit) fault
-  // inside the engine on cuSPARSELt 0.8.0, with or without CUDA graphs and PDL, although the same
-  // configurations run correctly in `tune`'s checks and in tools/cusparselt_graph_probe (H200,
-  // docs/PERF.md); at prefill row counts they run clean. Those rows keep the library's default
-  // plan on the sparse backend until the cause is known.
-  const bool decode_rows = rows <= padded_rows(options_.max_num_seqs);
-  const TuningDatabase* gemm_tuning = group && decode_rows ? nullptr : options_.tuning;
   for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
     W8A8Linear& l = weights_.linear(slot);
-    l.prepare(rows, gemm_tuning);
+    l.prepare(rows, options_.tuning);
     require(l.workspace_bytes(rows) <= kWorkspaceBytes,
             "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
   }

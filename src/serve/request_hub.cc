@@ -44,6 +44,8 @@ RequestHub::~RequestHub() {
   std::lock_guard lock(mutex_);
   for (auto& [id, s] : streams_) finish(*s, "abort");
   streams_.clear();
+  for (Submission& s : submissions_) s.queued.set_exception(std::make_exception_ptr(ShuttingDown{}));
+  submissions_.clear();
 }
 
 std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, const SamplingParams& params) {
@@ -53,15 +55,38 @@ std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, c
   stream->ignore_eos_ = params.ignore_eos;
   stream->arrival_ = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(prompt.size());
+  std::future<void> queued;
   {
-    std::lock_guard backend(backend_mutex_);
-    std::lock_guard lock(mutex_);  // the id must be known before the engine thread can deliver to it
-    stream->id_ = backend_->add(std::move(prompt), params);
-    streams_[stream->id_] = stream;
+    std::lock_guard lock(mutex_);
+    if (quit_) throw ShuttingDown{};
+    submissions_.push_back({std::move(prompt), params, stream, {}});
+    queued = submissions_.back().queued.get_future();
   }
-  metrics_.prompt_tokens(n);
   work_.notify_all();
+  queued.get();  // the backend's refusal, if any, is thrown here
+  metrics_.prompt_tokens(n);
   return stream;
+}
+
+void RequestHub::add_submissions() {
+  std::deque<Submission> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(submissions_);
+  }
+  for (Submission& s : batch) {
+    try {
+      const int64_t id = backend_->add(std::move(s.prompt), s.params);
+      s.stream->id_ = id;
+      {
+        std::lock_guard lock(mutex_);
+        streams_[id] = s.stream;
+      }
+      s.queued.set_value();
+    } catch (...) {
+      s.queued.set_exception(std::current_exception());
+    }
+  }
 }
 
 void RequestHub::cancel(const std::shared_ptr<RequestStream>& stream) {
@@ -123,14 +148,14 @@ void RequestHub::loop() {
     {
       std::unique_lock lock(mutex_);
       work_.wait(lock, [this] {
-        if (quit_) return true;
+        if (quit_ || !submissions_.empty()) return true;
         for (const auto& [id, s] : streams_)
           if (s->cancelled_) return true;
         return !streams_.empty();
       });
       if (quit_) return;
     }
-    std::lock_guard backend(backend_mutex_);
+    add_submissions();
     {
       std::lock_guard lock(mutex_);
       for (auto it = streams_.begin(); it != streams_.end();) {

@@ -1,13 +1,18 @@
-// Between the HTTP threads and the model: one engine thread runs the backend's steps while any
-// request is in flight and hands each request's tokens to its RequestStream; request threads submit,
-// read their stream and cancel. A cancelled request (a client gone, a stop string reached) leaves
-// the backend within one step, its KV-cache blocks freed.
+// Between the HTTP threads and the model: one engine thread owns the backend. It takes the requests
+// submitted since its last step, runs the next step and hands each request's tokens to its
+// RequestStream; request threads submit, read their stream and cancel. Only the engine thread calls
+// the backend: a request thread that locked it itself would contend with a thread that re-locks it
+// after every step, and an unfair mutex lets the engine thread win for seconds while requests queue.
+// A cancelled request (a client gone, a stop string reached) leaves the backend within one step,
+// its KV-cache blocks freed.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,7 +63,8 @@ class RequestHub {
   int max_model_len() const { return max_model_len_; }
   int64_t vocab_size() const { return vocab_size_; }
 
-  // Throws Error for a prompt the backend refuses; ShuttingDown once stop_accepting() was called.
+  // Returns once the engine thread has queued the request (at most one step later). Throws Error
+  // for a prompt the backend refuses; ShuttingDown once stop_accepting() was called.
   struct ShuttingDown {};
   std::shared_ptr<RequestStream> submit(std::vector<int32_t> prompt, const SamplingParams& params);
   // Ends a request early (finish reason "abort" unless it already ended); safe to call twice.
@@ -70,7 +76,15 @@ class RequestHub {
   void cancel_all();
 
  private:
+  struct Submission {
+    std::vector<int32_t> prompt;
+    SamplingParams params;
+    std::shared_ptr<RequestStream> stream;
+    std::promise<void> queued;  // set once the backend holds the request, or to its refusal
+  };
+
   void loop();
+  void add_submissions();  // engine thread
   void deliver(const TokenEvent& e);
   void finish(RequestStream& s, const std::string& reason);  // hub mutex held
 
@@ -79,10 +93,10 @@ class RequestHub {
   ServeMetrics& metrics_;
   int max_model_len_;
   int64_t vocab_size_;
-  std::mutex backend_mutex_;  // the backend is driven by one thread at a time
-  mutable std::mutex mutex_;  // streams_, quit_, work
+  mutable std::mutex mutex_;  // streams_, submissions_, quit_, work
   std::condition_variable work_;
   std::map<int64_t, std::shared_ptr<RequestStream>> streams_;
+  std::deque<Submission> submissions_;
   std::atomic<bool> accepting_{true};
   bool quit_ = false;
   std::thread thread_;

@@ -1,13 +1,16 @@
 // Several plans of one cuSPARSELt weight alive together, each pinned to another algorithm: what the
 // engine holds with a tuning database (one plan per decode and prefill row count, all on the same
-// compressed weights). `tune` checks every candidate alone, in a fresh plan; the engine faulted with
-// tuned plans at decode row counts although each had passed that check. Here every plan is checked
-// against the reference GEMM after the others were built and run, eagerly and replayed from one CUDA
-// graph, on the BitNet o-projection shape with ternary 2:4 weights. Run in a process of its own
-// (scripts/gpu_check.sh): a library fault poisons the CUDA context for every later test.
+// compressed weights). `tune` checks every candidate alone, in a fresh plan. When the plans shared
+// one sparse-matrix descriptor, the first GEMM here never returned on the H200 (cuSPARSELt 0.8.0)
+// and the engine faulted at decode; every plan now has a descriptor of its own. Every plan is
+// checked against the reference GEMM after the others were built and run, eagerly and replayed
+// from one CUDA graph, on the BitNet o-projection shape with ternary 2:4 weights. Run in a process
+// of its own with a time limit (scripts/gpu_check.sh): a library fault poisons the CUDA context for
+// every later test, and a hang would stop the rest of the run.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <string>
@@ -37,6 +40,16 @@ std::vector<uint8_t> ternary_2of4(std::mt19937& rng) {
       w[static_cast<size_t>(i + (z ? second : first))] = static_cast<uint8_t>(sign(rng) ? 1 : -1);
   }
   return w;
+}
+
+// Where the test is, on stderr at once: a library kernel that never finishes would otherwise leave
+// no trace of which plan it belongs to.
+template <typename... Args>
+void progress(const char* format, Args... args) {
+  std::fprintf(stderr, "[sparse plans] ");
+  std::fprintf(stderr, format, args...);
+  std::fprintf(stderr, "\n");
+  std::fflush(stderr);
 }
 
 TEST(SparsePlans, PlansOfOneWeightPinnedToDifferentAlgorithmsStayCorrect) {
@@ -70,6 +83,7 @@ TEST(SparsePlans, PlansOfOneWeightPinnedToDifferentAlgorithmsStayCorrect) {
         }
       }
       ASSERT_TRUE(pinned.count(ms[i])) << "no algorithm other than the default for M=" << ms[i];
+      progress("M=%lld of %d algorithms: %s", static_cast<long long>(ms[i]), count, pinned[ms[i]].c_str());
       workspace = std::max(workspace, gemm.workspace_bytes(ms[i]));
     }
     DeviceBuffer ws(std::max<size_t>(workspace, 256), "workspace");
@@ -98,21 +112,25 @@ TEST(SparsePlans, PlansOfOneWeightPinnedToDifferentAlgorithmsStayCorrect) {
       for (auto& [m, p] : points) CUDA_CHECK(cudaMemsetAsync(p.d.data(), 0xFF, p.d.bytes(), stream));
     };
     auto run_all = [&](const std::vector<int64_t>& order) {
-      for (int64_t m : order)
+      for (int64_t m : order) {
+        progress("  run M=%lld", static_cast<long long>(m));
         gemm.run(points.at(m).x.data(), points.at(m).d.data(), m, scale_w_d.as<float>(), ws.data(), ws.bytes(),
                  stream, weight);
+      }
     };
 
     // Eagerly, in ascending and in shuffled order, three times.
     for (int round = 0; round < 3; ++round) {
       std::vector<int64_t> order = ms;
       if (round) std::shuffle(order.begin(), order.end(), rng);
+      progress("eager round %d", round);
       poison();
       run_all(order);
       CUDA_CHECK(cudaStreamSynchronize(stream));
       check_all(round ? "eager, shuffled" : "eager");
     }
     // All five in one CUDA graph, replayed twice.
+    progress("graph capture");
     cudaGraph_t graph = nullptr;
     CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
     run_all(ms);

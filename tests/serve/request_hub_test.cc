@@ -1,13 +1,16 @@
 // The request hub against a scripted backend: tokens reach their streams in order, a stop token the
 // engine does not know ends the request and drops it from the backend, cancellation frees the
-// request before its next step, a failing step ends every request, stop_accepting refuses new ones.
+// request before its next step, a failing step ends every request, stop_accepting refuses new ones,
+// and a request submitted while the engine runs step after step joins it within a step or two.
 #include "serve/request_hub.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "core/error.h"
 
@@ -24,6 +27,7 @@ class ScriptedBackend : public GenerationBackend {
     std::set<int64_t> aborted;
     int steps = 0;
     bool fail_next_step = false;
+    std::chrono::microseconds step_time{0};  // how long each step takes
   };
   explicit ScriptedBackend(Shared& shared) : shared_(shared) {}
 
@@ -49,6 +53,7 @@ class ScriptedBackend : public GenerationBackend {
         fail("device fault");
       }
     }
+    std::this_thread::sleep_for(shared_.step_time);
     std::vector<TokenEvent> events;
     for (Request& r : requests_) {
       ++r.generated;
@@ -163,6 +168,43 @@ TEST(RequestHub, AFailedStepEndsEveryRequestAndTheHubGoesOn) {
   EXPECT_EQ(drain(*a).finish_reason, "abort");
   auto b = hub.submit({10}, max_tokens(2));
   EXPECT_EQ(drain(*b).tokens, (std::vector<int32_t>{11, 12}));
+}
+
+int steps_so_far(ScriptedBackend::Shared& shared) {
+  std::lock_guard lock(shared.mutex);
+  return shared.steps;
+}
+
+// The engine thread steps back to back while a request runs; submissions from other threads must not
+// wait for a gap in that loop (they once did, for seconds: a mutex the engine thread re-locked after
+// every step).
+TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
+  ScriptedBackend::Shared shared;
+  shared.step_time = 2ms;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  auto busy = hub.submit({200}, max_tokens(1000000));
+  EXPECT_FALSE(busy->wait(1s).tokens.empty());
+  std::vector<int> steps_waited;
+  std::mutex m;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        const int before = steps_so_far(shared);
+        auto s = hub.submit({300}, max_tokens(1));
+        const int waited = steps_so_far(shared) - before;
+        drain(*s);
+        std::lock_guard lock(m);
+        steps_waited.push_back(waited);
+      }
+    });
+  for (auto& t : clients) t.join();
+  hub.cancel(busy);
+  ASSERT_EQ(steps_waited.size(), 20u);
+  // One step may be under way when a request arrives; a loaded machine may hold the client back a
+  // few more before it reads the counter again.
+  EXPECT_LE(*std::max_element(steps_waited.begin(), steps_waited.end()), 4);
 }
 
 TEST(RequestHub, RefusedPromptsAndShutdown) {
