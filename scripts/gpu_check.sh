@@ -9,7 +9,8 @@
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the engine
 #   on the INT8 model with programmatic dependent launch off and on (decode M=64 and 512, prefill
 #   M=32768) and cuDNN attention on and off (prefill M=32768), one line per run. `serve`: the OpenAI
-#   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), then SIGTERM.
+#   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
+#   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
 #   the BitNet-2B-shaped model.
 set -uo pipefail
@@ -182,6 +183,9 @@ PY
       python3 scripts/serve_load.py --url http://127.0.0.1:8000 --clients ${SERVE_CLIENTS:-64} \
         --seconds ${SERVE_SECONDS:-60} --max-tokens ${SERVE_MAX_TOKENS:-64} 2>&1 | tee "$out/serve_load.txt"
       curl -s http://127.0.0.1:8000/metrics > "$out/serve_metrics.txt"
+      # Clients that drop their stream mid-way: every dropped request must leave the engine.
+      python3 scripts/serve_load.py --url http://127.0.0.1:8000 --clients ${SERVE_CLIENTS:-64} --seconds 15 \
+        --max-tokens ${SERVE_MAX_TOKENS:-64} --disconnect-share 0.25 2>&1 | tee "$out/serve_disconnect.txt"
       kill -TERM $pid; wait $pid; echo "serve exit status $?"
       tail -3 "$out/serve.log"
       ;;

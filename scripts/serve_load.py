@@ -6,12 +6,16 @@ that its text equals the reference reply of its prompt; prints throughput and th
 time to first token and the inter-token latency (between content chunks) as the clients saw them,
 and the same two from the server's own /metrics histograms over the run (interpolated inside a
 bucket, as Prometheus' histogram_quantile does). With many Python clients the client-side inter-token
-gaps are blurred: the clients share one interpreter and read several chunks at a time. Exit status 1
-on any error, incomplete stream or mismatch.
+gaps are blurred: the clients share one interpreter and read several chunks at a time.
+With --disconnect-share F, that share of the streams is dropped by its client after four content
+chunks; once the load ends the server must show no request running and an empty KV cache
+(/metrics), i.e. every dropped stream freed its sequence. Exit status 1 on any error, incomplete
+stream, mismatch or request left behind.
 
   scripts/serve_load.py --url http://127.0.0.1:8000 --clients 64 --seconds 60 --max-tokens 64
 """
 import argparse
+import random
 import json
 import threading
 import time
@@ -60,6 +64,16 @@ def histogram_percentile(before, after, p):
     return lower
 
 
+def gauges(url):
+    """{metric name: value} of the server's unlabelled-by-bucket samples (counters and gauges)."""
+    out = {}
+    for line in urllib.request.urlopen(url + "/metrics").read().decode().splitlines():
+        if line and not line.startswith("#") and "_bucket{" not in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -74,6 +88,8 @@ def main():
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--disconnect-share", type=float, default=0.0,
+                    help="share of the streams the client drops after four content chunks")
     a = ap.parse_args()
     model = a.model or json.load(urllib.request.urlopen(a.url + "/v1/models"))["data"][0]["id"]
     base = {"model": model, "max_tokens": a.max_tokens, "temperature": 0, "ignore_eos": True}
@@ -84,19 +100,23 @@ def main():
 
     lock = threading.Lock()
     stats = {"requests": 0, "errors": 0, "incomplete": 0, "mismatch": 0, "tokens": 0, "ttft": [], "itl": [],
-             "first_error": None}
+             "first_error": None, "dropped": 0}
     deadline = time.monotonic() + a.seconds
 
     def client(index):
         i = index
+        chooser = random.Random(index)
         while time.monotonic() < deadline:
             prompt = PROMPTS[i % len(PROMPTS)]
             i += a.clients
+            drop = chooser.random() < a.disconnect_share
             start = time.monotonic()
-            text, last, finish, usage, done, ttft, gaps = "", None, None, None, False, None, []
+            text, last, finish, usage, done, ttft, gaps, pieces = "", None, None, None, False, None, [], 0
             try:
                 with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True)) as r:
                     for raw in r:
+                        if drop and pieces == 4:
+                            break  # leaving the with-block closes the connection mid-stream
                         line = raw.decode().strip()
                         if not line.startswith("data: "):
                             continue
@@ -107,6 +127,7 @@ def main():
                         piece = chunk["choices"][0]["text"]
                         now = time.monotonic()
                         if piece:
+                            pieces += 1
                             if ttft is None:
                                 ttft = now - start
                             elif last is not None:
@@ -119,6 +140,10 @@ def main():
                 with lock:
                     stats["errors"] += 1
                     stats["first_error"] = stats["first_error"] or repr(e)
+                continue
+            if drop:
+                with lock:
+                    stats["dropped"] += 1
                 continue
             with lock:
                 stats["requests"] += 1
@@ -142,9 +167,24 @@ def main():
     elapsed = time.monotonic() - started
     scrape_after = histograms(a.url)
     s = stats
+    # Dropped streams must leave the engine: nothing running or waiting, no KV-cache block held.
+    left_behind = None
+    for _ in range(50):
+        g = gauges(a.url)
+        left_behind = {k: v for k, v in g.items()
+                       if k.split("{")[0] in ("slidesparse_num_requests_running", "slidesparse_num_requests_waiting",
+                                              "slidesparse_kv_cache_usage_ratio") and v != 0}
+        if not left_behind:
+            break
+        time.sleep(0.1)
     print(f"serve load: {a.clients} streaming clients, {elapsed:.1f} s, max_tokens {a.max_tokens}, greedy")
     print(f"  requests {s['requests']}, errors {s['errors']}, incomplete {s['incomplete']}, "
           f"mismatching the solo reply {s['mismatch']}")
+    if a.disconnect_share > 0:
+        aborted = sum(v for k, v in gauges(a.url).items() if 'finish_reason="abort"' in k)
+        print(f"  streams dropped by their client after four chunks {s['dropped']}; requests the server ended "
+              f"as aborted {aborted:.0f}; left running, waiting or holding KV cache 5 s after: "
+              f"{left_behind or 'nothing'}")
     print(f"  generated {s['tokens']} tokens: {s['tokens'] / elapsed:.0f} tokens/s, {s['requests'] / elapsed:.2f} requests/s")
     print(f"  time to first token: p50 {1e3 * percentile(s['ttft'], 50):.1f} ms, p99 {1e3 * percentile(s['ttft'], 99):.1f} ms")
     print(f"  inter-token latency: p50 {1e3 * percentile(s['itl'], 50):.2f} ms, p99 {1e3 * percentile(s['itl'], 99):.2f} ms")
@@ -156,7 +196,7 @@ def main():
                   f"p99 {1e3 * histogram_percentile(b, e, 99):.2f} ms")
     if s["first_error"]:
         print(f"  first error: {s['first_error']}")
-    return 1 if s["errors"] or s["incomplete"] or s["mismatch"] else 0
+    return 1 if s["errors"] or s["incomplete"] or s["mismatch"] or left_behind else 0
 
 
 if __name__ == "__main__":

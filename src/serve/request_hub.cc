@@ -168,7 +168,11 @@ void RequestHub::loop() {
         it = streams_.erase(it);
       }
     }
-    if (backend_->idle()) continue;
+    if (backend_->idle()) {
+      std::lock_guard lock(mutex_);
+      metrics_.set_load(backend_->load());  // aborts may have emptied it: /metrics must not show them running
+      continue;
+    }
     std::vector<TokenEvent> events;
     try {
       events = backend_->step();

@@ -154,6 +154,11 @@ TEST(RequestHub, CancelEndsTheRequestAndLeavesTheBackend) {
   }
   hub.cancel(s);  // twice: nothing more happens
   EXPECT_NE(metrics.render("x").find("finish_reason=\"abort\"} 1\n"), std::string::npos);
+  // The load gauges follow the abort although no step runs after it.
+  bool running_zero = false;
+  for (int i = 0; i < 100 && !running_zero; ++i, std::this_thread::sleep_for(10ms))
+    running_zero = metrics.render("x").find("slidesparse_num_requests_running{model_name=\"x\"} 0\n") != std::string::npos;
+  EXPECT_TRUE(running_zero) << metrics.render("x");
 }
 
 TEST(RequestHub, AFailedStepEndsEveryRequestAndTheHubGoesOn) {
