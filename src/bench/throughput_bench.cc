@@ -42,7 +42,7 @@ PointPlan plan_point(const std::string& stage, int64_t m) {
 }
 
 std::string backend_folder(const ThroughputOptions& o, const CheckpointDescription& d) {
-  return o.backend == GemmBackend::CublasLt ? "cublaslt" : "cusparselt/2_" + std::to_string(d.group);
+  return o.engine.backend == GemmBackend::CublasLt ? "cublaslt" : "cusparselt/2_" + std::to_string(d.group);
 }
 
 // One step of the point's shape, phase by phase: time per step, and the rate each phase reaches
@@ -148,18 +148,12 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     require(m > 0 && (o.stage == "decode" || m <= 1024 || m % 1024 == 0),
             "bench throughput: prefill M must be <= 1024 or a multiple of 1024, got " + std::to_string(m));
     const PointPlan plan = plan_point(o.stage, m);
-    EngineOptions e;
-    e.model = o.model;
-    e.backend = o.backend;
+    EngineOptions e = o.engine;
     e.runner.max_num_seqs = plan.max_num_seqs;
     e.runner.max_num_batched_tokens = plan.max_batched_tokens;
     e.runner.max_model_len = plan.max_model_len;
-    e.runner.gpu_memory_utilization = o.gpu_memory_utilization;
-    e.runner.cuda_graphs = o.cuda_graphs;
-    e.runner.cudnn_attention = o.cudnn_attention;
+    e.runner.num_kv_blocks = 0;
     e.chunked_prefill = plan.chunked_prefill;
-    e.fp8_fast_accum = o.fp8_fast_accum;
-    e.tuning_db = o.tuning_db;
     return e;
   };
   // A cuBLASLt checkpoint is loaded once, for the largest point; every point still gets a fresh
@@ -170,18 +164,18 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
   std::shared_ptr<ModelWeights> weights;
   std::unique_ptr<HostModel> host;
   const Stopwatch load_clock;
-  if (o.backend == GemmBackend::CublasLt) {
+  if (o.engine.backend == GemmBackend::CublasLt) {
     WeightLoadOptions load;
     for (int64_t m : o.ms) {
       const WeightLoadOptions need = LlmEngine::weight_options(engine_options(m));
       if (need.max_tokens >= load.max_tokens) load = need;
     }
-    weights = build_weights([&](cudaStream_t stream) { return std::make_shared<ModelWeights>(o.model, load, stream); });
-    std::printf("bench throughput: %s loaded in %.1f s\n", o.model.filename().c_str(), load_clock.seconds());
+    weights = build_weights([&](cudaStream_t stream) { return std::make_shared<ModelWeights>(o.engine.model, load, stream); });
+    std::printf("bench throughput: %s loaded in %.1f s\n", o.engine.model.filename().c_str(), load_clock.seconds());
   } else {
-    host = std::make_unique<HostModel>(o.model, true);
+    host = std::make_unique<HostModel>(o.engine.model, true);
     std::printf("bench throughput: %s read into host memory in %.1f s (%.2f GiB of linear weights)\n",
-                o.model.filename().c_str(), load_clock.seconds(), static_cast<double>(host->linear_bytes()) / (1 << 30));
+                o.engine.model.filename().c_str(), load_clock.seconds(), static_cast<double>(host->linear_bytes()) / (1 << 30));
   }
   if (o.profile) device_ceilings(nullptr);  // its 2 GiB copy before the engines take the memory
   ProgressBar progress("throughput " + o.stage, static_cast<long>(o.ms.size()));
@@ -250,7 +244,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"engine_stats", engine.stats_line()},
                               {"preemptions", engine.stats().preemptions},
                               {"kv_blocks", engine.runner().num_kv_blocks()},
-                              {"cuda_graphs", o.cuda_graphs},
+                              {"cuda_graphs", o.engine.runner.cuda_graphs},
+                              {"exact_scales", o.engine.exact_scales},
                               {"prefill_attention", engine.runner().prefill_attention_description()},
                               // Steps whose attention cuDNN ran (0: every step on our kernel).
                               {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};

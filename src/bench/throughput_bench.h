@@ -13,20 +13,17 @@
 #include <vector>
 
 #include "gemm/gemm_types.h"
+#include "runtime/llm_engine.h"
 
 namespace slidesparse {
 
 struct ThroughputOptions {
   std::string stage = "prefill";  // prefill | decode
-  std::filesystem::path model;    // prepared (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint
-  GemmBackend backend = GemmBackend::CublasLt;
+  // The checkpoint, backend, tuning database and runtime switches. Its sizing (sequences and
+  // tokens per step, context, chunked prefill) is replaced per point by the protocol.
+  EngineOptions engine;
   std::vector<int64_t> ms;
   std::filesystem::path out_dir;
-  std::filesystem::path tuning_db;
-  double gpu_memory_utilization = 0.8;
-  bool cuda_graphs = true;
-  bool cudnn_attention = true;  // RunnerOptions::cudnn_attention
-  bool fp8_fast_accum = true;
   uint64_t seed = 0;
   bool profile = false;  // after each point, one more step phase by phase (docs/PERF.md breakdown)
 };

@@ -61,6 +61,8 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
   return true;
 }
 
+bool ArgParser::declares(const std::string& name) const { return specs_.count(name) > 0; }
+
 bool ArgParser::has(const std::string& name) const {
   if (values_.count(name)) return true;
   const auto spec = specs_.find(name);

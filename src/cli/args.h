@@ -26,6 +26,7 @@ class ArgParser {
   // missing values, missing or surplus positionals.
   bool parse(const std::vector<std::string>& args);
 
+  bool declares(const std::string& name) const;  // an option or flag of this command
   bool has(const std::string& name) const;  // option given or has a fallback, or flag set
   std::string get(const std::string& name) const;
   int64_t get_int(const std::string& name) const;

@@ -143,39 +143,25 @@ int bench_linear(const CommandArgs& args) {
 
 int bench_throughput(const CommandArgs& args) {
   ArgParser p("slidesparse bench throughput",
-              "End-to-end prefill or decode throughput of the native engine with the reference's protocol\n"
+              "End-to-end prefill or decode throughput of the native engine under the benchmark protocol\n"
               "(docs/PROTOCOLS.md): a fresh engine per M, random prompts, EOS ignored, greedy sampling; tokens/s\n"
               "counts prompt + output tokens. CSV + JSON in <out>/<stage>/<hardware tag>/<backend>/.");
   p.option("stage", "prefill|decode", "which benchmark", "prefill");
-  p.option("model", "DIR", "prepared W8A8 (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint");
-  p.option("backend", "auto|cublaslt|cusparselt", "GEMM backend (auto: from the checkpoint)", "auto");
+  add_engine_options(p, EngineSizing::SetByProtocol);
   p.option("m-list", "LIST", "Ms (prefill: 512..32768, decode: 64..512)");
   p.option("out", "DIR", "results folder", "results/throughput");
-  p.option("db", "FILE", "tuning database from `slidesparse tune`");
-  p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.8");
   p.option("seed", "N", "seed of the random prompts", "0");
-  p.flag("no-cuda-graphs", "run decode steps eagerly");
-  p.flag("no-cudnn-attention",
-         "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
-         "of fresh prompts with a query of >= 256 tokens)");
-  p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
   p.flag("profile", "after each point, time one more step phase by phase and print the breakdown");
   if (!p.parse(args)) return 0;
   require(p.has("model"), "bench throughput: --model DIR is required");
   ThroughputOptions o;
   o.stage = p.get("stage");
-  o.model = p.get("model");
-  o.backend = resolve_backend(p.get("backend"), o.model);
+  o.engine = engine_options_from(p);
   o.ms = parse_int_list("m-list", p.has("m-list") ? p.get("m-list")
                                                   : o.stage == "decode" ? "64,128,256,512"
                                                                         : "512,1024,2048,4096,8192,16384,32768");
   o.out_dir = p.get("out");
-  if (p.has("db")) o.tuning_db = p.get("db");
-  o.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
   o.seed = p.get_uint("seed");
-  o.cuda_graphs = !p.has("no-cuda-graphs");
-  o.cudnn_attention = !p.has("no-cudnn-attention");
-  o.fp8_fast_accum = !p.has("fp8-precise-accum");
   o.profile = p.has("profile");
   run_throughput_bench(o);
   return 0;

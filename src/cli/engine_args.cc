@@ -24,18 +24,20 @@ GemmBackend resolve_backend(const std::string& name, const std::filesystem::path
                                                                                 : GemmBackend::CublasLt;
 }
 
-void add_engine_options(ArgParser& p) {
+void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.option("model", "DIR", "prepared W8A8 (cuBLASLt) or SlideSparse (cuSPARSELt) checkpoint");
   p.option("backend", "auto|cublaslt|cusparselt", "GEMM backend (auto: from the checkpoint)", "auto");
-  p.option("max-num-seqs", "N", "sequences per step", "256");
-  p.option("max-num-batched-tokens", "N", "tokens per step", "8192");
-  p.option("max-model-len", "N", "prompt + generated tokens per sequence (0: the model's positions)", "0");
+  if (sizing == EngineSizing::FromOptions) {
+    p.option("max-num-seqs", "N", "sequences per step", "256");
+    p.option("max-num-batched-tokens", "N", "tokens per step", "8192");
+    p.option("max-model-len", "N", "prompt + generated tokens per sequence (0: the model's positions)", "0");
+    p.option("num-kv-blocks", "N", "KV-cache blocks (default: as many as the memory budget allows)", "0");
+    p.flag("no-chunked-prefill", "admit prompts only whole");
+  }
   p.option("block-size", "N", "KV-cache block size in tokens (multiple of 16)", "64");
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.9");
-  p.option("num-kv-blocks", "N", "KV-cache blocks (default: as many as the memory budget allows)", "0");
   p.option("db", "FILE", "tuning database from `slidesparse tune`");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
-  p.flag("no-chunked-prefill", "admit prompts only whole");
   p.flag("no-cudnn-attention",
          "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
          "of fresh prompts with a query of >= 256 tokens)");
@@ -48,14 +50,16 @@ EngineOptions engine_options_from(const ArgParser& p) {
   EngineOptions e;
   e.model = p.get("model");
   e.backend = resolve_backend(p.get("backend"), e.model);
-  e.runner.max_num_seqs = static_cast<int>(p.get_int("max-num-seqs"));
-  e.runner.max_num_batched_tokens = static_cast<int>(p.get_int("max-num-batched-tokens"));
-  e.runner.max_model_len = static_cast<int>(p.get_int("max-model-len"));
+  if (p.declares("max-num-seqs")) {
+    e.runner.max_num_seqs = static_cast<int>(p.get_int("max-num-seqs"));
+    e.runner.max_num_batched_tokens = static_cast<int>(p.get_int("max-num-batched-tokens"));
+    e.runner.max_model_len = static_cast<int>(p.get_int("max-model-len"));
+    e.runner.num_kv_blocks = static_cast<int>(p.get_int("num-kv-blocks"));
+    e.chunked_prefill = !p.has("no-chunked-prefill");
+  }
   e.runner.block_size = static_cast<int>(p.get_int("block-size"));
   e.runner.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
-  e.runner.num_kv_blocks = static_cast<int>(p.get_int("num-kv-blocks"));
   e.runner.cuda_graphs = !p.has("no-cuda-graphs");
-  e.chunked_prefill = !p.has("no-chunked-prefill");
   e.runner.cudnn_attention = !p.has("no-cudnn-attention");
   e.exact_scales = p.has("exact-scales");
   e.fp8_fast_accum = !p.has("fp8-precise-accum");

@@ -137,8 +137,8 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
       batch.run = [&layout, &o, stage, model, pattern](const std::vector<UnitPlan>& pending, const auto& done) {
         ThroughputOptions t;
         t.stage = stage;
-        t.model = model;
-        t.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+        t.engine.model = model;
+        t.engine.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
         std::map<int64_t, const UnitPlan*> by_m;
         for (const UnitPlan& unit : pending) {
           const int64_t m = std::stoll(unit.key.substr(unit.key.rfind('=') + 1));
@@ -146,7 +146,7 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
           by_m[m] = &unit;
         }
         t.out_dir = layout.results / "throughput_bench";
-        if (fs::exists(tuning_db_path(layout))) t.tuning_db = tuning_db_path(layout);
+        if (fs::exists(tuning_db_path(layout))) t.engine.tuning_db = tuning_db_path(layout);
         t.seed = o.seed;
         // One call for all its points: a cuBLASLt checkpoint is loaded once, a cuSPARSELt one per point
         // (run_throughput_bench says why).

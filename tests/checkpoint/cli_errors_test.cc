@@ -204,5 +204,27 @@ TEST(CliErrors, UsageErrors) {
   EXPECT_NE(help.out.find("--sparsity 2:L"), std::string::npos);
 }
 
+// The engine options are declared once: `generate` and `bench throughput` offer the same ones with
+// the same defaults, except the sizing the throughput protocol sets per point itself.
+TEST(CliErrors, EngineOptionsAreTheSameEverywhereExceptTheProtocolsSizing) {
+  const CommandResult generate = run_slidesparse({"generate", "--help"});
+  const CommandResult bench = run_slidesparse({"bench", "throughput", "--help"});
+  ASSERT_EQ(generate.exit_code, 0);
+  ASSERT_EQ(bench.exit_code, 0);
+  for (const char* shared : {"--gpu-memory-utilization F\n      share of GPU memory the engine may hold (default: 0.9)",
+                             "--db FILE", "--no-cuda-graphs", "--no-cudnn-attention", "--exact-scales",
+                             "--fp8-precise-accum", "--block-size N"}) {
+    EXPECT_NE(generate.out.find(shared), std::string::npos) << shared;
+    EXPECT_NE(bench.out.find(shared), std::string::npos) << shared;
+  }
+  for (const char* sizing : {"--max-num-seqs", "--max-num-batched-tokens", "--max-model-len", "--num-kv-blocks",
+                             "--no-chunked-prefill"}) {
+    EXPECT_NE(generate.out.find(sizing), std::string::npos) << sizing;
+    EXPECT_EQ(bench.out.find(sizing), std::string::npos) << sizing;
+  }
+  expect_one_line_error(run_slidesparse({"bench", "throughput", "--model", "/tmp/never", "--max-num-seqs", "8"}),
+                        "unknown option '--max-num-seqs'");
+}
+
 }  // namespace
 }  // namespace slidesparse
