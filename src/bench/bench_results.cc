@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "io/csv_writer.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 #include "io/staged_directory.h"
 
 namespace slidesparse {
@@ -20,7 +21,7 @@ namespace {
 std::vector<fs::path> point_files(const fs::path& dir, const std::string& prefix) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir / "json", ec)) {
+  for (const auto& entry : fs::directory_iterator(results_layout::point_json_dir(dir), ec)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_regular_file() && name.starts_with(prefix) && name.ends_with(".json")) files.push_back(entry.path());
   }
@@ -39,20 +40,13 @@ T field(const nlohmann::json& j, const char* key, const fs::path& file) {
 
 // cublaslt first, then cuSPARSELt by L, 2:inf last.
 int backend_rank(const std::string& label) {
-  if (label == "cublaslt") return 0;
-  constexpr std::string_view kSparse = "cusparselt_2_";
-  if (label.starts_with(kSparse)) {
-    const std::string l = label.substr(kSparse.size());
-    return l == "inf" ? 1000 : 1 + std::atoi(l.c_str());
-  }
-  return 2000;
+  const auto group = results_layout::backend_group(label);
+  if (!group) return 2000;
+  if (*group == results_layout::kDenseGroup) return 0;
+  return *group == results_layout::kInfiniteGroup ? 1000 : 1 + *group;
 }
 
 }  // namespace
-
-fs::path throughput_point_json(const fs::path& dir, int64_t m) {
-  return dir / "json" / ("BitNet-2B_M" + std::to_string(m) + ".json");
-}
 
 void write_throughput_csv(const fs::path& dir, const std::string& stage) {
   const bool prefill = stage == "prefill";
@@ -62,7 +56,7 @@ void write_throughput_csv(const fs::path& dir, const std::string& stage) {
     header = {"M_decode",   "prompt_len",     "max_num_seqs", "num_prompts",   "N_decode",
               "output_len", "requests_per_s", "tokens_per_s", "elapsed_time_s"};
   std::map<int64_t, std::vector<std::string>> rows;
-  for (const fs::path& file : point_files(dir, "BitNet-2B_M")) {
+  for (const fs::path& file : point_files(dir, results_layout::kThroughputPointPrefix)) {
     const nlohmann::json j = read_json_file(file);
     const int64_t m = field<int64_t>(j, "M", file);
     auto integer = [&](const char* key) { return std::to_string(field<int64_t>(j, key, file)); };
@@ -73,13 +67,9 @@ void write_throughput_csv(const fs::path& dir, const std::string& stage) {
     for (const char* key : {"requests_per_second", "tokens_per_second", "elapsed_time"}) row.push_back(real(key));
     rows[m] = std::move(row);
   }
-  CsvWriter csv(dir / ("BitNet-2B_" + stage + ".csv"), header);
+  CsvWriter csv(dir / results_layout::throughput_csv_name(stage), header);
   for (const auto& [m, row] : rows) csv.add_row(row);
   csv.save();
-}
-
-fs::path kernel_point_json(const fs::path& dir, const std::string& mode, const std::string& label, int64_t m) {
-  return dir / "json" / (mode + "_" + label + "_M" + std::to_string(m) + ".json");
 }
 
 void write_kernel_csvs(const fs::path& dir, const std::string& mode) {
@@ -96,13 +86,12 @@ void write_kernel_csvs(const fs::path& dir, const std::string& mode) {
 
   std::map<int64_t, std::map<std::string, double>> totals_us;  // M -> label -> summed layer latency
   for (const std::string& label : labels) {
-    // Square mode gets its own name: the report and the model-mode sweep own <label>_layers.csv.
-    CsvWriter layers(dir / (label + (mode == "square" ? "_square.csv" : "_layers.csv")),
+    CsvWriter layers(dir / results_layout::kernel_layers_csv_name(label, mode),
                      {"M", "N", "K", "K_gemm", "layer", "latency_us", "tops", "algorithm", "candidates"});
     for (const auto& [m, point] : by_label[label]) {
       double& total_us = totals_us[m][label];
       for (const auto& layer : point.at("layers")) {
-        const fs::path file = kernel_point_json(dir, mode, label, m);
+        const fs::path file = results_layout::kernel_point_json(dir, mode, label, m);
         const int64_t n = field<int64_t>(layer, "N", file), k = field<int64_t>(layer, "K", file);
         const double latency = field<double>(layer, "latency_us", file);
         layers.add_row({std::to_string(m), std::to_string(n), std::to_string(k),
@@ -117,21 +106,22 @@ void write_kernel_csvs(const fs::path& dir, const std::string& mode) {
   }
   if (labels.empty()) return;
 
-  const bool dense = labels.front() == "cublaslt";
+  const std::string dense_label = results_layout::kernel_backend_label(results_layout::kDenseGroup);
+  const bool dense = labels.front() == dense_label;
   std::vector<std::string> header{"M"};
   for (const auto& label : labels) header.push_back(label + "_us");
   for (const auto& label : labels)
-    if (dense && label != "cublaslt") header.push_back(label + "_speedup");
-  CsvWriter csv(dir / ("totals_" + mode + ".csv"), header);
+    if (dense && label != dense_label) header.push_back(label + "_speedup");
+  CsvWriter csv(dir / results_layout::kernel_totals_csv_name(mode), header);
   for (const auto& [m, by_backend] : totals_us) {
     std::vector<std::string> row{std::to_string(m)};
     for (const auto& label : labels) {
       const auto it = by_backend.find(label);
       row.push_back(it == by_backend.end() ? "" : format_fixed(it->second, 2));
     }
-    const auto base = by_backend.find("cublaslt");
+    const auto base = by_backend.find(dense_label);
     for (const auto& label : labels) {
-      if (!dense || label == "cublaslt") continue;
+      if (!dense || label == dense_label) continue;
       const auto it = by_backend.find(label);
       row.push_back(base == by_backend.end() || it == by_backend.end() ? ""
                                                                        : format_fixed(base->second / it->second, 3));

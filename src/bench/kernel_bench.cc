@@ -12,6 +12,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 #include "io/staged_directory.h"
 #include "math/slide.h"
 
@@ -20,8 +21,8 @@ namespace slidesparse {
 namespace {
 
 std::string backend_label(const SparsityPattern* p) {
-  if (!p) return "cublaslt";
-  return p->is_inf() ? "cusparselt_2_inf" : "cusparselt_2_" + std::to_string(p->group);
+  if (!p) return results_layout::kernel_backend_label(results_layout::kDenseGroup);
+  return results_layout::kernel_backend_label(p->is_inf() ? results_layout::kInfiniteGroup : p->group);
 }
 
 }  // namespace
@@ -89,9 +90,9 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
         progress.step(label + " " + shape.name + " M=" + std::to_string(m));
         if (o.square) searchers.clear();
       }
-      std::filesystem::create_directories(dir / "json");
+      std::filesystem::create_directories(results_layout::point_json_dir(dir));
       const nlohmann::json point = {{"backend", label}, {"dtype", dtype}, {"mode", mode}, {"M", m}, {"layers", layers}};
-      write_file_atomic(kernel_point_json(dir, mode, label, m), point.dump(2) + "\n");
+      write_file_atomic(results_layout::kernel_point_json(dir, mode, label, m), point.dump(2) + "\n");
       write_kernel_csvs(dir, mode);
       if (on_point) on_point(label, m);
     }
@@ -120,7 +121,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
     }
     for (const auto* p : backends)
       if (p && o.dense) {
-        const double speedup = total_us["cublaslt"] / total_us[backend_label(p)];
+        const double speedup = total_us[backend_label(nullptr)] / total_us[backend_label(p)];
         std::printf("  x%.2f", speedup);
       }
     std::printf("\n");

@@ -10,6 +10,7 @@
 #include "gemm/w8a8_linear.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "io/results_layout.h"
 
 namespace slidesparse {
 
@@ -21,8 +22,9 @@ std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<i
   int64_t max_m = 0;
   for (int64_t m : ms) max_m = std::max(max_m, m);
   const int64_t rows = padded_rows(max_m);
-  std::vector<std::pair<std::string, int>> backends{{"cublaslt", 0}};
-  for (const auto& p : sparsities) backends.push_back({"cusparselt_2_" + std::to_string(p.group), p.group});
+  std::vector<std::pair<std::string, int>> backends{
+      {results_layout::kernel_backend_label(results_layout::kDenseGroup), 0}};
+  for (const auto& p : sparsities) backends.push_back({results_layout::kernel_backend_label(p.group), p.group});
 
   DeviceBuffer x(static_cast<size_t>(rows) * 6912 * 2, "benchmark activations");
   DeviceBuffer y(static_cast<size_t>(rows) * 13824 * 2, "benchmark output");
@@ -61,7 +63,7 @@ std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<i
   for (int64_t m : ms) {
     double dense = 0;
     for (const auto& r : out)
-      if (r.m == m && r.backend == "cublaslt") dense = r.total_us;
+      if (r.m == m && r.backend == backends.front().first) dense = r.total_us;
     std::printf("M=%-6lld", static_cast<long long>(m));
     for (const auto& r : out)
       if (r.m == m) std::printf("  %s %.1f (x%.2f)", r.backend.c_str(), r.total_us, dense / r.total_us);

@@ -17,6 +17,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 #include "io/staged_directory.h"
 #include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
@@ -42,7 +43,8 @@ PointPlan plan_point(const std::string& stage, int64_t m) {
 }
 
 std::string backend_folder(const ThroughputOptions& o, const CheckpointDescription& d) {
-  return o.engine.backend == GemmBackend::CublasLt ? "cublaslt" : "cusparselt/2_" + std::to_string(d.group);
+  return results_layout::throughput_backend_folder(o.engine.backend == GemmBackend::CublasLt ? results_layout::kDenseGroup
+                                                                                           : d.group);
 }
 
 // One step of the point's shape, phase by phase: time per step, and the rate each phase reaches
@@ -249,8 +251,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"prefill_attention", engine.runner().prefill_attention_description()},
                               // Steps whose attention cuDNN ran (0: every step on our kernel).
                               {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};
-    std::filesystem::create_directories(dir / "json");
-    write_file_atomic(throughput_point_json(dir, m), j.dump(2) + "\n");
+    std::filesystem::create_directories(results_layout::point_json_dir(dir));
+    write_file_atomic(results_layout::throughput_point_json(dir, m), j.dump(2) + "\n");
     write_throughput_csv(dir, o.stage);
     std::fprintf(stderr, "\n");
     std::printf("%s M=%lld: %.0f tok/s, %.2f req/s, %.3f s (start-up %.1f s) | %s\n", o.stage.c_str(),

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/stopwatch.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 #include "io/staged_directory.h"
 #include "pipeline/pipeline_tasks.h"
 
@@ -38,7 +39,7 @@ nlohmann::json text_identity(const fs::path& file) {
   return {{"file", file.filename().string()}, {"bytes", s.size()}, {"fnv1a", hex}};
 }
 
-fs::path tuning_db_path(const PipelineLayout& layout) { return layout.results / "tuning" / "tuning_db.json"; }
+fs::path tuning_db_path(const PipelineLayout& layout) { return results_layout::tuning_db(layout.results); }
 
 nlohmann::json kinds_json(const PipelineOptions& o) {
   nlohmann::json kinds = nlohmann::json::array();
@@ -49,7 +50,7 @@ nlohmann::json kinds_json(const PipelineOptions& o) {
 // Adds one phase to results/tuning/summary.json (replacing an earlier entry of that phase).
 void record_tuning_phase(const PipelineLayout& layout, const GpuContext& gpu, const std::string& phase,
                          const PipelineOptions& o, double seconds) {
-  const fs::path file = layout.results / "tuning" / "summary.json";
+  const fs::path file = results_layout::tuning_summary(layout.results);
   nlohmann::json summary = fs::exists(file) ? read_json_file(file) : nlohmann::json::object();
   summary["hardware"] = gpu.hardware;
   nlohmann::json phases = nlohmann::json::array();
@@ -145,7 +146,7 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
           t.ms.push_back(m);
           by_m[m] = &unit;
         }
-        t.out_dir = layout.results / "throughput_bench";
+        t.out_dir = results_layout::throughput_dir(layout.results);
         if (fs::exists(tuning_db_path(layout))) t.engine.tuning_db = tuning_db_path(layout);
         t.seed = o.seed;
         // One call for all its points: a cuBLASLt checkpoint is loaded once, a cuSPARSELt one per point
@@ -188,7 +189,7 @@ std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const Pipeline
         }
         k.protocol.warmup = o.kernel_warmup;
         k.protocol.repeat = o.kernel_repeat;
-        k.out_dir = layout.results / "kernel_bench";
+        k.out_dir = results_layout::kernel_dir(layout.results);
         run_kernel_bench(k, [&](const std::string&, int64_t m) { done(*by_m.at(m)); });
       };
       batches.push_back(std::move(batch));
@@ -205,7 +206,7 @@ std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const Pipel
     for (const auto& p : o.sparsities) checkpoints.push_back(&p);
     for (const SparsityPattern* pattern : checkpoints) {
       const std::string name = pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind);
-      const fs::path result = layout.results / "eval" / (name + ".json");
+      const fs::path result = results_layout::eval_dir(layout.results) / (name + ".json");
       UnitPlan unit{"eval/" + dtype_label(kind) + "/" + (pattern ? pattern->str() : std::string("dense")),
                     {{"checkpoint", pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind)},
                      {"text", text},

@@ -11,6 +11,7 @@
 #include "core/stopwatch.h"
 #include "hub/hub_download.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 #include "io/safetensors_reader.h"
 #include "io/staged_directory.h"
 #include "pipeline/pipeline_tasks.h"
@@ -42,8 +43,8 @@ void link_checkpoint(const fs::path& link, const fs::path& target) {
 
 void write_prepare_result(const PipelineLayout& layout, const std::string& name, const std::string& dtype,
                           double seconds, int64_t tensors) {
-  fs::create_directories(layout.results / "prepare");
-  write_file_atomic(layout.results / "prepare" / (name + ".json"),
+  fs::create_directories(results_layout::prepare_dir(layout.results));
+  write_file_atomic(results_layout::prepare_dir(layout.results) / (name + ".json"),
                     nlohmann::json({{"name", name},
                                     {"dtype", dtype},
                                     {"seconds", seconds},
@@ -131,8 +132,8 @@ std::vector<UnitBatch> plan_conversions(const PipelineLayout& layout, const Pipe
                added += l.zeros_added;
              }
              const double total = weights ? double(weights) : 1.0;
-             fs::create_directories(layout.results / "convert");
-             write_file_atomic(layout.results / "convert" / (name + ".json"),
+             fs::create_directories(results_layout::convert_dir(layout.results));
+             write_file_atomic(results_layout::convert_dir(layout.results) / (name + ".json"),
                                nlohmann::json({{"name", name},
                                                {"dtype", std::string(quant_kind_name(kind))},
                                                {"sparsity", pattern.str()},
@@ -152,7 +153,7 @@ std::vector<UnitBatch> plan_conversions(const PipelineLayout& layout, const Pipe
 PipelineLayout::PipelineLayout(const PipelineOptions& options)
     : label(pipeline_model_label(options)),
       checkpoints(options.out / "checkpoints"),
-      results(options.out / "results"),
+      results(results_layout::results_dir(options.out)),
       options_(options) {}
 
 std::string dtype_label(QuantKind kind) { return kind == QuantKind::Int8 ? "INT8" : "FP8"; }

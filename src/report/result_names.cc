@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "io/results_layout.h"
 
 namespace slidesparse::report {
 
@@ -45,31 +46,13 @@ double ResultBackend::theoretical_speedup() const {
   return double(group) / double(group - 2);
 }
 
-namespace {
-
-// The L of "2:L" spelled after its prefix ("8", "inf"); nullopt when it is not one.
-std::optional<ResultBackend> group_after(const std::string& text, const std::string& prefix) {
-  if (!text.starts_with(prefix)) return std::nullopt;
-  const std::string rest = text.substr(prefix.size());
-  if (rest == "inf") return ResultBackend{ResultBackend::kInfinite};
-  int group = 0;
-  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), group);
-  if (ec == std::errc() && end == rest.data() + rest.size() && group >= 4 && group % 2 == 0)
-    return ResultBackend{group};
-  return std::nullopt;
-}
-
-}  // namespace
-
 ResultBackend parse_backend(const std::string& name, const std::filesystem::path& where) {
-  if (name == "cublaslt") return {0};
-  for (const std::string prefix : {"cusparselt/2_", "cusparselt_2_"})
-    if (const auto backend = group_after(name, prefix)) return *backend;
+  if (const auto group = results_layout::backend_group(name)) return {*group};
   fail(where.string() + ": unknown backend '" + name + "' (expected cublaslt or cusparselt 2_L)");
 }
 
 ResultBackend parse_sparsity(const std::string& text, const std::filesystem::path& where) {
-  if (const auto backend = group_after(text, "2:")) return *backend;
+  if (const auto group = results_layout::sparsity_group(text)) return {*group};
   fail(where.string() + ": unknown sparsity '" + text + "' (expected 2:L)");
 }
 

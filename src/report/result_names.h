@@ -1,13 +1,13 @@
 // The names the benchmark result folders carry: hardware tags
 // ("{GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch}", tuning/tuning_db.h result_folder_tag) and backends
-// ("cublaslt", "cusparselt/2_L" for throughput, "cusparselt_2_L" for kernels), parsed back into
-// what the report shows.
+// (io/results_layout.h spells them), parsed back into what the report shows.
 #pragma once
 
-#include <climits>
 #include <compare>
 #include <filesystem>
 #include <string>
+
+#include "io/results_layout.h"
 
 namespace slidesparse::report {
 
@@ -35,7 +35,7 @@ HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesyst
 
 // Dense cuBLASLt (group 0) or cuSPARSELt on the 2:4 slide of a 2:L pattern (group L; 2:inf = kInfinite).
 struct ResultBackend {
-  static constexpr int kInfinite = INT_MAX;
+  static constexpr int kInfinite = results_layout::kInfiniteGroup;
   int group = 0;
 
   bool dense() const { return group == 0; }

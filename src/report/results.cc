@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "io/csv_reader.h"
 #include "io/model_config.h"
+#include "io/results_layout.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -212,14 +213,16 @@ ThroughputSeries read_throughput_csv(const fs::path& file, const std::string& st
 std::vector<ThroughputSeries> read_throughput(const fs::path& root) {
   std::vector<ThroughputSeries> out;
   for (const std::string stage : {"prefill", "decode"}) {
-    const std::string csv_name = "BitNet-2B_" + stage + ".csv";
+    const std::string csv_name = results_layout::throughput_csv_name(stage);
     for (const auto& tag_dir : listing(root / stage)) {
       if (!fs::is_directory(tag_dir)) continue;
       const HardwareFolder hardware = parse_hardware_folder(tag_dir.filename().string(), tag_dir);
       std::vector<std::pair<std::string, fs::path>> backends;
-      if (fs::exists(tag_dir / "cublaslt")) backends.push_back({"cublaslt", tag_dir / "cublaslt"});
-      for (const auto& sparse : listing(tag_dir / "cusparselt"))
-        backends.push_back({"cusparselt/" + sparse.filename().string(), sparse});
+      const std::string dense = results_layout::throughput_backend_folder(results_layout::kDenseGroup);
+      if (fs::exists(tag_dir / dense)) backends.push_back({dense, tag_dir / dense});
+      const std::string sparse_root = results_layout::throughput_sparse_root();
+      for (const auto& sparse : listing(tag_dir / sparse_root))
+        backends.push_back({sparse_root + "/" + sparse.filename().string(), sparse});
       for (const auto& [name, dir] : backends) {
         const ResultBackend backend = parse_backend(name, dir);
         if (fs::exists(dir / csv_name)) out.push_back(read_throughput_csv(dir / csv_name, stage, hardware, backend));
@@ -235,14 +238,13 @@ std::vector<ThroughputSeries> read_throughput(const fs::path& root) {
 // results/kernel_bench/<hardware tag>/<label>_layers.csv
 std::vector<KernelSeries> read_kernels(const fs::path& root) {
   std::vector<KernelSeries> out;
-  const std::string suffix = "_layers.csv";
   for (const auto& tag_dir : listing(root)) {
     if (!fs::is_directory(tag_dir)) continue;
     const HardwareFolder hardware = parse_hardware_folder(tag_dir.filename().string(), tag_dir);
     for (const auto& file : listing(tag_dir)) {
-      const std::string name = file.filename().string();
-      if (!name.ends_with(suffix)) continue;
-      KernelSeries s{hardware, parse_backend(name.substr(0, name.size() - suffix.size()), file), {}};
+      const auto label = results_layout::kernel_label_of_layers_csv(file.filename().string());
+      if (!label) continue;
+      KernelSeries s{hardware, parse_backend(*label, file), {}};
       const CsvTable t = read_csv(file);
       for (size_t r = 0; r < t.rows(); ++r)
         s.rows.push_back({t.integer(r, "M"), t.integer(r, "N"), t.integer(r, "K"), t.integer(r, "K_gemm"),
@@ -263,13 +265,13 @@ Results read_results(const fs::path& out_dir) {
   require(fs::is_directory(out_dir, ec), "results folder '" + out_dir.string() + "' does not exist");
   Results r;
   if (fs::exists(out_dir / "pipeline_status.json")) r.status = read_status(out_dir / "pipeline_status.json");
-  r.prepared = read_prepared(out_dir / "results" / "prepare");
-  r.converted = read_converted(out_dir / "results" / "convert");
-  if (fs::exists(out_dir / "results" / "tuning" / "summary.json"))
-    r.tuning = read_tuning(out_dir / "results" / "tuning" / "summary.json");
-  r.throughput = read_throughput(out_dir / "results" / "throughput_bench");
-  r.kernels = read_kernels(out_dir / "results" / "kernel_bench");
-  r.perplexity = read_perplexity(out_dir / "results" / "eval");
+  const fs::path results = results_layout::results_dir(out_dir);
+  r.prepared = read_prepared(results_layout::prepare_dir(results));
+  r.converted = read_converted(results_layout::convert_dir(results));
+  if (fs::exists(results_layout::tuning_summary(results))) r.tuning = read_tuning(results_layout::tuning_summary(results));
+  r.throughput = read_throughput(results_layout::throughput_dir(results));
+  r.kernels = read_kernels(results_layout::kernel_dir(results));
+  r.perplexity = read_perplexity(results_layout::eval_dir(results));
   return r;
 }
 

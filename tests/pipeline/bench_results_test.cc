@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/results_layout.h"
 #include "io/staged_directory.h"
 #include "test_support.h"
 
@@ -34,10 +35,10 @@ nlohmann::json decode_point(int64_t m, double elapsed) {
 
 TEST(BenchResults, ThroughputCsvIsRebuiltFromThePointJsons) {
   testing::ScratchDir dir;
-  write_json(throughput_point_json(dir.path(), 256), decode_point(256, 4.0));
-  write_json(throughput_point_json(dir.path(), 64), decode_point(64, 2.0));
+  write_json(results_layout::throughput_point_json(dir.path(), 256), decode_point(256, 4.0));
+  write_json(results_layout::throughput_point_json(dir.path(), 64), decode_point(64, 2.0));
   write_throughput_csv(dir.path(), "decode");
-  write_json(throughput_point_json(dir.path(), 64), decode_point(64, 1.0));  // a rerun of one point replaces it
+  write_json(results_layout::throughput_point_json(dir.path(), 64), decode_point(64, 1.0));  // a rerun of one point replaces it
   write_throughput_csv(dir.path(), "decode");
   EXPECT_EQ(testing::read_text(dir / "BitNet-2B_decode.csv"),
             "M_decode,prompt_len,max_num_seqs,num_prompts,N_decode,output_len,requests_per_s,tokens_per_s,"
@@ -45,12 +46,12 @@ TEST(BenchResults, ThroughputCsvIsRebuiltFromThePointJsons) {
             "64,16,64,64,256,256,64.000000,17408.000000,1.000000\n"
             "256,16,256,256,256,256,64.000000,17408.000000,4.000000\n");
 
-  write_file_atomic(throughput_point_json(dir.path(), 512), "{\"M\": 512}\n");
+  write_file_atomic(results_layout::throughput_point_json(dir.path(), 512), "{\"M\": 512}\n");
   try {
     write_throughput_csv(dir.path(), "decode");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), throughput_point_json(dir.path(), 512).string() + ": missing field 'prompt_len'");
+    EXPECT_EQ(std::string(e.what()), results_layout::throughput_point_json(dir.path(), 512).string() + ": missing field 'prompt_len'");
   }
 }
 
@@ -79,11 +80,11 @@ nlohmann::json kernel_point(const std::string& backend, int64_t m, double qkv_us
 
 TEST(BenchResults, KernelCsvsHoldEveryBackendAndM) {
   testing::ScratchDir dir;
-  write_json(kernel_point_json(dir.path(), "model", "cusparselt_2_inf", 64),
+  write_json(results_layout::kernel_point_json(dir.path(), "model", "cusparselt_2_inf", 64),
              kernel_point("cusparselt_2_inf", 64, 4, 4));
-  write_json(kernel_point_json(dir.path(), "model", "cusparselt_2_4", 64), kernel_point("cusparselt_2_4", 64, 3, 2));
-  write_json(kernel_point_json(dir.path(), "model", "cublaslt", 64), kernel_point("cublaslt", 64, 6, 4));
-  write_json(kernel_point_json(dir.path(), "model", "cublaslt", 128), kernel_point("cublaslt", 128, 10, 6));
+  write_json(results_layout::kernel_point_json(dir.path(), "model", "cusparselt_2_4", 64), kernel_point("cusparselt_2_4", 64, 3, 2));
+  write_json(results_layout::kernel_point_json(dir.path(), "model", "cublaslt", 64), kernel_point("cublaslt", 64, 6, 4));
+  write_json(results_layout::kernel_point_json(dir.path(), "model", "cublaslt", 128), kernel_point("cublaslt", 128, 10, 6));
   write_kernel_csvs(dir.path(), "model");
   EXPECT_EQ(testing::read_text(dir / "totals_model.csv"),
             "M,cublaslt_us,cusparselt_2_4_us,cusparselt_2_inf_us,cusparselt_2_4_speedup,cusparselt_2_inf_speedup\n"
