@@ -27,7 +27,7 @@ namespace slidesparse {
 
 namespace {
 
-// The reference's mapping from M to engine limits and workload (reference-details §8.1).
+// The mapping from M to engine limits and workload of the throughput protocol (docs/PROTOCOLS.md).
 struct PointPlan {
   int prompt_len, max_num_seqs, num_prompts, steps, output_len, max_model_len, max_batched_tokens;
   bool chunked_prefill;
