@@ -34,16 +34,20 @@ def post(url, body, timeout=600):
     return urllib.request.urlopen(req, timeout=timeout)
 
 
-def histograms(url):
-    """{metric: [(upper bound, cumulative count)]} of the server's latency histograms."""
-    out = {}
+def scrape(url):
+    """The server's /metrics: ({histogram: [(upper bound, cumulative count)]}, {sample name: value})."""
+    histograms, samples = {}, {}
     for line in urllib.request.urlopen(url + "/metrics").read().decode().splitlines():
-        if line.startswith("#") or "_bucket{" not in line:
+        if not line or line.startswith("#"):
             continue
-        name, rest = line.split("_bucket{", 1)
-        le = rest.split('le="', 1)[1].split('"', 1)[0]
-        out.setdefault(name, []).append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
-    return out
+        name, value = line.rsplit(" ", 1)
+        if "_bucket{" in name:
+            metric, rest = name.split("_bucket{", 1)
+            le = rest.split('le="', 1)[1].split('"', 1)[0]
+            histograms.setdefault(metric, []).append((float("inf") if le == "+Inf" else float(le), float(value)))
+        else:
+            samples[name] = float(value)
+    return histograms, samples
 
 
 def histogram_percentile(before, after, p):
@@ -62,16 +66,6 @@ def histogram_percentile(before, after, p):
             return lower + (le - lower) * ((rank - below) / inside if inside else 1.0)
         lower, below = le, cumulative
     return lower
-
-
-def gauges(url):
-    """{metric name: value} of the server's unlabelled-by-bucket samples (counters and gauges)."""
-    out = {}
-    for line in urllib.request.urlopen(url + "/metrics").read().decode().splitlines():
-        if line and not line.startswith("#") and "_bucket{" not in line:
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
 
 
 def percentile(values, p):
@@ -157,7 +151,7 @@ def main():
                     stats["ttft"].append(ttft)
                 stats["itl"] += gaps
 
-    scrape_before = histograms(a.url)
+    scrape_before = scrape(a.url)[0]
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(c,)) for c in range(a.clients)]
     for t in threads:
@@ -165,12 +159,12 @@ def main():
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    scrape_after = histograms(a.url)
+    scrape_after = scrape(a.url)[0]
     s = stats
     # Dropped streams must leave the engine: nothing running or waiting, no KV-cache block held.
     left_behind = None
     for _ in range(50):
-        g = gauges(a.url)
+        g = scrape(a.url)[1]
         left_behind = {k: v for k, v in g.items()
                        if k.split("{")[0] in ("slidesparse_num_requests_running", "slidesparse_num_requests_waiting",
                                               "slidesparse_kv_cache_usage_ratio") and v != 0}
@@ -181,7 +175,7 @@ def main():
     print(f"  requests {s['requests']}, errors {s['errors']}, incomplete {s['incomplete']}, "
           f"mismatching the solo reply {s['mismatch']}")
     if a.disconnect_share > 0:
-        aborted = sum(v for k, v in gauges(a.url).items() if 'finish_reason="abort"' in k)
+        aborted = sum(v for k, v in scrape(a.url)[1].items() if 'finish_reason="abort"' in k)
         print(f"  streams dropped by their client after four chunks {s['dropped']}; requests the server ended "
               f"as aborted {aborted:.0f}; left running, waiting or holding KV cache 5 s after: "
               f"{left_behind or 'nothing'}")

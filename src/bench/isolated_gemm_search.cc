@@ -123,17 +123,14 @@ WorkerRun run_worker(const GemmSearchJob& job, const std::map<int64_t, std::vect
   ::close(fds[0]);
   // A worker that went silent is stuck (a library kernel that never returns): it is killed, and its
   // candidate is dropped like one that crashed.
-  if (end == PipeEnd::Silent) ::kill(pid, SIGKILL);
+  const bool stuck = end == PipeEnd::Silent;
+  if (stuck) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (end == PipeEnd::Silent) {
-    run.clean = false;
-    run.how = "stuck: nothing reported for " + std::to_string(stuck_after.count() / 1000) + " s, killed";
-    return run;
-  }
-  run.clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  run.how = describe_exit(status);
+  run.clean = !stuck && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  run.how = stuck ? "stuck: nothing reported for " + std::to_string(stuck_after.count() / 1000) + " s, killed"
+                  : describe_exit(status);
   return run;
 }
 

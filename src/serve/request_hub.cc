@@ -168,28 +168,27 @@ void RequestHub::loop() {
         it = streams_.erase(it);
       }
     }
-    if (backend_->idle()) {
-      std::lock_guard lock(mutex_);
-      metrics_.set_load(backend_->load());  // aborts may have emptied it: /metrics must not show them running
-      continue;
-    }
     std::vector<TokenEvent> events;
-    try {
-      events = backend_->step();
-    } catch (const std::exception& e) {
+    bool failed = false;
+    if (!backend_->idle()) {
+      try {
+        events = backend_->step();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "slidesparse serve: engine step failed: %s\n", e.what());
+        failed = true;
+      }
+    }
+    std::lock_guard lock(mutex_);
+    if (failed) {
       // A failed step leaves the engine in an unknown state: every request in it ends.
-      std::fprintf(stderr, "slidesparse serve: engine step failed: %s\n", e.what());
-      std::lock_guard lock(mutex_);
       for (auto& [id, s] : streams_) {
         backend_->abort(id);
         finish(*s, "abort");
       }
       streams_.clear();
-      continue;
     }
-    std::lock_guard lock(mutex_);
     for (const TokenEvent& e : events) deliver(e);
-    metrics_.set_load(backend_->load());
+    metrics_.set_load(backend_->load());  // also after aborts alone: /metrics must not show them running
   }
 }
 
