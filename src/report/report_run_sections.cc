@@ -31,6 +31,12 @@ std::string perplexity_block(const Results& results, std::vector<PlotFile>& plot
                    " tokens scored; windows of " + std::to_string(first.context) + " tokens, stride " +
                    std::to_string(first.stride) + "); in parentheses the change from the dense checkpoint of the "
                    "same dtype.\n\n";
+  // A synth model's weights are drawn at random: its perplexity sits near the vocabulary size whatever
+  // the pruning, so the table shows that the path runs, not what pruning costs a trained model.
+  if (results.status && results.status->model.rfind("synth:", 0) == 0)
+    md += "The model is synthetic (random BitNet-shaped weights, placeholder tokenizer): its perplexity is "
+          "that of an untrained model and these changes say nothing about what 2:L pruning costs a trained "
+          "one. Run the pipeline with `--model` on a trained checkpoint for that.\n\n";
   std::vector<std::string> dtypes;
   std::set<ResultBackend> patterns;
   for (const auto& p : results.perplexity) {

@@ -186,9 +186,18 @@ TEST(ReportGolden, PerplexityResultsAddATableAndAPlot) {
   EXPECT_NE(report.find("| FP8 | 10.200 | 13.260 (+30.0%) | — |\n"), std::string::npos) << report.substr(at, 600);
   EXPECT_NE(report.find("| INT8 | 10.000 | 12.500 (+25.0%) | 10.800 (+8.0%) |\n"), std::string::npos);
   EXPECT_NE(report.find("](plots/perplexity.svg)"), std::string::npos);
+  // The sample run is of the synth model: the report says its perplexities measure no quality.
+  const std::string synthetic_note = "The model is synthetic (random BitNet-shaped weights";
+  EXPECT_NE(report.find(synthetic_note), std::string::npos);
   const std::string svg = read_text(out / "plots" / "perplexity.svg");
   for (const std::string series : {"INT8 2:L", "INT8 dense", "FP8 2:L", "FP8 dense"})
     EXPECT_NE(svg.find(">" + series + "</text>"), std::string::npos) << series;
+
+  // A run of a trained checkpoint gets no such note.
+  nlohmann::json status = nlohmann::json::parse(read_text(out / "pipeline_status.json"));
+  status["model"] = "microsoft/bitnet-b1.58-2B-4T-bf16";
+  testing::write_bytes(out / "pipeline_status.json", status.dump(2));
+  EXPECT_EQ(read_text(write_report(out).report_md).find(synthetic_note), std::string::npos);
 }
 
 }  // namespace
