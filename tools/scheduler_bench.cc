@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/scheduler.h"
+#include "sequences/scheduler.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/stopwatch.h"
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 #include "text/text_model.h"
 
 namespace slidesparse {

@@ -1,5 +1,5 @@
 // `slidesparse eval` and the pipeline's perplexity task: a text file's sliding-window perplexity
-// (engine/perplexity.h) on a checkpoint, through its tokenizer, on the GPU engine or the CPU
+// (math/perplexity.h) on a checkpoint, through its tokenizer, on the GPU engine or the CPU
 // reference model; the result as JSON (results/eval/<checkpoint>.json in a pipeline run).
 #pragma once
 
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/perplexity.h"
+#include "math/perplexity.h"
 #include "runtime/llm_engine.h"
 
 namespace slidesparse {

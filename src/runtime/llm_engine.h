@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/block_manager.h"
-#include "engine/sampler.h"
-#include "engine/scheduler.h"
+#include "sequences/block_manager.h"
+#include "sequences/sampler.h"
+#include "sequences/scheduler.h"
 #include "runtime/model_runner.h"
 #include "runtime/model_weights.h"
 #include "tuning/tuning_db.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_kind.h"
-#include "engine/linear_weights.h"
+#include "checkpoint/linear_weights.h"
 #include "gemm/w8a8_linear.h"
 #include "gpu/device_buffer.h"
 #include "io/model_config.h"

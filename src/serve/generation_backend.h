@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/sequence.h"
+#include "sequences/sequence.h"
 
 namespace slidesparse {
 

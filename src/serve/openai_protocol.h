@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/sequence.h"
+#include "sequences/sequence.h"
 #include "text/chat_template.h"
 
 namespace slidesparse {

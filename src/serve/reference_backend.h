@@ -1,4 +1,4 @@
-// GenerationBackend on the CPU reference model (engine/reference_model.h): every step runs each
+// GenerationBackend on the CPU reference model (reference/reference_model.h): every step runs each
 // running request's whole sequence through the float forward and samples its next token with the
 // engine's Sampler. Quadratic in the sequence length and meant for tiny checkpoints: the server's
 // tests, and serving without a GPU for a look at a small model's behaviour.
@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/reference_model.h"
-#include "engine/sampler.h"
+#include "reference/reference_model.h"
+#include "sequences/sampler.h"
 #include "serve/generation_backend.h"
 
 namespace slidesparse {

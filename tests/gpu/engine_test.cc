@@ -16,7 +16,7 @@
 #include "checkpoint/prepare.h"
 #include "core/error.h"
 #include "cudnn/cudnn_library.h"
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "gpu_test_util.h"
@@ -164,7 +164,7 @@ TEST_F(EngineTest, PrefillAndDecodeMatchTheReferenceModel) {
 }
 
 // transformers rounds dequantized weights and activations to bf16 before a bf16 GEMM: the same
-// bounds as the CPU reference model's own test against it (tests/engine/reference_model_test.cc).
+// bounds as the CPU reference model's own test against it (tests/reference/reference_model_test.cc).
 TEST_F(EngineTest, MatchesTransformersQuantizedForward) {
   const Oracle oracle = load_oracle();
   std::vector<float> ours;

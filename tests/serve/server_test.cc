@@ -19,7 +19,7 @@
 
 #include "checkpoint/prepare.h"
 #include "core/error.h"
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 #include "serve/openai_server.h"
 #include "serve/reference_backend.h"
 #include "test_support.h"

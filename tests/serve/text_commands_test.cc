@@ -12,8 +12,8 @@
 
 #include "text/placeholder_tokenizer.h"
 #include "checkpoint/prepare.h"
-#include "engine/perplexity.h"
-#include "engine/reference_model.h"
+#include "math/perplexity.h"
+#include "reference/reference_model.h"
 #include "test_support.h"
 #include "text/text_model.h"
 

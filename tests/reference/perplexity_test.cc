@@ -1,7 +1,7 @@
 // The sliding-window perplexity: window bookkeeping (every token after the first scored once, from
 // the row that predicts it), exact values on known logits, errors; and the CPU reference model's
 // perplexity against the one transformers' own quantized BitNet forward gives (oracle logits).
-#include "engine/perplexity.h"
+#include "math/perplexity.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "checkpoint/prepare.h"
 #include "core/error.h"
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 #include "model_fixtures.h"
 #include "test_support.h"
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/sequence.h"
+#include "sequences/sequence.h"
 
 namespace slidesparse {
 

@@ -1,4 +1,4 @@
-#include "engine/scheduler.h"
+#include "sequences/scheduler.h"
 
 #include <algorithm>
 #include <string>

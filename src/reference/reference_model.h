@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_kind.h"
-#include "engine/linear_weights.h"
+#include "checkpoint/linear_weights.h"
 #include "io/model_config.h"
 #include "math/rope.h"
 #include "math/slide.h"

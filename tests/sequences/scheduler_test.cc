@@ -5,8 +5,8 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "engine/block_manager.h"
-#include "engine/scheduler.h"
+#include "sequences/block_manager.h"
+#include "sequences/scheduler.h"
 
 namespace slidesparse {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 
 #include <algorithm>
 #include <cmath>

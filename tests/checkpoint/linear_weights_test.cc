@@ -4,7 +4,7 @@
 #include "checkpoint/prepare.h"
 #include "checkpoint/synth.h"
 #include "core/error.h"
-#include "engine/linear_weights.h"
+#include "checkpoint/linear_weights.h"
 #include "test_support.h"
 
 namespace slidesparse {

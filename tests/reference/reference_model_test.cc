@@ -1,8 +1,8 @@
-// The CPU reference model (engine/reference_model.h) against transformers' own quantized BitNet
+// The CPU reference model (reference/reference_model.h) against transformers' own quantized BitNet
 // forward (the oracle logits in tests/data, written by make_transformers_fixtures.py), and its
 // exactness on SlideSparse checkpoints: the slid model equals the dense model of the same pruned
 // weights bit for bit.
-#include "engine/reference_model.h"
+#include "reference/reference_model.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "checkpoint/convert.h"
 #include "checkpoint/prepare.h"
 #include "core/error.h"
-#include "engine/perplexity.h"
+#include "math/perplexity.h"
 #include "io/safetensors_reader.h"
 #include "model_fixtures.h"
 #include "test_support.h"

@@ -1,4 +1,4 @@
-#include "engine/linear_weights.h"
+#include "checkpoint/linear_weights.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "engine/perplexity.h"
+#include "math/perplexity.h"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "engine/block_manager.h"
+#include "sequences/block_manager.h"
 
 #include <string>
 

@@ -11,8 +11,8 @@
 #include <deque>
 #include <vector>
 
-#include "engine/block_manager.h"
-#include "engine/sequence.h"
+#include "sequences/block_manager.h"
+#include "sequences/sequence.h"
 
 namespace slidesparse {
 
