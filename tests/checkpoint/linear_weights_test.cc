@@ -1,10 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "checkpoint/convert.h"
-#include "checkpoint/prepare.h"
-#include "checkpoint/synth.h"
-#include "core/error.h"
 #include "checkpoint/linear_weights.h"
+#include "core/error.h"
+#include "model_fixtures.h"
 #include "test_support.h"
 
 namespace slidesparse {
@@ -18,15 +16,9 @@ class LinearWeights : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir();
-    SynthOptions o;
-    o.dims = bitnet_preset("bitnet-tiny");
-    o.output = *dir_ / "bf16";
-    synth_bitnet(o);
-    prepare_w8a8({*dir_ / "bf16", *dir_ / "int8", QuantKind::Int8, false});
-    ConvertOptions c;
-    c.input = *dir_ / "int8";
-    c.pattern = {2, 8};
-    convert_slidesparse(c);
+    testing::CheckpointSet set;
+    set.groups = {8};
+    testing::write_checkpoints(dir_->path(), set);
   }
   static void TearDownTestSuite() { delete dir_; }
   static ScratchDir* dir_;

@@ -13,6 +13,7 @@
 #include "math/numeric_formats.h"
 #include "math/prune.h"
 #include "math/slide.h"
+#include "model_fixtures.h"
 #include "test_support.h"
 
 namespace slidesparse {
@@ -26,14 +27,11 @@ class RoundTrip : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir();
-    SynthOptions o;
-    o.dims = bitnet_preset("bitnet-tiny");
-    o.dims.intermediate_size = 520;  // K = 520 of down_proj is not a multiple of 32 or of most L
-    o.seed = 42;
-    o.output = *dir_ / "bf16";
-    synth_bitnet(o);
-    prepare_w8a8({*dir_ / "bf16", *dir_ / "int8", QuantKind::Int8, false});
-    prepare_w8a8({*dir_ / "bf16", *dir_ / "fp8", QuantKind::Fp8E4M3, false});
+    testing::CheckpointSet set;
+    set.seed = 42;
+    set.intermediate_size = 520;  // K = 520 of down_proj is not a multiple of 32 or of most L
+    set.kinds = {QuantKind::Int8, QuantKind::Fp8E4M3};
+    testing::write_checkpoints(dir_->path(), set);
   }
   static void TearDownTestSuite() { delete dir_; }
   static ScratchDir* dir_;

@@ -12,10 +12,9 @@
 #include <filesystem>
 
 #include "checkpoint/convert.h"
-#include "checkpoint/prepare.h"
 #include "core/error.h"
-#include "math/perplexity.h"
 #include "io/safetensors_reader.h"
+#include "math/perplexity.h"
 #include "model_fixtures.h"
 #include "test_support.h"
 
@@ -38,8 +37,10 @@ class ReferenceModelTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir();
-    prepare_w8a8({kBf16, *dir_ / "int8", QuantKind::Int8, false});
-    prepare_w8a8({kBf16, *dir_ / "fp8", QuantKind::Fp8E4M3, false});
+    testing::CheckpointSet set;
+    set.source = kBf16;
+    set.kinds = {QuantKind::Int8, QuantKind::Fp8E4M3};
+    testing::write_checkpoints(dir_->path(), set);
   }
   static void TearDownTestSuite() { delete dir_; }
   static ScratchDir* dir_;

@@ -4,10 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "checkpoint/convert.h"
-#include "checkpoint/prepare.h"
-#include "checkpoint/synth.h"
 #include "core/error.h"
+#include "model_fixtures.h"
 #include "test_support.h"
 
 namespace slidesparse {
@@ -19,16 +17,9 @@ class HostModelTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir();
-    SynthOptions o;
-    o.dims = bitnet_preset("bitnet-tiny");
-    o.output = *dir_ / "bf16";
-    synth_bitnet(o);
-    prepare_w8a8({*dir_ / "bf16", *dir_ / "int8", QuantKind::Int8, false});
-    ConvertOptions c;
-    c.input = *dir_ / "int8";
-    c.output = *dir_ / "int8-2_6";
-    c.pattern = {2, 6};
-    convert_slidesparse(c);
+    testing::CheckpointSet set;
+    set.groups = {6};
+    testing::write_checkpoints(dir_->path(), set);
   }
   static void TearDownTestSuite() { delete dir_; }
   static ScratchDir* dir_;
@@ -36,9 +27,9 @@ class HostModelTest : public ::testing::Test {
 ScratchDir* HostModelTest::dir_ = nullptr;
 
 TEST_F(HostModelTest, HoldsEveryLayerAsTheEngineReadsIt) {
-  const HostModel host(*dir_ / "int8-2_6", true);
-  const CheckpointReader reader(*dir_ / "int8-2_6");
-  const ModelConfig config = load_model_config(*dir_ / "int8-2_6" / "config.json");
+  const HostModel host(*dir_ / "int8-SlideSparse-2_6", true);
+  const CheckpointReader reader(*dir_ / "int8-SlideSparse-2_6");
+  const ModelConfig config = load_model_config(*dir_ / "int8-SlideSparse-2_6" / "config.json");
   const CheckpointDescription d = require_engine_checkpoint(config, reader, true);
   EXPECT_EQ(host.description().group, 6);
   EXPECT_EQ(host.config().num_hidden_layers, config.num_hidden_layers);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "checkpoint/convert.h"
+#include "checkpoint/prepare.h"
+#include "checkpoint/synth.h"
 #include "core/counter_rng.h"
 #include "io/safetensors_reader.h"
 #include "io/safetensors_writer.h"
@@ -10,6 +13,26 @@
 #include "test_support.h"
 
 namespace slidesparse::testing {
+
+void write_checkpoints(const std::filesystem::path& dir, const CheckpointSet& set) {
+  std::filesystem::path source = set.source;
+  if (source.empty()) {
+    SynthOptions o;
+    o.dims = bitnet_preset("bitnet-tiny");
+    if (set.intermediate_size > 0) o.dims.intermediate_size = set.intermediate_size;
+    o.seed = set.seed;
+    o.output = source = dir / "bf16";
+    synth_bitnet(o);
+  }
+  for (QuantKind kind : set.kinds)
+    prepare_w8a8({source, dir / (kind == QuantKind::Int8 ? "int8" : "fp8"), kind, false});
+  for (int group : set.groups) {
+    ConvertOptions c;
+    c.input = dir / "int8";
+    c.pattern = {2, group};
+    convert_slidesparse(c);
+  }
+}
 
 Oracle load_oracle() {
   const CheckpointReader reader(test_data_dir() / "tiny_bitnet_expected.safetensors");

@@ -1,13 +1,28 @@
-// Fixtures shared by the CPU reference-model tests and the GPU engine tests: transformers' oracle
-// logits for the tiny committed BitNet (tests/data), a logits comparison, and the dense twin of a
-// SlideSparse conversion.
+// Fixtures shared by the checkpoint, CPU reference-model, runtime and GPU engine tests: a folder of
+// checkpoints (source, prepared, converted), transformers' oracle logits for the tiny committed
+// BitNet (tests/data), a logits comparison, and the dense twin of a SlideSparse conversion.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <vector>
 
+#include "math/weight_code.h"
+
 namespace slidesparse::testing {
+
+// The checkpoints a test suite works on, written under one folder by write_checkpoints:
+//   bf16/                   synth's bitnet-tiny (seed, intermediate_size), unless `source` is given
+//   int8/, fp8/             prepare_w8a8 of the BF16 source, one per entry of `kinds`
+//   int8-SlideSparse-2_L/   convert_slidesparse of int8/ to 2:L, one per entry of `groups`
+struct CheckpointSet {
+  std::filesystem::path source;   // a BF16 checkpoint to prepare; empty: synth into bf16/
+  uint64_t seed = 0;              // synth's seed
+  int64_t intermediate_size = 0;  // synth's FFN width; 0: the preset's
+  std::vector<QuantKind> kinds{QuantKind::Int8};
+  std::vector<int> groups;  // requires QuantKind::Int8 in kinds
+};
+void write_checkpoints(const std::filesystem::path& dir, const CheckpointSet& set);
 
 // tests/data/tiny_bitnet_expected.safetensors: oracle.input_ids [B, T] and oracle.logits [B, T, V].
 struct Oracle {
