@@ -41,7 +41,7 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
           "FP8 kernel benchmarks need compute capability 8.9 or newer; this " + device.name + " is " +
               std::to_string(device.cc_major) + "." + std::to_string(device.cc_minor) + ": skipped");
   require(!o.ms.empty(), "bench kernel: empty M list");
-  const std::string dtype = o.kind == QuantKind::Int8 ? "INT8" : "FP8E4M3";
+  const std::string dtype(quant_kind_tag(o.kind));
   const std::filesystem::path dir =
       o.out_dir / result_folder_tag(device.short_name, device.compute_capability(), dtype, device.runtime_version, "x86_64");
 

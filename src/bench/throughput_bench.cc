@@ -200,7 +200,7 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
       const CheckpointDescription& d = engine.weights().description();
       dir = o.out_dir / o.stage /
             result_folder_tag(device.short_name, device.compute_capability(),
-                              d.quant == QuantKind::Int8 ? "INT8" : "FP8E4M3", device.runtime_version, "x86_64") /
+                              std::string(quant_kind_tag(d.quant)), device.runtime_version, "x86_64") /
             backend_folder(o, d);
     }
     std::mt19937_64 rng(o.seed + static_cast<uint64_t>(m));

@@ -144,9 +144,9 @@ std::vector<QuantKind> parse_dtype_list(const std::string& option, const std::st
   if (text == "all") return {QuantKind::Int8, QuantKind::Fp8E4M3};
   std::vector<QuantKind> kinds;
   for (const auto& part : split_commas(text)) {
-    require(part == "int8" || part == "fp8",
-            "option '--" + option + "': unknown dtype '" + part + "' (expected int8, fp8 or all)");
-    kinds.push_back(part == "int8" ? QuantKind::Int8 : QuantKind::Fp8E4M3);
+    const std::optional<QuantKind> kind = parse_quant_kind(part);
+    require(kind.has_value(), "option '--" + option + "': unknown dtype '" + part + "' (expected int8, fp8 or all)");
+    kinds.push_back(*kind);
   }
   return kinds;
 }

@@ -21,9 +21,9 @@ int run_prepare(const CommandArgs& args) {
 
   PrepareOptions o;
   const std::string dtype = p.get("dtype");
-  require(dtype == "int8" || dtype == "fp8",
-          "slidesparse prepare: unknown --dtype '" + dtype + "' (expected int8 or fp8)");
-  o.kind = dtype == "int8" ? QuantKind::Int8 : QuantKind::Fp8E4M3;
+  const std::optional<QuantKind> kind = parse_quant_kind(dtype);
+  require(kind.has_value(), "slidesparse prepare: unknown --dtype '" + dtype + "' (expected int8 or fp8)");
+  o.kind = *kind;
   o.input = p.get("input");
   o.output = p.get("output");
   o.force = p.has("force");

@@ -3,13 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace slidesparse {
 
 enum class QuantKind { Int8, Fp8E4M3 };
 
-std::string_view quant_kind_name(QuantKind kind);  // "int8" / "fp8"
+// The three spellings the outside world uses, each from one function:
+std::string_view quant_kind_name(QuantKind kind);   // "int8" / "fp8": option values, tuning database
+std::string_view quant_kind_label(QuantKind kind);  // "INT8" / "FP8": checkpoint names, tables, logs
+std::string_view quant_kind_tag(QuantKind kind);    // "INT8" / "FP8E4M3": the results folders' hardware tag
+// quant_kind_name's spelling back to the kind; nullopt for anything else.
+std::optional<QuantKind> parse_quant_kind(std::string_view name);
 
 // A code is zero when it encodes +0 or -0 (E4M3 0x80 is -0).
 inline bool code_is_zero(QuantKind kind, uint8_t code) {

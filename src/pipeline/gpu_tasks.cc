@@ -129,7 +129,7 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
           layout.checkpoints / (pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind));
       UnitBatch batch;
       for (int64_t m : ms) {
-        UnitPlan unit{stage + "/" + dtype_label(kind) + "/" + backend + "/" + m_key(m),
+        UnitPlan unit{stage + "/" + std::string(quant_kind_label(kind)) + "/" + backend + "/" + m_key(m),
                       {{"checkpoint", checkpoint}, {"tuned", tuned}, {"seed", o.seed}},
                       {checkpoint_key}};
         if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
@@ -172,7 +172,7 @@ std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const Pipeline
       const std::string backend = pattern ? "cusparselt/" + pattern->str() : "cublaslt";
       UnitBatch batch;
       for (int64_t m : o.kernel_ms) {
-        UnitPlan unit{"kernel/" + dtype_label(kind) + "/" + backend + "/" + m_key(m), {{"protocol", protocol}}};
+        UnitPlan unit{"kernel/" + std::string(quant_kind_label(kind)) + "/" + backend + "/" + m_key(m), {{"protocol", protocol}}};
         if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
         batch.units.push_back(unit);
       }
@@ -207,7 +207,7 @@ std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const Pipel
     for (const SparsityPattern* pattern : checkpoints) {
       const std::string name = pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind);
       const fs::path result = results_layout::eval_dir(layout.results) / (name + ".json");
-      UnitPlan unit{"eval/" + dtype_label(kind) + "/" + (pattern ? pattern->str() : std::string("dense")),
+      UnitPlan unit{"eval/" + std::string(quant_kind_label(kind)) + "/" + (pattern ? pattern->str() : std::string("dense")),
                     {{"checkpoint", pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind)},
                      {"text", text},
                      {"context", o.eval_context},
@@ -229,7 +229,7 @@ std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const Pipel
                                        static_cast<long long>(r.result.scored));
                            fs::create_directories(result.parent_path());
                            nlohmann::json j = r.to_json(e);
-                           j["dtype"] = dtype_label(kind);
+                           j["dtype"] = std::string(quant_kind_label(kind));
                            j["sparsity"] = pattern ? pattern->str() : std::string("dense");
                            write_file_atomic(result, j.dump(2) + "\n");
                            done(pending.front());

@@ -156,18 +156,16 @@ PipelineLayout::PipelineLayout(const PipelineOptions& options)
       results(results_layout::results_dir(options.out)),
       options_(options) {}
 
-std::string dtype_label(QuantKind kind) { return kind == QuantKind::Int8 ? "INT8" : "FP8"; }
-
-std::string PipelineLayout::prepared_name(QuantKind kind) const { return label + "-" + dtype_label(kind); }
+std::string PipelineLayout::prepared_name(QuantKind kind) const { return label + "-" + std::string(quant_kind_label(kind)); }
 
 std::string PipelineLayout::slid_name(QuantKind kind, const SparsityPattern& p) const {
   return prepared_name(kind) + "-SlideSparse-2_" + std::to_string(p.group);
 }
 
-std::string PipelineLayout::prepare_key(QuantKind kind) const { return "base/" + dtype_label(kind); }
+std::string PipelineLayout::prepare_key(QuantKind kind) const { return "base/" + std::string(quant_kind_label(kind)); }
 
 std::string PipelineLayout::convert_key(QuantKind kind, const SparsityPattern& p) const {
-  return "convert/" + dtype_label(kind) + "/" + p.str();
+  return "convert/" + std::string(quant_kind_label(kind)) + "/" + p.str();
 }
 
 nlohmann::json PipelineLayout::base_options() const {

@@ -36,8 +36,6 @@ class PipelineLayout {
   const PipelineOptions& options_;
 };
 
-std::string dtype_label(QuantKind kind);  // "INT8" | "FP8"
-
 // Task 1 (base models) and task 2 (conversion): CPU only.
 std::vector<UnitBatch> plan_base_models(const PipelineLayout& layout, const PipelineOptions& options);
 std::vector<UnitBatch> plan_conversions(const PipelineLayout& layout, const PipelineOptions& options);

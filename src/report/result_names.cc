@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "io/results_layout.h"
+#include "math/weight_code.h"
 
 namespace slidesparse::report {
 
@@ -17,10 +18,15 @@ std::string dotted(int digits) { return std::to_string(digits / 10) + "." + std:
 
 std::string HardwareFolder::cc_text() const { return dotted(compute_capability); }
 
-std::string dtype_name(const std::string& tag_dtype) { return tag_dtype == "FP8E4M3" ? "FP8" : tag_dtype; }
+std::string dtype_name(const std::string& tag_dtype) {
+  for (QuantKind kind : {QuantKind::Int8, QuantKind::Fp8E4M3})
+    if (tag_dtype == quant_kind_tag(kind)) return std::string(quant_kind_label(kind));
+  return tag_dtype;
+}
 
 HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesystem::path& where) {
-  static const std::regex pattern("^([^_]+)_cc([0-9]{2,3})_(INT8|FP8E4M3)_cu([0-9]{2,3})_(.+)$");
+  static const std::regex pattern("^([^_]+)_cc([0-9]{2,3})_(" + std::string(quant_kind_tag(QuantKind::Int8)) + "|" +
+                                  std::string(quant_kind_tag(QuantKind::Fp8E4M3)) + ")_cu([0-9]{2,3})_(.+)$");
   std::smatch m;
   require(std::regex_match(tag, m, pattern),
           where.string() + ": '" + tag + "' is not a hardware tag ({GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch})");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "math/weight_code.h"
+
 namespace slidesparse::report {
 
 namespace {
@@ -51,8 +53,8 @@ std::vector<std::string> benchmark_dtypes(const Results& results) {
   for (const auto& s : results.throughput) seen.insert(s.hardware.dtype);
   for (const auto& s : results.kernels) seen.insert(s.hardware.dtype);
   std::vector<std::string> out;
-  for (const std::string d : {"INT8", "FP8E4M3"})
-    if (seen.count(d)) out.push_back(d);
+  for (QuantKind kind : {QuantKind::Int8, QuantKind::Fp8E4M3})
+    if (seen.count(std::string(quant_kind_tag(kind)))) out.push_back(std::string(quant_kind_tag(kind)));
   return out;
 }
 
