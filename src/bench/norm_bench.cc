@@ -209,10 +209,10 @@ QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, i
   return fastest_launch_config([&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream); });
 }
 
-std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
-                                                  const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
-  std::vector<QuantBenchRow> rows;
+std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
+                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
+  std::vector<BandwidthRow> rows;
   for (int64_t k : ks)
     for (int group : groups)
       for (int64_t m : ms) {
@@ -227,12 +227,12 @@ std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vec
   return rows;
 }
 
-std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
-                                             cudaStream_t stream) {
+std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
+                                            const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
+                                            cudaStream_t stream) {
   const int64_t hidden = layer_k("o"), inter = layer_k("down");  // o_proj's input: hidden; down_proj's: inter
   const std::string prefix = std::string(quant_kind_name(kind)) + "+";
-  std::vector<QuantBenchRow> rows;
+  std::vector<BandwidthRow> rows;
   const auto add = [&](FusedNorm norm, const std::string& name, AccForm form, int group, int64_t m, int64_t k) {
     FusedOperands o = make_fused_operands(norm, form, group, m, k, stream);
     // The final-norm kernel has a fixed launch shape; the quantizing ones screen the candidates.

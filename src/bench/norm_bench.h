@@ -18,9 +18,9 @@ namespace slidesparse {
 // M*K*2 residual written + rows_padded*(out_cols + 4) codes and scales written; the weight (K*2,
 // cache-resident) is not counted. Each point screens quant_launch_candidates() and times the
 // fastest, launches rotating among input sets larger than the L2 cache.
-std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
-                                                  const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream);
+std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
+                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
 // The accumulator-fed norms of the engine's forward at BitNet-2B's shapes (bitnet_layer_shapes():
 // hidden K = 2560, intermediate 6912), one row per (kernel, L, M):
@@ -36,9 +36,9 @@ std::vector<QuantBenchRow> bench_rmsnorm_quantize(QuantKind kind, const std::vec
 // both scales). scale_w and the norm weight (cache-resident) are not counted. Quantizing kernels
 // screen quant_launch_candidates() and time the fastest; launches rotate among operand sets larger
 // than the L2 cache.
-std::vector<QuantBenchRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
-                                             cudaStream_t stream);
+std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
+                                            const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
+                                            cudaStream_t stream);
 
 // The fastest quant_launch_candidates() entry for one of the engine's quantizing norms at its
 // BitNet-2B shape (what `slidesparse tune` records under fused_norm_kernel_name()).

@@ -75,10 +75,10 @@ QuantLaunchConfig fastest_launch_config(const std::function<double(const QuantLa
   return best;
 }
 
-std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
-                                                  const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
-  std::vector<QuantBenchRow> rows;
+std::vector<BandwidthRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
+                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
+  std::vector<BandwidthRow> rows;
   for (int64_t k : ks)
     for (int group : groups)
       for (int64_t m : ms) {

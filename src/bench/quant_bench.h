@@ -9,25 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "bench/bandwidth_rows.h"
 #include "bench/device_ceilings.h"
 #include "kernels/activation_quant.h"
 
 namespace slidesparse {
 
-struct QuantBenchRow {
-  std::string kernel;  // "int8" / "fp8"
-  int L = 0;           // 0: plain quantization; else the slide's group size
-  int64_t m = 0, k = 0;
-  double us = 0, gbps = 0, fraction_of_copy = 0;
-};
-
-// One row per (K, L, M), L = 0 being plain quantization (quantize_rows_gpu), its GB/s also as a
-// fraction of copy_gbps (measure_copy_bandwidth_gbps, measured once by the caller): each point screens
-// the launch candidates, then times the fastest over `repeat` launches that rotate among input
-// sets larger than the L2 cache. Bytes = M*K*2 read + rows_padded*(out_cols + 4) written.
-std::vector<QuantBenchRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
-                                                  const std::vector<int64_t>& ks, const std::vector<int>& groups,
-                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream);
+// One row per (K, L, M) (kernel "int8" / "fp8", rows M, cols K), L = 0 being plain quantization
+// (quantize_rows_gpu), its GB/s also as a fraction of copy_gbps (measure_copy_bandwidth_gbps,
+// measured once by the caller): each point screens the launch candidates, then times the fastest
+// over `repeat` launches that rotate among input sets larger than the L2 cache.
+// Bytes = M*K*2 read + rows_padded*(out_cols + 4) written.
+std::vector<BandwidthRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
+                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
 // The quant_launch_candidates() entry for which time_us is shortest (the norm kernels share the
 // quantization kernels' launch shapes, so their benchmarks screen the same way).

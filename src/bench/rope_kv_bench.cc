@@ -1,7 +1,6 @@
 #include "bench/rope_kv_bench.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 #include "bench/gpu_timer.h"
@@ -47,7 +46,7 @@ DeviceBuffer upload(const std::vector<T>& host, const char* what) {
   return d;
 }
 
-KernelBandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbps, int warmup, int repeat,
+BandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbps, int warmup, int repeat,
                                  cudaStream_t stream) {
   constexpr int64_t kWidth = int64_t{kHeads + 2 * kKvHeads} * kHeadDim;
   const int64_t acc_bytes = type == AccumulatorType::BFloat16 ? 2 : 4;
@@ -96,10 +95,10 @@ KernelBandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double co
   const double per_token = 12.0 + 2.0 * kHeadDim;
   const double bytes = double(acc_set) + double(tokens * kWidth * 2) + per_token * double(tokens);
   const double gbps = bytes / us / 1e3;
-  return {std::string("rope_kv ") + acc_type_name(type), tokens, kWidth, us, gbps, gbps / copy_gbps};
+  return {std::string("rope_kv ") + acc_type_name(type), 0, tokens, kWidth, us, gbps, gbps / copy_gbps};
 }
 
-KernelBandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
+BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
                                 cudaStream_t stream) {
   const int64_t set_elements = rows * vocab;
   const int sets = rotation_sets(static_cast<size_t>(set_elements * 4));
@@ -115,32 +114,25 @@ KernelBandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, i
       },
       warmup, repeat, stream);
   const double gbps = double(set_elements * 4 + rows * 4) / us / 1e3;
-  return {"argmax", rows, vocab, us, gbps, gbps / copy_gbps};
+  return {"argmax", 0, rows, vocab, us, gbps, gbps / copy_gbps};
 }
 
 }  // namespace
 
-std::vector<KernelBandwidthRow> bench_rope_kv(const std::vector<AccumulatorType>& types,
-                                              const std::vector<int64_t>& tokens, double copy_gbps, int warmup,
-                                              int repeat, cudaStream_t stream) {
-  std::vector<KernelBandwidthRow> rows;
+std::vector<BandwidthRow> bench_rope_kv(const std::vector<AccumulatorType>& types,
+                                        const std::vector<int64_t>& tokens, double copy_gbps, int warmup,
+                                        int repeat, cudaStream_t stream) {
+  std::vector<BandwidthRow> rows;
   for (AccumulatorType type : types)
     for (int64_t t : tokens) rows.push_back(rope_kv_point(type, t, copy_gbps, warmup, repeat, stream));
   return rows;
 }
 
-std::vector<KernelBandwidthRow> bench_argmax(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
-                                             int warmup, int repeat, cudaStream_t stream) {
-  std::vector<KernelBandwidthRow> out;
+std::vector<BandwidthRow> bench_argmax(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
+                                       int warmup, int repeat, cudaStream_t stream) {
+  std::vector<BandwidthRow> out;
   for (int64_t r : rows) out.push_back(argmax_point(r, vocab, copy_gbps, warmup, repeat, stream));
   return out;
-}
-
-void print_bandwidth_rows(const std::vector<KernelBandwidthRow>& rows) {
-  std::printf("%-14s %7s %7s %10s %9s %8s\n", "kernel", "rows", "cols", "us", "GB/s", "of copy");
-  for (const KernelBandwidthRow& r : rows)
-    std::printf("%-14s %7lld %7lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), static_cast<long long>(r.rows),
-                static_cast<long long>(r.cols), r.us, r.gbps, 100 * r.fraction_of_copy);
 }
 
 }  // namespace slidesparse

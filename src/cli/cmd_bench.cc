@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "bench/attention_decode_bench.h"
+#include "bench/bandwidth_rows.h"
 #include "bench/attention_prefill_bench.h"
 #include "bench/device_ceilings.h"
 #include "bench/kernel_bench.h"
@@ -22,6 +23,27 @@
 namespace slidesparse {
 
 namespace {
+
+// The memory-bound kernel benchmarks' setup: a stream, and the GPU's ceilings printed first (the
+// copy bandwidth every row is measured against).
+class BandwidthBenchStream {
+ public:
+  BandwidthBenchStream() {
+    CUDA_CHECK(cudaStreamCreate(&stream_));
+    const DeviceCeilings ceilings = device_ceilings(stream_);
+    copy_gbps_ = ceilings.copy_gbps;
+    std::printf("ceilings: %s\n", ceilings.describe().c_str());
+  }
+  ~BandwidthBenchStream() { cudaStreamDestroy(stream_); }
+  BandwidthBenchStream(const BandwidthBenchStream&) = delete;
+  BandwidthBenchStream& operator=(const BandwidthBenchStream&) = delete;
+  cudaStream_t stream() const { return stream_; }
+  double copy_gbps() const { return copy_gbps_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+  double copy_gbps_ = 0;
+};
 
 int bench_kernel(const CommandArgs& args) {
   ArgParser p("slidesparse bench kernel",
@@ -75,19 +97,16 @@ int bench_quant(const CommandArgs& args) {
   if (!p.parse(args)) return 0;
   std::vector<int> groups{0};
   for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) groups.push_back(s.group);
-  cudaStream_t stream;
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  const double copy = device_ceilings(stream).copy_gbps;
-  std::printf("ceilings: %s\n", device_ceilings(stream).describe().c_str());
-  std::printf("%-8s %-4s %7s %6s %10s %9s %8s\n", "kernel", "L", "M", "K", "us", "GB/s", "of copy");
-  for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype")))
-    for (const auto& r : bench_activation_quant(kind, parse_int_list("m-list", p.get("m-list")),
-                                                parse_int_list("k-list", p.get("k-list")), groups, copy,
-                                                static_cast<int>(p.get_int("warmup")),
-                                                static_cast<int>(p.get_int("repeat")), stream))
-      std::printf("%-8s %-4d %7lld %6lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), r.L, static_cast<long long>(r.m),
-                  static_cast<long long>(r.k), r.us, r.gbps, 100 * r.fraction_of_copy);
-  cudaStreamDestroy(stream);
+  const BandwidthBenchStream bench;
+  std::vector<BandwidthRow> rows;
+  for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype"))) {
+    const auto some = bench_activation_quant(kind, parse_int_list("m-list", p.get("m-list")),
+                                             parse_int_list("k-list", p.get("k-list")), groups, bench.copy_gbps(),
+                                             static_cast<int>(p.get_int("warmup")),
+                                             static_cast<int>(p.get_int("repeat")), bench.stream());
+    rows.insert(rows.end(), some.begin(), some.end());
+  }
+  std::fputs(format_bandwidth_rows(rows, {}).c_str(), stdout);
   return 0;
 }
 
@@ -105,20 +124,16 @@ int bench_norm(const CommandArgs& args) {
   for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) groups.push_back(s.group);
   const auto ms = parse_int_list("m-list", p.get("m-list"));
   const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
-  cudaStream_t stream;
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  const double copy = device_ceilings(stream).copy_gbps;
-  std::printf("ceilings: %s\n", device_ceilings(stream).describe().c_str());
-  std::printf("%-34s %-4s %7s %6s %10s %9s %8s\n", "kernel", "L", "M", "K", "us", "GB/s", "of copy");
+  const BandwidthBenchStream bench;
+  std::vector<BandwidthRow> rows;
   for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype"))) {
-    auto rows = bench_rmsnorm_quantize(kind, ms, {2560, 6912}, groups, copy, warmup, repeat, stream);
-    const auto fused = bench_fused_norms(kind, ms, groups, copy, warmup, repeat, stream);
+    const auto norms = bench_rmsnorm_quantize(kind, ms, {2560, 6912}, groups, bench.copy_gbps(), warmup, repeat,
+                                              bench.stream());
+    const auto fused = bench_fused_norms(kind, ms, groups, bench.copy_gbps(), warmup, repeat, bench.stream());
+    rows.insert(rows.end(), norms.begin(), norms.end());
     rows.insert(rows.end(), fused.begin(), fused.end());
-    for (const auto& r : rows)
-      std::printf("%-34s %-4d %7lld %6lld %10.2f %9.0f %7.1f%%\n", r.kernel.c_str(), r.L, static_cast<long long>(r.m),
-                  static_cast<long long>(r.k), r.us, r.gbps, 100 * r.fraction_of_copy);
   }
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  std::fputs(format_bandwidth_rows(rows, {}).c_str(), stdout);
   return 0;
 }
 
@@ -208,16 +223,13 @@ int bench_engine_kernels(const CommandArgs& args) {
   p.option("repeat", "N", "timed launches", "100");
   if (!p.parse(args)) return 0;
   const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
-  cudaStream_t stream;
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  const double copy = device_ceilings(stream).copy_gbps;
-  std::printf("ceilings: %s\n", device_ceilings(stream).describe().c_str());
-  auto rows = bench_rope_kv({AccumulatorType::Int32, AccumulatorType::BFloat16},
-                            parse_int_list("t-list", p.get("t-list")), copy, warmup, repeat, stream);
-  const auto am = bench_argmax(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), copy, warmup, repeat, stream);
+  const BandwidthBenchStream bench;
+  auto rows = bench_rope_kv({AccumulatorType::Int32, AccumulatorType::BFloat16}, parse_int_list("t-list", p.get("t-list")),
+                            bench.copy_gbps(), warmup, repeat, bench.stream());
+  const auto am = bench_argmax(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), bench.copy_gbps(), warmup,
+                               repeat, bench.stream());
   rows.insert(rows.end(), am.begin(), am.end());
-  print_bandwidth_rows(rows);
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  std::fputs(format_bandwidth_rows(rows, {"rows", "cols", false}).c_str(), stdout);
   return 0;
 }
 

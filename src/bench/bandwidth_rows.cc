@@ -1,0 +1,33 @@
+#include "bench/bandwidth_rows.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace slidesparse {
+
+namespace {
+
+std::string format_line(const char* format, auto... values) {
+  char line[256];
+  std::snprintf(line, sizeof line, format, values...);
+  return line;
+}
+
+}  // namespace
+
+std::string format_bandwidth_rows(const std::vector<BandwidthRow>& rows, const BandwidthColumns& columns) {
+  int width = 6;  // "kernel"
+  for (const BandwidthRow& r : rows) width = std::max(width, static_cast<int>(r.kernel.size()));
+  std::string text = format_line("%-*s", width, "kernel");
+  if (columns.group) text += format_line(" %-3s", "L");
+  text += format_line(" %7s %6s %10s %9s %8s\n", columns.rows.c_str(), columns.cols.c_str(), "us", "GB/s", "of copy");
+  for (const BandwidthRow& r : rows) {
+    text += format_line("%-*s", width, r.kernel.c_str());
+    if (columns.group) text += r.group > 0 ? format_line(" %-3d", r.group) : format_line(" %-3s", "-");
+    text += format_line(" %7lld %6lld %10.2f %9.0f %7.1f%%\n", static_cast<long long>(r.rows),
+                        static_cast<long long>(r.cols), r.us, r.gbps, 100 * r.fraction_of_copy);
+  }
+  return text;
+}
+
+}  // namespace slidesparse
