@@ -22,6 +22,7 @@ ReportSummary write_report(const std::filesystem::path& out_dir, const std::vect
   md += throughput_section(results, "prefill", plots);
   md += throughput_section(results, "decode", plots);
   md += kernel_section(results, plots);
+  md += speedup_chain_section(results);
   md += failures_section(results);
   md += cross_gpu_section(compared);
   while (md.size() >= 2 && md.ends_with("\n\n")) md.pop_back();  // one trailing newline

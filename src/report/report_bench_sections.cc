@@ -172,6 +172,49 @@ std::string kernel_section(const Results& results, std::vector<PlotFile>& plots)
          });
 }
 
+std::string speedup_chain_section(const Results& results) {
+  std::string body;
+  for (const auto& machine : machines(results))
+    for (const auto& dtype : benchmark_dtypes(results)) {
+      const KernelTable kernels = kernel_table(results, machine.key, dtype);
+      const ThroughputTable prefill = throughput_table(results, "prefill", machine.key, dtype);
+      const ThroughputTable decode = throughput_table(results, "decode", machine.key, dtype);
+      std::set<ResultBackend> sparse;
+      for (const auto& backends : {kernels.sparse_backends(), prefill.sparse_backends(), decode.sparse_backends()})
+        sparse.insert(backends.begin(), backends.end());
+      // Columns: the largest kernel M, the largest prefill M, the largest and smallest decode M.
+      std::vector<std::string> header{"sparsity", "theoretical L/(L-2)"};
+      std::vector<SpeedupOf> columns;
+      auto add = [&](const std::string& name, int64_t m, const auto& table) {
+        header.push_back(name + " M=" + std::to_string(m));
+        columns.push_back([&table, m](const ResultBackend& b, int64_t) { return table.speedup(b, m); });
+      };
+      if (!kernels.ms.empty()) add("kernel", *kernels.ms.rbegin(), kernels);
+      if (!prefill.ms.empty()) add("prefill", *prefill.ms.rbegin(), prefill);
+      if (!decode.ms.empty()) add("decode", *decode.ms.rbegin(), decode);
+      if (decode.ms.size() > 1) add("decode", *decode.ms.begin(), decode);
+      MarkdownTable table(header, "l" + std::string(header.size() - 1, 'r'));
+      bool any = false;
+      for (const auto& b : sparse) {
+        std::vector<std::string> row{b.sparsity(), format_speedup(b.theoretical_speedup())};
+        for (const auto& column : columns) {
+          const auto v = column(b, 0);
+          any = any || v.has_value();
+          row.push_back(speedup_cell(v));
+        }
+        table.add_row(row);
+      }
+      if (any) body += "### " + machine.title() + ", " + dtype_name(dtype) + "\n\n" + table.text() + "\n";
+    }
+  if (body.empty()) return "";
+  return "## Speedup from kernel to end to end\n\n"
+         "Each 2:L over cuBLASLt of the same dtype: in theory, for the four linear layers' GEMMs alone "
+         "(kernel benchmark, model totals) and for whole engine steps (tokens/s). What the prefill column "
+         "loses against the kernel column is the share of a step that sparsity does not touch: attention, "
+         "norms, quantization, embedding and lm_head.\n\n" +
+         body;
+}
+
 std::string cross_gpu_section(const Results& results) {
   const std::vector<Machine> ms = machines(results);
   if (ms.size() < 2) return "";

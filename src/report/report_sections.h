@@ -24,6 +24,9 @@ std::string no_results_note(const Results& results, const std::string& what, con
 // report_bench_sections.cc: benchmark tables per machine and dtype, plots added to `plots`.
 std::string throughput_section(const Results& results, const std::string& stage, std::vector<PlotFile>& plots);
 std::string kernel_section(const Results& results, std::vector<PlotFile>& plots);
+// Per machine and dtype, each 2:L's speedup over cuBLASLt in theory, at kernel level and end to end
+// (prefill at the largest M, decode at the largest and smallest M). Empty without any speedup.
+std::string speedup_chain_section(const Results& results);
 // Empty when the results come from fewer than two machines.
 std::string cross_gpu_section(const Results& results);
 

@@ -159,6 +159,31 @@ TEST(ReportGolden, ComparedRunsJoinOnlyTheCrossGpuComparison) {
   EXPECT_FALSE(fs::exists(out / "report.md"));
 }
 
+// The speedup chain sits between the kernel tables and the failures, one table per machine and
+// dtype with sparse results; with every sparse result removed there is nothing to chain.
+TEST(ReportGolden, SpeedupChainNeedsSparseResults) {
+  ScratchDir dir;
+  const fs::path out = copy_of_sample(dir);
+  const std::string heading = "## Speedup from kernel to end to end\n";
+  std::string report = read_text(write_report(out).report_md);
+  const size_t at = report.find(heading);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_LT(report.find("## Kernel benchmark\n"), at);
+  EXPECT_LT(at, report.find("## Failures\n"));
+  EXPECT_NE(report.find("| 2:4 | 2.00 | 1.29 | 1.15 | 1.12 | 1.10 |\n", at), std::string::npos) << report.substr(at, 900);
+
+  std::vector<fs::path> sparse;
+  for (const auto& entry : fs::recursive_directory_iterator(out / "results")) {
+    const std::string name = entry.path().filename().string();
+    if (name == "cusparselt" || name.rfind("cusparselt_", 0) == 0) sparse.push_back(entry.path());
+  }
+  ASSERT_FALSE(sparse.empty());
+  for (const auto& path : sparse) fs::remove_all(path);
+  report = read_text(write_report(out).report_md);
+  EXPECT_EQ(report.find(heading), std::string::npos);
+  EXPECT_NE(report.find("## Kernel benchmark\n"), std::string::npos);
+}
+
 // Task 9's results (results/eval/*.json): a perplexity table in the conversion section, dense and
 // each 2:L with the change from dense, and a plot of perplexity against L.
 TEST(ReportGolden, PerplexityResultsAddATableAndAPlot) {
