@@ -3,8 +3,8 @@
 #include <optional>
 
 #include "bench/attention_decode_bench.h"
-#include "bench/bandwidth_rows.h"
 #include "bench/attention_prefill_bench.h"
+#include "bench/bandwidth_rows.h"
 #include "bench/device_ceilings.h"
 #include "bench/kernel_bench.h"
 #include "bench/linear_bench.h"
