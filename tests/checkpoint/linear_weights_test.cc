@@ -8,22 +8,17 @@
 namespace slidesparse {
 namespace {
 
-using testing::ScratchDir;
 using testing::tensor_bytes;
 using testing::tensor_values;
 
-class LinearWeights : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new ScratchDir();
+class LinearWeights : public testing::CheckpointSuite<LinearWeights> {
+ public:
+  static testing::CheckpointSet checkpoints() {
     testing::CheckpointSet set;
     set.groups = {8};
-    testing::write_checkpoints(dir_->path(), set);
+    return set;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static ScratchDir* dir_;
 };
-ScratchDir* LinearWeights::dir_ = nullptr;
 
 TEST_F(LinearWeights, FusesQkvAndGateUpWithPerChannelScales) {
   const CheckpointReader reader(*dir_ / "int8");

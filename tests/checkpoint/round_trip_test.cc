@@ -23,20 +23,16 @@ using testing::ScratchDir;
 using testing::tensor_bytes;
 using testing::tensor_values;
 
-class RoundTrip : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new ScratchDir();
+class RoundTrip : public testing::CheckpointSuite<RoundTrip> {
+ public:
+  static testing::CheckpointSet checkpoints() {
     testing::CheckpointSet set;
     set.seed = 42;
     set.intermediate_size = 520;  // K = 520 of down_proj is not a multiple of 32 or of most L
     set.kinds = {QuantKind::Int8, QuantKind::Fp8E4M3};
-    testing::write_checkpoints(dir_->path(), set);
+    return set;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static ScratchDir* dir_;
 };
-ScratchDir* RoundTrip::dir_ = nullptr;
 
 TEST_F(RoundTrip, SynthMatchesReleasedLayoutAndIsDeterministic) {
   const CheckpointReader a(*dir_ / "bf16");

@@ -12,8 +12,6 @@
 #include <random>
 #include <string>
 
-#include "checkpoint/convert.h"
-#include "checkpoint/prepare.h"
 #include "core/error.h"
 #include "cudnn/cudnn_library.h"
 #include "reference/reference_model.h"
@@ -34,30 +32,27 @@ using testing::Agreement;
 using testing::compare_logits;
 using testing::load_oracle;
 using testing::Oracle;
-using testing::ScratchDir;
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public testing::CheckpointSuite<EngineTest> {
+ public:
+  static testing::CheckpointSet checkpoints() {
+    testing::CheckpointSet set;
+    set.source = testing::test_data_dir() / "tiny_bitnet_bf16";
+    set.kinds = {QuantKind::Int8, QuantKind::Fp8E4M3};
+    set.groups = {8};
+    return set;
+  }
+
  protected:
   static void SetUpTestSuite() {
     if (!cuda_device_available()) return;
-    dir_ = new ScratchDir();
-    const fs::path bf16 = testing::test_data_dir() / "tiny_bitnet_bf16";
-    prepare_w8a8({bf16, *dir_ / "int8", QuantKind::Int8, false});
-    prepare_w8a8({bf16, *dir_ / "fp8", QuantKind::Fp8E4M3, false});
-    ConvertOptions c;
-    c.input = *dir_ / "int8";
-    c.output = *dir_ / "int8-2_8";
-    c.pattern = {2, 8};
-    convert_slidesparse(c);
+    CheckpointSuite::SetUpTestSuite();
     testing::write_pruned_dense(*dir_ / "int8", *dir_ / "int8-pruned-2_8", 8);
   }
-  static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
     if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device";
   }
-  static ScratchDir* dir_;
 };
-ScratchDir* EngineTest::dir_ = nullptr;
 
 // A runner for the tiny model: 32 sequences, blocks of 16 tokens, a fixed number of KV blocks.
 RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blocks, bool graphs) {
@@ -278,7 +273,7 @@ EngineOptions tiny_options(const fs::path& model, GemmBackend backend) {
 
 TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
   const Oracle oracle = load_oracle();
-  EngineOptions sparse = tiny_options(*dir_ / "int8-2_8", GemmBackend::CusparseLt);
+  EngineOptions sparse = tiny_options(*dir_ / "int8-SlideSparse-2_8", GemmBackend::CusparseLt);
   EngineOptions dense = tiny_options(*dir_ / "int8-pruned-2_8", GemmBackend::CublasLt);
   sparse.exact_scales = dense.exact_scales = true;
   const auto a = generate(sparse, oracle.sequences, 64), b = generate(dense, oracle.sequences, 64);
@@ -293,7 +288,7 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
 // cuSPARSELt checkpoint: the same tokens as weights read from the files, engine after engine.
 TEST_F(EngineTest, WeightsFromAHostCopyEqualWeightsFromTheFiles) {
   const Oracle oracle = load_oracle();
-  const EngineOptions e = tiny_options(*dir_ / "int8-2_8", GemmBackend::CusparseLt);
+  const EngineOptions e = tiny_options(*dir_ / "int8-SlideSparse-2_8", GemmBackend::CusparseLt);
   const auto from_files = generate(e, oracle.sequences, 32);
   const HostModel host(e.model, true);
   EXPECT_GT(host.linear_bytes(), 0u);
@@ -345,7 +340,7 @@ TEST_F(EngineTest, ClearErrors) {
   EXPECT_NE(message([&] { LlmEngine(tiny_options(*dir_ / "int8", GemmBackend::CusparseLt)); })
                 .find("the cuSPARSELt backend needs a SlideSparse checkpoint"),
             std::string::npos);
-  EXPECT_NE(message([&] { LlmEngine(tiny_options(*dir_ / "int8-2_8", GemmBackend::CublasLt)); })
+  EXPECT_NE(message([&] { LlmEngine(tiny_options(*dir_ / "int8-SlideSparse-2_8", GemmBackend::CublasLt)); })
                 .find("the cuBLASLt backend needs a prepared W8A8 checkpoint"),
             std::string::npos);
   EngineOptions small = tiny_options(*dir_ / "int8", GemmBackend::CublasLt);

@@ -33,19 +33,15 @@ using testing::test_data_dir;
 
 const fs::path kBf16 = test_data_dir() / "tiny_bitnet_bf16";
 
-class ReferenceModelTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new ScratchDir();
+class ReferenceModelTest : public testing::CheckpointSuite<ReferenceModelTest> {
+ public:
+  static testing::CheckpointSet checkpoints() {
     testing::CheckpointSet set;
     set.source = kBf16;
     set.kinds = {QuantKind::Int8, QuantKind::Fp8E4M3};
-    testing::write_checkpoints(dir_->path(), set);
+    return set;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static ScratchDir* dir_;
 };
-ScratchDir* ReferenceModelTest::dir_ = nullptr;
 
 std::vector<float> forward_all(const ReferenceModel& model, const Oracle& o) {
   std::vector<float> all;

@@ -11,20 +11,15 @@
 namespace slidesparse {
 namespace {
 
-using testing::ScratchDir;
 
-class HostModelTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new ScratchDir();
+class HostModelTest : public testing::CheckpointSuite<HostModelTest> {
+ public:
+  static testing::CheckpointSet checkpoints() {
     testing::CheckpointSet set;
     set.groups = {6};
-    testing::write_checkpoints(dir_->path(), set);
+    return set;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static ScratchDir* dir_;
 };
-ScratchDir* HostModelTest::dir_ = nullptr;
 
 TEST_F(HostModelTest, HoldsEveryLayerAsTheEngineReadsIt) {
   const HostModel host(*dir_ / "int8-SlideSparse-2_6", true);

@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "math/weight_code.h"
+#include "test_support.h"
 
 namespace slidesparse::testing {
 
@@ -23,6 +26,22 @@ struct CheckpointSet {
   std::vector<int> groups;  // requires QuantKind::Int8 in kinds
 };
 void write_checkpoints(const std::filesystem::path& dir, const CheckpointSet& set);
+
+// A test suite whose tests share one folder of checkpoints (dir_), written once before the first
+// test by write_checkpoints(dir, Suite::checkpoints()) and removed after the last.
+template <typename Suite>
+class CheckpointSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScratchDir();
+    write_checkpoints(dir_->path(), Suite::checkpoints());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static inline ScratchDir* dir_ = nullptr;
+};
 
 // tests/data/tiny_bitnet_expected.safetensors: oracle.input_ids [B, T] and oracle.logits [B, T, V].
 struct Oracle {
