@@ -6,9 +6,9 @@
 #                              decode-tuned|ab|eval|serve]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
-#   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the engine
-#   on the INT8 model with programmatic dependent launch off and on (decode M=64 and 512, prefill
-#   M=32768) and cuDNN attention on and off (prefill M=32768), one line per run. `serve`: the OpenAI
+#   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the INT8
+#   dense model with its default GEMM path and with --exact-scales (cuBLASLt's int32 + epilogue),
+#   and its 2:4 twin, at decode M=64 and 512 and prefill M=32768 (profiled), no database. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
@@ -128,12 +128,14 @@ PY
         done
         cp "$work/tuning_db.json" "$out/" 2>/dev/null
       else
-        ab_run() {  # label, env assignment, stage, M, extra flags
+        [ -d "$work/BitNet-2B-INT8-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
+          --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+        ab_run() {  # label, model folder, stage, M, extra flags
           echo "== $1"
           # SM clock and power while it runs: a power-capped clock slows every phase alike.
           nvidia-smi --query-gpu=clocks.sm,power.draw --format=csv,noheader,nounits -lms 200 > "$out/clocks.csv" &
           local sampler=$!
-          env "$2" "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage "$3" --m-list "$4" \
+          "$bin/slidesparse" bench throughput --model "$work/$2" --stage "$3" --m-list "$4" \
             --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|ceilings"
           kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
           awk -F', ' '{n++; c+=$1; if (min == "" || $1 < min) min = $1; if ($2 > p) p = $2}
@@ -141,12 +143,13 @@ PY
             "$out/clocks.csv"
         }
         for m in 64 512; do
-          ab_run "decode M=$m, PDL on" SLIDESPARSE_PDL=1 decode $m ""
-          ab_run "decode M=$m, PDL off" SLIDESPARSE_PDL=0 decode $m ""
+          ab_run "INT8 dense decode M=$m, default (CUTLASS GEMM on Hopper)" BitNet-2B-INT8 decode $m ""
+          ab_run "INT8 dense decode M=$m, --exact-scales (cuBLASLt int32 + epilogue)" BitNet-2B-INT8 decode $m --exact-scales
+          ab_run "INT8 2:4 decode M=$m" BitNet-2B-INT8-SlideSparse-2_4 decode $m ""
         done
-        ab_run "prefill M=32768, PDL on" SLIDESPARSE_PDL=1 prefill 32768 --profile
-        ab_run "prefill M=32768, PDL off" SLIDESPARSE_PDL=0 prefill 32768 --profile
-        ab_run "prefill M=32768, PDL off, cuDNN attention off" SLIDESPARSE_PDL=0 prefill 32768 "--profile --no-cudnn-attention"
+        ab_run "INT8 dense prefill M=32768, default" BitNet-2B-INT8 prefill 32768 --profile
+        ab_run "INT8 dense prefill M=32768, --exact-scales" BitNet-2B-INT8 prefill 32768 "--profile --exact-scales"
+        ab_run "INT8 2:4 prefill M=32768" BitNet-2B-INT8-SlideSparse-2_4 prefill 32768 --profile
       fi
       ;;
     eval)

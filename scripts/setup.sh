@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian/Ubuntu machine: compilers and CMake, GoogleTest,
 # nlohmann/json, libcurl, OpenSSL, PCRE2, utf8proc, cpp-httplib (Debian packages), the cuSPARSELt header and the
-# header-only cuDNN frontend from NVIDIA's PyPI wheels (both libraries are loaded at run time, so only
+# header-only cuDNN frontend and CUTLASS from NVIDIA's PyPI wheels (cuSPARSELt and cuDNN are loaded at run time, so only
 # headers are unpacked here). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,5 +83,31 @@ with zipfile.ZipFile(wheel) as z:
             open(target, "wb").write(z.read(name))
 PY
   rm -rf "$fe_tmp" "$fe_dest" && mv "$fe_dest.partial" "$fe_dest"
+fi
+# CUTLASS 3.x / CuTe headers (header-only; the Hopper INT8 GEMM with its scales in the epilogue,
+# src/gemm/cutlass_scaled_gemm.cu). The nvidia-cutlass wheel carries them under
+# cutlass_library/source/include and (cutlass/util) source/tools/util/include.
+CUTLASS_VERSION=4.2.0.0
+cutlass_dest=third_party/cutlass
+if [ ! -f "$cutlass_dest/include/cutlass/util/packed_stride.hpp" ]; then
+  echo "setup: fetching the nvidia-cutlass $CUTLASS_VERSION wheel for its headers"
+  cutlass_tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$cutlass_tmp" "nvidia-cutlass==$CUTLASS_VERSION" ||
+    { echo "setup: cannot fetch nvidia-cutlass from PyPI; on a machine without it, copy" \
+        "third_party/cutlass from one that has run this script" >&2; exit 1; }
+  rm -rf "$cutlass_dest.partial" && mkdir -p "$cutlass_dest.partial"
+  python3 - "$cutlass_tmp" "$cutlass_dest.partial" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+prefixes = ("cutlass_library/source/include/", "cutlass_library/source/tools/util/include/")
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        for prefix in prefixes:
+            if name.startswith(prefix) and not name.endswith("/"):
+                target = os.path.join(sys.argv[2], "include", name[len(prefix):])
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                open(target, "wb").write(z.read(name))
+PY
+  rm -rf "$cutlass_tmp" "$cutlass_dest" && mv "$cutlass_dest.partial" "$cutlass_dest"
 fi
 echo "setup: ok"

@@ -8,6 +8,7 @@
 #include "bench/kernel_bench.h"
 #include "bench/norm_bench.h"
 #include "bench/quant_bench.h"
+#include "bench/scaled_gemm_search.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
@@ -63,7 +64,13 @@ void run_tune(const TuneOptions& o) {
   int rejected = 0;
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
-    const LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
+    LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m);
+    if (c.backend == GemmBackend::CublasLt && c.kind == QuantKind::Int8) {
+      // The engine's INT8 dense GEMM may be CUTLASS's (searched below); cuBLASLt's int32 plans serve
+      // --exact-scales and GPUs without it.
+      c.output = GemmOutput::Int32;
+      c.scales = ScaleMode::Epilogue;
+    }
     const int64_t gemm_k = linear_gemm_k(j.backend, j.shape.k, j.group);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
@@ -80,6 +87,24 @@ void run_tune(const TuneOptions& o) {
     db.save(o.db_path);  // a finished shape survives an interruption
   }
   progress.finish();
+  const bool int8_dense = o.dense && std::find(o.kinds.begin(), o.kinds.end(), QuantKind::Int8) != o.kinds.end();
+  if (int8_dense && scaled_gemm_available()) {
+    const auto shapes = bitnet_layer_shapes();
+    ProgressBar cutlass_progress("tune cutlass int8", long(shapes.size() * dense_ms.size()));
+    for (const auto& shape : shapes) {
+      for (int64_t m : dense_ms) {
+        throw_if_interrupted();
+        const int64_t rows = padded_rows(m);
+        const ScaledGemmTile best =
+            fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+        db.record_kernel(scaled_gemm_kernel_name(shape.n), shape.k, rows,
+                         {{"tile", std::string(scaled_gemm_tile_name(best))}});
+        cutlass_progress.step(scaled_gemm_kernel_name(shape.n) + " M=" + std::to_string(rows));
+      }
+    }
+    cutlass_progress.finish();
+    db.save(o.db_path);
+  }
   if (rejected > 0)
     std::printf("tune: %d GEMM candidates dropped (refused, failed, wrong or crashed; listed per M in %s)\n", rejected,
                 o.db_path.c_str());

@@ -28,6 +28,8 @@ GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
           std::string(gemm_output_name(c.output)), c.n, gemm_k};
 }
 
+std::string scaled_gemm_kernel_name(int64_t n) { return "scaled_gemm_int8_n" + std::to_string(n); }
+
 std::string quant_kernel_name(QuantKind kind, int group) {
   return group == 0 ? "quantize_" + std::string(quant_kind_name(kind))
                     : "quantize_slide_" + std::string(quant_kind_name(kind)) + "_L" + std::to_string(group);
@@ -43,9 +45,12 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   c.group = backend == GemmBackend::CusparseLt ? group : 0;
   c.max_m = max_m;
   if (backend == GemmBackend::CublasLt && kind == QuantKind::Int8) {
-    // INT8 IMMA only writes int32: the scales go to the epilogue.
-    c.output = GemmOutput::Int32;
-    c.scales = ScaleMode::Epilogue;
+    // cuBLASLt's INT8 IMMA only writes int32 and leaves the scales to an epilogue. On Hopper the
+    // CUTLASS GEMM applies both in its own epilogue and writes bf16, with the same bits and half the
+    // output traffic (docs/PERF.md, "A dense INT8 GEMM that writes bf16").
+    const bool fused = scaled_gemm_available() && n % 8 == 0 && k % 16 == 0;
+    c.output = fused ? GemmOutput::BFloat16 : GemmOutput::Int32;
+    c.scales = fused ? ScaleMode::BothInGemm : ScaleMode::Epilogue;
   } else if (backend == GemmBackend::CublasLt) {
     // FP8: the cheapest scale placement this cuBLASLt offers for the shape (both scales as outer
     // vectors, else the weight scale as an alpha vector, else a bf16 accumulator and the epilogue).
@@ -83,7 +88,8 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
   gemm_k_ = linear_gemm_k(config.backend, config.k, config.group);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
-  validate_gemm_shape(config.backend, shape, query_device().compute_capability());
+  const bool cutlass = !sparse && config.kind == QuantKind::Int8 && config.scales == ScaleMode::BothInGemm;
+  if (!cutlass) validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
     // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
@@ -103,6 +109,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
       sparse_->compress(weight, stream);  // synchronizes: the padded copy can be reused
       w.codes = nullptr;  // the compressed copy is what runs
     }
+  } else if (config.kind == QuantKind::Int8 && config.scales == ScaleMode::BothInGemm) {
+    require(config.output == GemmOutput::BFloat16, "the dense INT8 GEMM with both scales writes bf16");
+    cutlass_ = std::make_unique<ScaledGemmInt8>(config.n, gemm_k_);
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);
   }
@@ -116,7 +125,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 }
 
 std::string W8A8Linear::describe() const {
-  std::string s = std::string(gemm_backend_name(config_.backend));
+  std::string s = cutlass_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend));
   if (sparse_) s += " 2:" + std::to_string(config_.group);
   s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
@@ -131,7 +140,11 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   const int64_t rows = padded_rows(m);
   // Only a configuration searched and checked at exactly these rows; else the library's default.
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
-  if (dense_) {
+  if (cutlass_) {
+    if (db)
+      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.n), gemm_k_, rows))
+        cutlass_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
+  } else if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
       cublasLtMatmulAlgo_t algo;
@@ -157,10 +170,11 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
 
 size_t W8A8Linear::workspace_bytes(int64_t m) const {
   const int64_t rows = padded_rows(m);
-  return dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
+  return cutlass_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
 }
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
+  if (cutlass_) return "CUTLASS " + std::string(scaled_gemm_tile_name(cutlass_->tile(padded_rows(m))));
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }
 
@@ -186,7 +200,9 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
                       size_t workspace_size, cudaStream_t stream, int index) const {
   const int64_t rows = padded_rows(m);
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
-  if (dense_)
+  if (cutlass_)
+    cutlass_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (dense_)
     dense_->run(w.codes, codes, d, rows, w.scale, scale_x, workspace, workspace_size, stream);
   else
     sparse_->run(codes, d, rows, w.scale, workspace, workspace_size, stream, index);

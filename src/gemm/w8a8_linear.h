@@ -1,5 +1,6 @@
 // The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
-// weights, on the dense (cuBLASLt) or the sparse (cuSPARSELt, SlideSparse 2:L) backend:
+// weights, on the dense backend (cuBLASLt; for INT8 on Hopper CUTLASS, which applies both scales in
+// its epilogue) or the sparse one (cuSPARSELt, SlideSparse 2:L):
 //   quantize (+ slide) -> GEMM -> scales.
 // Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
 // forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "gemm/cublaslt_gemm.h"
+#include "gemm/cutlass_scaled_gemm.h"
 #include "gemm/cusparselt_gemm.h"
 #include "gemm/gemm_types.h"
 #include "gpu/device_buffer.h"
@@ -66,6 +68,8 @@ class W8A8Linear {
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
   std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
+  // Whether the dense INT8 GEMM runs on CUTLASS with both scales in its epilogue (gemm/cutlass_scaled_gemm.h).
+  bool uses_cutlass() const { return cutlass_ != nullptr; }
 
   // Builds the GEMM plan for m rows (padded) with the algorithm `db` holds for exactly those rows
   // (searched and checked there by `tune`), else the library default; picks the tuned
@@ -73,7 +77,7 @@ class W8A8Linear {
   void prepare(int64_t m, const TuningDatabase* db);
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
-  // "cuBLASLt" for the dense backend.
+  // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend.
   std::string describe_plan(int64_t m) const;
 
   // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles).
@@ -106,6 +110,7 @@ class W8A8Linear {
   std::vector<LinearWeight> weights_;  // dense backend: the caller's codes; both: the scales
   std::unique_ptr<CublasLtGemm> dense_;
   std::unique_ptr<CusparseLtGemm> sparse_;
+  std::unique_ptr<ScaledGemmInt8> cutlass_;
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
@@ -119,5 +124,8 @@ GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
 
 // Name under which `tune` stores the quantization kernel's launch config.
 std::string quant_kernel_name(QuantKind kind, int group);
+// Name under which `tune` stores the CUTLASS INT8 GEMM's tile for output width n (its K is the
+// entry's K): "scaled_gemm_int8_n3840".
+std::string scaled_gemm_kernel_name(int64_t n);
 
 }  // namespace slidesparse

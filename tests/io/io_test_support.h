@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "test_support.h"
 
 namespace slidesparse::io_test {
 
@@ -79,15 +80,6 @@ inline std::set<std::string> listing(const std::filesystem::path& dir) {
   return names;
 }
 
-// The message of the slidesparse::Error `f` throws, or a note that it threw none.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error thrown>";
-}
+using testing::error_of;
 
 }  // namespace slidesparse::io_test

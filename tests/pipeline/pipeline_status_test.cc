@@ -11,14 +11,7 @@
 namespace slidesparse {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(PipelineStatus, RoundTripsThroughItsFile) {
   testing::ScratchDir dir;

@@ -2,20 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include "core/error.h"
 #include "report/report_format.h"
 
 namespace slidesparse::report {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(HardwareFolder, ParsesTheBenchmarksTags) {
   const HardwareFolder h = parse_hardware_folder("H100_cc90_FP8E4M3_cu129_x86_64", "r");

@@ -7,9 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "io/safetensors_reader.h"
 
 namespace slidesparse::testing {
+
+// The message of the slidesparse::Error `f` throws, or "<no error thrown>".
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error thrown>";
+}
 
 // A fresh directory under the system temp dir, removed on destruction.
 class ScratchDir {

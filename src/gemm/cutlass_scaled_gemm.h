@@ -1,0 +1,63 @@
+// Dense INT8 GEMM with both dequantization scales in its epilogue, on CUTLASS's Hopper (sm90a)
+// warp-specialized TMA kernels:
+//   d[m, n] = bf16((float(sum_k x[m, k] * w[n, k]) * scale_x[m]) * scale_w[n])
+// the same value, rounded the same way, as the int32 accumulator followed by the dequantization
+// epilogue (kernels/acc_view.h), but written as bf16 once instead of int32 written and read back.
+// cuBLASLt's INT8 kernels on Hopper write int32 only (docs/PERF.md, "Where the scales go").
+// Layout as both libraries' ("TN", gemm/gemm_types.h): x row-major [m, k], w row-major [n, k], d
+// row-major [m, n].
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string_view>
+
+namespace slidesparse {
+
+// The compiled kernel variants (tile shape, cluster, schedule); the tuner picks one per row count.
+enum class ScaledGemmTile {
+  Coop128x256,    // cooperative, 128x256x128 tile, 2x1 cluster: large M
+  Coop128x128,    // cooperative, 128x128x128 tile, 2x1 cluster
+  Pingpong64x128, // ping-pong, 64x128x128 tile, 1x1 cluster: small M
+};
+std::span<const ScaledGemmTile> scaled_gemm_tiles();
+std::string_view scaled_gemm_tile_name(ScaledGemmTile tile);  // "coop-128x256", ...
+// Throws Error for an unknown name.
+ScaledGemmTile parse_scaled_gemm_tile(std::string_view name);
+// A default per padded row count, before tuning.
+ScaledGemmTile default_scaled_gemm_tile(int64_t m);
+
+// Whether this build holds the kernels (compiled for sm_90a) and the current device runs them
+// (compute capability 9.0).
+bool scaled_gemm_available();
+
+// One weight shape [n, k]; the kernel variant is chosen per padded row count (set_tile, else
+// default_scaled_gemm_tile). run() allocates nothing and only launches, so it can be captured in a
+// CUDA graph.
+class ScaledGemmInt8 {
+ public:
+  // Throws Error when the kernels are not available here, or for a shape they do not take (n a
+  // multiple of 8, k a multiple of 16).
+  ScaledGemmInt8(int64_t n, int64_t k);
+
+  int64_t n() const { return n_; }
+  int64_t k() const { return k_; }
+  void set_tile(int64_t m, ScaledGemmTile tile);
+  ScaledGemmTile tile(int64_t m) const;
+
+  // d [m, n] bf16 from x [m, k] and w [n, k] (int8 codes), scale_x [m], scale_w [n]; m is the
+  // padded row count.
+  void run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d, int64_t m,
+           cudaStream_t stream) const;
+
+ private:
+  int64_t n_ = 0, k_ = 0;
+  int sm_count_ = 0;
+  std::map<int64_t, ScaledGemmTile> tiles_;
+};
+
+}  // namespace slidesparse

@@ -1,0 +1,54 @@
+// The CUTLASS INT8 GEMM's host-side vocabulary: tile names (the tuning database stores them), the
+// default tile per row count, and the errors a shape or a machine without the kernels gets. CPU only.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "gemm/cutlass_scaled_gemm.h"
+#include "gemm/w8a8_linear.h"
+#include "gpu/device_info.h"
+#include "test_support.h"
+
+namespace slidesparse {
+namespace {
+
+TEST(ScaledGemmNames, EveryTileRoundTripsThroughItsName) {
+  ASSERT_EQ(scaled_gemm_tiles().size(), 3u);
+  EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Coop128x256), "coop-128x256");
+  EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Coop128x128), "coop-128x128");
+  EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Pingpong64x128), "pingpong-64x128");
+  for (ScaledGemmTile tile : scaled_gemm_tiles()) EXPECT_EQ(parse_scaled_gemm_tile(scaled_gemm_tile_name(tile)), tile);
+}
+
+TEST(ScaledGemmNames, UnknownTileNameIsOneClearError) {
+  EXPECT_EQ(testing::error_of([] { parse_scaled_gemm_tile("coop-256x256"); }),
+            "unknown CUTLASS GEMM tile 'coop-256x256' (coop-128x256, coop-128x128, pingpong-64x128)");
+}
+
+TEST(ScaledGemmNames, DefaultTilePerRowCount) {
+  EXPECT_EQ(default_scaled_gemm_tile(16), ScaledGemmTile::Pingpong64x128);
+  EXPECT_EQ(default_scaled_gemm_tile(512), ScaledGemmTile::Pingpong64x128);
+  EXPECT_EQ(default_scaled_gemm_tile(528), ScaledGemmTile::Coop128x128);
+  EXPECT_EQ(default_scaled_gemm_tile(4080), ScaledGemmTile::Coop128x128);
+  EXPECT_EQ(default_scaled_gemm_tile(4096), ScaledGemmTile::Coop128x256);
+  EXPECT_EQ(default_scaled_gemm_tile(32768), ScaledGemmTile::Coop128x256);
+}
+
+TEST(ScaledGemmNames, TuningEntryNameCarriesTheOutputWidth) {
+  EXPECT_EQ(scaled_gemm_kernel_name(13824), "scaled_gemm_int8_n13824");
+}
+
+TEST(ScaledGemmNames, ShapesTheKernelsDoNotTakeAreRejected) {
+  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(100, 2560); }),
+            "CUTLASS INT8 GEMM: N must be a multiple of 8 and K of 16, got N=100 K=2560");
+  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(128, 40); }),
+            "CUTLASS INT8 GEMM: N must be a multiple of 8 and K of 16, got N=128 K=40");
+}
+
+TEST(ScaledGemmNames, WithoutAHopperGpuTheKernelsAreAbsentAndSaySo) {
+  if (scaled_gemm_available()) GTEST_SKIP() << "a Hopper GPU is present";
+  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(3840, 2560); }),
+            "the CUTLASS INT8 GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
+}
+
+}  // namespace
+}  // namespace slidesparse
