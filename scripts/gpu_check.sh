@@ -3,7 +3,7 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|eval|serve]...
+#                              decode-tuned|ab|tuned|peer|eval|serve]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the INT8
@@ -11,6 +11,9 @@
 #   and its 2:4 twin, at decode M=64 and 512 and prefill M=32768 (profiled), no database. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
+#   `tuned`: the INT8 dense and 2:4 models with a database tuned here, prefill M=32768 (profiled) and
+#   decode M=64,512. `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
+#   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
 #   the BitNet-2B-shaped model.
 set -uo pipefail
@@ -151,6 +154,32 @@ PY
         ab_run "INT8 dense prefill M=32768, --exact-scales" BitNet-2B-INT8 prefill 32768 "--profile --exact-scales"
         ab_run "INT8 2:4 prefill M=32768" BitNet-2B-INT8-SlideSparse-2_4 prefill 32768 --profile
       fi
+      ;;
+    tuned)
+      # The INT8 dense model and its 2:4 twin with a database tuned here (dense and 2:4 only):
+      # prefill M=32768 profiled and decode M=64,512, as the pipeline measures them.
+      work=${AB_WORK:-/tmp/ab}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-INT8" ] ||
+        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
+      [ -d "$work/BitNet-2B-INT8-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
+        --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+      [ -f "$work/int8.json" ] || { /usr/bin/time -f "tune: %e s" "$bin/slidesparse" tune --db "$work/int8.json" \
+        --dtype int8 --sparsity 2:4 2>&1 | grep -v ETA | tail -4; }
+      for model in BitNet-2B-INT8 BitNet-2B-INT8-SlideSparse-2_4; do
+        for stage in "prefill --m-list 32768 --profile" "decode --m-list 64,512"; do
+          echo "== $model $stage, tuned"
+          "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/int8.json" \
+            --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope"
+        done
+      done
+      cp "$work/int8.json" "$out/" 2>/dev/null
+      ;;
+    peer)
+      # transformers' BitNet (bf16) on the same prefill protocol, eager and torch.compile.
+      timeout ${PEER_TIMEOUT:-420} python3 scripts/transformers_peer.py --m-list ${PEER_M:-32768} 2>&1 |
+        grep -E "^transformers"
       ;;
     eval)
       # Perplexity on the GPU engine against the CPU reference model (bitnet-tiny, dense INT8 and
