@@ -6,12 +6,13 @@
 #                              decode-tuned|ab|tuned|peer|eval|serve]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
-#   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: the INT8
-#   dense model with its default GEMM path and with --exact-scales (cuBLASLt's int32 + epilogue),
-#   and its 2:4 twin, at decode M=64 and 512 and prefill M=32768 (profiled), no database. `serve`: the OpenAI
+#   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
+#   (AB_DTYPES, default "int8 fp8") the dense model with its default GEMM path and with
+#   --cublaslt-dense, and its 2:4 twin, at decode M=64 and 512 and prefill M=32768 (profiled), no
+#   database. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
-#   `tuned`: the INT8 dense and 2:4 models with a database tuned here, prefill M=32768 (profiled) and
+#   `tuned`: the dense and 2:4 models (TUNED_DTYPES, default "int8 fp8") with a database tuned here, prefill M=32768 (profiled) and
 #   decode M=64,512. `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
@@ -131,8 +132,6 @@ PY
         done
         cp "$work/tuning_db.json" "$out/" 2>/dev/null
       else
-        [ -d "$work/BitNet-2B-INT8-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
-          --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
         ab_run() {  # label, model folder, stage, M, extra flags
           echo "== $1"
           # SM clock and power while it runs: a power-capped clock slows every phase alike.
@@ -145,40 +144,55 @@ PY
                       END {if (n) printf "  SM clock mean %.0f MHz, min %d MHz; power max %.0f W (%d samples)\n", c/n, min, p, n}' \
             "$out/clocks.csv"
         }
-        for m in 64 512; do
-          ab_run "INT8 dense decode M=$m, default (CUTLASS GEMM on Hopper)" BitNet-2B-INT8 decode $m ""
-          ab_run "INT8 dense decode M=$m, --exact-scales (cuBLASLt int32 + epilogue)" BitNet-2B-INT8 decode $m --exact-scales
-          ab_run "INT8 2:4 decode M=$m" BitNet-2B-INT8-SlideSparse-2_4 decode $m ""
+        for dtype in ${AB_DTYPES:-int8 fp8}; do
+          D=$(echo $dtype | tr a-z A-Z)
+          [ -d "$work/BitNet-2B-$D" ] ||
+            "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
+          [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
+            --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+          for m in 64 512; do
+            ab_run "$D dense decode M=$m, default (scaled GEMM on Hopper)" BitNet-2B-$D decode $m ""
+            ab_run "$D dense decode M=$m, --cublaslt-dense" BitNet-2B-$D decode $m --cublaslt-dense
+            ab_run "$D 2:4 decode M=$m" BitNet-2B-$D-SlideSparse-2_4 decode $m ""
+          done
+          ab_run "$D dense prefill M=32768, default" BitNet-2B-$D prefill 32768 --profile
+          ab_run "$D dense prefill M=32768, --cublaslt-dense" BitNet-2B-$D prefill 32768 "--profile --cublaslt-dense"
+          ab_run "$D 2:4 prefill M=32768" BitNet-2B-$D-SlideSparse-2_4 prefill 32768 --profile
         done
-        ab_run "INT8 dense prefill M=32768, default" BitNet-2B-INT8 prefill 32768 --profile
-        ab_run "INT8 dense prefill M=32768, --exact-scales" BitNet-2B-INT8 prefill 32768 "--profile --exact-scales"
-        ab_run "INT8 2:4 prefill M=32768" BitNet-2B-INT8-SlideSparse-2_4 prefill 32768 --profile
       fi
       ;;
     tuned)
-      # The INT8 dense model and its 2:4 twin with a database tuned here (dense and 2:4 only):
+      # The dense models and their 2:4 twins with a database tuned here (dense and 2:4 only):
       # prefill M=32768 profiled and decode M=64,512, as the pipeline measures them.
       work=${AB_WORK:-/tmp/ab}
+      dtypes=${TUNED_DTYPES:-int8 fp8}
       mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
-      [ -d "$work/BitNet-2B-INT8" ] ||
-        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
-      [ -d "$work/BitNet-2B-INT8-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-INT8" \
-        --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
-      [ -f "$work/int8.json" ] || { /usr/bin/time -f "tune: %e s" "$bin/slidesparse" tune --db "$work/int8.json" \
-        --dtype int8 --sparsity 2:4 2>&1 | grep -v ETA | tail -4; }
-      for model in BitNet-2B-INT8 BitNet-2B-INT8-SlideSparse-2_4; do
-        for stage in "prefill --m-list 32768 --profile" "decode --m-list 64,512"; do
-          echo "== $model $stage, tuned"
-          "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/int8.json" \
-            --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope"
+      for dtype in $dtypes; do
+        D=$(echo $dtype | tr a-z A-Z)
+        [ -d "$work/BitNet-2B-$D" ] ||
+          "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
+        [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
+          --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+      done
+      [ -f "$work/tuned.json" ] || { /usr/bin/time -f "tune: %e s" "$bin/slidesparse" tune --db "$work/tuned.json" \
+        --dtype $(echo $dtypes | tr ' ' ',') --sparsity 2:4 2>&1 | grep -v ETA | tail -4; }
+      for dtype in $dtypes; do
+        D=$(echo $dtype | tr a-z A-Z)
+        for model in BitNet-2B-$D BitNet-2B-$D-SlideSparse-2_4; do
+          for stage in "prefill --m-list 32768 --profile" "decode --m-list 64,512"; do
+            echo "== $model $stage, tuned"
+            "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
+              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope"
+          done
         done
       done
-      cp "$work/int8.json" "$out/" 2>/dev/null
+      cp "$work/tuned.json" "$out/" 2>/dev/null
       ;;
     peer)
       # transformers' BitNet (bf16) on the same prefill protocol, eager and torch.compile.
-      timeout ${PEER_TIMEOUT:-420} python3 scripts/transformers_peer.py --m-list ${PEER_M:-32768} 2>&1 |
+      timeout ${PEER_TIMEOUT:-420} python3 scripts/transformers_peer.py --m-list ${PEER_M:-32768} \
+        --modes ${PEER_MODES:-eager,compile} 2>&1 |
         grep -E "^transformers"
       ;;
     eval)

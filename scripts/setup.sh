@@ -85,7 +85,7 @@ PY
   rm -rf "$fe_tmp" "$fe_dest" && mv "$fe_dest.partial" "$fe_dest"
 fi
 # CUTLASS 3.x / CuTe headers (header-only; the Hopper INT8 GEMM with its scales in the epilogue,
-# src/gemm/cutlass_scaled_gemm.cu). The nvidia-cutlass wheel carries them under
+# src/gemm/scaled_gemm_kernels.cuh). The nvidia-cutlass wheel carries them under
 # cutlass_library/source/include and (cutlass/util) source/tools/util/include.
 CUTLASS_VERSION=4.2.0.0
 cutlass_dest=third_party/cutlass

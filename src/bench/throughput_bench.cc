@@ -248,6 +248,9 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.engine.runner.cuda_graphs},
                               {"exact_scales", o.engine.exact_scales},
+                              // The qkv linear's GEMM as built ("cutlass int8 -> bf16 (both-in-gemm) ..."):
+                              // which library ran the dense path, and how its scales were applied.
+                              {"qkv_gemm", engine.weights().linear(LinearSlot::Qkv).describe()},
                               {"prefill_attention", engine.runner().prefill_attention_description()},
                               // Steps whose attention cuDNN ran (0: every step on our kernel).
                               {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};

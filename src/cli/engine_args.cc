@@ -42,7 +42,12 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
          "of fresh prompts with a query of >= 256 tokens)");
   p.flag("exact-scales", "INT8: int32 accumulators + exact epilogue on both backends (bit-identical paths)");
-  p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
+  p.flag("fp8-precise-accum",
+         "FP8 dense GEMMs on cuBLASLt with periodic fp32 promotion (fast accumulation is its default; the CUTLASS GEMM "
+         "always promotes)");
+  p.flag("cublaslt-dense",
+         "dense GEMMs on cuBLASLt also on Hopper, where the default is the CUTLASS GEMM that applies both scales in its "
+         "epilogue");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {
@@ -63,6 +68,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.runner.cudnn_attention = !p.has("no-cudnn-attention");
   e.exact_scales = p.has("exact-scales");
   e.fp8_fast_accum = !p.has("fp8-precise-accum");
+  e.scaled_gemm = !p.has("cublaslt-dense");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
 }

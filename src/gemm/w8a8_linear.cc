@@ -14,8 +14,9 @@ namespace {
 
 // Whether cuBLASLt returns any algorithm for the shape (probed once per shape and mode).
 bool cublaslt_supports(const GemmShape& shape) {
-  static std::map<std::tuple<int, int, int, int64_t, int64_t>, bool> cache;
-  const auto key = std::make_tuple(int(shape.kind), int(shape.output), int(shape.scales), shape.n, shape.k);
+  static std::map<std::tuple<int, int, int, int64_t, int64_t, bool>, bool> cache;
+  const auto key =
+      std::make_tuple(int(shape.kind), int(shape.output), int(shape.scales), shape.n, shape.k, shape.fast_accum);
   if (const auto it = cache.find(key); it != cache.end()) return it->second;
   CublasLtGemm gemm(shape);
   return cache[key] = !gemm.heuristic_candidates(kRowAlignment * 64, 1, size_t{64} << 20).empty();
@@ -28,15 +29,13 @@ GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
           std::string(gemm_output_name(c.output)), c.n, gemm_k};
 }
 
-std::string scaled_gemm_kernel_name(int64_t n) { return "scaled_gemm_int8_n" + std::to_string(n); }
-
 std::string quant_kernel_name(QuantKind kind, int group) {
   return group == 0 ? "quantize_" + std::string(quant_kind_name(kind))
                     : "quantize_slide_" + std::string(quant_kind_name(kind)) + "_L" + std::to_string(group);
 }
 
 LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
-                                   int64_t max_m) {
+                                   int64_t max_m, const LinearPreferences& preferences) {
   LinearConfig c;
   c.backend = backend;
   c.kind = kind;
@@ -44,20 +43,27 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   c.k = k;
   c.group = backend == GemmBackend::CusparseLt ? group : 0;
   c.max_m = max_m;
-  if (backend == GemmBackend::CublasLt && kind == QuantKind::Int8) {
-    // cuBLASLt's INT8 IMMA only writes int32 and leaves the scales to an epilogue. On Hopper the
-    // CUTLASS GEMM applies both in its own epilogue and writes bf16, with the same bits and half the
-    // output traffic (docs/PERF.md, "A dense INT8 GEMM that writes bf16").
-    const bool fused = scaled_gemm_available() && n % 8 == 0 && k % 16 == 0;
-    c.output = fused ? GemmOutput::BFloat16 : GemmOutput::Int32;
-    c.scales = fused ? ScaleMode::BothInGemm : ScaleMode::Epilogue;
+  c.fast_accum = backend == GemmBackend::CublasLt && kind == QuantKind::Fp8E4M3 && preferences.fp8_fast_accum;
+  // The scaled GEMM (CUTLASS, Hopper) applies both scales in its own epilogue and writes bf16: for
+  // INT8 the bits of cuBLASLt's int32 + epilogue with half the output traffic, and faster GEMMs at
+  // small M for both types (docs/PERF.md, "A dense GEMM that applies both scales"). Its FP8 kernels
+  // promote their accumulators (fast_accum applies to cuBLASLt only).
+  const bool scaled = backend == GemmBackend::CublasLt && preferences.scaled_gemm && scaled_gemm_available() &&
+                      n % 8 == 0 && k % 16 == 0;
+  if (scaled) {
+    c.output = GemmOutput::BFloat16;
+    c.scales = ScaleMode::BothInGemm;
+  } else if (backend == GemmBackend::CublasLt && kind == QuantKind::Int8) {
+    // cuBLASLt's INT8 IMMA only writes int32: the scales go to the epilogue.
+    c.output = GemmOutput::Int32;
+    c.scales = ScaleMode::Epilogue;
   } else if (backend == GemmBackend::CublasLt) {
     // FP8: the cheapest scale placement this cuBLASLt offers for the shape (both scales as outer
     // vectors, else the weight scale as an alpha vector, else a bf16 accumulator and the epilogue).
     c.output = GemmOutput::BFloat16;
     c.scales = ScaleMode::Epilogue;
     for (ScaleMode mode : {ScaleMode::BothInGemm, ScaleMode::WeightInGemm})
-      if (cublaslt_supports({kind, GemmOutput::BFloat16, mode, n, k})) {
+      if (cublaslt_supports({kind, GemmOutput::BFloat16, mode, n, k, c.fast_accum})) {
         c.scales = mode;
         break;
       }
@@ -88,8 +94,11 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
   gemm_k_ = linear_gemm_k(config.backend, config.k, config.group);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
-  const bool cutlass = !sparse && config.kind == QuantKind::Int8 && config.scales == ScaleMode::BothInGemm;
-  if (!cutlass) validate_gemm_shape(config.backend, shape, query_device().compute_capability());
+  // Both scales in a dense GEMM: INT8 only on the scaled GEMM, FP8 there where the GPU runs it (else
+  // on cuBLASLt's outer-vector scale modes, where offered).
+  const bool scaled = !sparse && config.scales == ScaleMode::BothInGemm &&
+                      (config.kind == QuantKind::Int8 || scaled_gemm_available());
+  if (!scaled) validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
     // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
@@ -109,9 +118,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
       sparse_->compress(weight, stream);  // synchronizes: the padded copy can be reused
       w.codes = nullptr;  // the compressed copy is what runs
     }
-  } else if (config.kind == QuantKind::Int8 && config.scales == ScaleMode::BothInGemm) {
-    require(config.output == GemmOutput::BFloat16, "the dense INT8 GEMM with both scales writes bf16");
-    cutlass_ = std::make_unique<ScaledGemmInt8>(config.n, gemm_k_);
+  } else if (scaled) {
+    require(config.output == GemmOutput::BFloat16, "the dense GEMM with both scales in its epilogue writes bf16");
+    scaled_ = std::make_unique<ScaledGemm>(config.kind, config.n, gemm_k_);
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);
   }
@@ -125,7 +134,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 }
 
 std::string W8A8Linear::describe() const {
-  std::string s = cutlass_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend));
+  std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend));
   if (sparse_) s += " 2:" + std::to_string(config_.group);
   s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
@@ -140,10 +149,10 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   const int64_t rows = padded_rows(m);
   // Only a configuration searched and checked at exactly these rows; else the library's default.
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
-  if (cutlass_) {
+  if (scaled_) {
     if (db)
-      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.n), gemm_k_, rows))
-        cutlass_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
+      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.kind, config_.n), gemm_k_, rows))
+        scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
   } else if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
@@ -170,11 +179,11 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
 
 size_t W8A8Linear::workspace_bytes(int64_t m) const {
   const int64_t rows = padded_rows(m);
-  return cutlass_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
+  return scaled_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
 }
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
-  if (cutlass_) return "CUTLASS " + std::string(scaled_gemm_tile_name(cutlass_->tile(padded_rows(m))));
+  if (scaled_) return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m))));
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }
 
@@ -200,8 +209,8 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
                       size_t workspace_size, cudaStream_t stream, int index) const {
   const int64_t rows = padded_rows(m);
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
-  if (cutlass_)
-    cutlass_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  if (scaled_)
+    scaled_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (dense_)
     dense_->run(w.codes, codes, d, rows, w.scale, scale_x, workspace, workspace_size, stream);
   else

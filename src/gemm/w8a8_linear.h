@@ -1,6 +1,6 @@
 // The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
-// weights, on the dense backend (cuBLASLt; for INT8 on Hopper CUTLASS, which applies both scales in
-// its epilogue) or the sparse one (cuSPARSELt, SlideSparse 2:L):
+// weights, on the dense backend (cuBLASLt; on Hopper our CUTLASS GEMM, which applies both scales in
+// its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L):
 //   quantize (+ slide) -> GEMM -> scales.
 // Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
 // forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gemm/cublaslt_gemm.h"
-#include "gemm/cutlass_scaled_gemm.h"
+#include "gemm/scaled_gemm.h"
 #include "gemm/cusparselt_gemm.h"
 #include "gemm/gemm_types.h"
 #include "gpu/device_buffer.h"
@@ -40,7 +40,7 @@ struct LinearConfig {
   // forward). The engine turns this off: its fused kernels write the codes into shared buffers and
   // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
   bool standalone = true;
-  bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
+  bool fast_accum = false;  // FP8 on cuBLASLt only (GemmShape::fast_accum; the scaled GEMM always promotes)
 };
 
 // One weight of a linear: device codes row-major, [n, k] for the dense backend, the slid W' [n, K']
@@ -51,9 +51,15 @@ struct LinearWeight {
   const float* scale = nullptr;
 };
 
+// What a caller may ask of the default configuration.
+struct LinearPreferences {
+  bool fp8_fast_accum = false;  // FP8 dense: the tensor core's fast accumulation (GemmShape::fast_accum)
+  bool scaled_gemm = true;      // dense: the scaled GEMM where it runs (Hopper)
+};
+
 // The fastest correct configuration we measured for each backend and type (docs/PERF.md).
 LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
-                                   int64_t max_m);
+                                   int64_t max_m, const LinearPreferences& preferences = {});
 
 class W8A8Linear {
  public:
@@ -68,8 +74,8 @@ class W8A8Linear {
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
   std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
-  // Whether the dense INT8 GEMM runs on CUTLASS with both scales in its epilogue (gemm/cutlass_scaled_gemm.h).
-  bool uses_cutlass() const { return cutlass_ != nullptr; }
+  // Whether the dense GEMM is the scaled GEMM (CUTLASS, both scales in its epilogue: gemm/scaled_gemm.h).
+  bool uses_scaled_gemm() const { return scaled_ != nullptr; }
 
   // Builds the GEMM plan for m rows (padded) with the algorithm `db` holds for exactly those rows
   // (searched and checked there by `tune`), else the library default; picks the tuned
@@ -110,7 +116,7 @@ class W8A8Linear {
   std::vector<LinearWeight> weights_;  // dense backend: the caller's codes; both: the scales
   std::unique_ptr<CublasLtGemm> dense_;
   std::unique_ptr<CusparseLtGemm> sparse_;
-  std::unique_ptr<ScaledGemmInt8> cutlass_;
+  std::unique_ptr<ScaledGemm> scaled_;
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
@@ -124,8 +130,5 @@ GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
 
 // Name under which `tune` stores the quantization kernel's launch config.
 std::string quant_kernel_name(QuantKind kind, int group);
-// Name under which `tune` stores the CUTLASS INT8 GEMM's tile for output width n (its K is the
-// entry's K): "scaled_gemm_int8_n3840".
-std::string scaled_gemm_kernel_name(int64_t n);
 
 }  // namespace slidesparse

@@ -23,6 +23,7 @@ WeightLoadOptions LlmEngine::weight_options(const EngineOptions& options) {
   load.max_tokens = ModelRunner::rows_needed(options.runner);
   load.exact_scales = options.exact_scales;
   load.fp8_fast_accum = options.fp8_fast_accum;
+  load.scaled_gemm = options.scaled_gemm;
   return load;
 }
 
@@ -39,7 +40,8 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
   if (weights) {
     const WeightLoadOptions& have = weights->load_options();
     require(have.backend == load.backend && have.exact_scales == load.exact_scales &&
-                have.fp8_fast_accum == load.fp8_fast_accum && have.max_tokens >= load.max_tokens,
+                have.fp8_fast_accum == load.fp8_fast_accum && have.scaled_gemm == load.scaled_gemm &&
+                have.max_tokens >= load.max_tokens,
             "engine: shared weights were loaded for other options or fewer rows (" +
                 std::to_string(have.max_tokens) + " < " + std::to_string(load.max_tokens) + ")");
     weights_ = std::move(weights);

@@ -1,10 +1,9 @@
-// The CUTLASS INT8 GEMM's host-side vocabulary: tile names (the tuning database stores them), the
+// The scaled GEMM's host-side vocabulary: tile names (the tuning database stores them), the
 // default tile per row count, and the errors a shape or a machine without the kernels gets. CPU only.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "gemm/cutlass_scaled_gemm.h"
-#include "gemm/w8a8_linear.h"
+#include "gemm/scaled_gemm.h"
 #include "gpu/device_info.h"
 #include "test_support.h"
 
@@ -21,7 +20,7 @@ TEST(ScaledGemmNames, EveryTileRoundTripsThroughItsName) {
 
 TEST(ScaledGemmNames, UnknownTileNameIsOneClearError) {
   EXPECT_EQ(testing::error_of([] { parse_scaled_gemm_tile("coop-256x256"); }),
-            "unknown CUTLASS GEMM tile 'coop-256x256' (coop-128x256, coop-128x128, pingpong-64x128)");
+            "unknown scaled GEMM tile 'coop-256x256' (coop-128x256, coop-128x128, pingpong-64x128)");
 }
 
 TEST(ScaledGemmNames, DefaultTilePerRowCount) {
@@ -34,20 +33,21 @@ TEST(ScaledGemmNames, DefaultTilePerRowCount) {
 }
 
 TEST(ScaledGemmNames, TuningEntryNameCarriesTheOutputWidth) {
-  EXPECT_EQ(scaled_gemm_kernel_name(13824), "scaled_gemm_int8_n13824");
+  EXPECT_EQ(scaled_gemm_kernel_name(QuantKind::Int8, 13824), "scaled_gemm_int8_n13824");
+  EXPECT_EQ(scaled_gemm_kernel_name(QuantKind::Fp8E4M3, 2560), "scaled_gemm_fp8_n2560");
 }
 
 TEST(ScaledGemmNames, ShapesTheKernelsDoNotTakeAreRejected) {
-  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(100, 2560); }),
-            "CUTLASS INT8 GEMM: N must be a multiple of 8 and K of 16, got N=100 K=2560");
-  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(128, 40); }),
-            "CUTLASS INT8 GEMM: N must be a multiple of 8 and K of 16, got N=128 K=40");
+  EXPECT_EQ(testing::error_of([] { ScaledGemm(QuantKind::Int8, 100, 2560); }),
+            "scaled GEMM: N must be a multiple of 8 and K of 16, got N=100 K=2560");
+  EXPECT_EQ(testing::error_of([] { ScaledGemm(QuantKind::Fp8E4M3, 128, 40); }),
+            "scaled GEMM: N must be a multiple of 8 and K of 16, got N=128 K=40");
 }
 
 TEST(ScaledGemmNames, WithoutAHopperGpuTheKernelsAreAbsentAndSaySo) {
   if (scaled_gemm_available()) GTEST_SKIP() << "a Hopper GPU is present";
-  EXPECT_EQ(testing::error_of([] { ScaledGemmInt8(3840, 2560); }),
-            "the CUTLASS INT8 GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
+  EXPECT_EQ(testing::error_of([] { ScaledGemm(QuantKind::Int8, 3840, 2560); }),
+            "the scaled GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
 }
 
 }  // namespace

@@ -131,14 +131,21 @@ TEST_P(SparseEqualsDense, EveryM) {
       ASSERT_LT(relative_error(dense_y, want), 2e-3);
     }
     // The fast configurations (scales inside the GEMM, bf16 outputs) round twice: bf16-level error,
-    // except INT8 dense on Hopper (CUTLASS, one rounding after both scales).
+    // except INT8 dense on Hopper (the scaled GEMM, one rounding after both scales).
     const auto fast_dense =
         run_linear(default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m), pruned.data(), scale_w.as<float>(), x, m);
     const auto fast_sparse = run_linear(default_linear_config(GemmBackend::CusparseLt, kind, kN, kK, group, m),
                                         slid.data(), scale_w.as<float>(), x, m);
-    if (int8 && scaled_gemm_available())
-      ASSERT_EQ(fast_dense, want);  // CUTLASS applies both scales the way the exact epilogue does
+    if (int8 && scaled_gemm_available()) {
+      ASSERT_EQ(fast_dense, want);  // the scaled GEMM applies both scales the way the exact epilogue does
+    }
     EXPECT_LT(relative_error(fast_dense, want), 8e-3);
+    // With the engine's preference for fast FP8 accumulation (cuBLASLt's; the scaled GEMM on Hopper
+    // always promotes).
+    const auto fast_accum_dense = run_linear(
+        default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m, {.fp8_fast_accum = true}), pruned.data(),
+        scale_w.as<float>(), x, m);
+    EXPECT_LT(relative_error(fast_accum_dense, want), 8e-3);
     EXPECT_LT(relative_error(fast_sparse, want), 8e-3);
   }
 }

@@ -1,0 +1,71 @@
+#include "gemm/scaled_gemm.h"
+
+#include "core/error.h"
+#include "gemm/scaled_gemm_launch.h"
+#include "gpu/device_info.h"
+
+namespace slidesparse {
+
+namespace {
+
+constexpr ScaledGemmTile kTiles[] = {ScaledGemmTile::Coop128x256, ScaledGemmTile::Coop128x128,
+                                     ScaledGemmTile::Pingpong64x128};
+
+}  // namespace
+
+std::span<const ScaledGemmTile> scaled_gemm_tiles() { return kTiles; }
+
+std::string_view scaled_gemm_tile_name(ScaledGemmTile tile) {
+  switch (tile) {
+    case ScaledGemmTile::Coop128x256: return "coop-128x256";
+    case ScaledGemmTile::Coop128x128: return "coop-128x128";
+    case ScaledGemmTile::Pingpong64x128: return "pingpong-64x128";
+  }
+  return "?";
+}
+
+ScaledGemmTile parse_scaled_gemm_tile(std::string_view name) {
+  for (ScaledGemmTile t : kTiles)
+    if (scaled_gemm_tile_name(t) == name) return t;
+  fail("unknown scaled GEMM tile '" + std::string(name) + "' (coop-128x256, coop-128x128, pingpong-64x128)");
+}
+
+ScaledGemmTile default_scaled_gemm_tile(int64_t m) {
+  // The fastest on the BitNet-2B shapes on the H200 (docs/PERF.md): ping-pong up to 512 rows, the
+  // 256-wide cooperative tile from 4096.
+  return m <= 512 ? ScaledGemmTile::Pingpong64x128 : m < 4096 ? ScaledGemmTile::Coop128x128
+                                                              : ScaledGemmTile::Coop128x256;
+}
+
+bool scaled_gemm_available() {
+  return scaled_gemm_detail::kernels_built() && cuda_device_available() && query_device().compute_capability() == 90;
+}
+
+std::string scaled_gemm_kernel_name(QuantKind kind, int64_t n) {
+  return "scaled_gemm_" + std::string(quant_kind_name(kind)) + "_n" + std::to_string(n);
+}
+
+ScaledGemm::ScaledGemm(QuantKind kind, int64_t n, int64_t k) : kind_(kind), n_(n), k_(k) {
+  require(n > 0 && k > 0 && n % 8 == 0 && k % 16 == 0,
+          "scaled GEMM: N must be a multiple of 8 and K of 16, got N=" + std::to_string(n) + " K=" + std::to_string(k));
+  require(scaled_gemm_available(), "the scaled GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
+  sm_count_ = query_device().sm_count;
+}
+
+void ScaledGemm::set_tile(int64_t m, ScaledGemmTile tile) { tiles_[m] = tile; }
+
+ScaledGemmTile ScaledGemm::tile(int64_t m) const {
+  const auto it = tiles_.find(m);
+  return it != tiles_.end() ? it->second : default_scaled_gemm_tile(m);
+}
+
+void ScaledGemm::run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d,
+                     int64_t m, cudaStream_t stream) const {
+  const scaled_gemm_detail::Problem p{x, w, scale_x, scale_w, d, m, n_, k_, sm_count_};
+  if (kind_ == QuantKind::Int8)
+    scaled_gemm_detail::launch_int8(tile(m), p, stream);
+  else
+    scaled_gemm_detail::launch_fp8(tile(m), p, stream);
+}
+
+}  // namespace slidesparse

@@ -1,0 +1,102 @@
+// The CUTLASS 3 kernels of the scaled GEMM (gemm/scaled_gemm.h), included only by its sm_90a
+// translation units (SLIDESPARSE_HAVE_SM90A_GEMM; see src/CMakeLists.txt).
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+#include "gemm/scaled_gemm_launch.h"
+#include "gpu/cuda_check.h"
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/util/packed_stride.hpp"
+
+namespace slidesparse::scaled_gemm_detail {
+
+using namespace cute;
+namespace fusion = cutlass::epilogue::fusion;
+
+// The epilogue as a visitor tree: (float(acc) * scale_x[m]) * scale_w[n], rounded once to bf16 —
+// the order and rounding of the unfused dequantization (kernels/acc_view.cuh), so INT8 bits agree.
+template <class TileShape>
+using ScaleEpilogue = fusion::Sm90EVT<
+    fusion::Sm90Compute<cutlass::multiplies, cutlass::bfloat16_t, float, cutlass::FloatRoundStyle::round_to_nearest>,
+    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
+                    fusion::Sm90AccFetch,
+                    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>,
+    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>;
+
+template <class Element, class Accumulator, class TileShape, class ClusterShape, class MainloopSchedule,
+          class EpilogueSchedule>
+struct Gemm {
+  using LayoutA = cutlass::layout::RowMajor;     // x [m, k]
+  using LayoutB = cutlass::layout::ColumnMajor;  // w [n, k] read as [k, n] column-major
+  using LayoutD = cutlass::layout::RowMajor;     // d [m, n]
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, Accumulator, float, void, LayoutD, 8, cutlass::bfloat16_t,
+      LayoutD, 8, EpilogueSchedule, ScaleEpilogue<TileShape>>::CollectiveOp;
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, Element, LayoutA, 16, Element, LayoutB, 16, Accumulator,
+      TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      MainloopSchedule>::CollectiveOp;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop, Epilogue>;
+  using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+};
+
+template <class G>
+void launch(const Problem& p, cudaStream_t stream) {
+  using Device = typename G::Device;
+  using Kernel = typename G::Kernel;
+  using ElementA = typename Kernel::ElementA;
+  const int m = static_cast<int>(p.m), n = static_cast<int>(p.n), k = static_cast<int>(p.k);
+  const auto stride_a = cutlass::make_cute_packed_stride(typename Kernel::StrideA{}, make_shape(m, k, 1));
+  const auto stride_b = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, make_shape(n, k, 1));
+  const auto stride_d = cutlass::make_cute_packed_stride(typename Kernel::StrideD{}, make_shape(m, n, 1));
+  typename Device::Arguments args{
+      cutlass::gemm::GemmUniversalMode::kGemm,
+      {m, n, k, 1},
+      {static_cast<const ElementA*>(p.x), stride_a, static_cast<const ElementA*>(p.w), stride_b},
+      {{{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
+       nullptr,
+       stride_d,
+       reinterpret_cast<cutlass::bfloat16_t*>(p.d),
+       stride_d}};
+  args.hw_info.sm_count = p.sm_count;
+  Device gemm;
+  const std::string shape = "M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) + " K=" + std::to_string(p.k);
+  require(gemm.can_implement(args) == cutlass::Status::kSuccess, "the scaled GEMM cannot run " + shape);
+  // The persistent data-parallel schedule (no split-K) needs no workspace.
+  require(Device::get_workspace_size(args) == 0, "the scaled GEMM unexpectedly needs a workspace for " + shape);
+  require(gemm.initialize(args, nullptr, stream) == cutlass::Status::kSuccess,
+          "the scaled GEMM could not be set up for " + shape);
+  require(gemm.run(stream) == cutlass::Status::kSuccess, "the scaled GEMM failed to launch for " + shape);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+// The three tiles for one input type and mainloop schedule pair.
+template <class Element, class Accumulator, class CoopSchedule, class PingpongSchedule>
+void launch_tile(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
+  using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+  using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
+  switch (tile) {
+    case ScaledGemmTile::Coop128x256:
+      return launch<Gemm<Element, Accumulator, Shape<_128, _256, _128>, Shape<_2, _1, _1>, CoopSchedule,
+                         CoopEpilogue>>(p, stream);
+    case ScaledGemmTile::Coop128x128:
+      return launch<Gemm<Element, Accumulator, Shape<_128, _128, _128>, Shape<_2, _1, _1>, CoopSchedule,
+                         CoopEpilogue>>(p, stream);
+    case ScaledGemmTile::Pingpong64x128:
+      return launch<Gemm<Element, Accumulator, Shape<_64, _128, _128>, Shape<_1, _1, _1>, PingpongSchedule,
+                         PingpongEpilogue>>(p, stream);
+  }
+}
+
+}  // namespace slidesparse::scaled_gemm_detail

@@ -1,0 +1,31 @@
+// Between the host side of the scaled GEMM (gemm/scaled_gemm.cc) and its kernels, one translation
+// unit per input type (gemm/scaled_gemm_int8.cu, scaled_gemm_fp8.cu), built for sm_90a alone so
+// that the 2-core build compiles each CUTLASS instantiation once and in parallel with the rest.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "gemm/scaled_gemm.h"
+
+namespace slidesparse::scaled_gemm_detail {
+
+struct Problem {
+  const void* x = nullptr;  // [m, k] codes
+  const void* w = nullptr;  // [n, k] codes
+  const float* scale_x = nullptr;
+  const float* scale_w = nullptr;
+  __nv_bfloat16* d = nullptr;
+  int64_t m = 0, n = 0, k = 0;
+  int sm_count = 0;
+};
+
+// Whether the kernel translation units were compiled with the kernels (an sm_90a build).
+bool kernels_built();
+// Launch one GEMM (throws Error when CUTLASS refuses the problem or the launch fails).
+void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+void launch_fp8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+
+}  // namespace slidesparse::scaled_gemm_detail
