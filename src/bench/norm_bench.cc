@@ -10,6 +10,7 @@
 #include "bench/random_fill.h"
 #include "core/error.h"
 #include "gemm/gemm_types.h"
+#include "gemm/w8a8_linear.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "kernels/norm_quant.h"
@@ -74,19 +75,25 @@ double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& confi
 
 enum class FusedNorm { Residual, Relu2Mul, Rows };
 
-// The AccView form of a linear layer's output (scale_x always present).
+// The AccView form of a linear layer's output.
 struct AccForm {
   AccumulatorType type;
-  bool scale_w;
-  const char* name;
+  bool scale_x, scale_w;
+  std::string name;  // "int32+sx+sw", "bf16+sx", "bf16"
 };
 
+// The form the engine's linears of this type and backend write on this GPU (their default
+// configuration, FP8 with the engine's fast accumulation).
 AccForm engine_form(QuantKind kind, bool sparse) {
-  if (kind == QuantKind::Int8)
-    return sparse ? AccForm{AccumulatorType::BFloat16, false, "bf16+sx"}
-                  : AccForm{AccumulatorType::Int32, true, "int32+sx+sw"};
-  return sparse ? AccForm{AccumulatorType::BFloat16, true, "bf16+sx+sw"}
-                : AccForm{AccumulatorType::BFloat16, false, "bf16+sx"};
+  const LinearConfig c = default_linear_config(sparse ? GemmBackend::CusparseLt : GemmBackend::CublasLt, kind, 2560,
+                                               2560, sparse ? 4 : 0, 4096, {.fp8_fast_accum = true});
+  AccForm form{c.output == GemmOutput::Int32     ? AccumulatorType::Int32
+               : c.output == GemmOutput::Float32 ? AccumulatorType::Float32
+                                                 : AccumulatorType::BFloat16,
+               c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue, std::string(gemm_output_name(c.output))};
+  if (form.scale_x) form.name += "+sx";
+  if (form.scale_w) form.name += "+sw";
+  return form;
 }
 
 int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
@@ -102,7 +109,7 @@ struct FusedOperands {
   DeviceBuffer acc, scale_x, scale_w, residual, weight, codes, scales, out, row_index;
 
   double bytes_moved() const {
-    const double acc_read = double(m * ld * element_bytes(form.type) + m * 4);
+    const double acc_read = double(m * ld * element_bytes(form.type) + (form.scale_x ? m * 4 : 0));
     switch (norm) {
       case FusedNorm::Residual: return acc_read + double(4 * m * k + rows * (out_cols + 4));
       case FusedNorm::Relu2Mul: return acc_read + double(rows * (out_cols + 4));
@@ -157,7 +164,8 @@ FusedOperands make_fused_operands(FusedNorm norm, AccForm form, int group, int64
 void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchConfig& config, cudaStream_t stream) {
   const int64_t s = set;
   const AccView view{o.form.type, o.acc.as<char>() + s * o.m * o.ld * element_bytes(o.form.type), o.ld,
-                     o.scale_x.as<float>() + s * o.m, o.form.scale_w ? o.scale_w.as<float>() : nullptr};
+                     o.form.scale_x ? o.scale_x.as<float>() + s * o.m : nullptr,
+                     o.form.scale_w ? o.scale_w.as<float>() : nullptr};
   auto* residual = o.residual.as<__nv_bfloat16>() + s * o.m * o.k;
   const auto* weight = o.weight.as<__nv_bfloat16>();
   const SlideGeometry* slide = o.group ? &o.geometry : nullptr;

@@ -20,7 +20,8 @@ struct CudnnLibrary {
 inline constexpr size_t kCudnnMinimumVersion = 90700;
 
 // The process-wide library, loaded once; nullptr when it cannot be used, with the reason (not
-// found, too old, SLIDESPARSE_CUDNN_ATTENTION=0) in `why`.
+// found, too old, SLIDESPARSE_CUDNN_ATTENTION=0) in `why` (and, on the first call, in a note on
+// stderr that prefill attention runs on the built-in kernel).
 const CudnnLibrary* cudnn_library(std::string* why);
 
 }  // namespace slidesparse

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "core/error.h"
-#include "cudnn/cudnn_library.h"
 #include "gpu/cuda_check.h"
 #include "kernels/attention_decode.h"
 #include "kernels/attention_prefill.h"
@@ -25,12 +24,8 @@ namespace {
 
 constexpr size_t kWorkspaceBytes = size_t{128} << 20;  // GEMM workspace shared by every plan
 constexpr int64_t kLargeRowStep = 128;  // prefill row counts above 256 are padded to this (fewer plans)
-// Shorter prompts keep our kernel: their attention is a small share of the step, and each new
-// (sequences, length) bucket would cost cuDNN a graph build.
-constexpr int kCudnnMinQueryLen = 256;
 
 double gib(size_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
-
 
 }  // namespace
 
@@ -113,37 +108,17 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   for (int b : graph_batch_sizes_) prepare_rows(padded_rows(b));
 
   // cuDNN (its handle, the packed K/V) before the KV cache, which takes what memory is left.
-  if (o.cudnn_attention) {
-    std::string why;
-    if (cudnn_library(&why)) {
-      const CudnnAttentionShape shape{static_cast<int>(heads_), static_cast<int>(kv_heads_), static_cast<int>(head_dim_),
-                                      o.max_num_seqs, cudnn_max_len(), softmax_scale_};
-      try {
-        cudnn_attention_ = std::make_unique<CudnnPrefillAttention>(shape, stream_);
-        fresh_kv_ = DeviceBuffer(max_tokens * 2 * kv_heads_ * head_dim_ * 2, "packed keys and values for cuDNN");
-        const int32_t* staged = staged_device_.as<int32_t>();
-        cudnn_batch_.q_offsets = staged + staged_.cudnn_q_offsets;
-        cudnn_batch_.kv_offsets = staged + staged_.cudnn_kv_offsets;
-        cudnn_batch_.seq_len = staged + staged_.seq_len;
-      } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
-        cudnn_attention_.reset();
-        why = e.what();
-      }
-    }
-    static bool noted = false;  // once per process: benchmark sweeps build many engines
-    if (!cudnn_attention_ && !noted)
-      std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", why.c_str());
-    noted = noted || !cudnn_attention_;
-  }
+  const CudnnAttentionShape cudnn_shape{static_cast<int>(heads_), static_cast<int>(kv_heads_),
+                                        static_cast<int>(head_dim_), o.max_num_seqs,
+                                        std::min(o.max_model_len, o.max_num_batched_tokens),  // longest fresh prompt
+                                        softmax_scale_};
+  const int32_t* staged = staged_device_.as<int32_t>();
+  attention_ = std::make_unique<PrefillAttentionChoice>(
+      o.cudnn_attention, cudnn_shape, max_tokens,
+      CudnnStagedArrays{staged + staged_.cudnn_q_offsets, staged + staged_.cudnn_kv_offsets, staged + staged_.seq_len},
+      stream_);
   allocate_kv_cache();
   if (o.cuda_graphs) capture_graphs();
-}
-
-std::string ModelRunner::prefill_attention_description() const {
-  if (!cudnn_attention_) return "built-in kernel";
-  std::string why;
-  return "cuDNN " + cudnn_library(&why)->version_string() + " SDPA (queries of >= " +
-         std::to_string(kCudnnMinQueryLen) + " tokens) + built-in kernel";
 }
 
 ModelRunner::~ModelRunner() {
@@ -230,25 +205,6 @@ void ModelRunner::allocate_kv_cache() {
   }
 }
 
-bool ModelRunner::cudnn_attention_run(const __nv_bfloat16* q, const __nv_bfloat16* kv, const CudnnAttentionBatch& batch,
-                                      __nv_bfloat16* out) {
-  if (cudnn_refused_) return false;
-  std::string why;
-  if (cudnn_attention_->run(q, kv, batch, out, &why)) return true;
-  // Nothing was launched: this layer and every later step run our kernel instead.
-  std::fprintf(stderr, "slidesparse: warning: %s; prefill attention continues on the built-in kernel\n", why.c_str());
-  cudnn_refused_ = true;
-  return false;
-}
-
-bool ModelRunner::cudnn_bucket_ready(const CudnnAttentionBucket& bucket) {
-  std::string why;
-  if (cudnn_attention_->prepare(bucket, &why)) return true;
-  if (cudnn_warned_.insert(bucket).second)
-    std::fprintf(stderr, "slidesparse: warning: %s; using the built-in attention kernel\n", why.c_str());
-  return false;
-}
-
 void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
   require(seqs > 0 && prompt_len > 0 && int64_t{seqs} * prompt_len <= options_.max_num_batched_tokens &&
               seqs <= options_.max_num_seqs,
@@ -257,25 +213,12 @@ void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
   const int64_t rows = prefill_rows(seqs * prompt_len);
   prepare_rows(rows);
   lm_head_gemm_.prepare(padded_rows(seqs), kWorkspaceBytes);
-  if (cudnn_attention_ && prepared_rows_.at(rows).cudnn_attention && prompt_len >= kCudnnMinQueryLen) {
-    cudnn_bucket_ready({cudnn_sequence_bucket(seqs, options_.max_num_seqs), cudnn_length_bucket(prompt_len, cudnn_max_len())});
-  }
+  attention_->prepare(seqs, prompt_len, prepared_rows_.at(rows).cudnn_attention);
 }
 
-const CudnnAttentionBatch* ModelRunner::cudnn_attention_batch(const StepBatch& b, int64_t rows) {
-  if (!cudnn_attention_ || cudnn_refused_ || b.decode || b.max_query_len < kCudnnMinQueryLen ||
-      !prepared_rows_.at(rows).cudnn_attention || !all_fresh_prompts(b))
-    return nullptr;
-  const CudnnAttentionBucket bucket{cudnn_sequence_bucket(b.num_seqs(), options_.max_num_seqs),
-                                    cudnn_length_bucket(b.max_seq_len, cudnn_max_len())};
-  if (b.max_seq_len > bucket.len || !cudnn_bucket_ready(bucket)) return nullptr;
-  cudnn_sequence_offsets(b, bucket.seqs, heads_ * head_dim_, 2 * kv_heads_ * head_dim_, cudnn_q_offsets_host_,
-                         cudnn_kv_offsets_host_);
-  cudnn_batch_.bucket = bucket;
-  return &cudnn_batch_;
-}
-
-void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples, int cudnn_bucket_seqs) {
+void ModelRunner::stage(const StepBatch& b, const StepShape& shape, const CudnnAttentionBatch* cudnn) {
+  const int tokens = shape.tokens, seqs = shape.seqs, samples = shape.samples;
+  const int cudnn_bucket_seqs = cudnn ? cudnn->bucket.seqs : 0;
   auto* device = staged_device_.as<int32_t>();
   // Copies `values` to the pinned mirror, pads to `count` with `pad` (or, for index arrays, with the
   // values that continue them one by one) and sends that much to the device.
@@ -295,14 +238,17 @@ void ModelRunner::stage(const StepBatch& b, int tokens, int seqs, int samples, i
   put(staged_.seq_len, b.seq_len, std::max(seqs, cudnn_bucket_seqs), 0, false);
   put(staged_.block_table, b.block_table, b.block_table.size(), 0, false);
   put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
-  if (cudnn_bucket_seqs > 0) {
-    put(staged_.cudnn_q_offsets, cudnn_q_offsets_host_, cudnn_q_offsets_host_.size(), 0, false);
-    put(staged_.cudnn_kv_offsets, cudnn_kv_offsets_host_, cudnn_kv_offsets_host_.size(), 0, false);
+  if (cudnn) {
+    const auto& q_offsets = attention_->q_offsets_host();
+    const auto& kv_offsets = attention_->kv_offsets_host();
+    put(staged_.cudnn_q_offsets, q_offsets, q_offsets.size(), 0, false);
+    put(staged_.cudnn_kv_offsets, kv_offsets, kv_offsets.size(), 0, false);
   }
 }
 
-void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len,
-                          int max_seq_len, const CudnnAttentionBatch* cudnn) {
+void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cudnn) {
+  const int tokens = shape.tokens, samples = shape.samples;
+  const int64_t rows = shape.rows;
   const int32_t* staged = staged_device_.as<int32_t>();
   const auto& c = weights_.config();
   const float eps = static_cast<float>(c.rms_norm_eps);
@@ -325,13 +271,13 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
   };
 
   AttentionBatch batch;
-  batch.num_seqs = seqs;
+  batch.num_seqs = shape.seqs;
   batch.query_start = staged + staged_.query_start;
   batch.seq_len = staged + staged_.seq_len;
   batch.block_table = staged + staged_.block_table;
   batch.max_blocks_per_seq = max_blocks_per_seq_;
-  batch.max_query_len = max_query_len;
-  batch.max_seq_len = max_seq_len;
+  batch.max_query_len = shape.max_query_len;
+  batch.max_seq_len = shape.max_seq_len;
 
   auto mark = [&](const char* phase) {
     if (profiler_) profiler_->mark(phase);
@@ -356,12 +302,12 @@ void ModelRunner::forward(int tokens, int64_t rows, int seqs, int samples, bool 
     auto* attn = attn_.as<__nv_bfloat16>();
     rope_kv_write_gpu(qkv_out, tokens, staged + staged_.positions, staged + staged_.slots,
                       rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
-                      cache_layers_[layer], q, stream_, cudnn ? fresh_kv_.as<__nv_bfloat16>() : nullptr);
+                      cache_layers_[layer], q, stream_, cudnn ? attention_->packed_kv() : nullptr);
     mark("rope+kv write");
-    if (decode)
+    if (shape.decode)
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                            decode_workspace_.data(), decode_workspace_.bytes(), stream_);
-    else if (!cudnn || !cudnn_attention_run(q, fresh_kv_.as<__nv_bfloat16>(), *cudnn, attn))
+    else if (!cudnn || !attention_->run(q, *cudnn, attn))
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
                             row_launch.attention);
     mark("attention");
@@ -408,13 +354,14 @@ void ModelRunner::capture_graphs() {
     const Bf16Gemm::TimingOperands timing{weights_.lm_head(), final_x_.as<__nv_bfloat16>(), logits_.as<float>(),
                                           workspace_.data(), stream_};
     lm_head_gemm_.prepare(rows, kWorkspaceBytes, &timing);
+    const StepShape shape{size, rows, size, size, true, 1, options_.max_model_len};
     // One eager run first: libraries finish their lazy set-up outside the capture.
-    stage(warm, size, size, size);
-    forward(size, rows, size, size, true, 1, options_.max_model_len);
+    stage(warm, shape);
+    forward(shape);
     CUDA_CHECK(cudaStreamSynchronize(stream_));
     cudaGraph_t graph = nullptr;
     CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    forward(size, rows, size, size, true, 1, options_.max_model_len);
+    forward(shape);
     CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
     cudaGraphExec_t exec = nullptr;
     CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
@@ -437,16 +384,18 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
   if (profiler_) profiler_->begin(stream_);
   if (batch.decode && options_.cuda_graphs && !profiler_ && graph != graph_batch_sizes_.end()) {
     const int size = *graph;
-    stage(batch, size, size, size);
+    stage(batch, StepShape{size, padded_rows(size), size, size, true, 1, options_.max_model_len});
     CUDA_CHECK(cudaGraphLaunch(graphs_.at(size), stream_));
   } else {
-    const int64_t rows = batch.decode ? padded_rows(tokens) : prefill_rows(tokens);
-    prepare_rows(rows);
+    const StepShape shape{tokens,       batch.decode ? padded_rows(tokens) : prefill_rows(tokens),
+                          seqs,         samples,
+                          batch.decode, batch.max_query_len,
+                          batch.max_seq_len};
+    prepare_rows(shape.rows);
     if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
-    const CudnnAttentionBatch* cudnn = cudnn_attention_batch(batch, rows);
-    if (cudnn) ++cudnn_attention_steps_;
-    stage(batch, tokens, seqs, samples, cudnn ? cudnn->bucket.seqs : 0);
-    forward(tokens, rows, seqs, samples, batch.decode, batch.max_query_len, batch.max_seq_len, cudnn);
+    const CudnnAttentionBatch* cudnn = attention_->choose(batch, prepared_rows_.at(shape.rows).cudnn_attention);
+    stage(batch, shape, cudnn);
+    forward(shape, cudnn);
   }
   greedy.resize(samples);
   // The staging buffer is free again once the copies above ran, which stream order guarantees.

@@ -12,16 +12,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "cudnn/cudnn_prefill_attention.h"
 #include "gemm/bf16_gemm.h"
 #include "gpu/device_buffer.h"
 #include "kernels/attention_prefill.h"
 #include "kernels/kv_cache.h"
 #include "runtime/model_weights.h"
+#include "runtime/prefill_attention_choice.h"
 #include "runtime/step_batch.h"
 #include "runtime/step_profiler.h"
 #include "tuning/tuning_db.h"
@@ -43,6 +42,16 @@ struct RunnerOptions {
   const TuningDatabase* tuning = nullptr;
 };
 
+// One step's sizes as staging and the forward pass see them.
+struct StepShape {
+  int tokens = 0;    // token rows (decode graphs: the bucket size)
+  int64_t rows = 0;  // rows the GEMMs and quantizers run on (tokens padded: prefill_rows / padded_rows)
+  int seqs = 0;      // sequences
+  int samples = 0;   // rows sampled (0: a step of mid-prompt chunks, no lm_head)
+  bool decode = false;
+  int max_query_len = 0, max_seq_len = 0;
+};
+
 class ModelRunner {
  public:
   ModelRunner(ModelWeights& weights, const RunnerOptions& options, cudaStream_t stream);
@@ -62,9 +71,9 @@ class ModelRunner {
   // `prompt_len` tokens needs: the GEMM plans for its rows and its cuDNN attention graph.
   void prepare_prefill(int seqs, int prompt_len);
   // "cuDNN 9.10.2 SDPA (queries of >= 256 tokens) + built-in kernel" or "built-in kernel".
-  std::string prefill_attention_description() const;
+  std::string prefill_attention_description() const { return attention_->description(); }
   // Prefill steps whose attention ran on cuDNN so far.
-  int64_t cudnn_attention_steps() const { return cudnn_attention_steps_; }
+  int64_t cudnn_attention_steps() const { return attention_->cudnn_steps(); }
 
   // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
   // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
@@ -73,19 +82,9 @@ class ModelRunner {
  private:
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
-  // The cuDNN attention batch for a prefill step, or nullptr when the step keeps our kernel (decode,
-  // a cached prefix, short queries, cuDNN absent, its bucket unsupported, or tuned against).
-  const CudnnAttentionBatch* cudnn_attention_batch(const StepBatch& batch, int64_t rows);
-  bool cudnn_bucket_ready(const CudnnAttentionBucket& bucket);  // prepares; warns once when unsupported
-  int cudnn_max_len() const {  // the longest fresh prompt a step can hold
-    return std::min(options_.max_model_len, options_.max_num_batched_tokens);
-  }
-  // One layer's attention on cuDNN; false (after one warning, and for good) when cuDNN refuses.
-  bool cudnn_attention_run(const __nv_bfloat16* q, const __nv_bfloat16* kv, const CudnnAttentionBatch& batch,
-                           __nv_bfloat16* out);
-  void stage(const StepBatch& batch, int tokens, int seqs, int samples, int cudnn_bucket_seqs = 0);
-  void forward(int tokens, int64_t rows, int seqs, int samples, bool decode, int max_query_len, int max_seq_len,
-               const CudnnAttentionBatch* cudnn = nullptr);
+  // Copies the step's arrays (padded to `shape`, and cuDNN's offsets when `cudnn` is set) to the device.
+  void stage(const StepBatch& batch, const StepShape& shape, const CudnnAttentionBatch* cudnn = nullptr);
+  void forward(const StepShape& shape, const CudnnAttentionBatch* cudnn = nullptr);
   void capture_graphs();
   static int64_t prefill_rows(int tokens);
 
@@ -99,7 +98,6 @@ class ModelRunner {
   Bf16Gemm lm_head_gemm_;
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
-  DeviceBuffer fresh_kv_;  // with cuDNN attention: the step's RoPE(k) and v, packed [T, 2 kv_heads, head_dim]
   struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
     size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_q_offsets,
         cudnn_kv_offsets;
@@ -115,13 +113,7 @@ class ModelRunner {
   std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
   std::map<int, cudaGraphExec_t> graphs_;
-  std::unique_ptr<CudnnPrefillAttention> cudnn_attention_;  // null: cuDNN unavailable or disabled
-  CudnnAttentionBatch cudnn_batch_;
-  // Reused: no allocation per step.
-  std::vector<int32_t> cudnn_q_offsets_host_, cudnn_kv_offsets_host_;
-  std::set<CudnnAttentionBucket> cudnn_warned_;
-  int64_t cudnn_attention_steps_ = 0;
-  bool cudnn_refused_ = false;  // cuDNN refused to execute once: our kernel from then on
+  std::unique_ptr<PrefillAttentionChoice> attention_;
   StepProfiler* profiler_ = nullptr;
 };
 

@@ -18,6 +18,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "acc_forms.h"
 #include "gpu_test_util.h"
 #include "kernels/norm_quant.h"
 #include "math/activation.h"
@@ -223,17 +224,13 @@ TEST(RmsNormGpu, MatchesCpu) {
 
 // ---- accumulator-fed kernels -------------------------------------------------------------------
 
-// The forms a linear layer's output takes (kernels/acc_view.h): INT8 dense, INT8 sparse / FP8 dense,
-// FP8 sparse; fp32 shares the 4-byte path with int32.
-struct AccForm {
-  AccumulatorType type;
-  bool scale_x, scale_w;
-  const char* name;
-};
-const AccForm kAccForms[] = {{AccumulatorType::Int32, true, true, "int32+both"},
-                             {AccumulatorType::BFloat16, true, false, "bf16+scale_x"},
-                             {AccumulatorType::BFloat16, true, true, "bf16+both"}};
-const AccForm kFloat32Form{AccumulatorType::Float32, true, true, "fp32+both"};
+using testing::AccForm;
+using testing::kBf16BothScales;
+using testing::kBf16Plain;
+using testing::kBf16ScaleX;
+using testing::kEngineAccForms;
+using testing::kFloat32BothScales;
+using testing::kInt32BothScales;
 
 struct HostAcc {
   AccForm form;
@@ -416,7 +413,7 @@ class AccNormQuant : public ::testing::TestWithParam<QuantKind> {};
 
 TEST_P(AccNormQuant, ResidualMatchesCpuForEveryLFormAndShape) {
   SKIP_WITHOUT_GPU();
-  for (const AccForm& form : kAccForms)
+  for (const AccForm& form : kEngineAccForms)
     for (int group : {0, 4, 6, 8, 10, 16})
       for (int64_t k : {30, 2560})
         for (int64_t rows : {1, 7, 100}) {
@@ -428,7 +425,7 @@ TEST_P(AccNormQuant, ResidualMatchesCpuForEveryLFormAndShape) {
 
 TEST_P(AccNormQuant, Relu2MulMatchesCpuForEveryLFormAndShape) {
   SKIP_WITHOUT_GPU();
-  for (const AccForm& form : kAccForms)
+  for (const AccForm& form : kEngineAccForms)
     for (int group : {0, 4, 6, 8, 10, 16})
       for (int64_t inter : {6912, 40, 30})
         for (int64_t rows : {1, 7, 100}) {
@@ -442,10 +439,10 @@ TEST_P(AccNormQuant, EveryLaunchCandidateGivesTheSameOutput) {
   SKIP_WITHOUT_GPU();
   for (const QuantLaunchConfig& config : quant_launch_candidates())
     for (int group : {0, 6, 16}) {
-      const ResidualCase residual{group, 77, 2560, 2560, 80, 0, kAccForms[0], config};
+      const ResidualCase residual{group, 77, 2560, 2560, 80, 0, kInt32BothScales, config};
       SCOPED_TRACE(case_name(residual));
       check_residual_case(GetParam(), residual, static_cast<uint32_t>(group + config.threads));
-      const ResidualCase relu2{group, 77, 6912, 13824, 80, 0, kAccForms[1], config};
+      const ResidualCase relu2{group, 77, 6912, 13824, 80, 0, kBf16ScaleX, config};
       SCOPED_TRACE(case_name(relu2));
       check_relu2_case(GetParam(), relu2, static_cast<uint32_t>(group + config.threads));
     }
@@ -455,7 +452,7 @@ TEST_P(AccNormQuant, EveryLaunchCandidateGivesTheSameOutput) {
 // fp32 accumulators, and padding-only launches (rows 0).
 TEST_P(AccNormQuant, StridedUnalignedFloat32AndEmptyViews) {
   SKIP_WITHOUT_GPU();
-  for (const AccForm& form : {kAccForms[0], kAccForms[2], kFloat32Form})
+  for (const AccForm& form : {kInt32BothScales, kBf16BothScales, kBf16Plain, kFloat32BothScales})
     for (int group : {0, 10})
       for (const auto& [extra, offset] : {std::pair<int64_t, int64_t>{8, 0}, {1, 0}, {0, 1}}) {
         const ResidualCase residual{group, 33, 2560, 2560 + extra, 48, offset, form, {}};
@@ -466,8 +463,8 @@ TEST_P(AccNormQuant, StridedUnalignedFloat32AndEmptyViews) {
         check_relu2_case(GetParam(), relu2, static_cast<uint32_t>(800 + group + extra + offset));
       }
   for (int group : {0, 8}) {
-    check_residual_case(GetParam(), {group, 0, 2560, 2560, 16, 0, kAccForms[0], {}}, 5);
-    check_relu2_case(GetParam(), {group, 0, 6912, 13824, 16, 0, kAccForms[1], {}}, 6);
+    check_residual_case(GetParam(), {group, 0, 2560, 2560, 16, 0, kInt32BothScales, {}}, 5);
+    check_relu2_case(GetParam(), {group, 0, 6912, 13824, 16, 0, kBf16ScaleX, {}}, 6);
   }
 }
 
@@ -478,7 +475,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, AccNormQuant, ::testing::Values(QuantKind::Int8,
 // normalized, against rmsnorm_rows_bf16; the residual is left untouched.
 TEST(ResidualRmsNormRows, MatchesCpu) {
   SKIP_WITHOUT_GPU();
-  const AccForm forms[] = {kAccForms[0], kAccForms[1], kAccForms[2], kFloat32Form};
+  const AccForm forms[] = {kBf16Plain, kInt32BothScales, kBf16ScaleX, kBf16BothScales, kFloat32BothScales};
   for (const AccForm& form : forms)
     for (int64_t k : {30, 2560})
       for (int64_t offset : {0, 1}) {

@@ -19,6 +19,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu/device_info.h"
+#include "acc_forms.h"
 #include "gpu_test_util.h"
 #include "kernels/rope_kv.h"
 #include "math/numeric_formats.h"
@@ -233,18 +234,11 @@ void check(const Case& c, uint32_t seed) {
   expect_same(got.kv, want.kv, c.head_dim, "kv_out");
 }
 
-struct AccForm {
-  AccumulatorType type;
-  bool scale_x, scale_w;
-};
+using testing::AccForm;
 
-// The forms docs/ENGINE.md lists (INT8 dense, INT8 sparse / FP8 dense, FP8 sparse), an fp32
-// accumulator and a plain bf16 tensor.
-const AccForm kForms[] = {{AccumulatorType::Int32, true, true},
-                          {AccumulatorType::BFloat16, true, false},
-                          {AccumulatorType::BFloat16, true, true},
-                          {AccumulatorType::Float32, true, true},
-                          {AccumulatorType::BFloat16, false, false}};
+// Every form the engine feeds (docs/ENGINE.md) and an fp32 accumulator.
+const AccForm kForms[] = {testing::kBf16Plain, testing::kInt32BothScales, testing::kBf16ScaleX,
+                          testing::kBf16BothScales, testing::kFloat32BothScales};
 
 TEST(RopeKvWrite, MatchesCpuForEveryAccumulatorFormAndShape) {
   SKIP_WITHOUT_GPU();

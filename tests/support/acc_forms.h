@@ -1,0 +1,29 @@
+// The forms a linear layer's output takes when a fused kernel reads it (kernels/acc_view.h), for
+// the GPU tests of those kernels: which accumulator type, which scales are still to apply.
+#pragma once
+
+#include "kernels/activation_quant.h"
+
+namespace slidesparse::testing {
+
+struct AccForm {
+  AccumulatorType type;
+  bool scale_x, scale_w;
+  const char* name;
+};
+
+// Dense on the scaled GEMM (both scales applied: a plain bf16 tensor).
+inline constexpr AccForm kBf16Plain{AccumulatorType::BFloat16, false, false, "bf16"};
+// INT8 dense on cuBLASLt (and --exact-scales).
+inline constexpr AccForm kInt32BothScales{AccumulatorType::Int32, true, true, "int32+both"};
+// INT8 sparse, FP8 dense on cuBLASLt (the weight scale rode in the GEMM).
+inline constexpr AccForm kBf16ScaleX{AccumulatorType::BFloat16, true, false, "bf16+scale_x"};
+// FP8 sparse.
+inline constexpr AccForm kBf16BothScales{AccumulatorType::BFloat16, true, true, "bf16+both"};
+// An fp32 accumulator (the 4-byte path int32 shares).
+inline constexpr AccForm kFloat32BothScales{AccumulatorType::Float32, true, true, "fp32+both"};
+
+// Every form the engine feeds its fused kernels.
+inline constexpr AccForm kEngineAccForms[] = {kBf16Plain, kInt32BothScales, kBf16ScaleX, kBf16BothScales};
+
+}  // namespace slidesparse::testing
