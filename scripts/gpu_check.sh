@@ -8,8 +8,8 @@
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
 #   (AB_DTYPES, default "int8 fp8") the dense model with its default GEMM path and with
-#   --cublaslt-dense, and its 2:4 twin, at decode M=64 and 512 and prefill M=32768 (profiled), no
-#   database. `serve`: the OpenAI
+#   --cublaslt-dense, and its 2:4 twin (AB_SPARSE=0: without), at decode M=64 and 512 (AB_DECODE_MS)
+#   and prefill M=32768 (profiled), no database. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `tuned`: the dense and 2:4 models (TUNED_DTYPES, default "int8 fp8") with a database tuned here, prefill M=32768 (profiled) and
@@ -148,16 +148,16 @@ PY
           D=$(echo $dtype | tr a-z A-Z)
           [ -d "$work/BitNet-2B-$D" ] ||
             "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
-          [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
-            --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
-          for m in 64 512; do
+          [ "${AB_SPARSE:-1}" = 0 ] || [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] ||
+            "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+          for m in ${AB_DECODE_MS:-64 512}; do
             ab_run "$D dense decode M=$m, default (scaled GEMM on Hopper)" BitNet-2B-$D decode $m ""
             ab_run "$D dense decode M=$m, --cublaslt-dense" BitNet-2B-$D decode $m --cublaslt-dense
-            ab_run "$D 2:4 decode M=$m" BitNet-2B-$D-SlideSparse-2_4 decode $m ""
+            [ "${AB_SPARSE:-1}" = 1 ] && ab_run "$D 2:4 decode M=$m" BitNet-2B-$D-SlideSparse-2_4 decode $m ""
           done
           ab_run "$D dense prefill M=32768, default" BitNet-2B-$D prefill 32768 --profile
           ab_run "$D dense prefill M=32768, --cublaslt-dense" BitNet-2B-$D prefill 32768 "--profile --cublaslt-dense"
-          ab_run "$D 2:4 prefill M=32768" BitNet-2B-$D-SlideSparse-2_4 prefill 32768 --profile
+          [ "${AB_SPARSE:-1}" = 1 ] && ab_run "$D 2:4 prefill M=32768" BitNet-2B-$D-SlideSparse-2_4 prefill 32768 --profile
         done
       fi
       ;;

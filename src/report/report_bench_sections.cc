@@ -41,19 +41,19 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
     for (const auto& [backend, points] : t.by_backend) {
       const auto p = points.find(m);
       if (p == points.end()) {
-        table.add_row({std::to_string(m), backend.label(), kMissing, kMissing, kMissing});
+        table.add_row({std::to_string(m), backend.engine_label(), kMissing, kMissing, kMissing});
       } else if (p->second.failed()) {
-        table.add_row({std::to_string(m), backend.label(), "failed", "failed", "failed"});
+        table.add_row({std::to_string(m), backend.engine_label(), "failed", "failed", "failed"});
       } else {
         const ThroughputRow& r = p->second;
-        table.add_row({std::to_string(m), backend.label(), format_grouped(r.requests_per_s, 2),
+        table.add_row({std::to_string(m), backend.engine_label(), format_grouped(r.requests_per_s, 2),
                        format_rate(r.tokens_per_s), format_grouped(r.elapsed_s, 3)});
       }
     }
   md += table.text() + "\n";
   const auto sparse = t.sparse_backends();
   if (t.by_backend.count(ResultBackend{0}) && !sparse.empty()) {
-    md += "**Speedup over cuBLASLt** (sparse tokens/s ÷ cuBLASLt tokens/s at the same M):\n\n";
+    md += "**Speedup over dense** (sparse tokens/s ÷ dense tokens/s at the same M):\n\n";
     md += speedup_table(t.ms, sparse, [&](const ResultBackend& b, int64_t m) { return t.speedup(b, m); }) + "\n";
   }
   if (const auto plot = throughput_plot(t, stage, subject))
@@ -111,6 +111,7 @@ std::string per_machine(const Results& results, const Block& block) {
 // Cross-GPU: per M and backend, one (value, speedup) column pair per machine.
 struct CrossColumns {
   std::string value_name;
+  std::function<std::string(const ResultBackend&)> label;  // the backend's name in this table
   std::function<std::optional<std::string>(size_t machine, const ResultBackend&, int64_t)> value;
   std::function<std::optional<double>(size_t machine, const ResultBackend&, int64_t)> speedup;
 };
@@ -123,7 +124,7 @@ std::string cross_table(const std::vector<Machine>& ms, const std::string& dtype
   MarkdownTable table(header, "rlr" + std::string(2 * ms.size(), 'r'));
   for (int64_t m : m_values)
     for (const auto& b : backends) {
-      std::vector<std::string> row{std::to_string(m), b.label(),
+      std::vector<std::string> row{std::to_string(m), c.label(b),
                                    b.dense() ? kMissing : format_speedup(b.theoretical_speedup())};
       for (size_t i = 0; i < ms.size(); ++i) {
         if (dtype != "INT8" && !ms[i].supports_fp8()) {
@@ -148,6 +149,9 @@ std::string throughput_section(const Results& results, const std::string& stage,
               "output_len 1; tokens/s counts prompt and output tokens.\n\n"
             : "M concurrent sequences, 16-token prompts, 256 output tokens each (the prompts' prefill is inside "
               "the elapsed time); tokens/s counts prompt and output tokens.\n\n";
+  md += "Dense is the engine's dense path (results folder `cublaslt`): its GEMMs run on cuBLASLt, or on Hopper on "
+        "its CUTLASS GEMM that applies both scales in the epilogue; each point's JSON names the GEMM that ran "
+        "(`qkv_gemm`; points without the field ran cuBLASLt).\n\n";
   bool any = false;
   for (const auto& s : results.throughput) any = any || s.stage == stage;
   if (!any) return md + no_results_note(results, stage + " results", {stage == "prefill" ? 4 : 5});
@@ -208,8 +212,9 @@ std::string speedup_chain_section(const Results& results) {
     }
   if (body.empty()) return "";
   return "## Speedup from kernel to end to end\n\n"
-         "Each 2:L over cuBLASLt of the same dtype: in theory, for the four linear layers' GEMMs alone "
-         "(kernel benchmark, model totals) and for whole engine steps (tokens/s). What the prefill column "
+         "Each 2:L over the dense path of the same dtype: in theory, for the four linear layers' GEMMs alone "
+         "(kernel benchmark, model totals, over cuBLASLt) and for whole engine steps (tokens/s, over the engine's "
+         "dense path). What the prefill column "
          "loses against the kernel column is the share of a step that sparsity does not touch: attention, "
          "norms, quantization, embedding and lm_head.\n\n" +
          body;
@@ -220,7 +225,7 @@ std::string cross_gpu_section(const Results& results) {
   if (ms.size() < 2) return "";
   std::string md =
       "## Cross-GPU comparison\n\n"
-      "The same M and backends side by side; speedups are over each GPU's own cuBLASLt. FP8 needs compute "
+      "The same M and backends side by side; speedups are over each GPU's own dense path. FP8 needs compute "
       "capability 8.9 or newer.\n\n";
   for (const std::string stage : {"prefill", "decode"}) {
     md += "### " + stage_title(stage) + " tokens/s\n\n";
@@ -239,7 +244,7 @@ std::string cross_gpu_section(const Results& results) {
         continue;
       }
       md += cross_table(ms, dtype, m_values, backends,
-                        {"tokens/s",
+                        {"tokens/s", [](const ResultBackend& b) { return b.engine_label(); },
                          [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
                            const ThroughputRow* r = tables[i].find(b, m);
                            if (!r) return std::nullopt;
@@ -264,7 +269,7 @@ std::string cross_gpu_section(const Results& results) {
       continue;
     }
     md += cross_table(ms, dtype, m_values, backends,
-                      {"µs",
+                      {"µs", [](const ResultBackend& b) { return b.label(); },
                        [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
                          const KernelTotal* t = tables[i].find(b, m);
                          if (!t) return std::nullopt;

@@ -15,9 +15,10 @@ std::string m_axis(const std::string& stage) {
 }
 
 // Speedup vs M per sparse backend, each with its theoretical L/(L-2) as a dashed line of the same
-// colour, and cuBLASLt as the 1.0 baseline.
+// colour, and the baseline (cuBLASLt, or the engine's dense path) at 1.0.
 std::optional<LinePlot> speedup_plot(
-    const std::string& title, const std::string& x_label, const std::string& y_label, const std::set<int64_t>& ms,
+    const std::string& title, const std::string& x_label, const std::string& y_label, const std::string& baseline,
+    const std::set<int64_t>& ms,
     const std::vector<ResultBackend>& backends,
     const std::function<std::optional<double>(const ResultBackend&, int64_t)>& speedup) {
   LinePlot plot{title, x_label, y_label, true, false, {}};
@@ -35,7 +36,7 @@ std::optional<LinePlot> speedup_plot(
   }
   if (plot.series.empty()) return std::nullopt;
   plot.series.insert(plot.series.begin(),
-                     PlotSeries{"cuBLASLt = 1.0", backend_colour({0}), {{lo, 1.0}, {hi, 1.0}}, false, false, true});
+                     PlotSeries{baseline + " = 1.0", backend_colour({0}), {{lo, 1.0}, {hi, 1.0}}, false, false, true});
   for (auto& s : theory) plot.series.push_back(std::move(s));
   plot.series.push_back({"theoretical L/(L-2)", "#777777", {}, true, false, true});
   return plot;
@@ -72,7 +73,7 @@ std::optional<LinePlot> throughput_plot(const ThroughputTable& table, const std:
                                         const std::string& subject) {
   LinePlot plot{stage_title(stage) + " throughput vs M — " + subject, m_axis(stage), "tokens/s", true, true, {}};
   for (const auto& [backend, points] : table.by_backend) {
-    PlotSeries s{backend.label(), backend_colour(backend), {}};
+    PlotSeries s{backend.engine_label(), backend_colour(backend), {}};
     for (const auto& [m, row] : points)
       if (!row.failed()) s.points.push_back({double(m), row.tokens_per_s});
     if (!s.points.empty()) plot.series.push_back(std::move(s));
@@ -83,14 +84,14 @@ std::optional<LinePlot> throughput_plot(const ThroughputTable& table, const std:
 
 std::optional<LinePlot> throughput_speedup_plot(const ThroughputTable& table, const std::string& stage,
                                                 const std::string& subject) {
-  return speedup_plot(stage_title(stage) + " speedup over cuBLASLt — " + subject, m_axis(stage),
-                      "speedup (sparse / cuBLASLt tokens/s)", table.ms, table.sparse_backends(),
+  return speedup_plot(stage_title(stage) + " speedup over dense — " + subject, m_axis(stage),
+                      "speedup (sparse / dense tokens/s)", "dense", table.ms, table.sparse_backends(),
                       [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
 }
 
 std::optional<LinePlot> kernel_speedup_plot(const KernelTable& table, const std::string& subject) {
   return speedup_plot("Kernel speedup over cuBLASLt (4-layer total) — " + subject, m_axis("kernel"),
-                      "speedup (cuBLASLt / sparse latency)", table.ms, table.sparse_backends(),
+                      "speedup (cuBLASLt / sparse latency)", "cuBLASLt", table.ms, table.sparse_backends(),
                       [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
 }
 

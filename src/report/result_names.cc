@@ -46,6 +46,7 @@ std::string ResultBackend::sparsity() const {
 }
 
 std::string ResultBackend::label() const { return dense() ? "cuBLASLt" : "cuSPARSELt " + sparsity(); }
+std::string ResultBackend::engine_label() const { return dense() ? "dense" : label(); }
 
 double ResultBackend::theoretical_speedup() const {
   if (dense() || group == kInfinite) return 1.0;

@@ -40,7 +40,8 @@ struct ResultBackend {
 
   bool dense() const { return group == 0; }
   std::string sparsity() const;        // "2:8", "2:inf"; "dense" for cuBLASLt
-  std::string label() const;           // "cuBLASLt", "cuSPARSELt 2:8"
+  std::string label() const;           // "cuBLASLt", "cuSPARSELt 2:8": the kernel benchmark's backends
+  std::string engine_label() const;    // "dense", "cuSPARSELt 2:8": the engine's (throughput results)
   double theoretical_speedup() const;  // L / (L - 2); 1.0 for 2:inf and dense
   auto operator<=>(const ResultBackend&) const = default;
 };
