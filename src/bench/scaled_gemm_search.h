@@ -11,7 +11,6 @@
 namespace slidesparse {
 
 // m: padded rows. Mean of `repeat` launches after `warmup`, per tile.
-ScaledGemmTile fastest_scaled_gemm_tile(QuantKind kind, int64_t n, int64_t k, int64_t m, int warmup, int repeat,
-                                        cudaStream_t stream);
+ScaledGemmTile fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

@@ -64,8 +64,8 @@ void run_tune(const TuneOptions& o) {
   int rejected = 0;
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
-    // cuBLASLt's plans as the engine uses them where the scaled GEMM (searched below) does not run:
-    // --cublaslt-dense, --exact-scales (INT8 int32), GPUs without it.
+    // cuBLASLt's plans as the engine uses them where the INT8 scaled GEMM (searched below) does not
+    // run: FP8, --cublaslt-dense, --exact-scales (INT8 int32), GPUs without it.
     LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m,
                                            {.fp8_fast_accum = false, .scaled_gemm = false});
     const int64_t gemm_k = linear_gemm_k(j.backend, j.shape.k, j.group);
@@ -84,21 +84,20 @@ void run_tune(const TuneOptions& o) {
     db.save(o.db_path);  // a finished shape survives an interruption
   }
   progress.finish();
-  if (o.dense && scaled_gemm_available()) {
-    // The scaled GEMM's tile per row count, for each type.
+  const bool int8 = std::find(o.kinds.begin(), o.kinds.end(), QuantKind::Int8) != o.kinds.end();
+  if (o.dense && int8 && scaled_gemm_available()) {
+    // The INT8 scaled GEMM's tile per row count.
     const auto shapes = bitnet_layer_shapes();
-    ProgressBar scaled_progress("tune scaled gemm", long(o.kinds.size() * shapes.size() * dense_ms.size()));
-    for (QuantKind kind : o.kinds) {
-      for (const auto& shape : shapes) {
-        for (int64_t m : dense_ms) {
-          throw_if_interrupted();
-          const int64_t rows = padded_rows(m);
-          const ScaledGemmTile best = fastest_scaled_gemm_tile(kind, shape.n, shape.k, rows, o.protocol.screen_warmup,
-                                                               o.protocol.screen_repeat, stream);
-          db.record_kernel(scaled_gemm_kernel_name(kind, shape.n), shape.k, rows,
-                           {{"tile", std::string(scaled_gemm_tile_name(best))}});
-          scaled_progress.step(scaled_gemm_kernel_name(kind, shape.n) + " M=" + std::to_string(rows));
-        }
+    ProgressBar scaled_progress("tune scaled gemm", long(shapes.size() * dense_ms.size()));
+    for (const auto& shape : shapes) {
+      for (int64_t m : dense_ms) {
+        throw_if_interrupted();
+        const int64_t rows = padded_rows(m);
+        const ScaledGemmTile best =
+            fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+        db.record_kernel(scaled_gemm_kernel_name(shape.n), shape.k, rows,
+                         {{"tile", std::string(scaled_gemm_tile_name(best))}});
+        scaled_progress.step(scaled_gemm_kernel_name(shape.n) + " M=" + std::to_string(rows));
       }
     }
     scaled_progress.finish();

@@ -42,12 +42,10 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
          "of fresh prompts with a query of >= 256 tokens)");
   p.flag("exact-scales", "INT8: int32 accumulators + exact epilogue on both backends (bit-identical paths)");
-  p.flag("fp8-precise-accum",
-         "FP8 dense GEMMs on cuBLASLt with periodic fp32 promotion (fast accumulation is its default; the CUTLASS GEMM "
-         "always promotes)");
+  p.flag("fp8-precise-accum", "FP8 cuBLASLt without CUBLASLT_MATMUL_DESC_FAST_ACCUM (fast accumulation is the default)");
   p.flag("cublaslt-dense",
-         "dense GEMMs on cuBLASLt also on Hopper, where the default is the CUTLASS GEMM that applies both scales in its "
-         "epilogue");
+         "INT8 dense GEMMs on cuBLASLt also on Hopper, where the default is the CUTLASS GEMM that applies both scales "
+         "in its epilogue");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {

@@ -41,11 +41,9 @@ bool scaled_gemm_available() {
   return scaled_gemm_detail::kernels_built() && cuda_device_available() && query_device().compute_capability() == 90;
 }
 
-std::string scaled_gemm_kernel_name(QuantKind kind, int64_t n) {
-  return "scaled_gemm_" + std::string(quant_kind_name(kind)) + "_n" + std::to_string(n);
-}
+std::string scaled_gemm_kernel_name(int64_t n) { return "scaled_gemm_int8_n" + std::to_string(n); }
 
-ScaledGemm::ScaledGemm(QuantKind kind, int64_t n, int64_t k) : kind_(kind), n_(n), k_(k) {
+ScaledGemm::ScaledGemm(int64_t n, int64_t k) : n_(n), k_(k) {
   require(n > 0 && k > 0 && n % 8 == 0 && k % 16 == 0,
           "scaled GEMM: N must be a multiple of 8 and K of 16, got N=" + std::to_string(n) + " K=" + std::to_string(k));
   require(scaled_gemm_available(), "the scaled GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
@@ -61,11 +59,7 @@ ScaledGemmTile ScaledGemm::tile(int64_t m) const {
 
 void ScaledGemm::run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d,
                      int64_t m, cudaStream_t stream) const {
-  const scaled_gemm_detail::Problem p{x, w, scale_x, scale_w, d, m, n_, k_, sm_count_};
-  if (kind_ == QuantKind::Int8)
-    scaled_gemm_detail::launch_int8(tile(m), p, stream);
-  else
-    scaled_gemm_detail::launch_fp8(tile(m), p, stream);
+  scaled_gemm_detail::launch_int8(tile(m), {x, w, scale_x, scale_w, d, m, n_, k_, sm_count_}, stream);
 }
 
 }  // namespace slidesparse

@@ -1,11 +1,11 @@
-// Dense W8A8 GEMM with both dequantization scales in its epilogue, on CUTLASS's Hopper (sm_90a)
+// Dense INT8 GEMM with both dequantization scales in its epilogue, on CUTLASS's Hopper (sm_90a)
 // warp-specialized TMA kernels (gemm/scaled_gemm_kernels.cuh):
 //   d[m, n] = bf16((float(sum_k x[m, k] * w[n, k]) * scale_x[m]) * scale_w[n])
-// INT8: the same value, rounded the same way, as cuBLASLt's int32 accumulator followed by the
+// the same value, rounded the same way, as cuBLASLt's int32 accumulator followed by the
 // dequantization epilogue (kernels/acc_view.h), written as bf16 once instead of int32 written and
 // read back (cuBLASLt's INT8 kernels on Hopper write int32 only: docs/PERF.md, "Where the scales
-// go"). FP8 E4M3: fp32 accumulation with periodic promotion (CUTLASS's FP8 mainloop; cuBLASLt's
-// mode without CUBLASLT_MATMUL_DESC_FAST_ACCUM), one bf16 rounding after both scales.
+// go"). FP8 stays on cuBLASLt, which already writes bf16 (docs/PERF.md, "A dense GEMM that applies
+// both scales").
 // Layout as both libraries' ("TN", gemm/gemm_types.h): x row-major [m, k], w row-major [n, k], d
 // row-major [m, n].
 #pragma once
@@ -18,8 +18,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
-#include "math/weight_code.h"
 
 namespace slidesparse {
 
@@ -41,31 +39,29 @@ ScaledGemmTile default_scaled_gemm_tile(int64_t m);
 bool scaled_gemm_available();
 
 // Name under which `tune` stores the tile for one weight shape (its K is the entry's K):
-// "scaled_gemm_int8_n3840", "scaled_gemm_fp8_n3840".
-std::string scaled_gemm_kernel_name(QuantKind kind, int64_t n);
+// "scaled_gemm_int8_n3840".
+std::string scaled_gemm_kernel_name(int64_t n);
 
-// One weight shape [n, k] of one type; the kernel variant is chosen per padded row count
-// (set_tile, else default_scaled_gemm_tile). run() allocates nothing and only launches, so it can
-// be captured in a CUDA graph.
+// One weight shape [n, k]; the kernel variant is chosen per padded row count (set_tile, else
+// default_scaled_gemm_tile). run() allocates nothing and only launches, so it can be captured in a
+// CUDA graph.
 class ScaledGemm {
  public:
   // Throws Error when the kernels are not available here, or for a shape they do not take (n a
   // multiple of 8, k a multiple of 16).
-  ScaledGemm(QuantKind kind, int64_t n, int64_t k);
+  ScaledGemm(int64_t n, int64_t k);
 
-  QuantKind kind() const { return kind_; }
   int64_t n() const { return n_; }
   int64_t k() const { return k_; }
   void set_tile(int64_t m, ScaledGemmTile tile);
   ScaledGemmTile tile(int64_t m) const;
 
-  // d [m, n] bf16 from x [m, k] and w [n, k] (codes), scale_x [m], scale_w [n]; m is the padded
-  // row count.
+  // d [m, n] bf16 from x [m, k] and w [n, k] (int8 codes), scale_x [m], scale_w [n]; m is the
+  // padded row count.
   void run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d, int64_t m,
            cudaStream_t stream) const;
 
  private:
-  QuantKind kind_;
   int64_t n_ = 0, k_ = 0;
   int sm_count_ = 0;
   std::map<int64_t, ScaledGemmTile> tiles_;

@@ -1,5 +1,5 @@
 // The CUTLASS 3 kernels of the scaled GEMM (gemm/scaled_gemm.h), included only by its sm_90a
-// translation units (SLIDESPARSE_HAVE_SM90A_GEMM; see src/CMakeLists.txt).
+// translation unit (SLIDESPARSE_HAVE_SM90A_GEMM; see src/CMakeLists.txt).
 #pragma once
 
 #include <string>
@@ -23,7 +23,7 @@ using namespace cute;
 namespace fusion = cutlass::epilogue::fusion;
 
 // The epilogue as a visitor tree: (float(acc) * scale_x[m]) * scale_w[n], rounded once to bf16 —
-// the order and rounding of the unfused dequantization (kernels/acc_view.cuh), so INT8 bits agree.
+// the order and rounding of the unfused dequantization (kernels/acc_view.cuh), so the bits agree.
 template <class TileShape>
 using ScaleEpilogue = fusion::Sm90EVT<
     fusion::Sm90Compute<cutlass::multiplies, cutlass::bfloat16_t, float, cutlass::FloatRoundStyle::round_to_nearest>,
@@ -81,7 +81,7 @@ void launch(const Problem& p, cudaStream_t stream) {
   CUDA_CHECK(cudaGetLastError());
 }
 
-// The three tiles for one input type and mainloop schedule pair.
+// The three tiles for one input type and its mainloop schedules.
 template <class Element, class Accumulator, class CoopSchedule, class PingpongSchedule>
 void launch_tile(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;

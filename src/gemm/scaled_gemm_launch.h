@@ -1,6 +1,6 @@
-// Between the host side of the scaled GEMM (gemm/scaled_gemm.cc) and its kernels, one translation
-// unit per input type (gemm/scaled_gemm_int8.cu, scaled_gemm_fp8.cu), built for sm_90a alone so
-// that the 2-core build compiles each CUTLASS instantiation once and in parallel with the rest.
+// Between the host side of the scaled GEMM (gemm/scaled_gemm.cc, a plain C++ file) and its kernels
+// (gemm/scaled_gemm_int8.cu), which are built for sm_90a alone: the CUTLASS instantiations compile
+// once, for the one architecture that runs them.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -26,6 +26,5 @@ struct Problem {
 bool kernels_built();
 // Launch one GEMM (throws Error when CUTLASS refuses the problem or the launch fails).
 void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
-void launch_fp8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 
 }  // namespace slidesparse::scaled_gemm_detail

@@ -14,9 +14,8 @@ namespace {
 
 // Whether cuBLASLt returns any algorithm for the shape (probed once per shape and mode).
 bool cublaslt_supports(const GemmShape& shape) {
-  static std::map<std::tuple<int, int, int, int64_t, int64_t, bool>, bool> cache;
-  const auto key =
-      std::make_tuple(int(shape.kind), int(shape.output), int(shape.scales), shape.n, shape.k, shape.fast_accum);
+  static std::map<std::tuple<int, int, int, int64_t, int64_t>, bool> cache;
+  const auto key = std::make_tuple(int(shape.kind), int(shape.output), int(shape.scales), shape.n, shape.k);
   if (const auto it = cache.find(key); it != cache.end()) return it->second;
   CublasLtGemm gemm(shape);
   return cache[key] = !gemm.heuristic_candidates(kRowAlignment * 64, 1, size_t{64} << 20).empty();
@@ -44,12 +43,12 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   c.group = backend == GemmBackend::CusparseLt ? group : 0;
   c.max_m = max_m;
   c.fast_accum = backend == GemmBackend::CublasLt && kind == QuantKind::Fp8E4M3 && preferences.fp8_fast_accum;
-  // The scaled GEMM (CUTLASS, Hopper) applies both scales in its own epilogue and writes bf16: for
-  // INT8 the bits of cuBLASLt's int32 + epilogue with half the output traffic, and faster GEMMs at
-  // small M for both types (docs/PERF.md, "A dense GEMM that applies both scales"). Its FP8 kernels
-  // promote their accumulators (fast_accum applies to cuBLASLt only).
-  const bool scaled = backend == GemmBackend::CublasLt && preferences.scaled_gemm && scaled_gemm_available() &&
-                      n % 8 == 0 && k % 16 == 0;
+  // INT8 dense on Hopper: the scaled GEMM (CUTLASS) applies both scales in its own epilogue and
+  // writes bf16, the bits of cuBLASLt's int32 + epilogue with half the output traffic and faster
+  // GEMMs at small M (docs/PERF.md, "A dense GEMM that applies both scales"; FP8 measured slower on
+  // it than on cuBLASLt, which already writes bf16).
+  const bool scaled = backend == GemmBackend::CublasLt && kind == QuantKind::Int8 && preferences.scaled_gemm &&
+                      scaled_gemm_available() && n % 8 == 0 && k % 16 == 0;
   if (scaled) {
     c.output = GemmOutput::BFloat16;
     c.scales = ScaleMode::BothInGemm;
@@ -63,7 +62,7 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
     c.output = GemmOutput::BFloat16;
     c.scales = ScaleMode::Epilogue;
     for (ScaleMode mode : {ScaleMode::BothInGemm, ScaleMode::WeightInGemm})
-      if (cublaslt_supports({kind, GemmOutput::BFloat16, mode, n, k, c.fast_accum})) {
+      if (cublaslt_supports({kind, GemmOutput::BFloat16, mode, n, k})) {  // probed in the precise mode
         c.scales = mode;
         break;
       }
@@ -94,10 +93,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
   gemm_k_ = linear_gemm_k(config.backend, config.k, config.group);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
-  // Both scales in a dense GEMM: INT8 only on the scaled GEMM, FP8 there where the GPU runs it (else
-  // on cuBLASLt's outer-vector scale modes, where offered).
-  const bool scaled = !sparse && config.scales == ScaleMode::BothInGemm &&
-                      (config.kind == QuantKind::Int8 || scaled_gemm_available());
+  // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
+  // modes (where offered).
+  const bool scaled = !sparse && config.scales == ScaleMode::BothInGemm && config.kind == QuantKind::Int8;
   if (!scaled) validate_gemm_shape(config.backend, shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
@@ -120,7 +118,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     }
   } else if (scaled) {
     require(config.output == GemmOutput::BFloat16, "the dense GEMM with both scales in its epilogue writes bf16");
-    scaled_ = std::make_unique<ScaledGemm>(config.kind, config.n, gemm_k_);
+    scaled_ = std::make_unique<ScaledGemm>(config.n, gemm_k_);
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);
   }
@@ -151,7 +149,7 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
   if (scaled_) {
     if (db)
-      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.kind, config_.n), gemm_k_, rows))
+      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.n), gemm_k_, rows))
         scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
   } else if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;

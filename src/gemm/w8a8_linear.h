@@ -1,6 +1,6 @@
 // The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
-// weights, on the dense backend (cuBLASLt; on Hopper our CUTLASS GEMM, which applies both scales in
-// its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L):
+// weights, on the dense backend (cuBLASLt; INT8 on Hopper our CUTLASS GEMM, which applies both
+// scales in its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L):
 //   quantize (+ slide) -> GEMM -> scales.
 // Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
 // forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
@@ -40,7 +40,7 @@ struct LinearConfig {
   // forward). The engine turns this off: its fused kernels write the codes into shared buffers and
   // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
   bool standalone = true;
-  bool fast_accum = false;  // FP8 on cuBLASLt only (GemmShape::fast_accum; the scaled GEMM always promotes)
+  bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
 };
 
 // One weight of a linear: device codes row-major, [n, k] for the dense backend, the slid W' [n, K']
@@ -54,7 +54,7 @@ struct LinearWeight {
 // What a caller may ask of the default configuration.
 struct LinearPreferences {
   bool fp8_fast_accum = false;  // FP8 dense: the tensor core's fast accumulation (GemmShape::fast_accum)
-  bool scaled_gemm = true;      // dense: the scaled GEMM where it runs (Hopper)
+  bool scaled_gemm = true;      // INT8 dense: the scaled GEMM where it runs (Hopper)
 };
 
 // The fastest correct configuration we measured for each backend and type (docs/PERF.md).

@@ -149,8 +149,8 @@ std::string throughput_section(const Results& results, const std::string& stage,
               "output_len 1; tokens/s counts prompt and output tokens.\n\n"
             : "M concurrent sequences, 16-token prompts, 256 output tokens each (the prompts' prefill is inside "
               "the elapsed time); tokens/s counts prompt and output tokens.\n\n";
-  md += "Dense is the engine's dense path (results folder `cublaslt`): its GEMMs run on cuBLASLt, or on Hopper on "
-        "its CUTLASS GEMM that applies both scales in the epilogue; each point's JSON names the GEMM that ran "
+  md += "Dense is the engine's dense path (results folder `cublaslt`): its GEMMs run on cuBLASLt, or for INT8 on "
+        "Hopper on its CUTLASS GEMM that applies both scales in the epilogue; each point's JSON names the GEMM that ran "
         "(`qkv_gemm`; points without the field ran cuBLASLt).\n\n";
   bool any = false;
   for (const auto& s : results.throughput) any = any || s.stage == stage;

@@ -27,7 +27,7 @@ struct EngineOptions {
   bool chunked_prefill = true;
   bool exact_scales = false;
   bool fp8_fast_accum = true;  // FP8 dense GEMMs: no periodic fp32 promotion (same accuracy bounds, ~10% faster)
-  bool scaled_gemm = true;     // dense: the CUTLASS GEMM with both scales in its epilogue where it runs (Hopper)
+  bool scaled_gemm = true;     // INT8 dense: the CUTLASS GEMM with both scales in its epilogue where it runs (Hopper)
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
 };

@@ -27,7 +27,7 @@ struct WeightLoadOptions {
   int64_t max_tokens = 0;     // largest M a linear will see
   bool exact_scales = false;  // INT8: int32 accumulators + epilogue on both backends (bit-exact path)
   bool fp8_fast_accum = false;
-  bool scaled_gemm = true;  // dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
+  bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
 };
 
 struct LayerNormWeights {

@@ -140,8 +140,7 @@ TEST_P(SparseEqualsDense, EveryM) {
       ASSERT_EQ(fast_dense, want);  // the scaled GEMM applies both scales the way the exact epilogue does
     }
     EXPECT_LT(relative_error(fast_dense, want), 8e-3);
-    // With the engine's preference for fast FP8 accumulation (cuBLASLt's; the scaled GEMM on Hopper
-    // always promotes).
+    // With the engine's preference for fast FP8 accumulation (cuBLASLt).
     const auto fast_accum_dense = run_linear(
         default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m, {.fp8_fast_accum = true}), pruned.data(),
         scale_w.as<float>(), x, m);
