@@ -100,7 +100,8 @@ std::vector<UnitBatch> plan_tuning(const PipelineLayout& layout, const PipelineO
                          t.coarse_ms = o.tune_coarse_ms;
                          t.fine_ms = o.tune_fine_ms;
                          t.decode_ms = o.decode_ms;  // the batch sizes task 5 runs
-                         t.dense = phase == "coarse";  // coarse: cuBLASLt + quantize; fine: cuSPARSELt + quantize-slide
+                         // coarse: cuBLASLt, the scaled GEMM + quantize; fine: cuSPARSELt + quantize-slide
+                         t.dense = phase == "coarse";
                          t.sparse = phase == "fine";
                          t.db_path = tuning_db_path(layout);
                          fs::create_directories(t.db_path.parent_path());

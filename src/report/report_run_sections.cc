@@ -180,7 +180,8 @@ std::string conversion_section(const Results& results, std::vector<PlotFile>& pl
 std::string tuning_section(const Results& results) {
   std::string md =
       "## Offline tuning\n\n"
-      "Coarse: cuBLASLt and the quantization kernel; fine: cuSPARSELt, quant+slide and dequantization "
+      "Coarse: cuBLASLt, the INT8 scaled GEMM's tiles (CUTLASS, Hopper) and the quantization kernel; fine: "
+      "cuSPARSELt, quant+slide and dequantization "
       "(`results/tuning/tuning_db.json`). Every GEMM candidate is checked against a reference GEMM; "
       "the dropped ones (refused by the library, failing, wrong or crashing) are listed per M in the "
       "database.\n\n";
