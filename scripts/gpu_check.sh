@@ -138,7 +138,7 @@ PY
           nvidia-smi --query-gpu=clocks.sm,power.draw --format=csv,noheader,nounits -lms 200 > "$out/clocks.csv" &
           local sampler=$!
           "$bin/slidesparse" bench throughput --model "$work/$2" --stage "$3" --m-list "$4" \
-            --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|ceilings"
+            --out "$out/ab" $5 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|ceilings|linear-layer"
           kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
           awk -F', ' '{n++; c+=$1; if (min == "" || $1 < min) min = $1; if ($2 > p) p = $2}
                       END {if (n) printf "  SM clock mean %.0f MHz, min %d MHz; power max %.0f W (%d samples)\n", c/n, min, p, n}' \
@@ -183,7 +183,7 @@ PY
           for stage in "prefill --m-list 32768 --profile" "decode --m-list 64,512"; do
             echo "== $model $stage, tuned"
             "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
-              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope"
+              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|linear-layer"
           done
         done
       done

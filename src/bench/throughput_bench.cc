@@ -119,6 +119,12 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
                 rate.c_str(), of_ceiling.c_str(), p.host_ms);
   }
   std::printf("  %-30s %9.3f %7s %12s %8s %9.3f  (host >= GPU: launch-bound)\n", "total", total, "", "", "", host_total);
+  // The split sparsity works on: the four linear layers' GEMMs, and everything else in the step.
+  double linear_gemms = 0;
+  for (const StepPhase& p : phases)
+    if (const auto it = work.find(p.name); it != work.end() && std::string(it->second.second) == "TOPS")
+      linear_gemms += p.gpu_ms;
+  std::printf("  linear-layer GEMMs %.3f ms, everything else %.3f ms\n", linear_gemms, total - linear_gemms);
   std::printf("  ceilings: %s\n", ceilings.describe().c_str());
 }
 
