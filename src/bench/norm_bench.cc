@@ -61,10 +61,11 @@ double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& confi
       [&] {
         const int64_t offset = int64_t{set} * o.m * o.k;
         auto* residual = with_residual ? o.residual.as<__nv_bfloat16>() + offset : nullptr;
-        rmsnorm_quantize_gpu(kind, o.x.as<__nv_bfloat16>() + offset, residual, residual,
-                             o.weight.as<__nv_bfloat16>(), o.m, o.k, kEps, o.group ? &o.geometry : nullptr, o.rows,
-                             o.out_cols, o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols,
-                             o.scale.as<float>() + int64_t{set} * o.rows, stream, config);
+        const QuantizedRows out{kind, o.group ? &o.geometry : nullptr, o.rows, o.out_cols,
+                                o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols,
+                                o.scale.as<float>() + int64_t{set} * o.rows};
+        rmsnorm_quantize_gpu({o.x.as<__nv_bfloat16>() + offset, residual, residual}, {o.m, o.k},
+                             {o.weight.as<__nv_bfloat16>(), kEps}, out, stream, config);
         set = (set + 1) % o.sets;
       },
       warmup, repeat, stream);
@@ -168,18 +169,15 @@ void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchCo
                      o.form.scale_w ? o.scale_w.as<float>() : nullptr};
   auto* residual = o.residual.as<__nv_bfloat16>() + s * o.m * o.k;
   const auto* weight = o.weight.as<__nv_bfloat16>();
-  const SlideGeometry* slide = o.group ? &o.geometry : nullptr;
-  uint8_t* codes = o.codes.as<uint8_t>() + s * o.rows * o.out_cols;
-  float* scales = o.scales.as<float>() + s * o.rows;
+  const QuantizedRows out{kind, o.group ? &o.geometry : nullptr, o.rows, o.out_cols,
+                          o.codes.as<uint8_t>() + s * o.rows * o.out_cols, o.scales.as<float>() + s * o.rows};
   switch (o.norm) {
     case FusedNorm::Residual:
-      return residual_rmsnorm_quantize_gpu(kind, view, residual, weight, o.m, o.k, kEps, slide, o.rows, o.out_cols,
-                                           codes, scales, stream, config);
+      return residual_rmsnorm_quantize_gpu(view, residual, {o.m, o.k}, {weight, kEps}, out, stream, config);
     case FusedNorm::Relu2Mul:
-      return relu2_mul_rmsnorm_quantize_gpu(kind, view, o.m, o.k, weight, kEps, slide, o.rows, o.out_cols, codes,
-                                            scales, stream, config);
+      return relu2_mul_rmsnorm_quantize_gpu(view, {o.m, o.k}, {weight, kEps}, out, stream, config);
     case FusedNorm::Rows:
-      return residual_rmsnorm_rows_gpu(view, residual, o.row_index.as<int32_t>(), o.m, o.k, weight, kEps,
+      return residual_rmsnorm_rows_gpu(view, residual, o.row_index.as<int32_t>(), {o.m, o.k}, {weight, kEps},
                                        o.out.as<__nv_bfloat16>() + s * o.m * o.k, stream);
   }
 }

@@ -116,9 +116,11 @@ void launch_acc_quantize(QuantKind kind, const SlideGeometry* slide, const NormA
 }
 
 // The checks and fields every quantizing entry point shares.
-void set_quantize_output(NormArgs& a, const char* name, const SlideGeometry* slide, int64_t rows_padded,
-                         int64_t out_cols, uint8_t* codes, float* scale) {
+void set_quantize_output(NormArgs& a, const char* name, const QuantizedRows& out) {
   const int64_t rows = a.q.rows, k = a.q.k;
+  const SlideGeometry* slide = out.slide;
+  const int64_t rows_padded = out.rows_padded, out_cols = out.out_cols;
+  uint8_t* codes = out.codes;
   require(rows_padded >= rows && out_cols >= k && out_cols % 16 == 0 && out_cols < INT_MAX,
           std::string(name) + ": invalid shape rows=" + std::to_string(rows) + " k=" + std::to_string(k) +
               " rows_padded=" + std::to_string(rows_padded) + " out_cols=" + std::to_string(out_cols) +
@@ -130,7 +132,7 @@ void set_quantize_output(NormArgs& a, const char* name, const SlideGeometry* sli
   require(aligned16(codes), std::string(name) + ": the code buffer must be 16-byte aligned");
   a.q.rows_padded = rows_padded;
   a.q.out = codes;
-  a.q.scale = scale;
+  a.q.scale = out.scale;
   a.q.out_cols = static_cast<int>(out_cols);
 }
 
@@ -149,58 +151,53 @@ void set_accumulator(NormArgs& a, const char* name, const AccView& acc, int64_t 
 
 }  // namespace
 
-void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfloat16* residual_in,
-                          __nv_bfloat16* residual_out, const __nv_bfloat16* weight, int64_t rows, int64_t k,
-                          float eps, const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols,
-                          uint8_t* codes, float* scale, cudaStream_t stream, const QuantLaunchConfig& config) {
-  NormArgs a = make_args(x, residual_in, residual_out, weight, rows, k, eps, config);
-  set_quantize_output(a, "rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
-  if (rows_padded == 0) return;
-  launch_quantize<TensorStage>(kind, slide, a, config, stream);
+void rmsnorm_quantize_gpu(const TensorNormInput& in, const NormRows& shape, const RmsNormWeight& norm,
+                          const QuantizedRows& out, cudaStream_t stream, const QuantLaunchConfig& config) {
+  NormArgs a = make_args(in.x, in.residual_in, in.residual_out, norm.weight, shape.rows, shape.k, norm.eps, config);
+  set_quantize_output(a, "rmsnorm_quantize", out);
+  if (out.rows_padded == 0) return;
+  launch_quantize<TensorStage>(out.kind, out.slide, a, config, stream);
 }
 
-void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
-                 const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, __nv_bfloat16* y,
+void rmsnorm_gpu(const TensorNormInput& in, const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* y,
                  cudaStream_t stream, const QuantLaunchConfig& config) {
-  NormArgs a = make_args(x, residual_in, residual_out, weight, rows, k, eps, config);
+  NormArgs a = make_args(in.x, in.residual_in, in.residual_out, norm.weight, shape.rows, shape.k, norm.eps, config);
   a.q.vector_loads = a.q.vector_loads && aligned16(y);
   a.y = y;
-  if (rows == 0) return;
+  if (shape.rows == 0) return;
   launch<false, true, 4, TensorStage>(a, config, stream);
 }
 
-void residual_rmsnorm_quantize_gpu(QuantKind kind, const AccView& delta, __nv_bfloat16* residual,
-                                   const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps,
-                                   const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols, uint8_t* codes,
-                                   float* scale, cudaStream_t stream, const QuantLaunchConfig& config) {
-  require(residual || rows == 0, "residual_rmsnorm_quantize: the residual stream is required");
-  NormArgs a = make_args(nullptr, residual, residual, weight, rows, k, eps, config);
-  set_quantize_output(a, "residual_rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
-  set_accumulator(a, "residual_rmsnorm_quantize", delta, k);
-  if (rows_padded == 0) return;
-  launch_acc_quantize<AccResidualStage>(kind, slide, a, config, stream);
+void residual_rmsnorm_quantize_gpu(const AccView& delta, __nv_bfloat16* residual, const NormRows& shape,
+                                   const RmsNormWeight& norm, const QuantizedRows& out, cudaStream_t stream,
+                                   const QuantLaunchConfig& config) {
+  require(residual || shape.rows == 0, "residual_rmsnorm_quantize: the residual stream is required");
+  NormArgs a = make_args(nullptr, residual, residual, norm.weight, shape.rows, shape.k, norm.eps, config);
+  set_quantize_output(a, "residual_rmsnorm_quantize", out);
+  set_accumulator(a, "residual_rmsnorm_quantize", delta, shape.k);
+  if (out.rows_padded == 0) return;
+  launch_acc_quantize<AccResidualStage>(out.kind, out.slide, a, config, stream);
 }
 
-void relu2_mul_rmsnorm_quantize_gpu(QuantKind kind, const AccView& gate_up, int64_t rows, int64_t inter,
-                                    const __nv_bfloat16* weight, float eps, const SlideGeometry* slide,
-                                    int64_t rows_padded, int64_t out_cols, uint8_t* codes, float* scale,
-                                    cudaStream_t stream, const QuantLaunchConfig& config) {
-  NormArgs a = make_args(nullptr, nullptr, nullptr, weight, rows, inter, eps, config);
-  set_quantize_output(a, "relu2_mul_rmsnorm_quantize", slide, rows_padded, out_cols, codes, scale);
-  set_accumulator(a, "relu2_mul_rmsnorm_quantize", gate_up, 2 * inter);
-  if (rows_padded == 0) return;
-  launch_acc_quantize<Relu2MulStage>(kind, slide, a, config, stream);
+void relu2_mul_rmsnorm_quantize_gpu(const AccView& gate_up, const NormRows& shape, const RmsNormWeight& norm,
+                                    const QuantizedRows& out, cudaStream_t stream, const QuantLaunchConfig& config) {
+  NormArgs a = make_args(nullptr, nullptr, nullptr, norm.weight, shape.rows, shape.k, norm.eps, config);
+  set_quantize_output(a, "relu2_mul_rmsnorm_quantize", out);
+  set_accumulator(a, "relu2_mul_rmsnorm_quantize", gate_up, 2 * shape.k);
+  if (out.rows_padded == 0) return;
+  launch_acc_quantize<Relu2MulStage>(out.kind, out.slide, a, config, stream);
 }
 
 void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residual, const int32_t* row_index,
-                               int64_t count, int64_t k, const __nv_bfloat16* weight, float eps,
-                               __nv_bfloat16* out, cudaStream_t stream) {
+                               const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* out,
+                               cudaStream_t stream) {
+  const int64_t count = shape.rows;
   require((residual && row_index) || count == 0, "residual_rmsnorm_rows: residual and row_index are required");
-  NormArgs a = make_args(nullptr, residual, nullptr, weight, count, k, eps, kRowsConfig);
+  NormArgs a = make_args(nullptr, residual, nullptr, norm.weight, count, shape.k, norm.eps, kRowsConfig);
   a.q.vector_loads = a.q.vector_loads && aligned16(out);
   a.y = out;
   a.row_index = row_index;
-  set_accumulator(a, "residual_rmsnorm_rows", delta, k);
+  set_accumulator(a, "residual_rmsnorm_rows", delta, shape.k);
   if (count == 0) return;
   switch (delta.type) {
     case AccumulatorType::Int32:

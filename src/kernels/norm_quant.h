@@ -29,42 +29,63 @@ enum class FusedNormKernel { Tensor, Residual, Relu2Mul };
 // e.g. "residual_norm_quant_int8_L0" (group 0: dense, else the slide's L).
 std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, int group);
 
-// h = residual_in ? bf16(x + residual_in) : x, row by row ([rows, k] bf16); residual_out (nullable,
-// only with residual_in) receives h and may alias x or residual_in. n = RMSNorm(h) * weight (bf16).
-// Codes and scales are what quantize_rows_gpu (slide == nullptr: codes [rows_padded, out_cols],
-// out_cols >= k, a multiple of 16) or quantize_slide_rows_gpu (out_cols >= slide->k_slid) would
-// produce from n: padding rows get zero codes and scale 1, padding columns zeros, nothing needs
-// clearing beforehand. k <= kRmsNormMaxK.
-void rmsnorm_quantize_gpu(QuantKind kind, const __nv_bfloat16* x, const __nv_bfloat16* residual_in,
-                          __nv_bfloat16* residual_out, const __nv_bfloat16* weight, int64_t rows, int64_t k,
-                          float eps, const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols,
-                          uint8_t* codes, float* scale, cudaStream_t stream, const QuantLaunchConfig& config = {});
+// The launchers' parameter groups, in the same order in each: what is normalized (rows x k), the
+// norm's own parameters, where its result goes.
+struct NormRows {
+  int64_t rows = 0;  // rows normalized (real rows; the quantized output may have padding rows)
+  int64_t k = 0;     // their width (hidden size, or the MLP's intermediate size)
+};
+
+struct RmsNormWeight {
+  const __nv_bfloat16* weight = nullptr;  // [k]
+  float eps = 0;
+};
+
+// A bf16 tensor input: h = residual_in ? bf16(x + residual_in) : x, row by row ([rows, k]);
+// residual_out (nullable, only with residual_in) receives h and may alias x or residual_in.
+struct TensorNormInput {
+  const __nv_bfloat16* x = nullptr;
+  const __nv_bfloat16* residual_in = nullptr;
+  __nv_bfloat16* residual_out = nullptr;
+};
+
+// Where a quantizing norm writes: what quantize_rows_gpu (slide == nullptr: codes [rows_padded,
+// out_cols], out_cols >= k, a multiple of 16) or quantize_slide_rows_gpu (out_cols >= slide->k_slid)
+// would produce from the normalized rows: padding rows get zero codes and scale 1, padding columns
+// zeros, nothing needs clearing beforehand.
+struct QuantizedRows {
+  QuantKind kind = QuantKind::Int8;
+  const SlideGeometry* slide = nullptr;  // null: plain quantization
+  int64_t rows_padded = 0, out_cols = 0;
+  uint8_t* codes = nullptr;  // 16-byte aligned
+  float* scale = nullptr;    // [rows_padded]
+};
+
+// n = RMSNorm(h) * weight (bf16) of a tensor input, quantized (+ slid) into `out`. k <= kRmsNormMaxK.
+void rmsnorm_quantize_gpu(const TensorNormInput& in, const NormRows& shape, const RmsNormWeight& norm,
+                          const QuantizedRows& out, cudaStream_t stream, const QuantLaunchConfig& config = {});
 
 // The same without quantization: y [rows, k] = RMSNorm(h) * weight in bf16 (y may alias x).
-void rmsnorm_gpu(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
-                 const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps, __nv_bfloat16* y,
+void rmsnorm_gpu(const TensorNormInput& in, const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* y,
                  cudaStream_t stream, const QuantLaunchConfig& config = {});
 
 // h = bf16(residual + value(delta)) row by row; residual := h (in place); then exactly
-// rmsnorm_quantize_gpu on h (same shapes, padding and slide rules). delta holds >= k columns per row.
-void residual_rmsnorm_quantize_gpu(QuantKind kind, const AccView& delta, __nv_bfloat16* residual,
-                                   const __nv_bfloat16* weight, int64_t rows, int64_t k, float eps,
-                                   const SlideGeometry* slide, int64_t rows_padded, int64_t out_cols, uint8_t* codes,
-                                   float* scale, cudaStream_t stream, const QuantLaunchConfig& config = {});
+// rmsnorm_quantize_gpu on h. delta holds >= k columns per row.
+void residual_rmsnorm_quantize_gpu(const AccView& delta, __nv_bfloat16* residual, const NormRows& shape,
+                                   const RmsNormWeight& norm, const QuantizedRows& out, cudaStream_t stream,
+                                   const QuantLaunchConfig& config = {});
 
-// a = relu2_mul(gate_up) per math/activation.h (gate_up [rows, 2 * inter] through the AccView: gate
-// columns then up), then RMSNorm(a) * weight quantized (+ slide) into codes for down_proj, as
-// rmsnorm_quantize_gpu with k = inter: BitNet's MLP middle in one pass, a never stored.
-void relu2_mul_rmsnorm_quantize_gpu(QuantKind kind, const AccView& gate_up, int64_t rows, int64_t inter,
-                                    const __nv_bfloat16* weight, float eps, const SlideGeometry* slide,
-                                    int64_t rows_padded, int64_t out_cols, uint8_t* codes, float* scale,
-                                    cudaStream_t stream, const QuantLaunchConfig& config = {});
+// a = relu2_mul(gate_up) per math/activation.h (gate_up [rows, 2 * k] through the AccView: gate
+// columns then up; k is the MLP's intermediate size), then RMSNorm(a) * weight quantized (+ slide)
+// into `out` for down_proj: BitNet's MLP middle in one pass, a never stored.
+void relu2_mul_rmsnorm_quantize_gpu(const AccView& gate_up, const NormRows& shape, const RmsNormWeight& norm,
+                                    const QuantizedRows& out, cudaStream_t stream, const QuantLaunchConfig& config = {});
 
 // The final norm for the rows that sample: out[i] = RMSNorm(bf16(residual[r] + value(delta, r))) *
-// weight with r = row_index[i] (device int32, each a valid row of delta and residual); out bf16
-// [count, k]. The residual is not written.
+// weight with r = row_index[i] (device int32, each a valid row of delta and residual) for i <
+// shape.rows; out bf16 [shape.rows, k]. The residual is not written.
 void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residual, const int32_t* row_index,
-                               int64_t count, int64_t k, const __nv_bfloat16* weight, float eps,
-                               __nv_bfloat16* out, cudaStream_t stream);
+                               const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* out,
+                               cudaStream_t stream);
 
 }  // namespace slidesparse

@@ -262,6 +262,11 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   const RowLaunchConfigs& row_launch = prepared_rows_.at(rows);
   auto* h = residual_.as<__nv_bfloat16>();
   auto* codes = codes_.as<uint8_t>();
+  const NormRows hidden_rows{tokens, hidden_}, inter_rows{tokens, inter_};
+  // Where each linear's input norm writes: the shared code buffer and the scales it is given.
+  auto input_of = [&](const W8A8Linear& l, float* scale) {
+    return QuantizedRows{kind, slide(l), rows, l.gemm_k(), codes, scale};
+  };
   void* acc = acc_.data();
   int parity = 0;  // scales alternate: a consumer reads the previous scales while writing the next
   auto next_scale = [&] { return scale_[parity ^= 1].as<float>(); };
@@ -290,11 +295,10 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
     const LayerNormWeights& norms = weights_.norms(layer);
     float* scale = next_scale();
     if (layer == 0)
-      rmsnorm_quantize_gpu(kind, h, nullptr, nullptr, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                           qkv.gemm_k(), codes, scale, stream_, row_launch.tensor);
+      rmsnorm_quantize_gpu({h}, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_, row_launch.tensor);
     else
-      residual_rmsnorm_quantize_gpu(kind, down_out, h, norms.input, tokens, hidden_, eps, slide(qkv), rows,
-                                    qkv.gemm_k(), codes, scale, stream_, row_launch.residual);
+      residual_rmsnorm_quantize_gpu(down_out, h, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_,
+                                    row_launch.residual);
     mark("input norm+quant");
     const AccView qkv_out = gemm(qkv, scale, layer);
     mark("qkv GEMM");
@@ -312,20 +316,19 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
                             row_launch.attention);
     mark("attention");
     scale = next_scale();
-    rmsnorm_quantize_gpu(kind, attn, nullptr, nullptr, norms.attn_sub, tokens, hidden_, eps, slide(o), rows,
-                         o.gemm_k(), codes, scale, stream_, row_launch.tensor);
+    rmsnorm_quantize_gpu({attn}, hidden_rows, {norms.attn_sub, eps}, input_of(o, scale), stream_, row_launch.tensor);
     mark("attn_sub norm+quant");
     const AccView o_out = gemm(o, scale, layer);
     mark("o GEMM");
     scale = next_scale();
-    residual_rmsnorm_quantize_gpu(kind, o_out, h, norms.post, tokens, hidden_, eps, slide(gate_up), rows,
-                                  gate_up.gemm_k(), codes, scale, stream_, row_launch.residual);
+    residual_rmsnorm_quantize_gpu(o_out, h, hidden_rows, {norms.post, eps}, input_of(gate_up, scale), stream_,
+                                  row_launch.residual);
     mark("residual+post norm+quant");
     const AccView gate_up_out = gemm(gate_up, scale, layer);
     mark("gate_up GEMM");
     scale = next_scale();
-    relu2_mul_rmsnorm_quantize_gpu(kind, gate_up_out, tokens, inter_, norms.ffn_sub, eps, slide(down), rows,
-                                   down.gemm_k(), codes, scale, stream_, row_launch.relu2);
+    relu2_mul_rmsnorm_quantize_gpu(gate_up_out, inter_rows, {norms.ffn_sub, eps}, input_of(down, scale), stream_,
+                                   row_launch.relu2);
     mark("relu2*up+ffn_sub norm+quant");
     down_out = gemm(down, scale, layer);
     mark("down GEMM");
@@ -334,8 +337,8 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   // zero-row GEMM is an invalid launch in cuBLASLt).
   if (samples == 0) return;
   auto* x = final_x_.as<__nv_bfloat16>();
-  residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, samples, hidden_, weights_.final_norm(), eps, x,
-                            stream_);
+  residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps},
+                            x, stream_);
   mark("final norm");
   const int64_t sample_rows = padded_rows(samples);
   lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, workspace_.data(), workspace_.bytes(),

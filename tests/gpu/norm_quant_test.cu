@@ -83,8 +83,8 @@ Output run_gpu(QuantKind kind, int group, const Inputs& in, int residual_mode, i
   CUDA_CHECK(cudaMemset(codes.data(), kPoison, codes.bytes()));
   CUDA_CHECK(cudaMemset(scale.data(), kPoison, scale.bytes()));
   const SlideGeometry g = make_slide_geometry(in.k, group ? group : 4);
-  rmsnorm_quantize_gpu(kind, xv, residual_mode ? rv : nullptr, residual_mode ? rov : nullptr, wv, in.rows, in.k, kEps,
-                       group ? &g : nullptr, rows_padded, cols, codes.as<uint8_t>(), scale.as<float>(), nullptr,
+  rmsnorm_quantize_gpu({xv, residual_mode ? rv : nullptr, residual_mode ? rov : nullptr}, {in.rows, in.k}, {wv, kEps},
+                       {kind, group ? &g : nullptr, rows_padded, cols, codes.as<uint8_t>(), scale.as<float>()}, nullptr,
                        config);
   CUDA_CHECK(cudaDeviceSynchronize());
   Output o{std::vector<uint8_t>(codes.bytes()), std::vector<float>(static_cast<size_t>(rows_padded)), {}};
@@ -209,7 +209,7 @@ TEST(RmsNormGpu, MatchesCpu) {
         CUDA_CHECK(cudaMemcpy(rv, in.residual.data(), n * 2, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemcpy(wv, in.weight.data(), k * 2, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemset(y.data(), kPoison, y.bytes()));
-        rmsnorm_gpu(xv, residual ? rv : nullptr, residual ? rv : nullptr, wv, in.rows, k, kEps, yv, nullptr);
+        rmsnorm_gpu({xv, residual ? rv : nullptr, residual ? rv : nullptr}, {in.rows, k}, {wv, kEps}, yv, nullptr);
         CUDA_CHECK(cudaDeviceSynchronize());
         std::vector<uint16_t> got(n), got_res(n);
         CUDA_CHECK(cudaMemcpy(got.data(), yv, n * 2, cudaMemcpyDeviceToHost));
@@ -377,8 +377,8 @@ void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
   CUDA_CHECK(cudaMemcpy(wv, in.weight.data(), c.k * 2, cudaMemcpyHostToDevice));
   const SlideGeometry g = make_slide_geometry(c.k, c.group ? c.group : 4);
   const Output got = run_acc_gpu(c.rows_padded, cols, rv, n, [&](uint8_t* codes, float* scale) {
-    residual_rmsnorm_quantize_gpu(kind, d.view, rv, wv, c.rows, c.k, kEps, c.group ? &g : nullptr, c.rows_padded,
-                                  cols, codes, scale, nullptr, c.config);
+    residual_rmsnorm_quantize_gpu(d.view, rv, {c.rows, c.k}, {wv, kEps},
+                                  {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
   });
   expect_identical(got, run_cpu(kind, c.group, in, true, c.rows_padded, cols), cols);
 }
@@ -397,8 +397,8 @@ void check_relu2_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
   CUDA_CHECK(cudaMemcpy(wv, in.weight.data(), inter * 2, cudaMemcpyHostToDevice));
   const SlideGeometry g = make_slide_geometry(inter, c.group ? c.group : 4);
   const Output got = run_acc_gpu(c.rows_padded, cols, nullptr, 0, [&](uint8_t* codes, float* scale) {
-    relu2_mul_rmsnorm_quantize_gpu(kind, d.view, c.rows, inter, wv, kEps, c.group ? &g : nullptr, c.rows_padded, cols,
-                                   codes, scale, nullptr, c.config);
+    relu2_mul_rmsnorm_quantize_gpu(d.view, {c.rows, inter}, {wv, kEps},
+                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
   });
   expect_identical(got, run_cpu(kind, c.group, in, false, c.rows_padded, cols), cols);
 }
@@ -498,7 +498,7 @@ TEST(ResidualRmsNormRows, MatchesCpu) {
         CUDA_CHECK(cudaMemcpy(wv, weight.data(), k * 2, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemcpy(idx.data(), index.data(), index.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemset(out.data(), kPoison, out.bytes()));
-        residual_rmsnorm_rows_gpu(d.view, rv, idx.as<int32_t>(), count, k, wv, kEps, ov, nullptr);
+        residual_rmsnorm_rows_gpu(d.view, rv, idx.as<int32_t>(), {count, k}, {wv, kEps}, ov, nullptr);
         CUDA_CHECK(cudaDeviceSynchronize());
         std::vector<uint16_t> got(static_cast<size_t>(count * k)), got_residual(static_cast<size_t>(n));
         CUDA_CHECK(cudaMemcpy(got.data(), ov, got.size() * 2, cudaMemcpyDeviceToHost));
