@@ -88,10 +88,8 @@ struct AccForm {
 AccForm engine_form(QuantKind kind, bool sparse) {
   const LinearConfig c = default_linear_config(sparse ? GemmBackend::CusparseLt : GemmBackend::CublasLt, kind, 2560,
                                                2560, sparse ? 4 : 0, 4096, {.fp8_fast_accum = true});
-  AccForm form{c.output == GemmOutput::Int32     ? AccumulatorType::Int32
-               : c.output == GemmOutput::Float32 ? AccumulatorType::Float32
-                                                 : AccumulatorType::BFloat16,
-               c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue, std::string(gemm_output_name(c.output))};
+  AccForm form{accumulator_type(c.output), c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue,
+               std::string(gemm_output_name(c.output))};
   if (form.scale_x) form.name += "+sx";
   if (form.scale_w) form.name += "+sw";
   return form;

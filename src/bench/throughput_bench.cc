@@ -94,7 +94,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
       {"relu2*up+ffn_sub norm+quant", {tokens * inter * (2 * 2 + 1) * layers, "GB/s"}},
       {"rope+kv write", {tokens * (qkv_n * 2 + hidden * 2 + 2 * kv * hd * 2) * layers, "GB/s"}},
   };
-  double total = 0, host_total = 0;
+  double total = 0, host_total = 0, linear_gemms = 0;  // linear_gemms: the four linear layers' GEMMs
   for (const StepPhase& p : phases) total += p.gpu_ms, host_total += p.host_ms;
   std::printf("step breakdown (%s, %.0f tokens, %d layers; bytes assume 2-byte GEMM outputs and K' = K):\n",
               stage.c_str(), tokens, static_cast<int>(c.num_hidden_layers));
@@ -103,6 +103,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
     std::string rate, of_ceiling;
     if (const auto it = work.find(p.name); it != work.end() && p.gpu_ms > 0) {
       const std::string unit = it->second.second;
+      if (unit == "TOPS") linear_gemms += p.gpu_ms;
       const double per_s = it->second.first / (p.gpu_ms * 1e-3);
       const double value = per_s / (unit == "GB/s" ? 1e9 : 1e12);
       // GEMMs against the dtype's dense peak, prefill attention against bf16's, the rest against copy.
@@ -119,11 +120,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
                 rate.c_str(), of_ceiling.c_str(), p.host_ms);
   }
   std::printf("  %-30s %9.3f %7s %12s %8s %9.3f  (host >= GPU: launch-bound)\n", "total", total, "", "", "", host_total);
-  // The split sparsity works on: the four linear layers' GEMMs, and everything else in the step.
-  double linear_gemms = 0;
-  for (const StepPhase& p : phases)
-    if (const auto it = work.find(p.name); it != work.end() && std::string(it->second.second) == "TOPS")
-      linear_gemms += p.gpu_ms;
+  // The split sparsity works on: the linear layers' GEMMs, and everything else in the step.
   std::printf("  linear-layer GEMMs %.3f ms, everything else %.3f ms\n", linear_gemms, total - linear_gemms);
   std::printf("  ceilings: %s\n", ceilings.describe().c_str());
 }

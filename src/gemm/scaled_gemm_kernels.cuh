@@ -70,14 +70,17 @@ void launch(const Problem& p, cudaStream_t stream) {
        reinterpret_cast<cutlass::bfloat16_t*>(p.d),
        stride_d}};
   args.hw_info.sm_count = p.sm_count;
+  // Messages are built only on failure: this runs once per linear layer of every eager step.
+  auto failed = [&p](const char* what) {
+    fail("the scaled GEMM " + std::string(what) + " M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) +
+         " K=" + std::to_string(p.k));
+  };
   Device gemm;
-  const std::string shape = "M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) + " K=" + std::to_string(p.k);
-  require(gemm.can_implement(args) == cutlass::Status::kSuccess, "the scaled GEMM cannot run " + shape);
+  if (gemm.can_implement(args) != cutlass::Status::kSuccess) failed("cannot run");
   // The persistent data-parallel schedule (no split-K) needs no workspace.
-  require(Device::get_workspace_size(args) == 0, "the scaled GEMM unexpectedly needs a workspace for " + shape);
-  require(gemm.initialize(args, nullptr, stream) == cutlass::Status::kSuccess,
-          "the scaled GEMM could not be set up for " + shape);
-  require(gemm.run(stream) == cutlass::Status::kSuccess, "the scaled GEMM failed to launch for " + shape);
+  if (Device::get_workspace_size(args) != 0) failed("unexpectedly needs a workspace for");
+  if (gemm.initialize(args, nullptr, stream) != cutlass::Status::kSuccess) failed("could not be set up for");
+  if (gemm.run(stream) != cutlass::Status::kSuccess) failed("failed to launch for");
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -215,11 +215,13 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
     sparse_->run(codes, d, rows, w.scale, workspace, workspace_size, stream, index);
 }
 
-AccumulatorType W8A8Linear::output_type() const {
-  return config_.output == GemmOutput::Int32     ? AccumulatorType::Int32
-         : config_.output == GemmOutput::Float32 ? AccumulatorType::Float32
-                                                 : AccumulatorType::BFloat16;
+AccumulatorType accumulator_type(GemmOutput output) {
+  return output == GemmOutput::Int32     ? AccumulatorType::Int32
+         : output == GemmOutput::Float32 ? AccumulatorType::Float32
+                                         : AccumulatorType::BFloat16;
 }
+
+AccumulatorType W8A8Linear::output_type() const { return accumulator_type(config_.output); }
 
 AccView W8A8Linear::output_view(const void* d, const float* scale_x, int index) const {
   AccView view;

@@ -74,8 +74,6 @@ class W8A8Linear {
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
   std::string describe() const;  // "cusparselt 2:8 int8 -> bf16 (weight-in-gemm) N=3840 K=2560 K'=3840"
-  // Whether the dense GEMM is the scaled GEMM (CUTLASS, both scales in its epilogue: gemm/scaled_gemm.h).
-  bool uses_scaled_gemm() const { return scaled_ != nullptr; }
 
   // Builds the GEMM plan for m rows (padded) with the algorithm `db` holds for exactly those rows
   // (searched and checked there by `tune`), else the library default; picks the tuned
@@ -120,6 +118,9 @@ class W8A8Linear {
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
 };
+
+// How a fused consumer reads a GEMM output of this type (kernels/acc_view.h).
+AccumulatorType accumulator_type(GemmOutput output);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:group).
 int64_t linear_gemm_k(GemmBackend backend, int64_t k, int group);
