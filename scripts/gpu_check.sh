@@ -3,7 +3,7 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|tuned|peer|eval|serve]...
+#                              decode-tuned|ab|tuned|peer|eval|serve|ncu-norm]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
@@ -59,6 +59,19 @@ for step in $steps; do
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
+    ncu-norm)
+      # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), one launch per kernel form:
+      # speed of light, occupancy, warp stalls, pipe utilization, instruction mix.
+      ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+      if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
+      "$ncu_bin" --kernel-name regex:rmsnorm_kernel --launch-count ${NCU_LAUNCHES:-12} \
+        --section SpeedOfLight --section Occupancy --section WarpStateStats --section ComputeWorkloadAnalysis \
+        --section InstructionStats --section LaunchStats --section MemoryWorkloadAnalysis \
+        "$bin/slidesparse" bench norm ${NCU_NORM_ARGS:---dtype int8 --m-list 16384 --sparsity 2:4} --warmup 0 --repeat 1 \
+        > "$out/ncu_norm.txt" 2>&1
+      grep -E "rmsnorm_kernel|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy" \
+        "$out/ncu_norm.txt" | head -120
+      ;;
     memcheck|racecheck)
       tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*-*Cudnn*}
       [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--SparsePlans*}
