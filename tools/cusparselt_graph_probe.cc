@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     }
     cudaStream_t stream;
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    W8A8Linear linear(default_linear_config(GemmBackend::CusparseLt, QuantKind::Int8, n, k, 4, rows), weights, stream);
+    W8A8Linear linear(default_linear_config(QuantKind::Int8, n, k, Sparsity::two_of(4), rows), weights, stream);
     codes.clear();  // compressed copies are what run
 
     std::optional<TuningDatabase> db;

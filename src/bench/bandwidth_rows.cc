@@ -23,7 +23,8 @@ std::string format_bandwidth_rows(const std::vector<BandwidthRow>& rows, const B
   text += format_line(" %7s %6s %10s %9s %8s\n", columns.rows.c_str(), columns.cols.c_str(), "us", "GB/s", "of copy");
   for (const BandwidthRow& r : rows) {
     text += format_line("%-*s", width, r.kernel.c_str());
-    if (columns.group) text += r.group > 0 ? format_line(" %-3d", r.group) : format_line(" %-3s", "-");
+    if (columns.group)
+      text += r.sparsity.is_dense() ? format_line(" %-3s", "-") : format_line(" %-3d", r.sparsity.group());
     text += format_line(" %7lld %6lld %10.2f %9.0f %7.1f%%\n", static_cast<long long>(r.rows),
                         static_cast<long long>(r.cols), r.us, r.gbps, 100 * r.fraction_of_copy);
   }

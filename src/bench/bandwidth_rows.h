@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "math/sparsity.h"
+
 namespace slidesparse {
 
 struct BandwidthRow {
   std::string kernel;  // e.g. "int8", "fp8+norm", "rope_kv int32", "argmax"
-  int group = 0;       // the slide's L; 0: no slide
+  Sparsity sparsity;   // the weights the kernel feeds: 2:L slides by L, dense does not slide
   int64_t rows = 0;    // M: tokens or logit rows
   int64_t cols = 0;    // K, the QKV width or the vocabulary
   double us = 0, gbps = 0, fraction_of_copy = 0;

@@ -38,12 +38,10 @@ T field(const nlohmann::json& j, const char* key, const fs::path& file) {
   }
 }
 
-// cublaslt first, then cuSPARSELt by L, 2:inf last.
-int backend_rank(const std::string& label) {
-  const auto group = results_layout::backend_group(label);
-  if (!group) return 2000;
-  if (*group == results_layout::kDenseGroup) return 0;
-  return *group == results_layout::kInfiniteGroup ? 1000 : 1 + *group;
+// cublaslt first, then cuSPARSELt by L, 2:inf last (Sparsity's order), unknown labels after them.
+std::pair<bool, Sparsity> backend_rank(const std::string& label) {
+  const auto sparsity = results_layout::backend_sparsity(label);
+  return {!sparsity, sparsity.value_or(Sparsity::dense())};
 }
 
 }  // namespace
@@ -106,7 +104,7 @@ void write_kernel_csvs(const fs::path& dir, const std::string& mode) {
   }
   if (labels.empty()) return;
 
-  const std::string dense_label = results_layout::kernel_backend_label(results_layout::kDenseGroup);
+  const std::string dense_label = results_layout::kernel_backend_label(Sparsity::dense());
   const bool dense = labels.front() == dense_label;
   std::vector<std::string> header{"M"};
   for (const auto& label : labels) header.push_back(label + "_us");

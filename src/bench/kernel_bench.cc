@@ -9,30 +9,17 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
+#include "gemm/w8a8_linear.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
 #include "io/model_config.h"
 #include "io/results_layout.h"
 #include "io/staged_directory.h"
-#include "math/slide.h"
 
 namespace slidesparse {
 
-namespace {
-
-std::string backend_label(const SparsityPattern* p) {
-  if (!p) return results_layout::kernel_backend_label(results_layout::kDenseGroup);
-  return results_layout::kernel_backend_label(p->is_inf() ? results_layout::kInfiniteGroup : p->group);
-}
-
-}  // namespace
-
 std::vector<LayerShape> bitnet_layer_shapes() {
   return {{"qkv", 3840, 2560}, {"o", 2560, 2560}, {"gate_up", 13824, 2560}, {"down", 2560, 6912}};
-}
-
-int64_t pattern_gemm_k(int64_t k, const SparsityPattern& pattern) {
-  return sparse_gemm_k(pattern.is_inf() ? (2 * k + 31) / 32 * 32 : make_slide_geometry(k, pattern.group).k_slid);
 }
 
 std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, const KernelPointDone& on_point) {
@@ -45,10 +32,6 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
   const std::filesystem::path dir =
       o.out_dir / result_folder_tag(device.short_name, device.compute_capability(), dtype, device.runtime_version, "x86_64");
 
-  std::vector<const SparsityPattern*> backends;
-  if (o.dense) backends.push_back(nullptr);
-  for (const auto& p : o.sparsities) backends.push_back(&p);
-
   const std::string mode = o.square ? "square" : "model";
   // Per M its layer shapes, so each (backend, M) finishes as one point.
   std::vector<std::pair<int64_t, std::vector<LayerShape>>> work;
@@ -60,22 +43,23 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   std::vector<KernelBenchPoint> points;
-  ProgressBar progress("bench kernel " + std::string(quant_kind_name(o.kind)), long(backends.size()) * steps);
-  for (const SparsityPattern* pattern : backends) {
-    const GemmBackend backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
-    const std::string label = backend_label(pattern);
+  ProgressBar progress("bench kernel " + std::string(quant_kind_name(o.kind)), long(o.backends.size()) * steps);
+  for (const Sparsity sparsity : o.backends) {
+    const bool dense = sparsity.is_dense();
+    const GemmBackend backend = dense ? GemmBackend::CublasLt : GemmBackend::CusparseLt;
+    const std::string label = results_layout::kernel_backend_label(sparsity);
     // One searcher per shape (operands sized for the largest M), reused over the M list.
     std::map<std::pair<int64_t, int64_t>, std::unique_ptr<GemmSearcher>> searchers;
     for (const auto& [m, shapes] : work) {
       throw_if_interrupted();  // between points: the finished ones are already written
       nlohmann::json layers = nlohmann::json::array();
       for (const LayerShape& shape : shapes) {
-        const int64_t gemm_k = pattern ? pattern_gemm_k(shape.k, *pattern) : shape.k;
+        const int64_t gemm_k = linear_gemm_k(shape.k, sparsity);
         // The libraries' GEMMs alone, scales left out (bench linear covers where they go): dense INT8
         // writes int32 (its only exact output), dense FP8 and both sparse types write bf16.
         const GemmOutput output =
-            !pattern && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
-        const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k, !pattern && o.fast_accum};
+            dense && o.kind == QuantKind::Int8 ? GemmOutput::Int32 : GemmOutput::BFloat16;
+        const GemmShape gs{o.kind, output, ScaleMode::Epilogue, shape.n, gemm_k, dense && o.fast_accum};
         auto& searcher = searchers[{shape.n, gemm_k}];
         if (!searcher) searcher = std::make_unique<GemmSearcher>(backend, gs, o.square ? m : max_m, stream);
         const SearchResult r = searcher->search(m, o.protocol);
@@ -114,16 +98,16 @@ std::vector<KernelBenchPoint> run_kernel_bench(const KernelBenchOptions& o, cons
         total_ops[p.backend] += 2.0 * double(p.m) * double(p.n) * double(p.k);
       }
     std::printf("M=%-6lld", static_cast<long long>(m));
-    for (const auto* p : backends) {
-      const std::string label = backend_label(p);
+    for (const Sparsity s : o.backends) {
+      const std::string label = results_layout::kernel_backend_label(s);
       const double tops = total_ops[label] / total_us[label] / 1e6;
       std::printf("  %s %.1f [%.0f, %.0f%%]", label.c_str(), total_us[label], tops, 100 * tops / peak);
     }
-    for (const auto* p : backends)
-      if (p && o.dense) {
-        const double speedup = total_us[backend_label(nullptr)] / total_us[backend_label(p)];
-        std::printf("  x%.2f", speedup);
-      }
+    const std::string dense_label = results_layout::kernel_backend_label(Sparsity::dense());
+    if (total_us.count(dense_label))
+      for (const Sparsity s : o.backends)
+        if (!s.is_dense())
+          std::printf("  x%.2f", total_us[dense_label] / total_us[results_layout::kernel_backend_label(s)]);
     std::printf("\n");
   }
   std::printf("results: %s\n", dir.c_str());

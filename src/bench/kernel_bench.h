@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench/gemm_search.h"
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 
 namespace slidesparse {
 
@@ -22,15 +22,11 @@ struct LayerShape {
 // BitNet-2B's fused linear shapes: qkv (3840, 2560), o (2560, 2560), gate_up (13824, 2560), down (2560, 6912).
 std::vector<LayerShape> bitnet_layer_shapes();
 
-// K the sparse GEMM runs on for a pattern: K' of the slide (ceil32(2K) for 2:inf) rounded up to
-// cuSPARSELt's K tile, as the engine runs it (gemm/gemm_types.h).
-int64_t pattern_gemm_k(int64_t k, const SparsityPattern& pattern);
-
 struct KernelBenchOptions {
   QuantKind kind = QuantKind::Int8;
   std::vector<int64_t> ms;
-  bool dense = true;
-  std::vector<SparsityPattern> sparsities;
+  // Dense runs cuBLASLt, 2:L and 2:inf cuSPARSELt on K' (linear_gemm_k), in this order.
+  std::vector<Sparsity> backends{Sparsity::dense()};
   bool square = false;  // square mode: one shape N = K = M per M
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
   SearchProtocol protocol;

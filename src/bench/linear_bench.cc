@@ -15,16 +15,16 @@
 namespace slidesparse {
 
 std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat,
+                                             const std::vector<Sparsity>& sparsities, int warmup, int repeat,
                                              const TuningDatabase* db) {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   int64_t max_m = 0;
   for (int64_t m : ms) max_m = std::max(max_m, m);
   const int64_t rows = padded_rows(max_m);
-  std::vector<std::pair<std::string, int>> backends{
-      {results_layout::kernel_backend_label(results_layout::kDenseGroup), 0}};
-  for (const auto& p : sparsities) backends.push_back({results_layout::kernel_backend_label(p.group), p.group});
+  std::vector<std::pair<std::string, Sparsity>> backends{
+      {results_layout::kernel_backend_label(Sparsity::dense()), Sparsity::dense()}};
+  for (const Sparsity s : sparsities) backends.push_back({results_layout::kernel_backend_label(s), s});
 
   DeviceBuffer x(static_cast<size_t>(rows) * 6912 * 2, "benchmark activations");
   DeviceBuffer y(static_cast<size_t>(rows) * 13824 * 2, "benchmark output");
@@ -34,15 +34,15 @@ std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<i
   fill_random_f32_gpu(scale_w.as<float>(), 13824, 0.01f, 0.02f, 12, stream);
 
   std::vector<LinearBenchRow> out;
-  for (const auto& [label, group] : backends) {
-    const GemmBackend backend = group ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+  for (const auto& [label, sparsity] : backends) {
     std::vector<std::unique_ptr<W8A8Linear>> layers;
     std::vector<DeviceBuffer> weights;  // the dense backend reads the caller's weight at run time
     for (const auto& shape : bitnet_layer_shapes()) {
-      const LinearConfig c = default_linear_config(backend, kind, shape.n, shape.k, group, max_m);
-      const int64_t gemm_k = group ? make_slide_geometry(shape.k, group).k_slid : shape.k;
-      weights.emplace_back(static_cast<size_t>(shape.n * gemm_k), "benchmark weight");
-      fill_random_codes_gpu(kind, weights.back().as<uint8_t>(), shape.n, gemm_k, group != 0, 13, stream);
+      const LinearConfig c = default_linear_config(kind, shape.n, shape.k, sparsity, max_m);
+      // The weight as a checkpoint stores it: [n, k], or the slid [n, K'] (the linear pads it).
+      const int64_t weight_k = sparsity.is_dense() ? shape.k : make_slide_geometry(shape.k, sparsity.group()).k_slid;
+      weights.emplace_back(static_cast<size_t>(shape.n * weight_k), "benchmark weight");
+      fill_random_codes_gpu(kind, weights.back().as<uint8_t>(), shape.n, weight_k, !sparsity.is_dense(), 13, stream);
       layers.push_back(std::make_unique<W8A8Linear>(c, weights.back().data(), scale_w.as<float>(), stream));
     }
     for (int64_t m : ms) {

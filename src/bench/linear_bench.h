@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 #include "tuning/tuning_db.h"
 
@@ -20,7 +20,7 @@ struct LinearBenchRow {
 
 // `db` (may be null) supplies the tuned GEMM algorithms and quantization launch configs.
 std::vector<LinearBenchRow> run_linear_bench(QuantKind kind, const std::vector<int64_t>& ms,
-                                             const std::vector<SparsityPattern>& sparsities, int warmup, int repeat,
+                                             const std::vector<Sparsity>& sparsities, int warmup, int repeat,
                                              const TuningDatabase* db);
 
 }  // namespace slidesparse

@@ -25,7 +25,7 @@ constexpr int kMaxSets = 4096;
 constexpr float kEps = 1e-5f;
 
 struct NormOperands {
-  int group;
+  Sparsity sparsity;
   int64_t m, k, rows, out_cols;
   int sets;
   SlideGeometry geometry;
@@ -35,9 +35,9 @@ struct NormOperands {
   double bytes_moved() const { return double(3 * activation_bytes() + rows * out_cols + rows * 4); }
 };
 
-NormOperands make_operands(int group, int64_t m, int64_t k, cudaStream_t stream) {
-  NormOperands o{group, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, group ? group : 4), {}, {}, {}, {}, {}};
-  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
+NormOperands make_operands(Sparsity sparsity, int64_t m, int64_t k, cudaStream_t stream) {
+  NormOperands o{sparsity, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, sparsity.slide_group()), {}, {}, {}, {}, {}};
+  o.out_cols = sparsity.is_dense() ? (k + 31) / 32 * 32 : sparse_gemm_k(o.geometry.k_slid);
   const size_t set_bytes = static_cast<size_t>(3 * o.activation_bytes() + o.rows * o.out_cols + o.rows * 4);
   o.sets = static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
   o.x = DeviceBuffer(static_cast<size_t>(o.sets * o.activation_bytes()), "norm benchmark input");
@@ -61,7 +61,7 @@ double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& confi
       [&] {
         const int64_t offset = int64_t{set} * o.m * o.k;
         auto* residual = with_residual ? o.residual.as<__nv_bfloat16>() + offset : nullptr;
-        const QuantizedRows out{kind, o.group ? &o.geometry : nullptr, o.rows, o.out_cols,
+        const QuantizedRows out{kind, o.sparsity.is_dense() ? nullptr : &o.geometry, o.rows, o.out_cols,
                                 o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols,
                                 o.scale.as<float>() + int64_t{set} * o.rows};
         rmsnorm_quantize_gpu({o.x.as<__nv_bfloat16>() + offset, residual, residual}, {o.m, o.k},
@@ -85,9 +85,8 @@ struct AccForm {
 
 // The form the engine's linears of this type and backend write on this GPU (their default
 // configuration, FP8 with the engine's fast accumulation).
-AccForm engine_form(QuantKind kind, bool sparse) {
-  const LinearConfig c = default_linear_config(sparse ? GemmBackend::CusparseLt : GemmBackend::CublasLt, kind, 2560,
-                                               2560, sparse ? 4 : 0, 4096, {.fp8_fast_accum = true});
+AccForm engine_form(QuantKind kind, Sparsity sparsity) {
+  const LinearConfig c = default_linear_config(kind, 2560, 2560, sparsity, 4096, {.fp8_fast_accum = true});
   AccForm form{accumulator_type(c.output), c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue,
                std::string(gemm_output_name(c.output))};
   if (form.scale_x) form.name += "+sx";
@@ -101,7 +100,7 @@ int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BF
 struct FusedOperands {
   FusedNorm norm;
   AccForm form;
-  int group;
+  Sparsity sparsity;
   int64_t m, k, ld, rows, out_cols;
   int sets;
   SlideGeometry geometry;
@@ -118,12 +117,12 @@ struct FusedOperands {
   }
 };
 
-FusedOperands make_fused_operands(FusedNorm norm, AccForm form, int group, int64_t m, int64_t k,
+FusedOperands make_fused_operands(FusedNorm norm, AccForm form, Sparsity sparsity, int64_t m, int64_t k,
                                   cudaStream_t stream) {
   const bool quantizes = norm != FusedNorm::Rows;
-  FusedOperands o{norm, form, group, m, k, norm == FusedNorm::Relu2Mul ? 2 * k : k, padded_rows(m), 0, 1,
-                  make_slide_geometry(k, group ? group : 4), {}, {}, {}, {}, {}, {}, {}, {}, {}};
-  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
+  FusedOperands o{norm, form, sparsity, m, k, norm == FusedNorm::Relu2Mul ? 2 * k : k, padded_rows(m), 0, 1,
+                  make_slide_geometry(k, sparsity.slide_group()), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  o.out_cols = sparsity.is_dense() ? (k + 31) / 32 * 32 : sparse_gemm_k(o.geometry.k_slid);
   o.sets = static_cast<int>(std::clamp<size_t>(
       static_cast<size_t>((double(kRotationBytes) + o.bytes_moved() - 1) / o.bytes_moved()), 1, kMaxSets));
   const size_t sets = static_cast<size_t>(o.sets);
@@ -167,7 +166,7 @@ void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchCo
                      o.form.scale_w ? o.scale_w.as<float>() : nullptr};
   auto* residual = o.residual.as<__nv_bfloat16>() + s * o.m * o.k;
   const auto* weight = o.weight.as<__nv_bfloat16>();
-  const QuantizedRows out{kind, o.group ? &o.geometry : nullptr, o.rows, o.out_cols,
+  const QuantizedRows out{kind, o.sparsity.is_dense() ? nullptr : &o.geometry, o.rows, o.out_cols,
                           o.codes.as<uint8_t>() + s * o.rows * o.out_cols, o.scales.as<float>() + s * o.rows};
   switch (o.norm) {
     case FusedNorm::Residual:
@@ -199,46 +198,47 @@ int64_t layer_k(const char* name) {
 
 }  // namespace
 
-QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, int group, int64_t m, int warmup,
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int warmup,
                                          int repeat, cudaStream_t stream) {
   const int64_t hidden = layer_k("o"), inter = layer_k("down");
   if (norm == FusedNormKernel::Tensor) {
-    NormOperands o = make_operands(group, m, hidden, stream);
+    NormOperands o = make_operands(sparsity, m, hidden, stream);
     return fastest_launch_config(
         [&](const QuantLaunchConfig& c) { return time_norm(kind, o, c, warmup, repeat, stream, false); });
   }
   const bool relu2 = norm == FusedNormKernel::Relu2Mul;
   FusedOperands o = make_fused_operands(relu2 ? FusedNorm::Relu2Mul : FusedNorm::Residual,
-                                        engine_form(kind, group != 0), group, m, relu2 ? inter : hidden, stream);
+                                        engine_form(kind, sparsity), sparsity, m, relu2 ? inter : hidden, stream);
   return fastest_launch_config([&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream); });
 }
 
 std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
-                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 const std::vector<int64_t>& ks, const std::vector<Sparsity>& sparsities,
                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
   std::vector<BandwidthRow> rows;
   for (int64_t k : ks)
-    for (int group : groups)
+    for (const Sparsity sparsity : sparsities)
       for (int64_t m : ms) {
-        NormOperands o = make_operands(group, m, k, stream);
+        NormOperands o = make_operands(sparsity, m, k, stream);
         const QuantLaunchConfig best = fastest_launch_config([&](const QuantLaunchConfig& c) {
           return time_norm(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
         });
         const double us = time_norm(kind, o, best, warmup, repeat, stream);
         const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)) + "+norm", group, m, k, us, gbps, gbps / copy_gbps});
+        rows.push_back({std::string(quant_kind_name(kind)) + "+norm", sparsity, m, k, us, gbps, gbps / copy_gbps});
       }
   return rows;
 }
 
 std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                            const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
-                                            cudaStream_t stream) {
+                                            const std::vector<Sparsity>& sparsities, double copy_gbps, int warmup,
+                                            int repeat, cudaStream_t stream) {
   const int64_t hidden = layer_k("o"), inter = layer_k("down");  // o_proj's input: hidden; down_proj's: inter
   const std::string prefix = std::string(quant_kind_name(kind)) + "+";
   std::vector<BandwidthRow> rows;
-  const auto add = [&](FusedNorm norm, const std::string& name, AccForm form, int group, int64_t m, int64_t k) {
-    FusedOperands o = make_fused_operands(norm, form, group, m, k, stream);
+  const auto add = [&](FusedNorm norm, const std::string& name, AccForm form, Sparsity sparsity, int64_t m,
+                       int64_t k) {
+    FusedOperands o = make_fused_operands(norm, form, sparsity, m, k, stream);
     // The final-norm kernel has a fixed launch shape; the quantizing ones screen the candidates.
     const auto screen = [&](const QuantLaunchConfig& c) {
       return time_fused(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
@@ -246,17 +246,19 @@ std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<in
     const QuantLaunchConfig best = norm == FusedNorm::Rows ? QuantLaunchConfig{} : fastest_launch_config(screen);
     const double us = time_fused(kind, o, best, warmup, repeat, stream);
     const double gbps = o.bytes_moved() / us / 1e3;
-    rows.push_back({name + "[" + form.name + "]", group, m, k, us, gbps, gbps / copy_gbps});
+    rows.push_back({name + "[" + form.name + "]", sparsity, m, k, us, gbps, gbps / copy_gbps});
   };
-  for (int group : groups)
+  for (const Sparsity sparsity : sparsities)
     for (int64_t m : ms) {
-      const AccForm form = engine_form(kind, group != 0);
-      add(FusedNorm::Residual, prefix + "residual_norm", form, group, m, hidden);
-      add(FusedNorm::Relu2Mul, prefix + "relu2_norm", form, group, m, inter);
+      const AccForm form = engine_form(kind, sparsity);
+      add(FusedNorm::Residual, prefix + "residual_norm", form, sparsity, m, hidden);
+      add(FusedNorm::Relu2Mul, prefix + "relu2_norm", form, sparsity, m, inter);
     }
-  // The final norm does not quantize: one row per accumulator form the kind's layers leave.
-  for (bool sparse : {false, true})
-    for (int64_t m : ms) add(FusedNorm::Rows, "residual_norm_rows", engine_form(kind, sparse), 0, m, hidden);
+  // The final norm does not quantize (its rows have no slide): one row per accumulator form the
+  // kind's layers leave, dense and sparse.
+  for (const Sparsity weights : {Sparsity::dense(), Sparsity::two_of(4)})
+    for (int64_t m : ms)
+      add(FusedNorm::Rows, "residual_norm_rows", engine_form(kind, weights), Sparsity::dense(), m, hidden);
   return rows;
 }
 

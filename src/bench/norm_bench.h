@@ -13,36 +13,36 @@
 
 namespace slidesparse {
 
-// One row per (K, L, M) (L = 0: no slide, codes into ceil32(K) columns; kernel name "<kind>+norm"),
+// One row per (K, sparsity, M) (dense: no slide, codes into ceil32(K) columns; kernel name "<kind>+norm"),
 // with the residual fused (the engine's case): bytes = M*K*2 x read + M*K*2 residual read +
 // M*K*2 residual written + rows_padded*(out_cols + 4) codes and scales written; the weight (K*2,
 // cache-resident) is not counted. Each point screens quant_launch_candidates() and times the
 // fastest, launches rotating among input sets larger than the L2 cache.
 std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
-                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 const std::vector<int64_t>& ks, const std::vector<Sparsity>& sparsities,
                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
 // The accumulator-fed norms of the engine's forward at BitNet-2B's shapes (bitnet_layer_shapes():
-// hidden K = 2560, intermediate 6912), one row per (kernel, L, M):
+// hidden K = 2560, intermediate 6912), one row per (kernel, sparsity, M):
 //   "<kind>+residual_norm[<form>]"  residual_rmsnorm_quantize_gpu, delta [M, K]: bytes = delta read +
 //                                   M*4 scale_x + M*K*2 residual read and again written + codes and
 //                                   scales written (rows_padded * (out_cols + 4));
 //   "<kind>+relu2_norm[<form>]"     relu2_mul_rmsnorm_quantize_gpu, gate_up [M, 2 * 6912]: bytes =
 //                                   gate_up read + M*4 scale_x + codes and scales written;
-//   "residual_norm_rows[<form>]"    residual_rmsnorm_rows_gpu on M gathered rows (L = 0): bytes = delta
+//   "residual_norm_rows[<form>]"    residual_rmsnorm_rows_gpu on M gathered rows (no slide): bytes = delta
 //                                   read + M*4 scale_x + M*4 row index + M*K*2 residual read + M*K*2 out.
-// The accumulator form is the one the engine's linear layer leaves: L = 0 is a dense model (INT8:
-// int32 + both scales; FP8: bf16 + scale_x), L > 0 a sparse one (INT8: bf16 + scale_x; FP8: bf16 +
-// both scales). scale_w and the norm weight (cache-resident) are not counted. Quantizing kernels
+// The accumulator form is the one the engine's linear layer leaves on this GPU (default_linear_config:
+// dense INT8 bf16 from the scaled GEMM where it runs, else int32 + both scales; dense FP8 bf16 + scale_x;
+// 2:L INT8 bf16 + scale_x; 2:L FP8 bf16 + both scales). scale_w and the norm weight (cache-resident) are not counted. Quantizing kernels
 // screen quant_launch_candidates() and time the fastest; launches rotate among operand sets larger
 // than the L2 cache.
 std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
-                                            const std::vector<int>& groups, double copy_gbps, int warmup, int repeat,
-                                            cudaStream_t stream);
+                                            const std::vector<Sparsity>& sparsities, double copy_gbps, int warmup,
+                                            int repeat, cudaStream_t stream);
 
 // The fastest quant_launch_candidates() entry for one of the engine's quantizing norms at its
 // BitNet-2B shape (what `slidesparse tune` records under fused_norm_kernel_name()).
-QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, int group, int64_t m, int warmup,
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int warmup,
                                          int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

@@ -17,9 +17,9 @@ namespace {
 constexpr size_t kRotationBytes = size_t{256} << 20;
 constexpr int kMaxSets = 4096;
 
-// Operands of one (L, M, K) point; group 0 is plain quantization into ceil32(K) columns.
+// Operands of one (sparsity, M, K) point; dense is plain quantization into ceil32(K) columns.
 struct QuantOperands {
-  int group;
+  Sparsity sparsity;
   int64_t m, k, rows, out_cols;
   int sets;
   SlideGeometry geometry;
@@ -28,9 +28,9 @@ struct QuantOperands {
   double bytes_moved() const { return double(m * k * 2 + rows * out_cols + rows * 4); }
 };
 
-QuantOperands make_operands(int group, int64_t m, int64_t k, cudaStream_t stream) {
-  QuantOperands o{group, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, group ? group : 4), {}, {}, {}};
-  o.out_cols = group ? sparse_gemm_k(o.geometry.k_slid) : (k + 31) / 32 * 32;
+QuantOperands make_operands(Sparsity sparsity, int64_t m, int64_t k, cudaStream_t stream) {
+  QuantOperands o{sparsity, m, k, padded_rows(m), 0, 1, make_slide_geometry(k, sparsity.slide_group()), {}, {}, {}};
+  o.out_cols = sparsity.is_dense() ? (k + 31) / 32 * 32 : sparse_gemm_k(o.geometry.k_slid);
   const size_t set_bytes = static_cast<size_t>(m * k * 2 + o.rows * o.out_cols + o.rows * 4);
   o.sets = static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
   o.x = DeviceBuffer(static_cast<size_t>(o.sets) * m * k * 2, "quant benchmark input");
@@ -49,7 +49,7 @@ double time_quant(QuantKind kind, QuantOperands& o, const QuantLaunchConfig& con
         const auto* x = o.x.as<__nv_bfloat16>() + int64_t{set} * o.m * o.k;
         uint8_t* out = o.out.as<uint8_t>() + int64_t{set} * o.rows * o.out_cols;
         float* scale = o.scale.as<float>() + int64_t{set} * o.rows;
-        if (o.group)
+        if (!o.sparsity.is_dense())
           quantize_slide_rows_gpu(kind, o.geometry, x, o.m, o.rows, o.out_cols, out, scale, stream, config);
         else
           quantize_rows_gpu(kind, x, o.m, o.k, o.rows, o.out_cols, out, scale, stream, config);
@@ -76,25 +76,25 @@ QuantLaunchConfig fastest_launch_config(const std::function<double(const QuantLa
 }
 
 std::vector<BandwidthRow> bench_activation_quant(QuantKind kind, const std::vector<int64_t>& ms,
-                                                 const std::vector<int64_t>& ks, const std::vector<int>& groups,
+                                                 const std::vector<int64_t>& ks, const std::vector<Sparsity>& sparsities,
                                                  double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
   std::vector<BandwidthRow> rows;
   for (int64_t k : ks)
-    for (int group : groups)
+    for (const Sparsity sparsity : sparsities)
       for (int64_t m : ms) {
-        QuantOperands o = make_operands(group, m, k, stream);
+        QuantOperands o = make_operands(sparsity, m, k, stream);
         // Screen the launch candidates briefly, then time the fastest in full.
         const QuantLaunchConfig best = fastest_config(kind, o, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
         const double us = time_quant(kind, o, best, warmup, repeat, stream);
         const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)), group, m, k, us, gbps, gbps / copy_gbps});
+        rows.push_back({std::string(quant_kind_name(kind)), sparsity, m, k, us, gbps, gbps / copy_gbps});
       }
   return rows;
 }
 
-QuantLaunchConfig best_quant_config(QuantKind kind, int group, int64_t m, int64_t k, int warmup, int repeat,
+QuantLaunchConfig best_quant_config(QuantKind kind, Sparsity sparsity, int64_t m, int64_t k, int warmup, int repeat,
                                     cudaStream_t stream) {
-  QuantOperands o = make_operands(group, m, k, stream);
+  QuantOperands o = make_operands(sparsity, m, k, stream);
   return fastest_config(kind, o, warmup, repeat, stream);
 }
 

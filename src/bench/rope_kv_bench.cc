@@ -95,7 +95,7 @@ BandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbp
   const double per_token = 12.0 + 2.0 * kHeadDim;
   const double bytes = double(acc_set) + double(tokens * kWidth * 2) + per_token * double(tokens);
   const double gbps = bytes / us / 1e3;
-  return {std::string("rope_kv ") + acc_type_name(type), 0, tokens, kWidth, us, gbps, gbps / copy_gbps};
+  return {std::string("rope_kv ") + acc_type_name(type), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps};
 }
 
 BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
@@ -114,7 +114,7 @@ BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int war
       },
       warmup, repeat, stream);
   const double gbps = double(set_elements * 4 + rows * 4) / us / 1e3;
-  return {"argmax", 0, rows, vocab, us, gbps, gbps / copy_gbps};
+  return {"argmax", Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps};
 }
 
 }  // namespace

@@ -42,11 +42,6 @@ PointPlan plan_point(const std::string& stage, int64_t m) {
   return {16, mi, mi, 256, 256, 272, std::max(mi, 272), false};
 }
 
-std::string backend_folder(const ThroughputOptions& o, const CheckpointDescription& d) {
-  return results_layout::throughput_backend_folder(o.engine.backend == GemmBackend::CublasLt ? results_layout::kDenseGroup
-                                                                                           : d.group);
-}
-
 // One step of the point's shape, phase by phase: time per step, and the rate each phase reaches
 // against its ceiling (GEMMs and attention in dense-equivalent TOPS / TFLOP/s, the rest in GB/s of
 // the bytes it must move).
@@ -204,7 +199,7 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
       dir = o.out_dir / o.stage /
             result_folder_tag(device.short_name, device.compute_capability(),
                               std::string(quant_kind_tag(d.quant)), device.runtime_version, "x86_64") /
-            backend_folder(o, d);
+            results_layout::throughput_backend_folder(d.sparsity);
     }
     std::mt19937_64 rng(o.seed + static_cast<uint64_t>(m));
     std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(engine.config().vocab_size - 1));

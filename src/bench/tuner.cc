@@ -37,10 +37,9 @@ void run_tune(const TuneOptions& o) {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   struct Job {
-    GemmBackend backend;
     QuantKind kind;
     LayerShape shape;
-    int group;
+    Sparsity sparsity;  // dense: cuBLASLt; 2:L: cuSPARSELt
   };
   std::vector<Job> jobs;
   for (QuantKind kind : o.kinds) {
@@ -49,9 +48,9 @@ void run_tune(const TuneOptions& o) {
       continue;
     }
     for (const auto& shape : bitnet_layer_shapes()) {
-      if (o.dense) jobs.push_back({GemmBackend::CublasLt, kind, shape, 0});
+      if (o.dense) jobs.push_back({kind, shape, Sparsity::dense()});
       if (o.sparse)
-        for (int g : o.groups) jobs.push_back({GemmBackend::CusparseLt, kind, shape, g});
+        for (const Sparsity s : o.sparsities) jobs.push_back({kind, shape, s});
     }
   }
   const std::vector<int64_t> dense_ms = engine_step_ms(o);
@@ -59,22 +58,22 @@ void run_tune(const TuneOptions& o) {
   for (int64_t m : dense_ms) max_m = std::max(max_m, m);
   for (int64_t m : o.fine_ms) max_m = std::max(max_m, m);
   long steps = 0;
-  for (const auto& j : jobs) steps += long(j.backend == GemmBackend::CublasLt ? dense_ms.size() : o.fine_ms.size());
+  for (const auto& j : jobs) steps += long(j.sparsity.is_dense() ? dense_ms.size() : o.fine_ms.size());
   ProgressBar progress("tune gemm", steps);
   int rejected = 0;
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
     // cuBLASLt's plans as the engine uses them where the INT8 scaled GEMM (searched below) does not
     // run: FP8, --cublaslt-dense, --exact-scales (INT8 int32), GPUs without it.
-    LinearConfig c = default_linear_config(j.backend, j.kind, j.shape.n, j.shape.k, j.group, max_m,
+    LinearConfig c = default_linear_config(j.kind, j.shape.n, j.shape.k, j.sparsity, max_m,
                                            {.fp8_fast_accum = false, .scaled_gemm = false});
-    const int64_t gemm_k = linear_gemm_k(j.backend, j.shape.k, j.group);
+    const int64_t gemm_k = linear_gemm_k(j.shape.k, j.sparsity);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
-    job.backend = j.backend;
+    job.backend = c.backend;
     job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k};
     job.max_m = max_m;
-    job.ms = j.backend == GemmBackend::CublasLt ? dense_ms : o.fine_ms;
+    job.ms = j.sparsity.is_dense() ? dense_ms : o.fine_ms;
     job.protocol = o.protocol;
     search_gemm_isolated(job, [&](const GemmSearchOutcome& r) {
       db.record_gemm(key, r.m, r.best, r.rejected);
@@ -108,25 +107,26 @@ void run_tune(const TuneOptions& o) {
                 o.db_path.c_str());
 
   if (o.kernels) {
-    std::vector<std::pair<QuantKind, int>> kernels;
+    std::vector<std::pair<QuantKind, Sparsity>> kernels;
     for (QuantKind kind : o.kinds) {
       if (kind == QuantKind::Fp8E4M3 && !fp8_ok) continue;
-      if (o.dense) kernels.push_back({kind, 0});
+      if (o.dense) kernels.push_back({kind, Sparsity::dense()});
       if (o.sparse)
-        for (int g : o.groups) kernels.push_back({kind, g});
+        for (const Sparsity s : o.sparsities) kernels.push_back({kind, s});
     }
     long kernel_steps = 0;
-    for (const auto& kg : kernels) kernel_steps += long(2 * (kg.second ? o.fine_ms.size() : o.coarse_ms.size()));
+    for (const auto& [kind, sparsity] : kernels)
+      kernel_steps += long(2 * (sparsity.is_dense() ? o.coarse_ms.size() : o.fine_ms.size()));
     ProgressBar kernel_progress("tune kernels", kernel_steps);
-    for (const auto& [kind, group] : kernels)
+    for (const auto& [kind, sparsity] : kernels)
       for (int64_t k : {int64_t{2560}, int64_t{6912}})
-        for (int64_t m : group ? o.fine_ms : o.coarse_ms) {
+        for (int64_t m : sparsity.is_dense() ? o.coarse_ms : o.fine_ms) {
           throw_if_interrupted();
-          const QuantLaunchConfig best = best_quant_config(kind, group, m, k, o.protocol.screen_warmup,
+          const QuantLaunchConfig best = best_quant_config(kind, sparsity, m, k, o.protocol.screen_warmup,
                                                            o.protocol.repeat, stream);
-          db.record_kernel(quant_kernel_name(kind, group), k, m,
-                           {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
-          kernel_progress.step(quant_kernel_name(kind, group) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+          const std::string name = quant_kernel_name(kind, sparsity);
+          db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
+          kernel_progress.step(name + " K=" + std::to_string(k) + " M=" + std::to_string(m));
         }
     kernel_progress.finish();
     db.save(o.db_path);
@@ -135,14 +135,14 @@ void run_tune(const TuneOptions& o) {
     // launch shape is worth as much as the plain quantizer's, and a different one: more bytes per row).
     const FusedNormKernel norms[] = {FusedNormKernel::Tensor, FusedNormKernel::Residual, FusedNormKernel::Relu2Mul};
     ProgressBar norm_progress("tune fused norms", long(kernels.size() * 3 * dense_ms.size()));
-    for (const auto& [kind, group] : kernels)
+    for (const auto& [kind, sparsity] : kernels)
       for (FusedNormKernel norm : norms)
         for (int64_t m : dense_ms) {
           throw_if_interrupted();
           const QuantLaunchConfig best =
-              best_fused_norm_config(norm, kind, group, m, o.protocol.screen_warmup,
+              best_fused_norm_config(norm, kind, sparsity, m, o.protocol.screen_warmup,
                                      2 * o.protocol.screen_repeat, stream);
-          const std::string name = fused_norm_kernel_name(norm, kind, group);
+          const std::string name = fused_norm_kernel_name(norm, kind, sparsity);
           const int64_t k = norm == FusedNormKernel::Relu2Mul ? 6912 : 2560;
           db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
           norm_progress.step(name + " M=" + std::to_string(m));

@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "bench/gemm_search.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 
 namespace slidesparse {
 
 struct TuneOptions {
   std::vector<QuantKind> kinds{QuantKind::Int8, QuantKind::Fp8E4M3};
-  std::vector<int> groups{4, 6, 8, 10};
+  std::vector<Sparsity> sparsities{Sparsity::two_of(4), Sparsity::two_of(6), Sparsity::two_of(8),
+                                   Sparsity::two_of(10)};  // of the sparse pass
   std::vector<int64_t> coarse_ms{256, 1024, 4096, 16384, 32768};
   std::vector<int64_t> fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
   std::vector<int64_t> decode_ms{64, 128, 256, 512};

@@ -53,8 +53,12 @@ CheckpointDescription describe_checkpoint(const ModelConfig& config, const std::
   if (std::filesystem::exists(slide_config)) {
     const nlohmann::json sc = read_json_file(slide_config);
     require(sc.contains("L") && sc["L"].is_number_integer(), slide_config.string() + ": missing field 'L'");
+    const int group = sc["L"].get<int>();
+    require(group >= kMinGroup && group <= kMaxGroup && group % 2 == 0,
+            slide_config.string() + ": L = " + std::to_string(group) + " is not an even group size in [" +
+                std::to_string(kMinGroup) + ", " + std::to_string(kMaxGroup) + "]");
     d.kind = CheckpointKind::SlideSparse;
-    d.group = sc["L"].get<int>();
+    d.sparsity = Sparsity::two_of(group);
   }
   return d;
 }

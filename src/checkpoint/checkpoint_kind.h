@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/model_config.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 
 namespace slidesparse {
@@ -27,7 +28,7 @@ nlohmann::json w8a8_quantization_config(QuantKind kind, std::string_view source_
 struct CheckpointDescription {
   CheckpointKind kind = CheckpointKind::LatentBf16;
   QuantKind quant = QuantKind::Int8;  // PreparedW8A8 and SlideSparse only
-  int group = 0;                      // L, SlideSparse only
+  Sparsity sparsity;                  // 2:L for SlideSparse, else dense
 };
 
 // Throws Error naming the directory when a quantization_config is present but not understood.

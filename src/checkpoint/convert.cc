@@ -53,7 +53,7 @@ bool slide_preserves_weights(QuantKind kind, const SlideGeometry& g, const uint8
 std::string mode_name(PruneMode mode) { return mode == PruneMode::Magnitude ? "magnitude" : "random"; }
 
 nlohmann::json slide_config_json(const ConvertOptions& o, QuantKind kind, const std::vector<ConvertedLinear>& linears) {
-  const int group = o.pattern.group;
+  const int group = o.pattern.group();
   nlohmann::json tensors = nlohmann::json::object();
   for (const auto& l : linears) tensors[l.name] = {{"N", l.n}, {"K", l.k}, {"K_slid", l.k_slid}};
   std::string tie_break = "lowest column index";
@@ -61,7 +61,7 @@ nlohmann::json slide_config_json(const ConvertOptions& o, QuantKind kind, const 
   else if (!o.source.empty()) tie_break = "smaller latent BF16 magnitude, then lowest column index";
   return {
       {"format_version", kFormatVersion},
-      {"Z", o.pattern.zeros},
+      {"Z", 2},
       {"L", group},
       {"sparsity", o.pattern.str()},
       {"window_size", 4},
@@ -100,15 +100,15 @@ nlohmann::json report_json(const ConvertResult& r, const ConvertOptions& o) {
 
 }  // namespace
 
-fs::path default_convert_output(const fs::path& input, const SparsityPattern& pattern) {
+fs::path default_convert_output(const fs::path& input, Sparsity pattern) {
   fs::path base = input;
   if (!base.has_filename()) base = base.parent_path();
-  return base.parent_path() / (base.filename().string() + "-SlideSparse-2_" + std::to_string(pattern.group));
+  return base.parent_path() / (base.filename().string() + "-SlideSparse-2_" + std::to_string(pattern.group()));
 }
 
 ConvertResult convert_slidesparse(const ConvertOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  require(!options.pattern.is_inf(), "convert needs a finite 2:L pattern; 2:inf exists only in kernel benchmarks");
+  require(options.pattern.is_finite_sparse(), "convert needs a finite 2:L pattern, not " + options.pattern.str());
   const CheckpointReader reader(options.input);
   const ModelConfig config = load_model_config(reader.directory() / "config.json");
   const CheckpointDescription desc = describe_checkpoint(config, reader.directory());
@@ -138,7 +138,7 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     check_tensor_shape(reader, in, t.shape);
     if (t.role == TensorRole::Linear) {
       check_tensor_dtype(reader, in, code_dtype);
-      const SlideGeometry g = make_slide_geometry(t.shape[1], options.pattern.group);
+      const SlideGeometry g = make_slide_geometry(t.shape[1], options.pattern.group());
       decls.push_back({t.name, code_dtype, {t.shape[0], g.k_slid}});
       const TensorRef& scale = reader.get(weight_scale_name(t.name));
       decls.push_back({scale.info->name, scale.info->dtype, scale.info->shape});
@@ -165,15 +165,15 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
       continue;
     }
     const int64_t n = t.shape[0], k = t.shape[1];
-    const SlideGeometry g = make_slide_geometry(k, options.pattern.group);
+    const SlideGeometry g = make_slide_geometry(k, options.pattern.group());
     const auto* codes = reinterpret_cast<const uint8_t*>(in.data.data());
     pruned.assign(codes, codes + n * k);
-    PruneOptions prune{options.pattern.group, options.mode, options.seed, stream_id(t.name), nullptr};
+    PruneOptions prune{options.pattern.group(), options.mode, options.seed, stream_id(t.name), nullptr};
     if (source) prune.latent_bf16 = reinterpret_cast<const uint16_t*>(source->get(t.name).data.data());
     const PruneStats stats = prune_rows(kind, pruned.data(), n, k, prune);
     release_mapped_pages(in.data);
     if (source) release_mapped_pages(source->get(t.name).data);
-    require(count_pattern_violations(kind, pruned.data(), n, k, options.pattern.group) == 0,
+    require(count_pattern_violations(kind, pruned.data(), n, k, options.pattern.group()) == 0,
             "pruning left a group with fewer than 2 zeros in tensor '" + t.name + "'");
     slid.resize(static_cast<size_t>(n * g.k_slid));
     slide_weight_rows(kind, g, pruned.data(), n, slid.data());

@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "math/prune.h"
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 
 namespace slidesparse {
 
 struct ConvertOptions {
   std::filesystem::path input;
   std::filesystem::path output;  // empty: <input>-SlideSparse-2_L beside the input
-  SparsityPattern pattern;
+  Sparsity pattern = Sparsity::two_of(4);  // a finite 2:L
   PruneMode mode = PruneMode::Magnitude;
   uint64_t seed = 0;
   std::filesystem::path source;  // optional BF16 latent checkpoint for magnitude tie-breaking
@@ -36,7 +36,7 @@ struct ConvertResult {
   double seconds = 0;
 };
 
-std::filesystem::path default_convert_output(const std::filesystem::path& input, const SparsityPattern& pattern);
+std::filesystem::path default_convert_output(const std::filesystem::path& input, Sparsity pattern);
 
 ConvertResult convert_slidesparse(const ConvertOptions& options);
 

@@ -14,7 +14,7 @@
 #include "io/safetensors_reader.h"
 #include "math/prune.h"
 #include "math/slide.h"
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 
 namespace slidesparse {
 
@@ -72,7 +72,7 @@ nlohmann::json inspect_checkpoint(const std::filesystem::path& location) {
     s["kind"] = checkpoint_kind_name(desc->kind);
     if (desc->kind == CheckpointKind::PreparedW8A8 || desc->kind == CheckpointKind::SlideSparse)
       s["quant"] = quant_kind_name(desc->quant);
-    if (desc->kind == CheckpointKind::SlideSparse) s["sparsity"] = "2:" + std::to_string(desc->group);
+    if (desc->kind == CheckpointKind::SlideSparse) s["sparsity"] = desc->sparsity.str();
   } else {
     s["kind"] = "safetensors without config.json";
   }

@@ -83,7 +83,7 @@ std::vector<HostLinear> load_layer_linears(const CheckpointReader& reader, const
       const std::string name = prefix + part + ".weight";
       const std::vector<int64_t> shape = expected_shape(name);
       const int64_t n = shape[0], k = shape[1];
-      const int64_t k_gemm = slid ? make_slide_geometry(k, description.group).k_slid : k;
+      const int64_t k_gemm = slid ? make_slide_geometry(k, description.sparsity.group()).k_slid : k;
       const TensorRef& w = reader.get(name);
       require(w.info->dtype == code_dtype, reader.location().string() + ": tensor '" + name + "' has dtype " +
                                                std::string(dtype_name(w.info->dtype)) + ", expected " +

@@ -151,8 +151,8 @@ std::vector<QuantKind> parse_dtype_list(const std::string& option, const std::st
   return kinds;
 }
 
-std::vector<SparsityPattern> parse_sparsity_list(const std::string& text, bool allow_inf) {
-  std::vector<SparsityPattern> patterns;
+std::vector<Sparsity> parse_sparsity_list(const std::string& text, bool allow_inf) {
+  std::vector<Sparsity> patterns;
   for (const auto& part : split_commas(text)) patterns.push_back(parse_sparsity(part, allow_inf));
   return patterns;
 }

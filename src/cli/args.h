@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 
 namespace slidesparse {
@@ -57,6 +57,6 @@ std::vector<int64_t> parse_int_list(const std::string& option, const std::string
 // "int8,fp8" or "all".
 std::vector<QuantKind> parse_dtype_list(const std::string& option, const std::string& text);
 // "2:4,2:6" (2:inf allowed when allow_inf).
-std::vector<SparsityPattern> parse_sparsity_list(const std::string& text, bool allow_inf);
+std::vector<Sparsity> parse_sparsity_list(const std::string& text, bool allow_inf);
 
 }  // namespace slidesparse

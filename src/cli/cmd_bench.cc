@@ -45,6 +45,13 @@ class BandwidthBenchStream {
   double copy_gbps_ = 0;
 };
 
+// The bandwidth benchmarks' backends: dense first, then the patterns asked for.
+std::vector<Sparsity> dense_and(const std::vector<Sparsity>& patterns) {
+  std::vector<Sparsity> all{Sparsity::dense()};
+  all.insert(all.end(), patterns.begin(), patterns.end());
+  return all;
+}
+
 int bench_kernel(const CommandArgs& args) {
   ArgParser p("slidesparse bench kernel",
               "GEMM kernel benchmark (docs/PROTOCOLS.md): per BitNet layer and M, the best cuBLASLt and cuSPARSELt\n"
@@ -64,8 +71,10 @@ int bench_kernel(const CommandArgs& args) {
   KernelBenchOptions o;
   o.fast_accum = p.has("fast-accum");
   const std::string backends = p.get("backend");
-  o.dense = backends.find("cublaslt") != std::string::npos;
-  if (backends.find("cusparselt") != std::string::npos) o.sparsities = parse_sparsity_list(p.get("sparsity"), true);
+  o.backends.clear();
+  if (backends.find("cublaslt") != std::string::npos) o.backends.push_back(Sparsity::dense());
+  if (backends.find("cusparselt") != std::string::npos)
+    for (const Sparsity s : parse_sparsity_list(p.get("sparsity"), true)) o.backends.push_back(s);
   o.ms = parse_int_list("m-list", p.get("m-list"));
   const std::string mode = p.get("mode");
   require(mode == "model" || mode == "square", "bench kernel: --mode must be model or square, got '" + mode + "'");
@@ -95,13 +104,12 @@ int bench_quant(const CommandArgs& args) {
   p.option("warmup", "N", "warmup launches", "25");
   p.option("repeat", "N", "timed launches", "100");
   if (!p.parse(args)) return 0;
-  std::vector<int> groups{0};
-  for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) groups.push_back(s.group);
+  const std::vector<Sparsity> sparsities = dense_and(parse_sparsity_list(p.get("sparsity"), false));
   const BandwidthBenchStream bench;
   std::vector<BandwidthRow> rows;
   for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype"))) {
     const auto some = bench_activation_quant(kind, parse_int_list("m-list", p.get("m-list")),
-                                             parse_int_list("k-list", p.get("k-list")), groups, bench.copy_gbps(),
+                                             parse_int_list("k-list", p.get("k-list")), sparsities, bench.copy_gbps(),
                                              static_cast<int>(p.get_int("warmup")),
                                              static_cast<int>(p.get_int("repeat")), bench.stream());
     rows.insert(rows.end(), some.begin(), some.end());
@@ -120,16 +128,15 @@ int bench_norm(const CommandArgs& args) {
   p.option("warmup", "N", "warmup launches", "25");
   p.option("repeat", "N", "timed launches", "100");
   if (!p.parse(args)) return 0;
-  std::vector<int> groups{0};
-  for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) groups.push_back(s.group);
+  const std::vector<Sparsity> sparsities = dense_and(parse_sparsity_list(p.get("sparsity"), false));
   const auto ms = parse_int_list("m-list", p.get("m-list"));
   const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
   const BandwidthBenchStream bench;
   std::vector<BandwidthRow> rows;
   for (QuantKind kind : parse_dtype_list("dtype", p.get("dtype"))) {
-    const auto norms = bench_rmsnorm_quantize(kind, ms, {2560, 6912}, groups, bench.copy_gbps(), warmup, repeat,
+    const auto norms = bench_rmsnorm_quantize(kind, ms, {2560, 6912}, sparsities, bench.copy_gbps(), warmup, repeat,
                                               bench.stream());
-    const auto fused = bench_fused_norms(kind, ms, groups, bench.copy_gbps(), warmup, repeat, bench.stream());
+    const auto fused = bench_fused_norms(kind, ms, sparsities, bench.copy_gbps(), warmup, repeat, bench.stream());
     rows.insert(rows.end(), norms.begin(), norms.end());
     rows.insert(rows.end(), fused.begin(), fused.end());
   }

@@ -34,8 +34,7 @@ int run_tune(const CommandArgs& args) {
   TuneOptions o;
   o.db_path = p.get("db");
   o.kinds = parse_dtype_list("dtype", p.get("dtype"));
-  o.groups.clear();
-  for (const auto& s : parse_sparsity_list(p.get("sparsity"), false)) o.groups.push_back(s.group);
+  o.sparsities = parse_sparsity_list(p.get("sparsity"), false);
   o.coarse_ms = parse_int_list("coarse-m", p.get("coarse-m"));
   o.fine_ms = parse_int_list("fine-m", p.get("fine-m"));
   o.decode_ms = parse_int_list("decode-m", p.get("decode-m"));

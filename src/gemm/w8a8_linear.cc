@@ -28,19 +28,22 @@ GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
           std::string(gemm_output_name(c.output)), c.n, gemm_k};
 }
 
-std::string quant_kernel_name(QuantKind kind, int group) {
-  return group == 0 ? "quantize_" + std::string(quant_kind_name(kind))
-                    : "quantize_slide_" + std::string(quant_kind_name(kind)) + "_L" + std::to_string(group);
+std::string quant_kernel_name(QuantKind kind, Sparsity sparsity) {
+  return sparsity.is_dense() ? "quantize_" + std::string(quant_kind_name(kind))
+                             : "quantize_slide_" + std::string(quant_kind_name(kind)) + "_L" +
+                                   std::to_string(sparsity.group());
 }
 
-LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
-                                   int64_t max_m, const LinearPreferences& preferences) {
+LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
+                                   const LinearPreferences& preferences) {
+  require(!sparsity.is_inf(), "a linear layer's weight is dense or 2:L with a finite L, not 2:inf");
+  const GemmBackend backend = sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt;
   LinearConfig c;
   c.backend = backend;
   c.kind = kind;
   c.n = n;
   c.k = k;
-  c.group = backend == GemmBackend::CusparseLt ? group : 0;
+  c.sparsity = sparsity;
   c.max_m = max_m;
   c.fast_accum = backend == GemmBackend::CublasLt && kind == QuantKind::Fp8E4M3 && preferences.fp8_fast_accum;
   // INT8 dense on Hopper: the scaled GEMM (CUTLASS) applies both scales in its own epilogue and
@@ -75,10 +78,11 @@ LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t 
   return c;
 }
 
-int64_t linear_gemm_k(GemmBackend backend, int64_t k, int group) {
+int64_t linear_gemm_k(int64_t k, Sparsity sparsity) {
   // Dense GEMMs run on K itself (it must be a multiple of 32); sparse ones on K' rounded up to
   // cuSPARSELt's K tile (gemm/gemm_types.h).
-  return backend == GemmBackend::CusparseLt ? sparse_gemm_k(make_slide_geometry(k, group).k_slid) : k;
+  if (sparsity.is_dense()) return k;
+  return sparse_gemm_k(sparsity.is_inf() ? (2 * k + 31) / 32 * 32 : make_slide_geometry(k, sparsity.group()).k_slid);
 }
 
 W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream)
@@ -88,10 +92,12 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     : config_(config), weights_(weights) {
   require(!weights.empty(), "linear layer without weights");
   const bool sparse = config.backend == GemmBackend::CusparseLt;
-  require(!sparse || config.group >= 4, "the sparse backend needs the SlideSparse group size L (>= 4)");
+  require(sparse == config.sparsity.is_finite_sparse(),
+          "linear layer: the sparse backend runs 2:L weights (finite L) and the dense one dense weights, not " +
+              config.sparsity.str() + " on " + std::string(gemm_backend_name(config.backend)));
   require(config.max_m > 0, "linear layer: max_m must be positive");
-  geometry_ = make_slide_geometry(config.k, sparse ? config.group : 4);
-  gemm_k_ = linear_gemm_k(config.backend, config.k, config.group);
+  geometry_ = make_slide_geometry(config.k, config.sparsity.slide_group());
+  gemm_k_ = linear_gemm_k(config.k, config.sparsity);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
   // modes (where offered).
@@ -133,7 +139,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 
 std::string W8A8Linear::describe() const {
   std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend));
-  if (sparse_) s += " 2:" + std::to_string(config_.group);
+  if (sparse_) s += " " + config_.sparsity.str();
   s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
        " K=" + std::to_string(config_.k);
@@ -170,7 +176,7 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   }
   QuantLaunchConfig quant;
   if (db)
-    if (auto tuned = db->lookup_kernel(quant_kernel_name(config_.kind, sparse_ ? config_.group : 0), config_.k, m))
+    if (auto tuned = db->lookup_kernel(quant_kernel_name(config_.kind, config_.sparsity), config_.k, m))
       quant = {tuned->value("threads", 256), tuned->value("rows_per_block", 1)};
   quant_configs_[rows] = quant;
 }

@@ -23,16 +23,17 @@
 #include "kernels/acc_view.h"
 #include "kernels/activation_quant.h"
 #include "math/slide.h"
+#include "math/sparsity.h"
 #include "tuning/tuning_db.h"
 
 namespace slidesparse {
 
 struct LinearConfig {
-  GemmBackend backend = GemmBackend::CublasLt;
+  GemmBackend backend = GemmBackend::CublasLt;  // cuBLASLt for dense weights, cuSPARSELt for 2:L
   QuantKind kind = QuantKind::Int8;
   int64_t n = 0;
-  int64_t k = 0;   // original input features
-  int group = 0;   // L of the SlideSparse weight (sparse backend only; 4 = plain 2:4)
+  int64_t k = 0;       // original input features
+  Sparsity sparsity;   // of the weight: dense, or 2:L (the SlideSparse weight; 2:4 plain)
   GemmOutput output = GemmOutput::Int32;
   ScaleMode scales = ScaleMode::Epilogue;
   int64_t max_m = 0;  // largest M forward() will see
@@ -57,9 +58,10 @@ struct LinearPreferences {
   bool scaled_gemm = true;      // INT8 dense: the scaled GEMM where it runs (Hopper)
 };
 
-// The fastest correct configuration we measured for each backend and type (docs/PERF.md).
-LinearConfig default_linear_config(GemmBackend backend, QuantKind kind, int64_t n, int64_t k, int group,
-                                   int64_t max_m, const LinearPreferences& preferences = {});
+// The fastest correct configuration we measured for each backend and type (docs/PERF.md): the
+// dense backend for dense weights, cuSPARSELt for 2:L ones (a finite L).
+LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
+                                   const LinearPreferences& preferences = {});
 
 class W8A8Linear {
  public:
@@ -122,14 +124,16 @@ class W8A8Linear {
 // How a fused consumer reads a GEMM output of this type (kernels/acc_view.h).
 AccumulatorType accumulator_type(GemmOutput output);
 
-// The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:group).
-int64_t linear_gemm_k(GemmBackend backend, int64_t k, int group);
+// The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
+// the kernel benchmarks' 2:inf, K' = 2K rounded up to 32 first).
+int64_t linear_gemm_k(int64_t k, Sparsity sparsity);
 
 // The tuning database key of a linear's GEMM (gemm_k: K, or K' rounded up to the sparse GEMM's K tile): what
 // `tune` records under and prepare() looks up.
 GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
 
-// Name under which `tune` stores the quantization kernel's launch config.
-std::string quant_kernel_name(QuantKind kind, int group);
+// Name under which `tune` stores the quantization kernel's launch config: "quantize_int8" (dense),
+// "quantize_slide_int8_L8" (2:8).
+std::string quant_kernel_name(QuantKind kind, Sparsity sparsity);
 
 }  // namespace slidesparse

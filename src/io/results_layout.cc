@@ -14,18 +14,20 @@ constexpr const char* kThroughputSparse = "cusparselt/2_";
 constexpr const char* kKernelSparse = "cusparselt_2_";
 constexpr const char* kLayersSuffix = "_layers.csv";
 
-std::string sparse_name(const char* prefix, int group) {
-  return prefix + (group == kInfiniteGroup ? std::string("inf") : std::to_string(group));
+std::string sparse_name(const char* prefix, Sparsity sparsity) {
+  return prefix + (sparsity.is_inf() ? std::string("inf") : std::to_string(sparsity.group()));
 }
 
-// The L spelled after `prefix` ("8", "inf"): an even L >= 4 or infinity.
-std::optional<int> group_after(const std::string& text, const std::string& prefix) {
+// The sparsity spelled after `prefix` ("8", "inf"): an even L in [4, 16] or infinity.
+std::optional<Sparsity> sparsity_after(const std::string& text, const std::string& prefix) {
   if (!text.starts_with(prefix)) return std::nullopt;
   const std::string rest = text.substr(prefix.size());
-  if (rest == "inf") return kInfiniteGroup;
+  if (rest == "inf") return Sparsity::two_of_inf();
   int group = 0;
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), group);
-  if (ec == std::errc() && end == rest.data() + rest.size() && group >= 4 && group % 2 == 0) return group;
+  if (ec == std::errc() && end == rest.data() + rest.size() && group >= kMinGroup && group <= kMaxGroup &&
+      group % 2 == 0)
+    return Sparsity::two_of(group);
   return std::nullopt;
 }
 
@@ -41,22 +43,24 @@ fs::path throughput_dir(const fs::path& results) { return results / "throughput_
 fs::path kernel_dir(const fs::path& results) { return results / "kernel_bench"; }
 fs::path eval_dir(const fs::path& results) { return results / "eval"; }
 
-std::string throughput_backend_folder(int group) {
-  return group == kDenseGroup ? kDense : sparse_name(kThroughputSparse, group);
+std::string throughput_backend_folder(Sparsity sparsity) {
+  return sparsity.is_dense() ? kDense : sparse_name(kThroughputSparse, sparsity);
 }
 
 std::string throughput_sparse_root() { return kSparseRoot; }
 
-std::string kernel_backend_label(int group) { return group == kDenseGroup ? kDense : sparse_name(kKernelSparse, group); }
+std::string kernel_backend_label(Sparsity sparsity) {
+  return sparsity.is_dense() ? kDense : sparse_name(kKernelSparse, sparsity);
+}
 
-std::optional<int> backend_group(const std::string& name) {
-  if (name == kDense) return kDenseGroup;
+std::optional<Sparsity> backend_sparsity(const std::string& name) {
+  if (name == kDense) return Sparsity::dense();
   for (const char* prefix : {kThroughputSparse, kKernelSparse})
-    if (const auto group = group_after(name, prefix)) return group;
+    if (const auto sparsity = sparsity_after(name, prefix)) return sparsity;
   return std::nullopt;
 }
 
-std::optional<int> sparsity_group(const std::string& text) { return group_after(text, "2:"); }
+std::optional<Sparsity> sparsity_of_text(const std::string& text) { return sparsity_after(text, "2:"); }
 
 std::string throughput_csv_name(const std::string& stage) { return "BitNet-2B_" + stage + ".csv"; }
 

@@ -11,21 +11,19 @@
 //                                          json/<mode>_<backend label>_M<M>.json
 //   <results>/eval/<checkpoint>.json
 //
-// A backend is dense cuBLASLt (group 0) or cuSPARSELt on the 2:4 slide of 2:L (group L; 2:inf is
-// kInfiniteGroup). Throughput folders spell it "cublaslt" | "cusparselt/2_L", kernel files
-// "cublaslt" | "cusparselt_2_L": two spellings, both part of the layout.
+// A backend is named by the weights' Sparsity: dense runs cuBLASLt (or the engine's dense GEMM),
+// 2:L and 2:inf cuSPARSELt on the 2:4 slide. Throughput folders spell it "cublaslt" |
+// "cusparselt/2_L", kernel files "cublaslt" | "cusparselt_2_L": two spellings, both part of the layout.
 #pragma once
 
-#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 
-namespace slidesparse::results_layout {
+#include "math/sparsity.h"
 
-inline constexpr int kDenseGroup = 0;
-inline constexpr int kInfiniteGroup = INT_MAX;
+namespace slidesparse::results_layout {
 
 std::filesystem::path results_dir(const std::filesystem::path& run_dir);  // <run>/results
 
@@ -39,14 +37,14 @@ std::filesystem::path kernel_dir(const std::filesystem::path& results);
 std::filesystem::path eval_dir(const std::filesystem::path& results);
 
 // "cublaslt" | "cusparselt/2_L" | "cusparselt/2_inf": a throughput backend's folder.
-std::string throughput_backend_folder(int group);
+std::string throughput_backend_folder(Sparsity sparsity);
 std::string throughput_sparse_root();  // "cusparselt": the folder of the sparse backends' folders
 // "cublaslt" | "cusparselt_2_L" | "cusparselt_2_inf": a kernel backend's file label.
-std::string kernel_backend_label(int group);
-// The group of either spelling (the throughput folder as "cusparselt/2_L"); nullopt for anything else.
-std::optional<int> backend_group(const std::string& name);
-// The group of "2:L" / "2:inf", as the conversion results spell the sparsity; nullopt otherwise.
-std::optional<int> sparsity_group(const std::string& text);
+std::string kernel_backend_label(Sparsity sparsity);
+// The sparsity of either spelling (the throughput folder as "cusparselt/2_L"); nullopt for anything else.
+std::optional<Sparsity> backend_sparsity(const std::string& name);
+// "2:L" / "2:inf" as the conversion results spell the sparsity; nullopt otherwise.
+std::optional<Sparsity> sparsity_of_text(const std::string& text);
 
 std::string throughput_csv_name(const std::string& stage);  // BitNet-2B_<stage>.csv
 // <dir>/json: the per-point JSON files the CSVs of <dir> are rebuilt from.

@@ -210,11 +210,11 @@ void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residu
   fail("residual_rmsnorm_rows: unknown accumulator type");
 }
 
-std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, int group) {
+std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity) {
   const char* base = norm == FusedNormKernel::Tensor     ? "norm_quant_"
                      : norm == FusedNormKernel::Residual ? "residual_norm_quant_"
                                                          : "relu2_norm_quant_";
-  return base + std::string(quant_kind_name(kind)) + "_L" + std::to_string(group);
+  return base + std::string(quant_kind_name(kind)) + "_L" + std::to_string(sparsity.is_dense() ? 0 : sparsity.group());
 }
 
 }  // namespace slidesparse

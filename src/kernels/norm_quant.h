@@ -16,6 +16,7 @@
 #include "kernels/acc_view.h"
 #include "kernels/activation_quant.h"
 #include "math/slide.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 
 namespace slidesparse {
@@ -26,8 +27,8 @@ namespace slidesparse {
 // best launch shapes differ from the plain quantizer's (other bytes per row), so `slidesparse tune`
 // records each under its own name.
 enum class FusedNormKernel { Tensor, Residual, Relu2Mul };
-// e.g. "residual_norm_quant_int8_L0" (group 0: dense, else the slide's L).
-std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, int group);
+// e.g. "residual_norm_quant_int8_L0" (dense: L0), "relu2_norm_quant_fp8_L8" (2:8).
+std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity);
 
 // The launchers' parameter groups, in the same order in each: what is normalized (rows x k), the
 // norm's own parameters, where its result goes.

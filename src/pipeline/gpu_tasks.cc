@@ -24,6 +24,10 @@ namespace {
 
 std::string m_key(int64_t m) { return "M=" + std::to_string(m); }
 
+// The backend part of a benchmark unit's key: "cublaslt" | "cusparselt/2:L" (pipeline status keys,
+// not the results layout's folder names).
+std::string unit_backend(Sparsity s) { return s.is_dense() ? "cublaslt" : "cusparselt/" + s.str(); }
+
 // What identifies the evaluation text in a unit's options: its name, size and FNV-1a hash (an edited
 // text reruns the task).
 nlohmann::json text_identity(const fs::path& file) {
@@ -95,8 +99,7 @@ std::vector<UnitBatch> plan_tuning(const PipelineLayout& layout, const PipelineO
                          const Stopwatch clock;
                          TuneOptions t;
                          t.kinds = o.kinds;  // run_tune skips FP8 itself below compute capability 8.9
-                         t.groups.clear();
-                         for (const auto& p : o.sparsities) t.groups.push_back(p.group);
+                         t.sparsities = o.sparsities;
                          t.coarse_ms = o.tune_coarse_ms;
                          t.fine_ms = o.tune_fine_ms;
                          t.decode_ms = o.decode_ms;  // the batch sizes task 5 runs
@@ -120,14 +123,13 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
   std::vector<UnitBatch> batches;
   for (QuantKind kind : o.kinds) {
     // cuBLASLt on the prepared checkpoint, then cuSPARSELt on each SlideSparse one.
-    std::vector<const SparsityPattern*> backends{nullptr};
-    for (const auto& p : o.sparsities) backends.push_back(&p);
-    for (const SparsityPattern* pattern : backends) {
-      const std::string backend = pattern ? "cusparselt/" + pattern->str() : "cublaslt";
-      const std::string checkpoint_key = pattern ? layout.convert_key(kind, *pattern) : layout.prepare_key(kind);
-      const nlohmann::json checkpoint = pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind);
-      const fs::path model =
-          layout.checkpoints / (pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind));
+    std::vector<Sparsity> backends{Sparsity::dense()};
+    backends.insert(backends.end(), o.sparsities.begin(), o.sparsities.end());
+    for (const Sparsity sparsity : backends) {
+      const std::string backend = unit_backend(sparsity);
+      const std::string checkpoint_key = layout.checkpoint_key(kind, sparsity);
+      const nlohmann::json checkpoint = layout.checkpoint_options(kind, sparsity);
+      const fs::path model = layout.checkpoints / layout.checkpoint_name(kind, sparsity);
       UnitBatch batch;
       for (int64_t m : ms) {
         UnitPlan unit{stage + "/" + std::string(quant_kind_label(kind)) + "/" + backend + "/" + m_key(m),
@@ -136,11 +138,11 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
         if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
         batch.units.push_back(unit);
       }
-      batch.run = [&layout, &o, stage, model, pattern](const std::vector<UnitPlan>& pending, const auto& done) {
+      batch.run = [&layout, &o, stage, model, sparsity](const std::vector<UnitPlan>& pending, const auto& done) {
         ThroughputOptions t;
         t.stage = stage;
         t.engine.model = model;
-        t.engine.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+        t.engine.backend = sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt;
         std::map<int64_t, const UnitPlan*> by_m;
         for (const UnitPlan& unit : pending) {
           const int64_t m = std::stoll(unit.key.substr(unit.key.rfind('=') + 1));
@@ -162,26 +164,25 @@ std::vector<UnitBatch> plan_throughput(const PipelineLayout& layout, const Pipel
 
 std::vector<UnitBatch> plan_kernels(const PipelineLayout& layout, const PipelineOptions& o, const GpuContext& gpu,
                                     const std::string& group) {
-  std::vector<const SparsityPattern*> backends;
-  if (group == "dense") backends.push_back(nullptr);
+  std::vector<Sparsity> backends;
+  if (group == "dense") backends.push_back(Sparsity::dense());
   if (group != "dense")
-    for (const auto& p : group == "high" ? o.sparsities : o.low_sparsities) backends.push_back(&p);
+    for (const Sparsity p : group == "high" ? o.sparsities : o.low_sparsities) backends.push_back(p);
   const nlohmann::json protocol = {{"warmup", o.kernel_warmup}, {"repeat", o.kernel_repeat}};
   std::vector<UnitBatch> batches;
   for (QuantKind kind : o.kinds)
-    for (const SparsityPattern* pattern : backends) {
-      const std::string backend = pattern ? "cusparselt/" + pattern->str() : "cublaslt";
+    for (const Sparsity sparsity : backends) {
+      const std::string backend = unit_backend(sparsity);
       UnitBatch batch;
       for (int64_t m : o.kernel_ms) {
         UnitPlan unit{"kernel/" + std::string(quant_kind_label(kind)) + "/" + backend + "/" + m_key(m), {{"protocol", protocol}}};
         if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
         batch.units.push_back(unit);
       }
-      batch.run = [&layout, &o, kind, pattern](const std::vector<UnitPlan>& pending, const auto& done) {
+      batch.run = [&layout, &o, kind, sparsity](const std::vector<UnitPlan>& pending, const auto& done) {
         KernelBenchOptions k;
         k.kind = kind;
-        k.dense = pattern == nullptr;
-        if (pattern) k.sparsities = {*pattern};
+        k.backends = {sparsity};
         std::map<int64_t, const UnitPlan*> by_m;
         for (const UnitPlan& unit : pending) {
           const int64_t m = std::stoll(unit.key.substr(unit.key.rfind('=') + 1));
@@ -203,27 +204,27 @@ std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const Pipel
   if (o.eval_text.empty()) return batches;
   const nlohmann::json text = text_identity(o.eval_text);
   for (QuantKind kind : o.kinds) {
-    std::vector<const SparsityPattern*> checkpoints{nullptr};  // the dense prepared one, then each 2:L
-    for (const auto& p : o.sparsities) checkpoints.push_back(&p);
-    for (const SparsityPattern* pattern : checkpoints) {
-      const std::string name = pattern ? layout.slid_name(kind, *pattern) : layout.prepared_name(kind);
+    std::vector<Sparsity> checkpoints{Sparsity::dense()};  // the dense prepared one, then each 2:L
+    checkpoints.insert(checkpoints.end(), o.sparsities.begin(), o.sparsities.end());
+    for (const Sparsity sparsity : checkpoints) {
+      const std::string name = layout.checkpoint_name(kind, sparsity);
       const fs::path result = results_layout::eval_dir(layout.results) / (name + ".json");
-      UnitPlan unit{"eval/" + std::string(quant_kind_label(kind)) + "/" + (pattern ? pattern->str() : std::string("dense")),
-                    {{"checkpoint", pattern ? layout.convert_options(kind, *pattern) : layout.prepare_options(kind)},
+      UnitPlan unit{"eval/" + std::string(quant_kind_label(kind)) + "/" + sparsity.str(),
+                    {{"checkpoint", layout.checkpoint_options(kind, sparsity)},
                      {"text", text},
                      {"context", o.eval_context},
                      {"stride", o.eval_stride}},
-                    {pattern ? layout.convert_key(kind, *pattern) : layout.prepare_key(kind)},
+                    {layout.checkpoint_key(kind, sparsity)},
                     result};
       if (kind == QuantKind::Fp8E4M3) unit.skip = gpu.fp8_skip;
-      batches.push_back({{unit}, [&layout, &o, kind, name, pattern, result](const std::vector<UnitPlan>& pending,
-                                                                            const auto& done) {
+      batches.push_back({{unit}, [&layout, &o, kind, name, sparsity, result](const std::vector<UnitPlan>& pending,
+                                                                             const auto& done) {
                            PerplexityEvalOptions e;
                            e.model = layout.checkpoints / name;
                            e.text_file = o.eval_text;
                            e.context = o.eval_context;
                            e.stride = o.eval_stride;
-                           e.engine.backend = pattern ? GemmBackend::CusparseLt : GemmBackend::CublasLt;
+                           e.engine.backend = sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt;
                            if (fs::exists(tuning_db_path(layout))) e.engine.tuning_db = tuning_db_path(layout);
                            const PerplexityEval r = evaluate_perplexity(e);
                            std::printf("perplexity %s: %.4f over %lld tokens\n", name.c_str(), r.result.perplexity(),
@@ -231,7 +232,7 @@ std::vector<UnitBatch> plan_perplexity(const PipelineLayout& layout, const Pipel
                            fs::create_directories(result.parent_path());
                            nlohmann::json j = r.to_json(e);
                            j["dtype"] = std::string(quant_kind_label(kind));
-                           j["sparsity"] = pattern ? pattern->str() : std::string("dense");
+                           j["sparsity"] = sparsity.str();
                            write_file_atomic(result, j.dump(2) + "\n");
                            done(pending.front());
                          }});

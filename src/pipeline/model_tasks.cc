@@ -109,7 +109,7 @@ std::vector<UnitBatch> plan_base_models(const PipelineLayout& layout, const Pipe
 std::vector<UnitBatch> plan_conversions(const PipelineLayout& layout, const PipelineOptions& o) {
   std::vector<UnitBatch> batches;
   for (QuantKind kind : o.kinds)
-    for (const SparsityPattern& pattern : o.sparsities) {
+    for (const Sparsity pattern : o.sparsities) {
       const std::string name = layout.slid_name(kind, pattern);
       const UnitPlan unit{layout.convert_key(kind, pattern),
                           layout.convert_options(kind, pattern),
@@ -158,13 +158,13 @@ PipelineLayout::PipelineLayout(const PipelineOptions& options)
 
 std::string PipelineLayout::prepared_name(QuantKind kind) const { return label + "-" + std::string(quant_kind_label(kind)); }
 
-std::string PipelineLayout::slid_name(QuantKind kind, const SparsityPattern& p) const {
-  return prepared_name(kind) + "-SlideSparse-2_" + std::to_string(p.group);
+std::string PipelineLayout::slid_name(QuantKind kind, Sparsity p) const {
+  return prepared_name(kind) + "-SlideSparse-2_" + std::to_string(p.group());
 }
 
 std::string PipelineLayout::prepare_key(QuantKind kind) const { return "base/" + std::string(quant_kind_label(kind)); }
 
-std::string PipelineLayout::convert_key(QuantKind kind, const SparsityPattern& p) const {
+std::string PipelineLayout::convert_key(QuantKind kind, Sparsity p) const {
   return "convert/" + std::string(quant_kind_label(kind)) + "/" + p.str();
 }
 
@@ -177,8 +177,20 @@ nlohmann::json PipelineLayout::prepare_options(QuantKind kind) const {
   return {{"dtype", std::string(quant_kind_name(kind))}, {"input", base_options()}};
 }
 
-nlohmann::json PipelineLayout::convert_options(QuantKind kind, const SparsityPattern& p) const {
+nlohmann::json PipelineLayout::convert_options(QuantKind kind, Sparsity p) const {
   return {{"sparsity", p.str()}, {"mode", "magnitude"}, {"tie_break", "BF16 latent"}, {"input", prepare_options(kind)}};
+}
+
+std::string PipelineLayout::checkpoint_name(QuantKind kind, Sparsity s) const {
+  return s.is_dense() ? prepared_name(kind) : slid_name(kind, s);
+}
+
+std::string PipelineLayout::checkpoint_key(QuantKind kind, Sparsity s) const {
+  return s.is_dense() ? prepare_key(kind) : convert_key(kind, s);
+}
+
+nlohmann::json PipelineLayout::checkpoint_options(QuantKind kind, Sparsity s) const {
+  return s.is_dense() ? prepare_options(kind) : convert_options(kind, s);
 }
 
 }  // namespace slidesparse

@@ -7,8 +7,8 @@ namespace slidesparse {
 
 void apply_quick_profile(PipelineOptions& o) {
   if (o.model.empty()) o.preset = "bitnet-small";
-  o.sparsities = {{2, 4}, {2, 8}};
-  o.low_sparsities = {{2, 0}};
+  o.sparsities = {Sparsity::two_of(4), Sparsity::two_of(8)};
+  o.low_sparsities = {Sparsity::two_of_inf()};
   o.prefill_ms = {512, 2048};
   o.decode_ms = {64, 256};
   o.kernel_ms = {256, 4096};

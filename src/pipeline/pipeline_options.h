@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 
 namespace slidesparse {
@@ -20,8 +20,11 @@ struct PipelineOptions {
   std::filesystem::path out = "runs/pipeline";
   std::array<bool, 9> tasks{true, true, true, true, true, true, true, true, true};
   std::vector<QuantKind> kinds{QuantKind::Int8, QuantKind::Fp8E4M3};
-  std::vector<SparsityPattern> sparsities{{2, 4}, {2, 6}, {2, 8}, {2, 10}};  // tasks 2, 4, 5, 7 (and 3's fine pass)
-  std::vector<SparsityPattern> low_sparsities{{2, 12}, {2, 14}, {2, 16}, {2, 0}};  // task 8
+  // tasks 2, 4, 5, 7 (and 3's fine pass)
+  std::vector<Sparsity> sparsities{Sparsity::two_of(4), Sparsity::two_of(6), Sparsity::two_of(8), Sparsity::two_of(10)};
+  // task 8
+  std::vector<Sparsity> low_sparsities{Sparsity::two_of(12), Sparsity::two_of(14), Sparsity::two_of(16),
+                                       Sparsity::two_of_inf()};
   std::vector<int64_t> prefill_ms{512, 1024, 2048, 4096, 8192, 16384, 32768};
   std::vector<int64_t> decode_ms{64, 128, 256, 512};
   std::vector<int64_t> kernel_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};

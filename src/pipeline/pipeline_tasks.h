@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 #include "math/weight_code.h"
 #include "pipeline/pipeline_run.h"
 
@@ -23,14 +23,18 @@ class PipelineLayout {
 
   std::string bf16_name() const { return label + "-BF16"; }
   std::string prepared_name(QuantKind kind) const;                              // "BitNet-2B-INT8"
-  std::string slid_name(QuantKind kind, const SparsityPattern& pattern) const;  // "BitNet-2B-INT8-SlideSparse-2_4"
+  std::string slid_name(QuantKind kind, Sparsity pattern) const;  // "BitNet-2B-INT8-SlideSparse-2_4"
 
   std::string base_key() const { return "base/BF16"; }
   std::string prepare_key(QuantKind kind) const;                            // "base/INT8"
-  std::string convert_key(QuantKind kind, const SparsityPattern& p) const;  // "convert/INT8/2:4"
+  std::string convert_key(QuantKind kind, Sparsity p) const;  // "convert/INT8/2:4"
   nlohmann::json base_options() const;
   nlohmann::json prepare_options(QuantKind kind) const;
-  nlohmann::json convert_options(QuantKind kind, const SparsityPattern& p) const;
+  nlohmann::json convert_options(QuantKind kind, Sparsity p) const;
+  // The checkpoint of a weight sparsity: the prepared one (dense) or its 2:L conversion.
+  std::string checkpoint_name(QuantKind kind, Sparsity s) const;
+  std::string checkpoint_key(QuantKind kind, Sparsity s) const;
+  nlohmann::json checkpoint_options(QuantKind kind, Sparsity s) const;
 
  private:
   const PipelineOptions& options_;

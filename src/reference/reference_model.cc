@@ -99,7 +99,7 @@ void ReferenceModel::norm_linear(const uint16_t* x, const std::vector<uint16_t>&
   std::vector<float> scale_x(static_cast<size_t>(rows));
   if (description_.kind == CheckpointKind::SlideSparse) {
     // The slid weight [N, K'] meets the lifted activation x'[m, j'] = q(x[m, map(j')]).
-    const SlideGeometry geometry = make_slide_geometry(linear.k, description_.group);
+    const SlideGeometry geometry = make_slide_geometry(linear.k, description_.sparsity.group());
     rmsnorm_quantize_rows(kind, x, norm.data(), rows, linear.k, eps, &geometry, codes.data(), scale_x.data());
   } else {
     rmsnorm_quantize_rows(kind, x, norm.data(), rows, linear.k, eps, nullptr, codes.data(), scale_x.data());

@@ -8,19 +8,19 @@ namespace slidesparse::report {
 
 namespace {
 
-using SpeedupOf = std::function<std::optional<double>(const ResultBackend&, int64_t)>;
+using SpeedupOf = std::function<std::optional<double>(const Sparsity&, int64_t)>;
 
-std::string column_name(const ResultBackend& b) { return b.dense() ? "cuBLASLt" : b.sparsity(); }
+std::string column_name(const Sparsity& b) { return b.is_dense() ? "cuBLASLt" : b.str(); }
 
 std::string speedup_cell(const std::optional<double>& v) { return v ? format_speedup(*v) : kMissing; }
 
 // Rows of M (after a theoretical L/(L-2) row), one column per sparse backend.
-std::string speedup_table(const std::set<int64_t>& ms, const std::vector<ResultBackend>& backends,
+std::string speedup_table(const std::set<int64_t>& ms, const std::vector<Sparsity>& backends,
                           const SpeedupOf& speedup) {
   std::vector<std::string> header{"M"};
   std::vector<std::string> theory{"theoretical L/(L-2)"};
   for (const auto& b : backends)
-    header.push_back(b.sparsity()), theory.push_back(format_speedup(b.theoretical_speedup()));
+    header.push_back(b.str()), theory.push_back(format_speedup(theoretical_speedup(b)));
   MarkdownTable table(header, std::string(header.size(), 'r'));
   table.add_row(theory);
   for (int64_t m : ms) {
@@ -41,20 +41,20 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
     for (const auto& [backend, points] : t.by_backend) {
       const auto p = points.find(m);
       if (p == points.end()) {
-        table.add_row({std::to_string(m), backend.engine_label(), kMissing, kMissing, kMissing});
+        table.add_row({std::to_string(m), engine_label(backend), kMissing, kMissing, kMissing});
       } else if (p->second.failed()) {
-        table.add_row({std::to_string(m), backend.engine_label(), "failed", "failed", "failed"});
+        table.add_row({std::to_string(m), engine_label(backend), "failed", "failed", "failed"});
       } else {
         const ThroughputRow& r = p->second;
-        table.add_row({std::to_string(m), backend.engine_label(), format_grouped(r.requests_per_s, 2),
+        table.add_row({std::to_string(m), engine_label(backend), format_grouped(r.requests_per_s, 2),
                        format_rate(r.tokens_per_s), format_grouped(r.elapsed_s, 3)});
       }
     }
   md += table.text() + "\n";
   const auto sparse = t.sparse_backends();
-  if (t.by_backend.count(ResultBackend{0}) && !sparse.empty()) {
+  if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {
     md += "**Speedup over dense** (sparse tokens/s ÷ dense tokens/s at the same M):\n\n";
-    md += speedup_table(t.ms, sparse, [&](const ResultBackend& b, int64_t m) { return t.speedup(b, m); }) + "\n";
+    md += speedup_table(t.ms, sparse, [&](const Sparsity& b, int64_t m) { return t.speedup(b, m); }) + "\n";
   }
   if (const auto plot = throughput_plot(t, stage, subject))
     md += add_plot(plots, plot_name(stage + "_throughput", t.tag), *plot);
@@ -81,9 +81,9 @@ std::string kernel_block(const KernelTable& t, const std::string& subject, std::
   md += "**Model-total latency (µs):**\n\n" + latency.text() + "\n";
   md += "**Model-total TOPS** (dense-equivalent, 2·M·N·K / latency):\n\n" + tops.text() + "\n";
   const auto sparse = t.sparse_backends();
-  if (t.by_backend.count(ResultBackend{0}) && !sparse.empty()) {
+  if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {
     md += "**Speedup over cuBLASLt** (cuBLASLt total latency ÷ sparse total latency):\n\n";
-    md += speedup_table(t.ms, sparse, [&](const ResultBackend& b, int64_t m) { return t.speedup(b, m); }) + "\n";
+    md += speedup_table(t.ms, sparse, [&](const Sparsity& b, int64_t m) { return t.speedup(b, m); }) + "\n";
   }
   if (const auto plot = kernel_speedup_plot(t, subject))
     md += add_plot(plots, plot_name("kernel_speedup", t.tag), *plot);
@@ -111,13 +111,13 @@ std::string per_machine(const Results& results, const Block& block) {
 // Cross-GPU: per M and backend, one (value, speedup) column pair per machine.
 struct CrossColumns {
   std::string value_name;
-  std::function<std::string(const ResultBackend&)> label;  // the backend's name in this table
-  std::function<std::optional<std::string>(size_t machine, const ResultBackend&, int64_t)> value;
-  std::function<std::optional<double>(size_t machine, const ResultBackend&, int64_t)> speedup;
+  std::function<std::string(const Sparsity&)> label;  // the backend's name in this table
+  std::function<std::optional<std::string>(size_t machine, const Sparsity&, int64_t)> value;
+  std::function<std::optional<double>(size_t machine, const Sparsity&, int64_t)> speedup;
 };
 
 std::string cross_table(const std::vector<Machine>& ms, const std::string& dtype, const std::set<int64_t>& m_values,
-                        const std::set<ResultBackend>& backends, const CrossColumns& c) {
+                        const std::set<Sparsity>& backends, const CrossColumns& c) {
   std::vector<std::string> header{"M", "backend", "theoretical"};
   for (const auto& machine : ms)
     header.push_back(machine.name() + " " + c.value_name), header.push_back(machine.name() + " speedup");
@@ -125,7 +125,7 @@ std::string cross_table(const std::vector<Machine>& ms, const std::string& dtype
   for (int64_t m : m_values)
     for (const auto& b : backends) {
       std::vector<std::string> row{std::to_string(m), c.label(b),
-                                   b.dense() ? kMissing : format_speedup(b.theoretical_speedup())};
+                                   b.is_dense() ? kMissing : format_speedup(theoretical_speedup(b))};
       for (size_t i = 0; i < ms.size(); ++i) {
         if (dtype != "INT8" && !ms[i].supports_fp8()) {
           row.push_back(ms[i].fp8_not_supported()), row.push_back(kMissing);
@@ -133,7 +133,7 @@ std::string cross_table(const std::vector<Machine>& ms, const std::string& dtype
         }
         const auto value = c.value(i, b, m);
         row.push_back(value ? *value : kMissing);
-        row.push_back(b.dense() ? (value ? "1.00" : kMissing) : speedup_cell(c.speedup(i, b, m)));
+        row.push_back(b.is_dense() ? (value ? "1.00" : kMissing) : speedup_cell(c.speedup(i, b, m)));
       }
       table.add_row(row);
     }
@@ -183,7 +183,7 @@ std::string speedup_chain_section(const Results& results) {
       const KernelTable kernels = kernel_table(results, machine.key, dtype);
       const ThroughputTable prefill = throughput_table(results, "prefill", machine.key, dtype);
       const ThroughputTable decode = throughput_table(results, "decode", machine.key, dtype);
-      std::set<ResultBackend> sparse;
+      std::set<Sparsity> sparse;
       for (const auto& backends : {kernels.sparse_backends(), prefill.sparse_backends(), decode.sparse_backends()})
         sparse.insert(backends.begin(), backends.end());
       // Columns: the largest kernel M, the largest prefill M, the largest and smallest decode M.
@@ -191,7 +191,7 @@ std::string speedup_chain_section(const Results& results) {
       std::vector<SpeedupOf> columns;
       auto add = [&](const std::string& name, int64_t m, const auto& table) {
         header.push_back(name + " M=" + std::to_string(m));
-        columns.push_back([&table, m](const ResultBackend& b, int64_t) { return table.speedup(b, m); });
+        columns.push_back([&table, m](const Sparsity& b, int64_t) { return table.speedup(b, m); });
       };
       if (!kernels.ms.empty()) add("kernel", *kernels.ms.rbegin(), kernels);
       if (!prefill.ms.empty()) add("prefill", *prefill.ms.rbegin(), prefill);
@@ -200,7 +200,7 @@ std::string speedup_chain_section(const Results& results) {
       MarkdownTable table(header, "l" + std::string(header.size() - 1, 'r'));
       bool any = false;
       for (const auto& b : sparse) {
-        std::vector<std::string> row{b.sparsity(), format_speedup(b.theoretical_speedup())};
+        std::vector<std::string> row{b.str(), format_speedup(theoretical_speedup(b))};
         for (const auto& column : columns) {
           const auto v = column(b, 0);
           any = any || v.has_value();
@@ -232,7 +232,7 @@ std::string cross_gpu_section(const Results& results) {
     for (const auto& dtype : benchmark_dtypes(results)) {
       std::vector<ThroughputTable> tables;
       std::set<int64_t> m_values;
-      std::set<ResultBackend> backends;
+      std::set<Sparsity> backends;
       for (const auto& machine : ms) {
         tables.push_back(throughput_table(results, stage, machine.key, dtype));
         m_values.insert(tables.back().ms.begin(), tables.back().ms.end());
@@ -244,20 +244,20 @@ std::string cross_gpu_section(const Results& results) {
         continue;
       }
       md += cross_table(ms, dtype, m_values, backends,
-                        {"tokens/s", [](const ResultBackend& b) { return b.engine_label(); },
-                         [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
+                        {"tokens/s", [](const Sparsity& b) { return engine_label(b); },
+                         [&](size_t i, const Sparsity& b, int64_t m) -> std::optional<std::string> {
                            const ThroughputRow* r = tables[i].find(b, m);
                            if (!r) return std::nullopt;
                            return format_rate(r->tokens_per_s);
                          },
-                         [&](size_t i, const ResultBackend& b, int64_t m) { return tables[i].speedup(b, m); }});
+                         [&](size_t i, const Sparsity& b, int64_t m) { return tables[i].speedup(b, m); }});
     }
   }
   md += "### Kernel model totals\n\n";
   for (const auto& dtype : benchmark_dtypes(results)) {
     std::vector<KernelTable> tables;
     std::set<int64_t> m_values;
-    std::set<ResultBackend> backends;
+    std::set<Sparsity> backends;
     for (const auto& machine : ms) {
       tables.push_back(kernel_table(results, machine.key, dtype));
       m_values.insert(tables.back().ms.begin(), tables.back().ms.end());
@@ -269,13 +269,13 @@ std::string cross_gpu_section(const Results& results) {
       continue;
     }
     md += cross_table(ms, dtype, m_values, backends,
-                      {"µs", [](const ResultBackend& b) { return b.label(); },
-                       [&](size_t i, const ResultBackend& b, int64_t m) -> std::optional<std::string> {
+                      {"µs", [](const Sparsity& b) { return backend_label(b); },
+                       [&](size_t i, const Sparsity& b, int64_t m) -> std::optional<std::string> {
                          const KernelTotal* t = tables[i].find(b, m);
                          if (!t) return std::nullopt;
                          return format_grouped(t->latency_us, 1);
                        },
-                       [&](size_t i, const ResultBackend& b, int64_t m) { return tables[i].speedup(b, m); }});
+                       [&](size_t i, const Sparsity& b, int64_t m) { return tables[i].speedup(b, m); }});
   }
   return md;
 }

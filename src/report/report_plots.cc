@@ -19,24 +19,24 @@ std::string m_axis(const std::string& stage) {
 std::optional<LinePlot> speedup_plot(
     const std::string& title, const std::string& x_label, const std::string& y_label, const std::string& baseline,
     const std::set<int64_t>& ms,
-    const std::vector<ResultBackend>& backends,
-    const std::function<std::optional<double>(const ResultBackend&, int64_t)>& speedup) {
+    const std::vector<Sparsity>& backends,
+    const std::function<std::optional<double>(const Sparsity&, int64_t)>& speedup) {
   LinePlot plot{title, x_label, y_label, true, false, {}};
   if (ms.empty()) return std::nullopt;
   const double lo = double(*ms.begin()), hi = double(*ms.rbegin());  // reference lines span every M
   std::vector<PlotSeries> theory;
   for (const auto& b : backends) {
-    PlotSeries s{b.sparsity(), backend_colour(b), {}};
+    PlotSeries s{b.str(), backend_colour(b), {}};
     for (int64_t m : ms)
       if (const auto v = speedup(b, m)) s.points.push_back({double(m), *v});
     if (s.points.empty()) continue;
-    const double t = b.theoretical_speedup();
-    theory.push_back({b.sparsity() + " theoretical", s.colour, {{lo, t}, {hi, t}}, true, false, false});
+    const double t = theoretical_speedup(b);
+    theory.push_back({b.str() + " theoretical", s.colour, {{lo, t}, {hi, t}}, true, false, false});
     plot.series.push_back(std::move(s));
   }
   if (plot.series.empty()) return std::nullopt;
   plot.series.insert(plot.series.begin(),
-                     PlotSeries{baseline + " = 1.0", backend_colour({0}), {{lo, 1.0}, {hi, 1.0}}, false, false, true});
+                     PlotSeries{baseline + " = 1.0", backend_colour(Sparsity::dense()), {{lo, 1.0}, {hi, 1.0}}, false, false, true});
   for (auto& s : theory) plot.series.push_back(std::move(s));
   plot.series.push_back({"theoretical L/(L-2)", "#777777", {}, true, false, true});
   return plot;
@@ -44,10 +44,10 @@ std::optional<LinePlot> speedup_plot(
 
 }  // namespace
 
-std::string backend_colour(const ResultBackend& backend) {
-  switch (backend.group) {
-    case 0:
-      return "#333333";
+std::string backend_colour(const Sparsity& backend) {
+  if (backend.is_dense()) return "#333333";
+  if (backend.is_inf()) return "#17becf";
+  switch (backend.group()) {
     case 4:
       return "#1f77b4";
     case 6:
@@ -62,8 +62,6 @@ std::string backend_colour(const ResultBackend& backend) {
       return "#8c564b";
     case 16:
       return "#e377c2";
-    case ResultBackend::kInfinite:
-      return "#17becf";
     default:
       return "#bcbd22";
   }
@@ -73,7 +71,7 @@ std::optional<LinePlot> throughput_plot(const ThroughputTable& table, const std:
                                         const std::string& subject) {
   LinePlot plot{stage_title(stage) + " throughput vs M — " + subject, m_axis(stage), "tokens/s", true, true, {}};
   for (const auto& [backend, points] : table.by_backend) {
-    PlotSeries s{backend.engine_label(), backend_colour(backend), {}};
+    PlotSeries s{engine_label(backend), backend_colour(backend), {}};
     for (const auto& [m, row] : points)
       if (!row.failed()) s.points.push_back({double(m), row.tokens_per_s});
     if (!s.points.empty()) plot.series.push_back(std::move(s));
@@ -86,13 +84,13 @@ std::optional<LinePlot> throughput_speedup_plot(const ThroughputTable& table, co
                                                 const std::string& subject) {
   return speedup_plot(stage_title(stage) + " speedup over dense — " + subject, m_axis(stage),
                       "speedup (sparse / dense tokens/s)", "dense", table.ms, table.sparse_backends(),
-                      [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
+                      [&](const Sparsity& b, int64_t m) { return table.speedup(b, m); });
 }
 
 std::optional<LinePlot> kernel_speedup_plot(const KernelTable& table, const std::string& subject) {
   return speedup_plot("Kernel speedup over cuBLASLt (4-layer total) — " + subject, m_axis("kernel"),
                       "speedup (cuBLASLt / sparse latency)", "cuBLASLt", table.ms, table.sparse_backends(),
-                      [&](const ResultBackend& b, int64_t m) { return table.speedup(b, m); });
+                      [&](const Sparsity& b, int64_t m) { return table.speedup(b, m); });
 }
 
 std::string add_plot(std::vector<PlotFile>& files, const std::string& name, const LinePlot& plot) {

@@ -12,7 +12,7 @@
 namespace slidesparse::report {
 
 // One colour per backend, the same in every plot.
-std::string backend_colour(const ResultBackend& backend);
+std::string backend_colour(const Sparsity& backend);
 
 // nullopt when the table has no point to draw. `subject` names machine and dtype: "H100 (cc 9.0), INT8".
 std::optional<LinePlot> throughput_plot(const ThroughputTable& table, const std::string& stage,

@@ -38,13 +38,13 @@ std::string perplexity_block(const Results& results, std::vector<PlotFile>& plot
           "that of an untrained model and these changes say nothing about what 2:L pruning costs a trained "
           "one. Run the pipeline with `--model` on a trained checkpoint for that.\n\n";
   std::vector<std::string> dtypes;
-  std::set<ResultBackend> patterns;
+  std::set<Sparsity> patterns;
   for (const auto& p : results.perplexity) {
     if (std::find(dtypes.begin(), dtypes.end(), p.dtype) == dtypes.end()) dtypes.push_back(p.dtype);
-    if (!p.sparsity.dense()) patterns.insert(p.sparsity);
+    if (!p.sparsity.is_dense()) patterns.insert(p.sparsity);
   }
   std::vector<std::string> header{"dtype", "dense"};
-  for (const auto& b : patterns) header.push_back(b.sparsity());
+  for (const auto& b : patterns) header.push_back(b.str());
   MarkdownTable table(header, "l" + std::string(header.size() - 1, 'r'));
   LinePlot plot;
   plot.title = "Perplexity against L (2:L sparsity)";
@@ -54,11 +54,11 @@ std::string perplexity_block(const Results& results, std::vector<PlotFile>& plot
   const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
   for (size_t d = 0; d < dtypes.size(); ++d) {
     std::optional<double> dense;
-    std::map<ResultBackend, double> by;
+    std::map<Sparsity, double> by;
     for (const auto& p : results.perplexity)
       if (p.dtype != dtypes[d])
         continue;
-      else if (p.sparsity.dense())
+      else if (p.sparsity.is_dense())
         dense = p.perplexity;
       else
         by[p.sparsity] = p.perplexity;
@@ -76,7 +76,7 @@ std::string perplexity_block(const Results& results, std::vector<PlotFile>& plot
         cell += std::string(" (") + (change >= 0 ? "+" : "") + format_fixed(change, 1) + "%)";
       }
       row.push_back(cell);
-      if (b.group != ResultBackend::kInfinite) series.points.push_back({double(b.group), it->second});
+      if (b.is_finite_sparse()) series.points.push_back({double(b.group()), it->second});
     }
     table.add_row(row);
     if (!series.points.empty()) {
@@ -168,9 +168,10 @@ std::string conversion_section(const Results& results, std::vector<PlotFile>& pl
       {"checkpoint", "dtype", "sparsity", "K'/K", "theoretical", "zeros before", "zeros after", "size", "time"},
       "lllrrrrrr");
   for (const auto& c : results.converted) {
-    const int l = c.sparsity.group;
-    const std::string theory = l == ResultBackend::kInfinite ? kMissing : format_fixed(double(2 * l - 4) / l, 3);
-    table.add_row({c.name, c.dtype, c.sparsity.sparsity(), format_fixed(c.expand_ratio, 3), theory,
+    const std::string theory =
+        c.sparsity.is_finite_sparse() ? format_fixed(double(2 * c.sparsity.group() - 4) / c.sparsity.group(), 3)
+                                      : kMissing;
+    table.add_row({c.name, c.dtype, c.sparsity.str(), format_fixed(c.expand_ratio, 3), theory,
                    format_percent(c.zero_fraction_before), format_percent(c.zero_fraction_after), format_bytes(c.bytes),
                    format_seconds(c.seconds)});
   }

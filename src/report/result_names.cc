@@ -40,26 +40,21 @@ HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesyst
   return h;
 }
 
-std::string ResultBackend::sparsity() const {
-  if (dense()) return "dense";
-  return group == kInfinite ? "2:inf" : "2:" + std::to_string(group);
+std::string backend_label(Sparsity s) { return s.is_dense() ? "cuBLASLt" : "cuSPARSELt " + s.str(); }
+std::string engine_label(Sparsity s) { return s.is_dense() ? "dense" : backend_label(s); }
+
+double theoretical_speedup(Sparsity s) {
+  if (!s.is_finite_sparse()) return 1.0;
+  return double(s.group()) / double(s.group() - 2);
 }
 
-std::string ResultBackend::label() const { return dense() ? "cuBLASLt" : "cuSPARSELt " + sparsity(); }
-std::string ResultBackend::engine_label() const { return dense() ? "dense" : label(); }
-
-double ResultBackend::theoretical_speedup() const {
-  if (dense() || group == kInfinite) return 1.0;
-  return double(group) / double(group - 2);
-}
-
-ResultBackend parse_backend(const std::string& name, const std::filesystem::path& where) {
-  if (const auto group = results_layout::backend_group(name)) return {*group};
+Sparsity parse_backend(const std::string& name, const std::filesystem::path& where) {
+  if (const auto s = results_layout::backend_sparsity(name)) return *s;
   fail(where.string() + ": unknown backend '" + name + "' (expected cublaslt or cusparselt 2_L)");
 }
 
-ResultBackend parse_sparsity(const std::string& text, const std::filesystem::path& where) {
-  if (const auto group = results_layout::sparsity_group(text)) return {*group};
+Sparsity parse_sparsity(const std::string& text, const std::filesystem::path& where) {
+  if (const auto s = results_layout::sparsity_of_text(text)) return *s;
   fail(where.string() + ": unknown sparsity '" + text + "' (expected 2:L)");
 }
 

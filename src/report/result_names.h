@@ -33,23 +33,16 @@ std::string dtype_name(const std::string& tag_dtype);
 // Throws Error "<where>: '<tag>' is not a hardware tag ({GPU}_cc{XY}_{INT8|FP8E4M3}_cu{XY}_{arch})".
 HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesystem::path& where);
 
-// Dense cuBLASLt (group 0) or cuSPARSELt on the 2:4 slide of a 2:L pattern (group L; 2:inf = kInfinite).
-struct ResultBackend {
-  static constexpr int kInfinite = results_layout::kInfiniteGroup;
-  int group = 0;
-
-  bool dense() const { return group == 0; }
-  std::string sparsity() const;        // "2:8", "2:inf"; "dense" for cuBLASLt
-  std::string label() const;           // "cuBLASLt", "cuSPARSELt 2:8": the kernel benchmark's backends
-  std::string engine_label() const;    // "dense", "cuSPARSELt 2:8": the engine's (throughput results)
-  double theoretical_speedup() const;  // L / (L - 2); 1.0 for 2:inf and dense
-  auto operator<=>(const ResultBackend&) const = default;
-};
+// A result's backend is named by its weights' Sparsity (math/sparsity.h): dense runs cuBLASLt in the
+// kernel benchmark and the engine's dense GEMM in throughput results, 2:L and 2:inf cuSPARSELt.
+std::string backend_label(Sparsity s);       // "cuBLASLt", "cuSPARSELt 2:8": the kernel benchmark's backends
+std::string engine_label(Sparsity s);        // "dense", "cuSPARSELt 2:8": the engine's (throughput results)
+double theoretical_speedup(Sparsity s);      // L / (L - 2); 1.0 for 2:inf and dense
 
 // "cublaslt" | "cusparselt/2_L" (throughput folders) and "cublaslt" | "cusparselt_2_L" (kernel file
 // labels); anything else throws Error "<where>: unknown backend '<name>' ...".
-ResultBackend parse_backend(const std::string& name, const std::filesystem::path& where);
+Sparsity parse_backend(const std::string& name, const std::filesystem::path& where);
 // "2:L" or "2:inf" as the conversion results spell it; Error "<where>: unknown sparsity '<text>'".
-ResultBackend parse_sparsity(const std::string& text, const std::filesystem::path& where);
+Sparsity parse_sparsity(const std::string& text, const std::filesystem::path& where);
 
 }  // namespace slidesparse::report

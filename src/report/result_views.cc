@@ -16,10 +16,10 @@ void add_machine(std::vector<Machine>& out, const HardwareFolder& h) {
 }
 
 template <typename Map>
-std::vector<ResultBackend> sparse_keys(const Map& by_backend) {
-  std::vector<ResultBackend> out;
+std::vector<Sparsity> sparse_keys(const Map& by_backend) {
+  std::vector<Sparsity> out;
   for (const auto& [backend, points] : by_backend)
-    if (!backend.dense()) out.push_back(backend);
+    if (!backend.is_dense()) out.push_back(backend);
   return out;
 }
 
@@ -58,21 +58,21 @@ std::vector<std::string> benchmark_dtypes(const Results& results) {
   return out;
 }
 
-const ThroughputRow* ThroughputTable::find(const ResultBackend& backend, int64_t m) const {
+const ThroughputRow* ThroughputTable::find(const Sparsity& backend, int64_t m) const {
   const auto b = by_backend.find(backend);
   if (b == by_backend.end()) return nullptr;
   const auto p = b->second.find(m);
   return p == b->second.end() || p->second.failed() ? nullptr : &p->second;
 }
 
-std::optional<double> ThroughputTable::speedup(const ResultBackend& backend, int64_t m) const {
-  const ThroughputRow* dense = find(ResultBackend{0}, m);
+std::optional<double> ThroughputTable::speedup(const Sparsity& backend, int64_t m) const {
+  const ThroughputRow* dense = find(Sparsity::dense(), m);
   const ThroughputRow* sparse = find(backend, m);
   if (!dense || !sparse || dense->tokens_per_s <= 0) return std::nullopt;
   return sparse->tokens_per_s / dense->tokens_per_s;
 }
 
-std::vector<ResultBackend> ThroughputTable::sparse_backends() const { return sparse_keys(by_backend); }
+std::vector<Sparsity> ThroughputTable::sparse_backends() const { return sparse_keys(by_backend); }
 
 ThroughputTable throughput_table(const Results& results, const std::string& stage, const std::string& machine_key,
                                  const std::string& dtype) {
@@ -89,21 +89,21 @@ ThroughputTable throughput_table(const Results& results, const std::string& stag
   return t;
 }
 
-const KernelTotal* KernelTable::find(const ResultBackend& backend, int64_t m) const {
+const KernelTotal* KernelTable::find(const Sparsity& backend, int64_t m) const {
   const auto b = by_backend.find(backend);
   if (b == by_backend.end()) return nullptr;
   const auto p = b->second.find(m);
   return p == b->second.end() ? nullptr : &p->second;
 }
 
-std::optional<double> KernelTable::speedup(const ResultBackend& backend, int64_t m) const {
-  const KernelTotal* dense = find(ResultBackend{0}, m);
+std::optional<double> KernelTable::speedup(const Sparsity& backend, int64_t m) const {
+  const KernelTotal* dense = find(Sparsity::dense(), m);
   const KernelTotal* sparse = find(backend, m);
   if (!dense || !sparse || sparse->latency_us <= 0) return std::nullopt;
   return dense->latency_us / sparse->latency_us;
 }
 
-std::vector<ResultBackend> KernelTable::sparse_backends() const { return sparse_keys(by_backend); }
+std::vector<Sparsity> KernelTable::sparse_backends() const { return sparse_keys(by_backend); }
 
 KernelTable kernel_table(const Results& results, const std::string& machine_key, const std::string& dtype) {
   KernelTable t;

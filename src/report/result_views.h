@@ -31,13 +31,13 @@ std::vector<std::string> benchmark_dtypes(const Results& results);
 struct ThroughputTable {
   std::string tag;  // hardware tag of the series ("" when there is none)
   std::set<int64_t> ms;
-  std::map<ResultBackend, std::map<int64_t, ThroughputRow>> by_backend;
+  std::map<Sparsity, std::map<int64_t, ThroughputRow>> by_backend;
 
   bool empty() const { return by_backend.empty(); }
-  const ThroughputRow* find(const ResultBackend& backend, int64_t m) const;  // null when missing or failed
+  const ThroughputRow* find(const Sparsity& backend, int64_t m) const;  // null when missing or failed
   // Sparse tokens/s over cuBLASLt tokens/s at the same M; nullopt when either is missing.
-  std::optional<double> speedup(const ResultBackend& backend, int64_t m) const;
-  std::vector<ResultBackend> sparse_backends() const;
+  std::optional<double> speedup(const Sparsity& backend, int64_t m) const;
+  std::vector<Sparsity> sparse_backends() const;
 };
 
 ThroughputTable throughput_table(const Results& results, const std::string& stage, const std::string& machine_key,
@@ -52,13 +52,13 @@ struct KernelTotal {
 struct KernelTable {
   std::string tag;
   std::set<int64_t> ms;
-  std::map<ResultBackend, std::map<int64_t, KernelTotal>> by_backend;  // only M with all four layers
+  std::map<Sparsity, std::map<int64_t, KernelTotal>> by_backend;  // only M with all four layers
 
   bool empty() const { return by_backend.empty(); }
-  const KernelTotal* find(const ResultBackend& backend, int64_t m) const;
+  const KernelTotal* find(const Sparsity& backend, int64_t m) const;
   // Dense total latency / sparse total latency (never a TOPS ratio).
-  std::optional<double> speedup(const ResultBackend& backend, int64_t m) const;
-  std::vector<ResultBackend> sparse_backends() const;
+  std::optional<double> speedup(const Sparsity& backend, int64_t m) const;
+  std::vector<Sparsity> sparse_backends() const;
 };
 
 KernelTable kernel_table(const Results& results, const std::string& machine_key, const std::string& dtype);

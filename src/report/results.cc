@@ -185,7 +185,7 @@ TuningSummary read_tuning(const fs::path& file) {
 }
 
 ThroughputSeries read_throughput_csv(const fs::path& file, const std::string& stage, const HardwareFolder& hardware,
-                                     const ResultBackend& backend) {
+                                     const Sparsity& backend) {
   const CsvTable t = read_csv(file);
   const std::string m_col = "M_" + stage, n_col = "N_" + stage;
   ThroughputSeries s{stage, hardware, backend, {}};
@@ -218,13 +218,13 @@ std::vector<ThroughputSeries> read_throughput(const fs::path& root) {
       if (!fs::is_directory(tag_dir)) continue;
       const HardwareFolder hardware = parse_hardware_folder(tag_dir.filename().string(), tag_dir);
       std::vector<std::pair<std::string, fs::path>> backends;
-      const std::string dense = results_layout::throughput_backend_folder(results_layout::kDenseGroup);
+      const std::string dense = results_layout::throughput_backend_folder(Sparsity::dense());
       if (fs::exists(tag_dir / dense)) backends.push_back({dense, tag_dir / dense});
       const std::string sparse_root = results_layout::throughput_sparse_root();
       for (const auto& sparse : listing(tag_dir / sparse_root))
         backends.push_back({sparse_root + "/" + sparse.filename().string(), sparse});
       for (const auto& [name, dir] : backends) {
-        const ResultBackend backend = parse_backend(name, dir);
+        const Sparsity backend = parse_backend(name, dir);
         if (fs::exists(dir / csv_name)) out.push_back(read_throughput_csv(dir / csv_name, stage, hardware, backend));
       }
     }

@@ -41,7 +41,7 @@ struct PreparedCheckpoint {
 
 struct ConvertedCheckpoint {
   std::string name, dtype;
-  ResultBackend sparsity;
+  Sparsity sparsity;
   double seconds = 0;
   uint64_t bytes = 0;
   double expand_ratio = 0, zero_fraction_before = 0, zero_fraction_after = 0;
@@ -50,7 +50,7 @@ struct ConvertedCheckpoint {
 // One results/eval/<checkpoint>.json of the pipeline's task 9.
 struct PerplexityPoint {
   std::string checkpoint, dtype, text_file;
-  ResultBackend sparsity;  // dense (group 0) for the prepared checkpoint
+  Sparsity sparsity;  // dense for the prepared checkpoint
   double perplexity = 0;
   int64_t scored_tokens = 0;
   int context = 0, stride = 0;
@@ -78,7 +78,7 @@ struct ThroughputRow {
 struct ThroughputSeries {
   std::string stage;  // prefill | decode
   HardwareFolder hardware;
-  ResultBackend backend;
+  Sparsity backend;
   std::vector<ThroughputRow> rows;  // ascending M
 };
 
@@ -91,7 +91,7 @@ struct KernelLayerRow {
 
 struct KernelSeries {
   HardwareFolder hardware;
-  ResultBackend backend;
+  Sparsity backend;
   std::vector<KernelLayerRow> rows;  // file order
 };
 

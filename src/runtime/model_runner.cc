@@ -140,12 +140,11 @@ void ModelRunner::prepare_rows(int64_t rows) {
   // The fused norms' tuned launch shapes (the default shape when the database has none: the
   // consumer's plain-quantizer shape is tuned for fewer bytes per row and can be much slower here).
   const QuantKind kind = weights_.description().quant;
-  const int group =
-      weights_.linear(LinearSlot::Qkv).config().backend == GemmBackend::CusparseLt ? weights_.description().group : 0;
+  const Sparsity sparsity = weights_.description().sparsity;
   auto tuned = [&](FusedNormKernel norm, int64_t k) {
     QuantLaunchConfig config;
     if (options_.tuning)
-      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, group), k, rows))
+      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity), k, rows))
         config = {t->value("threads", config.threads), t->value("rows_per_block", config.rows_per_block)};
     return config;
   };

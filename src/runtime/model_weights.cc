@@ -21,7 +21,7 @@ DeviceBuffer upload(const void* host, size_t bytes, const std::string& what, cud
 LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDescription& d, int64_t n,
                                   int64_t k) {
   LinearConfig c =
-      default_linear_config(o.backend, d.quant, n, k, d.group, o.max_tokens, {o.fp8_fast_accum, o.scaled_gemm});
+      default_linear_config(d.quant, n, k, d.sparsity, o.max_tokens, {o.fp8_fast_accum, o.scaled_gemm});
   c.standalone = false;
   if (o.exact_scales && d.quant == QuantKind::Int8) {
     // Integer accumulators on both backends: the same slid and dense products give the same bits.

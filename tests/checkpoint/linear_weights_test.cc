@@ -51,7 +51,7 @@ TEST_F(LinearWeights, SlideSparseLayersCarryKPrime) {
   const CheckpointReader reader(dir);
   const ModelConfig config = load_model_config(dir / "config.json");
   const auto d = require_engine_checkpoint(config, reader, true);
-  EXPECT_EQ(d.group, 8);
+  EXPECT_EQ(d.sparsity, Sparsity::two_of(8));
   const auto linears = load_layer_linears(reader, config, d, 0);
   EXPECT_EQ(linears[0].k_gemm, 384);  // K=256 under 2:8: 32 groups * 12 columns
   EXPECT_EQ(linears[0].codes.size(), size_t{512} * 384);

@@ -119,7 +119,7 @@ TEST_F(RoundTrip, ConvertedCheckpointsReloadAndValidateForEveryL) {
     for (int l = 4; l <= 16; l += 2) {
       ConvertOptions o;
       o.input = *dir_ / name;
-      o.pattern = {2, l};
+      o.pattern = Sparsity::two_of(l);
       o.source = *dir_ / "bf16";
       const ConvertResult r = convert_slidesparse(o);
       EXPECT_EQ(r.output, *dir_ / (std::string(name) + "-SlideSparse-2_" + std::to_string(l)));
@@ -177,7 +177,7 @@ TEST_F(RoundTrip, LatentTieBreakKeepsTheLargestLatentMagnitudes) {
   ConvertOptions o;
   o.input = *dir_ / "int8";
   o.output = *dir_ / "tiebreak-2_8";
-  o.pattern = {2, 8};
+  o.pattern = Sparsity::two_of(8);
   o.source = *dir_ / "bf16";
   const ConvertResult r = convert_slidesparse(o);
   const CheckpointReader prepared(*dir_ / "int8"), bf16(*dir_ / "bf16"), slid(r.output);

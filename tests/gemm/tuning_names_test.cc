@@ -10,14 +10,14 @@ namespace slidesparse {
 namespace {
 
 TEST(TuningNames, PlainQuantizers) {
-  EXPECT_EQ(quant_kernel_name(QuantKind::Int8, 0), "quantize_int8");
-  EXPECT_EQ(quant_kernel_name(QuantKind::Fp8E4M3, 8), "quantize_slide_fp8_L8");
+  EXPECT_EQ(quant_kernel_name(QuantKind::Int8, Sparsity::dense()), "quantize_int8");
+  EXPECT_EQ(quant_kernel_name(QuantKind::Fp8E4M3, Sparsity::two_of(8)), "quantize_slide_fp8_L8");
 }
 
 TEST(TuningNames, FusedNorms) {
-  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, 0), "norm_quant_int8_L0");
-  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Fp8E4M3, 4), "residual_norm_quant_fp8_L4");
-  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, 10), "relu2_norm_quant_int8_L10");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, Sparsity::dense()), "norm_quant_int8_L0");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Fp8E4M3, Sparsity::two_of(4)), "residual_norm_quant_fp8_L4");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, Sparsity::two_of(10)), "relu2_norm_quant_int8_L10");
 }
 
 TEST(TuningNames, AttentionPrefillVariant) {

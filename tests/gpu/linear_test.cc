@@ -119,8 +119,8 @@ TEST_P(SparseEqualsDense, EveryM) {
     const DeviceBuffer x = upload(x_host, "activations");
     const auto want = cpu_reference(p, x_host, m);
 
-    LinearConfig dense{GemmBackend::CublasLt, kind, kN, kK, 0, exact_output, ScaleMode::Epilogue, m};
-    LinearConfig sparse{GemmBackend::CusparseLt, kind, kN, kK, group, exact_output, ScaleMode::Epilogue, m};
+    LinearConfig dense{GemmBackend::CublasLt, kind, kN, kK, Sparsity::dense(), exact_output, ScaleMode::Epilogue, m};
+    LinearConfig sparse{GemmBackend::CusparseLt, kind, kN, kK, Sparsity::two_of(group), exact_output, ScaleMode::Epilogue, m};
     const auto dense_y = run_linear(dense, pruned.data(), scale_w.as<float>(), x, m);
     const auto sparse_y = run_linear(sparse, slid.data(), scale_w.as<float>(), x, m);
     if (int8) {
@@ -133,8 +133,8 @@ TEST_P(SparseEqualsDense, EveryM) {
     // The fast configurations (scales inside the GEMM, bf16 outputs) round twice: bf16-level error,
     // except INT8 dense on Hopper (the scaled GEMM, one rounding after both scales).
     const auto fast_dense =
-        run_linear(default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m), pruned.data(), scale_w.as<float>(), x, m);
-    const auto fast_sparse = run_linear(default_linear_config(GemmBackend::CusparseLt, kind, kN, kK, group, m),
+        run_linear(default_linear_config(kind, kN, kK, Sparsity::dense(), m), pruned.data(), scale_w.as<float>(), x, m);
+    const auto fast_sparse = run_linear(default_linear_config(kind, kN, kK, Sparsity::two_of(group), m),
                                         slid.data(), scale_w.as<float>(), x, m);
     if (int8 && scaled_gemm_available()) {
       ASSERT_EQ(fast_dense, want);  // the scaled GEMM applies both scales the way the exact epilogue does
@@ -142,7 +142,7 @@ TEST_P(SparseEqualsDense, EveryM) {
     EXPECT_LT(relative_error(fast_dense, want), 8e-3);
     // With the engine's preference for fast FP8 accumulation (cuBLASLt).
     const auto fast_accum_dense = run_linear(
-        default_linear_config(GemmBackend::CublasLt, kind, kN, kK, 0, m, {.fp8_fast_accum = true}), pruned.data(),
+        default_linear_config(kind, kN, kK, Sparsity::dense(), m, {.fp8_fast_accum = true}), pruned.data(),
         scale_w.as<float>(), x, m);
     EXPECT_LT(relative_error(fast_accum_dense, want), 8e-3);
     EXPECT_LT(relative_error(fast_sparse, want), 8e-3);
@@ -159,7 +159,7 @@ TEST(LinearGpu, ForwardReplaysInsideACudaGraph) {
   const DeviceBuffer slid = upload(p.slid, "slid weight"), scale_w = upload(p.scale_w, "weight scales");
   constexpr int64_t m = 64;
   const DeviceBuffer x = upload(make_activations(m, 5), "activations");
-  W8A8Linear linear(default_linear_config(GemmBackend::CusparseLt, QuantKind::Int8, kN, kK, 8, m), slid.data(),
+  W8A8Linear linear(default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(8), m), slid.data(),
                     scale_w.as<float>(), nullptr);
   linear.prepare(m, nullptr);
   DeviceBuffer eager(static_cast<size_t>(padded_rows(m) * kN * 2), "eager"), graphed(eager.bytes(), "graphed");
@@ -206,7 +206,7 @@ TEST(LinearGpu, SparseWeightThatIsNot2of4IsRejected) {
   const std::vector<float> ones(kN, 1.0f);
   const DeviceBuffer s = upload(ones, "scales");
   try {
-    W8A8Linear linear(default_linear_config(GemmBackend::CusparseLt, QuantKind::Int8, kN, kK, 4, 16), w.data(),
+    W8A8Linear linear(default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(4), 16), w.data(),
                       s.as<float>(), nullptr);
     FAIL() << "expected an error";
   } catch (const Error& e) {

@@ -22,22 +22,25 @@ TEST(ResultsLayout, FoldersUnderTheRunDirectory) {
 }
 
 TEST(ResultsLayout, BackendsHaveAFolderSpellingAndAFileSpelling) {
-  EXPECT_EQ(rl::throughput_backend_folder(rl::kDenseGroup), "cublaslt");
-  EXPECT_EQ(rl::throughput_backend_folder(8), "cusparselt/2_8");
-  EXPECT_EQ(rl::throughput_backend_folder(rl::kInfiniteGroup), "cusparselt/2_inf");
+  const Sparsity dense = Sparsity::dense(), inf = Sparsity::two_of_inf();
+  EXPECT_EQ(rl::throughput_backend_folder(dense), "cublaslt");
+  EXPECT_EQ(rl::throughput_backend_folder(Sparsity::two_of(8)), "cusparselt/2_8");
+  EXPECT_EQ(rl::throughput_backend_folder(inf), "cusparselt/2_inf");
   EXPECT_EQ(rl::throughput_sparse_root(), "cusparselt");
-  EXPECT_EQ(rl::kernel_backend_label(rl::kDenseGroup), "cublaslt");
-  EXPECT_EQ(rl::kernel_backend_label(10), "cusparselt_2_10");
-  EXPECT_EQ(rl::kernel_backend_label(rl::kInfiniteGroup), "cusparselt_2_inf");
-  for (int group : {rl::kDenseGroup, 4, 6, 16, rl::kInfiniteGroup}) {
-    EXPECT_EQ(rl::backend_group(rl::throughput_backend_folder(group)), group);
-    EXPECT_EQ(rl::backend_group(rl::kernel_backend_label(group)), group);
+  EXPECT_EQ(rl::kernel_backend_label(dense), "cublaslt");
+  EXPECT_EQ(rl::kernel_backend_label(Sparsity::two_of(10)), "cusparselt_2_10");
+  EXPECT_EQ(rl::kernel_backend_label(inf), "cusparselt_2_inf");
+  for (const Sparsity s : {dense, Sparsity::two_of(4), Sparsity::two_of(6), Sparsity::two_of(16), inf}) {
+    EXPECT_EQ(rl::backend_sparsity(rl::throughput_backend_folder(s)), s);
+    EXPECT_EQ(rl::backend_sparsity(rl::kernel_backend_label(s)), s);
   }
-  for (const char* bad : {"", "cusparselt", "cusparselt_2_3", "cusparselt/2_2", "cusparselt_2_8x", "cuBLASLt", "2:8"})
-    EXPECT_EQ(rl::backend_group(bad), std::nullopt) << bad;
-  EXPECT_EQ(rl::sparsity_group("2:8"), 8);
-  EXPECT_EQ(rl::sparsity_group("2:inf"), rl::kInfiniteGroup);
-  EXPECT_EQ(rl::sparsity_group("2_8"), std::nullopt);
+  for (const char* bad : {"", "cusparselt", "cusparselt_2_3", "cusparselt/2_2", "cusparselt_2_8x", "cusparselt_2_18",
+                          "cuBLASLt", "2:8"})
+    EXPECT_EQ(rl::backend_sparsity(bad), std::nullopt) << bad;
+  EXPECT_EQ(rl::sparsity_of_text("2:8"), Sparsity::two_of(8));
+  EXPECT_EQ(rl::sparsity_of_text("2:inf"), inf);
+  EXPECT_EQ(rl::sparsity_of_text("2_8"), std::nullopt);
+  EXPECT_EQ(rl::sparsity_of_text("dense"), std::nullopt);
 }
 
 TEST(ResultsLayout, FileNames) {

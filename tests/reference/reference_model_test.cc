@@ -101,7 +101,7 @@ TEST_F(ReferenceModelTest, SlideSparseEqualsDenseOnThePrunedWeightsBitForBit) {
       ConvertOptions c;
       c.input = *dir_ / quant;
       c.output = *dir_ / ("slid-" + tag);
-      c.pattern = {2, group};
+      c.pattern = Sparsity::two_of(group);
       convert_slidesparse(c);
       write_pruned_dense(*dir_ / quant, *dir_ / ("dense-" + tag), group);
       const ReferenceModel slid(c.output), dense(*dir_ / ("dense-" + tag));

@@ -96,21 +96,20 @@ TEST(ReportViews, KernelTotalsSumTheFourLayersAndAgreeWithTheBenchTotals) {
   ScratchDir dir;
   const fs::path out = dir / "run";
   fs::copy(testing::test_data_dir() / "sample_results", out, fs::copy_options::recursive);
-  using report::ResultBackend;
   const auto tables = [&] {
     return report::kernel_table(report::read_results(out), "H100_cc90_cu13.0_x86_64", "INT8");
   };
   const report::KernelTable t = tables();
   EXPECT_EQ(t.tag, "H100_cc90_INT8_cu130_x86_64");
   EXPECT_EQ(t.ms, (std::set<int64_t>{64, 1024, 16384}));
-  ASSERT_NE(t.find(ResultBackend{4}, 1024), nullptr);
+  ASSERT_NE(t.find(Sparsity::two_of(4), 1024), nullptr);
   // totals_model.csv, which the benchmark writes beside the layers: 134.50 / 108.47 us, x1.240.
-  EXPECT_NEAR(t.find(ResultBackend{0}, 1024)->latency_us, 134.50, 0.005);
-  EXPECT_NEAR(t.find(ResultBackend{4}, 1024)->latency_us, 108.47, 0.005);
-  EXPECT_NEAR(*t.speedup(ResultBackend{4}, 1024), 1.240, 0.0005);
+  EXPECT_NEAR(t.find(Sparsity::dense(), 1024)->latency_us, 134.50, 0.005);
+  EXPECT_NEAR(t.find(Sparsity::two_of(4), 1024)->latency_us, 108.47, 0.005);
+  EXPECT_NEAR(*t.speedup(Sparsity::two_of(4), 1024), 1.240, 0.0005);
   // Dense-equivalent TOPS of the total: the work of all four layers over their summed latency.
   const double ops = 2.0 * 1024 * (3840.0 * 2560 + 2560.0 * 2560 + 13824.0 * 2560 + 2560.0 * 6912);
-  EXPECT_NEAR(t.find(ResultBackend{0}, 1024)->tops, ops / 134.50 / 1e6, 0.01);
+  EXPECT_NEAR(t.find(Sparsity::dense(), 1024)->tops, ops / 134.50 / 1e6, 0.01);
 
   // A missing layer leaves that M's total (and speedup) out rather than understating it.
   const fs::path csv = out / "results/kernel_bench/H100_cc90_INT8_cu130_x86_64/cusparselt_2_8_layers.csv";
@@ -119,22 +118,21 @@ TEST(ReportViews, KernelTotalsSumTheFourLayersAndAgreeWithTheBenchTotals) {
   text.erase(row, text.find('\n', row) + 1 - row);
   testing::write_bytes(csv, text);
   const report::KernelTable without = tables();
-  EXPECT_EQ(without.find(ResultBackend{8}, 1024), nullptr);
-  EXPECT_FALSE(without.speedup(ResultBackend{8}, 1024).has_value());
-  EXPECT_NE(without.find(ResultBackend{8}, 64), nullptr);
+  EXPECT_EQ(without.find(Sparsity::two_of(8), 1024), nullptr);
+  EXPECT_FALSE(without.speedup(Sparsity::two_of(8), 1024).has_value());
+  EXPECT_NE(without.find(Sparsity::two_of(8), 64), nullptr);
 }
 
 TEST(ReportViews, ThroughputSpeedupsAreTokenRatiosAtTheSameM) {
   ScratchDir dir;
   const fs::path out = dir / "run";
   fs::copy(testing::test_data_dir() / "sample_results", out, fs::copy_options::recursive);
-  using report::ResultBackend;
   const report::Results r = report::read_results(out);
   const report::ThroughputTable t = report::throughput_table(r, "decode", "H100_cc90_cu13.0_x86_64", "FP8E4M3");
   EXPECT_EQ(t.ms, (std::set<int64_t>{64, 256}));
-  EXPECT_NEAR(*t.speedup(ResultBackend{6}, 64), 0.95, 1e-6);
-  EXPECT_EQ(t.find(ResultBackend{10}, 256), nullptr);  // the failed unit wrote no point
-  EXPECT_FALSE(t.speedup(ResultBackend{10}, 256).has_value());
+  EXPECT_NEAR(*t.speedup(Sparsity::two_of(6), 64), 0.95, 1e-6);
+  EXPECT_EQ(t.find(Sparsity::two_of(10), 256), nullptr);  // the failed unit wrote no point
+  EXPECT_FALSE(t.speedup(Sparsity::two_of(10), 256).has_value());
   const std::vector<report::Machine> ms = report::machines(r);
   ASSERT_EQ(ms.size(), 2u);
   EXPECT_EQ(ms[0].name(), "H100 (cc 9.0)");

@@ -43,12 +43,12 @@ TEST(HardwareFolder, RejectsOtherNamesWithTheirFolder) {
 }
 
 TEST(ResultBackend, ParsesFoldersLabelsAndSparsities) {
-  EXPECT_TRUE(parse_backend("cublaslt", "x").dense());
-  EXPECT_EQ(parse_backend("cusparselt/2_6", "x").group, 6);
-  EXPECT_EQ(parse_backend("cusparselt_2_10", "x").group, 10);
-  EXPECT_EQ(parse_backend("cusparselt_2_inf", "x").group, ResultBackend::kInfinite);
-  EXPECT_EQ(parse_sparsity("2:8", "x").group, 8);
-  EXPECT_EQ(parse_sparsity("2:inf", "x").sparsity(), "2:inf");
+  EXPECT_TRUE(parse_backend("cublaslt", "x").is_dense());
+  EXPECT_EQ(parse_backend("cusparselt/2_6", "x"), Sparsity::two_of(6));
+  EXPECT_EQ(parse_backend("cusparselt_2_10", "x"), Sparsity::two_of(10));
+  EXPECT_EQ(parse_backend("cusparselt_2_inf", "x"), Sparsity::two_of_inf());
+  EXPECT_EQ(parse_sparsity("2:8", "x"), Sparsity::two_of(8));
+  EXPECT_EQ(parse_sparsity("2:inf", "x").str(), "2:inf");
   EXPECT_EQ(error_of([] { parse_backend("cusparselt/2_5", "dir"); }),
             "dir: unknown backend 'cusparselt/2_5' (expected cublaslt or cusparselt 2_L)");
   EXPECT_EQ(error_of([] { parse_backend("cusparselt_2_", "dir"); }),
@@ -57,16 +57,17 @@ TEST(ResultBackend, ParsesFoldersLabelsAndSparsities) {
 }
 
 TEST(ResultBackend, NamesOrderAndTheoreticalSpeedups) {
-  const ResultBackend dense{0}, s4{4}, s6{6}, s8{8}, s10{10}, inf{ResultBackend::kInfinite};
-  EXPECT_EQ(dense.label(), "cuBLASLt");
-  EXPECT_EQ(s8.label(), "cuSPARSELt 2:8");
-  EXPECT_EQ(inf.label(), "cuSPARSELt 2:inf");
+  const Sparsity dense = Sparsity::dense(), s4 = Sparsity::two_of(4), s6 = Sparsity::two_of(6),
+                 s8 = Sparsity::two_of(8), s10 = Sparsity::two_of(10), inf = Sparsity::two_of_inf();
+  EXPECT_EQ(backend_label(dense), "cuBLASLt");
+  EXPECT_EQ(backend_label(s8), "cuSPARSELt 2:8");
+  EXPECT_EQ(backend_label(inf), "cuSPARSELt 2:inf");
   EXPECT_TRUE(dense < s4 && s4 < s6 && s6 < s10 && s10 < inf);
-  EXPECT_EQ(format_speedup(s4.theoretical_speedup()), "2.00");
-  EXPECT_EQ(format_speedup(s6.theoretical_speedup()), "1.50");
-  EXPECT_EQ(format_speedup(s8.theoretical_speedup()), "1.33");
-  EXPECT_EQ(format_speedup(s10.theoretical_speedup()), "1.25");
-  EXPECT_EQ(format_speedup(inf.theoretical_speedup()), "1.00");
+  EXPECT_EQ(format_speedup(theoretical_speedup(s4)), "2.00");
+  EXPECT_EQ(format_speedup(theoretical_speedup(s6)), "1.50");
+  EXPECT_EQ(format_speedup(theoretical_speedup(s8)), "1.33");
+  EXPECT_EQ(format_speedup(theoretical_speedup(s10)), "1.25");
+  EXPECT_EQ(format_speedup(theoretical_speedup(inf)), "1.00");
 }
 
 TEST(ReportFormat, NumbersReadTheSameEverywhere) {

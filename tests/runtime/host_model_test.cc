@@ -26,7 +26,7 @@ TEST_F(HostModelTest, HoldsEveryLayerAsTheEngineReadsIt) {
   const CheckpointReader reader(*dir_ / "int8-SlideSparse-2_6");
   const ModelConfig config = load_model_config(*dir_ / "int8-SlideSparse-2_6" / "config.json");
   const CheckpointDescription d = require_engine_checkpoint(config, reader, true);
-  EXPECT_EQ(host.description().group, 6);
+  EXPECT_EQ(host.description().sparsity, Sparsity::two_of(6));
   EXPECT_EQ(host.config().num_hidden_layers, config.num_hidden_layers);
   size_t bytes = 0;
   for (int64_t layer = 0; layer < config.num_hidden_layers; ++layer) {

@@ -29,7 +29,7 @@ void write_checkpoints(const std::filesystem::path& dir, const CheckpointSet& se
   for (int group : set.groups) {
     ConvertOptions c;
     c.input = dir / "int8";
-    c.pattern = {2, group};
+    c.pattern = Sparsity::two_of(group);
     convert_slidesparse(c);
   }
 }

@@ -1,4 +1,4 @@
-#include "math/sparsity_pattern.h"
+#include "math/sparsity.h"
 
 #include <charconv>
 #include <cstdint>
@@ -19,11 +19,24 @@ bool parse_whole_integer(std::string_view text, int64_t& value) {
 
 }  // namespace
 
-std::string SparsityPattern::str() const {
-  return std::to_string(zeros) + ":" + (is_inf() ? std::string("inf") : std::to_string(group));
+Sparsity Sparsity::two_of(int group) {
+  if (group < kMinGroup || group > kMaxGroup || group % 2 != 0)
+    fail("sparsity 2:" + std::to_string(group) + ": L must be even in [" + std::to_string(kMinGroup) + ", " +
+         std::to_string(kMaxGroup) + "]");
+  return Sparsity(group);
 }
 
-SparsityPattern parse_sparsity(std::string_view text, bool allow_inf) {
+int Sparsity::group() const {
+  if (!is_finite_sparse()) fail("sparsity " + str() + " has no group size L");
+  return group_;
+}
+
+std::string Sparsity::str() const {
+  if (is_dense()) return "dense";
+  return is_inf() ? "2:inf" : "2:" + std::to_string(group_);
+}
+
+Sparsity parse_sparsity(std::string_view text, bool allow_inf) {
   const std::string prefix = "invalid sparsity '" + std::string(text) + "': ";
   const size_t colon = text.find(':');
   const std::string_view z_text = text.substr(0, colon);
@@ -37,12 +50,12 @@ SparsityPattern parse_sparsity(std::string_view text, bool allow_inf) {
   if (zeros != 2) fail(prefix + "only Z = 2 is supported (2:L)");
   if (l_is_inf) {
     if (!allow_inf) fail(prefix + "2:inf is a kernel-benchmark shape only, not a weight pattern");
-    return SparsityPattern{2, 0};
+    return Sparsity::two_of_inf();
   }
   if (group < kMinGroup) fail(prefix + "L must be at least " + std::to_string(kMinGroup));
   if (group > kMaxGroup) fail(prefix + "L must be at most " + std::to_string(kMaxGroup));
   if (group % 2 != 0) fail(prefix + "L must be even");
-  return SparsityPattern{2, static_cast<int>(group)};
+  return Sparsity::two_of(static_cast<int>(group));
 }
 
 }  // namespace slidesparse
