@@ -60,16 +60,17 @@ for step in $steps; do
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
     ncu-norm)
-      # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), one launch per kernel form:
-      # speed of light, occupancy, warp stalls, pipe utilization, instruction mix.
+      # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
+      # launches whose name matches NCU_KERNEL (a regex, e.g. Relu2MulStage): speed of light,
+      # occupancy, warp stalls, pipe utilization, instruction mix.
       ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
       if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
-      "$ncu_bin" --kernel-name regex:rmsnorm_kernel --launch-count ${NCU_LAUNCHES:-12} \
+      "$ncu_bin" --kernel-name-base demangled --kernel-name "regex:${NCU_KERNEL:-rmsnorm_kernel}" --launch-count ${NCU_LAUNCHES:-12} \
         --section SpeedOfLight --section Occupancy --section WarpStateStats --section ComputeWorkloadAnalysis \
         --section InstructionStats --section LaunchStats --section MemoryWorkloadAnalysis \
         "$bin/slidesparse" bench norm ${NCU_NORM_ARGS:---dtype int8 --m-list 16384 --sparsity 2:4} --warmup 0 --repeat 1 \
         > "$out/ncu_norm.txt" 2>&1
-      grep -E "rmsnorm_kernel|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy" \
+      grep -E "rmsnorm_kernel|Stall|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy" \
         "$out/ncu_norm.txt" | head -120
       ;;
     memcheck|racecheck)

@@ -99,8 +99,19 @@ __device__ __forceinline__ void stage_residual_row(const NormArgs& a, int64_t ro
   }
 }
 
-__device__ __forceinline__ int pair_top_exponent(uint32_t pair, int top) {
-  return max(top, static_cast<int>(max((pair >> 7) & 0xFFu, (pair >> 23) & 0xFFu)));
+// The largest magnitude among a chunk's 8 bf16 and `top`, as bf16 bit patterns per half (sign bits
+// cleared, the unsigned order of the patterns is the order of the magnitudes, Inf and NaN above all
+// finite values): one 16x2 integer max per pair (a single instruction on sm_90) instead of two
+// exponent extractions and maxima.
+__device__ __forceinline__ uint32_t chunk_top_magnitudes(uint4 v, uint32_t top) {
+  constexpr uint32_t kMagnitude = 0x7FFF7FFFu;
+  return __vmaxu2(__vmaxu2(__vmaxu2(top, v.x & kMagnitude), __vmaxu2(v.y & kMagnitude, v.z & kMagnitude)),
+                  v.w & kMagnitude);
+}
+
+// The row's top exponent field (at least 1) from the largest magnitudes of chunk_top_magnitudes.
+__device__ __forceinline__ int top_exponent(uint32_t magnitudes) {
+  return max(1, static_cast<int>(max((magnitudes >> 7) & 0xFFu, (magnitudes >> 23) & 0xFFu)));
 }
 
 // The squares of a chunk's 8 bf16 on the row's grid (math/rmsnorm_grid.h), added to `sum`: by
@@ -174,6 +185,12 @@ __device__ __forceinline__ float acc_chunk_raw(const AccChunk& c, int i) {
 template <AccumulatorType kAcc>
 __device__ __forceinline__ void acc_chunk_values(const AccChunk& c, const ScaleChunk& s, const AccView& v,
                                                  float scale_x, float (&out)[8]) {
+  if constexpr (kAcc == AccumulatorType::BFloat16)
+    if (!v.scale_x && !v.scale_w) {  // already the bf16 values: rounding them again changes nothing
+#pragma unroll
+      for (int i = 0; i < 8; ++i) out[i] = acc_chunk_raw<kAcc>(c, i);
+      return;
+    }
   const float w[8] = {s.lo.x, s.lo.y, s.lo.z, s.lo.w, s.hi.x, s.hi.y, s.hi.z, s.hi.w};
   float y[8];
 #pragma unroll
@@ -239,6 +256,9 @@ struct AccResidualStage {
   // Chunks in flight per thread within the 64 registers of a 1024-thread block (ptxas -v: two
   // 4-byte chunks with their scales spill); occupancy supplies the rest of the memory parallelism.
   static constexpr int kBatch = kAcc == AccumulatorType::BFloat16 ? 2 : 1;
+  // A bf16 accumulator without weight scales (the scaled GEMM's output, cuSPARSELt INT8's) loads 8
+  // bytes per element pair, no scale registers: four chunks fit.
+  static constexpr int kPlainBatch = 4;
 
   template <int kL>
   static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
@@ -249,18 +269,27 @@ struct AccResidualStage {
     if (a.acc_vector_loads) {
       const uint4* rs = reinterpret_cast<const uint4*>(a.residual_in + src * k);
       uint4* ro = a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + src * k) : nullptr;
+      const auto finish = [&](const AccChunk& acc, const ScaleChunk& scale, uint4 residual, int c) {
+        float values[8];
+        acc_chunk_values<kAcc>(acc, scale, v, scale_x, values);
+        const uint4 h = add_values(residual, values);
+        if (ro) ro[c] = h;
+        return h;
+      };
+      if constexpr (kAcc == AccumulatorType::BFloat16)
+        if (!v.scale_w) {
+          stage_chunks<kL, kPlainBatch, ChunkPair>(
+              t, a.q.team, a.q.k / 8, in_chunks, in,
+              [&](int c) { return ChunkPair{load_acc_chunk<kAcc>(v, src * v.ld + 8 * c).lo, rs[c]}; },
+              [&](const ChunkPair& l, int c) { return finish({l.first, {}}, {}, l.second, c); });
+          return;
+        }
       stage_chunks<kL, kBatch, Loaded>(
           t, a.q.team, a.q.k / 8, in_chunks, in,
           [&](int c) {
             return Loaded{load_acc_chunk<kAcc>(v, src * v.ld + 8 * c), load_scale_chunk(v, 8 * c), rs[c]};
           },
-          [&](const Loaded& l, int c) {
-            float values[8];
-            acc_chunk_values<kAcc>(l.acc, l.scale, v, scale_x, values);
-            const uint4 h = add_values(l.residual, values);
-            if (ro) ro[c] = h;
-            return h;
-          });
+          [&](const Loaded& l, int c) { return finish(l.acc, l.scale, l.residual, c); });
     } else {
       const uint16_t* rs = reinterpret_cast<const uint16_t*>(a.residual_in) + src * k;
       uint16_t* ro = a.residual_out ? reinterpret_cast<uint16_t*>(a.residual_out) + src * k : nullptr;
@@ -286,6 +315,9 @@ struct Relu2MulStage {
   };
   // One gate/up chunk pair with its scales in flight per thread: more spills (see AccResidualStage).
   static constexpr int kBatch = 1;
+  // A bf16 gate_up without weight scales (the scaled GEMM's output, cuSPARSELt INT8's): 8 registers
+  // per chunk pair, four pairs (128 bytes) in flight per thread.
+  static constexpr int kPlainBatch = 4;
 
   template <int kL>
   static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
@@ -295,19 +327,32 @@ struct Relu2MulStage {
     const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks;
     if (a.acc_vector_loads) {
       const int64_t base = row * v.ld;
+      const auto finish = [&](const AccChunk& gate, const AccChunk& up, const ScaleChunk& gate_scale,
+                              const ScaleChunk& up_scale) {
+        float g[8], u[8];
+        acc_chunk_values<kAcc>(gate, gate_scale, v, scale_x, g);
+        acc_chunk_values<kAcc>(up, up_scale, v, scale_x, u);
+        return make_uint4(relu2_mul_pair(g[0], u[0], g[1], u[1]), relu2_mul_pair(g[2], u[2], g[3], u[3]),
+                          relu2_mul_pair(g[4], u[4], g[5], u[5]), relu2_mul_pair(g[6], u[6], g[7], u[7]));
+      };
+      if constexpr (kAcc == AccumulatorType::BFloat16)
+        if (!v.scale_w) {
+          stage_chunks<kL, kPlainBatch, ChunkPair>(
+              t, a.q.team, k / 8, in_chunks, in,
+              [&](int c) {
+                return ChunkPair{load_acc_chunk<kAcc>(v, base + 8 * c).lo,
+                                 load_acc_chunk<kAcc>(v, base + k + 8 * c).lo};
+              },
+              [&](const ChunkPair& l, int) { return finish({l.first, {}}, {l.second, {}}, {}, {}); });
+          return;
+        }
       stage_chunks<kL, kBatch, Loaded>(
           t, a.q.team, k / 8, in_chunks, in,
           [&](int c) {
             return Loaded{load_acc_chunk<kAcc>(v, base + 8 * c), load_acc_chunk<kAcc>(v, base + k + 8 * c),
                           load_scale_chunk(v, 8 * c), load_scale_chunk(v, k + 8 * c)};
           },
-          [&](const Loaded& l, int) {
-            float g[8], u[8];
-            acc_chunk_values<kAcc>(l.gate, l.gate_scale, v, scale_x, g);
-            acc_chunk_values<kAcc>(l.up, l.up_scale, v, scale_x, u);
-            return make_uint4(relu2_mul_pair(g[0], u[0], g[1], u[1]), relu2_mul_pair(g[2], u[2], g[3], u[3]),
-                              relu2_mul_pair(g[4], u[4], g[5], u[5]), relu2_mul_pair(g[6], u[6], g[7], u[7]));
-          });
+          [&](const Loaded& l, int) { return finish(l.gate, l.up, l.gate_scale, l.up_scale); });
     } else {
       uint16_t* dst = reinterpret_cast<uint16_t*>(in);
       for (int e = t; e < in_chunks * 8; e += a.q.team)
@@ -341,12 +386,10 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   __syncthreads();
 
   // Padding chunks are zero: they change neither the top exponent nor the sum.
-  int top = 1;
+  uint32_t magnitudes = 0;
   if (real_row)
-    for (int c = t; c < in_chunks; c += q.team) {
-      const uint4 v = in[input_slot<kL>(c)];
-      top = pair_top_exponent(v.x, pair_top_exponent(v.y, pair_top_exponent(v.z, pair_top_exponent(v.w, top))));
-    }
+    for (int c = t; c < in_chunks; c += q.team) magnitudes = chunk_top_magnitudes(in[input_slot<kL>(c)], magnitudes);
+  int top = top_exponent(magnitudes);
   top = team_reduce(top, warp_top, q.team, [](int p, int r) { return max(p, r); });
   unsigned long long sum = 0;
   if (real_row) {
