@@ -64,14 +64,15 @@ void run_tune(const TuneOptions& o) {
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
     // cuBLASLt's plans as the engine uses them where the INT8 scaled GEMM (searched below) does not
-    // run: FP8, --cublaslt-dense, --exact-scales (INT8 int32), GPUs without it.
+    // run: FP8 (in the accumulation mode asked for), --cublaslt-dense, --exact-scales (INT8 int32),
+    // GPUs without it.
     LinearConfig c = default_linear_config(j.kind, j.shape.n, j.shape.k, j.sparsity, max_m,
-                                           {.fp8_fast_accum = false, .scaled_gemm = false});
+                                           {.fp8_fast_accum = o.fp8_fast_accum, .scaled_gemm = false});
     const int64_t gemm_k = linear_gemm_k(j.shape.k, j.sparsity);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
     job.backend = c.backend;
-    job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k};
+    job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k, c.fast_accum};
     job.max_m = max_m;
     job.ms = j.sparsity.is_dense() ? dense_ms : o.fine_ms;
     job.protocol = o.protocol;

@@ -23,6 +23,9 @@ struct TuneOptions {
   std::vector<int64_t> fine_ms{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
   std::vector<int64_t> decode_ms{64, 128, 256, 512};
   bool dense = true, sparse = true, kernels = true;
+  // FP8 cuBLASLt in the accumulation mode the engine will run (its default: fast); a database holds
+  // choices for the mode searched only (GemmKey::fast_accum).
+  bool fp8_fast_accum = true;
   SearchProtocol protocol;
   std::filesystem::path db_path;
 };

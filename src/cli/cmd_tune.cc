@@ -29,12 +29,16 @@ int run_tune(const CommandArgs& args) {
   p.option("warmup", "N", "warmup launches per finalist", "25");
   p.option("repeat", "N", "timed launches per finalist", "50");
   p.flag("no-kernels", "skip the quantization kernels' launch configurations");
+  p.flag("fp8-precise-accum",
+         "FP8 cuBLASLt: search the promoting accumulation (the engine's --fp8-precise-accum) instead of the "
+         "fast accumulation the engine runs by default");
   if (!p.parse(args)) return 0;
 
   TuneOptions o;
   o.db_path = p.get("db");
   o.kinds = parse_dtype_list("dtype", p.get("dtype"));
   o.sparsities = parse_sparsity_list(p.get("sparsity"), false);
+  o.fp8_fast_accum = !p.has("fp8-precise-accum");
   o.coarse_ms = parse_int_list("coarse-m", p.get("coarse-m"));
   o.fine_ms = parse_int_list("fine-m", p.get("fine-m"));
   o.decode_ms = parse_int_list("decode-m", p.get("decode-m"));

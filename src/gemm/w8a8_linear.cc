@@ -25,7 +25,7 @@ bool cublaslt_supports(const GemmShape& shape) {
 
 GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
   return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
-          std::string(gemm_output_name(c.output)), c.n, gemm_k};
+          std::string(gemm_output_name(c.output)), c.n, gemm_k, c.fast_accum};
 }
 
 std::string quant_kernel_name(QuantKind kind, Sparsity sparsity) {

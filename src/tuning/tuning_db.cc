@@ -91,7 +91,8 @@ std::string HardwareTag::describe() const {
 }
 
 std::string GemmKey::str() const {
-  return backend + "/" + in_type + "->" + out_type + "/N" + std::to_string(n) + "/K" + std::to_string(k);
+  return backend + "/" + in_type + "->" + out_type + "/N" + std::to_string(n) + "/K" + std::to_string(k) +
+         (fast_accum ? "/fast-accum" : "");
 }
 
 void TuningDatabase::record_gemm(const GemmKey& key, int64_t m, const GemmChoice& choice,
@@ -151,8 +152,10 @@ nlohmann::json TuningDatabase::to_json() const {
           for (const RejectedGemm& x : r->second) entry["rejected"].push_back({{"choice", x.choice}, {"reason", x.reason}});
       entries[std::to_string(m)] = entry;
     }
-    gemms.push_back({{"backend", key.backend}, {"in", key.in_type}, {"out", key.out_type}, {"N", key.n},
-                     {"K", key.k}, {"by_m", entries}});
+    nlohmann::json gemm = {{"backend", key.backend}, {"in", key.in_type}, {"out", key.out_type}, {"N", key.n},
+                           {"K", key.k}, {"by_m", entries}};
+    if (key.fast_accum) gemm["fast_accum"] = true;  // absent: the promoting mode (databases before the field)
+    gemms.push_back(std::move(gemm));
   }
   for (const auto& [key, by_m] : kernels_) {
     nlohmann::json entries = nlohmann::json::object();
@@ -171,7 +174,8 @@ TuningDatabase TuningDatabase::from_json(const nlohmann::json& j, const std::str
                h.at("cublaslt_version").get<int>(),    h.at("cusparselt_version").get<int>()};
     for (const auto& g : j.at("gemms")) {
       const GemmKey key{g.at("backend").get<std::string>(), g.at("in").get<std::string>(),
-                        g.at("out").get<std::string>(), g.at("N").get<int64_t>(), g.at("K").get<int64_t>()};
+                        g.at("out").get<std::string>(),     g.at("N").get<int64_t>(),
+                        g.at("K").get<int64_t>(),           g.value("fast_accum", false)};
       for (const auto& [m, e] : g.at("by_m").items()) {
         const GemmChoice c = gemm_choice_from_json(e, source);
         std::vector<RejectedGemm> rejected;

@@ -35,8 +35,11 @@ struct GemmKey {
   std::string in_type;   // "int8" | "fp8"
   std::string out_type;  // "int32" | "bf16" | "fp32"
   int64_t n = 0, k = 0;
+  // FP8 cuBLASLt with the tensor core's fast accumulation: other kernels than the promoting mode,
+  // so choices searched in one mode are not used in the other.
+  bool fast_accum = false;
 
-  std::string str() const;  // "cusparselt/int8->bf16/N3840/K2560"
+  std::string str() const;  // "cusparselt/int8->bf16/N3840/K2560", "cublaslt/fp8->bf16/N2560/K2560/fast-accum"
   auto operator<=>(const GemmKey&) const = default;
 };
 

@@ -167,7 +167,24 @@ TEST_F(TuningDbFiles, FileLayoutIsTheDocumentedOne) {
   EXPECT_EQ(g.at("K"), 6912);
   EXPECT_EQ(g.at("by_m").at("128").at("cublaslt_algo"), "01abff");
   EXPECT_EQ(g.at("by_m").at("128").at("rejected"), nlohmann::json::array());
+  EXPECT_FALSE(g.contains("fast_accum"));  // the promoting mode: the layout of databases before the field
   EXPECT_TRUE(j.at("kernels").is_array());
+}
+
+TEST_F(TuningDbFiles, FastAccumulationChoicesAreKeptApartFromPromotingOnes) {
+  TuningDatabase db(h100());
+  GemmChoice precise, fast;
+  precise.cublaslt_algo = {0x01};
+  fast.cublaslt_algo = {0x02};
+  const GemmKey precise_key{"cublaslt", "fp8", "bf16", 2560, 2560}, fast_key{"cublaslt", "fp8", "bf16", 2560, 2560, true};
+  db.record_gemm(precise_key, 512, precise);
+  db.record_gemm(fast_key, 512, fast);
+  const fs::path path = dir_ / "modes.json";
+  db.save(path);
+  const TuningDatabase back = TuningDatabase::load(path, h100());
+  EXPECT_EQ(back.lookup_gemm(precise_key, 512)->cublaslt_algo, std::vector<uint8_t>{0x01});
+  EXPECT_EQ(back.lookup_gemm(fast_key, 512)->cublaslt_algo, std::vector<uint8_t>{0x02});
+  EXPECT_EQ(back.to_json().at("gemms").at(1).at("fast_accum"), true);
 }
 
 TEST_F(TuningDbFiles, StaleHardwareOrLibrariesAreRefused) {
@@ -269,6 +286,8 @@ TEST_F(TuningDbFiles, MissingFileIsAnEmptyDatabase) {
 TEST(TuningDb, NamesAndFolderTags) {
   EXPECT_EQ(kSparse.str(), "cusparselt/int8->bf16/N3840/K3840");
   EXPECT_EQ((GemmKey{"cublaslt", "fp8", "bf16", 13824, 2560}.str()), "cublaslt/fp8->bf16/N13824/K2560");
+  EXPECT_EQ((GemmKey{"cublaslt", "fp8", "bf16", 13824, 2560, true}.str()),
+            "cublaslt/fp8->bf16/N13824/K2560/fast-accum");
   EXPECT_EQ(h100().describe(),
             "NVIDIA H100 80GB HBM3, cc 9.0, driver 13000, CUDA 13000, cuBLASLt 130100, cuSPARSELt 800");
   EXPECT_EQ(result_folder_tag("H100", 90, "INT8", 13000, "x86_64"), "H100_cc90_INT8_cu130_x86_64");
