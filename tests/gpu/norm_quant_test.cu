@@ -20,6 +20,7 @@
 #include "gpu/device_info.h"
 #include "acc_forms.h"
 #include "gpu_test_util.h"
+#include "kernels/norm_quant.cuh"
 #include "kernels/norm_quant.h"
 #include "math/activation.h"
 #include "math/numeric_formats.h"
@@ -512,6 +513,38 @@ TEST(ResidualRmsNormRows, MatchesCpu) {
         ASSERT_EQ(got, want);
         ASSERT_EQ(got_residual, residual);
       }
+}
+
+// The bf16x2 relu2 * up of the plain bf16 stage against the float path it replaces, for every bf16
+// gate (and its negation in the pair's other half) times 256 up values spread over the whole bf16
+// range (zeros, subnormals, normals, Inf and NaN among them): same bits everywhere.
+__global__ void relu2_forms_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
+  const uint32_t gate = blockIdx.x * blockDim.x + threadIdx.x;
+  if (gate > 0xFFFFu) return;
+  const uint32_t up = blockIdx.y * 257u & 0xFFFFu;
+  const uint32_t gate_pair = gate | (gate ^ 0x8000u) << 16, up_pair = up | up << 16;
+  const uint32_t fast = quant_kernels::relu2_mul_bf16x2(gate_pair, up_pair);
+  const uint32_t slow = quant_kernels::relu2_mul_pair(quant_kernels::bf16_low(gate_pair), quant_kernels::bf16_low(up_pair),
+                                                      quant_kernels::bf16_high(gate_pair),
+                                                      quant_kernels::bf16_high(up_pair));
+  if (fast != slow && atomicAdd(mismatches, 1ull) == 0) {
+    first_mismatch[0] = gate_pair, first_mismatch[1] = up_pair, first_mismatch[2] = fast, first_mismatch[3] = slow;
+  }
+}
+
+TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
+  SKIP_WITHOUT_GPU();
+  DeviceBuffer mismatches(sizeof(unsigned long long), "mismatch count"), first(4 * sizeof(uint32_t), "first mismatch");
+  CUDA_CHECK(cudaMemset(mismatches.data(), 0, mismatches.bytes()));
+  CUDA_CHECK(cudaMemset(first.data(), 0, first.bytes()));
+  relu2_forms_kernel<<<dim3(65536 / 256, 256), 256>>>(mismatches.as<unsigned long long>(), first.as<uint32_t>());
+  CUDA_CHECK(cudaGetLastError());
+  unsigned long long count = 0;
+  uint32_t where[4] = {};
+  CUDA_CHECK(cudaMemcpy(&count, mismatches.data(), sizeof count, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(where, first.data(), sizeof where, cudaMemcpyDeviceToHost));
+  EXPECT_EQ(count, 0u) << std::hex << "first: gate pair 0x" << where[0] << " up pair 0x" << where[1]
+                       << " -> bf16x2 0x" << where[2] << ", float path 0x" << where[3];
 }
 
 }  // namespace
