@@ -3,7 +3,7 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|tuned|peer|eval|serve|ncu-norm]...
+#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|ncu-norm]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
@@ -12,6 +12,7 @@
 #   and prefill M=32768 (profiled), no database. `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
+#   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `tuned`: the dense and 2:4 models (TUNED_DTYPES, default "int8 fp8") with a database tuned here, prefill M=32768 (profiled) and
 #   decode M=64,512. `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
@@ -59,6 +60,23 @@ for step in $steps; do
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
+    dense-db)
+      # The dense models (DENSE_DB_DTYPES, default "fp8 int8") at prefill M=32768 without and with a
+      # database of their GEMMs alone (`tune --backend cublaslt --no-kernels`), one process per point.
+      work=${AB_WORK:-/tmp/ab}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      for dtype in ${DENSE_DB_DTYPES:-fp8 int8}; do
+        model=$work/BitNet-2B-$(echo $dtype | tr a-z A-Z)
+        [ -d "$model" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$model" >/dev/null
+        "$bin/slidesparse" tune --db "$work/gemms-$dtype.json" --dtype $dtype --backend cublaslt --no-kernels 2>&1 | tail -1
+        for db in "" "--db $work/gemms-$dtype.json"; do
+          echo "== $dtype dense prefill M=32768, ${db:-no database}"
+          "$bin/slidesparse" bench throughput --model "$model" --stage prefill --m-list 32768 $db --out "$out/dense-db" 2>&1 |
+            grep -E "tok/s|error"
+        done
+      done
+      ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
       # launches whose name matches NCU_KERNEL (a regex, e.g. Relu2MulStage): speed of light,
