@@ -20,6 +20,21 @@ TEST(TuningNames, FusedNorms) {
   EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, Sparsity::two_of(10)), "relu2_norm_quant_int8_L10");
 }
 
+TEST(TuningNames, GemmKeysTellTheFp8AccumulationModesApart) {
+  LinearConfig c;
+  c.backend = GemmBackend::CublasLt;
+  c.kind = QuantKind::Fp8E4M3;
+  c.n = 2560;
+  c.k = 6912;
+  c.output = GemmOutput::BFloat16;
+  EXPECT_EQ(linear_tuning_key(c, 6912).str(), "cublaslt/fp8->bf16/N2560/K6912");
+  c.fast_accum = true;
+  EXPECT_EQ(linear_tuning_key(c, 6912).str(), "cublaslt/fp8->bf16/N2560/K6912/fast-accum");
+  const LinearConfig sparse = default_linear_config(QuantKind::Int8, 3840, 2560, Sparsity::two_of(6), 512);
+  EXPECT_EQ(linear_tuning_key(sparse, linear_gemm_k(2560, Sparsity::two_of(6))).str(),
+            "cusparselt/int8->bf16/N3840/K" + std::to_string(linear_gemm_k(2560, Sparsity::two_of(6))));
+}
+
 TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
   const AttentionPrefillConfig c{2, 32, false};
