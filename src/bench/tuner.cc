@@ -71,7 +71,7 @@ void run_tune(const TuneOptions& o) {
     const int64_t gemm_k = linear_gemm_k(j.shape.k, j.sparsity);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
-    job.backend = c.backend;
+    job.backend = c.backend();
     job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k, c.fast_accum};
     job.max_m = max_m;
     job.ms = j.sparsity.is_dense() ? dense_ms : o.fine_ms;

@@ -24,7 +24,7 @@ bool cublaslt_supports(const GemmShape& shape) {
 }  // namespace
 
 GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
-  return {std::string(gemm_backend_name(c.backend)), std::string(quant_kind_name(c.kind)),
+  return {std::string(gemm_backend_name(c.backend())), std::string(quant_kind_name(c.kind)),
           std::string(gemm_output_name(c.output)), c.n, gemm_k, c.fast_accum};
 }
 
@@ -37,14 +37,13 @@ std::string quant_kernel_name(QuantKind kind, Sparsity sparsity) {
 LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
                                    const LinearPreferences& preferences) {
   require(!sparsity.is_inf(), "a linear layer's weight is dense or 2:L with a finite L, not 2:inf");
-  const GemmBackend backend = sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt;
   LinearConfig c;
-  c.backend = backend;
   c.kind = kind;
   c.n = n;
   c.k = k;
   c.sparsity = sparsity;
   c.max_m = max_m;
+  const GemmBackend backend = c.backend();
   c.fast_accum = backend == GemmBackend::CublasLt && kind == QuantKind::Fp8E4M3 && preferences.fp8_fast_accum;
   // INT8 dense on Hopper: the scaled GEMM (CUTLASS) applies both scales in its own epilogue and
   // writes bf16, the bits of cuBLASLt's int32 + epilogue with half the output traffic and faster
@@ -91,18 +90,15 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const flo
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream)
     : config_(config), weights_(weights) {
   require(!weights.empty(), "linear layer without weights");
-  const bool sparse = config.backend == GemmBackend::CusparseLt;
-  require(sparse == config.sparsity.is_finite_sparse(),
-          "linear layer: the sparse backend runs 2:L weights (finite L) and the dense one dense weights, not " +
-              config.sparsity.str() + " on " + std::string(gemm_backend_name(config.backend)));
+  const bool sparse = config.backend() == GemmBackend::CusparseLt;
   require(config.max_m > 0, "linear layer: max_m must be positive");
-  geometry_ = make_slide_geometry(config.k, config.sparsity.slide_group());
+  geometry_ = make_slide_geometry(config.k, config.sparsity.slide_group());  // throws for 2:inf
   gemm_k_ = linear_gemm_k(config.k, config.sparsity);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
   // modes (where offered).
   const bool scaled = !sparse && config.scales == ScaleMode::BothInGemm && config.kind == QuantKind::Int8;
-  if (!scaled) validate_gemm_shape(config.backend, shape, query_device().compute_capability());
+  if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
     // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
@@ -138,7 +134,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 }
 
 std::string W8A8Linear::describe() const {
-  std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend));
+  std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend()));
   if (sparse_) s += " " + config_.sparsity.str();
   s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +

@@ -29,7 +29,6 @@
 namespace slidesparse {
 
 struct LinearConfig {
-  GemmBackend backend = GemmBackend::CublasLt;  // cuBLASLt for dense weights, cuSPARSELt for 2:L
   QuantKind kind = QuantKind::Int8;
   int64_t n = 0;
   int64_t k = 0;       // original input features
@@ -42,6 +41,9 @@ struct LinearConfig {
   // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
   bool standalone = true;
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
+
+  // cuBLASLt (or the scaled GEMM) for dense weights, cuSPARSELt for 2:L.
+  GemmBackend backend() const { return sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt; }
 };
 
 // One weight of a linear: device codes row-major, [n, k] for the dense backend, the slid W' [n, K']

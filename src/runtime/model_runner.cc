@@ -256,7 +256,7 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   W8A8Linear& o = weights_.linear(LinearSlot::O);
   W8A8Linear& gate_up = weights_.linear(LinearSlot::GateUp);
   W8A8Linear& down = weights_.linear(LinearSlot::Down);
-  const bool sparse = qkv.config().backend == GemmBackend::CusparseLt;
+  const bool sparse = qkv.config().backend() == GemmBackend::CusparseLt;
   auto slide = [&](const W8A8Linear& l) { return sparse ? &l.slide_geometry() : nullptr; };
   const RowLaunchConfigs& row_launch = prepared_rows_.at(rows);
   auto* h = residual_.as<__nv_bfloat16>();

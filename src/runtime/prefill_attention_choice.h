@@ -40,7 +40,6 @@ class PrefillAttentionChoice {
   PrefillAttentionChoice(bool enabled, const CudnnAttentionShape& shape, int64_t max_tokens,
                          const CudnnStagedArrays& staged, cudaStream_t stream);
 
-  bool cudnn_enabled() const { return cudnn_ != nullptr; }
   // "cuDNN 9.10.2 SDPA (queries of >= 256 tokens) + built-in kernel" or "built-in kernel".
   std::string description() const;
   // Steps whose attention cuDNN ran so far.

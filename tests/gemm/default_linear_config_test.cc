@@ -19,7 +19,7 @@ TEST(DefaultLinearConfig, Int8DenseWithoutTheScaledGemmWritesInt32ForTheEpilogue
     EXPECT_EQ(c.output, GemmOutput::Int32);
     EXPECT_EQ(c.scales, ScaleMode::Epilogue);
     EXPECT_FALSE(c.fast_accum);  // an FP8 preference
-    EXPECT_EQ(c.backend, GemmBackend::CublasLt);
+    EXPECT_EQ(c.backend(), GemmBackend::CublasLt);
     EXPECT_TRUE(c.sparsity.is_dense());
     EXPECT_EQ(c.max_m, 4096);
   }
@@ -30,7 +30,7 @@ TEST(DefaultLinearConfig, SparseLayersKeepTheirScalePlacementAndGroup) {
       default_linear_config(QuantKind::Int8, 13824, 2560, Sparsity::two_of(8), 512, {.fp8_fast_accum = true});
   EXPECT_EQ(int8.output, GemmOutput::BFloat16);
   EXPECT_EQ(int8.scales, ScaleMode::WeightInGemm);
-  EXPECT_EQ(int8.backend, GemmBackend::CusparseLt);
+  EXPECT_EQ(int8.backend(), GemmBackend::CusparseLt);
   EXPECT_EQ(int8.sparsity, Sparsity::two_of(8));
   EXPECT_FALSE(int8.fast_accum);
   const LinearConfig fp8 = default_linear_config(QuantKind::Fp8E4M3, 2560, 6912, Sparsity::two_of(4), 512);

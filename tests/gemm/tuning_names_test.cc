@@ -22,7 +22,6 @@ TEST(TuningNames, FusedNorms) {
 
 TEST(TuningNames, GemmKeysTellTheFp8AccumulationModesApart) {
   LinearConfig c;
-  c.backend = GemmBackend::CublasLt;
   c.kind = QuantKind::Fp8E4M3;
   c.n = 2560;
   c.k = 6912;

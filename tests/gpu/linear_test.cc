@@ -119,8 +119,8 @@ TEST_P(SparseEqualsDense, EveryM) {
     const DeviceBuffer x = upload(x_host, "activations");
     const auto want = cpu_reference(p, x_host, m);
 
-    LinearConfig dense{GemmBackend::CublasLt, kind, kN, kK, Sparsity::dense(), exact_output, ScaleMode::Epilogue, m};
-    LinearConfig sparse{GemmBackend::CusparseLt, kind, kN, kK, Sparsity::two_of(group), exact_output, ScaleMode::Epilogue, m};
+    LinearConfig dense{kind, kN, kK, Sparsity::dense(), exact_output, ScaleMode::Epilogue, m};
+    LinearConfig sparse{kind, kN, kK, Sparsity::two_of(group), exact_output, ScaleMode::Epilogue, m};
     const auto dense_y = run_linear(dense, pruned.data(), scale_w.as<float>(), x, m);
     const auto sparse_y = run_linear(sparse, slid.data(), scale_w.as<float>(), x, m);
     if (int8) {
