@@ -3,7 +3,7 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|ncu-norm]...
+#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|ncu-norm|ncu-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
@@ -14,7 +14,8 @@
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `tuned`: the dense and 2:4 models (TUNED_DTYPES, default "int8 fp8") with a database tuned here, prefill M=32768 (profiled) and
-#   decode M=64,512. `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
+#   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
+#   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
 #   the BitNet-2B-shaped model.
@@ -76,6 +77,45 @@ for step in $steps; do
             grep -E "tok/s|error"
         done
       done
+      ;;
+    ncu-decode)
+      # Nsight Compute's duration of every kernel of decode steps as the engine replays them (CUDA
+      # graphs, clocks and caches left alone): `bench throughput --stage decode --m-list 512` on
+      # NCU_DECODE_MODEL (default the INT8 dense model; DECODE_DB: a tuning database), skipping the
+      # first NCU_SKIP launches (prefill and early steps) and timing the next NCU_LAUNCHES. Printed:
+      # per kernel, its mean time per step over the whole steps covered (an embedding launch starts
+      # a step).
+      ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+      if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
+      work=${AB_WORK:-/tmp/ab}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      model=${NCU_DECODE_MODEL:-BitNet-2B-INT8}
+      [ -d "$work/$model" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
+        --dtype $(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/' | tr A-Z a-z) --output "$work/$model" >/dev/null
+      "$ncu_bin" --kernel-name-base demangled --metrics gpu__time_duration.sum --print-units base --cache-control none --clock-control none \
+        --launch-skip ${NCU_SKIP:-40000} --launch-count ${NCU_LAUNCHES:-1500} --csv \
+        "$bin/slidesparse" bench throughput --model "$work/$model" --stage decode --m-list 512 \
+        $( [ -n "${DECODE_DB:-}" ] && echo --db "$DECODE_DB") --out "$out/ncu-decode" > "$out/ncu_decode.csv" 2>"$out/ncu_decode.err"
+      python3 - "$out/ncu_decode.csv" <<'PY'
+import csv, sys, re, collections
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+head = rows[0]; rows = rows[1:]
+name_i, value_i, id_i = head.index("Kernel Name"), head.index("Metric Value"), head.index("ID")
+launches = [(int(r[id_i]), r[name_i], float(r[value_i].replace(",", ""))) for r in rows]
+starts = [i for i, (_, n, _) in enumerate(launches) if "embedding" in n]
+if len(starts) < 2: sys.exit("fewer than two step starts among the profiled launches")
+steps = launches[starts[0]:starts[-1]]
+per = collections.OrderedDict()
+for _, n, v in steps:
+    short = re.sub(r"\(.*", "", n)[:90]
+    c = per.setdefault(short, [0.0, 0]); c[0] += v; c[1] += 1
+k = len(starts) - 1
+total = sum(v for v, _ in per.values()) / k
+print(f"{k} decode steps, {total / 1e6:.3f} ms of kernel time per step (durations in ns, launches per step)")
+for n, (v, c) in sorted(per.items(), key=lambda x: -x[1][0]):
+    print(f"  {v / k / 1e3:9.1f} us {100 * v / k / total:5.1f}%  {c / k:5.1f}x  {n}")
+PY
       ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
@@ -212,10 +252,17 @@ PY
       for dtype in $dtypes; do
         D=$(echo $dtype | tr a-z A-Z)
         for model in BitNet-2B-$D BitNet-2B-$D-SlideSparse-2_4; do
-          for stage in "prefill --m-list 32768 --profile" "decode --m-list 64,512"; do
+          IFS=';' read -ra stages <<< "${TUNED_STAGES:-prefill --m-list 32768 --profile;decode --m-list 64,512}"
+          for stage in "${stages[@]}"; do
             echo "== $model $stage, tuned"
             "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
-              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|attention  |GEMM  |norm|rope|linear-layer"
+              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|dense GEMM|step breakdown|^  "
+            # The 2:4 model once more without the dense fallback (cuSPARSELt at every row count).
+            if [ "${TUNED_FALLBACK_AB:-0}" = 1 ] && [[ $model == *2_4 ]]; then
+              echo "== $model $stage, tuned, --no-dense-fallback"
+              "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
+                --no-dense-fallback --out "$out/tuned-no-fallback" 2>&1 | grep -E "tok/s|error"
+            fi
           done
         done
       done

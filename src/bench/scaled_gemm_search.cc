@@ -8,7 +8,8 @@
 
 namespace slidesparse {
 
-ScaledGemmTile fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat, cudaStream_t stream) {
+ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
+                                              cudaStream_t stream) {
   DeviceBuffer x(static_cast<size_t>(m * k), "GEMM search activations");
   DeviceBuffer w(static_cast<size_t>(n * k), "GEMM search weight");
   DeviceBuffer scale_x(static_cast<size_t>(m) * sizeof(float), "GEMM search activation scales");
@@ -28,7 +29,7 @@ ScaledGemmTile fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int war
         warmup, repeat, stream);
     if (us < best_us) best_us = us, best = tile;
   }
-  return best;
+  return {best, best_us};
 }
 
 }  // namespace slidesparse

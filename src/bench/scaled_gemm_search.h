@@ -10,7 +10,13 @@
 
 namespace slidesparse {
 
+struct ScaledGemmTileChoice {
+  ScaledGemmTile tile;
+  double latency_us = 0;  // its mean launch time
+};
+
 // m: padded rows. Mean of `repeat` launches after `warmup`, per tile.
-ScaledGemmTile fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat, cudaStream_t stream);
+ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
+                                              cudaStream_t stream);
 
 }  // namespace slidesparse

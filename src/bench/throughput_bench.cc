@@ -229,7 +229,7 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     pt.tokens_per_s = static_cast<double>(plan.num_prompts) * (plan.prompt_len + plan.output_len) / elapsed;
     pt.startup_s = weights_seconds + engine.startup_seconds() + prepare_seconds;
     points.push_back(pt);
-    const nlohmann::json j = {{"M", m},
+    nlohmann::json j = {{"M", m},
                               {"stage", o.stage},
                               {"elapsed_time", elapsed},
                               {"num_requests", plan.num_prompts},
@@ -252,6 +252,20 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"prefill_attention", engine.runner().prefill_attention_description()},
                               // Steps whose attention cuDNN ran (0: every step on our kernel).
                               {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};
+    // 2:4 linears that ran the dense GEMM on their weight at the point's step rows (the database
+    // timed it faster there than cuSPARSELt), with both tuned latencies.
+    nlohmann::json fallback = nlohmann::json::object();
+    for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
+      const W8A8Linear& l = engine.weights().linear(slot);
+      if (l.runs_dense_fallback(m)) fallback[std::string(linear_slot_name(slot))] = l.describe_plan(m);
+    }
+    if (!fallback.empty()) {
+      j["dense_fallback"] = fallback;
+      std::string line;
+      for (const auto& [slot, plan] : fallback.items()) line += (line.empty() ? "" : "; ") + slot + ": " + plan.get<std::string>();
+      std::fprintf(stderr, "\n%s M=%lld, dense GEMM on 2:4 weights: %s", o.stage.c_str(), static_cast<long long>(m),
+                   line.c_str());
+    }
     std::filesystem::create_directories(results_layout::point_json_dir(dir));
     write_file_atomic(results_layout::throughput_point_json(dir, m), j.dump(2) + "\n");
     write_throughput_csv(dir, o.stage);

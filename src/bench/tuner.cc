@@ -93,10 +93,11 @@ void run_tune(const TuneOptions& o) {
       for (int64_t m : dense_ms) {
         throw_if_interrupted();
         const int64_t rows = padded_rows(m);
-        const ScaledGemmTile best =
+        const ScaledGemmTileChoice best =
             fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+        // The latency lets a 2:4 linear compare this GEMM with cuSPARSELt's at the same rows.
         db.record_kernel(scaled_gemm_kernel_name(shape.n), shape.k, rows,
-                         {{"tile", std::string(scaled_gemm_tile_name(best))}});
+                         {{"tile", std::string(scaled_gemm_tile_name(best.tile))}, {"latency_us", best.latency_us}});
         scaled_progress.step(scaled_gemm_kernel_name(shape.n) + " M=" + std::to_string(rows));
       }
     }

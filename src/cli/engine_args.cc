@@ -46,6 +46,9 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.flag("cublaslt-dense",
          "INT8 dense GEMMs on cuBLASLt also on Hopper, where the default is the CUTLASS GEMM that applies both scales "
          "in its epilogue");
+  p.flag("no-dense-fallback",
+         "2:4 checkpoints: always cuSPARSELt (default with --db: the dense GEMM on the same weight at the row counts "
+         "where the database timed it faster; the weight is then held twice)");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {
@@ -67,6 +70,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.exact_scales = p.has("exact-scales");
   e.fp8_fast_accum = !p.has("fp8-precise-accum");
   e.scaled_gemm = !p.has("cublaslt-dense");
+  e.dense_fallback = !p.has("no-dense-fallback");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
 }

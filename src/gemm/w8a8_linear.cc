@@ -1,5 +1,6 @@
 #include "gemm/w8a8_linear.h"
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -87,7 +88,26 @@ int64_t linear_gemm_k(int64_t k, Sparsity sparsity) {
 W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream)
     : W8A8Linear(config, std::vector<LinearWeight>{{weight, scale_w}}, stream) {}
 
-W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream)
+bool runs_scaled_gemm(const LinearConfig& c) {
+  // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
+  // modes (where offered).
+  return c.backend() == GemmBackend::CublasLt && c.scales == ScaleMode::BothInGemm && c.kind == QuantKind::Int8;
+}
+
+std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const LinearConfig& config, int64_t gemm_k,
+                                            int64_t rows) {
+  if (runs_scaled_gemm(config)) {
+    const auto entry = db.lookup_kernel_at(scaled_gemm_kernel_name(config.n), gemm_k, rows);
+    if (!entry || !entry->contains("latency_us")) return std::nullopt;  // databases before the field
+    return entry->value("latency_us", 0.0);
+  }
+  const auto choice = db.lookup_gemm(linear_tuning_key(config, gemm_k), rows);
+  if (!choice) return std::nullopt;
+  return choice->latency_us;
+}
+
+W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
+                       const std::optional<LinearConfig>& dense_fallback)
     : config_(config), weights_(weights) {
   require(!weights.empty(), "linear layer without weights");
   const bool sparse = config.backend() == GemmBackend::CusparseLt;
@@ -95,10 +115,23 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   geometry_ = make_slide_geometry(config.k, config.sparsity.slide_group());  // throws for 2:inf
   gemm_k_ = linear_gemm_k(config.k, config.sparsity);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
-  // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
-  // modes (where offered).
-  const bool scaled = !sparse && config.scales == ScaleMode::BothInGemm && config.kind == QuantKind::Int8;
+  const bool scaled = runs_scaled_gemm(config);
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
+  if (dense_fallback) {
+    const LinearConfig& f = *dense_fallback;
+    require(config.sparsity == Sparsity::two_of(4) && gemm_k_ == config.k,
+            "a dense fallback runs the weight of a 2:4 linear whose K is a multiple of the sparse K tile, not " +
+                config.sparsity.str() + " with K=" + std::to_string(config.k));
+    require(f.sparsity.is_dense() && f.kind == config.kind && f.n == config.n && f.k == config.k &&
+                f.max_m >= config.max_m,
+            "a dense fallback must be the same layer's dense configuration");
+    require(gemm_output_bytes(f.output) <= gemm_output_bytes(config.output),
+            "a dense fallback writing " + std::string(gemm_output_name(f.output)) + " does not fit the " +
+                std::string(gemm_output_name(config.output)) + " output of the sparse GEMM");
+    LinearConfig fallback = f;
+    fallback.standalone = false;  // it runs on this linear's quantized activations and buffers
+    dense_fallback_ = std::make_unique<W8A8Linear>(fallback, weights, stream);
+  }
   if (sparse) {
     sparse_ = std::make_unique<CusparseLtGemm>(shape);
     // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
@@ -128,10 +161,13 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   const int64_t rows = padded_rows(config.max_m);
   codes_ = DeviceBuffer(static_cast<size_t>(rows * gemm_k_), "quantized activations");
   scale_x_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float), "activation scales");
-  if (config.scales == ScaleMode::Epilogue)
+  if (config.scales == ScaleMode::Epilogue ||
+      (dense_fallback_ && dense_fallback_->config_.scales == ScaleMode::Epilogue))
     accumulator_ = DeviceBuffer(static_cast<size_t>(rows * config.n) * gemm_output_bytes(config.output),
                                 "GEMM accumulator");
 }
+
+bool W8A8Linear::runs_dense_fallback(int64_t m) const { return fallback_rows_.count(padded_rows(m)) > 0; }
 
 std::string W8A8Linear::describe() const {
   std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend()));
@@ -147,9 +183,22 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   require(m > 0 && m <= config_.max_m, "linear layer prepared for M=" + std::to_string(m) +
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
+  fallback_rows_.erase(rows);
+  if (dense_fallback_ && db) {
+    // Both GEMMs timed by `tune` at these rows: the faster one runs (cuSPARSELt's FP8 plans lose to
+    // cuBLASLt's at decode row counts on Hopper; docs/PERF.md).
+    const auto sparse_us = tuned_gemm_latency_us(*db, config_, gemm_k_, rows);
+    const auto dense_us = tuned_gemm_latency_us(*db, dense_fallback_->config_, dense_fallback_->gemm_k_, rows);
+    if (sparse_us && dense_us && *dense_us < *sparse_us) {
+      dense_fallback_->prepare(m, db);
+      fallback_rows_[rows] = {*dense_us, *sparse_us};
+    }
+  }
   // Only a configuration searched and checked at exactly these rows; else the library's default.
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
-  if (scaled_) {
+  if (fallback_rows_.count(rows)) {
+    // cuSPARSELt's plan for these rows is not built: the dense fallback runs them.
+  } else if (scaled_) {
     if (db)
       if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.n), gemm_k_, rows))
         scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
@@ -178,11 +227,18 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
 }
 
 size_t W8A8Linear::workspace_bytes(int64_t m) const {
+  if (runs_dense_fallback(m)) return dense_fallback_->workspace_bytes(m);
   const int64_t rows = padded_rows(m);
   return scaled_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
 }
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
+  if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end()) {
+    char latencies[96];
+    std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, cuSPARSELt %.1f us)", it->second.dense_us,
+                  it->second.sparse_us);
+    return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + latencies;
+  }
   if (scaled_) return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m))));
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }
@@ -207,6 +263,8 @@ void W8A8Linear::gemm(int64_t m, void* d, void* workspace, size_t workspace_size
 
 void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace,
                       size_t workspace_size, cudaStream_t stream, int index) const {
+  if (runs_dense_fallback(m))
+    return dense_fallback_->gemm(m, codes, scale_x, d, workspace, workspace_size, stream, index);
   const int64_t rows = padded_rows(m);
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
   if (scaled_)
@@ -225,7 +283,8 @@ AccumulatorType accumulator_type(GemmOutput output) {
 
 AccumulatorType W8A8Linear::output_type() const { return accumulator_type(config_.output); }
 
-AccView W8A8Linear::output_view(const void* d, const float* scale_x, int index) const {
+AccView W8A8Linear::output_view(int64_t m, const void* d, const float* scale_x, int index) const {
+  if (runs_dense_fallback(m)) return dense_fallback_->output_view(m, d, scale_x, index);
   AccView view;
   view.type = output_type();
   view.data = d;
@@ -242,9 +301,11 @@ QuantLaunchConfig W8A8Linear::quant_launch_config(int64_t m) const {
 }
 
 void W8A8Linear::finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream) {
-  switch (config_.scales) {
+  const LinearConfig& ran = runner(m).config_;  // the GEMM that wrote d
+  switch (ran.scales) {
     case ScaleMode::Epilogue:
-      dequantize_rows_gpu(output_type(), d, m, config_.n, scale_x_.as<float>(), weights_[0].scale, y, stream);
+      dequantize_rows_gpu(accumulator_type(ran.output), d, m, config_.n, scale_x_.as<float>(), weights_[0].scale, y,
+                          stream);
       break;
     case ScaleMode::WeightInGemm:
       dequantize_rows_gpu(AccumulatorType::BFloat16, d, m, config_.n, scale_x_.as<float>(), nullptr, y, stream);
@@ -257,7 +318,7 @@ void W8A8Linear::finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaS
 void W8A8Linear::forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace,
                          size_t workspace_size, cudaStream_t stream) {
   quantize(x, m, stream);
-  void* d = config_.scales == ScaleMode::Epilogue ? accumulator_.data() : static_cast<void*>(y);
+  void* d = runner(m).config_.scales == ScaleMode::Epilogue ? accumulator_.data() : static_cast<void*>(y);
   gemm(m, d, workspace, workspace_size, stream);
   finish_scales(d, m, y, stream);
 }

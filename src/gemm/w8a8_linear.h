@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,13 @@ class W8A8Linear {
   W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream);
   // Several weights of the same shape (e.g. one linear slot of every layer) sharing descriptors and
   // plans; `index` in gemm() / output_view() picks one.
-  W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream);
+  // dense_fallback: for a 2:4 weight (K' = K, so the slid weight is the pruned weight itself) a dense
+  // configuration of the same layer, whose GEMM runs instead of cuSPARSELt's at the row counts where
+  // the tuning database timed it faster (prepare()). Its output may not be wider than the sparse
+  // one's (callers size the GEMM output for config.output). The weights' codes then stay the
+  // caller's to keep, as for a dense linear.
+  W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
+             const std::optional<LinearConfig>& dense_fallback = std::nullopt);
 
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
@@ -81,11 +88,16 @@ class W8A8Linear {
 
   // Builds the GEMM plan for m rows (padded) with the algorithm `db` holds for exactly those rows
   // (searched and checked there by `tune`), else the library default; picks the tuned
-  // quantization launch config (its M bucket).
+  // quantization launch config (its M bucket). With a dense fallback, the GEMM `db` timed faster
+  // at those rows is the one prepared and run.
   void prepare(int64_t m, const TuningDatabase* db);
+  bool has_dense_fallback() const { return dense_fallback_ != nullptr; }
+  // Whether the dense fallback's GEMM runs at m rows (as prepared).
+  bool runs_dense_fallback(int64_t m) const;
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
-  // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend.
+  // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend; a dense fallback's
+  // with both tuned latencies ("cuBLASLt on the 2:4 weight (tuned 28.1 us, cuSPARSELt 31.0 us)").
   std::string describe_plan(int64_t m) const;
 
   // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles).
@@ -104,9 +116,10 @@ class W8A8Linear {
   // output_type(). Allocates nothing.
   void gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace, size_t workspace_size,
             cudaStream_t stream, int index = 0) const;
-  AccumulatorType output_type() const;
-  // How a fused consumer reads d as the finished bf16 output (kernels/acc_view.h).
-  AccView output_view(const void* d, const float* scale_x, int index = 0) const;
+  AccumulatorType output_type() const;  // of config().output (a dense fallback's is no wider)
+  // How a fused consumer reads d, written by gemm() for m rows, as the finished bf16 output
+  // (kernels/acc_view.h); a dense fallback writes its own form.
+  AccView output_view(int64_t m, const void* d, const float* scale_x, int index = 0) const;
   QuantLaunchConfig quant_launch_config(int64_t m) const;
   const SlideGeometry& slide_geometry() const { return geometry_; }
   const float* activation_scales() const { return scale_x_.as<float>(); }
@@ -121,10 +134,27 @@ class W8A8Linear {
   std::unique_ptr<ScaledGemm> scaled_;
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
+  struct TunedLatencies {
+    double dense_us = 0, sparse_us = 0;
+  };
+  std::unique_ptr<W8A8Linear> dense_fallback_;
+  std::map<int64_t, TunedLatencies> fallback_rows_;  // padded rows at which dense_fallback_ runs
+
+  // What runs at m rows: this linear, or its dense fallback.
+  const W8A8Linear& runner(int64_t m) const { return runs_dense_fallback(m) ? *dense_fallback_ : *this; }
 };
 
 // How a fused consumer reads a GEMM output of this type (kernels/acc_view.h).
 AccumulatorType accumulator_type(GemmOutput output);
+
+// Whether a configuration runs on the INT8 scaled GEMM (both scales in its epilogue, Hopper).
+bool runs_scaled_gemm(const LinearConfig& config);
+
+// The latency `tune` measured for this configuration's GEMM at exactly `rows` (padded): the scaled
+// GEMM's tile entry, else the cuBLASLt / cuSPARSELt entry under linear_tuning_key; nullopt when
+// none was searched there.
+std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const LinearConfig& config, int64_t gemm_k,
+                                            int64_t rows);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
 // the kernel benchmarks' 2:inf, K' = 2K rounded up to 32 first).

@@ -51,6 +51,17 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
       }
     }
   md += table.text() + "\n";
+  std::string fallback;  // 2:4 points where some linears ran the dense GEMM on their weight
+  for (const auto& [backend, points] : t.by_backend)
+    for (const auto& [m, r] : points)
+      if (!r.dense_gemm_layers.empty()) {
+        std::string layers;
+        for (const auto& l : r.dense_gemm_layers) layers += (layers.empty() ? "" : ", ") + l;
+        fallback += "- " + backend.str() + " M=" + std::to_string(m) + ": " + layers + "\n";
+      }
+  if (!fallback.empty())
+    md += "Linear layers that ran the dense GEMM on their 2:4 weight (the tuning database timed it faster than "
+          "cuSPARSELt at that M; the others ran cuSPARSELt):\n\n" + fallback + "\n";
   const auto sparse = t.sparse_backends();
   if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {
     md += "**Speedup over dense** (sparse tokens/s ÷ dense tokens/s at the same M):\n\n";

@@ -203,6 +203,12 @@ ThroughputSeries read_throughput_csv(const fs::path& file, const std::string& st
     row.requests_per_s = t.number(r, "requests_per_s");
     row.tokens_per_s = t.number(r, "tokens_per_s");
     row.elapsed_s = t.number(r, "elapsed_time_s");
+    const fs::path point = results_layout::throughput_point_json(file.parent_path(), row.m);
+    if (fs::exists(point)) {
+      const json j = read_json_file(point);
+      if (const auto it = j.find("dense_fallback"); it != j.end() && it->is_object())
+        for (const auto& [layer, plan] : it->items()) row.dense_gemm_layers.push_back(layer);
+    }
     s.rows.push_back(row);
   }
   std::sort(s.rows.begin(), s.rows.end(), [](const auto& a, const auto& b) { return a.m < b.m; });

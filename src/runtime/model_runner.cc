@@ -271,7 +271,7 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   auto next_scale = [&] { return scale_[parity ^= 1].as<float>(); };
   auto gemm = [&](W8A8Linear& l, const float* scale, int layer) {
     l.gemm(rows, codes, scale, acc, workspace_.data(), workspace_.bytes(), stream_, layer);
-    return l.output_view(acc, scale, layer);
+    return l.output_view(rows, acc, scale, layer);
   };
 
   AttentionBatch batch;

@@ -31,6 +31,20 @@ LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDe
   return c;
 }
 
+// A 2:4 linear's dense configuration, where its GEMM can run the same weight (K' = K, a multiple of
+// the sparse K tile) into the sparse GEMM's output buffer (no wider output).
+std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, const CheckpointDescription& d,
+                                                  int64_t n, int64_t k) {
+  if (!o.dense_fallback || o.backend != GemmBackend::CusparseLt || d.sparsity != Sparsity::two_of(4) ||
+      linear_gemm_k(k, d.sparsity) != k)
+    return std::nullopt;
+  CheckpointDescription dense = d;
+  dense.sparsity = Sparsity::dense();
+  const LinearConfig sparse = engine_linear_config(o, d, n, k), plain = engine_linear_config(o, dense, n, k);
+  if (gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output)) return std::nullopt;
+  return plain;
+}
+
 }  // namespace
 
 DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
@@ -106,9 +120,12 @@ void ModelWeights::build(const CheckpointReader& reader,
   }
   for (size_t slot = 0; slot < 4; ++slot)
     linears_[slot] = std::make_unique<W8A8Linear>(
-        engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream);
+        engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream,
+        dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]));
 
-  if (options_.backend == GemmBackend::CusparseLt) codes_.clear();  // the linears run their compressed copies
+  bool plain_weights_run = options_.backend == GemmBackend::CublasLt;
+  for (const auto& l : linears_) plain_weights_run = plain_weights_run || l->has_dense_fallback();
+  if (!plain_weights_run) codes_.clear();  // the linears run their compressed copies
 }
 
 const __nv_bfloat16* ModelWeights::lm_head() const {

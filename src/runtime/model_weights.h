@@ -28,6 +28,9 @@ struct WeightLoadOptions {
   bool exact_scales = false;  // INT8: int32 accumulators + epilogue on both backends (bit-exact path)
   bool fp8_fast_accum = false;
   bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
+  // 2:4 checkpoints: each linear keeps its plain weight and a dense configuration for the row counts
+  // where the tuning database times the dense GEMM faster (W8A8Linear's dense fallback).
+  bool dense_fallback = false;
 };
 
 struct LayerNormWeights {

@@ -139,6 +139,14 @@ std::optional<nlohmann::json> TuningDatabase::lookup_kernel(const std::string& k
   return bucket(it->second, m)->second;
 }
 
+std::optional<nlohmann::json> TuningDatabase::lookup_kernel_at(const std::string& kernel, int64_t k, int64_t m) const {
+  const auto it = kernels_.find({kernel, k});
+  if (it == kernels_.end()) return std::nullopt;
+  const auto entry = it->second.find(m);
+  if (entry == it->second.end()) return std::nullopt;
+  return entry->second;
+}
+
 nlohmann::json TuningDatabase::to_json() const {
   nlohmann::json gemms = nlohmann::json::array(), kernels = nlohmann::json::array();
   for (const auto& [key, by_m] : gemms_) {

@@ -88,6 +88,8 @@ class TuningDatabase {
   // Our own kernels: name (e.g. "quantize_slide_fp8_L8"), the K they run on, per M an opaque config.
   void record_kernel(const std::string& kernel, int64_t k, int64_t m, const nlohmann::json& config);
   std::optional<nlohmann::json> lookup_kernel(const std::string& kernel, int64_t k, int64_t m) const;
+  // The config searched at exactly m (for what holds only there, such as a measured latency).
+  std::optional<nlohmann::json> lookup_kernel_at(const std::string& kernel, int64_t k, int64_t m) const;
 
   nlohmann::json to_json() const;
   static TuningDatabase from_json(const nlohmann::json& json, const std::string& source);  // throws Error

@@ -34,6 +34,39 @@ TEST(TuningNames, GemmKeysTellTheFp8AccumulationModesApart) {
             "cusparselt/int8->bf16/N3840/K" + std::to_string(linear_gemm_k(2560, Sparsity::two_of(6))));
 }
 
+TEST(TuningNames, TunedLatencyOfEachGemmKind) {
+  TuningDatabase db(HardwareTag{"GPU", 90, 1, 1, 1, 1});
+  LinearConfig scaled;  // the INT8 scaled GEMM: its tile entry holds the latency
+  scaled.kind = QuantKind::Int8;
+  scaled.n = 3840;
+  scaled.k = 2560;
+  scaled.output = GemmOutput::BFloat16;
+  scaled.scales = ScaleMode::BothInGemm;
+  ASSERT_TRUE(runs_scaled_gemm(scaled));
+  db.record_kernel(scaled_gemm_kernel_name(3840), 2560, 64, {{"tile", "coop-128x128"}, {"latency_us", 21.5}});
+  db.record_kernel(scaled_gemm_kernel_name(3840), 2560, 512, {{"tile", "coop-128x128"}});  // before the field
+  EXPECT_EQ(tuned_gemm_latency_us(db, scaled, 2560, 64), 21.5);
+  EXPECT_EQ(tuned_gemm_latency_us(db, scaled, 2560, 128), std::nullopt);  // not searched at exactly 128 rows
+  EXPECT_EQ(tuned_gemm_latency_us(db, scaled, 2560, 512), std::nullopt);
+
+  LinearConfig fp8 = scaled;  // FP8 dense with both scales in the GEMM is cuBLASLt's
+  fp8.kind = QuantKind::Fp8E4M3;
+  fp8.fast_accum = true;
+  EXPECT_FALSE(runs_scaled_gemm(fp8));
+  GemmChoice choice;
+  choice.latency_us = 18.25;
+  db.record_gemm(linear_tuning_key(fp8, 2560), 64, choice);
+  EXPECT_EQ(tuned_gemm_latency_us(db, fp8, 2560, 64), 18.25);
+  fp8.fast_accum = false;  // the other accumulation mode was not searched
+  EXPECT_EQ(tuned_gemm_latency_us(db, fp8, 2560, 64), std::nullopt);
+
+  LinearConfig sparse = default_linear_config(QuantKind::Fp8E4M3, 3840, 2560, Sparsity::two_of(4), 512);
+  EXPECT_FALSE(runs_scaled_gemm(sparse));
+  choice.latency_us = 20.0;
+  db.record_gemm(linear_tuning_key(sparse, 2560), 64, choice);
+  EXPECT_EQ(tuned_gemm_latency_us(db, sparse, 2560, 64), 20.0);
+}
+
 TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
   const AttentionPrefillConfig c{2, 32, false};

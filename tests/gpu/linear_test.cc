@@ -153,6 +153,77 @@ INSTANTIATE_TEST_SUITE_P(AllPatterns, SparseEqualsDense,
                          ::testing::Combine(::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
                                             ::testing::Values(4, 6, 8, 10, 12, 14, 16)));
 
+// A 2:4 linear with a dense fallback runs the dense GEMM on its weight at the row counts where the
+// database timed that faster, and cuSPARSELt elsewhere; each gives the output of its own backend.
+TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
+  SKIP_WITHOUT_GPU();
+  for (QuantKind kind : {QuantKind::Int8, QuantKind::Fp8E4M3}) {
+    if (kind == QuantKind::Fp8E4M3 && !query_device().supports_fp8()) continue;
+    SCOPED_TRACE(std::string(quant_kind_name(kind)));
+    const Problem p = make_problem(kind, 4, 4242);
+    // 2:4: the slid weight holds the pruned weight's values (FP8 zeros may change sign).
+    const DeviceBuffer w = upload(p.slid, "2:4 weight"), scale_w = upload(p.scale_w, "weight scales");
+    constexpr int64_t kMaxM = 128;
+    const LinearPreferences preferences{.fp8_fast_accum = true};
+    const LinearConfig sparse = default_linear_config(kind, kN, kK, Sparsity::two_of(4), kMaxM, preferences);
+    const LinearConfig dense = default_linear_config(kind, kN, kK, Sparsity::dense(), kMaxM, preferences);
+    TuningDatabase db(HardwareTag{"test", 90, 1, 1, 1, 1});
+    auto record = [&](const LinearConfig& c, int64_t rows, double us) {
+      if (runs_scaled_gemm(c))
+        db.record_kernel(scaled_gemm_kernel_name(kN), kK, rows,
+                         {{"tile", std::string(scaled_gemm_tile_name(default_scaled_gemm_tile(rows)))},
+                          {"latency_us", us}});
+      else
+        db.record_gemm(linear_tuning_key(c, kK), rows, GemmChoice{.latency_us = us});
+    };
+    record(sparse, 64, 10.0), record(dense, 64, 5.0);    // dense faster at 64 rows
+    record(sparse, 128, 10.0), record(dense, 128, 20.0);  // cuSPARSELt faster at 128
+    W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, dense);
+    ASSERT_TRUE(linear.has_dense_fallback());
+    linear.prepare(64, &db);
+    linear.prepare(128, &db);
+    EXPECT_TRUE(linear.runs_dense_fallback(64));
+    EXPECT_TRUE(linear.runs_dense_fallback(50));  // padded to 64 rows
+    EXPECT_FALSE(linear.runs_dense_fallback(128));
+    EXPECT_NE(linear.describe_plan(64).find(" on the 2:4 weight (tuned 5.0 us, cuSPARSELt 10.0 us)"), std::string::npos)
+        << linear.describe_plan(64);
+    DeviceBuffer workspace(size_t{64} << 20, "workspace");
+    for (int64_t m : {50, 128}) {
+      SCOPED_TRACE("M=" + std::to_string(m));
+      const DeviceBuffer x = upload(make_activations(m, static_cast<uint32_t>(m + 9)), "activations");
+      DeviceBuffer y(static_cast<size_t>(padded_rows(m) * kN * 2), "output");
+      CUDA_CHECK(cudaMemset(y.data(), 0xFF, y.bytes()));  // poison: bf16 0xFFFF is NaN
+      linear.forward(x.as<__nv_bfloat16>(), m, y.as<__nv_bfloat16>(), workspace.data(), workspace.bytes(), nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      const auto got = download<uint16_t>(y, static_cast<size_t>(m * kN));
+      const auto want = run_linear(m == 50 ? dense : sparse, w.data(), scale_w.as<float>(), x, m);
+      EXPECT_EQ(got, want);  // the same GEMM on the same codes: the same bits
+      // The fused consumers' view follows the GEMM that ran: both scales applied in the dense GEMM
+      // (INT8 scaled GEMM, FP8 cuBLASLt outer vectors where offered), none of them in cuSPARSELt FP8.
+      const AccView view = linear.output_view(m, y.data(), linear.activation_scales());
+      const LinearConfig& ran = m == 50 ? dense : sparse;
+      EXPECT_EQ(view.scale_x != nullptr, ran.scales != ScaleMode::BothInGemm);
+      EXPECT_EQ(view.scale_w != nullptr, ran.scales == ScaleMode::Epilogue);
+    }
+  }
+}
+
+TEST(LinearGpu, DenseFallbackOnlyFor2of4) {
+  SKIP_WITHOUT_GPU();
+  const Problem p = make_problem(QuantKind::Int8, 8, 99);
+  const DeviceBuffer w = upload(p.slid, "2:8 weight"), scale_w = upload(p.scale_w, "weight scales");
+  try {
+    W8A8Linear linear(default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(8), 64),
+                      {{w.data(), scale_w.as<float>()}}, nullptr,
+                      default_linear_config(QuantKind::Int8, kN, kK, Sparsity::dense(), 64));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "a dense fallback runs the weight of a 2:4 linear whose K is a multiple of the sparse K tile, not 2:8 "
+                 "with K=256");
+  }
+}
+
 TEST(LinearGpu, ForwardReplaysInsideACudaGraph) {
   SKIP_WITHOUT_GPU();
   const Problem p = make_problem(QuantKind::Int8, 8, 77);

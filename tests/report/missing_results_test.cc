@@ -92,6 +92,24 @@ TEST(ReportMissing, PointsWrittenAsMinusOneShowAsFailed) {
   EXPECT_TRUE(contains(md, "| 512 | 1.06 | 1.09 | — | 1.05 |\n"));
 }
 
+TEST(ReportMissing, TwoOfFourPointsNameTheLayersThatRanTheDenseGemm) {
+  ScratchDir dir;
+  const fs::path out = dir / "run";
+  fs::copy(testing::test_data_dir() / "sample_results", out, fs::copy_options::recursive);
+  const fs::path point = out / "results/throughput_bench/decode/H100_cc90_FP8E4M3_cu130_x86_64/cusparselt/2_4/json/"
+                               "BitNet-2B_M64.json";
+  std::string text = read_text(point);
+  const size_t brace = text.rfind('}');
+  text.insert(brace, R"json(, "dense_fallback": {"o": "cuBLASLt on the 2:4 weight (tuned 9.1 us, cuSPARSELt 9.8 us)",
+                        "qkv": "cuBLASLt on the 2:4 weight (tuned 11.0 us, cuSPARSELt 11.5 us)"})json");
+  testing::write_bytes(point, text);
+  const std::string md = read_text(write_report(out).report_md);
+  EXPECT_TRUE(contains(md,
+                       "Linear layers that ran the dense GEMM on their 2:4 weight (the tuning database timed it faster "
+                       "than cuSPARSELt at that M; the others ran cuSPARSELt):\n\n- 2:4 M=64: o, qkv\n\n"))
+      << md;
+}
+
 TEST(ReportViews, KernelTotalsSumTheFourLayersAndAgreeWithTheBenchTotals) {
   ScratchDir dir;
   const fs::path out = dir / "run";

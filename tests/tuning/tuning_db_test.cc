@@ -119,6 +119,15 @@ TEST(TuningDb, KernelConfigsUseTheSameBuckets) {
   EXPECT_FALSE(db.lookup_kernel("quantize_slide_int8_L8", 2560, 256).has_value());
 }
 
+TEST(TuningDb, KernelEntryAtExactlyItsM) {
+  TuningDatabase db(h100());
+  db.record_kernel("scaled_gemm_int8_n2560", 2560, 256, {{"tile", "coop-128x128"}, {"latency_us", 12.5}});
+  EXPECT_EQ(db.lookup_kernel_at("scaled_gemm_int8_n2560", 2560, 256)->at("latency_us"), 12.5);
+  EXPECT_FALSE(db.lookup_kernel_at("scaled_gemm_int8_n2560", 2560, 255).has_value());  // bucketed by lookup_kernel
+  EXPECT_TRUE(db.lookup_kernel("scaled_gemm_int8_n2560", 2560, 255).has_value());
+  EXPECT_FALSE(db.lookup_kernel_at("scaled_gemm_int8_n2560", 6912, 256).has_value());
+}
+
 TEST_F(TuningDbFiles, RoundTripKeepsEverything) {
   TuningDatabase db(h100());
   GemmChoice dense;
