@@ -1,7 +1,7 @@
 // Paged decode attention (API and contract in attention_decode.h).
 //
 // One block of 4 warps per (sequence, kv head, split). Its keys stream through shared memory in
-// tiles of 32 over a 3-stage cp.async pipeline; K and V rows keep their 16-byte chunks XOR-swizzled
+// tiles of 32 over a 2-stage cp.async pipeline; K and V rows keep their 16-byte chunks XOR-swizzled
 // by row, so every ldmatrix (8 rows, one chunk column) touches 8 different bank groups. Per tile:
 //   S = K q^T    mma m16n8k16, A = 16 keys x 16 dims (ldmatrix), B = q^T with the kv head's query
 //                heads as the 8 columns (registers, loaded once); warps 0 and 1 take 16 keys each.
@@ -39,7 +39,11 @@ using mma_sm80::smem_address;
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 constexpr int kTile = 32;  // keys per pipeline stage: one per lane in the softmax
-constexpr int kStages = 3;
+// Two stages (34 KB of shared memory, six blocks per SM) rather than three (50 KB, four): decode
+// contexts are short, so a block streams few tiles and more resident blocks hide its prologue and
+// barriers better (H200: 512 sequences x 32..128 keys 4-16% faster, x 272 2% slower; engine decode
+// M=64..256 1-2.5% faster, M=512 even; docs/PERF.md).
+constexpr int kStages = 2;
 constexpr int kGroupCols = 8;  // query heads per kv head the block can serve: the mma's n
 constexpr int kKeyGroup = 16;  // keys that always share a cache block (block_size % 16 == 0)
 constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;

@@ -207,9 +207,10 @@ TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
   for (auto& t : clients) t.join();
   hub.cancel(busy);
   ASSERT_EQ(steps_waited.size(), 20u);
-  // One step may be under way when a request arrives; a loaded machine may hold the client back a
-  // few more before it reads the counter again.
-  EXPECT_LE(*std::max_element(steps_waited.begin(), steps_waited.end()), 4);
+  // One step may be under way when a request arrives; a loaded machine (ctest -j on 2 cores) may
+  // hold the client thread back several 2 ms steps more before it reads the counter again. A hub
+  // that queued new requests behind the busy one would wait for its million tokens instead.
+  EXPECT_LE(*std::max_element(steps_waited.begin(), steps_waited.end()), 25);
 }
 
 TEST(RequestHub, RefusedPromptsAndShutdown) {
