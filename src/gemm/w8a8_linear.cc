@@ -106,6 +106,14 @@ std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const Line
   return choice->latency_us;
 }
 
+std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, const LinearConfig& sparse,
+                                                    const LinearConfig& dense, int64_t rows) {
+  const auto sparse_us = tuned_gemm_latency_us(db, sparse, linear_gemm_k(sparse.k, sparse.sparsity), rows);
+  const auto dense_us = tuned_gemm_latency_us(db, dense, linear_gemm_k(dense.k, dense.sparsity), rows);
+  if (!sparse_us || !dense_us || !(*dense_us < *sparse_us)) return std::nullopt;
+  return TunedLatencies{*dense_us, *sparse_us};
+}
+
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
                        const std::optional<LinearConfig>& dense_fallback)
     : config_(config), weights_(weights) {
@@ -187,11 +195,9 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   if (dense_fallback_ && db) {
     // Both GEMMs timed by `tune` at these rows: the faster one runs (cuSPARSELt's FP8 plans lose to
     // cuBLASLt's at decode row counts on Hopper; docs/PERF.md).
-    const auto sparse_us = tuned_gemm_latency_us(*db, config_, gemm_k_, rows);
-    const auto dense_us = tuned_gemm_latency_us(*db, dense_fallback_->config_, dense_fallback_->gemm_k_, rows);
-    if (sparse_us && dense_us && *dense_us < *sparse_us) {
+    if (const auto choice = dense_fallback_choice(*db, config_, dense_fallback_->config_, rows)) {
       dense_fallback_->prepare(m, db);
-      fallback_rows_[rows] = {*dense_us, *sparse_us};
+      fallback_rows_[rows] = *choice;
     }
   }
   // Only a configuration searched and checked at exactly these rows; else the library's default.

@@ -66,6 +66,11 @@ struct LinearPreferences {
 LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
                                    const LinearPreferences& preferences = {});
 
+// Both latencies `tune` measured at the same rows for a 2:4 linear's GEMM and its dense fallback's.
+struct TunedLatencies {
+  double dense_us = 0, sparse_us = 0;
+};
+
 class W8A8Linear {
  public:
   // weight: device codes row-major, [n, k] (dense) or the slid W' [n, K'] (sparse: padded to
@@ -134,9 +139,6 @@ class W8A8Linear {
   std::unique_ptr<ScaledGemm> scaled_;
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
-  struct TunedLatencies {
-    double dense_us = 0, sparse_us = 0;
-  };
   std::unique_ptr<W8A8Linear> dense_fallback_;
   std::map<int64_t, TunedLatencies> fallback_rows_;  // padded rows at which dense_fallback_ runs
 
@@ -155,6 +157,11 @@ bool runs_scaled_gemm(const LinearConfig& config);
 // none was searched there.
 std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const LinearConfig& config, int64_t gemm_k,
                                             int64_t rows);
+
+// Whether the dense fallback runs at `rows` (padded): only when both GEMMs were timed there and the
+// dense one was strictly faster (a tie keeps cuSPARSELt, the checkpoint's own backend).
+std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, const LinearConfig& sparse,
+                                                    const LinearConfig& dense, int64_t rows);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
 // the kernel benchmarks' 2:inf, K' = 2K rounded up to 32 first).

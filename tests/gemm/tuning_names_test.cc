@@ -67,6 +67,31 @@ TEST(TuningNames, TunedLatencyOfEachGemmKind) {
   EXPECT_EQ(tuned_gemm_latency_us(db, sparse, 2560, 64), 20.0);
 }
 
+TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
+  TuningDatabase db(HardwareTag{"GPU", 90, 1, 1, 1, 1});
+  const LinearConfig sparse = default_linear_config(QuantKind::Fp8E4M3, 2560, 6912, Sparsity::two_of(4), 512);
+  LinearConfig dense = sparse;  // FP8 dense as the engine runs it: cuBLASLt, fast accumulation
+  dense.sparsity = Sparsity::dense();
+  dense.fast_accum = true;
+  auto record = [&](const LinearConfig& c, int64_t rows, double us) {
+    GemmChoice choice;
+    choice.latency_us = us;
+    db.record_gemm(linear_tuning_key(c, linear_gemm_k(c.k, c.sparsity)), rows, choice);
+  };
+  record(sparse, 64, 10.1), record(dense, 64, 8.2);    // dense faster
+  record(sparse, 128, 9.0), record(dense, 128, 9.0);   // a tie keeps cuSPARSELt
+  record(sparse, 512, 17.8), record(dense, 512, 19.0);  // cuSPARSELt faster
+  record(sparse, 256, 12.9);                            // dense not timed at 256
+  const auto at64 = dense_fallback_choice(db, sparse, dense, 64);
+  ASSERT_TRUE(at64.has_value());
+  EXPECT_EQ(at64->dense_us, 8.2);
+  EXPECT_EQ(at64->sparse_us, 10.1);
+  EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 128).has_value());
+  EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 512).has_value());
+  EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 256).has_value());
+  EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 1024).has_value());  // neither timed
+}
+
 TEST(TuningNames, AttentionPrefillVariant) {
   EXPECT_STREQ(kAttentionPrefillKernelName, "attention_prefill");
   const AttentionPrefillConfig c{2, 32, false};
