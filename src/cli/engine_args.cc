@@ -48,7 +48,7 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "in its epilogue");
   p.flag("no-dense-fallback",
          "2:4 checkpoints: always cuSPARSELt (default with --db: the dense GEMM on the same weight at the row counts "
-         "where the database timed it faster; the weight is then held twice)");
+         "where the database timed it faster; the plain weight of those linears is then kept too)");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {

@@ -114,6 +114,12 @@ std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, co
   return TunedLatencies{*dense_us, *sparse_us};
 }
 
+bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense) {
+  for (int64_t rows : db.searched_ms(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity))))
+    if (dense_fallback_choice(db, sparse, dense, rows)) return true;
+  return false;
+}
+
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
                        const std::optional<LinearConfig>& dense_fallback)
     : config_(config), weights_(weights) {

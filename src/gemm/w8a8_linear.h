@@ -162,6 +162,9 @@ std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const Line
 // dense one was strictly faster (a tie keeps cuSPARSELt, the checkpoint's own backend).
 std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, const LinearConfig& sparse,
                                                     const LinearConfig& dense, int64_t rows);
+// Whether that choice falls on the dense GEMM at any row count the database searched the sparse
+// GEMM at (else a dense fallback would only hold its weight).
+bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
 // the kernel benchmarks' 2:inf, K' = 2K rounded up to 32 first).

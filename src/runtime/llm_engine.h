@@ -29,7 +29,8 @@ struct EngineOptions {
   bool fp8_fast_accum = true;  // FP8 dense GEMMs: no periodic fp32 promotion (same accuracy bounds, ~10% faster)
   bool scaled_gemm = true;     // INT8 dense: the CUTLASS GEMM with both scales in its epilogue where it runs (Hopper)
   // 2:4 weights with a tuning database: the dense GEMM on the same weight at the row counts where
-  // `tune` timed it faster than cuSPARSELt (the weight is then held twice: compressed and plain).
+  // `tune` timed it faster than cuSPARSELt (those linears then hold their weight twice, compressed
+  // and plain; the others only compressed).
   bool dense_fallback = true;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id

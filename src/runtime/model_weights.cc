@@ -1,10 +1,12 @@
 #include "runtime/model_weights.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "checkpoint/bitnet_layout.h"
 #include "core/error.h"
+#include "gemm/hardware_tag.h"
 #include "gpu/cuda_check.h"
 #include "io/safetensors_reader.h"
 
@@ -35,7 +37,7 @@ LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDe
 // the sparse K tile) into the sparse GEMM's output buffer (no wider output).
 std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, const CheckpointDescription& d,
                                                   int64_t n, int64_t k) {
-  if (!o.dense_fallback || o.backend != GemmBackend::CusparseLt || d.sparsity != Sparsity::two_of(4) ||
+  if (o.backend != GemmBackend::CusparseLt || d.sparsity != Sparsity::two_of(4) ||
       linear_gemm_k(k, d.sparsity) != k)
     return std::nullopt;
   CheckpointDescription dense = d;
@@ -110,22 +112,28 @@ void ModelWeights::build(const CheckpointReader& reader,
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
-      codes_.push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
+      codes_[slot].push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
       scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
-      slot_weights[slot].push_back({codes_.back().data(), scales_.back().as<float>()});
+      slot_weights[slot].push_back({codes_[slot].back().data(), scales_.back().as<float>()});
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
     }
     CUDA_CHECK(cudaStreamSynchronize(stream));  // the layer's host copy may go now
   }
-  for (size_t slot = 0; slot < 4; ++slot)
-    linears_[slot] = std::make_unique<W8A8Linear>(
-        engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]), slot_weights[slot], stream,
-        dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]));
-
-  bool plain_weights_run = options_.backend == GemmBackend::CublasLt;
-  for (const auto& l : linears_) plain_weights_run = plain_weights_run || l->has_dense_fallback();
-  if (!plain_weights_run) codes_.clear();  // the linears run their compressed copies
+  std::optional<TuningDatabase> fallback_db;
+  if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
+    fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
+  for (size_t slot = 0; slot < 4; ++slot) {
+    const LinearConfig config = engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]);
+    std::optional<LinearConfig> fallback;
+    if (fallback_db) {
+      fallback = dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]);
+      if (fallback && !dense_fallback_ever_runs(*fallback_db, config, *fallback)) fallback.reset();
+    }
+    linears_[slot] = std::make_unique<W8A8Linear>(config, slot_weights[slot], stream, fallback);
+    // The sparse linear runs its compressed copy; its dense fallback, if any, the plain weight.
+    if (options_.backend == GemmBackend::CusparseLt && !linears_[slot]->has_dense_fallback()) codes_[slot].clear();
+  }
 }
 
 const __nv_bfloat16* ModelWeights::lm_head() const {

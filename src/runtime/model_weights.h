@@ -28,9 +28,10 @@ struct WeightLoadOptions {
   bool exact_scales = false;  // INT8: int32 accumulators + epilogue on both backends (bit-exact path)
   bool fp8_fast_accum = false;
   bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
-  // 2:4 checkpoints: each linear keeps its plain weight and a dense configuration for the row counts
-  // where the tuning database times the dense GEMM faster (W8A8Linear's dense fallback).
-  bool dense_fallback = false;
+  // 2:4 checkpoints: the tuning database whose timings pick, per linear, a dense fallback
+  // (W8A8Linear): built, with the plain weight kept, only for the linears whose dense GEMM it timed
+  // faster at some row count. Empty: none.
+  std::filesystem::path dense_fallback_db;
 };
 
 struct LayerNormWeights {
@@ -72,7 +73,10 @@ class ModelWeights {
   DeviceBuffer embedding_, lm_head_, final_norm_;
   std::vector<DeviceBuffer> norm_buffers_;
   std::vector<LayerNormWeights> norms_;
-  std::vector<DeviceBuffer> codes_, scales_;  // dense codes stay; sparse ones are dropped after compression
+  // Per linear slot: dense codes stay, sparse ones are dropped after compression unless the slot's
+  // dense fallback runs them.
+  std::array<std::vector<DeviceBuffer>, 4> codes_;
+  std::vector<DeviceBuffer> scales_;
   std::array<std::unique_ptr<W8A8Linear>, 4> linears_;
 };
 

@@ -90,6 +90,17 @@ TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 512).has_value());
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 256).has_value());
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 1024).has_value());  // neither timed
+  EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));  // at 64 rows
+
+  TuningDatabase sparse_wins(HardwareTag{"GPU", 90, 1, 1, 1, 1});
+  for (int64_t rows : {64, 512}) {
+    GemmChoice faster, slower;
+    faster.latency_us = 9.0, slower.latency_us = 11.0;
+    sparse_wins.record_gemm(linear_tuning_key(sparse, 6912), rows, faster);
+    sparse_wins.record_gemm(linear_tuning_key(dense, 6912), rows, slower);
+  }
+  EXPECT_FALSE(dense_fallback_ever_runs(sparse_wins, sparse, dense));  // no need to keep the plain weight
+  EXPECT_FALSE(dense_fallback_ever_runs(TuningDatabase(HardwareTag{}), sparse, dense));
 }
 
 TEST(TuningNames, AttentionPrefillVariant) {
