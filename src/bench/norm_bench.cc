@@ -198,17 +198,16 @@ int64_t layer_k(const char* name) {
 
 }  // namespace
 
-QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int warmup,
-                                         int repeat, cudaStream_t stream) {
-  const int64_t hidden = layer_k("o"), inter = layer_k("down");
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int64_t k,
+                                         int warmup, int repeat, cudaStream_t stream) {
   if (norm == FusedNormKernel::Tensor) {
-    NormOperands o = make_operands(sparsity, m, hidden, stream);
+    NormOperands o = make_operands(sparsity, m, k, stream);
     return fastest_launch_config(
         [&](const QuantLaunchConfig& c) { return time_norm(kind, o, c, warmup, repeat, stream, false); });
   }
   const bool relu2 = norm == FusedNormKernel::Relu2Mul;
   FusedOperands o = make_fused_operands(relu2 ? FusedNorm::Relu2Mul : FusedNorm::Residual,
-                                        engine_form(kind, sparsity), sparsity, m, relu2 ? inter : hidden, stream);
+                                        engine_form(kind, sparsity), sparsity, m, k, stream);
   return fastest_launch_config([&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream); });
 }
 

@@ -40,9 +40,11 @@ std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<in
                                             const std::vector<Sparsity>& sparsities, double copy_gbps, int warmup,
                                             int repeat, cudaStream_t stream);
 
-// The fastest quant_launch_candidates() entry for one of the engine's quantizing norms at its
-// BitNet-2B shape (what `slidesparse tune` records under fused_norm_kernel_name()).
-QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int warmup,
-                                         int repeat, cudaStream_t stream);
+// The fastest quant_launch_candidates() entry for one of the engine's quantizing norms on rows of
+// k values (the tensor norm feeds o_proj at the hidden size and, with gate_up's relu2*up epilogue,
+// down_proj at the intermediate size; the others have one width each): what `slidesparse tune`
+// records under fused_norm_kernel_name().
+QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int64_t k,
+                                         int warmup, int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

@@ -80,6 +80,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
       {"qkv GEMM", {gemm_ops(qkv_n, hidden), "TOPS"}},
       {"o GEMM", {gemm_ops(hidden, hidden), "TOPS"}},
       {"gate_up GEMM", {gemm_ops(2 * inter, hidden), "TOPS"}},
+      {"gate_up GEMM+relu2*up", {gemm_ops(2 * inter, hidden), "TOPS"}},
       {"down GEMM", {gemm_ops(hidden, inter), "TOPS"}},
       {"attention", stage == "prefill" ? std::pair{4 * tokens * context * heads * hd * layers, "TFLOP/s"}
                                        : std::pair{4 * tokens * context * kv * hd * layers, "GB/s"}},
@@ -87,6 +88,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
       {"residual+post norm+quant", {tokens * hidden * (2 + 2 + 2 + 1) * layers, "GB/s"}},
       {"attn_sub norm+quant", {tokens * hidden * (2 + 1) * layers, "GB/s"}},
       {"relu2*up+ffn_sub norm+quant", {tokens * inter * (2 * 2 + 1) * layers, "GB/s"}},
+      {"ffn_sub norm+quant", {tokens * inter * (2 + 1) * layers, "GB/s"}},
       {"rope+kv write", {tokens * (qkv_n * 2 + hidden * 2 + 2 * kv * hd * 2) * layers, "GB/s"}},
   };
   double total = 0, host_total = 0, linear_gemms = 0;  // linear_gemms: the four linear layers' GEMMs

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
+#include <vector>
 
 #include "bench/attention_prefill_bench.h"
 #include "bench/isolated_gemm_search.h"
@@ -135,20 +137,25 @@ void run_tune(const TuneOptions& o) {
 
     // The engine's fused norms at the coarse and decode Ms (they feed every linear layer; their
     // launch shape is worth as much as the plain quantizer's, and a different one: more bytes per row).
-    const FusedNormKernel norms[] = {FusedNormKernel::Tensor, FusedNormKernel::Residual, FusedNormKernel::Relu2Mul};
-    ProgressBar norm_progress("tune fused norms", long(kernels.size() * 3 * dense_ms.size()));
-    for (const auto& [kind, sparsity] : kernels)
-      for (FusedNormKernel norm : norms)
-        for (int64_t m : dense_ms) {
-          throw_if_interrupted();
-          const QuantLaunchConfig best =
-              best_fused_norm_config(norm, kind, sparsity, m, o.protocol.screen_warmup,
-                                     2 * o.protocol.screen_repeat, stream);
-          const std::string name = fused_norm_kernel_name(norm, kind, sparsity);
-          const int64_t k = norm == FusedNormKernel::Relu2Mul ? 6912 : 2560;
-          db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
-          norm_progress.step(name + " M=" + std::to_string(m));
-        }
+    // Each norm at the widths it runs on; the tensor norm also feeds down_proj where gate_up's
+    // epilogue computes relu2*up (INT8 dense on the scaled GEMM).
+    std::vector<std::tuple<QuantKind, Sparsity, FusedNormKernel, int64_t>> norm_shapes;
+    for (const auto& [kind, sparsity] : kernels) {
+      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 2560);
+      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Residual, 2560);
+      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Relu2Mul, 6912);
+      if (kind == QuantKind::Int8 && sparsity.is_dense()) norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 6912);
+    }
+    ProgressBar norm_progress("tune fused norms", long(norm_shapes.size() * dense_ms.size()));
+    for (const auto& [kind, sparsity, norm, k] : norm_shapes)
+      for (int64_t m : dense_ms) {
+        throw_if_interrupted();
+        const QuantLaunchConfig best = best_fused_norm_config(norm, kind, sparsity, m, k, o.protocol.screen_warmup,
+                                                              2 * o.protocol.screen_repeat, stream);
+        const std::string name = fused_norm_kernel_name(norm, kind, sparsity);
+        db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
+        norm_progress.step(name + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+      }
     norm_progress.finish();
     db.save(o.db_path);
 

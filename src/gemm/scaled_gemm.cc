@@ -1,5 +1,7 @@
 #include "gemm/scaled_gemm.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "gemm/scaled_gemm_launch.h"
 #include "gpu/device_info.h"
@@ -43,6 +45,19 @@ bool scaled_gemm_available() {
 
 std::string scaled_gemm_kernel_name(int64_t n) { return "scaled_gemm_int8_n" + std::to_string(n); }
 
+std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width) {
+  require(n > 0 && n % 2 == 0 && width > 0 && rows.size() == static_cast<size_t>(n * width),
+          "interleave_gate_up_rows: " + std::to_string(rows.size()) + " bytes are not " + std::to_string(n) +
+              " rows of " + std::to_string(width) + " (n must be even)");
+  std::vector<uint8_t> out(rows.size());
+  const int64_t half = n / 2;
+  for (int64_t j = 0; j < half; ++j) {
+    std::copy_n(rows.data() + j * width, width, out.data() + (2 * j) * width);
+    std::copy_n(rows.data() + (half + j) * width, width, out.data() + (2 * j + 1) * width);
+  }
+  return out;
+}
+
 ScaledGemm::ScaledGemm(int64_t n, int64_t k) : n_(n), k_(k) {
   require(n > 0 && k > 0 && n % 8 == 0 && k % 16 == 0,
           "scaled GEMM: N must be a multiple of 8 and K of 16, got N=" + std::to_string(n) + " K=" + std::to_string(k));
@@ -60,6 +75,11 @@ ScaledGemmTile ScaledGemm::tile(int64_t m) const {
 void ScaledGemm::run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d,
                      int64_t m, cudaStream_t stream) const {
   scaled_gemm_detail::launch_int8(tile(m), {x, w, scale_x, scale_w, d, m, n_, k_, sm_count_}, stream);
+}
+
+void ScaledGemm::run_relu2_mul(const void* w, const void* x, const float* scale_w, const float* scale_x,
+                               __nv_bfloat16* out, int64_t m, cudaStream_t stream) const {
+  scaled_gemm_detail::launch_int8_relu2_mul(tile(m), {x, w, scale_x, scale_w, out, m, n_, k_, sm_count_}, stream);
 }
 
 }  // namespace slidesparse

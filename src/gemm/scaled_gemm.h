@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace slidesparse {
 
@@ -42,6 +43,11 @@ bool scaled_gemm_available();
 // "scaled_gemm_int8_n3840".
 std::string scaled_gemm_kernel_name(int64_t n);
 
+// The row order run_relu2_mul's weight needs: rows [gate (n/2) | up (n/2)] of `width` bytes each
+// (one row of codes, or one scale) to gate_0, up_0, gate_1, up_1, ... Throws Error for an odd n or
+// a size that is not n rows.
+std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width);
+
 // One weight shape [n, k]; the kernel variant is chosen per padded row count (set_tile, else
 // default_scaled_gemm_tile). run() allocates nothing and only launches, so it can be captured in a
 // CUDA graph.
@@ -60,6 +66,12 @@ class ScaledGemm {
   // padded row count.
   void run(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* d, int64_t m,
            cudaStream_t stream) const;
+  // BitNet's gate_up with its activation in the epilogue: w's rows (and scale_w) interleaved as
+  // gate_0, up_0, gate_1, up_1, ... (interleave_gate_up_rows), and out [m, n / 2] receives
+  //   bf16(bf16(relu(g)^2) * u)   for g, u the dequantized bf16 values of columns 2j, 2j + 1
+  // (math/activation.h): the bits of run() followed by relu2_mul_rows_bf16, in half the bytes.
+  void run_relu2_mul(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* out,
+                     int64_t m, cudaStream_t stream) const;
 
  private:
   int64_t n_ = 0, k_ = 0;

@@ -1,4 +1,5 @@
-// The scaled GEMM's INT8 kernels (int32 accumulation); see gemm/scaled_gemm_launch.h.
+// The scaled GEMM's INT8 kernels with the dequantizing epilogue (int32 accumulation); see
+// gemm/scaled_gemm_launch.h.
 #include "gemm/scaled_gemm_launch.h"
 
 #include "core/error.h"
@@ -14,7 +15,7 @@ bool kernels_built() { return true; }
 
 void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   launch_tile<int8_t, int32_t, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-              cutlass::gemm::KernelTmaWarpSpecializedPingpong>(tile, p, stream);
+              cutlass::gemm::KernelTmaWarpSpecializedPingpong, DequantizeOutput>(tile, p, stream);
 }
 #else
 bool kernels_built() { return false; }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "core/error.h"
+#include "gemm/relu2_mul_store.cuh"
 #include "gemm/scaled_gemm_launch.h"
 #include "gpu/cuda_check.h"
 
@@ -22,26 +24,39 @@ namespace slidesparse::scaled_gemm_detail {
 using namespace cute;
 namespace fusion = cutlass::epilogue::fusion;
 
-// The epilogue as a visitor tree: (float(acc) * scale_x[m]) * scale_w[n], rounded once to bf16 —
-// the order and rounding of the unfused dequantization (kernels/acc_view.cuh), so the bits agree.
-template <class TileShape>
-using ScaleEpilogue = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::multiplies, cutlass::bfloat16_t, float, cutlass::FloatRoundStyle::round_to_nearest>,
+// The dequantized accumulator as a visitor tree: (float(acc) * scale_x[m]) * scale_w[n], the order
+// of the unfused dequantization (kernels/acc_view.cuh), so the bits agree; Compute rounds to Out.
+template <class Out, class TileShape>
+using Dequantized = fusion::Sm90EVT<
+    fusion::Sm90Compute<cutlass::multiplies, Out, float, cutlass::FloatRoundStyle::round_to_nearest>,
     fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
                     fusion::Sm90AccFetch,
                     fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>,
     fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>;
 
+// The two epilogues: the dequantized values rounded once to bf16 and stored as the tile's D, or
+// handed in float to the relu2*up store (gemm/relu2_mul_store.cuh), D void.
+struct DequantizeOutput {
+  using ElementD = cutlass::bfloat16_t;
+  template <class TileShape>
+  using Fusion = Dequantized<cutlass::bfloat16_t, TileShape>;
+};
+struct Relu2MulOutput {
+  using ElementD = void;
+  template <class TileShape>
+  using Fusion = fusion::Sm90EVT<Sm90Relu2MulStore, Dequantized<float, TileShape>>;
+};
+
 template <class Element, class Accumulator, class TileShape, class ClusterShape, class MainloopSchedule,
-          class EpilogueSchedule>
+          class EpilogueSchedule, class Output>
 struct Gemm {
   using LayoutA = cutlass::layout::RowMajor;     // x [m, k]
   using LayoutB = cutlass::layout::ColumnMajor;  // w [n, k] read as [k, n] column-major
   using LayoutD = cutlass::layout::RowMajor;     // d [m, n]
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, Accumulator, float, void, LayoutD, 8, cutlass::bfloat16_t,
-      LayoutD, 8, EpilogueSchedule, ScaleEpilogue<TileShape>>::CollectiveOp;
+      cutlass::epilogue::collective::EpilogueTileAuto, Accumulator, float, void, LayoutD, 8,
+      typename Output::ElementD, LayoutD, 8, EpilogueSchedule, typename Output::template Fusion<TileShape>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, Element, LayoutA, 16, Element, LayoutB, 16, Accumulator,
       TileShape, ClusterShape,
@@ -49,6 +64,7 @@ struct Gemm {
       MainloopSchedule>::CollectiveOp;
   using Kernel = cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop, Epilogue>;
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+  using Out = Output;
 };
 
 template <class G>
@@ -64,11 +80,17 @@ void launch(const Problem& p, cudaStream_t stream) {
       cutlass::gemm::GemmUniversalMode::kGemm,
       {m, n, k, 1},
       {static_cast<const ElementA*>(p.x), stride_a, static_cast<const ElementA*>(p.w), stride_b},
-      {{{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
-       nullptr,
-       stride_d,
-       reinterpret_cast<cutlass::bfloat16_t*>(p.d),
-       stride_d}};
+      {{}, nullptr, stride_d, nullptr, stride_d}};
+  // The epilogue's arguments nest as its tree, {children..., node}; the broadcasts take {pointer,
+  // default, stride}.
+  auto& fusion_args = args.epilogue.thread;
+  if constexpr (std::is_void_v<typename G::Out::ElementD>) {
+    fusion_args = {{{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
+                   {p.d, p.n / 2}};
+  } else {
+    fusion_args = {{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}};
+    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
+  }
   args.hw_info.sm_count = p.sm_count;
   // Messages are built only on failure: this runs once per linear layer of every eager step.
   auto failed = [&p](const char* what) {
@@ -84,21 +106,21 @@ void launch(const Problem& p, cudaStream_t stream) {
   CUDA_CHECK(cudaGetLastError());
 }
 
-// The three tiles for one input type and its mainloop schedules.
-template <class Element, class Accumulator, class CoopSchedule, class PingpongSchedule>
+// The three tiles for one input type, its mainloop schedules and one of the epilogues.
+template <class Element, class Accumulator, class CoopSchedule, class PingpongSchedule, class Output>
 void launch_tile(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
   using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
   switch (tile) {
     case ScaledGemmTile::Coop128x256:
       return launch<Gemm<Element, Accumulator, Shape<_128, _256, _128>, Shape<_2, _1, _1>, CoopSchedule,
-                         CoopEpilogue>>(p, stream);
+                         CoopEpilogue, Output>>(p, stream);
     case ScaledGemmTile::Coop128x128:
       return launch<Gemm<Element, Accumulator, Shape<_128, _128, _128>, Shape<_2, _1, _1>, CoopSchedule,
-                         CoopEpilogue>>(p, stream);
+                         CoopEpilogue, Output>>(p, stream);
     case ScaledGemmTile::Pingpong64x128:
       return launch<Gemm<Element, Accumulator, Shape<_64, _128, _128>, Shape<_1, _1, _1>, PingpongSchedule,
-                         PingpongEpilogue>>(p, stream);
+                         PingpongEpilogue, Output>>(p, stream);
   }
 }
 

@@ -1,5 +1,5 @@
 // Between the host side of the scaled GEMM (gemm/scaled_gemm.cc, a plain C++ file) and its kernels
-// (gemm/scaled_gemm_int8.cu), which are built for sm_90a alone: the CUTLASS instantiations compile
+// (gemm/scaled_gemm_int8*.cu), which are built for sm_90a alone: the CUTLASS instantiations compile
 // once, for the one architecture that runs them.
 #pragma once
 
@@ -17,7 +17,7 @@ struct Problem {
   const void* w = nullptr;  // [n, k] codes
   const float* scale_x = nullptr;
   const float* scale_w = nullptr;
-  __nv_bfloat16* d = nullptr;
+  __nv_bfloat16* d = nullptr;  // [m, n], or [m, n / 2] for the MLP epilogue
   int64_t m = 0, n = 0, k = 0;
   int sm_count = 0;
 };
@@ -26,5 +26,8 @@ struct Problem {
 bool kernels_built();
 // Launch one GEMM (throws Error when CUTLASS refuses the problem or the launch fails).
 void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+// The same GEMM with the MLP epilogue: d [m, n / 2] = relu2(gate) * up of the interleaved columns
+// (ScaledGemm::run_relu2_mul).
+void launch_int8_relu2_mul(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 
 }  // namespace slidesparse::scaled_gemm_detail

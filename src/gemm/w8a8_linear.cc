@@ -130,6 +130,8 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   gemm_k_ = linear_gemm_k(config.k, config.sparsity);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   const bool scaled = runs_scaled_gemm(config);
+  require(!config.relu2_mul_epilogue || (scaled && !dense_fallback),
+          "the relu2*up epilogue runs on the INT8 scaled GEMM alone (a dense INT8 weight on Hopper)");
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
     const LinearConfig& f = *dense_fallback;
@@ -167,6 +169,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     }
   } else if (scaled) {
     require(config.output == GemmOutput::BFloat16, "the dense GEMM with both scales in its epilogue writes bf16");
+    require(!config.relu2_mul_epilogue || config.n % 2 == 0, "the relu2*up epilogue needs an even N (gate and up)");
     scaled_ = std::make_unique<ScaledGemm>(config.n, gemm_k_);
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);
@@ -190,6 +193,7 @@ std::string W8A8Linear::describe() const {
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
        " K=" + std::to_string(config_.k);
   if (sparse_) s += " K'=" + std::to_string(gemm_k_);
+  if (config_.relu2_mul_epilogue) s += ", relu2*up epilogue writes N/2=" + std::to_string(config_.output_n());
   return s;
 }
 
@@ -251,7 +255,9 @@ std::string W8A8Linear::describe_plan(int64_t m) const {
                   it->second.sparse_us);
     return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + latencies;
   }
-  if (scaled_) return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m))));
+  if (scaled_)
+    return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m)))) +
+           (config_.relu2_mul_epilogue ? " + relu2*up" : "");
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }
 
@@ -279,7 +285,9 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
     return dense_fallback_->gemm(m, codes, scale_x, d, workspace, workspace_size, stream, index);
   const int64_t rows = padded_rows(m);
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
-  if (scaled_)
+  if (scaled_ && config_.relu2_mul_epilogue)
+    scaled_->run_relu2_mul(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (scaled_)
     scaled_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (dense_)
     dense_->run(w.codes, codes, d, rows, w.scale, scale_x, workspace, workspace_size, stream);
@@ -300,7 +308,7 @@ AccView W8A8Linear::output_view(int64_t m, const void* d, const float* scale_x, 
   AccView view;
   view.type = output_type();
   view.data = d;
-  view.ld = config_.n;
+  view.ld = config_.output_n();
   view.scale_x = config_.scales == ScaleMode::BothInGemm ? nullptr : scale_x;
   view.scale_w = config_.scales == ScaleMode::Epilogue ? weights_.at(static_cast<size_t>(index)).scale : nullptr;
   return view;

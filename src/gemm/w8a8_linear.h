@@ -42,6 +42,13 @@ struct LinearConfig {
   // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
   bool standalone = true;
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
+  // BitNet's gate_up on the scaled GEMM only: the weight's rows and scales come interleaved gate_j,
+  // up_j (interleave_gate_up_rows) and the GEMM writes the MLP activation relu2(gate) * up, bf16
+  // [M, n / 2], instead of [M, n] (ScaledGemm::run_relu2_mul): half the output bytes, and the
+  // consumer is a plain norm of a tensor.
+  bool relu2_mul_epilogue = false;
+
+  int64_t output_n() const { return relu2_mul_epilogue ? n / 2 : n; }  // columns the GEMM writes
 
   // cuBLASLt (or the scaled GEMM) for dense weights, cuSPARSELt for 2:L.
   GemmBackend backend() const { return sparsity.is_dense() ? GemmBackend::CublasLt : GemmBackend::CusparseLt; }
@@ -105,7 +112,8 @@ class W8A8Linear {
   // with both tuned latencies ("cuBLASLt on the 2:4 weight (tuned 28.1 us, cuSPARSELt 31.0 us)").
   std::string describe_plan(int64_t m) const;
 
-  // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles).
+  // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles); it holds
+  // config().output_n() columns.
   void forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace, size_t workspace_size,
                cudaStream_t stream);
 
@@ -117,8 +125,8 @@ class W8A8Linear {
   const uint8_t* activation_codes() const { return codes_.as<uint8_t>(); }
 
   // The GEMM on caller-provided activations: codes [padded_rows(m), gemm_k()] and scales
-  // [padded_rows(m)] as the quantizing kernels write them; d receives padded_rows(m) x n values of
-  // output_type(). Allocates nothing.
+  // [padded_rows(m)] as the quantizing kernels write them; d receives padded_rows(m) x
+  // config().output_n() values of output_type(). Allocates nothing.
   void gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace, size_t workspace_size,
             cudaStream_t stream, int index = 0) const;
   AccumulatorType output_type() const;  // of config().output (a dense fallback's is no wider)

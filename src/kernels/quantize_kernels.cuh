@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "kernels/dependent_launch.cuh"
+#include "kernels/vector_io.cuh"
 
 namespace slidesparse::quant_kernels {
 
@@ -66,8 +67,6 @@ __device__ __forceinline__ void copy_async_16(void* shared_dst, const void* glob
 
 __device__ __forceinline__ void wait_async_copies() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 
-__device__ __forceinline__ float bf16_low(uint32_t pair) { return __uint_as_float(pair << 16); }
-__device__ __forceinline__ float bf16_high(uint32_t pair) { return __uint_as_float(pair & 0xFFFF0000u); }
 
 __device__ __forceinline__ float chunk_absmax(const uint4 v, float m) {
   const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};

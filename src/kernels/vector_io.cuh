@@ -17,6 +17,10 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&v);
 }
 
+// The two halves of a bf16 pair as floats (exact).
+__device__ __forceinline__ float bf16_low(uint32_t pair) { return __uint_as_float(pair << 16); }
+__device__ __forceinline__ float bf16_high(uint32_t pair) { return __uint_as_float(pair & 0xFFFF0000u); }
+
 __device__ __forceinline__ void load8(const int32_t* p, float (&v)[8]) {
   const int4 a = *reinterpret_cast<const int4*>(p), b = *reinterpret_cast<const int4*>(p + 4);
   const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};

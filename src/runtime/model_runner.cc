@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -141,15 +142,21 @@ void ModelRunner::prepare_rows(int64_t rows) {
   // consumer's plain-quantizer shape is tuned for fewer bytes per row and can be much slower here).
   const QuantKind kind = weights_.description().quant;
   const Sparsity sparsity = weights_.description().sparsity;
-  auto tuned = [&](FusedNormKernel norm, int64_t k) {
-    QuantLaunchConfig config;
+  auto tuned = [&](FusedNormKernel norm, int64_t k) -> std::optional<QuantLaunchConfig> {
     if (options_.tuning)
-      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity), k, rows))
-        config = {t->value("threads", config.threads), t->value("rows_per_block", config.rows_per_block)};
-    return config;
+      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity), k, rows)) {
+        const QuantLaunchConfig d;
+        return QuantLaunchConfig{t->value("threads", d.threads), t->value("rows_per_block", d.rows_per_block)};
+      }
+    return std::nullopt;
   };
-  RowLaunchConfigs row_launch{tuned(FusedNormKernel::Tensor, hidden_), tuned(FusedNormKernel::Residual, hidden_),
-                                 tuned(FusedNormKernel::Relu2Mul, inter_), {}};
+  RowLaunchConfigs row_launch;
+  row_launch.tensor = tuned(FusedNormKernel::Tensor, hidden_).value_or(QuantLaunchConfig{});
+  row_launch.residual = tuned(FusedNormKernel::Residual, hidden_).value_or(QuantLaunchConfig{});
+  row_launch.relu2 = tuned(FusedNormKernel::Relu2Mul, inter_).value_or(QuantLaunchConfig{});
+  // The tensor norm on the MLP activation; a database from before it was tuned has the relu2 norm's
+  // shape for the same rows of the same width, the closer guess than the default.
+  row_launch.mlp_tensor = tuned(FusedNormKernel::Tensor, inter_).value_or(row_launch.relu2);
   if (options_.tuning)
     if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows)) {
       row_launch.attention = attention_prefill_config_from_json(*t);
@@ -324,11 +331,18 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
                                   row_launch.residual);
     mark("residual+post norm+quant");
     const AccView gate_up_out = gemm(gate_up, scale, layer);
-    mark("gate_up GEMM");
     scale = next_scale();
-    relu2_mul_rmsnorm_quantize_gpu(gate_up_out, inter_rows, {norms.ffn_sub, eps}, input_of(down, scale), stream_,
-                                   row_launch.relu2);
-    mark("relu2*up+ffn_sub norm+quant");
+    if (gate_up.config().relu2_mul_epilogue) {  // the GEMM wrote relu2(gate) * up, bf16 [rows, inter]
+      mark("gate_up GEMM+relu2*up");
+      rmsnorm_quantize_gpu({static_cast<const __nv_bfloat16*>(gate_up_out.data)}, inter_rows, {norms.ffn_sub, eps},
+                           input_of(down, scale), stream_, row_launch.mlp_tensor);
+      mark("ffn_sub norm+quant");
+    } else {
+      mark("gate_up GEMM");
+      relu2_mul_rmsnorm_quantize_gpu(gate_up_out, inter_rows, {norms.ffn_sub, eps}, input_of(down, scale), stream_,
+                                     row_launch.relu2);
+      mark("relu2*up+ffn_sub norm+quant");
+    }
     down_out = gemm(down, scale, layer);
     mark("down GEMM");
   }

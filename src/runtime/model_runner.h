@@ -107,6 +107,7 @@ class ModelRunner {
   std::vector<KvCacheLayer> cache_layers_;
   struct RowLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
     QuantLaunchConfig tensor, residual, relu2;
+    QuantLaunchConfig mlp_tensor;  // the tensor norm on the MLP activation (gate_up's relu2*up epilogue)
     AttentionPrefillConfig attention;
     bool cudnn_attention = true;  // false: the tuning database timed our kernel faster at these rows
   };

@@ -7,6 +7,7 @@
 #include "checkpoint/bitnet_layout.h"
 #include "core/error.h"
 #include "gemm/hardware_tag.h"
+#include "gemm/scaled_gemm.h"
 #include "gpu/cuda_check.h"
 #include "io/safetensors_reader.h"
 
@@ -45,6 +46,13 @@ std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, co
   const LinearConfig sparse = engine_linear_config(o, d, n, k), plain = engine_linear_config(o, dense, n, k);
   if (gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output)) return std::nullopt;
   return plain;
+}
+
+// Whether this slot's engine linear takes relu2(gate) * up into its epilogue: gate_up on the scaled
+// GEMM (dense INT8 on Hopper), whose weight then goes up with gate and up rows interleaved.
+bool relu2_mul_in_epilogue(const WeightLoadOptions& o, const CheckpointDescription& d, LinearSlot slot, int64_t n,
+                           int64_t k) {
+  return o.relu2_mul_epilogue && slot == LinearSlot::GateUp && runs_scaled_gemm(engine_linear_config(o, d, n, k));
 }
 
 }  // namespace
@@ -112,8 +120,17 @@ void ModelWeights::build(const CheckpointReader& reader,
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
-      codes_[slot].push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
-      scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
+      if (relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k)) {
+        const std::vector<uint8_t> codes = interleave_gate_up_rows(h.codes, h.n, h.k_gemm);
+        const std::vector<uint8_t> scale = interleave_gate_up_rows(
+            {reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)}, h.n, sizeof(float));
+        codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
+        scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
+        CUDA_CHECK(cudaStreamSynchronize(stream));  // the interleaved host copies go at the end of this scope
+      } else {
+        codes_[slot].push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
+        scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
+      }
       slot_weights[slot].push_back({codes_[slot].back().data(), scales_.back().as<float>()});
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
@@ -124,7 +141,9 @@ void ModelWeights::build(const CheckpointReader& reader,
   if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
     fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
   for (size_t slot = 0; slot < 4; ++slot) {
-    const LinearConfig config = engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]);
+    LinearConfig config = engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]);
+    config.relu2_mul_epilogue =
+        relu2_mul_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
     std::optional<LinearConfig> fallback;
     if (fallback_db) {
       fallback = dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]);

@@ -2,6 +2,9 @@
 // default tile per row count, and the errors a shape or a machine without the kernels gets. CPU only.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <vector>
+
 #include "core/error.h"
 #include "gemm/scaled_gemm.h"
 #include "gpu/device_info.h"
@@ -47,6 +50,31 @@ TEST(ScaledGemmNames, WithoutAHopperGpuTheKernelsAreAbsentAndSaySo) {
   if (scaled_gemm_available()) GTEST_SKIP() << "a Hopper GPU is present";
   EXPECT_EQ(testing::error_of([] { ScaledGemm(3840, 2560); }),
             "the scaled GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
+}
+
+// The MLP epilogue's weight order: rows [gate | up] become gate_0, up_0, gate_1, up_1, ...
+TEST(ScaledGemmNames, GateAndUpRowsInterleaveOneByOne) {
+  // n = 6 rows of 2 bytes: gate rows 0-2 hold 10+r, up rows 3-5 hold 20+r (second byte = first + 100).
+  std::vector<uint8_t> rows;
+  for (int r = 0; r < 3; ++r) rows.insert(rows.end(), {uint8_t(10 + r), uint8_t(110 + r)});
+  for (int r = 0; r < 3; ++r) rows.insert(rows.end(), {uint8_t(20 + r), uint8_t(120 + r)});
+  EXPECT_EQ(interleave_gate_up_rows(rows, 6, 2),
+            (std::vector<uint8_t>{10, 110, 20, 120, 11, 111, 21, 121, 12, 112, 22, 122}));
+  // Scales: one float per row.
+  const std::vector<float> scales = {1.0f, 2.0f, 3.0f, 4.0f};
+  const auto bytes = interleave_gate_up_rows(
+      {reinterpret_cast<const uint8_t*>(scales.data()), scales.size() * sizeof(float)}, 4, sizeof(float));
+  std::vector<float> interleaved(4);
+  std::memcpy(interleaved.data(), bytes.data(), bytes.size());
+  EXPECT_EQ(interleaved, (std::vector<float>{1.0f, 3.0f, 2.0f, 4.0f}));
+}
+
+TEST(ScaledGemmNames, InterleavingRejectsOddOrMismatchedRows) {
+  const std::vector<uint8_t> six(6);
+  EXPECT_EQ(testing::error_of([&] { interleave_gate_up_rows(six, 3, 2); }),
+            "interleave_gate_up_rows: 6 bytes are not 3 rows of 2 (n must be even)");
+  EXPECT_EQ(testing::error_of([&] { interleave_gate_up_rows(six, 4, 2); }),
+            "interleave_gate_up_rows: 6 bytes are not 4 rows of 2 (n must be even)");
 }
 
 }  // namespace

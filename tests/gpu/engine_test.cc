@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "cudnn/cudnn_library.h"
+#include "gemm/scaled_gemm.h"
 #include "reference/reference_model.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
@@ -69,7 +70,7 @@ RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blo
 // Drives ModelRunner directly with one sequence in an identity block table, returning the logits of
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
-                                 int prefill, bool graphs, bool fp8_fast_accum = false) {
+                                 int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = false) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   const RunnerOptions o = small_runner(64, 64, 8, graphs);
@@ -78,6 +79,7 @@ std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, boo
   w.max_tokens = ModelRunner::rows_needed(o);
   w.exact_scales = exact;
   w.fp8_fast_accum = fp8_fast_accum;
+  w.relu2_mul_epilogue = relu2_mul_epilogue;
   std::vector<float> all;
   {
     ModelWeights weights(model, w, stream);
@@ -269,6 +271,33 @@ EngineOptions tiny_options(const fs::path& model, GemmBackend backend) {
   e.runner.block_size = 16;
   e.runner.num_kv_blocks = 64;
   return e;
+}
+
+// INT8 dense on the scaled GEMM computes relu2(gate) * up in gate_up's epilogue and normalizes it
+// with the tensor norm; without the epilogue the relu2 norm kernel does both. The same bits, so the
+// same logits, in prefill and in decode.
+TEST_F(EngineTest, Relu2MulEpilogueGivesTheLogitsOfTheSeparateKernel) {
+  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
+  const Oracle oracle = load_oracle();
+  {  // asked for, gate_up alone takes the epilogue
+    cudaStream_t stream;
+    CUDA_CHECK(cudaStreamCreate(&stream));
+    WeightLoadOptions w;
+    w.max_tokens = 64;
+    w.relu2_mul_epilogue = true;
+    {
+      ModelWeights weights(*dir_ / "int8", w, stream);
+      EXPECT_TRUE(weights.linear(LinearSlot::GateUp).config().relu2_mul_epilogue);
+      EXPECT_FALSE(weights.linear(LinearSlot::Down).config().relu2_mul_epilogue);
+    }
+    CUDA_CHECK(cudaStreamDestroy(stream));
+  }
+  const std::vector<int32_t>& seq = oracle.sequences.at(0);
+  const auto fused = runner_logits(*dir_ / "int8", GemmBackend::CublasLt, false, seq, 5, true, false, true);
+  const auto separate = runner_logits(*dir_ / "int8", GemmBackend::CublasLt, false, seq, 5, true, false, false);
+  ASSERT_EQ(fused.size(), separate.size());
+  ASSERT_FALSE(fused.empty());
+  for (size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i], separate[i]) << "logit " << i;
 }
 
 TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {

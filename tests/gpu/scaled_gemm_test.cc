@@ -1,7 +1,8 @@
 // The scaled GEMM (CUTLASS INT8, both scales in its epilogue) against the CPU reference: every
 // compiled tile, row counts that fill whole tiles and ones that leave a remainder, the output
 // poisoned before each run. It must give the bits of the int32 accumulator + dequantization
-// epilogue, which the CPU reference reproduces exactly.
+// epilogue, which the CPU reference reproduces exactly; with the MLP epilogue, those bits followed
+// by relu2(gate) * up.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu_test_util.h"
+#include "math/activation.h"
 #include "math/numeric_formats.h"
 #include "math/reference_linear.h"
 
@@ -74,6 +76,63 @@ TEST(ScaledGemmGpu, LongKOnFewTilesStaysExact) {
   SKIP_WITHOUT_GPU();
   if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
   expect_every_tile_exact(256, 6912, {64, 128, 200}, 20261204);
+}
+
+// The MLP epilogue: gate_up's rows interleaved, out [m, n/2] = relu2(gate) * up with the bits of
+// the plain scaled GEMM followed by math/activation.h, every tile, the output poisoned and the
+// bytes past its m x n/2 values checked untouched.
+void expect_relu2_mul_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> code(-127, 127), ternary(-1, 1);
+  std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-7.0f, -1.0f);
+  std::vector<uint8_t> w(static_cast<size_t>(n * k));  // [gate | up] rows, ternary as BitNet's
+  for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(ternary(rng)));
+  std::vector<float> scale_w(static_cast<size_t>(n));
+  for (auto& s : scale_w) s = weight_scale(rng);
+  const auto scale_bytes = interleave_gate_up_rows(
+      {reinterpret_cast<const uint8_t*>(scale_w.data()), scale_w.size() * sizeof(float)}, n, sizeof(float));
+  const DeviceBuffer w_gpu = upload(interleave_gate_up_rows(w, n, k), "interleaved weight"),
+                     scale_w_gpu = upload(scale_bytes, "interleaved weight scales");
+  ScaledGemm gemm(n, k);
+  const int64_t inter = n / 2;
+  for (int64_t m : ms) {
+    std::vector<uint8_t> x(static_cast<size_t>(m * k));
+    for (auto& c : x) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
+    std::vector<float> scale_x(static_cast<size_t>(m));
+    for (auto& s : scale_x) s = std::exp2(log_scale(rng));
+    std::vector<float> y(static_cast<size_t>(m * n));
+    reference_linear_w8a8(QuantKind::Int8, x.data(), scale_x.data(), w.data(), scale_w.data(), m, n, k, y.data());
+    std::vector<uint16_t> gate_up(y.size()), want(static_cast<size_t>(m * inter));
+    for (size_t i = 0; i < y.size(); ++i) gate_up[i] = float_to_bf16(y[i]);
+    relu2_mul_rows_bf16(gate_up.data(), m, inter, want.data());
+    const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
+    const size_t guard = 4096;  // values after the output that must stay poisoned
+    DeviceBuffer out((want.size() + guard) * 2, "output");
+    for (ScaledGemmTile tile : scaled_gemm_tiles()) {
+      SCOPED_TRACE(std::string(scaled_gemm_tile_name(tile)) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                   " M=" + std::to_string(m));
+      gemm.set_tile(m, tile);
+      CUDA_CHECK(cudaMemset(out.data(), 0xFF, out.bytes()));
+      gemm.run_relu2_mul(w_gpu.data(), x_gpu.data(), scale_w_gpu.as<float>(), scale_x_gpu.as<float>(),
+                         out.as<__nv_bfloat16>(), m, nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      const auto got = download<uint16_t>(out, want.size() + guard);
+      size_t positive = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(got[i], want[i]) << "row " << i / inter << " column " << i % inter << ": gpu "
+                                   << bf16_to_float(got[i]) << " cpu " << bf16_to_float(want[i]);
+        positive += bf16_to_float(want[i]) != 0.0f;
+      }
+      EXPECT_GT(positive, want.size() / 8) << "too few non-zero activations to test the product";
+      for (size_t i = want.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xFFFF) << "written past the output at " << i;
+    }
+  }
+}
+
+TEST(ScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
+  SKIP_WITHOUT_GPU();
+  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
+  expect_relu2_mul_exact(768, 512, {16, 64, 200, 1024}, 20261205);
 }
 
 }  // namespace

@@ -1,0 +1,174 @@
+// The root of the scaled GEMM's MLP epilogue (gemm/scaled_gemm.h, ScaledGemm::run_relu2_mul): it
+// receives the dequantized gate_up values in float and writes BitNet's MLP activation
+//   out[m, j] = bf16(bf16(relu(g)^2) * u),  g = bf16(v[m, 2j]), u = bf16(v[m, 2j + 1])
+// (math/activation.h, with the dequantization's rounding of g and u: the bits of the unfused
+// scaled GEMM followed by the relu2*up norm). The weight's rows are interleaved gate_j, up_j, so
+// columns 2j and 2j+1 of the accumulator are one output; on Hopper's warpgroup MMA a thread's
+// accumulator fragment holds such column pairs in adjacent registers (asserted at compile time).
+// The output is half as wide as the GEMM's N, which neither the TMA store (a box of the tile's
+// shape) nor Sm90AuxStore (the tile's layout) can write, so this node stores to global memory
+// itself, predicated on the problem's M and N, and the collective's D is void. Included only by
+// the sm_90a translation unit.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp"
+#include "kernels/relu2_mul.cuh"
+
+namespace slidesparse::scaled_gemm_detail {
+
+struct Sm90Relu2MulStore {
+  // The collective types its register fragments by the root's ElementAux when D is void.
+  using ElementAux = cutlass::bfloat16_t;
+  struct SharedStorage {};
+  struct Arguments {
+    __nv_bfloat16* out = nullptr;  // [M, N / 2] row-major
+    int64_t ld = 0;                // elements per row of out
+  };
+  using Params = Arguments;
+
+  template <class ProblemShape>
+  static constexpr Params to_underlying_arguments(ProblemShape const&, Arguments const& args, void*) {
+    return args;
+  }
+  template <class ProblemShape>
+  static bool can_implement(ProblemShape const& problem, Arguments const& args) {
+    return cute::get<1>(problem) % 2 == 0 && args.out != nullptr && args.ld >= cute::get<1>(problem) / 2;
+  }
+  template <class ProblemShape>
+  static size_t get_workspace_size(ProblemShape const&, Arguments const&) {
+    return 0;
+  }
+  template <class ProblemShape>
+  static cutlass::Status initialize_workspace(ProblemShape const&, Arguments const&, void*, cudaStream_t,
+                                              cutlass::CudaHostAdapter* = nullptr) {
+    return cutlass::Status::kSuccess;
+  }
+
+  CUTLASS_HOST_DEVICE Sm90Relu2MulStore() {}
+  CUTLASS_HOST_DEVICE Sm90Relu2MulStore(Params const& params, SharedStorage const&) : params_(&params) {}
+
+  CUTLASS_DEVICE bool is_producer_load_needed() const { return false; }
+  CUTLASS_DEVICE bool is_C_load_needed() const { return false; }
+  template <class... Args>
+  CUTLASS_DEVICE auto get_producer_load_callbacks(cutlass::epilogue::fusion::ProducerLoadArgs<Args...> const&) {
+    return cutlass::epilogue::fusion::EmptyProducerLoadCallbacks{};
+  }
+
+  // Two outputs from two (gate, up) pairs of dequantized values: their roundings paired (one
+  // conversion per two values, on the pipe that issues at an eighth of the FP32 rate), then the
+  // activation in bf16x2 arithmetic (kernels/relu2_mul.cuh). Output a in the low half.
+  CUTLASS_DEVICE static uint32_t activation_pair(float gate_a, float up_a, float gate_b, float up_b) {
+    return relu2_mul_bf16x2(pack_bf16x2(gate_a, gate_b), pack_bf16x2(up_a, up_b));
+  }
+
+  template <class CoordTensor, class ProblemMN>
+  struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
+    CUTLASS_DEVICE ConsumerStoreCallbacks(CoordTensor coords, ProblemMN problem, Params const* params, bool quads)
+        : coords_(coords), problem_(problem), params_(params), quads_(quads) {}
+    CoordTensor coords_;  // (CPY, CPY_M, CPY_N, EPI_M, EPI_N): the (m, n) of each accumulator value of this thread
+    ProblemMN problem_;
+    Params const* params_;
+    bool quads_;  // the fragment layout the quad stores assume holds for this warp (checked at set-up)
+
+    template <class ElementAccumulator, class ElementInput, int FragmentSize>
+    CUTLASS_DEVICE cutlass::Array<cutlass::bfloat16_t, FragmentSize> visit(
+        cutlass::Array<ElementAccumulator, FragmentSize> const&, int epi_v, int epi_m, int epi_n,
+        cutlass::Array<ElementInput, FragmentSize> const& in) {
+      static_assert(FragmentSize % 2 == 0, "the fragment must hold whole column pairs");
+      auto coords = coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
+      const int rows = cute::get<0>(problem_), cols = cute::get<1>(problem_);
+      __nv_bfloat16* out = params_->out;
+      const int64_t ld = params_->ld;
+      if constexpr (FragmentSize % 16 == 0) {
+        if (quads_) {
+          // Hopper's accumulator layout (stmatrix order): value 4j + 2h + b of each 16 sits at row
+          // +8h, column +8j+b of the first; lane q of a quad starts at column 2q of the same row. So
+          // a quad holds 4 rows-halves x 4 column groups of 4 outputs each; a 4x4 transpose across
+          // the quad gives lane q the 4 consecutive outputs of group q: one 8-byte store per lane,
+          // 32 contiguous bytes per quad, where one 2-byte store per output left partial sectors.
+          const int q = static_cast<int>(threadIdx.x) & 3;
+          CUTLASS_PRAGMA_UNROLL
+          for (int c = 0; c < FragmentSize; c += 16) {
+            const auto first = coords(epi_v * FragmentSize + c);
+            const int m0 = cute::get<0>(first), n_group = cute::get<1>(first) - 2 * q;  // column of lane 0
+            CUTLASS_PRAGMA_UNROLL
+            for (int h = 0; h < 2; ++h) {
+              uint32_t mine[4];
+              CUTLASS_PRAGMA_UNROLL
+              for (int j = 0; j < 4; j += 2) {
+                const uint32_t pair = activation_pair(float(in[c + 4 * j + 2 * h]), float(in[c + 4 * j + 2 * h + 1]),
+                                                     float(in[c + 4 * j + 4 + 2 * h]), float(in[c + 4 * j + 5 + 2 * h]));
+                mine[j] = pair & 0xffffu;
+                mine[j + 1] = pair >> 16;
+              }
+              // Round s: lane q receives lane ((q + s) & 3)'s output of group q.
+              uint32_t got[4];
+              CUTLASS_PRAGMA_UNROLL
+              for (int s = 0; s < 4; ++s) {
+                const int send = (q - s) & 3, from = (q + s) & 3;
+                const uint32_t v = send == 0 ? mine[0] : send == 1 ? mine[1] : send == 2 ? mine[2] : mine[3];
+                const uint32_t r = s == 0 ? v : __shfl_sync(0xffffffffu, v, (static_cast<int>(threadIdx.x) & ~3) | from);
+                CUTLASS_PRAGMA_UNROLL
+                for (int t = 0; t < 4; ++t)
+                  if (t == from) got[t] = r;
+              }
+              const int m = m0 + 8 * h, n = n_group + 8 * q;  // this lane's group: columns n..n+7, outputs n/2..n/2+3
+              if (m < rows && n < cols)
+                *reinterpret_cast<uint2*>(out + int64_t{m} * ld + n / 2) =
+                    make_uint2(got[0] | (got[1] << 16), got[2] | (got[3] << 16));
+            }
+          }
+          return {};
+        }
+      }
+      CUTLASS_PRAGMA_UNROLL
+      for (int i = 0; i < FragmentSize; i += 2) {
+        const auto mn = coords(epi_v * FragmentSize + i);
+        const int m = cute::get<0>(mn), n = cute::get<1>(mn);  // n even: (n, n + 1) = (gate_j, up_j)
+        if (m < rows && n < cols)
+          out[int64_t{m} * ld + n / 2] =
+              __ushort_as_bfloat16(static_cast<unsigned short>(activation_pair(float(in[i]), float(in[i + 1]), 0.0f, 0.0f)));
+      }
+      return {};  // D is void: the collective stores nothing of this
+    }
+  };
+
+  template <bool ReferenceSrc, class... Args>
+  CUTLASS_DEVICE auto get_consumer_store_callbacks(
+      cutlass::epilogue::fusion::detail::ConsumerStoreArgs<Args...> const& args) {
+    auto [M, N, K, L] = args.problem_shape_mnkl;
+    static_assert(decltype(cute::get<1>(args.tCcD(cute::_1{})) == cute::_1{})::value,
+                  "the accumulator fragment does not hold column pairs in adjacent values");
+    auto coords = cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
+        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
+        args.epi_tile, args.tiled_copy, args.thread_idx);
+    auto problem = cute::make_shape(M, N);
+    // The quad stores' layout, checked once (the offsets within a subtile are compile-time
+    // constants, so this folds but for the lane part): in each 16 values of a subtile the offsets
+    // (8h, 8j + b) of value 4j + 2h + b, and lane q of every quad at column 2q of one row.
+    auto first = coords(cute::_, cute::_, cute::_, 0, 0);
+    bool quads = cute::size(first) % 16 == 0 && N % 8 == 0 && params_->ld % 4 == 0 &&
+                 reinterpret_cast<uintptr_t>(params_->out) % 8 == 0;
+    const int m0 = cute::get<0>(first(0)), n0 = cute::get<1>(first(0)), q = static_cast<int>(threadIdx.x) & 3;
+    CUTLASS_PRAGMA_UNROLL
+    for (int i = 0; i < int{cute::size(first)}; ++i) {
+      const auto chunk = first(i - i % 16), value = first(i);
+      quads = quads && cute::get<0>(value) == cute::get<0>(chunk) + 8 * ((i / 2) % 2) &&
+              cute::get<1>(value) == cute::get<1>(chunk) + 8 * ((i % 16) / 4) + i % 2;
+    }
+    const int lead = (static_cast<int>(threadIdx.x) & ~3);
+    const int lead_m = __shfl_sync(0xffffffffu, m0, lead & 31), lead_n = __shfl_sync(0xffffffffu, n0, lead & 31);
+    quads = quads && n0 % 8 == 2 * q && lead_m == m0 && lead_n == n0 - 2 * q;
+    quads = __all_sync(0xffffffffu, quads);
+    return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_, quads);
+  }
+
+ private:
+  Params const* params_ = nullptr;
+};
+
+}  // namespace slidesparse::scaled_gemm_detail
