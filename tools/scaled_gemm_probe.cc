@@ -2,7 +2,8 @@
 // against what it replaces: cuBLASLt's INT8 GEMM writing int32 plus the dequantization epilogue
 // that turns it into bf16. For the four BitNet-2B linear shapes and a list of row counts it prints
 // the time of each (and the GEMM alone), the achieved TOPS next to the datasheet peak, and how many
-// of the bf16 outputs differ in any bit from the cuBLASLt + epilogue result (expected: none).
+// of the bf16 outputs differ in any bit from the cuBLASLt + epilogue result (expected: none);
+// gate_up also with the MLP epilogue (ScaledGemm::run_relu2_mul).
 //
 //   scaled_gemm_probe [--m-list 64,512,4096,32768]
 #include <cuda_bf16.h>
@@ -103,6 +104,21 @@ int main(int argc, char** argv) try {
         std::printf("  %6.1f %4.0f %4zu", us, flops / us * 1e-6, bad);
       }
       std::printf("\n");
+      if (s.n % 2 == 0 && std::strcmp(s.name, "gate_up") == 0) {
+        // The same GEMM with the MLP epilogue (relu2(gate) * up, half-width output; its bits are the
+        // GPU tests' business, the weight order does not change the time).
+        std::printf("%-8s %6lld %38s", "+relu2", (long long)m, "");
+        for (ScaledGemmTile tile : scaled_gemm_tiles()) {
+          cutlass_gemm.set_tile(m, tile);
+          auto run = [&] {
+            cutlass_gemm.run_relu2_mul(w.data(), x.data(), sw.as<float>(), sx.as<float>(), out.as<__nv_bfloat16>(), m,
+                                       stream);
+          };
+          const double us = time_launches_us(run, 3, 20, stream);
+          std::printf("  %6.1f %4.0f %4s", us, flops / us * 1e-6, "");
+        }
+        std::printf("\n");
+      }
     }
   }
   return 0;
