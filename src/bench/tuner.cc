@@ -144,7 +144,8 @@ void run_tune(const TuneOptions& o) {
       norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 2560);
       norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Residual, 2560);
       norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Relu2Mul, 6912);
-      if (kind == QuantKind::Int8 && sparsity.is_dense()) norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 6912);
+      if (kind == QuantKind::Int8 && sparsity.is_dense())
+        norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 6912);
     }
     ProgressBar norm_progress("tune fused norms", long(norm_shapes.size() * dense_ms.size()));
     for (const auto& [kind, sparsity, norm, k] : norm_shapes)

@@ -130,8 +130,8 @@ struct Sm90Relu2MulStore {
         const auto mn = coords(epi_v * FragmentSize + i);
         const int m = cute::get<0>(mn), n = cute::get<1>(mn);  // n even: (n, n + 1) = (gate_j, up_j)
         if (m < rows && n < cols)
-          out[int64_t{m} * ld + n / 2] =
-              __ushort_as_bfloat16(static_cast<unsigned short>(activation_pair(float(in[i]), float(in[i + 1]), 0.0f, 0.0f)));
+          out[int64_t{m} * ld + n / 2] = __ushort_as_bfloat16(
+              static_cast<unsigned short>(activation_pair(float(in[i]), float(in[i + 1]), 0.0f, 0.0f)));
       }
       return {};  // D is void: the collective stores nothing of this
     }

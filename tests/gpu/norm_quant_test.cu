@@ -524,9 +524,8 @@ __global__ void relu2_forms_kernel(unsigned long long* mismatches, uint32_t* fir
   const uint32_t up = blockIdx.y * 257u & 0xFFFFu;
   const uint32_t gate_pair = gate | (gate ^ 0x8000u) << 16, up_pair = up | up << 16;
   const uint32_t fast = relu2_mul_bf16x2(gate_pair, up_pair);
-  const uint32_t slow = relu2_mul_pair(bf16_low(gate_pair), bf16_low(up_pair),
-                                                      bf16_high(gate_pair),
-                                                      bf16_high(up_pair));
+  const uint32_t slow =
+      relu2_mul_pair(bf16_low(gate_pair), bf16_low(up_pair), bf16_high(gate_pair), bf16_high(up_pair));
   if (fast != slow && atomicAdd(mismatches, 1ull) == 0) {
     first_mismatch[0] = gate_pair, first_mismatch[1] = up_pair, first_mismatch[2] = fast, first_mismatch[3] = slow;
   }
