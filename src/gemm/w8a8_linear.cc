@@ -169,7 +169,6 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     }
   } else if (scaled) {
     require(config.output == GemmOutput::BFloat16, "the dense GEMM with both scales in its epilogue writes bf16");
-    require(!config.relu2_mul_epilogue || config.n % 2 == 0, "the relu2*up epilogue needs an even N (gate and up)");
     scaled_ = std::make_unique<ScaledGemm>(config.n, gemm_k_);
   } else {
     dense_ = std::make_unique<CublasLtGemm>(shape);

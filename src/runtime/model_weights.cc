@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "checkpoint/bitnet_layout.h"
@@ -120,17 +121,19 @@ void ModelWeights::build(const CheckpointReader& reader,
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
-      if (relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k)) {
-        const std::vector<uint8_t> codes = interleave_gate_up_rows(h.codes, h.n, h.k_gemm);
-        const std::vector<uint8_t> scale = interleave_gate_up_rows(
-            {reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)}, h.n, sizeof(float));
-        codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
-        scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
-        CUDA_CHECK(cudaStreamSynchronize(stream));  // the interleaved host copies go at the end of this scope
-      } else {
-        codes_[slot].push_back(upload(h.codes.data(), h.codes.size(), "linear weight", stream));
-        scales_.push_back(upload(h.scale.data(), h.scale.size() * sizeof(float), "linear weight scale", stream));
+      std::span<const uint8_t> codes = h.codes,
+                               scale{reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)};
+      std::vector<uint8_t> interleaved_codes, interleaved_scale;
+      const bool interleave = relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k);
+      if (interleave) {
+        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm);
+        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float));
+        codes = interleaved_codes;
+        scale = interleaved_scale;
       }
+      codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
+      scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
+      if (interleave) CUDA_CHECK(cudaStreamSynchronize(stream));  // the interleaved host copies go with this scope
       slot_weights[slot].push_back({codes_[slot].back().data(), scales_.back().as<float>()});
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
