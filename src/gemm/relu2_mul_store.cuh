@@ -86,40 +86,42 @@ struct Sm90Relu2MulStore {
       if constexpr (FragmentSize % 16 == 0) {
         if (quads_) {
           // Hopper's accumulator layout (stmatrix order): value 4j + 2h + b of each 16 sits at row
-          // +8h, column +8j+b of the first; lane q of a quad starts at column 2q of the same row. So
-          // a quad holds 4 rows-halves x 4 column groups of 4 outputs each; a 4x4 transpose across
-          // the quad gives lane q the 4 consecutive outputs of group q: one 8-byte store per lane,
-          // 32 contiguous bytes per quad, where one 2-byte store per output left partial sectors.
+          // +8h, column +8j + b of the first, and lane q of a quad starts at column 2q of the same
+          // row. So for each row half h lane q holds outputs q, 4 + q, 8 + q, 12 + q of the 16
+          // consecutive outputs its quad computes. Lanes e and e + 1 (e even) swap one bf16 pair, so
+          // that each holds two pairs of adjacent outputs: lane e stores outputs e, e + 1 and e + 4,
+          // e + 5, lane e + 1 outputs e + 8, e + 9 and e + 12, e + 13 (4-byte stores; the quad
+          // covers its row's 32 bytes). One shuffle, four selects and two byte permutes per four
+          // outputs, addresses from the chunk's first coordinate: the index arithmetic of a general
+          // transpose cost more instructions than the activation itself.
           const int q = static_cast<int>(threadIdx.x) & 3;
+          const bool odd = q & 1;
           CUTLASS_PRAGMA_UNROLL
           for (int c = 0; c < FragmentSize; c += 16) {
             const auto first = coords(epi_v * FragmentSize + c);
-            const int m0 = cute::get<0>(first), n_group = cute::get<1>(first) - 2 * q;  // column of lane 0
+            const int m0 = cute::get<0>(first), n_quad = cute::get<1>(first) - 2 * q;
+            const int out0 = n_quad / 2 + (q & 2) + (odd ? 8 : 0);  // this lane's first output column
+            const bool whole = m0 + 8 < rows && n_quad + 32 <= cols;
             CUTLASS_PRAGMA_UNROLL
             for (int h = 0; h < 2; ++h) {
-              uint32_t mine[4];
-              CUTLASS_PRAGMA_UNROLL
-              for (int j = 0; j < 4; j += 2) {
-                const uint32_t pair = activation_pair(float(in[c + 4 * j + 2 * h]), float(in[c + 4 * j + 2 * h + 1]),
-                                                     float(in[c + 4 * j + 4 + 2 * h]), float(in[c + 4 * j + 5 + 2 * h]));
-                mine[j] = pair & 0xffffu;
-                mine[j + 1] = pair >> 16;
+              const int v = c + 2 * h;
+              const uint32_t low_j = activation_pair(float(in[v]), float(in[v + 1]), float(in[v + 4]), float(in[v + 5]));
+              const uint32_t high_j =
+                  activation_pair(float(in[v + 8]), float(in[v + 9]), float(in[v + 12]), float(in[v + 13]));
+              const uint32_t mine = odd ? high_j : low_j;
+              const uint32_t theirs = __shfl_xor_sync(0xffffffffu, odd ? low_j : high_j, 1);
+              const uint32_t even_lane = odd ? theirs : mine, odd_lane = odd ? mine : theirs;
+              const uint32_t first_pair = __byte_perm(even_lane, odd_lane, 0x5410);
+              const uint32_t second_pair = __byte_perm(even_lane, odd_lane, 0x7632);
+              const int m = m0 + 8 * h;
+              uint32_t* dst = reinterpret_cast<uint32_t*>(out + int64_t{m} * ld + out0);
+              if (whole) {
+                dst[0] = first_pair;
+                dst[2] = second_pair;
+              } else if (m < rows) {
+                if (2 * out0 < cols) dst[0] = first_pair;
+                if (2 * out0 + 8 < cols) dst[2] = second_pair;
               }
-              // Round s: lane q receives lane ((q + s) & 3)'s output of group q.
-              uint32_t got[4];
-              CUTLASS_PRAGMA_UNROLL
-              for (int s = 0; s < 4; ++s) {
-                const int send = (q - s) & 3, from = (q + s) & 3;
-                const uint32_t v = send == 0 ? mine[0] : send == 1 ? mine[1] : send == 2 ? mine[2] : mine[3];
-                const uint32_t r = s == 0 ? v : __shfl_sync(0xffffffffu, v, (static_cast<int>(threadIdx.x) & ~3) | from);
-                CUTLASS_PRAGMA_UNROLL
-                for (int t = 0; t < 4; ++t)
-                  if (t == from) got[t] = r;
-              }
-              const int m = m0 + 8 * h, n = n_group + 8 * q;  // this lane's group: columns n..n+7, outputs n/2..n/2+3
-              if (m < rows && n < cols)
-                *reinterpret_cast<uint2*>(out + int64_t{m} * ld + n / 2) =
-                    make_uint2(got[0] | (got[1] << 16), got[2] | (got[3] << 16));
             }
           }
           return {};

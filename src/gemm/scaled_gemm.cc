@@ -11,7 +11,7 @@ namespace slidesparse {
 namespace {
 
 constexpr ScaledGemmTile kTiles[] = {ScaledGemmTile::Coop128x256, ScaledGemmTile::Coop128x128,
-                                     ScaledGemmTile::Pingpong64x128};
+                                     ScaledGemmTile::Pingpong64x128, ScaledGemmTile::Pingpong128x128};
 
 }  // namespace
 
@@ -22,6 +22,7 @@ std::string_view scaled_gemm_tile_name(ScaledGemmTile tile) {
     case ScaledGemmTile::Coop128x256: return "coop-128x256";
     case ScaledGemmTile::Coop128x128: return "coop-128x128";
     case ScaledGemmTile::Pingpong64x128: return "pingpong-64x128";
+    case ScaledGemmTile::Pingpong128x128: return "pingpong-128x128";
   }
   return "?";
 }
@@ -29,14 +30,15 @@ std::string_view scaled_gemm_tile_name(ScaledGemmTile tile) {
 ScaledGemmTile parse_scaled_gemm_tile(std::string_view name) {
   for (ScaledGemmTile t : kTiles)
     if (scaled_gemm_tile_name(t) == name) return t;
-  fail("unknown scaled GEMM tile '" + std::string(name) + "' (coop-128x256, coop-128x128, pingpong-64x128)");
+  std::string known;
+  for (ScaledGemmTile t : kTiles) known += (known.empty() ? "" : ", ") + std::string(scaled_gemm_tile_name(t));
+  fail("unknown scaled GEMM tile '" + std::string(name) + "' (" + known + ")");
 }
 
 ScaledGemmTile default_scaled_gemm_tile(int64_t m) {
-  // The fastest on the BitNet-2B shapes on the H200 (docs/PERF.md): ping-pong up to 512 rows, the
-  // 256-wide cooperative tile from 4096.
-  return m <= 512 ? ScaledGemmTile::Pingpong64x128 : m < 4096 ? ScaledGemmTile::Coop128x128
-                                                              : ScaledGemmTile::Coop128x256;
+  // The fastest over the four BitNet-2B shapes on the H200 (docs/PERF.md): the 64-row ping-pong
+  // tile up to 512 rows, the 128x128 ping-pong tile above.
+  return m <= 512 ? ScaledGemmTile::Pingpong64x128 : ScaledGemmTile::Pingpong128x128;
 }
 
 bool scaled_gemm_available() {

@@ -27,6 +27,9 @@ enum class ScaledGemmTile {
   Coop128x256,    // cooperative, 128x256x128 tile, 2x1 cluster: large M
   Coop128x128,    // cooperative, 128x128x128 tile, 2x1 cluster
   Pingpong64x128, // ping-pong, 64x128x128 tile, 1x1 cluster: small M
+  // ping-pong, 128x128x128 tile per consumer warpgroup, 2x1 cluster: one warpgroup's epilogue runs
+  // under the other's mainloop, so epilogue work leaves the critical path
+  Pingpong128x128,
 };
 std::span<const ScaledGemmTile> scaled_gemm_tiles();
 std::string_view scaled_gemm_tile_name(ScaledGemmTile tile);  // "coop-128x256", ...

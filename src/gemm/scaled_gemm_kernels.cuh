@@ -106,7 +106,7 @@ void launch(const Problem& p, cudaStream_t stream) {
   CUDA_CHECK(cudaGetLastError());
 }
 
-// The three tiles for one input type, its mainloop schedules and one of the epilogues.
+// The tiles for one input type, its mainloop schedules and one of the epilogues.
 template <class Element, class Accumulator, class CoopSchedule, class PingpongSchedule, class Output>
 void launch_tile(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
@@ -120,6 +120,9 @@ void launch_tile(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
                          CoopEpilogue, Output>>(p, stream);
     case ScaledGemmTile::Pingpong64x128:
       return launch<Gemm<Element, Accumulator, Shape<_64, _128, _128>, Shape<_1, _1, _1>, PingpongSchedule,
+                         PingpongEpilogue, Output>>(p, stream);
+    case ScaledGemmTile::Pingpong128x128:
+      return launch<Gemm<Element, Accumulator, Shape<_128, _128, _128>, Shape<_2, _1, _1>, PingpongSchedule,
                          PingpongEpilogue, Output>>(p, stream);
   }
 }

@@ -14,25 +14,26 @@ namespace slidesparse {
 namespace {
 
 TEST(ScaledGemmNames, EveryTileRoundTripsThroughItsName) {
-  ASSERT_EQ(scaled_gemm_tiles().size(), 3u);
+  ASSERT_EQ(scaled_gemm_tiles().size(), 4u);
   EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Coop128x256), "coop-128x256");
   EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Coop128x128), "coop-128x128");
   EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Pingpong64x128), "pingpong-64x128");
+  EXPECT_EQ(scaled_gemm_tile_name(ScaledGemmTile::Pingpong128x128), "pingpong-128x128");
   for (ScaledGemmTile tile : scaled_gemm_tiles()) EXPECT_EQ(parse_scaled_gemm_tile(scaled_gemm_tile_name(tile)), tile);
 }
 
 TEST(ScaledGemmNames, UnknownTileNameIsOneClearError) {
   EXPECT_EQ(testing::error_of([] { parse_scaled_gemm_tile("coop-256x256"); }),
-            "unknown scaled GEMM tile 'coop-256x256' (coop-128x256, coop-128x128, pingpong-64x128)");
+            "unknown scaled GEMM tile 'coop-256x256' (coop-128x256, coop-128x128, pingpong-64x128, "
+            "pingpong-128x128)");
 }
 
 TEST(ScaledGemmNames, DefaultTilePerRowCount) {
   EXPECT_EQ(default_scaled_gemm_tile(16), ScaledGemmTile::Pingpong64x128);
   EXPECT_EQ(default_scaled_gemm_tile(512), ScaledGemmTile::Pingpong64x128);
-  EXPECT_EQ(default_scaled_gemm_tile(528), ScaledGemmTile::Coop128x128);
-  EXPECT_EQ(default_scaled_gemm_tile(4080), ScaledGemmTile::Coop128x128);
-  EXPECT_EQ(default_scaled_gemm_tile(4096), ScaledGemmTile::Coop128x256);
-  EXPECT_EQ(default_scaled_gemm_tile(32768), ScaledGemmTile::Coop128x256);
+  EXPECT_EQ(default_scaled_gemm_tile(528), ScaledGemmTile::Pingpong128x128);
+  EXPECT_EQ(default_scaled_gemm_tile(4096), ScaledGemmTile::Pingpong128x128);
+  EXPECT_EQ(default_scaled_gemm_tile(32768), ScaledGemmTile::Pingpong128x128);
 }
 
 TEST(ScaledGemmNames, TuningEntryNameCarriesTheOutputWidth) {
