@@ -1,10 +1,12 @@
 // Device code of the fused (residual add +) RMSNorm (+ per-token quantization + slide), math of
 // src/math/rmsnorm.h. One team of threads per row, as in quantize_kernels.cuh, whose staging layout
 // and quantization phase it shares:
-//   1. stage the row h into shared memory. A Stage type says where h comes from: x by cp.async, or
-//      x + residual through registers (TensorStage); a GEMM accumulator read through an AccView plus
-//      the residual (AccResidualStage); relu2(gate) * up of the gate_up accumulator (Relu2MulStage).
-//      Stages that write the residual back do it on the way;
+//   1. stage the row h into shared memory through registers, batches of 16-byte loads in flight
+//      together. A Stage type says where h comes from: x, or x + residual (TensorStage); a GEMM
+//      accumulator read through an AccView plus the residual (AccResidualStage); relu2(gate) * up of
+//      the gate_up accumulator (Relu2MulStage). Stages that write the residual back do it on the
+//      way, and every stage takes the row's largest magnitudes on the way (no pass over shared
+//      memory for them);
 //   2. the row's largest exponent, then the sum of squares on that fixed-point grid (64-bit
 //      integers: associative, so the result does not depend on the team shape);
 //   3. normalize in place in shared memory (y = bf16(w * bf16(h * r))) and take |y|'s max;
@@ -37,13 +39,31 @@ struct ChunkPair {
   uint4 first, second;
 };
 
+// The largest magnitude among a chunk's 8 bf16 and `top`, as bf16 bit patterns per half (sign bits
+// cleared, the unsigned order of the patterns is the order of the magnitudes, Inf and NaN above all
+// finite values): one 16x2 integer max per pair (a single instruction on sm_90) instead of two
+// exponent extractions and maxima.
+__device__ __forceinline__ uint32_t chunk_top_magnitudes(uint4 v, uint32_t top) {
+  constexpr uint32_t kMagnitude = 0x7FFF7FFFu;
+  return __vmaxu2(__vmaxu2(__vmaxu2(top, v.x & kMagnitude), __vmaxu2(v.y & kMagnitude, v.z & kMagnitude)),
+                  v.w & kMagnitude);
+}
+
+// The same for one bf16 (in the low half).
+__device__ __forceinline__ uint32_t element_top_magnitudes(uint32_t h, uint32_t top) {
+  return __vmaxu2(top, h & 0x7FFFu);
+}
+
 // Stages a row's input chunks (16 bytes: 8 bf16) into the team's slots; chunks past k_chunks, up to
 // whole super-groups (in_chunks), are zero. The global loads of kBatch chunks are issued before any
 // of them is used, so they are in flight together (stores may alias the loads: the compiler could
-// not reorder them itself). load(c) -> Loaded, finish(Loaded, c) -> the bf16 chunk.
+// not reorder them itself). load(c) -> Loaded, finish(Loaded, c) -> the bf16 chunk. Returns the
+// largest magnitudes of the staged chunks (chunk_top_magnitudes), taken on the way in registers
+// so that no pass over shared memory is needed for them.
 template <int kL, int kBatch, typename Loaded, typename Load, typename Finish>
-__device__ __forceinline__ void stage_chunks(int t, int team, int k_chunks, int in_chunks, uint4* in, Load load,
-                                             Finish finish) {
+__device__ __forceinline__ uint32_t stage_chunks(int t, int team, int k_chunks, int in_chunks, uint4* in, Load load,
+                                                 Finish finish) {
+  uint32_t magnitudes = 0;
   for (int c0 = t; c0 < in_chunks; c0 += kBatch * team) {
     Loaded loaded[kBatch];
 #pragma unroll
@@ -53,9 +73,15 @@ __device__ __forceinline__ void stage_chunks(int t, int team, int k_chunks, int 
     for (int b = 0; b < kBatch; ++b) {
       const int c = c0 + b * team;
       if (c >= in_chunks) break;
-      in[input_slot<kL>(c)] = c < k_chunks ? finish(loaded[b], c) : make_uint4(0, 0, 0, 0);
+      uint4 chunk = make_uint4(0, 0, 0, 0);
+      if (c < k_chunks) {
+        chunk = finish(loaded[b], c);
+        magnitudes = chunk_top_magnitudes(chunk, magnitudes);
+      }
+      in[input_slot<kL>(c)] = chunk;
     }
   }
+  return magnitudes;
 }
 
 __device__ __forceinline__ uint16_t bf16_bits(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
@@ -69,15 +95,16 @@ __device__ __forceinline__ uint4 add_chunks(uint4 a, uint4 b) {
   return make_uint4(add_pairs(a.x, b.x), add_pairs(a.y, b.y), add_pairs(a.z, b.z), add_pairs(a.w, b.w));
 }
 
-// Stages h = bf16(x + residual_in) and writes it to residual_out.
+// Stages h = bf16(x + residual_in) and writes it to residual_out; returns the row's largest
+// magnitudes (chunk_top_magnitudes) over this thread's share.
 template <int kL>
-__device__ __forceinline__ void stage_residual_row(const NormArgs& a, int64_t row, int t, uint4* in) {
+__device__ __forceinline__ uint32_t stage_residual_row(const NormArgs& a, int64_t row, int t, uint4* in) {
   const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks, team = a.q.team;
   if (a.q.vector_loads) {
     const uint4* xs = reinterpret_cast<const uint4*>(a.q.x + row * a.q.k);
     const uint4* rs = reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k);
     uint4* ro = a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr;
-    stage_chunks<kL, 4, ChunkPair>(
+    return stage_chunks<kL, 4, ChunkPair>(
         t, team, a.q.k / 8, in_chunks, in, [&](int c) { return ChunkPair{xs[c], rs[c]}; },
         [&](const ChunkPair& v, int c) {
           const uint4 h = add_chunks(v.first, v.second);
@@ -89,25 +116,18 @@ __device__ __forceinline__ void stage_residual_row(const NormArgs& a, int64_t ro
     const uint16_t* rs = reinterpret_cast<const uint16_t*>(a.residual_in) + row * a.q.k;
     uint16_t* ro = a.residual_out ? reinterpret_cast<uint16_t*>(a.residual_out) + row * a.q.k : nullptr;
     uint16_t* dst = reinterpret_cast<uint16_t*>(in);
+    uint32_t magnitudes = 0;
     for (int e = t; e < in_chunks * 8; e += team) {
       uint16_t h = 0;
       if (e < a.q.k) {
         h = static_cast<uint16_t>(add_pairs(xs[e], rs[e]));
         if (ro) ro[e] = h;
+        magnitudes = element_top_magnitudes(h, magnitudes);
       }
       dst[input_slot<kL>(e / 8) * 8 + e % 8] = h;
     }
+    return magnitudes;
   }
-}
-
-// The largest magnitude among a chunk's 8 bf16 and `top`, as bf16 bit patterns per half (sign bits
-// cleared, the unsigned order of the patterns is the order of the magnitudes, Inf and NaN above all
-// finite values): one 16x2 integer max per pair (a single instruction on sm_90) instead of two
-// exponent extractions and maxima.
-__device__ __forceinline__ uint32_t chunk_top_magnitudes(uint4 v, uint32_t top) {
-  constexpr uint32_t kMagnitude = 0x7FFF7FFFu;
-  return __vmaxu2(__vmaxu2(__vmaxu2(top, v.x & kMagnitude), __vmaxu2(v.y & kMagnitude, v.z & kMagnitude)),
-                  v.w & kMagnitude);
 }
 
 // The row's top exponent field (at least 1) from the largest magnitudes of chunk_top_magnitudes.
@@ -221,14 +241,30 @@ __device__ __forceinline__ int64_t source_row(const NormArgs& a, int64_t row) {
   return a.row_index ? int64_t{a.row_index[row]} : row;
 }
 
-// Stages of the tensor inputs: x, or bf16(x + residual_in) written to residual_out.
+// Stages of the tensor inputs: x, or bf16(x + residual_in) written to residual_out. Each stage's
+// run() returns the largest magnitudes of what it staged (chunk_top_magnitudes).
 struct TensorStage {
+  static constexpr int kBatch = 4;  // 16-byte chunks in flight per thread
+
   template <int kL>
-  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
-    if (a.residual_in)
-      stage_residual_row<kL>(a, row, t, in);
-    else
-      stage_row<kL>(a.q, row, t, in);
+  static __device__ __forceinline__ uint32_t run(const NormArgs& a, int64_t row, int t, uint4* in) {
+    if (a.residual_in) return stage_residual_row<kL>(a, row, t, in);
+    const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks;
+    if (a.q.vector_loads) {
+      // Through registers rather than cp.async, so the magnitudes are taken on the way.
+      const uint4* xs = reinterpret_cast<const uint4*>(a.q.x + row * a.q.k);
+      return stage_chunks<kL, kBatch, uint4>(
+          t, a.q.team, a.q.k / 8, in_chunks, in, [&](int c) { return xs[c]; }, [](uint4 v, int) { return v; });
+    }
+    const uint16_t* xs = reinterpret_cast<const uint16_t*>(a.q.x) + row * a.q.k;
+    uint16_t* dst = reinterpret_cast<uint16_t*>(in);
+    uint32_t magnitudes = 0;
+    for (int e = t; e < in_chunks * 8; e += a.q.team) {
+      const uint16_t h = e < a.q.k ? xs[e] : uint16_t{0};
+      magnitudes = element_top_magnitudes(h, magnitudes);
+      dst[input_slot<kL>(e / 8) * 8 + e % 8] = h;
+    }
+    return magnitudes;
   }
 };
 
@@ -248,7 +284,7 @@ struct AccResidualStage {
   static constexpr int kPlainBatch = 4;
 
   template <int kL>
-  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
+  static __device__ __forceinline__ uint32_t run(const NormArgs& a, int64_t row, int t, uint4* in) {
     const int64_t src = source_row(a, row), k = a.q.k;
     const AccView& v = a.acc;
     const float scale_x = v.scale_x ? v.scale_x[src] : 1.0f;
@@ -265,13 +301,12 @@ struct AccResidualStage {
       };
       if constexpr (kAcc == AccumulatorType::BFloat16)
         if (!v.scale_w) {
-          stage_chunks<kL, kPlainBatch, ChunkPair>(
+          return stage_chunks<kL, kPlainBatch, ChunkPair>(
               t, a.q.team, a.q.k / 8, in_chunks, in,
               [&](int c) { return ChunkPair{load_acc_chunk<kAcc>(v, src * v.ld + 8 * c).lo, rs[c]}; },
               [&](const ChunkPair& l, int c) { return finish({l.first, {}}, {}, l.second, c); });
-          return;
         }
-      stage_chunks<kL, kBatch, Loaded>(
+      return stage_chunks<kL, kBatch, Loaded>(
           t, a.q.team, a.q.k / 8, in_chunks, in,
           [&](int c) {
             return Loaded{load_acc_chunk<kAcc>(v, src * v.ld + 8 * c), load_scale_chunk(v, 8 * c), rs[c]};
@@ -281,14 +316,17 @@ struct AccResidualStage {
       const uint16_t* rs = reinterpret_cast<const uint16_t*>(a.residual_in) + src * k;
       uint16_t* ro = a.residual_out ? reinterpret_cast<uint16_t*>(a.residual_out) + src * k : nullptr;
       uint16_t* dst = reinterpret_cast<uint16_t*>(in);
+      uint32_t magnitudes = 0;
       for (int e = t; e < in_chunks * 8; e += a.q.team) {
         uint16_t h = 0;
         if (e < k) {
           h = bf16_bits(__fadd_rn(bf16_low(rs[e]), acc_value(v, src, e)));
           if (ro) ro[e] = h;
+          magnitudes = element_top_magnitudes(h, magnitudes);
         }
         dst[input_slot<kL>(e / 8) * 8 + e % 8] = h;
       }
+      return magnitudes;
     }
   }
 };
@@ -307,7 +345,7 @@ struct Relu2MulStage {
   static constexpr int kPlainBatch = 4;
 
   template <int kL>
-  static __device__ __forceinline__ void run(const NormArgs& a, int64_t row, int t, uint4* in) {
+  static __device__ __forceinline__ uint32_t run(const NormArgs& a, int64_t row, int t, uint4* in) {
     const int k = a.q.k;
     const AccView& v = a.acc;
     const float scale_x = v.scale_x ? v.scale_x[row] : 1.0f;
@@ -328,22 +366,19 @@ struct Relu2MulStage {
           const uint4* gate = reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(v.data) + base);
           const uint4* up = gate + k / 8;
           const auto load = [&](int c) { return ChunkPair{__ldcs(gate + c), __ldcs(up + c)}; };
-          if (!v.scale_x) {  // already the bf16 values: relu2 * up in bf16x2 arithmetic
-            stage_chunks<kL, kPlainBatch, ChunkPair>(t, a.q.team, k / 8, in_chunks, in, load,
+          if (!v.scale_x)  // already the bf16 values: relu2 * up in bf16x2 arithmetic
+            return stage_chunks<kL, kPlainBatch, ChunkPair>(t, a.q.team, k / 8, in_chunks, in, load,
                                                      [](const ChunkPair& l, int) {
                                                        return make_uint4(relu2_mul_bf16x2(l.first.x, l.second.x),
                                                                          relu2_mul_bf16x2(l.first.y, l.second.y),
                                                                          relu2_mul_bf16x2(l.first.z, l.second.z),
                                                                          relu2_mul_bf16x2(l.first.w, l.second.w));
                                                      });
-          } else {
-            stage_chunks<kL, kPlainBatch, ChunkPair>(
-                t, a.q.team, k / 8, in_chunks, in, load,
-                [&](const ChunkPair& l, int) { return finish({l.first, {}}, {l.second, {}}, {}, {}); });
-          }
-          return;
+          return stage_chunks<kL, kPlainBatch, ChunkPair>(
+              t, a.q.team, k / 8, in_chunks, in, load,
+              [&](const ChunkPair& l, int) { return finish({l.first, {}}, {l.second, {}}, {}, {}); });
         }
-      stage_chunks<kL, kBatch, Loaded>(
+      return stage_chunks<kL, kBatch, Loaded>(
           t, a.q.team, k / 8, in_chunks, in,
           [&](int c) {
             return Loaded{load_acc_chunk<kAcc>(v, base + 8 * c), load_acc_chunk<kAcc>(v, base + k + 8 * c),
@@ -352,9 +387,13 @@ struct Relu2MulStage {
           [&](const Loaded& l, int) { return finish(l.gate, l.up, l.gate_scale, l.up_scale); });
     } else {
       uint16_t* dst = reinterpret_cast<uint16_t*>(in);
-      for (int e = t; e < in_chunks * 8; e += a.q.team)
-        dst[input_slot<kL>(e / 8) * 8 + e % 8] =
-            e < k ? bf16_bits(relu2_mul(acc_value(v, row, e), acc_value(v, row, k + e))) : uint16_t{0};
+      uint32_t magnitudes = 0;
+      for (int e = t; e < in_chunks * 8; e += a.q.team) {
+        const uint16_t h = e < k ? bf16_bits(relu2_mul(acc_value(v, row, e), acc_value(v, row, k + e))) : uint16_t{0};
+        magnitudes = element_top_magnitudes(h, magnitudes);
+        dst[input_slot<kL>(e / 8) * 8 + e % 8] = h;
+      }
+      return magnitudes;
     }
   }
 };
@@ -378,14 +417,11 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   uint4* in = smem + team_index * q.row_smem_units;
   const int in_chunks = q.super_groups * SG::kInChunks;
 
-  if (real_row) Stage::template run<kL>(a, row, t, in);
-  wait_async_copies();
+  // The stage returns the largest magnitudes of this thread's share of the row; padding chunks are
+  // zero: they change neither the top exponent nor the sum.
+  const uint32_t magnitudes = real_row ? Stage::template run<kL>(a, row, t, in) : 0u;
   __syncthreads();
 
-  // Padding chunks are zero: they change neither the top exponent nor the sum.
-  uint32_t magnitudes = 0;
-  if (real_row)
-    for (int c = t; c < in_chunks; c += q.team) magnitudes = chunk_top_magnitudes(in[input_slot<kL>(c)], magnitudes);
   int top = top_exponent(magnitudes);
   top = team_reduce(top, warp_top, q.team, [](int p, int r) { return max(p, r); });
   unsigned long long sum = 0;

@@ -75,22 +75,25 @@ __device__ __forceinline__ float chunk_absmax(const uint4 v, float m) {
   return m;
 }
 
-__device__ __forceinline__ int int8_code(float x, float inv) {
+// The INT8 code of x in the low byte of the result (the other bytes are not the code's sign
+// extension; quantize4 keeps byte 0 only).
+__device__ __forceinline__ uint32_t int8_code(float x, float inv) {
   // Round half to even like rint, without the conversion pipe (an eighth of the FP32 rate on
-  // Hopper): adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits, exact for
-  // |v| < 2^22, and |v| <= 127 here (|x| <= absmax, inv = 127 / absmax). Separate _rn intrinsics
-  // keep the multiply from being fused into the add. NaN gives 0, as __float2int_rn did.
+  // Hopper): adding 1.5 * 2^23 puts v in [2^23, 2^24), where the float's ulp is 1, so its bit
+  // pattern is 0x4B400000 + rint(v) and its low byte is rint(v) in two's complement. |v| <= 127
+  // here (|x| <= absmax, inv = 127 / absmax, rounding keeps x * inv below 127.5), so no clamp is
+  // needed; an Inf row has inv = 0. Separate _rn intrinsics keep the multiply from being fused
+  // into the add. NaN gives 0, as __float2int_rn did.
   const float v = __fmul_rn(x, inv);
-  const int q = __float_as_int(__fadd_rn(v, 12582912.0f)) - 0x4B400000;
-  return v == v ? max(-128, min(127, q)) : 0;
+  return v == v ? __float_as_uint(__fadd_rn(v, 12582912.0f)) : 0u;
 }
 
 // Four codes from four bf16 values (two pairs), element i in byte i.
 template <bool kInt8>
 __device__ __forceinline__ uint32_t quantize4(uint32_t pair01, uint32_t pair23, float inv) {
   if constexpr (kInt8) {
-    const int q0 = int8_code(bf16_low(pair01), inv), q1 = int8_code(bf16_high(pair01), inv);
-    const int q2 = int8_code(bf16_low(pair23), inv), q3 = int8_code(bf16_high(pair23), inv);
+    const uint32_t q0 = int8_code(bf16_low(pair01), inv), q1 = int8_code(bf16_high(pair01), inv);
+    const uint32_t q2 = int8_code(bf16_low(pair23), inv), q3 = int8_code(bf16_high(pair23), inv);
     return __byte_perm(__byte_perm(q0, q1, 0x0040), __byte_perm(q2, q3, 0x0040), 0x5410);
   } else {
     // SATFINITE conversion equals clamping to +-448 first: finite overflow and infinities

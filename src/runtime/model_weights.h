@@ -29,9 +29,9 @@ struct WeightLoadOptions {
   bool fp8_fast_accum = false;
   bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
   // With the scaled GEMM: gate_up's weight stored with gate and up rows interleaved and relu2(gate) *
-  // up in its epilogue (LinearConfig::relu2_mul_epilogue). Off by default: on the H200 that GEMM
-  // runs slower than the plain one plus the relu2 norm (docs/PERF.md).
-  bool relu2_mul_epilogue = false;
+  // up in its epilogue (LinearConfig::relu2_mul_epilogue): half the output bytes, and the ffn_sub
+  // norm reads half as much (docs/PERF.md, "relu2 * up in the gate_up GEMM's epilogue").
+  bool relu2_mul_epilogue = true;
   // 2:4 checkpoints: the tuning database whose timings pick, per linear, a dense fallback
   // (W8A8Linear): built, with the plain weight kept, only for the linears whose dense GEMM it timed
   // faster at some row count. Empty: none.

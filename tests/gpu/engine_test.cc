@@ -70,7 +70,7 @@ RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blo
 // Drives ModelRunner directly with one sequence in an identity block table, returning the logits of
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
-                                 int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = false) {
+                                 int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = true) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   const RunnerOptions o = small_runner(64, 64, 8, graphs);
@@ -279,12 +279,11 @@ EngineOptions tiny_options(const fs::path& model, GemmBackend backend) {
 TEST_F(EngineTest, Relu2MulEpilogueGivesTheLogitsOfTheSeparateKernel) {
   if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
   const Oracle oracle = load_oracle();
-  {  // asked for, gate_up alone takes the epilogue
+  {  // by default, gate_up alone takes the epilogue
     cudaStream_t stream;
     CUDA_CHECK(cudaStreamCreate(&stream));
     WeightLoadOptions w;
     w.max_tokens = 64;
-    w.relu2_mul_epilogue = true;
     {
       ModelWeights weights(*dir_ / "int8", w, stream);
       EXPECT_TRUE(weights.linear(LinearSlot::GateUp).config().relu2_mul_epilogue);
