@@ -67,7 +67,6 @@ __device__ __forceinline__ void copy_async_16(void* shared_dst, const void* glob
 
 __device__ __forceinline__ void wait_async_copies() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 
-
 __device__ __forceinline__ float chunk_absmax(const uint4 v, float m) {
   const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
