@@ -1,0 +1,124 @@
+// CUTLASS 3 sm_90a structured-sparse INT8 GEMMs for tools/sparse_gemm_probe: the 2:4 weight is the
+// sparse operand A, so the problem runs transposed (rows = the weight's N, columns = tokens) and
+// writes d [tokens, N] row-major as a column-major D. The epilogue applies both scales as the scaled
+// GEMM does, (float(acc) * scale_x[token]) * scale_w[n] rounded once to bf16, so on the same pruned
+// weight the output bits equal the dense scaled GEMM's.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "tools/sparse_gemm_probe_tiles.h"
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/transform/device/transform_universal_adapter.hpp"
+#include "cutlass/transform/kernel/sparse_gemm_compressor.hpp"
+#include "cutlass/util/packed_stride.hpp"
+
+namespace slidesparse::sparse_probe {
+
+using namespace cute;
+namespace fusion = cutlass::epilogue::fusion;
+
+template <class TileShape>
+using TransposedDequantized = fusion::Sm90EVT<
+    fusion::Sm90Compute<cutlass::multiplies, cutlass::bfloat16_t, float, cutlass::FloatRoundStyle::round_to_nearest>,
+    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
+                    fusion::Sm90AccFetch,
+                    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>,  // scale_x
+    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>;                // scale_w
+
+template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule>
+class CutlassSparseTile final : public SparseTile {
+  using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
+  using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
+  using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, void, LayoutD, 8, cutlass::bfloat16_t, LayoutD,
+      8, EpilogueSchedule, TransposedDequantized<TileShape>>::CollectiveOp;
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
+      TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      MainloopSchedule>::CollectiveOp;
+  using ProblemShape = Shape<int, int, int, int>;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, Epilogue>;
+  using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+  using SparseConfig = typename Mainloop::SparseConfig;
+  using ElementE = typename Mainloop::ElementE;
+  using StrideA = cutlass::gemm::TagToStrideA_t<LayoutA>;
+  using Compressor = cutlass::transform::device::TransformUniversalAdapter<
+      cutlass::transform::kernel::StructuredSparseCompressor<ProblemShape, int8_t, LayoutA, SparseConfig,
+                                                             cutlass::arch::Sm90>>;
+  using CompressorUtility =
+      cutlass::transform::kernel::StructuredSparseCompressorUtility<ProblemShape, int8_t, LayoutA, SparseConfig>;
+
+ public:
+  explicit CutlassSparseTile(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+
+  void compress(const void* w, int64_t n, int64_t k, int sm_count, cudaStream_t stream) override {
+    n_ = static_cast<int>(n);
+    k_ = static_cast<int>(k);
+    sm_count_ = sm_count;
+    const ProblemShape shape{n_, 8, k_, 1};
+    const StrideA stride_a = cutlass::make_cute_packed_stride(StrideA{}, make_shape(n_, k_, 1));
+    CompressorUtility utility(shape, stride_a);
+    a_ = DeviceBuffer(size_t(n_) * size_t(utility.get_tensorA_k_physical()), "compressed weight");
+    e_ = DeviceBuffer(size_t(utility.get_metadata_m_physical()) * size_t(utility.get_metadata_k_physical()) *
+                          sizeof(ElementE),
+                      "weight metadata");
+    cutlass::KernelHardwareInfo hw;
+    hw.sm_count = sm_count;
+    typename Compressor::Arguments args{shape, {w, stride_a, a_.data(), e_.data()}, {hw}};
+    Compressor compressor;
+    require(compressor.can_implement(args) == cutlass::Status::kSuccess, name_ + ": the compressor cannot run");
+    DeviceBuffer workspace(std::max<size_t>(Compressor::get_workspace_size(args), 16), "compressor workspace");
+    require(compressor.initialize(args, workspace.data(), stream) == cutlass::Status::kSuccess &&
+                compressor.run(stream) == cutlass::Status::kSuccess,
+            name_ + ": compression failed");
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+
+  void run(const void* x, const float* scale_x, const float* scale_w, void* d, int64_t m,
+           cudaStream_t stream) override {
+    const ProblemShape shape{n_, static_cast<int>(m), k_, 1};
+    const auto stride_b = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, make_shape(int(m), k_, 1));
+    const auto stride_d = cutlass::make_cute_packed_stride(typename Kernel::StrideD{}, make_shape(n_, int(m), 1));
+    typename Device::Arguments args{
+        cutlass::gemm::GemmUniversalMode::kGemm,
+        shape,
+        {static_cast<const int8_t*>(a_.data()), SparseConfig::fill_layoutA(shape), static_cast<const int8_t*>(x),
+         stride_b, static_cast<const ElementE*>(e_.data()), SparseConfig::fill_layoutE(shape)},
+        {{}, nullptr, stride_d, static_cast<cutlass::bfloat16_t*>(d), stride_d}};
+    args.epilogue.thread = {{{}, {scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
+                            {scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}},
+                            {}};
+    args.hw_info.sm_count = sm_count_;
+    Device gemm;
+    require(gemm.can_implement(args) == cutlass::Status::kSuccess, name_ + ": cannot run this problem");
+    require(Device::get_workspace_size(args) == 0, name_ + ": needs a workspace");
+    require(gemm.initialize(args, nullptr, stream) == cutlass::Status::kSuccess &&
+                gemm.run(stream) == cutlass::Status::kSuccess,
+            name_ + ": launch failed");
+    CUDA_CHECK(cudaGetLastError());
+  }
+
+ private:
+  std::string name_;
+  int n_ = 0, k_ = 0, sm_count_ = 0;
+  DeviceBuffer a_, e_;
+};
+
+}  // namespace slidesparse::sparse_probe

@@ -1,0 +1,17 @@
+// Ping-pong tiles of the sparse GEMM probe (tools/sparse_gemm_probe_kernels.cuh).
+#include "tools/sparse_gemm_probe_kernels.cuh"
+
+namespace slidesparse::sparse_probe {
+
+void add_pingpong_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles) {
+  using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
+  using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
+  tiles.push_back(
+      std::make_unique<CutlassSparseTile<Shape<_64, _128, _256>, Shape<_1, _2, _1>, Pingpong, PingpongEpilogue>>(
+          "pingpong-64x128x256"));
+  tiles.push_back(
+      std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _2, _1>, Pingpong, PingpongEpilogue>>(
+          "pingpong-128x128x128"));
+}
+
+}  // namespace slidesparse::sparse_probe
