@@ -1,12 +1,14 @@
-// Host cost of continuous batching per engine step, on the CPU alone: the decode benchmark's
-// workload (M sequences of 16 prompt tokens, 256 generated, blocks of 64) through the scheduler and
-// block manager, timing schedule() and complete() per step. While the GPU replays a decode graph
-// the host has nothing else to do, but between steps this time is GPU idle time (docs/PERF.md).
-// Usage: scheduler_bench [M ...]   (default 64 128 256 512)
+// Host cost of continuous batching per engine step, on the CPU alone: a benchmark protocol's
+// workload through the scheduler and block manager, timing schedule() and complete() per step.
+// decode: M sequences of 16 prompt tokens, 256 generated; prefill: M tokens per step as M / 1024
+// prompts of 1024 tokens, 128 steps' worth, one token generated; blocks of 64. While the GPU runs a
+// step the host waits, so this time between steps is GPU idle time (docs/PERF.md).
+// Usage: scheduler_bench [--prefill] [M ...]   (default 64 128 256 512; with --prefill 32768)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sequences/scheduler.h"
@@ -15,20 +17,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void run(int m) {
+void run(int m, bool prefill) {
   using namespace slidesparse;
-  BlockManager blocks(8 * m + 64, 64);
+  const int prompt_len = prefill ? std::min(m, 1024) : 16, seqs_per_step = prefill ? m / prompt_len : m;
+  const int requests = prefill ? 128 * seqs_per_step : m, output_len = prefill ? 1 : 256;
+  BlockManager blocks(prefill ? 4 * (m / 64) + 64 : 8 * m + 64, 64);
   SchedulerConfig config;
-  config.max_num_seqs = m;
-  config.max_num_batched_tokens = std::max(m, 272);
-  config.max_model_len = 272;
+  config.max_num_seqs = seqs_per_step;
+  config.max_num_batched_tokens = prefill ? m : std::max(m, 272);
+  config.max_model_len = prompt_len + output_len;
   Scheduler scheduler(config, blocks);
   SamplingParams params;
-  params.max_tokens = 256;
+  params.max_tokens = output_len;
   params.ignore_eos = true;
   std::vector<std::unique_ptr<Sequence>> sequences;
-  for (int i = 0; i < m; ++i) {
-    sequences.push_back(std::make_unique<Sequence>(i, std::vector<int32_t>(16, 7), params));
+  for (int i = 0; i < requests; ++i) {
+    sequences.push_back(std::make_unique<Sequence>(i, std::vector<int32_t>(prompt_len, 7), params));
     scheduler.add(sequences.back().get());
   }
   int steps = 0;
@@ -45,7 +49,7 @@ void run(int m) {
     complete_s += std::chrono::duration<double>(c - b).count();
     ++steps;
   }
-  std::printf("M=%4d: %d steps, schedule %.1f us/step, complete %.1f us/step\n", m, steps, 1e6 * schedule_s / steps,
+  std::printf("%s M=%5d: %d steps, schedule %.1f us/step, complete %.1f us/step\n", prefill ? "prefill" : "decode", m, steps, 1e6 * schedule_s / steps,
               1e6 * complete_s / steps);
 }
 
@@ -53,7 +57,13 @@ void run(int m) {
 
 int main(int argc, char** argv) {
   std::vector<int> ms;
-  for (int i = 1; i < argc; ++i) ms.push_back(std::atoi(argv[i]));
-  if (ms.empty()) ms = {64, 128, 256, 512};
-  for (int m : ms) run(m);
+  bool prefill = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--prefill")
+      prefill = true;
+    else
+      ms.push_back(std::atoi(argv[i]));
+  }
+  if (ms.empty()) ms = prefill ? std::vector<int>{32768} : std::vector<int>{64, 128, 256, 512};
+  for (int m : ms) run(m, prefill);
 }

@@ -31,12 +31,13 @@ int rotation_sets(size_t set_bytes) {
   return static_cast<int>(std::clamp<size_t>((kRotationBytes + set_bytes - 1) / set_bytes, 1, kMaxSets));
 }
 
-const char* acc_type_name(AccumulatorType type) {
-  switch (type) {
-    case AccumulatorType::Int32: return "int32";
-    case AccumulatorType::Float32: return "fp32";
-    default: return "bf16";
+const char* input_name(RopeInput input) {
+  switch (input) {
+    case RopeInput::Int32BothScales: return "int32";
+    case RopeInput::Bf16ScaleX: return "bf16+sx";
+    case RopeInput::Bf16Plain: return "bf16";
   }
+  return "?";
 }
 
 template <typename T>
@@ -46,8 +47,9 @@ DeviceBuffer upload(const std::vector<T>& host, const char* what) {
   return d;
 }
 
-BandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbps, int warmup, int repeat,
-                                 cudaStream_t stream) {
+BandwidthRow rope_kv_point(RopeInput input, int64_t tokens, double copy_gbps, int warmup, int repeat,
+                           cudaStream_t stream) {
+  const AccumulatorType type = input == RopeInput::Int32BothScales ? AccumulatorType::Int32 : AccumulatorType::BFloat16;
   constexpr int64_t kWidth = int64_t{kHeads + 2 * kKvHeads} * kHeadDim;
   const int64_t acc_bytes = type == AccumulatorType::BFloat16 ? 2 : 4;
   const int num_blocks = static_cast<int>((tokens + kBlockSize - 1) / kBlockSize);
@@ -81,7 +83,8 @@ BandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbp
   const double us = time_launches_us(
       [&] {
         const AccView view{type, acc.as<char>() + set * acc_set, kWidth,
-                           scale_x.as<float>(), type == AccumulatorType::BFloat16 ? nullptr : scale_w.as<float>()};
+                           input == RopeInput::Bf16Plain ? nullptr : scale_x.as<float>(),
+                           input == RopeInput::Int32BothScales ? scale_w.as<float>() : nullptr};
         const KvCacheLayer cache{reinterpret_cast<__nv_bfloat16*>(k.as<char>() + set * cache_set),
                                  reinterpret_cast<__nv_bfloat16*>(v.as<char>() + set * cache_set), num_blocks,
                                  kBlockSize, kKvHeads, kHeadDim};
@@ -91,11 +94,12 @@ BandwidthRow rope_kv_point(AccumulatorType type, int64_t tokens, double copy_gbp
         set = (set + 1) % sets;
       },
       warmup, repeat, stream);
-  // scale_x, position and slot (4 bytes each) and the cos / sin rows (head_dim / 2 bf16 each) per token.
-  const double per_token = 12.0 + 2.0 * kHeadDim;
+  // Position and slot (4 bytes each), scale_x where read, and the cos / sin rows (head_dim / 2 bf16
+  // each) per token.
+  const double per_token = (input == RopeInput::Bf16Plain ? 8.0 : 12.0) + 2.0 * kHeadDim;
   const double bytes = double(acc_set) + double(tokens * kWidth * 2) + per_token * double(tokens);
   const double gbps = bytes / us / 1e3;
-  return {std::string("rope_kv ") + acc_type_name(type), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps};
+  return {std::string("rope_kv ") + input_name(input), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps};
 }
 
 BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
@@ -119,12 +123,11 @@ BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int war
 
 }  // namespace
 
-std::vector<BandwidthRow> bench_rope_kv(const std::vector<AccumulatorType>& types,
-                                        const std::vector<int64_t>& tokens, double copy_gbps, int warmup,
-                                        int repeat, cudaStream_t stream) {
+std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, const std::vector<int64_t>& tokens,
+                                        double copy_gbps, int warmup, int repeat, cudaStream_t stream) {
   std::vector<BandwidthRow> rows;
-  for (AccumulatorType type : types)
-    for (int64_t t : tokens) rows.push_back(rope_kv_point(type, t, copy_gbps, warmup, repeat, stream));
+  for (RopeInput input : inputs)
+    for (int64_t t : tokens) rows.push_back(rope_kv_point(input, t, copy_gbps, warmup, repeat, stream));
   return rows;
 }
 

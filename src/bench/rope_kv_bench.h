@@ -14,16 +14,18 @@
 
 namespace slidesparse {
 
+// The GEMM output forms RoPE reads in the engine: int32 + both scales (INT8 dense on cuBLASLt), bf16
+// + scale_x (INT8 sparse, FP8), plain bf16 (INT8 dense on the scaled GEMM).
+enum class RopeInput { Int32BothScales, Bf16ScaleX, Bf16Plain };
+
 // rope_kv_write_gpu at BitNet-2B's attention shape (20 heads, 5 KV heads, head_dim 128, KV block
-// size 16), one row per (accumulator type, T) (kernel "rope_kv int32" / "rope_kv bf16", rows T, cols
-// the QKV width (heads + 2 kv_heads) x head_dim), every token writing the cache (prefill). type Int32
-// reads int32 + both scales (INT8 dense GEMM), BFloat16 reads bf16 + scale_x (INT8 sparse / FP8
-// dense). Bytes = T x width x (acc bytes) read + T x width x 2 written + per token: scale_x, position,
-// slot, cos and sin rows; scale_w (width x 4, cache-resident) is not counted. Launches rotate among
-// operand sets larger than the L2 cache.
-std::vector<BandwidthRow> bench_rope_kv(const std::vector<AccumulatorType>& types,
-                                        const std::vector<int64_t>& tokens, double copy_gbps, int warmup,
-                                        int repeat, cudaStream_t stream);
+// size 16), one row per (input form, T) (kernel "rope_kv int32" / "rope_kv bf16+sx" / "rope_kv bf16",
+// rows T, cols the QKV width (heads + 2 kv_heads) x head_dim), every token writing the cache
+// (prefill). Bytes = T x width x (acc bytes) read + T x width x 2 written + per token: scale_x,
+// position, slot, cos and sin rows; scale_w (width x 4, cache-resident) is not counted. Launches
+// rotate among operand sets larger than the L2 cache.
+std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, const std::vector<int64_t>& tokens,
+                                        double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
 // argmax_rows_gpu over fp32 logits [rows, vocab] (kernel "argmax", cols the vocabulary):
 // bytes = rows x vocab x 4 read + rows x 4 written.

@@ -231,7 +231,7 @@ int bench_engine_kernels(const CommandArgs& args) {
   if (!p.parse(args)) return 0;
   const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
   const BandwidthBenchStream bench;
-  auto rows = bench_rope_kv({AccumulatorType::Int32, AccumulatorType::BFloat16}, parse_int_list("t-list", p.get("t-list")),
+  auto rows = bench_rope_kv({RopeInput::Int32BothScales, RopeInput::Bf16ScaleX, RopeInput::Bf16Plain}, parse_int_list("t-list", p.get("t-list")),
                             bench.copy_gbps(), warmup, repeat, bench.stream());
   const auto am = bench_argmax(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), bench.copy_gbps(), warmup,
                                repeat, bench.stream());

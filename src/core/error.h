@@ -2,6 +2,7 @@
 // user-readable message; only the CLI's main() turns it into "slidesparse: error: ..." and an exit code.
 #pragma once
 
+#include <concepts>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +17,13 @@ class Error : public std::runtime_error {
 
 inline void require(bool condition, const std::string& message) {
   if (!condition) fail(message);
+}
+
+// For checks on hot paths (per request, per step): the message is built only on failure. The form
+// above builds it before the call, which costs more than the check when it runs millions of times.
+template <std::invocable MakeMessage>
+inline void require(bool condition, MakeMessage&& make_message) {
+  if (!condition) fail(make_message());
 }
 
 }  // namespace slidesparse

@@ -67,12 +67,29 @@ __device__ __forceinline__ void copy_async_16(void* shared_dst, const void* glob
 
 __device__ __forceinline__ void wait_async_copies() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 
-__device__ __forceinline__ float chunk_absmax(const uint4 v, float m) {
+// The largest magnitudes of a chunk's 8 bf16 folded into a running pair of maxima: abs.bf16x2 and
+// max.bf16x2, two instructions per pair (max returns the input that is not NaN, as fmaxf does, so
+// NaNs are skipped). A row starts from 0 and ends with pair_absmax. The values are bf16, so this is
+// the float maximum of fabsf over them exactly.
+__device__ __forceinline__ uint32_t chunk_absmax_pairs(const uint4 v, uint32_t top) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
+  for (const uint32_t pair : pairs) {
+    uint32_t magnitude;
+    asm("abs.bf16x2 %0, %1;" : "=r"(magnitude) : "r"(pair));
+    asm("max.bf16x2 %0, %1, %2;" : "=r"(top) : "r"(top), "r"(magnitude));
+  }
+  return top;
+#else
+  float m = fmaxf(bf16_low(top), bf16_high(top));
+  const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
   for (const uint32_t pair : pairs) m = fmaxf(m, fmaxf(fabsf(bf16_low(pair)), fabsf(bf16_high(pair))));
-  return m;
+  return __bfloat16_as_ushort(__float2bfloat16_rn(m));  // exact: m is one of the bf16 magnitudes
+#endif
 }
+
+__device__ __forceinline__ float pair_absmax(uint32_t top) { return fmaxf(bf16_low(top), bf16_high(top)); }
 
 // The INT8 code of x in the low byte of the result (the other bytes are not the code's sign
 // extension; quantize4 keeps byte 0 only).
@@ -233,10 +250,10 @@ __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a)
   wait_async_copies();
   __syncthreads();
 
-  float absmax = 0.0f;
+  uint32_t top = 0;
   if (real_row)
-    for (int c = t; c < in_chunks; c += a.team) absmax = chunk_absmax(in[input_slot<kL>(c)], absmax);
-  absmax = team_max(absmax, warp_max, a.team);
+    for (int c = t; c < in_chunks; c += a.team) top = chunk_absmax_pairs(in[input_slot<kL>(c)], top);
+  const float absmax = team_max(pair_absmax(top), warp_max, a.team);
   store_codes<kInt8, kL>(a, row, t, in, absmax);
 }
 

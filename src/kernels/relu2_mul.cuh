@@ -31,11 +31,9 @@ __device__ __forceinline__ uint32_t relu2_mul_pair(float g0, float u0, float g1,
 // pair instead of about fourteen; sm_90 has mul.bf16x2, older GPUs take the float path.
 __device__ __forceinline__ uint32_t relu2_mul_bf16x2(uint32_t gate, uint32_t up) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  uint32_t relu, square, product;
+  uint32_t relu;
   asm("max.bf16x2 %0, %1, %2;" : "=r"(relu) : "r"(gate), "r"(0u));
-  asm("mul.rn.bf16x2 %0, %1, %1;" : "=r"(square) : "r"(relu));
-  asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(product) : "r"(square), "r"(up));
-  return product;
+  return mul_bf16x2(mul_bf16x2(relu, relu), up);
 #else
   return relu2_mul_pair(bf16_low(gate), bf16_low(up), bf16_high(gate), bf16_high(up));
 #endif

@@ -5,6 +5,8 @@
 // unit" u covers columns [u D, (u + 1) D) whatever its kind; consecutive threads walk consecutive
 // pieces of a head and then the next head, which keeps every warp's loads and stores contiguous.
 // DRAM traffic: each QKV value read once, T (H + 2 KV) D bf16 written (T 2 KV D more with kv_out).
+// Plain bf16 input (no scale left to apply) in aligned rows takes rope_kv_packed_kernel: the same
+// bits in packed bf16 arithmetic, about a tenth of the instructions per element.
 #include "kernels/rope_kv.h"
 
 #include <climits>
@@ -94,53 +96,108 @@ __device__ __forceinline__ void rotate(float (&lo)[8], float (&hi)[8], const flo
   }
 }
 
+// The same rotation on values that already are plain bf16 (no scale to apply), 8 columns of each
+// half as four packed pairs: bf16(lo * c) and bf16(hi * s) are one mul.rn.bf16x2 each (the products
+// of two bf16 are exact), their sum or difference one add/sub.rn.bf16x2, so the bits are rotate()'s
+// with no conversion to float and back.
+__device__ __forceinline__ void rotate_packed(uint4& lo, uint4& hi, const uint4& c, const uint4& s) {
+  uint32_t* l = &lo.x;
+  uint32_t* h = &hi.x;
+  const uint32_t* cp = &c.x;
+  const uint32_t* sp = &s.x;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const uint32_t new_lo = sub_bf16x2(mul_bf16x2(l[j], cp[j]), mul_bf16x2(h[j], sp[j]));
+    const uint32_t new_hi = add_bf16x2(mul_bf16x2(h[j], cp[j]), mul_bf16x2(l[j], sp[j]));
+    l[j] = new_lo;
+    h[j] = new_hi;
+  }
+}
+
+// Thread i's piece: its token, head unit (q, k or v head), first column in the head and in the row.
+struct RopePiece {
+  uint32_t t;
+  int unit, d_lo;
+  bool is_q, is_k;
+  int64_t col;
+};
+
+__device__ __forceinline__ RopePiece rope_piece(const RopeKvArgs& a, uint32_t i) {
+  const uint32_t per_token = static_cast<uint32_t>((a.heads + 2 * a.kv_heads) * a.pieces);
+  RopePiece p;
+  p.t = i / per_token;
+  const uint32_t r = i - p.t * per_token;
+  p.unit = static_cast<int>(r) / a.pieces;
+  p.d_lo = (static_cast<int>(r) - p.unit * a.pieces) * kPiece;
+  p.is_q = p.unit < a.heads;
+  p.is_k = !p.is_q && p.unit < a.heads + a.kv_heads;
+  p.col = int64_t{p.unit} * a.head_dim + p.d_lo;
+  return p;
+}
+
+// The head row the piece's two halves go to (q_out, or the cache slot of its k or v head); null for a
+// cache-bound piece of a padding token or of a slot past the cache.
+__device__ __forceinline__ __nv_bfloat16* rope_destination(const RopeKvArgs& a, const RopePiece& p, int64_t slot) {
+  if (p.is_q) return a.q_out + (int64_t{p.t} * a.heads + p.unit) * a.head_dim;
+  if (slot < 0 || slot >= a.cache_slots) return nullptr;
+  const int kv_head = p.is_k ? p.unit - a.heads : p.unit - a.heads - a.kv_heads;
+  const int64_t block = slot / a.block_size, offset = slot - block * a.block_size;
+  return (p.is_k ? a.k_cache : a.v_cache) + ((block * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
+}
+
+// Values that need no scale (the scaled GEMM's bf16 output) in 16-byte aligned rows.
+__global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
+  begin_dependent_kernel();
+  const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
+  if (i >= a.threads_total) return;
+  const RopePiece p = rope_piece(a, i);
+  const int half = a.head_dim / 2;
+  const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
+  uint4 lo = *reinterpret_cast<const uint4*>(row), hi = *reinterpret_cast<const uint4*>(row + half);
+  const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
+  __nv_bfloat16* dst = rope_destination(a, p, slot);
+  if (!dst) return;
+  if (p.is_q || p.is_k) {
+    const int64_t table = int64_t{a.positions[p.t]} * half + p.d_lo;
+    rotate_packed(lo, hi, *reinterpret_cast<const uint4*>(a.cos + table), *reinterpret_cast<const uint4*>(a.sin + table));
+  }
+  *reinterpret_cast<uint4*>(dst + p.d_lo) = lo;
+  *reinterpret_cast<uint4*>(dst + half + p.d_lo) = hi;
+  if (!p.is_q && a.kv_out) {
+    __nv_bfloat16* packed = a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
+    *reinterpret_cast<uint4*>(packed + p.d_lo) = lo;
+    *reinterpret_cast<uint4*>(packed + half + p.d_lo) = hi;
+  }
+}
+
 template <AccumulatorType kType>
 __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
   begin_dependent_kernel();
   const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
   if (i >= a.threads_total) return;
-  const uint32_t per_token = static_cast<uint32_t>((a.heads + 2 * a.kv_heads) * a.pieces);
-  const uint32_t t = i / per_token, r = i - t * per_token;
-  const int unit = static_cast<int>(r) / a.pieces, piece = static_cast<int>(r) - unit * a.pieces;
-  const bool is_q = unit < a.heads, is_k = !is_q && unit < a.heads + a.kv_heads;
-
+  const RopePiece p = rope_piece(a, i);
   // The values are loaded before the slot is looked at, so the two loads overlap instead of the
   // slot's latency delaying the bulk read (padding tokens are few; reading their row is harmless).
-  const int half = a.head_dim / 2, d_lo = piece * kPiece;
-  const int64_t col = int64_t{unit} * a.head_dim + d_lo;
+  const int half = a.head_dim / 2;
   float lo[8], hi[8];
-  load_values8<kType>(a.qkv, t, col, a.vector_loads, lo);
-  load_values8<kType>(a.qkv, t, col + half, a.vector_loads, hi);
-
-  // Cache-bound threads of a padding token (or of a slot past the cache) write nothing.
-  int64_t slot = -1;
-  if (!is_q) {
-    slot = a.slot_mapping[t];
-    if (slot < 0 || slot >= a.cache_slots) return;
-  }
-
-  if (is_q || is_k) {
-    const int64_t table = int64_t{a.positions[t]} * half + d_lo;
+  load_values8<kType>(a.qkv, p.t, p.col, a.vector_loads, lo);
+  load_values8<kType>(a.qkv, p.t, p.col + half, a.vector_loads, hi);
+  const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
+  __nv_bfloat16* dst = rope_destination(a, p, slot);
+  if (!dst) return;
+  if (p.is_q || p.is_k) {
+    const int64_t table = int64_t{a.positions[p.t]} * half + p.d_lo;
     float c[8], s[8];
     load8(a.cos + table, c);
     load8(a.sin + table, s);
     rotate(lo, hi, c, s);
   }
-
-  __nv_bfloat16* dst;
-  if (is_q) {
-    dst = a.q_out + (int64_t{t} * a.heads + unit) * a.head_dim;
-  } else {
-    const int kv_head = is_k ? unit - a.heads : unit - a.heads - a.kv_heads;
-    const int64_t block = slot / a.block_size, offset = slot - block * a.block_size;
-    dst = (is_k ? a.k_cache : a.v_cache) + ((block * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
-  }
-  store8(dst + d_lo, lo);
-  store8(dst + half + d_lo, hi);
-  if (!is_q && a.kv_out) {
-    __nv_bfloat16* packed = a.kv_out + (int64_t{t} * 2 * a.kv_heads + unit - a.heads) * a.head_dim;
-    store8(packed + d_lo, lo);
-    store8(packed + half + d_lo, hi);
+  store8(dst + p.d_lo, lo);
+  store8(dst + half + p.d_lo, hi);
+  if (!p.is_q && a.kv_out) {
+    __nv_bfloat16* packed = a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
+    store8(packed + p.d_lo, lo);
+    store8(packed + half + p.d_lo, hi);
   }
 }
 
@@ -193,6 +250,11 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   a.vector_loads = aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0;
 
   const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
+  if (qkv.type == AccumulatorType::BFloat16 && !qkv.scale_x && !qkv.scale_w && a.vector_loads) {
+    launch_dependent(rope_kv_packed_kernel, blocks, kThreads, 0, stream, a);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   switch (qkv.type) {
     case AccumulatorType::Int32:
       launch_dependent(rope_kv_kernel<AccumulatorType::Int32>, blocks, kThreads, 0, stream, a);

@@ -21,6 +21,41 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
 __device__ __forceinline__ float bf16_low(uint32_t pair) { return __uint_as_float(pair << 16); }
 __device__ __forceinline__ float bf16_high(uint32_t pair) { return __uint_as_float(pair & 0xFFFF0000u); }
 
+// bf16(a * b) for two bf16 pairs: the product of two bf16 is exact in float, so rounding it once
+// to bf16 (mul.rn.bf16x2, one instruction on sm_90) gives the bits of the float multiply followed
+// by pack_bf16x2; older GPUs take that float path.
+__device__ __forceinline__ uint32_t mul_bf16x2(uint32_t a, uint32_t b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  uint32_t product;
+  asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(product) : "r"(a), "r"(b));
+  return product;
+#else
+  return pack_bf16x2(__fmul_rn(bf16_low(a), bf16_low(b)), __fmul_rn(bf16_high(a), bf16_high(b)));
+#endif
+}
+
+// bf16(a + b) and bf16(a - b) for two bf16 pairs: one rounding of the exact result. The float sum
+// rounded again to bf16 gives the same bits (float keeps more than 2 x 8 + 1 significant bits, so
+// the second rounding of an addition is innocuous), which is the path older GPUs take.
+__device__ __forceinline__ uint32_t add_bf16x2(uint32_t a, uint32_t b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  uint32_t sum;
+  asm("add.rn.bf16x2 %0, %1, %2;" : "=r"(sum) : "r"(a), "r"(b));
+  return sum;
+#else
+  return pack_bf16x2(__fadd_rn(bf16_low(a), bf16_low(b)), __fadd_rn(bf16_high(a), bf16_high(b)));
+#endif
+}
+__device__ __forceinline__ uint32_t sub_bf16x2(uint32_t a, uint32_t b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  uint32_t difference;
+  asm("sub.rn.bf16x2 %0, %1, %2;" : "=r"(difference) : "r"(a), "r"(b));
+  return difference;
+#else
+  return pack_bf16x2(__fsub_rn(bf16_low(a), bf16_low(b)), __fsub_rn(bf16_high(a), bf16_high(b)));
+#endif
+}
+
 __device__ __forceinline__ void load8(const int32_t* p, float (&v)[8]) {
   const int4 a = *reinterpret_cast<const int4*>(p), b = *reinterpret_cast<const int4*>(p + 4);
   const int32_t w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};

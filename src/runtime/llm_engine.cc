@@ -85,9 +85,9 @@ void LlmEngine::prepare_prefill(int prompt_len) {
 
 int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams& params) {
   const int64_t vocab = weights_->config().vocab_size;
-  for (int32_t t : prompt)
-    require(t >= 0 && t < vocab, "token id " + std::to_string(t) + " outside the vocabulary 0.." +
-                                     std::to_string(vocab - 1));
+  const auto bad = std::find_if(prompt.begin(), prompt.end(), [vocab](int32_t t) { return t < 0 || t >= vocab; });
+  if (bad != prompt.end())
+    fail("token id " + std::to_string(*bad) + " outside the vocabulary 0.." + std::to_string(vocab - 1));
   sequences_.push_back(std::make_unique<Sequence>(next_id_, std::move(prompt), params));
   try {
     scheduler_->add(sequences_.back().get());
@@ -173,8 +173,9 @@ std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) 
               std::to_string(options_.runner.max_num_batched_tokens) + ", --max-num-seqs " +
               std::to_string(options_.runner.max_num_seqs) + ", --max-model-len " +
               std::to_string(options_.runner.max_model_len) + ")");
-  for (int32_t t : tokens)
-    require(t >= 0 && t < config().vocab_size, "prompt_logits: token id " + std::to_string(t) + " outside the vocabulary");
+  const int64_t vocab = config().vocab_size;
+  const auto bad = std::find_if(tokens.begin(), tokens.end(), [vocab](int32_t t) { return t < 0 || t >= vocab; });
+  if (bad != tokens.end()) fail("prompt_logits: token id " + std::to_string(*bad) + " outside the vocabulary");
   Sequence seq(-1, tokens, SamplingParams{});
   require(blocks_->can_hold(seq, n), "prompt_logits: the KV cache cannot hold " + std::to_string(n) + " tokens");
   blocks_->hold(seq, n);

@@ -389,8 +389,9 @@ void ModelRunner::capture_graphs() {
 void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {
   const int tokens = batch.num_tokens(), seqs = batch.num_seqs();
   const int samples = static_cast<int>(batch.sample_rows.size());
-  require(tokens > 0 && tokens <= options_.max_num_batched_tokens,
-          "step of " + std::to_string(tokens) + " tokens outside 1.." + std::to_string(options_.max_num_batched_tokens));
+  require(tokens > 0 && tokens <= options_.max_num_batched_tokens, [&] {
+    return "step of " + std::to_string(tokens) + " tokens outside 1.." + std::to_string(options_.max_num_batched_tokens);
+  });
   require(seqs > 0 && seqs <= options_.max_num_seqs && samples <= options_.max_num_seqs,
           "step with more sequences or sampled rows than --max-num-seqs");
   if (batch.decode)
@@ -426,7 +427,8 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
   CUDA_CHECK(cudaMemcpyAsync(&bad_token, error_flag_.data(), sizeof bad_token, cudaMemcpyDeviceToHost, stream_));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
   std::copy(host_sampled, host_sampled + samples, greedy.begin());
-  require(bad_token == 0, "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model");
+  require(bad_token == 0,
+          [&] { return "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model"; });
 }
 
 }  // namespace slidesparse

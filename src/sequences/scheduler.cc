@@ -20,20 +20,23 @@ Scheduler::Scheduler(const SchedulerConfig& config, BlockManager& blocks) : conf
 
 void Scheduler::add(Sequence* seq) {
   const int prompt = seq->num_tokens();
-  require(prompt > 0, "request " + std::to_string(seq->id) + ": empty prompt");
-  require(prompt < config_.max_model_len,
-          "request " + std::to_string(seq->id) + ": prompt of " + std::to_string(prompt) +
-              " tokens does not fit the context length of " + std::to_string(config_.max_model_len));
-  require(config_.chunked_prefill || prompt <= config_.max_num_batched_tokens,
-          "request " + std::to_string(seq->id) + ": prompt of " + std::to_string(prompt) +
-              " tokens exceeds max_num_batched_tokens " + std::to_string(config_.max_num_batched_tokens) +
-              " and chunked prefill is off");
+  const auto request = [seq] { return "request " + std::to_string(seq->id); };
+  require(prompt > 0, [&] { return request() + ": empty prompt"; });
+  require(prompt < config_.max_model_len, [&] {
+    return request() + ": prompt of " + std::to_string(prompt) + " tokens does not fit the context length of " +
+           std::to_string(config_.max_model_len);
+  });
+  require(config_.chunked_prefill || prompt <= config_.max_num_batched_tokens, [&] {
+    return request() + ": prompt of " + std::to_string(prompt) + " tokens exceeds max_num_batched_tokens " +
+           std::to_string(config_.max_num_batched_tokens) + " and chunked prefill is off";
+  });
   const int full = std::min(config_.max_model_len, prompt + seq->params.max_tokens);
   const int needed = BlockManager::blocks_for(full, blocks_.block_size());
-  require(needed <= blocks_.num_blocks(),
-          "request " + std::to_string(seq->id) + " needs " + std::to_string(needed) + " KV cache blocks of " +
-              std::to_string(blocks_.block_size()) + " tokens for " + std::to_string(full) +
-              " tokens, the whole cache has " + std::to_string(blocks_.num_blocks()));
+  require(needed <= blocks_.num_blocks(), [&] {
+    return request() + " needs " + std::to_string(needed) + " KV cache blocks of " +
+           std::to_string(blocks_.block_size()) + " tokens for " + std::to_string(full) +
+           " tokens, the whole cache has " + std::to_string(blocks_.num_blocks());
+  });
   seq->status = SequenceStatus::Waiting;
   waiting_.push_back(seq);
 }

@@ -1,7 +1,8 @@
 // rope_kv_write_gpu against the CPU reference (math/rope.h's apply_rope on the AccView's bf16
 // values), bit for bit: q_out and the whole K / V cache (so a stray write anywhere shows up), for
 // every accumulator form the linear layer leaves (int32 + both scales, bf16 + scale_x, bf16 + both,
-// bf16 without scales, fp32 + both), head_dim 64 / 128, MHA and GQA, block sizes 16 / 64, padding
+// bf16 without scales: the packed bf16x2 kernel where rows are 16-byte aligned, fp32 + both),
+// head_dim 64 / 128, MHA and GQA, block sizes 16 / 64, padding
 // tokens (slot -1), a slot past the cache, padded and unaligned QKV rows (the scalar-load path),
 // with and without the packed k / v copy (kv_out).
 // Inputs are fresh random non-zero values; outputs are poisoned before every run.
@@ -268,6 +269,7 @@ TEST(RopeKvWrite, LargePrefill) {
   SKIP_WITHOUT_GPU();
   check({AccumulatorType::Int32, true, true, 20, 5, 128, 64, 4096, 0}, 77);
   check({AccumulatorType::Int32, true, true, 20, 5, 128, 64, 4096, 0, /*kv_out=*/false}, 78);  // cache only
+  check({AccumulatorType::BFloat16, false, false, 20, 5, 128, 64, 4096, 0}, 79);  // the packed kernel
 }
 
 TEST(RopeKvWrite, ZeroTokensIsANoOp) {
