@@ -116,7 +116,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
     std::printf("  %-30s %9.3f %6.1f%% %12s %8s %9.3f\n", p.name.c_str(), p.gpu_ms, 100 * p.gpu_ms / total,
                 rate.c_str(), of_ceiling.c_str(), p.host_ms);
   }
-  std::printf("  %-30s %9.3f %7s %12s %8s %9.3f  (host >= GPU: launch-bound)\n", "total", total, "", "", "", host_total);
+  std::printf("  %-30s %9.3f %7s %12s %8s %9.3f  (host column: time issuing the launches; host >= GPU would mean launch-bound)\n", "total", total, "", "", "", host_total);
   // The split sparsity works on: the linear layers' GEMMs, and everything else in the step.
   std::printf("  linear-layer GEMMs %.3f ms, everything else %.3f ms\n", linear_gemms, total - linear_gemms);
   std::printf("  ceilings: %s\n", ceilings.describe().c_str());
