@@ -49,6 +49,9 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.flag("no-mlp-epilogue",
          "INT8 dense on the CUTLASS GEMM: relu2(gate) * up in the ffn_sub norm kernel instead of the gate_up GEMM's "
          "epilogue (the default, where the GEMM writes half the values; the same bits)");
+  p.flag("no-residual-epilogue",
+         "INT8 dense on the CUTLASS GEMM: the residual add in the norm kernels after o_proj and down_proj instead of "
+         "those GEMMs' epilogues (the default, where the norms then read one tensor; the same bits)");
   p.flag("no-dense-fallback",
          "2:4 checkpoints: always cuSPARSELt (default with --db: the dense GEMM on the same weight at the row counts "
          "where the database timed it faster; the plain weight of those linears is then kept too)");
@@ -74,6 +77,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.fp8_fast_accum = !p.has("fp8-precise-accum");
   e.scaled_gemm = !p.has("cublaslt-dense");
   e.relu2_mul_epilogue = !p.has("no-mlp-epilogue");
+  e.residual_epilogue = !p.has("no-residual-epilogue");
   e.dense_fallback = !p.has("no-dense-fallback");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;

@@ -84,4 +84,10 @@ void ScaledGemm::run_relu2_mul(const void* w, const void* x, const float* scale_
   scaled_gemm_detail::launch_int8_relu2_mul(tile(m), {x, w, scale_x, scale_w, out, m, n_, k_, sm_count_}, stream);
 }
 
+void ScaledGemm::run_residual_add(const void* w, const void* x, const float* scale_w, const float* scale_x,
+                                  __nv_bfloat16* residual, int64_t m, cudaStream_t stream) const {
+  scaled_gemm_detail::launch_int8_residual_add(tile(m), {x, w, scale_x, scale_w, residual, m, n_, k_, sm_count_},
+                                               stream);
+}
+
 }  // namespace slidesparse

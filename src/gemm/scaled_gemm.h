@@ -75,6 +75,11 @@ class ScaledGemm {
   // (math/activation.h): the bits of run() followed by relu2_mul_rows_bf16, in half the bytes.
   void run_relu2_mul(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* out,
                      int64_t m, cudaStream_t stream) const;
+  // o_proj / down_proj with the residual add in the epilogue: residual [m, n] (bf16, in place) becomes
+  //   bf16(float(residual) + float(d))   for d the bf16 value run() writes,
+  // the residual norms' first step (kernels/norm_quant.h), so the norm after it reads one tensor.
+  void run_residual_add(const void* w, const void* x, const float* scale_w, const float* scale_x,
+                        __nv_bfloat16* residual, int64_t m, cudaStream_t stream) const;
 
  private:
   int64_t n_ = 0, k_ = 0;

@@ -34,14 +34,27 @@ using Dequantized = fusion::Sm90EVT<
                     fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>,
     fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>;
 
-// The two epilogues: the dequantized values rounded once to bf16 and stored as the tile's D, or
-// handed in float to the relu2*up store (gemm/relu2_mul_store.cuh), D void.
+// The three epilogues: the dequantized values rounded once to bf16 and stored as the tile's D; the
+// same added to the residual stream, read as the tile's C and written back in place as D,
+// bf16(float(residual) + float(bf16(value))) as the residual norms compute it; or handed in float to
+// the relu2*up store (gemm/relu2_mul_store.cuh), D void.
 struct DequantizeOutput {
+  using ElementC = void;
   using ElementD = cutlass::bfloat16_t;
   template <class TileShape>
   using Fusion = Dequantized<cutlass::bfloat16_t, TileShape>;
 };
+struct ResidualAddOutput {
+  using ElementC = cutlass::bfloat16_t;
+  using ElementD = cutlass::bfloat16_t;
+  template <class TileShape>
+  using Fusion =
+      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::plus, cutlass::bfloat16_t, float,
+                                          cutlass::FloatRoundStyle::round_to_nearest>,
+                      fusion::Sm90SrcFetch<cutlass::bfloat16_t>, Dequantized<cutlass::bfloat16_t, TileShape>>;
+};
 struct Relu2MulOutput {
+  using ElementC = void;
   using ElementD = void;
   template <class TileShape>
   using Fusion = fusion::Sm90EVT<Sm90Relu2MulStore, Dequantized<float, TileShape>>;
@@ -55,7 +68,7 @@ struct Gemm {
   using LayoutD = cutlass::layout::RowMajor;     // d [m, n]
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, Accumulator, float, void, LayoutD, 8,
+      cutlass::epilogue::collective::EpilogueTileAuto, Accumulator, float, typename Output::ElementC, LayoutD, 8,
       typename Output::ElementD, LayoutD, 8, EpilogueSchedule, typename Output::template Fusion<TileShape>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, Element, LayoutA, 16, Element, LayoutB, 16, Accumulator,
@@ -87,8 +100,15 @@ void launch(const Problem& p, cudaStream_t stream) {
   if constexpr (std::is_void_v<typename G::Out::ElementD>) {
     fusion_args = {{{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
                    {p.d, p.n / 2}};
-  } else {
+  } else if constexpr (std::is_void_v<typename G::Out::ElementC>) {
     fusion_args = {{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}};
+    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
+  } else {
+    // The residual stream is C and D at once: each tile reads its C before writing the same D.
+    fusion_args = {{},
+                   {{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
+                   {}};
+    args.epilogue.ptr_C = reinterpret_cast<const cutlass::bfloat16_t*>(p.d);
     args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
   }
   args.hw_info.sm_count = p.sm_count;

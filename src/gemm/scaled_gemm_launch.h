@@ -17,7 +17,7 @@ struct Problem {
   const void* w = nullptr;  // [n, k] codes
   const float* scale_x = nullptr;
   const float* scale_w = nullptr;
-  __nv_bfloat16* d = nullptr;  // [m, n], or [m, n / 2] for the MLP epilogue
+  __nv_bfloat16* d = nullptr;  // [m, n] (for the residual epilogue read first), or [m, n / 2] for the MLP epilogue
   int64_t m = 0, n = 0, k = 0;
   int sm_count = 0;
 };
@@ -29,5 +29,7 @@ void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 // The same GEMM with the MLP epilogue: d [m, n / 2] = relu2(gate) * up of the interleaved columns
 // (ScaledGemm::run_relu2_mul).
 void launch_int8_relu2_mul(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+// The same GEMM added to d in place: d = bf16(float(d) + float(bf16(value))) (ScaledGemm::run_residual_add).
+void launch_int8_residual_add(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 
 }  // namespace slidesparse::scaled_gemm_detail

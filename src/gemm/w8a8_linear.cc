@@ -132,6 +132,8 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   const bool scaled = runs_scaled_gemm(config);
   require(!config.relu2_mul_epilogue || (scaled && !dense_fallback),
           "the relu2*up epilogue runs on the INT8 scaled GEMM alone (a dense INT8 weight on Hopper)");
+  require(!config.residual_epilogue || (scaled && !dense_fallback && !config.relu2_mul_epilogue),
+          "the residual epilogue runs on the INT8 scaled GEMM alone (a dense INT8 weight on Hopper)");
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
     const LinearConfig& f = *dense_fallback;
@@ -193,6 +195,7 @@ std::string W8A8Linear::describe() const {
        " K=" + std::to_string(config_.k);
   if (sparse_) s += " K'=" + std::to_string(gemm_k_);
   if (config_.relu2_mul_epilogue) s += ", relu2*up epilogue writes N/2=" + std::to_string(config_.output_n());
+  if (config_.residual_epilogue) s += ", adds to the residual stream in its epilogue";
   return s;
 }
 
@@ -286,6 +289,8 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
   if (scaled_ && config_.relu2_mul_epilogue)
     scaled_->run_relu2_mul(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (scaled_ && config_.residual_epilogue)
+    scaled_->run_residual_add(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (scaled_)
     scaled_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (dense_)

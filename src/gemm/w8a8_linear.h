@@ -47,6 +47,10 @@ struct LinearConfig {
   // [M, n / 2], instead of [M, n] (ScaledGemm::run_relu2_mul): half the output bytes, and the
   // consumer is a plain norm of a tensor.
   bool relu2_mul_epilogue = false;
+  // BitNet's o_proj and down_proj on the scaled GEMM only: gemm()'s d is the residual stream, bf16
+  // [M, n], and the GEMM adds its output to it in place (ScaledGemm::run_residual_add), so the
+  // residual norm after it is a plain norm of that tensor.
+  bool residual_epilogue = false;
 
   int64_t output_n() const { return relu2_mul_epilogue ? n / 2 : n; }  // columns the GEMM writes
 

@@ -210,6 +210,18 @@ void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residu
   fail("residual_rmsnorm_rows: unknown accumulator type");
 }
 
+void rmsnorm_rows_gpu(const __nv_bfloat16* x, const int32_t* row_index, const NormRows& shape,
+                      const RmsNormWeight& norm, __nv_bfloat16* out, cudaStream_t stream) {
+  const int64_t count = shape.rows;
+  require((x && row_index) || count == 0, "rmsnorm_rows: x and row_index are required");
+  NormArgs a = make_args(x, nullptr, nullptr, norm.weight, count, shape.k, norm.eps, kRowsConfig);
+  a.q.vector_loads = a.q.vector_loads && aligned16(out);
+  a.y = out;
+  a.row_index = row_index;
+  if (count == 0) return;
+  launch<false, true, 4, TensorStage>(a, kRowsConfig, stream);
+}
+
 std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity) {
   const char* base = norm == FusedNormKernel::Tensor     ? "norm_quant_"
                      : norm == FusedNormKernel::Residual ? "residual_norm_quant_"

@@ -251,13 +251,14 @@ struct TensorStage {
   static __device__ __forceinline__ uint32_t run(const NormArgs& a, int64_t row, int t, uint4* in) {
     if (a.residual_in) return stage_residual_row<kL>(a, row, t, in);
     const int in_chunks = a.q.super_groups * SuperGroup<kL>::kInChunks;
+    const int64_t src = source_row(a, row);
     if (a.q.vector_loads) {
       // Through registers rather than cp.async, so the magnitudes are taken on the way.
-      const uint4* xs = reinterpret_cast<const uint4*>(a.q.x + row * a.q.k);
+      const uint4* xs = reinterpret_cast<const uint4*>(a.q.x + src * a.q.k);
       return stage_chunks<kL, kBatch, uint4>(
           t, a.q.team, a.q.k / 8, in_chunks, in, [&](int c) { return xs[c]; }, [](uint4 v, int) { return v; });
     }
-    const uint16_t* xs = reinterpret_cast<const uint16_t*>(a.q.x) + row * a.q.k;
+    const uint16_t* xs = reinterpret_cast<const uint16_t*>(a.q.x) + src * a.q.k;
     uint16_t* dst = reinterpret_cast<uint16_t*>(in);
     uint32_t magnitudes = 0;
     for (int e = t; e < in_chunks * 8; e += a.q.team) {

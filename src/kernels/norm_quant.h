@@ -88,5 +88,9 @@ void relu2_mul_rmsnorm_quantize_gpu(const AccView& gate_up, const NormRows& shap
 void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residual, const int32_t* row_index,
                                const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* out,
                                cudaStream_t stream);
+// The same where the residual already holds the sum (the GEMM added its output in its epilogue):
+// out[i] = RMSNorm(x[row_index[i]]) * weight.
+void rmsnorm_rows_gpu(const __nv_bfloat16* x, const int32_t* row_index, const NormRows& shape,
+                      const RmsNormWeight& norm, __nv_bfloat16* out, cudaStream_t stream);
 
 }  // namespace slidesparse

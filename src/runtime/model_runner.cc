@@ -63,7 +63,8 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
     max_output_row_bytes =
         std::max(max_output_row_bytes, l.config().n * static_cast<int64_t>(gemm_output_bytes(l.config().output)));
   }
-  residual_ = DeviceBuffer(max_tokens * hidden_ * 2, "residual stream");
+  // GEMMs that add into the residual stream in their epilogue write whole padded row tiles.
+  residual_ = DeviceBuffer(max_rows * hidden_ * 2, "residual stream");
   q_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention queries");
   attn_ = DeviceBuffer(max_tokens * heads_ * head_dim_ * 2, "attention output");
   codes_ = DeviceBuffer(max_rows * max_gemm_k, "quantized activations");
@@ -296,16 +297,20 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_.tokens, tokens, h,
                        error_flag_.as<int32_t>(), stream_);
   mark("embedding");
+  // o_proj and down_proj may add their output to the residual stream h in their epilogue
+  // (LinearConfig::residual_epilogue): the norm after them then reads h alone.
   AccView down_out;
   for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
     const LayerNormWeights& norms = weights_.norms(layer);
     float* scale = next_scale();
-    if (layer == 0)
+    if (layer == 0 || down.config().residual_epilogue) {
       rmsnorm_quantize_gpu({h}, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_, row_launch.tensor);
-    else
+      mark(down.config().residual_epilogue ? "input tensor norm+quant" : "input norm+quant");
+    } else {
       residual_rmsnorm_quantize_gpu(down_out, h, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_,
                                     row_launch.residual);
-    mark("input norm+quant");
+      mark("input norm+quant");
+    }
     const AccView qkv_out = gemm(qkv, scale, layer);
     mark("qkv GEMM");
     auto* q = q_.as<__nv_bfloat16>();
@@ -324,12 +329,20 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
     scale = next_scale();
     rmsnorm_quantize_gpu({attn}, hidden_rows, {norms.attn_sub, eps}, input_of(o, scale), stream_, row_launch.tensor);
     mark("attn_sub norm+quant");
-    const AccView o_out = gemm(o, scale, layer);
-    mark("o GEMM");
-    scale = next_scale();
-    residual_rmsnorm_quantize_gpu(o_out, h, hidden_rows, {norms.post, eps}, input_of(gate_up, scale), stream_,
-                                  row_launch.residual);
-    mark("residual+post norm+quant");
+    if (o.config().residual_epilogue) {
+      o.gemm(rows, codes, scale, h, workspace_.data(), workspace_.bytes(), stream_, layer);
+      mark("o GEMM+residual");
+      scale = next_scale();
+      rmsnorm_quantize_gpu({h}, hidden_rows, {norms.post, eps}, input_of(gate_up, scale), stream_, row_launch.tensor);
+      mark("post norm+quant");
+    } else {
+      const AccView o_out = gemm(o, scale, layer);
+      mark("o GEMM");
+      scale = next_scale();
+      residual_rmsnorm_quantize_gpu(o_out, h, hidden_rows, {norms.post, eps}, input_of(gate_up, scale), stream_,
+                                    row_launch.residual);
+      mark("residual+post norm+quant");
+    }
     const AccView gate_up_out = gemm(gate_up, scale, layer);
     scale = next_scale();
     if (gate_up.config().relu2_mul_epilogue) {  // the GEMM wrote relu2(gate) * up, bf16 [rows, inter]
@@ -343,15 +356,23 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
                                      row_launch.relu2);
       mark("relu2*up+ffn_sub norm+quant");
     }
-    down_out = gemm(down, scale, layer);
-    mark("down GEMM");
+    if (down.config().residual_epilogue) {
+      down.gemm(rows, codes, scale, h, workspace_.data(), workspace_.bytes(), stream_, layer);
+      mark("down GEMM+residual");
+    } else {
+      down_out = gemm(down, scale, layer);
+      mark("down GEMM");
+    }
   }
   // A step of only mid-prompt prefill chunks needs no next token: no final norm, no lm_head (a
   // zero-row GEMM is an invalid launch in cuBLASLt).
   if (samples == 0) return;
   auto* x = final_x_.as<__nv_bfloat16>();
-  residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps},
-                            x, stream_);
+  if (down.config().residual_epilogue)
+    rmsnorm_rows_gpu(h, staged + staged_.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps}, x, stream_);
+  else
+    residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, {samples, hidden_},
+                              {weights_.final_norm(), eps}, x, stream_);
   mark("final norm");
   const int64_t sample_rows = padded_rows(samples);
   lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, workspace_.data(), workspace_.bytes(),

@@ -56,6 +56,14 @@ bool relu2_mul_in_epilogue(const WeightLoadOptions& o, const CheckpointDescripti
   return o.relu2_mul_epilogue && slot == LinearSlot::GateUp && runs_scaled_gemm(engine_linear_config(o, d, n, k));
 }
 
+// Whether this slot's engine linear adds its output to the residual stream in its epilogue: o_proj
+// and down_proj on the scaled GEMM.
+bool residual_in_epilogue(const WeightLoadOptions& o, const CheckpointDescription& d, LinearSlot slot, int64_t n,
+                          int64_t k) {
+  return o.residual_epilogue && (slot == LinearSlot::O || slot == LinearSlot::Down) &&
+         runs_scaled_gemm(engine_linear_config(o, d, n, k));
+}
+
 }  // namespace
 
 DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
@@ -147,6 +155,8 @@ void ModelWeights::build(const CheckpointReader& reader,
     LinearConfig config = engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]);
     config.relu2_mul_epilogue =
         relu2_mul_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
+    config.residual_epilogue =
+        residual_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
     std::optional<LinearConfig> fallback;
     if (fallback_db) {
       fallback = dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]);

@@ -32,6 +32,10 @@ struct WeightLoadOptions {
   // up in its epilogue (LinearConfig::relu2_mul_epilogue): half the output bytes, and the ffn_sub
   // norm reads half as much (docs/PERF.md, "relu2 * up in the gate_up GEMM's epilogue").
   bool relu2_mul_epilogue = true;
+  // With the scaled GEMM: o_proj and down_proj add their output to the residual stream in their
+  // epilogue (LinearConfig::residual_epilogue); the norms after them read one tensor instead of the
+  // GEMM output and the residual, and write no residual.
+  bool residual_epilogue = true;
   // 2:4 checkpoints: the tuning database whose timings pick, per linear, a dense fallback
   // (W8A8Linear): built, with the plain weight kept, only for the linears whose dense GEMM it timed
   // faster at some row count. Empty: none.

@@ -70,7 +70,8 @@ RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blo
 // Drives ModelRunner directly with one sequence in an identity block table, returning the logits of
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
-                                 int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = true) {
+                                 int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = true,
+                                 bool residual_epilogue = true) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   const RunnerOptions o = small_runner(64, 64, 8, graphs);
@@ -80,6 +81,7 @@ std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, boo
   w.exact_scales = exact;
   w.fp8_fast_accum = fp8_fast_accum;
   w.relu2_mul_epilogue = relu2_mul_epilogue;
+  w.residual_epilogue = residual_epilogue;
   std::vector<float> all;
   {
     ModelWeights weights(model, w, stream);
@@ -297,6 +299,38 @@ TEST_F(EngineTest, Relu2MulEpilogueGivesTheLogitsOfTheSeparateKernel) {
   ASSERT_EQ(fused.size(), separate.size());
   ASSERT_FALSE(fused.empty());
   for (size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i], separate[i]) << "logit " << i;
+}
+
+// INT8 dense on the scaled GEMM adds o_proj's and down_proj's outputs to the residual stream in
+// their epilogues and normalizes the stream with the tensor norm (the final norm with the rows
+// norm); without it the residual norm kernels add. The same bits, so the same logits, in prefill and
+// in decode (CUDA graphs), with and without the MLP epilogue.
+TEST_F(EngineTest, ResidualEpilogueGivesTheLogitsOfTheResidualNorms) {
+  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
+  const Oracle oracle = load_oracle();
+  {  // by default, o_proj and down_proj take it
+    cudaStream_t stream;
+    CUDA_CHECK(cudaStreamCreate(&stream));
+    WeightLoadOptions w;
+    w.max_tokens = 64;
+    {
+      ModelWeights weights(*dir_ / "int8", w, stream);
+      EXPECT_TRUE(weights.linear(LinearSlot::O).config().residual_epilogue);
+      EXPECT_TRUE(weights.linear(LinearSlot::Down).config().residual_epilogue);
+      EXPECT_FALSE(weights.linear(LinearSlot::Qkv).config().residual_epilogue);
+      EXPECT_FALSE(weights.linear(LinearSlot::GateUp).config().residual_epilogue);
+    }
+    CUDA_CHECK(cudaStreamDestroy(stream));
+  }
+  const std::vector<int32_t>& seq = oracle.sequences.at(0);
+  for (bool mlp : {true, false}) {
+    SCOPED_TRACE(mlp ? "with the MLP epilogue" : "without the MLP epilogue");
+    const auto fused = runner_logits(*dir_ / "int8", GemmBackend::CublasLt, false, seq, 5, true, false, mlp, true);
+    const auto separate = runner_logits(*dir_ / "int8", GemmBackend::CublasLt, false, seq, 5, true, false, mlp, false);
+    ASSERT_EQ(fused.size(), separate.size());
+    ASSERT_FALSE(fused.empty());
+    for (size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i], separate[i]) << "logit " << i;
+  }
 }
 
 TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {

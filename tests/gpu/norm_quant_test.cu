@@ -8,6 +8,8 @@
 // poisoned before every run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -513,6 +515,46 @@ TEST(ResidualRmsNormRows, MatchesCpu) {
         ASSERT_EQ(got, want);
         ASSERT_EQ(got_residual, residual);
       }
+}
+
+// rmsnorm_rows_gpu: the same gathered rows of a residual that already holds the sum (what the
+// GEMMs with the residual epilogue leave), normalized, against rmsnorm_rows_bf16; x untouched.
+TEST(RmsNormRows, MatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  for (int64_t k : {30, 2560})
+    for (int64_t offset : {0, 1}) {
+      SCOPED_TRACE("K=" + std::to_string(k) + " offset=" + std::to_string(offset));
+      constexpr int64_t kRows = 50;
+      const std::vector<uint16_t> x = random_residual(kRows, k, static_cast<uint32_t>(k + 7 + offset));
+      const std::vector<uint16_t> weight = norm_weight(k, static_cast<uint32_t>(k + 8));
+      std::vector<int32_t> index = {49, 0, 3, 3, 17, 2, 48};
+      for (int32_t r = 40; r >= 5; r -= 3) index.push_back(r);
+      const int64_t count = static_cast<int64_t>(index.size()), n = kRows * k;
+      DeviceBuffer xs((n + offset + 1) * 2, "x"), w((k + offset + 1) * 2, "weight"),
+          out((count * k + offset + 1) * 2, "out"), idx(index.size() * 4, "row index");
+      auto* xv = xs.as<__nv_bfloat16>() + offset;
+      auto* wv = w.as<__nv_bfloat16>() + offset;
+      auto* ov = out.as<__nv_bfloat16>() + offset;
+      CUDA_CHECK(cudaMemcpy(xv, x.data(), n * 2, cudaMemcpyHostToDevice));
+      CUDA_CHECK(cudaMemcpy(wv, weight.data(), k * 2, cudaMemcpyHostToDevice));
+      CUDA_CHECK(cudaMemcpy(idx.data(), index.data(), index.size() * 4, cudaMemcpyHostToDevice));
+      CUDA_CHECK(cudaMemset(out.data(), kPoison, out.bytes()));
+      rmsnorm_rows_gpu(xv, idx.as<int32_t>(), {count, k}, {wv, kEps}, ov, nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      std::vector<uint16_t> got(static_cast<size_t>(count * k)), got_x(static_cast<size_t>(n));
+      CUDA_CHECK(cudaMemcpy(got.data(), ov, got.size() * 2, cudaMemcpyDeviceToHost));
+      CUDA_CHECK(cudaMemcpy(got_x.data(), xv, n * 2, cudaMemcpyDeviceToHost));
+      std::vector<uint16_t> rows(static_cast<size_t>(count * k)), want(rows.size());
+      for (int64_t i = 0; i < count; ++i)
+        std::copy_n(x.data() + index[i] * k, k, rows.data() + i * k);
+      rmsnorm_rows_bf16(rows.data(), weight.data(), count, k, kEps, want.data());
+      ASSERT_EQ(got, want);
+      ASSERT_EQ(got_x, x);
+      // The tail past the output stays poisoned.
+      std::vector<uint8_t> tail(static_cast<size_t>(out.bytes()));
+      CUDA_CHECK(cudaMemcpy(tail.data(), out.data(), tail.size(), cudaMemcpyDeviceToHost));
+      for (size_t b = static_cast<size_t>((offset + count * k) * 2); b < tail.size(); ++b) ASSERT_EQ(tail[b], kPoison);
+    }
 }
 
 // The bf16x2 relu2 * up of the plain bf16 stage against the float path it replaces, for every bf16

@@ -2,7 +2,7 @@
 // compiled tile, row counts that fill whole tiles and ones that leave a remainder, the output
 // poisoned before each run. It must give the bits of the int32 accumulator + dequantization
 // epilogue, which the CPU reference reproduces exactly; with the MLP epilogue, those bits followed
-// by relu2(gate) * up.
+// by relu2(gate) * up; with the residual epilogue, bf16(residual + those bits) written in place.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -133,6 +133,60 @@ TEST(ScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
   SKIP_WITHOUT_GPU();
   if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
   expect_relu2_mul_exact(768, 512, {16, 64, 200, 1024}, 20261205);
+}
+
+// run_residual_add on a residual of random bf16 (signs, magnitudes from 1e-3 to 1e3, some exact
+// negatives of the GEMM value so sums cancel to zero): every value bf16(float(r) + float(d)), rows
+// past m and the guard after them untouched.
+void expect_residual_add_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> code(-127, 127), ternary(-1, 1);
+  std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-7.0f, -1.0f), decade(-3.0f, 3.0f);
+  std::normal_distribution<float> normal;
+  std::vector<uint8_t> w(static_cast<size_t>(n * k));
+  for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(ternary(rng)));
+  std::vector<float> scale_w(static_cast<size_t>(n));
+  for (auto& s : scale_w) s = weight_scale(rng);
+  const DeviceBuffer w_gpu = upload(w, "weight"), scale_w_gpu = upload(scale_w, "weight scales");
+  ScaledGemm gemm(n, k);
+  for (int64_t m : ms) {
+    std::vector<uint8_t> x(static_cast<size_t>(m * k));
+    for (auto& c : x) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
+    std::vector<float> scale_x(static_cast<size_t>(m));
+    for (auto& s : scale_x) s = std::exp2(log_scale(rng));
+    std::vector<float> y(static_cast<size_t>(m * n));
+    reference_linear_w8a8(QuantKind::Int8, x.data(), scale_x.data(), w.data(), scale_w.data(), m, n, k, y.data());
+    const size_t guard = 4096;
+    std::vector<uint16_t> residual(y.size() + guard, 0xFFFF), want(y.size() + guard, 0xFFFF);
+    for (size_t i = 0; i < y.size(); ++i) {
+      const uint16_t d = float_to_bf16(y[i]);
+      residual[i] = i % 16 == 3 ? static_cast<uint16_t>(d ^ 0x8000u)  // -d: the sum cancels
+                                : float_to_bf16(normal(rng) * std::pow(10.0f, decade(rng)));
+      want[i] = float_to_bf16(bf16_to_float(residual[i]) + bf16_to_float(d));
+    }
+    const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
+    for (ScaledGemmTile tile : scaled_gemm_tiles()) {
+      SCOPED_TRACE(std::string(scaled_gemm_tile_name(tile)) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                   " M=" + std::to_string(m));
+      gemm.set_tile(m, tile);
+      DeviceBuffer stream_gpu = upload(residual, "residual stream");
+      gemm.run_residual_add(w_gpu.data(), x_gpu.data(), scale_w_gpu.as<float>(), scale_x_gpu.as<float>(),
+                            stream_gpu.as<__nv_bfloat16>(), m, nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      const auto got = download<uint16_t>(stream_gpu, want.size());
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << "row " << i / n << " column " << i % n << ": gpu " << bf16_to_float(got[i])
+                                   << " cpu " << bf16_to_float(want[i]) << " residual "
+                                   << bf16_to_float(residual[i]);
+      for (size_t i = y.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xFFFF) << "written past the output at " << i;
+    }
+  }
+}
+
+TEST(ScaledGemmGpu, ResidualEpilogueAddsInPlaceBitForBit) {
+  SKIP_WITHOUT_GPU();
+  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
+  expect_residual_add_exact(640, 768, {16, 64, 200, 1024}, 20261206);
 }
 
 }  // namespace
