@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 #include "gemm/scaled_gemm.h"
 
@@ -15,8 +16,17 @@ struct ScaledGemmTileChoice {
   double latency_us = 0;  // its mean launch time
 };
 
-// m: padded rows. Mean of `repeat` launches after `warmup`, per tile.
+// The epilogue the engine runs on a shape (its tile is timed with it: the ping-pong tiles hide
+// epilogue work that the cooperative ones keep on their critical path).
+enum class ScaledGemmEpilogue { Plain, Relu2Mul, ResidualAdd };
+
+// BitNet's engine on the scaled GEMM: gate_up with relu2 * up, o_proj and down_proj (n = hidden)
+// adding into the residual stream, qkv plain.
+ScaledGemmEpilogue bitnet_engine_epilogue(const std::string& layer);
+
+// m: padded rows. Mean of `repeat` launches after `warmup`, per tile, with the given epilogue.
 ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
-                                              cudaStream_t stream);
+                                              cudaStream_t stream,
+                                              ScaledGemmEpilogue epilogue = ScaledGemmEpilogue::Plain);
 
 }  // namespace slidesparse

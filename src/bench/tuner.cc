@@ -88,7 +88,9 @@ void run_tune(const TuneOptions& o) {
   progress.finish();
   const bool int8 = std::find(o.kinds.begin(), o.kinds.end(), QuantKind::Int8) != o.kinds.end();
   if (o.dense && int8 && scaled_gemm_available()) {
-    // The INT8 scaled GEMM's tile per row count.
+    // The INT8 scaled GEMM's tile per row count, timed with the epilogue the engine runs on the shape
+    // (the recorded latency is that form's; a 2:4 linear's dense fallback runs the plain one, which
+    // is no slower).
     const auto shapes = bitnet_layer_shapes();
     ProgressBar scaled_progress("tune scaled gemm", long(shapes.size() * dense_ms.size()));
     for (const auto& shape : shapes) {
@@ -96,7 +98,8 @@ void run_tune(const TuneOptions& o) {
         throw_if_interrupted();
         const int64_t rows = padded_rows(m);
         const ScaledGemmTileChoice best =
-            fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream);
+            fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream,
+                                     bitnet_engine_epilogue(shape.name));
         // The latency lets a 2:4 linear compare this GEMM with cuSPARSELt's at the same rows.
         db.record_kernel(scaled_gemm_kernel_name(shape.n), shape.k, rows,
                          {{"tile", std::string(scaled_gemm_tile_name(best.tile))}, {"latency_us", best.latency_us}});
