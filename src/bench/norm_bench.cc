@@ -32,7 +32,10 @@ struct NormOperands {
   DeviceBuffer x, residual, weight, out, scale;
 
   int64_t activation_bytes() const { return m * k * 2; }
-  double bytes_moved() const { return double(3 * activation_bytes() + rows * out_cols + rows * 4); }
+  // with_residual: x and the residual read, the residual written; without, x read.
+  double bytes_moved(bool with_residual) const {
+    return double((with_residual ? 3 : 1) * activation_bytes() + rows * out_cols + rows * 4);
+  }
 };
 
 NormOperands make_operands(Sparsity sparsity, int64_t m, int64_t k, cudaStream_t stream) {
@@ -219,12 +222,15 @@ std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vect
     for (const Sparsity sparsity : sparsities)
       for (int64_t m : ms) {
         NormOperands o = make_operands(sparsity, m, k, stream);
-        const QuantLaunchConfig best = fastest_launch_config([&](const QuantLaunchConfig& c) {
-          return time_norm(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
-        });
-        const double us = time_norm(kind, o, best, warmup, repeat, stream);
-        const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)) + "+norm", sparsity, m, k, us, gbps, gbps / copy_gbps});
+        for (bool with_residual : {true, false}) {
+          const QuantLaunchConfig best = fastest_launch_config([&](const QuantLaunchConfig& c) {
+            return time_norm(kind, o, c, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream, with_residual);
+          });
+          const double us = time_norm(kind, o, best, warmup, repeat, stream, with_residual);
+          const double gbps = o.bytes_moved(with_residual) / us / 1e3;
+          rows.push_back({std::string(quant_kind_name(kind)) + (with_residual ? "+norm" : "+tensor_norm"), sparsity, m,
+                          k, us, gbps, gbps / copy_gbps});
+        }
       }
   return rows;
 }

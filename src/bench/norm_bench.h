@@ -13,10 +13,11 @@
 
 namespace slidesparse {
 
-// One row per (K, sparsity, M) (dense: no slide, codes into ceil32(K) columns; kernel name "<kind>+norm"),
-// with the residual fused (the engine's case): bytes = M*K*2 x read + M*K*2 residual read +
-// M*K*2 residual written + rows_padded*(out_cols + 4) codes and scales written; the weight (K*2,
-// cache-resident) is not counted. Each point screens quant_launch_candidates() and times the
+// Two rows per (K, sparsity, M) (dense: no slide, codes into ceil32(K) columns): "<kind>+norm" with
+// the residual fused: bytes = M*K*2 x read + M*K*2 residual read + M*K*2 residual written +
+// rows_padded*(out_cols + 4) codes and scales written; "<kind>+tensor_norm" on x alone (attn_sub,
+// ffn_sub, and the input and post norms after a GEMM that added into the residual stream): bytes =
+// M*K*2 read + the codes and scales. The weight (K*2, cache-resident) is not counted. Each point screens quant_launch_candidates() and times the
 // fastest, launches rotating among input sets larger than the L2 cache.
 std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,
                                                  const std::vector<int64_t>& ks, const std::vector<Sparsity>& sparsities,
