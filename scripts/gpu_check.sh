@@ -13,7 +13,7 @@
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
-#   `tuned`: the dense and 2:4 models (TUNED_DTYPES, default "int8 fp8") with a database tuned here, prefill M=32768 (profiled) and
+#   `tuned`: the dense and 2:L models (TUNED_DTYPES, default "int8 fp8"; TUNED_SPARSITIES, default "2:4") with a database tuned here, prefill M=32768 (profiled) and
 #   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
 #   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
@@ -234,24 +234,30 @@ PY
       fi
       ;;
     tuned)
-      # The dense models and their 2:4 twins with a database tuned here (dense and 2:4 only):
-      # prefill M=32768 profiled and decode M=64,512, as the pipeline measures them.
+      # The dense models and their 2:L twins (TUNED_SPARSITIES, default "2:4") with a database tuned
+      # here for those patterns: prefill M=32768 profiled and decode M=64,512, as the pipeline
+      # measures them.
       work=${AB_WORK:-/tmp/ab}
       dtypes=${TUNED_DTYPES:-int8 fp8}
+      sparsities=${TUNED_SPARSITIES:-2:4}
       mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       for dtype in $dtypes; do
         D=$(echo $dtype | tr a-z A-Z)
         [ -d "$work/BitNet-2B-$D" ] ||
           "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
-        [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
-          --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+        for s in $sparsities; do
+          [ -d "$work/BitNet-2B-$D-SlideSparse-${s/:/_}" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
+            --sparsity $s --source "$work/BitNet-2B-BF16" >/dev/null
+        done
       done
       [ -f "$work/tuned.json" ] || { /usr/bin/time -f "tune: %e s" "$bin/slidesparse" tune --db "$work/tuned.json" \
-        --dtype $(echo $dtypes | tr ' ' ',') --sparsity 2:4 2>&1 | grep -v ETA | tail -4; }
+        --dtype $(echo $dtypes | tr ' ' ',') --sparsity $(echo $sparsities | tr ' ' ',') 2>&1 | grep -v ETA | tail -4; }
       for dtype in $dtypes; do
         D=$(echo $dtype | tr a-z A-Z)
-        for model in BitNet-2B-$D BitNet-2B-$D-SlideSparse-2_4; do
+        models="BitNet-2B-$D"
+        for s in $sparsities; do models="$models BitNet-2B-$D-SlideSparse-${s/:/_}"; done
+        for model in $models; do
           IFS=';' read -ra stages <<< "${TUNED_STAGES:-prefill --m-list 32768 --profile;decode --m-list 64,512}"
           for stage in "${stages[@]}"; do
             echo "== $model $stage, tuned"
