@@ -9,12 +9,12 @@
 #include <cuda_bf16.h>
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
+#include "bench/kernel_bench.h"
 #include "bench/random_fill.h"
 #include "core/error.h"
 #include "gemm/cublaslt_gemm.h"
@@ -22,45 +22,13 @@
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "kernels/activation_quant.h"
+#include "tools/probe_support.h"
 
 using namespace slidesparse;
 
-namespace {
-
-struct Shape {
-  const char* name;
-  int64_t n, k;
-};
-constexpr Shape kShapes[] = {{"qkv", 3840, 2560}, {"o", 2560, 2560}, {"gate_up", 13824, 2560}, {"down", 2560, 6912}};
-
-std::vector<int64_t> parse_m_list(int argc, char** argv) {
-  std::string list = "64,512,4096,32768";
-  for (int i = 1; i < argc; ++i) {
-    require(std::string(argv[i]) == "--m-list" && i + 1 < argc, "usage: scaled_gemm_probe [--m-list 64,512,...]");
-    list = argv[++i];
-  }
-  std::vector<int64_t> ms;
-  for (size_t at = 0; at <= list.size();) {
-    const size_t comma = std::min(list.find(',', at), list.size());
-    ms.push_back(std::stoll(list.substr(at, comma - at)));
-    at = comma + 1;
-  }
-  return ms;
-}
-
-size_t differing(const DeviceBuffer& a, const DeviceBuffer& b) {
-  std::vector<uint16_t> ha(a.bytes() / 2), hb(b.bytes() / 2);
-  CUDA_CHECK(cudaMemcpy(ha.data(), a.data(), a.bytes(), cudaMemcpyDeviceToHost));
-  CUDA_CHECK(cudaMemcpy(hb.data(), b.data(), b.bytes(), cudaMemcpyDeviceToHost));
-  size_t count = 0;
-  for (size_t i = 0; i < ha.size(); ++i) count += ha[i] != hb[i];
-  return count;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) try {
-  const std::vector<int64_t> ms = parse_m_list(argc, argv);
+  const std::vector<int64_t> ms =
+      probe::parse_m_list(argc, argv, "64,512,4096,32768", "scaled_gemm_probe [--m-list 64,512,...]");
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.int8_tops;
@@ -69,7 +37,7 @@ int main(int argc, char** argv) try {
   std::printf("%-8s %6s %12s %12s %12s", "shape", "M", "lt gemm us", "lt+deq us", "lt TOPS");
   for (ScaledGemmTile t : scaled_gemm_tiles()) std::printf(" %16s", std::string(scaled_gemm_tile_name(t)).c_str());
   std::printf("   (us, TOPS of %.0f, differing outputs)\n", peak_tops);
-  for (const Shape& s : kShapes) {
+  for (const LayerShape& s : bitnet_layer_shapes()) {
     for (int64_t m : ms) {
       DeviceBuffer x(size_t(m * s.k), "x"), w(size_t(s.n * s.k), "w"), acc(size_t(m * s.n) * 4, "acc");
       DeviceBuffer sx(size_t(m) * 4, "sx"), sw(size_t(s.n) * 4, "sw");
@@ -89,7 +57,7 @@ int main(int argc, char** argv) try {
       const double flops = 2.0 * double(m) * double(s.n) * double(s.k);
       const double t_gemm = time_launches_us(lt_gemm, 3, 20, stream);
       const double t_full = time_launches_us(lt_full, 3, 20, stream);
-      std::printf("%-8s %6lld %12.1f %12.1f %12.0f", s.name, (long long)m, t_gemm, t_full, flops / t_gemm * 1e-6);
+      std::printf("%-8s %6lld %12.1f %12.1f %12.0f", s.name.c_str(), (long long)m, t_gemm, t_full, flops / t_gemm * 1e-6);
       ScaledGemm cutlass_gemm(s.n, s.k);
       for (ScaledGemmTile tile : scaled_gemm_tiles()) {
         cutlass_gemm.set_tile(m, tile);
@@ -99,12 +67,12 @@ int main(int argc, char** argv) try {
         };
         run();
         CUDA_CHECK(cudaStreamSynchronize(stream));
-        const size_t bad = differing(ref, out);
+        const size_t bad = probe::differing_bf16(ref, out);
         const double us = time_launches_us(run, 3, 20, stream);
         std::printf("  %6.1f %4.0f %4zu", us, flops / us * 1e-6, bad);
       }
       std::printf("\n");
-      if (std::strcmp(s.name, "gate_up") == 0) {
+      if (s.name == "gate_up") {
         // The same GEMM with the MLP epilogue (relu2(gate) * up, half-width output; its bits are the
         // GPU tests' business, the weight order does not change the time).
         std::printf("%-8s %6lld %38s", "+relu2", (long long)m, "");

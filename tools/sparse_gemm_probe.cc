@@ -16,47 +16,19 @@
 
 #include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
+#include "bench/kernel_bench.h"
 #include "bench/random_fill.h"
 #include "core/error.h"
 #include "gemm/cusparselt_gemm.h"
 #include "gemm/scaled_gemm.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "tools/probe_support.h"
 #include "tools/sparse_gemm_probe_tiles.h"
 
 using namespace slidesparse;
 
 namespace {
-
-struct Shape {
-  const char* name;
-  int64_t n, k;
-};
-constexpr Shape kShapes[] = {{"qkv", 3840, 2560}, {"o", 2560, 2560}, {"gate_up", 13824, 2560}, {"down", 2560, 6912}};
-
-std::vector<int64_t> parse_m_list(int argc, char** argv) {
-  std::string list = "512,4096,32768";
-  for (int i = 1; i < argc; ++i) {
-    require(std::string(argv[i]) == "--m-list" && i + 1 < argc, "usage: sparse_gemm_probe [--m-list 512,...]");
-    list = argv[++i];
-  }
-  std::vector<int64_t> ms;
-  for (size_t at = 0; at <= list.size();) {
-    const size_t comma = std::min(list.find(',', at), list.size());
-    ms.push_back(std::stoll(list.substr(at, comma - at)));
-    at = comma + 1;
-  }
-  return ms;
-}
-
-size_t differing(const DeviceBuffer& a, const DeviceBuffer& b) {
-  std::vector<uint16_t> ha(a.bytes() / 2), hb(b.bytes() / 2);
-  CUDA_CHECK(cudaMemcpy(ha.data(), a.data(), a.bytes(), cudaMemcpyDeviceToHost));
-  CUDA_CHECK(cudaMemcpy(hb.data(), b.data(), b.bytes(), cudaMemcpyDeviceToHost));
-  size_t count = 0;
-  for (size_t i = 0; i < ha.size(); ++i) count += ha[i] != hb[i];
-  return count;
-}
 
 // The fastest of every cuSPARSELt configuration for m rows: {us, description}.
 std::pair<double, std::string> best_cusparselt(CusparseLtGemm& gemm, const DeviceBuffer& x, DeviceBuffer& d,
@@ -86,7 +58,8 @@ std::pair<double, std::string> best_cusparselt(CusparseLtGemm& gemm, const Devic
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const std::vector<int64_t> ms = parse_m_list(argc, argv);
+  const std::vector<int64_t> ms =
+      probe::parse_m_list(argc, argv, "512,4096,32768", "sparse_gemm_probe [--m-list 512,...]");
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.int8_tops;
@@ -100,7 +73,7 @@ int main(int argc, char** argv) try {
   std::printf("%-8s %6s %10s %10s %12s", "shape", "M", "dense us", "lt us", "lt TOPS");
   for (const auto& t : tiles) std::printf(" %22s", t->name().c_str());
   std::printf("   (us, dense-equivalent TOPS of %.0f dense peak, differing outputs)\n", peak_tops);
-  for (const Shape& s : kShapes) {
+  for (const LayerShape& s : bitnet_layer_shapes()) {
     DeviceBuffer w(size_t(s.n * s.k), "w"), sw(size_t(s.n) * 4, "sw");
     fill_ternary_codes_gpu(QuantKind::Int8, w.as<uint8_t>(), s.n, s.k, true, 2, stream);
     fill_random_f32_gpu(sw.as<float>(), s.n, 0.5f, 2.0f, 4, stream);
@@ -121,14 +94,14 @@ int main(int argc, char** argv) try {
       CUDA_CHECK(cudaStreamSynchronize(stream));
       const double t_dense = time_launches_us(run_dense, 3, 20, stream);
       const auto [t_lt, lt_plan] = best_cusparselt(lt, x, out, sw, m, workspace, stream);
-      std::printf("%-8s %6lld %10.1f %10.1f %12.0f", s.name, (long long)m, t_dense, t_lt, flops / t_lt * 1e-6);
+      std::printf("%-8s %6lld %10.1f %10.1f %12.0f", s.name.c_str(), (long long)m, t_dense, t_lt, flops / t_lt * 1e-6);
       for (const auto& t : tiles) {
         CUDA_CHECK(cudaMemsetAsync(out.data(), 0xff, out.bytes(), stream));  // poisoned
         auto run = [&] { t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, stream); };
         try {
           run();
           CUDA_CHECK(cudaStreamSynchronize(stream));
-          const size_t bad = differing(ref, out);
+          const size_t bad = probe::differing_bf16(ref, out);
           const double us = time_launches_us(run, 3, 20, stream);
           std::printf("  %8.1f %5.0f %6zu", us, flops / us * 1e-6, bad);
         } catch (const Error& e) {

@@ -145,6 +145,13 @@ __device__ __forceinline__ __nv_bfloat16* rope_destination(const RopeKvArgs& a, 
   return (p.is_k ? a.k_cache : a.v_cache) + ((block * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
 }
 
+// The piece's head row in the packed k / v copy (kv_out, for cuDNN), null when there is none (q
+// heads, or no copy asked for).
+__device__ __forceinline__ __nv_bfloat16* packed_kv_destination(const RopeKvArgs& a, const RopePiece& p) {
+  if (p.is_q || !a.kv_out) return nullptr;
+  return a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
+}
+
 // Values that need no scale (the scaled GEMM's bf16 output) in 16-byte aligned rows.
 __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
   begin_dependent_kernel();
@@ -163,8 +170,7 @@ __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvAr
   }
   *reinterpret_cast<uint4*>(dst + p.d_lo) = lo;
   *reinterpret_cast<uint4*>(dst + half + p.d_lo) = hi;
-  if (!p.is_q && a.kv_out) {
-    __nv_bfloat16* packed = a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
+  if (__nv_bfloat16* packed = packed_kv_destination(a, p)) {
     *reinterpret_cast<uint4*>(packed + p.d_lo) = lo;
     *reinterpret_cast<uint4*>(packed + half + p.d_lo) = hi;
   }
@@ -194,8 +200,7 @@ __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
   }
   store8(dst + p.d_lo, lo);
   store8(dst + half + p.d_lo, hi);
-  if (!p.is_q && a.kv_out) {
-    __nv_bfloat16* packed = a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
+  if (__nv_bfloat16* packed = packed_kv_destination(a, p)) {
     store8(packed + p.d_lo, lo);
     store8(packed + half + p.d_lo, hi);
   }
