@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/norm_quant.cuh"
+#include "kernels/norm_quant_registers.cuh"
 #include "kernels/shared_memory.h"
 #include "math/rmsnorm.h"
 
@@ -115,6 +116,46 @@ void launch_acc_quantize(QuantKind kind, const SlideGeometry* slide, const NormA
   fail("rmsnorm: unknown accumulator type");
 }
 
+template <bool kInt8, int kChunks>
+void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
+  a.q.team = config.threads / config.rows_per_block;
+  const int64_t blocks = (a.q.rows_padded + config.rows_per_block - 1) / config.rows_per_block;
+  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
+  launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks>, static_cast<unsigned>(blocks),
+                   static_cast<unsigned>(config.threads), 0, stream, a);
+}
+
+template <bool kInt8>
+void launch_registers_kind(int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
+  static_assert(quant_kernels::kMaxRegisterChunks == 8, "one case per chunk count below");
+  switch (chunks) {
+    case 1: return launch_registers<kInt8, 1>(a, config, stream);
+    case 2: return launch_registers<kInt8, 2>(a, config, stream);
+    case 3: return launch_registers<kInt8, 3>(a, config, stream);
+    case 4: return launch_registers<kInt8, 4>(a, config, stream);
+    case 5: return launch_registers<kInt8, 5>(a, config, stream);
+    case 6: return launch_registers<kInt8, 6>(a, config, stream);
+    case 7: return launch_registers<kInt8, 7>(a, config, stream);
+    case 8: return launch_registers<kInt8, 8>(a, config, stream);
+  }
+  fail("rmsnorm: no register kernel for " + std::to_string(chunks) + " chunks per thread");
+}
+
+// The tensor norm without a residual, on 16-byte rows, into plain or 2:4 codes (the same layout),
+// runs with each row in registers (norm_quant_registers.cuh) when the team's threads hold the row
+// in at most kMaxRegisterChunks chunks each; returns false where the shared-memory kernel must run.
+bool launch_tensor_norm_in_registers(QuantKind kind, const SlideGeometry* slide, const NormArgs& a,
+                                     const QuantLaunchConfig& config, cudaStream_t stream) {
+  if (a.residual_in || !a.q.vector_loads || (slide && slide->group != 4)) return false;
+  const int team = config.threads / config.rows_per_block, chunks = (a.q.k / 8 + team - 1) / team;
+  if (chunks > quant_kernels::kMaxRegisterChunks) return false;
+  if (kind == QuantKind::Int8)
+    launch_registers_kind<true>(chunks, a, config, stream);
+  else
+    launch_registers_kind<false>(chunks, a, config, stream);
+  return true;
+}
+
 // The checks and fields every quantizing entry point shares.
 void set_quantize_output(NormArgs& a, const char* name, const QuantizedRows& out) {
   const int64_t rows = a.q.rows, k = a.q.k;
@@ -156,6 +197,7 @@ void rmsnorm_quantize_gpu(const TensorNormInput& in, const NormRows& shape, cons
   NormArgs a = make_args(in.x, in.residual_in, in.residual_out, norm.weight, shape.rows, shape.k, norm.eps, config);
   set_quantize_output(a, "rmsnorm_quantize", out);
   if (out.rows_padded == 0) return;
+  if (launch_tensor_norm_in_registers(out.kind, out.slide, a, config, stream)) return;
   launch_quantize<TensorStage>(out.kind, out.slide, a, config, stream);
 }
 

@@ -23,6 +23,7 @@
 #include "acc_forms.h"
 #include "gpu_test_util.h"
 #include "kernels/norm_quant.cuh"
+#include "kernels/norm_quant_registers.cuh"
 #include "kernels/norm_quant.h"
 #include "math/activation.h"
 #include "math/numeric_formats.h"
@@ -150,7 +151,7 @@ TEST_P(NormQuant, MatchesCpuForEveryLAndShape) {
 TEST_P(NormQuant, EveryLaunchCandidateGivesTheSameOutput) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
-  for (int group : {0, 6, 16})
+  for (int group : {0, 4, 6, 16})
     for (int64_t k : {30, 2560, 6912})
       for (int residual : {0, 1}) {
         const Inputs in = random_inputs(77, k, static_cast<uint32_t>(group * 31 + k + residual));
@@ -188,6 +189,52 @@ TEST_P(NormQuant, LongRowsUseLargeSharedMemory) {
       const Inputs in = random_inputs(9, 16384, static_cast<uint32_t>(group + c.rows_per_block));
       const int64_t cols = out_cols(group, 16384);
       expect_identical(run_gpu(kind, group, in, 1, 16, cols, c), run_cpu(kind, group, in, true, 16, cols), cols);
+    }
+}
+
+// The register kernel (rows without a residual, plain or 2:4 codes, at most 8 16-byte chunks per
+// thread) for every chunk count it is compiled for, whole and partial last chunks of the team.
+TEST_P(NormQuant, RowsInRegistersForEveryChunkCount) {
+  SKIP_WITHOUT_GPU();
+  const QuantKind kind = GetParam();
+  for (int chunks = 1; chunks <= 8; ++chunks)
+    for (int64_t k : {int64_t{8} * 32 * chunks, int64_t{8} * (32 * chunks - 5)})
+      for (int group : {0, 4}) {
+        SCOPED_TRACE("chunks=" + std::to_string(chunks) + " K=" + std::to_string(k) + " L=" + std::to_string(group));
+        const Inputs in = random_inputs(21, k, static_cast<uint32_t>(chunks * 101 + k + group));
+        const int64_t cols = out_cols(group, k);
+        const Output want = run_cpu(kind, group, in, false, 32, cols);
+        for (const QuantLaunchConfig c : {QuantLaunchConfig{32, 1}, QuantLaunchConfig{128, 4}})
+          expect_identical(run_gpu(kind, group, in, 0, 32, cols, c), want, cols);
+      }
+}
+
+// Rows with NaN, +-Inf, values near the bf16 maximum and subnormals only: the register kernel
+// (team of 256: 2-4 chunks per thread) and the shared-memory kernel (team of 32: 10 and 27 chunks,
+// past the register kernel's 8) give the same codes and scales.
+TEST_P(NormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
+  SKIP_WITHOUT_GPU();
+  const QuantKind kind = GetParam();
+  const uint16_t kNaN = 0x7FC0, kInf = 0x7F80, kMinusInf = 0xFF80, kNearMax = 0x7F7F, kSubnormal = 0x0003;
+  for (int64_t k : {2560, 6912})
+    for (int group : {0, 4}) {
+      SCOPED_TRACE("K=" + std::to_string(k) + " L=" + std::to_string(group));
+      Inputs in = random_inputs(60, k, static_cast<uint32_t>(k + group));
+      for (int64_t row = 0; row < in.rows; ++row) {
+        uint16_t* x = in.x.data() + row * k;
+        const int64_t col = (row * 977) % k;
+        switch (row % 6) {
+          case 0: x[col] = kNaN; break;
+          case 1: x[col] = kInf; break;
+          case 2: x[col] = kMinusInf, x[(col + 1) % k] = kNaN; break;
+          case 3: x[col] = kNearMax, x[(col + 7) % k] = kNearMax ^ 0x8000; break;
+          case 4: std::fill(x, x + k, kSubnormal), x[col] = 0x8001; break;
+          default: break;
+        }
+      }
+      const int64_t rows_padded = 64, cols = out_cols(group, k);
+      expect_identical(run_gpu(kind, group, in, 0, rows_padded, cols, {256, 1}),
+                       run_gpu(kind, group, in, 0, rows_padded, cols, {128, 4}), cols);
     }
 }
 
@@ -586,6 +633,37 @@ TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
   CUDA_CHECK(cudaMemcpy(where, first.data(), sizeof where, cudaMemcpyDeviceToHost));
   EXPECT_EQ(count, 0u) << std::hex << "first: gate pair 0x" << where[0] << " up pair 0x" << where[1]
                        << " -> bf16x2 0x" << where[2] << ", float path 0x" << where[3];
+}
+
+// The register kernel's NaN-propagating magnitude maxima against their definition, for every bf16
+// a with 256 b spread over the range (signs, zeros, subnormals, Inf, NaN): each half folds |a|, |b|
+// and zeros, and must hold max(|a|, |b|), or NaN when a or b is.
+__global__ void absmax_nan_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
+  const uint32_t a = blockIdx.x * blockDim.x + threadIdx.x;
+  if (a > 0xFFFFu) return;
+  const uint32_t b = blockIdx.y * 257u & 0xFFFFu;
+  const uint32_t start = (a & 0x7FFFu) | (b & 0x7FFFu) << 16;
+  const uint32_t got = quant_kernels::chunk_absmax_pairs_nan(make_uint4(b | a << 16, 0, a | b << 16, 0x80008000u), start);
+  const bool nan = (a & 0x7FFFu) > 0x7F80u || (b & 0x7FFFu) > 0x7F80u;
+  const uint32_t want = max(a & 0x7FFFu, b & 0x7FFFu);
+  bool ok = true;
+  for (const uint32_t half : {got & 0xFFFFu, got >> 16}) ok = ok && (nan ? (half & 0x7FFFu) > 0x7F80u : half == want);
+  ok = ok && quant_kernels::pair_has_nan(got) == nan;
+  if (!ok && atomicAdd(mismatches, 1ull) == 0) first_mismatch[0] = a, first_mismatch[1] = b, first_mismatch[2] = got;
+}
+
+TEST(AbsmaxPairsNaN, EqualsTheDefinitionForEveryBf16) {
+  SKIP_WITHOUT_GPU();
+  DeviceBuffer mismatches(sizeof(unsigned long long), "mismatch count"), first(3 * sizeof(uint32_t), "first mismatch");
+  CUDA_CHECK(cudaMemset(mismatches.data(), 0, mismatches.bytes()));
+  CUDA_CHECK(cudaMemset(first.data(), 0, first.bytes()));
+  absmax_nan_kernel<<<dim3(65536 / 256, 256), 256>>>(mismatches.as<unsigned long long>(), first.as<uint32_t>());
+  CUDA_CHECK(cudaGetLastError());
+  unsigned long long count = 0;
+  uint32_t where[3] = {};
+  CUDA_CHECK(cudaMemcpy(&count, mismatches.data(), sizeof count, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(where, first.data(), sizeof where, cudaMemcpyDeviceToHost));
+  EXPECT_EQ(count, 0u) << std::hex << "first: a 0x" << where[0] << " b 0x" << where[1] << " -> 0x" << where[2];
 }
 
 }  // namespace

@@ -1,0 +1,162 @@
+// Device code of the quantizing RMSNorm of a bf16 tensor (no residual; plain or 2:4 codes, which
+// are the same layout) with each row held in registers: the same math and bits as rmsnorm_kernel
+// with TensorStage (norm_quant.cuh), for the rows that fit.
+//
+// Why a second kernel: rmsnorm_kernel stages the row in shared memory and runs four passes over it
+// (square sum, normalize, absmax, quantize), each re-deriving the chunk's slot and going through
+// LDS/STS; on rows without a residual that bookkeeping, not the bytes, bounds it (Nsight Compute on
+// the H200: ~28 instructions per element, issue slots ~80% busy, ~56% of the copy bandwidth). Here
+// a team's thread holds its kChunks 16-byte chunks (chunk t + j * team) in registers from the load
+// to the store, so each pass is arithmetic only, and the INT8 codes skip the per-element NaN test
+// unless the thread's own values need it.
+#pragma once
+
+#include "kernels/norm_quant.cuh"
+
+namespace slidesparse::quant_kernels {
+
+// Chunks per thread the register kernel is compiled for: 8 chunks are 32 registers of row, which
+// with the rest fits the 64 registers a 1024-thread block allows without spilling.
+inline constexpr int kMaxRegisterChunks = 8;
+
+// Running pair of magnitude maxima over a chunk's 8 bf16 that propagates NaN (abs.bf16x2, then
+// max.NaN.bf16x2): a half of the result is NaN iff some value folded into that half was NaN.
+__device__ __forceinline__ uint32_t chunk_absmax_pairs_nan(const uint4 v, uint32_t top) {
+  const uint32_t pairs[4] = {v.x, v.y, v.z, v.w};
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#pragma unroll
+  for (const uint32_t pair : pairs) {
+    uint32_t magnitude;
+    asm("abs.bf16x2 %0, %1;" : "=r"(magnitude) : "r"(pair));
+    asm("max.NaN.bf16x2 %0, %1, %2;" : "=r"(top) : "r"(top), "r"(magnitude));
+  }
+#else
+  for (const uint32_t pair : pairs) top |= pair;  // not compiled for a GPU (host pass): never run
+#endif
+  return top;
+}
+
+// Whether either half of a chunk_absmax_pairs_nan result is NaN.
+__device__ __forceinline__ bool pair_has_nan(uint32_t top) {
+  return (top & 0x7FFFu) > 0x7F80u || ((top >> 16) & 0x7FFFu) > 0x7F80u;
+}
+
+// The INT8 code of x in the low byte, as int8_code (quantize_kernels.cuh) for an x * inv that is
+// not NaN: no test.
+__device__ __forceinline__ uint32_t int8_code_unchecked(float x, float inv) {
+  return __float_as_uint(__fadd_rn(__fmul_rn(x, inv), 12582912.0f));
+}
+
+// The 8 codes of a normalized chunk, element i in byte i. kChecked: INT8 values may be NaN (or
+// x * inv may be: an Inf row has inv = 0), which must give code 0.
+template <bool kInt8, bool kChecked>
+__device__ __forceinline__ uint2 chunk_codes(const uint4 y, float inv) {
+  if constexpr (kInt8 && !kChecked) {
+    const auto four = [inv](uint32_t p01, uint32_t p23) {
+      const uint32_t q0 = int8_code_unchecked(bf16_low(p01), inv), q1 = int8_code_unchecked(bf16_high(p01), inv);
+      const uint32_t q2 = int8_code_unchecked(bf16_low(p23), inv), q3 = int8_code_unchecked(bf16_high(p23), inv);
+      return __byte_perm(__byte_perm(q0, q1, 0x0040), __byte_perm(q2, q3, 0x0040), 0x5410);
+    };
+    return make_uint2(four(y.x, y.y), four(y.z, y.w));
+  } else {
+    return make_uint2(quantize4<kInt8>(y.x, y.y, inv), quantize4<kInt8>(y.z, y.w, inv));
+  }
+}
+
+template <bool kInt8, bool kChecked, int kChunks>
+__device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[kChunks], int t, int team,
+                                                  int k_chunks, float inv) {
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) {
+    const int c = t + j * team;
+    if (c < k_chunks) dst[c] = chunk_codes<kInt8, kChecked>(y[j], inv);
+  }
+}
+
+template <bool kInt8, int kChunks>
+__global__ void __launch_bounds__(1024) register_norm_kernel(const NormArgs a) {
+  begin_dependent_kernel();
+  __shared__ int warp_top[32];
+  __shared__ unsigned long long warp_sum[32];
+  __shared__ float warp_max[32];
+
+  const QuantArgs& q = a.q;
+  const int team_index = static_cast<int>(threadIdx.x) / q.team;
+  const int t = static_cast<int>(threadIdx.x) - team_index * q.team;
+  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / q.team) + team_index;
+  const bool real_row = row < q.rows;
+  const int k_chunks = q.k / 8;
+
+  // The thread's chunks, all loads issued before any use; chunks past the row (and every chunk of
+  // a padding row) are zero, which changes neither the top exponent nor the sum.
+  uint4 y[kChunks];
+  const uint4* xs = reinterpret_cast<const uint4*>(q.x + (real_row ? row : 0) * q.k);
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) {
+    const int c = t + j * q.team;
+    y[j] = real_row && c < k_chunks ? xs[c] : make_uint4(0, 0, 0, 0);
+  }
+  uint32_t magnitudes = 0;
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) magnitudes = chunk_top_magnitudes(y[j], magnitudes);
+
+  const int top = team_reduce(top_exponent(magnitudes), warp_top, q.team, [](int p, int r) { return max(p, r); });
+  unsigned long long sum = 0;
+  if (top >= kGridFloatMinTop && top <= kGridFloatMaxTop) {  // the team agrees on top: no divergence
+    const float scale = grid_float_scale(top);
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) sum = chunk_square_sum_float(y[j], scale, sum);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) sum = chunk_square_sum(y[j], top, sum);
+  }
+  sum = team_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
+  const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
+  const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(q.k)));
+  const float inv_rms = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(var, a.eps)));
+
+  // Normalize in place; only the row's real chunks (padding stays +0, so its codes are 0).
+  uint32_t top_nan = 0;
+  if (real_row) {
+    const uint4* w = reinterpret_cast<const uint4*>(a.weight);
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+      const int c = t + j * q.team;
+      if (c < k_chunks) {
+        const uint4 wv = __ldg(w + c);
+        y[j] = make_uint4(normalize_pair(y[j].x, wv.x, inv_rms), normalize_pair(y[j].y, wv.y, inv_rms),
+                          normalize_pair(y[j].z, wv.z, inv_rms), normalize_pair(y[j].w, wv.w, inv_rms));
+        top_nan = chunk_absmax_pairs_nan(y[j], top_nan);
+      }
+    }
+  }
+  // The absmax skips NaN (as fmaxf does): a thread with a NaN takes its maximum again without them.
+  const bool has_nan = pair_has_nan(top_nan);
+  float absmax = pair_absmax(top_nan);
+  if (has_nan) {
+    uint32_t skip = 0;
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) skip = chunk_absmax_pairs(y[j], skip);
+    absmax = pair_absmax(skip);
+  }
+  absmax = team_max(absmax, warp_max, q.team);
+
+  // Quantize, as store_codes<kInt8, 4>.
+  constexpr float kQmax = kInt8 ? 127.0f : 448.0f;
+  constexpr float kMinScale = 1.0f / (kQmax * 512.0f);
+  if (row >= q.rows_padded) return;
+  const float inv = __fdiv_rn(kQmax, fmaxf(absmax, 1e-12f));
+  if (t == 0) q.scale[row] = real_row ? fmaxf(__fdiv_rn(absmax, kQmax), kMinScale) : 1.0f;
+  uint2* dst = reinterpret_cast<uint2*>(q.out + row * q.out_cols);
+  if (!real_row) {
+    for (int c = t; c < q.out_cols / 8; c += q.team) dst[c] = make_uint2(0, 0);
+    return;
+  }
+  if (has_nan || isinf(absmax))  // NaN values, or an Inf row (inv = 0, Inf * 0 = NaN)
+    store_chunk_codes<kInt8, true>(dst, y, t, q.team, k_chunks, inv);
+  else
+    store_chunk_codes<kInt8, false>(dst, y, t, q.team, k_chunks, inv);
+  for (int c = k_chunks + t; c < q.out_cols / 8; c += q.team) dst[c] = make_uint2(0, 0);
+}
+
+}  // namespace slidesparse::quant_kernels
