@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
@@ -125,34 +126,29 @@ void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t 
                    static_cast<unsigned>(config.threads), 0, stream, a);
 }
 
-template <bool kInt8>
-void launch_registers_kind(int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
-  static_assert(quant_kernels::kMaxRegisterChunks == 8, "one case per chunk count below");
-  switch (chunks) {
-    case 1: return launch_registers<kInt8, 1>(a, config, stream);
-    case 2: return launch_registers<kInt8, 2>(a, config, stream);
-    case 3: return launch_registers<kInt8, 3>(a, config, stream);
-    case 4: return launch_registers<kInt8, 4>(a, config, stream);
-    case 5: return launch_registers<kInt8, 5>(a, config, stream);
-    case 6: return launch_registers<kInt8, 6>(a, config, stream);
-    case 7: return launch_registers<kInt8, 7>(a, config, stream);
-    case 8: return launch_registers<kInt8, 8>(a, config, stream);
-  }
-  fail("rmsnorm: no register kernel for " + std::to_string(chunks) + " chunks per thread");
+template <bool kInt8, int... kChunks>
+void launch_registers_kind(int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream,
+                           std::integer_sequence<int, kChunks...>) {
+  const bool launched = ((chunks == kChunks + 1 ? (launch_registers<kInt8, kChunks + 1>(a, config, stream), true)
+                                                : false) || ...);
+  if (!launched) fail("rmsnorm: no register kernel for " + std::to_string(chunks) + " chunks per thread");
 }
 
 // The tensor norm without a residual, on 16-byte rows, into plain or 2:4 codes (the same layout),
 // runs with each row in registers (norm_quant_registers.cuh) when the team's threads hold the row
-// in at most kMaxRegisterChunks chunks each; returns false where the shared-memory kernel must run.
+// in at most kMaxRegisterChunks chunks each, in blocks that chunk count is compiled for; returns
+// false where the shared-memory kernel must run.
 bool launch_tensor_norm_in_registers(QuantKind kind, const SlideGeometry* slide, const NormArgs& a,
                                      const QuantLaunchConfig& config, cudaStream_t stream) {
   if (a.residual_in || !a.q.vector_loads || (slide && slide->group != 4)) return false;
   const int team = config.threads / config.rows_per_block, chunks = (a.q.k / 8 + team - 1) / team;
-  if (chunks > quant_kernels::kMaxRegisterChunks) return false;
+  if (chunks > quant_kernels::kMaxRegisterChunks || config.threads > quant_kernels::register_norm_max_threads(chunks))
+    return false;
+  constexpr auto kCounts = std::make_integer_sequence<int, quant_kernels::kMaxRegisterChunks>();
   if (kind == QuantKind::Int8)
-    launch_registers_kind<true>(chunks, a, config, stream);
+    launch_registers_kind<true>(chunks, a, config, stream, kCounts);
   else
-    launch_registers_kind<false>(chunks, a, config, stream);
+    launch_registers_kind<false>(chunks, a, config, stream, kCounts);
   return true;
 }
 

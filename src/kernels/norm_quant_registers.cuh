@@ -15,9 +15,28 @@
 
 namespace slidesparse::quant_kernels {
 
-// Chunks per thread the register kernel is compiled for: 8 chunks are 32 registers of row, which
-// with the rest fits the 64 registers a 1024-thread block allows without spilling.
-inline constexpr int kMaxRegisterChunks = 8;
+// Chunks per thread the register kernel is compiled for. Up to 8 (32 registers of row) it fits the
+// 64 registers a 1024-thread block allows; 9 to 16 are compiled for blocks of at most
+// kWideChunkThreads threads, so that one or two warps can hold a whole row: the per-row work (three
+// reductions, the division chain of inv_rms and the scales) is paid once per warp, and on the H200
+// it was ~40% of the instructions of a 2-warp team at K = 2560.
+inline constexpr int kMaxRegisterChunks = 16;
+inline constexpr int kNarrowMaxChunks = 8;
+inline constexpr int kWideChunkThreads = 256;
+
+__host__ __device__ constexpr int register_norm_max_threads(int chunks) {
+  return chunks <= kNarrowMaxChunks ? 1024 : kWideChunkThreads;
+}
+
+// team_reduce, without shared memory or a barrier when the team is one warp (every thread of the
+// block then takes that branch: the team is the same for all).
+template <typename T, typename Op>
+__device__ __forceinline__ T row_reduce(T v, T* warp_partial, int team, Op op) {
+  if (team != 32) return team_reduce(v, warp_partial, team, op);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v = op(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
+  return v;
+}
 
 // Running pair of magnitude maxima over a chunk's 8 bf16 that propagates NaN (abs.bf16x2, then
 // max.NaN.bf16x2): a half of the result is NaN iff some value folded into that half was NaN.
@@ -74,7 +93,7 @@ __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[k
 }
 
 template <bool kInt8, int kChunks>
-__global__ void __launch_bounds__(1024) register_norm_kernel(const NormArgs a) {
+__global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_norm_kernel(const NormArgs a) {
   begin_dependent_kernel();
   __shared__ int warp_top[32];
   __shared__ unsigned long long warp_sum[32];
@@ -100,7 +119,7 @@ __global__ void __launch_bounds__(1024) register_norm_kernel(const NormArgs a) {
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) magnitudes = chunk_top_magnitudes(y[j], magnitudes);
 
-  const int top = team_reduce(top_exponent(magnitudes), warp_top, q.team, [](int p, int r) { return max(p, r); });
+  const int top = row_reduce(top_exponent(magnitudes), warp_top, q.team, [](int p, int r) { return max(p, r); });
   unsigned long long sum = 0;
   if (top >= kGridFloatMinTop && top <= kGridFloatMaxTop) {  // the team agrees on top: no divergence
     const float scale = grid_float_scale(top);
@@ -110,7 +129,7 @@ __global__ void __launch_bounds__(1024) register_norm_kernel(const NormArgs a) {
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) sum = chunk_square_sum(y[j], top, sum);
   }
-  sum = team_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
+  sum = row_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
   const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
   const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(q.k)));
   const float inv_rms = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(var, a.eps)));
@@ -139,7 +158,7 @@ __global__ void __launch_bounds__(1024) register_norm_kernel(const NormArgs a) {
     for (int j = 0; j < kChunks; ++j) skip = chunk_absmax_pairs(y[j], skip);
     absmax = pair_absmax(skip);
   }
-  absmax = team_max(absmax, warp_max, q.team);
+  absmax = row_reduce(absmax, warp_max, q.team, [](float p, float r) { return fmaxf(p, r); });
 
   // Quantize, as store_codes<kInt8, 4>.
   constexpr float kQmax = kInt8 ? 127.0f : 448.0f;

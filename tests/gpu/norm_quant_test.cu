@@ -192,12 +192,13 @@ TEST_P(NormQuant, LongRowsUseLargeSharedMemory) {
     }
 }
 
-// The register kernel (rows without a residual, plain or 2:4 codes, at most 8 16-byte chunks per
-// thread) for every chunk count it is compiled for, whole and partial last chunks of the team.
+// The register kernel (rows without a residual, plain or 2:4 codes, at most 16 16-byte chunks per
+// thread) for every chunk count it is compiled for, whole and partial last chunks of the team, in
+// one-warp teams (reductions by shuffles only).
 TEST_P(NormQuant, RowsInRegistersForEveryChunkCount) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
-  for (int chunks = 1; chunks <= 8; ++chunks)
+  for (int chunks = 1; chunks <= quant_kernels::kMaxRegisterChunks; ++chunks)
     for (int64_t k : {int64_t{8} * 32 * chunks, int64_t{8} * (32 * chunks - 5)})
       for (int group : {0, 4}) {
         SCOPED_TRACE("chunks=" + std::to_string(chunks) + " K=" + std::to_string(k) + " L=" + std::to_string(group));
@@ -210,8 +211,9 @@ TEST_P(NormQuant, RowsInRegistersForEveryChunkCount) {
 }
 
 // Rows with NaN, +-Inf, values near the bf16 maximum and subnormals only: the register kernel
-// (team of 256: 2-4 chunks per thread) and the shared-memory kernel (team of 32: 10 and 27 chunks,
-// past the register kernel's 8) give the same codes and scales.
+// (teams of 256: 2-4 chunks per thread; of 32: 10 chunks at K = 2560) and the shared-memory kernel
+// (1024-thread blocks of 32-thread teams, which no register kernel takes) give the same codes and
+// scales.
 TEST_P(NormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
@@ -233,8 +235,9 @@ TEST_P(NormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
         }
       }
       const int64_t rows_padded = 64, cols = out_cols(group, k);
-      expect_identical(run_gpu(kind, group, in, 0, rows_padded, cols, {256, 1}),
-                       run_gpu(kind, group, in, 0, rows_padded, cols, {128, 4}), cols);
+      const Output shared_memory = run_gpu(kind, group, in, 0, rows_padded, cols, {1024, 32});
+      expect_identical(run_gpu(kind, group, in, 0, rows_padded, cols, {256, 1}), shared_memory, cols);
+      expect_identical(run_gpu(kind, group, in, 0, rows_padded, cols, {128, 4}), shared_memory, cols);
     }
 }
 
