@@ -12,7 +12,9 @@
 //   3. normalize in place in shared memory (y = bf16(w * bf16(h * r))) and take |y|'s max;
 //   4. quantize + slide exactly as quantize_slide_kernel (store_codes), or store y as bf16.
 // DRAM traffic is one read of the inputs (each accumulator element once, 16-byte loads), the
-// residual write where there is one, and one write of the codes.
+// residual write where there is one, and one write of the codes. The quantizing norm of x alone
+// into plain or 2:4 codes runs instead with each row in registers where the row fits the team
+// (norm_quant_registers.cuh, the same bits); this kernel covers every other case.
 #pragma once
 
 #include "kernels/acc_view.cuh"
