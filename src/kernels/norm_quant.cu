@@ -58,6 +58,19 @@ NormArgs make_args(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __n
   return a;
 }
 
+// The non-quantizing kernels write y: bf16 rows, 16-byte loads and stores only where y allows them.
+void set_bf16_output(NormArgs& a, __nv_bfloat16* y) {
+  a.q.vector_loads = a.q.vector_loads && aligned16(y);
+  a.y = y;
+}
+
+// Blocks of rows_per_block rows covering rows_padded rows.
+unsigned row_blocks(int64_t rows_padded, int rows_per_block) {
+  const int64_t blocks = (rows_padded + rows_per_block - 1) / rows_per_block;
+  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(rows_padded) + ")");
+  return static_cast<unsigned>(blocks);
+}
+
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   const auto kernel = quant_kernels::rmsnorm_kernel<kQuantize, kInt8, kL, Stage>;
@@ -75,9 +88,8 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
     allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem);
   }
   a.q.team = config.threads / rows_per_block;
-  const int64_t blocks = (a.q.rows_padded + rows_per_block - 1) / rows_per_block;
-  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
-  launch_dependent(kernel, static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream, a);
+  launch_dependent(kernel, row_blocks(a.q.rows_padded, rows_per_block), static_cast<unsigned>(config.threads), smem,
+                   stream, a);
 }
 
 template <int kL, typename Stage>
@@ -120,10 +132,9 @@ void launch_acc_quantize(QuantKind kind, const SlideGeometry* slide, const NormA
 template <bool kInt8, int kChunks>
 void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   a.q.team = config.threads / config.rows_per_block;
-  const int64_t blocks = (a.q.rows_padded + config.rows_per_block - 1) / config.rows_per_block;
-  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(a.q.rows_padded) + ")");
-  launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks>, static_cast<unsigned>(blocks),
-                   static_cast<unsigned>(config.threads), 0, stream, a);
+  launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks>,
+                   row_blocks(a.q.rows_padded, config.rows_per_block), static_cast<unsigned>(config.threads), 0,
+                   stream, a);
 }
 
 template <bool kInt8, int... kChunks>
@@ -200,8 +211,7 @@ void rmsnorm_quantize_gpu(const TensorNormInput& in, const NormRows& shape, cons
 void rmsnorm_gpu(const TensorNormInput& in, const NormRows& shape, const RmsNormWeight& norm, __nv_bfloat16* y,
                  cudaStream_t stream, const QuantLaunchConfig& config) {
   NormArgs a = make_args(in.x, in.residual_in, in.residual_out, norm.weight, shape.rows, shape.k, norm.eps, config);
-  a.q.vector_loads = a.q.vector_loads && aligned16(y);
-  a.y = y;
+  set_bf16_output(a, y);
   if (shape.rows == 0) return;
   launch<false, true, 4, TensorStage>(a, config, stream);
 }
@@ -232,8 +242,7 @@ void residual_rmsnorm_rows_gpu(const AccView& delta, const __nv_bfloat16* residu
   const int64_t count = shape.rows;
   require((residual && row_index) || count == 0, "residual_rmsnorm_rows: residual and row_index are required");
   NormArgs a = make_args(nullptr, residual, nullptr, norm.weight, count, shape.k, norm.eps, kRowsConfig);
-  a.q.vector_loads = a.q.vector_loads && aligned16(out);
-  a.y = out;
+  set_bf16_output(a, out);
   a.row_index = row_index;
   set_accumulator(a, "residual_rmsnorm_rows", delta, shape.k);
   if (count == 0) return;
@@ -253,8 +262,7 @@ void rmsnorm_rows_gpu(const __nv_bfloat16* x, const int32_t* row_index, const No
   const int64_t count = shape.rows;
   require((x && row_index) || count == 0, "rmsnorm_rows: x and row_index are required");
   NormArgs a = make_args(x, nullptr, nullptr, norm.weight, count, shape.k, norm.eps, kRowsConfig);
-  a.q.vector_loads = a.q.vector_loads && aligned16(out);
-  a.y = out;
+  set_bf16_output(a, out);
   a.row_index = row_index;
   if (count == 0) return;
   launch<false, true, 4, TensorStage>(a, kRowsConfig, stream);

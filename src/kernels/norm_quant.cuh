@@ -156,11 +156,25 @@ __device__ __forceinline__ uint64_t chunk_square_sum_float(uint4 v, float scale,
   return sum;
 }
 
+// 1 / sqrt(mean(h^2) + eps) from the row's square sum on the grid of `top` (math/rmsnorm.h): the
+// sum in grid units times the unit, divided by k in double, then float.
+__device__ __forceinline__ float inv_rms_on_grid(unsigned long long sum, int top, int k, float eps) {
+  const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
+  const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(k)));
+  return __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(var, eps)));
+}
+
 // y = bf16(w * bf16(h * inv_rms)) for one bf16 pair; w and n are both bf16, so the second multiply
 // is one bf16x2 instruction (mul_bf16x2) instead of four unpacks, two multiplies and a rounding.
 __device__ __forceinline__ uint32_t normalize_pair(uint32_t h, uint32_t w, float inv_rms) {
   const uint32_t n = pack_bf16x2(__fmul_rn(bf16_low(h), inv_rms), __fmul_rn(bf16_high(h), inv_rms));
   return mul_bf16x2(w, n);
+}
+
+// normalize_pair on each pair of a chunk of 8.
+__device__ __forceinline__ uint4 normalize_chunk(uint4 h, uint4 w, float inv_rms) {
+  return make_uint4(normalize_pair(h.x, w.x, inv_rms), normalize_pair(h.y, w.y, inv_rms),
+                    normalize_pair(h.z, w.z, inv_rms), normalize_pair(h.w, w.w, inv_rms));
 }
 
 // ---- accumulator stages ------------------------------------------------------------------------
@@ -438,9 +452,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
     }
   }
   sum = team_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
-  const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
-  const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(q.k)));
-  const float inv_rms = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(var, a.eps)));
+  const float inv_rms = inv_rms_on_grid(sum, top, q.k, a.eps);
 
   // Only the k real columns are normalized: padding stays +0, so its codes are 0.
   float absmax = 0.0f;
@@ -451,9 +463,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
       uint4* y = reinterpret_cast<uint4*>(a.y + row * q.k);
       for (int c = t; c < q.k / 8; c += q.team) {
         uint4& slot = in[input_slot<kL>(c)];
-        const uint4 wv = __ldg(w + c);
-        const uint4 v = make_uint4(normalize_pair(slot.x, wv.x, inv_rms), normalize_pair(slot.y, wv.y, inv_rms),
-                                   normalize_pair(slot.z, wv.z, inv_rms), normalize_pair(slot.w, wv.w, inv_rms));
+        const uint4 v = normalize_chunk(slot, __ldg(w + c), inv_rms);
         if constexpr (kQuantize)
           slot = v, top = chunk_absmax_pairs(v, top);
         else

@@ -60,35 +60,16 @@ __device__ __forceinline__ bool pair_has_nan(uint32_t top) {
   return (top & 0x7FFFu) > 0x7F80u || ((top >> 16) & 0x7FFFu) > 0x7F80u;
 }
 
-// The INT8 code of x in the low byte, as int8_code (quantize_kernels.cuh) for an x * inv that is
-// not NaN: no test.
-__device__ __forceinline__ uint32_t int8_code_unchecked(float x, float inv) {
-  return __float_as_uint(__fadd_rn(__fmul_rn(x, inv), 12582912.0f));
-}
-
-// The 8 codes of a normalized chunk, element i in byte i. kChecked: INT8 values may be NaN (or
-// x * inv may be: an Inf row has inv = 0), which must give code 0.
-template <bool kInt8, bool kChecked>
-__device__ __forceinline__ uint2 chunk_codes(const uint4 y, float inv) {
-  if constexpr (kInt8 && !kChecked) {
-    const auto four = [inv](uint32_t p01, uint32_t p23) {
-      const uint32_t q0 = int8_code_unchecked(bf16_low(p01), inv), q1 = int8_code_unchecked(bf16_high(p01), inv);
-      const uint32_t q2 = int8_code_unchecked(bf16_low(p23), inv), q3 = int8_code_unchecked(bf16_high(p23), inv);
-      return __byte_perm(__byte_perm(q0, q1, 0x0040), __byte_perm(q2, q3, 0x0040), 0x5410);
-    };
-    return make_uint2(four(y.x, y.y), four(y.z, y.w));
-  } else {
-    return make_uint2(quantize4<kInt8>(y.x, y.y, inv), quantize4<kInt8>(y.z, y.w, inv));
-  }
-}
-
+// The codes of the thread's normalized chunks, chunk c's 8 codes in dst[c]. kChecked: INT8 values
+// may be NaN (or x * inv may be: an Inf row has inv = 0), which must give code 0.
 template <bool kInt8, bool kChecked, int kChunks>
 __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[kChunks], int t, int team,
                                                   int k_chunks, float inv) {
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
     const int c = t + j * team;
-    if (c < k_chunks) dst[c] = chunk_codes<kInt8, kChecked>(y[j], inv);
+    if (c < k_chunks) dst[c] = make_uint2(quantize4<kInt8, kChecked>(y[j].x, y[j].y, inv),
+                                          quantize4<kInt8, kChecked>(y[j].z, y[j].w, inv));
   }
 }
 
@@ -130,9 +111,7 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_n
     for (int j = 0; j < kChunks; ++j) sum = chunk_square_sum(y[j], top, sum);
   }
   sum = row_reduce(sum, warp_sum, q.team, [](unsigned long long p, unsigned long long r) { return p + r; });
-  const double grid_unit = __longlong_as_double(static_cast<long long>(1023 + 2 * top - 298) << 52);
-  const float var = __double2float_rn(__ddiv_rn(__dmul_rn(__ull2double_rn(sum), grid_unit), double(q.k)));
-  const float inv_rms = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(var, a.eps)));
+  const float inv_rms = inv_rms_on_grid(sum, top, q.k, a.eps);
 
   // Normalize in place; only the row's real chunks (padding stays +0, so its codes are 0).
   uint32_t top_nan = 0;
@@ -142,9 +121,7 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_n
     for (int j = 0; j < kChunks; ++j) {
       const int c = t + j * q.team;
       if (c < k_chunks) {
-        const uint4 wv = __ldg(w + c);
-        y[j] = make_uint4(normalize_pair(y[j].x, wv.x, inv_rms), normalize_pair(y[j].y, wv.y, inv_rms),
-                          normalize_pair(y[j].z, wv.z, inv_rms), normalize_pair(y[j].w, wv.w, inv_rms));
+        y[j] = normalize_chunk(y[j], __ldg(w + c), inv_rms);
         top_nan = chunk_absmax_pairs_nan(y[j], top_nan);
       }
     }
@@ -161,11 +138,9 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_n
   absmax = row_reduce(absmax, warp_max, q.team, [](float p, float r) { return fmaxf(p, r); });
 
   // Quantize, as store_codes<kInt8, 4>.
-  constexpr float kQmax = kInt8 ? 127.0f : 448.0f;
-  constexpr float kMinScale = 1.0f / (kQmax * 512.0f);
   if (row >= q.rows_padded) return;
-  const float inv = __fdiv_rn(kQmax, fmaxf(absmax, 1e-12f));
-  if (t == 0) q.scale[row] = real_row ? fmaxf(__fdiv_rn(absmax, kQmax), kMinScale) : 1.0f;
+  const float inv = CodeScale<kInt8>::inverse(absmax);
+  if (t == 0) q.scale[row] = real_row ? CodeScale<kInt8>::scale(absmax) : 1.0f;
   uint2* dst = reinterpret_cast<uint2*>(q.out + row * q.out_cols);
   if (!real_row) {
     for (int c = t; c < q.out_cols / 8; c += q.team) dst[c] = make_uint2(0, 0);

@@ -92,7 +92,9 @@ __device__ __forceinline__ uint32_t chunk_absmax_pairs(const uint4 v, uint32_t t
 __device__ __forceinline__ float pair_absmax(uint32_t top) { return fmaxf(bf16_low(top), bf16_high(top)); }
 
 // The INT8 code of x in the low byte of the result (the other bytes are not the code's sign
-// extension; quantize4 keeps byte 0 only).
+// extension; quantize4 keeps byte 0 only). kCheckNaN = false: for callers that know x * inv is not
+// NaN, which then skip the test.
+template <bool kCheckNaN = true>
 __device__ __forceinline__ uint32_t int8_code(float x, float inv) {
   // Round half to even like rint, without the conversion pipe (an eighth of the FP32 rate on
   // Hopper): adding 1.5 * 2^23 puts v in [2^23, 2^24), where the float's ulp is 1, so its bit
@@ -101,15 +103,17 @@ __device__ __forceinline__ uint32_t int8_code(float x, float inv) {
   // needed; an Inf row has inv = 0. Separate _rn intrinsics keep the multiply from being fused
   // into the add. NaN gives 0, as __float2int_rn did.
   const float v = __fmul_rn(x, inv);
+  if constexpr (!kCheckNaN) return __float_as_uint(__fadd_rn(v, 12582912.0f));
   return v == v ? __float_as_uint(__fadd_rn(v, 12582912.0f)) : 0u;
 }
 
-// Four codes from four bf16 values (two pairs), element i in byte i.
-template <bool kInt8>
+// Four codes from four bf16 values (two pairs), element i in byte i. kCheckNaN: as int8_code (FP8's
+// conversion handles NaN itself).
+template <bool kInt8, bool kCheckNaN = true>
 __device__ __forceinline__ uint32_t quantize4(uint32_t pair01, uint32_t pair23, float inv) {
   if constexpr (kInt8) {
-    const uint32_t q0 = int8_code(bf16_low(pair01), inv), q1 = int8_code(bf16_high(pair01), inv);
-    const uint32_t q2 = int8_code(bf16_low(pair23), inv), q3 = int8_code(bf16_high(pair23), inv);
+    const uint32_t q0 = int8_code<kCheckNaN>(bf16_low(pair01), inv), q1 = int8_code<kCheckNaN>(bf16_high(pair01), inv);
+    const uint32_t q2 = int8_code<kCheckNaN>(bf16_low(pair23), inv), q3 = int8_code<kCheckNaN>(bf16_high(pair23), inv);
     return __byte_perm(__byte_perm(q0, q1, 0x0040), __byte_perm(q2, q3, 0x0040), 0x5410);
   } else {
     // SATFINITE conversion equals clamping to +-448 first: finite overflow and infinities
@@ -189,17 +193,25 @@ __device__ __forceinline__ float team_max(float v, float* warp_max, int team) {
   return team_reduce(v, warp_max, team, [](float p, float q) { return fmaxf(p, q); });
 }
 
+// A row's scale (absmax / qmax, at least 1 / (qmax * 512)) and the inverse its codes are taken
+// with (qmax / absmax), as math/quantize.h computes them.
+template <bool kInt8>
+struct CodeScale {
+  static constexpr float kQmax = kInt8 ? 127.0f : 448.0f;
+  static constexpr float kMinScale = 1.0f / (kQmax * 512.0f);
+  static __device__ __forceinline__ float inverse(float absmax) { return __fdiv_rn(kQmax, fmaxf(absmax, 1e-12f)); }
+  static __device__ __forceinline__ float scale(float absmax) { return fmaxf(__fdiv_rn(absmax, kQmax), kMinScale); }
+};
+
 // Phase 3: quantizes the staged row (absmax already reduced over the team) and writes its codes,
 // zero padding columns, and its scale; padding rows (row >= rows) get zero codes and scale 1.
 // Contains a block-wide barrier for L > 4: every thread must call it.
 template <bool kInt8, int kL>
 __device__ __forceinline__ void store_codes(const QuantArgs& a, int64_t row, int t, const uint4* in, float absmax) {
   using SG = SuperGroup<kL>;
-  constexpr float kQmax = kInt8 ? 127.0f : 448.0f;
-  constexpr float kMinScale = 1.0f / (kQmax * 512.0f);
   const bool real_row = row < a.rows, written_row = row < a.rows_padded;
-  const float inv = __fdiv_rn(kQmax, fmaxf(absmax, 1e-12f));
-  if (t == 0 && written_row) a.scale[row] = real_row ? fmaxf(__fdiv_rn(absmax, kQmax), kMinScale) : 1.0f;
+  const float inv = CodeScale<kInt8>::inverse(absmax);
+  if (t == 0 && written_row) a.scale[row] = real_row ? CodeScale<kInt8>::scale(absmax) : 1.0f;
 
   uint4* dst = reinterpret_cast<uint4*>(a.out + row * a.out_cols);
   const int out_units = a.out_cols / 16;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -65,6 +66,22 @@ RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blo
   o.num_kv_blocks = kv_blocks;
   o.cuda_graphs = graphs;
   return o;
+}
+
+// The LinearConfig each slot of `model` gets with default load options.
+std::map<LinearSlot, LinearConfig> default_linear_configs(const fs::path& model) {
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  WeightLoadOptions w;
+  w.max_tokens = 64;
+  std::map<LinearSlot, LinearConfig> configs;
+  {
+    ModelWeights weights(model, w, stream);
+    for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down})
+      configs[slot] = weights.linear(slot).config();
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return configs;
 }
 
 // Drives ModelRunner directly with one sequence in an identity block table, returning the logits of
@@ -282,16 +299,9 @@ TEST_F(EngineTest, Relu2MulEpilogueGivesTheLogitsOfTheSeparateKernel) {
   if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
   const Oracle oracle = load_oracle();
   {  // by default, gate_up alone takes the epilogue
-    cudaStream_t stream;
-    CUDA_CHECK(cudaStreamCreate(&stream));
-    WeightLoadOptions w;
-    w.max_tokens = 64;
-    {
-      ModelWeights weights(*dir_ / "int8", w, stream);
-      EXPECT_TRUE(weights.linear(LinearSlot::GateUp).config().relu2_mul_epilogue);
-      EXPECT_FALSE(weights.linear(LinearSlot::Down).config().relu2_mul_epilogue);
-    }
-    CUDA_CHECK(cudaStreamDestroy(stream));
+    const auto configs = default_linear_configs(*dir_ / "int8");
+    EXPECT_TRUE(configs.at(LinearSlot::GateUp).relu2_mul_epilogue);
+    EXPECT_FALSE(configs.at(LinearSlot::Down).relu2_mul_epilogue);
   }
   const std::vector<int32_t>& seq = oracle.sequences.at(0);
   const auto fused = runner_logits(*dir_ / "int8", GemmBackend::CublasLt, false, seq, 5, true, false, true);
@@ -309,18 +319,11 @@ TEST_F(EngineTest, ResidualEpilogueGivesTheLogitsOfTheResidualNorms) {
   if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
   const Oracle oracle = load_oracle();
   {  // by default, o_proj and down_proj take it
-    cudaStream_t stream;
-    CUDA_CHECK(cudaStreamCreate(&stream));
-    WeightLoadOptions w;
-    w.max_tokens = 64;
-    {
-      ModelWeights weights(*dir_ / "int8", w, stream);
-      EXPECT_TRUE(weights.linear(LinearSlot::O).config().residual_epilogue);
-      EXPECT_TRUE(weights.linear(LinearSlot::Down).config().residual_epilogue);
-      EXPECT_FALSE(weights.linear(LinearSlot::Qkv).config().residual_epilogue);
-      EXPECT_FALSE(weights.linear(LinearSlot::GateUp).config().residual_epilogue);
-    }
-    CUDA_CHECK(cudaStreamDestroy(stream));
+    const auto configs = default_linear_configs(*dir_ / "int8");
+    EXPECT_TRUE(configs.at(LinearSlot::O).residual_epilogue);
+    EXPECT_TRUE(configs.at(LinearSlot::Down).residual_epilogue);
+    EXPECT_FALSE(configs.at(LinearSlot::Qkv).residual_epilogue);
+    EXPECT_FALSE(configs.at(LinearSlot::GateUp).residual_epilogue);
   }
   const std::vector<int32_t>& seq = oracle.sequences.at(0);
   for (bool mlp : {true, false}) {

@@ -607,6 +607,25 @@ TEST(RmsNormRows, MatchesCpu) {
     }
 }
 
+// Runs an exhaustive check kernel over a 65536 x 256 grid of cases: kernel(mismatch count, first
+// mismatch's words), each thread one case; returns the count and the first mismatch's 4 words.
+struct Mismatches {
+  unsigned long long count = 0;
+  uint32_t first[4] = {};
+};
+
+Mismatches run_exhaustive_check(void (*kernel)(unsigned long long*, uint32_t*)) {
+  DeviceBuffer mismatches(sizeof(unsigned long long), "mismatch count"), first(4 * sizeof(uint32_t), "first mismatch");
+  CUDA_CHECK(cudaMemset(mismatches.data(), 0, mismatches.bytes()));
+  CUDA_CHECK(cudaMemset(first.data(), 0, first.bytes()));
+  kernel<<<dim3(65536 / 256, 256), 256>>>(mismatches.as<unsigned long long>(), first.as<uint32_t>());
+  CUDA_CHECK(cudaGetLastError());
+  Mismatches m;
+  CUDA_CHECK(cudaMemcpy(&m.count, mismatches.data(), sizeof m.count, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(m.first, first.data(), sizeof m.first, cudaMemcpyDeviceToHost));
+  return m;
+}
+
 // The bf16x2 relu2 * up of the plain bf16 stage against the float path it replaces, for every bf16
 // gate (and its negation in the pair's other half) times 256 up values spread over the whole bf16
 // range (zeros, subnormals, normals, Inf and NaN among them): same bits everywhere.
@@ -625,17 +644,9 @@ __global__ void relu2_forms_kernel(unsigned long long* mismatches, uint32_t* fir
 
 TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
   SKIP_WITHOUT_GPU();
-  DeviceBuffer mismatches(sizeof(unsigned long long), "mismatch count"), first(4 * sizeof(uint32_t), "first mismatch");
-  CUDA_CHECK(cudaMemset(mismatches.data(), 0, mismatches.bytes()));
-  CUDA_CHECK(cudaMemset(first.data(), 0, first.bytes()));
-  relu2_forms_kernel<<<dim3(65536 / 256, 256), 256>>>(mismatches.as<unsigned long long>(), first.as<uint32_t>());
-  CUDA_CHECK(cudaGetLastError());
-  unsigned long long count = 0;
-  uint32_t where[4] = {};
-  CUDA_CHECK(cudaMemcpy(&count, mismatches.data(), sizeof count, cudaMemcpyDeviceToHost));
-  CUDA_CHECK(cudaMemcpy(where, first.data(), sizeof where, cudaMemcpyDeviceToHost));
-  EXPECT_EQ(count, 0u) << std::hex << "first: gate pair 0x" << where[0] << " up pair 0x" << where[1]
-                       << " -> bf16x2 0x" << where[2] << ", float path 0x" << where[3];
+  const Mismatches m = run_exhaustive_check(relu2_forms_kernel);
+  EXPECT_EQ(m.count, 0u) << std::hex << "first: gate pair 0x" << m.first[0] << " up pair 0x" << m.first[1]
+                         << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
 }
 
 // The register kernel's NaN-propagating magnitude maxima against their definition, for every bf16
@@ -657,16 +668,8 @@ __global__ void absmax_nan_kernel(unsigned long long* mismatches, uint32_t* firs
 
 TEST(AbsmaxPairsNaN, EqualsTheDefinitionForEveryBf16) {
   SKIP_WITHOUT_GPU();
-  DeviceBuffer mismatches(sizeof(unsigned long long), "mismatch count"), first(3 * sizeof(uint32_t), "first mismatch");
-  CUDA_CHECK(cudaMemset(mismatches.data(), 0, mismatches.bytes()));
-  CUDA_CHECK(cudaMemset(first.data(), 0, first.bytes()));
-  absmax_nan_kernel<<<dim3(65536 / 256, 256), 256>>>(mismatches.as<unsigned long long>(), first.as<uint32_t>());
-  CUDA_CHECK(cudaGetLastError());
-  unsigned long long count = 0;
-  uint32_t where[3] = {};
-  CUDA_CHECK(cudaMemcpy(&count, mismatches.data(), sizeof count, cudaMemcpyDeviceToHost));
-  CUDA_CHECK(cudaMemcpy(where, first.data(), sizeof where, cudaMemcpyDeviceToHost));
-  EXPECT_EQ(count, 0u) << std::hex << "first: a 0x" << where[0] << " b 0x" << where[1] << " -> 0x" << where[2];
+  const Mismatches m = run_exhaustive_check(absmax_nan_kernel);
+  EXPECT_EQ(m.count, 0u) << std::hex << "first: a 0x" << m.first[0] << " b 0x" << m.first[1] << " -> 0x" << m.first[2];
 }
 
 }  // namespace

@@ -23,27 +23,37 @@ namespace {
 using testing::download;
 using testing::upload;
 
+// m rows of random INT8 activation codes (from `code`) with per-row scales 2^log_scale, and the CPU
+// reference W8A8 output of those rows against w [n, k] and scale_w, drawn from rng in that order.
+struct ReferenceRows {
+  std::vector<uint8_t> x;
+  std::vector<float> scale_x, y;
+};
+
+ReferenceRows reference_rows(std::mt19937& rng, std::uniform_int_distribution<int>& code,
+                             std::uniform_real_distribution<float>& log_scale, const std::vector<uint8_t>& w,
+                             const std::vector<float>& scale_w, int64_t m, int64_t n, int64_t k) {
+  ReferenceRows r{std::vector<uint8_t>(static_cast<size_t>(m * k)), std::vector<float>(static_cast<size_t>(m)),
+                  std::vector<float>(static_cast<size_t>(m * n))};
+  for (auto& c : r.x) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
+  for (auto& s : r.scale_x) s = std::exp2(log_scale(rng));
+  reference_linear_w8a8(QuantKind::Int8, r.x.data(), r.scale_x.data(), w.data(), scale_w.data(), m, n, k, r.y.data());
+  return r;
+}
+
 // Every compiled tile on one weight shape at the given row counts, output and workspace poisoned.
 void expect_every_tile_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> code(-127, 127);
   std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-6.0f, 0.0f);
-  auto random_codes = [&](size_t count) {
-    std::vector<uint8_t> codes(count);
-    for (auto& c : codes) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
-    return codes;
-  };
-  const std::vector<uint8_t> w = random_codes(static_cast<size_t>(n * k));
+  std::vector<uint8_t> w(static_cast<size_t>(n * k));
+  for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
   std::vector<float> scale_w(static_cast<size_t>(n));
   for (auto& s : scale_w) s = weight_scale(rng);
   const DeviceBuffer w_gpu = upload(w, "weight"), scale_w_gpu = upload(scale_w, "weight scales");
   ScaledGemm gemm(n, k);
   for (int64_t m : ms) {
-    const std::vector<uint8_t> x = random_codes(static_cast<size_t>(m * k));
-    std::vector<float> scale_x(static_cast<size_t>(m));
-    for (auto& s : scale_x) s = std::exp2(log_scale(rng));
-    std::vector<float> y(static_cast<size_t>(m * n));
-    reference_linear_w8a8(QuantKind::Int8, x.data(), scale_x.data(), w.data(), scale_w.data(), m, n, k, y.data());
+    const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
     std::vector<uint16_t> want(y.size());
     for (size_t i = 0; i < y.size(); ++i) want[i] = float_to_bf16(y[i]);
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
@@ -96,12 +106,7 @@ void expect_relu2_mul_exact(int64_t n, int64_t k, std::initializer_list<int64_t>
   ScaledGemm gemm(n, k);
   const int64_t inter = n / 2;
   for (int64_t m : ms) {
-    std::vector<uint8_t> x(static_cast<size_t>(m * k));
-    for (auto& c : x) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
-    std::vector<float> scale_x(static_cast<size_t>(m));
-    for (auto& s : scale_x) s = std::exp2(log_scale(rng));
-    std::vector<float> y(static_cast<size_t>(m * n));
-    reference_linear_w8a8(QuantKind::Int8, x.data(), scale_x.data(), w.data(), scale_w.data(), m, n, k, y.data());
+    const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
     std::vector<uint16_t> gate_up(y.size()), want(static_cast<size_t>(m * inter));
     for (size_t i = 0; i < y.size(); ++i) gate_up[i] = float_to_bf16(y[i]);
     relu2_mul_rows_bf16(gate_up.data(), m, inter, want.data());
@@ -150,12 +155,7 @@ void expect_residual_add_exact(int64_t n, int64_t k, std::initializer_list<int64
   const DeviceBuffer w_gpu = upload(w, "weight"), scale_w_gpu = upload(scale_w, "weight scales");
   ScaledGemm gemm(n, k);
   for (int64_t m : ms) {
-    std::vector<uint8_t> x(static_cast<size_t>(m * k));
-    for (auto& c : x) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
-    std::vector<float> scale_x(static_cast<size_t>(m));
-    for (auto& s : scale_x) s = std::exp2(log_scale(rng));
-    std::vector<float> y(static_cast<size_t>(m * n));
-    reference_linear_w8a8(QuantKind::Int8, x.data(), scale_x.data(), w.data(), scale_w.data(), m, n, k, y.data());
+    const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
     const size_t guard = 4096;
     std::vector<uint16_t> residual(y.size() + guard, 0xFFFF), want(y.size() + guard, 0xFFFF);
     for (size_t i = 0; i < y.size(); ++i) {
