@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 
 #include "kernels/acc_view.h"
+#include "kernels/vector_io.cuh"
 
 namespace slidesparse {
 
@@ -32,6 +33,24 @@ __device__ __forceinline__ float acc_scaled(float raw, const AccView& v, int64_t
 
 __device__ __forceinline__ float acc_value(const AccView& v, int64_t row, int64_t col) {
   return acc_scaled(acc_raw(v, row, col), v, row, col);
+}
+
+// The bf16 values of 8 consecutive elements of a bf16 accumulator as 4 packed pairs (acc_scaled):
+// raw * scale_x, then * the columns' weight scales (w_lo, w_hi: read only with v.scale_w), in
+// float, each pair rounded by one packed conversion; the raw pairs themselves without scales.
+__device__ __forceinline__ uint4 scaled_bf16_chunk(uint4 raw, const AccView& v, float scale_x, float4 w_lo,
+                                                   float4 w_hi) {
+  if (!v.scale_x && !v.scale_w) return raw;
+  const float w[8] = {w_lo.x, w_lo.y, w_lo.z, w_lo.w, w_hi.x, w_hi.y, w_hi.z, w_hi.w};
+  uint32_t* pairs = &raw.x;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    float lo = bf16_low(pairs[j]), hi = bf16_high(pairs[j]);
+    if (v.scale_x) lo = __fmul_rn(lo, scale_x), hi = __fmul_rn(hi, scale_x);
+    if (v.scale_w) lo = __fmul_rn(lo, w[2 * j]), hi = __fmul_rn(hi, w[2 * j + 1]);
+    pairs[j] = pack_bf16x2(lo, hi);
+  }
+  return raw;
 }
 
 }  // namespace slidesparse

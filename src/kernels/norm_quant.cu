@@ -4,7 +4,6 @@
 #include <climits>
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "core/error.h"
 #include "gpu/cuda_check.h"
@@ -64,13 +63,6 @@ void set_bf16_output(NormArgs& a, __nv_bfloat16* y) {
   a.y = y;
 }
 
-// Blocks of rows_per_block rows covering rows_padded rows.
-unsigned row_blocks(int64_t rows_padded, int rows_per_block) {
-  const int64_t blocks = (rows_padded + rows_per_block - 1) / rows_per_block;
-  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(rows_padded) + ")");
-  return static_cast<unsigned>(blocks);
-}
-
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   const auto kernel = quant_kernels::rmsnorm_kernel<kQuantize, kInt8, kL, Stage>;
@@ -88,8 +80,8 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
     allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem);
   }
   a.q.team = config.threads / rows_per_block;
-  launch_dependent(kernel, row_blocks(a.q.rows_padded, rows_per_block), static_cast<unsigned>(config.threads), smem,
-                   stream, a);
+  launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, rows_per_block),
+                   static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
 template <int kL, typename Stage>
@@ -127,40 +119,6 @@ void launch_acc_quantize(QuantKind kind, const SlideGeometry* slide, const NormA
       return launch_quantize<Stage<AccumulatorType::BFloat16>>(kind, slide, a, config, stream);
   }
   fail("rmsnorm: unknown accumulator type");
-}
-
-template <bool kInt8, int kChunks>
-void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
-  a.q.team = config.threads / config.rows_per_block;
-  launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks>,
-                   row_blocks(a.q.rows_padded, config.rows_per_block), static_cast<unsigned>(config.threads), 0,
-                   stream, a);
-}
-
-template <bool kInt8, int... kChunks>
-void launch_registers_kind(int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream,
-                           std::integer_sequence<int, kChunks...>) {
-  const bool launched = ((chunks == kChunks + 1 ? (launch_registers<kInt8, kChunks + 1>(a, config, stream), true)
-                                                : false) || ...);
-  if (!launched) fail("rmsnorm: no register kernel for " + std::to_string(chunks) + " chunks per thread");
-}
-
-// The tensor norm without a residual, on 16-byte rows, into plain or 2:4 codes (the same layout),
-// runs with each row in registers (norm_quant_registers.cuh) when the team's threads hold the row
-// in at most kMaxRegisterChunks chunks each, in blocks that chunk count is compiled for; returns
-// false where the shared-memory kernel must run.
-bool launch_tensor_norm_in_registers(QuantKind kind, const SlideGeometry* slide, const NormArgs& a,
-                                     const QuantLaunchConfig& config, cudaStream_t stream) {
-  if (a.residual_in || !a.q.vector_loads || (slide && slide->group != 4)) return false;
-  const int team = config.threads / config.rows_per_block, chunks = (a.q.k / 8 + team - 1) / team;
-  if (chunks > quant_kernels::kMaxRegisterChunks || config.threads > quant_kernels::register_norm_max_threads(chunks))
-    return false;
-  constexpr auto kCounts = std::make_integer_sequence<int, quant_kernels::kMaxRegisterChunks>();
-  if (kind == QuantKind::Int8)
-    launch_registers_kind<true>(chunks, a, config, stream, kCounts);
-  else
-    launch_registers_kind<false>(chunks, a, config, stream, kCounts);
-  return true;
 }
 
 // The checks and fields every quantizing entry point shares.
@@ -204,7 +162,7 @@ void rmsnorm_quantize_gpu(const TensorNormInput& in, const NormRows& shape, cons
   NormArgs a = make_args(in.x, in.residual_in, in.residual_out, norm.weight, shape.rows, shape.k, norm.eps, config);
   set_quantize_output(a, "rmsnorm_quantize", out);
   if (out.rows_padded == 0) return;
-  if (launch_tensor_norm_in_registers(out.kind, out.slide, a, config, stream)) return;
+  if (launch_norm_in_registers(FusedNormKernel::Tensor, out.kind, out.slide, a, config, stream)) return;
   launch_quantize<TensorStage>(out.kind, out.slide, a, config, stream);
 }
 
@@ -224,6 +182,7 @@ void residual_rmsnorm_quantize_gpu(const AccView& delta, __nv_bfloat16* residual
   set_quantize_output(a, "residual_rmsnorm_quantize", out);
   set_accumulator(a, "residual_rmsnorm_quantize", delta, shape.k);
   if (out.rows_padded == 0) return;
+  if (launch_norm_in_registers(FusedNormKernel::Residual, out.kind, out.slide, a, config, stream)) return;
   launch_acc_quantize<AccResidualStage>(out.kind, out.slide, a, config, stream);
 }
 
@@ -233,6 +192,7 @@ void relu2_mul_rmsnorm_quantize_gpu(const AccView& gate_up, const NormRows& shap
   set_quantize_output(a, "relu2_mul_rmsnorm_quantize", out);
   set_accumulator(a, "relu2_mul_rmsnorm_quantize", gate_up, 2 * shape.k);
   if (out.rows_padded == 0) return;
+  if (launch_norm_in_registers(FusedNormKernel::Relu2Mul, out.kind, out.slide, a, config, stream)) return;
   launch_acc_quantize<Relu2MulStage>(out.kind, out.slide, a, config, stream);
 }
 

@@ -17,6 +17,10 @@
 // (norm_quant_registers.cuh, the same bits); this kernel covers every other case.
 #pragma once
 
+#include <climits>
+#include <string>
+
+#include "core/error.h"
 #include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
 #include "kernels/relu2_mul.cuh"
@@ -93,8 +97,10 @@ __device__ __forceinline__ uint32_t add_pairs(uint32_t a, uint32_t b) {
   return pack_bf16x2(__fadd_rn(bf16_low(a), bf16_low(b)), __fadd_rn(bf16_high(a), bf16_high(b)));
 }
 
+// add_pairs on each pair of two chunks of 8, one add.rn.bf16x2 per pair (the same bits:
+// vector_io.cuh, add_bf16x2).
 __device__ __forceinline__ uint4 add_chunks(uint4 a, uint4 b) {
-  return make_uint4(add_pairs(a.x, b.x), add_pairs(a.y, b.y), add_pairs(a.z, b.z), add_pairs(a.w, b.w));
+  return make_uint4(add_bf16x2(a.x, b.x), add_bf16x2(a.y, b.y), add_bf16x2(a.z, b.z), add_bf16x2(a.w, b.w));
 }
 
 // Stages h = bf16(x + residual_in) and writes it to residual_out; returns the row's largest
@@ -253,6 +259,39 @@ __device__ __forceinline__ uint4 add_values(uint4 residual, const float (&v)[8])
                     pack_bf16x2(__fadd_rn(bf16_low(residual.w), v[6]), __fadd_rn(bf16_high(residual.w), v[7])));
 }
 
+// bf16(residual + value) of 8 accumulator elements; a bf16 accumulator in packed bf16 arithmetic.
+template <AccumulatorType kAcc>
+__device__ __forceinline__ uint4 add_acc_chunk(uint4 residual, const AccChunk& acc, const ScaleChunk& scale,
+                                               const AccView& v, float scale_x) {
+  if constexpr (kAcc == AccumulatorType::BFloat16)
+    return add_chunks(residual, scaled_bf16_chunk(acc.lo, v, scale_x, scale.lo, scale.hi));
+  float values[8];
+  acc_chunk_values<kAcc>(acc, scale, v, scale_x, values);
+  return add_values(residual, values);
+}
+
+// relu2_mul of 8 gate and 8 up values already in bf16 (a bf16 accumulator without scales).
+__device__ __forceinline__ uint4 relu2_mul_chunks_bf16x2(uint4 gate, uint4 up) {
+  return make_uint4(relu2_mul_bf16x2(gate.x, up.x), relu2_mul_bf16x2(gate.y, up.y), relu2_mul_bf16x2(gate.z, up.z),
+                    relu2_mul_bf16x2(gate.w, up.w));
+}
+
+// relu2_mul of 8 gate and 8 up accumulator elements, each first taken to its bf16 value; a bf16
+// accumulator in packed bf16 arithmetic.
+template <AccumulatorType kAcc>
+__device__ __forceinline__ uint4 relu2_mul_acc_chunks(const AccChunk& gate, const AccChunk& up,
+                                                      const ScaleChunk& gate_scale, const ScaleChunk& up_scale,
+                                                      const AccView& v, float scale_x) {
+  if constexpr (kAcc == AccumulatorType::BFloat16)
+    return relu2_mul_chunks_bf16x2(scaled_bf16_chunk(gate.lo, v, scale_x, gate_scale.lo, gate_scale.hi),
+                                   scaled_bf16_chunk(up.lo, v, scale_x, up_scale.lo, up_scale.hi));
+  float g[8], u[8];
+  acc_chunk_values<kAcc>(gate, gate_scale, v, scale_x, g);
+  acc_chunk_values<kAcc>(up, up_scale, v, scale_x, u);
+  return make_uint4(relu2_mul_pair(g[0], u[0], g[1], u[1]), relu2_mul_pair(g[2], u[2], g[3], u[3]),
+                    relu2_mul_pair(g[4], u[4], g[5], u[5]), relu2_mul_pair(g[6], u[6], g[7], u[7]));
+}
+
 // The row of `row` an accumulator stage reads (the rows kernel gathers through row_index).
 __device__ __forceinline__ int64_t source_row(const NormArgs& a, int64_t row) {
   return a.row_index ? int64_t{a.row_index[row]} : row;
@@ -311,9 +350,7 @@ struct AccResidualStage {
       const uint4* rs = reinterpret_cast<const uint4*>(a.residual_in + src * k);
       uint4* ro = a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + src * k) : nullptr;
       const auto finish = [&](const AccChunk& acc, const ScaleChunk& scale, uint4 residual, int c) {
-        float values[8];
-        acc_chunk_values<kAcc>(acc, scale, v, scale_x, values);
-        const uint4 h = add_values(residual, values);
+        const uint4 h = add_acc_chunk<kAcc>(residual, acc, scale, v, scale_x);
         if (ro) ro[c] = h;
         return h;
       };
@@ -372,11 +409,7 @@ struct Relu2MulStage {
       const int64_t base = row * v.ld;
       const auto finish = [&](const AccChunk& gate, const AccChunk& up, const ScaleChunk& gate_scale,
                               const ScaleChunk& up_scale) {
-        float g[8], u[8];
-        acc_chunk_values<kAcc>(gate, gate_scale, v, scale_x, g);
-        acc_chunk_values<kAcc>(up, up_scale, v, scale_x, u);
-        return make_uint4(relu2_mul_pair(g[0], u[0], g[1], u[1]), relu2_mul_pair(g[2], u[2], g[3], u[3]),
-                          relu2_mul_pair(g[4], u[4], g[5], u[5]), relu2_mul_pair(g[6], u[6], g[7], u[7]));
+        return relu2_mul_acc_chunks<kAcc>(gate, up, gate_scale, up_scale, v, scale_x);
       };
       if constexpr (kAcc == AccumulatorType::BFloat16)
         if (!v.scale_w) {
@@ -387,10 +420,7 @@ struct Relu2MulStage {
           if (!v.scale_x)  // already the bf16 values: relu2 * up in bf16x2 arithmetic
             return stage_chunks<kL, kPlainBatch, ChunkPair>(t, a.q.team, k / 8, in_chunks, in, load,
                                                      [](const ChunkPair& l, int) {
-                                                       return make_uint4(relu2_mul_bf16x2(l.first.x, l.second.x),
-                                                                         relu2_mul_bf16x2(l.first.y, l.second.y),
-                                                                         relu2_mul_bf16x2(l.first.z, l.second.z),
-                                                                         relu2_mul_bf16x2(l.first.w, l.second.w));
+                                                       return relu2_mul_chunks_bf16x2(l.first, l.second);
                                                      });
           return stage_chunks<kL, kPlainBatch, ChunkPair>(
               t, a.q.team, k / 8, in_chunks, in, load,
@@ -417,6 +447,13 @@ struct Relu2MulStage {
 };
 
 // ---- the kernel ----------------------------------------------------------------------------------
+
+// Blocks of rows_per_block rows covering rows_padded rows (host side of every norm launch).
+inline unsigned row_blocks(int64_t rows_padded, int rows_per_block) {
+  const int64_t blocks = (rows_padded + rows_per_block - 1) / rows_per_block;
+  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(rows_padded) + ")");
+  return static_cast<unsigned>(blocks);
+}
 
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {

@@ -1,31 +1,39 @@
-// Device code of the quantizing RMSNorm of a bf16 tensor (no residual; plain or 2:4 codes, which
-// are the same layout) with each row held in registers: the same math and bits as rmsnorm_kernel
-// with TensorStage (norm_quant.cuh), for the rows that fit.
+// Device code of the quantizing RMSNorm with each row held in registers, into plain or 2:4 codes
+// (the same layout): the same math and bits as rmsnorm_kernel (norm_quant.cuh) with the matching
+// stage, for the rows that fit. A row source says where h comes from: x (TensorRows);
+// bf16(residual + value) of a bf16 GEMM output (AccResidualRows); relu2(gate) * up of a bf16
+// gate_up output (Relu2MulRows).
 //
 // Why a second kernel: rmsnorm_kernel stages the row in shared memory and runs four passes over it
 // (square sum, normalize, absmax, quantize), each re-deriving the chunk's slot and going through
-// LDS/STS; on rows without a residual that bookkeeping, not the bytes, bounds it (Nsight Compute on
-// the H200: ~28 instructions per element, issue slots ~80% busy, ~56% of the copy bandwidth). Here
-// a team's thread holds its kChunks 16-byte chunks (chunk t + j * team) in registers from the load
-// to the store, so each pass is arithmetic only, and the INT8 codes skip the per-element NaN test
-// unless the thread's own values need it.
+// LDS/STS; on these rows that bookkeeping, not the bytes, bounds it (Nsight Compute on the H200:
+// ~28 instructions per element, issue slots ~80% busy, ~56% of the copy bandwidth for x alone).
+// Here a team's thread holds its kChunks 16-byte chunks (chunk t + j * team) in registers from the
+// load to the store, so each pass is arithmetic only, and the INT8 codes skip the per-element NaN
+// test unless the thread's own values need it.
 #pragma once
 
 #include "kernels/norm_quant.cuh"
+#include "kernels/norm_quant.h"
 
 namespace slidesparse::quant_kernels {
 
-// Chunks per thread the register kernel is compiled for. Up to 8 (32 registers of row) it fits the
-// 64 registers a 1024-thread block allows; 9 to 16 are compiled for blocks of at most
-// kWideChunkThreads threads, so that one or two warps can hold a whole row: the per-row work (three
-// reductions, the division chain of inv_rms and the scales) is paid once per warp, and on the H200
-// it was ~40% of the instructions of a 2-warp team at K = 2560.
+// Chunks per thread the register kernel is compiled for, and the largest block each count is
+// compiled for. A source's chunk takes loads_per_chunk 16-byte loads in flight (two for the
+// accumulator-fed sources: gate and up, or delta and residual). Up to 8 loads per thread (32
+// registers of row) fit the 64 registers a 1024-thread block allows; up to 8 chunks of two loads
+// are compiled for blocks of 512 (128 registers: on the H200 the relu2 * up rows at 7 chunks were
+// held to 64 registers and ran at ~70% of the copy bandwidth); 9 to 16 chunks for blocks of at
+// most kWideChunkThreads threads, so that one or two warps can hold a whole row: the per-row work
+// (three reductions, the division chain of inv_rms and the scales) is paid once per warp, and on the
+// H200 it was ~40% of the instructions of a 2-warp team at K = 2560.
 inline constexpr int kMaxRegisterChunks = 16;
-inline constexpr int kNarrowMaxChunks = 8;
+inline constexpr int kNarrowMaxLoads = 8;
+inline constexpr int kMidMaxChunks = 8;
 inline constexpr int kWideChunkThreads = 256;
 
-__host__ __device__ constexpr int register_norm_max_threads(int chunks) {
-  return chunks <= kNarrowMaxChunks ? 1024 : kWideChunkThreads;
+__host__ __device__ constexpr int register_norm_max_threads(int chunks, int loads_per_chunk) {
+  return chunks * loads_per_chunk <= kNarrowMaxLoads ? 1024 : chunks <= kMidMaxChunks ? 512 : kWideChunkThreads;
 }
 
 // team_reduce, without shared memory or a barrier when the team is one warp (every thread of the
@@ -73,8 +81,75 @@ __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[k
   }
 }
 
-template <bool kInt8, int kChunks>
-__global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_norm_kernel(const NormArgs a) {
+// ---- row sources -------------------------------------------------------------------------------
+// Each is built per row (a padding row builds row 0's and loads nothing). load(c) returns chunk c of
+// h (8 bf16); write_back(h, c) stores what the source writes besides the codes, after every load of
+// the thread's chunks was issued (the residual stream may be updated in place).
+
+// h = x.
+struct TensorRows {
+  static constexpr int kLoadsPerChunk = 1;
+  const uint4* x;
+
+  __device__ TensorRows(const NormArgs& a, int64_t row) : x(reinterpret_cast<const uint4*>(a.q.x + row * a.q.k)) {}
+  __device__ __forceinline__ uint4 load(int c) const { return x[c]; }
+  __device__ __forceinline__ void write_back(uint4, int) const {}
+};
+
+// h = bf16(residual_in + value(acc)) of a bf16 accumulator (weight scales, if any, per column),
+// written to residual_out (nullable; in place in the engine).
+struct AccResidualRows {
+  static constexpr int kLoadsPerChunk = 2;
+  AccView v;
+  const uint4* acc;
+  const uint4* residual_in;
+  uint4* residual_out;
+  float scale_x;
+
+  __device__ AccResidualRows(const NormArgs& a, int64_t row)
+      : v(a.acc),
+        acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+        residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
+        residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
+        scale_x(a.acc.scale_x ? a.acc.scale_x[row] : 1.0f) {}
+  __device__ __forceinline__ uint4 load(int c) const {
+    const AccChunk chunk{__ldcs(acc + c), make_uint4(0, 0, 0, 0)};
+    return add_acc_chunk<AccumulatorType::BFloat16>(residual_in[c], chunk, load_scale_chunk(v, 8 * c), v, scale_x);
+  }
+  __device__ __forceinline__ void write_back(uint4 h, int c) const {
+    if (residual_out) residual_out[c] = h;
+  }
+};
+
+// h = relu2_mul(gate, up) of a bf16 gate_up accumulator row [gate (k) | up (k)].
+struct Relu2MulRows {
+  static constexpr int kLoadsPerChunk = 2;
+  AccView v;
+  const uint4* gate;
+  const uint4* up;
+  float scale_x;
+  int k;
+
+  __device__ Relu2MulRows(const NormArgs& a, int64_t row)
+      : v(a.acc),
+        gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+        up(gate + a.q.k / 8),
+        scale_x(a.acc.scale_x ? a.acc.scale_x[row] : 1.0f),
+        k(a.q.k) {}
+  __device__ __forceinline__ uint4 load(int c) const {
+    const uint4 zero = make_uint4(0, 0, 0, 0);
+    return relu2_mul_acc_chunks<AccumulatorType::BFloat16>({__ldcs(gate + c), zero}, {__ldcs(up + c), zero},
+                                                           load_scale_chunk(v, 8 * c), load_scale_chunk(v, k + 8 * c),
+                                                           v, scale_x);
+  }
+  __device__ __forceinline__ void write_back(uint4, int) const {}
+};
+
+// ---- the kernel ----------------------------------------------------------------------------------
+
+template <bool kInt8, int kChunks, typename Rows>
+__global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoadsPerChunk))
+    register_norm_kernel(const NormArgs a) {
   begin_dependent_kernel();
   __shared__ int warp_top[32];
   __shared__ unsigned long long warp_sum[32];
@@ -90,11 +165,16 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_n
   // The thread's chunks, all loads issued before any use; chunks past the row (and every chunk of
   // a padding row) are zero, which changes neither the top exponent nor the sum.
   uint4 y[kChunks];
-  const uint4* xs = reinterpret_cast<const uint4*>(q.x + (real_row ? row : 0) * q.k);
+  const Rows rows(a, real_row ? row : 0);
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
     const int c = t + j * q.team;
-    y[j] = real_row && c < k_chunks ? xs[c] : make_uint4(0, 0, 0, 0);
+    y[j] = real_row && c < k_chunks ? rows.load(c) : make_uint4(0, 0, 0, 0);
+  }
+  if (real_row) {
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j)
+      if (t + j * q.team < k_chunks) rows.write_back(y[j], t + j * q.team);
   }
   uint32_t magnitudes = 0;
 #pragma unroll
@@ -154,3 +234,14 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks)) register_n
 }
 
 }  // namespace slidesparse::quant_kernels
+
+namespace slidesparse {
+
+// Runs the quantizing norm `norm` (its row source above) with each row in registers where that
+// applies: 16-byte rows, a bf16 accumulator for the accumulator-fed norms, plain or 2:4 codes, and a
+// team whose threads hold the row in at most kMaxRegisterChunks chunks each, in blocks that chunk
+// count is compiled for. Returns false where the shared-memory kernel must run (norm_quant.cu).
+bool launch_norm_in_registers(FusedNormKernel norm, QuantKind kind, const SlideGeometry* slide,
+                              const quant_kernels::NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream);
+
+}  // namespace slidesparse

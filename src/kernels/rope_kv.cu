@@ -152,7 +152,23 @@ __device__ __forceinline__ __nv_bfloat16* packed_kv_destination(const RopeKvArgs
   return a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
 }
 
-// Values that need no scale (the scaled GEMM's bf16 output) in 16-byte aligned rows.
+// The piece's 8 values of a bf16 accumulator as packed pairs, its scales applied where it has any.
+template <bool kScaled>
+__device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat16* p, uint32_t t, int64_t col) {
+  const uint4 raw = *reinterpret_cast<const uint4*>(p);
+  if constexpr (!kScaled) return raw;
+  const float scale_x = v.scale_x ? v.scale_x[t] : 1.0f;
+  float4 w_lo{}, w_hi{};
+  if (v.scale_w) {
+    w_lo = __ldg(reinterpret_cast<const float4*>(v.scale_w + col));
+    w_hi = __ldg(reinterpret_cast<const float4*>(v.scale_w + col + 4));
+  }
+  return scaled_bf16_chunk(raw, v, scale_x, w_lo, w_hi);
+}
+
+// A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
+// scales still to apply (kScaled): the values are packed bf16 pairs from the load to the store.
+template <bool kScaled>
 __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
   begin_dependent_kernel();
   const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
@@ -160,7 +176,7 @@ __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvAr
   const RopePiece p = rope_piece(a, i);
   const int half = a.head_dim / 2;
   const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
-  uint4 lo = *reinterpret_cast<const uint4*>(row), hi = *reinterpret_cast<const uint4*>(row + half);
+  uint4 lo = bf16_piece<kScaled>(a.qkv, row, p.t, p.col), hi = bf16_piece<kScaled>(a.qkv, row + half, p.t, p.col + half);
   const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
   __nv_bfloat16* dst = rope_destination(a, p, slot);
   if (!dst) return;
@@ -255,8 +271,11 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   a.vector_loads = aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0;
 
   const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
-  if (qkv.type == AccumulatorType::BFloat16 && !qkv.scale_x && !qkv.scale_w && a.vector_loads) {
-    launch_dependent(rope_kv_packed_kernel, blocks, kThreads, 0, stream, a);
+  if (qkv.type == AccumulatorType::BFloat16 && a.vector_loads && aligned16(qkv.scale_w)) {
+    if (qkv.scale_x || qkv.scale_w)
+      launch_dependent(rope_kv_packed_kernel<true>, blocks, kThreads, 0, stream, a);
+    else
+      launch_dependent(rope_kv_packed_kernel<false>, blocks, kThreads, 0, stream, a);
     CUDA_CHECK_LAUNCH();
     return;
   }

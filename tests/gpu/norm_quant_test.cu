@@ -417,10 +417,8 @@ struct ResidualCase {
   QuantLaunchConfig config;
 };
 
-// residual_rmsnorm_quantize_gpu against value(delta) -> add_rows_bf16 -> rmsnorm_quantize_rows.
-void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
-  const HostAcc acc = random_acc(c.form, c.rows, c.k, c.ld, seed);
-  const Inputs in{c.rows, c.k, acc.values(), random_residual(c.rows, c.k, seed + 1), norm_weight(c.k, seed + 2)};
+// residual_rmsnorm_quantize_gpu on `acc` and in.residual (in.x is not read), as `c` launches it.
+Output run_residual_gpu(QuantKind kind, const ResidualCase& c, const HostAcc& acc, const Inputs& in) {
   const int64_t cols = out_cols(c.group, c.k), n = c.rows * c.k;
   const DeviceAcc d = upload(acc, c.offset);
   DeviceBuffer res((n + c.offset + 1) * 2, "residual"), w((c.k + c.offset + 1) * 2, "weight");
@@ -429,11 +427,32 @@ void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
   CUDA_CHECK(cudaMemcpy(rv, in.residual.data(), n * 2, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(wv, in.weight.data(), c.k * 2, cudaMemcpyHostToDevice));
   const SlideGeometry g = make_slide_geometry(c.k, c.group ? c.group : 4);
-  const Output got = run_acc_gpu(c.rows_padded, cols, rv, n, [&](uint8_t* codes, float* scale) {
+  return run_acc_gpu(c.rows_padded, cols, rv, n, [&](uint8_t* codes, float* scale) {
     residual_rmsnorm_quantize_gpu(d.view, rv, {c.rows, c.k}, {wv, kEps},
                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
   });
-  expect_identical(got, run_cpu(kind, c.group, in, true, c.rows_padded, cols), cols);
+}
+
+// residual_rmsnorm_quantize_gpu against value(delta) -> add_rows_bf16 -> rmsnorm_quantize_rows.
+void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
+  const HostAcc acc = random_acc(c.form, c.rows, c.k, c.ld, seed);
+  const Inputs in{c.rows, c.k, acc.values(), random_residual(c.rows, c.k, seed + 1), norm_weight(c.k, seed + 2)};
+  const int64_t cols = out_cols(c.group, c.k);
+  expect_identical(run_residual_gpu(kind, c, acc, in), run_cpu(kind, c.group, in, true, c.rows_padded, cols), cols);
+}
+
+// relu2_mul_rmsnorm_quantize_gpu on the gate_up accumulator `acc` (c.k = the intermediate size).
+Output run_relu2_gpu(QuantKind kind, const ResidualCase& c, const HostAcc& acc, const std::vector<uint16_t>& weight) {
+  const int64_t inter = c.k, cols = out_cols(c.group, inter);
+  const DeviceAcc d = upload(acc, c.offset);
+  DeviceBuffer w((inter + c.offset + 1) * 2, "weight");
+  auto* wv = w.as<__nv_bfloat16>() + c.offset;
+  CUDA_CHECK(cudaMemcpy(wv, weight.data(), inter * 2, cudaMemcpyHostToDevice));
+  const SlideGeometry g = make_slide_geometry(inter, c.group ? c.group : 4);
+  return run_acc_gpu(c.rows_padded, cols, nullptr, 0, [&](uint8_t* codes, float* scale) {
+    relu2_mul_rmsnorm_quantize_gpu(d.view, {c.rows, inter}, {wv, kEps},
+                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
+  });
 }
 
 // relu2_mul_rmsnorm_quantize_gpu against value(gate_up) -> relu2_mul_rows_bf16 -> rmsnorm_quantize_rows.
@@ -444,16 +463,8 @@ void check_relu2_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
             norm_weight(inter, seed + 2)};
   relu2_mul_rows_bf16(acc.values().data(), c.rows, inter, in.x.data());
   const int64_t cols = out_cols(c.group, inter);
-  const DeviceAcc d = upload(acc, c.offset);
-  DeviceBuffer w((inter + c.offset + 1) * 2, "weight");
-  auto* wv = w.as<__nv_bfloat16>() + c.offset;
-  CUDA_CHECK(cudaMemcpy(wv, in.weight.data(), inter * 2, cudaMemcpyHostToDevice));
-  const SlideGeometry g = make_slide_geometry(inter, c.group ? c.group : 4);
-  const Output got = run_acc_gpu(c.rows_padded, cols, nullptr, 0, [&](uint8_t* codes, float* scale) {
-    relu2_mul_rmsnorm_quantize_gpu(d.view, {c.rows, inter}, {wv, kEps},
-                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
-  });
-  expect_identical(got, run_cpu(kind, c.group, in, false, c.rows_padded, cols), cols);
+  expect_identical(run_relu2_gpu(kind, c, acc, in.weight), run_cpu(kind, c.group, in, false, c.rows_padded, cols),
+                   cols);
 }
 
 std::string case_name(const ResidualCase& c) {
@@ -519,6 +530,72 @@ TEST_P(AccNormQuant, StridedUnalignedFloat32AndEmptyViews) {
     check_residual_case(GetParam(), {group, 0, 2560, 2560, 16, 0, kInt32BothScales, {}}, 5);
     check_relu2_case(GetParam(), {group, 0, 6912, 13824, 16, 0, kBf16ScaleX, {}}, 6);
   }
+}
+
+// The register kernels of the accumulator-fed norms (bf16 accumulators in each form the engine
+// leaves: plain, with scale_x, with both scales) for every chunk count they are compiled for, whole
+// and partial last chunks of the team, in one-warp teams.
+TEST_P(AccNormQuant, RowsInRegistersForEveryChunkCount) {
+  SKIP_WITHOUT_GPU();
+  for (int chunks = 1; chunks <= quant_kernels::kMaxRegisterChunks; ++chunks)
+    for (int64_t k : {int64_t{8} * 32 * chunks, int64_t{8} * (32 * chunks - 5)})
+      for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16BothScales})
+        for (int group : {0, 4})
+          for (const QuantLaunchConfig config : {QuantLaunchConfig{32, 1}, QuantLaunchConfig{128, 4}}) {
+            const uint32_t seed = static_cast<uint32_t>(chunks * 131 + k + group + config.threads);
+            const ResidualCase residual{group, 21, k, k, 32, 0, form, config};
+            SCOPED_TRACE("chunks=" + std::to_string(chunks) + " " + case_name(residual));
+            check_residual_case(GetParam(), residual, seed);
+            check_relu2_case(GetParam(), {group, 21, k, 2 * k, 32, 0, form, config}, seed);
+          }
+}
+
+// bf16 accumulators with NaN, +-Inf, values near the bf16 maximum and subnormal-only rows (in the
+// gate and the up half for relu2 * up): the register kernels (teams of 256 and of 32) and the
+// shared-memory kernel (1024-thread blocks of 32-thread teams) give the same codes, scales and
+// residual.
+TEST_P(AccNormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
+  SKIP_WITHOUT_GPU();
+  const QuantKind kind = GetParam();
+  const uint16_t kNaN = 0x7FC0, kInf = 0x7F80, kMinusInf = 0xFF80, kNearMax = 0x7F7F, kSubnormal = 0x0003;
+  const auto poison = [&](HostAcc& acc, int64_t begin, int64_t k) {
+    for (int64_t row = 0; row < acc.rows; ++row) {
+      uint16_t* v = acc.halves.data() + row * acc.ld + begin;
+      const int64_t col = (row * 977 + begin) % k;
+      switch (row % 6) {
+        case 0: v[col] = kNaN; break;
+        case 1: v[col] = kInf; break;
+        case 2: v[col] = kMinusInf, v[(col + 1) % k] = kNaN; break;
+        case 3: v[col] = kNearMax, v[(col + 7) % k] = kNearMax ^ 0x8000; break;
+        case 4: std::fill(v, v + k, kSubnormal), v[col] = 0x8001; break;
+        default: break;
+      }
+    }
+  };
+  const std::vector<QuantLaunchConfig> configs{{1024, 32}, {256, 1}, {128, 4}};
+  for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16BothScales})
+    for (int group : {0, 4}) {
+      const uint32_t seed = static_cast<uint32_t>(group * 31 + form.scale_x + 2 * form.scale_w);
+      HostAcc delta = random_acc(form, 60, 2560, 2560, seed);
+      poison(delta, 0, 2560);
+      const Inputs in{60, 2560, {}, random_residual(60, 2560, seed + 1), norm_weight(2560, seed + 2)};
+      HostAcc gate_up = random_acc(form, 60, 13824, 13824, seed + 3);
+      poison(gate_up, 0, 6912);
+      poison(gate_up, 6912, 6912);
+      const std::vector<uint16_t> weight = norm_weight(6912, seed + 4);
+      std::vector<Output> residual_out, relu2_out;
+      for (const QuantLaunchConfig& config : configs) {
+        residual_out.push_back(run_residual_gpu(kind, {group, 60, 2560, 2560, 64, 0, form, config}, delta, in));
+        relu2_out.push_back(run_relu2_gpu(kind, {group, 60, 6912, 13824, 64, 0, form, config}, gate_up, weight));
+      }
+      for (size_t i = 1; i < configs.size(); ++i) {
+        SCOPED_TRACE(std::string(form.name) + " L=" + std::to_string(group) +
+                     " threads=" + std::to_string(configs[i].threads) +
+                     " rows_per_block=" + std::to_string(configs[i].rows_per_block));
+        expect_identical(residual_out[i], residual_out[0], out_cols(group, 2560));
+        expect_identical(relu2_out[i], relu2_out[0], out_cols(group, 6912));
+      }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, AccNormQuant, ::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
@@ -646,6 +723,26 @@ TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
   SKIP_WITHOUT_GPU();
   const Mismatches m = run_exhaustive_check(relu2_forms_kernel);
   EXPECT_EQ(m.count, 0u) << std::hex << "first: gate pair 0x" << m.first[0] << " up pair 0x" << m.first[1]
+                         << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
+}
+
+// The packed bf16 add of the residual stages against the float add then rounding it replaces, for
+// every bf16 a (and its negation in the pair's other half) plus 256 b spread over the range (zeros,
+// subnormals, normals, Inf and NaN among them): same bits everywhere.
+__global__ void add_forms_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
+  const uint32_t a = blockIdx.x * blockDim.x + threadIdx.x;
+  if (a > 0xFFFFu) return;
+  const uint32_t b = blockIdx.y * 257u & 0xFFFFu;
+  const uint32_t a_pair = a | (a ^ 0x8000u) << 16, b_pair = b | b << 16;
+  const uint32_t fast = add_bf16x2(a_pair, b_pair), slow = quant_kernels::add_pairs(a_pair, b_pair);
+  if (fast != slow && atomicAdd(mismatches, 1ull) == 0)
+    first_mismatch[0] = a_pair, first_mismatch[1] = b_pair, first_mismatch[2] = fast, first_mismatch[3] = slow;
+}
+
+TEST(AddBf16x2, EqualsTheFloatPathForEveryBf16) {
+  SKIP_WITHOUT_GPU();
+  const Mismatches m = run_exhaustive_check(add_forms_kernel);
+  EXPECT_EQ(m.count, 0u) << std::hex << "first: a pair 0x" << m.first[0] << " b pair 0x" << m.first[1]
                          << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
 }
 
