@@ -35,19 +35,31 @@ __device__ __forceinline__ float acc_value(const AccView& v, int64_t row, int64_
   return acc_scaled(acc_raw(v, row, col), v, row, col);
 }
 
+// The weight scales of 8 consecutive columns (zero and unused without scale_w).
+struct ScaleChunk {
+  float4 lo, hi;
+};
+
+// scale_w[col, col + 8) where there is a weight scale (16-byte aligned: col % 4 == 0 and an aligned
+// scale_w), read through the read-only cache: every row reads the same scales.
+__device__ __forceinline__ ScaleChunk load_scale_chunk(const AccView& v, int64_t col) {
+  if (!v.scale_w) return {};
+  const float4* p = reinterpret_cast<const float4*>(v.scale_w + col);
+  return {__ldg(p), __ldg(p + 1)};
+}
+
 // The bf16 values of 8 consecutive elements of a bf16 accumulator as 4 packed pairs (acc_scaled):
-// raw * scale_x, then * the columns' weight scales (w_lo, w_hi: read only with v.scale_w), in
-// float, each pair rounded by one packed conversion; the raw pairs themselves without scales.
-__device__ __forceinline__ uint4 scaled_bf16_chunk(uint4 raw, const AccView& v, float scale_x, float4 w_lo,
-                                                   float4 w_hi) {
+// raw * scale_x, then * the columns' weight scales (w: read only with v.scale_w), in float, each
+// pair rounded by one packed conversion; the raw pairs themselves without scales.
+__device__ __forceinline__ uint4 scaled_bf16_chunk(uint4 raw, const AccView& v, float scale_x, const ScaleChunk& w) {
   if (!v.scale_x && !v.scale_w) return raw;
-  const float w[8] = {w_lo.x, w_lo.y, w_lo.z, w_lo.w, w_hi.x, w_hi.y, w_hi.z, w_hi.w};
+  const float ws[8] = {w.lo.x, w.lo.y, w.lo.z, w.lo.w, w.hi.x, w.hi.y, w.hi.z, w.hi.w};
   uint32_t* pairs = &raw.x;
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     float lo = bf16_low(pairs[j]), hi = bf16_high(pairs[j]);
     if (v.scale_x) lo = __fmul_rn(lo, scale_x), hi = __fmul_rn(hi, scale_x);
-    if (v.scale_w) lo = __fmul_rn(lo, w[2 * j]), hi = __fmul_rn(hi, w[2 * j + 1]);
+    if (v.scale_w) lo = __fmul_rn(lo, ws[2 * j]), hi = __fmul_rn(hi, ws[2 * j + 1]);
     pairs[j] = pack_bf16x2(lo, hi);
   }
   return raw;

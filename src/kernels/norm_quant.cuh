@@ -190,11 +190,6 @@ struct AccChunk {
   uint4 lo, hi;
 };
 
-// The weight scales of 8 consecutive columns (zero and unused without scale_w).
-struct ScaleChunk {
-  float4 lo, hi;
-};
-
 // Accumulator rows are read exactly once: streaming loads, evicted first from L2.
 template <AccumulatorType kAcc>
 __device__ __forceinline__ AccChunk load_acc_chunk(const AccView& v, int64_t index) {
@@ -205,12 +200,6 @@ __device__ __forceinline__ AccChunk load_acc_chunk(const AccView& v, int64_t ind
     const uint4* p = reinterpret_cast<const uint4*>(static_cast<const uint32_t*>(v.data) + index);
     return {__ldcs(p), __ldcs(p + 1)};
   }
-}
-
-__device__ __forceinline__ ScaleChunk load_scale_chunk(const AccView& v, int64_t col) {
-  if (!v.scale_w) return {};
-  const float4* p = reinterpret_cast<const float4*>(v.scale_w + col);
-  return {__ldg(p), __ldg(p + 1)};
 }
 
 // Element i of a chunk as the float the dequantize epilogue starts from.
@@ -264,7 +253,7 @@ template <AccumulatorType kAcc>
 __device__ __forceinline__ uint4 add_acc_chunk(uint4 residual, const AccChunk& acc, const ScaleChunk& scale,
                                                const AccView& v, float scale_x) {
   if constexpr (kAcc == AccumulatorType::BFloat16)
-    return add_chunks(residual, scaled_bf16_chunk(acc.lo, v, scale_x, scale.lo, scale.hi));
+    return add_chunks(residual, scaled_bf16_chunk(acc.lo, v, scale_x, scale));
   float values[8];
   acc_chunk_values<kAcc>(acc, scale, v, scale_x, values);
   return add_values(residual, values);
@@ -283,8 +272,8 @@ __device__ __forceinline__ uint4 relu2_mul_acc_chunks(const AccChunk& gate, cons
                                                       const ScaleChunk& gate_scale, const ScaleChunk& up_scale,
                                                       const AccView& v, float scale_x) {
   if constexpr (kAcc == AccumulatorType::BFloat16)
-    return relu2_mul_chunks_bf16x2(scaled_bf16_chunk(gate.lo, v, scale_x, gate_scale.lo, gate_scale.hi),
-                                   scaled_bf16_chunk(up.lo, v, scale_x, up_scale.lo, up_scale.hi));
+    return relu2_mul_chunks_bf16x2(scaled_bf16_chunk(gate.lo, v, scale_x, gate_scale),
+                                   scaled_bf16_chunk(up.lo, v, scale_x, up_scale));
   float g[8], u[8];
   acc_chunk_values<kAcc>(gate, gate_scale, v, scale_x, g);
   acc_chunk_values<kAcc>(up, up_scale, v, scale_x, u);

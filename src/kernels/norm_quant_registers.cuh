@@ -22,11 +22,11 @@ namespace slidesparse::quant_kernels {
 // compiled for. A source's chunk takes loads_per_chunk 16-byte loads in flight (two for the
 // accumulator-fed sources: gate and up, or delta and residual). Up to 8 loads per thread (32
 // registers of row) fit the 64 registers a 1024-thread block allows; up to 8 chunks of two loads
-// are compiled for blocks of 512 (128 registers: on the H200 the relu2 * up rows at 7 chunks were
-// held to 64 registers and ran at ~70% of the copy bandwidth); 9 to 16 chunks for blocks of at
-// most kWideChunkThreads threads, so that one or two warps can hold a whole row: the per-row work
-// (three reductions, the division chain of inv_rms and the scales) is paid once per warp, and on the
-// H200 it was ~40% of the instructions of a 2-warp team at K = 2560.
+// are compiled for blocks of 512, which would allow 128 (ptxas still picks 64 for the relu2 * up
+// source at 7 chunks, docs/PERF.md); 9 to 16 chunks for blocks of at most kWideChunkThreads
+// threads, so that one or two warps can hold a whole row: the per-row work (three reductions, the
+// division chain of inv_rms and the scales) is paid once per warp, and on the H200 it was ~40% of
+// the instructions of a 2-warp team at K = 2560.
 inline constexpr int kMaxRegisterChunks = 16;
 inline constexpr int kNarrowMaxLoads = 8;
 inline constexpr int kMidMaxChunks = 8;

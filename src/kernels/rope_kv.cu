@@ -157,13 +157,7 @@ template <bool kScaled>
 __device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat16* p, uint32_t t, int64_t col) {
   const uint4 raw = *reinterpret_cast<const uint4*>(p);
   if constexpr (!kScaled) return raw;
-  const float scale_x = v.scale_x ? v.scale_x[t] : 1.0f;
-  float4 w_lo{}, w_hi{};
-  if (v.scale_w) {
-    w_lo = __ldg(reinterpret_cast<const float4*>(v.scale_w + col));
-    w_hi = __ldg(reinterpret_cast<const float4*>(v.scale_w + col + 4));
-  }
-  return scaled_bf16_chunk(raw, v, scale_x, w_lo, w_hi);
+  return scaled_bf16_chunk(raw, v, v.scale_x ? v.scale_x[t] : 1.0f, load_scale_chunk(v, col));
 }
 
 // A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
@@ -176,7 +170,8 @@ __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvAr
   const RopePiece p = rope_piece(a, i);
   const int half = a.head_dim / 2;
   const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
-  uint4 lo = bf16_piece<kScaled>(a.qkv, row, p.t, p.col), hi = bf16_piece<kScaled>(a.qkv, row + half, p.t, p.col + half);
+  uint4 lo = bf16_piece<kScaled>(a.qkv, row, p.t, p.col);
+  uint4 hi = bf16_piece<kScaled>(a.qkv, row + half, p.t, p.col + half);
   const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
   __nv_bfloat16* dst = rope_destination(a, p, slot);
   if (!dst) return;
