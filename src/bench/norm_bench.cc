@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,16 @@ double time_fused(QuantKind kind, FusedOperands& o, const QuantLaunchConfig& con
       warmup, repeat, stream);
 }
 
+// The launch shape a row was timed with and the kernel it ran: "128x1 registers:7" (each row in
+// registers, 7 chunks per thread) or "128x4 shared" (staged in shared memory). The benchmark's
+// buffers are 16-byte aligned with 16-byte rows.
+std::string launch_label(FusedNormKernel norm, Sparsity sparsity, const SlideGeometry& geometry, int64_t k,
+                         bool with_residual, std::optional<AccumulatorType> accumulator, const QuantLaunchConfig& c) {
+  const NormRowsLayout rows{k, sparsity.is_dense() ? 0 : geometry.group, k % 8 == 0, with_residual, accumulator};
+  const int chunks = register_norm_chunks(norm, rows, c);
+  return quant_launch_name(c) + (chunks ? " registers:" + std::to_string(chunks) : std::string(" shared"));
+}
+
 int64_t layer_k(const char* name) {
   for (const LayerShape& s : bitnet_layer_shapes())
     if (s.name == name) return s.k;
@@ -229,7 +240,9 @@ std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vect
           const double us = time_norm(kind, o, best, warmup, repeat, stream, with_residual);
           const double gbps = o.bytes_moved(with_residual) / us / 1e3;
           rows.push_back({std::string(quant_kind_name(kind)) + (with_residual ? "+norm" : "+tensor_norm"), sparsity, m,
-                          k, us, gbps, gbps / copy_gbps});
+                          k, us, gbps, gbps / copy_gbps,
+                          launch_label(FusedNormKernel::Tensor, sparsity, o.geometry, k, with_residual, std::nullopt,
+                                       best)});
         }
       }
   return rows;
@@ -251,7 +264,12 @@ std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<in
     const QuantLaunchConfig best = norm == FusedNorm::Rows ? QuantLaunchConfig{} : fastest_launch_config(screen);
     const double us = time_fused(kind, o, best, warmup, repeat, stream);
     const double gbps = o.bytes_moved() / us / 1e3;
-    rows.push_back({name + "[" + form.name + "]", sparsity, m, k, us, gbps, gbps / copy_gbps});
+    const std::string launch =
+        norm == FusedNorm::Rows ? std::string()
+                                : launch_label(norm == FusedNorm::Relu2Mul ? FusedNormKernel::Relu2Mul
+                                                                           : FusedNormKernel::Residual,
+                                               sparsity, o.geometry, k, false, form.type, best);
+    rows.push_back({name + "[" + form.name + "]", sparsity, m, k, us, gbps, gbps / copy_gbps, launch});
   };
   for (const Sparsity sparsity : sparsities)
     for (int64_t m : ms) {

@@ -87,7 +87,7 @@ std::vector<BandwidthRow> bench_activation_quant(QuantKind kind, const std::vect
         const QuantLaunchConfig best = fastest_config(kind, o, std::min(warmup, 5), std::clamp(repeat / 5, 1, 20), stream);
         const double us = time_quant(kind, o, best, warmup, repeat, stream);
         const double gbps = o.bytes_moved() / us / 1e3;
-        rows.push_back({std::string(quant_kind_name(kind)), sparsity, m, k, us, gbps, gbps / copy_gbps});
+        rows.push_back({std::string(quant_kind_name(kind)), sparsity, m, k, us, gbps, gbps / copy_gbps, quant_launch_name(best)});
       }
   return rows;
 }

@@ -99,7 +99,7 @@ BandwidthRow rope_kv_point(RopeInput input, int64_t tokens, double copy_gbps, in
   const double per_token = (input == RopeInput::Bf16Plain ? 8.0 : 12.0) + 2.0 * kHeadDim;
   const double bytes = double(acc_set) + double(tokens * kWidth * 2) + per_token * double(tokens);
   const double gbps = bytes / us / 1e3;
-  return {std::string("rope_kv ") + input_name(input), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps};
+  return {std::string("rope_kv ") + input_name(input), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps, ""};
 }
 
 BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
@@ -118,7 +118,7 @@ BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int war
       },
       warmup, repeat, stream);
   const double gbps = double(set_elements * 4 + rows * 4) / us / 1e3;
-  return {"argmax", Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps};
+  return {"argmax", Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps, ""};
 }
 
 }  // namespace

@@ -99,6 +99,10 @@ std::vector<QuantLaunchConfig> quant_launch_candidates() {
   return {{64, 1}, {128, 1}, {256, 1}, {512, 1}, {1024, 1}, {128, 2}, {256, 2}, {512, 2}, {128, 4}, {256, 4}};
 }
 
+std::string quant_launch_name(const QuantLaunchConfig& config) {
+  return std::to_string(config.threads) + "x" + std::to_string(config.rows_per_block);
+}
+
 void quantize_rows_gpu(QuantKind kind, const __nv_bfloat16* x, int64_t rows, int64_t k, int64_t rows_padded,
                        int64_t out_cols, uint8_t* out, float* scale, cudaStream_t stream,
                        const QuantLaunchConfig& config) {

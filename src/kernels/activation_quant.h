@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "math/slide.h"
@@ -22,6 +23,8 @@ struct QuantLaunchConfig {
 };
 // The candidates `tune` times.
 std::vector<QuantLaunchConfig> quant_launch_candidates();
+// "128x1": threads per block x rows per block.
+std::string quant_launch_name(const QuantLaunchConfig& config);
 
 // x: bf16 [rows, k] row-major. Writes out: codes [rows_padded, out_cols] row-major and scale
 // [rows_padded]. Rows >= rows are written as zero codes with scale 1.0; columns k..out_cols-1 are

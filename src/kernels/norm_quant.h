@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "kernels/acc_view.h"
@@ -29,6 +30,22 @@ namespace slidesparse {
 enum class FusedNormKernel { Tensor, Residual, Relu2Mul };
 // e.g. "residual_norm_quant_int8_L0" (dense: L0), "relu2_norm_quant_fp8_L8" (2:8).
 std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity);
+
+// What decides how a quantizing norm runs, besides its launch shape.
+struct NormRowsLayout {
+  int64_t k = 0;                                // row width
+  int slide_group = 0;                          // 0: plain codes, else the L of 2:L codes
+  bool vector_rows = false;                     // 16-byte chunks: k % 8 == 0, every row pointer aligned
+  bool with_residual = false;                   // the tensor norm adds a residual
+  std::optional<AccumulatorType> accumulator;   // accumulator-fed norms: the GEMM output's element type
+};
+
+// The 16-byte chunks per thread with which `norm` holds each row in registers in this launch shape
+// (kernels/norm_quant_registers), or 0 where it stages rows in shared memory instead. Registers
+// take 16-byte rows into plain or 2:4 codes, of x alone or of a bf16 accumulator, at most 16 chunks
+// per thread, in blocks no larger than that chunk count is compiled for (1024 threads up to 8
+// loads in flight per thread, 512 up to 8 chunks of two loads, else 256).
+int register_norm_chunks(FusedNormKernel norm, const NormRowsLayout& rows, const QuantLaunchConfig& config);
 
 // The launchers' parameter groups, in the same order in each: what is normalized (rows x k), the
 // norm's own parameters, where its result goes.

@@ -1,5 +1,6 @@
 // Host launcher of the quantizing norms with each row in registers (device code in
 // norm_quant_registers.cuh): which rows they take, and one kernel per chunk count.
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,42 +29,56 @@ void launch_chunks(int chunks, const NormArgs& a, const QuantLaunchConfig& confi
   if (!launched) fail("rmsnorm: no register kernel for " + std::to_string(chunks) + " chunks per thread");
 }
 
-// false where the team's chunk count has no kernel compiled for blocks of config.threads.
 template <typename Rows>
-bool launch_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
-  if (chunks > quant_kernels::kMaxRegisterChunks ||
-      config.threads > quant_kernels::register_norm_max_threads(chunks, Rows::kLoadsPerChunk))
-    return false;
+void launch_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
   constexpr auto kCounts = std::make_integer_sequence<int, quant_kernels::kMaxRegisterChunks>();
   if (kind == QuantKind::Int8)
     launch_chunks<true, Rows>(chunks, a, config, stream, kCounts);
   else
     launch_chunks<false, Rows>(chunks, a, config, stream, kCounts);
-  return true;
 }
 
-// Whether the row source of `norm` can read these rows by 16-byte chunks. The accumulator-fed
-// sources take bf16 accumulators only: 4-byte ones would not leave the registers for the row. The
-// tensor norm with a residual (which the engine does not run) stays on the shared-memory kernel.
-bool rows_fit(FusedNormKernel norm, const NormArgs& a) {
-  if (a.row_index) return false;
-  if (norm == FusedNormKernel::Tensor) return a.q.vector_loads && !a.residual_in;
-  return a.acc_vector_loads && a.acc.type == AccumulatorType::BFloat16 &&
-         (norm == FusedNormKernel::Relu2Mul || a.residual_in);
+int loads_per_chunk(FusedNormKernel norm) {
+  switch (norm) {
+    case FusedNormKernel::Tensor: return quant_kernels::TensorRows::kLoadsPerChunk;
+    case FusedNormKernel::Residual: return quant_kernels::AccResidualRows::kLoadsPerChunk;
+    case FusedNormKernel::Relu2Mul: return quant_kernels::Relu2MulRows::kLoadsPerChunk;
+  }
+  return 0;
 }
 
 }  // namespace
 
+int register_norm_chunks(FusedNormKernel norm, const NormRowsLayout& rows, const QuantLaunchConfig& config) {
+  // The accumulator-fed sources take bf16 accumulators only (4-byte ones would not leave the
+  // registers for the row); the tensor norm with a residual, which the engine does not run, stays
+  // on the shared-memory kernel.
+  const bool source = norm == FusedNormKernel::Tensor ? !rows.with_residual
+                                                      : rows.accumulator == AccumulatorType::BFloat16;
+  if (!source || !rows.vector_rows || (rows.slide_group != 0 && rows.slide_group != 4) || rows.k < 1 ||
+      config.threads < 1 || config.rows_per_block < 1)
+    return 0;
+  const int64_t team = config.threads / config.rows_per_block, chunks = (rows.k / 8 + team - 1) / team;
+  if (chunks > quant_kernels::kMaxRegisterChunks ||
+      config.threads > quant_kernels::register_norm_max_threads(static_cast<int>(chunks), loads_per_chunk(norm)))
+    return 0;
+  return static_cast<int>(chunks);
+}
+
 bool launch_norm_in_registers(FusedNormKernel norm, QuantKind kind, const SlideGeometry* slide, const NormArgs& a,
                               const QuantLaunchConfig& config, cudaStream_t stream) {
-  if ((slide && slide->group != 4) || !rows_fit(norm, a)) return false;
-  const int team = config.threads / config.rows_per_block, chunks = (a.q.k / 8 + team - 1) / team;
+  const bool tensor = norm == FusedNormKernel::Tensor;
+  const NormRowsLayout rows{a.q.k, slide ? slide->group : 0, tensor ? a.q.vector_loads : a.acc_vector_loads,
+                            a.residual_in != nullptr,
+                            tensor ? std::nullopt : std::optional<AccumulatorType>(a.acc.type)};
+  const int chunks = register_norm_chunks(norm, rows, config);
+  if (chunks == 0) return false;
   switch (norm) {
-    case FusedNormKernel::Tensor: return launch_rows<quant_kernels::TensorRows>(kind, chunks, a, config, stream);
-    case FusedNormKernel::Residual: return launch_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream);
-    case FusedNormKernel::Relu2Mul: return launch_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream);
+    case FusedNormKernel::Tensor: launch_rows<quant_kernels::TensorRows>(kind, chunks, a, config, stream); break;
+    case FusedNormKernel::Residual: launch_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream); break;
+    case FusedNormKernel::Relu2Mul: launch_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream); break;
   }
-  return false;
+  return true;
 }
 
 }  // namespace slidesparse

@@ -82,7 +82,8 @@ __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[k
 }
 
 // ---- row sources -------------------------------------------------------------------------------
-// Each is built per row (a padding row builds row 0's and loads nothing). load(c) returns chunk c of
+// Each is built per row (a padding row builds row 0's and loads nothing; scale_x is read for real
+// rows only, so a launch of padding rows alone reads nothing). load(c) returns chunk c of
 // h (8 bf16); write_back(h, c) stores what the source writes besides the codes, after every load of
 // the thread's chunks was issued (the residual stream may be updated in place).
 
@@ -111,7 +112,7 @@ struct AccResidualRows {
         acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
         residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
-        scale_x(a.acc.scale_x ? a.acc.scale_x[row] : 1.0f) {}
+        scale_x(a.acc.scale_x && row < a.q.rows ? a.acc.scale_x[row] : 1.0f) {}
   __device__ __forceinline__ uint4 load(int c) const {
     const AccChunk chunk{__ldcs(acc + c), make_uint4(0, 0, 0, 0)};
     return add_acc_chunk<AccumulatorType::BFloat16>(residual_in[c], chunk, load_scale_chunk(v, 8 * c), v, scale_x);
@@ -134,7 +135,7 @@ struct Relu2MulRows {
       : v(a.acc),
         gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         up(gate + a.q.k / 8),
-        scale_x(a.acc.scale_x ? a.acc.scale_x[row] : 1.0f),
+        scale_x(a.acc.scale_x && row < a.q.rows ? a.acc.scale_x[row] : 1.0f),
         k(a.q.k) {}
   __device__ __forceinline__ uint4 load(int c) const {
     const uint4 zero = make_uint4(0, 0, 0, 0);
