@@ -96,7 +96,8 @@ int bench_kernel(const CommandArgs& args) {
 int bench_quant(const CommandArgs& args) {
   ArgParser p("slidesparse bench quant",
               "Activation quantization kernels (quantize, quantize + slide per L): achieved GB/s against the\n"
-              "device-to-device copy bandwidth measured on the spot.");
+              "device-to-device copy bandwidth measured on the spot, at the fastest launch shape of each\n"
+              "(threads x rows per block).");
   p.option("dtype", "int8|fp8|all", "types", "all");
   p.option("m-list", "LIST", "Ms", "16,128,1024,4096,16384,32768");
   p.option("k-list", "LIST", "Ks", "2560,6912");
@@ -121,7 +122,9 @@ int bench_quant(const CommandArgs& args) {
 int bench_norm(const CommandArgs& args) {
   ArgParser p("slidesparse bench norm",
               "The engine's fused norm kernels (residual add + RMSNorm + quantize [+ slide], relu2*up + sub-norm\n"
-              "+ quantize, the final norm on gathered rows): achieved GB/s against the copy bandwidth.");
+              "+ quantize, the final norm on gathered rows): achieved GB/s against the copy bandwidth, at the\n"
+              "fastest launch shape of each, with the kernel it ran (each row in registers, and its 16-byte\n"
+              "chunks per thread, or staged in shared memory).");
   p.option("dtype", "int8|fp8|all", "types", "all");
   p.option("m-list", "LIST", "Ms", "4096,16384");
   p.option("sparsity", "LIST", "slide patterns", "2:4,2:8");
