@@ -454,9 +454,9 @@ __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   __shared__ float warp_max[32];
 
   const QuantArgs& q = a.q;
-  const int team_index = static_cast<int>(threadIdx.x) / q.team;
-  const int t = static_cast<int>(threadIdx.x) - team_index * q.team;
-  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / q.team) + team_index;
+  const TeamRow position = team_row(q.team);
+  const int team_index = position.team_index, t = position.t;
+  const int64_t row = position.row;
   const bool real_row = row < q.rows;
   uint4* in = smem + team_index * q.row_smem_units;
   const int in_chunks = q.super_groups * SG::kInChunks;

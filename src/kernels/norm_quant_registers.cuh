@@ -87,6 +87,11 @@ __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[k
 // h (8 bf16); write_back(h, c) stores what the source writes besides the codes, after every load of
 // the thread's chunks was issued (the residual stream may be updated in place).
 
+// The accumulator row's per-token scale: 1 without one, and for padding rows.
+__device__ __forceinline__ float row_scale_x(const NormArgs& a, int64_t row) {
+  return a.acc.scale_x && row < a.q.rows ? a.acc.scale_x[row] : 1.0f;
+}
+
 // h = x.
 struct TensorRows {
   static constexpr int kLoadsPerChunk = 1;
@@ -112,7 +117,7 @@ struct AccResidualRows {
         acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
         residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
-        scale_x(a.acc.scale_x && row < a.q.rows ? a.acc.scale_x[row] : 1.0f) {}
+        scale_x(row_scale_x(a, row)) {}
   __device__ __forceinline__ uint4 load(int c) const {
     const AccChunk chunk{__ldcs(acc + c), make_uint4(0, 0, 0, 0)};
     return add_acc_chunk<AccumulatorType::BFloat16>(residual_in[c], chunk, load_scale_chunk(v, 8 * c), v, scale_x);
@@ -135,7 +140,7 @@ struct Relu2MulRows {
       : v(a.acc),
         gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         up(gate + a.q.k / 8),
-        scale_x(a.acc.scale_x && row < a.q.rows ? a.acc.scale_x[row] : 1.0f),
+        scale_x(row_scale_x(a, row)),
         k(a.q.k) {}
   __device__ __forceinline__ uint4 load(int c) const {
     const uint4 zero = make_uint4(0, 0, 0, 0);
@@ -157,9 +162,9 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
   __shared__ float warp_max[32];
 
   const QuantArgs& q = a.q;
-  const int team_index = static_cast<int>(threadIdx.x) / q.team;
-  const int t = static_cast<int>(threadIdx.x) - team_index * q.team;
-  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / q.team) + team_index;
+  const TeamRow position = team_row(q.team);
+  const int t = position.t;
+  const int64_t row = position.row;
   const bool real_row = row < q.rows;
   const int k_chunks = q.k / 8;
 

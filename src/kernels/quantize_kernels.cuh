@@ -244,6 +244,19 @@ __device__ __forceinline__ void store_codes(const QuantArgs& a, int64_t row, int
   }
 }
 
+// Where a thread sits: blocks hold blockDim.x / team rows, each row a team of `team` threads.
+struct TeamRow {
+  int team_index;  // the row's team in the block
+  int t;           // the thread in its team
+  int64_t row;
+};
+
+__device__ __forceinline__ TeamRow team_row(int team) {
+  const int team_index = static_cast<int>(threadIdx.x) / team;
+  return {team_index, static_cast<int>(threadIdx.x) - team_index * team,
+          int64_t{blockIdx.x} * (blockDim.x / team) + team_index};
+}
+
 template <bool kInt8, int kL>
 __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a) {
   begin_dependent_kernel();
@@ -251,9 +264,9 @@ __global__ void __launch_bounds__(1024) quantize_slide_kernel(const QuantArgs a)
   extern __shared__ uint4 smem[];
   __shared__ float warp_max[32];
 
-  const int team_index = static_cast<int>(threadIdx.x) / a.team;
-  const int t = static_cast<int>(threadIdx.x) - team_index * a.team;
-  const int64_t row = int64_t{blockIdx.x} * (blockDim.x / a.team) + team_index;
+  const TeamRow position = team_row(a.team);
+  const int team_index = position.team_index, t = position.t;
+  const int64_t row = position.row;
   const bool real_row = row < a.rows;
   uint4* in = smem + team_index * a.row_smem_units;
   const int in_chunks = a.super_groups * SG::kInChunks;

@@ -152,12 +152,13 @@ __device__ __forceinline__ __nv_bfloat16* packed_kv_destination(const RopeKvArgs
   return a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
 }
 
-// The piece's 8 values of a bf16 accumulator as packed pairs, its scales applied where it has any.
+// The piece's 8 values of a bf16 accumulator as packed pairs, its scales applied where it has any
+// (scale_x: the token's, read once for both halves).
 template <bool kScaled>
-__device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat16* p, uint32_t t, int64_t col) {
+__device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat16* p, float scale_x, int64_t col) {
   const uint4 raw = *reinterpret_cast<const uint4*>(p);
   if constexpr (!kScaled) return raw;
-  return scaled_bf16_chunk(raw, v, v.scale_x ? v.scale_x[t] : 1.0f, load_scale_chunk(v, col));
+  return scaled_bf16_chunk(raw, v, scale_x, load_scale_chunk(v, col));
 }
 
 // A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
@@ -170,8 +171,9 @@ __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvAr
   const RopePiece p = rope_piece(a, i);
   const int half = a.head_dim / 2;
   const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
-  uint4 lo = bf16_piece<kScaled>(a.qkv, row, p.t, p.col);
-  uint4 hi = bf16_piece<kScaled>(a.qkv, row + half, p.t, p.col + half);
+  const float scale_x = kScaled && a.qkv.scale_x ? a.qkv.scale_x[p.t] : 1.0f;
+  uint4 lo = bf16_piece<kScaled>(a.qkv, row, scale_x, p.col);
+  uint4 hi = bf16_piece<kScaled>(a.qkv, row + half, scale_x, p.col + half);
   const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
   __nv_bfloat16* dst = rope_destination(a, p, slot);
   if (!dst) return;
