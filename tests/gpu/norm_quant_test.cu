@@ -703,45 +703,44 @@ Mismatches run_exhaustive_check(void (*kernel)(unsigned long long*, uint32_t*)) 
   return m;
 }
 
-// The bf16x2 relu2 * up of the plain bf16 stage against the float path it replaces, for every bf16
-// gate (and its negation in the pair's other half) times 256 up values spread over the whole bf16
-// range (zeros, subnormals, normals, Inf and NaN among them): same bits everywhere.
-__global__ void relu2_forms_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
-  const uint32_t gate = blockIdx.x * blockDim.x + threadIdx.x;
-  if (gate > 0xFFFFu) return;
-  const uint32_t up = blockIdx.y * 257u & 0xFFFFu;
-  const uint32_t gate_pair = gate | (gate ^ 0x8000u) << 16, up_pair = up | up << 16;
-  const uint32_t fast = relu2_mul_bf16x2(gate_pair, up_pair);
-  const uint32_t slow =
-      relu2_mul_pair(bf16_low(gate_pair), bf16_low(up_pair), bf16_high(gate_pair), bf16_high(up_pair));
-  if (fast != slow && atomicAdd(mismatches, 1ull) == 0) {
-    first_mismatch[0] = gate_pair, first_mismatch[1] = up_pair, first_mismatch[2] = fast, first_mismatch[3] = slow;
-  }
-}
-
-TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
-  SKIP_WITHOUT_GPU();
-  const Mismatches m = run_exhaustive_check(relu2_forms_kernel);
-  EXPECT_EQ(m.count, 0u) << std::hex << "first: gate pair 0x" << m.first[0] << " up pair 0x" << m.first[1]
-                         << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
-}
-
-// The packed bf16 add of the residual stages against the float add then rounding it replaces, for
-// every bf16 a (and its negation in the pair's other half) plus 256 b spread over the range (zeros,
-// subnormals, normals, Inf and NaN among them): same bits everywhere.
-__global__ void add_forms_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
+// A packed bf16x2 operation against the float path it replaces (Forms::fast / Forms::slow on two
+// bf16 pairs), for every bf16 a (and its negation in the pair's other half) with 256 b spread over
+// the whole bf16 range (zeros, subnormals, normals, Inf and NaN among them): same bits everywhere.
+template <typename Forms>
+__global__ void pair_forms_kernel(unsigned long long* mismatches, uint32_t* first_mismatch) {
   const uint32_t a = blockIdx.x * blockDim.x + threadIdx.x;
   if (a > 0xFFFFu) return;
   const uint32_t b = blockIdx.y * 257u & 0xFFFFu;
   const uint32_t a_pair = a | (a ^ 0x8000u) << 16, b_pair = b | b << 16;
-  const uint32_t fast = add_bf16x2(a_pair, b_pair), slow = quant_kernels::add_pairs(a_pair, b_pair);
+  const uint32_t fast = Forms::fast(a_pair, b_pair), slow = Forms::slow(a_pair, b_pair);
   if (fast != slow && atomicAdd(mismatches, 1ull) == 0)
     first_mismatch[0] = a_pair, first_mismatch[1] = b_pair, first_mismatch[2] = fast, first_mismatch[3] = slow;
 }
 
+// The relu2 * up of the plain bf16 stage (a: gate, b: up).
+struct Relu2MulForms {
+  static __device__ uint32_t fast(uint32_t gate, uint32_t up) { return relu2_mul_bf16x2(gate, up); }
+  static __device__ uint32_t slow(uint32_t gate, uint32_t up) {
+    return relu2_mul_pair(bf16_low(gate), bf16_low(up), bf16_high(gate), bf16_high(up));
+  }
+};
+
+TEST(Relu2MulBf16x2, EqualsTheFloatPathForEveryGate) {
+  SKIP_WITHOUT_GPU();
+  const Mismatches m = run_exhaustive_check(pair_forms_kernel<Relu2MulForms>);
+  EXPECT_EQ(m.count, 0u) << std::hex << "first: gate pair 0x" << m.first[0] << " up pair 0x" << m.first[1]
+                         << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
+}
+
+// The packed bf16 add of the residual stages against the float add then rounding it replaces.
+struct AddForms {
+  static __device__ uint32_t fast(uint32_t a, uint32_t b) { return add_bf16x2(a, b); }
+  static __device__ uint32_t slow(uint32_t a, uint32_t b) { return quant_kernels::add_pairs(a, b); }
+};
+
 TEST(AddBf16x2, EqualsTheFloatPathForEveryBf16) {
   SKIP_WITHOUT_GPU();
-  const Mismatches m = run_exhaustive_check(add_forms_kernel);
+  const Mismatches m = run_exhaustive_check(pair_forms_kernel<AddForms>);
   EXPECT_EQ(m.count, 0u) << std::hex << "first: a pair 0x" << m.first[0] << " b pair 0x" << m.first[1]
                          << " -> bf16x2 0x" << m.first[2] << ", float path 0x" << m.first[3];
 }
