@@ -18,8 +18,7 @@ namespace {
 using quant_kernels::QuantArgs;
 using quant_kernels::SuperGroup;
 
-// Without opting in, a block may use 48 KB of shared memory, the kernel's own 128 bytes included.
-constexpr size_t kDefaultSharedBytes = 48 * 1024;
+// The kernel's own shared memory, within the 48 KB a block may use without opting in.
 constexpr size_t kStaticSharedBytes = 32 * sizeof(float);
 
 void check_config(const QuantLaunchConfig& c) {
@@ -57,12 +56,12 @@ void launch_quantize(QuantArgs a, const QuantLaunchConfig& config, cudaStream_t 
   const size_t row_bytes = static_cast<size_t>(a.row_smem_units) * sizeof(uint4);
   int rows_per_block = config.rows_per_block;
   size_t smem = row_bytes * rows_per_block;
-  if (smem + kStaticSharedBytes > kDefaultSharedBytes) {
+  if (smem + kStaticSharedBytes > kDefaultBlockSharedBytes) {
     const size_t limit = device_shared_memory_optin() - kStaticSharedBytes;
     if (smem > limit) rows_per_block = 1, smem = row_bytes;  // long rows: one row per block
     require(smem <= limit, "quantize: K=" + std::to_string(a.k) + " needs " + std::to_string(smem) +
                                " bytes of shared memory per row; the device allows " + std::to_string(limit));
-    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem);
+    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, kStaticSharedBytes);
   }
   a.team = config.threads / rows_per_block;
   const int64_t blocks = (a.rows_padded + rows_per_block - 1) / rows_per_block;

@@ -42,9 +42,9 @@ struct NormRowsLayout {
 
 // The 16-byte chunks per thread with which `norm` holds each row in registers in this launch shape
 // (kernels/norm_quant_registers), or 0 where it stages rows in shared memory instead. Registers
-// take 16-byte rows into plain or 2:4 codes, of x alone or of a bf16 accumulator, at most 16 chunks
-// per thread, in blocks no larger than that chunk count is compiled for (1024 threads up to 8
-// loads in flight per thread, 512 up to 8 chunks of two loads, else 256).
+// take 16-byte rows into plain or 2:4 codes, of x alone (at most 16 chunks per thread) or of a bf16
+// accumulator (two loads per chunk, at most 8), in blocks no larger than that chunk count is
+// compiled for (1024 threads up to 8 loads in flight per thread, 512 up to 8 chunks, else 256).
 int register_norm_chunks(FusedNormKernel norm, const NormRowsLayout& rows, const QuantLaunchConfig& config);
 
 // The launchers' parameter groups, in the same order in each: what is normalized (rows x k), the

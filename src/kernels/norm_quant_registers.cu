@@ -31,18 +31,30 @@ void launch_chunks(int chunks, const NormArgs& a, const QuantLaunchConfig& confi
 
 template <typename Rows>
 void launch_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream) {
-  constexpr auto kCounts = std::make_integer_sequence<int, quant_kernels::kMaxRegisterChunks>();
+  constexpr auto kCounts =
+      std::make_integer_sequence<int, quant_kernels::register_norm_max_chunks(Rows::kLoadsPerChunk)>();
   if (kind == QuantKind::Int8)
     launch_chunks<true, Rows>(chunks, a, config, stream, kCounts);
   else
     launch_chunks<false, Rows>(chunks, a, config, stream, kCounts);
 }
 
+// An accumulator-fed source, compiled per form of the accumulator's scales.
+template <template <AccScales> typename Rows>
+void launch_acc_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunchConfig& config,
+                     cudaStream_t stream) {
+  switch (acc_scales(a.acc)) {
+    case AccScales::None: return launch_rows<Rows<AccScales::None>>(kind, chunks, a, config, stream);
+    case AccScales::X: return launch_rows<Rows<AccScales::X>>(kind, chunks, a, config, stream);
+    case AccScales::XW: return launch_rows<Rows<AccScales::XW>>(kind, chunks, a, config, stream);
+  }
+}
+
 int loads_per_chunk(FusedNormKernel norm) {
   switch (norm) {
     case FusedNormKernel::Tensor: return quant_kernels::TensorRows::kLoadsPerChunk;
-    case FusedNormKernel::Residual: return quant_kernels::AccResidualRows::kLoadsPerChunk;
-    case FusedNormKernel::Relu2Mul: return quant_kernels::Relu2MulRows::kLoadsPerChunk;
+    case FusedNormKernel::Residual: return quant_kernels::AccResidualRows<AccScales::None>::kLoadsPerChunk;
+    case FusedNormKernel::Relu2Mul: return quant_kernels::Relu2MulRows<AccScales::None>::kLoadsPerChunk;
   }
   return 0;
 }
@@ -59,8 +71,9 @@ int register_norm_chunks(FusedNormKernel norm, const NormRowsLayout& rows, const
       config.threads < 1 || config.rows_per_block < 1)
     return 0;
   const int64_t team = config.threads / config.rows_per_block, chunks = (rows.k / 8 + team - 1) / team;
-  if (chunks > quant_kernels::kMaxRegisterChunks ||
-      config.threads > quant_kernels::register_norm_max_threads(static_cast<int>(chunks), loads_per_chunk(norm)))
+  const int loads = loads_per_chunk(norm);
+  if (chunks > quant_kernels::register_norm_max_chunks(loads) ||
+      config.threads > quant_kernels::register_norm_max_threads(static_cast<int>(chunks), loads))
     return 0;
   return static_cast<int>(chunks);
 }
@@ -75,8 +88,8 @@ bool launch_norm_in_registers(FusedNormKernel norm, QuantKind kind, const SlideG
   if (chunks == 0) return false;
   switch (norm) {
     case FusedNormKernel::Tensor: launch_rows<quant_kernels::TensorRows>(kind, chunks, a, config, stream); break;
-    case FusedNormKernel::Residual: launch_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream); break;
-    case FusedNormKernel::Relu2Mul: launch_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream); break;
+    case FusedNormKernel::Residual: launch_acc_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream); break;
+    case FusedNormKernel::Relu2Mul: launch_acc_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream); break;
   }
   return true;
 }

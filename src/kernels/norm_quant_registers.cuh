@@ -19,18 +19,25 @@
 namespace slidesparse::quant_kernels {
 
 // Chunks per thread the register kernel is compiled for, and the largest block each count is
-// compiled for. A source's chunk takes loads_per_chunk 16-byte loads in flight (two for the
-// accumulator-fed sources: gate and up, or delta and residual). Up to 8 loads per thread (32
-// registers of row) fit the 64 registers a 1024-thread block allows; up to 8 chunks of two loads
-// are compiled for blocks of 512, which would allow 128 (ptxas still picks 64 for the relu2 * up
-// source at 7 chunks, docs/PERF.md); 9 to 16 chunks for blocks of at most kWideChunkThreads
-// threads, so that one or two warps can hold a whole row: the per-row work (three reductions, the
-// division chain of inv_rms and the scales) is paid once per warp, and on the H200 it was ~40% of
-// the instructions of a 2-warp team at K = 2560.
+// compiled for. A source's chunk takes loads_per_chunk 16-byte loads, all in flight at once (two
+// for the accumulator-fed sources: gate and up, or delta and residual). Up to 8 loads per thread
+// (32 registers of row) fit the 64 registers a 1024-thread block allows; up to 8 chunks of two
+// loads are compiled for blocks of 512, which allow 128 (relu2 * up at 7 chunks takes 81-89). x
+// alone goes on to 16 chunks in blocks of at most kWideChunkThreads threads, so that one or two
+// warps can hold a whole row: the per-row work (three reductions, the division chain of inv_rms
+// and the scales) is paid once per warp, and on the H200 it was ~40% of the instructions of a
+// 2-warp team at K = 2560. The two-load sources stop at 8 chunks: 9 to 16 of them take 100-180
+// registers and were never the fastest launch (tune on the H200 picks 5 and 7), so they are not
+// compiled.
 inline constexpr int kMaxRegisterChunks = 16;
+inline constexpr int kMaxTwoLoadRegisterChunks = 8;
 inline constexpr int kNarrowMaxLoads = 8;
 inline constexpr int kMidMaxChunks = 8;
 inline constexpr int kWideChunkThreads = 256;
+
+__host__ __device__ constexpr int register_norm_max_chunks(int loads_per_chunk) {
+  return loads_per_chunk == 1 ? kMaxRegisterChunks : kMaxTwoLoadRegisterChunks;
+}
 
 __host__ __device__ constexpr int register_norm_max_threads(int chunks, int loads_per_chunk) {
   return chunks * loads_per_chunk <= kNarrowMaxLoads ? 1024 : chunks <= kMidMaxChunks ? 512 : kWideChunkThreads;
@@ -83,9 +90,12 @@ __device__ __forceinline__ void store_chunk_codes(uint2* dst, const uint4 (&y)[k
 
 // ---- row sources -------------------------------------------------------------------------------
 // Each is built per row (a padding row builds row 0's and loads nothing; scale_x is read for real
-// rows only, so a launch of padding rows alone reads nothing). load(c) returns chunk c of
-// h (8 bf16); write_back(h, c) stores what the source writes besides the codes, after every load of
-// the thread's chunks was issued (the residual stream may be updated in place).
+// rows only, so a launch of padding rows alone reads nothing). load(c) returns the raw 16-byte
+// loads of chunk c (Raw), value(raw, c) the chunk's 8 bf16 of h from them: the kernel issues every
+// load of the thread's chunks before the first value, so all of them are in flight at once (a load
+// and its arithmetic in one call kept ptxas from hoisting the next chunk's loads over the current
+// chunk's scale tests: two loads in flight per thread). write_back(h, c) stores what the source
+// writes besides the codes (the residual stream may be updated in place: every load was issued).
 
 // The accumulator row's per-token scale: 1 without one, and for padding rows.
 __device__ __forceinline__ float row_scale_x(const NormArgs& a, int64_t row) {
@@ -95,58 +105,77 @@ __device__ __forceinline__ float row_scale_x(const NormArgs& a, int64_t row) {
 // h = x.
 struct TensorRows {
   static constexpr int kLoadsPerChunk = 1;
+  static constexpr bool kRawIsValue = true;  // value(raw) = raw: a chunk past the row loads as zero
+  using Raw = uint4;
   const uint4* x;
 
   __device__ TensorRows(const NormArgs& a, int64_t row) : x(reinterpret_cast<const uint4*>(a.q.x + row * a.q.k)) {}
-  __device__ __forceinline__ uint4 load(int c) const { return x[c]; }
+  __device__ __forceinline__ Raw load(int c) const { return x[c]; }
+  __device__ __forceinline__ uint4 value(const Raw& raw, int) const { return raw; }
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };
 
-// h = bf16(residual_in + value(acc)) of a bf16 accumulator (weight scales, if any, per column),
-// written to residual_out (nullable; in place in the engine).
+// The weight scales of a bf16 accumulator's chunk at column col, for the forms that carry them.
+template <AccScales kScales>
+__device__ __forceinline__ ScaleChunk weight_scales(const float* scale_w, int64_t col) {
+  if constexpr (kScales == AccScales::XW) return load_weight_scales(scale_w, col);
+  return {};
+}
+
+// h = bf16(residual_in + value(acc)) of a bf16 accumulator carrying kScales, written to
+// residual_out (nullable; in place in the engine).
+template <AccScales kScales>
 struct AccResidualRows {
   static constexpr int kLoadsPerChunk = 2;
-  AccView v;
+  static constexpr bool kRawIsValue = false;
+  struct Raw {
+    uint4 acc, residual;
+  };
   const uint4* acc;
   const uint4* residual_in;
   uint4* residual_out;
+  const float* scale_w;
   float scale_x;
 
   __device__ AccResidualRows(const NormArgs& a, int64_t row)
-      : v(a.acc),
-        acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+      : acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
         residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
+        scale_w(a.acc.scale_w),
         scale_x(row_scale_x(a, row)) {}
-  __device__ __forceinline__ uint4 load(int c) const {
-    const AccChunk chunk{__ldcs(acc + c), make_uint4(0, 0, 0, 0)};
-    return add_acc_chunk<AccumulatorType::BFloat16>(residual_in[c], chunk, load_scale_chunk(v, 8 * c), v, scale_x);
+  __device__ __forceinline__ Raw load(int c) const { return {__ldcs(acc + c), residual_in[c]}; }
+  __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
+    return add_chunks(raw.residual, scaled_bf16_pairs<kScales>(raw.acc, scale_x, weight_scales<kScales>(scale_w, 8 * c)));
   }
   __device__ __forceinline__ void write_back(uint4 h, int c) const {
     if (residual_out) residual_out[c] = h;
   }
 };
 
-// h = relu2_mul(gate, up) of a bf16 gate_up accumulator row [gate (k) | up (k)].
+// h = relu2_mul(gate, up) of a bf16 gate_up accumulator row [gate (k) | up (k)] carrying kScales.
+template <AccScales kScales>
 struct Relu2MulRows {
   static constexpr int kLoadsPerChunk = 2;
-  AccView v;
+  static constexpr bool kRawIsValue = false;
+  struct Raw {
+    uint4 gate, up;
+  };
   const uint4* gate;
   const uint4* up;
+  const float* scale_w;
   float scale_x;
   int k;
 
   __device__ Relu2MulRows(const NormArgs& a, int64_t row)
-      : v(a.acc),
-        gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+      : gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
         up(gate + a.q.k / 8),
+        scale_w(a.acc.scale_w),
         scale_x(row_scale_x(a, row)),
         k(a.q.k) {}
-  __device__ __forceinline__ uint4 load(int c) const {
-    const uint4 zero = make_uint4(0, 0, 0, 0);
-    return relu2_mul_acc_chunks<AccumulatorType::BFloat16>({__ldcs(gate + c), zero}, {__ldcs(up + c), zero},
-                                                           load_scale_chunk(v, 8 * c), load_scale_chunk(v, k + 8 * c),
-                                                           v, scale_x);
+  __device__ __forceinline__ Raw load(int c) const { return {__ldcs(gate + c), __ldcs(up + c)}; }
+  __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
+    return relu2_mul_chunks_bf16x2(scaled_bf16_pairs<kScales>(raw.gate, scale_x, weight_scales<kScales>(scale_w, 8 * c)),
+                                   scaled_bf16_pairs<kScales>(raw.up, scale_x, weight_scales<kScales>(scale_w, k + 8 * c)));
   }
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };
@@ -170,12 +199,24 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
 
   // The thread's chunks, all loads issued before any use; chunks past the row (and every chunk of
   // a padding row) are zero, which changes neither the top exponent nor the sum.
-  uint4 y[kChunks];
+  // A chunk past the row loads as zero; the accumulator-fed values of such a chunk are zeroed
+  // again after the arithmetic (0 * an Inf scale is NaN). x's chunks are not selected twice: the
+  // second selection right after each load made ptxas wait for every load before the next.
   const Rows rows(a, real_row ? row : 0);
+  typename Rows::Raw raw[kChunks];
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
     const int c = t + j * q.team;
-    y[j] = real_row && c < k_chunks ? rows.load(c) : make_uint4(0, 0, 0, 0);
+    raw[j] = real_row && c < k_chunks ? rows.load(c) : typename Rows::Raw{};
+  }
+  uint4 y[kChunks];
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) {
+    const int c = t + j * q.team;
+    if constexpr (Rows::kRawIsValue)
+      y[j] = rows.value(raw[j], c);
+    else
+      y[j] = real_row && c < k_chunks ? rows.value(raw[j], c) : make_uint4(0, 0, 0, 0);
   }
   if (real_row) {
 #pragma unroll
@@ -245,8 +286,8 @@ namespace slidesparse {
 
 // Runs the quantizing norm `norm` (its row source above) with each row in registers where that
 // applies: 16-byte rows, a bf16 accumulator for the accumulator-fed norms, plain or 2:4 codes, and a
-// team whose threads hold the row in at most kMaxRegisterChunks chunks each, in blocks that chunk
-// count is compiled for. Returns false where the shared-memory kernel must run (norm_quant.cu).
+// team whose threads hold the row in at most register_norm_max_chunks chunks each, in blocks that
+// chunk count is compiled for. Returns false where the shared-memory kernel must run (norm_quant.cu).
 bool launch_norm_in_registers(FusedNormKernel norm, QuantKind kind, const SlideGeometry* slide,
                               const quant_kernels::NormArgs& a, const QuantLaunchConfig& config, cudaStream_t stream);
 

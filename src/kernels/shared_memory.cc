@@ -19,7 +19,8 @@ size_t device_shared_memory_optin() {
   return limit;
 }
 
-void allow_dynamic_shared_memory(const void* kernel, size_t bytes) {
+void allow_dynamic_shared_memory(const void* kernel, size_t bytes, size_t static_bytes) {
+  if (bytes + static_bytes <= kDefaultBlockSharedBytes) return;
   static std::mutex mutex;
   static std::unordered_map<const void*, size_t> allowed;
   std::lock_guard lock(mutex);

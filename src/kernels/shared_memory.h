@@ -11,8 +11,14 @@ namespace slidesparse {
 // cudaDevAttrMaxSharedMemoryPerBlockOptin of the current device, queried once.
 size_t device_shared_memory_optin();
 
-// cudaFuncSetAttribute(kernel, MaxDynamicSharedMemorySize, bytes) unless an earlier call already
-// allowed at least `bytes` for this kernel. Thread-safe.
-void allow_dynamic_shared_memory(const void* kernel, size_t bytes);
+// Without opting in, a block may use 48 KB of shared memory, static and dynamic together.
+inline constexpr size_t kDefaultBlockSharedBytes = 48 * 1024;
+
+// Lets `kernel` (static_bytes of static shared memory per block) launch with `bytes` of dynamic
+// shared memory: cudaFuncSetAttribute(kernel, MaxDynamicSharedMemorySize, bytes) where the default
+// does not allow it and no earlier call allowed at least as much. It never lowers a kernel's limit:
+// setting the attribute to a size within the default would make later, larger launches that the
+// default allows invalid. Thread-safe.
+void allow_dynamic_shared_memory(const void* kernel, size_t bytes, size_t static_bytes);
 
 }  // namespace slidesparse

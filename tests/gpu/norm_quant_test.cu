@@ -280,6 +280,7 @@ TEST(RmsNormGpu, MatchesCpu) {
 using testing::AccForm;
 using testing::kBf16BothScales;
 using testing::kBf16Plain;
+using testing::kBf16ScaleW;
 using testing::kBf16ScaleX;
 using testing::kEngineAccForms;
 using testing::kFloat32BothScales;
@@ -533,13 +534,13 @@ TEST_P(AccNormQuant, StridedUnalignedFloat32AndEmptyViews) {
 }
 
 // The register kernels of the accumulator-fed norms (bf16 accumulators in each form the engine
-// leaves: plain, with scale_x, with both scales) for every chunk count they are compiled for, whole
-// and partial last chunks of the team, in one-warp teams.
+// leaves: plain, with scale_x, with both scales; and weight scales alone) for every chunk count
+// they are compiled for, whole and partial last chunks of the team, in one-warp teams.
 TEST_P(AccNormQuant, RowsInRegistersForEveryChunkCount) {
   SKIP_WITHOUT_GPU();
-  for (int chunks = 1; chunks <= quant_kernels::kMaxRegisterChunks; ++chunks)
+  for (int chunks = 1; chunks <= quant_kernels::kMaxTwoLoadRegisterChunks; ++chunks)
     for (int64_t k : {int64_t{8} * 32 * chunks, int64_t{8} * (32 * chunks - 5)})
-      for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16BothScales})
+      for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales})
         for (int group : {0, 4})
           for (const QuantLaunchConfig config : {QuantLaunchConfig{32, 1}, QuantLaunchConfig{128, 4}}) {
             const uint32_t seed = static_cast<uint32_t>(chunks * 131 + k + group + config.threads);
@@ -573,7 +574,7 @@ TEST_P(AccNormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
     }
   };
   const std::vector<QuantLaunchConfig> configs{{1024, 32}, {256, 1}, {128, 4}};
-  for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16BothScales})
+  for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales})
     for (int group : {0, 4}) {
       const uint32_t seed = static_cast<uint32_t>(group * 31 + form.scale_x + 2 * form.scale_w);
       HostAcc delta = random_acc(form, 60, 2560, 2560, seed);

@@ -237,9 +237,9 @@ void check(const Case& c, uint32_t seed) {
 
 using testing::AccForm;
 
-// Every form the engine feeds (docs/ENGINE.md) and an fp32 accumulator.
-const AccForm kForms[] = {testing::kBf16Plain, testing::kInt32BothScales, testing::kBf16ScaleX,
-                          testing::kBf16BothScales, testing::kFloat32BothScales};
+// Every form the engine feeds (docs/ENGINE.md), weight scales alone and an fp32 accumulator.
+const AccForm kForms[] = {testing::kBf16Plain,       testing::kInt32BothScales, testing::kBf16ScaleX,
+                          testing::kBf16BothScales, testing::kBf16ScaleW,      testing::kFloat32BothScales};
 
 TEST(RopeKvWrite, MatchesCpuForEveryAccumulatorFormAndShape) {
   SKIP_WITHOUT_GPU();

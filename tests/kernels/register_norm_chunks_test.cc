@@ -25,9 +25,12 @@ TEST(RegisterNormChunks, CountsTheChunksOfEachThreadOfTheTeam) {
   EXPECT_EQ(register_norm_chunks(kTensor, tensor_rows(8 * 511), {32, 1}), 16);  // the last count
 }
 
-TEST(RegisterNormChunks, RowsOfMoreThanSixteenChunksPerThreadStageInSharedMemory) {
-  EXPECT_EQ(register_norm_chunks(kTensor, tensor_rows(8 * 513), {32, 1}), 0);
-  EXPECT_EQ(register_norm_chunks(kRelu2, bf16_rows(6912), {128, 4}), 0);  // 27 chunks
+TEST(RegisterNormChunks, RowsOfMoreChunksPerThreadThanCompiledStageInSharedMemory) {
+  EXPECT_EQ(register_norm_chunks(kTensor, tensor_rows(8 * 513), {32, 1}), 0);  // 17 chunks of x
+  EXPECT_EQ(register_norm_chunks(kRelu2, bf16_rows(6912), {128, 4}), 0);      // 27 chunks
+  EXPECT_EQ(register_norm_chunks(kRelu2, bf16_rows(6912), {64, 1}), 0);       // 14 chunks of two loads
+  EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(2560), {128, 4}), 0);   // 10 chunks of two loads
+  EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(32 * 8 * 8), {32, 1}), 8);
 }
 
 TEST(RegisterNormChunks, BlocksLargerThanTheChunkCountIsCompiledForStageInSharedMemory) {
@@ -40,8 +43,7 @@ TEST(RegisterNormChunks, BlocksLargerThanTheChunkCountIsCompiledForStageInShared
   EXPECT_EQ(register_norm_chunks(kRelu2, bf16_rows(1024 * 8 * 5), {1024, 1}), 0);
   EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(256 * 8 * 5), {1024, 4}), 0);
   EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(128 * 8 * 8), {512, 4}), 8);
-  EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(32 * 8 * 9), {512, 16}), 0);
-  EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(32 * 8 * 9), {256, 8}), 9);
+  EXPECT_EQ(register_norm_chunks(kResidual, bf16_rows(32 * 8 * 8), {1024, 32}), 0);
 }
 
 TEST(RegisterNormChunks, OtherSourcesLayoutsAndCodesStageInSharedMemory) {

@@ -20,6 +20,9 @@ inline constexpr AccForm kInt32BothScales{AccumulatorType::Int32, true, true, "i
 inline constexpr AccForm kBf16ScaleX{AccumulatorType::BFloat16, true, false, "bf16+scale_x"};
 // FP8 sparse.
 inline constexpr AccForm kBf16BothScales{AccumulatorType::BFloat16, true, true, "bf16+both"};
+// Weight scales alone: no engine path writes it, but the kernels take it (as both scales with
+// scale_x = 1, which must give the same bits).
+inline constexpr AccForm kBf16ScaleW{AccumulatorType::BFloat16, false, true, "bf16+scale_w"};
 // An fp32 accumulator (the 4-byte path int32 shares).
 inline constexpr AccForm kFloat32BothScales{AccumulatorType::Float32, true, true, "fp32+both"};
 
