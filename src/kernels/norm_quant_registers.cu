@@ -88,8 +88,12 @@ bool launch_norm_in_registers(FusedNormKernel norm, QuantKind kind, const SlideG
   if (chunks == 0) return false;
   switch (norm) {
     case FusedNormKernel::Tensor: launch_rows<quant_kernels::TensorRows>(kind, chunks, a, config, stream); break;
-    case FusedNormKernel::Residual: launch_acc_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream); break;
-    case FusedNormKernel::Relu2Mul: launch_acc_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream); break;
+    case FusedNormKernel::Residual:
+      launch_acc_rows<quant_kernels::AccResidualRows>(kind, chunks, a, config, stream);
+      break;
+    case FusedNormKernel::Relu2Mul:
+      launch_acc_rows<quant_kernels::Relu2MulRows>(kind, chunks, a, config, stream);
+      break;
   }
   return true;
 }

@@ -145,7 +145,8 @@ struct AccResidualRows {
         scale_x(row_scale_x(a, row)) {}
   __device__ __forceinline__ Raw load(int c) const { return {__ldcs(acc + c), residual_in[c]}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    return add_chunks(raw.residual, scaled_bf16_pairs<kScales>(raw.acc, scale_x, weight_scales<kScales>(scale_w, 8 * c)));
+    const ScaleChunk w = weight_scales<kScales>(scale_w, 8 * c);
+    return add_chunks(raw.residual, scaled_bf16_pairs<kScales>(raw.acc, scale_x, w));
   }
   __device__ __forceinline__ void write_back(uint4 h, int c) const {
     if (residual_out) residual_out[c] = h;
@@ -174,8 +175,9 @@ struct Relu2MulRows {
         k(a.q.k) {}
   __device__ __forceinline__ Raw load(int c) const { return {__ldcs(gate + c), __ldcs(up + c)}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    return relu2_mul_chunks_bf16x2(scaled_bf16_pairs<kScales>(raw.gate, scale_x, weight_scales<kScales>(scale_w, 8 * c)),
-                                   scaled_bf16_pairs<kScales>(raw.up, scale_x, weight_scales<kScales>(scale_w, k + 8 * c)));
+    const ScaleChunk gate_w = weight_scales<kScales>(scale_w, 8 * c), up_w = weight_scales<kScales>(scale_w, k + 8 * c);
+    return relu2_mul_chunks_bf16x2(scaled_bf16_pairs<kScales>(raw.gate, scale_x, gate_w),
+                                   scaled_bf16_pairs<kScales>(raw.up, scale_x, up_w));
   }
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };
