@@ -200,10 +200,10 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
   const int k_chunks = q.k / 8;
 
   // The thread's chunks, all loads issued before any use; chunks past the row (and every chunk of
-  // a padding row) are zero, which changes neither the top exponent nor the sum.
-  // A chunk past the row loads as zero; the accumulator-fed values of such a chunk are zeroed
-  // again after the arithmetic (0 * an Inf scale is NaN). x's chunks are not selected twice: the
-  // second selection right after each load made ptxas wait for every load before the next.
+  // a padding row) are zero, which changes neither the top exponent nor the sum. Such a chunk
+  // loads as zero, and an accumulator-fed value of it is zeroed again after the arithmetic (0 * an
+  // Inf scale is NaN); x's chunks are not selected twice: a second selection right after each
+  // load made ptxas wait for every load before issuing the next.
   const Rows rows(a, real_row ? row : 0);
   typename Rows::Raw raw[kChunks];
 #pragma unroll
