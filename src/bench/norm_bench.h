@@ -32,11 +32,12 @@ std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vect
 //                                   gate_up read + M*4 scale_x + codes and scales written;
 //   "residual_norm_rows[<form>]"    residual_rmsnorm_rows_gpu on M gathered rows (no slide): bytes = delta
 //                                   read + M*4 scale_x + M*4 row index + M*K*2 residual read + M*K*2 out.
-// The accumulator form is the one the engine's linear layer leaves on this GPU (default_linear_config:
-// dense INT8 bf16 from the scaled GEMM where it runs, else int32 + both scales; dense FP8 bf16 + scale_x;
-// 2:L INT8 bf16 + scale_x; 2:L FP8 bf16 + both scales). scale_w and the norm weight (cache-resident) are not counted. Quantizing kernels
-// screen quant_launch_candidates() and time the fastest; launches rotate among operand sets larger
-// than the L2 cache.
+// The accumulator form is the one the engine's linear layer leaves on this GPU (default_linear_config):
+// dense INT8 bf16 from the scaled GEMM where it runs, else int32 + both scales; dense FP8 bf16 + scale_x
+// where cuBLASLt offers the weight scale as an alpha vector, else bf16 + both scales; 2:L INT8 bf16 +
+// scale_x; 2:L FP8 bf16 + both scales. scale_w and the norm weight (cache-resident) are not counted.
+// Quantizing kernels screen quant_launch_candidates() and time the fastest; launches rotate among
+// operand sets larger than the L2 cache.
 std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,
                                             const std::vector<Sparsity>& sparsities, double copy_gbps, int warmup,
                                             int repeat, cudaStream_t stream);
