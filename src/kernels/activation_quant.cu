@@ -64,9 +64,8 @@ void launch_quantize(QuantArgs a, const QuantLaunchConfig& config, cudaStream_t 
     allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, kStaticSharedBytes);
   }
   a.team = config.threads / rows_per_block;
-  const int64_t blocks = (a.rows_padded + rows_per_block - 1) / rows_per_block;
-  require(blocks <= INT_MAX, "quantize: too many rows (" + std::to_string(a.rows_padded) + ")");
-  launch_dependent(kernel, static_cast<unsigned>(blocks), static_cast<unsigned>(config.threads), smem, stream, a);
+  launch_dependent(kernel, quant_kernels::row_blocks(a.rows_padded, rows_per_block, "quantize"),
+                   static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
 template <int kL>

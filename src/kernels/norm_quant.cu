@@ -78,7 +78,7 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
     allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, kStaticSharedBytes);
   }
   a.q.team = config.threads / rows_per_block;
-  launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, rows_per_block),
+  launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, rows_per_block, "rmsnorm"),
                    static_cast<unsigned>(config.threads), smem, stream, a);
 }
 

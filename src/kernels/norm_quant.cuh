@@ -12,15 +12,11 @@
 //   3. normalize in place in shared memory (y = bf16(w * bf16(h * r))) and take |y|'s max;
 //   4. quantize + slide exactly as quantize_slide_kernel (store_codes), or store y as bf16.
 // DRAM traffic is one read of the inputs (each accumulator element once, 16-byte loads), the
-// residual write where there is one, and one write of the codes. The quantizing norm of x alone
-// into plain or 2:4 codes runs instead with each row in registers where the row fits the team
-// (norm_quant_registers.cuh, the same bits); this kernel covers every other case.
+// residual write where there is one, and one write of the codes. The quantizing norms into plain or
+// 2:4 codes of x alone or of a bf16 accumulator run instead with each row in registers where the
+// row fits the team (norm_quant_registers.cuh, the same bits); this kernel covers every other case.
 #pragma once
 
-#include <climits>
-#include <string>
-
-#include "core/error.h"
 #include "kernels/acc_view.cuh"
 #include "kernels/quantize_kernels.cuh"
 #include "kernels/relu2_mul.cuh"
@@ -436,13 +432,6 @@ struct Relu2MulStage {
 };
 
 // ---- the kernel ----------------------------------------------------------------------------------
-
-// Blocks of rows_per_block rows covering rows_padded rows (host side of every norm launch).
-inline unsigned row_blocks(int64_t rows_padded, int rows_per_block) {
-  const int64_t blocks = (rows_padded + rows_per_block - 1) / rows_per_block;
-  if (blocks > INT_MAX) fail("rmsnorm: too many rows (" + std::to_string(rows_padded) + ")");
-  return static_cast<unsigned>(blocks);
-}
 
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {

@@ -17,7 +17,7 @@ template <bool kInt8, int kChunks, typename Rows>
 void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   a.q.team = config.threads / config.rows_per_block;
   launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks, Rows>,
-                   quant_kernels::row_blocks(a.q.rows_padded, config.rows_per_block),
+                   quant_kernels::row_blocks(a.q.rows_padded, config.rows_per_block, "rmsnorm"),
                    static_cast<unsigned>(config.threads), 0, stream, a);
 }
 

@@ -122,6 +122,25 @@ __device__ __forceinline__ ScaleChunk weight_scales(const float* scale_w, int64_
   return {};
 }
 
+// One row of a bf16 accumulator carrying kScales: its 16-byte chunks as loaded (streaming loads:
+// accumulator rows are read once) and their bf16 values.
+template <AccScales kScales>
+struct Bf16AccRow {
+  const uint4* chunks;
+  const float* scale_w;
+  float scale_x;
+
+  __device__ Bf16AccRow(const NormArgs& a, int64_t row)
+      : chunks(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+        scale_w(a.acc.scale_w),
+        scale_x(row_scale_x(a, row)) {}
+  __device__ __forceinline__ uint4 load(int c) const { return __ldcs(chunks + c); }
+  // The bf16 values of a chunk loaded from column col.
+  __device__ __forceinline__ uint4 values(uint4 raw, int64_t col) const {
+    return scaled_bf16_pairs<kScales>(raw, scale_x, weight_scales<kScales>(scale_w, col));
+  }
+};
+
 // h = bf16(residual_in + value(acc)) of a bf16 accumulator carrying kScales, written to
 // residual_out (nullable; in place in the engine).
 template <AccScales kScales>
@@ -131,22 +150,17 @@ struct AccResidualRows {
   struct Raw {
     uint4 acc, residual;
   };
-  const uint4* acc;
+  Bf16AccRow<kScales> acc;
   const uint4* residual_in;
   uint4* residual_out;
-  const float* scale_w;
-  float scale_x;
 
   __device__ AccResidualRows(const NormArgs& a, int64_t row)
-      : acc(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
+      : acc(a, row),
         residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
-        residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
-        scale_w(a.acc.scale_w),
-        scale_x(row_scale_x(a, row)) {}
-  __device__ __forceinline__ Raw load(int c) const { return {__ldcs(acc + c), residual_in[c]}; }
+        residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr) {}
+  __device__ __forceinline__ Raw load(int c) const { return {acc.load(c), residual_in[c]}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    const ScaleChunk w = weight_scales<kScales>(scale_w, 8 * c);
-    return add_chunks(raw.residual, scaled_bf16_pairs<kScales>(raw.acc, scale_x, w));
+    return add_chunks(raw.residual, acc.values(raw.acc, 8 * c));
   }
   __device__ __forceinline__ void write_back(uint4 h, int c) const {
     if (residual_out) residual_out[c] = h;
@@ -161,23 +175,14 @@ struct Relu2MulRows {
   struct Raw {
     uint4 gate, up;
   };
-  const uint4* gate;
-  const uint4* up;
-  const float* scale_w;
-  float scale_x;
+  Bf16AccRow<kScales> gate_up;
+  const uint4* up;  // the up half's chunks
   int k;
 
-  __device__ Relu2MulRows(const NormArgs& a, int64_t row)
-      : gate(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.acc.data) + row * a.acc.ld)),
-        up(gate + a.q.k / 8),
-        scale_w(a.acc.scale_w),
-        scale_x(row_scale_x(a, row)),
-        k(a.q.k) {}
-  __device__ __forceinline__ Raw load(int c) const { return {__ldcs(gate + c), __ldcs(up + c)}; }
+  __device__ Relu2MulRows(const NormArgs& a, int64_t row) : gate_up(a, row), up(gate_up.chunks + a.q.k / 8), k(a.q.k) {}
+  __device__ __forceinline__ Raw load(int c) const { return {gate_up.load(c), __ldcs(up + c)}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    const ScaleChunk gate_w = weight_scales<kScales>(scale_w, 8 * c), up_w = weight_scales<kScales>(scale_w, k + 8 * c);
-    return relu2_mul_chunks_bf16x2(scaled_bf16_pairs<kScales>(raw.gate, scale_x, gate_w),
-                                   scaled_bf16_pairs<kScales>(raw.up, scale_x, up_w));
+    return relu2_mul_chunks_bf16x2(gate_up.values(raw.gate, 8 * c), gate_up.values(raw.up, k + 8 * c));
   }
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };

@@ -20,8 +20,11 @@
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>
 
+#include <climits>
 #include <cstdint>
+#include <string>
 
+#include "core/error.h"
 #include "kernels/dependent_launch.cuh"
 #include "kernels/vector_io.cuh"
 
@@ -255,6 +258,14 @@ __device__ __forceinline__ TeamRow team_row(int team) {
   const int team_index = static_cast<int>(threadIdx.x) / team;
   return {team_index, static_cast<int>(threadIdx.x) - team_index * team,
           int64_t{blockIdx.x} * (blockDim.x / team) + team_index};
+}
+
+// Blocks of rows_per_block rows covering rows_padded rows (host side of every quantizer and norm
+// launch); `what` names the launcher in the error.
+inline unsigned row_blocks(int64_t rows_padded, int rows_per_block, const char* what) {
+  const int64_t blocks = (rows_padded + rows_per_block - 1) / rows_per_block;
+  if (blocks > INT_MAX) fail(std::string(what) + ": too many rows (" + std::to_string(rows_padded) + ")");
+  return static_cast<unsigned>(blocks);
 }
 
 template <bool kInt8, int kL>

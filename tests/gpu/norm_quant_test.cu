@@ -130,6 +130,25 @@ void expect_identical(const Output& gpu, const Output& cpu, int64_t cols) {
 
 int64_t out_cols(int group, int64_t k) { return group ? make_slide_geometry(k, group).k_slid : round_up(k, 32); }
 
+// Special values in rows of k bf16 (row r at data + r * ld): by row % 6 a NaN, an Inf, a -Inf next
+// to a NaN, +-near-max, an all-subnormal row with one negative subnormal, or nothing, at column
+// (r * 977 + salt) % k.
+void put_special_values(uint16_t* data, int64_t rows, int64_t ld, int64_t k, int64_t salt) {
+  const uint16_t kNaN = 0x7FC0, kInf = 0x7F80, kMinusInf = 0xFF80, kNearMax = 0x7F7F, kSubnormal = 0x0003;
+  for (int64_t row = 0; row < rows; ++row) {
+    uint16_t* v = data + row * ld;
+    const int64_t col = (row * 977 + salt) % k;
+    switch (row % 6) {
+      case 0: v[col] = kNaN; break;
+      case 1: v[col] = kInf; break;
+      case 2: v[col] = kMinusInf, v[(col + 1) % k] = kNaN; break;
+      case 3: v[col] = kNearMax, v[(col + 7) % k] = kNearMax ^ 0x8000; break;
+      case 4: std::fill(v, v + k, kSubnormal), v[col] = 0x8001; break;
+      default: break;
+    }
+  }
+}
+
 class NormQuant : public ::testing::TestWithParam<QuantKind> {};
 
 TEST_P(NormQuant, MatchesCpuForEveryLAndShape) {
@@ -217,23 +236,11 @@ TEST_P(NormQuant, RowsInRegistersForEveryChunkCount) {
 TEST_P(NormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
-  const uint16_t kNaN = 0x7FC0, kInf = 0x7F80, kMinusInf = 0xFF80, kNearMax = 0x7F7F, kSubnormal = 0x0003;
   for (int64_t k : {2560, 6912})
     for (int group : {0, 4}) {
       SCOPED_TRACE("K=" + std::to_string(k) + " L=" + std::to_string(group));
       Inputs in = random_inputs(60, k, static_cast<uint32_t>(k + group));
-      for (int64_t row = 0; row < in.rows; ++row) {
-        uint16_t* x = in.x.data() + row * k;
-        const int64_t col = (row * 977) % k;
-        switch (row % 6) {
-          case 0: x[col] = kNaN; break;
-          case 1: x[col] = kInf; break;
-          case 2: x[col] = kMinusInf, x[(col + 1) % k] = kNaN; break;
-          case 3: x[col] = kNearMax, x[(col + 7) % k] = kNearMax ^ 0x8000; break;
-          case 4: std::fill(x, x + k, kSubnormal), x[col] = 0x8001; break;
-          default: break;
-        }
-      }
+      put_special_values(in.x.data(), in.rows, k, k, 0);
       const int64_t rows_padded = 64, cols = out_cols(group, k);
       const Output shared_memory = run_gpu(kind, group, in, 0, rows_padded, cols, {1024, 32});
       expect_identical(run_gpu(kind, group, in, 0, rows_padded, cols, {256, 1}), shared_memory, cols);
@@ -558,20 +565,8 @@ TEST_P(AccNormQuant, RowsInRegistersForEveryChunkCount) {
 TEST_P(AccNormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
   SKIP_WITHOUT_GPU();
   const QuantKind kind = GetParam();
-  const uint16_t kNaN = 0x7FC0, kInf = 0x7F80, kMinusInf = 0xFF80, kNearMax = 0x7F7F, kSubnormal = 0x0003;
-  const auto poison = [&](HostAcc& acc, int64_t begin, int64_t k) {
-    for (int64_t row = 0; row < acc.rows; ++row) {
-      uint16_t* v = acc.halves.data() + row * acc.ld + begin;
-      const int64_t col = (row * 977 + begin) % k;
-      switch (row % 6) {
-        case 0: v[col] = kNaN; break;
-        case 1: v[col] = kInf; break;
-        case 2: v[col] = kMinusInf, v[(col + 1) % k] = kNaN; break;
-        case 3: v[col] = kNearMax, v[(col + 7) % k] = kNearMax ^ 0x8000; break;
-        case 4: std::fill(v, v + k, kSubnormal), v[col] = 0x8001; break;
-        default: break;
-      }
-    }
+  const auto poison = [](HostAcc& acc, int64_t begin, int64_t k) {
+    put_special_values(acc.halves.data() + begin, acc.rows, acc.ld, k, begin);
   };
   const std::vector<QuantLaunchConfig> configs{{1024, 32}, {256, 1}, {128, 4}};
   for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales})
