@@ -91,11 +91,8 @@ struct AccForm {
 // configuration, FP8 with the engine's fast accumulation).
 AccForm engine_form(QuantKind kind, Sparsity sparsity) {
   const LinearConfig c = default_linear_config(kind, 2560, 2560, sparsity, 4096, {.fp8_fast_accum = true});
-  AccForm form{accumulator_type(c.output), c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue,
-               std::string(gemm_output_name(c.output))};
-  if (form.scale_x) form.name += "+sx";
-  if (form.scale_w) form.name += "+sw";
-  return form;
+  return {accumulator_type(c.output), c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue,
+          accumulator_form(c)};
 }
 
 int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
@@ -211,6 +208,11 @@ int64_t layer_k(const char* name) {
 }
 
 }  // namespace
+
+std::string fused_norm_tuning_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity) {
+  if (norm == FusedNormKernel::Tensor) return fused_norm_kernel_name(norm, kind, sparsity);
+  return fused_norm_kernel_name(norm, kind, sparsity, engine_form(kind, sparsity).name);
+}
 
 QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int64_t k,
                                          int warmup, int repeat, cudaStream_t stream) {

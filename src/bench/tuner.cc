@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench/attention_prefill_bench.h"
@@ -142,13 +145,19 @@ void run_tune(const TuneOptions& o) {
     // launch shape is worth as much as the plain quantizer's, and a different one: more bytes per row).
     // Each norm at the widths it runs on; the tensor norm also feeds down_proj where gate_up's
     // epilogue computes relu2*up (INT8 dense on the scaled GEMM).
+    // A kernel that two patterns share (dense and 2:4 run the same norms, the accumulator-fed ones
+    // where their GEMMs leave the same form) is tuned once.
     std::vector<std::tuple<QuantKind, Sparsity, FusedNormKernel, int64_t>> norm_shapes;
+    std::set<std::pair<std::string, int64_t>> named;
+    auto add_norm = [&](QuantKind kind, Sparsity sparsity, FusedNormKernel norm, int64_t k) {
+      if (named.emplace(fused_norm_tuning_name(norm, kind, sparsity), k).second)
+        norm_shapes.emplace_back(kind, sparsity, norm, k);
+    };
     for (const auto& [kind, sparsity] : kernels) {
-      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 2560);
-      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Residual, 2560);
-      norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Relu2Mul, 6912);
-      if (kind == QuantKind::Int8 && sparsity.is_dense())
-        norm_shapes.emplace_back(kind, sparsity, FusedNormKernel::Tensor, 6912);
+      add_norm(kind, sparsity, FusedNormKernel::Tensor, 2560);
+      add_norm(kind, sparsity, FusedNormKernel::Residual, 2560);
+      add_norm(kind, sparsity, FusedNormKernel::Relu2Mul, 6912);
+      if (kind == QuantKind::Int8 && sparsity.is_dense()) add_norm(kind, sparsity, FusedNormKernel::Tensor, 6912);
     }
     ProgressBar norm_progress("tune fused norms", long(norm_shapes.size() * dense_ms.size()));
     for (const auto& [kind, sparsity, norm, k] : norm_shapes)
@@ -156,7 +165,7 @@ void run_tune(const TuneOptions& o) {
         throw_if_interrupted();
         const QuantLaunchConfig best = best_fused_norm_config(norm, kind, sparsity, m, k, o.protocol.screen_warmup,
                                                               2 * o.protocol.screen_repeat, stream);
-        const std::string name = fused_norm_kernel_name(norm, kind, sparsity);
+        const std::string name = fused_norm_tuning_name(norm, kind, sparsity);
         db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
         norm_progress.step(name + " K=" + std::to_string(k) + " M=" + std::to_string(m));
       }

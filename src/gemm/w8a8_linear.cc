@@ -35,6 +35,13 @@ std::string quant_kernel_name(QuantKind kind, Sparsity sparsity) {
                                    std::to_string(sparsity.group());
 }
 
+std::string accumulator_form(const LinearConfig& c) {
+  std::string form(gemm_output_name(c.output));
+  if (c.scales != ScaleMode::BothInGemm) form += "+sx";
+  if (c.scales == ScaleMode::Epilogue) form += "+sw";
+  return form;
+}
+
 LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
                                    const LinearPreferences& preferences) {
   require(!sparsity.is_inf(), "a linear layer's weight is dense or 2:L with a finite L, not 2:inf");

@@ -190,4 +190,9 @@ GemmKey linear_tuning_key(const LinearConfig& config, int64_t gemm_k);
 // "quantize_slide_int8_L8" (2:8).
 std::string quant_kernel_name(QuantKind kind, Sparsity sparsity);
 
+// The form of what the linear's GEMM leaves for the next kernel: its output type and the scales
+// still to apply, "bf16" (both applied), "bf16+sx", "bf16+sx+sw", "int32+sx+sw". The accumulator-fed
+// norms are compiled per form and tuned under it (fused_norm_kernel_name).
+std::string accumulator_form(const LinearConfig& c);
+
 }  // namespace slidesparse

@@ -226,11 +226,18 @@ void rmsnorm_rows_gpu(const __nv_bfloat16* x, const int32_t* row_index, const No
   launch<false, true, 4, TensorStage>(a, kRowsConfig, stream);
 }
 
-std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity) {
+std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity,
+                                   std::string_view accumulator_form) {
+  require((norm == FusedNormKernel::Tensor) == accumulator_form.empty(),
+          "fused_norm_kernel_name: the accumulator-fed norms, and only they, name an accumulator form");
   const char* base = norm == FusedNormKernel::Tensor     ? "norm_quant_"
                      : norm == FusedNormKernel::Residual ? "residual_norm_quant_"
                                                          : "relu2_norm_quant_";
-  return base + std::string(quant_kind_name(kind)) + "_L" + std::to_string(sparsity.is_dense() ? 0 : sparsity.group());
+  const bool plain_layout = sparsity.is_dense() || sparsity == Sparsity::two_of(4);
+  std::string name =
+      base + std::string(quant_kind_name(kind)) + "_L" + std::to_string(plain_layout ? 0 : sparsity.group());
+  if (!accumulator_form.empty()) name += "_" + std::string(accumulator_form);
+  return name;
 }
 
 }  // namespace slidesparse

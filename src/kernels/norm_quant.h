@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "kernels/acc_view.h"
 #include "kernels/activation_quant.h"
@@ -28,8 +29,13 @@ namespace slidesparse {
 // best launch shapes differ from the plain quantizer's (other bytes per row), so `slidesparse tune`
 // records each under its own name.
 enum class FusedNormKernel { Tensor, Residual, Relu2Mul };
-// e.g. "residual_norm_quant_int8_L0" (dense: L0), "relu2_norm_quant_fp8_L8" (2:8).
-std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity);
+// The name of one kernel and its input: "norm_quant_int8_L0", "relu2_norm_quant_fp8_L8_bf16+sx+sw".
+// 2:4 codes are laid out as plain ones, so a 2:4 norm runs the dense norm's kernel and shares its
+// name (L0), and with it its tuned launch: the two models then differ only in their GEMMs. The
+// accumulator-fed norms also name the form of the accumulator they read (accumulator_form, e.g.
+// "bf16+sx": gemm/w8a8_linear.h), which selects the kernel compiled for it; the tensor norm has none.
+std::string fused_norm_kernel_name(FusedNormKernel norm, QuantKind kind, Sparsity sparsity,
+                                   std::string_view accumulator_form = {});
 
 // What decides how a quantizing norm runs, besides its launch shape.
 struct NormRowsLayout {

@@ -143,9 +143,15 @@ void ModelRunner::prepare_rows(int64_t rows) {
   // consumer's plain-quantizer shape is tuned for fewer bytes per row and can be much slower here).
   const QuantKind kind = weights_.description().quant;
   const Sparsity sparsity = weights_.description().sparsity;
+  // The accumulator-fed norms read what o_proj / down_proj (residual) and gate_up (relu2 * up) leave.
+  auto form = [&](FusedNormKernel norm) -> std::string {
+    if (norm == FusedNormKernel::Tensor) return {};
+    const LinearSlot feeding = norm == FusedNormKernel::Relu2Mul ? LinearSlot::GateUp : LinearSlot::O;
+    return accumulator_form(weights_.linear(feeding).config());
+  };
   auto tuned = [&](FusedNormKernel norm, int64_t k) -> std::optional<QuantLaunchConfig> {
     if (options_.tuning)
-      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity), k, rows)) {
+      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity, form(norm)), k, rows)) {
         const QuantLaunchConfig d;
         return QuantLaunchConfig{t->value("threads", d.threads), t->value("rows_per_block", d.rows_per_block)};
       }

@@ -1,7 +1,9 @@
 // The names under which `slidesparse tune` records our kernels' launch shapes and the runtime looks
-// them up: a tuning database written by one build must be read by the next, so they are fixed.
+// them up: a tuning database written by one build must be read by the next, so they change only
+// with what they name.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "gemm/w8a8_linear.h"
 #include "kernels/attention_prefill_tuning.h"
 #include "kernels/norm_quant.h"
@@ -16,8 +18,49 @@ TEST(TuningNames, PlainQuantizers) {
 
 TEST(TuningNames, FusedNorms) {
   EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, Sparsity::dense()), "norm_quant_int8_L0");
-  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Fp8E4M3, Sparsity::two_of(4)), "residual_norm_quant_fp8_L4");
-  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, Sparsity::two_of(10)), "relu2_norm_quant_int8_L10");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Fp8E4M3, Sparsity::two_of(8)),
+            "norm_quant_fp8_L8");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Fp8E4M3, Sparsity::two_of(6), "bf16+sx+sw"),
+            "residual_norm_quant_fp8_L6_bf16+sx+sw");
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, Sparsity::two_of(10), "bf16+sx"),
+            "relu2_norm_quant_int8_L10_bf16+sx");
+}
+
+// 2:4 codes are the plain codes' layout: a 2:4 model's norms are the dense model's kernels, and share
+// their tuned launches (the accumulator-fed ones where the accumulator's form is the same).
+TEST(TuningNames, TwoOfFourNormsShareTheDenseNames) {
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, Sparsity::two_of(4)),
+            fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, Sparsity::dense()));
+  EXPECT_EQ(fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Fp8E4M3, Sparsity::two_of(4), "bf16+sx+sw"),
+            "relu2_norm_quant_fp8_L0_bf16+sx+sw");
+  EXPECT_NE(fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Int8, Sparsity::two_of(4), "bf16+sx"),
+            fused_norm_kernel_name(FusedNormKernel::Residual, QuantKind::Int8, Sparsity::dense(), "bf16"));
+}
+
+TEST(TuningNames, FusedNormsNameAFormExactlyWhenFedByAnAccumulator) {
+  try {
+    fused_norm_kernel_name(FusedNormKernel::Relu2Mul, QuantKind::Int8, Sparsity::dense());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "fused_norm_kernel_name: the accumulator-fed norms, and only they, name an accumulator form");
+  }
+  EXPECT_THROW(fused_norm_kernel_name(FusedNormKernel::Tensor, QuantKind::Int8, Sparsity::dense(), "bf16"), Error);
+}
+
+TEST(TuningNames, AccumulatorForms) {
+  LinearConfig c;
+  c.output = GemmOutput::BFloat16;
+  c.scales = ScaleMode::BothInGemm;
+  EXPECT_EQ(accumulator_form(c), "bf16");
+  c.scales = ScaleMode::WeightInGemm;
+  EXPECT_EQ(accumulator_form(c), "bf16+sx");
+  c.scales = ScaleMode::Epilogue;
+  EXPECT_EQ(accumulator_form(c), "bf16+sx+sw");
+  c.output = GemmOutput::Int32;
+  EXPECT_EQ(accumulator_form(c), "int32+sx+sw");
+  // A 2:L INT8 linear on cuSPARSELt applies the weight scale as an alpha vector.
+  EXPECT_EQ(accumulator_form(default_linear_config(QuantKind::Int8, 3840, 2560, Sparsity::two_of(4), 512)), "bf16+sx");
 }
 
 TEST(TuningNames, GemmKeysTellTheFp8AccumulationModesApart) {
