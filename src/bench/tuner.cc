@@ -147,11 +147,11 @@ void run_tune(const TuneOptions& o) {
     // epilogue computes relu2*up (INT8 dense on the scaled GEMM).
     // A kernel that two patterns share (dense and 2:4 run the same norms, the accumulator-fed ones
     // where their GEMMs leave the same form) is tuned once.
-    std::vector<std::tuple<QuantKind, Sparsity, FusedNormKernel, int64_t>> norm_shapes;
+    std::vector<std::tuple<QuantKind, Sparsity, FusedNormKernel, int64_t, std::string>> norm_shapes;
     std::set<std::pair<std::string, int64_t>> named;
     auto add_norm = [&](QuantKind kind, Sparsity sparsity, FusedNormKernel norm, int64_t k) {
-      if (named.emplace(fused_norm_tuning_name(norm, kind, sparsity), k).second)
-        norm_shapes.emplace_back(kind, sparsity, norm, k);
+      std::string name = fused_norm_tuning_name(norm, kind, sparsity);
+      if (named.emplace(name, k).second) norm_shapes.emplace_back(kind, sparsity, norm, k, std::move(name));
     };
     for (const auto& [kind, sparsity] : kernels) {
       add_norm(kind, sparsity, FusedNormKernel::Tensor, 2560);
@@ -160,12 +160,11 @@ void run_tune(const TuneOptions& o) {
       if (kind == QuantKind::Int8 && sparsity.is_dense()) add_norm(kind, sparsity, FusedNormKernel::Tensor, 6912);
     }
     ProgressBar norm_progress("tune fused norms", long(norm_shapes.size() * dense_ms.size()));
-    for (const auto& [kind, sparsity, norm, k] : norm_shapes)
+    for (const auto& [kind, sparsity, norm, k, name] : norm_shapes)
       for (int64_t m : dense_ms) {
         throw_if_interrupted();
         const QuantLaunchConfig best = best_fused_norm_config(norm, kind, sparsity, m, k, o.protocol.screen_warmup,
                                                               2 * o.protocol.screen_repeat, stream);
-        const std::string name = fused_norm_tuning_name(norm, kind, sparsity);
         db.record_kernel(name, k, m, {{"threads", best.threads}, {"rows_per_block", best.rows_per_block}});
         norm_progress.step(name + " K=" + std::to_string(k) + " M=" + std::to_string(m));
       }
