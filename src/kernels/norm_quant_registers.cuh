@@ -189,10 +189,22 @@ struct Relu2MulRows {
 
 // ---- the kernel ----------------------------------------------------------------------------------
 
-template <bool kInt8, int kChunks, typename Rows>
-__global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoadsPerChunk))
-    register_norm_kernel(const NormArgs a) {
-  begin_dependent_kernel();
+// When a thread loads the norm weight's chunks. Loaded inside the normalize loop, each load sat
+// behind its chunk's `c < k_chunks` test, which ptxas does not hoist a load over: one L1 or L2 round
+// trip per chunk on the row's critical path (H200, tools/norm_timeline: a one-warp row at 10 chunks
+// took 4.7 us with them, 3.4 us with every load in flight at once).
+//   2: with the row's own loads, for the tensor norm up to 5 chunks (its registers stay within the
+//      same occupancy);
+//   1: all at once after the square sum, for the two-load (accumulator-fed) sources;
+//   0: one at a time in the normalize loop, for the tensor norm above 5 chunks, where the weight's
+//      registers cost the occupancy its large launches need (10 chunks: 78 -> 98 registers, M=65536
+//      140 -> 160 us).
+template <int kChunks, typename Rows>
+inline constexpr int kWeightLoadStage = Rows::kLoadsPerChunk == 2 ? 1 : kChunks <= 5 ? 2 : 0;
+
+// The work of one block of the kernel below (tools/norm_timeline times it block by block).
+template <bool kInt8, int kChunks, typename Rows, int kWeightStage = kWeightLoadStage<kChunks, Rows>>
+__device__ __forceinline__ void register_norm_block(const NormArgs& a) {
   __shared__ int warp_top[32];
   __shared__ unsigned long long warp_sum[32];
   __shared__ float warp_max[32];
@@ -216,6 +228,13 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
     const int c = t + j * q.team;
     raw[j] = real_row && c < k_chunks ? rows.load(c) : typename Rows::Raw{};
   }
+  const uint4* w = reinterpret_cast<const uint4*>(a.weight);
+  uint4 weight[kChunks];
+  const auto load_weight = [&] {
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) weight[j] = __ldg(w + min(t + j * q.team, k_chunks - 1));
+  };
+  if constexpr (kWeightStage == 2) load_weight();
   uint4 y[kChunks];
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
@@ -250,12 +269,12 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
   // Normalize in place; only the row's real chunks (padding stays +0, so its codes are 0).
   uint32_t top_nan = 0;
   if (real_row) {
-    const uint4* w = reinterpret_cast<const uint4*>(a.weight);
+    if constexpr (kWeightStage == 1) load_weight();
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) {
       const int c = t + j * q.team;
       if (c < k_chunks) {
-        y[j] = normalize_chunk(y[j], __ldg(w + c), inv_rms);
+        y[j] = normalize_chunk(y[j], kWeightStage == 0 ? __ldg(w + c) : weight[j], inv_rms);
         top_nan = chunk_absmax_pairs_nan(y[j], top_nan);
       }
     }
@@ -285,6 +304,13 @@ __global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoad
   else
     store_chunk_codes<kInt8, false>(dst, y, t, q.team, k_chunks, inv);
   for (int c = k_chunks + t; c < q.out_cols / 8; c += q.team) dst[c] = make_uint2(0, 0);
+}
+
+template <bool kInt8, int kChunks, typename Rows>
+__global__ void __launch_bounds__(register_norm_max_threads(kChunks, Rows::kLoadsPerChunk))
+    register_norm_kernel(const NormArgs a) {
+  begin_dependent_kernel();
+  register_norm_block<kInt8, kChunks, Rows>(a);
 }
 
 }  // namespace slidesparse::quant_kernels
