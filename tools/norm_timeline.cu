@@ -4,8 +4,9 @@
 // all in flight, half the bytes written) each stamp every block's start and end with %globaltimer
 // and its SM. Printed per row count and launch: the event-timed launch, the span from the first
 // block's start to the last block's end, when the last block started, block durations (first wave
-// and the rest), and the bandwidth of the middle 80% of the span. The part of the launch outside
-// the span is launch and drain; the part of the span after the last start is the tail.
+// and the rest), the launch's bandwidth against the measured copy ceiling, and the bandwidth of the
+// middle 80% of the span. The part of the launch outside the span is launch and drain; the part of
+// the span after the last start is the tail.
 //
 //   norm_timeline [--m-list 512,4096,16384,65536]
 #include <cuda_runtime.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
 #include "bench/random_fill.h"
 #include "core/error.h"
@@ -66,7 +68,8 @@ __global__ void __launch_bounds__(quant_kernels::register_norm_max_threads(kChun
 // The same rows' bytes moved without the arithmetic: each team reads its bf16 row with every load in
 // flight and writes one byte per value.
 template <int kChunks>
-__global__ void __launch_bounds__(quant_kernels::register_norm_max_threads(kChunks, 1)) timed_copy(const NormArgs a, BlockStamp* stamps) {
+__global__ void __launch_bounds__(quant_kernels::register_norm_max_threads(kChunks, 1))
+    timed_copy(const NormArgs a, BlockStamp* stamps) {
   unsigned long long start = 0;
   stamp_start(&start);
   const quant_kernels::TeamRow position = quant_kernels::team_row(a.q.team);
@@ -93,13 +96,16 @@ struct Launch {
 
 using Kernel = void (*)(NormArgs, BlockStamp*);
 
-// variant: 0-2 the tensor norm with its weight loaded at that stage (kWeightLoadStage), 3 the copy.
+// variant: 0-3 the tensor norm with its weight loaded at that stage (kWeightLoadStage), 4 the copy.
+constexpr int kVariants = 5;
+
 template <int kChunks>
 Kernel kernel_of(int variant) {
   switch (variant) {
     case 0: return timed_norm<kChunks, 0>;
     case 1: return timed_norm<kChunks, 1>;
     case 2: return timed_norm<kChunks, 2>;
+    case 3: return timed_norm<kChunks, 3>;
     default: return timed_copy<kChunks>;
   }
 }
@@ -119,7 +125,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void report(const char* what, int64_t m, Launch launch, double event_us, const std::vector<BlockStamp>& s,
-            int blocks_per_sm) {
+            int blocks_per_sm, double copy_gbps) {
   unsigned long long first = ~0ull, last_start = 0, last_end = 0;
   for (const BlockStamp& b : s) {
     first = std::min(first, b.start);
@@ -137,11 +143,13 @@ void report(const char* what, int64_t m, Launch launch, double event_us, const s
   for (const BlockStamp& b : s)
     if (b.start >= lo && b.end <= hi) middle_bytes += block_bytes;
   std::printf("%-6s M=%6lld %4dx%d | launch %7.1f us, span %7.1f, last start at %7.1f | "
-              "block us p50/p90 first wave %5.2f/%5.2f, rest %5.2f/%5.2f | %5.0f GB/s launch, %5.0f middle\n",
+              "block us p50/p90 first wave %5.2f/%5.2f, rest %5.2f/%5.2f | %5.0f GB/s launch (%4.1f%% of copy), "
+              "%5.0f middle\n",
               what, static_cast<long long>(m), launch.threads, launch.rows_per_block, event_us, span,
               (last_start - first) / 1e3, percentile(first_wave, 0.5), percentile(first_wave, 0.9),
               rest.empty() ? 0.0 : percentile(rest, 0.5), rest.empty() ? 0.0 : percentile(rest, 0.9),
-              block_bytes * s.size() / event_us / 1e3, middle_bytes / ((hi - lo) / 1e3) / 1e3);
+              block_bytes * s.size() / event_us / 1e3, 100.0 * block_bytes * s.size() / event_us / 1e3 / copy_gbps,
+              middle_bytes / ((hi - lo) / 1e3) / 1e3);
 }
 
 }  // namespace
@@ -151,6 +159,8 @@ int main(int argc, char** argv) try {
       probe::parse_m_list(argc, argv, "512,4096,16384,65536", "norm_timeline [--m-list 512,16384,...]");
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
+  const DeviceCeilings& ceilings = device_ceilings(stream);
+  std::printf("ceilings: %s\n", ceilings.describe().c_str());
   const Launch launches[] = {{128, 1}, {128, 2}, {128, 4}, {256, 8}};
   for (int64_t m : ms) {
     DeviceBuffer x(size_t(m) * kK * 2, "x"), out(size_t(m) * kK, "codes"), scale(size_t(m) * 4, "scales");
@@ -172,21 +182,22 @@ int main(int argc, char** argv) try {
       const int chunks = (kK / 8 + a.q.team - 1) / a.q.team;
       const unsigned blocks = static_cast<unsigned>(m / launch.rows_per_block);
       DeviceBuffer stamps(size_t(blocks) * sizeof(BlockStamp), "stamps");
-      for (int variant = 0; variant < 4; ++variant) {
-        const char* names[] = {"norm0", "norm1", "norm2", "copy"};
+      for (int variant = 0; variant < kVariants; ++variant) {
+        const char* names[kVariants] = {"norm0", "norm1", "norm2", "norm3", "copy"};
         const char* what = names[variant];
         const Kernel kernel = kernel_for(variant, chunks);
+        const size_t smem = variant == 3 ? kK / 8 * sizeof(uint4) : 0;
         int blocks_per_sm = 0;
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, kernel, launch.threads, 0));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, kernel, launch.threads, smem));
         BlockStamp* stamp_data = stamps.as<BlockStamp>();
         const double us = time_launches_us(
-            [&] { kernel<<<blocks, launch.threads, 0, stream>>>(a, stamp_data); }, 5, 50, stream);
+            [&] { kernel<<<blocks, launch.threads, smem, stream>>>(a, stamp_data); }, 5, 50, stream);
         CUDA_CHECK(cudaGetLastError());
-        kernel<<<blocks, launch.threads, 0, stream>>>(a, stamp_data);
+        kernel<<<blocks, launch.threads, smem, stream>>>(a, stamp_data);
         CUDA_CHECK(cudaStreamSynchronize(stream));
         std::vector<BlockStamp> host(blocks);
         CUDA_CHECK(cudaMemcpy(host.data(), stamp_data, stamps.bytes(), cudaMemcpyDeviceToHost));
-        report(what, m, launch, us, host, blocks_per_sm);
+        report(what, m, launch, us, host, blocks_per_sm, ceilings.copy_gbps);
       }
     }
   }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "kernels/norm_quant_registers.cuh"
+#include "kernels/shared_memory.h"
 
 namespace slidesparse {
 
@@ -16,9 +17,11 @@ using quant_kernels::NormArgs;
 template <bool kInt8, int kChunks, typename Rows>
 void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   a.q.team = config.threads / config.rows_per_block;
-  launch_dependent(quant_kernels::register_norm_kernel<kInt8, kChunks, Rows>,
-                   quant_kernels::row_blocks(a.q.rows_padded, config.rows_per_block, "rmsnorm"),
-                   static_cast<unsigned>(config.threads), 0, stream, a);
+  const auto kernel = quant_kernels::register_norm_kernel<kInt8, kChunks, Rows>;
+  const size_t smem = quant_kernels::register_norm_shared_bytes<kChunks, Rows>(a.q.k);
+  allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, quant_kernels::kRegisterNormStaticBytes);
+  launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, config.rows_per_block, "rmsnorm"),
+                   static_cast<unsigned>(config.threads), smem, stream, a);
 }
 
 template <bool kInt8, typename Rows, int... kChunks>

@@ -196,11 +196,21 @@ struct Relu2MulRows {
 //   2: with the row's own loads, for the tensor norm up to 5 chunks (its registers stay within the
 //      same occupancy);
 //   1: all at once after the square sum, for the two-load (accumulator-fed) sources;
-//   0: one at a time in the normalize loop, for the tensor norm above 5 chunks, where the weight's
-//      registers cost the occupancy its large launches need (10 chunks: 78 -> 98 registers, M=65536
-//      140 -> 160 us).
+//   3: copied into shared memory by the block (cp.async, no registers), for the tensor norm above 5
+//      chunks, where holding the weight in registers costs the occupancy its large launches need
+//      (10 chunks: 78 -> 98 registers, M=65536 140 -> 160 us); staged, K=2560 at M=16384 took
+//      38.9 us against 42.1 one chunk at a time (INT8, 76% of the copy bandwidth against 70%);
+//   0: one at a time in the normalize loop (kept for tools/norm_timeline's comparison).
 template <int kChunks, typename Rows>
-inline constexpr int kWeightLoadStage = Rows::kLoadsPerChunk == 2 ? 1 : kChunks <= 5 ? 2 : 0;
+inline constexpr int kWeightLoadStage = Rows::kLoadsPerChunk == 2 ? 1 : kChunks <= 5 ? 2 : 3;
+
+// Static shared memory of the register kernel (its three reductions' per-warp partials), and its
+// dynamic shared memory: the staged weight (kWeightLoadStage 3).
+inline constexpr size_t kRegisterNormStaticBytes = 32 * (sizeof(int) + sizeof(unsigned long long) + sizeof(float));
+template <int kChunks, typename Rows>
+constexpr size_t register_norm_shared_bytes(int k) {
+  return kWeightLoadStage<kChunks, Rows> == 3 ? static_cast<size_t>(k / 8) * sizeof(uint4) : 0;
+}
 
 // The work of one block of the kernel below (tools/norm_timeline times it block by block).
 template <bool kInt8, int kChunks, typename Rows, int kWeightStage = kWeightLoadStage<kChunks, Rows>>
@@ -235,6 +245,10 @@ __device__ __forceinline__ void register_norm_block(const NormArgs& a) {
     for (int j = 0; j < kChunks; ++j) weight[j] = __ldg(w + min(t + j * q.team, k_chunks - 1));
   };
   if constexpr (kWeightStage == 2) load_weight();
+  extern __shared__ uint4 smem[];  // kWeightStage 3: the weight's k_chunks chunks, copied by the block
+  if constexpr (kWeightStage == 3)
+    for (int c = static_cast<int>(threadIdx.x); c < k_chunks; c += static_cast<int>(blockDim.x))
+      copy_async_16(smem + c, w + c);
   uint4 y[kChunks];
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
@@ -268,13 +282,18 @@ __device__ __forceinline__ void register_norm_block(const NormArgs& a) {
 
   // Normalize in place; only the row's real chunks (padding stays +0, so its codes are 0).
   uint32_t top_nan = 0;
+  if constexpr (kWeightStage == 3) {
+    wait_async_copies();
+    __syncthreads();
+  }
   if (real_row) {
     if constexpr (kWeightStage == 1) load_weight();
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) {
       const int c = t + j * q.team;
       if (c < k_chunks) {
-        y[j] = normalize_chunk(y[j], kWeightStage == 0 ? __ldg(w + c) : weight[j], inv_rms);
+        y[j] = normalize_chunk(y[j], kWeightStage == 0 ? __ldg(w + c) : kWeightStage == 3 ? smem[c] : weight[j],
+                               inv_rms);
         top_nan = chunk_absmax_pairs_nan(y[j], top_nan);
       }
     }
