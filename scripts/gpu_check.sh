@@ -3,7 +3,7 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|ncu-norm|ncu-decode]...
+#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|timeline|ncu-norm|ncu-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
@@ -117,6 +117,11 @@ for n, (v, c) in sorted(per.items(), key=lambda x: -x[1][0]):
     print(f"  {v / k / 1e3:9.1f} us {100 * v / k / total:5.1f}%  {c / k:5.1f}x  {n}")
 PY
       ;;
+    timeline)
+      # The tensor norm and a copy of its rows, block by block (tools/norm_timeline, built by
+      # scripts/build_device.sh).
+      if [ ! -x "$bin/norm_timeline" ]; then echo "norm_timeline not built (scripts/build_device.sh builds it)"; continue; fi
+      "$bin/norm_timeline" --m-list ${TIMELINE_M_LIST:-512,16384,65536} 2>&1 | tee "$out/timeline.txt" ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
       # launches whose name matches NCU_KERNEL (a regex, e.g. Relu2MulStage): speed of light,
@@ -132,7 +137,7 @@ PY
         "$out/ncu_norm.txt" | head -120
       ;;
     memcheck|racecheck)
-      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-ActivationQuant*:NormQuant*:RopeKv*:Attention*:Embedding*:Argmax*-*Cudnn*}
+      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-*ActivationQuant*:*NormQuant*:RopeKv*:SharedMemory*:Attention*:Embedding*:Argmax*-*Cudnn*}
       [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--SparsePlans*}
       /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
