@@ -120,7 +120,9 @@ PY
     timeline)
       # The tensor norm and a copy of its rows, block by block (tools/norm_timeline, built by
       # scripts/build_device.sh).
-      if [ ! -x "$bin/norm_timeline" ]; then echo "norm_timeline not built (scripts/build_device.sh builds it)"; continue; fi
+      if [ ! -x "$bin/norm_timeline" ]; then
+        echo "norm_timeline not built (scripts/build_device.sh builds it)"; continue
+      fi
       "$bin/norm_timeline" --m-list ${TIMELINE_M_LIST:-512,16384,65536} 2>&1 | tee "$out/timeline.txt" ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
