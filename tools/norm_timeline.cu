@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
 #include "kernels/norm_quant_registers.cuh"
 #include "tools/probe_support.h"
 
@@ -125,7 +126,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void report(const char* what, int64_t m, Launch launch, double event_us, const std::vector<BlockStamp>& s,
-            int blocks_per_sm, double copy_gbps) {
+            int resident_blocks, double copy_gbps) {
   unsigned long long first = ~0ull, last_start = 0, last_end = 0;
   for (const BlockStamp& b : s) {
     first = std::min(first, b.start);
@@ -133,7 +134,7 @@ void report(const char* what, int64_t m, Launch launch, double event_us, const s
     last_end = std::max(last_end, b.end);
   }
   const double span = (last_end - first) / 1e3;
-  const size_t wave = std::min(s.size(), static_cast<size_t>(blocks_per_sm) * 132);
+  const size_t wave = std::min(s.size(), static_cast<size_t>(resident_blocks));
   std::vector<double> first_wave, rest;
   for (size_t i = 0; i < s.size(); ++i) (i < wave ? first_wave : rest).push_back((s[i].end - s[i].start) / 1e3);
   // Bytes of the blocks that ran wholly inside the middle 80% of the span, over that window.
@@ -142,14 +143,14 @@ void report(const char* what, int64_t m, Launch launch, double event_us, const s
   const double block_bytes = 3.0 * kK * launch.rows_per_block;  // bf16 in, one byte out per value
   for (const BlockStamp& b : s)
     if (b.start >= lo && b.end <= hi) middle_bytes += block_bytes;
+  const double launch_gbps = block_bytes * s.size() / event_us / 1e3;
   std::printf("%-6s M=%6lld %4dx%d | launch %7.1f us, span %7.1f, last start at %7.1f | "
               "block us p50/p90 first wave %5.2f/%5.2f, rest %5.2f/%5.2f | %5.0f GB/s launch (%4.1f%% of copy), "
               "%5.0f middle\n",
               what, static_cast<long long>(m), launch.threads, launch.rows_per_block, event_us, span,
               (last_start - first) / 1e3, percentile(first_wave, 0.5), percentile(first_wave, 0.9),
               rest.empty() ? 0.0 : percentile(rest, 0.5), rest.empty() ? 0.0 : percentile(rest, 0.9),
-              block_bytes * s.size() / event_us / 1e3, 100.0 * block_bytes * s.size() / event_us / 1e3 / copy_gbps,
-              middle_bytes / ((hi - lo) / 1e3) / 1e3);
+              launch_gbps, 100.0 * launch_gbps / copy_gbps, middle_bytes / ((hi - lo) / 1e3) / 1e3);
 }
 
 }  // namespace
@@ -160,6 +161,7 @@ int main(int argc, char** argv) try {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const DeviceCeilings& ceilings = device_ceilings(stream);
+  const int sm_count = query_device().sm_count;
   std::printf("ceilings: %s\n", ceilings.describe().c_str());
   const Launch launches[] = {{128, 1}, {128, 2}, {128, 4}, {256, 8}};
   for (int64_t m : ms) {
@@ -197,7 +199,7 @@ int main(int argc, char** argv) try {
         CUDA_CHECK(cudaStreamSynchronize(stream));
         std::vector<BlockStamp> host(blocks);
         CUDA_CHECK(cudaMemcpy(host.data(), stamp_data, stamps.bytes(), cudaMemcpyDeviceToHost));
-        report(what, m, launch, us, host, blocks_per_sm, ceilings.copy_gbps);
+        report(what, m, launch, us, host, blocks_per_sm * sm_count, ceilings.copy_gbps);
       }
     }
   }

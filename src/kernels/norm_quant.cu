@@ -21,13 +21,12 @@ using quant_kernels::NormArgs;
 using quant_kernels::Relu2MulStage;
 using quant_kernels::SuperGroup;
 using quant_kernels::TensorStage;
+using quant_kernels::kNormPartialsSharedBytes;
 
 // The final norm runs on the few rows that sample: one row per block, a team wide enough that each
 // thread handles about one 16-byte chunk of a K = 2560 row.
 constexpr QuantLaunchConfig kRowsConfig{256, 1};
 
-// The kernel's static reduction buffers, within the 48 KB a block may use without opting in.
-constexpr size_t kStaticSharedBytes = 32 * (sizeof(int) + sizeof(unsigned long long) + sizeof(float));
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
@@ -70,12 +69,12 @@ void launch(NormArgs a, const QuantLaunchConfig& config, cudaStream_t stream) {
   const size_t row_bytes = static_cast<size_t>(a.q.row_smem_units) * sizeof(uint4);
   int rows_per_block = config.rows_per_block;
   size_t smem = row_bytes * rows_per_block;
-  if (smem + kStaticSharedBytes > kDefaultBlockSharedBytes) {
-    const size_t limit = device_shared_memory_optin() - kStaticSharedBytes;
+  if (smem + kNormPartialsSharedBytes > kDefaultBlockSharedBytes) {
+    const size_t limit = device_shared_memory_optin() - kNormPartialsSharedBytes;
     if (smem > limit) rows_per_block = 1, smem = row_bytes;  // long rows: one row per block
     require(smem <= limit, "rmsnorm: K=" + std::to_string(a.q.k) + " needs " + std::to_string(smem) +
                                " bytes of shared memory per row; the device allows " + std::to_string(limit));
-    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, kStaticSharedBytes);
+    allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, kNormPartialsSharedBytes);
   }
   a.q.team = config.threads / rows_per_block;
   launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, rows_per_block, "rmsnorm"),

@@ -433,6 +433,10 @@ struct Relu2MulStage {
 
 // ---- the kernel ----------------------------------------------------------------------------------
 
+// Static shared memory of both norm kernels (this one and norm_quant_registers.cuh): the per-warp
+// partials of their three reductions (top exponent, square sum, absmax).
+inline constexpr size_t kNormPartialsSharedBytes = 32 * (sizeof(int) + sizeof(unsigned long long) + sizeof(float));
+
 template <bool kQuantize, bool kInt8, int kL, typename Stage>
 __global__ void __launch_bounds__(1024) rmsnorm_kernel(const NormArgs a) {
   begin_dependent_kernel();

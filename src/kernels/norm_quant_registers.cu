@@ -19,7 +19,7 @@ void launch_registers(NormArgs a, const QuantLaunchConfig& config, cudaStream_t 
   a.q.team = config.threads / config.rows_per_block;
   const auto kernel = quant_kernels::register_norm_kernel<kInt8, kChunks, Rows>;
   const size_t smem = quant_kernels::register_norm_shared_bytes<kChunks, Rows>(a.q.k);
-  allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, quant_kernels::kRegisterNormStaticBytes);
+  allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, quant_kernels::kNormPartialsSharedBytes);
   launch_dependent(kernel, quant_kernels::row_blocks(a.q.rows_padded, config.rows_per_block, "rmsnorm"),
                    static_cast<unsigned>(config.threads), smem, stream, a);
 }

@@ -204,9 +204,7 @@ struct Relu2MulRows {
 template <int kChunks, typename Rows>
 inline constexpr int kWeightLoadStage = Rows::kLoadsPerChunk == 2 ? 1 : kChunks <= 5 ? 2 : 3;
 
-// Static shared memory of the register kernel (its three reductions' per-warp partials), and its
-// dynamic shared memory: the staged weight (kWeightLoadStage 3).
-inline constexpr size_t kRegisterNormStaticBytes = 32 * (sizeof(int) + sizeof(unsigned long long) + sizeof(float));
+// Dynamic shared memory of the register kernel: the staged weight (kWeightLoadStage 3).
 template <int kChunks, typename Rows>
 constexpr size_t register_norm_shared_bytes(int k) {
   return kWeightLoadStage<kChunks, Rows> == 3 ? static_cast<size_t>(k / 8) * sizeof(uint4) : 0;
