@@ -84,15 +84,19 @@ enum class FusedNorm { Residual, Relu2Mul, Rows };
 struct AccForm {
   AccumulatorType type;
   bool scale_x, scale_w;
-  std::string name;  // "int32+sx+sw", "bf16+sx", "bf16"
+  std::string name;          // "int32+sx+sw", "bf16+sx", "bf16": accumulator_form(), the tuning entries' form
+  bool scale_w_per_part;     // one weight scale per part (gate, up) rather than per column
+
+  std::string label() const { return scale_w && scale_w_per_part ? name + "/part" : name; }
 };
 
 // The form the engine's linears of this type and backend write on this GPU (their default
-// configuration, FP8 with the engine's fast accumulation).
+// configuration, FP8 with the engine's fast accumulation), with the engine's checkpoints' weight
+// scales: one per tensor, so one per part of a fused linear.
 AccForm engine_form(QuantKind kind, Sparsity sparsity) {
   const LinearConfig c = default_linear_config(kind, 2560, 2560, sparsity, 4096, {.fp8_fast_accum = true});
   return {accumulator_type(c.output), c.scales != ScaleMode::BothInGemm, c.scales == ScaleMode::Epilogue,
-          accumulator_form(c)};
+          accumulator_form(c), true};
 }
 
 int64_t element_bytes(AccumulatorType type) { return type == AccumulatorType::BFloat16 ? 2 : 4; }
@@ -154,6 +158,13 @@ FusedOperands make_fused_operands(FusedNorm norm, AccForm form, Sparsity sparsit
                           stream);
   fill_random_f32_gpu(o.scale_x.as<float>(), static_cast<int64_t>(sets) * m, 1e-7f, 1e-6f, 95, stream);
   fill_random_f32_gpu(o.scale_w.as<float>(), o.ld, 1e-3f, 1e-2f, 94, stream);
+  if (form.scale_w_per_part) {  // each part [j k, (j + 1) k) takes its first column's scale
+    std::vector<float> scale_w(static_cast<size_t>(o.ld));
+    CUDA_CHECK(cudaMemcpyAsync(scale_w.data(), o.scale_w.data(), scale_w.size() * 4, cudaMemcpyDeviceToHost, stream));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (size_t c = 0; c < scale_w.size(); ++c) scale_w[c] = scale_w[c - c % static_cast<size_t>(k)];
+    CUDA_CHECK(cudaMemcpy(o.scale_w.data(), scale_w.data(), scale_w.size() * 4, cudaMemcpyHostToDevice));
+  }
   fill_random_bf16_gpu(o.weight.data(), k, 97, stream);
   if (norm != FusedNorm::Relu2Mul)
     fill_random_bf16_gpu(o.residual.data(), static_cast<int64_t>(sets) * m * k, 98, stream);
@@ -164,7 +175,7 @@ void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchCo
   const int64_t s = set;
   const AccView view{o.form.type, o.acc.as<char>() + s * o.m * o.ld * element_bytes(o.form.type), o.ld,
                      o.form.scale_x ? o.scale_x.as<float>() + s * o.m : nullptr,
-                     o.form.scale_w ? o.scale_w.as<float>() : nullptr};
+                     o.form.scale_w ? o.scale_w.as<float>() : nullptr, o.form.scale_w_per_part ? o.k : 0};
   auto* residual = o.residual.as<__nv_bfloat16>() + s * o.m * o.k;
   const auto* weight = o.weight.as<__nv_bfloat16>();
   const QuantizedRows out{kind, o.sparsity.is_dense() ? nullptr : &o.geometry, o.rows, o.out_cols,
@@ -271,13 +282,19 @@ std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<in
                                 : launch_label(norm == FusedNorm::Relu2Mul ? FusedNormKernel::Relu2Mul
                                                                            : FusedNormKernel::Residual,
                                                sparsity, o.geometry, k, false, form.type, best);
-    rows.push_back({name + "[" + form.name + "]", sparsity, m, k, us, gbps, gbps / copy_gbps, launch});
+    rows.push_back({name + "[" + form.label() + "]", sparsity, m, k, us, gbps, gbps / copy_gbps, launch});
   };
   for (const Sparsity sparsity : sparsities)
     for (int64_t m : ms) {
       const AccForm form = engine_form(kind, sparsity);
       add(FusedNorm::Residual, prefix + "residual_norm", form, sparsity, m, hidden);
       add(FusedNorm::Relu2Mul, prefix + "relu2_norm", form, sparsity, m, inter);
+      if (form.scale_w) {  // and with a weight scale per column, as a general W8A8 checkpoint may have them
+        AccForm per_column = form;
+        per_column.scale_w_per_part = false;
+        add(FusedNorm::Residual, prefix + "residual_norm", per_column, sparsity, m, hidden);
+        add(FusedNorm::Relu2Mul, prefix + "relu2_norm", per_column, sparsity, m, inter);
+      }
     }
   // The final norm does not quantize (its rows have no slide): one row per accumulator form the
   // kind's layers leave, dense and sparse.

@@ -35,7 +35,9 @@ std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vect
 // The accumulator form is the one the engine's linear layer leaves on this GPU (default_linear_config):
 // dense INT8 bf16 from the scaled GEMM where it runs, else int32 + both scales; dense FP8 bf16 + scale_x
 // where cuBLASLt offers the weight scale as an alpha vector, else bf16 + both scales; 2:L INT8 bf16 +
-// scale_x; 2:L FP8 bf16 + both scales. scale_w and the norm weight (cache-resident) are not counted.
+// scale_x; 2:L FP8 bf16 + both scales. Weight scales are one per part of the accumulator (the engine's
+// checkpoints have one per tensor; "/part" after the form), and for the forms that carry them also
+// one per column in rows of their own. scale_w and the norm weight (cache-resident) are not counted.
 // Quantizing kernels screen quant_launch_candidates() and time the fastest; launches rotate among
 // operand sets larger than the L2 cache.
 std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<int64_t>& ms,

@@ -24,6 +24,16 @@ bool cublaslt_supports(const GemmShape& shape) {
 
 }  // namespace
 
+int64_t scale_run(std::span<const float> scale) {
+  const auto equal = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  const int64_t n = static_cast<int64_t>(scale.size());
+  int64_t run = 1;
+  while (run < n && equal(scale[static_cast<size_t>(run)], scale[0])) ++run;
+  for (int64_t c = run; c < n; ++c)
+    if (!equal(scale[static_cast<size_t>(c)], scale[static_cast<size_t>(c - c % run)])) return 0;
+  return n == 0 ? 0 : run;
+}
+
 GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {
   return {std::string(gemm_backend_name(c.backend())), std::string(quant_kind_name(c.kind)),
           std::string(gemm_output_name(c.output)), c.n, gemm_k, c.fast_accum};
@@ -321,7 +331,10 @@ AccView W8A8Linear::output_view(int64_t m, const void* d, const float* scale_x, 
   view.data = d;
   view.ld = config_.output_n();
   view.scale_x = config_.scales == ScaleMode::BothInGemm ? nullptr : scale_x;
-  view.scale_w = config_.scales == ScaleMode::Epilogue ? weights_.at(static_cast<size_t>(index)).scale : nullptr;
+  if (config_.scales == ScaleMode::Epilogue) {
+    view.scale_w = weights_.at(static_cast<size_t>(index)).scale;
+    view.scale_w_run = weights_.at(static_cast<size_t>(index)).scale_run;
+  }
   return view;
 }
 

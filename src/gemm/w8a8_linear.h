@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,20 @@ struct LinearConfig {
 
 // One weight of a linear: device codes row-major, [n, k] for the dense backend, the slid W' [n, K']
 // for the sparse one (padded to [n, gemm_k()] and compressed at construction, not needed
-// afterwards); and its fp32 scale [n] (kept by the caller).
+// afterwards); and its fp32 scale [n] (kept by the caller), with the length of the runs of columns
+// over which it is constant (scale_run(), 0 where not known): the fused consumers of an output that
+// still needs the scale then read one value per part (AccView::scale_w_run).
 struct LinearWeight {
   const void* codes = nullptr;
   const float* scale = nullptr;
+  int64_t scale_run = 0;
 };
+
+// The length r of the first run of equal values of `scale` when every run [i*r, (i+1)*r) is
+// constant (the last may be shorter), else 0: N for one scale per tensor, the part's width for a
+// fused linear of equal parts with a scale each (gate_up), 0 or 1 for per-channel scales and for
+// unequal parts with different scales (qkv).
+int64_t scale_run(std::span<const float> scale);
 
 // What a caller may ask of the default configuration.
 struct LinearPreferences {

@@ -54,8 +54,10 @@ __device__ __forceinline__ ScaleChunk load_scale_chunk(const AccView& v, int64_t
 
 // Which scales a bf16 accumulator still carries, as a compile-time fact for kernels compiled per
 // form: none, the per-token scale_x alone, or the weight scales (with scale_x, or with 1 where the
-// accumulator has none: x * 1 = x, so the bits are those of the weight scales alone).
-enum class AccScales { None, X, XW };
+// accumulator has none: x * 1 = x, so the bits are those of the weight scales alone). XWPart is XW
+// where the weight scale is one value per part a consumer reads (AccView::scale_w_run), so that it
+// reads each once per row: the register norms take it (acc_scales() does not return it).
+enum class AccScales { None, X, XW, XWPart };
 
 __host__ __device__ inline AccScales acc_scales(const AccView& v) {
   return v.scale_w ? AccScales::XW : v.scale_x ? AccScales::X : AccScales::None;

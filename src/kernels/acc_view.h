@@ -19,6 +19,11 @@ struct AccView {
   int64_t ld = 0;
   const float* scale_x = nullptr;  // [rows] per-token scale, nullable
   const float* scale_w = nullptr;  // [ld] per-output-channel scale, nullable
+  // scale_w is constant over each run of this many columns from column 0 (0: not known to be): a
+  // fused linear whose parts each carry one scale (BitNet's per-tensor weight scales). A consumer
+  // whose parts start at multiples of the run may then read one scale per part instead of one per
+  // column; the values are the same.
+  int64_t scale_w_run = 0;
 };
 
 }  // namespace slidesparse

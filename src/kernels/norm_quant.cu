@@ -150,6 +150,8 @@ void set_accumulator(NormArgs& a, const char* name, const AccView& acc, int64_t 
   a.acc = acc;
   a.acc_vector_loads = a.q.k % 8 == 0 && acc.ld * element_bytes % 16 == 0 && aligned16(acc.data) &&
                        aligned16(acc.scale_w) && aligned16(a.residual_in) && aligned16(a.residual_out);
+  // The parts read (delta; gate and up) are k wide and start at multiples of k.
+  a.acc_part_scale_w = acc.scale_w && acc.scale_w_run > 0 && acc.scale_w_run % a.q.k == 0;
 }
 
 }  // namespace

@@ -49,7 +49,10 @@ void launch_acc_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantL
   switch (acc_scales(a.acc)) {
     case AccScales::None: return launch_rows<Rows<AccScales::None>>(kind, chunks, a, config, stream);
     case AccScales::X: return launch_rows<Rows<AccScales::X>>(kind, chunks, a, config, stream);
-    case AccScales::XW: return launch_rows<Rows<AccScales::XW>>(kind, chunks, a, config, stream);
+    case AccScales::XW:
+      if (a.acc_part_scale_w) return launch_rows<Rows<AccScales::XWPart>>(kind, chunks, a, config, stream);
+      return launch_rows<Rows<AccScales::XW>>(kind, chunks, a, config, stream);
+    case AccScales::XWPart: fail("rmsnorm: XWPart is chosen from XW and the view's scale_w_run");
   }
 }
 

@@ -115,7 +115,8 @@ struct TensorRows {
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };
 
-// The weight scales of a bf16 accumulator's chunk at column col, for the forms that carry them.
+// The weight scales of a bf16 accumulator's chunk at column col, for the forms that carry one per
+// column.
 template <AccScales kScales>
 __device__ __forceinline__ ScaleChunk weight_scales(const float* scale_w, int64_t col) {
   if constexpr (kScales == AccScales::XW) return load_weight_scales(scale_w, col);
@@ -123,7 +124,9 @@ __device__ __forceinline__ ScaleChunk weight_scales(const float* scale_w, int64_
 }
 
 // One row of a bf16 accumulator carrying kScales: its 16-byte chunks as loaded (streaming loads:
-// accumulator rows are read once) and their bf16 values.
+// accumulator rows are read once) and their bf16 values. With weight scales per column (XW), a
+// chunk's eight are loaded with it; with one per part (XWPart), the source reads each part's once
+// per row and passes it in. The arithmetic is XW's either way.
 template <AccScales kScales>
 struct Bf16AccRow {
   const uint4* chunks;
@@ -135,9 +138,19 @@ struct Bf16AccRow {
         scale_w(a.acc.scale_w),
         scale_x(row_scale_x(a, row)) {}
   __device__ __forceinline__ uint4 load(int c) const { return __ldcs(chunks + c); }
-  // The bf16 values of a chunk loaded from column col.
-  __device__ __forceinline__ uint4 values(uint4 raw, int64_t col) const {
-    return scaled_bf16_pairs<kScales>(raw, scale_x, weight_scales<kScales>(scale_w, col));
+  // The weight scale of the part that starts at column first (XWPart; 1 for the other forms).
+  __device__ __forceinline__ float part_scale(int64_t first) const {
+    return kScales == AccScales::XWPart ? __ldg(scale_w + first) : 1.0f;
+  }
+  // The bf16 values of a chunk loaded from column col, in a part whose weight scale is part_w
+  // (XWPart).
+  __device__ __forceinline__ uint4 values(uint4 raw, int64_t col, float part_w) const {
+    if constexpr (kScales == AccScales::XWPart) {
+      const float4 w = make_float4(part_w, part_w, part_w, part_w);
+      return scaled_bf16_pairs<AccScales::XW>(raw, scale_x, {w, w});
+    } else {
+      return scaled_bf16_pairs<kScales>(raw, scale_x, weight_scales<kScales>(scale_w, col));
+    }
   }
 };
 
@@ -153,14 +166,16 @@ struct AccResidualRows {
   Bf16AccRow<kScales> acc;
   const uint4* residual_in;
   uint4* residual_out;
+  float part_w;
 
   __device__ AccResidualRows(const NormArgs& a, int64_t row)
       : acc(a, row),
         residual_in(reinterpret_cast<const uint4*>(a.residual_in + row * a.q.k)),
-        residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr) {}
+        residual_out(a.residual_out ? reinterpret_cast<uint4*>(a.residual_out + row * a.q.k) : nullptr),
+        part_w(acc.part_scale(0)) {}
   __device__ __forceinline__ Raw load(int c) const { return {acc.load(c), residual_in[c]}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    return add_chunks(raw.residual, acc.values(raw.acc, 8 * c));
+    return add_chunks(raw.residual, acc.values(raw.acc, 8 * c, part_w));
   }
   __device__ __forceinline__ void write_back(uint4 h, int c) const {
     if (residual_out) residual_out[c] = h;
@@ -178,11 +193,17 @@ struct Relu2MulRows {
   Bf16AccRow<kScales> gate_up;
   const uint4* up;  // the up half's chunks
   int k;
+  float gate_w, up_w;
 
-  __device__ Relu2MulRows(const NormArgs& a, int64_t row) : gate_up(a, row), up(gate_up.chunks + a.q.k / 8), k(a.q.k) {}
+  __device__ Relu2MulRows(const NormArgs& a, int64_t row)
+      : gate_up(a, row),
+        up(gate_up.chunks + a.q.k / 8),
+        k(a.q.k),
+        gate_w(gate_up.part_scale(0)),
+        up_w(gate_up.part_scale(a.q.k)) {}
   __device__ __forceinline__ Raw load(int c) const { return {gate_up.load(c), __ldcs(up + c)}; }
   __device__ __forceinline__ uint4 value(const Raw& raw, int c) const {
-    return relu2_mul_chunks_bf16x2(gate_up.values(raw.gate, 8 * c), gate_up.values(raw.up, k + 8 * c));
+    return relu2_mul_chunks_bf16x2(gate_up.values(raw.gate, 8 * c, gate_w), gate_up.values(raw.up, k + 8 * c, up_w));
   }
   __device__ __forceinline__ void write_back(uint4, int) const {}
 };

@@ -142,7 +142,9 @@ void ModelWeights::build(const CheckpointReader& reader,
       codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
       scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
       if (interleave) CUDA_CHECK(cudaStreamSynchronize(stream));  // the interleaved host copies go with this scope
-      slot_weights[slot].push_back({codes_[slot].back().data(), scales_.back().as<float>()});
+      slot_weights[slot].push_back(
+          {codes_[slot].back().data(), scales_.back().as<float>(),
+           scale_run({reinterpret_cast<const float*>(scale.data()), scale.size() / sizeof(float)})});
       slot_n[slot] = h.n;
       slot_k[slot] = h.k;
     }

@@ -4,6 +4,9 @@
 // FP8. The cases that probe cuBLASLt (FP8 dense) need a GPU and are covered by the GPU tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "gemm/scaled_gemm.h"
 #include "core/error.h"
 #include "gemm/w8a8_linear.h"
@@ -54,6 +57,24 @@ TEST(LinearGemmK, DenseKOrTheSlidKRoundedToTheSparseTile) {
   EXPECT_EQ(linear_gemm_k(2560, Sparsity::two_of(8)), sparse_gemm_k(make_slide_geometry(2560, 8).k_slid));
   EXPECT_EQ(linear_gemm_k(6912, Sparsity::two_of(6)), sparse_gemm_k(make_slide_geometry(6912, 6).k_slid));
   EXPECT_EQ(linear_gemm_k(2560, Sparsity::two_of_inf()), sparse_gemm_k(5120));
+}
+
+// The run over which a weight scale is constant: what lets the fused norms read one scale per part.
+TEST(ScaleRun, OnePerTensorPerEqualPartOrNone) {
+  EXPECT_EQ(scale_run(std::vector<float>(2560, 0.25f)), 2560);
+  std::vector<float> gate_up(13824, 0.5f);
+  std::fill(gate_up.begin() + 6912, gate_up.end(), 0.75f);
+  EXPECT_EQ(scale_run(gate_up), 6912);
+  std::vector<float> qkv(3840, 1.0f);  // q 2560, k 640, v 640: unequal parts with their own scales
+  std::fill(qkv.begin() + 2560, qkv.begin() + 3200, 2.0f);
+  std::fill(qkv.begin() + 3200, qkv.end(), 3.0f);
+  EXPECT_EQ(scale_run(qkv), 0);
+  std::fill(qkv.begin() + 2560, qkv.end(), 2.0f);  // k and v share a scale: runs of 2560, the last shorter
+  EXPECT_EQ(scale_run(qkv), 2560);
+  EXPECT_EQ(scale_run(std::vector<float>{1.0f, 2.0f, 3.0f}), 1);
+  EXPECT_EQ(scale_run(std::vector<float>{1.0f, 1.0f, 2.0f, 3.0f}), 0);  // the second run is not constant
+  EXPECT_EQ(scale_run(std::vector<float>{0.0f, -0.0f}), 1);             // bits, not ==
+  EXPECT_EQ(scale_run({}), 0);
 }
 
 }  // namespace

@@ -286,6 +286,7 @@ TEST(RmsNormGpu, MatchesCpu) {
 
 using testing::AccForm;
 using testing::kBf16BothScales;
+using testing::kBf16BothScalesPerPart;
 using testing::kBf16Plain;
 using testing::kBf16ScaleW;
 using testing::kBf16ScaleX;
@@ -299,6 +300,7 @@ struct HostAcc {
   std::vector<uint32_t> words;   // int32 / fp32 elements [rows, ld]
   std::vector<uint16_t> halves;  // bf16 elements [rows, ld]
   std::vector<float> scale_x, scale_w;
+  int64_t scale_w_run = 0;  // scale_w is constant over runs of this many columns (0: one per column)
 
   // bf16((float(acc) * scale_x) * scale_w), null scales skipped: the dequantize epilogue's value.
   uint16_t value(int64_t r, int64_t c) const {
@@ -324,13 +326,14 @@ struct HostAcc {
 };
 
 // Accumulators of GEMM-like size (int32 up to the magnitude of 2560 int8 x ternary products) with
-// row scales over decades; every 5th row has an outlier, every 7th (from 2) is zero.
-HostAcc random_acc(AccForm form, int64_t rows, int64_t cols, int64_t ld, uint32_t seed) {
+// row scales over decades; every 5th row has an outlier, every 7th (from 2) is zero. Weight scales
+// per column, or (scale_w_run > 0) one per run of that many columns, said so in the view.
+HostAcc random_acc(AccForm form, int64_t rows, int64_t cols, int64_t ld, uint32_t seed, int64_t scale_w_run = 0) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_real_distribution<float> decades(-3.0f, 1.0f), unit(0.5f, 1.5f);
   std::uniform_int_distribution<int64_t> column(0, cols - 1);
-  HostAcc a{form, rows, cols, ld, {}, {}, {}, {}};
+  HostAcc a{form, rows, cols, ld, {}, {}, {}, {}, scale_w_run};
   const size_t n = static_cast<size_t>(rows * ld);
   if (form.type == AccumulatorType::BFloat16)
     a.halves.resize(n);
@@ -350,7 +353,8 @@ HostAcc random_acc(AccForm form, int64_t rows, int64_t cols, int64_t ld, uint32_
     }
     a.scale_x.push_back(std::pow(10.0f, decades(rng)) * (form.type == AccumulatorType::Int32 ? 1e-3f : 1.0f));
   }
-  for (int64_t c = 0; c < ld; ++c) a.scale_w.push_back(0.05f * unit(rng));
+  for (int64_t c = 0; c < ld; ++c)
+    a.scale_w.push_back(scale_w_run > 0 && c % scale_w_run != 0 ? a.scale_w.back() : 0.05f * unit(rng));
   return a;
 }
 
@@ -373,7 +377,7 @@ DeviceAcc upload(const HostAcc& h, int64_t offset = 0) {
   float* sw = d.scale_w.as<float>() + offset;
   CUDA_CHECK(cudaMemcpy(sx, h.scale_x.data(), h.rows * 4, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(sw, h.scale_w.data(), h.ld * 4, cudaMemcpyHostToDevice));
-  d.view = {h.form.type, data, h.ld, h.form.scale_x ? sx : nullptr, h.form.scale_w ? sw : nullptr};
+  d.view = {h.form.type, data, h.ld, h.form.scale_x ? sx : nullptr, h.form.scale_w ? sw : nullptr, h.scale_w_run};
   return d;
 }
 
@@ -423,6 +427,9 @@ struct ResidualCase {
   int64_t rows = 0, k = 0, ld = 0, rows_padded = 0, offset = 0;
   AccForm form;
   QuantLaunchConfig config;
+  int64_t scale_w_run = -1;  // -1: k for a form with a scale per part, else one per column
+
+  int64_t weight_scale_run() const { return scale_w_run >= 0 ? scale_w_run : form.scale_w_per_part ? k : 0; }
 };
 
 // residual_rmsnorm_quantize_gpu on `acc` and in.residual (in.x is not read), as `c` launches it.
@@ -443,7 +450,7 @@ Output run_residual_gpu(QuantKind kind, const ResidualCase& c, const HostAcc& ac
 
 // residual_rmsnorm_quantize_gpu against value(delta) -> add_rows_bf16 -> rmsnorm_quantize_rows.
 void check_residual_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
-  const HostAcc acc = random_acc(c.form, c.rows, c.k, c.ld, seed);
+  const HostAcc acc = random_acc(c.form, c.rows, c.k, c.ld, seed, c.weight_scale_run());
   const Inputs in{c.rows, c.k, acc.values(), random_residual(c.rows, c.k, seed + 1), norm_weight(c.k, seed + 2)};
   const int64_t cols = out_cols(c.group, c.k);
   expect_identical(run_residual_gpu(kind, c, acc, in), run_cpu(kind, c.group, in, true, c.rows_padded, cols), cols);
@@ -466,7 +473,7 @@ Output run_relu2_gpu(QuantKind kind, const ResidualCase& c, const HostAcc& acc, 
 // relu2_mul_rmsnorm_quantize_gpu against value(gate_up) -> relu2_mul_rows_bf16 -> rmsnorm_quantize_rows.
 void check_relu2_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
   const int64_t inter = c.k;
-  const HostAcc acc = random_acc(c.form, c.rows, 2 * inter, c.ld, seed);
+  const HostAcc acc = random_acc(c.form, c.rows, 2 * inter, c.ld, seed, c.weight_scale_run());
   Inputs in{c.rows, inter, std::vector<uint16_t>(static_cast<size_t>(c.rows * inter)), {},
             norm_weight(inter, seed + 2)};
   relu2_mul_rows_bf16(acc.values().data(), c.rows, inter, in.x.data());
@@ -476,8 +483,9 @@ void check_relu2_case(QuantKind kind, const ResidualCase& c, uint32_t seed) {
 }
 
 std::string case_name(const ResidualCase& c) {
-  return std::string(c.form.name) + " L=" + std::to_string(c.group) + " K=" + std::to_string(c.k) +
-         " rows=" + std::to_string(c.rows) + " ld=" + std::to_string(c.ld) + " offset=" + std::to_string(c.offset) +
+  return std::string(c.form.name) + " run=" + std::to_string(c.weight_scale_run()) + " L=" + std::to_string(c.group) +
+         " K=" + std::to_string(c.k) + " rows=" + std::to_string(c.rows) + " ld=" + std::to_string(c.ld) +
+         " offset=" + std::to_string(c.offset) +
          " threads=" + std::to_string(c.config.threads) + " rows_per_block=" + std::to_string(c.config.rows_per_block);
 }
 
@@ -547,7 +555,7 @@ TEST_P(AccNormQuant, RowsInRegistersForEveryChunkCount) {
   SKIP_WITHOUT_GPU();
   for (int chunks = 1; chunks <= quant_kernels::kMaxTwoLoadRegisterChunks; ++chunks)
     for (int64_t k : {int64_t{8} * 32 * chunks, int64_t{8} * (32 * chunks - 5)})
-      for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales})
+      for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales, kBf16BothScalesPerPart})
         for (int group : {0, 4})
           for (const QuantLaunchConfig config : {QuantLaunchConfig{32, 1}, QuantLaunchConfig{128, 4}}) {
             const uint32_t seed = static_cast<uint32_t>(chunks * 131 + k + group + config.threads);
@@ -569,13 +577,13 @@ TEST_P(AccNormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
     put_special_values(acc.halves.data() + begin, acc.rows, acc.ld, k, begin);
   };
   const std::vector<QuantLaunchConfig> configs{{1024, 32}, {256, 1}, {128, 4}};
-  for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales})
+  for (const AccForm& form : {kBf16Plain, kBf16ScaleX, kBf16ScaleW, kBf16BothScales, kBf16BothScalesPerPart})
     for (int group : {0, 4}) {
       const uint32_t seed = static_cast<uint32_t>(group * 31 + form.scale_x + 2 * form.scale_w);
-      HostAcc delta = random_acc(form, 60, 2560, 2560, seed);
+      HostAcc delta = random_acc(form, 60, 2560, 2560, seed, form.scale_w_per_part ? 2560 : 0);
       poison(delta, 0, 2560);
       const Inputs in{60, 2560, {}, random_residual(60, 2560, seed + 1), norm_weight(2560, seed + 2)};
-      HostAcc gate_up = random_acc(form, 60, 13824, 13824, seed + 3);
+      HostAcc gate_up = random_acc(form, 60, 13824, 13824, seed + 3, form.scale_w_per_part ? 6912 : 0);
       poison(gate_up, 0, 6912);
       poison(gate_up, 6912, 6912);
       const std::vector<uint16_t> weight = norm_weight(6912, seed + 4);
@@ -592,6 +600,26 @@ TEST_P(AccNormQuant, RowsInRegistersMatchTheSharedMemoryKernelOnSpecialValues) {
         expect_identical(relu2_out[i], relu2_out[0], out_cols(group, 6912));
       }
     }
+}
+
+// Weight scales constant over runs of columns: runs that are multiples of the part width (one
+// scale per part, read once per row: gate and up with their own, or sharing one) and runs that are
+// not (half a part, an odd run: read per column) give the CPU's bits, in the register kernels
+// (one-warp and 128-thread teams) and the shared-memory one.
+TEST_P(AccNormQuant, WeightScalesOnePerPartOrPerColumn) {
+  SKIP_WITHOUT_GPU();
+  const QuantLaunchConfig configs[] = {{32, 1}, {128, 4}, {1024, 32}};
+  for (const QuantLaunchConfig& config : configs)
+    for (int group : {0, 4, 8})
+      for (int64_t run_parts_x2 : {2, 4, 1}) {  // run = k, 2k, k / 2
+        const ResidualCase residual{group, 37, 2560, 2560, 48, 0, kBf16BothScales, config, 2560 * run_parts_x2 / 2};
+        SCOPED_TRACE(case_name(residual));
+        check_residual_case(GetParam(), residual, static_cast<uint32_t>(900 + group + run_parts_x2));
+        const ResidualCase relu2{group, 37, 6912, 13824, 48, 0, kBf16BothScales, config, 6912 * run_parts_x2 / 2};
+        SCOPED_TRACE(case_name(relu2));
+        check_relu2_case(GetParam(), relu2, static_cast<uint32_t>(950 + group + run_parts_x2));
+      }
+  check_relu2_case(GetParam(), {0, 37, 6912, 13824, 48, 0, kBf16BothScales, {128, 4}, 6911}, 999);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, AccNormQuant, ::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
