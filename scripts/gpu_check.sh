@@ -2,10 +2,13 @@
 # On the GPU machine: run the gpu-labelled tests and the GPU benchmarks, print a short table last.
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
-# Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|quant|norm|attention|linear|kernel|kernel-low|tune|
-#                              decode-tuned|ab|tuned|dense-db|peer|eval|serve|timeline|ncu-norm|ncu-decode]...
+# Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
+#                              kernel-low|tune|decode-tuned|ab|tuned|dense-db|peer|eval|serve|timeline|ncu-norm|
+#                              ncu-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
-#   (MEMCHECK_FILTER narrows them). `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
+#   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
+#   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
+#   each fits in a call of its own. `decode-tuned`: the BitNet-2B-shaped INT8 2:4 and 2:8 models
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
 #   (AB_DTYPES, default "int8 fp8") the dense model with its default GEMM path and with
 #   --cublaslt-dense, and its 2:4 twin (AB_SPARSE=0: without), at decode M=64 and 512 (AB_DECODE_MS)
@@ -138,9 +141,13 @@ PY
       grep -E "rmsnorm_kernel|Stall|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy" \
         "$out/ncu_norm.txt" | head -120
       ;;
-    memcheck|racecheck)
-      tool=$step; [ $step = racecheck ] && filter=${MEMCHECK_FILTER:-*ActivationQuant*:*NormQuant*:RopeKv*:SharedMemory*:Attention*:Embedding*:Argmax*-*Cudnn*}
-      [ $step = memcheck ] && filter=${MEMCHECK_FILTER:--SparsePlans*}
+    memcheck|racecheck|racecheck-attention)
+      tool=${step%-attention}
+      case $step in
+        racecheck) filter=${MEMCHECK_FILTER:-*ActivationQuant*:*NormQuant*:RopeKv*:SharedMemory*:Embedding*:Argmax*} ;;
+        racecheck-attention) filter=${MEMCHECK_FILTER:-Attention*-*Cudnn*} ;;
+        memcheck) filter=${MEMCHECK_FILTER:--SparsePlans*} ;;
+      esac
       /usr/local/cuda/bin/compute-sanitizer --tool $tool --print-limit 20 "$bin/gpu_tests" --gtest_brief=1 \
         --gtest_filter="$filter" > "$out/$step.txt" 2>&1
       echo "rc=$?"; grep -E "ERROR SUMMARY|RACECHECK SUMMARY|tests ran|PASSED|FAILED" "$out/$step.txt" | tail -8
