@@ -124,7 +124,9 @@ int bench_norm(const CommandArgs& args) {
               "The engine's fused norm kernels (residual add + RMSNorm + quantize [+ slide], relu2*up + sub-norm\n"
               "+ quantize, the final norm on gathered rows): achieved GB/s against the copy bandwidth, at the\n"
               "fastest launch shape of each, with the kernel it ran (each row in registers, and its 16-byte\n"
-              "chunks per thread, or staged in shared memory).");
+              "chunks per thread, or staged in shared memory). Accumulator-fed rows name the GEMM output form\n"
+              "they read: bf16, bf16+sx (per-token scale left), bf16+sx+sw (both; \"/part\": one weight scale\n"
+              "per part, as the engine's checkpoints have them), int32+sx+sw.");
   p.option("dtype", "int8|fp8|all", "types", "all");
   p.option("m-list", "LIST", "Ms", "4096,16384");
   p.option("sparsity", "LIST", "slide patterns", "2:4,2:8");
