@@ -222,7 +222,8 @@ Output run_relu2_gpu(QuantKind kind, const ResidualCase& c, const HostAcc& acc, 
   const SlideGeometry g = make_slide_geometry(inter, c.group ? c.group : 4);
   return run_acc_gpu(c.rows_padded, cols, nullptr, 0, [&](uint8_t* codes, float* scale) {
     relu2_mul_rmsnorm_quantize_gpu(d.view, {c.rows, inter}, {wv, kEps},
-                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr, c.config);
+                                   {kind, c.group ? &g : nullptr, c.rows_padded, cols, codes, scale}, nullptr,
+                                   c.config);
   });
 }
 

@@ -85,7 +85,8 @@ __global__ void absmax_nan_kernel(unsigned long long* mismatches, uint32_t* firs
   if (a > 0xFFFFu) return;
   const uint32_t b = blockIdx.y * 257u & 0xFFFFu;
   const uint32_t start = (a & 0x7FFFu) | (b & 0x7FFFu) << 16;
-  const uint32_t got = quant_kernels::chunk_absmax_pairs_nan(make_uint4(b | a << 16, 0, a | b << 16, 0x80008000u), start);
+  const uint4 chunk = make_uint4(b | a << 16, 0, a | b << 16, 0x80008000u);
+  const uint32_t got = quant_kernels::chunk_absmax_pairs_nan(chunk, start);
   const bool nan = (a & 0x7FFFu) > 0x7F80u || (b & 0x7FFFu) > 0x7F80u;
   const uint32_t want = max(a & 0x7FFFu, b & 0x7FFFu);
   bool ok = true;
