@@ -3,8 +3,8 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
-#                              kernel-low|tune|decode-tuned|ab|tuned|dense-db|peer|eval|serve|timeline|ncu-norm|
-#                              ncu-decode]...
+#                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|peer|eval|serve|timeline|
+#                              ncu-norm|ncu-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -12,7 +12,9 @@
 #   decoding at M=64,256,512 with a database tuned here, ten times in one process. `ab`: per dtype
 #   (AB_DTYPES, default "int8 fp8") the dense model with its default GEMM path and with
 #   --cublaslt-dense, and its 2:4 twin (AB_SPARSE=0: without), at decode M=64 and 512 (AB_DECODE_MS)
-#   and prefill M=32768 (profiled), no database. `serve`: the OpenAI
+#   and prefill M=32768 (profiled), no database. `binaries`: a baseline build (AB_OLD, default
+#   $bin/slidesparse.old) against $bin/slidesparse, interleaved: bench norm, bench engine-kernels and
+#   the models' prefill and decode rates (details at the step). `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
@@ -64,6 +66,46 @@ for step in $steps; do
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
     attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
+    binaries)
+      # Two builds side by side on one machine: AB_OLD (default $bin/slidesparse.old, a build of the
+      # baseline commit copied there) and $bin/slidesparse, interleaved over AB_ROUNDS rounds (default
+      # 2). Per round and binary: `bench norm` (AB_NORM_ARGS) and `bench engine-kernels`
+      # (AB_KERNELS_ARGS) into $out/ab-<binary>-<round>-{norm,kernels}.txt (an empty variable skips
+      # it), then the BitNet-2B-shaped models AB_MODELS (default "INT8 FP8"; e.g. FP8-SlideSparse-2_4
+      # for a 2:4 twin) at prefill M=32768 and decode M=64,512, with AB_DB_INT8 / AB_DB_FP8 as their
+      # tuning databases where set.
+      old=${AB_OLD:-$bin/slidesparse.old}
+      if [ ! -x "$old" ]; then echo "no baseline binary at $old (AB_OLD)"; continue; fi
+      work=${AB_WORK:-/tmp/ab}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      for m in ${AB_MODELS:-INT8 FP8}; do
+        dense=$work/BitNet-2B-${m%%-*}
+        [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
+          --dtype $(echo "${m%%-*}" | tr A-Z a-z) --output "$dense" >/dev/null
+        if [ "$m" != "${m%%-*}" ] && [ ! -d "$work/BitNet-2B-$m" ]; then
+          "$bin/slidesparse" convert --input "$dense" --sparsity $(echo "${m##*-}" | tr _ :) \
+            --source "$work/BitNet-2B-BF16" >/dev/null
+        fi
+      done
+      norm_args=${AB_NORM_ARGS---dtype all --m-list 512,16384,32768 --sparsity 2:4}
+      kernels_args=${AB_KERNELS_ARGS---t-list 16384,32768}
+      for round in $(seq ${AB_ROUNDS:-2}); do
+        for b in "$old" "$bin/slidesparse"; do
+          tag=$(basename "$b")
+          [ -n "$norm_args" ] && "$b" bench norm $norm_args > "$out/ab-$tag-$round-norm.txt" 2>&1
+          [ -n "$kernels_args" ] && "$b" bench engine-kernels $kernels_args > "$out/ab-$tag-$round-kernels.txt" 2>&1
+          for m in ${AB_MODELS:-INT8 FP8}; do
+            case $m in INT8*) db=${AB_DB_INT8:-} ;; *) db=${AB_DB_FP8:-} ;; esac
+            rates=$(for stage in "prefill --m-list 32768" "decode --m-list 64,512"; do
+                      "$b" bench throughput --model "$work/BitNet-2B-$m" --stage $stage ${db:+--db "$db"} \
+                        --out "$out/ab" 2>&1 | grep -oE '(prefill|decode) M=[0-9]+: [0-9]+ tok/s|[Ee]rror.*'
+                    done | paste -sd' ' -)
+            echo "round $round $tag $m: $rates"
+          done
+        done
+      done
+      ;;
     dense-db)
       # The dense models (DENSE_DB_DTYPES, default "fp8 int8") at prefill M=32768 without and with a
       # database of their GEMMs alone (`tune --backend cublaslt --no-kernels`), one process per point.
