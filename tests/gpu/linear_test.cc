@@ -173,8 +173,11 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
         db.record_kernel(scaled_gemm_kernel_name(kN), kK, rows,
                          {{"tile", std::string(scaled_gemm_tile_name(default_scaled_gemm_tile(rows)))},
                           {"latency_us", us}});
-      else
-        db.record_gemm(linear_tuning_key(c, kK), rows, GemmChoice{.latency_us = us});
+      else {
+        GemmChoice choice;
+        choice.latency_us = us;
+        db.record_gemm(linear_tuning_key(c, kK), rows, choice);
+      }
     };
     record(sparse, 64, 10.0), record(dense, 64, 5.0);    // dense faster at 64 rows
     record(sparse, 128, 10.0), record(dense, 128, 20.0);  // cuSPARSELt faster at 128
