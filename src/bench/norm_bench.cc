@@ -157,13 +157,12 @@ FusedOperands make_fused_operands(FusedNorm norm, AccForm form, Sparsity sparsit
     fill_random_codes_gpu(QuantKind::Int8, o.acc.as<uint8_t>(), static_cast<int64_t>(sets) * m, o.ld * 4, false, 96,
                           stream);
   fill_random_f32_gpu(o.scale_x.as<float>(), static_cast<int64_t>(sets) * m, 1e-7f, 1e-6f, 95, stream);
-  fill_random_f32_gpu(o.scale_w.as<float>(), o.ld, 1e-3f, 1e-2f, 94, stream);
-  if (form.scale_w_per_part) {  // each part [j k, (j + 1) k) takes its first column's scale
+  if (form.scale_w_per_part) {  // part j, columns [j k, (j + 1) k), has one scale of the same range
     std::vector<float> scale_w(static_cast<size_t>(o.ld));
-    CUDA_CHECK(cudaMemcpyAsync(scale_w.data(), o.scale_w.data(), scale_w.size() * 4, cudaMemcpyDeviceToHost, stream));
-    CUDA_CHECK(cudaStreamSynchronize(stream));
-    for (size_t c = 0; c < scale_w.size(); ++c) scale_w[c] = scale_w[c - c % static_cast<size_t>(k)];
+    for (int64_t c = 0; c < o.ld; ++c) scale_w[static_cast<size_t>(c)] = 1e-3f * float(2 + c / k);
     CUDA_CHECK(cudaMemcpy(o.scale_w.data(), scale_w.data(), scale_w.size() * 4, cudaMemcpyHostToDevice));
+  } else {
+    fill_random_f32_gpu(o.scale_w.as<float>(), o.ld, 1e-3f, 1e-2f, 94, stream);
   }
   fill_random_bf16_gpu(o.weight.data(), k, 97, stream);
   if (norm != FusedNorm::Relu2Mul)

@@ -25,13 +25,14 @@ bool cublaslt_supports(const GemmShape& shape) {
 }  // namespace
 
 int64_t scale_run(std::span<const float> scale) {
+  if (scale.empty()) return 0;
   const auto equal = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
   const int64_t n = static_cast<int64_t>(scale.size());
   int64_t run = 1;
   while (run < n && equal(scale[static_cast<size_t>(run)], scale[0])) ++run;
   for (int64_t c = run; c < n; ++c)
     if (!equal(scale[static_cast<size_t>(c)], scale[static_cast<size_t>(c - c % run)])) return 0;
-  return n == 0 ? 0 : run;
+  return run;
 }
 
 GemmKey linear_tuning_key(const LinearConfig& c, int64_t gemm_k) {

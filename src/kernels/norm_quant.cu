@@ -27,7 +27,6 @@ using quant_kernels::kNormPartialsSharedBytes;
 // thread handles about one 16-byte chunk of a K = 2560 row.
 constexpr QuantLaunchConfig kRowsConfig{256, 1};
 
-
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 NormArgs make_args(const __nv_bfloat16* x, const __nv_bfloat16* residual_in, __nv_bfloat16* residual_out,
@@ -150,8 +149,6 @@ void set_accumulator(NormArgs& a, const char* name, const AccView& acc, int64_t 
   a.acc = acc;
   a.acc_vector_loads = a.q.k % 8 == 0 && acc.ld * element_bytes % 16 == 0 && aligned16(acc.data) &&
                        aligned16(acc.scale_w) && aligned16(a.residual_in) && aligned16(a.residual_out);
-  // The parts read (delta; gate and up) are k wide and start at multiples of k.
-  a.acc_part_scale_w = acc.scale_w && acc.scale_w_run > 0 && acc.scale_w_run % a.q.k == 0;
 }
 
 }  // namespace

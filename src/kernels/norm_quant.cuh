@@ -35,7 +35,6 @@ struct NormArgs {
   AccView acc;                       // accumulator stages: delta, or gate_up [rows, 2k]
   const int32_t* row_index;          // nullable: row i of the output reads row row_index[i] of acc / residual
   bool acc_vector_loads;             // accumulator stages: acc, scale_w and residual rows 16-byte aligned
-  bool acc_part_scale_w;             // accumulator stages: scale_w is one value per part of k columns
 };
 
 struct ChunkPair {

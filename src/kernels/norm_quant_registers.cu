@@ -42,6 +42,10 @@ void launch_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunc
     launch_chunks<false, Rows>(chunks, a, config, stream, kCounts);
 }
 
+// Whether the weight scale is one value per part the norm reads: delta, or gate and up, each k wide
+// and starting at a multiple of k.
+bool weight_scale_per_part(const NormArgs& a) { return a.acc.scale_w_run > 0 && a.acc.scale_w_run % a.q.k == 0; }
+
 // An accumulator-fed source, compiled per form of the accumulator's scales.
 template <template <AccScales> typename Rows>
 void launch_acc_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantLaunchConfig& config,
@@ -50,7 +54,7 @@ void launch_acc_rows(QuantKind kind, int chunks, const NormArgs& a, const QuantL
     case AccScales::None: return launch_rows<Rows<AccScales::None>>(kind, chunks, a, config, stream);
     case AccScales::X: return launch_rows<Rows<AccScales::X>>(kind, chunks, a, config, stream);
     case AccScales::XW:
-      if (a.acc_part_scale_w) return launch_rows<Rows<AccScales::XWPart>>(kind, chunks, a, config, stream);
+      if (weight_scale_per_part(a)) return launch_rows<Rows<AccScales::XWPart>>(kind, chunks, a, config, stream);
       return launch_rows<Rows<AccScales::XW>>(kind, chunks, a, config, stream);
     case AccScales::XWPart: fail("rmsnorm: XWPart is chosen from XW and the view's scale_w_run");
   }

@@ -36,7 +36,6 @@ using testing::kPoison;
 using testing::out_cols;
 using testing::Output;
 using testing::put_special_values;
-using testing::random_inputs;
 using testing::round_up;
 using testing::run_cpu;
 
@@ -382,6 +381,13 @@ TEST_P(AccNormQuant, WeightScalesOnePerPartOrPerColumn) {
 INSTANTIATE_TEST_SUITE_P(Kinds, AccNormQuant, ::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
                          [](const auto& info) { return std::string(quant_kind_name(info.param)); });
 
+// The rows of a 50-row batch that the final-norm tests gather: out of order, repeated, skipping.
+std::vector<int32_t> gathered_rows() {
+  std::vector<int32_t> index = {49, 0, 3, 3, 17, 2, 48};
+  for (int32_t r = 40; r >= 5; r -= 3) index.push_back(r);
+  return index;
+}
+
 // residual_rmsnorm_rows_gpu: gathered rows (reversed, repeated, skipping) of bf16(residual + value),
 // normalized, against rmsnorm_rows_bf16; the residual is left untouched.
 TEST(ResidualRmsNormRows, MatchesCpu) {
@@ -395,8 +401,7 @@ TEST(ResidualRmsNormRows, MatchesCpu) {
         const HostAcc acc = random_acc(form, kRows, k, k, static_cast<uint32_t>(k + offset));
         const std::vector<uint16_t> residual = random_residual(kRows, k, static_cast<uint32_t>(k + 1));
         const std::vector<uint16_t> weight = norm_weight(k, static_cast<uint32_t>(k + 2));
-        std::vector<int32_t> index = {49, 0, 3, 3, 17, 2, 48};
-        for (int32_t r = 40; r >= 5; r -= 3) index.push_back(r);
+        const std::vector<int32_t> index = gathered_rows();
         const int64_t count = static_cast<int64_t>(index.size()), n = kRows * k;
 
         const DeviceAcc d = upload(acc, offset);
@@ -435,8 +440,7 @@ TEST(RmsNormRows, MatchesCpu) {
       constexpr int64_t kRows = 50;
       const std::vector<uint16_t> x = random_residual(kRows, k, static_cast<uint32_t>(k + 7 + offset));
       const std::vector<uint16_t> weight = norm_weight(k, static_cast<uint32_t>(k + 8));
-      std::vector<int32_t> index = {49, 0, 3, 3, 17, 2, 48};
-      for (int32_t r = 40; r >= 5; r -= 3) index.push_back(r);
+      const std::vector<int32_t> index = gathered_rows();
       const int64_t count = static_cast<int64_t>(index.size()), n = kRows * k;
       DeviceBuffer xs((n + offset + 1) * 2, "x"), w((k + offset + 1) * 2, "weight"),
           out((count * k + offset + 1) * 2, "out"), idx(index.size() * 4, "row index");
