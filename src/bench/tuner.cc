@@ -26,13 +26,20 @@
 
 namespace slidesparse {
 
-std::vector<int64_t> engine_step_ms(const TuneOptions& o) {
-  std::vector<int64_t> ms = o.coarse_ms;
-  ms.insert(ms.end(), o.decode_ms.begin(), o.decode_ms.end());
-  std::sort(ms.begin(), ms.end());
-  ms.erase(std::unique(ms.begin(), ms.end()), ms.end());
-  return ms;
+namespace {
+
+std::vector<int64_t> sorted_union(std::vector<int64_t> a, const std::vector<int64_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  return a;
 }
+
+}  // namespace
+
+std::vector<int64_t> engine_step_ms(const TuneOptions& o) { return sorted_union(o.coarse_ms, o.decode_ms); }
+
+std::vector<int64_t> sparse_search_ms(const TuneOptions& o) { return sorted_union(o.fine_ms, o.decode_ms); }
 
 void run_tune(const TuneOptions& o) {
   const HardwareTag tag = current_hardware_tag();
@@ -58,12 +65,12 @@ void run_tune(const TuneOptions& o) {
         for (const Sparsity s : o.sparsities) jobs.push_back({kind, shape, s});
     }
   }
-  const std::vector<int64_t> dense_ms = engine_step_ms(o);
+  const std::vector<int64_t> dense_ms = engine_step_ms(o), sparse_ms = sparse_search_ms(o);
   int64_t max_m = 0;
   for (int64_t m : dense_ms) max_m = std::max(max_m, m);
-  for (int64_t m : o.fine_ms) max_m = std::max(max_m, m);
+  for (int64_t m : sparse_ms) max_m = std::max(max_m, m);
   long steps = 0;
-  for (const auto& j : jobs) steps += long(j.sparsity.is_dense() ? dense_ms.size() : o.fine_ms.size());
+  for (const auto& j : jobs) steps += long(j.sparsity.is_dense() ? dense_ms.size() : sparse_ms.size());
   ProgressBar progress("tune gemm", steps);
   int rejected = 0;
   for (const auto& j : jobs) {
@@ -79,7 +86,7 @@ void run_tune(const TuneOptions& o) {
     job.backend = c.backend();
     job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k, c.fast_accum};
     job.max_m = max_m;
-    job.ms = j.sparsity.is_dense() ? dense_ms : o.fine_ms;
+    job.ms = j.sparsity.is_dense() ? dense_ms : sparse_ms;
     job.protocol = o.protocol;
     search_gemm_isolated(job, [&](const GemmSearchOutcome& r) {
       db.record_gemm(key, r.m, r.best, r.rejected);
@@ -126,11 +133,11 @@ void run_tune(const TuneOptions& o) {
     }
     long kernel_steps = 0;
     for (const auto& [kind, sparsity] : kernels)
-      kernel_steps += long(2 * (sparsity.is_dense() ? o.coarse_ms.size() : o.fine_ms.size()));
+      kernel_steps += long(2 * (sparsity.is_dense() ? o.coarse_ms.size() : sparse_ms.size()));
     ProgressBar kernel_progress("tune kernels", kernel_steps);
     for (const auto& [kind, sparsity] : kernels)
       for (int64_t k : {int64_t{2560}, int64_t{6912}})
-        for (int64_t m : sparsity.is_dense() ? o.coarse_ms : o.fine_ms) {
+        for (int64_t m : sparsity.is_dense() ? o.coarse_ms : sparse_ms) {
           throw_if_interrupted();
           const QuantLaunchConfig best = best_quant_config(kind, sparsity, m, k, o.protocol.screen_warmup,
                                                            o.protocol.repeat, stream);

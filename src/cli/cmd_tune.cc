@@ -23,7 +23,8 @@ int run_tune(const CommandArgs& args) {
   p.option("coarse-m", "LIST", "Ms for cuBLASLt and the quantization kernel", "256,1024,4096,16384,32768");
   p.option("fine-m", "LIST", "Ms for cuSPARSELt and the quantize-slide kernel",
            "64,128,256,512,1024,2048,4096,8192,16384,32768");
-  p.option("decode-m", "LIST", "the engine's decode batch sizes: extra Ms for cuBLASLt and the fused norms",
+  p.option("decode-m", "LIST",
+           "the engine's decode batch sizes: extra Ms for cuBLASLt, cuSPARSELt and the fused norms",
            "64,128,256,512");
   p.option("backend", "LIST", "cublaslt,cusparselt", "cublaslt,cusparselt");
   p.option("warmup", "N", "warmup launches per finalist", "25");

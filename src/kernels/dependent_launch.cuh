@@ -18,20 +18,13 @@ __device__ __forceinline__ void wait_for_prior_grids() {
 #endif
 }
 
-// Lets the next kernel in the stream launch now (its blocks then wait in wait_for_prior_grids()
-// for this one to finish). Called at the start: the next kernel's blocks can only become resident
-// once every block of this one has started, so they never take an SM this kernel still needs.
-__device__ __forceinline__ void allow_dependent_grids() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
-// The first statement of every kernel launched through launch_dependent().
-__device__ __forceinline__ void begin_dependent_kernel() {
-  wait_for_prior_grids();
-  allow_dependent_grids();
-}
+// The first statement of every kernel launched through launch_dependent(). No kernel of ours calls
+// griddepcontrol.launch_dependents: the trigger is then implicit, when every block of this kernel
+// has exited, so the next kernel launches as this one finishes and none of its blocks can hold an
+// SM that a later wave of this kernel needs; what overlaps is its launch and its blocks' ramp-up up
+// to their wait with the end of this kernel (its last writes becoming visible). A trigger at the
+// start of each kernel gained less or lost (docs/PERF.md).
+__device__ __forceinline__ void begin_dependent_kernel() { wait_for_prior_grids(); }
 
 // kernel<<<grid, block, smem, stream>>>(args...), programmatic when dependent_launch_enabled() and
 // the stream is one the caller created: the legacy default stream synchronizes implicitly with all

@@ -9,8 +9,7 @@
 
 namespace slidesparse {
 
-// True on compute capability 9.0+ when SLIDESPARSE_PDL=1 (off by default: slower where measured,
-// docs/PERF.md). Decided once per process.
+// True on compute capability 9.0+ unless SLIDESPARSE_PDL=0. Decided once per process.
 bool dependent_launch_enabled();
 
 }  // namespace slidesparse

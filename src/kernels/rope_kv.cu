@@ -5,8 +5,11 @@
 // unit" u covers columns [u D, (u + 1) D) whatever its kind; consecutive threads walk consecutive
 // pieces of a head and then the next head, which keeps every warp's loads and stores contiguous.
 // DRAM traffic: each QKV value read once, T (H + 2 KV) D bf16 written (T 2 KV D more with kv_out).
-// Plain bf16 input (no scale left to apply) in aligned rows takes rope_kv_packed_kernel: the same
-// bits in packed bf16 arithmetic, about a tenth of the instructions per element.
+// Every form rotates in packed bf16 arithmetic (the bits of math/rope.h's float formula): a bf16
+// accumulator in aligned rows stays packed from its load (rope_kv_packed_kernel), the others are
+// scaled in float and packed first (rope_kv_kernel). They compile to at most 32 registers, so 8
+// blocks of 256 threads stay resident per SM: with 5 or 6, this kernel moved 74-77% of the copy
+// bandwidth instead of 85-95% (docs/PERF.md).
 #include "kernels/rope_kv.h"
 
 #include <climits>
@@ -61,45 +64,41 @@ __device__ __forceinline__ void load_raw8(const AccView& v, int64_t row, int64_t
     load8(static_cast<const float*>(v.data) + i, out);
 }
 
-// Rounds a and b to bf16 (nearest even) in one packed conversion: the conversion pipe runs at an
-// eighth of the FP32 rate on Hopper, and this kernel rounds several times per element.
-__device__ __forceinline__ void round_bf16_pair(float& a, float& b) {
-  const __nv_bfloat162 p = __floats2bfloat162_rn(a, b);
-  a = __low2float(p);
-  b = __high2float(p);
-}
-
-// The bf16 values every consumer of the GEMM sees (acc_view.cuh), as floats.
+// The piece's 8 values of an int32 or fp32 accumulator, or of a bf16 one in rows that are not 16-byte
+// aligned, as 4 packed bf16 pairs: acc_scaled's value of each, two rounded by one conversion. With
+// vector loads the 8 weight scales come in two 16-byte loads and scale_x once, instead of 8 + 8
+// scalar loads whose registers would cost the kernel resident blocks.
 template <AccumulatorType kType>
-__device__ __forceinline__ void load_values8(const AccView& v, int64_t row, int64_t col, bool vector,
-                                             float (&out)[8]) {
-  load_raw8<kType>(v, row, col, vector, out);
+__device__ __forceinline__ uint4 load_pairs8(const AccView& v, int64_t row, int64_t col, bool vector) {
+  float raw[8];
+  load_raw8<kType>(v, row, col, vector, raw);
+  uint4 out;
+  uint32_t* pairs = &out.x;
+  if (vector) {
+    const float scale_x = v.scale_x ? v.scale_x[row] : 1.0f;
+    const ScaleChunk w = load_scale_chunk(v, col);
+    const float ws[8] = {w.lo.x, w.lo.y, w.lo.z, w.lo.w, w.hi.x, w.hi.y, w.hi.z, w.hi.w};
 #pragma unroll
-  for (int j = 0; j < 8; ++j) out[j] = acc_scaled_unrounded(out[j], v, row, col + j);
+    for (int j = 0; j < 8; ++j) {
+      raw[j] = v.scale_x ? __fmul_rn(raw[j], scale_x) : raw[j];
+      raw[j] = v.scale_w ? __fmul_rn(raw[j], ws[j]) : raw[j];
+    }
 #pragma unroll
-  for (int j = 0; j < 8; j += 2) round_bf16_pair(out[j], out[j + 1]);
-}
-
-// math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo].
-// Products of two bf16 values are exact in fp32, so only the roundings written here happen.
-__device__ __forceinline__ void rotate(float (&lo)[8], float (&hi)[8], const float (&c)[8], const float (&s)[8]) {
-#pragma unroll
-  for (int j = 0; j < 8; ++j) {
-    float lo_c = __fmul_rn(lo[j], c[j]), hi_s = __fmul_rn(-hi[j], s[j]);
-    float hi_c = __fmul_rn(hi[j], c[j]), lo_s = __fmul_rn(lo[j], s[j]);
-    round_bf16_pair(lo_c, hi_s);
-    round_bf16_pair(hi_c, lo_s);
-    float new_lo = __fadd_rn(lo_c, hi_s), new_hi = __fadd_rn(hi_c, lo_s);
-    round_bf16_pair(new_lo, new_hi);
-    lo[j] = new_lo;
-    hi[j] = new_hi;
+    for (int j = 0; j < 4; ++j) pairs[j] = pack_bf16x2(raw[2 * j], raw[2 * j + 1]);
+    return out;
   }
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    pairs[j] = pack_bf16x2(acc_scaled_unrounded(raw[2 * j], v, row, col + 2 * j),
+                           acc_scaled_unrounded(raw[2 * j + 1], v, row, col + 2 * j + 1));
+  return out;
 }
 
-// The same rotation on values that already are plain bf16 (no scale to apply), 8 columns of each
-// half as four packed pairs: bf16(lo * c) and bf16(hi * s) are one mul.rn.bf16x2 each (the products
-// of two bf16 are exact), their sum or difference one add/sub.rn.bf16x2, so the bits are rotate()'s
-// with no conversion to float and back.
+// math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo],
+// on 8 columns of each half as four packed bf16 pairs: bf16(lo * c) and bf16(hi * s) are one
+// mul.rn.bf16x2 each (the products of two bf16 are exact in float, so this is their one rounding),
+// their sum or difference one add/sub.rn.bf16x2 (float holds the exact sum of two bf16, so rounding
+// it once is what rounding a float sum gives), with no conversion to float and back.
 __device__ __forceinline__ void rotate_packed(uint4& lo, uint4& hi, const uint4& c, const uint4& s) {
   uint32_t* l = &lo.x;
   uint32_t* h = &hi.x;
@@ -137,12 +136,15 @@ __device__ __forceinline__ RopePiece rope_piece(const RopeKvArgs& a, uint32_t i)
 
 // The head row the piece's two halves go to (q_out, or the cache slot of its k or v head); null for a
 // cache-bound piece of a padding token or of a slot past the cache.
-__device__ __forceinline__ __nv_bfloat16* rope_destination(const RopeKvArgs& a, const RopePiece& p, int64_t slot) {
+// Slots are int32 (slot_mapping), and the division stays in 32 bits: a 64-bit one is a subroutine
+// whose registers cost the float and scaled kernels resident blocks.
+__device__ __forceinline__ __nv_bfloat16* rope_destination(const RopeKvArgs& a, const RopePiece& p, int32_t slot) {
   if (p.is_q) return a.q_out + (int64_t{p.t} * a.heads + p.unit) * a.head_dim;
   if (slot < 0 || slot >= a.cache_slots) return nullptr;
   const int kv_head = p.is_k ? p.unit - a.heads : p.unit - a.heads - a.kv_heads;
-  const int64_t block = slot / a.block_size, offset = slot - block * a.block_size;
-  return (p.is_k ? a.k_cache : a.v_cache) + ((block * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
+  const int32_t block = slot / a.block_size, offset = slot - block * a.block_size;
+  return (p.is_k ? a.k_cache : a.v_cache) +
+         ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + offset) * a.head_dim;
 }
 
 // The piece's head row in the packed k / v copy (kv_out, for cuDNN), null when there is none (q
@@ -161,25 +163,20 @@ __device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat1
   return scaled_bf16_chunk(raw, v, scale_x, load_scale_chunk(v, col));
 }
 
-// A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
-// scales still to apply (kScaled): the values are packed bf16 pairs from the load to the store.
-template <bool kScaled>
-__global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
-  begin_dependent_kernel();
-  const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
-  if (i >= a.threads_total) return;
-  const RopePiece p = rope_piece(a, i);
+// The rest of a thread's work once its two halves are loaded as packed bf16 pairs: q and k pieces
+// rotated by their token's position, the result stored to its head row (q_out or the token's cache
+// slot) and to the packed k / v copy where there is one. A cache-bound piece of a padding token (or
+// of a slot past the cache) stores nothing.
+__device__ __forceinline__ void rotate_and_store(const RopeKvArgs& a, const RopePiece& p, uint4 lo, uint4 hi) {
   const int half = a.head_dim / 2;
-  const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
-  const float scale_x = kScaled && a.qkv.scale_x ? a.qkv.scale_x[p.t] : 1.0f;
-  uint4 lo = bf16_piece<kScaled>(a.qkv, row, scale_x, p.col);
-  uint4 hi = bf16_piece<kScaled>(a.qkv, row + half, scale_x, p.col + half);
-  const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
+  const int32_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
   __nv_bfloat16* dst = rope_destination(a, p, slot);
   if (!dst) return;
   if (p.is_q || p.is_k) {
     const int64_t table = int64_t{a.positions[p.t]} * half + p.d_lo;
-    rotate_packed(lo, hi, *reinterpret_cast<const uint4*>(a.cos + table), *reinterpret_cast<const uint4*>(a.sin + table));
+    const uint4 c = *reinterpret_cast<const uint4*>(a.cos + table);
+    const uint4 s = *reinterpret_cast<const uint4*>(a.sin + table);
+    rotate_packed(lo, hi, c, s);
   }
   *reinterpret_cast<uint4*>(dst + p.d_lo) = lo;
   *reinterpret_cast<uint4*>(dst + half + p.d_lo) = hi;
@@ -189,34 +186,36 @@ __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvAr
   }
 }
 
+// A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
+// scales still to apply (kScaled): the values are packed bf16 pairs from the load to the store.
+// The values are loaded before the slot is looked at, so the two loads overlap instead of the
+// slot's latency delaying the bulk read (padding tokens are few; reading their row is harmless).
+template <bool kScaled>
+__global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
+  begin_dependent_kernel();
+  const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
+  if (i >= a.threads_total) return;
+  const RopePiece p = rope_piece(a, i);
+  const int half = a.head_dim / 2;
+  const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{p.t} * a.qkv.ld + p.col;
+  const float scale_x = kScaled && a.qkv.scale_x ? a.qkv.scale_x[p.t] : 1.0f;
+  const uint4 lo = bf16_piece<kScaled>(a.qkv, row, scale_x, p.col);
+  const uint4 hi = bf16_piece<kScaled>(a.qkv, row + half, scale_x, p.col + half);
+  rotate_and_store(a, p, lo, hi);
+}
+
+// Every other accumulator (int32, fp32, or bf16 in unaligned rows): each value scaled in float and
+// rounded to bf16 two at a time, then the same packed rotation.
 template <AccumulatorType kType>
 __global__ void __launch_bounds__(kThreads) rope_kv_kernel(const RopeKvArgs a) {
   begin_dependent_kernel();
   const uint32_t i = blockIdx.x * uint32_t{kThreads} + threadIdx.x;
   if (i >= a.threads_total) return;
   const RopePiece p = rope_piece(a, i);
-  // The values are loaded before the slot is looked at, so the two loads overlap instead of the
-  // slot's latency delaying the bulk read (padding tokens are few; reading their row is harmless).
   const int half = a.head_dim / 2;
-  float lo[8], hi[8];
-  load_values8<kType>(a.qkv, p.t, p.col, a.vector_loads, lo);
-  load_values8<kType>(a.qkv, p.t, p.col + half, a.vector_loads, hi);
-  const int64_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
-  __nv_bfloat16* dst = rope_destination(a, p, slot);
-  if (!dst) return;
-  if (p.is_q || p.is_k) {
-    const int64_t table = int64_t{a.positions[p.t]} * half + p.d_lo;
-    float c[8], s[8];
-    load8(a.cos + table, c);
-    load8(a.sin + table, s);
-    rotate(lo, hi, c, s);
-  }
-  store8(dst + p.d_lo, lo);
-  store8(dst + half + p.d_lo, hi);
-  if (__nv_bfloat16* packed = packed_kv_destination(a, p)) {
-    store8(packed + p.d_lo, lo);
-    store8(packed + half + p.d_lo, hi);
-  }
+  const uint4 lo = load_pairs8<kType>(a.qkv, p.t, p.col, a.vector_loads);
+  const uint4 hi = load_pairs8<kType>(a.qkv, p.t, p.col + half, a.vector_loads);
+  rotate_and_store(a, p, lo, hi);
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -265,10 +264,11 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
   a.head_dim = d;
   a.block_size = cache.block_size;
   a.pieces = d / 16;
-  a.vector_loads = aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0;
+  a.vector_loads =
+      aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0 && aligned16(qkv.scale_w);
 
   const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
-  if (qkv.type == AccumulatorType::BFloat16 && a.vector_loads && aligned16(qkv.scale_w)) {
+  if (qkv.type == AccumulatorType::BFloat16 && a.vector_loads) {
     if (qkv.scale_x || qkv.scale_w)
       launch_dependent(rope_kv_packed_kernel<true>, blocks, kThreads, 0, stream, a);
     else

@@ -1,5 +1,6 @@
-// Which Ms `slidesparse tune` searches for what the engine runs every step (cuBLASLt GEMMs, fused
-// norms): the coarse Ms and the decode batch sizes, sorted and each once.
+// Which Ms `slidesparse tune` searches: for what the engine runs every step (cuBLASLt GEMMs, fused
+// norms) the coarse Ms and the decode batch sizes, for cuSPARSELt the fine Ms and the decode batch
+// sizes (where a 2:4 linear's dense fallback compares the two), sorted and each once.
 #include <gtest/gtest.h>
 
 #include "bench/tuner.h"
@@ -15,6 +16,17 @@ TEST(TuneMs, EngineStepMsAreTheCoarseAndDecodeMsSortedOnce) {
   EXPECT_EQ(engine_step_ms(o), (std::vector<int64_t>{64, 256, 1024, 4096}));
   o.decode_ms.clear();
   EXPECT_EQ(engine_step_ms(o), (std::vector<int64_t>{1024, 4096}));
+}
+
+TEST(TuneMs, SparseSearchMsAreTheFineAndDecodeMsSortedOnce) {
+  TuneOptions o;
+  EXPECT_EQ(sparse_search_ms(o),
+            (std::vector<int64_t>{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}));
+  o.fine_ms = {32768};
+  o.decode_ms = {512, 64};
+  EXPECT_EQ(sparse_search_ms(o), (std::vector<int64_t>{64, 512, 32768}));
+  o.decode_ms.clear();
+  EXPECT_EQ(sparse_search_ms(o), (std::vector<int64_t>{32768}));
 }
 
 }  // namespace
