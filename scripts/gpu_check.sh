@@ -126,7 +126,8 @@ for step in $steps; do
     ncu-decode)
       # Nsight Compute's duration of every kernel of decode steps as the engine replays them (CUDA
       # graphs, clocks and caches left alone): `bench throughput --stage decode --m-list 512` on
-      # NCU_DECODE_MODEL (default the INT8 dense model; DECODE_DB: a tuning database), skipping the
+      # NCU_DECODE_MODEL (default BitNet-2B-INT8; BitNet-2B-FP8, or a 2:L twin such as
+      # BitNet-2B-FP8-SlideSparse-2_4, converted here; DECODE_DB: a tuning database), skipping the
       # first NCU_SKIP launches (prefill and early steps) and timing the next NCU_LAUNCHES. Printed:
       # per kernel, its mean time per step over the whole steps covered (an embedding launch starts
       # a step).
@@ -136,8 +137,14 @@ for step in $steps; do
       mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       model=${NCU_DECODE_MODEL:-BitNet-2B-INT8}
-      [ -d "$work/$model" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
-        --dtype $(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/' | tr A-Z a-z) --output "$work/$model" >/dev/null
+      dtype=$(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/')
+      dense=$work/BitNet-2B-$dtype
+      [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
+        --dtype $(echo "$dtype" | tr A-Z a-z) --output "$dense" >/dev/null
+      # A 2:L twin (BitNet-2B-FP8-SlideSparse-2_4) is converted from the dense model.
+      if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
+        "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
+      fi
       "$ncu_bin" --kernel-name-base demangled --metrics gpu__time_duration.sum --print-units base --cache-control none --clock-control none \
         --launch-skip ${NCU_SKIP:-40000} --launch-count ${NCU_LAUNCHES:-1500} --csv \
         "$bin/slidesparse" bench throughput --model "$work/$model" --stage decode --m-list 512 \
