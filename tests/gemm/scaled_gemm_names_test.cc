@@ -56,9 +56,7 @@ TEST(ScaledGemmNames, WithoutAHopperGpuTheKernelsAreAbsentAndSaySo) {
 // The MLP epilogue's weight order: rows [gate | up] become gate_0, up_0, gate_1, up_1, ...
 TEST(ScaledGemmNames, GateAndUpRowsInterleaveOneByOne) {
   // n = 6 rows of 2 bytes: gate rows 0-2 hold 10+r, up rows 3-5 hold 20+r (second byte = first + 100).
-  std::vector<uint8_t> rows;
-  for (int r = 0; r < 3; ++r) rows.insert(rows.end(), {uint8_t(10 + r), uint8_t(110 + r)});
-  for (int r = 0; r < 3; ++r) rows.insert(rows.end(), {uint8_t(20 + r), uint8_t(120 + r)});
+  const std::vector<uint8_t> rows = {10, 110, 11, 111, 12, 112, 20, 120, 21, 121, 22, 122};
   EXPECT_EQ(interleave_gate_up_rows(rows, 6, 2),
             (std::vector<uint8_t>{10, 110, 20, 120, 11, 111, 21, 121, 12, 112, 22, 122}));
   // Scales: one float per row.

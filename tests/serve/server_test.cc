@@ -159,7 +159,9 @@ class ServeTest : public ::testing::Test {
         EXPECT_TRUE(choice["finish_reason"].is_null()) << events[i];
         EXPECT_FALSE(chunk.contains("usage")) << events[i];
       }
-      if (chat && i == 0) EXPECT_EQ(choice["delta"]["role"], "assistant");
+      if (chat && i == 0) {
+        EXPECT_EQ(choice["delta"]["role"], "assistant");
+      }
       last = chunk;
     }
     return last;
