@@ -10,7 +10,7 @@ namespace slidesparse {
 bool dependent_launch_enabled() {
   static const bool enabled = [] {
     // On unless SLIDESPARSE_PDL=0 (for comparisons). With the launch trigger left at each kernel's
-    // exit it measured on an H200 (docs/PERF.md) 1.9-2.7% faster at decode M=512 dense, up to 6% at
+    // exit it measured on an H200 (docs/PERF.md) 1.3-2.7% faster at decode M=512 dense, up to 6% at
     // M=64 on 2:4, and within noise at prefill M=32768.
     const char* v = std::getenv("SLIDESPARSE_PDL");
     if (v && std::string(v) == "0") return false;
