@@ -3,8 +3,8 @@
 # Binaries come from scripts/build_device.sh (built on the CPU machine, carried in .devbin/) or from
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
-#                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|peer|eval|serve|timeline|
-#                              ncu-norm|ncu-decode]...
+#                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
+#                              serve|timeline|ncu-norm|ncu-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -18,6 +18,8 @@
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
+#   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
+#   model and against itself as tuned, in rotating order (details at the step).
 #   `tuned`: the dense and 2:L models (TUNED_DTYPES, default "int8 fp8"; TUNED_SPARSITIES, default "2:4") with a database tuned here, prefill M=32768 (profiled) and
 #   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
 #   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
@@ -336,6 +338,43 @@ PY
         done
       done
       cp "$work/tuned.json" "$out/" 2>/dev/null
+      ;;
+    fallback-order)
+      # Whether a 2:4 checkpoint decodes slower than its dense model with the same GEMMs: the dense
+      # model (FALLBACK_DTYPE, default fp8) and its 2:4 twin with a database tuned here (cuSPARSELt
+      # and cuBLASLt at FALLBACK_M, default 512), and the twin again with a copy of that database in
+      # which cuSPARSELt's times at FALLBACK_M are 1e6 us, so that every linear runs its dense
+      # fallback. Decode at FALLBACK_M, FALLBACK_ROUNDS rounds (default 3), the order rotating each
+      # round so that no model always runs first or last.
+      work=${AB_WORK:-/tmp/ab}
+      dtype=${FALLBACK_DTYPE:-fp8}
+      D=$(echo $dtype | tr a-z A-Z)
+      m=${FALLBACK_M:-512}
+      mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-$D" ] ||
+        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
+      [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
+        --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+      db=$out/fallback-$dtype.json
+      "$bin/slidesparse" tune --db "$db" --dtype $dtype --sparsity 2:4 --coarse-m $m --fine-m $m --decode-m $m 2>&1 | tail -1
+      python3 - "$db" "$out/fallback-$dtype-all-dense.json" "$m" <<'PY'
+import json, sys
+db = json.load(open(sys.argv[1]))
+for gemm in db["gemms"]:
+    if gemm["backend"] == "cusparselt" and sys.argv[3] in gemm["by_m"]:
+        gemm["by_m"][sys.argv[3]]["latency_us"] = 1e6
+json.dump(db, open(sys.argv[2], "w"))
+PY
+      runs=("BitNet-2B-$D $db" "BitNet-2B-$D-SlideSparse-2_4 $db" "BitNet-2B-$D-SlideSparse-2_4 $out/fallback-$dtype-all-dense.json")
+      for round in $(seq ${FALLBACK_ROUNDS:-3}); do
+        for i in 0 1 2; do
+          read -r model model_db <<< "${runs[$(( (i + round) % 3 ))]}"
+          rate=$("$bin/slidesparse" bench throughput --model "$work/$model" --stage decode --m-list $m --db "$model_db" \
+                   --out "$out/fallback" 2>&1 | grep -oE 'decode M=[0-9]+: [0-9]+ tok/s|[Ee]rror.*')
+          echo "round $round $model $(basename "$model_db" .json): $rate"
+        done
+      done
       ;;
     peer)
       # transformers' BitNet (bf16) on the same prefill protocol, eager and torch.compile.
