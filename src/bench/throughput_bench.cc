@@ -19,6 +19,7 @@
 #include "io/model_config.h"
 #include "io/results_layout.h"
 #include "io/staged_directory.h"
+#include "kernels/dependent_launch.h"
 #include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
 #include "tuning/tuning_db.h"
@@ -252,6 +253,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.engine.runner.cuda_graphs},
                               {"exact_scales", o.engine.exact_scales},
+                              // Programmatic dependent launch of our kernels (SLIDESPARSE_PDL=0: off).
+                              {"dependent_launch", dependent_launch_enabled()},
                               // The qkv linear's GEMM as built ("cutlass int8 -> bf16 (both-in-gemm) ..."):
                               // which library ran the dense path, and how its scales were applied.
                               {"qkv_gemm", engine.weights().linear(LinearSlot::Qkv).describe()},
