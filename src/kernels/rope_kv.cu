@@ -166,7 +166,9 @@ __device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat1
 // The rest of a thread's work once its two halves are loaded as packed bf16 pairs: q and k pieces
 // rotated by their token's position, the result stored to its head row (q_out or the token's cache
 // slot) and to the packed k / v copy where there is one. A cache-bound piece of a padding token (or
-// of a slot past the cache) stores nothing.
+// of a slot past the cache) stores nothing. The kernels load the values before calling this, so the
+// slot's load overlaps theirs instead of delaying the bulk read (padding tokens are few; reading
+// their rows is harmless).
 __device__ __forceinline__ void rotate_and_store(const RopeKvArgs& a, const RopePiece& p, uint4 lo, uint4 hi) {
   const int half = a.head_dim / 2;
   const int32_t slot = p.is_q ? 0 : a.slot_mapping[p.t];
@@ -188,8 +190,6 @@ __device__ __forceinline__ void rotate_and_store(const RopeKvArgs& a, const Rope
 
 // A bf16 accumulator in 16-byte aligned rows, without scales (the scaled GEMM's output) or with
 // scales still to apply (kScaled): the values are packed bf16 pairs from the load to the store.
-// The values are loaded before the slot is looked at, so the two loads overlap instead of the
-// slot's latency delaying the bulk read (padding tokens are few; reading their row is harmless).
 template <bool kScaled>
 __global__ void __launch_bounds__(kThreads) rope_kv_packed_kernel(const RopeKvArgs a) {
   begin_dependent_kernel();
