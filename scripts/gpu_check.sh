@@ -4,7 +4,7 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|timeline|ncu-norm|ncu-decode]...
+#                              serve|timeline|ncu-norm|ncu-decode|trace-decode]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -178,6 +178,34 @@ PY
         echo "norm_timeline not built (scripts/build_device.sh builds it)"; continue
       fi
       "$bin/norm_timeline" --m-list ${TIMELINE_M_LIST:-512,16384,65536} 2>&1 | tee "$out/timeline.txt" ;;
+    trace-decode)
+      # Every kernel's start and end in the decode protocol (tools/kernel_trace.cc, injected through
+      # CUPTI; graph nodes traced without serializing them), then scripts/trace_report.py: per step the
+      # span, kernel time, idle time inside the graph and the host's gap to the next step. TRACE_RUNS:
+      # space-separated models under AB_WORK (default /tmp/ab), each optionally ":" a tuning database
+      # (default "BitNet-2B-INT8"); TRACE_M: the decode M (default 512).
+      if [ ! -e "$bin/libkernel_trace.so" ]; then
+        echo "libkernel_trace.so not built (scripts/build_device.sh builds it)"; continue
+      fi
+      work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      for run in ${TRACE_RUNS:-BitNet-2B-INT8}; do
+        model=${run%%:*}; db=; [[ $run == *:* ]] && db=${run#*:}
+        dtype=$(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/')
+        dense=$work/BitNet-2B-$dtype
+        [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
+          --dtype $(echo "$dtype" | tr A-Z a-z) --output "$dense" >/dev/null
+        if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
+          "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
+        fi
+        trace=$out/trace-$model-$(basename "${db:-nodb}" .json).csv
+        echo "== $model ${db:+(database $(basename "$db"))}"
+        CUDA_INJECTION64_PATH=$PWD/$bin/libkernel_trace.so KERNEL_TRACE_OUT=$trace \
+          "$bin/slidesparse" bench throughput --model "$work/$model" --stage decode --m-list ${TRACE_M:-512} \
+          ${db:+--db "$db"} --out "$out/trace" 2>&1 | grep -E "^decode M=|[Ee]rror"
+        python3 scripts/trace_report.py "$trace" | head -${TRACE_LINES:-40}
+      done
+      ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
       # launches whose name matches NCU_KERNEL (a regex, e.g. Relu2MulStage): speed of light,
