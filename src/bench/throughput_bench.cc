@@ -250,6 +250,11 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"startup_seconds", pt.startup_s},
                               {"engine_stats", engine.stats_line()},
                               {"preemptions", engine.stats().preemptions},
+                              // Host time per decode step in which the GPU had nothing queued.
+                              {"decode_host_us_per_step", engine.stats().decode_steps > 0
+                                                              ? 1e6 * engine.stats().decode_host_seconds /
+                                                                    engine.stats().decode_steps
+                                                              : 0.0},
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.engine.runner.cuda_graphs},
                               {"exact_scales", o.engine.exact_scales},

@@ -127,6 +127,7 @@ void LlmEngine::build_batch(const SchedulerStep& step) {
 }
 
 std::vector<const Sequence*> LlmEngine::step() {
+  const Stopwatch host_clock;  // the whole step, scheduling included
   std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
   const SchedulerStep step = scheduler_->schedule();
   if (step.chunks.empty()) return {};
@@ -161,6 +162,8 @@ std::vector<const Sequence*> LlmEngine::step() {
   } else {
     stats_.decode_tokens += step.num_tokens();
     stats_.decode_seconds += seconds;
+    ++stats_.decode_steps;
+    stats_.decode_host_seconds += host_clock.seconds() - runner_->last_wait_seconds();
   }
   return {finished.begin(), finished.end()};
 }
@@ -220,12 +223,17 @@ double LlmEngine::kv_cache_used() const {
 }
 
 std::string LlmEngine::stats_line() const {
-  char line[256];
+  char line[320];
   const double used = kv_cache_used();
-  std::snprintf(line, sizeof line, "prefill %.0f tok/s | decode %.0f tok/s | running %d waiting %d | KV %.1f%% of %d blocks",
-                stats_.prefill_seconds > 0 ? stats_.prefill_tokens / stats_.prefill_seconds : 0.0,
-                stats_.decode_seconds > 0 ? stats_.decode_tokens / stats_.decode_seconds : 0.0,
-                scheduler_->num_running(), scheduler_->num_waiting(), 100.0 * used, blocks_->num_blocks());
+  const int n = std::snprintf(line, sizeof line,
+                              "prefill %.0f tok/s | decode %.0f tok/s | running %d waiting %d | KV %.1f%% of %d blocks",
+                              stats_.prefill_seconds > 0 ? stats_.prefill_tokens / stats_.prefill_seconds : 0.0,
+                              stats_.decode_seconds > 0 ? stats_.decode_tokens / stats_.decode_seconds : 0.0,
+                              scheduler_->num_running(), scheduler_->num_waiting(), 100.0 * used,
+                              blocks_->num_blocks());
+  if (stats_.decode_steps > 0 && n > 0 && n < static_cast<int>(sizeof line))
+    std::snprintf(line + n, sizeof line - n, " | host %.0f us per decode step",
+                  1e6 * stats_.decode_host_seconds / stats_.decode_steps);
   return line;
 }
 

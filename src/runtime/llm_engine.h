@@ -41,6 +41,10 @@ struct EngineOptions {
 struct EngineStats {
   int64_t prefill_tokens = 0, decode_tokens = 0, steps = 0, preemptions = 0;
   double prefill_seconds = 0, decode_seconds = 0;
+  // Decode steps, and their host time: the step from scheduling on, the wait for the GPU excluded.
+  // With CUDA graphs (decode's default) that is the time between two steps with nothing queued.
+  int64_t decode_steps = 0;
+  double decode_host_seconds = 0;
 };
 
 class LlmEngine {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/stopwatch.h"
 #include "gpu/cuda_check.h"
 #include "kernels/attention_decode.h"
 #include "kernels/attention_prefill.h"
@@ -441,6 +442,9 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
     stage(batch, shape, cudnn);
     forward(shape, cudnn);
   }
+  // From here the host waits for the GPU (the copy of the error flag to pageable memory below
+  // blocks as the synchronization does).
+  const Stopwatch wait;
   greedy.resize(samples);
   // The staging buffer is free again once the copies above ran, which stream order guarantees.
   auto* host_sampled = staged_host_;
@@ -453,6 +457,7 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
   int32_t bad_token = 0;
   CUDA_CHECK(cudaMemcpyAsync(&bad_token, error_flag_.data(), sizeof bad_token, cudaMemcpyDeviceToHost, stream_));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
+  last_wait_seconds_ = wait.seconds();
   std::copy(host_sampled, host_sampled + samples, greedy.begin());
   require(bad_token == 0,
           [&] { return "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model"; });

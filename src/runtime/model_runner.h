@@ -78,6 +78,9 @@ class ModelRunner {
   // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
   // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
   void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
+  // How long the last run() waited for the GPU at its end: the rest of a step is the host's time,
+  // during which the GPU has nothing queued.
+  double last_wait_seconds() const { return last_wait_seconds_; }
 
  private:
   void allocate_kv_cache();
@@ -113,6 +116,7 @@ class ModelRunner {
   };
   std::map<int64_t, RowLaunchConfigs> prepared_rows_;
   std::vector<int> graph_batch_sizes_;
+  double last_wait_seconds_ = 0;
   std::map<int, cudaGraphExec_t> graphs_;
   std::unique_ptr<PrefillAttentionChoice> attention_;
   StepProfiler* profiler_ = nullptr;
