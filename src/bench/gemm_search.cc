@@ -58,7 +58,10 @@ void GemmSearcher::run_current(int64_t rows) {
 
 double GemmSearcher::time_current(int64_t m, int warmup, int repeat) {
   const int64_t rows = padded_rows(m);
-  return time_launches_us([&] { run_current(rows); }, warmup, repeat, stream_);
+  // Timed as the engine's decode steps run it, replayed from a CUDA graph: eager launches of the
+  // small decode GEMMs measured the host's launch rate (~10 us per cuBLASLt call) more than the
+  // kernels (~4-8 us at M=64), docs/PERF.md.
+  return time_graph_us([&] { run_current(rows); }, warmup, repeat, stream_);
 }
 
 GemmCheck GemmSearcher::check_current(int64_t rows, bool in_graph) {

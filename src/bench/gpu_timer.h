@@ -10,4 +10,10 @@ namespace slidesparse {
 // Mean microseconds per launch of `launch` (which enqueues on `stream`).
 double time_launches_us(const std::function<void()>& launch, int warmup, int repeat, cudaStream_t stream);
 
+// Mean microseconds per launch with the `repeat` launches captured in one CUDA graph and replayed,
+// as the engine replays its decode steps: no host launch cost between them, which eager launches of
+// kernels shorter than a launch measure instead of the kernels. `stream` must be a created stream
+// (capture cannot use the legacy default one).
+double time_graph_us(const std::function<void()>& launch, int warmup, int repeat, cudaStream_t stream);
+
 }  // namespace slidesparse
