@@ -31,6 +31,8 @@ class Bf16Gemm {
   // reads the 656 MB weight at well under the bandwidth (docs/PERF.md).
   void prepare(int64_t m, size_t max_workspace, const TimingOperands* timing = nullptr);
   static constexpr int kMaxCandidates = 8;
+  // The timing: launches to warm the GPU, then rounds over the candidates, launches per round.
+  static constexpr int kWarmupLaunches = 20, kTimingRounds = 3, kTimedLaunches = 3;
   size_t workspace_bytes(int64_t m) const;
   void run(const __nv_bfloat16* w, const __nv_bfloat16* x, float* d, int64_t m, void* workspace,
            size_t workspace_size, cudaStream_t stream) const;
