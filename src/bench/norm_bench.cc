@@ -58,10 +58,12 @@ NormOperands make_operands(Sparsity sparsity, int64_t m, int64_t k, cudaStream_t
 
 // with_residual: the residual is added and written back (the bytes bench_rmsnorm_quantize counts);
 // without, x alone is normalized (the engine's attn_sub_norm).
+// in_graph: the launches replayed from a CUDA graph (time_graph_us), as the engine's decode steps
+// run them; at decode row counts these kernels are shorter than an eager launch.
 double time_norm(QuantKind kind, NormOperands& o, const QuantLaunchConfig& config, int warmup, int repeat,
-                 cudaStream_t stream, bool with_residual = true) {
+                 cudaStream_t stream, bool with_residual = true, bool in_graph = false) {
   int set = 0;
-  return time_launches_us(
+  return (in_graph ? time_graph_us : time_launches_us)(
       [&] {
         const int64_t offset = int64_t{set} * o.m * o.k;
         auto* residual = with_residual ? o.residual.as<__nv_bfloat16>() + offset : nullptr;
@@ -191,9 +193,9 @@ void launch_fused(QuantKind kind, FusedOperands& o, int set, const QuantLaunchCo
 }
 
 double time_fused(QuantKind kind, FusedOperands& o, const QuantLaunchConfig& config, int warmup, int repeat,
-                  cudaStream_t stream) {
+                  cudaStream_t stream, bool in_graph = false) {
   int set = 0;
-  return time_launches_us(
+  return (in_graph ? time_graph_us : time_launches_us)(
       [&] {
         launch_fused(kind, o, set, config, stream);
         set = (set + 1) % o.sets;
@@ -229,12 +231,13 @@ QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, S
   if (norm == FusedNormKernel::Tensor) {
     NormOperands o = make_operands(sparsity, m, k, stream);
     return fastest_launch_config(
-        [&](const QuantLaunchConfig& c) { return time_norm(kind, o, c, warmup, repeat, stream, false); });
+        [&](const QuantLaunchConfig& c) { return time_norm(kind, o, c, warmup, repeat, stream, false, true); });
   }
   const bool relu2 = norm == FusedNormKernel::Relu2Mul;
   FusedOperands o = make_fused_operands(relu2 ? FusedNorm::Relu2Mul : FusedNorm::Residual,
                                         engine_form(kind, sparsity), sparsity, m, k, stream);
-  return fastest_launch_config([&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream); });
+  return fastest_launch_config(
+      [&](const QuantLaunchConfig& c) { return time_fused(kind, o, c, warmup, repeat, stream, true); });
 }
 
 std::vector<BandwidthRow> bench_rmsnorm_quantize(QuantKind kind, const std::vector<int64_t>& ms,

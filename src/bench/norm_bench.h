@@ -47,7 +47,8 @@ std::vector<BandwidthRow> bench_fused_norms(QuantKind kind, const std::vector<in
 // The fastest quant_launch_candidates() entry for one of the engine's quantizing norms on rows of
 // k values (the tensor norm feeds o_proj at the hidden size and, with gate_up's relu2*up epilogue,
 // down_proj at the intermediate size; the others have one width each): what `slidesparse tune`
-// records under fused_norm_tuning_name().
+// records under fused_norm_tuning_name(). Each candidate is timed replayed from a CUDA graph, as the
+// engine's decode steps run these kernels.
 QuantLaunchConfig best_fused_norm_config(FusedNormKernel norm, QuantKind kind, Sparsity sparsity, int64_t m, int64_t k,
                                          int warmup, int repeat, cudaStream_t stream);
 
