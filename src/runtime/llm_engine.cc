@@ -223,18 +223,8 @@ double LlmEngine::kv_cache_used() const {
 }
 
 std::string LlmEngine::stats_line() const {
-  char line[320];
-  const double used = kv_cache_used();
-  const int n = std::snprintf(line, sizeof line,
-                              "prefill %.0f tok/s | decode %.0f tok/s | running %d waiting %d | KV %.1f%% of %d blocks",
-                              stats_.prefill_seconds > 0 ? stats_.prefill_tokens / stats_.prefill_seconds : 0.0,
-                              stats_.decode_seconds > 0 ? stats_.decode_tokens / stats_.decode_seconds : 0.0,
-                              scheduler_->num_running(), scheduler_->num_waiting(), 100.0 * used,
-                              blocks_->num_blocks());
-  if (stats_.decode_steps > 0 && n > 0 && n < static_cast<int>(sizeof line))
-    std::snprintf(line + n, sizeof line - n, " | host %.0f us per decode step",
-                  1e6 * stats_.decode_host_seconds / stats_.decode_steps);
-  return line;
+  return engine_stats_line(stats_, scheduler_->num_running(), scheduler_->num_waiting(), kv_cache_used(),
+                           blocks_->num_blocks());
 }
 
 }  // namespace slidesparse

@@ -14,6 +14,7 @@
 #include "sequences/block_manager.h"
 #include "sequences/sampler.h"
 #include "sequences/scheduler.h"
+#include "runtime/engine_stats.h"
 #include "runtime/model_runner.h"
 #include "runtime/model_weights.h"
 #include "tuning/tuning_db.h"
@@ -36,15 +37,6 @@ struct EngineOptions {
   bool dense_fallback = true;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
-};
-
-struct EngineStats {
-  int64_t prefill_tokens = 0, decode_tokens = 0, steps = 0, preemptions = 0;
-  double prefill_seconds = 0, decode_seconds = 0;
-  // Decode steps, and their host time: the step from scheduling on, the wait for the GPU excluded.
-  // With CUDA graphs (decode's default) that is the time between two steps with nothing queued.
-  int64_t decode_steps = 0;
-  double decode_host_seconds = 0;
 };
 
 class LlmEngine {

@@ -1,0 +1,28 @@
+#include "runtime/engine_stats.h"
+
+#include <gtest/gtest.h>
+
+namespace slidesparse {
+namespace {
+
+TEST(EngineStatsLine, PrefillOnlyHasNoHostTime) {
+  EngineStats s;
+  s.prefill_tokens = 32768;
+  s.prefill_seconds = 0.125;
+  EXPECT_EQ(engine_stats_line(s, 0, 3, 0.0, 4096),
+            "prefill 262144 tok/s | decode 0 tok/s | running 0 waiting 3 | KV 0.0% of 4096 blocks");
+}
+
+TEST(EngineStatsLine, DecodeStepsAddTheHostTimePerStep) {
+  EngineStats s;
+  s.decode_tokens = 512 * 200;
+  s.decode_seconds = 1.0;
+  s.decode_steps = 200;
+  s.decode_host_seconds = 200 * 131.4e-6;
+  EXPECT_EQ(engine_stats_line(s, 512, 0, 0.253, 26639),
+            "prefill 0 tok/s | decode 102400 tok/s | running 512 waiting 0 | KV 25.3% of 26639 blocks"
+            " | host 131 us per decode step");
+}
+
+}  // namespace
+}  // namespace slidesparse
