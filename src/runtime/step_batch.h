@@ -1,5 +1,6 @@
 // One engine step as the model runner consumes it: host arrays the engine fills from the
-// scheduler's chunks, copied to fixed device addresses in one transfer before the forward runs.
+// scheduler's chunks, each copied to a fixed device address (one transfer per array, through a
+// pinned mirror) before the forward runs.
 #pragma once
 
 #include <cstdint>
