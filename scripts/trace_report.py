@@ -5,7 +5,8 @@ A step starts with the embedding kernel. For the graph-replayed steps (decode) a
 --skip ones, medians per step of: span (first kernel's start to last kernel's end), the kernels'
 summed durations, the time the GPU ran at least one kernel (busy), idle time inside the step, and
 the gap to the next step (the host's turn: sampled tokens back, scheduling, staging, the launch).
-Then per kernel: mean duration and mean start-to-previous-end distance (negative: it started before
+Then per kernel (and per memset captured in the graph, e.g. a library zeroing its workspace): mean
+duration and mean distance from the previous record's end to its start (negative: it started before
 its predecessor ended, as programmatic dependent launch allows). Eager steps are summed apart.
 
 Usage: scripts/trace_report.py trace.csv [--skip N]
@@ -74,8 +75,10 @@ def main():
         rows["gap to next step"].append(steps[i + 1][0]["start"] - max(r["end"] for r in s))
         rows["launches"].append(len(s))
         prev_end = None
-        for r in s:
-            k = per_kernel[r["name"]]
+        # The graph's own records in order: its kernels and the memsets/copies captured with them.
+        for r in (r for r in steps[i] if r["graph"]):
+            name = r["name"] if r["what"] == "kernel" else f'{r["what"]} of {r["grid_or_bytes"]} B'
+            k = per_kernel[(name, r["grid_or_bytes"] if r["what"] == "kernel" else "")]
             k[0] += 1
             k[1] += r["end"] - r["start"]
             if prev_end is not None:
@@ -93,9 +96,10 @@ def main():
     print(f"  step (span + gap)  {step_total * 1e-3:10.1f}")
     eager_ns = sum(max(r["end"] for r in s) - s[0]["start"] for s in eager)
     print(f"eager steps: {len(eager)}, {eager_ns * 1e-6:.2f} ms of span in all")
-    print("per kernel, graph steps: launches per step, mean us, mean us from the previous kernel's end to its start")
-    for name, (count, dur, lead) in sorted(per_kernel.items(), key=lambda kv: -kv[1][1]):
-        print(f"  {count / n:6.1f}x {dur / count * 1e-3:8.2f} {lead / count * 1e-3:+8.2f}  {name[:100]}")
+    print("per kernel (and memset) of the graph steps: launches per step, mean us, mean us from the previous "
+          "record's end to its start, grid")
+    for (name, grid), (count, dur, lead) in sorted(per_kernel.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {count / n:6.1f}x {dur / count * 1e-3:8.2f} {lead / count * 1e-3:+8.2f} {grid:>6}  {name[:96]}")
 
 
 if __name__ == "__main__":
