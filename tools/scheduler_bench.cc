@@ -1,5 +1,6 @@
 // Host cost of continuous batching per engine step, on the CPU alone: a benchmark protocol's
-// workload through the scheduler and block manager, timing schedule() and complete() per step.
+// workload through the scheduler and block manager, timing schedule(), the step's arrays
+// (fill_step_batch) and complete() per step.
 // decode: M sequences of 16 prompt tokens, 256 generated; prefill: M tokens per step as M / 1024
 // prompts of 1024 tokens, 128 steps' worth, one token generated; blocks of 64. While the GPU runs a
 // step the host waits, so this time between steps is GPU idle time (docs/PERF.md).
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/step_batch.h"
 #include "sequences/scheduler.h"
 
 namespace {
@@ -36,20 +38,26 @@ void run(int m, bool prefill) {
     scheduler.add(sequences.back().get());
   }
   int steps = 0;
-  double schedule_s = 0, complete_s = 0;
+  double schedule_s = 0, batch_s = 0, complete_s = 0;
   std::vector<int32_t> sampled;
+  StepBatch batch;
+  const int max_blocks = (config.max_model_len + 63) / 64;
   while (!scheduler.idle()) {
     const auto a = Clock::now();
     const SchedulerStep step = scheduler.schedule();
     const auto b = Clock::now();
+    fill_step_batch(step, 64, max_blocks, batch);
+    const auto c = Clock::now();
     sampled.assign(step.chunks.size(), 3);
     scheduler.complete(step, sampled);
-    const auto c = Clock::now();
+    const auto d = Clock::now();
     schedule_s += std::chrono::duration<double>(b - a).count();
-    complete_s += std::chrono::duration<double>(c - b).count();
+    batch_s += std::chrono::duration<double>(c - b).count();
+    complete_s += std::chrono::duration<double>(d - c).count();
     ++steps;
   }
-  std::printf("%s M=%5d: %d steps, schedule %.1f us/step, complete %.1f us/step\n", prefill ? "prefill" : "decode", m, steps, 1e6 * schedule_s / steps,
+  std::printf("%s M=%5d: %d steps, schedule %.1f us/step, arrays %.1f us/step, complete %.1f us/step\n",
+              prefill ? "prefill" : "decode", m, steps, 1e6 * schedule_s / steps, 1e6 * batch_s / steps,
               1e6 * complete_s / steps);
 }
 

@@ -99,40 +99,13 @@ int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams
   return next_id_++;
 }
 
-void LlmEngine::build_batch(const SchedulerStep& step) {
-  StepBatch& b = batch_;
-  b.clear();
-  // A decode step can carry a multi-token chunk (a prompt cut by chunking whose next chunk did not
-  // fit the cache): such a step runs as a mixed step through the prefill attention.
-  b.decode = !step.prefill && std::all_of(step.chunks.begin(), step.chunks.end(),
-                                          [](const ScheduledChunk& c) { return c.num_tokens == 1; });
-  const int block_size = options_.runner.block_size, max_blocks = runner_->max_blocks_per_seq();
-  b.query_start.push_back(0);
-  for (const ScheduledChunk& chunk : step.chunks) {
-    const Sequence& seq = *chunk.seq;
-    for (int i = chunk.first_token; i < chunk.first_token + chunk.num_tokens; ++i) {
-      b.tokens.push_back(seq.tokens[static_cast<size_t>(i)]);
-      b.positions.push_back(i);
-      b.slots.push_back(seq.block_table[static_cast<size_t>(i / block_size)] * block_size + i % block_size);
-    }
-    b.query_start.push_back(b.num_tokens());
-    const int len = chunk.first_token + chunk.num_tokens;
-    b.seq_len.push_back(len);
-    b.block_table.insert(b.block_table.end(), seq.block_table.begin(), seq.block_table.end());
-    b.block_table.resize(b.seq_len.size() * static_cast<size_t>(max_blocks), 0);
-    if (chunk.samples) b.sample_rows.push_back(b.num_tokens() - 1);
-    b.max_query_len = std::max(b.max_query_len, chunk.num_tokens);
-    b.max_seq_len = std::max(b.max_seq_len, len);
-  }
-}
-
 std::vector<const Sequence*> LlmEngine::step() {
   const Stopwatch host_clock;  // the whole step, scheduling included
   std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
   const SchedulerStep step = scheduler_->schedule();
   if (step.chunks.empty()) return {};
   const Stopwatch clock;
-  build_batch(step);
+  fill_step_batch(step, options_.runner.block_size, runner_->max_blocks_per_seq(), batch_);
   bool host_sampling = false;
   for (const ScheduledChunk& chunk : step.chunks)
     if (chunk.samples && samples_on_host(chunk.seq->params)) host_sampling = true;

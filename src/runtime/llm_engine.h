@@ -88,7 +88,6 @@ class LlmEngine {
   std::string stats_line() const;
 
  private:
-  void build_batch(const SchedulerStep& step);
 
   EngineOptions options_;
   cudaStream_t stream_ = nullptr;

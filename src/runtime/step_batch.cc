@@ -21,6 +21,31 @@ void StepBatch::clear() {
   max_query_len = max_seq_len = 0;
 }
 
+void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks, StepBatch& b) {
+  b.clear();
+  // A decode step can carry a multi-token chunk (a prompt cut by chunking whose next chunk did not
+  // fit the cache): such a step runs as a mixed step through the prefill attention.
+  b.decode = !step.prefill && std::all_of(step.chunks.begin(), step.chunks.end(),
+                                          [](const ScheduledChunk& c) { return c.num_tokens == 1; });
+  b.query_start.push_back(0);
+  for (const ScheduledChunk& chunk : step.chunks) {
+    const Sequence& seq = *chunk.seq;
+    for (int i = chunk.first_token; i < chunk.first_token + chunk.num_tokens; ++i) {
+      b.tokens.push_back(seq.tokens[static_cast<size_t>(i)]);
+      b.positions.push_back(i);
+      b.slots.push_back(seq.block_table[static_cast<size_t>(i / block_size)] * block_size + i % block_size);
+    }
+    b.query_start.push_back(b.num_tokens());
+    const int len = chunk.first_token + chunk.num_tokens;
+    b.seq_len.push_back(len);
+    b.block_table.insert(b.block_table.end(), seq.block_table.begin(), seq.block_table.end());
+    b.block_table.resize(b.seq_len.size() * static_cast<size_t>(max_blocks), 0);
+    if (chunk.samples) b.sample_rows.push_back(b.num_tokens() - 1);
+    b.max_query_len = std::max(b.max_query_len, chunk.num_tokens);
+    b.max_seq_len = std::max(b.max_seq_len, len);
+  }
+}
+
 bool all_fresh_prompts(const StepBatch& b) {
   if (static_cast<int>(b.query_start.size()) != b.num_seqs() + 1) return false;
   for (int s = 0; s < b.num_seqs(); ++s)

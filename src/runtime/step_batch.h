@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sequences/scheduler.h"
+
 namespace slidesparse {
 
 struct StepBatch {
@@ -24,6 +26,12 @@ struct StepBatch {
   int num_seqs() const { return static_cast<int>(seq_len.size()); }
   void clear();
 };
+
+// Fills `batch` (cleared first; its vectors keep their capacity) from the scheduler's chunks: each
+// chunk's tokens with their positions and KV slots, its sequence's length after the step and block
+// table padded with 0 to max_blocks_per_seq entries, and its last row when it samples. A step is a
+// decode step when it is not a prefill step and every chunk runs one token.
+void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks_per_seq, StepBatch& batch);
 
 // True when every sequence of the step is a fresh prompt: its queries are all of its tokens
 // (nothing of it cached before this step), the steps cuDNN's attention runs.

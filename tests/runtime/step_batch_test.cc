@@ -1,6 +1,7 @@
 // What a prefill step of fresh prompts hands cuDNN's attention besides the lengths: element offsets
 // of every sequence's rows in the packed q / out and k / v, and the bucket's empty padding
-// sequences after the real ones; and which steps are fresh prompts only.
+// sequences after the real ones; which steps are fresh prompts only; and the step's arrays as the
+// engine fills them from the scheduler's chunks.
 #include "runtime/step_batch.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +58,60 @@ TEST(AllFreshPrompts, OnlyWhenEverySequencesQueriesAreAllItsTokens) {
   EXPECT_TRUE(all_fresh_prompts(b));
   b.seq_len = {5, 1, 4};  // one more key than queries: a cached token
   EXPECT_FALSE(all_fresh_prompts(b));
+}
+
+}  // namespace
+}  // namespace slidesparse
+
+namespace slidesparse {
+namespace {
+
+TEST(FillStepBatch, DecodeStepOneRowPerSequenceWithSlotsAndPaddedBlockTables) {
+  Sequence a(1, {5, 6, 7, 8}, SamplingParams{});
+  a.tokens.push_back(9);  // generated last step
+  a.num_computed_tokens = 4;
+  a.block_table = {3, 7};
+  Sequence b(2, {1, 2}, SamplingParams{});
+  b.tokens.push_back(3);
+  b.num_computed_tokens = 2;
+  b.block_table = {2};
+  SchedulerStep step;
+  step.chunks = {{&a, 4, 1, true}, {&b, 2, 1, true}};
+  StepBatch batch;
+  batch.tokens = {42};  // filled anew
+  fill_step_batch(step, /*block_size=*/4, /*max_blocks_per_seq=*/3, batch);
+  EXPECT_TRUE(batch.decode);
+  EXPECT_EQ(batch.tokens, (std::vector<int32_t>{9, 3}));
+  EXPECT_EQ(batch.positions, (std::vector<int32_t>{4, 2}));
+  EXPECT_EQ(batch.slots, (std::vector<int32_t>{7 * 4 + 0, 2 * 4 + 2}));
+  EXPECT_EQ(batch.query_start, (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(batch.seq_len, (std::vector<int32_t>{5, 3}));
+  EXPECT_EQ(batch.block_table, (std::vector<int32_t>{3, 7, 0, 2, 0, 0}));
+  EXPECT_EQ(batch.sample_rows, (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(batch.max_query_len, 1);
+  EXPECT_EQ(batch.max_seq_len, 5);
+}
+
+TEST(FillStepBatch, AMultiTokenChunkMakesAMixedStepAndOnlySamplingChunksGetARow) {
+  Sequence prompt(1, {10, 11, 12, 13, 14, 15}, SamplingParams{});
+  prompt.block_table = {4, 5};
+  Sequence running(2, {1, 2, 3}, SamplingParams{});
+  running.num_computed_tokens = 2;
+  running.block_table = {6, 9};
+  SchedulerStep step;
+  step.chunks = {{&prompt, 0, 4, false}, {&running, 2, 1, true}};  // the prompt's first 4 of 6 tokens
+  StepBatch batch;
+  fill_step_batch(step, 2, 3, batch);
+  EXPECT_FALSE(batch.decode);
+  EXPECT_EQ(batch.tokens, (std::vector<int32_t>{10, 11, 12, 13, 3}));
+  EXPECT_EQ(batch.positions, (std::vector<int32_t>{0, 1, 2, 3, 2}));
+  EXPECT_EQ(batch.slots, (std::vector<int32_t>{8, 9, 10, 11, 9 * 2 + 0}));
+  EXPECT_EQ(batch.query_start, (std::vector<int32_t>{0, 4, 5}));
+  EXPECT_EQ(batch.seq_len, (std::vector<int32_t>{4, 3}));
+  EXPECT_EQ(batch.block_table, (std::vector<int32_t>{4, 5, 0, 6, 9, 0}));
+  EXPECT_EQ(batch.sample_rows, (std::vector<int32_t>{4}));
+  EXPECT_EQ(batch.max_query_len, 4);
+  EXPECT_EQ(batch.max_seq_len, 4);
 }
 
 }  // namespace
