@@ -64,6 +64,7 @@ def main():
         print(f"trace_report: {len(steps)} steps, {len(graph_steps)} graph-replayed: too few to report")
         return
     rows = collections.defaultdict(list)
+    gaps = collections.defaultdict(list)  # times after a step's last kernel ends (us), and a count
     per_kernel = collections.defaultdict(lambda: [0, 0.0, 0.0])  # launches, duration sum, lead sum (ns)
     for i in chosen:
         s = [r for r in steps[i] if r["what"] == "kernel"]
@@ -72,7 +73,19 @@ def main():
         rows["kernel sum"].append(sum(r["end"] - r["start"] for r in s))
         rows["busy"].append(busy_ns(s))
         rows["idle inside"].append(span - busy_ns(s))
-        rows["gap to next step"].append(steps[i + 1][0]["start"] - max(r["end"] for r in s))
+        last_end = max(r["end"] for r in s)
+        rows["gap to next step"].append(steps[i + 1][0]["start"] - last_end)
+        # The gap's parts: the copies back (device to host) of this step, the staging copies (host to
+        # device) of the next one, then the next graph's first kernel; copyKind 1 is HtoD, 2 DtoH.
+        between = [r for r in steps[i] if r["what"] == "memcpy" and not r["graph"] and r["start"] >= last_end]
+        back = [r["end"] for r in between if r["name"] == "kind2"]
+        staging = [r for r in between if r["name"] == "kind1"]
+        if back and staging:
+            gaps["copies back done"].append(max(back) - last_end)
+            gaps["first staging copy"].append(staging[0]["start"] - last_end)
+            gaps["last staging copy done"].append(staging[-1]["end"] - last_end)
+            gaps["next step's first kernel"].append(steps[i + 1][0]["start"] - last_end)
+            gaps["staging copies"].append(len(staging))
         rows["launches"].append(len(s))
         prev_end = None
         # The graph's own records in order: its kernels and the memsets/copies captured with them.
@@ -94,6 +107,11 @@ def main():
         print(f"  {name:18s} {statistics.median(values) * scale:10.1f}")
     step_total = statistics.median(rows["span"]) + statistics.median(rows["gap to next step"])
     print(f"  step (span + gap)  {step_total * 1e-3:10.1f}")
+    if gaps:
+        print("between steps, medians from the last kernel's end, us:")
+        for name, values in gaps.items():
+            scale = 1 if name == "staging copies" else 1e-3
+            print(f"  {name:24s} {statistics.median(values) * scale:10.1f}")
     eager_ns = sum(max(r["end"] for r in s) - s[0]["start"] for s in eager)
     print(f"eager steps: {len(eager)}, {eager_ns * 1e-6:.2f} ms of span in all")
     print("per kernel (and memset) of the graph steps: launches per step, mean us, mean us from the previous "
