@@ -38,6 +38,23 @@ SLIDESPARSE_BIN_DIR=$bin source scripts/device_env.sh
 export SLIDESPARSE_BINARY=$PWD/$bin/slidesparse
 out=${OUT:-/tmp/slidesparse-gpu-check}
 mkdir -p "$out"
+
+# Makes the BitNet-2B-shaped model $1 under $work where it is missing: BitNet-2B-INT8, BitNet-2B-FP8
+# (prepared from the synthetic BF16 checkpoint) or a 2:L twin such as BitNet-2B-FP8-SlideSparse-2_4
+# (converted from its dense model).
+ensure_bitnet_2b() {
+  local model=$1 dtype dense
+  dtype=$(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/')
+  dense=$work/BitNet-2B-$dtype
+  mkdir -p "$work"
+  [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+  [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
+    --dtype $(echo "$dtype" | tr A-Z a-z) --output "$dense" >/dev/null
+  if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
+    "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
+  fi
+}
+
 steps=${*:-tests quant linear}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv,noheader
 for step in $steps; do
@@ -136,17 +153,8 @@ for step in $steps; do
       ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
       if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
       work=${AB_WORK:-/tmp/ab}
-      mkdir -p "$work"
-      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       model=${NCU_DECODE_MODEL:-BitNet-2B-INT8}
-      dtype=$(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/')
-      dense=$work/BitNet-2B-$dtype
-      [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
-        --dtype $(echo "$dtype" | tr A-Z a-z) --output "$dense" >/dev/null
-      # A 2:L twin (BitNet-2B-FP8-SlideSparse-2_4) is converted from the dense model.
-      if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
-        "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
-      fi
+      ensure_bitnet_2b "$model"
       "$ncu_bin" --kernel-name-base demangled --metrics gpu__time_duration.sum --print-units base --cache-control none --clock-control none \
         --launch-skip ${NCU_SKIP:-40000} --launch-count ${NCU_LAUNCHES:-1500} --csv \
         "$bin/slidesparse" bench throughput --model "$work/$model" --stage decode --m-list 512 \
@@ -187,17 +195,10 @@ PY
       if [ ! -e "$bin/libkernel_trace.so" ]; then
         echo "libkernel_trace.so not built (scripts/build_device.sh builds it)"; continue
       fi
-      work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
-      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      work=${AB_WORK:-/tmp/ab}
       for run in ${TRACE_RUNS:-BitNet-2B-INT8}; do
         model=${run%%:*}; db=; [[ $run == *:* ]] && db=${run#*:}
-        dtype=$(echo "$model" | sed -E 's/.*-(INT8|FP8).*/\1/')
-        dense=$work/BitNet-2B-$dtype
-        [ -d "$dense" ] || "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" \
-          --dtype $(echo "$dtype" | tr A-Z a-z) --output "$dense" >/dev/null
-        if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
-          "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
-        fi
+        ensure_bitnet_2b "$model"
         trace=$out/trace-$model-$(basename "${db:-nodb}" .json).csv
         echo "== $model ${db:+(database $(basename "$db"))}"
         CUDA_INJECTION64_PATH=$PWD/$bin/libkernel_trace.so KERNEL_TRACE_OUT=$trace \
@@ -378,12 +379,7 @@ PY
       dtype=${FALLBACK_DTYPE:-fp8}
       D=$(echo $dtype | tr a-z A-Z)
       m=${FALLBACK_M:-512}
-      mkdir -p "$work"
-      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
-      [ -d "$work/BitNet-2B-$D" ] ||
-        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype $dtype --output "$work/BitNet-2B-$D" >/dev/null
-      [ -d "$work/BitNet-2B-$D-SlideSparse-2_4" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
-        --sparsity 2:4 --source "$work/BitNet-2B-BF16" >/dev/null
+      ensure_bitnet_2b "BitNet-2B-$D-SlideSparse-2_4"
       db=$out/fallback-$dtype.json
       "$bin/slidesparse" tune --db "$db" --dtype $dtype --sparsity 2:4 --coarse-m $m --fine-m $m --decode-m $m 2>&1 | tail -1
       python3 - "$db" "$out/fallback-$dtype-all-dense.json" "$m" <<'PY'

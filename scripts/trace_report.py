@@ -71,8 +71,9 @@ def main():
         span = max(r["end"] for r in s) - s[0]["start"]
         rows["span"].append(span)
         rows["kernel sum"].append(sum(r["end"] - r["start"] for r in s))
-        rows["busy"].append(busy_ns(s))
-        rows["idle inside"].append(span - busy_ns(s))
+        busy = busy_ns(s)
+        rows["busy"].append(busy)
+        rows["idle inside"].append(span - busy)
         last_end = max(r["end"] for r in s)
         rows["gap to next step"].append(steps[i + 1][0]["start"] - last_end)
         # The gap's parts: the copies back (device to host) of this step, the staging copies (host to

@@ -74,25 +74,9 @@ GemmCheck GemmSearcher::check_current(int64_t rows, bool in_graph) {
   const size_t out_bytes = static_cast<size_t>(rows * shape_.n) * gemm_output_bytes(shape_.output);
   CUDA_CHECK(cudaMemsetAsync(output_.data(), 0xFF, out_bytes, stream_));  // NaN / -1: unwritten shows
   if (in_graph) {
-    cudaGraph_t graph = nullptr;
-    cudaGraphExec_t exec = nullptr;
-    CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    try {
-      run_current(rows);
-    } catch (...) {
-      cudaStreamEndCapture(stream_, &graph);
-      if (graph) cudaGraphDestroy(graph);
-      throw;
-    }
-    CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
-    const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
-    cudaGraphDestroy(graph);
-    CUDA_CHECK(instantiated);
-    const cudaError_t launched = cudaGraphLaunch(exec, stream_);
-    const cudaError_t synced = cudaStreamSynchronize(stream_);
-    cudaGraphExecDestroy(exec);
-    CUDA_CHECK(launched);
-    CUDA_CHECK(synced);
+    const CapturedGraph graph([&] { run_current(rows); }, stream_);
+    graph.launch(stream_);
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
   } else {
     run_current(rows);
   }

@@ -20,41 +20,37 @@ double time_launches_us(const std::function<void()>& launch, int warmup, int rep
   return 1000.0 * ms / repeat;
 }
 
-namespace {
-
-// Microseconds of one replay of a graph holding `repeat` runs of `body`.
-double replay_us(const std::function<void()>& body, int repeat, cudaStream_t stream) {
+CapturedGraph::CapturedGraph(const std::function<void()>& body, cudaStream_t stream) {
   cudaGraph_t graph = nullptr;
   CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   try {
-    for (int i = 0; i < repeat; ++i) body();
+    body();
   } catch (...) {
     cudaStreamEndCapture(stream, &graph);
     if (graph) cudaGraphDestroy(graph);
     throw;
   }
   CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  cudaGraphExec_t exec = nullptr;
-  const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+  const cudaError_t instantiated = cudaGraphInstantiate(&exec_, graph, 0);
   cudaGraphDestroy(graph);
   CUDA_CHECK(instantiated);
-  double us = 0;
-  try {
-    CUDA_CHECK(cudaGraphLaunch(exec, stream));  // the first replay uploads the graph: not timed
-    us = time_launches_us([&] { CUDA_CHECK(cudaGraphLaunch(exec, stream)); }, 0, 1, stream);
-  } catch (...) {
-    cudaGraphExecDestroy(exec);
-    throw;
-  }
-  cudaGraphExecDestroy(exec);
-  return us;
 }
 
-}  // namespace
+CapturedGraph::~CapturedGraph() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+}
+
+void CapturedGraph::launch(cudaStream_t stream) const { CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
 
 double time_graph_us(const std::function<void()>& launch, int warmup, int repeat, cudaStream_t stream) {
   for (int i = 0; i < warmup; ++i) launch();
-  return replay_us(launch, repeat, stream) / repeat;
+  const CapturedGraph graph(
+      [&] {
+        for (int i = 0; i < repeat; ++i) launch();
+      },
+      stream);
+  graph.launch(stream);  // the first replay uploads the graph: not timed
+  return time_launches_us([&] { graph.launch(stream); }, 0, 1, stream) / repeat;
 }
 
 }  // namespace slidesparse

@@ -10,6 +10,22 @@ namespace slidesparse {
 // Mean microseconds per launch of `launch` (which enqueues on `stream`).
 double time_launches_us(const std::function<void()>& launch, int warmup, int repeat, cudaStream_t stream);
 
+// What `body` enqueues on `stream`, captured into a CUDA graph and instantiated; the capture is
+// ended and the graph released whatever happens. `stream` must be a created stream (capture cannot
+// use the legacy default one).
+class CapturedGraph {
+ public:
+  CapturedGraph(const std::function<void()>& body, cudaStream_t stream);
+  ~CapturedGraph();
+  CapturedGraph(const CapturedGraph&) = delete;
+  CapturedGraph& operator=(const CapturedGraph&) = delete;
+
+  void launch(cudaStream_t stream) const;
+
+ private:
+  cudaGraphExec_t exec_ = nullptr;
+};
+
 // Mean microseconds per launch with the `repeat` launches captured in one CUDA graph and replayed,
 // as the engine replays its decode steps: no host launch cost between them, which eager launches of
 // kernels shorter than a launch measure instead of the kernels. `stream` must be a created stream
