@@ -63,6 +63,7 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
   }
   if (stage == "decode")  // run the prefills, then profile a decode step of every request
     while (engine.num_waiting() > 0 || engine.num_running() < requests) engine.step();
+  engine.finish_step_in_flight();  // the first decode step, launched ahead by the last prefill step
   StepProfiler profiler;
   engine.set_profiler(&profiler);
   engine.step();
@@ -250,11 +251,17 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"startup_seconds", pt.startup_s},
                               {"engine_stats", engine.stats_line()},
                               {"preemptions", engine.stats().preemptions},
-                              // Host time per decode step in which the GPU had nothing queued.
+                              // Host time per decode step (hidden behind the GPU when running ahead), and
+                              // the GPU's time between two decode steps' forward passes.
                               {"decode_host_us_per_step", engine.stats().decode_steps > 0
                                                               ? 1e6 * engine.stats().decode_host_seconds /
                                                                     engine.stats().decode_steps
                                                               : 0.0},
+                              {"decode_gap_us", engine.stats().decode_gaps > 0
+                                                    ? 1e6 * engine.stats().decode_gap_seconds / engine.stats().decode_gaps
+                                                    : 0.0},
+                              {"run_ahead", o.engine.run_ahead},
+                              {"steps_launched_ahead", engine.stats().steps_ahead},
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.engine.runner.cuda_graphs},
                               {"exact_scales", o.engine.exact_scales},

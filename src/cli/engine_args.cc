@@ -38,6 +38,9 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.9");
   p.option("db", "FILE", "tuning database from `slidesparse tune`");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
+  p.flag("no-run-ahead",
+         "launch each step only once the previous step's tokens are on the host (default: while a step whose "
+         "sequences all sample greedily runs, the next decode step is scheduled and launched behind it)");
   p.flag("no-cudnn-attention",
          "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
          "of fresh prompts with a query of >= 256 tokens)");
@@ -72,6 +75,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.runner.block_size = static_cast<int>(p.get_int("block-size"));
   e.runner.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));
   e.runner.cuda_graphs = !p.has("no-cuda-graphs");
+  e.run_ahead = !p.has("no-run-ahead");
   e.runner.cudnn_attention = !p.has("no-cudnn-attention");
   e.exact_scales = p.has("exact-scales");
   e.fp8_fast_accum = !p.has("fp8-precise-accum");

@@ -20,10 +20,13 @@ constexpr int kBatch = 4;  // pieces per thread in flight
 template <bool kVector>
 __global__ void __launch_bounds__(kThreads) embedding_kernel(const __nv_bfloat16* __restrict__ table, int64_t vocab,
                                                              int64_t hidden, const int32_t* __restrict__ tokens,
+                                                             const int32_t* __restrict__ carried_rows,
+                                                             const int32_t* __restrict__ carried_tokens,
                                                              __nv_bfloat16* __restrict__ out, int32_t* error_flag) {
   begin_dependent_kernel();
   const int64_t t = blockIdx.x;
-  const int32_t id = tokens[t];
+  const int32_t carried = carried_rows ? carried_rows[t] : -1;
+  const int32_t id = carried >= 0 ? carried_tokens[carried] : tokens[t];
   const bool valid = id >= 0 && id < vocab;
   if (!valid && error_flag && threadIdx.x == 0) *error_flag = 1;
   if constexpr (kVector) {
@@ -53,18 +56,22 @@ bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }  // namespace
 
 void embedding_gather_gpu(const __nv_bfloat16* table, int64_t vocab, int64_t hidden, const int32_t* tokens,
-                          int64_t count, __nv_bfloat16* out, int32_t* error_flag, cudaStream_t stream) {
+                          const int32_t* carried_rows, const int32_t* carried_tokens, int64_t count,
+                          __nv_bfloat16* out, int32_t* error_flag, cudaStream_t stream) {
   require(vocab >= 1 && hidden >= 1 && count >= 0,
           "embedding_gather: invalid shape vocab=" + std::to_string(vocab) + " hidden=" + std::to_string(hidden) +
               " tokens=" + std::to_string(count));
   require(count <= INT_MAX, "embedding_gather: too many tokens (" + std::to_string(count) + ") for one launch");
   if (count == 0) return;
-  require(table && tokens && out, "embedding_gather: a required device pointer is null");
+  require(table && tokens && out && (!carried_rows || carried_tokens),
+          "embedding_gather: a required device pointer is null");
   const unsigned blocks = static_cast<unsigned>(count);
   if (hidden % 8 == 0 && aligned16(table) && aligned16(out))
-    launch_dependent(embedding_kernel<true>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, out, error_flag);
+    launch_dependent(embedding_kernel<true>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, carried_rows,
+                     carried_tokens, out, error_flag);
   else
-    launch_dependent(embedding_kernel<false>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, out, error_flag);
+    launch_dependent(embedding_kernel<false>, blocks, kThreads, 0, stream, table, vocab, hidden, tokens, carried_rows,
+                     carried_tokens, out, error_flag);
 }
 
 }  // namespace slidesparse

@@ -1,5 +1,6 @@
 #include "runtime/engine_stats.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace slidesparse {
@@ -11,10 +12,17 @@ std::string engine_stats_line(const EngineStats& stats, int running, int waiting
                               stats.prefill_seconds > 0 ? stats.prefill_tokens / stats.prefill_seconds : 0.0,
                               stats.decode_seconds > 0 ? stats.decode_tokens / stats.decode_seconds : 0.0, running,
                               waiting, 100.0 * kv_used, kv_blocks);
-  if (stats.decode_steps > 0 && n > 0 && n < static_cast<int>(sizeof line))
-    std::snprintf(line + n, sizeof line - n, " | host %.0f us per decode step",
-                  1e6 * stats.decode_host_seconds / stats.decode_steps);
-  return line;
+  std::string out(line, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof line - 1) : 0);
+  if (stats.decode_steps > 0) {
+    std::snprintf(line, sizeof line, " | host %.0f us per decode step", 1e6 * stats.decode_host_seconds / stats.decode_steps);
+    out += line;
+  }
+  if (stats.decode_gaps > 0) {
+    std::snprintf(line, sizeof line, " | GPU gap %.1f us between decode steps",
+                  1e6 * stats.decode_gap_seconds / stats.decode_gaps);
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace slidesparse

@@ -99,51 +99,120 @@ int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams
   return next_id_++;
 }
 
-std::vector<const Sequence*> LlmEngine::step() {
-  const Stopwatch host_clock;  // the whole step, scheduling included
-  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
-  const SchedulerStep step = scheduler_->schedule();
-  if (step.chunks.empty()) return {};
-  const Stopwatch clock;
+void LlmEngine::set_profiler(StepProfiler* profiler) {
+  require(!profiler || !in_flight_, "engine: a step is in flight; finish it before profiling");
+  runner_->set_profiler(profiler);
+}
+
+void LlmEngine::launch(SchedulerStep step, const SchedulerStep* previous) {
   fill_step_batch(step, options_.runner.block_size, runner_->max_blocks_per_seq(), batch_);
+  if (previous) carry_sampled_tokens(*previous, step, batch_);
   bool host_sampling = false;
   for (const ScheduledChunk& chunk : step.chunks)
     if (chunk.samples && samples_on_host(chunk.seq->params)) host_sampling = true;
-  runner_->run(batch_, greedy_, host_sampling ? &logits_ : nullptr);
+  runner_->launch(batch_, host_sampling);
+  in_flight_ = InFlightStep{std::move(step), host_sampling};
+}
+
+bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
+  if (!options_.run_ahead || current.host_sampling || scheduler_->num_waiting() > 0) return false;
+  // Every running sequence samples on this step: the next step is a decode step of them all.
+  int live = 0;
+  for (const ScheduledChunk& chunk : current.step.chunks) {
+    if (!chunk.seq) continue;
+    if (!chunk.samples) return false;
+    ++live;
+  }
+  return live == scheduler_->num_running() && runner_->replays_graph(live);
+}
+
+void LlmEngine::drop_from_in_flight(const Sequence* seq) {
+  if (in_flight_)
+    for (ScheduledChunk& chunk : in_flight_->step.chunks)
+      if (chunk.seq == seq) chunk.seq = nullptr;
+}
+
+std::vector<const Sequence*> LlmEngine::step() {
+  const Stopwatch clock;  // the whole call, scheduling included
+  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+  if (!in_flight_) {
+    SchedulerStep step = scheduler_->schedule();
+    if (step.chunks.empty()) return {};
+    launch(std::move(step), nullptr);
+  }
+  return complete_in_flight(true, clock);
+}
+
+std::vector<const Sequence*> LlmEngine::finish_step_in_flight() {
+  const Stopwatch clock;
+  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+  if (!in_flight_) return {};
+  return complete_in_flight(false, clock);
+}
+
+std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, const Stopwatch& clock) {
+  InFlightStep current = std::move(*in_flight_);
+  in_flight_.reset();
+  const bool ahead = allow_ahead && can_run_ahead(current);
+  if (ahead) {  // the next step goes to the GPU before this one's tokens come back
+    scheduler_->complete_ahead(current.step);
+    SchedulerStep next = scheduler_->schedule();
+    if (!next.chunks.empty()) {
+      launch(std::move(next), &current.step);
+      ++stats_.steps_ahead;
+    }
+  }
+  runner_->wait(greedy_, current.host_sampling ? &logits_ : nullptr);
 
   // One sampled token per chunk (the scheduler ignores those of chunks that do not sample).
-  sampled_.assign(step.chunks.size(), 0);
+  sampled_.assign(current.step.chunks.size(), 0);
   size_t row = 0;
-  for (size_t i = 0; i < step.chunks.size(); ++i) {
-    const ScheduledChunk& chunk = step.chunks[i];
+  for (size_t i = 0; i < current.step.chunks.size(); ++i) {
+    const ScheduledChunk& chunk = current.step.chunks[i];
     if (!chunk.samples) continue;
-    const Sequence& seq = *chunk.seq;
-    if (samples_on_host(seq.params))
-      sampled_[i] = sampler_->sample(logits_.data() + row * weights_->config().vocab_size, seq.params, seq.id,
-                                     seq.num_tokens());
+    if (const Sequence* seq = chunk.seq; seq && samples_on_host(seq->params))
+      sampled_[i] = sampler_->sample(logits_.data() + row * weights_->config().vocab_size, seq->params, seq->id,
+                                     seq->num_tokens());
     else
       sampled_[i] = greedy_[row];
     ++row;
   }
-  const auto finished = scheduler_->complete(step, sampled_);
+  std::vector<const Sequence*> finished;
+  if (ahead) {
+    // Sequences that sampled the EOS token have a row in the step launched ahead: it is dropped.
+    for (Sequence* seq : scheduler_->resolve(current.step, sampled_)) drop_from_in_flight(seq);
+    for (const ScheduledChunk& chunk : current.step.chunks)  // ended by length or by EOS, in chunk order
+      if (chunk.seq && chunk.samples && chunk.seq->status == SequenceStatus::Finished) finished.push_back(chunk.seq);
+  } else {
+    for (Sequence* seq : scheduler_->complete(current.step, sampled_)) finished.push_back(seq);
+  }
+
+  int tokens = 0;
+  for (const ScheduledChunk& chunk : current.step.chunks)
+    if (chunk.seq) tokens += chunk.num_tokens;
   const double seconds = clock.seconds();
   ++stats_.steps;
-  stats_.preemptions += static_cast<int64_t>(step.preempted.size());
-  if (step.prefill) {
-    stats_.prefill_tokens += step.num_tokens();
+  stats_.preemptions += static_cast<int64_t>(current.step.preempted.size());
+  if (current.step.prefill) {
+    stats_.prefill_tokens += tokens;
     stats_.prefill_seconds += seconds;
   } else {
-    stats_.decode_tokens += step.num_tokens();
+    stats_.decode_tokens += tokens;
     stats_.decode_seconds += seconds;
     ++stats_.decode_steps;
-    stats_.decode_host_seconds += host_clock.seconds() - runner_->last_wait_seconds();
+    stats_.decode_host_seconds += seconds - runner_->last_wait_seconds();
+    if (const double gap = runner_->last_decode_gap_seconds(); gap >= 0) {
+      ++stats_.decode_gaps;
+      stats_.decode_gap_seconds += gap;
+    }
   }
-  return {finished.begin(), finished.end()};
+  return finished;
 }
 
 std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) {
   const int n = static_cast<int>(tokens.size());
   require(idle(), "prompt_logits: the engine has requests in flight");
+  finish_step_in_flight();  // idle: at most a step of dropped rows
   require(n >= 1 && n <= options_.runner.max_num_batched_tokens && n <= options_.runner.max_num_seqs &&
               n <= options_.runner.max_model_len,
           "prompt_logits: " + std::to_string(n) + " tokens exceed one step (--max-num-batched-tokens " +
@@ -185,6 +254,7 @@ bool LlmEngine::abort_request(int64_t id) {
   for (auto it = sequences_.begin(); it != sequences_.end(); ++it)
     if ((*it)->id == id) {
       const bool held = scheduler_->abort(it->get());
+      drop_from_in_flight(it->get());
       sequences_.erase(it);
       return held;
     }

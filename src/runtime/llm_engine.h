@@ -8,9 +8,11 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/stopwatch.h"
 #include "sequences/block_manager.h"
 #include "sequences/sampler.h"
 #include "sequences/scheduler.h"
@@ -35,6 +37,12 @@ struct EngineOptions {
   // `tune` timed it faster than cuSPARSELt (those linears then hold their weight twice, compressed
   // and plain; the others only compressed).
   bool dense_fallback = true;
+  // Decode steps launched one step ahead: while step N runs, step N+1 is scheduled and launched
+  // behind it, its tokens taken on the device from step N's argmax, so the host's work between
+  // steps (scheduling, staging, the graph launch, reading the tokens back) overlaps the GPU's.
+  // Only where every running sequence samples greedily on step N and none waits; a sequence that
+  // samples its EOS token on step N has its row of step N+1 dropped. Outputs are the same either way.
+  bool run_ahead = true;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
 };
@@ -55,8 +63,9 @@ class LlmEngine {
   double startup_seconds() const { return startup_seconds_; }
   const ModelRunner& runner() const { return *runner_; }
   const ModelWeights& weights() const { return *weights_; }
-  // Profiles the following steps phase by phase (eager, no graphs) until reset to nullptr.
-  void set_profiler(StepProfiler* profiler) { runner_->set_profiler(profiler); }
+  // Profiles the following steps phase by phase (eager, no graphs, none launched ahead) until reset
+  // to nullptr. Throws Error while a step is in flight (finish_step_in_flight() first).
+  void set_profiler(StepProfiler* profiler);
   int num_running() const { return scheduler_->num_running(); }
   int num_waiting() const { return scheduler_->num_waiting(); }
 
@@ -68,9 +77,13 @@ class LlmEngine {
   // vocabulary, or a prompt that cannot fit the context.
   int64_t add_request(std::vector<int32_t> prompt, const SamplingParams& params);
   bool idle() const { return scheduler_->idle(); }
-  // Runs one scheduler step; returns the requests that finished in it, valid until the next step()
-  // (which drops them).
+  // Completes one scheduler step (launching it first unless it was launched ahead by the previous
+  // call, and, with run_ahead, launching the next one before waiting); returns the requests that
+  // finished in it, valid until the next step() (which drops them).
   std::vector<const Sequence*> step();
+  // Completes the step launched ahead, if any, without launching another; returns the requests
+  // that finished in it, as step() does.
+  std::vector<const Sequence*> finish_step_in_flight();
   // Drops a request, waiting or running, between steps; its KV-cache blocks are free at once.
   // False for an id that is not (or no longer) in the engine.
   bool abort_request(int64_t id);
@@ -88,6 +101,15 @@ class LlmEngine {
   std::string stats_line() const;
 
  private:
+  struct InFlightStep {
+    SchedulerStep step;  // chunks of sequences dropped since the launch have seq == nullptr
+    bool host_sampling = false;
+  };
+  // Fills the step's arrays (rows whose token `previous` sampled take it on the device) and launches it.
+  void launch(SchedulerStep step, const SchedulerStep* previous);
+  bool can_run_ahead(const InFlightStep& current) const;
+  std::vector<const Sequence*> complete_in_flight(bool allow_ahead, const Stopwatch& clock);
+  void drop_from_in_flight(const Sequence* seq);  // its row of the step in flight is ignored
 
   EngineOptions options_;
   cudaStream_t stream_ = nullptr;
@@ -99,6 +121,7 @@ class LlmEngine {
   std::unique_ptr<Sampler> sampler_;
   std::deque<std::unique_ptr<Sequence>> sequences_;
   int64_t next_id_ = 0;
+  std::optional<InFlightStep> in_flight_;
   StepBatch batch_;
   std::vector<int32_t> greedy_, sampled_;
   std::vector<float> logits_;

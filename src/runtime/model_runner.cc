@@ -90,19 +90,21 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   CUDA_CHECK(cudaMemcpyAsync(rope_cos_.data(), rope.cos.data(), rope.cos.size() * 2, cudaMemcpyHostToDevice, stream_));
   CUDA_CHECK(cudaMemcpyAsync(rope_sin_.data(), rope.sin.data(), rope.sin.size() * 2, cudaMemcpyHostToDevice, stream_));
 
-  // The step arrays, back to back at their largest sizes.
-  staged_.tokens = 0;
-  staged_.positions = staged_.tokens + max_tokens;
-  staged_.slots = staged_.positions + max_tokens;
-  staged_.query_start = staged_.slots + max_tokens;
-  staged_.seq_len = staged_.query_start + o.max_num_seqs + 1;
-  staged_.block_table = staged_.seq_len + o.max_num_seqs;
-  staged_.sample_rows = staged_.block_table + static_cast<size_t>(o.max_num_seqs) * max_blocks_per_seq_;
-  staged_.cudnn_q_offsets = staged_.sample_rows + o.max_num_seqs;
-  staged_.cudnn_kv_offsets = staged_.cudnn_q_offsets + o.max_num_seqs + 1;
-  const size_t staged_ints = staged_.cudnn_kv_offsets + o.max_num_seqs + 1;
-  staged_device_ = DeviceBuffer(staged_ints * sizeof(int32_t), "step inputs");
-  CUDA_CHECK(cudaMallocHost(&staged_host_, staged_ints * sizeof(int32_t)));
+  // The step arrays of the largest step (cuDNN's bucket is at most max_num_seqs sequences), and
+  // each launch slot's pinned mirror of them, its results and events.
+  max_samples_ = padded_rows(o.max_num_seqs);
+  staged_capacity_ =
+      staged_layout(static_cast<int>(std::max<int64_t>(max_tokens, o.max_num_seqs)), o.max_num_seqs,
+                    max_blocks_per_seq_, o.max_num_seqs, o.max_num_seqs)
+          .end;
+  staged_device_ = DeviceBuffer(staged_capacity_ * sizeof(int32_t), "step inputs");
+  for (LaunchSlot& slot : slots_) {
+    CUDA_CHECK(cudaMallocHost(&slot.staged_host, staged_capacity_ * sizeof(int32_t)));
+    CUDA_CHECK(cudaMallocHost(&slot.results_host, (max_samples_ + 1) * sizeof(int32_t)));
+    CUDA_CHECK(cudaEventCreate(&slot.forward_begin));
+    CUDA_CHECK(cudaEventCreate(&slot.forward_end));
+    CUDA_CHECK(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
+  }
   CUDA_CHECK(cudaStreamSynchronize(stream_));
 
   // Decode buckets: powers of two up to the sequence limit (and the limit itself).
@@ -115,18 +117,20 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
                                         static_cast<int>(head_dim_), o.max_num_seqs,
                                         std::min(o.max_model_len, o.max_num_batched_tokens),  // longest fresh prompt
                                         softmax_scale_};
-  const int32_t* staged = staged_device_.as<int32_t>();
-  attention_ = std::make_unique<PrefillAttentionChoice>(
-      o.cudnn_attention, cudnn_shape, max_tokens,
-      CudnnStagedArrays{staged + staged_.cudnn_q_offsets, staged + staged_.cudnn_kv_offsets, staged + staged_.seq_len},
-      stream_);
+  attention_ = std::make_unique<PrefillAttentionChoice>(o.cudnn_attention, cudnn_shape, max_tokens, stream_);
   allocate_kv_cache();
   if (o.cuda_graphs) capture_graphs();
 }
 
 ModelRunner::~ModelRunner() {
+  cudaStreamSynchronize(stream_);  // a step launched ahead may still be copying into the slots
   for (auto& [size, exec] : graphs_) cudaGraphExecDestroy(exec);
-  if (staged_host_) cudaFreeHost(staged_host_);
+  for (LaunchSlot& slot : slots_) {
+    if (slot.staged_host) cudaFreeHost(slot.staged_host);
+    if (slot.results_host) cudaFreeHost(slot.results_host);
+    for (cudaEvent_t e : {slot.forward_begin, slot.forward_end, slot.done})
+      if (e) cudaEventDestroy(e);
+  }
 }
 
 int64_t ModelRunner::rows_needed(const RunnerOptions& o) {
@@ -230,37 +234,39 @@ void ModelRunner::prepare_prefill(int seqs, int prompt_len) {
   attention_->prepare(seqs, prompt_len, prepared_rows_.at(rows).cudnn_attention);
 }
 
-void ModelRunner::stage(const StepBatch& b, const StepShape& shape, const CudnnAttentionBatch* cudnn) {
-  const int tokens = shape.tokens, seqs = shape.seqs, samples = shape.samples;
-  const int cudnn_bucket_seqs = cudnn ? cudnn->bucket.seqs : 0;
-  auto* device = staged_device_.as<int32_t>();
-  // Copies `values` to the pinned mirror, pads to `count` with `pad` (or, for index arrays, with the
-  // values that continue them one by one) and sends that much to the device.
-  auto put = [&](size_t offset, const std::vector<int32_t>& values, size_t count, int32_t pad,
-                 bool continue_values) {
-    int32_t* host = staged_host_ + offset;
-    std::copy(values.begin(), values.end(), host);
-    for (size_t i = values.size(); i < count; ++i) host[i] = continue_values && i > 0 ? host[i - 1] + 1 : pad;
-    if (count)
-      CUDA_CHECK(cudaMemcpyAsync(device + offset, host, count * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
-  };
-  put(staged_.tokens, b.tokens, tokens, 0, false);
-  put(staged_.positions, b.positions, tokens, 0, false);
-  put(staged_.slots, b.slots, tokens, -1, false);
-  put(staged_.query_start, b.query_start, seqs + 1, 0, true);  // padding sequences own one row each
-  // cuDNN's bucket reads the lengths of its padding sequences too: zero.
-  put(staged_.seq_len, b.seq_len, std::max(seqs, cudnn_bucket_seqs), 0, false);
-  put(staged_.block_table, b.block_table, b.block_table.size(), 0, false);
-  put(staged_.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
-  if (cudnn) {
-    const auto& q_offsets = attention_->q_offsets_host();
-    const auto& kv_offsets = attention_->kv_offsets_host();
-    put(staged_.cudnn_q_offsets, q_offsets, q_offsets.size(), 0, false);
-    put(staged_.cudnn_kv_offsets, kv_offsets, kv_offsets.size(), 0, false);
-  }
+StagedLayout ModelRunner::layout(const StepShape& shape, int cudnn_seqs) const {
+  const StagedLayout l = staged_layout(shape.tokens, shape.seqs, max_blocks_per_seq_, shape.samples, cudnn_seqs);
+  require(l.end <= staged_capacity_, "step arrays larger than the engine's limits");
+  return l;
 }
 
-void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cudnn) {
+void ModelRunner::stage(const StepBatch& b, const StepShape& shape, const StagedLayout& l, int cudnn_seqs,
+                        int32_t* host) {
+  const int tokens = shape.tokens, seqs = shape.seqs, samples = shape.samples;
+  // Copies `values` to its place in the block and pads to `count` with `pad` (or, for index arrays,
+  // with the values that continue them one by one).
+  auto put = [&](size_t offset, const std::vector<int32_t>& values, size_t count, int32_t pad, bool continue_values) {
+    int32_t* at = host + offset;
+    std::copy(values.begin(), values.end(), at);
+    for (size_t i = values.size(); i < count; ++i) at[i] = continue_values && i > 0 ? at[i - 1] + 1 : pad;
+  };
+  put(l.tokens, b.tokens, tokens, 0, false);
+  put(l.carried_rows, b.carried_rows, tokens, -1, false);
+  put(l.positions, b.positions, tokens, 0, false);
+  put(l.slots, b.slots, tokens, -1, false);
+  put(l.query_start, b.query_start, seqs + 1, 0, true);  // padding sequences own one row each
+  // cuDNN's bucket reads the lengths of its padding sequences too: zero.
+  put(l.seq_len, b.seq_len, std::max(seqs, cudnn_seqs), 0, false);
+  put(l.block_table, b.block_table, static_cast<size_t>(seqs) * max_blocks_per_seq_, 0, false);
+  put(l.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
+  if (cudnn_seqs) {
+    put(l.cudnn_q_offsets, attention_->q_offsets_host(), cudnn_seqs + 1, 0, false);
+    put(l.cudnn_kv_offsets, attention_->kv_offsets_host(), cudnn_seqs + 1, 0, false);
+  }
+  CUDA_CHECK(cudaMemcpyAsync(staged_device_.data(), host, l.end * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+}
+
+void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at, const CudnnAttentionBatch* cudnn) {
   const int tokens = shape.tokens, samples = shape.samples;
   const int64_t rows = shape.rows;
   const int32_t* staged = staged_device_.as<int32_t>();
@@ -291,9 +297,9 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
 
   AttentionBatch batch;
   batch.num_seqs = shape.seqs;
-  batch.query_start = staged + staged_.query_start;
-  batch.seq_len = staged + staged_.seq_len;
-  batch.block_table = staged + staged_.block_table;
+  batch.query_start = staged + staged_at.query_start;
+  batch.seq_len = staged + staged_at.seq_len;
+  batch.block_table = staged + staged_at.block_table;
   batch.max_blocks_per_seq = max_blocks_per_seq_;
   batch.max_query_len = shape.max_query_len;
   batch.max_seq_len = shape.max_seq_len;
@@ -301,8 +307,8 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   auto mark = [&](const char* phase) {
     if (profiler_) profiler_->mark(phase);
   };
-  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_.tokens, tokens, h,
-                       error_flag_.as<int32_t>(), stream_);
+  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_at.tokens, staged + staged_at.carried_rows,
+                       sampled_.as<int32_t>(), tokens, h, error_flag_.as<int32_t>(), stream_);
   mark("embedding");
   // o_proj and down_proj may add their output to the residual stream h in their epilogue
   // (LinearConfig::residual_epilogue): the norm after them then reads h alone.
@@ -322,7 +328,7 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
     mark("qkv GEMM");
     auto* q = q_.as<__nv_bfloat16>();
     auto* attn = attn_.as<__nv_bfloat16>();
-    rope_kv_write_gpu(qkv_out, tokens, staged + staged_.positions, staged + staged_.slots,
+    rope_kv_write_gpu(qkv_out, tokens, staged + staged_at.positions, staged + staged_at.slots,
                       rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
                       cache_layers_[layer], q, stream_, cudnn ? attention_->packed_kv() : nullptr);
     mark("rope+kv write");
@@ -376,9 +382,9 @@ void ModelRunner::forward(const StepShape& shape, const CudnnAttentionBatch* cud
   if (samples == 0) return;
   auto* x = final_x_.as<__nv_bfloat16>();
   if (down.config().residual_epilogue)
-    rmsnorm_rows_gpu(h, staged + staged_.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps}, x, stream_);
+    rmsnorm_rows_gpu(h, staged + staged_at.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps}, x, stream_);
   else
-    residual_rmsnorm_rows_gpu(down_out, h, staged + staged_.sample_rows, {samples, hidden_},
+    residual_rmsnorm_rows_gpu(down_out, h, staged + staged_at.sample_rows, {samples, hidden_},
                               {weights_.final_norm(), eps}, x, stream_);
   mark("final norm");
   const int64_t sample_rows = padded_rows(samples);
@@ -399,13 +405,14 @@ void ModelRunner::capture_graphs() {
                                           workspace_.data(), stream_};
     lm_head_gemm_.prepare(rows, kWorkspaceBytes, &timing);
     const StepShape shape{size, rows, size, size, true, 1, options_.max_model_len};
+    const StagedLayout staged_at = layout(shape, 0);
     // One eager run first: libraries finish their lazy set-up outside the capture.
-    stage(warm, shape);
-    forward(shape);
+    stage(warm, shape, staged_at, 0, slots_[0].staged_host);
+    forward(shape, staged_at);
     CUDA_CHECK(cudaStreamSynchronize(stream_));
     cudaGraph_t graph = nullptr;
     CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    forward(shape);
+    forward(shape, staged_at);
     CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
     cudaGraphExec_t exec = nullptr;
     CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
@@ -414,7 +421,11 @@ void ModelRunner::capture_graphs() {
   }
 }
 
-void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {
+bool ModelRunner::replays_graph(int seqs) const {
+  return options_.cuda_graphs && !profiler_ && seqs >= 1 && seqs <= graph_batch_sizes_.back();
+}
+
+void ModelRunner::launch(const StepBatch& batch, bool keep_logits) {
   const int tokens = batch.num_tokens(), seqs = batch.num_seqs();
   const int samples = static_cast<int>(batch.sample_rows.size());
   require(tokens > 0 && tokens <= options_.max_num_batched_tokens, [&] {
@@ -424,12 +435,23 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
           "step with more sequences or sampled rows than --max-num-seqs");
   if (batch.decode)
     for (int i = 0; i < samples; ++i) require(batch.sample_rows[i] == i, "decode steps sample every row in order");
+  require(in_flight_ < kSlots - 1, "model runner: two steps are in flight already");
+  require(in_flight_ == 0 || !slots_[(next_slot_ + kSlots - 1) % kSlots].keep_logits,
+          "model runner: a step that keeps its logits must be waited for before the next launch");
+  if (!batch.carried_rows.empty()) {
+    require(batch.carried_rows.size() == batch.tokens.size(), "model runner: one carried row per token expected");
+    for (int32_t r : batch.carried_rows)
+      require(r < last_launch_samples_, "model runner: a carried row the previous step did not sample");
+  }
+  LaunchSlot& slot = slots_[next_slot_];
   const auto graph = batch.decode ? std::lower_bound(graph_batch_sizes_.begin(), graph_batch_sizes_.end(), seqs)
                                   : graph_batch_sizes_.end();
   if (profiler_) profiler_->begin(stream_);
-  if (batch.decode && options_.cuda_graphs && !profiler_ && graph != graph_batch_sizes_.end()) {
+  if (batch.decode && replays_graph(seqs)) {
     const int size = *graph;
-    stage(batch, StepShape{size, padded_rows(size), size, size, true, 1, options_.max_model_len});
+    const StepShape shape{size, padded_rows(size), size, size, true, 1, options_.max_model_len};
+    stage(batch, shape, layout(shape, 0), 0, slot.staged_host);
+    CUDA_CHECK(cudaEventRecord(slot.forward_begin, stream_));
     CUDA_CHECK(cudaGraphLaunch(graphs_.at(size), stream_));
   } else {
     const StepShape shape{tokens,       batch.decode ? padded_rows(tokens) : prefill_rows(tokens),
@@ -438,29 +460,64 @@ void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std:
                           batch.max_seq_len};
     prepare_rows(shape.rows);
     if (samples > 0) lm_head_gemm_.prepare(padded_rows(samples), kWorkspaceBytes);
-    const CudnnAttentionBatch* cudnn = attention_->choose(batch, prepared_rows_.at(shape.rows).cudnn_attention);
-    stage(batch, shape, cudnn);
-    forward(shape, cudnn);
+    const std::optional<CudnnAttentionBucket> bucket =
+        attention_->choose(batch, prepared_rows_.at(shape.rows).cudnn_attention);
+    const StagedLayout staged_at = layout(shape, bucket ? bucket->seqs : 0);
+    stage(batch, shape, staged_at, bucket ? bucket->seqs : 0, slot.staged_host);
+    CudnnAttentionBatch cudnn;
+    if (bucket) {
+      const int32_t* staged = staged_device_.as<int32_t>();
+      cudnn = {*bucket, staged + staged_at.cudnn_q_offsets, staged + staged_at.cudnn_kv_offsets,
+               staged + staged_at.seq_len};
+    }
+    CUDA_CHECK(cudaEventRecord(slot.forward_begin, stream_));
+    forward(shape, staged_at, bucket ? &cudnn : nullptr);
   }
-  // From here the host waits for the GPU (the copy of the error flag to pageable memory below
-  // blocks as the synchronization does).
-  const Stopwatch wait;
-  greedy.resize(samples);
-  // The staging buffer is free again once the copies above ran, which stream order guarantees.
-  auto* host_sampled = staged_host_;
-  CUDA_CHECK(cudaMemcpyAsync(host_sampled, sampled_.data(), samples * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
-  if (logits) {
-    logits->resize(static_cast<size_t>(samples) * vocab_);
+  CUDA_CHECK(cudaEventRecord(slot.forward_end, stream_));
+  CUDA_CHECK(cudaMemcpyAsync(slot.results_host, sampled_.data(), samples * sizeof(int32_t), cudaMemcpyDeviceToHost,
+                             stream_));
+  CUDA_CHECK(cudaMemcpyAsync(slot.results_host + max_samples_, error_flag_.data(), sizeof(int32_t),
+                             cudaMemcpyDeviceToHost, stream_));
+  CUDA_CHECK(cudaEventRecord(slot.done, stream_));
+  slot.samples = samples;
+  slot.keep_logits = keep_logits;
+  slot.decode = batch.decode;
+  last_launch_samples_ = samples;
+  next_slot_ = (next_slot_ + 1) % kSlots;
+  ++in_flight_;
+}
+
+void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits) {
+  require(in_flight_ > 0, "model runner: no step in flight to wait for");
+  const int index = (next_slot_ + kSlots - in_flight_) % kSlots;
+  const LaunchSlot& slot = slots_[index];
+  require(!logits || slot.keep_logits, "model runner: the step was launched without keeping its logits");
+  const Stopwatch clock;
+  CUDA_CHECK(cudaEventSynchronize(slot.done));
+  last_wait_seconds_ = clock.seconds();
+  --in_flight_;
+  last_decode_gap_seconds_ = -1;
+  if (slot.decode && last_waited_ >= 0 && slots_[last_waited_].decode) {
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, slots_[last_waited_].forward_end, slot.forward_begin));
+    last_decode_gap_seconds_ = ms * 1e-3;
+  }
+  last_waited_ = index;
+  greedy.assign(slot.results_host, slot.results_host + slot.samples);
+  const int32_t bad_token = slot.results_host[max_samples_];
+  if (logits) {  // nothing was launched after this step (launch refuses it): logits_ is still its own
+    logits->resize(static_cast<size_t>(slot.samples) * vocab_);
     CUDA_CHECK(cudaMemcpyAsync(logits->data(), logits_.data(), logits->size() * sizeof(float), cudaMemcpyDeviceToHost,
                                stream_));
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  int32_t bad_token = 0;
-  CUDA_CHECK(cudaMemcpyAsync(&bad_token, error_flag_.data(), sizeof bad_token, cudaMemcpyDeviceToHost, stream_));
-  CUDA_CHECK(cudaStreamSynchronize(stream_));
-  last_wait_seconds_ = wait.seconds();
-  std::copy(host_sampled, host_sampled + samples, greedy.begin());
   require(bad_token == 0,
           [&] { return "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model"; });
+}
+
+void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {
+  launch(batch, logits != nullptr);
+  wait(greedy, logits);
 }
 
 }  // namespace slidesparse

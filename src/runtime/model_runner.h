@@ -21,6 +21,7 @@
 #include "kernels/kv_cache.h"
 #include "runtime/model_weights.h"
 #include "runtime/prefill_attention_choice.h"
+#include "runtime/staged_layout.h"
 #include "runtime/step_batch.h"
 #include "runtime/step_profiler.h"
 #include "tuning/tuning_db.h"
@@ -75,19 +76,40 @@ class ModelRunner {
   // Prefill steps whose attention ran on cuDNN so far.
   int64_t cudnn_attention_steps() const { return attention_->cudnn_steps(); }
 
-  // Runs the step and returns the greedy token of every sample row (at most max_num_seqs rows) (argmax, lowest index on ties);
-  // when `logits` is given it also receives those rows' fp32 logits [rows][vocab] for host sampling.
+  // Launches the step and returns without waiting for the GPU: the step's arrays go to the device in
+  // one copy, the forward pass runs (a captured graph for decode steps whose bucket has one), and
+  // the sampled tokens and the token check are copied back. A second step may be launched before
+  // the first is waited for (LlmEngine runs one step ahead); its rows with batch.carried_rows take
+  // their tokens from the step launched just before it. A step that keeps its logits (for host
+  // sampling) must be waited for before the next launch.
+  void launch(const StepBatch& batch, bool keep_logits);
+  // Waits for the oldest launched step; returns the greedy token of every sample row (argmax,
+  // lowest index on ties), and its fp32 logits [rows][vocab] when it was launched keeping them.
+  // Throws Error when a token id outside the vocabulary reached the model.
+  void wait(std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
+  // launch, then wait.
   void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
-  // How long the last run() waited for the GPU at its end: the rest of a step is the host's time,
-  // during which the GPU has nothing queued.
+  int steps_in_flight() const { return in_flight_; }
+  // Whether a decode step of `seqs` sequences replays a captured graph (graphs on, no profiler, a
+  // bucket that large): the steps that may be launched ahead.
+  bool replays_graph(int seqs) const;
+  // How long the last wait() waited for the GPU.
   double last_wait_seconds() const { return last_wait_seconds_; }
+  // For the last waited step when it and the step waited before it were decode steps: the GPU time
+  // from the end of that step's forward pass to the start of this one's (copies back and in, and
+  // any time the GPU waited for the host to launch). Negative otherwise.
+  double last_decode_gap_seconds() const { return last_decode_gap_seconds_; }
 
  private:
   void allocate_kv_cache();
   void prepare_rows(int64_t rows);
-  // Copies the step's arrays (padded to `shape`, and cuDNN's offsets when `cudnn` is set) to the device.
-  void stage(const StepBatch& batch, const StepShape& shape, const CudnnAttentionBatch* cudnn = nullptr);
-  void forward(const StepShape& shape, const CudnnAttentionBatch* cudnn = nullptr);
+  // Where a step of this shape stages its arrays (cudnn_seqs: cuDNN's bucket, 0 without).
+  StagedLayout layout(const StepShape& shape, int cudnn_seqs) const;
+  // Writes the step's arrays (padded to `shape`, and cuDNN's offsets for a bucket of cudnn_seqs
+  // sequences when it runs cuDNN) into the pinned `host` block and copies the block to the device.
+  void stage(const StepBatch& batch, const StepShape& shape, const StagedLayout& layout, int cudnn_seqs,
+             int32_t* host);
+  void forward(const StepShape& shape, const StagedLayout& layout, const CudnnAttentionBatch* cudnn = nullptr);
   void capture_graphs();
   static int64_t prefill_rows(int tokens);
 
@@ -101,12 +123,24 @@ class ModelRunner {
   Bf16Gemm lm_head_gemm_;
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
-  struct StagedOffsets {  // in int32s, of each StepBatch array inside staged_device_ / staged_host_
-    size_t tokens, positions, slots, query_start, seq_len, block_table, sample_rows, cudnn_q_offsets,
-        cudnn_kv_offsets;
+  size_t staged_capacity_ = 0;  // int32s of staged_device_ and of each slot's staged_host
+  int64_t max_samples_ = 0;     // rows of sampled_
+  // One launched step's host side. Three slots: two steps in flight, and the step waited before
+  // them, whose forward_end starts the next decode gap.
+  struct LaunchSlot {
+    int32_t* staged_host = nullptr;   // pinned: the step's arrays (staged_capacity_)
+    int32_t* results_host = nullptr;  // pinned: the sampled tokens (max_samples_), then the token check
+    cudaEvent_t forward_begin = nullptr, forward_end = nullptr, done = nullptr;
+    int samples = 0;
+    bool keep_logits = false, decode = false;
   };
-  StagedOffsets staged_{};
-  int32_t* staged_host_ = nullptr;  // pinned mirror of staged_device_
+  static constexpr int kSlots = 3;
+  LaunchSlot slots_[kSlots];
+  int next_slot_ = 0;     // the next launch's slot
+  int in_flight_ = 0;     // launched, not waited: the slots before next_slot_
+  int last_waited_ = -1;  // slot of the last waited step
+  int last_launch_samples_ = 0;  // rows of sampled_ the last launched step writes
+  double last_decode_gap_seconds_ = -1;
   std::vector<KvCacheLayer> cache_layers_;
   struct RowLaunchConfigs {  // per prepared row count: the fused norms' and prefill attention's launch shapes
     QuantLaunchConfig tensor, residual, relu2;

@@ -8,7 +8,7 @@
 namespace slidesparse {
 
 PrefillAttentionChoice::PrefillAttentionChoice(bool enabled, const CudnnAttentionShape& shape, int64_t max_tokens,
-                                               const CudnnStagedArrays& staged, cudaStream_t stream)
+                                               cudaStream_t stream)
     : shape_(shape) {
   if (!enabled) return;
   std::string why;
@@ -20,11 +20,7 @@ PrefillAttentionChoice::PrefillAttentionChoice(bool enabled, const CudnnAttentio
   } catch (const Error& e) {  // e.g. no handle: the engine still runs, on our kernel
     cudnn_.reset();
     std::fprintf(stderr, "slidesparse: note: prefill attention uses the built-in kernel (%s)\n", e.what());
-    return;
   }
-  batch_.q_offsets = staged.q_offsets;
-  batch_.kv_offsets = staged.kv_offsets;
-  batch_.seq_len = staged.seq_len;
 }
 
 std::string PrefillAttentionChoice::description() const {
@@ -47,18 +43,17 @@ void PrefillAttentionChoice::prepare(int seqs, int prompt_len, bool tuned_for_cu
     bucket_ready({cudnn_sequence_bucket(seqs, shape_.max_seqs), cudnn_length_bucket(prompt_len, shape_.max_len)});
 }
 
-const CudnnAttentionBatch* PrefillAttentionChoice::choose(const StepBatch& b, bool tuned_for_cudnn) {
+std::optional<CudnnAttentionBucket> PrefillAttentionChoice::choose(const StepBatch& b, bool tuned_for_cudnn) {
   if (!cudnn_ || refused_ || b.decode || b.max_query_len < kCudnnMinQueryLen || !tuned_for_cudnn ||
       !all_fresh_prompts(b))
-    return nullptr;
+    return std::nullopt;
   const CudnnAttentionBucket bucket{cudnn_sequence_bucket(b.num_seqs(), shape_.max_seqs),
                                     cudnn_length_bucket(b.max_seq_len, shape_.max_len)};
-  if (b.max_seq_len > bucket.len || !bucket_ready(bucket)) return nullptr;
+  if (b.max_seq_len > bucket.len || !bucket_ready(bucket)) return std::nullopt;
   cudnn_sequence_offsets(b, bucket.seqs, int64_t{shape_.heads} * shape_.head_dim,
                          int64_t{2} * shape_.kv_heads * shape_.head_dim, q_offsets_host_, kv_offsets_host_);
-  batch_.bucket = bucket;
   ++cudnn_steps_;
-  return &batch_;
+  return bucket;
 }
 
 bool PrefillAttentionChoice::run(const __nv_bfloat16* q, const CudnnAttentionBatch& batch, __nv_bfloat16* out) {

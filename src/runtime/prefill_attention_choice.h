@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,20 +26,12 @@ namespace slidesparse {
 // (sequences, length) bucket would cost cuDNN a graph build.
 inline constexpr int kCudnnMinQueryLen = 256;
 
-// Where the per-step arrays cuDNN reads live on the device (the runner stages them with the step).
-struct CudnnStagedArrays {
-  const int32_t* q_offsets = nullptr;   // [max_seqs + 1]
-  const int32_t* kv_offsets = nullptr;  // [max_seqs + 1]
-  const int32_t* seq_len = nullptr;     // [max_seqs]
-};
-
 class PrefillAttentionChoice {
  public:
   // enabled: RunnerOptions::cudnn_attention. Loads cuDNN and makes its handle and the packed K/V
   // buffer for up to max_tokens rows; without cuDNN (or with its handle failing) every step keeps
   // our kernel.
-  PrefillAttentionChoice(bool enabled, const CudnnAttentionShape& shape, int64_t max_tokens,
-                         const CudnnStagedArrays& staged, cudaStream_t stream);
+  PrefillAttentionChoice(bool enabled, const CudnnAttentionShape& shape, int64_t max_tokens, cudaStream_t stream);
 
   // "cuDNN 9.10.2 SDPA (queries of >= 256 tokens) + built-in kernel" or "built-in kernel".
   std::string description() const;
@@ -50,10 +43,11 @@ class PrefillAttentionChoice {
   // does not prefer our kernel at the step's rows.
   void prepare(int seqs, int prompt_len, bool tuned_for_cudnn);
 
-  // The cuDNN batch for this step, its sequence offsets computed into q_offsets_host() /
-  // kv_offsets_host() for the runner to stage; nullptr when the step runs our kernel (decode, a
-  // cached prefix, short queries, no cuDNN, an unsupported bucket, tuned against, refused).
-  const CudnnAttentionBatch* choose(const StepBatch& batch, bool tuned_for_cudnn);
+  // The cuDNN bucket for this step, its sequence offsets computed into q_offsets_host() /
+  // kv_offsets_host() for the runner to stage (the runner sets the batch's device pointers to where
+  // it staged them); nullopt when the step runs our kernel (decode, a cached prefix, short queries,
+  // no cuDNN, an unsupported bucket, tuned against, refused).
+  std::optional<CudnnAttentionBucket> choose(const StepBatch& batch, bool tuned_for_cudnn);
   const std::vector<int32_t>& q_offsets_host() const { return q_offsets_host_; }
   const std::vector<int32_t>& kv_offsets_host() const { return kv_offsets_host_; }
   // Where rope_kv_write_gpu writes the step's RoPE(k) and v packed for cuDNN, [T, 2 kv_heads, head_dim].
@@ -69,7 +63,6 @@ class PrefillAttentionChoice {
   CudnnAttentionShape shape_;
   std::unique_ptr<CudnnPrefillAttention> cudnn_;  // null: cuDNN unavailable or disabled
   DeviceBuffer packed_kv_;
-  CudnnAttentionBatch batch_;
   std::vector<int32_t> q_offsets_host_, kv_offsets_host_;  // reused: no allocation per step
   std::set<CudnnAttentionBucket> warned_;
   int64_t cudnn_steps_ = 0;

@@ -18,6 +18,7 @@ void StepBatch::clear() {
   seq_len.clear();
   block_table.clear();
   sample_rows.clear();
+  carried_rows.clear();
   max_query_len = max_seq_len = 0;
 }
 
@@ -43,6 +44,29 @@ void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks, 
     if (chunk.samples) b.sample_rows.push_back(b.num_tokens() - 1);
     b.max_query_len = std::max(b.max_query_len, chunk.num_tokens);
     b.max_seq_len = std::max(b.max_seq_len, len);
+  }
+}
+
+void carry_sampled_tokens(const SchedulerStep& previous, const SchedulerStep& next, StepBatch& b) {
+  b.carried_rows.assign(b.tokens.size(), -1);
+  size_t from = 0;  // previous's next chunk to look at
+  int sample_row = 0;  // previous's sample row of that chunk
+  int row = 0;
+  for (const ScheduledChunk& chunk : next.chunks) {
+    for (int i = 0; i < chunk.num_tokens; ++i, ++row) {
+      if (b.tokens[static_cast<size_t>(row)] != kPendingToken) continue;
+      const int position = chunk.first_token + i;
+      for (; from < previous.chunks.size(); ++from) {
+        const ScheduledChunk& p = previous.chunks[from];
+        if (p.seq == chunk.seq && p.samples && p.first_token + p.num_tokens == position) break;
+        sample_row += p.samples;
+      }
+      require(from < previous.chunks.size(), [&] {
+        return "step batch: the pending token of request " + std::to_string(chunk.seq->id) + " at position " +
+               std::to_string(position) + " was not sampled by the previous step";
+      });
+      b.carried_rows[static_cast<size_t>(row)] = sample_row;
+    }
   }
 }
 

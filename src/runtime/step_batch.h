@@ -19,6 +19,9 @@ struct StepBatch {
   std::vector<int32_t> seq_len;       // [S] tokens in the cache after this step
   std::vector<int32_t> block_table;   // [S][max_blocks_per_seq]
   std::vector<int32_t> sample_rows;   // rows whose next token is wanted, in output order
+  // Empty, or [T] when the step was scheduled before the previous step's tokens were known: the
+  // previous step's sample row whose token is this row's token, -1 where tokens[t] holds it.
+  std::vector<int32_t> carried_rows;
   int max_query_len = 0;
   int max_seq_len = 0;
 
@@ -32,6 +35,12 @@ struct StepBatch {
 // table padded with 0 to max_blocks_per_seq entries, and its last row when it samples. A step is a
 // decode step when it is not a prefill step and every chunk runs one token.
 void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks_per_seq, StepBatch& batch);
+
+// For a step scheduled ahead (Scheduler::complete_ahead): every row whose token `previous` sampled
+// takes it from `previous`'s sample rows on the device (batch.carried_rows; the host only has
+// kPendingToken there). `next`'s chunks must run their sequences in `previous`'s order, which the
+// scheduler keeps (admission order). Throws Error when a pending token has no row to come from.
+void carry_sampled_tokens(const SchedulerStep& previous, const SchedulerStep& next, StepBatch& batch);
 
 // True when every sequence of the step is a fresh prompt: its queries are all of its tokens
 // (nothing of it cached before this step), the steps cuDNN's attention runs.

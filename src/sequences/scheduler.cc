@@ -75,15 +75,10 @@ SchedulerStep Scheduler::schedule_prefill() {
 }
 
 bool Scheduler::abort(Sequence* seq) {
-  if (const auto it = std::find(running_.begin(), running_.end(), seq); it != running_.end()) {
-    running_.erase(it);
-  } else if (const auto w = std::find(waiting_.begin(), waiting_.end(), seq); w != waiting_.end()) {
-    waiting_.erase(w);
-  } else {
+  if (std::find(running_.begin(), running_.end(), seq) == running_.end() &&
+      std::find(waiting_.begin(), waiting_.end(), seq) == waiting_.end())
     return false;
-  }
-  blocks_.release(*seq);
-  seq->status = SequenceStatus::Finished;
+  finish(seq);
   return true;
 }
 
@@ -115,10 +110,22 @@ SchedulerStep Scheduler::schedule_decode() {
   return step;
 }
 
-bool Scheduler::finished(const Sequence& seq) const {
-  if (seq.num_generated() >= seq.params.max_tokens || seq.num_tokens() >= config_.max_model_len) return true;
+bool Scheduler::ended_by_length(const Sequence& seq) const {
+  return seq.num_generated() >= seq.params.max_tokens || seq.num_tokens() >= config_.max_model_len;
+}
+
+bool Scheduler::ended_by_eos(const Sequence& seq) const {
   return !seq.params.ignore_eos && config_.eos_token >= 0 && seq.num_generated() > 0 &&
          seq.tokens.back() == config_.eos_token;
+}
+
+void Scheduler::finish(Sequence* seq) {
+  seq->status = SequenceStatus::Finished;
+  blocks_.release(*seq);
+  if (const auto it = std::find(running_.begin(), running_.end(), seq); it != running_.end())
+    running_.erase(it);
+  else
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), seq));
 }
 
 std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std::vector<int32_t>& sampled) {
@@ -127,13 +134,45 @@ std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std:
   for (size_t i = 0; i < step.chunks.size(); ++i) {
     const ScheduledChunk& c = step.chunks[i];
     Sequence* seq = c.seq;
+    if (!seq) continue;
     seq->num_computed_tokens += c.num_tokens;
     if (!c.samples) continue;
     seq->tokens.push_back(sampled[i]);
-    if (!finished(*seq)) continue;
-    seq->status = SequenceStatus::Finished;
-    blocks_.release(*seq);
-    running_.erase(std::find(running_.begin(), running_.end(), seq));
+    if (!ended_by_length(*seq) && !ended_by_eos(*seq)) continue;
+    finish(seq);
+    done.push_back(seq);
+  }
+  return done;
+}
+
+std::vector<Sequence*> Scheduler::complete_ahead(const SchedulerStep& step) {
+  std::vector<Sequence*> done;
+  for (const ScheduledChunk& c : step.chunks) {
+    Sequence* seq = c.seq;
+    if (!seq) continue;
+    seq->num_computed_tokens += c.num_tokens;
+    if (!c.samples) continue;
+    seq->tokens.push_back(kPendingToken);
+    if (!ended_by_length(*seq)) continue;
+    finish(seq);
+    done.push_back(seq);
+  }
+  return done;
+}
+
+std::vector<Sequence*> Scheduler::resolve(const SchedulerStep& step, const std::vector<int32_t>& sampled) {
+  require(sampled.size() == step.chunks.size(), "scheduler: one sampled token per scheduled chunk expected");
+  std::vector<Sequence*> done;
+  for (size_t i = 0; i < step.chunks.size(); ++i) {
+    const ScheduledChunk& c = step.chunks[i];
+    Sequence* seq = c.seq;
+    if (!seq || !c.samples) continue;
+    const size_t at = static_cast<size_t>(c.first_token + c.num_tokens);
+    require(at + 1 == seq->tokens.size() && seq->tokens[at] == kPendingToken,
+            "scheduler: resolve() of a step that complete_ahead() did not record");
+    seq->tokens[at] = sampled[i];
+    if (seq->status == SequenceStatus::Finished || !ended_by_eos(*seq)) continue;
+    finish(seq);
     done.push_back(seq);
   }
   return done;

@@ -24,6 +24,9 @@ struct SchedulerConfig {
   int eos_token = -1;  // -1: none
 };
 
+// The token a sequence holds between complete_ahead() and resolve(): sampled, not yet known.
+inline constexpr int32_t kPendingToken = -1;
+
 struct ScheduledChunk {
   Sequence* seq = nullptr;
   int first_token = 0;  // position of the first token run this step (= num_computed_tokens)
@@ -52,8 +55,19 @@ class Scheduler {
   // The next step (empty when idle). The KV blocks for every scheduled token are held on return.
   SchedulerStep schedule();
   // Records the step's results: sampled[i] is the token sampled for chunk i (ignored for chunks
-  // that do not sample). Returns the sequences that finished, in chunk order.
+  // that do not sample, and for chunks whose sequence was dropped from the step: seq == nullptr).
+  // Returns the sequences that finished, in chunk order.
   std::vector<Sequence*> complete(const SchedulerStep& step, const std::vector<int32_t>& sampled);
+
+  // Running ahead (the engine schedules step N+1 while step N runs on the GPU), in two halves.
+  // complete_ahead records the step as done before its tokens are known: each sampling chunk's
+  // sequence gets kPendingToken appended, and the sequences whose length ends them (max_tokens, the
+  // context) finish; returns those, in chunk order. resolve then puts the sampled tokens in place
+  // of the pending ones (sampled as in complete) and finishes the sequences that sampled the EOS
+  // token, wherever they are (running, or waiting after a preemption in between); returns those,
+  // in chunk order. The pair leaves every sequence as complete() would.
+  std::vector<Sequence*> complete_ahead(const SchedulerStep& step);
+  std::vector<Sequence*> resolve(const SchedulerStep& step, const std::vector<int32_t>& sampled);
   // Drops a waiting or running sequence between steps: its blocks are freed and it is marked
   // Finished. False when the scheduler does not hold it (already finished).
   bool abort(Sequence* seq);
@@ -62,7 +76,9 @@ class Scheduler {
   SchedulerStep schedule_prefill();
   SchedulerStep schedule_decode();
   void preempt(Sequence* seq, SchedulerStep& step);
-  bool finished(const Sequence& seq) const;
+  bool ended_by_length(const Sequence& seq) const;  // max_tokens generated, or the context full
+  bool ended_by_eos(const Sequence& seq) const;     // its last token is the EOS token (unless ignored)
+  void finish(Sequence* seq);  // from running or waiting: blocks released, marked Finished
 
   SchedulerConfig config_;
   BlockManager& blocks_;

@@ -57,19 +57,27 @@ struct GatherResult {
   int32_t flag = 0;
 };
 
-// `offset` shifts table and out by that many elements (unaligned rows: the element path).
+// `offset` shifts table and out by that many elements (unaligned rows: the element path). With
+// carried rows, host_ids holds what the host stages (anything where a row is carried) and
+// carried_tokens the previous step's sampled ids.
 GatherResult gather_gpu(const std::vector<uint16_t>& table, int64_t vocab, int64_t hidden,
-                        const std::vector<int32_t>& ids, int64_t offset, bool with_flag) {
+                        const std::vector<int32_t>& ids, int64_t offset, bool with_flag,
+                        const std::vector<int32_t>& carried_rows = {}, const std::vector<int32_t>& carried_tokens = {}) {
   const size_t out_elements = (ids.size() + 1) * hidden;
   DeviceBuffer t((table.size() + offset) * 2, "table"), o((out_elements + offset) * 2, "out");
   DeviceBuffer tok(ids.size() * 4, "token ids"), flag(4, "error flag");
+  DeviceBuffer rows(std::max<size_t>(carried_rows.size(), 1) * 4, "carried rows");
+  DeviceBuffer carried(std::max<size_t>(carried_tokens.size(), 1) * 4, "carried tokens");
   auto* tv = t.as<__nv_bfloat16>() + offset;
   auto* ov = o.as<__nv_bfloat16>() + offset;
   CUDA_CHECK(cudaMemcpy(tv, table.data(), table.size() * 2, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(tok.data(), ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpy(rows.data(), carried_rows.data(), carried_rows.size() * 4, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpy(carried.data(), carried_tokens.data(), carried_tokens.size() * 4, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
   CUDA_CHECK(cudaMemset(flag.data(), 0, 4));
-  embedding_gather_gpu(tv, vocab, hidden, tok.as<int32_t>(), static_cast<int64_t>(ids.size()), ov,
+  embedding_gather_gpu(tv, vocab, hidden, tok.as<int32_t>(), carried_rows.empty() ? nullptr : rows.as<int32_t>(),
+                       carried.as<int32_t>(), static_cast<int64_t>(ids.size()), ov,
                        with_flag ? flag.as<int32_t>() : nullptr, nullptr);
   CUDA_CHECK(cudaDeviceSynchronize());
   GatherResult r{std::vector<uint16_t>(out_elements), 0};
@@ -112,9 +120,36 @@ TEST(EmbeddingGather, InvalidIdsGiveZeroRowsAndSetTheFlag) {
     }
 }
 
+// Rows launched before the host knew their token read it from the previous step's sampled ids;
+// the others keep the staged id. The result is the gather of the resolved ids.
+TEST(EmbeddingGather, CarriedRowsTakeThePreviousStepsSampledTokens) {
+  SKIP_WITHOUT_GPU();
+  const int64_t vocab = 700;
+  for (int64_t hidden : {2560, 30}) {
+    SCOPED_TRACE("hidden=" + std::to_string(hidden));
+    const std::vector<uint16_t> table = random_table(vocab, hidden, 11);
+    std::mt19937 rng(static_cast<uint32_t>(hidden));
+    std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab - 1));
+    std::vector<int32_t> sampled(40), staged(300), rows(300), resolved(300);
+    for (int32_t& s : sampled) s = id(rng);
+    for (size_t t = 0; t < staged.size(); ++t) {
+      const bool carry = t % 3 != 0;
+      rows[t] = carry ? static_cast<int32_t>((t * 7) % sampled.size()) : -1;
+      staged[t] = carry ? -1 : id(rng);  // the host's placeholder where the row is carried
+      resolved[t] = carry ? sampled[static_cast<size_t>(rows[t])] : staged[t];
+    }
+    const GatherResult r = gather_gpu(table, vocab, hidden, staged, 0, true, rows, sampled);
+    ASSERT_EQ(r.out, gather_cpu(table, vocab, hidden, resolved));
+    EXPECT_EQ(r.flag, 0);
+  }
+}
+
 TEST(EmbeddingGather, RejectsInvalidShapes) {
-  EXPECT_THROW(embedding_gather_gpu(nullptr, 0, 2560, nullptr, 1, nullptr, nullptr, nullptr), Error);
-  EXPECT_THROW(embedding_gather_gpu(nullptr, 10, 0, nullptr, 1, nullptr, nullptr, nullptr), Error);
+  EXPECT_THROW(embedding_gather_gpu(nullptr, 0, 2560, nullptr, nullptr, nullptr, 1, nullptr, nullptr, nullptr), Error);
+  EXPECT_THROW(embedding_gather_gpu(nullptr, 10, 0, nullptr, nullptr, nullptr, 1, nullptr, nullptr, nullptr), Error);
+  int32_t dummy = 0;  // carried rows without the tokens they index
+  auto* p = reinterpret_cast<__nv_bfloat16*>(&dummy);
+  EXPECT_THROW(embedding_gather_gpu(p, 10, 8, &dummy, &dummy, nullptr, 1, p, nullptr, nullptr), Error);
 }
 
 // ---- argmax ----------------------------------------------------------------------------------

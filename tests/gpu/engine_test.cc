@@ -23,6 +23,7 @@
 #include "model_fixtures.h"
 #include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
+#include "sequences/scheduler.h"
 #include "runtime/model_runner.h"
 #include "test_support.h"
 
@@ -391,6 +392,67 @@ TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
     if (prompts[r] == probe) {
       EXPECT_EQ(batched[r], alone[0]) << r;
     }
+}
+
+// Launching each decode step behind the running one changes no token: greedy requests that end by
+// EOS mid-batch (their row of the step launched ahead is dropped), by length, an abort between
+// steps, and a host-sampled request (whose steps wait for their logits) give what waiting for every
+// step gives.
+TEST_F(EngineTest, RunningAheadGivesTheTokensOfWaitingForEachStep) {
+  const Oracle oracle = load_oracle();
+  std::vector<std::vector<int32_t>> prompts;
+  for (int r = 0; r < 12; ++r) {
+    std::vector<int32_t> p = oracle.sequences[static_cast<size_t>(r % 2)];
+    std::rotate(p.begin(), p.begin() + (r * 3) % 16, p.end());
+    prompts.push_back(p);
+  }
+  struct Run {
+    std::vector<std::vector<int32_t>> tokens;
+    EngineStats stats;
+  };
+  auto run = [&](bool ahead, int eos, bool with_sampled) {
+    EngineOptions e = tiny_options(*dir_ / "int8", GemmBackend::CublasLt);
+    e.run_ahead = ahead;
+    e.eos_token = eos;
+    LlmEngine engine(e);
+    for (size_t r = 0; r < prompts.size(); ++r) {
+      SamplingParams p;
+      p.max_tokens = 10 + static_cast<int>(r * 7 % 23);
+      p.ignore_eos = eos < 0;
+      if (with_sampled && r == 5) p.temperature = 0.8f, p.seed = 7, p.max_tokens = 8;
+      engine.add_request(prompts[r], p);
+    }
+    Run out{std::vector<std::vector<int32_t>>(prompts.size()), {}};
+    int steps = 0;
+    while (!engine.idle()) {
+      for (const Sequence* s : engine.step())
+        out.tokens[static_cast<size_t>(s->id)].assign(s->tokens.begin() + s->num_prompt_tokens, s->tokens.end());
+      if (++steps == 6) {
+        EXPECT_TRUE(engine.abort_request(3));
+      }
+      for (const auto& s : engine.requests())  // no pending token is ever visible between steps
+        EXPECT_EQ(std::count(s->tokens.begin(), s->tokens.end(), kPendingToken), 0) << s->id;
+    }
+    out.stats = engine.stats();
+    return out;
+  };
+  const Run plain = run(false, -1, false);
+  // An EOS token that request 1 samples first as its (end + 1)-th token, end >= 5.
+  const std::vector<int32_t>& first = plain.tokens[1];
+  size_t end = 5;
+  while (std::find(first.begin(), first.begin() + end, first.at(end)) != first.begin() + end) ++end;
+  const int eos = first[end];
+  for (bool with_sampled : {false, true}) {
+    SCOPED_TRACE(with_sampled ? "with a host-sampled request" : "greedy only");
+    const Run waiting = run(false, eos, with_sampled), ahead = run(true, eos, with_sampled);
+    EXPECT_EQ(waiting.stats.steps_ahead, 0);
+    EXPECT_GT(ahead.stats.steps_ahead, 10);
+    EXPECT_GT(ahead.stats.decode_gaps, 10);
+    EXPECT_EQ(ahead.tokens, waiting.tokens);
+    EXPECT_TRUE(ahead.tokens[3].empty());  // aborted
+    EXPECT_EQ(ahead.tokens[1].size(), end + 1);  // ended by its EOS token
+    EXPECT_EQ(ahead.tokens[1].back(), eos);
+  }
 }
 
 TEST_F(EngineTest, ClearErrors) {

@@ -22,6 +22,11 @@ TEST(EngineStatsLine, DecodeStepsAddTheHostTimePerStep) {
   EXPECT_EQ(engine_stats_line(s, 512, 0, 0.253, 26639),
             "prefill 0 tok/s | decode 102400 tok/s | running 512 waiting 0 | KV 25.3% of 26639 blocks"
             " | host 131 us per decode step");
+  s.decode_gaps = 199;
+  s.decode_gap_seconds = 199 * 12.34e-6;
+  EXPECT_EQ(engine_stats_line(s, 512, 0, 0.253, 26639),
+            "prefill 0 tok/s | decode 102400 tok/s | running 512 waiting 0 | KV 25.3% of 26639 blocks"
+            " | host 131 us per decode step | GPU gap 12.3 us between decode steps");
 }
 
 }  // namespace

@@ -114,5 +114,45 @@ TEST(FillStepBatch, AMultiTokenChunkMakesAMixedStepAndOnlySamplingChunksGetARow)
   EXPECT_EQ(batch.max_seq_len, 4);
 }
 
+// A step scheduled ahead: the previous step sampled for b (a prompt's last chunk), c and d, not a
+// (mid-prompt); d finished, so the next step runs b and c, whose tokens are still pending on the
+// host, and a, whose next prompt token is known.
+TEST(CarrySampledTokens, PendingRowsTakeThePreviousStepsSampleRows) {
+  Sequence a(1, {1, 2, 3, 4, 5}, SamplingParams{}), b(2, {6, 7, 8}, SamplingParams{});
+  Sequence c(3, {9, 10}, SamplingParams{}), d(4, {11, 12}, SamplingParams{});
+  for (Sequence* s : {&a, &b, &c, &d}) s->block_table = {s == &a ? 1 : 2};
+  SchedulerStep previous;
+  previous.chunks = {{&a, 0, 3, false}, {&b, 0, 3, true}, {&c, 1, 1, true}, {&d, 1, 1, true}};
+  a.num_computed_tokens = 3;
+  b.num_computed_tokens = 3, b.tokens.push_back(kPendingToken);
+  c.num_computed_tokens = 2, c.tokens.push_back(kPendingToken);
+  SchedulerStep next;
+  next.chunks = {{&a, 3, 2, true}, {&b, 3, 1, true}, {&c, 2, 1, true}};
+  StepBatch batch;
+  fill_step_batch(next, 4, 2, batch);
+  carry_sampled_tokens(previous, next, batch);
+  EXPECT_EQ(batch.tokens, (std::vector<int32_t>{4, 5, kPendingToken, kPendingToken}));
+  EXPECT_EQ(batch.carried_rows, (std::vector<int32_t>{-1, -1, 0, 1}));  // b and c were sample rows 0 and 1
+  fill_step_batch(next, 4, 2, batch);
+  EXPECT_TRUE(batch.carried_rows.empty());
+}
+
+TEST(CarrySampledTokens, APendingTokenTheLastStepDidNotSampleIsAnError) {
+  Sequence a(7, {1, 2}, SamplingParams{});
+  a.block_table = {0};
+  a.tokens.push_back(kPendingToken);
+  a.num_computed_tokens = 2;
+  SchedulerStep previous, next;
+  next.chunks = {{&a, 2, 1, true}};
+  StepBatch batch;
+  fill_step_batch(next, 4, 1, batch);
+  try {
+    carry_sampled_tokens(previous, next, batch);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "step batch: the pending token of request 7 at position 2 was not sampled by the previous step");
+  }
+}
+
 }  // namespace
 }  // namespace slidesparse

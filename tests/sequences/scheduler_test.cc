@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -28,7 +29,7 @@ int32_t fake_next_token(const Sequence& s) {
 
 std::vector<int32_t> sample(const SchedulerStep& step) {
   std::vector<int32_t> out;
-  for (const auto& c : step.chunks) out.push_back(c.samples ? fake_next_token(*c.seq) : -1);
+  for (const auto& c : step.chunks) out.push_back(c.seq && c.samples ? fake_next_token(*c.seq) : -1);
   return out;
 }
 
@@ -264,6 +265,104 @@ TEST(Scheduler, AbortFreesARunningOrWaitingSequence) {
   EXPECT_TRUE(sched.abort(b.get()));
   EXPECT_TRUE(sched.idle());
   EXPECT_EQ(blocks.free_blocks(), 8);
+}
+
+// Runs requests to the end as the engine does: a step's tokens come back before the next step is
+// scheduled (ahead = false), or, where every running sequence sampled on the last step and none
+// waits, the next step is scheduled first and the tokens resolved after (ahead = true). Returns
+// every sequence's tokens and the order in which they were reported finished.
+struct RunResult {
+  std::map<int64_t, std::vector<int32_t>> tokens;
+  std::vector<int64_t> finished;
+  int steps_ahead = 0;
+};
+
+RunResult run_requests(bool ahead, int eos_token, int num_blocks) {
+  BlockManager blocks(num_blocks, 4);
+  SchedulerConfig c;
+  c.max_num_seqs = 6;
+  c.max_num_batched_tokens = 16;
+  c.eos_token = eos_token;
+  Scheduler sched(c, blocks);
+  std::vector<std::unique_ptr<Sequence>> seqs;
+  for (int i = 0; i < 10; ++i) {
+    seqs.push_back(make_seq(i, 2 + (i * 5) % 7, 3 + (i * 3) % 11));
+    sched.add(seqs.back().get());
+  }
+  RunResult r;
+  SchedulerStep step = sched.schedule();
+  while (!step.chunks.empty()) {
+    const std::vector<int32_t> sampled = sample(step);  // what the GPU computes while the host goes on
+    bool every_running_samples = static_cast<int>(step.chunks.size()) == sched.num_running();
+    for (const auto& chunk : step.chunks) every_running_samples &= chunk.seq && chunk.samples;
+    if (ahead && every_running_samples && sched.num_waiting() == 0) {
+      ++r.steps_ahead;
+      std::vector<Sequence*> done = sched.complete_ahead(step);
+      for (const auto& chunk : step.chunks) EXPECT_EQ(chunk.seq->tokens.back(), kPendingToken);
+      SchedulerStep next = sched.schedule();
+      for (Sequence* s : sched.resolve(step, sampled)) {
+        done.push_back(s);
+        for (auto& chunk : next.chunks)  // its row of the next step is dropped
+          if (chunk.seq == s) chunk.seq = nullptr;
+      }
+      for (Sequence* s : done) r.finished.push_back(s->id);
+      step = std::move(next);
+    } else {
+      for (Sequence* s : sched.complete(step, sampled)) r.finished.push_back(s->id);
+      step = sched.schedule();
+    }
+    if (std::all_of(step.chunks.begin(), step.chunks.end(), [](const auto& ch) { return !ch.seq; }) && sched.idle())
+      break;
+  }
+  EXPECT_TRUE(sched.idle());
+  EXPECT_EQ(blocks.free_blocks(), num_blocks);
+  for (const auto& s : seqs) {
+    EXPECT_EQ(s->status, SequenceStatus::Finished);
+    r.tokens[s->id] = s->tokens;
+  }
+  return r;
+}
+
+// Scheduling a step before the last one's tokens are known changes nothing a request sees: the
+// same tokens, the same sequences ended by EOS and by length, with preemptions on a tight cache.
+TEST(Scheduler, RunningAheadGivesTheSameTokensAsCompletingEachStep) {
+  const RunResult plain = run_requests(false, -1, 64);
+  // An EOS token that some sequences sample mid-generation.
+  std::map<int32_t, int> counts;
+  for (const auto& [id, tokens] : plain.tokens)
+    for (size_t i = 2 + (id * 5) % 7 + 1; i < tokens.size(); ++i) ++counts[tokens[i]];
+  int32_t eos = -1;
+  for (const auto& [token, n] : counts)
+    if (eos < 0 || n > counts[eos]) eos = token;
+  for (int num_blocks : {64, 12}) {
+    SCOPED_TRACE("blocks " + std::to_string(num_blocks));
+    const RunResult sync = run_requests(false, eos, num_blocks);
+    const RunResult ahead = run_requests(true, eos, num_blocks);
+    EXPECT_GT(ahead.steps_ahead, 5);
+    EXPECT_EQ(ahead.tokens, sync.tokens);
+    std::vector<int64_t> a = ahead.finished, s = sync.finished;
+    std::sort(a.begin(), a.end());
+    std::sort(s.begin(), s.end());
+    EXPECT_EQ(a, s);
+    int ended_by_eos = 0;
+    for (const auto& [id, tokens] : sync.tokens) ended_by_eos += tokens.back() == eos;
+    EXPECT_GT(ended_by_eos, 0);
+  }
+}
+
+TEST(Scheduler, ResolveNeedsAStepRecordedAhead) {
+  BlockManager blocks(16, 4);
+  Scheduler sched({}, blocks);
+  auto a = make_seq(1, 3, 5);
+  sched.add(a.get());
+  const SchedulerStep step = sched.schedule();
+  sched.complete(step, sample(step));
+  try {
+    sched.resolve(step, sample(step));
+    FAIL() << "resolve() accepted a step completed with its tokens";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "scheduler: resolve() of a step that complete_ahead() did not record");
+  }
 }
 
 }  // namespace
