@@ -1,6 +1,7 @@
 #include "bench/gpu_timer.h"
 
 #include "gpu/cuda_check.h"
+#include "kernels/graph_memsets.h"
 
 namespace slidesparse {
 
@@ -31,6 +32,12 @@ CapturedGraph::CapturedGraph(const std::function<void()>& body, cudaStream_t str
     throw;
   }
   CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+  try {  // as the engine's decode graphs have them
+    if (graph_memsets_as_kernels()) memset_nodes_as_kernels(graph);
+  } catch (...) {
+    cudaGraphDestroy(graph);
+    throw;
+  }
   const cudaError_t instantiated = cudaGraphInstantiate(&exec_, graph, 0);
   cudaGraphDestroy(graph);
   CUDA_CHECK(instantiated);

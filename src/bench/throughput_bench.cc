@@ -20,6 +20,7 @@
 #include "io/results_layout.h"
 #include "io/staged_directory.h"
 #include "kernels/dependent_launch.h"
+#include "kernels/graph_memsets.h"
 #include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
 #include "tuning/tuning_db.h"
@@ -267,6 +268,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"exact_scales", o.engine.exact_scales},
                               // Programmatic dependent launch of our kernels (SLIDESPARSE_PDL=0: off).
                               {"dependent_launch", dependent_launch_enabled()},
+                              // Decode graphs' memset nodes as kernel nodes (SLIDESPARSE_GRAPH_MEMSETS=keep: not).
+                              {"graph_memsets_as_kernels", graph_memsets_as_kernels()},
                               // The qkv linear's GEMM as built ("cutlass int8 -> bf16 (both-in-gemm) ..."):
                               // which library ran the dense path, and how its scales were applied.
                               {"qkv_gemm", engine.weights().linear(LinearSlot::Qkv).describe()},

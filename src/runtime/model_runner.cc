@@ -15,6 +15,7 @@
 #include "kernels/attention_prefill.h"
 #include "kernels/attention_prefill_tuning.h"
 #include "kernels/embedding.h"
+#include "kernels/graph_memsets.h"
 #include "kernels/norm_quant.h"
 #include "kernels/rope_kv.h"
 #include "kernels/sampling.h"
@@ -414,6 +415,7 @@ void ModelRunner::capture_graphs() {
     CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
     forward(shape, staged_at);
     CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    if (graph_memsets_as_kernels()) memset_nodes_as_kernels(graph);  // cuBLASLt's workspace zeroing
     cudaGraphExec_t exec = nullptr;
     CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
     CUDA_CHECK(cudaGraphDestroy(graph));
