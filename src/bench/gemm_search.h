@@ -3,7 +3,8 @@
 // candidate is first checked against our reference GEMM on the same operands (bench/gemm_reference.h;
 // output poisoned before the run), then screened with a short timing; the best few are re-timed with
 // the full warmup/repeat protocol and checked once more replayed from a CUDA graph, as the engine's
-// decode steps run them. A candidate the library refuses, that fails to run or that computes a wrong
+// decode steps run them, cycling through copies of the weight so that each launch reads it from
+// memory as the engine does (bench/gpu_timer.h, cold_weight_copies). A candidate the library refuses, that fails to run or that computes a wrong
 // result is dropped and reported with the reason.
 #pragma once
 
@@ -65,7 +66,7 @@ class GemmSearcher {
  private:
   std::vector<GemmChoice> candidates(int64_t rows, const SearchProtocol& protocol);
   double time_current(int64_t m, int warmup, int repeat);
-  void run_current(int64_t rows);
+  void run_current(int64_t rows, int copy = 0);  // copy: which of the weight's copies
   bool apply(int64_t m, const GemmChoice& choice);  // false if the library rejects the configuration
   GemmCheck check_current(int64_t rows, bool in_graph);
 
@@ -73,6 +74,10 @@ class GemmSearcher {
   GemmShape shape_;
   cudaStream_t stream_;
   DeviceBuffer weight_, activations_, output_, scale_w_, scale_x_, workspace_, reference_;
+  // Timing cycles through cold_weight_copies() copies of the weight (weight_ is the first; for
+  // cuSPARSELt, compressed indices 0..copies-1), so each launch reads it from memory.
+  std::vector<DeviceBuffer> weight_copies_;
+  int copies_ = 1;
   int64_t reference_rows_ = 0;  // rows reference_ holds the accumulator for (0: none yet)
   std::unique_ptr<CublasLtGemm> dense_;
   std::unique_ptr<CusparseLtGemm> sparse_;

@@ -1,6 +1,9 @@
 #include "bench/gpu_timer.h"
 
+#include <algorithm>
+
 #include "gpu/cuda_check.h"
+#include "gpu/device_info.h"
 #include "kernels/graph_memsets.h"
 
 namespace slidesparse {
@@ -48,6 +51,12 @@ CapturedGraph::~CapturedGraph() {
 }
 
 void CapturedGraph::launch(cudaStream_t stream) const { CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+
+int cold_weight_copies(size_t weight_bytes) {
+  const size_t l2 = query_device().l2_bytes;
+  if (weight_bytes == 0) return 1;
+  return static_cast<int>(std::clamp<size_t>((2 * l2 + weight_bytes - 1) / weight_bytes, 1, 64));
+}
 
 double time_graph_us(const std::function<void()>& launch, int warmup, int repeat, cudaStream_t stream) {
   for (int i = 0; i < warmup; ++i) launch();
