@@ -187,26 +187,29 @@ std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, con
     for (Sequence* seq : scheduler_->complete(current.step, sampled_)) finished.push_back(seq);
   }
 
-  int tokens = 0;
-  for (const ScheduledChunk& chunk : current.step.chunks)
+  record_step(current.step, clock.seconds());
+  return finished;
+}
+
+void LlmEngine::record_step(const SchedulerStep& step, double seconds) {
+  int tokens = 0;  // rows of sequences dropped since the launch do not count
+  for (const ScheduledChunk& chunk : step.chunks)
     if (chunk.seq) tokens += chunk.num_tokens;
-  const double seconds = clock.seconds();
   ++stats_.steps;
-  stats_.preemptions += static_cast<int64_t>(current.step.preempted.size());
-  if (current.step.prefill) {
+  stats_.preemptions += static_cast<int64_t>(step.preempted.size());
+  if (step.prefill) {
     stats_.prefill_tokens += tokens;
     stats_.prefill_seconds += seconds;
-  } else {
-    stats_.decode_tokens += tokens;
-    stats_.decode_seconds += seconds;
-    ++stats_.decode_steps;
-    stats_.decode_host_seconds += seconds - runner_->last_wait_seconds();
-    if (const double gap = runner_->last_decode_gap_seconds(); gap >= 0) {
-      ++stats_.decode_gaps;
-      stats_.decode_gap_seconds += gap;
-    }
+    return;
   }
-  return finished;
+  stats_.decode_tokens += tokens;
+  stats_.decode_seconds += seconds;
+  ++stats_.decode_steps;
+  stats_.decode_host_seconds += seconds - runner_->last_wait_seconds();
+  if (const double gap = runner_->last_decode_gap_seconds(); gap >= 0) {
+    ++stats_.decode_gaps;
+    stats_.decode_gap_seconds += gap;
+  }
 }
 
 std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) {

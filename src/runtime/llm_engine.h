@@ -31,8 +31,8 @@ struct EngineOptions {
   bool exact_scales = false;
   bool fp8_fast_accum = true;  // FP8 dense GEMMs: no periodic fp32 promotion (same accuracy bounds, ~10% faster)
   bool scaled_gemm = true;     // INT8 dense: the CUTLASS GEMM with both scales in its epilogue where it runs (Hopper)
-  bool relu2_mul_epilogue = true;
-  bool residual_epilogue = true;  // and the residual add in o_proj's and down_proj's (WeightLoadOptions)  // and relu2(gate) * up in gate_up's epilogue (WeightLoadOptions)
+  bool relu2_mul_epilogue = true;  // and relu2(gate) * up in gate_up's epilogue (WeightLoadOptions)
+  bool residual_epilogue = true;   // and the residual add in o_proj's and down_proj's (WeightLoadOptions)
   // 2:4 weights with a tuning database: the dense GEMM on the same weight at the row counts where
   // `tune` timed it faster than cuSPARSELt (those linears then hold their weight twice, compressed
   // and plain; the others only compressed).
@@ -110,6 +110,7 @@ class LlmEngine {
   bool can_run_ahead(const InFlightStep& current) const;
   std::vector<const Sequence*> complete_in_flight(bool allow_ahead, const Stopwatch& clock);
   void drop_from_in_flight(const Sequence* seq);  // its row of the step in flight is ignored
+  void record_step(const SchedulerStep& step, double seconds);  // the step's counts into stats_
 
   EngineOptions options_;
   cudaStream_t stream_ = nullptr;
