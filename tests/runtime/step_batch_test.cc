@@ -120,7 +120,8 @@ TEST(FillStepBatch, AMultiTokenChunkMakesAMixedStepAndOnlySamplingChunksGetARow)
 TEST(CarrySampledTokens, PendingRowsTakeThePreviousStepsSampleRows) {
   Sequence a(1, {1, 2, 3, 4, 5}, SamplingParams{}), b(2, {6, 7, 8}, SamplingParams{});
   Sequence c(3, {9, 10}, SamplingParams{}), d(4, {11, 12}, SamplingParams{});
-  for (Sequence* s : {&a, &b, &c, &d}) s->block_table = {s == &a ? 1 : 2};
+  a.block_table = {1, 3};  // its positions 3 and 4 span two blocks of 4
+  for (Sequence* s : {&b, &c, &d}) s->block_table = {2};
   SchedulerStep previous;
   previous.chunks = {{&a, 0, 3, false}, {&b, 0, 3, true}, {&c, 1, 1, true}, {&d, 1, 1, true}};
   a.num_computed_tokens = 3;
