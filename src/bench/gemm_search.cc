@@ -44,8 +44,8 @@ GemmSearcher::GemmSearcher(GemmBackend backend, const GemmShape& shape, int64_t 
     dense_ = std::make_unique<CublasLtGemm>(shape);
     for (int c = 1; c < copies_; ++c) {
       weight_copies_.emplace_back(weight_.bytes(), "benchmark weight copy");
-      CUDA_CHECK(cudaMemcpyAsync(weight_copies_.back().data(), weight_.data(), weight_.bytes(), cudaMemcpyDeviceToDevice,
-                                 stream));
+      CUDA_CHECK(cudaMemcpyAsync(weight_copies_.back().data(), weight_.data(), weight_.bytes(),
+                                 cudaMemcpyDeviceToDevice, stream));
     }
   }
   CUDA_CHECK(cudaStreamSynchronize(stream));

@@ -4,8 +4,8 @@
 // output poisoned before the run), then screened with a short timing; the best few are re-timed with
 // the full warmup/repeat protocol and checked once more replayed from a CUDA graph, as the engine's
 // decode steps run them, cycling through copies of the weight so that each launch reads it from
-// memory as the engine does (bench/gpu_timer.h, cold_weight_copies). A candidate the library refuses, that fails to run or that computes a wrong
-// result is dropped and reported with the reason.
+// memory as the engine does (bench/gpu_timer.h, cold_weight_copies). A candidate the library
+// refuses, that fails to run or that computes a wrong result is dropped and reported with the reason.
 #pragma once
 
 #include <cuda_runtime.h>

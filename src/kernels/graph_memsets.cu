@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kMaxBytes = size_t{64} << 10;
 constexpr int kThreads = 256;
 
-__global__ void __launch_bounds__(kThreads) fill_kernel(void* dst, unsigned value, size_t count, unsigned element_size) {
+__global__ void __launch_bounds__(kThreads)
+    fill_kernel(void* dst, unsigned value, size_t count, unsigned element_size) {
   for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < count; i += size_t{gridDim.x} * kThreads) {
     if (element_size == 1)
       static_cast<uint8_t*>(dst)[i] = static_cast<uint8_t>(value);

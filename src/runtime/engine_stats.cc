@@ -14,7 +14,8 @@ std::string engine_stats_line(const EngineStats& stats, int running, int waiting
                               waiting, 100.0 * kv_used, kv_blocks);
   std::string out(line, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof line - 1) : 0);
   if (stats.decode_steps > 0) {
-    std::snprintf(line, sizeof line, " | host %.0f us per decode step", 1e6 * stats.decode_host_seconds / stats.decode_steps);
+    std::snprintf(line, sizeof line, " | host %.0f us per decode step",
+                  1e6 * stats.decode_host_seconds / stats.decode_steps);
     out += line;
   }
   if (stats.decode_gaps > 0) {

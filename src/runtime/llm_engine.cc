@@ -107,11 +107,16 @@ void LlmEngine::set_profiler(StepProfiler* profiler) {
 void LlmEngine::launch(SchedulerStep step, const SchedulerStep* previous) {
   fill_step_batch(step, options_.runner.block_size, runner_->max_blocks_per_seq(), batch_);
   if (previous) carry_sampled_tokens(*previous, step, batch_);
-  bool host_sampling = false;
-  for (const ScheduledChunk& chunk : step.chunks)
-    if (chunk.samples && samples_on_host(chunk.seq->params)) host_sampling = true;
+  std::vector<int32_t> host_rows;
+  int32_t row = 0;
+  for (const ScheduledChunk& chunk : step.chunks) {
+    if (!chunk.samples) continue;
+    if (samples_on_host(chunk.seq->params)) host_rows.push_back(row);
+    ++row;
+  }
+  const bool host_sampling = !host_rows.empty();
   runner_->launch(batch_, host_sampling);
-  in_flight_ = InFlightStep{std::move(step), host_sampling};
+  in_flight_ = InFlightStep{std::move(step), host_sampling, std::move(host_rows)};
 }
 
 bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
@@ -162,19 +167,23 @@ std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, con
       ++stats_.steps_ahead;
     }
   }
-  runner_->wait(greedy_, current.host_sampling ? &logits_ : nullptr);
+  runner_->wait(greedy_, current.host_sampling ? &logits_ : nullptr, &current.host_rows);
 
-  // One sampled token per chunk (the scheduler ignores those of chunks that do not sample).
+  // One sampled token per chunk (the scheduler ignores those of chunks that do not sample); the
+  // host-sampled rows' logits come back in host_rows' order.
   sampled_.assign(current.step.chunks.size(), 0);
-  size_t row = 0;
+  size_t row = 0, host_row = 0;
+  const size_t vocab = static_cast<size_t>(weights_->config().vocab_size);
   for (size_t i = 0; i < current.step.chunks.size(); ++i) {
     const ScheduledChunk& chunk = current.step.chunks[i];
     if (!chunk.samples) continue;
-    if (const Sequence* seq = chunk.seq; seq && samples_on_host(seq->params))
-      sampled_[i] = sampler_->sample(logits_.data() + row * weights_->config().vocab_size, seq->params, seq->id,
-                                     seq->num_tokens());
+    const bool on_host =
+        host_row < current.host_rows.size() && current.host_rows[host_row] == static_cast<int32_t>(row);
+    if (const Sequence* seq = chunk.seq; seq && on_host)
+      sampled_[i] = sampler_->sample(logits_.data() + host_row * vocab, seq->params, seq->id, seq->num_tokens());
     else
       sampled_[i] = greedy_[row];
+    host_row += on_host;
     ++row;
   }
   std::vector<const Sequence*> finished;

@@ -104,6 +104,7 @@ class LlmEngine {
   struct InFlightStep {
     SchedulerStep step;  // chunks of sequences dropped since the launch have seq == nullptr
     bool host_sampling = false;
+    std::vector<int32_t> host_rows;  // sample rows the host samples (their logits come back)
   };
   // Fills the step's arrays (rows whose token `previous` sampled take it on the device) and launches it.
   void launch(SchedulerStep step, const SchedulerStep* previous);

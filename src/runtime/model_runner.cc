@@ -308,8 +308,9 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
   auto mark = [&](const char* phase) {
     if (profiler_) profiler_->mark(phase);
   };
-  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_at.tokens, staged + staged_at.carried_rows,
-                       sampled_.as<int32_t>(), tokens, h, error_flag_.as<int32_t>(), stream_);
+  embedding_gather_gpu(weights_.embedding(), vocab_, hidden_, staged + staged_at.tokens,
+                       staged + staged_at.carried_rows, sampled_.as<int32_t>(), tokens, h, error_flag_.as<int32_t>(),
+                       stream_);
   mark("embedding");
   // o_proj and down_proj may add their output to the residual stream h in their epilogue
   // (LinearConfig::residual_epilogue): the norm after them then reads h alone.
@@ -431,7 +432,8 @@ void ModelRunner::launch(const StepBatch& batch, bool keep_logits) {
   const int tokens = batch.num_tokens(), seqs = batch.num_seqs();
   const int samples = static_cast<int>(batch.sample_rows.size());
   require(tokens > 0 && tokens <= options_.max_num_batched_tokens, [&] {
-    return "step of " + std::to_string(tokens) + " tokens outside 1.." + std::to_string(options_.max_num_batched_tokens);
+    return "step of " + std::to_string(tokens) + " tokens outside 1.." +
+           std::to_string(options_.max_num_batched_tokens);
   });
   require(seqs > 0 && seqs <= options_.max_num_seqs && samples <= options_.max_num_seqs,
           "step with more sequences or sampled rows than --max-num-seqs");
@@ -489,7 +491,7 @@ void ModelRunner::launch(const StepBatch& batch, bool keep_logits) {
   ++in_flight_;
 }
 
-void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits) {
+void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits, const std::vector<int32_t>* rows) {
   require(in_flight_ > 0, "model runner: no step in flight to wait for");
   const int index = (next_slot_ + kSlots - in_flight_) % kSlots;
   const LaunchSlot& slot = slots_[index];
@@ -508,13 +510,26 @@ void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits)
   greedy.assign(slot.results_host, slot.results_host + slot.samples);
   const int32_t bad_token = slot.results_host[max_samples_];
   if (logits) {  // nothing was launched after this step (launch refuses it): logits_ is still its own
-    logits->resize(static_cast<size_t>(slot.samples) * vocab_);
-    CUDA_CHECK(cudaMemcpyAsync(logits->data(), logits_.data(), logits->size() * sizeof(float), cudaMemcpyDeviceToHost,
-                               stream_));
+    const size_t row_floats = static_cast<size_t>(vocab_);
+    const size_t count = rows ? rows->size() : static_cast<size_t>(slot.samples);
+    logits->resize(count * row_floats);
+    // Runs of consecutive rows in one copy each (all rows: one copy).
+    auto row = [&](size_t i) { return rows ? (*rows)[i] : static_cast<int32_t>(i); };
+    for (size_t i = 0; i < count;) {
+      const int32_t first = row(i);
+      size_t run = 1;
+      while (i + run < count && row(i + run) == first + static_cast<int32_t>(run)) ++run;
+      require(first >= 0 && first + run <= static_cast<size_t>(slot.samples),
+              "model runner: a logits row the step did not sample");
+      CUDA_CHECK(cudaMemcpyAsync(logits->data() + i * row_floats, logits_.as<float>() + first * row_floats,
+                                 run * row_floats * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+      i += run;
+    }
     CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  require(bad_token == 0,
-          [&] { return "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model"; });
+  require(bad_token == 0, [&] {
+    return "a token id outside the vocabulary (0.." + std::to_string(vocab_ - 1) + ") reached the model";
+  });
 }
 
 void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {

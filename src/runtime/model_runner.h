@@ -84,9 +84,12 @@ class ModelRunner {
   // sampling) must be waited for before the next launch.
   void launch(const StepBatch& batch, bool keep_logits);
   // Waits for the oldest launched step; returns the greedy token of every sample row (argmax,
-  // lowest index on ties), and its fp32 logits [rows][vocab] when it was launched keeping them.
-  // Throws Error when a token id outside the vocabulary reached the model.
-  void wait(std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
+  // lowest index on ties), and, when it was launched keeping them, the fp32 logits of the sample
+  // rows listed in `rows` (ascending; null: every row), [rows][vocab]: only the rows the host
+  // samples cross to the host (a 128k vocabulary is 0.5 MB per row). Throws Error when a token id
+  // outside the vocabulary reached the model.
+  void wait(std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr,
+            const std::vector<int32_t>* rows = nullptr);
   // launch, then wait.
   void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
   int steps_in_flight() const { return in_flight_; }

@@ -180,6 +180,53 @@ TEST_F(EngineTest, PrefillAndDecodeMatchTheReferenceModel) {
   }
 }
 
+// Host sampling asks for some sample rows' logits only: each listed row comes back as it does in the
+// copy of every row, in the listed order; an unlisted or out-of-range row is refused.
+TEST_F(EngineTest, RunnerReturnsTheLogitsOfTheListedRowsOnly) {
+  const Oracle oracle = load_oracle();
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  const RunnerOptions o = small_runner(64, 64, 8, true);
+  WeightLoadOptions w;
+  w.max_tokens = ModelRunner::rows_needed(o);
+  {
+    ModelWeights weights(*dir_ / "int8", w, stream);
+    ModelRunner runner(weights, o, stream);
+    const size_t vocab = static_cast<size_t>(weights.config().vocab_size);
+    const std::vector<int32_t>& ids = oracle.sequences[0];
+    const int n = 6;
+    StepBatch b;
+    b.query_start = {0, n};
+    b.seq_len = {n};
+    b.block_table.resize(static_cast<size_t>(runner.max_blocks_per_seq()));
+    std::iota(b.block_table.begin(), b.block_table.end(), 0);
+    for (int i = 0; i < n; ++i) {
+      b.tokens.push_back(ids[static_cast<size_t>(i)]);
+      b.positions.push_back(i);
+      b.slots.push_back(i);
+      b.sample_rows.push_back(i);
+    }
+    b.max_query_len = b.max_seq_len = n;
+    std::vector<int32_t> greedy, greedy_again;
+    std::vector<float> all, some(7, -1.0f);
+    runner.run(b, greedy, &all);
+    ASSERT_EQ(all.size(), n * vocab);
+    const std::vector<int32_t> rows{0, 2, 3, 5};  // runs of one and of two rows
+    runner.launch(b, true);
+    runner.wait(greedy_again, &some, &rows);
+    EXPECT_EQ(greedy_again, greedy);
+    ASSERT_EQ(some.size(), rows.size() * vocab);
+    for (size_t i = 0; i < rows.size(); ++i)
+      EXPECT_TRUE(std::equal(some.begin() + i * vocab, some.begin() + (i + 1) * vocab,
+                             all.begin() + static_cast<size_t>(rows[i]) * vocab))
+          << "row " << rows[i];
+    const std::vector<int32_t> outside{6};
+    runner.launch(b, true);
+    EXPECT_THROW(runner.wait(greedy_again, &some, &outside), Error);
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
+}
+
 // transformers rounds dequantized weights and activations to bf16 before a bf16 GEMM: the same
 // bounds as the CPU reference model's own test against it (tests/reference/reference_model_test.cc).
 TEST_F(EngineTest, MatchesTransformersQuantizedForward) {

@@ -151,7 +151,8 @@ TEST(CarrySampledTokens, APendingTokenTheLastStepDidNotSampleIsAnError) {
     carry_sampled_tokens(previous, next, batch);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "step batch: the pending token of request 7 at position 2 was not sampled by the previous step");
+    EXPECT_STREQ(e.what(),
+                 "step batch: the pending token of request 7 at position 2 was not sampled by the previous step");
   }
 }
 
