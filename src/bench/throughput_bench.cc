@@ -3,6 +3,7 @@
 #include "bench/bench_results.h"
 #include "bench/device_ceilings.h"
 
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -147,6 +148,14 @@ std::shared_ptr<ModelWeights> build_weights(const std::function<std::shared_ptr<
 
 }  // namespace
 
+void check_sampling_options(const ThroughputOptions& o) {
+  require(o.temperature >= 0, "bench throughput: --temperature must be >= 0, got " + std::to_string(o.temperature));
+  require(o.top_k >= 0, "bench throughput: --top-k must be >= 0, got " + std::to_string(o.top_k));
+  require(o.top_p > 0 && o.top_p <= 1, "bench throughput: --top-p must be in (0, 1], got " + std::to_string(o.top_p));
+  require(o.sampled_share >= 0 && o.sampled_share <= 1,
+          "bench throughput: --sampled-share must be in [0, 1], got " + std::to_string(o.sampled_share));
+}
+
 std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, const ThroughputPointDone& on_point) {
   require(o.stage == "prefill" || o.stage == "decode", "bench throughput: --stage must be prefill or decode");
   require(!o.ms.empty(), "bench throughput: empty M list");
@@ -212,9 +221,18 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     }
     std::mt19937_64 rng(o.seed + static_cast<uint64_t>(m));
     std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(engine.config().vocab_size - 1));
-    SamplingParams params;
-    params.max_tokens = plan.output_len;
-    params.ignore_eos = true;
+    SamplingParams greedy;
+    greedy.max_tokens = plan.output_len;
+    greedy.ignore_eos = true;
+    std::vector<SamplingParams> params(static_cast<size_t>(plan.num_prompts), greedy);
+    if (o.temperature > 0)
+      for (size_t r = 0; r < params.size(); ++r)  // request r samples when the share's running count steps
+        if (std::floor((r + 1) * o.sampled_share) > std::floor(r * o.sampled_share)) {
+          params[r].temperature = o.temperature;
+          params[r].top_k = o.top_k;
+          params[r].top_p = o.top_p;
+          params[r].seed = o.seed + r;
+        }
     std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(plan.num_prompts));
     for (auto& p : prompts) {
       p.resize(static_cast<size_t>(plan.prompt_len));
@@ -222,7 +240,7 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
     }
 
     const Stopwatch clock;  // the timed region: every request from submission to its last token
-    for (auto& p : prompts) engine.add_request(std::move(p), params);
+    for (size_t r = 0; r < prompts.size(); ++r) engine.add_request(std::move(prompts[r]), params[r]);
     while (!engine.idle()) engine.step();
     const double elapsed = clock.seconds();
 
@@ -262,6 +280,11 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                                                     ? 1e6 * engine.stats().decode_gap_seconds / engine.stats().decode_gaps
                                                     : 0.0},
                               {"run_ahead", o.engine.run_ahead},
+                              {"sampling", o.temperature > 0 ? nlohmann::json{{"temperature", o.temperature},
+                                                                              {"top_k", o.top_k},
+                                                                              {"top_p", o.top_p},
+                                                                              {"sampled_share", o.sampled_share}}
+                                                             : nlohmann::json("greedy")},
                               {"steps_launched_ahead", engine.stats().steps_ahead},
                               {"kv_blocks", engine.runner().num_kv_blocks()},
                               {"cuda_graphs", o.engine.runner.cuda_graphs},

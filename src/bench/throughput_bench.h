@@ -26,7 +26,17 @@ struct ThroughputOptions {
   std::filesystem::path out_dir;
   uint64_t seed = 0;
   bool profile = false;  // after each point, one more step phase by phase (docs/PERF.md breakdown)
+  // The protocol samples greedily. With temperature > 0, sampled_share of the requests (spread
+  // evenly over them) sample at that temperature with top-k / top-p, each from its own seed; the
+  // others stay greedy.
+  float temperature = 0.0f;
+  int top_k = 0;
+  float top_p = 1.0f;
+  double sampled_share = 1.0;
 };
+
+// Throws Error for a temperature below 0, top_k below 0, top_p outside (0, 1] or a share outside [0, 1].
+void check_sampling_options(const ThroughputOptions& options);
 
 struct ThroughputPoint {
   int64_t m = 0;

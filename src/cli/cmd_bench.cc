@@ -179,9 +179,18 @@ int bench_throughput(const CommandArgs& args) {
   p.option("out", "DIR", "results folder", "results/throughput");
   p.option("seed", "N", "seed of the random prompts", "0");
   p.flag("profile", "after each point, time one more step phase by phase and print the breakdown");
+  p.option("temperature", "F", "sampled requests' temperature (0: every request greedy, the protocol)", "0");
+  p.option("top-k", "N", "sampled requests' top-k (0: off)", "0");
+  p.option("top-p", "F", "sampled requests' top-p", "1");
+  p.option("sampled-share", "F", "with --temperature > 0: the share of requests that sample, the rest greedy", "1");
   if (!p.parse(args)) return 0;
   require(p.has("model"), "bench throughput: --model DIR is required");
   ThroughputOptions o;
+  o.temperature = static_cast<float>(parse_double("temperature", p.get("temperature")));
+  o.top_k = static_cast<int>(p.get_int("top-k"));
+  o.top_p = static_cast<float>(parse_double("top-p", p.get("top-p")));
+  o.sampled_share = parse_double("sampled-share", p.get("sampled-share"));
+  check_sampling_options(o);  // before the model is looked at
   o.stage = p.get("stage");
   o.engine = engine_options_from(p);
   o.ms = parse_int_list("m-list", p.has("m-list") ? p.get("m-list")

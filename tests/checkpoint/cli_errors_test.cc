@@ -213,7 +213,7 @@ TEST(CliErrors, EngineOptionsAreTheSameEverywhereExceptTheProtocolsSizing) {
   ASSERT_EQ(bench.exit_code, 0);
   for (const char* shared : {"--gpu-memory-utilization F\n      share of GPU memory the engine may hold (default: 0.9)",
                              "--db FILE", "--no-cuda-graphs", "--no-cudnn-attention", "--exact-scales",
-                             "--fp8-precise-accum", "--block-size N"}) {
+                             "--fp8-precise-accum", "--block-size N", "--no-run-ahead"}) {
     EXPECT_NE(generate.out.find(shared), std::string::npos) << shared;
     EXPECT_NE(bench.out.find(shared), std::string::npos) << shared;
   }
@@ -224,6 +224,25 @@ TEST(CliErrors, EngineOptionsAreTheSameEverywhereExceptTheProtocolsSizing) {
   }
   expect_one_line_error(run_slidesparse({"bench", "throughput", "--model", "/tmp/never", "--max-num-seqs", "8"}),
                         "unknown option '--max-num-seqs'");
+}
+
+// Sampled requests in the throughput benchmark: invalid settings are refused before any model loads.
+TEST(CliErrors, ThroughputSamplingOptionsAreChecked) {
+  auto bench = [](std::vector<std::string> extra) {
+    std::vector<std::string> args{"bench", "throughput", "--model", "/tmp/never", "--stage", "decode"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_slidesparse(args);
+  };
+  expect_one_line_error(bench({"--temperature", "-0.5"}),
+                        "bench throughput: --temperature must be >= 0, got -0.500000");
+  expect_one_line_error(bench({"--temperature", "1", "--top-p", "0"}),
+                        "bench throughput: --top-p must be in (0, 1], got 0.000000");
+  expect_one_line_error(bench({"--temperature", "1", "--top-k", "-2"}),
+                        "bench throughput: --top-k must be >= 0, got -2");
+  expect_one_line_error(bench({"--temperature", "1", "--sampled-share", "1.5"}),
+                        "bench throughput: --sampled-share must be in [0, 1], got 1.500000");
+  const CommandResult help = run_slidesparse({"bench", "throughput", "--help"});
+  EXPECT_NE(help.out.find("--sampled-share F"), std::string::npos);
 }
 
 }  // namespace
