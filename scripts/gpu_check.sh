@@ -4,7 +4,7 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|timeline|ncu-norm|ncu-decode|trace-decode]...
+#                              serve|timeline|ncu-norm|ncu-decode|trace-decode|sampled]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -25,7 +25,9 @@
 #   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
-#   the BitNet-2B-shaped model.
+#   the BitNet-2B-shaped model. `sampled`: decode with host-sampled requests (temperature 0.8, top-p
+#   0.95) against greedy, on the INT8 model (SAMPLED_MS, default 64,512; SAMPLED_SHARES, default
+#   "1 0.1": the share of requests that sample).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${SLIDESPARSE_BIN_DIR:-.devbin}
@@ -367,6 +369,19 @@ PY
         done
       done
       cp "$work/tuned.json" "$out/" 2>/dev/null
+      ;;
+    sampled)
+      work=${AB_WORK:-/tmp/ab}
+      ensure_bitnet_2b BitNet-2B-INT8
+      echo "== greedy"
+      "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage decode --m-list ${SAMPLED_MS:-64,512} \
+        --out "$out/sampled-greedy" 2>&1 | grep -E "^decode M=[0-9]+:|[Ee]rror"
+      for share in ${SAMPLED_SHARES:-1 0.1}; do
+        echo "== temperature 0.8, top-p 0.95, sampled share $share"
+        "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage decode --m-list ${SAMPLED_MS:-64,512} \
+          --temperature 0.8 --top-p 0.95 --sampled-share "$share" --out "$out/sampled-$share" 2>&1 |
+          grep -E "^decode M=[0-9]+:|[Ee]rror"
+      done
       ;;
     fallback-order)
       # Whether a 2:4 checkpoint decodes slower than its dense model with the same GEMMs: the dense
