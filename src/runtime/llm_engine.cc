@@ -114,13 +114,12 @@ void LlmEngine::launch(SchedulerStep step, const SchedulerStep* previous) {
     if (samples_on_host(chunk.seq->params)) host_rows.push_back(row);
     ++row;
   }
-  const bool host_sampling = !host_rows.empty();
-  runner_->launch(batch_, host_sampling);
-  in_flight_ = InFlightStep{std::move(step), host_sampling, std::move(host_rows)};
+  runner_->launch(batch_, !host_rows.empty());
+  in_flight_ = InFlightStep{std::move(step), std::move(host_rows)};
 }
 
 bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
-  if (!options_.run_ahead || current.host_sampling || scheduler_->num_waiting() > 0) return false;
+  if (!options_.run_ahead || current.host_sampling() || scheduler_->num_waiting() > 0) return false;
   // Every running sequence samples on this step: the next step is a decode step of them all.
   int live = 0;
   for (const ScheduledChunk& chunk : current.step.chunks) {
@@ -137,9 +136,13 @@ void LlmEngine::drop_from_in_flight(const Sequence* seq) {
       if (chunk.seq == seq) chunk.seq = nullptr;
 }
 
+void LlmEngine::drop_finished_requests() {
+  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+}
+
 std::vector<const Sequence*> LlmEngine::step() {
   const Stopwatch clock;  // the whole call, scheduling included
-  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+  drop_finished_requests();
   if (!in_flight_) {
     SchedulerStep step = scheduler_->schedule();
     if (step.chunks.empty()) return {};
@@ -150,7 +153,7 @@ std::vector<const Sequence*> LlmEngine::step() {
 
 std::vector<const Sequence*> LlmEngine::finish_step_in_flight() {
   const Stopwatch clock;
-  std::erase_if(sequences_, [](const auto& s) { return s->status == SequenceStatus::Finished; });
+  drop_finished_requests();
   if (!in_flight_) return {};
   return complete_in_flight(false, clock);
 }
@@ -167,7 +170,7 @@ std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, con
       ++stats_.steps_ahead;
     }
   }
-  runner_->wait(greedy_, current.host_sampling ? &logits_ : nullptr, &current.host_rows);
+  runner_->wait(greedy_, current.host_sampling() ? &logits_ : nullptr, &current.host_rows);
 
   // One sampled token per chunk (the scheduler ignores those of chunks that do not sample); the
   // host-sampled rows' logits come back in host_rows' order.

@@ -103,14 +103,15 @@ class LlmEngine {
  private:
   struct InFlightStep {
     SchedulerStep step;  // chunks of sequences dropped since the launch have seq == nullptr
-    bool host_sampling = false;
     std::vector<int32_t> host_rows;  // sample rows the host samples (their logits come back)
+    bool host_sampling() const { return !host_rows.empty(); }
   };
   // Fills the step's arrays (rows whose token `previous` sampled take it on the device) and launches it.
   void launch(SchedulerStep step, const SchedulerStep* previous);
   bool can_run_ahead(const InFlightStep& current) const;
   std::vector<const Sequence*> complete_in_flight(bool allow_ahead, const Stopwatch& clock);
   void drop_from_in_flight(const Sequence* seq);  // its row of the step in flight is ignored
+  void drop_finished_requests();  // those step() returned last time
   void record_step(const SchedulerStep& step, double seconds);  // the step's counts into stats_
 
   EngineOptions options_;

@@ -128,8 +128,7 @@ void Scheduler::finish(Sequence* seq) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), seq));
 }
 
-std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std::vector<int32_t>& sampled) {
-  require(sampled.size() == step.chunks.size(), "scheduler: one sampled token per scheduled chunk expected");
+std::vector<Sequence*> Scheduler::record(const SchedulerStep& step, const std::vector<int32_t>* sampled) {
   std::vector<Sequence*> done;
   for (size_t i = 0; i < step.chunks.size(); ++i) {
     const ScheduledChunk& c = step.chunks[i];
@@ -137,7 +136,8 @@ std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std:
     if (!seq) continue;
     seq->num_computed_tokens += c.num_tokens;
     if (!c.samples) continue;
-    seq->tokens.push_back(sampled[i]);
+    // kPendingToken is never the EOS token: a step recorded ahead ends sequences by length only.
+    seq->tokens.push_back(sampled ? (*sampled)[i] : kPendingToken);
     if (!ended_by_length(*seq) && !ended_by_eos(*seq)) continue;
     finish(seq);
     done.push_back(seq);
@@ -145,20 +145,12 @@ std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std:
   return done;
 }
 
-std::vector<Sequence*> Scheduler::complete_ahead(const SchedulerStep& step) {
-  std::vector<Sequence*> done;
-  for (const ScheduledChunk& c : step.chunks) {
-    Sequence* seq = c.seq;
-    if (!seq) continue;
-    seq->num_computed_tokens += c.num_tokens;
-    if (!c.samples) continue;
-    seq->tokens.push_back(kPendingToken);
-    if (!ended_by_length(*seq)) continue;
-    finish(seq);
-    done.push_back(seq);
-  }
-  return done;
+std::vector<Sequence*> Scheduler::complete(const SchedulerStep& step, const std::vector<int32_t>& sampled) {
+  require(sampled.size() == step.chunks.size(), "scheduler: one sampled token per scheduled chunk expected");
+  return record(step, &sampled);
 }
+
+std::vector<Sequence*> Scheduler::complete_ahead(const SchedulerStep& step) { return record(step, nullptr); }
 
 std::vector<Sequence*> Scheduler::resolve(const SchedulerStep& step, const std::vector<int32_t>& sampled) {
   require(sampled.size() == step.chunks.size(), "scheduler: one sampled token per scheduled chunk expected");

@@ -79,6 +79,8 @@ class Scheduler {
   bool ended_by_length(const Sequence& seq) const;  // max_tokens generated, or the context full
   bool ended_by_eos(const Sequence& seq) const;     // its last token is the EOS token (unless ignored)
   void finish(Sequence* seq);  // from running or waiting: blocks released, marked Finished
+  // complete() with the sampled tokens, complete_ahead() without (null: kPendingToken appended).
+  std::vector<Sequence*> record(const SchedulerStep& step, const std::vector<int32_t>* sampled);
 
   SchedulerConfig config_;
   BlockManager& blocks_;

@@ -135,7 +135,7 @@ TEST(EmbeddingGather, CarriedRowsTakeThePreviousStepsSampledTokens) {
     for (size_t t = 0; t < staged.size(); ++t) {
       const bool carry = t % 3 != 0;
       rows[t] = carry ? static_cast<int32_t>((t * 7) % sampled.size()) : -1;
-      staged[t] = carry ? -1 : id(rng);  // the host's placeholder where the row is carried
+      staged[t] = carry ? -1 : id(rng);  // a carried row's id is pending on the host
       resolved[t] = carry ? sampled[static_cast<size_t>(rows[t])] : staged[t];
     }
     const GatherResult r = gather_gpu(table, vocab, hidden, staged, 0, true, rows, sampled);
