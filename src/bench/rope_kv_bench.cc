@@ -12,6 +12,7 @@
 #include "kernels/rope_kv.h"
 #include "kernels/sampling.h"
 #include "math/rope.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 
@@ -102,23 +103,37 @@ BandwidthRow rope_kv_point(RopeInput input, int64_t tokens, double copy_gbps, in
   return {std::string("rope_kv ") + input_name(input), Sparsity::dense(), tokens, kWidth, us, gbps, gbps / copy_gbps, ""};
 }
 
-BandwidthRow argmax_point(int64_t rows, int64_t vocab, double copy_gbps, int warmup, int repeat,
-                                cudaStream_t stream) {
+struct SamplingCase {
+  const char* kernel;
+  float temperature;
+  int top_k;
+  float top_p;
+  int reads;  // times the kernel reads each row
+};
+
+BandwidthRow sampling_point(const SamplingCase& c, int64_t rows, int64_t vocab, double copy_gbps, int warmup,
+                            int repeat, cudaStream_t stream) {
   const int64_t set_elements = rows * vocab;
   const int sets = rotation_sets(static_cast<size_t>(set_elements * 4));
-  DeviceBuffer logits(static_cast<size_t>(sets * set_elements * 4), "argmax benchmark logits");
-  DeviceBuffer out(static_cast<size_t>(sets * rows * 4), "argmax benchmark output");
+  DeviceBuffer logits(static_cast<size_t>(sets * set_elements * 4), "sampling benchmark logits");
+  DeviceBuffer out(static_cast<size_t>(sets * rows * 4), "sampling benchmark output");
+  DeviceBuffer params(static_cast<size_t>(rows) * sizeof(SampleRowParams), "sampling benchmark parameters");
   fill_random_f32_gpu(logits.as<float>(), sets * set_elements, -20.0f, 20.0f, 44, stream);
+  SamplingParams request;
+  request.temperature = c.temperature, request.top_k = c.top_k, request.top_p = c.top_p, request.seed = 1;
+  std::vector<SampleRowParams> host;
+  for (int64_t r = 0; r < rows; ++r) host.push_back(sample_row_params(request, r, 100));
+  CUDA_CHECK(cudaMemcpyAsync(params.data(), host.data(), params.bytes(), cudaMemcpyHostToDevice, stream));
   int set = 0;
   const double us = time_launches_us(
       [&] {
-        argmax_rows_gpu(logits.as<float>() + set * set_elements, rows, vocab, vocab, out.as<int32_t>() + set * rows,
-                        stream);
+        sample_rows_gpu(logits.as<float>() + set * set_elements, rows, vocab, vocab, params.as<SampleRowParams>(),
+                        out.as<int32_t>() + set * rows, stream);
         set = (set + 1) % sets;
       },
       warmup, repeat, stream);
-  const double gbps = double(set_elements * 4 + rows * 4) / us / 1e3;
-  return {"argmax", Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps, ""};
+  const double gbps = double(c.reads * set_elements * 4 + rows * 4) / us / 1e3;
+  return {c.kernel, Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps, ""};
 }
 
 }  // namespace
@@ -131,10 +146,14 @@ std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, co
   return rows;
 }
 
-std::vector<BandwidthRow> bench_argmax(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
-                                       int warmup, int repeat, cudaStream_t stream) {
+std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
+                                         int warmup, int repeat, cudaStream_t stream) {
+  static const SamplingCase cases[] = {{"argmax", 0.0f, 0, 1.0f, 1},
+                                       {"sample top-p", 0.8f, 0, 0.95f, 6},
+                                       {"sample top-k+top-p", 0.8f, 50, 0.95f, 10}};
   std::vector<BandwidthRow> out;
-  for (int64_t r : rows) out.push_back(argmax_point(r, vocab, copy_gbps, warmup, repeat, stream));
+  for (const SamplingCase& c : cases)
+    for (int64_t r : rows) out.push_back(sampling_point(c, r, vocab, copy_gbps, warmup, repeat, stream));
   return out;
 }
 

@@ -27,9 +27,12 @@ enum class RopeInput { Int32BothScales, Bf16ScaleX, Bf16Plain };
 std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, const std::vector<int64_t>& tokens,
                                         double copy_gbps, int warmup, int repeat, cudaStream_t stream);
 
-// argmax_rows_gpu over fp32 logits [rows, vocab] (kernel "argmax", cols the vocabulary):
-// bytes = rows x vocab x 4 read + rows x 4 written.
-std::vector<BandwidthRow> bench_argmax(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
-                                       int warmup, int repeat, cudaStream_t stream);
+// sample_rows_gpu over fp32 logits [rows, vocab] uniform in [-20, 20] (cols the vocabulary): every
+// row greedy (kernel "argmax"), every row at temperature 0.8 with top-p 0.95 ("sample top-p"), and
+// with top-k 50 as well ("sample top-k+top-p"). Bytes = the logits as often as the kernel reads
+// them (argmax 1, top-p 6: the argmax, four radix passes and the draw; top-k + top-p 10) + rows x 4
+// written.
+std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
+                                         int warmup, int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

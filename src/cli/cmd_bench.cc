@@ -236,9 +236,10 @@ int bench_attention(const CommandArgs& args) {
 
 int bench_engine_kernels(const CommandArgs& args) {
   ArgParser p("slidesparse bench engine-kernels",
-              "RoPE + KV-cache write and argmax sampling: achieved GB/s against the copy bandwidth.");
+              "RoPE + KV-cache write and token sampling (greedy, top-p, top-k + top-p): achieved GB/s against\n"
+              "the copy bandwidth.");
   p.option("t-list", "LIST", "tokens for RoPE + KV write", "512,8192,32768");
-  p.option("rows", "LIST", "logit rows for argmax", "64,512");
+  p.option("rows", "LIST", "logit rows for sampling", "64,512");
   p.option("vocab", "N", "vocabulary", "128256");
   p.option("warmup", "N", "warmup launches", "25");
   p.option("repeat", "N", "timed launches", "100");
@@ -247,8 +248,8 @@ int bench_engine_kernels(const CommandArgs& args) {
   const BandwidthBenchStream bench;
   auto rows = bench_rope_kv({RopeInput::Int32BothScales, RopeInput::Bf16ScaleX, RopeInput::Bf16Plain}, parse_int_list("t-list", p.get("t-list")),
                             bench.copy_gbps(), warmup, repeat, bench.stream());
-  const auto am = bench_argmax(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), bench.copy_gbps(), warmup,
-                               repeat, bench.stream());
+  const auto am = bench_sampling(parse_int_list("rows", p.get("rows")), p.get_int("vocab"), bench.copy_gbps(), warmup,
+                                 repeat, bench.stream());
   rows.insert(rows.end(), am.begin(), am.end());
   std::fputs(format_bandwidth_rows(rows, {"rows", "cols", false}).c_str(), stdout);
   return 0;

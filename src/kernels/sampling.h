@@ -1,17 +1,27 @@
-// Greedy sampling on the device: the argmax of each row of logits, so only one int32 per sequence
-// crosses to the host instead of a vocabulary-wide row.
+// Next-token sampling on the device: each sampled row of logits becomes one int32 token, so only
+// the tokens cross to the host, never a vocabulary-wide row.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "math/token_sampling.h"
+
 namespace slidesparse {
 
 // out[r] = the index of the largest logits[r * ld + i] over i < vocab, for r < rows (out: device
-// int32 [rows]). Ties go to the lowest index (the host sampler's greedy rule); NaN never wins
-// (+-inf compare as usual); a row with no value other than NaN gives -1. vocab <= INT32_MAX, ld >=
-// vocab, any alignment. Explicit stream, no allocation, safe inside CUDA graph capture.
+// int32 [rows]). Ties go to the lowest index; NaN never wins (+-inf compare as usual); a row with no
+// value other than NaN gives -1. vocab <= INT32_MAX - 1, ld >= vocab, 4-byte aligned logits.
+// Explicit stream, no allocation, safe inside CUDA graph capture.
 void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, int32_t* out, cudaStream_t stream);
+
+// out[r] = the token math/token_sampling.h's rule draws from row r with params[r] (device
+// SampleRowParams [rows]): the argmax above for greedy rows, and for the others the same token as
+// the CPU Sampler. A row whose largest logit is +inf, or whose logits are all NaN, takes the argmax
+// rule's answer. params null: every row greedy (argmax_rows_gpu). Same shapes and guarantees as
+// argmax_rows_gpu; params 8-byte aligned.
+void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, const SampleRowParams* params,
+                     int32_t* out, cudaStream_t stream);
 
 }  // namespace slidesparse

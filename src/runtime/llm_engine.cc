@@ -10,13 +10,6 @@
 
 namespace slidesparse {
 
-namespace {
-
-// Greedy rows take the device argmax; the others need their logits on the host for the Sampler.
-bool samples_on_host(const SamplingParams& p) { return p.temperature > 0 && p.top_k != 1; }
-
-}  // namespace
-
 WeightLoadOptions LlmEngine::weight_options(const EngineOptions& options) {
   WeightLoadOptions load;
   load.backend = options.backend;
@@ -68,7 +61,6 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
   sc.eos_token = options.eos_token;
   if (sc.eos_token < 0) sc.eos_token = static_cast<int>(c.eos_token_id);
   scheduler_ = std::make_unique<Scheduler>(sc, *blocks_);
-  sampler_ = std::make_unique<Sampler>(c.vocab_size);
   startup_seconds_ = clock.seconds();
 }
 
@@ -107,19 +99,12 @@ void LlmEngine::set_profiler(StepProfiler* profiler) {
 void LlmEngine::launch(SchedulerStep step, const SchedulerStep* previous) {
   fill_step_batch(step, options_.runner.block_size, runner_->max_blocks_per_seq(), batch_);
   if (previous) carry_sampled_tokens(*previous, step, batch_);
-  std::vector<int32_t> host_rows;
-  int32_t row = 0;
-  for (const ScheduledChunk& chunk : step.chunks) {
-    if (!chunk.samples) continue;
-    if (samples_on_host(chunk.seq->params)) host_rows.push_back(row);
-    ++row;
-  }
-  runner_->launch(batch_, !host_rows.empty());
-  in_flight_ = InFlightStep{std::move(step), std::move(host_rows)};
+  runner_->launch(batch_, false);
+  in_flight_ = InFlightStep{std::move(step)};
 }
 
 bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
-  if (!options_.run_ahead || current.host_sampling() || scheduler_->num_waiting() > 0) return false;
+  if (!options_.run_ahead || scheduler_->num_waiting() > 0) return false;
   // Every running sequence samples on this step: the next step is a decode step of them all.
   int live = 0;
   for (const ScheduledChunk& chunk : current.step.chunks) {
@@ -170,25 +155,13 @@ std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, con
       ++stats_.steps_ahead;
     }
   }
-  runner_->wait(greedy_, current.host_sampling() ? &logits_ : nullptr, &current.host_rows);
+  runner_->wait(drawn_);
 
-  // One sampled token per chunk (the scheduler ignores those of chunks that do not sample); the
-  // host-sampled rows' logits come back in host_rows' order.
+  // One token per chunk (the scheduler ignores those of chunks that do not sample).
   sampled_.assign(current.step.chunks.size(), 0);
-  size_t row = 0, host_row = 0;
-  const size_t vocab = static_cast<size_t>(weights_->config().vocab_size);
-  for (size_t i = 0; i < current.step.chunks.size(); ++i) {
-    const ScheduledChunk& chunk = current.step.chunks[i];
-    if (!chunk.samples) continue;
-    const bool on_host =
-        host_row < current.host_rows.size() && current.host_rows[host_row] == static_cast<int32_t>(row);
-    if (const Sequence* seq = chunk.seq; seq && on_host)
-      sampled_[i] = sampler_->sample(logits_.data() + host_row * vocab, seq->params, seq->id, seq->num_tokens());
-    else
-      sampled_[i] = greedy_[row];
-    host_row += on_host;
-    ++row;
-  }
+  size_t row = 0;
+  for (size_t i = 0; i < current.step.chunks.size(); ++i)
+    if (current.step.chunks[i].samples) sampled_[i] = drawn_[row++];
   std::vector<const Sequence*> finished;
   if (ahead) {
     // Sequences that sampled the EOS token have a row in the step launched ahead: it is dropped.
@@ -249,6 +222,7 @@ std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) 
     b.slots.push_back(seq.block_table[static_cast<size_t>(i / block_size)] * block_size + i % block_size);
     b.sample_rows.push_back(i);
   }
+  b.sample_params.assign(static_cast<size_t>(n), SampleRowParams{});  // greedy: only the logits matter
   b.query_start = {0, n};
   b.seq_len = {n};
   b.block_table = seq.block_table;
@@ -256,7 +230,7 @@ std::vector<float> LlmEngine::prompt_logits(const std::vector<int32_t>& tokens) 
   b.max_query_len = b.max_seq_len = n;
   std::vector<float> logits;
   try {
-    runner_->run(b, greedy_, &logits);
+    runner_->run(b, drawn_, &logits);
   } catch (...) {
     blocks_->release(seq);
     throw;

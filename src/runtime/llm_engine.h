@@ -1,6 +1,7 @@
 // The inference engine: a BitNet W8A8 checkpoint on the GPU behind a continuous-batching scheduler
-// and a paged KV cache (nano-vllm's shape: add requests, call step() until idle). Greedy requests
-// are sampled on the device; others get their logits row on the host and the seeded Sampler.
+// and a paged KV cache (nano-vllm's shape: add requests, call step() until idle). Every request's
+// tokens are drawn on the device (greedy, or seeded temperature / top-k / top-p sampling), so only
+// the tokens cross to the host.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -14,7 +15,6 @@
 
 #include "core/stopwatch.h"
 #include "sequences/block_manager.h"
-#include "sequences/sampler.h"
 #include "sequences/scheduler.h"
 #include "runtime/engine_stats.h"
 #include "runtime/model_runner.h"
@@ -38,10 +38,10 @@ struct EngineOptions {
   // and plain; the others only compressed).
   bool dense_fallback = true;
   // Decode steps launched one step ahead: while step N runs, step N+1 is scheduled and launched
-  // behind it, its tokens taken on the device from step N's argmax, so the host's work between
+  // behind it, its tokens taken on the device from those step N draws, so the host's work between
   // steps (scheduling, staging, the graph launch, reading the tokens back) overlaps the GPU's.
-  // Only where every running sequence samples greedily on step N and none waits; a sequence that
-  // samples its EOS token on step N has its row of step N+1 dropped. Outputs are the same either way.
+  // Only where every running sequence samples on step N and none waits; a sequence that samples
+  // its EOS token on step N has its row of step N+1 dropped. Outputs are the same either way.
   bool run_ahead = true;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
@@ -103,8 +103,6 @@ class LlmEngine {
  private:
   struct InFlightStep {
     SchedulerStep step;  // chunks of sequences dropped since the launch have seq == nullptr
-    std::vector<int32_t> host_rows;  // sample rows the host samples (their logits come back)
-    bool host_sampling() const { return !host_rows.empty(); }
   };
   // Fills the step's arrays (rows whose token `previous` sampled take it on the device) and launches it.
   void launch(SchedulerStep step, const SchedulerStep* previous);
@@ -121,13 +119,11 @@ class LlmEngine {
   std::unique_ptr<ModelRunner> runner_;
   std::unique_ptr<BlockManager> blocks_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<Sampler> sampler_;
   std::deque<std::unique_ptr<Sequence>> sequences_;
   int64_t next_id_ = 0;
   std::optional<InFlightStep> in_flight_;
   StepBatch batch_;
-  std::vector<int32_t> greedy_, sampled_;
-  std::vector<float> logits_;
+  std::vector<int32_t> drawn_, sampled_;  // per sample row; per chunk
   EngineStats stats_;
   double startup_seconds_ = 0;
 };

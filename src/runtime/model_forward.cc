@@ -1,6 +1,6 @@
 // ModelRunner::forward, the BitNet forward pass of one step as the stream sees it (docs/ENGINE.md):
 // embedding, per layer the fused norm + quantizer before each W8A8 GEMM, RoPE with the KV-cache
-// write, prefill or decode attention, then the final norm, lm_head and argmax for the sampled rows.
+// write, prefill or decode attention, then the final norm, lm_head and the sampled rows' tokens.
 // The rest of the runner (buffers, staging, graphs, launches) is in model_runner.cc.
 #include "runtime/model_runner.h"
 
@@ -139,8 +139,10 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
   lm_head_gemm_.run(weights_.lm_head(), x, logits_.as<float>(), sample_rows, workspace_.data(), workspace_.bytes(),
                     stream_);
   mark("lm_head GEMM");
-  argmax_rows_gpu(logits_.as<float>(), samples, vocab_, vocab_, sampled_.as<int32_t>(), stream_);
-  mark("argmax");
+  sample_rows_gpu(logits_.as<float>(), samples, vocab_, vocab_,
+                  reinterpret_cast<const SampleRowParams*>(staged + staged_at.sample_params), sampled_.as<int32_t>(),
+                  stream_);
+  mark("sampling");
 }
 
 }  // namespace slidesparse

@@ -256,6 +256,10 @@ void ModelRunner::stage(const StepBatch& b, const StepShape& shape, const Staged
   put(l.seq_len, b.seq_len, std::max(seqs, cudnn_seqs), 0, false);
   put(l.block_table, b.block_table, static_cast<size_t>(seqs) * max_blocks_per_seq_, 0, false);
   put(l.sample_rows, b.sample_rows, samples, 0, true);  // padding rows sample too (graph buckets)
+  // Padding rows' parameters are zero: greedy.
+  auto* params = reinterpret_cast<SampleRowParams*>(host + l.sample_params);
+  std::copy(b.sample_params.begin(), b.sample_params.end(), params);
+  std::fill(params + b.sample_params.size(), params + samples, SampleRowParams{});
   if (cudnn_seqs) {
     put(l.cudnn_q_offsets, attention_->q_offsets_host(), cudnn_seqs + 1, 0, false);
     put(l.cudnn_kv_offsets, attention_->kv_offsets_host(), cudnn_seqs + 1, 0, false);
@@ -303,6 +307,7 @@ void ModelRunner::launch(const StepBatch& batch, bool keep_logits) {
   });
   require(seqs > 0 && seqs <= options_.max_num_seqs && samples <= options_.max_num_seqs,
           "step with more sequences or sampled rows than --max-num-seqs");
+  require(batch.sample_params.size() == batch.sample_rows.size(), "model runner: one sampling entry per sample row");
   if (batch.decode)
     for (int i = 0; i < samples; ++i) require(batch.sample_rows[i] == i, "decode steps sample every row in order");
   require(in_flight_ < kSlots - 1, "model runner: two steps are in flight already");
@@ -357,7 +362,7 @@ void ModelRunner::launch(const StepBatch& batch, bool keep_logits) {
   ++in_flight_;
 }
 
-void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits, const std::vector<int32_t>* rows) {
+void ModelRunner::wait(std::vector<int32_t>& tokens, std::vector<float>* logits) {
   require(in_flight_ > 0, "model runner: no step in flight to wait for");
   const int index = (next_slot_ + kSlots - in_flight_) % kSlots;
   const LaunchSlot& slot = slots_[index];
@@ -373,24 +378,12 @@ void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits,
     last_decode_gap_seconds_ = ms * 1e-3;
   }
   last_waited_ = index;
-  greedy.assign(slot.results_host, slot.results_host + slot.samples);
+  tokens.assign(slot.results_host, slot.results_host + slot.samples);
   const int32_t bad_token = slot.results_host[max_samples_];
   if (logits) {  // nothing was launched after this step (launch refuses it): logits_ is still its own
-    const size_t row_floats = static_cast<size_t>(vocab_);
-    const size_t count = rows ? rows->size() : static_cast<size_t>(slot.samples);
-    logits->resize(count * row_floats);
-    // Runs of consecutive rows in one copy each (all rows: one copy).
-    auto row = [&](size_t i) { return rows ? (*rows)[i] : static_cast<int32_t>(i); };
-    for (size_t i = 0; i < count;) {
-      const int32_t first = row(i);
-      size_t run = 1;
-      while (i + run < count && row(i + run) == first + static_cast<int32_t>(run)) ++run;
-      require(first >= 0 && first + run <= static_cast<size_t>(slot.samples),
-              "model runner: a logits row the step did not sample");
-      CUDA_CHECK(cudaMemcpyAsync(logits->data() + i * row_floats, logits_.as<float>() + first * row_floats,
-                                 run * row_floats * sizeof(float), cudaMemcpyDeviceToHost, stream_));
-      i += run;
-    }
+    logits->resize(static_cast<size_t>(slot.samples) * static_cast<size_t>(vocab_));
+    CUDA_CHECK(cudaMemcpyAsync(logits->data(), logits_.data(), logits->size() * sizeof(float), cudaMemcpyDeviceToHost,
+                               stream_));
     CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   require(bad_token == 0, [&] {
@@ -398,9 +391,9 @@ void ModelRunner::wait(std::vector<int32_t>& greedy, std::vector<float>* logits,
   });
 }
 
-void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits) {
+void ModelRunner::run(const StepBatch& batch, std::vector<int32_t>& tokens, std::vector<float>* logits) {
   launch(batch, logits != nullptr);
-  wait(greedy, logits);
+  wait(tokens, logits);
 }
 
 }  // namespace slidesparse

@@ -1,7 +1,7 @@
 // Runs the BitNet forward pass on the GPU for one engine step (docs/ENGINE.md): fused norm /
 // quantize kernels around the W8A8 GEMMs, RoPE fused with the paged KV-cache write, prefill or
-// decode attention, the final norm and lm_head for the sampled rows only, and greedy argmax on the
-// device. Every buffer is allocated at construction for the configured limits; the KV cache takes
+// decode attention, the final norm and lm_head for the sampled rows only, and their tokens drawn
+// on the device. Every buffer is allocated at construction for the configured limits; the KV cache takes
 // what is left of the memory budget; decode steps replay CUDA graphs captured once per batch-size
 // bucket (padded to the next bucket). run() allocates nothing.
 #pragma once
@@ -77,21 +77,19 @@ class ModelRunner {
   int64_t cudnn_attention_steps() const { return attention_->cudnn_steps(); }
 
   // Launches the step and returns without waiting for the GPU: the step's arrays go to the device in
-  // one copy, the forward pass runs (a captured graph for decode steps whose bucket has one), and
-  // the sampled tokens and the token check are copied back. A second step may be launched before
-  // the first is waited for (LlmEngine runs one step ahead); its rows with batch.carried_rows take
-  // their tokens from the step launched just before it. A step that keeps its logits (for host
-  // sampling) must be waited for before the next launch.
+  // one copy, the forward pass runs (a captured graph for decode steps whose bucket has one), each
+  // sample row's token is drawn on the device (batch.sample_params, kernels/sampling.h), and the
+  // tokens and the token check are copied back. A second step may be launched before the first is
+  // waited for (LlmEngine runs one step ahead); its rows with batch.carried_rows take their tokens
+  // from the step launched just before it. A step that keeps its logits (perplexity) must be waited
+  // for before the next launch.
   void launch(const StepBatch& batch, bool keep_logits);
-  // Waits for the oldest launched step; returns the greedy token of every sample row (argmax,
-  // lowest index on ties), and, when it was launched keeping them, the fp32 logits of the sample
-  // rows listed in `rows` (ascending; null: every row), [rows][vocab]: only the rows the host
-  // samples cross to the host (a 128k vocabulary is 0.5 MB per row). Throws Error when a token id
-  // outside the vocabulary reached the model.
-  void wait(std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr,
-            const std::vector<int32_t>* rows = nullptr);
+  // Waits for the oldest launched step; returns the token drawn for every sample row and, when it
+  // was launched keeping them, the sample rows' fp32 logits [rows][vocab]. Throws Error when a token
+  // id outside the vocabulary reached the model.
+  void wait(std::vector<int32_t>& tokens, std::vector<float>* logits = nullptr);
   // launch, then wait.
-  void run(const StepBatch& batch, std::vector<int32_t>& greedy, std::vector<float>* logits = nullptr);
+  void run(const StepBatch& batch, std::vector<int32_t>& tokens, std::vector<float>* logits = nullptr);
   int steps_in_flight() const { return in_flight_; }
   // Whether a decode step of `seqs` sequences replays a captured graph (graphs on, no profiler, a
   // bucket that large): the steps that may be launched ahead.

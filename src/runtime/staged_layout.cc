@@ -25,6 +25,7 @@ StagedLayout staged_layout(int tokens, int seqs, int max_blocks_per_seq, int sam
   place(l.seq_len, n(std::max(seqs, cudnn_seqs)));
   place(l.block_table, n(seqs) * n(max_blocks_per_seq));
   place(l.sample_rows, n(samples));
+  place(l.sample_params, n(samples) * kSampleParamInts);
   place(l.cudnn_q_offsets, cudnn_seqs ? n(cudnn_seqs) + 1 : 0);
   place(l.cudnn_kv_offsets, cudnn_seqs ? n(cudnn_seqs) + 1 : 0);
   l.end = at;

@@ -6,7 +6,11 @@
 
 #include <cstddef>
 
+#include "math/token_sampling.h"
+
 namespace slidesparse {
+
+inline constexpr size_t kSampleParamInts = sizeof(SampleRowParams) / sizeof(int32_t);
 
 struct StagedLayout {  // offsets in int32s from the block's start, each at a 16-byte boundary
   size_t tokens = 0, carried_rows = 0, positions = 0, slots = 0;  // [tokens] each
@@ -14,6 +18,7 @@ struct StagedLayout {  // offsets in int32s from the block's start, each at a 16
   size_t seq_len = 0;                                              // [max(seqs, cudnn_seqs)]
   size_t block_table = 0;                                          // [seqs * max_blocks_per_seq]
   size_t sample_rows = 0;                                          // [samples]
+  size_t sample_params = 0;  // [samples] SampleRowParams, kSampleParamInts int32s each
   size_t cudnn_q_offsets = 0, cudnn_kv_offsets = 0;                // [cudnn_seqs + 1] each, or nothing
   size_t end = 0;                                                  // int32s the block spans
 };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 
@@ -18,6 +19,7 @@ void StepBatch::clear() {
   seq_len.clear();
   block_table.clear();
   sample_rows.clear();
+  sample_params.clear();
   carried_rows.clear();
   max_query_len = max_seq_len = 0;
 }
@@ -41,7 +43,10 @@ void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks, 
     b.seq_len.push_back(len);
     b.block_table.insert(b.block_table.end(), seq.block_table.begin(), seq.block_table.end());
     b.block_table.resize(b.seq_len.size() * static_cast<size_t>(max_blocks), 0);
-    if (chunk.samples) b.sample_rows.push_back(b.num_tokens() - 1);
+    if (chunk.samples) {
+      b.sample_rows.push_back(b.num_tokens() - 1);
+      b.sample_params.push_back(sample_row_params(seq.params, seq.id, seq.num_tokens()));
+    }
     b.max_query_len = std::max(b.max_query_len, chunk.num_tokens);
     b.max_seq_len = std::max(b.max_seq_len, len);
   }

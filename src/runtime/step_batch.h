@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "math/token_sampling.h"
 #include "sequences/scheduler.h"
 
 namespace slidesparse {
@@ -19,6 +20,7 @@ struct StepBatch {
   std::vector<int32_t> seq_len;       // [S] tokens in the cache after this step
   std::vector<int32_t> block_table;   // [S][max_blocks_per_seq]
   std::vector<int32_t> sample_rows;   // rows whose next token is wanted, in output order
+  std::vector<SampleRowParams> sample_params;  // [sample_rows] how each row's token is drawn
   // Empty, or [T] when the step was scheduled before the previous step's tokens were known: the
   // previous step's sample row whose token is this row's token, -1 where tokens[t] holds it.
   std::vector<int32_t> carried_rows;
@@ -32,8 +34,10 @@ struct StepBatch {
 
 // Fills `batch` (cleared first; its vectors keep their capacity) from the scheduler's chunks: each
 // chunk's tokens with their positions and KV slots, its sequence's length after the step and block
-// table padded with 0 to max_blocks_per_seq entries, and its last row when it samples. A step is a
-// decode step when it is not a prefill step and every chunk runs one token.
+// table padded with 0 to max_blocks_per_seq entries, and its last row when it samples, with the
+// sampling parameters of the token it draws there (sample_row_params: the request's, at the index
+// that token takes). A step is a decode step when it is not a prefill step and every chunk runs one
+// token.
 void fill_step_batch(const SchedulerStep& step, int block_size, int max_blocks_per_seq, StepBatch& batch);
 
 // For a step scheduled ahead (Scheduler::complete_ahead): every row whose token `previous` sampled

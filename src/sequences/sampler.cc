@@ -1,55 +1,85 @@
+// The CPU side of math/token_sampling.h's rule, written the direct way (a selection for top-k, a
+// sort for top-p) so that it also serves as the oracle of the GPU sampler's radix search.
 #include "sequences/sampler.h"
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <functional>
 
 #include "core/counter_rng.h"
 #include "core/error.h"
 
 namespace slidesparse {
 
-Sampler::Sampler(int64_t vocab_size) : vocab_(vocab_size), order_(static_cast<size_t>(vocab_size)),
-                                       probs_(static_cast<size_t>(vocab_size)) {
-  require(vocab_size > 0, "sampler: empty vocabulary");
+SampleRowParams sample_row_params(const SamplingParams& p, int64_t sequence_id, int position) {
+  require(p.temperature >= 0.0f && p.top_k >= 0 && p.top_p > 0.0f && p.top_p <= 1.0f,
+          "sampling: temperature and top_k must be >= 0 and top_p in (0, 1]");
+  SampleRowParams row;
+  constexpr float kLog2e = 1.4426950408889634f;
+  const float scale = p.temperature > 0.0f ? kLog2e / p.temperature : 0.0f;
+  if (!std::isfinite(scale) || p.top_k == 1) return row;  // greedy
+  row.exponent_scale = scale;
+  row.top_k = p.top_k;
+  row.top_p = p.top_p;
+  row.random_bits = counter_hash(p.seed, static_cast<uint64_t>(sequence_id), static_cast<uint64_t>(position));
+  return row;
 }
 
-int32_t Sampler::sample(const float* logits, const SamplingParams& p, int64_t sequence_id, int position) {
-  if (p.temperature <= 0.0f || p.top_k == 1)
-    return static_cast<int32_t>(std::max_element(logits, logits + vocab_) - logits);
-  require(p.top_p > 0.0f && p.top_p <= 1.0f, "sampler: top_p must be in (0, 1]");
-  // Candidates by descending logit (ties: lower index first), cut to top-k.
-  const int64_t k = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab_) : vocab_;
-  std::iota(order_.begin(), order_.end(), 0);
-  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  std::partial_sort(order_.begin(), order_.begin() + k, order_.end(), by_logit);
-  // Softmax over the candidates at temperature T (max subtracted for range).
-  const float inv_t = 1.0f / p.temperature;
-  const float top = logits[order_[0]];
-  double total = 0;
-  for (int64_t i = 0; i < k; ++i) total += probs_[i] = std::exp((logits[order_[i]] - top) * inv_t);
-  // Top-p: the shortest prefix whose probability reaches top_p.
-  int64_t keep = k;
-  if (p.top_p < 1.0f) {
-    double cumulative = 0;
-    for (int64_t i = 0; i < k; ++i) {
-      cumulative += probs_[i] / total;
-      if (cumulative >= p.top_p) {
-        keep = i + 1;
+Sampler::Sampler(int64_t vocab_size) : vocab_(vocab_size) {
+  require(vocab_size > 0 && vocab_size < INT32_MAX, "sampler: vocabulary size outside 1..2^31 - 2");
+  keys_.reserve(static_cast<size_t>(vocab_size));
+  weighted_.reserve(static_cast<size_t>(vocab_size));
+}
+
+int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
+  int64_t best = -1;
+  for (int64_t i = 0; i < vocab_; ++i)  // NaN never compares greater, so it never wins
+    if (!std::isnan(logits[i]) && (best < 0 || logits[i] > logits[best])) best = i;
+  if (samples_greedily(row) || best < 0 || !std::isfinite(logits[best])) return static_cast<int32_t>(best);
+  const float top = logits[best];
+
+  // Top-k: the cut is the k-th largest key of the non-NaN logits.
+  keys_.clear();
+  for (int64_t i = 0; i < vocab_; ++i)
+    if (!std::isnan(logits[i])) keys_.push_back(logit_order_key(logits[i]));
+  uint32_t cut = 0;
+  if (row.top_k > 0 && static_cast<size_t>(row.top_k) < keys_.size()) {
+    std::nth_element(keys_.begin(), keys_.begin() + (row.top_k - 1), keys_.end(), std::greater<>());
+    cut = keys_[static_cast<size_t>(row.top_k - 1)];
+  }
+  // Top-p: of the survivors by descending key, the first key at which the weight so far reaches
+  // the target.
+  if (row.top_p < 1.0f) {
+    weighted_.clear();
+    uint64_t total = 0;
+    for (int64_t i = 0; i < vocab_; ++i) {
+      if (std::isnan(logits[i]) || logit_order_key(logits[i]) < cut) continue;
+      weighted_.emplace_back(logit_order_key(logits[i]), token_weight(logits[i], top, row.exponent_scale));
+      total += weighted_.back().second;
+    }
+    std::sort(weighted_.begin(), weighted_.end(), std::greater<>());
+    const uint64_t target = top_p_target(row.top_p, total);
+    uint64_t so_far = 0;
+    for (size_t i = 0; i < weighted_.size(); ++i) {
+      so_far += weighted_[i].second;
+      const bool last_of_key = i + 1 == weighted_.size() || weighted_[i + 1].first != weighted_[i].first;
+      if (last_of_key && so_far >= target) {
+        cut = weighted_[i].first;
         break;
       }
     }
   }
-  double kept = 0;
-  for (int64_t i = 0; i < keep; ++i) kept += probs_[i];
-  const uint64_t bits = counter_hash(p.seed, static_cast<uint64_t>(sequence_id), static_cast<uint64_t>(position));
-  const double u = static_cast<double>(bits >> 11) * 0x1.0p-53 * kept;  // uniform in [0, kept)
-  double cumulative = 0;
-  for (int64_t i = 0; i < keep; ++i) {
-    cumulative += probs_[i];
-    if (u < cumulative) return order_[i];
+  uint64_t kept = 0;
+  for (int64_t i = 0; i < vocab_; ++i)
+    if (!std::isnan(logits[i]) && logit_order_key(logits[i]) >= cut) kept += token_weight(logits[i], top, row.exponent_scale);
+  const uint64_t u = draw_point(row.random_bits, kept);
+  uint64_t running = 0;
+  for (int64_t i = 0; i < vocab_; ++i) {
+    if (std::isnan(logits[i]) || logit_order_key(logits[i]) < cut) continue;
+    running += token_weight(logits[i], top, row.exponent_scale);
+    if (running > u) return static_cast<int32_t>(i);
   }
-  return order_[keep - 1];
+  return static_cast<int32_t>(best);  // unreachable: the largest logit alone weighs 2^31 > 0
 }
 
 }  // namespace slidesparse

@@ -1,27 +1,38 @@
 // Next-token sampling from one row of logits: greedy, or temperature with optional top-k and top-p,
-// reproducible from (seed, sequence id, position) whatever the batch composition.
+// reproducible from (seed, sequence id, position) whatever the batch composition. The rule is
+// math/token_sampling.h's; the engine applies it on the GPU (kernels/sampling.h), this class on the
+// CPU (the reference backend, and the tests' oracle for the GPU sampler).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "math/token_sampling.h"
 #include "sequences/sequence.h"
 
 namespace slidesparse {
+
+// The row parameters of a request whose next token will take index `position` in its sequence:
+// the random bits depend only on (params.seed, sequence_id, position). Temperature 0, top_k 1 or a
+// temperature so small that log2(e) / temperature overflows is greedy. Throws Error for a negative
+// temperature or top_k, or top_p outside (0, 1].
+SampleRowParams sample_row_params(const SamplingParams& params, int64_t sequence_id, int position);
 
 class Sampler {
  public:
   explicit Sampler(int64_t vocab_size);
 
-  // `position` is the index the sampled token will take in the sequence; the random draw depends
-  // only on (params.seed, sequence_id, position). Temperature 0 (or top_k 1) is greedy: the lowest
-  // index among the maxima.
-  int32_t sample(const float* logits, const SamplingParams& params, int64_t sequence_id, int position);
+  // The token the rule draws from `logits` (vocab_size floats). Greedy rows take the lowest index
+  // among the maxima (-1 when every logit is NaN); so does a row whose largest logit is +inf.
+  int32_t sample(const float* logits, const SampleRowParams& row);
+  int32_t sample(const float* logits, const SamplingParams& params, int64_t sequence_id, int position) {
+    return sample(logits, sample_row_params(params, sequence_id, position));
+  }
 
  private:
   int64_t vocab_;
-  std::vector<int32_t> order_;  // scratch, sized once
-  std::vector<float> probs_;
+  std::vector<uint32_t> keys_;  // scratch, sized once
+  std::vector<std::pair<uint32_t, uint32_t>> weighted_;  // (key, weight) of the top-k survivors
 };
 
 }  // namespace slidesparse

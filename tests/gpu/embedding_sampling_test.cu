@@ -1,8 +1,9 @@
 // embedding_gather_gpu and argmax_rows_gpu against CPU references written here (a row copy and a
 // first-maximum scan), exactly: aligned (16-byte) and unaligned (element) paths, invalid token ids
 // (zero row + error flag), argmax ties (lowest index), NaN (never wins), +-inf and signed zeros,
-// vocabularies smaller than one vector and the engine's 128256. Inputs are fresh random non-zero
-// values; outputs are poisoned before every run.
+// vocabularies smaller than one vector and the engine's 128256. sample_rows_gpu against the CPU
+// Sampler, token for token: temperatures, top-k, top-p and both, ties at the cuts, NaN and
+// infinities. Inputs are fresh random non-zero values; outputs are poisoned before every run.
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -19,7 +20,9 @@
 #include "gpu_test_util.h"
 #include "kernels/embedding.h"
 #include "kernels/sampling.h"
+#include "core/counter_rng.h"
 #include "math/numeric_formats.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 namespace {
@@ -275,6 +278,116 @@ TEST(ArgmaxRows, NanNeverWinsAndInfinitiesCompare) {
 TEST(ArgmaxRows, RejectsInvalidShapes) {
   EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 0, 0, nullptr, nullptr), Error);
   EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 100, 99, nullptr, nullptr), Error);
+}
+
+// ---- sampling --------------------------------------------------------------------------------
+
+// The requests the sampling tests cycle through: greedy ones, plain temperatures (cold, warm, hot),
+// top-k, top-p and both.
+std::vector<SamplingParams> request_mix() {
+  auto make = [](float t, int k, float p) {
+    SamplingParams s;
+    s.temperature = t, s.top_k = k, s.top_p = p, s.seed = 1234;
+    return s;
+  };
+  return {make(0.0f, 0, 1.0f),  make(1.0f, 0, 1.0f),   make(0.7f, 0, 1.0f),  make(1.3f, 50, 1.0f),
+          make(0.9f, 1, 1.0f),  make(1.0f, 0, 0.9f),   make(0.8f, 200, 0.8f), make(0.05f, 0, 1.0f),
+          make(5.0f, 0, 0.95f), make(1.0f, 3, 0.3f),   make(2.0f, 7, 1.0f),  make(1.0f, 0, 0.999f)};
+}
+
+// Row r of `rows` takes request r % mix size, as sequence r at position 17 + r (its own random bits).
+std::vector<SampleRowParams> row_params(int64_t rows, const std::vector<SamplingParams>& mix) {
+  std::vector<SampleRowParams> params;
+  for (int64_t r = 0; r < rows; ++r)
+    params.push_back(sample_row_params(mix[static_cast<size_t>(r) % mix.size()], r, 17 + static_cast<int>(r)));
+  return params;
+}
+
+std::vector<int32_t> sample_gpu(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld,
+                                int64_t offset, const std::vector<SampleRowParams>& params) {
+  DeviceBuffer l((logits.size() + offset) * 4, "logits"), o((rows + 1) * 4, "tokens"),
+      p(params.size() * sizeof(SampleRowParams), "params");
+  float* lv = l.as<float>() + offset;
+  CUDA_CHECK(cudaMemcpy(lv, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpy(p.data(), params.data(), p.bytes(), cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
+  sample_rows_gpu(lv, rows, vocab, ld, p.as<SampleRowParams>(), o.as<int32_t>(), nullptr);
+  CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<int32_t> out(static_cast<size_t>(rows + 1));
+  CUDA_CHECK(cudaMemcpy(out.data(), o.data(), out.size() * 4, cudaMemcpyDeviceToHost));
+  return out;
+}
+
+void expect_samples(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld, int64_t offset,
+                    const std::vector<SampleRowParams>& params) {
+  const std::vector<int32_t> got = sample_gpu(logits, rows, vocab, ld, offset, params);
+  Sampler cpu(vocab);
+  for (int64_t r = 0; r < rows; ++r)
+    ASSERT_EQ(got[r], cpu.sample(logits.data() + r * ld, params[static_cast<size_t>(r)])) << "row " << r;
+  EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row";
+}
+
+TEST(SampleRows, MatchesTheCpuSampler) {
+  SKIP_WITHOUT_GPU();
+  const auto mix = request_mix();
+  for (int64_t vocab : {128256, 4099, 1000, 5, 1})
+    for (int64_t ld_extra : {0, 3})
+      for (int64_t offset : {0, 1}) {
+        SCOPED_TRACE("vocab=" + std::to_string(vocab) + " ld_extra=" + std::to_string(ld_extra) +
+                     " offset=" + std::to_string(offset));
+        const int64_t rows = 36, ld = vocab + ld_extra;
+        expect_samples(random_logits(rows, vocab, ld, static_cast<uint32_t>(vocab + ld_extra + offset)), rows, vocab,
+                       ld, offset, row_params(rows, mix));
+      }
+}
+
+// Many draws from one row per request: every part of the distribution, the cuts' edges included.
+TEST(SampleRows, ManyDrawsMatchTheCpuSampler) {
+  SKIP_WITHOUT_GPU();
+  const int64_t rows = 480, vocab = 1000;
+  std::vector<float> one = random_logits(1, vocab, vocab, 5), logits;
+  for (int64_t r = 0; r < rows; ++r) logits.insert(logits.end(), one.begin(), one.end());
+  expect_samples(logits, rows, vocab, vocab, 0, row_params(rows, request_mix()));
+}
+
+// Few distinct levels: the cuts fall inside runs of equal logits (all of a tie is kept); NaN (never
+// drawn), -inf (weight 0), a +inf row and an all-NaN row (the argmax rule's answer), and top-k of
+// the whole vocabulary or more.
+TEST(SampleRows, TiesAndSpecialValuesMatchTheCpuSampler) {
+  SKIP_WITHOUT_GPU();
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (int64_t vocab : {128256, 1001, 6}) {
+    SCOPED_TRACE("vocab=" + std::to_string(vocab));
+    const int64_t rows = 24;
+    std::mt19937 rng(static_cast<uint32_t>(vocab));
+    std::uniform_int_distribution<int> level(0, 5);
+    std::uniform_int_distribution<int64_t> column(0, vocab - 1);
+    std::vector<float> logits(static_cast<size_t>(rows * vocab));
+    for (float& v : logits) v = 0.5f * static_cast<float>(level(rng));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int n = 0; n < 20; ++n) logits[r * vocab + column(rng)] = r % 3 ? nan : -inf;
+    for (int64_t i = 0; i < vocab; ++i) logits[1 * vocab + i] = nan;  // all NaN
+    logits[2 * vocab + vocab / 2] = inf;                                 // +inf
+    std::vector<SamplingParams> mix = request_mix();
+    SamplingParams all_k;
+    all_k.temperature = 1.0f, all_k.top_k = static_cast<int>(vocab), all_k.seed = 3;
+    mix.push_back(all_k);
+    all_k.top_k = static_cast<int>(vocab) + 5;
+    mix.push_back(all_k);
+    std::vector<SampleRowParams> params = row_params(rows, mix);
+    params[1] = params[2] = sample_row_params(mix[1], 1, 1);  // sampled rows, not greedy
+    expect_samples(logits, rows, vocab, vocab, 0, params);
+    const std::vector<int32_t> got = sample_gpu(logits, rows, vocab, vocab, 0, params);
+    EXPECT_EQ(got[1], -1);
+    EXPECT_EQ(got[2], vocab / 2);
+  }
+}
+
+TEST(SampleRows, RejectsInvalidShapes) {
+  alignas(16) float logits[4] = {};
+  const auto* misaligned = reinterpret_cast<const SampleRowParams*>(reinterpret_cast<const char*>(logits) + 4);
+  EXPECT_THROW(sample_rows_gpu(logits, 1, 4, 4, misaligned, reinterpret_cast<int32_t*>(logits), nullptr), Error);
+  EXPECT_THROW(sample_rows_gpu(nullptr, 1, 100, 99, nullptr, nullptr, nullptr), Error);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "model_fixtures.h"
 #include "runtime/host_model.h"
 #include "runtime/llm_engine.h"
+#include "sequences/sampler.h"
 #include "sequences/scheduler.h"
 #include "runtime/model_runner.h"
 #include "test_support.h"
@@ -124,6 +125,7 @@ std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, boo
       }
       b.max_query_len = n;
       b.max_seq_len = done + n;
+      b.sample_params.resize(b.sample_rows.size());  // greedy
       runner.run(b, greedy, &logits);
       EXPECT_EQ(greedy.size(), static_cast<size_t>(n));
       for (int i = 0; i < n; ++i)  // the device argmax is the host argmax of the same logits
@@ -182,7 +184,9 @@ TEST_F(EngineTest, PrefillAndDecodeMatchTheReferenceModel) {
 
 // Host sampling asks for some sample rows' logits only: each listed row comes back as it does in the
 // copy of every row, in the listed order; an unlisted or out-of-range row is refused.
-TEST_F(EngineTest, RunnerReturnsTheLogitsOfTheListedRowsOnly) {
+// The runner draws each sample row's token on the device as the CPU Sampler does from the same
+// logits: greedy rows, temperatures, top-k and top-p, over several draws per row.
+TEST_F(EngineTest, RunnerDrawsTheCpuSamplersTokens) {
   const Oracle oracle = load_oracle();
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
@@ -192,7 +196,8 @@ TEST_F(EngineTest, RunnerReturnsTheLogitsOfTheListedRowsOnly) {
   {
     ModelWeights weights(*dir_ / "int8", w, stream);
     ModelRunner runner(weights, o, stream);
-    const size_t vocab = static_cast<size_t>(weights.config().vocab_size);
+    const int64_t vocab = weights.config().vocab_size;
+    Sampler cpu(vocab);
     const std::vector<int32_t>& ids = oracle.sequences[0];
     const int n = 6;
     StepBatch b;
@@ -207,22 +212,30 @@ TEST_F(EngineTest, RunnerReturnsTheLogitsOfTheListedRowsOnly) {
       b.sample_rows.push_back(i);
     }
     b.max_query_len = b.max_seq_len = n;
-    std::vector<int32_t> greedy, greedy_again;
-    std::vector<float> all, some(7, -1.0f);
-    runner.run(b, greedy, &all);
-    ASSERT_EQ(all.size(), n * vocab);
-    const std::vector<int32_t> rows{0, 2, 3, 5};  // runs of one and of two rows
-    runner.launch(b, true);
-    runner.wait(greedy_again, &some, &rows);
-    EXPECT_EQ(greedy_again, greedy);
-    ASSERT_EQ(some.size(), rows.size() * vocab);
-    for (size_t i = 0; i < rows.size(); ++i)
-      EXPECT_TRUE(std::equal(some.begin() + i * vocab, some.begin() + (i + 1) * vocab,
-                             all.begin() + static_cast<size_t>(rows[i]) * vocab))
-          << "row " << rows[i];
-    const std::vector<int32_t> outside{6};
-    runner.launch(b, true);
-    EXPECT_THROW(runner.wait(greedy_again, &some, &outside), Error);
+    const float temperature[n] = {0.0f, 1.0f, 0.7f, 1.5f, 1.0f, 3.0f};
+    const int top_k[n] = {0, 0, 0, 20, 0, 40};
+    const float top_p[n] = {1.0f, 1.0f, 1.0f, 1.0f, 0.8f, 0.9f};
+    int differing_from_greedy = 0;
+    for (int draw = 0; draw < 8; ++draw) {
+      b.sample_params.clear();
+      for (int i = 0; i < n; ++i) {
+        SamplingParams p;
+        p.temperature = temperature[i], p.top_k = top_k[i], p.top_p = top_p[i], p.seed = 99;
+        b.sample_params.push_back(sample_row_params(p, i, 100 * draw + i));
+      }
+      std::vector<int32_t> tokens;
+      std::vector<float> logits;
+      runner.run(b, tokens, &logits);
+      ASSERT_EQ(tokens.size(), static_cast<size_t>(n));
+      ASSERT_EQ(logits.size(), static_cast<size_t>(n * vocab));
+      for (int i = 0; i < n; ++i) {
+        const float* row = logits.data() + i * vocab;
+        EXPECT_EQ(tokens[static_cast<size_t>(i)], cpu.sample(row, b.sample_params[static_cast<size_t>(i)]))
+            << "draw " << draw << " row " << i;
+        differing_from_greedy += tokens[static_cast<size_t>(i)] != std::max_element(row, row + vocab) - row;
+      }
+    }
+    EXPECT_GT(differing_from_greedy, 8);  // the sampled rows do sample
   }
   CUDA_CHECK(cudaStreamDestroy(stream));
 }
@@ -279,6 +292,7 @@ TEST_F(EngineTest, CudnnPrefillAttentionMatchesTheReferenceModel) {
     b.max_seq_len = std::max(b.max_seq_len, len);
     first_block += 16;
   }
+  b.sample_params.resize(b.sample_rows.size());  // greedy
   for (bool cudnn : {true, false}) {
     cudaStream_t stream;
     ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
@@ -443,8 +457,8 @@ TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
 
 // Launching each decode step behind the running one changes no token: greedy requests that end by
 // EOS mid-batch (their row of the step launched ahead is dropped), by length, an abort between
-// steps, and a host-sampled request (whose steps wait for their logits) give what waiting for every
-// step gives.
+// steps, and a sampled request (its token of step N feeds step N + 1 on the device like a greedy
+// one's) give what waiting for every step gives.
 TEST_F(EngineTest, RunningAheadGivesTheTokensOfWaitingForEachStep) {
   const Oracle oracle = load_oracle();
   std::vector<std::vector<int32_t>> prompts;
@@ -490,7 +504,7 @@ TEST_F(EngineTest, RunningAheadGivesTheTokensOfWaitingForEachStep) {
   while (std::find(first.begin(), first.begin() + end, first.at(end)) != first.begin() + end) ++end;
   const int eos = first[end];
   for (bool with_sampled : {false, true}) {
-    SCOPED_TRACE(with_sampled ? "with a host-sampled request" : "greedy only");
+    SCOPED_TRACE(with_sampled ? "with a sampled request" : "greedy only");
     const Run waiting = run(false, eos, with_sampled), ahead = run(true, eos, with_sampled);
     EXPECT_EQ(waiting.stats.steps_ahead, 0);
     EXPECT_GT(ahead.stats.steps_ahead, 10);

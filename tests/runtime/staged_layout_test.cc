@@ -18,9 +18,10 @@ TEST(StagedLayout, ArraysBackToBackAtSixteenByteBoundaries) {
   EXPECT_EQ(l.seq_len, 36u);      // 2
   EXPECT_EQ(l.block_table, 40u);  // 6
   EXPECT_EQ(l.sample_rows, 48u);  // 2
-  EXPECT_EQ(l.cudnn_q_offsets, 52u);
-  EXPECT_EQ(l.cudnn_kv_offsets, 52u);  // empty
-  EXPECT_EQ(l.end, 52u);
+  EXPECT_EQ(l.sample_params, 52u);  // 2 x 6
+  EXPECT_EQ(l.cudnn_q_offsets, 64u);
+  EXPECT_EQ(l.cudnn_kv_offsets, 64u);  // empty
+  EXPECT_EQ(l.end, 64u);
 }
 
 TEST(StagedLayout, CudnnBucketWidensSeqLenAndAddsItsOffsets) {
@@ -30,16 +31,17 @@ TEST(StagedLayout, CudnnBucketWidensSeqLenAndAddsItsOffsets) {
   EXPECT_EQ(l.seq_len, 2404u);
   EXPECT_EQ(l.block_table, 2408u);
   EXPECT_EQ(l.sample_rows, 2412u);
-  EXPECT_EQ(l.cudnn_q_offsets, 2416u);
-  EXPECT_EQ(l.cudnn_kv_offsets, 2424u);
-  EXPECT_EQ(l.end, 2432u);
+  EXPECT_EQ(l.sample_params, 2416u);  // 3 x 6
+  EXPECT_EQ(l.cudnn_q_offsets, 2436u);
+  EXPECT_EQ(l.cudnn_kv_offsets, 2444u);
+  EXPECT_EQ(l.end, 2452u);
 }
 
 TEST(StagedLayout, TheSameShapeGivesTheSameLayout) {
   const StagedLayout a = staged_layout(512, 512, 5, 512, 0), b = staged_layout(512, 512, 5, 512, 0);
   EXPECT_EQ(a.block_table, b.block_table);
   EXPECT_EQ(a.end, b.end);
-  EXPECT_EQ(a.end, 4u * 512 + 516 + 512 + 2560 + 512);
+  EXPECT_EQ(a.end, 4u * 512 + 516 + 512 + 2560 + 512 + 6 * 512);
   EXPECT_THROW(staged_layout(-1, 1, 1, 1, 0), Error);
 }
 

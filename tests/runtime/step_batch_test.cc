@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 namespace {
@@ -67,7 +68,9 @@ namespace slidesparse {
 namespace {
 
 TEST(FillStepBatch, DecodeStepOneRowPerSequenceWithSlotsAndPaddedBlockTables) {
-  Sequence a(1, {5, 6, 7, 8}, SamplingParams{});
+  SamplingParams warm;
+  warm.temperature = 0.7f, warm.top_k = 40, warm.top_p = 0.9f, warm.seed = 5;
+  Sequence a(1, {5, 6, 7, 8}, warm);
   a.tokens.push_back(9);  // generated last step
   a.num_computed_tokens = 4;
   a.block_table = {3, 7};
@@ -88,6 +91,14 @@ TEST(FillStepBatch, DecodeStepOneRowPerSequenceWithSlotsAndPaddedBlockTables) {
   EXPECT_EQ(batch.seq_len, (std::vector<int32_t>{5, 3}));
   EXPECT_EQ(batch.block_table, (std::vector<int32_t>{3, 7, 0, 2, 0, 0}));
   EXPECT_EQ(batch.sample_rows, (std::vector<int32_t>{0, 1}));
+  ASSERT_EQ(batch.sample_params.size(), 2u);  // the token each row draws takes index num_tokens()
+  const SampleRowParams want = sample_row_params(warm, 1, 5);
+  EXPECT_EQ(batch.sample_params[0].exponent_scale, want.exponent_scale);
+  EXPECT_EQ(batch.sample_params[0].top_k, 40);
+  EXPECT_EQ(batch.sample_params[0].top_p, 0.9f);
+  EXPECT_EQ(batch.sample_params[0].random_bits, want.random_bits);
+  EXPECT_NE(want.random_bits, sample_row_params(warm, 1, 6).random_bits);
+  EXPECT_TRUE(samples_greedily(batch.sample_params[1]));
   EXPECT_EQ(batch.max_query_len, 1);
   EXPECT_EQ(batch.max_seq_len, 5);
 }
@@ -110,6 +121,7 @@ TEST(FillStepBatch, AMultiTokenChunkMakesAMixedStepAndOnlySamplingChunksGetARow)
   EXPECT_EQ(batch.seq_len, (std::vector<int32_t>{4, 3}));
   EXPECT_EQ(batch.block_table, (std::vector<int32_t>{4, 5, 0, 6, 9, 0}));
   EXPECT_EQ(batch.sample_rows, (std::vector<int32_t>{4}));
+  EXPECT_EQ(batch.sample_params.size(), 1u);
   EXPECT_EQ(batch.max_query_len, 4);
   EXPECT_EQ(batch.max_seq_len, 4);
 }
