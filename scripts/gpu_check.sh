@@ -25,7 +25,7 @@
 #   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
-#   the BitNet-2B-shaped model. `sampled`: decode with host-sampled requests (temperature 0.8, top-p
+#   the BitNet-2B-shaped model. `sampled`: decode with sampled requests (temperature 0.8, top-p
 #   0.95) against greedy, on the INT8 model (SAMPLED_MS, default 64,512; SAMPLED_SHARES, default
 #   "1 0.1": the share of requests that sample).
 set -uo pipefail

@@ -39,8 +39,8 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.option("db", "FILE", "tuning database from `slidesparse tune`");
   p.flag("no-cuda-graphs", "run decode steps eagerly");
   p.flag("no-run-ahead",
-         "launch each step only once the previous step's tokens are on the host (default: while a step whose "
-         "sequences all sample greedily runs, the next decode step is scheduled and launched behind it)");
+         "launch each step only once the previous step's tokens are on the host (default: while a step in which "
+         "every running sequence samples runs, the next decode step is scheduled and launched behind it)");
   p.flag("no-cudnn-attention",
          "prefill attention always on the built-in kernel (default: cuDNN's SDPA, where libcudnn 9.7+ loads, for steps "
          "of fresh prompts with a query of >= 256 tokens)");
