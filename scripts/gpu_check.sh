@@ -4,7 +4,7 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|timeline|ncu-norm|ncu-decode|trace-decode|sampled]...
+#                              serve|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -208,6 +208,35 @@ PY
           ${db:+--db "$db"} --out "$out/trace" 2>&1 | grep -E "^decode M=|[Ee]rror"
         python3 scripts/trace_report.py "$trace" | head -${TRACE_LINES:-40}
       done
+      ;;
+    ncu-sampling)
+      # Nsight Compute (--set full) on one launch of the sampling kernel from `bench engine-kernels`
+      # (NCU_SAMPLING_ROWS rows, default 64; NCU_SAMPLING_CASE: 1 top-p (default), 2 top-k + top-p):
+      # the headline sections, then the SASS lines with the most warp-stall samples and their main
+      # stall reason.
+      ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+      if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
+      rows=${NCU_SAMPLING_ROWS:-64}
+      # 125 launches per case (25 warm-up, 100 timed): skip to the sixth launch of the chosen case.
+      "$ncu_bin" --kernel-name regex:sample_rows --launch-skip $(( 125 * ${NCU_SAMPLING_CASE:-1} + 5 )) --launch-count 1 \
+        --set full --import-source no -o "$out/sampling" -f \
+        "$bin/slidesparse" bench engine-kernels --t-list 512 --rows "$rows" --warmup 25 --repeat 100 > "$out/ncu_sampling_run.txt" 2>&1
+      "$ncu_bin" --import "$out/sampling.ncu-rep" --page details 2>&1 | grep -E "Duration|Registers Per|Achieved Occupancy|Theoretical Occ|Issue Slots Busy|Executed Ipc A|Memory Throughput|Warp Cycles Per Issued"
+      "$ncu_bin" --import "$out/sampling.ncu-rep" --page source --csv --print-source sass > "$out/sampling_sass.csv" 2>/dev/null
+      python3 - "$out/sampling_sass.csv" "${NCU_SAMPLING_LINES:-20}" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+head, data = rows[1], rows[2:]
+total_i, src_i = head.index("Warp Stall Sampling (All Samples)"), head.index("Source")
+stalls = [i for i, h in enumerate(head) if h.startswith("stall_") and "Not Issued" not in h]
+num = lambda r, i: float(r[i].replace(",", "") or 0) if r[i] else 0.0
+total = sum(num(r, total_i) for r in data) or 1.0
+by_reason = {head[i]: sum(num(r, i) for r in data) for i in stalls}
+print("stalls:", ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(by_reason.items(), key=lambda x: -x[1])[:6]))
+for r in sorted(data, key=lambda r: -num(r, total_i))[:int(sys.argv[2])]:
+    reason = head[max(stalls, key=lambda i: num(r, i))]
+    print(f"{100 * num(r, total_i) / total:5.1f}%  {reason:24s} {r[src_i][:80]}")
+PY
       ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
