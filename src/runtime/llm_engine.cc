@@ -7,6 +7,7 @@
 #include "core/stopwatch.h"
 #include "gemm/hardware_tag.h"
 #include "gpu/cuda_check.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 
@@ -81,6 +82,7 @@ int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams
   const auto bad = std::find_if(prompt.begin(), prompt.end(), [vocab](int32_t t) { return t < 0 || t >= vocab; });
   if (bad != prompt.end())
     fail("token id " + std::to_string(*bad) + " outside the vocabulary 0.." + std::to_string(vocab - 1));
+  sample_row_params(params, next_id_, 0);  // invalid sampling parameters fail here, not in a later step
   sequences_.push_back(std::make_unique<Sequence>(next_id_, std::move(prompt), params));
   try {
     scheduler_->add(sequences_.back().get());

@@ -74,7 +74,7 @@ class LlmEngine {
   void prepare_prefill(int prompt_len);
 
   // Queues a request; returns its id. Throws Error for an empty prompt, token ids outside the
-  // vocabulary, or a prompt that cannot fit the context.
+  // vocabulary, a prompt that cannot fit the context, or invalid sampling parameters.
   int64_t add_request(std::vector<int32_t> prompt, const SamplingParams& params);
   bool idle() const { return scheduler_->idle(); }
   // Completes one scheduler step (launching it first unless it was launched ahead by the previous

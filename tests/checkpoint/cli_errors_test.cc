@@ -245,5 +245,19 @@ TEST(CliErrors, ThroughputSamplingOptionsAreChecked) {
   EXPECT_NE(help.out.find("--sampled-share F"), std::string::npos);
 }
 
+// `generate` refuses invalid sampling options before any model loads.
+TEST(CliErrors, GenerateSamplingOptionsAreChecked) {
+  auto generate = [](std::vector<std::string> extra) {
+    std::vector<std::string> args{"generate", "--model", "/tmp/never", "--prompt", "1,2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_slidesparse(args);
+  };
+  expect_one_line_error(generate({"--temperature", "-1"}),
+                        "sampling: need temperature >= 0, top_k >= 0 and top_p in (0, 1]; got temperature -1, top_k 0, "
+                        "top_p 1");
+  expect_one_line_error(generate({"--temperature", "0.7", "--top-p", "1.5"}), "got temperature 0.7, top_k 0, top_p 1.5");
+  expect_one_line_error(generate({"--top-k", "-3"}), "got temperature 0, top_k -3, top_p 1");
+}
+
 }  // namespace
 }  // namespace slidesparse
