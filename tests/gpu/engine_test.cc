@@ -182,8 +182,6 @@ TEST_F(EngineTest, PrefillAndDecodeMatchTheReferenceModel) {
   }
 }
 
-// Host sampling asks for some sample rows' logits only: each listed row comes back as it does in the
-// copy of every row, in the listed order; an unlisted or out-of-range row is refused.
 // The runner draws each sample row's token on the device as the CPU Sampler does from the same
 // logits: greedy rows, temperatures, top-k and top-p, over several draws per row.
 TEST_F(EngineTest, RunnerDrawsTheCpuSamplersTokens) {
