@@ -101,7 +101,7 @@ int run_generate(const CommandArgs& args) {
   params.seed = p.get_uint("seed");
   params.ignore_eos = p.has("ignore-eos");
   require(params.max_tokens > 0, "--max-tokens must be positive");
-  sample_row_params(params, 0, 0);  // the sampling options checked before any model loads
+  check_sampling_params(params);  // before any model loads
   if (p.has("text")) return generate_text(p, params);
   const auto prompts = parse_prompts(p.get("prompt"));
 

@@ -82,7 +82,7 @@ int64_t LlmEngine::add_request(std::vector<int32_t> prompt, const SamplingParams
   const auto bad = std::find_if(prompt.begin(), prompt.end(), [vocab](int32_t t) { return t < 0 || t >= vocab; });
   if (bad != prompt.end())
     fail("token id " + std::to_string(*bad) + " outside the vocabulary 0.." + std::to_string(vocab - 1));
-  sample_row_params(params, next_id_, 0);  // invalid sampling parameters fail here, not in a later step
+  check_sampling_params(params);  // here, not in a later step
   sequences_.push_back(std::make_unique<Sequence>(next_id_, std::move(prompt), params));
   try {
     scheduler_->add(sequences_.back().get());
@@ -102,14 +102,14 @@ void LlmEngine::launch(SchedulerStep step, const SchedulerStep* previous) {
   fill_step_batch(step, options_.runner.block_size, runner_->max_blocks_per_seq(), batch_);
   if (previous) carry_sampled_tokens(*previous, step, batch_);
   runner_->launch(batch_, false);
-  in_flight_ = InFlightStep{std::move(step)};
+  in_flight_ = std::move(step);
 }
 
-bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
+bool LlmEngine::can_run_ahead(const SchedulerStep& current) const {
   if (!options_.run_ahead || scheduler_->num_waiting() > 0) return false;
   // Every running sequence samples on this step: the next step is a decode step of them all.
   int live = 0;
-  for (const ScheduledChunk& chunk : current.step.chunks) {
+  for (const ScheduledChunk& chunk : current.chunks) {
     if (!chunk.seq) continue;
     if (!chunk.samples) return false;
     ++live;
@@ -119,7 +119,7 @@ bool LlmEngine::can_run_ahead(const InFlightStep& current) const {
 
 void LlmEngine::drop_from_in_flight(const Sequence* seq) {
   if (in_flight_)
-    for (ScheduledChunk& chunk : in_flight_->step.chunks)
+    for (ScheduledChunk& chunk : in_flight_->chunks)
       if (chunk.seq == seq) chunk.seq = nullptr;
 }
 
@@ -146,35 +146,35 @@ std::vector<const Sequence*> LlmEngine::finish_step_in_flight() {
 }
 
 std::vector<const Sequence*> LlmEngine::complete_in_flight(bool allow_ahead, const Stopwatch& clock) {
-  InFlightStep current = std::move(*in_flight_);
+  SchedulerStep current = std::move(*in_flight_);
   in_flight_.reset();
   const bool ahead = allow_ahead && can_run_ahead(current);
   if (ahead) {  // the next step goes to the GPU before this one's tokens come back
-    scheduler_->complete_ahead(current.step);
+    scheduler_->complete_ahead(current);
     SchedulerStep next = scheduler_->schedule();
     if (!next.chunks.empty()) {
-      launch(std::move(next), &current.step);
+      launch(std::move(next), &current);
       ++stats_.steps_ahead;
     }
   }
   runner_->wait(drawn_);
 
   // One token per chunk (the scheduler ignores those of chunks that do not sample).
-  sampled_.assign(current.step.chunks.size(), 0);
+  sampled_.assign(current.chunks.size(), 0);
   size_t row = 0;
-  for (size_t i = 0; i < current.step.chunks.size(); ++i)
-    if (current.step.chunks[i].samples) sampled_[i] = drawn_[row++];
+  for (size_t i = 0; i < current.chunks.size(); ++i)
+    if (current.chunks[i].samples) sampled_[i] = drawn_[row++];
   std::vector<const Sequence*> finished;
   if (ahead) {
     // Sequences that sampled the EOS token have a row in the step launched ahead: it is dropped.
-    for (Sequence* seq : scheduler_->resolve(current.step, sampled_)) drop_from_in_flight(seq);
-    for (const ScheduledChunk& chunk : current.step.chunks)  // ended by length or by EOS, in chunk order
+    for (Sequence* seq : scheduler_->resolve(current, sampled_)) drop_from_in_flight(seq);
+    for (const ScheduledChunk& chunk : current.chunks)  // ended by length or by EOS, in chunk order
       if (chunk.seq && chunk.samples && chunk.seq->status == SequenceStatus::Finished) finished.push_back(chunk.seq);
   } else {
-    for (Sequence* seq : scheduler_->complete(current.step, sampled_)) finished.push_back(seq);
+    for (Sequence* seq : scheduler_->complete(current, sampled_)) finished.push_back(seq);
   }
 
-  record_step(current.step, clock.seconds());
+  record_step(current, clock.seconds());
   return finished;
 }
 

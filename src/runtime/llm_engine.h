@@ -101,12 +101,9 @@ class LlmEngine {
   std::string stats_line() const;
 
  private:
-  struct InFlightStep {
-    SchedulerStep step;  // chunks of sequences dropped since the launch have seq == nullptr
-  };
   // Fills the step's arrays (rows whose token `previous` sampled take it on the device) and launches it.
   void launch(SchedulerStep step, const SchedulerStep* previous);
-  bool can_run_ahead(const InFlightStep& current) const;
+  bool can_run_ahead(const SchedulerStep& current) const;
   std::vector<const Sequence*> complete_in_flight(bool allow_ahead, const Stopwatch& clock);
   void drop_from_in_flight(const Sequence* seq);  // its row of the step in flight is ignored
   void drop_finished_requests();  // those step() returned last time
@@ -121,7 +118,8 @@ class LlmEngine {
   std::unique_ptr<Scheduler> scheduler_;
   std::deque<std::unique_ptr<Sequence>> sequences_;
   int64_t next_id_ = 0;
-  std::optional<InFlightStep> in_flight_;
+  // The step launched and not yet completed; chunks of sequences dropped since have seq == nullptr.
+  std::optional<SchedulerStep> in_flight_;
   StepBatch batch_;
   std::vector<int32_t> drawn_, sampled_;  // per sample row; per chunk
   EngineStats stats_;

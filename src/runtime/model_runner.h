@@ -90,7 +90,6 @@ class ModelRunner {
   void wait(std::vector<int32_t>& tokens, std::vector<float>* logits = nullptr);
   // launch, then wait.
   void run(const StepBatch& batch, std::vector<int32_t>& tokens, std::vector<float>* logits = nullptr);
-  int steps_in_flight() const { return in_flight_; }
   // Whether a decode step of `seqs` sequences replays a captured graph (graphs on, no profiler, a
   // bucket that large): the steps that may be launched ahead.
   bool replays_graph(int seqs) const;

@@ -13,12 +13,16 @@
 
 namespace slidesparse {
 
-SampleRowParams sample_row_params(const SamplingParams& p, int64_t sequence_id, int position) {
+void check_sampling_params(const SamplingParams& p) {
   require(p.temperature >= 0.0f && p.top_k >= 0 && p.top_p > 0.0f && p.top_p <= 1.0f, [&] {
     char values[96];
     std::snprintf(values, sizeof values, "temperature %g, top_k %d, top_p %g", p.temperature, p.top_k, p.top_p);
     return "sampling: need temperature >= 0, top_k >= 0 and top_p in (0, 1]; got " + std::string(values);
   });
+}
+
+SampleRowParams sample_row_params(const SamplingParams& p, int64_t sequence_id, int position) {
+  check_sampling_params(p);
   SampleRowParams row;
   constexpr float kLog2e = 1.4426950408889634f;
   const float scale = p.temperature > 0.0f ? kLog2e / p.temperature : 0.0f;

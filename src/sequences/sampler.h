@@ -12,10 +12,13 @@
 
 namespace slidesparse {
 
+// Throws Error for a negative temperature or top_k, or top_p outside (0, 1].
+void check_sampling_params(const SamplingParams& params);
+
 // The row parameters of a request whose next token will take index `position` in its sequence:
 // the random bits depend only on (params.seed, sequence_id, position). Temperature 0, top_k 1 or a
-// temperature so small that log2(e) / temperature overflows is greedy. Throws Error for a negative
-// temperature or top_k, or top_p outside (0, 1].
+// temperature so small that log2(e) / temperature overflows is greedy. Checks the parameters first
+// (check_sampling_params).
 SampleRowParams sample_row_params(const SamplingParams& params, int64_t sequence_id, int position);
 
 class Sampler {
