@@ -77,6 +77,35 @@ SLIDESPARSE_HOST_DEVICE inline uint32_t token_weight(float logit, float top, flo
   return scaled >= 2147483648.0f ? 0x80000000u : static_cast<uint32_t>(scaled);
 }
 
+// The float whose order key is `key` (the inverse of logit_order_key).
+SLIDESPARSE_HOST_DEVICE inline float logit_of_order_key(uint32_t key) {
+  const uint32_t bits = (key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key;
+  float logit;
+  memcpy(&logit, &bits, sizeof logit);
+  return logit;
+}
+
+// The lowest order key of non-zero weight in a row whose largest logit is `top` (finite), sampled at
+// `exponent_scale` > 0: token_weight(logit, top, exponent_scale) > 0 exactly when logit is not NaN and
+// logit_order_key(logit) >= this key. Tokens below it weigh nothing, so they change no sum and are
+// never drawn, and the cuts need only be searched above it.
+// Why a threshold: x = (logit - top) * exponent_scale is two correctly rounded, hence monotone,
+// operations, and a weight is non-zero exactly when x >= -31 (2^(31 + floor(x)) >= 1 and the
+// polynomial is >= 1 on [0, 1)). So the key is found by bisection on the weight itself, which makes
+// it the weight's own threshold on the host and on the device, whatever the rounding near it.
+SLIDESPARSE_HOST_DEVICE inline uint32_t lowest_weighted_key(float top, float exponent_scale) {
+  uint32_t zero = logit_order_key(-INFINITY);     // weighs 0 (x = -inf)
+  uint32_t weighted = logit_order_key(top);       // weighs 2^31
+  while (weighted - zero > 1) {                   // every key between is a non-NaN float
+    const uint32_t middle = zero + (weighted - zero) / 2;
+    if (token_weight(logit_of_order_key(middle), top, exponent_scale) > 0)
+      weighted = middle;
+    else
+      zero = middle;
+  }
+  return weighted;
+}
+
 // The top-p cut's target: ceil(top_p * total) in double precision (IEEE on both sides).
 SLIDESPARSE_HOST_DEVICE inline uint64_t top_p_target(float top_p, uint64_t total) {
   const double target = ceil(static_cast<double>(top_p) * static_cast<double>(total));

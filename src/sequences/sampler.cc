@@ -1,5 +1,6 @@
 // The CPU side of math/token_sampling.h's rule, written the direct way (a selection for top-k, a
-// sort for top-p) so that it also serves as the oracle of the GPU sampler's radix search.
+// sort for top-p) so that it also serves as the oracle of the GPU sampler's radix search. The tests
+// check it against the rule's definition over the whole vocabulary (sampler_test.cc).
 #include "sequences/sampler.h"
 
 #include <algorithm>
@@ -47,14 +48,19 @@ int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
   if (samples_greedily(row) || best < 0 || !std::isfinite(logits[best])) return static_cast<int32_t>(best);
   const float top = logits[best];
 
-  // Top-k: the cut is the k-th largest key of the non-NaN logits.
-  keys_.clear();
-  for (int64_t i = 0; i < vocab_; ++i)
-    if (!std::isnan(logits[i])) keys_.push_back(logit_order_key(logits[i]));
-  uint32_t cut = 0;
-  if (row.top_k > 0 && static_cast<size_t>(row.top_k) < keys_.size()) {
-    std::nth_element(keys_.begin(), keys_.begin() + (row.top_k - 1), keys_.end(), std::greater<>());
-    cut = keys_[static_cast<size_t>(row.top_k - 1)];
+  // Only tokens at or above `floor` weigh anything: a cut below it keeps or drops nothing that
+  // changes a total or the draw, so the cuts are searched among those tokens alone.
+  const uint32_t floor = lowest_weighted_key(top, row.exponent_scale);
+  uint32_t cut = floor;
+  // Top-k: the k-th largest key, which lies among the weighted tokens unless they are k or fewer.
+  if (row.top_k > 0) {
+    keys_.clear();
+    for (int64_t i = 0; i < vocab_; ++i)
+      if (!std::isnan(logits[i]) && logit_order_key(logits[i]) >= floor) keys_.push_back(logit_order_key(logits[i]));
+    if (static_cast<size_t>(row.top_k) < keys_.size()) {
+      std::nth_element(keys_.begin(), keys_.begin() + (row.top_k - 1), keys_.end(), std::greater<>());
+      cut = keys_[static_cast<size_t>(row.top_k - 1)];
+    }
   }
   // Top-p: of the survivors by descending key, the first key at which the weight so far reaches
   // the target.
@@ -78,6 +84,7 @@ int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
       }
     }
   }
+  // The draw, over the kept tokens in index order.
   uint64_t kept = 0;
   for (int64_t i = 0; i < vocab_; ++i)
     if (!std::isnan(logits[i]) && logit_order_key(logits[i]) >= cut) kept += token_weight(logits[i], top, row.exponent_scale);

@@ -34,7 +34,7 @@ class Sampler {
 
  private:
   int64_t vocab_;
-  std::vector<uint32_t> keys_;  // scratch, sized once
+  std::vector<uint32_t> keys_;  // scratch, sized once: the keys of the weighted tokens
   std::vector<std::pair<uint32_t, uint32_t>> weighted_;  // (key, weight) of the top-k survivors
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <vector>
 
 namespace slidesparse {
 namespace {
@@ -52,6 +53,45 @@ TEST(TokenSampling, WeightsTrackTwoToTheXWithin2e7) {
     ASSERT_LE(token_weight(x, 0.0f, 1.0f), token_weight(x + 1e-3f, 0.0f, 1.0f)) << x;  // monotone here
   }
   EXPECT_LT(worst, 1.0 / 2048);  // at x = -20 the weight is ~2^11
+}
+
+TEST(TokenSampling, OrderKeysInvert) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const float x : {-inf, -3e38f, -1.0f, -1e-40f, -0.0f, 0.0f, 1e-40f, 2.5f, inf}) {
+    EXPECT_EQ(logit_order_key(logit_of_order_key(logit_order_key(x))), logit_order_key(x)) << x;
+    EXPECT_EQ(std::signbit(logit_of_order_key(logit_order_key(x))), std::signbit(x)) << x;
+    EXPECT_EQ(logit_of_order_key(logit_order_key(x)), x);
+  }
+}
+
+// Non-zero weight is a threshold on the key: lowest_weighted_key is the first key that weighs, the
+// key below it weighs nothing, and so do all keys below (checked on random keys of the row's range).
+TEST(TokenSampling, LowestWeightedKeyIsTheWeightsThreshold) {
+  EXPECT_EQ(lowest_weighted_key(5.0f, 1.0f), logit_order_key(-26.0f));  // x = logit - 5 >= -31
+  EXPECT_EQ(lowest_weighted_key(0.0f, 2.0f), logit_order_key(-15.5f));
+  const float max = std::numeric_limits<float>::max();
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 30.0f);
+  std::uniform_real_distribution<float> log_temperature(-9.0f, 6.0f);
+  std::vector<float> tops = {0.0f, -0.0f, max, -max, 1e-30f, -1e-30f, 1e-42f, 20.0f, -20.0f};
+  for (int i = 0; i < 200; ++i) tops.push_back(normal(rng));
+  for (const float top : tops) {
+    for (int t = 0; t < 12; ++t) {
+      const float scale = 1.4426950408889634f / std::exp(log_temperature(rng));
+      const uint32_t lowest = lowest_weighted_key(top, scale), top_key = logit_order_key(top);
+      ASSERT_GT(lowest, logit_order_key(-std::numeric_limits<float>::infinity()));
+      ASSERT_LE(lowest, top_key);
+      ASSERT_GT(token_weight(logit_of_order_key(lowest), top, scale), 0u) << top << " " << scale;
+      ASSERT_EQ(token_weight(logit_of_order_key(lowest - 1), top, scale), 0u) << top << " " << scale;
+      std::uniform_int_distribution<uint32_t> key(logit_order_key(-std::numeric_limits<float>::infinity()), top_key);
+      for (int k = 0; k < 64; ++k) {
+        const uint32_t probe = k < 32 ? key(rng) : lowest - 16 + static_cast<uint32_t>(k - 32);
+        if (probe > top_key) continue;
+        ASSERT_EQ(token_weight(logit_of_order_key(probe), top, scale) > 0, probe >= lowest)
+            << top << " " << scale << " " << probe;
+      }
+    }
+  }
 }
 
 TEST(TokenSampling, TopPTargetAndDrawPoint) {

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
+#include <random>
+#include <vector>
 
 #include "core/error.h"
 #include "sequences/sampler.h"
@@ -100,6 +104,108 @@ TEST(Sampler, TopKAndTopPNeverLeaveTheirSets) {
     EXPECT_LT(s.sample(logits, params(1.0f, 0, 0.7f), 1, pos), 2);     // 0.4 + 0.3 reaches 0.7
     EXPECT_LT(s.sample(logits, params(1.0f, 0, 0.71f), 1, pos), 3);    // needs the third token
     EXPECT_EQ(s.sample(logits, params(1.0f, 0, 0.3f), 1, pos), 0);     // the top token alone
+  }
+}
+
+// The rule of math/token_sampling.h as it is defined, over every token of the row: no shortcut.
+int32_t sample_by_definition(const std::vector<float>& logits, const SampleRowParams& row) {
+  int32_t best = -1;
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (!std::isnan(logits[i]) && (best < 0 || logits[i] > logits[best])) best = static_cast<int32_t>(i);
+  if (samples_greedily(row) || best < 0 || !std::isfinite(logits[best])) return best;
+  const float top = logits[best];
+  std::vector<uint32_t> keys;
+  for (const float x : logits)
+    if (!std::isnan(x)) keys.push_back(logit_order_key(x));
+  std::sort(keys.begin(), keys.end(), std::greater<>());
+  uint32_t cut = 0;
+  if (row.top_k > 0 && static_cast<size_t>(row.top_k) < keys.size()) cut = keys[row.top_k - 1];
+  const auto weight_at_or_above = [&](uint32_t k) {
+    uint64_t sum = 0;
+    for (const float x : logits)
+      if (!std::isnan(x) && logit_order_key(x) >= k) sum += token_weight(x, top, row.exponent_scale);
+    return sum;
+  };
+  if (row.top_p < 1.0f) {
+    const uint64_t target = top_p_target(row.top_p, weight_at_or_above(cut));
+    for (const uint32_t k : keys)  // descending: the largest key whose weight at or above reaches it
+      if (k >= cut && weight_at_or_above(k) >= target) {
+        cut = k;
+        break;
+      }
+  }
+  const uint64_t u = draw_point(row.random_bits, weight_at_or_above(cut));
+  uint64_t running = 0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (std::isnan(logits[i]) || logit_order_key(logits[i]) < cut) continue;
+    running += token_weight(logits[i], top, row.exponent_scale);
+    if (running > u) return static_cast<int32_t>(i);
+  }
+  ADD_FAILURE() << "no token drawn";
+  return -2;
+}
+
+// Rows of every kind the engine meets and some it should not (wide and narrow ranges, runs of
+// ties, NaN, -inf, a single token), at temperatures from 0.05 to 50 with every kind of cut: the
+// Sampler draws the token the definition draws, every time.
+TEST(Sampler, DrawsWhatTheRulesDefinitionDraws) {
+  std::mt19937 rng(5);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const auto row_of = [&](int kind, int vocab) {
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    std::normal_distribution<float> normal(0.0f, 2.5f);
+    std::uniform_real_distribution<float> uniform(-20.0f, 20.0f);
+    for (auto& x : logits) {
+      switch (kind) {
+        case 0: x = uniform(rng); break;
+        case 1: x = normal(rng); break;                                 // an LLM's bulk...
+        case 2: x = std::round(normal(rng));  break;                    // runs of ties
+        case 3: x = 1.5f; break;                                        // all equal
+        case 4: x = rng() % 7 == 0 ? nan : (rng() % 5 == 0 ? -inf : normal(rng)); break;
+        default: x = normal(rng) * 1e-6f; break;                        // a few ulps apart
+      }
+    }
+    if (kind == 1)  // ...and a few tokens far above it
+      for (int i = 0; i < std::min(vocab, 4); ++i) logits[rng() % vocab] = 10.0f + 2.0f * static_cast<float>(i);
+    return logits;
+  };
+  int rows = 0;
+  for (const int vocab : {1, 2, 7, 300, 2000}) {
+    Sampler sampler(vocab);
+    for (int kind = 0; kind < 6; ++kind) {
+      const std::vector<float> logits = row_of(kind, vocab);
+      for (const float temperature : {0.05f, 0.8f, 1.0f, 50.0f})
+        for (const int top_k : {0, 2, 5, 50, vocab - 1, vocab + 3})
+          for (const float top_p : {1.0f, 0.95f, 0.5f, 1e-6f}) {
+            const SampleRowParams row = sample_row_params(params(temperature, top_k, top_p, 9), rows, 0);
+            ASSERT_EQ(sampler.sample(logits.data(), row), sample_by_definition(logits, row))
+                << "vocab " << vocab << ", kind " << kind << ", T " << temperature << ", top_k " << top_k
+                << ", top_p " << top_p;
+            ++rows;
+          }
+    }
+  }
+  EXPECT_EQ(rows, 5 * 6 * 4 * 6 * 4);
+}
+
+// The lightest token that weighs (weight 1, at lowest_weighted_key) is still drawn: with all 64
+// random bits set the draw takes the last kept token of non-zero weight in index order, here it.
+TEST(Sampler, TheLightestWeightedTokenIsDrawable) {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 2.5f);
+  std::vector<float> logits(64);
+  for (auto& x : logits) x = normal(rng);
+  logits[5] = 12.0f;
+  for (const int top_k : {0, 63, 64}) {
+    SampleRowParams row = sample_row_params(params(0.8f, top_k, 1.0f), 1, 0);
+    row.random_bits = ~uint64_t{0};
+    const uint32_t lowest = lowest_weighted_key(12.0f, row.exponent_scale);
+    logits[62] = logit_of_order_key(lowest);
+    logits[63] = logit_of_order_key(lowest - 1);  // weighs nothing
+    ASSERT_EQ(token_weight(logits[62], 12.0f, row.exponent_scale), 1u);
+    Sampler s(64);
+    EXPECT_EQ(s.sample(logits.data(), row), 62) << top_k;
+    EXPECT_EQ(sample_by_definition(logits, row), 62) << top_k;
   }
 }
 
