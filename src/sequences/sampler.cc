@@ -37,7 +37,7 @@ SampleRowParams sample_row_params(const SamplingParams& p, int64_t sequence_id, 
 
 Sampler::Sampler(int64_t vocab_size) : vocab_(vocab_size) {
   require(vocab_size > 0 && vocab_size < INT32_MAX, "sampler: vocabulary size outside 1..2^31 - 2");
-  keys_.reserve(static_cast<size_t>(vocab_size));
+  keys_.resize(static_cast<size_t>(vocab_size));
   weighted_.reserve(static_cast<size_t>(vocab_size));
 }
 
@@ -54,11 +54,14 @@ int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
   uint32_t cut = floor;
   // Top-k: the k-th largest key, which lies among the weighted tokens unless they are k or fewer.
   if (row.top_k > 0) {
-    keys_.clear();
-    for (int64_t i = 0; i < vocab_; ++i)
-      if (!std::isnan(logits[i]) && logit_order_key(logits[i]) >= floor) keys_.push_back(logit_order_key(logits[i]));
-    if (static_cast<size_t>(row.top_k) < keys_.size()) {
-      std::nth_element(keys_.begin(), keys_.begin() + (row.top_k - 1), keys_.end(), std::greater<>());
+    size_t weighted = 0;  // stored unconditionally, counted when kept: no branch to mispredict
+    for (int64_t i = 0; i < vocab_; ++i) {
+      const uint32_t key = logit_order_key(logits[i]);
+      keys_[weighted] = key;
+      weighted += static_cast<size_t>(!std::isnan(logits[i]) & (key >= floor));
+    }
+    if (static_cast<size_t>(row.top_k) < weighted) {
+      std::nth_element(keys_.begin(), keys_.begin() + (row.top_k - 1), keys_.begin() + weighted, std::greater<>());
       cut = keys_[static_cast<size_t>(row.top_k - 1)];
     }
   }
