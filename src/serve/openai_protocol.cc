@@ -1,6 +1,7 @@
 #include "serve/openai_protocol.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 namespace slidesparse {
@@ -101,6 +102,48 @@ std::optional<ApiError> parse_messages(const json& m, GenerationRequest& r) {
   return std::nullopt;
 }
 
+// Options of the OpenAI API (and of vLLM's extensions to it) that change what is generated and
+// that this server does not implement. Clients send several of them at their neutral value by
+// default, which is accepted; any other value is refused rather than silently ignored.
+std::optional<ApiError> refuse_unimplemented(const json& body) {
+  const auto number_is = [](double neutral) {
+    return [neutral](const json& v) { return v.is_number() && v.get<double>() == neutral; };
+  };
+  const auto empty = [](const json& v) {
+    return v.is_string() ? v.get<std::string>().empty() : (v.is_object() || v.is_array()) && v.empty();
+  };
+  const auto is_false = [](const json& v) { return v.is_boolean() && !v.get<bool>(); };
+  struct Option {
+    const char* name;
+    const char* neutral;
+    std::function<bool(const json&)> is_neutral;
+  };
+  const Option options[] = {
+      {"presence_penalty", "0", number_is(0)},
+      {"frequency_penalty", "0", number_is(0)},
+      {"repetition_penalty", "1", number_is(1)},
+      {"min_p", "0", number_is(0)},
+      {"min_tokens", "0", number_is(0)},
+      {"best_of", "1", number_is(1)},
+      {"logprobs", "false or 0", [&](const json& v) { return is_false(v) || (v.is_number() && v.get<double>() == 0); }},
+      {"top_logprobs", "0", number_is(0)},
+      {"logit_bias", "{}", empty},
+      {"suffix", "\"\"", empty},
+      {"tools", "[]", empty},
+      {"functions", "[]", empty},
+      {"use_beam_search", "false", is_false},
+      {"response_format", "{\"type\": \"text\"}",
+       [](const json& v) { return v.is_object() && v.size() == 1 && v.value("type", "") == "text"; }},
+  };
+  for (const Option& o : options) {
+    const auto it = body.find(o.name);
+    if (it != body.end() && !it->is_null() && !o.is_neutral(*it))
+      return bad("'" + std::string(o.name) + "' is not supported by this server (only " + o.neutral + " is accepted)",
+                 o.name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 json error_body(const ApiError& e) {
@@ -162,6 +205,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   if (const auto s = f.boolean("stream")) r.stream = *s;
   if (const auto i = f.boolean("ignore_eos")) r.sampling.ignore_eos = *i;
   if (f.error) return *f.error;
+  if (auto e = refuse_unimplemented(j)) return *e;
   if (const json* stop = f.get("stop")) {
     if (stop->is_string()) {
       r.stop.push_back(stop->get<std::string>());

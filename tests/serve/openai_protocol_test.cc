@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace slidesparse {
 namespace {
 
@@ -93,6 +95,40 @@ TEST(OpenAiProtocol, BadBodiesGetOneClearError) {
   const json body = error_body(refused(Endpoint::Completions, R"({"prompt":"x","max_tokens":0})"));
   EXPECT_EQ(body, json::parse(R"({"error":{"message":"'max_tokens' must be an integer >= 1",
       "type":"invalid_request_error","param":"max_tokens","code":null}})"));
+}
+
+// What the server does not implement is accepted at its neutral value (clients send those by
+// default) and refused otherwise, never silently ignored.
+TEST(OpenAiProtocol, OptionsNotImplementedAreRefusedUnlessNeutral) {
+  ok(Endpoint::Completions, R"({"prompt":"x","presence_penalty":0,"frequency_penalty":0.0,"repetition_penalty":1,
+      "min_p":0,"min_tokens":0,"best_of":1,"logprobs":null,"logit_bias":{},"suffix":"","use_beam_search":false})");
+  ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}],"logprobs":false,"top_logprobs":0,
+      "tools":[],"functions":[],"response_format":{"type":"text"},"stream_options":{"include_usage":true}})");
+  const std::pair<const char*, const char*> cases[] = {
+      {R"("presence_penalty":0.5)", "'presence_penalty' is not supported by this server (only 0 is accepted)"},
+      {R"("frequency_penalty":-1)", "'frequency_penalty' is not supported by this server (only 0 is accepted)"},
+      {R"("repetition_penalty":1.1)", "'repetition_penalty' is not supported by this server (only 1 is accepted)"},
+      {R"("min_p":0.05)", "'min_p' is not supported by this server (only 0 is accepted)"},
+      {R"("min_tokens":4)", "'min_tokens' is not supported by this server (only 0 is accepted)"},
+      {R"("best_of":3)", "'best_of' is not supported by this server (only 1 is accepted)"},
+      {R"("logprobs":5)", "'logprobs' is not supported by this server (only false or 0 is accepted)"},
+      {R"("logprobs":true)", "'logprobs' is not supported by this server (only false or 0 is accepted)"},
+      {R"("top_logprobs":2)", "'top_logprobs' is not supported by this server (only 0 is accepted)"},
+      {R"("logit_bias":{"50256":-100})", "'logit_bias' is not supported by this server (only {} is accepted)"},
+      {R"("suffix":"end")", "'suffix' is not supported by this server (only \"\" is accepted)"},
+      {R"("tools":[{"type":"function"}])", "'tools' is not supported by this server (only [] is accepted)"},
+      {R"("use_beam_search":true)", "'use_beam_search' is not supported by this server (only false is accepted)"},
+      {R"("response_format":{"type":"json_object"})",
+       "'response_format' is not supported by this server (only {\"type\": \"text\"} is accepted)"},
+      {R"("presence_penalty":"0")", "'presence_penalty' is not supported by this server (only 0 is accepted)"},
+  };
+  for (const auto& [field, message] : cases) {
+    const ApiError e = refused(Endpoint::Completions, std::string(R"({"prompt":"x",)") + field + "}");
+    EXPECT_EQ(e.status, 400) << field;
+    EXPECT_EQ(e.message, message) << field;
+    const std::string name(field + 1, std::strchr(field + 1, '"'));
+    EXPECT_EQ(e.param, std::optional<std::string>(name)) << field;
+  }
 }
 
 TEST(OpenAiProtocol, TheContextBoundsThePromptAndTheCompletion) {
