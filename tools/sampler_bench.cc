@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     int top_k;
     float top_p;
   };
-  const Case cases[] = {{"T 0.8", 0, 1.0f}, {"T 0.8, top-p 0.95", 0, 0.95f}, {"T 0.8, top-k 50, top-p 0.95", 50, 0.95f}};
+  const Case cases[] = {
+      {"T 0.8", 0, 1.0f}, {"T 0.8, top-p 0.95", 0, 0.95f}, {"T 0.8, top-k 50, top-p 0.95", 50, 0.95f}};
   Sampler sampler(vocab);
   for (const auto* row : {&flat, &peaked}) {
     for (const Case& c : cases) {

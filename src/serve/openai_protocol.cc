@@ -1,5 +1,6 @@
 #include "serve/openai_protocol.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -55,24 +56,29 @@ struct Fields {
   }
 };
 
-std::optional<ApiError> parse_prompt(const json& p, GenerationRequest& r) {
-  const bool nested = p.is_array() && !p.empty() && (p[0].is_string() || p[0].is_array());
-  if (nested && p.size() > 1)
-    return bad("one prompt per request ('prompt' holds " + std::to_string(p.size()) + ")", "prompt");
-  const json& prompt = nested ? p[0] : p;
-  const ApiError wrong = bad("'prompt' must be a string, an array of token ids, or an array holding one of those", "prompt");
-  if (prompt.is_string()) {
-    r.prompt = prompt.get<std::string>();
-    return std::nullopt;
-  }
-  if (!prompt.is_array()) return wrong;
+// One prompt: a string or an array of token ids.
+std::optional<Prompt> one_prompt(const json& p) {
+  if (p.is_string()) return p.get<std::string>();
+  if (!p.is_array()) return std::nullopt;
   std::vector<int32_t> ids;
-  for (const json& t : prompt) {
+  for (const json& t : p) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
-      return wrong;
+      return std::nullopt;
     ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
   }
-  r.prompt = std::move(ids);
+  return ids;
+}
+
+// 'prompt': one prompt, or an array of them (strings or arrays of token ids).
+std::optional<ApiError> parse_prompts(const json& p, GenerationRequest& r) {
+  const ApiError wrong = bad("'prompt' must be a string, an array of token ids, or an array of those", "prompt");
+  const bool several = p.is_array() && !p.empty() && (p[0].is_string() || p[0].is_array());
+  if (p.is_array() && p.empty()) return wrong;
+  for (const json& one : several ? p : json::array({p})) {
+    auto prompt = one_prompt(one);
+    if (!prompt) return wrong;
+    r.prompts.push_back(std::move(*prompt));
+  }
   return std::nullopt;
 }
 
@@ -174,7 +180,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   if (endpoint == Endpoint::Completions) {
     const json* prompt = f.get("prompt");
     if (!prompt) return bad("'prompt' is required", "prompt");
-    if (auto e = parse_prompt(*prompt, r)) return *e;
+    if (auto e = parse_prompts(*prompt, r)) return *e;
     if (const auto echo = f.boolean("echo")) r.echo = *echo;
   } else {
     const json* messages = f.get("messages");
@@ -201,11 +207,15 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   if (const auto s = f.integer("seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
                                "an integer"))
     r.sampling.seed = static_cast<uint64_t>(*s);
-  if (const auto n = f.integer("n", 1, 1, "1 (one choice per request)")) (void)n;
+  if (const auto n = f.integer("n", 1, kMaxChoices, "an integer from 1 to 128")) r.n = static_cast<int>(*n);
   if (const auto s = f.boolean("stream")) r.stream = *s;
   if (const auto i = f.boolean("ignore_eos")) r.sampling.ignore_eos = *i;
   if (f.error) return *f.error;
   if (auto e = refuse_unimplemented(j)) return *e;
+  if (const size_t prompts = std::max<size_t>(r.prompts.size(), 1); prompts * static_cast<size_t>(r.n) > kMaxChoices)
+    return bad("a request may ask for at most " + std::to_string(kMaxChoices) +
+                   " choices (n x prompts); this one asks for " + std::to_string(prompts * static_cast<size_t>(r.n)),
+               "n");
   if (const json* stop = f.get("stop")) {
     if (stop->is_string()) {
       r.stop.push_back(stop->get<std::string>());
@@ -221,7 +231,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   return r;
 }
 
-std::optional<ApiError> fit_to_context(GenerationRequest& r, int prompt_tokens, int max_model_len) {
+std::variant<int, ApiError> completion_budget(const GenerationRequest& r, int prompt_tokens, int max_model_len) {
   const std::string what = r.endpoint == Endpoint::ChatCompletions ? "in the messages" : "in the prompt";
   if (prompt_tokens < 1) return bad("the prompt is empty", r.endpoint == Endpoint::ChatCompletions ? "messages" : "prompt");
   if (!r.max_tokens_given) {
@@ -231,8 +241,7 @@ std::optional<ApiError> fit_to_context(GenerationRequest& r, int prompt_tokens, 
                      "request has " + std::to_string(prompt_tokens) + " tokens " + what + ", which leaves no room " +
                      "for a completion.",
                  r.endpoint == Endpoint::ChatCompletions ? "messages" : "prompt");
-    r.sampling.max_tokens = r.sampling.max_tokens > 0 ? std::min(r.sampling.max_tokens, room) : room;
-    return std::nullopt;
+    return r.sampling.max_tokens > 0 ? std::min(r.sampling.max_tokens, room) : room;
   }
   if (int64_t{prompt_tokens} + r.sampling.max_tokens > max_model_len)
     return bad("This model's maximum context length is " + std::to_string(max_model_len) + " tokens. However, you " +
@@ -240,7 +249,7 @@ std::optional<ApiError> fit_to_context(GenerationRequest& r, int prompt_tokens, 
                    std::to_string(prompt_tokens) + " " + what + ", " + std::to_string(r.sampling.max_tokens) +
                    " in the completion). Please reduce the length of the prompt or the completion.",
                "max_tokens");
-  return std::nullopt;
+  return r.sampling.max_tokens;
 }
 
 namespace {
@@ -255,31 +264,44 @@ json usage_json(const Usage& u) {
 
 namespace {
 
-// What every response and stream chunk carries around its one choice.
-json with_choice(const GenerationRequest& r, const std::string& id, int64_t created, const char* object, json choice,
-                 const std::optional<Usage>& usage) {
-  choice["index"] = 0;
-  choice["logprobs"] = nullptr;
-  json out = {{"id", id}, {"object", object}, {"created", created}, {"model", r.model}, {"choices", json::array({choice})}};
+json envelope(const GenerationRequest& r, const std::string& id, int64_t created, const char* object, json choices,
+              const std::optional<Usage>& usage) {
+  json out = {{"id", id}, {"object", object}, {"created", created}, {"model", r.model},
+              {"choices", std::move(choices)}};
   if (usage) out["usage"] = usage_json(*usage);
   return out;
 }
 
-}  // namespace
-
-json response_body(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
-                   const std::string& finish_reason, const Usage& usage) {
-  const bool chat = r.endpoint == Endpoint::ChatCompletions;
-  json choice = chat ? json{{"message", {{"role", "assistant"}, {"content", text}}}} : json{{"text", text}};
-  choice["finish_reason"] = finish_reason;
-  return with_choice(r, id, created, chat ? "chat.completion" : "text_completion", std::move(choice), usage);
+json indexed(json choice, int index) {
+  choice["index"] = index;
+  choice["logprobs"] = nullptr;
+  return choice;
 }
 
-json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
-                  bool first, const std::optional<std::string>& finish_reason, const std::optional<Usage>& usage) {
+const char* chunk_object(const GenerationRequest& r) {
+  return r.endpoint == Endpoint::ChatCompletions ? "chat.completion.chunk" : "text_completion";
+}
+
+}  // namespace
+
+json response_body(const GenerationRequest& r, const std::string& id, int64_t created,
+                   const std::vector<ChoiceResult>& choices, const Usage& usage) {
   const bool chat = r.endpoint == Endpoint::ChatCompletions;
+  json out = json::array();
+  for (size_t i = 0; i < choices.size(); ++i) {
+    json choice = chat ? json{{"message", {{"role", "assistant"}, {"content", choices[i].text}}}}
+                       : json{{"text", choices[i].text}};
+    choice["finish_reason"] = choices[i].finish_reason;
+    out.push_back(indexed(std::move(choice), static_cast<int>(i)));
+  }
+  return envelope(r, id, created, chat ? "chat.completion" : "text_completion", std::move(out), usage);
+}
+
+json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, int index,
+                  const std::string& text, bool first, const std::optional<std::string>& finish_reason,
+                  const std::optional<Usage>& usage) {
   json choice;
-  if (chat) {
+  if (r.endpoint == Endpoint::ChatCompletions) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
     if (!text.empty() || first) delta["content"] = text;
@@ -288,7 +310,11 @@ json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t cre
     choice["text"] = text;
   }
   choice["finish_reason"] = finish_reason ? json(*finish_reason) : json(nullptr);
-  return with_choice(r, id, created, chat ? "chat.completion.chunk" : "text_completion", std::move(choice), usage);
+  return envelope(r, id, created, chunk_object(r), json::array({indexed(std::move(choice), index)}), usage);
+}
+
+json usage_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const Usage& usage) {
+  return envelope(r, id, created, chunk_object(r), json::array(), usage);
 }
 
 std::string sse_event(const json& chunk) {

@@ -28,11 +28,17 @@ nlohmann::json error_body(const ApiError& e);
 
 enum class Endpoint { Completions, ChatCompletions };
 
+using Prompt = std::variant<std::string, std::vector<int32_t>>;  // text or token ids
+
+// The most choices one request may ask for: n x the number of prompts.
+inline constexpr int kMaxChoices = 128;
+
 struct GenerationRequest {
   Endpoint endpoint = Endpoint::Completions;
   std::string model;
-  std::variant<std::string, std::vector<int32_t>> prompt;  // completions: text or token ids
-  std::vector<ChatMessage> messages;                         // chat
+  std::vector<Prompt> prompts;        // completions: one or more
+  std::vector<ChatMessage> messages;  // chat
+  int n = 1;                          // choices per prompt; choice i * n + j is prompt i's j-th
   SamplingParams sampling;  // max_tokens default 16 (completions) / the context's rest (chat: 0 here)
   bool max_tokens_given = false;
   std::vector<std::string> stop;
@@ -45,22 +51,30 @@ struct GenerationRequest {
 std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
                                                                   const std::string& served_model);
 
-// After tokenization: the prompt must leave room for at least one token, and prompt + max_tokens
-// must fit the context (the default max_tokens is cut to what fits).
-std::optional<ApiError> fit_to_context(GenerationRequest& request, int prompt_tokens, int max_model_len);
+// After tokenization, the max_tokens of one prompt's completions: the prompt must leave room for at
+// least one token, and prompt + max_tokens must fit the context (the default max_tokens is cut to
+// what fits).
+std::variant<int, ApiError> completion_budget(const GenerationRequest& request, int prompt_tokens, int max_model_len);
 
 struct Usage {
-  int prompt_tokens = 0, completion_tokens = 0;
+  int prompt_tokens = 0, completion_tokens = 0;  // prompt tokens count once per prompt, whatever n
 };
 
-// A whole (non-streamed) response.
-nlohmann::json response_body(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
-                             const std::string& finish_reason, const Usage& usage);
-// One streamed chunk: `text` the new text (chat: a delta of the assistant message; `first` adds the
-// role), finish_reason and usage on the last chunk only.
-nlohmann::json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const std::string& text,
-                            bool first, const std::optional<std::string>& finish_reason,
+struct ChoiceResult {
+  std::string text;
+  std::string finish_reason;
+};
+
+// A whole (non-streamed) response; choices in index order.
+nlohmann::json response_body(const GenerationRequest& r, const std::string& id, int64_t created,
+                             const std::vector<ChoiceResult>& choices, const Usage& usage);
+// One streamed chunk of choice `index`: `text` the new text (chat: a delta of the assistant message;
+// `first` adds the role), finish_reason on the choice's last chunk. Usage rides on the stream's last
+// chunk: with one choice its finish chunk; with several, usage_chunk after every choice finished.
+nlohmann::json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, int index,
+                            const std::string& text, bool first, const std::optional<std::string>& finish_reason,
                             const std::optional<Usage>& usage);
+nlohmann::json usage_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const Usage& usage);
 // "data: <json>\n\n"; the stream ends with sse_done().
 std::string sse_event(const nlohmann::json& chunk);
 inline std::string sse_done() { return "data: [DONE]\n\n"; }

@@ -3,14 +3,15 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <variant>
 
 #include "core/error.h"
+#include "serve/choices.h"
 #include "serve/openai_protocol.h"
-#include "serve/stop_strings.h"
-#include "text/text_stream.h"
 
 namespace slidesparse {
 
@@ -22,65 +23,6 @@ namespace {
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-// One request's reply as text: its tokens detokenized as they arrive (special tokens skipped, as
-// OpenAI servers do), cut at the first stop string.
-class Reply {
- public:
-  Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
-        std::shared_ptr<RequestStream> stream)
-      : stream_(std::move(stream)), text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true), stops_(request.stop) {}
-
-  // Waits up to `wait` for tokens; returns the text that became final. Sets done() at the end.
-  std::string pull(RequestHub& hub, std::chrono::milliseconds wait) {
-    try {
-      return pull_unchecked(hub, wait);
-    } catch (const std::exception& e) {  // never into the HTTP library's thread: the reply ends here
-      std::fprintf(stderr, "slidesparse serve: a reply failed: %s\n", e.what());
-      done_ = true;
-      finish_reason_ = "abort";
-      hub.cancel(stream_);
-      return "";
-    }
-  }
-
-  bool done() const { return done_; }
-  const std::string& finish_reason() const { return finish_reason_; }
-  Usage usage() const { return {stream_->prompt_tokens(), completion_tokens_}; }
-  const std::shared_ptr<RequestStream>& stream() const { return stream_; }
-
- private:
-  std::string pull_unchecked(RequestHub& hub, std::chrono::milliseconds wait) {
-    if (done_) return "";
-    const StreamUpdate u = stream_->wait(wait);
-    std::string out;
-    for (int32_t token : u.tokens) {
-      ++completion_tokens_;
-      const StopStrings::Out o = stops_.push(text_.push(token));
-      out += o.text;
-      if (o.stopped) {
-        done_ = true;
-        finish_reason_ = "stop";
-        hub.cancel(stream_);  // the engine may run a step more; its tokens are dropped
-        return out;
-      }
-    }
-    if (u.finished) {
-      const StopStrings::Out o = stops_.push(text_.finish());
-      out += o.text + stops_.finish();
-      done_ = true;
-      finish_reason_ = o.stopped ? "stop" : u.finish_reason;
-    }
-    return out;
-  }
-
-  std::shared_ptr<RequestStream> stream_;
-  TextStream text_;
-  StopStrings stops_;
-  int completion_tokens_ = 0;
-  bool done_ = false;
-  std::string finish_reason_;
-};
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -163,32 +105,13 @@ void OpenAiServer::routes() {
       return fail(res, {503, "the server is shutting down", "service_unavailable_error", std::nullopt});
     auto parsed = parse_generation_request(endpoint, req.body, options_.model_name);
     if (auto* e = std::get_if<ApiError>(&parsed)) return fail(res, *e);
-    auto request = std::make_shared<GenerationRequest>(std::move(std::get<GenerationRequest>(parsed)));
-    std::vector<int32_t> prompt;
-    std::string echo;
+    auto request = std::make_shared<const GenerationRequest>(std::move(std::get<GenerationRequest>(parsed)));
+    auto encoded = encode_prompts(*request, text_, hub_.vocab_size(), hub_.max_model_len());
+    if (auto* e = std::get_if<ApiError>(&encoded)) return fail(res, *e);
+    const EncodedPrompts& prompts = std::get<EncodedPrompts>(encoded);
+    std::shared_ptr<Choices> choices;
     try {
-      if (endpoint == Endpoint::ChatCompletions) {
-        prompt = text_.encode_chat(request->messages);
-      } else if (const auto* ids = std::get_if<std::vector<int32_t>>(&request->prompt)) {
-        prompt = *ids;
-        if (request->echo) echo = text_.tokenizer().decode(prompt, true);
-      } else {
-        const std::string& text = std::get<std::string>(request->prompt);
-        prompt = text_.encode_prompt(text);
-        if (request->echo) echo = text;
-      }
-      for (int32_t t : prompt)
-        if (t < 0 || t >= hub_.vocab_size())
-          return fail(res, {400, "token id " + std::to_string(t) + " is outside the vocabulary of " +
-                                     std::to_string(hub_.vocab_size()),
-                            "invalid_request_error", "prompt"});
-    } catch (const Error& e) {
-      return fail(res, {400, e.what(), "invalid_request_error", std::nullopt});
-    }
-    if (auto e = fit_to_context(*request, static_cast<int>(prompt.size()), hub_.max_model_len())) return fail(res, *e);
-    std::shared_ptr<RequestStream> stream;
-    try {
-      stream = hub_.submit(prompt, request->sampling);
+      choices = submit_choices(*request, prompts, hub_, text_);
     } catch (const RequestHub::ShuttingDown&) {
       return fail(res, {503, "the server is shutting down", "service_unavailable_error", std::nullopt});
     } catch (const Error& e) {
@@ -196,38 +119,32 @@ void OpenAiServer::routes() {
     }
     const std::string id = (endpoint == Endpoint::ChatCompletions ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_++);
     const int64_t created = unix_now();
-    auto reply = std::make_shared<Reply>(text_, *request, prompt, stream);
 
     if (!request->stream) {
-      std::string text = echo;
-      while (!reply->done()) text += reply->pull(hub_, 200ms);
-      return send_json(res, 200, response_body(*request, id, created, text, reply->finish_reason(), reply->usage()));
+      std::vector<ChoiceResult> results(choices->replies.size());
+      for (size_t c = 0; c < results.size(); ++c) {
+        Reply& reply = *choices->replies[c];
+        results[c].text = choices->echoes[c];
+        while (!reply.done()) results[c].text += reply.pull(hub_, 200ms);
+        results[c].finish_reason = reply.finish_reason();
+      }
+      return send_json(res, 200, response_body(*request, id, created, results, choices->usage()));
     }
-    auto first = std::make_shared<bool>(true);
+    auto streamer = std::make_shared<ChoiceStreamer>(request, choices, id, created);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, request, reply, id, created, first, echo](size_t, httplib::DataSink& sink) {
-          auto write = [&sink](const std::string& s) { return sink.write(s.data(), s.size()); };
+        [this, streamer](size_t, httplib::DataSink& sink) {
           if (!sink.is_writable()) return false;  // the client is gone: the releaser cancels
-          std::string text = reply->pull(hub_, 100ms);
-          if (*first) text = echo + text;
-          if (!text.empty() || *first) {
-            if (!write(sse_event(stream_chunk(*request, id, created, text, *first, std::nullopt, std::nullopt))))
-              return false;
-            *first = false;
+          const auto write = [&sink](const std::string& chunk) { return sink.write(chunk.data(), chunk.size()); };
+          switch (streamer->next(hub_, write)) {
+            case ChoiceStreamer::Step::More: return true;
+            case ChoiceStreamer::Step::Done: sink.done(); return true;
+            case ChoiceStreamer::Step::WriteFailed: break;
           }
-          if (reply->done()) {
-            if (!write(sse_event(stream_chunk(*request, id, created, "", false, reply->finish_reason(), reply->usage()))) ||
-                !write(sse_done()))
-              return false;
-            sink.done();
-          }
-          return true;
+          return false;
         },
-        [this, reply](bool) {
-          if (!reply->done()) hub_.cancel(reply->stream());
-        });
+        [this, choices](bool) { choices->cancel(hub_); });
   };
   server_->Post("/v1/completions", [generate](const httplib::Request& req, httplib::Response& res) {
     generate(Endpoint::Completions, req, res);

@@ -28,7 +28,9 @@ ApiError refused(Endpoint e, const std::string& body) {
 TEST(OpenAiProtocol, CompletionFieldsAndDefaults) {
   GenerationRequest r = ok(Endpoint::Completions, R"({"model":"tiny","prompt":"Hi","max_tokens":7,"temperature":0.5,
       "top_p":0.9,"top_k":-1,"seed":42,"stop":["x","y"],"stream":true,"echo":true,"n":1,"user":"ignored"})");
-  EXPECT_EQ(std::get<std::string>(r.prompt), "Hi");
+  ASSERT_EQ(r.prompts.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(r.prompts[0]), "Hi");
+  EXPECT_EQ(r.n, 1);
   EXPECT_EQ(r.sampling.max_tokens, 7);
   EXPECT_FLOAT_EQ(r.sampling.temperature, 0.5f);
   EXPECT_FLOAT_EQ(r.sampling.top_p, 0.9f);
@@ -37,12 +39,22 @@ TEST(OpenAiProtocol, CompletionFieldsAndDefaults) {
   EXPECT_EQ(r.stop, (std::vector<std::string>{"x", "y"}));
   EXPECT_TRUE(r.stream && r.echo && r.max_tokens_given);
   r = ok(Endpoint::Completions, R"({"prompt":[1,2,3]})");  // model optional; ids
-  EXPECT_EQ(std::get<std::vector<int32_t>>(r.prompt), (std::vector<int32_t>{1, 2, 3}));
+  ASSERT_EQ(r.prompts.size(), 1u);
+  EXPECT_EQ(std::get<std::vector<int32_t>>(r.prompts[0]), (std::vector<int32_t>{1, 2, 3}));
   EXPECT_EQ(r.sampling.max_tokens, 16);
   EXPECT_FALSE(r.max_tokens_given);
   r = ok(Endpoint::Completions, R"({"prompt":["one"],"stop":"\n"})");
-  EXPECT_EQ(std::get<std::string>(r.prompt), "one");
+  ASSERT_EQ(r.prompts.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(r.prompts[0]), "one");
   EXPECT_EQ(r.stop, (std::vector<std::string>{"\n"}));
+  // Several prompts (texts or token-id arrays), n choices each.
+  r = ok(Endpoint::Completions, R"({"prompt":["a","b","c"],"n":4})");
+  ASSERT_EQ(r.prompts.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(r.prompts[2]), "c");
+  EXPECT_EQ(r.n, 4);
+  r = ok(Endpoint::Completions, R"({"prompt":[[1,2],[3]],"n":64})");
+  ASSERT_EQ(r.prompts.size(), 2u);
+  EXPECT_EQ(std::get<std::vector<int32_t>>(r.prompts[1]), (std::vector<int32_t>{3}));
 }
 
 TEST(OpenAiProtocol, ChatMessagesWithStringOrTextParts) {
@@ -69,16 +81,22 @@ TEST(OpenAiProtocol, BadBodiesGetOneClearError) {
       {Endpoint::Completions, R"({"model":3,"prompt":"x"})", 400, "'model' must be a string"},
       {Endpoint::Completions, R"({})", 400, "'prompt' is required"},
       {Endpoint::Completions, R"({"prompt":{"a":1}})", 400,
-       "'prompt' must be a string, an array of token ids, or an array holding one of those"},
-      {Endpoint::Completions, R"({"prompt":["a","b"]})", 400, "one prompt per request ('prompt' holds 2)"},
+       "'prompt' must be a string, an array of token ids, or an array of those"},
+      {Endpoint::Completions, R"({"prompt":[]})", 400,
+       "'prompt' must be a string, an array of token ids, or an array of those"},
+      {Endpoint::Completions, R"({"prompt":["a",[1]],"n":65})", 400,
+       "a request may ask for at most 128 choices (n x prompts); this one asks for 130"},
+      {Endpoint::Completions, R"({"prompt":["a",1]})", 400,
+       "'prompt' must be a string, an array of token ids, or an array of those"},
       {Endpoint::Completions, R"({"prompt":[1,-2]})", 400,
-       "'prompt' must be a string, an array of token ids, or an array holding one of those"},
+       "'prompt' must be a string, an array of token ids, or an array of those"},
       {Endpoint::Completions, R"({"prompt":"x","max_tokens":0})", 400, "'max_tokens' must be an integer >= 1"},
       {Endpoint::Completions, R"({"prompt":"x","max_tokens":"5"})", 400, "'max_tokens' must be an integer >= 1"},
       {Endpoint::Completions, R"({"prompt":"x","temperature":-1})", 400,
        "'temperature' must be a number between 0 and 2"},
       {Endpoint::Completions, R"({"prompt":"x","top_p":0})", 400, "'top_p' must be a number in (0, 1]"},
-      {Endpoint::Completions, R"({"prompt":"x","n":2})", 400, "'n' must be 1 (one choice per request)"},
+      {Endpoint::Completions, R"({"prompt":"x","n":0})", 400, "'n' must be an integer from 1 to 128"},
+      {Endpoint::Completions, R"({"prompt":"x","n":129})", 400, "'n' must be an integer from 1 to 128"},
       {Endpoint::Completions, R"({"prompt":"x","stream":"yes"})", 400, "'stream' must be a boolean"},
       {Endpoint::Completions, R"({"prompt":"x","stop":[1]})", 400, "'stop' must be a string or an array of strings"},
       {Endpoint::ChatCompletions, R"({"messages":[]})", 400, "'messages' must be a non-empty array"},
@@ -132,41 +150,50 @@ TEST(OpenAiProtocol, OptionsNotImplementedAreRefusedUnlessNeutral) {
 }
 
 TEST(OpenAiProtocol, TheContextBoundsThePromptAndTheCompletion) {
-  GenerationRequest r = ok(Endpoint::Completions, R"({"prompt":"x","max_tokens":10})");
-  EXPECT_FALSE(fit_to_context(r, 246, 256));
-  const auto e = fit_to_context(r, 247, 256);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->message, "This model's maximum context length is 256 tokens. However, you requested 257 tokens (247 "
-                        "in the prompt, 10 in the completion). Please reduce the length of the prompt or the completion.");
-  GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}]})");
-  EXPECT_FALSE(fit_to_context(chat, 200, 256));
-  EXPECT_EQ(chat.sampling.max_tokens, 56);  // chat without max_tokens: the rest of the context
-  GenerationRequest full = ok(Endpoint::Completions, R"({"prompt":"x"})");
-  const auto no_room = fit_to_context(full, 256, 256);
-  ASSERT_TRUE(no_room);
-  EXPECT_EQ(no_room->message, "This model's maximum context length is 256 tokens. However, your request has 256 tokens "
-                              "in the prompt, which leaves no room for a completion.");
-  GenerationRequest short_default = ok(Endpoint::Completions, R"({"prompt":"x"})");
-  EXPECT_FALSE(fit_to_context(short_default, 250, 256));
-  EXPECT_EQ(short_default.sampling.max_tokens, 6);  // the default 16, cut to what fits
+  const auto budget = [](const GenerationRequest& r, int prompt_tokens) {
+    auto b = completion_budget(r, prompt_tokens, 256);
+    if (auto* e = std::get_if<ApiError>(&b)) return e->message;
+    return std::to_string(std::get<int>(b));
+  };
+  const GenerationRequest r = ok(Endpoint::Completions, R"({"prompt":"x","max_tokens":10})");
+  EXPECT_EQ(budget(r, 246), "10");
+  EXPECT_EQ(budget(r, 247), "This model's maximum context length is 256 tokens. However, you requested 257 tokens (247 "
+                            "in the prompt, 10 in the completion). Please reduce the length of the prompt or the "
+                            "completion.");
+  const GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(budget(chat, 200), "56");  // chat without max_tokens: the rest of the context
+  const GenerationRequest plain = ok(Endpoint::Completions, R"({"prompt":"x"})");
+  EXPECT_EQ(budget(plain, 256), "This model's maximum context length is 256 tokens. However, your request has 256 "
+                                "tokens in the prompt, which leaves no room for a completion.");
+  EXPECT_EQ(budget(plain, 250), "6");  // the default 16, cut to what fits
+  EXPECT_EQ(budget(plain, 10), "16");
+  EXPECT_EQ(budget(plain, 0), "the prompt is empty");
 }
 
 TEST(OpenAiProtocol, ResponsesAndChunks) {
   const GenerationRequest c = ok(Endpoint::Completions, R"({"prompt":"x"})");
-  json r = response_body(c, "cmpl-1", 100, "hey", "length", {3, 2});
+  json r = response_body(c, "cmpl-1", 100, {{"hey", "length"}}, {3, 2});
   EXPECT_EQ(r, json::parse(R"({"id":"cmpl-1","object":"text_completion","created":100,"model":"tiny",
       "choices":[{"index":0,"text":"hey","logprobs":null,"finish_reason":"length"}],
       "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})"));
-  const GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}]})");
-  json first = stream_chunk(chat, "chatcmpl-1", 100, "", true, std::nullopt, std::nullopt);
+  const GenerationRequest chat = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}],"n":2})");
+  r = response_body(chat, "chatcmpl-2", 100, {{"a", "stop"}, {"b", "length"}}, {3, 4});
+  EXPECT_EQ(r, json::parse(R"({"id":"chatcmpl-2","object":"chat.completion","created":100,"model":"tiny",
+      "choices":[{"index":0,"message":{"role":"assistant","content":"a"},"logprobs":null,"finish_reason":"stop"},
+                 {"index":1,"message":{"role":"assistant","content":"b"},"logprobs":null,"finish_reason":"length"}],
+      "usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})"));
+  json first = stream_chunk(chat, "chatcmpl-1", 100, 1, "", true, std::nullopt, std::nullopt);
   EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["index"], 1);
   EXPECT_EQ(first["choices"][0]["delta"], json::parse(R"({"role":"assistant","content":""})"));
   EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
   EXPECT_FALSE(first.contains("usage"));
-  json last = stream_chunk(chat, "chatcmpl-1", 100, "", false, "stop", Usage{4, 1});
+  json last = stream_chunk(chat, "chatcmpl-1", 100, 0, "", false, "stop", Usage{4, 1});
   EXPECT_EQ(last["choices"][0]["delta"], json::object());
   EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(last["usage"]["total_tokens"], 5);
+  EXPECT_EQ(usage_chunk(c, "cmpl-3", 100, {2, 6}), json::parse(R"({"id":"cmpl-3","object":"text_completion",
+      "created":100,"model":"tiny","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":6,"total_tokens":8}})"));
   EXPECT_EQ(sse_event(json{{"a", 1}}), "data: {\"a\":1}\n\n");
   EXPECT_EQ(sse_done(), "data: [DONE]\n\n");
 }

@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -280,6 +282,89 @@ TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
     EXPECT_EQ(text, want) << "stop " << json(stop).dump();
     EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
   }
+}
+
+// Several prompts and n choices in one request: choice i * n + j is prompt i's j-th, each one the
+// reference model's greedy continuation at temperature 0; prompt tokens count once per prompt.
+TEST_F(ServeTest, SeveralPromptsAndChoicesInOneRequest) {
+  start();
+  const std::vector<std::string> prompts{"Hello, world! The weather", "Once upon a time"};
+  const int n = 2, max_tokens = 6;
+  std::vector<std::pair<std::string, std::string>> want;  // (text, finish reason) per prompt
+  int prompt_tokens = 0, completion_tokens = 0;
+  for (const auto& p : prompts) {
+    const auto [tokens, reason] = greedy(text_->encode_prompt(p), max_tokens);
+    want.emplace_back(known_text(tokens), reason);
+    prompt_tokens += static_cast<int>(text_->encode_prompt(p).size());
+    completion_tokens += n * static_cast<int>(tokens.size());
+  }
+  const Http h = request("/v1/completions", json{{"prompt", prompts}, {"n", n}, {"max_tokens", max_tokens}}.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  const json r = json::parse(h.body);
+  ASSERT_EQ(r["choices"].size(), 4u);
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ(r["choices"][c]["index"], c);
+    EXPECT_EQ(r["choices"][c]["text"], want[c / n].first) << c;
+    EXPECT_EQ(r["choices"][c]["finish_reason"], want[c / n].second) << c;
+  }
+  EXPECT_EQ(r["usage"]["prompt_tokens"], prompt_tokens);
+  EXPECT_EQ(r["usage"]["completion_tokens"], completion_tokens);
+
+  // Streamed: chunks of both choices interleaved, each choice's own finish chunk, then one chunk of
+  // usage with no choices.
+  const std::vector<ChatMessage> messages{{"user", "Hi there"}};
+  const auto [chat_tokens, chat_reason] = greedy(text_->encode_chat(messages), 5);
+  const json chat = {{"messages", json::array({{{"role", "user"}, {"content", "Hi there"}}})},
+                     {"n", 3},
+                     {"max_tokens", 5},
+                     {"stream", true}};
+  const Http s = request("/v1/chat/completions", chat.dump());
+  ASSERT_EQ(s.status, 200) << s.body;
+  std::map<int, std::string> text, reason;
+  std::map<int, int> firsts;
+  json usage;
+  size_t at = 0;
+  std::vector<std::string> events;
+  for (size_t end; (end = s.body.find("\n\n", at)) != std::string::npos; at = end + 2)
+    events.push_back(s.body.substr(at, end - at));
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.back(), "data: [DONE]");
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    const json chunk = json::parse(events[i].substr(6));
+    if (i + 2 == events.size()) {  // the usage chunk
+      EXPECT_TRUE(chunk["choices"].empty()) << events[i];
+      usage = chunk["usage"];
+      continue;
+    }
+    EXPECT_FALSE(chunk.contains("usage")) << events[i];
+    const json& choice = chunk["choices"][0];
+    const int index = choice["index"];
+    EXPECT_FALSE(reason.count(index)) << "a chunk after choice " << index << " finished";
+    if (choice["delta"].contains("role")) ++firsts[index];
+    text[index] += choice["delta"].value("content", "");
+    if (!choice["finish_reason"].is_null()) reason[index] = choice["finish_reason"];
+  }
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(text[c], known_text(chat_tokens)) << c;
+    EXPECT_EQ(reason[c], chat_reason) << c;
+    EXPECT_EQ(firsts[c], 1) << c;
+  }
+  EXPECT_EQ(usage["prompt_tokens"], static_cast<int>(text_->encode_chat(messages).size()));
+  EXPECT_EQ(usage["completion_tokens"], 3 * static_cast<int>(chat_tokens.size()));
+}
+
+// The n choices of a sampled prompt are separate draws.
+TEST_F(ServeTest, SampledChoicesDrawApart) {
+  start();
+  const Http h = request("/v1/completions",
+                         json{{"prompt", "Once upon a time"}, {"n", 4}, {"max_tokens", 8}, {"temperature", 1.5},
+                              {"seed", 7}, {"ignore_eos", true}}.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  std::set<std::string> texts;
+  const json r = json::parse(h.body);
+  ASSERT_EQ(r["choices"].size(), 4u) << h.body;
+  for (const json& c : r["choices"]) texts.insert(c["text"].get<std::string>());
+  EXPECT_GT(texts.size(), 1u);
 }
 
 TEST_F(ServeTest, BadRequestsGetOpenAiErrorsAndTheServerStaysUp) {

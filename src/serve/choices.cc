@@ -1,0 +1,152 @@
+#include "serve/choices.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "core/error.h"
+
+namespace slidesparse {
+
+using namespace std::chrono_literals;
+
+Reply::Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
+             std::shared_ptr<RequestStream> stream)
+    : stream_(std::move(stream)), text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true), stops_(request.stop) {}
+
+std::string Reply::pull(RequestHub& hub, std::chrono::milliseconds wait) {
+  try {
+    return pull_unchecked(hub, wait);
+  } catch (const std::exception& e) {  // never into the HTTP library's thread: the reply ends here
+    std::fprintf(stderr, "slidesparse serve: a reply failed: %s\n", e.what());
+    done_ = true;
+    finish_reason_ = "abort";
+    hub.cancel(stream_);
+    return "";
+  }
+}
+
+std::string Reply::pull_unchecked(RequestHub& hub, std::chrono::milliseconds wait) {
+  if (done_) return "";
+  const StreamUpdate u = stream_->wait(wait);
+  std::string out;
+  for (int32_t token : u.tokens) {
+    ++completion_tokens_;
+    const StopStrings::Out o = stops_.push(text_.push(token));
+    out += o.text;
+    if (o.stopped) {
+      done_ = true;
+      finish_reason_ = "stop";
+      hub.cancel(stream_);  // the engine may run a step more; its tokens are dropped
+      return out;
+    }
+  }
+  if (u.finished) {
+    const StopStrings::Out o = stops_.push(text_.finish());
+    out += o.text + stops_.finish();
+    done_ = true;
+    finish_reason_ = o.stopped ? "stop" : u.finish_reason;
+  }
+  return out;
+}
+
+std::variant<EncodedPrompts, ApiError> encode_prompts(const GenerationRequest& request, const TextModel& text,
+                                                      int vocab_size, int max_model_len) {
+  EncodedPrompts out;
+  try {
+    if (request.endpoint == Endpoint::ChatCompletions) {
+      out.ids.push_back(text.encode_chat(request.messages));
+      out.echoes.emplace_back();
+    }
+    for (const Prompt& p : request.prompts) {
+      if (const auto* ids = std::get_if<std::vector<int32_t>>(&p)) {
+        out.ids.push_back(*ids);
+        out.echoes.push_back(request.echo ? text.tokenizer().decode(*ids, true) : "");
+      } else {
+        out.ids.push_back(text.encode_prompt(std::get<std::string>(p)));
+        out.echoes.push_back(request.echo ? std::get<std::string>(p) : "");
+      }
+    }
+  } catch (const Error& e) {
+    return ApiError{400, e.what(), "invalid_request_error", std::nullopt};
+  }
+  for (const auto& prompt : out.ids) {
+    for (int32_t t : prompt)
+      if (t < 0 || t >= vocab_size)
+        return ApiError{400,
+                        "token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab_size),
+                        "invalid_request_error", "prompt"};
+    auto budget = completion_budget(request, static_cast<int>(prompt.size()), max_model_len);
+    if (auto* e = std::get_if<ApiError>(&budget)) return *e;
+    out.max_tokens.push_back(std::get<int>(budget));
+  }
+  return out;
+}
+
+Usage Choices::usage() const {
+  Usage u{prompt_tokens, 0};
+  for (const auto& r : replies) u.completion_tokens += r->completion_tokens();
+  return u;
+}
+
+void Choices::cancel(RequestHub& hub) const {
+  for (const auto& r : replies)
+    if (!r->done()) hub.cancel(r->stream());
+}
+
+std::shared_ptr<Choices> submit_choices(const GenerationRequest& request, const EncodedPrompts& prompts,
+                                        RequestHub& hub, const TextModel& text) {
+  auto choices = std::make_shared<Choices>();
+  try {
+    for (size_t i = 0; i < prompts.ids.size(); ++i) {
+      SamplingParams params = request.sampling;
+      params.max_tokens = prompts.max_tokens[i];
+      choices->prompt_tokens += static_cast<int>(prompts.ids[i].size());
+      for (int j = 0; j < request.n; ++j) {
+        auto stream = hub.submit(prompts.ids[i], params);
+        choices->replies.push_back(std::make_shared<Reply>(text, request, prompts.ids[i], std::move(stream)));
+        choices->echoes.push_back(prompts.echoes[i]);
+      }
+    }
+  } catch (...) {
+    choices->cancel(hub);
+    throw;
+  }
+  return choices;
+}
+
+ChoiceStreamer::ChoiceStreamer(std::shared_ptr<const GenerationRequest> request, std::shared_ptr<Choices> choices,
+                               std::string id, int64_t created)
+    : request_(std::move(request)), choices_(std::move(choices)), id_(std::move(id)), created_(created),
+      first_(choices_->replies.size(), true), finished_(choices_->replies.size(), false) {}
+
+ChoiceStreamer::Step ChoiceStreamer::next(RequestHub& hub, const Write& write) {
+  const auto& replies = choices_->replies;
+  const bool one = replies.size() == 1;
+  bool waited = false;
+  for (size_t c = 0; c < replies.size(); ++c) {
+    if (finished_[c]) continue;
+    Reply& reply = *replies[c];
+    std::string text = reply.pull(hub, waited ? 0ms : 100ms);
+    waited = true;
+    if (first_[c]) text = choices_->echoes[c] + text;
+    const int index = static_cast<int>(c);
+    if (!text.empty() || first_[c]) {
+      if (!write(sse_event(stream_chunk(*request_, id_, created_, index, text, first_[c], std::nullopt, std::nullopt))))
+        return Step::WriteFailed;
+      first_[c] = false;
+    }
+    if (reply.done()) {
+      finished_[c] = true;
+      const std::optional<Usage> usage = one ? std::optional<Usage>(choices_->usage()) : std::nullopt;
+      if (!write(sse_event(stream_chunk(*request_, id_, created_, index, "", false, reply.finish_reason(), usage))))
+        return Step::WriteFailed;
+    }
+  }
+  if (std::find(finished_.begin(), finished_.end(), false) != finished_.end()) return Step::More;
+  if (!one && !write(sse_event(usage_chunk(*request_, id_, created_, choices_->usage())))) return Step::WriteFailed;
+  if (!write(sse_done())) return Step::WriteFailed;
+  return Step::Done;
+}
+
+}  // namespace slidesparse
