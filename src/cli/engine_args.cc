@@ -33,6 +33,10 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
     p.option("max-model-len", "N", "prompt + generated tokens per sequence (0: the model's positions)", "0");
     p.option("num-kv-blocks", "N", "KV-cache blocks (default: as many as the memory budget allows)", "0");
     p.flag("no-chunked-prefill", "admit prompts only whole");
+    p.flag("enable-prefix-caching",
+           "keep the KV-cache blocks of computed prompts under their tokens, so that a prompt admitted later that "
+           "starts with the same tokens (a shared system prompt, a conversation's earlier turns) reuses them instead "
+           "of computing them");
   }
   p.option("block-size", "N", "KV-cache block size in tokens (multiple of 16)", "64");
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.9");
@@ -71,6 +75,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
     e.runner.max_model_len = static_cast<int>(p.get_int("max-model-len"));
     e.runner.num_kv_blocks = static_cast<int>(p.get_int("num-kv-blocks"));
     e.chunked_prefill = !p.has("no-chunked-prefill");
+    e.prefix_caching = p.has("enable-prefix-caching");
   }
   e.runner.block_size = static_cast<int>(p.get_int("block-size"));
   e.runner.gpu_memory_utilization = parse_double("gpu-memory-utilization", p.get("gpu-memory-utilization"));

@@ -23,6 +23,10 @@ std::string engine_stats_line(const EngineStats& stats, int running, int waiting
                   1e6 * stats.decode_gap_seconds / stats.decode_gaps);
     out += line;
   }
+  if (stats.prefix_cached_tokens > 0) {
+    std::snprintf(line, sizeof line, " | prefix cache %lld tokens", static_cast<long long>(stats.prefix_cached_tokens));
+    out += line;
+  }
   return out;
 }
 

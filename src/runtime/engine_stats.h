@@ -18,11 +18,14 @@ struct EngineStats {
   // one's start (copies back and in, and any wait for the host), summed over decode_gaps pairs.
   int64_t decode_gaps = 0;
   double decode_gap_seconds = 0;
+  // Prompt tokens whose keys and values came from the prefix cache instead of being computed.
+  int64_t prefix_cached_tokens = 0;
 };
 
 // "prefill N tok/s | decode N tok/s | running R waiting W | KV U% of B blocks", then, once there
 // were decode steps, " | host N us per decode step" and, once two followed each other,
-// " | GPU gap N us between decode steps". kv_used is a fraction (0..1).
+// " | GPU gap N us between decode steps", and once the prefix cache gave tokens, " | prefix cache N
+// tokens". kv_used is a fraction (0..1).
 std::string engine_stats_line(const EngineStats& stats, int running, int waiting, double kv_used, int kv_blocks);
 
 }  // namespace slidesparse

@@ -53,7 +53,8 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
           "--max-model-len " + std::to_string(options_.runner.max_model_len) + " exceeds the model's " +
               std::to_string(c.max_position_embeddings) + " positions");
   runner_ = std::make_unique<ModelRunner>(*weights_, options_.runner, stream_);
-  blocks_ = std::make_unique<BlockManager>(runner_->num_kv_blocks(), options_.runner.block_size);
+  blocks_ = std::make_unique<BlockManager>(runner_->num_kv_blocks(), options_.runner.block_size,
+                                           options_.prefix_caching);
   SchedulerConfig sc;
   sc.max_num_seqs = options_.runner.max_num_seqs;
   sc.max_num_batched_tokens = options_.runner.max_num_batched_tokens;
@@ -184,6 +185,7 @@ void LlmEngine::record_step(const SchedulerStep& step, double seconds) {
     if (chunk.seq) tokens += chunk.num_tokens;
   ++stats_.steps;
   stats_.preemptions += static_cast<int64_t>(step.preempted.size());
+  stats_.prefix_cached_tokens = blocks_->cached_tokens_attached();
   if (step.prefill) {
     stats_.prefill_tokens += tokens;
     stats_.prefill_seconds += seconds;

@@ -43,6 +43,9 @@ struct EngineOptions {
   // Only where every running sequence samples on step N and none waits; a sequence that samples
   // its EOS token on step N has its row of step N+1 dropped. Outputs are the same either way.
   bool run_ahead = true;
+  // Full blocks of computed prompt tokens stay cached under their content, and a request whose
+  // prompt starts with the same tokens attaches them instead of computing them (BlockManager).
+  bool prefix_caching = false;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
 };

@@ -66,7 +66,14 @@ SchedulerStep Scheduler::schedule_prefill() {
     if (budget > 0 && seq->num_pending_tokens() > 1 && !take(seq)) break;
   while (budget > 0 && !waiting_.empty() && static_cast<int>(running_.size()) < config_.max_num_seqs) {
     Sequence* seq = waiting_.front();
-    if (!take(seq)) break;
+    // With prefix caching its prompt's leading blocks may already be in the cache: they are
+    // attached, and only the rest is computed. Let go again if it cannot be admitted now.
+    if (seq->block_table.empty()) blocks_.attach_cached_prefix(*seq);
+    if (!take(seq)) {
+      blocks_.release(*seq);
+      seq->num_computed_tokens = 0;
+      break;
+    }
     waiting_.pop_front();
     seq->status = SequenceStatus::Running;
     running_.push_back(seq);
@@ -135,6 +142,7 @@ std::vector<Sequence*> Scheduler::record(const SchedulerStep& step, const std::v
     Sequence* seq = c.seq;
     if (!seq) continue;
     seq->num_computed_tokens += c.num_tokens;
+    blocks_.register_computed_blocks(*seq);
     if (!c.samples) continue;
     // kPendingToken is never the EOS token: a step recorded ahead ends sequences by length only.
     seq->tokens.push_back(sampled ? (*sampled)[i] : kPendingToken);

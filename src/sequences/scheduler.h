@@ -4,7 +4,9 @@
 // allow; with chunked prefill the last prompt of a step may be cut to fill the token budget. A
 // decode step advances every running sequence by one token; when the cache runs out of blocks the
 // most recently admitted sequence is preempted by recompute (its blocks freed, it goes back to the
-// front of the queue and later re-runs its prompt and generated tokens as a prefill).
+// front of the queue and later re-runs its prompt and generated tokens as a prefill). With prefix
+// caching (BlockManager), a sequence being admitted first attaches the cached blocks its prompt
+// starts with, and every step registers the prompt blocks it completed.
 #pragma once
 
 #include <cstdint>

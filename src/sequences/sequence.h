@@ -30,6 +30,10 @@ struct Sequence {
   int num_computed_tokens = 0;   // tokens whose keys/values are in the cache
   std::vector<int32_t> block_table;  // KV cache blocks, in token order
   int num_preemptions = 0;
+  // Prefix caching (BlockManager): the leading blocks of block_table that are registered in the
+  // cache (attached, or registered by this sequence), and whether registering further stopped.
+  int num_cached_blocks = 0;
+  bool cache_registration_stopped = false;
 
   int num_tokens() const { return static_cast<int>(tokens.size()); }
   int num_generated() const { return num_tokens() - num_prompt_tokens; }

@@ -21,7 +21,8 @@ struct TokenEvent {
 
 struct BackendLoad {
   int running = 0, waiting = 0;
-  double kv_cache_used = 0;  // share of the KV cache in use, 0..1
+  double kv_cache_used = 0;          // share of the KV cache in use, 0..1
+  int64_t prefix_cached_tokens = 0;  // prompt tokens taken from the prefix cache so far
 };
 
 class GenerationBackend {

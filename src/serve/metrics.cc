@@ -111,6 +111,9 @@ std::string ServeMetrics::render(const std::string& model) const {
   out += "# HELP slidesparse_kv_cache_usage_ratio Share of the KV cache in use (0..1).\n";
   out += "# TYPE slidesparse_kv_cache_usage_ratio gauge\n";
   out += "slidesparse_kv_cache_usage_ratio{" + m + "} " + number(load_.kv_cache_used) + "\n";
+  out += "# HELP slidesparse_prefix_cache_hit_tokens_total Prompt tokens taken from the prefix cache, not computed.\n";
+  out += "# TYPE slidesparse_prefix_cache_hit_tokens_total counter\n";
+  out += "slidesparse_prefix_cache_hit_tokens_total{" + m + "} " + std::to_string(load_.prefix_cached_tokens) + "\n";
   out += ttft_.render("slidesparse_time_to_first_token_seconds", "Time from a request's arrival to its first token.");
   out += itl_.render("slidesparse_inter_token_latency_seconds", "Time between consecutive tokens of a request.");
   return out;

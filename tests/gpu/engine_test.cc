@@ -453,6 +453,55 @@ TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
     }
 }
 
+// Requests whose prompts start like an earlier one's attach its cached blocks instead of computing
+// them (prefix caching): the same greedy tokens as computing every prompt, also with chunked prefill,
+// preemption and cached blocks reused for other content when the cache is short.
+TEST_F(EngineTest, PrefixCachingGivesTheTokensOfComputingEveryPrompt) {
+  const Oracle oracle = load_oracle();
+  std::vector<int32_t> shared = oracle.sequences[0];  // 40 tokens: two full blocks of 16 and a part
+  shared.insert(shared.end(), oracle.sequences[1].begin(), oracle.sequences[1].end());
+  shared.insert(shared.end(), oracle.sequences[0].begin(), oracle.sequences[0].begin() + 8);
+  std::vector<std::vector<int32_t>> prompts{shared};
+  for (int r = 0; r < 9; ++r) {
+    std::vector<int32_t> p = shared;
+    if (r % 3 != 2) p.insert(p.end(), oracle.sequences[1].begin() + r, oracle.sequences[1].end());
+    prompts.push_back(p);  // every third one is the shared prompt itself
+  }
+  // The first request runs a step alone (its prompt computed and registered), then the rest come.
+  auto run = [&](EngineOptions e) {
+    LlmEngine engine(e);
+    SamplingParams p;
+    p.max_tokens = 24;
+    p.ignore_eos = true;
+    std::vector<std::vector<int32_t>> out(prompts.size());
+    auto collect = [&](const std::vector<const Sequence*>& done) {
+      for (const Sequence* s : done)
+        out[static_cast<size_t>(s->id)].assign(s->tokens.begin() + s->num_prompt_tokens, s->tokens.end());
+    };
+    engine.add_request(prompts[0], p);
+    collect(engine.step());
+    for (size_t r = 1; r < prompts.size(); ++r) engine.add_request(prompts[r], p);
+    while (!engine.idle()) collect(engine.step());
+    return std::make_pair(out, engine.stats());
+  };
+  EngineOptions plain = tiny_options(*dir_ / "int8", GemmBackend::CublasLt);
+  EngineOptions cached = plain;
+  cached.prefix_caching = true;
+  const auto [want, plain_stats] = run(plain);
+  const auto [got, cached_stats] = run(cached);
+  EXPECT_EQ(plain_stats.prefix_cached_tokens, 0);
+  EXPECT_EQ(cached_stats.prefix_cached_tokens, 9 * 32);  // two blocks for each later request
+  EXPECT_EQ(got, want);
+  EXPECT_LT(cached_stats.prefill_tokens, plain_stats.prefill_tokens);
+  // A short cache and token budget: chunks, preemptions, cached blocks evicted and reused.
+  cached.runner.num_kv_blocks = 16;
+  cached.runner.max_num_batched_tokens = 40;
+  const auto [crowded, crowded_stats] = run(cached);
+  EXPECT_GT(crowded_stats.preemptions, 0);
+  EXPECT_GT(crowded_stats.prefix_cached_tokens, 0);
+  EXPECT_EQ(crowded, want);
+}
+
 // Launching each decode step behind the running one changes no token: greedy requests that end by
 // EOS mid-batch (their row of the step launched ahead is dropped), by length, an abort between
 // steps, and a sampled request (its token of step N feeds step N + 1 on the device like a greedy

@@ -29,5 +29,15 @@ TEST(EngineStatsLine, DecodeStepsAddTheHostTimePerStep) {
             " | host 131 us per decode step | GPU gap 12.3 us between decode steps");
 }
 
+TEST(EngineStatsLine, PrefixCacheTokensOnceThereAreAny) {
+  EngineStats s;
+  s.prefill_tokens = 1000;
+  s.prefill_seconds = 0.5;
+  s.prefix_cached_tokens = 4096;
+  EXPECT_EQ(engine_stats_line(s, 2, 0, 0.5, 100),
+            "prefill 2000 tok/s | decode 0 tok/s | running 2 waiting 0 | KV 50.0% of 100 blocks"
+            " | prefix cache 4096 tokens");
+}
+
 }  // namespace
 }  // namespace slidesparse

@@ -197,6 +197,7 @@ TEST_F(ServeTest, ModelsHealthAndMetrics) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("# TYPE slidesparse_time_to_first_token_seconds histogram\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("slidesparse_num_requests_waiting{model_name=\"tiny\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("slidesparse_prefix_cache_hit_tokens_total{model_name=\"tiny\"} 0\n"), std::string::npos);
 }
 
 TEST_F(ServeTest, CompletionIsTheGreedyReferenceContinuation) {
