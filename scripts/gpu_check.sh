@@ -4,7 +4,7 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
+#                              serve|serve-prefix|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -16,7 +16,8 @@
 #   $bin/slidesparse.old) against $bin/slidesparse, interleaved: bench norm, bench engine-kernels and
 #   the models' prefill and decode rates (details at the step). `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
-#   with a quarter of the streams dropped mid-way by their clients, then SIGTERM.
+#   with a quarter of the streams dropped mid-way by their clients, then SIGTERM; `serve-prefix` the same
+#   with --enable-prefix-caching and requests of 4 choices sharing a long start.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
 #   model and against itself as tuned, in rotating order (details at the step).
@@ -470,25 +471,33 @@ PY
       echo "== eval BitNet-2B-INT8 (GPU)"
       $B eval --model "$work/BitNet-2B-INT8" --text-file $text --context 1024 --stride 512 2>&1 | tail -2
       ;;
-    serve)
+    serve|serve-prefix)
       # `serve` on the BitNet-2B-shaped INT8 model (synth's placeholder tokenizer: every id decodes to
       # distinct text) under SERVE_CLIENTS streaming clients for SERVE_SECONDS, then SIGTERM: exit 0.
+      # serve-prefix: the server with --enable-prefix-caching, requests of 4 choices whose prompts all
+      # start with the same ~1,000-token text: every choice must still equal the solo reply, and the
+      # cache's hits are printed.
       work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       [ -d "$work/BitNet-2B-INT8" ] ||
         "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
-      "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 ${SERVE_ARGS:-} \
-        > "$out/serve.log" 2>&1 &
+      load_args=(); server_args=()
+      if [ "$step" = serve-prefix ]; then
+        server_args=(--enable-prefix-caching)
+        load_args=(--n 4 --system-prompt "$(python3 -c 'print("You are a careful assistant. " * 35, end="")')")
+      fi
+      "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 "${server_args[@]}" \
+        ${SERVE_ARGS:-} > "$out/$step.log" 2>&1 &
       pid=$!
       for i in $(seq 120); do curl -sf http://127.0.0.1:8000/health >/dev/null && break; sleep 1; done
       python3 scripts/serve_load.py --url http://127.0.0.1:8000 --clients ${SERVE_CLIENTS:-64} \
-        --seconds ${SERVE_SECONDS:-60} --max-tokens ${SERVE_MAX_TOKENS:-64} 2>&1 | tee "$out/serve_load.txt"
-      curl -s http://127.0.0.1:8000/metrics > "$out/serve_metrics.txt"
+        --seconds ${SERVE_SECONDS:-60} --max-tokens ${SERVE_MAX_TOKENS:-64} "${load_args[@]}" 2>&1 | tee "$out/${step}_load.txt"
+      curl -s http://127.0.0.1:8000/metrics > "$out/${step}_metrics.txt"
       # Clients that drop their stream mid-way: every dropped request must leave the engine.
       python3 scripts/serve_load.py --url http://127.0.0.1:8000 --clients ${SERVE_CLIENTS:-64} --seconds 15 \
-        --max-tokens ${SERVE_MAX_TOKENS:-64} --disconnect-share 0.25 2>&1 | tee "$out/serve_disconnect.txt"
+        --max-tokens ${SERVE_MAX_TOKENS:-64} --disconnect-share 0.25 "${load_args[@]}" 2>&1 | tee "$out/${step}_disconnect.txt"
       kill -TERM $pid; wait $pid; echo "serve exit status $?"
-      tail -3 "$out/serve.log"
+      tail -3 "$out/$step.log"
       ;;
     *) echo "unknown step $step" ;;
   esac

@@ -9,8 +9,11 @@ bucket, as Prometheus' histogram_quantile does). With many Python clients the cl
 gaps are blurred: the clients share one interpreter and read several chunks at a time.
 With --disconnect-share F, that share of the streams is dropped by its client after four content
 chunks; once the load ends the server must show no request running and an empty KV cache
-(/metrics), i.e. every dropped stream freed its sequence. Exit status 1 on any error, incomplete
-stream, mismatch or request left behind.
+(/metrics), i.e. every dropped stream freed its sequence. --n N asks for N choices per request (each
+must equal the reference reply); --system-prompt TEXT starts every prompt with TEXT (a server with
+--enable-prefix-caching then serves that start from its cache: the replies must not change, and the
+cache's hits are printed). Exit status 1 on any error, incomplete stream, mismatch or request left
+behind.
 
   scripts/serve_load.py --url http://127.0.0.1:8000 --clients 64 --seconds 60 --max-tokens 64
 """
@@ -84,12 +87,15 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--disconnect-share", type=float, default=0.0,
                     help="share of the streams the client drops after four content chunks")
+    ap.add_argument("--n", type=int, default=1, help="choices per request")
+    ap.add_argument("--system-prompt", default="", help="text every prompt starts with")
     a = ap.parse_args()
+    prompts = [a.system_prompt + p for p in PROMPTS]
     model = a.model or json.load(urllib.request.urlopen(a.url + "/v1/models"))["data"][0]["id"]
     base = {"model": model, "max_tokens": a.max_tokens, "temperature": 0, "ignore_eos": True}
 
     reference = {}
-    for p in PROMPTS:
+    for p in prompts:
         reference[p] = json.load(post(a.url + "/v1/completions", dict(base, prompt=p)))["choices"][0]["text"]
 
     lock = threading.Lock()
@@ -101,13 +107,14 @@ def main():
         i = index
         chooser = random.Random(index)
         while time.monotonic() < deadline:
-            prompt = PROMPTS[i % len(PROMPTS)]
+            prompt = prompts[i % len(prompts)]
             i += a.clients
             drop = chooser.random() < a.disconnect_share
             start = time.monotonic()
-            text, last, finish, usage, done, ttft, gaps, pieces = "", None, None, None, False, None, [], 0
+            texts, finishes = [""] * a.n, [None] * a.n
+            last, usage, done, ttft, gaps, pieces = None, None, False, None, [], 0
             try:
-                with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True)) as r:
+                with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True, n=a.n)) as r:
                     for raw in r:
                         if drop and pieces == 4:
                             break  # leaving the with-block closes the connection mid-stream
@@ -118,7 +125,11 @@ def main():
                             done = True
                             break
                         chunk = json.loads(line[6:])
-                        piece = chunk["choices"][0]["text"]
+                        usage = chunk.get("usage") or usage
+                        if not chunk["choices"]:  # the usage chunk of a request with several choices
+                            continue
+                        choice = chunk["choices"][0]
+                        piece, index = choice["text"], choice["index"]
                         now = time.monotonic()
                         if piece:
                             pieces += 1
@@ -127,9 +138,8 @@ def main():
                             elif last is not None:
                                 gaps.append(now - last)
                             last = now
-                        text += piece
-                        finish = chunk["choices"][0]["finish_reason"] or finish
-                        usage = chunk.get("usage") or usage
+                        texts[index] += piece
+                        finishes[index] = choice["finish_reason"] or finishes[index]
             except Exception as e:  # noqa: BLE001 - counted and reported
                 with lock:
                     stats["errors"] += 1
@@ -141,9 +151,9 @@ def main():
                 continue
             with lock:
                 stats["requests"] += 1
-                if not (done and finish and usage):
+                if not (done and all(finishes) and usage):
                     stats["incomplete"] += 1
-                elif text != reference[prompt]:
+                elif any(text != reference[prompt] for text in texts):
                     stats["mismatch"] += 1
                 if usage:
                     stats["tokens"] += usage["completion_tokens"]
@@ -171,7 +181,8 @@ def main():
         if not left_behind:
             break
         time.sleep(0.1)
-    print(f"serve load: {a.clients} streaming clients, {elapsed:.1f} s, max_tokens {a.max_tokens}, greedy")
+    print(f"serve load: {a.clients} streaming clients, {elapsed:.1f} s, max_tokens {a.max_tokens}, greedy, "
+          f"{a.n} choice(s) per request" + (f", a {len(a.system_prompt)}-character shared start" if a.system_prompt else ""))
     print(f"  requests {s['requests']}, errors {s['errors']}, incomplete {s['incomplete']}, "
           f"mismatching the solo reply {s['mismatch']}")
     if a.disconnect_share > 0:
@@ -188,6 +199,8 @@ def main():
             b, e = scrape_before.get(metric, []), scrape_after[metric]
             print(f"  server-side {label}: p50 {1e3 * histogram_percentile(b, e, 50):.2f} ms, "
                   f"p99 {1e3 * histogram_percentile(b, e, 99):.2f} ms")
+    hits = sum(v for k, v in scrape(a.url)[1].items() if k.startswith("slidesparse_prefix_cache_hit_tokens_total"))
+    print(f"  prompt tokens from the prefix cache since the server started: {hits:.0f}")
     if s["first_error"]:
         print(f"  first error: {s['first_error']}")
     return 1 if s["errors"] or s["incomplete"] or s["mismatch"] or left_behind else 0
