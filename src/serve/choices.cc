@@ -96,21 +96,21 @@ void Choices::cancel(RequestHub& hub) const {
 
 std::shared_ptr<Choices> submit_choices(const GenerationRequest& request, const EncodedPrompts& prompts,
                                         RequestHub& hub, const TextModel& text) {
+  std::vector<RequestHub::Request> requests;
+  for (size_t i = 0; i < prompts.ids.size(); ++i) {
+    SamplingParams params = request.sampling;
+    params.max_tokens = prompts.max_tokens[i];
+    for (int j = 0; j < request.n; ++j) requests.push_back({prompts.ids[i], params});
+  }
+  const std::vector<std::shared_ptr<RequestStream>> streams = hub.submit_all(std::move(requests));
   auto choices = std::make_shared<Choices>();
-  try {
-    for (size_t i = 0; i < prompts.ids.size(); ++i) {
-      SamplingParams params = request.sampling;
-      params.max_tokens = prompts.max_tokens[i];
-      choices->prompt_tokens += static_cast<int>(prompts.ids[i].size());
-      for (int j = 0; j < request.n; ++j) {
-        auto stream = hub.submit(prompts.ids[i], params);
-        choices->replies.push_back(std::make_shared<Reply>(text, request, prompts.ids[i], std::move(stream)));
-        choices->echoes.push_back(prompts.echoes[i]);
-      }
+  for (size_t i = 0; i < prompts.ids.size(); ++i) {
+    choices->prompt_tokens += static_cast<int>(prompts.ids[i].size());
+    for (int j = 0; j < request.n; ++j) {
+      const size_t c = i * static_cast<size_t>(request.n) + static_cast<size_t>(j);
+      choices->replies.push_back(std::make_shared<Reply>(text, request, prompts.ids[i], streams[c]));
+      choices->echoes.push_back(prompts.echoes[i]);
     }
-  } catch (...) {
-    choices->cancel(hub);
-    throw;
   }
   return choices;
 }

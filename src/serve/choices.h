@@ -70,8 +70,9 @@ struct Choices {
   void cancel(RequestHub& hub) const;  // the choices not done yet
 };
 
-// Submits every choice as a request of its own (so the n choices of a prompt draw differently): all
-// of them, or none stays. Throws what RequestHub::submit throws.
+// Submits every choice as a request of its own (so the n choices of a prompt draw differently), all
+// for the same engine step (RequestHub::submit_all): all of them, or none stays. Throws what
+// submit_all throws.
 std::shared_ptr<Choices> submit_choices(const GenerationRequest& request, const EncodedPrompts& prompts,
                                         RequestHub& hub, const TextModel& text);
 

@@ -49,23 +49,45 @@ RequestHub::~RequestHub() {
 }
 
 std::shared_ptr<RequestStream> RequestHub::submit(std::vector<int32_t> prompt, const SamplingParams& params) {
+  std::vector<Request> one;
+  one.push_back({std::move(prompt), params});
+  return submit_all(std::move(one)).front();
+}
+
+std::vector<std::shared_ptr<RequestStream>> RequestHub::submit_all(std::vector<Request> requests) {
   if (!accepting_) throw ShuttingDown{};
-  auto stream = std::make_shared<RequestStream>();
-  stream->prompt_tokens_ = static_cast<int>(prompt.size());
-  stream->ignore_eos_ = params.ignore_eos;
-  stream->arrival_ = std::chrono::steady_clock::now();
-  const int64_t n = static_cast<int64_t>(prompt.size());
-  std::future<void> queued;
+  const auto arrival = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  std::vector<std::future<void>> queued;
   {
     std::lock_guard lock(mutex_);
     if (quit_) throw ShuttingDown{};
-    submissions_.push_back({std::move(prompt), params, stream, {}});
-    queued = submissions_.back().queued.get_future();
+    for (Request& r : requests) {
+      auto stream = std::make_shared<RequestStream>();
+      stream->prompt_tokens_ = static_cast<int>(r.prompt.size());
+      stream->ignore_eos_ = r.params.ignore_eos;
+      stream->arrival_ = arrival;
+      submissions_.push_back({std::move(r.prompt), r.params, stream, {}});
+      queued.push_back(submissions_.back().queued.get_future());
+      streams.push_back(std::move(stream));
+    }
   }
   work_.notify_all();
-  queued.get();  // the backend's refusal, if any, is thrown here
-  metrics_.prompt_tokens(n);
-  return stream;
+  std::exception_ptr refusal;
+  for (auto& q : queued) {
+    try {
+      q.get();
+    } catch (...) {
+      if (!refusal) refusal = std::current_exception();
+    }
+  }
+  if (refusal) {
+    for (const auto& s : streams)
+      if (s->id_ >= 0) cancel(s);
+    std::rethrow_exception(refusal);
+  }
+  for (const auto& s : streams) metrics_.prompt_tokens(s->prompt_tokens_);
+  return streams;
 }
 
 void RequestHub::add_submissions() {

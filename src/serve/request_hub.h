@@ -67,6 +67,14 @@ class RequestHub {
   // for a prompt the backend refuses; ShuttingDown once stop_accepting() was called.
   struct ShuttingDown {};
   std::shared_ptr<RequestStream> submit(std::vector<int32_t> prompt, const SamplingParams& params);
+  // Several requests queued together, so that the engine thread adds them all before the same step
+  // (the n choices of one HTTP request; one by one, each would wait for a step of its own). All are
+  // added, or none stays: on a refusal those already added are cancelled and the refusal is thrown.
+  struct Request {
+    std::vector<int32_t> prompt;
+    SamplingParams params;
+  };
+  std::vector<std::shared_ptr<RequestStream>> submit_all(std::vector<Request> requests);
   // Ends a request early (finish reason "abort" unless it already ended); safe to call twice.
   void cancel(const std::shared_ptr<RequestStream>& stream);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -25,6 +26,7 @@ class ScriptedBackend : public GenerationBackend {
   struct Shared {
     std::mutex mutex;
     std::set<int64_t> aborted;
+    std::map<int64_t, int> added_at_step;  // request id -> steps run before it was added
     int steps = 0;
     bool fail_next_step = false;
     std::chrono::microseconds step_time{0};  // how long each step takes
@@ -36,6 +38,8 @@ class ScriptedBackend : public GenerationBackend {
   int64_t add(std::vector<int32_t> prompt, const SamplingParams& params) override {
     require(!prompt.empty() && prompt[0] >= 0, "bad prompt");
     requests_.push_back({next_, prompt[0], params.max_tokens, 0});
+    std::lock_guard lock(shared_.mutex);
+    shared_.added_at_step[next_] = shared_.steps;
     return next_++;
   }
   void abort(int64_t request) override {
@@ -211,6 +215,41 @@ TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
   // hold the client thread back several 2 ms steps more before it reads the counter again. A hub
   // that queued new requests behind the busy one would wait for its million tokens instead.
   EXPECT_LE(*std::max_element(steps_waited.begin(), steps_waited.end()), 25);
+}
+
+// The n choices of one HTTP request: queued together, added before the same step even while the
+// engine is busy; one refusal among them leaves none of them behind.
+TEST(RequestHub, RequestsSubmittedTogetherJoinTheSameStepOrNoneStays) {
+  ScriptedBackend::Shared shared;
+  shared.step_time = 2ms;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  auto busy = hub.submit({200}, max_tokens(1000000));
+  EXPECT_FALSE(busy->wait(1s).tokens.empty());
+  std::vector<RequestHub::Request> together;
+  for (int32_t i = 0; i < 8; ++i) together.push_back({{300 + 10 * i}, max_tokens(3)});
+  const auto streams = hub.submit_all(together);
+  ASSERT_EQ(streams.size(), 8u);
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const StreamUpdate all = drain(*streams[i]);
+    const int32_t first = 300 + 10 * static_cast<int32_t>(i);
+    EXPECT_EQ(all.tokens, (std::vector<int32_t>{first + 1, first + 2, first + 3})) << i;
+  }
+  {
+    std::lock_guard lock(shared.mutex);
+    std::set<int> steps;
+    for (int64_t id = 1; id <= 8; ++id) steps.insert(shared.added_at_step.at(id));
+    EXPECT_EQ(steps.size(), 1u);
+  }
+  together[3].prompt = {-1};  // refused by the backend
+  EXPECT_THROW(hub.submit_all(together), Error);
+  for (int i = 0; i < 100 && hub.in_flight() > 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(hub.in_flight(), 1u);  // the busy request alone
+  {
+    std::lock_guard lock(shared.mutex);
+    EXPECT_EQ(shared.aborted.size(), 7u);  // the seven that had been added
+  }
+  hub.cancel(busy);
 }
 
 TEST(RequestHub, RefusedPromptsAndShutdown) {
