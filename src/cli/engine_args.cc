@@ -35,8 +35,8 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
     p.flag("no-chunked-prefill", "admit prompts only whole");
     p.flag("enable-prefix-caching",
            "keep the KV-cache blocks of computed prompts under their tokens, so that a prompt admitted later that "
-           "starts with the same tokens (a shared system prompt, a conversation's earlier turns) reuses them instead "
-           "of computing them");
+           "starts with the same tokens (a shared system prompt, a conversation's earlier turns, the n choices of one "
+           "request) reuses them instead of computing them");
   }
   p.option("block-size", "N", "KV-cache block size in tokens (multiple of 16)", "64");
   p.option("gpu-memory-utilization", "F", "share of GPU memory the engine may hold", "0.9");

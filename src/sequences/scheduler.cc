@@ -64,21 +64,39 @@ SchedulerStep Scheduler::schedule_prefill() {
   // Running sequences still in their prefill (cut by chunking) go first, in admission order.
   for (Sequence* seq : running_)
     if (budget > 0 && seq->num_pending_tokens() > 1 && !take(seq)) break;
+  std::vector<const Sequence*> admitted;
   while (budget > 0 && !waiting_.empty() && static_cast<int>(running_.size()) < config_.max_num_seqs) {
     Sequence* seq = waiting_.front();
     // With prefix caching its prompt's leading blocks may already be in the cache: they are
-    // attached, and only the rest is computed. Let go again if it cannot be admitted now.
+    // attached, and only the rest is computed. Let go again if it cannot be admitted now, or if a
+    // prompt admitted in this step will register more of its start by the next one.
     if (seq->block_table.empty()) blocks_.attach_cached_prefix(*seq);
-    if (!take(seq)) {
+    const bool wait =
+        std::any_of(admitted.begin(), admitted.end(), [&](const Sequence* e) { return waits_for(*seq, *e); });
+    if (wait || !take(seq)) {
       blocks_.release(*seq);
       seq->num_computed_tokens = 0;
       break;
     }
+    admitted.push_back(seq);
     waiting_.pop_front();
     seq->status = SequenceStatus::Running;
     running_.push_back(seq);
   }
   return step;
+}
+
+bool Scheduler::waits_for(const Sequence& seq, const Sequence& earlier) const {
+  if (!blocks_.prefix_caching()) return false;
+  const int block = blocks_.block_size();
+  // Blocks `seq` could attach (never the one of its last token) that `earlier` registers (prompt
+  // blocks) and that hold the same tokens.
+  const int reach = std::min((seq.num_tokens() - 1) / block, earlier.num_prompt_tokens / block);
+  int shared = 0;
+  while (shared < reach && std::equal(seq.tokens.begin() + shared * block, seq.tokens.begin() + (shared + 1) * block,
+                                      earlier.tokens.begin() + shared * block))
+    ++shared;
+  return shared > seq.num_cached_blocks;
 }
 
 bool Scheduler::abort(Sequence* seq) {

@@ -6,7 +6,10 @@
 // most recently admitted sequence is preempted by recompute (its blocks freed, it goes back to the
 // front of the queue and later re-runs its prompt and generated tokens as a prefill). With prefix
 // caching (BlockManager), a sequence being admitted first attaches the cached blocks its prompt
-// starts with, and every step registers the prompt blocks it completed.
+// starts with, and every step registers the prompt blocks it completed; a waiting sequence whose
+// prompt starts with more full blocks of a prompt admitted in the same step than the cache holds
+// (the n choices of one request, requests sharing a system prompt that arrive together) waits for
+// the next step, when it attaches them, instead of computing them a second time.
 #pragma once
 
 #include <cstdint>
@@ -78,6 +81,9 @@ class Scheduler {
   SchedulerStep schedule_prefill();
   SchedulerStep schedule_decode();
   void preempt(Sequence* seq, SchedulerStep& step);
+  // Prefix caching: whether `seq` would attach more blocks after `earlier`'s prompt is computed than
+  // the cache gives it now (both admitted in one step, they would compute the same blocks twice).
+  bool waits_for(const Sequence& seq, const Sequence& earlier) const;
   bool ended_by_length(const Sequence& seq) const;  // max_tokens generated, or the context full
   bool ended_by_eos(const Sequence& seq) const;     // its last token is the EOS token (unless ignored)
   void finish(Sequence* seq);  // from running or waiting: blocks released, marked Finished

@@ -104,6 +104,41 @@ TEST(PrefixCache, OffByDefault) {
   EXPECT_TRUE(b.block_table.empty());
 }
 
+// Requests that arrive together with the same prompt (the n choices of one request): with prefix
+// caching the first is computed alone and the others attach its blocks a step later, computing only
+// the block of their last token; without it they are all computed at once.
+TEST(PrefixCache, PromptsAdmittedTogetherWaitAStepForTheFirstOnesBlocks) {
+  for (const bool caching : {false, true}) {
+    BlockManager blocks(64, 4, caching);
+    SchedulerConfig config;
+    config.max_num_batched_tokens = 256;
+    Scheduler scheduler(config, blocks);
+    std::vector<int32_t> prompt(40);
+    for (int i = 0; i < 40; ++i) prompt[static_cast<size_t>(i)] = 7 * i % 31;
+    std::vector<std::unique_ptr<Sequence>> seqs;
+    for (int i = 0; i < 4; ++i) {
+      seqs.push_back(std::make_unique<Sequence>(i, prompt, SamplingParams{}));
+      scheduler.add(seqs.back().get());
+    }
+    seqs.push_back(std::make_unique<Sequence>(4, std::vector<int32_t>{9, 9, 9, 9, 9, 9}, SamplingParams{}));
+    scheduler.add(seqs.back().get());  // behind them in the queue: waits with them (arrival order)
+    SchedulerStep step = scheduler.schedule();
+    ASSERT_EQ(step.chunks.size(), caching ? 1u : 5u) << caching;
+    EXPECT_EQ(step.chunks[0].num_tokens, 40);
+    scheduler.complete(step, std::vector<int32_t>(step.chunks.size(), 1));
+    if (!caching) continue;
+    step = scheduler.schedule();
+    ASSERT_TRUE(step.prefill);
+    ASSERT_EQ(step.chunks.size(), 4u);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(step.chunks[static_cast<size_t>(i)].first_token, 36) << i;  // nine blocks attached
+      EXPECT_EQ(step.chunks[static_cast<size_t>(i)].num_tokens, 4) << i;
+    }
+    EXPECT_EQ(step.chunks[3].num_tokens, 6);
+    EXPECT_EQ(blocks.cached_tokens_attached(), 3 * 36);
+  }
+}
+
 // The simulated model: position p of a sequence holds a value standing for its tokens [0, p].
 uint64_t prefix_value(const Sequence& s, int p) {
   uint64_t h = 1469598103934665603ull;
