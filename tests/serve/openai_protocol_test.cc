@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
+#include <random>
 
 namespace slidesparse {
 namespace {
@@ -147,6 +149,75 @@ TEST(OpenAiProtocol, OptionsNotImplementedAreRefusedUnlessNeutral) {
     const std::string name(field + 1, std::strchr(field + 1, '"'));
     EXPECT_EQ(e.param, std::optional<std::string>(name)) << field;
   }
+}
+
+// Bodies with random values of random types in every field the parser reads (and some it does
+// not), plus random bytes: each is a request or one error with a message and a 400 / 404 status,
+// never an exception.
+TEST(OpenAiProtocol, RandomBodiesAreARequestOrOneError) {
+  std::mt19937 rng(31);
+  const char* fields[] = {"model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature",
+                          "top_p", "top_k", "seed", "n", "stream", "ignore_eos", "stop", "echo", "logprobs",
+                          "presence_penalty", "logit_bias", "response_format", "user", "stream_options"};
+  std::function<json(int)> value = [&](int depth) -> json {
+    switch (rng() % (depth > 2 ? 7 : 9)) {
+      case 0: return nullptr;
+      case 1: return rng() % 2 == 0;
+      case 2: return static_cast<int64_t>(rng() % 2000) - 1000;
+      case 3: return static_cast<double>(rng() % 2000) / 500.0 - 2.0;
+      case 4: return std::string(1 + rng() % 5, static_cast<char>('a' + rng() % 26));
+      case 5: return "tiny";
+      case 6: return static_cast<int64_t>(rng());
+      case 7: {
+        json a = json::array();
+        for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) a.push_back(value(depth + 1));
+        return a;
+      }
+      default: {
+        json o = json::object();
+        o["role"] = value(depth + 1);
+        if (rng() % 2) o["content"] = value(depth + 1);
+        if (rng() % 3 == 0) o["type"] = rng() % 2 ? json("text") : value(depth + 1);
+        if (rng() % 3 == 0) o["text"] = value(depth + 1);
+        return o;
+      }
+    }
+  };
+  int accepted = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string body;
+    if (i % 10 == 9) {
+      body.assign(rng() % 40, '\0');
+      for (char& c : body) c = static_cast<char>(rng() % 256);
+    } else {
+      json j = json::object();
+      for (const char* f : fields)
+        if (rng() % 3 == 0) j[f] = value(0);
+      if (rng() % 2) j["prompt"] = rng() % 2 ? json("hi") : json::array({1, 2});
+      if (rng() % 2) j["messages"] = json::array({{{"role", "user"}, {"content", "hi"}}});
+      body = j.dump();
+    }
+    for (const Endpoint e : {Endpoint::Completions, Endpoint::ChatCompletions}) {
+      std::variant<GenerationRequest, ApiError> r;
+      ASSERT_NO_THROW(r = parse_generation_request(e, body, "tiny")) << body;
+      if (const auto* err = std::get_if<ApiError>(&r)) {
+        EXPECT_TRUE(err->status == 400 || err->status == 404) << body;
+        EXPECT_FALSE(err->message.empty()) << body;
+        continue;
+      }
+      const GenerationRequest& req = std::get<GenerationRequest>(r);
+      ++accepted;
+      EXPECT_GE(req.n, 1);
+      EXPECT_LE(static_cast<int>(std::max<size_t>(req.prompts.size(), 1)) * req.n, kMaxChoices);
+      EXPECT_TRUE(req.sampling.temperature >= 0 && req.sampling.top_p > 0 && req.sampling.top_p <= 1) << body;
+      if (e == Endpoint::Completions) {
+        EXPECT_FALSE(req.prompts.empty()) << body;
+      } else {
+        EXPECT_FALSE(req.messages.empty()) << body;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 20);  // the generator reaches valid requests too
 }
 
 TEST(OpenAiProtocol, TheContextBoundsThePromptAndTheCompletion) {

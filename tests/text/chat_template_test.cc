@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 
 #include "core/error.h"
 #include "test_support.h"
@@ -47,6 +48,36 @@ TEST(ChatTemplate, MatchesJinjaByteForByte) {
     ++checked;
   }
   EXPECT_EQ(checked, 56u);
+}
+
+// Random conversations through the real templates: message text that looks like template syntax,
+// quotes, newlines and any Unicode is data, rendered verbatim inside the conversation.
+TEST(ChatTemplate, RandomMessagesAreRenderedVerbatim) {
+  std::mt19937 rng(37);
+  const char* pieces[] = {"{{", "}}", "{%", "%}", "{#", "#}", "{{ raise_exception('x') }}", "'", "\"", "\n", "\\",
+                          " ", "<|eot_id|>", "<|im_end|>", "hello", "ß", "漢字", "😀", "\t", "endfor", "|trim"};
+  for (const char* name : {"llama3_instruct", "qwen2_5", "bitnet_b158_2b4t"}) {
+    const ChatTemplate chat(template_text(name));
+    ChatTemplateContext context;
+    context.bos_token = "<s>";
+    context.eos_token = "</s>";
+    for (int i = 0; i < 150; ++i) {
+      std::vector<ChatMessage> messages;
+      if (rng() % 2) messages.push_back({"system", ""});
+      for (int m = 0, n = 1 + static_cast<int>(rng() % 4); m < n; ++m)
+        messages.push_back({m % 2 ? "assistant" : "user", ""});
+      for (ChatMessage& msg : messages) {
+        msg.content = "x";  // no whitespace at either end: templates may trim it
+        for (int k = 0, n = static_cast<int>(rng() % 8); k < n; ++k) msg.content += pieces[rng() % std::size(pieces)];
+        msg.content += "x";
+      }
+      if (messages.back().role == "assistant") messages.push_back({"user", "x?x"});
+      std::string rendered;
+      ASSERT_NO_THROW(rendered = chat.render(messages, true, context)) << name << " case " << i;
+      for (const ChatMessage& msg : messages)
+        EXPECT_NE(rendered.find(msg.content), std::string::npos) << name << " case " << i << ": " << msg.content;
+    }
+  }
 }
 
 TEST(ChatTemplate, UnsupportedTagIsOneErrorNamingItAndItsPosition) {
