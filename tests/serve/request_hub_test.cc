@@ -184,16 +184,29 @@ int steps_so_far(ScriptedBackend::Shared& shared) {
   return shared.steps;
 }
 
+// A hub whose engine steps back to back (2 ms a step) on a request that never ends.
+struct BusyHub {
+  ScriptedBackend::Shared shared;
+  ServeMetrics metrics;
+  std::unique_ptr<RequestHub> hub;
+  std::shared_ptr<RequestStream> busy;
+
+  BusyHub() {
+    shared.step_time = 2ms;
+    hub = std::make_unique<RequestHub>(std::make_unique<ScriptedBackend>(shared), std::set<int32_t>{}, metrics);
+    busy = hub->submit({200}, max_tokens(1000000));
+    EXPECT_FALSE(busy->wait(1s).tokens.empty());
+  }
+  ~BusyHub() { hub->cancel(busy); }
+};
+
 // The engine thread steps back to back while a request runs; submissions from other threads must not
 // wait for a gap in that loop (they once did, for seconds: a mutex the engine thread re-locked after
 // every step).
 TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
-  ScriptedBackend::Shared shared;
-  shared.step_time = 2ms;
-  ServeMetrics metrics;
-  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
-  auto busy = hub.submit({200}, max_tokens(1000000));
-  EXPECT_FALSE(busy->wait(1s).tokens.empty());
+  BusyHub b;
+  ScriptedBackend::Shared& shared = b.shared;
+  RequestHub& hub = *b.hub;
   std::vector<int> steps_waited;
   std::mutex m;
   std::vector<std::thread> clients;
@@ -209,7 +222,6 @@ TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
       }
     });
   for (auto& t : clients) t.join();
-  hub.cancel(busy);
   ASSERT_EQ(steps_waited.size(), 20u);
   // One step may be under way when a request arrives; a loaded machine (ctest -j on 2 cores) may
   // hold the client thread back several 2 ms steps more before it reads the counter again. A hub
@@ -220,12 +232,9 @@ TEST(RequestHub, RequestsSubmittedWhileTheEngineIsBusyJoinWithinAStepOrTwo) {
 // The n choices of one HTTP request: queued together, added before the same step even while the
 // engine is busy; one refusal among them leaves none of them behind.
 TEST(RequestHub, RequestsSubmittedTogetherJoinTheSameStepOrNoneStays) {
-  ScriptedBackend::Shared shared;
-  shared.step_time = 2ms;
-  ServeMetrics metrics;
-  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
-  auto busy = hub.submit({200}, max_tokens(1000000));
-  EXPECT_FALSE(busy->wait(1s).tokens.empty());
+  BusyHub b;
+  ScriptedBackend::Shared& shared = b.shared;
+  RequestHub& hub = *b.hub;
   std::vector<RequestHub::Request> together;
   for (int32_t i = 0; i < 8; ++i) together.push_back({{300 + 10 * i}, max_tokens(3)});
   const auto streams = hub.submit_all(together);
@@ -249,7 +258,6 @@ TEST(RequestHub, RequestsSubmittedTogetherJoinTheSameStepOrNoneStays) {
     std::lock_guard lock(shared.mutex);
     EXPECT_EQ(shared.aborted.size(), 7u);  // the seven that had been added
   }
-  hub.cancel(busy);
 }
 
 TEST(RequestHub, RefusedPromptsAndShutdown) {
