@@ -122,11 +122,13 @@ int BlockManager::attach_cached_prefix(Sequence& seq) {
 
 void BlockManager::register_computed_blocks(Sequence& seq) {
   if (!prefix_caching_ || seq.cache_registration_stopped) return;
-  const int full = std::min(seq.num_computed_tokens, seq.num_prompt_tokens) / block_size_;
+  const int full = seq.num_computed_tokens / block_size_;
   for (int i = seq.num_cached_blocks; i < full; ++i) {
     const int32_t block = seq.block_table[static_cast<size_t>(i)];
     const int32_t parent = i == 0 ? -1 : seq.block_table[static_cast<size_t>(i - 1)];
     const int32_t* tokens = seq.tokens.data() + static_cast<size_t>(i) * block_size_;
+    // A token sampled but not known on the host yet (a step run ahead): registered once it is.
+    if (std::any_of(tokens, tokens + block_size_, [](int32_t t) { return t < 0; })) return;
     if (find_cached(parent, tokens) >= 0) {  // computed twice at once: the other copy stays the cached one
       seq.cache_registration_stopped = true;
       return;

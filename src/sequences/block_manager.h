@@ -2,7 +2,7 @@
 // sequences from a free list and returned when they finish or are preempted. Pure host logic; the
 // model runner maps a sequence's block table to cache addresses.
 //
-// With prefix caching, a full block of prompt tokens whose keys and values have been computed is
+// With prefix caching, a full block of tokens whose keys and values have been computed is
 // registered under its content: its tokens and the block before it in the table (itself registered,
 // so a block stands for the whole prefix up to its end). A sequence admitted later whose prompt
 // starts with the same tokens attaches those blocks instead of computing them again; blocks are
@@ -43,9 +43,10 @@ class BlockManager {
   // registered blocks that matches the start of its tokens, leaving at least its last token to
   // compute; sets num_computed_tokens to the tokens they cover and returns that count.
   int attach_cached_prefix(Sequence& seq);
-  // Registers the sequence's full blocks whose prompt tokens are all computed (call after its
-  // num_computed_tokens grew). A block whose content is already registered by another sequence stays
-  // the sequence's own, and so do the blocks after it.
+  // Registers the sequence's full blocks whose tokens (prompt or generated) are all computed and
+  // known (call after its num_computed_tokens grew or a pending token was resolved). A block whose
+  // content is already registered by another sequence stays the sequence's own, and so do the
+  // blocks after it.
   void register_computed_blocks(Sequence& seq);
   int64_t cached_tokens_attached() const { return cached_tokens_attached_; }  // since construction
 

@@ -189,6 +189,7 @@ std::vector<Sequence*> Scheduler::resolve(const SchedulerStep& step, const std::
     require(at + 1 == seq->tokens.size() && seq->tokens[at] == kPendingToken,
             "scheduler: resolve() of a step that complete_ahead() did not record");
     seq->tokens[at] = sampled[i];
+    if (seq->status != SequenceStatus::Finished) blocks_.register_computed_blocks(*seq);
     if (seq->status == SequenceStatus::Finished || !ended_by_eos(*seq)) continue;
     finish(seq);
     done.push_back(seq);

@@ -6,7 +6,7 @@
 // most recently admitted sequence is preempted by recompute (its blocks freed, it goes back to the
 // front of the queue and later re-runs its prompt and generated tokens as a prefill). With prefix
 // caching (BlockManager), a sequence being admitted first attaches the cached blocks its prompt
-// starts with, and every step registers the prompt blocks it completed; a waiting sequence whose
+// starts with, and every step registers the blocks it completed (generated tokens included); a waiting sequence whose
 // prompt starts with more full blocks of a prompt admitted in the same step than the cache holds
 // (the n choices of one request, requests sharing a system prompt that arrive together) waits for
 // the next step, when it attaches them, instead of computing them a second time.

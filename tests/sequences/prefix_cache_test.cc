@@ -139,6 +139,40 @@ TEST(PrefixCache, PromptsAdmittedTogetherWaitAStepForTheFirstOnesBlocks) {
   }
 }
 
+// A conversation's next turn repeats the previous prompt and reply: the reply's full blocks were
+// registered as they were computed, and the next prompt attaches them too.
+TEST(PrefixCache, GeneratedTokensBlocksServeTheNextTurn) {
+  BlockManager blocks(32, 4, /*prefix_caching=*/true);
+  Scheduler scheduler(SchedulerConfig{}, blocks);
+  SamplingParams params;
+  params.max_tokens = 8;
+  Sequence first(0, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, params);
+  scheduler.add(&first);
+  for (int32_t next = 100; !scheduler.idle(); ++next) {
+    const SchedulerStep step = scheduler.schedule();
+    scheduler.complete(step, std::vector<int32_t>(step.chunks.size(), next));
+  }
+  ASSERT_EQ(first.num_tokens(), 18);  // its last token was sampled, never computed: 17 computed
+  std::vector<int32_t> turn = first.tokens;
+  turn.insert(turn.end(), {7, 7, 7});
+  Sequence second(1, turn, params);
+  EXPECT_EQ(blocks.attach_cached_prefix(second), 16);  // four blocks: the prompt's two, the reply's two
+}
+
+// With a step run ahead, a block holding a token not yet known is registered once it resolves.
+TEST(PrefixCache, ABlockWithAPendingTokenWaitsForIt) {
+  BlockManager blocks(32, 2, /*prefix_caching=*/true);
+  Sequence s(0, {1, 2, 3, kPendingToken}, SamplingParams{});
+  blocks.hold(s, 4);
+  s.num_computed_tokens = 4;
+  blocks.register_computed_blocks(s);
+  EXPECT_EQ(s.num_cached_blocks, 1);
+  EXPECT_FALSE(s.cache_registration_stopped);
+  s.tokens[3] = 4;
+  blocks.register_computed_blocks(s);
+  EXPECT_EQ(s.num_cached_blocks, 2);
+}
+
 // The simulated model: position p of a sequence holds a value standing for its tokens [0, p].
 uint64_t prefix_value(const Sequence& s, int p) {
   uint64_t h = 1469598103934665603ull;
@@ -152,11 +186,16 @@ struct RunResult {
   std::map<int64_t, std::vector<int32_t>> tokens;
   int64_t attached = 0;
   int preemptions = 0;
+  int steps_ahead = 0;
 };
 
 // Requests sharing a few system prompts, through the scheduler with a small cache and token budget
 // (chunking, preemption, eviction); every read of the simulated KV cache checked.
-RunResult run_shared_prompts(bool prefix_caching, int num_blocks, int budget, uint32_t seed) {
+// Requests sharing a few system prompts, through the scheduler with a small cache and token budget
+// (chunking, preemption, eviction), optionally running ahead as the engine does (a step scheduled
+// before the previous one's tokens are known, where every running sequence samples and none waits);
+// every read of the simulated KV cache checked.
+RunResult run_shared_prompts(bool prefix_caching, int num_blocks, int budget, uint32_t seed, bool ahead = false) {
   constexpr int kBlock = 4;
   BlockManager blocks(num_blocks, kBlock, prefix_caching);
   SchedulerConfig config;
@@ -180,18 +219,14 @@ RunResult run_shared_prompts(bool prefix_caching, int num_blocks, int budget, ui
     seqs.push_back(std::make_unique<Sequence>(id, std::move(prompt), params));
     scheduler.add(seqs.back().get());
   };
-  int64_t next_id = 0;
-  for (; next_id < 8; ++next_id) add(next_id);
-  for (int step_index = 0; next_id < 30 || !scheduler.idle(); ++step_index) {
-    if ((step_index % 5 == 4 || scheduler.idle()) && next_id < 30) add(next_id++);  // arrivals while others run
-    const SchedulerStep step = scheduler.schedule();
+  // The simulated GPU: a chunk's context was written by earlier steps (attached blocks included),
+  // then the step writes its tokens, then every sampling chunk reads its whole sequence.
+  const auto run_step = [&](const SchedulerStep& step) {
     result.preemptions += static_cast<int>(step.preempted.size());
     std::vector<int32_t> sampled(step.chunks.size(), -1);
     const auto slot = [&](const Sequence& s, int p) {
       return static_cast<size_t>(s.block_table[static_cast<size_t>(p / kBlock)]) * kBlock + p % kBlock;
     };
-    // A chunk's context was written by earlier steps (attached blocks included), then the step
-    // writes its tokens, then every sampling chunk reads its whole sequence.
     for (const ScheduledChunk& c : step.chunks)
       for (int p = 0; p < c.first_token; ++p)
         EXPECT_EQ(kv[slot(*c.seq, p)], prefix_value(*c.seq, p)) << "context of " << c.seq->id << " at " << p;
@@ -204,7 +239,29 @@ RunResult run_shared_prompts(bool prefix_caching, int num_blocks, int budget, ui
         EXPECT_EQ(kv[slot(*c.seq, p)], prefix_value(*c.seq, p)) << "sequence " << c.seq->id << " position " << p;
       sampled[i] = next_token(*c.seq);
     }
-    scheduler.complete(step, sampled);
+    return sampled;
+  };
+  int64_t next_id = 0;
+  for (; next_id < 8; ++next_id) add(next_id);
+  SchedulerStep step;
+  for (int step_index = 0; next_id < 30 || !scheduler.idle(); ++step_index) {
+    if (step.chunks.empty()) {
+      if ((step_index % 5 == 4 || scheduler.idle()) && next_id < 30) add(next_id++);  // arrivals while others run
+      step = scheduler.schedule();
+    }
+    const std::vector<int32_t> sampled = run_step(step);
+    bool every_running_samples = static_cast<int>(step.chunks.size()) == scheduler.num_running();
+    for (const ScheduledChunk& c : step.chunks) every_running_samples &= c.samples;
+    if (ahead && every_running_samples && scheduler.num_waiting() == 0) {
+      ++result.steps_ahead;
+      scheduler.complete_ahead(step);
+      SchedulerStep next = scheduler.schedule();  // with the tokens of `step` still pending
+      scheduler.resolve(step, sampled);
+      step = std::move(next);
+    } else {
+      scheduler.complete(step, sampled);
+      step = SchedulerStep{};
+    }
   }
   for (const auto& s : seqs) result.tokens[s->id] = s->tokens;
   result.attached = blocks.cached_tokens_attached();
@@ -223,6 +280,13 @@ TEST(PrefixCache, SharedPromptsReadTheirOwnValuesAndGiveTheSameTokens) {
     const RunResult tight = run_shared_prompts(true, 14, 12, seed);
     EXPECT_EQ(tight.tokens, plain.tokens) << seed;
     EXPECT_GT(tight.preemptions, 0) << seed;
+    // Steps run ahead: blocks whose last token is pending register when it resolves.
+    for (const int num_blocks : {64, 14}) {
+      const RunResult ahead = run_shared_prompts(true, num_blocks, num_blocks == 64 ? 32 : 12, seed, true);
+      EXPECT_EQ(ahead.tokens, plain.tokens) << seed;
+      EXPECT_GT(ahead.steps_ahead, 5) << seed;
+      EXPECT_GT(ahead.attached, 0) << seed;
+    }
   }
 }
 
