@@ -12,7 +12,10 @@ using namespace std::chrono_literals;
 
 Reply::Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
              std::shared_ptr<RequestStream> stream)
-    : stream_(std::move(stream)), text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true), stops_(request.stop) {}
+    : stream_(std::move(stream)),
+      text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true),
+      stops_(request.stop),
+      stop_token_ids_(request.stop_token_ids) {}
 
 std::string Reply::pull(RequestHub& hub, std::chrono::milliseconds wait) {
   try {
@@ -32,6 +35,14 @@ std::string Reply::pull_unchecked(RequestHub& hub, std::chrono::milliseconds wai
   std::string out;
   for (int32_t token : u.tokens) {
     ++completion_tokens_;
+    if (std::find(stop_token_ids_.begin(), stop_token_ids_.end(), token) != stop_token_ids_.end()) {
+      const StopStrings::Out o = stops_.push(text_.finish());  // the text before it, not its own
+      out += o.text + stops_.finish();
+      done_ = true;
+      finish_reason_ = "stop";
+      hub.cancel(stream_);  // the engine may run a step more; its tokens are dropped
+      return out;
+    }
     const StopStrings::Out o = stops_.push(text_.push(token));
     out += o.text;
     if (o.stopped) {

@@ -21,7 +21,8 @@
 namespace slidesparse {
 
 // One choice's reply as text: its tokens detokenized as they arrive (special tokens skipped, as
-// OpenAI servers do), cut at the first stop string.
+// OpenAI servers do), cut at the first stop string or before the first of the request's stop token
+// ids.
 class Reply {
  public:
   Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
@@ -42,6 +43,7 @@ class Reply {
   std::shared_ptr<RequestStream> stream_;
   TextStream text_;
   StopStrings stops_;
+  std::vector<int32_t> stop_token_ids_;
   int completion_tokens_ = 0;
   bool done_ = false;
   std::string finish_reason_;

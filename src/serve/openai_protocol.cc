@@ -216,6 +216,15 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
     return bad("a request may ask for at most " + std::to_string(kMaxChoices) +
                    " choices (n x prompts); this one asks for " + std::to_string(prompts * static_cast<size_t>(r.n)),
                "n");
+  if (const json* ids = f.get("stop_token_ids")) {
+    const ApiError wrong = bad("'stop_token_ids' must be an array of at most 64 token ids", "stop_token_ids");
+    if (!ids->is_array() || ids->size() > 64) return wrong;
+    for (const json& t : *ids) {
+      if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
+        return wrong;
+      r.stop_token_ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+    }
+  }
   if (const json* stop = f.get("stop")) {
     if (stop->is_string()) {
       r.stop.push_back(stop->get<std::string>());

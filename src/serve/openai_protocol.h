@@ -42,6 +42,7 @@ struct GenerationRequest {
   SamplingParams sampling;  // max_tokens default 16 (completions) / the context's rest (chat: 0 here)
   bool max_tokens_given = false;
   std::vector<std::string> stop;
+  std::vector<int32_t> stop_token_ids;  // a choice ends at any of them, its text left out (vLLM's field)
   bool stream = false;
   bool echo = false;  // completions: the prompt's text before the completion
 };

@@ -368,6 +368,33 @@ TEST_F(ServeTest, SampledChoicesDrawApart) {
   EXPECT_GT(texts.size(), 1u);
 }
 
+// A choice ends before the first of the request's stop token ids, which leaves no text but counts
+// as generated; streamed or not.
+TEST_F(ServeTest, AStopTokenIdEndsTheReplyBeforeIt) {
+  start();
+  const std::string prompt = "Hello, world! The weather";
+  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 12);
+  ASSERT_GE(tokens.size(), 4u);
+  const size_t cut = std::find(tokens.begin(), tokens.end(), tokens[3]) - tokens.begin();  // its first occurrence
+  const std::vector<int32_t> before(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(cut));
+  for (const bool stream : {false, true}) {
+    const Http h = request("/v1/completions", json{{"prompt", prompt}, {"max_tokens", 12}, {"stream", stream},
+                                                   {"stop_token_ids", {tokens[3]}}}.dump());
+    ASSERT_EQ(h.status, 200) << h.body;
+    std::string text;
+    json last;
+    if (stream) {
+      last = read_stream(h.body, false, &text);
+    } else {
+      last = json::parse(h.body);
+      text = last["choices"][0]["text"];
+    }
+    EXPECT_EQ(text, known_text(before)) << stream;
+    EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+    EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(cut) + 1);
+  }
+}
+
 TEST_F(ServeTest, BadRequestsGetOpenAiErrorsAndTheServerStaysUp) {
   ServerOptions o;
   o.max_body_bytes = 2000;
