@@ -169,6 +169,18 @@ class ServeTest : public ::testing::Test {
     return last;
   }
 
+  // A /v1/completions request, streamed or not as the body says: the reply's text, and the last
+  // stream chunk or the whole response (where finish_reason and usage are).
+  json completion(const json& body, std::string* text) {
+    const Http h = request("/v1/completions", body.dump());
+    EXPECT_EQ(h.status, 200) << h.body;
+    if (h.status != 200) return {};
+    if (body.value("stream", false)) return read_stream(h.body, false, text);
+    json r = json::parse(h.body);
+    *text = r["choices"][0]["text"];
+    return r;
+  }
+
   static ScratchDir* dir_;
   static ReferenceModel* reference_;
   static TextModel* text_;
@@ -269,17 +281,8 @@ TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
   const std::string stop = full.substr(full.size() / 2, 2);
   const std::string want = full.substr(0, full.find(stop));
   for (bool stream : {false, true}) {
-    const Http h = request("/v1/completions",
-                           json{{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream}}.dump());
-    ASSERT_EQ(h.status, 200) << h.body;
     std::string text;
-    json last;
-    if (stream) {
-      last = read_stream(h.body, false, &text);
-    } else {
-      last = json::parse(h.body);
-      text = last["choices"][0]["text"];
-    }
+    const json last = completion({{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream}}, &text);
     EXPECT_EQ(text, want) << "stop " << json(stop).dump();
     EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
   }
@@ -378,17 +381,9 @@ TEST_F(ServeTest, AStopTokenIdEndsTheReplyBeforeIt) {
   const size_t cut = std::find(tokens.begin(), tokens.end(), tokens[3]) - tokens.begin();  // its first occurrence
   const std::vector<int32_t> before(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(cut));
   for (const bool stream : {false, true}) {
-    const Http h = request("/v1/completions", json{{"prompt", prompt}, {"max_tokens", 12}, {"stream", stream},
-                                                   {"stop_token_ids", {tokens[3]}}}.dump());
-    ASSERT_EQ(h.status, 200) << h.body;
     std::string text;
-    json last;
-    if (stream) {
-      last = read_stream(h.body, false, &text);
-    } else {
-      last = json::parse(h.body);
-      text = last["choices"][0]["text"];
-    }
+    const json last = completion(
+        {{"prompt", prompt}, {"max_tokens", 12}, {"stream", stream}, {"stop_token_ids", {tokens[3]}}}, &text);
     EXPECT_EQ(text, known_text(before)) << stream;
     EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
     EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(cut) + 1);
