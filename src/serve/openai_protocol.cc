@@ -108,6 +108,26 @@ std::optional<ApiError> parse_messages(const json& m, GenerationRequest& r) {
   return std::nullopt;
 }
 
+// The body as a JSON object, or the error to answer with.
+std::variant<json, ApiError> parse_body(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad("the request body is not valid JSON", "");
+  if (!j.is_object()) return bad("the request body must be a JSON object", "");
+  return j;
+}
+
+// The "model" field: the served model when absent; a 404 for another.
+std::variant<std::string, ApiError> model_named(Fields& f, const std::string& served_model) {
+  const json* model = f.get("model");
+  if (!model) return served_model;
+  if (!model->is_string()) return bad("'model' must be a string", "model");
+  const std::string name = model->get<std::string>();
+  if (name != served_model)
+    return ApiError{404, "The model '" + name + "' does not exist (this server serves '" + served_model + "')",
+                    "not_found_error", "model"};
+  return name;
+}
+
 // Options of the OpenAI API (and of vLLM's extensions to it) that change what is generated and
 // that this server does not implement. Clients send several of them at their neutral value by
 // default, which is accepted; any other value is refused rather than silently ignored.
@@ -162,21 +182,15 @@ json error_body(const ApiError& e) {
 
 std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
                                                                   const std::string& served_model) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return bad("the request body is not valid JSON", "");
-  if (!j.is_object()) return bad("the request body must be a JSON object", "");
+  const auto body_json = parse_body(body);
+  if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
+  const json& j = std::get<json>(body_json);
   GenerationRequest r;
   r.endpoint = endpoint;
   Fields f{j, std::nullopt};
-  if (const json* model = f.get("model")) {
-    if (!model->is_string()) return bad("'model' must be a string", "model");
-    r.model = model->get<std::string>();
-    if (r.model != served_model)
-      return ApiError{404, "The model '" + r.model + "' does not exist (this server serves '" + served_model + "')",
-                      "not_found_error", "model"};
-  } else {
-    r.model = served_model;
-  }
+  auto model = model_named(f, served_model);
+  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
+  r.model = std::get<std::string>(model);
   if (endpoint == Endpoint::Completions) {
     const json* prompt = f.get("prompt");
     if (!prompt) return bad("'prompt' is required", "prompt");
@@ -238,6 +252,49 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
     }
   }
   return r;
+}
+
+std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string& body,
+                                                              const std::string& served_model) {
+  const auto body_json = parse_body(body);
+  if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
+  Fields f{std::get<json>(body_json), std::nullopt};
+  auto model = model_named(f, served_model);
+  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
+  TokenizeRequest r;
+  const json* prompt = f.get("prompt");
+  const json* messages = f.get("messages");
+  if (!prompt == !messages) return bad("give either 'prompt' (a string) or 'messages'", prompt ? "messages" : "prompt");
+  if (prompt) {
+    if (!prompt->is_string()) return bad("'prompt' must be a string", "prompt");
+    r.prompt = prompt->get<std::string>();
+  } else {
+    GenerationRequest chat;
+    if (auto e = parse_messages(*messages, chat)) return *e;
+    r.messages = std::move(chat.messages);
+  }
+  if (const auto add = f.boolean("add_special_tokens")) r.add_special_tokens = *add;
+  if (f.error) return *f.error;
+  return r;
+}
+
+std::variant<std::vector<int32_t>, ApiError> parse_detokenize_request(const std::string& body,
+                                                                      const std::string& served_model) {
+  const auto body_json = parse_body(body);
+  if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
+  Fields f{std::get<json>(body_json), std::nullopt};
+  auto model = model_named(f, served_model);
+  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
+  const json* tokens = f.get("tokens");
+  const ApiError wrong = bad("'tokens' must be an array of token ids", "tokens");
+  if (!tokens || !tokens->is_array()) return wrong;
+  std::vector<int32_t> ids;
+  for (const json& t : *tokens) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
+      return wrong;
+    ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+  }
+  return ids;
 }
 
 std::variant<int, ApiError> completion_budget(const GenerationRequest& r, int prompt_tokens, int max_model_len) {

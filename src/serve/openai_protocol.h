@@ -52,6 +52,19 @@ struct GenerationRequest {
 std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
                                                                   const std::string& served_model);
 
+// POST /tokenize (vLLM's): {"prompt": text, "add_special_tokens": bool (default true)} or
+// {"messages": [...]} (through the chat template); "model" optional as for completions.
+struct TokenizeRequest {
+  std::optional<std::string> prompt;  // else messages
+  std::vector<ChatMessage> messages;
+  bool add_special_tokens = true;
+};
+std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string& body,
+                                                              const std::string& served_model);
+// POST /detokenize (vLLM's): {"tokens": [ids]}; the ids are checked against the vocabulary later.
+std::variant<std::vector<int32_t>, ApiError> parse_detokenize_request(const std::string& body,
+                                                                      const std::string& served_model);
+
 // After tokenization, the max_tokens of one prompt's completions: the prompt must leave room for at
 // least one token, and prompt + max_tokens must fit the context (the default max_tokens is cut to
 // what fits).

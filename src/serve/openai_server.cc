@@ -145,6 +145,28 @@ void OpenAiServer::routes() {
         },
         [this, choices](bool) { choices->cancel(hub_); });
   };
+  // vLLM's token routes: text (or a conversation through the chat template) to ids, ids to text.
+  server_->Post("/tokenize", [this, fail](const httplib::Request& req, httplib::Response& res) {
+    auto parsed = parse_tokenize_request(req.body, options_.model_name);
+    if (auto* e = std::get_if<ApiError>(&parsed)) return fail(res, *e);
+    const TokenizeRequest& r = std::get<TokenizeRequest>(parsed);
+    std::vector<int32_t> ids;
+    try {
+      ids = r.prompt ? text_.tokenizer().encode(*r.prompt, r.add_special_tokens) : text_.encode_chat(r.messages);
+    } catch (const Error& e) {
+      return fail(res, {400, e.what(), "invalid_request_error", std::nullopt});
+    }
+    send_json(res, 200, {{"count", ids.size()}, {"max_model_len", hub_.max_model_len()}, {"tokens", ids}});
+  });
+  server_->Post("/detokenize", [this, fail](const httplib::Request& req, httplib::Response& res) {
+    auto parsed = parse_detokenize_request(req.body, options_.model_name);
+    if (auto* e = std::get_if<ApiError>(&parsed)) return fail(res, *e);
+    try {
+      send_json(res, 200, {{"prompt", text_.tokenizer().decode(std::get<std::vector<int32_t>>(parsed))}});
+    } catch (const Error& e) {
+      return fail(res, {400, e.what(), "invalid_request_error", "tokens"});
+    }
+  });
   server_->Post("/v1/completions", [generate](const httplib::Request& req, httplib::Response& res) {
     generate(Endpoint::Completions, req, res);
   });

@@ -390,6 +390,36 @@ TEST_F(ServeTest, AStopTokenIdEndsTheReplyBeforeIt) {
   }
 }
 
+// vLLM's /tokenize and /detokenize: the ids the server would generate from, and text back.
+TEST_F(ServeTest, TokenizeAndDetokenize) {
+  start();
+  const std::string prompt = "Hello, world! ふりがな";
+  Http h = request("/tokenize", json{{"model", "tiny"}, {"prompt", prompt}}.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  json r = json::parse(h.body);
+  const std::vector<int32_t> ids = text_->encode_prompt(prompt);
+  EXPECT_EQ(r["tokens"], json(ids));
+  EXPECT_EQ(r["count"], ids.size());
+  EXPECT_EQ(r["max_model_len"], 256);
+  h = request("/tokenize", json{{"prompt", prompt}, {"add_special_tokens", false}}.dump());
+  EXPECT_EQ(json::parse(h.body)["tokens"], json(text_->tokenizer().encode(prompt, false)));
+  h = request("/tokenize", json{{"messages", json::array({{{"role", "user"}, {"content", "Hi there"}}})}}.dump());
+  EXPECT_EQ(json::parse(h.body)["tokens"], json(text_->encode_chat({{"user", "Hi there"}})));
+  h = request("/detokenize", json{{"tokens", ids}}.dump());
+  ASSERT_EQ(h.status, 200) << h.body;
+  EXPECT_EQ(json::parse(h.body)["prompt"], text_->tokenizer().decode(ids));
+  // Errors: both or neither of prompt and messages, another model, ids the tokenizer does not have.
+  EXPECT_EQ(request("/tokenize", json{{"prompt", "a"}, {"messages", json::array()}}.dump()).status, 400);
+  h = request("/tokenize", json{{"add_special_tokens", true}}.dump());
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(json::parse(h.body)["error"]["message"], "give either 'prompt' (a string) or 'messages'");
+  EXPECT_EQ(request("/detokenize", json{{"model", "other"}, {"tokens", {1}}}.dump()).status, 404);
+  EXPECT_EQ(request("/detokenize", json{{"tokens", {1, -2}}}.dump()).status, 400);
+  h = request("/detokenize", json{{"tokens", {1, 505}}}.dump());
+  EXPECT_EQ(h.status, 400);
+  EXPECT_EQ(json::parse(h.body)["error"]["param"], "tokens");
+}
+
 TEST_F(ServeTest, BadRequestsGetOpenAiErrorsAndTheServerStaysUp) {
   ServerOptions o;
   o.max_body_bytes = 2000;
