@@ -73,9 +73,9 @@ uint64_t BlockManager::content_hash(int32_t parent, const int32_t* tokens) const
   return h;
 }
 
-int32_t BlockManager::find_cached(int32_t parent, const int32_t* tokens) const {
+int32_t BlockManager::find_cached(uint64_t hash, int32_t parent, const int32_t* tokens) const {
   const uint32_t parent_generation = parent < 0 ? 0 : generation_[static_cast<size_t>(parent)];
-  const auto [first, last] = registered_.equal_range(content_hash(parent, tokens));
+  const auto [first, last] = registered_.equal_range(hash);
   for (auto it = first; it != last; ++it) {
     const Content& c = content_[static_cast<size_t>(it->second)];
     if (c.parent == parent && c.parent_generation == parent_generation &&
@@ -88,7 +88,7 @@ int32_t BlockManager::find_cached(int32_t parent, const int32_t* tokens) const {
 void BlockManager::forget(int32_t block) {
   Content& c = content_[static_cast<size_t>(block)];
   if (c.tokens.empty()) return;
-  const auto [first, last] = registered_.equal_range(content_hash(c.parent, c.tokens.data()));
+  const auto [first, last] = registered_.equal_range(c.hash);
   for (auto it = first; it != last; ++it)
     if (it->second == block) {
       registered_.erase(it);
@@ -104,7 +104,8 @@ int BlockManager::attach_cached_prefix(Sequence& seq) {
   const int attachable = (seq.num_tokens() - 1) / block_size_;
   int32_t parent = -1;
   for (int i = 0; i < attachable; ++i) {
-    const int32_t block = find_cached(parent, seq.tokens.data() + static_cast<size_t>(i) * block_size_);
+    const int32_t* tokens = seq.tokens.data() + static_cast<size_t>(i) * block_size_;
+    const int32_t block = find_cached(content_hash(parent, tokens), parent, tokens);
     if (block < 0) break;
     const auto b = static_cast<size_t>(block);
     if (ref_[b]++ == 0) {  // cached and held by nobody until now
@@ -129,7 +130,8 @@ void BlockManager::register_computed_blocks(Sequence& seq) {
     const int32_t* tokens = seq.tokens.data() + static_cast<size_t>(i) * block_size_;
     // A token sampled but not known on the host yet (a step run ahead): registered once it is.
     if (std::any_of(tokens, tokens + block_size_, [](int32_t t) { return t < 0; })) return;
-    if (find_cached(parent, tokens) >= 0) {  // computed twice at once: the other copy stays the cached one
+    const uint64_t hash = content_hash(parent, tokens);
+    if (find_cached(hash, parent, tokens) >= 0) {  // computed twice at once: the other copy stays the cached one
       seq.cache_registration_stopped = true;
       return;
     }
@@ -137,7 +139,8 @@ void BlockManager::register_computed_blocks(Sequence& seq) {
     c.parent = parent;
     c.parent_generation = parent < 0 ? 0 : generation_[static_cast<size_t>(parent)];
     c.tokens.assign(tokens, tokens + block_size_);
-    registered_.emplace(content_hash(parent, tokens), block);
+    c.hash = hash;
+    registered_.emplace(hash, block);
     seq.num_cached_blocks = i + 1;
   }
 }

@@ -55,10 +55,12 @@ class BlockManager {
     int32_t parent = -1;       // the block before it in the table, -1 for the first
     uint32_t parent_generation = 0;
     std::vector<int32_t> tokens;
+    uint64_t hash = 0;         // its key in registered_ (the parent's generation may move on)
   };
   int32_t take_block();
   uint64_t content_hash(int32_t parent, const int32_t* tokens) const;
-  int32_t find_cached(int32_t parent, const int32_t* tokens) const;  // -1: none
+  // The registered block holding `tokens` after `parent`, -1 for none; `hash` is their content_hash.
+  int32_t find_cached(uint64_t hash, int32_t parent, const int32_t* tokens) const;
   void forget(int32_t block);  // drops its registration
 
   int block_size_;

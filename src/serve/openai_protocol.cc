@@ -56,17 +56,23 @@ struct Fields {
   }
 };
 
-// One prompt: a string or an array of token ids.
-std::optional<Prompt> one_prompt(const json& p) {
-  if (p.is_string()) return p.get<std::string>();
-  if (!p.is_array()) return std::nullopt;
+// An array of token ids (non-negative int32s); nullopt for anything else.
+std::optional<std::vector<int32_t>> token_ids(const json& v) {
+  if (!v.is_array()) return std::nullopt;
   std::vector<int32_t> ids;
-  for (const json& t : p) {
+  for (const json& t : v) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
       return std::nullopt;
     ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
   }
   return ids;
+}
+
+// One prompt: a string or an array of token ids.
+std::optional<Prompt> one_prompt(const json& p) {
+  if (p.is_string()) return p.get<std::string>();
+  if (auto ids = token_ids(p)) return std::move(*ids);
+  return std::nullopt;
 }
 
 // 'prompt': one prompt, or an array of them (strings or arrays of token ids).
@@ -82,7 +88,7 @@ std::optional<ApiError> parse_prompts(const json& p, GenerationRequest& r) {
   return std::nullopt;
 }
 
-std::optional<ApiError> parse_messages(const json& m, GenerationRequest& r) {
+std::optional<ApiError> parse_messages(const json& m, std::vector<ChatMessage>& messages) {
   if (!m.is_array() || m.empty()) return bad("'messages' must be a non-empty array", "messages");
   for (size_t i = 0; i < m.size(); ++i) {
     const std::string at = "messages[" + std::to_string(i) + "]";
@@ -103,29 +109,24 @@ std::optional<ApiError> parse_messages(const json& m, GenerationRequest& r) {
     } else {
       return bad(at + ".content must be a string or an array of text parts", "messages");
     }
-    r.messages.push_back(std::move(out));
+    messages.push_back(std::move(out));
   }
   return std::nullopt;
 }
 
-// The body as a JSON object, or the error to answer with.
-std::variant<json, ApiError> parse_body(const std::string& body) {
+// The body as a JSON object whose "model", when given, is the served one (else a 404), or the
+// error to answer with.
+std::variant<json, ApiError> parse_body(const std::string& body, const std::string& served_model) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return bad("the request body is not valid JSON", "");
   if (!j.is_object()) return bad("the request body must be a JSON object", "");
-  return j;
-}
-
-// The "model" field: the served model when absent; a 404 for another.
-std::variant<std::string, ApiError> model_named(Fields& f, const std::string& served_model) {
-  const json* model = f.get("model");
-  if (!model) return served_model;
+  const auto model = j.find("model");
+  if (model == j.end() || model->is_null()) return j;
   if (!model->is_string()) return bad("'model' must be a string", "model");
-  const std::string name = model->get<std::string>();
-  if (name != served_model)
+  if (const std::string name = model->get<std::string>(); name != served_model)
     return ApiError{404, "The model '" + name + "' does not exist (this server serves '" + served_model + "')",
                     "not_found_error", "model"};
-  return name;
+  return j;
 }
 
 // Options of the OpenAI API (and of vLLM's extensions to it) that change what is generated and
@@ -182,15 +183,13 @@ json error_body(const ApiError& e) {
 
 std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endpoint, const std::string& body,
                                                                   const std::string& served_model) {
-  const auto body_json = parse_body(body);
+  const auto body_json = parse_body(body, served_model);
   if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
   const json& j = std::get<json>(body_json);
   GenerationRequest r;
   r.endpoint = endpoint;
+  r.model = served_model;  // parse_body refused any other
   Fields f{j, std::nullopt};
-  auto model = model_named(f, served_model);
-  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
-  r.model = std::get<std::string>(model);
   if (endpoint == Endpoint::Completions) {
     const json* prompt = f.get("prompt");
     if (!prompt) return bad("'prompt' is required", "prompt");
@@ -199,7 +198,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   } else {
     const json* messages = f.get("messages");
     if (!messages) return bad("'messages' is required", "messages");
-    if (auto e = parse_messages(*messages, r)) return *e;
+    if (auto e = parse_messages(*messages, r.messages)) return *e;
   }
   // max_tokens (chat also accepts the newer max_completion_tokens).
   const char* max_name = endpoint == Endpoint::ChatCompletions && f.get("max_completion_tokens") && !f.get("max_tokens")
@@ -230,14 +229,11 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
     return bad("a request may ask for at most " + std::to_string(kMaxChoices) +
                    " choices (n x prompts); this one asks for " + std::to_string(prompts * static_cast<size_t>(r.n)),
                "n");
-  if (const json* ids = f.get("stop_token_ids")) {
-    const ApiError wrong = bad("'stop_token_ids' must be an array of at most 64 token ids", "stop_token_ids");
-    if (!ids->is_array() || ids->size() > 64) return wrong;
-    for (const json& t : *ids) {
-      if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
-        return wrong;
-      r.stop_token_ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
-    }
+  if (const json* stop_ids = f.get("stop_token_ids")) {
+    auto ids = token_ids(*stop_ids);
+    if (!ids || ids->size() > 64)
+      return bad("'stop_token_ids' must be an array of at most 64 token ids", "stop_token_ids");
+    r.stop_token_ids = std::move(*ids);
   }
   if (const json* stop = f.get("stop")) {
     if (stop->is_string()) {
@@ -256,11 +252,9 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
 
 std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string& body,
                                                               const std::string& served_model) {
-  const auto body_json = parse_body(body);
+  const auto body_json = parse_body(body, served_model);
   if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
   Fields f{std::get<json>(body_json), std::nullopt};
-  auto model = model_named(f, served_model);
-  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
   TokenizeRequest r;
   const json* prompt = f.get("prompt");
   const json* messages = f.get("messages");
@@ -268,10 +262,8 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string
   if (prompt) {
     if (!prompt->is_string()) return bad("'prompt' must be a string", "prompt");
     r.prompt = prompt->get<std::string>();
-  } else {
-    GenerationRequest chat;
-    if (auto e = parse_messages(*messages, chat)) return *e;
-    r.messages = std::move(chat.messages);
+  } else if (auto e = parse_messages(*messages, r.messages)) {
+    return *e;
   }
   if (const auto add = f.boolean("add_special_tokens")) r.add_special_tokens = *add;
   if (f.error) return *f.error;
@@ -280,21 +272,13 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string
 
 std::variant<std::vector<int32_t>, ApiError> parse_detokenize_request(const std::string& body,
                                                                       const std::string& served_model) {
-  const auto body_json = parse_body(body);
+  const auto body_json = parse_body(body, served_model);
   if (const auto* e = std::get_if<ApiError>(&body_json)) return *e;
   Fields f{std::get<json>(body_json), std::nullopt};
-  auto model = model_named(f, served_model);
-  if (const auto* e = std::get_if<ApiError>(&model)) return *e;
   const json* tokens = f.get("tokens");
-  const ApiError wrong = bad("'tokens' must be an array of token ids", "tokens");
-  if (!tokens || !tokens->is_array()) return wrong;
-  std::vector<int32_t> ids;
-  for (const json& t : *tokens) {
-    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > std::numeric_limits<int32_t>::max())
-      return wrong;
-    ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
-  }
-  return ids;
+  auto ids = tokens ? token_ids(*tokens) : std::nullopt;
+  if (!ids) return bad("'tokens' must be an array of token ids", "tokens");
+  return std::move(*ids);
 }
 
 std::variant<int, ApiError> completion_budget(const GenerationRequest& r, int prompt_tokens, int max_model_len) {
