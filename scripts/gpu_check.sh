@@ -4,7 +4,7 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|serve-prefix|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
+#                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -17,7 +17,10 @@
 #   the models' prefill and decode rates (details at the step). `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM; `serve-prefix` the same
-#   with --enable-prefix-caching and requests of 4 choices sharing a long start.
+#   with --enable-prefix-caching and requests of 4 choices sharing a long start. `serve-scale`: the
+#   server on the INT8 model with 512 sequences per step under tools/serve_bench's C++ streaming
+#   clients (SCALE_CLIENTS, default "64 512"; 256 tokens each, end-of-sequence ignored), next to
+#   `bench throughput` decode at the same M: what the server keeps of the engine's decode rate.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
 #   model and against itself as tuned, in rotating order (details at the step).
@@ -498,6 +501,28 @@ PY
         --max-tokens ${SERVE_MAX_TOKENS:-64} --disconnect-share 0.25 "${load_args[@]}" 2>&1 | tee "$out/${step}_disconnect.txt"
       kill -TERM $pid; wait $pid; echo "serve exit status $?"
       tail -3 "$out/$step.log"
+      ;;
+    serve-scale)
+      # The server's throughput at the engine's decode Ms: C++ clients (Python's would be the
+      # bottleneck at 512 streams), one connection per request, 256 tokens each.
+      work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
+      [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
+      [ -d "$work/BitNet-2B-INT8" ] ||
+        "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
+      "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 --max-num-seqs 512 \
+        --max-connections 640 > "$out/serve-scale.log" 2>&1 &
+      pid=$!
+      for i in $(seq 120); do curl -sf http://127.0.0.1:8000/health >/dev/null && break; sleep 1; done
+      for clients in ${SCALE_CLIENTS:-64 512}; do
+        echo "== serve_bench, $clients clients"
+        "$bin/serve_bench" --port 8000 --model BitNet-2B-INT8 --clients "$clients" --seconds 20 --max-tokens 256 2>&1 |
+          tee -a "$out/serve-scale.txt"
+      done
+      curl -s http://127.0.0.1:8000/metrics > "$out/serve-scale_metrics.txt"
+      kill -TERM $pid; wait $pid; echo "serve exit status $?"
+      echo "== bench throughput decode (the engine alone, the decode protocol)"
+      "$bin/slidesparse" bench throughput --model "$work/BitNet-2B-INT8" --stage decode \
+        --m-list "$(echo ${SCALE_CLIENTS:-64 512} | tr ' ' ,)" --out /tmp/scale-bench 2>&1 | tail -4
       ;;
     *) echo "unknown step $step" ;;
   esac

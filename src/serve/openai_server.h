@@ -57,6 +57,7 @@ class OpenAiServer {
   std::atomic<int64_t> next_id_{0};
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;  // set by the library's socket-options hook when bind() creates it
 };
 
 }  // namespace slidesparse

@@ -1,5 +1,7 @@
 #include "serve/request_hub.h"
 
+#include <pthread.h>
+
 #include <cstdio>
 
 #include "core/error.h"
@@ -31,7 +33,10 @@ RequestHub::RequestHub(std::unique_ptr<GenerationBackend> backend, std::set<int3
       metrics_(metrics),
       max_model_len_(backend_->max_model_len()),
       vocab_size_(backend_->vocab_size()) {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "engine");  // in top -H, perf and gdb
+    loop();
+  });
 }
 
 RequestHub::~RequestHub() {

@@ -3,13 +3,19 @@
 // non-streamed and streamed completions and chat (compared with greedy decoding of the reference
 // model), stop strings, errors with their statuses, concurrent requests, a client that disconnects
 // mid-stream, graceful shutdown, and the `serve` command under SIGTERM.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -550,6 +556,49 @@ TEST_F(ServeTest, ABusyPortIsOneError) {
               "serve: cannot bind 127.0.0.1:" + std::to_string(port_) + " (in use, or not an address of this machine)");
   }
   EXPECT_EQ(request("/health").status, 200);
+}
+
+// Connections that arrive faster than the server accepts them wait in the listen backlog. The HTTP
+// library's own backlog of 5 dropped the rest, which TCP retried a second later (a burst of 64
+// clients saw a 1.4 s time to first token); bound but not yet accepting, the server must queue 64.
+TEST_F(ServeTest, TheListenBacklogHoldsABurstOfConnections) {
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ReferenceBackend>(model(), 4), text_->stop_token_ids(), metrics);
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.model_name = "tiny";
+  OpenAiServer server(o, *text_, hub, metrics);
+  const int port = server.bind();
+  std::vector<int> sockets;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+    sockets.push_back(fd);
+  }
+  // A queued connection completes its handshake at once; a dropped one waits for TCP's retry (1 s).
+  const auto deadline = std::chrono::steady_clock::now() + 500ms;
+  int connected = 0;
+  for (int fd : sockets) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLOUT, 0};
+    int error = -1;
+    socklen_t size = sizeof error;
+    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) == 1 &&
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0)
+      ++connected;
+  }
+  EXPECT_EQ(connected, 64);
+  for (int fd : sockets) close(fd);
+  std::thread serving([&server] { server.run(); });
+  server.shutdown();
+  serving.join();
 }
 
 // The command: prints its port, answers, and exits 0 on SIGTERM.
