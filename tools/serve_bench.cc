@@ -10,9 +10,12 @@
 // and advances every request by one token (ids that decode to "<tN>", never end-of-sequence) until
 // its max_tokens. With --step-us 0 the server runs as fast as it can.
 //
-// Usage: serve_bench [--clients N] [--max-tokens T] [--seconds S] [--step-us U] [--chat]
+// Usage: serve_bench [--clients N] [--max-tokens T] [--seconds S] [--step-us U] [--chat] [--keep-alive]
+//                    [--max-connections W] [--port P --model NAME]
 //   (defaults 64, 128, 10, 0; N clients each send streaming requests back to back, one connection
-//   per request, as Python's urllib does)
+//   per request as Python's urllib does, or one kept-alive connection each as HTTP client libraries
+//   with a connection pool do; W: the in-process server's HTTP workers, default N + 8; --port: the
+//   clients alone, against `slidesparse serve` on 127.0.0.1:P serving the model id NAME)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -139,11 +142,7 @@ struct Streamed {
   std::vector<double> gaps;
 };
 
-// One streaming request over its own connection: its completion tokens (the usage on its last
-// chunk), the time to its first content chunk and its duration.
-Streamed stream_once(int port, const std::string& path, const std::string& body) {
-  Streamed out;
-  const auto start = Clock::now();
+int connect_loopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   require(fd >= 0, "serve_bench: socket() failed");
   sockaddr_in addr{};
@@ -152,22 +151,36 @@ Streamed stream_once(int port, const std::string& path, const std::string& body)
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return out;
+    return -1;
   }
-  const std::string request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-                              "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+  return fd;
+}
+
+// One streaming request: its completion tokens (the usage on its last chunk), the time to its first
+// content chunk and its duration. Over a connection of its own (closed by the server after the
+// response), or with `keep_alive` over *fd, opened when it is -1 and kept for the next request
+// (the response ends with the chunked encoding's last chunk).
+Streamed stream_once(int port, const std::string& path, const std::string& body, bool keep_alive, int* fd) {
+  Streamed out;
+  const auto start = Clock::now();
+  if (*fd < 0) *fd = connect_loopback(port);
+  if (*fd < 0) return out;
+  const std::string request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: " +
+                              (keep_alive ? "keep-alive" : "close") +
+                              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                               "\r\n\r\n" + body;
   size_t sent = 0;
   while (sent < request.size()) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = send(*fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
   std::string data;
   char buf[16384];
   auto last_read = start;
-  for (;;) {
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  bool ended = false;  // the chunked body's last chunk arrived (keep-alive)
+  while (!ended) {
+    const ssize_t n = recv(*fd, buf, sizeof buf, 0);
     if (n <= 0) break;
     data.append(buf, static_cast<size_t>(n));
     const auto now = Clock::now();
@@ -177,8 +190,12 @@ Streamed stream_once(int port, const std::string& path, const std::string& body)
       out.gaps.push_back(seconds(now - last_read));
     }
     last_read = now;
+    ended = keep_alive && data.size() >= 5 && data.compare(data.size() - 5, 5, "0\r\n\r\n") == 0;
   }
-  close(fd);
+  if (!ended) {
+    close(*fd);
+    *fd = -1;
+  }
   out.duration = seconds(Clock::now() - start);
   // The completion tokens of the usage on the stream's last chunk.
   const size_t usage = data.rfind("\"completion_tokens\":");
@@ -187,12 +204,13 @@ Streamed stream_once(int port, const std::string& path, const std::string& body)
   return out;
 }
 
-void client(int port, const std::string& path, const std::string& body, Clock::time_point deadline,
+void client(int port, const std::string& path, const std::string& body, bool keep_alive, Clock::time_point deadline,
             ClientTotals& totals) {
   int64_t requests = 0, tokens = 0, incomplete = 0;
   std::vector<double> first_token, duration, gaps;
+  int fd = -1;
   while (Clock::now() < deadline) {
-    const Streamed s = stream_once(port, path, body);
+    const Streamed s = stream_once(port, path, body, keep_alive, &fd);
     ++requests;
     if (s.tokens < 0) {
       ++incomplete;
@@ -203,15 +221,16 @@ void client(int port, const std::string& path, const std::string& body, Clock::t
     duration.push_back(s.duration);
     gaps.insert(gaps.end(), s.gaps.begin(), s.gaps.end());
   }
+  if (fd >= 0) close(fd);
   const double cpu = thread_cpu_seconds();
   std::lock_guard lock(totals.mutex);
-  totals.first_token.insert(totals.first_token.end(), first_token.begin(), first_token.end());
-  totals.duration.insert(totals.duration.end(), duration.begin(), duration.end());
-  totals.gaps.insert(totals.gaps.end(), gaps.begin(), gaps.end());
   totals.requests += requests;
   totals.tokens += tokens;
   totals.incomplete += incomplete;
   totals.cpu_seconds += cpu;
+  totals.first_token.insert(totals.first_token.end(), first_token.begin(), first_token.end());
+  totals.duration.insert(totals.duration.end(), duration.begin(), duration.end());
+  totals.gaps.insert(totals.gaps.end(), gaps.begin(), gaps.end());
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -223,7 +242,8 @@ double percentile(std::vector<double> v, double p) {
 struct Options {
   int clients = 64, max_tokens = 128, step_us = 0;
   double seconds = 10;
-  bool chat = false;
+  bool chat = false, keep_alive = false;
+  int max_connections = 0;  // the server's HTTP worker threads; 0: clients + 8
   int port = 0;  // an external server at 127.0.0.1:port; 0: the server in this process
   std::string model = "bench";
 };
@@ -245,7 +265,7 @@ void drive(const Options& o, int port, Load& load) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> threads;
-  for (int i = 0; i < o.clients; ++i) threads.emplace_back(client, port, path, body, deadline, std::ref(load.totals));
+  for (int i = 0; i < o.clients; ++i) threads.emplace_back(client, port, path, body, o.keep_alive, deadline, std::ref(load.totals));
   for (auto& t : threads) t.join();
   load.wall = seconds(Clock::now() - start);
   load.cpu = process_cpu_seconds() - cpu_before;
@@ -253,12 +273,13 @@ void drive(const Options& o, int port, Load& load) {
 
 void print_clients(const Options& o, const Load& load) {
   const ClientTotals& t = load.totals;
-  std::printf("%s, %d clients, max_tokens %d, ", o.chat ? "chat" : "completions", o.clients, o.max_tokens);
+  std::printf("%s, %d clients%s, max_tokens %d, ", o.chat ? "chat" : "completions", o.clients,
+              o.keep_alive ? " (keep-alive)" : "", o.max_tokens);
   if (o.port > 0)
     std::printf("the server at 127.0.0.1:%d\n", o.port);
   else
-    std::printf("step %d us%s\n", o.step_us,
-                o.step_us > 0 ? " (a GPU step launched ahead, emulated)" : " (no step time)");
+    std::printf("%d HTTP workers, step %d us%s\n", o.max_connections > 0 ? o.max_connections : o.clients + 8,
+                o.step_us, o.step_us > 0 ? " (a GPU step launched ahead, emulated)" : " (no step time)");
   std::printf("  %lld requests (%lld incomplete), %lld tokens in %.2f s: %.0f tokens/s streamed\n",
               static_cast<long long>(t.requests), static_cast<long long>(t.incomplete),
               static_cast<long long>(t.tokens), load.wall, static_cast<double>(t.tokens) / load.wall);
@@ -287,7 +308,7 @@ int run_in_process(const Options& o) {
   options.host = "127.0.0.1";
   options.port = 0;
   options.model_name = o.model;
-  options.max_connections = o.clients + 8;
+  options.max_connections = o.max_connections > 0 ? o.max_connections : o.clients + 8;
   OpenAiServer server(options, text, hub, metrics);
   const int port = server.bind();
   std::thread serving([&server] { server.run(); });
@@ -328,13 +349,17 @@ int run_against(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   const char* usage =
-      "usage: serve_bench [--clients N] [--max-tokens T] [--seconds S] [--step-us U] [--chat] "
-      "[--port P --model NAME]\n";
+      "usage: serve_bench [--clients N] [--max-tokens T] [--seconds S] [--step-us U] [--chat] [--keep-alive] "
+      "[--max-connections W] [--port P --model NAME]\n";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     if (a == "--chat")
       o.chat = true;
+    else if (a == "--keep-alive")
+      o.keep_alive = true;
+    else if (a == "--max-connections" && has_value)
+      o.max_connections = std::atoi(argv[++i]);
     else if (a == "--clients" && has_value)
       o.clients = std::atoi(argv[++i]);
     else if (a == "--max-tokens" && has_value)
@@ -352,7 +377,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.clients < 1 || o.max_tokens < 1 || o.seconds <= 0 || o.step_us < 0 || o.port < 0 || o.port > 65535) {
+  if (o.clients < 1 || o.max_tokens < 1 || o.seconds <= 0 || o.step_us < 0 || o.max_connections < 0 || o.port < 0 || o.port > 65535) {
     std::fprintf(stderr, "serve_bench: clients, max-tokens and seconds must be positive, step-us not negative, "
                          "port in 1..65535\n");
     return 2;

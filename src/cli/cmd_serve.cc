@@ -71,7 +71,10 @@ int run_serve(const CommandArgs& args) {
   p.option("tokenizer", "DIR", "directory with tokenizer.json (default: the model directory)");
   p.option("served-model-name", "NAME", "the model id clients send (default: the model directory's name)");
   p.option("max-body-bytes", "N", "larger request bodies get 413", "4194304");
-  p.option("max-connections", "N", "HTTP worker threads: concurrent connections served", "256");
+  p.option("max-connections", "N",
+           "connections served at once, one worker thread each (started as connections arrive; a streaming or "
+           "kept-alive connection holds its thread; more wait for a free one)",
+           "2048");
   p.option("shutdown-grace", "SECONDS", "how long in-flight requests may run after SIGINT / SIGTERM", "10");
   p.option("api-key", "KEY",
            "require \"Authorization: Bearer KEY\" on the /v1/ routes (default: SLIDESPARSE_API_KEY if set, else none)");

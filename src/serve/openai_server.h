@@ -28,7 +28,7 @@ struct ServerOptions {
   int port = 8000;                    // 0: any free port (bind() returns it)
   std::string model_name;             // the id clients name in "model"
   size_t max_body_bytes = 4u << 20;   // larger bodies: 413
-  int max_connections = 256;          // HTTP worker threads (each streaming client holds one)
+  int max_connections = 2048;         // HTTP worker threads, started as needed (serve/worker_pool.h)
   double shutdown_grace_seconds = 10;  // in-flight requests get this long to finish, then are cancelled
   std::string api_key;                // non-empty: /v1/ routes need "Authorization: Bearer <api_key>" (else 401)
 };

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -599,6 +600,42 @@ TEST_F(ServeTest, TheListenBacklogHoldsABurstOfConnections) {
   std::thread serving([&server] { server.run(); });
   server.shutdown();
   serving.join();
+}
+
+// Responses are several small writes; with Nagle's algorithm each waited for the previous one's
+// ACK, which a client that already sent on the connection delays by up to 40 ms. The server's side
+// of a connection (found among this process's sockets by its local port) has TCP_NODELAY.
+TEST_F(ServeTest, ConnectionsAreServedWithoutNagleDelays) {
+  start();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string get = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_EQ(send(fd, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+  char buf[512];
+  ASSERT_GT(recv(fd, buf, sizeof buf, 0), 0);  // answered: the server holds its side now
+  int served = 0, without_nagle = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    const int s = std::atoi(entry.path().filename().c_str());
+    sockaddr_in local{};
+    socklen_t size = sizeof local;
+    int listening = 1, nodelay = 0;
+    socklen_t int_size = sizeof listening;
+    if (getsockname(s, reinterpret_cast<sockaddr*>(&local), &size) != 0 || local.sin_family != AF_INET ||
+        ntohs(local.sin_port) != port_ || getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &int_size) != 0 ||
+        listening)
+      continue;
+    ++served;
+    int_size = sizeof nodelay;
+    if (getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &nodelay, &int_size) == 0 && nodelay) ++without_nagle;
+  }
+  close(fd);
+  EXPECT_EQ(served, 1);
+  EXPECT_EQ(without_nagle, 1);
 }
 
 // The command: prints its port, answers, and exits 0 on SIGTERM.

@@ -1,0 +1,47 @@
+// The HTTP server's worker threads: one per connection being served (a streaming response holds its
+// worker until it ends; a kept-alive connection holds it between requests). cpp-httplib's own pool
+// starts all of its threads at once and never more, so a fixed number large enough for every
+// client that keeps its connection open would sit idle; too small, and the connections beyond it
+// waited for one of the kept-alive ones to close, which under steady load meant until the end of
+// the load (tools/serve_bench --keep-alive). This pool starts a thread when a connection arrives and
+// none is free, up to `max_threads`, and keeps it for the next connections.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+namespace slidesparse {
+
+class WorkerPool final : public httplib::TaskQueue {
+ public:
+  explicit WorkerPool(size_t max_threads);
+  ~WorkerPool() override;
+
+  // Runs `job` on a free thread, on a new one while fewer than max_threads exist, or else as soon
+  // as one is free (in arrival order).
+  void enqueue(std::function<void()> job) override;
+  // Runs the jobs already queued, then joins every thread. Idempotent.
+  void shutdown() override;
+
+  size_t threads() const;
+
+ private:
+  void work();
+
+  const size_t max_threads_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;  // threads waiting for a job
+  bool stopping_ = false;
+};
+
+}  // namespace slidesparse

@@ -1,0 +1,95 @@
+// The HTTP server's worker pool: threads start as jobs arrive, up to the cap; jobs beyond it wait
+// for a free thread in arrival order; shutdown runs what is queued and joins every thread.
+#include "serve/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "core/error.h"
+
+namespace slidesparse {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Jobs that record their start and wait for the gate to open.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = false;
+  int running = 0, done = 0;
+  std::vector<int> started;
+
+  std::function<void()> job(int id) {
+    return [this, id] {
+      std::unique_lock lock(mutex);
+      started.push_back(id);
+      ++running;
+      changed.notify_all();
+      changed.wait(lock, [this] { return open; });
+      --running;
+      ++done;
+      changed.notify_all();
+    };
+  }
+  // Waits (at most 30 s: a bound for a stuck pool, not a timing) until `pred` holds.
+  template <typename P>
+  bool wait_for(P pred) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 30s, pred);
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    open = true;
+    changed.notify_all();
+  }
+};
+
+TEST(WorkerPool, StartsThreadsUpToItsCapAndQueuesTheRestInOrder) {
+  Gate gate;
+  WorkerPool pool(3);
+  EXPECT_EQ(pool.threads(), 0u);
+  for (int i = 0; i < 5; ++i) pool.enqueue(gate.job(i));
+  ASSERT_TRUE(gate.wait_for([&] { return gate.running == 3; }));
+  EXPECT_EQ(pool.threads(), 3u);
+  {
+    std::lock_guard lock(gate.mutex);
+    EXPECT_EQ(gate.started.size(), 3u);  // jobs 3 and 4 wait for a free thread
+  }
+  gate.release();
+  ASSERT_TRUE(gate.wait_for([&] { return gate.done == 5; }));
+  EXPECT_EQ(pool.threads(), 3u);
+  std::lock_guard lock(gate.mutex);
+  ASSERT_EQ(gate.started.size(), 5u);
+  EXPECT_EQ(gate.started[3], 3);
+  EXPECT_EQ(gate.started[4], 4);
+}
+
+TEST(WorkerPool, ShutdownRunsTheQueuedJobsAndJoins) {
+  Gate gate;
+  WorkerPool pool(1);
+  for (int i = 0; i < 3; ++i) pool.enqueue(gate.job(i));
+  ASSERT_TRUE(gate.wait_for([&] { return gate.running == 1; }));
+  gate.release();
+  pool.shutdown();
+  EXPECT_EQ(gate.done, 3);
+  EXPECT_EQ(gate.started, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(pool.threads(), 0u);
+  pool.shutdown();  // idempotent
+}
+
+TEST(WorkerPool, NeedsAThread) {
+  try {
+    WorkerPool pool(0);
+    ADD_FAILURE() << "a pool without threads";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "the HTTP worker pool needs at least one thread");
+  }
+}
+
+}  // namespace
+}  // namespace slidesparse
