@@ -112,7 +112,9 @@ class PacedBackend final : public GenerationBackend {
   // the CPU time the thread spent in those gaps (less than the wall time when it waited for a core).
   const std::vector<double>& gaps() const { return gaps_; }
   double gap_cpu_seconds() const { return gap_cpu_; }
-  double mean_rows() const { return gaps_.empty() ? 0 : static_cast<double>(rows_) / static_cast<double>(gaps_.size()); }
+  double mean_rows() const {
+    return gaps_.empty() ? 0 : static_cast<double>(rows_) / static_cast<double>(gaps_.size());
+  }
 
  private:
   struct Request {
@@ -265,7 +267,8 @@ void drive(const Options& o, int port, Load& load) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> threads;
-  for (int i = 0; i < o.clients; ++i) threads.emplace_back(client, port, path, body, o.keep_alive, deadline, std::ref(load.totals));
+  for (int i = 0; i < o.clients; ++i)
+    threads.emplace_back(client, port, path, body, o.keep_alive, deadline, std::ref(load.totals));
   for (auto& t : threads) t.join();
   load.wall = seconds(Clock::now() - start);
   load.cpu = process_cpu_seconds() - cpu_before;
@@ -377,7 +380,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.clients < 1 || o.max_tokens < 1 || o.seconds <= 0 || o.step_us < 0 || o.max_connections < 0 || o.port < 0 || o.port > 65535) {
+  if (o.clients < 1 || o.max_tokens < 1 || o.seconds <= 0 || o.step_us < 0 || o.max_connections < 0 || o.port < 0 ||
+      o.port > 65535) {
     std::fprintf(stderr, "serve_bench: clients, max-tokens and seconds must be positive, step-us not negative, "
                          "port in 1..65535\n");
     return 2;

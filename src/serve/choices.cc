@@ -13,8 +13,8 @@ using namespace std::chrono_literals;
 Reply::Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
              std::shared_ptr<RequestStream> stream)
     : stream_(std::move(stream)),
-      text_(text.tokenizer(), prompt, /*skip_special_tokens=*/true),
-      stops_(request.stop),
+      text_(text.tokenizer(), prompt, request.skip_special_tokens),
+      stops_(request.stop, request.include_stop_str_in_output),
       stop_token_ids_(request.stop_token_ids) {}
 
 std::string Reply::pull(RequestHub& hub, std::chrono::milliseconds wait) {
@@ -66,13 +66,13 @@ std::variant<EncodedPrompts, ApiError> encode_prompts(const GenerationRequest& r
   EncodedPrompts out;
   try {
     if (request.endpoint == Endpoint::ChatCompletions) {
-      out.ids.push_back(text.encode_chat(request.messages));
+      out.ids.push_back(text.encode_chat(request.messages, request.chat));
       out.echoes.emplace_back();
     }
     for (const Prompt& p : request.prompts) {
       if (const auto* ids = std::get_if<std::vector<int32_t>>(&p)) {
         out.ids.push_back(*ids);
-        out.echoes.push_back(request.echo ? text.tokenizer().decode(*ids, true) : "");
+        out.echoes.push_back(request.echo ? text.tokenizer().decode(*ids, request.skip_special_tokens) : "");
       } else {
         out.ids.push_back(text.encode_prompt(std::get<std::string>(p)));
         out.echoes.push_back(request.echo ? std::get<std::string>(p) : "");
@@ -80,6 +80,12 @@ std::variant<EncodedPrompts, ApiError> encode_prompts(const GenerationRequest& r
     }
   } catch (const Error& e) {
     return ApiError{400, e.what(), "invalid_request_error", std::nullopt};
+  }
+  if (request.truncate_prompt_tokens != 0) {
+    const size_t keep = static_cast<size_t>(request.truncate_prompt_tokens > 0 ? request.truncate_prompt_tokens
+                                                                               : max_model_len);
+    for (auto& prompt : out.ids)
+      if (prompt.size() > keep) prompt.erase(prompt.begin(), prompt.end() - static_cast<std::ptrdiff_t>(keep));
   }
   for (const auto& prompt : out.ids) {
     for (int32_t t : prompt)

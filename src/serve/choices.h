@@ -21,8 +21,8 @@
 namespace slidesparse {
 
 // One choice's reply as text: its tokens detokenized as they arrive (special tokens skipped, as
-// OpenAI servers do), cut at the first stop string or before the first of the request's stop token
-// ids.
+// OpenAI servers do, unless the request keeps them), cut at the first stop string or before the
+// first of the request's stop token ids.
 class Reply {
  public:
   Reply(const TextModel& text, const GenerationRequest& request, const std::vector<int32_t>& prompt,
@@ -57,8 +57,9 @@ struct EncodedPrompts {
   std::vector<int> max_tokens;
 };
 
-// Tokenizes and checks every prompt: ids inside the vocabulary, prompt + max_tokens inside the
-// context (completion_budget). The error is the one to answer with.
+// Tokenizes every prompt (chat through the template with the request's chat options), cuts each to
+// its last truncate_prompt_tokens tokens, and checks them: ids inside the vocabulary, prompt +
+// max_tokens inside the context (completion_budget). The error is the one to answer with.
 std::variant<EncodedPrompts, ApiError> encode_prompts(const GenerationRequest& request, const TextModel& text,
                                                       int vocab_size, int max_model_len);
 

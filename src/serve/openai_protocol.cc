@@ -129,6 +129,33 @@ std::variant<json, ApiError> parse_body(const std::string& body, const std::stri
   return j;
 }
 
+// vLLM's chat fields, for /v1/chat/completions and a conversation sent to /tokenize:
+// add_generation_prompt, continue_final_message (add_generation_prompt then defaults to false;
+// both true is a 400) and chat_template_kwargs (variables for the template, key order kept for its
+// tojson; 'messages' and 'add_generation_prompt' are set by the fields above).
+std::optional<ApiError> parse_chat_options(Fields& f, const std::string& body, ChatOptions& chat) {
+  const auto add = f.boolean("add_generation_prompt");
+  const auto continue_final = f.boolean("continue_final_message");
+  if (f.error) return f.error;
+  chat.continue_final_message = continue_final.value_or(false);
+  chat.add_generation_prompt = add.value_or(!chat.continue_final_message);
+  if (chat.continue_final_message && chat.add_generation_prompt)
+    return bad("'continue_final_message' and 'add_generation_prompt' cannot both be true: the first continues the "
+               "final message, the second starts a new assistant message",
+               "continue_final_message");
+  if (!f.get("chat_template_kwargs")) return std::nullopt;
+  const auto ordered = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  const auto& kwargs = ordered["chat_template_kwargs"];
+  if (!kwargs.is_object()) return bad("'chat_template_kwargs' must be an object", "chat_template_kwargs");
+  for (const auto& [name, value] : kwargs.items()) {
+    if (name == "messages" || name == "add_generation_prompt")
+      return bad("'chat_template_kwargs' cannot set '" + name + "' (give it as a field of the request)",
+                 "chat_template_kwargs");
+    chat.template_variables.emplace_back(name, value);
+  }
+  return std::nullopt;
+}
+
 // Options of the OpenAI API (and of vLLM's extensions to it) that change what is generated and
 // that this server does not implement. Clients send several of them at their neutral value by
 // default, which is accepted; any other value is refused rather than silently ignored.
@@ -199,6 +226,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
     const json* messages = f.get("messages");
     if (!messages) return bad("'messages' is required", "messages");
     if (auto e = parse_messages(*messages, r.messages)) return *e;
+    if (auto e = parse_chat_options(f, body, r.chat)) return *e;
   }
   // max_tokens (chat also accepts the newer max_completion_tokens).
   const char* max_name = endpoint == Endpoint::ChatCompletions && f.get("max_completion_tokens") && !f.get("max_tokens")
@@ -223,6 +251,13 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
   if (const auto n = f.integer("n", 1, kMaxChoices, "an integer from 1 to 128")) r.n = static_cast<int>(*n);
   if (const auto s = f.boolean("stream")) r.stream = *s;
   if (const auto i = f.boolean("ignore_eos")) r.sampling.ignore_eos = *i;
+  if (const auto skip = f.boolean("skip_special_tokens")) r.skip_special_tokens = *skip;
+  if (const auto include = f.boolean("include_stop_str_in_output")) r.include_stop_str_in_output = *include;
+  constexpr const char* kTruncate = "an integer >= 1, or -1 for the context's length";
+  if (const auto t = f.integer("truncate_prompt_tokens", -1, std::numeric_limits<int32_t>::max(), kTruncate)) {
+    if (*t == 0) return bad("'truncate_prompt_tokens' must be " + std::string(kTruncate), "truncate_prompt_tokens");
+    r.truncate_prompt_tokens = static_cast<int>(*t);
+  }
   if (f.error) return *f.error;
   if (auto e = refuse_unimplemented(j)) return *e;
   if (const size_t prompts = std::max<size_t>(r.prompts.size(), 1); prompts * static_cast<size_t>(r.n) > kMaxChoices)
@@ -263,6 +298,8 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string
     if (!prompt->is_string()) return bad("'prompt' must be a string", "prompt");
     r.prompt = prompt->get<std::string>();
   } else if (auto e = parse_messages(*messages, r.messages)) {
+    return *e;
+  } else if (auto e = parse_chat_options(f, body, r.chat)) {
     return *e;
   }
   if (const auto add = f.boolean("add_special_tokens")) r.add_special_tokens = *add;

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sequences/sequence.h"
-#include "text/chat_template.h"
+#include "text/text_model.h"
 
 namespace slidesparse {
 
@@ -45,6 +45,13 @@ struct GenerationRequest {
   std::vector<int32_t> stop_token_ids;  // a choice ends at any of them, its text left out (vLLM's field)
   bool stream = false;
   bool echo = false;  // completions: the prompt's text before the completion
+  ChatOptions chat;   // chat: add_generation_prompt, continue_final_message, chat_template_kwargs (vLLM's)
+  // vLLM's fields: special tokens left out of the text; a stop string that ends a choice kept at
+  // the end of its text; each prompt cut to its last truncate_prompt_tokens tokens (-1: to the
+  // context's length; 0: not cut).
+  bool skip_special_tokens = true;
+  bool include_stop_str_in_output = false;
+  int truncate_prompt_tokens = 0;
 };
 
 // Parses and checks a body. `served_model`: the one model id this server answers to (404 for
@@ -53,10 +60,12 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
                                                                   const std::string& served_model);
 
 // POST /tokenize (vLLM's): {"prompt": text, "add_special_tokens": bool (default true)} or
-// {"messages": [...]} (through the chat template); "model" optional as for completions.
+// {"messages": [...]} (through the chat template, with the chat fields of chat completions);
+// "model" optional as for completions.
 struct TokenizeRequest {
   std::optional<std::string> prompt;  // else messages
   std::vector<ChatMessage> messages;
+  ChatOptions chat;  // with messages, as for chat completions
   bool add_special_tokens = true;
 };
 std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const std::string& body,

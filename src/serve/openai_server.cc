@@ -167,7 +167,8 @@ void OpenAiServer::routes() {
     const TokenizeRequest& r = std::get<TokenizeRequest>(parsed);
     std::vector<int32_t> ids;
     try {
-      ids = r.prompt ? text_.tokenizer().encode(*r.prompt, r.add_special_tokens) : text_.encode_chat(r.messages);
+      ids = r.prompt ? text_.tokenizer().encode(*r.prompt, r.add_special_tokens)
+                     : text_.encode_chat(r.messages, r.chat);
     } catch (const Error& e) {
       return fail(res, {400, e.what(), "invalid_request_error", std::nullopt});
     }

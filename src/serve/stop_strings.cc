@@ -4,7 +4,7 @@
 
 namespace slidesparse {
 
-StopStrings::StopStrings(std::vector<std::string> stops) {
+StopStrings::StopStrings(std::vector<std::string> stops, bool keep_stop_string) : keep_stop_string_(keep_stop_string) {
   for (auto& s : stops)
     if (!s.empty()) stops_.push_back(std::move(s));
 }
@@ -12,12 +12,16 @@ StopStrings::StopStrings(std::vector<std::string> stops) {
 StopStrings::Out StopStrings::push(const std::string& text) {
   if (stopped_) return {};
   pending_ += text;
-  // The earliest stop string wins (ties: the one found first in the text).
-  size_t first = std::string::npos;
-  for (const auto& s : stops_) first = std::min(first, pending_.find(s));
+  // The earliest stop string wins (at the same position: the first of the list).
+  size_t first = std::string::npos, length = 0;
+  for (const auto& s : stops_)
+    if (const size_t at = pending_.find(s); at < first) {
+      first = at;
+      length = s.size();
+    }
   if (first != std::string::npos) {
     stopped_ = true;
-    Out out{pending_.substr(0, first), true};
+    Out out{pending_.substr(0, first + (keep_stop_string_ ? length : 0)), true};
     pending_.clear();
     return out;
   }

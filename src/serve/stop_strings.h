@@ -1,6 +1,6 @@
-// OpenAI `stop` strings on streamed text: the reply ends before the first occurrence of any of them
-// (the stop string itself is not returned), and text that could still turn into one is held back
-// until it cannot.
+// OpenAI `stop` strings on streamed text: the reply ends at the first occurrence of any of them
+// (before it, or after it with keep_stop_string: vLLM's include_stop_str_in_output), and text that
+// could still turn into one is held back until it cannot.
 #pragma once
 
 #include <string>
@@ -10,7 +10,8 @@ namespace slidesparse {
 
 class StopStrings {
  public:
-  explicit StopStrings(std::vector<std::string> stops);  // empty strings are ignored
+  // Empty strings are ignored.
+  explicit StopStrings(std::vector<std::string> stops, bool keep_stop_string = false);
 
   struct Out {
     std::string text;      // final text to hand out now
@@ -23,6 +24,7 @@ class StopStrings {
 
  private:
   std::vector<std::string> stops_;
+  bool keep_stop_string_;
   std::string pending_;  // held back: a suffix that is a prefix of some stop string
   bool stopped_ = false;
 };

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ struct ChatTemplateContext {
   std::optional<std::string> bos_token, eos_token;
   std::optional<nlohmann::ordered_json> tools;  // a list of function schemas, key order kept for tojson
   std::optional<std::string> date_string;
+  // Further variables (a request's chat_template_kwargs); one named like a variable above replaces
+  // it, as keyword arguments of transformers' apply_chat_template do.
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> variables;
 };
 
 namespace jinja {

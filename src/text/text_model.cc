@@ -1,5 +1,7 @@
 #include "text/text_model.h"
 
+#include <string_view>
+
 #include "core/error.h"
 
 namespace slidesparse {
@@ -28,15 +30,40 @@ TextModel::TextModel(Tokenizer tokenizer, fs::path dir) : tokenizer_(std::move(t
 
 std::vector<int32_t> TextModel::encode_prompt(const std::string& text) const { return tokenizer_.encode(text, true); }
 
-std::string TextModel::render_chat(const std::vector<ChatMessage>& messages) const {
+std::string TextModel::render_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options) const {
   const fs::path config = dir_ / "tokenizer_config.json";
   require(chat_template_.has_value(), config.string() + (fs::exists(config) ? " has no chat_template" : " not found") +
                                           ": chat needs the model's chat template");
-  return chat_template_->render(messages, /*add_generation_prompt=*/true, context_);
+  require(!(options.continue_final_message && options.add_generation_prompt),
+          "continue_final_message and add_generation_prompt cannot both be set: the first continues the final "
+          "message, the second starts a new assistant message");
+  require(!options.continue_final_message || !messages.empty(), "continue_final_message needs a message to continue");
+  ChatTemplateContext context = context_;
+  context.variables = options.template_variables;
+  std::string text = chat_template_->render(messages, options.add_generation_prompt, context);
+  if (!options.continue_final_message) return text;
+  // Cut after the last occurrence of the final message's content (trimmed of surrounding whitespace
+  // if the template trims it), as transformers does.
+  const auto cut_after = [&text](std::string_view content) {
+    const size_t at = text.rfind(content);
+    if (at == std::string::npos) return false;
+    text.resize(at + content.size());
+    return true;
+  };
+  const std::string_view content = messages.back().content;
+  constexpr const char* kSpace = " \t\n\r\f\v";
+  const size_t first = content.find_first_not_of(kSpace);
+  const std::string_view trimmed =
+      first == std::string_view::npos ? std::string_view()
+                                      : content.substr(first, content.find_last_not_of(kSpace) - first + 1);
+  require(cut_after(content) || cut_after(trimmed),
+          "continue_final_message: the chat template does not render the final message's content verbatim");
+  return text;
 }
 
-std::vector<int32_t> TextModel::encode_chat(const std::vector<ChatMessage>& messages) const {
-  return tokenizer_.encode(render_chat(messages), false);
+std::vector<int32_t> TextModel::encode_chat(const std::vector<ChatMessage>& messages,
+                                             const ChatOptions& options) const {
+  return tokenizer_.encode(render_chat(messages, options), false);
 }
 
 }  // namespace slidesparse

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "text/chat_template.h"
@@ -15,6 +16,15 @@
 #include "text/tokenizer_config.h"
 
 namespace slidesparse {
+
+struct ChatOptions {
+  bool add_generation_prompt = true;  // the assistant header after the messages
+  // The prompt ends with the final message's content, as the template renders it, and nothing
+  // after: the model continues that message (a reply started by the caller). Needs
+  // add_generation_prompt false.
+  bool continue_final_message = false;
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> template_variables;  // ChatTemplateContext::variables
+};
 
 class TextModel {
  public:
@@ -28,11 +38,13 @@ class TextModel {
 
   // A plain prompt: the tokenizer's post-processor applies (Llama-3: <|begin_of_text|> first).
   std::vector<int32_t> encode_prompt(const std::string& text) const;
-  // Messages through the chat template with the assistant header appended, then encoded without
-  // the post-processor (the template writes its own special tokens), as transformers'
-  // apply_chat_template(add_generation_prompt=True, tokenize=True). Throws Error without a template.
-  std::string render_chat(const std::vector<ChatMessage>& messages) const;
-  std::vector<int32_t> encode_chat(const std::vector<ChatMessage>& messages) const;
+  // Messages through the chat template (by default with the assistant header appended), then
+  // encoded without the post-processor (the template writes its own special tokens), as
+  // transformers' apply_chat_template(tokenize=True). Throws Error without a template, and for
+  // continue_final_message with add_generation_prompt, no message, or a final message the
+  // template does not render verbatim.
+  std::string render_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options = {}) const;
+  std::vector<int32_t> encode_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options = {}) const;
 
   // Tokens that end a reply: generation_config.json's eos ids and tokenizer_config.json's eos token.
   const std::set<int32_t>& stop_token_ids() const { return stop_ids_; }

@@ -71,6 +71,73 @@ TEST(OpenAiProtocol, ChatMessagesWithStringOrTextParts) {
   EXPECT_EQ(r.sampling.max_tokens, 3);
 }
 
+// vLLM's fields: the chat template's options, special tokens kept, stop strings kept, prompts cut.
+TEST(OpenAiProtocol, VllmExtensionFields) {
+  GenerationRequest r = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"a"}]})");
+  EXPECT_TRUE(r.chat.add_generation_prompt);
+  EXPECT_FALSE(r.chat.continue_final_message);
+  EXPECT_TRUE(r.chat.template_variables.empty());
+  EXPECT_TRUE(r.skip_special_tokens);
+  EXPECT_FALSE(r.include_stop_str_in_output);
+  EXPECT_EQ(r.truncate_prompt_tokens, 0);
+  // continue_final_message alone turns the generation prompt off; kwargs keep their order.
+  r = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}],
+      "continue_final_message":true,"chat_template_kwargs":{"z_flag":true,"a_list":[1,{"k":"v","b":2}]},
+      "skip_special_tokens":false,"include_stop_str_in_output":true,"truncate_prompt_tokens":5})");
+  EXPECT_FALSE(r.chat.add_generation_prompt);
+  EXPECT_TRUE(r.chat.continue_final_message);
+  ASSERT_EQ(r.chat.template_variables.size(), 2u);
+  EXPECT_EQ(r.chat.template_variables[0].first, "z_flag");
+  EXPECT_EQ(r.chat.template_variables[1].first, "a_list");
+  EXPECT_EQ(r.chat.template_variables[1].second.dump(), R"([1,{"k":"v","b":2}])");
+  EXPECT_FALSE(r.skip_special_tokens);
+  EXPECT_TRUE(r.include_stop_str_in_output);
+  EXPECT_EQ(r.truncate_prompt_tokens, 5);
+  r = ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"a"}],"add_generation_prompt":false})");
+  EXPECT_FALSE(r.chat.add_generation_prompt);
+  r = ok(Endpoint::Completions, R"({"prompt":"a","truncate_prompt_tokens":-1})");
+  EXPECT_EQ(r.truncate_prompt_tokens, -1);
+
+  struct Case {
+    const char* body;
+    const char* message;
+    const char* param;
+  };
+  const Case cases[] = {
+      {R"({"messages":[{"role":"user","content":"a"}],"continue_final_message":true,"add_generation_prompt":true})",
+       "'continue_final_message' and 'add_generation_prompt' cannot both be true: the first continues the final "
+       "message, the second starts a new assistant message",
+       "continue_final_message"},
+      {R"({"messages":[{"role":"user","content":"a"}],"add_generation_prompt":1})",
+       "'add_generation_prompt' must be a boolean", "add_generation_prompt"},
+      {R"({"messages":[{"role":"user","content":"a"}],"chat_template_kwargs":[1]})",
+       "'chat_template_kwargs' must be an object", "chat_template_kwargs"},
+      {R"({"messages":[{"role":"user","content":"a"}],"chat_template_kwargs":{"messages":[]}})",
+       "'chat_template_kwargs' cannot set 'messages' (give it as a field of the request)", "chat_template_kwargs"},
+      {R"({"messages":[{"role":"user","content":"a"}],"skip_special_tokens":"no"})",
+       "'skip_special_tokens' must be a boolean", "skip_special_tokens"},
+      {R"({"messages":[{"role":"user","content":"a"}],"include_stop_str_in_output":0})",
+       "'include_stop_str_in_output' must be a boolean", "include_stop_str_in_output"},
+      {R"({"messages":[{"role":"user","content":"a"}],"truncate_prompt_tokens":0})",
+       "'truncate_prompt_tokens' must be an integer >= 1, or -1 for the context's length", "truncate_prompt_tokens"},
+      {R"({"prompt":"a","truncate_prompt_tokens":-2})",
+       "'truncate_prompt_tokens' must be an integer >= 1, or -1 for the context's length", "truncate_prompt_tokens"},
+  };
+  for (const Case& c : cases) {
+    const Endpoint e = std::strstr(c.body, "messages") ? Endpoint::ChatCompletions : Endpoint::Completions;
+    const ApiError err = refused(e, c.body);
+    EXPECT_EQ(err.status, 400) << c.body;
+    EXPECT_EQ(err.message, c.message) << c.body;
+    EXPECT_EQ(err.param.value_or(""), c.param) << c.body;
+  }
+  // /tokenize takes the same chat fields with messages.
+  auto t = parse_tokenize_request(R"({"messages":[{"role":"user","content":"a"}],"continue_final_message":true})",
+                                  "tiny");
+  ASSERT_TRUE(std::holds_alternative<TokenizeRequest>(t));
+  EXPECT_TRUE(std::get<TokenizeRequest>(t).chat.continue_final_message);
+  EXPECT_FALSE(std::get<TokenizeRequest>(t).chat.add_generation_prompt);
+}
+
 TEST(OpenAiProtocol, BadBodiesGetOneClearError) {
   struct Case {
     Endpoint e;

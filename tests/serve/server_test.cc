@@ -295,6 +295,66 @@ TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
   }
 }
 
+// vLLM's extensions: a stop string kept in the text, prompts cut to their last tokens, special
+// tokens kept, and a chat reply that continues the final (assistant) message.
+TEST_F(ServeTest, VllmExtensionsChangeTheReplyAsAsked) {
+  start();
+  const std::string prompt = "Hello, world! The weather";
+  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 24);
+  const std::string full = known_text(tokens);
+  ASSERT_GE(full.size(), 6u) << "the tiny model's reply is too short to cut";
+  const std::string stop = full.substr(full.size() / 2, 2);
+  for (bool stream : {false, true}) {
+    std::string text;
+    const json last = completion({{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream},
+                                  {"include_stop_str_in_output", true}},
+                                 &text);
+    EXPECT_EQ(text, full.substr(0, full.find(stop) + stop.size())) << "stop " << json(stop).dump();
+    EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  }
+
+  const std::vector<int32_t> ids = text_->encode_prompt(prompt);
+  ASSERT_GT(ids.size(), 4u);
+  const std::vector<int32_t> tail(ids.end() - 4, ids.end());
+  std::string text;
+  json r = completion({{"prompt", ids}, {"max_tokens", 6}, {"truncate_prompt_tokens", 4}}, &text);
+  EXPECT_EQ(text, known_text(greedy(tail, 6).first));
+  EXPECT_EQ(r["usage"]["prompt_tokens"], 4);
+
+  // Special tokens: left out of the echoed prompt by default, kept with skip_special_tokens false.
+  const int32_t im_start = *text_->tokenizer().token_to_id("<|im_start|>");
+  const std::vector<int32_t> special{im_start, ids[1], ids[2]};
+  completion({{"prompt", special}, {"max_tokens", 1}, {"echo", true}}, &text);
+  EXPECT_EQ(text.rfind(text_->tokenizer().decode({ids[1], ids[2]}), 0), 0u) << text;
+  completion({{"prompt", special}, {"max_tokens", 1}, {"echo", true}, {"skip_special_tokens", false}}, &text);
+  EXPECT_EQ(text.rfind("<|im_start|>" + text_->tokenizer().decode({ids[1], ids[2]}), 0), 0u) << text;
+
+  // The assistant's reply started by the caller: the prompt ends inside that message.
+  const json messages = json::array({{{"role", "user"}, {"content", "Hi there"}},
+                                     {{"role", "assistant"}, {"content", "Well, the"}}});
+  ChatOptions options;
+  options.add_generation_prompt = false;
+  options.continue_final_message = true;
+  const std::vector<int32_t> continued =
+      text_->encode_chat({{"user", "Hi there"}, {"assistant", "Well, the"}}, options);
+  EXPECT_EQ(text_->tokenizer().decode(continued),
+            "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\nWell, the");
+  const Http chat = request("/v1/chat/completions",
+                            json{{"messages", messages}, {"max_tokens", 8}, {"continue_final_message", true}}.dump());
+  ASSERT_EQ(chat.status, 200) << chat.body;
+  r = json::parse(chat.body);
+  EXPECT_EQ(r["choices"][0]["message"]["content"], known_text(greedy(continued, 8).first));
+  EXPECT_EQ(r["usage"]["prompt_tokens"], static_cast<int>(continued.size()));
+  const Http tokenized =
+      request("/tokenize", json{{"messages", messages}, {"continue_final_message", true}}.dump());
+  ASSERT_EQ(tokenized.status, 200) << tokenized.body;
+  EXPECT_EQ(json::parse(tokenized.body)["tokens"].get<std::vector<int32_t>>(), continued);
+  const Http both = request("/v1/chat/completions", json{{"messages", messages}, {"continue_final_message", true},
+                                                         {"add_generation_prompt", true}}.dump());
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(json::parse(both.body)["error"]["param"], "continue_final_message");
+}
+
 // Several prompts and n choices in one request: choice i * n + j is prompt i's j-th, each one the
 // reference model's greedy continuation at temperature 0; prompt tokens count once per prompt.
 TEST_F(ServeTest, SeveralPromptsAndChoicesInOneRequest) {
@@ -587,7 +647,8 @@ TEST_F(ServeTest, TheListenBacklogHoldsABurstOfConnections) {
   const auto deadline = std::chrono::steady_clock::now() + 500ms;
   int connected = 0;
   for (int fd : sockets) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLOUT, 0};
     int error = -1;
     socklen_t size = sizeof error;

@@ -34,6 +34,19 @@ TEST(StopStrings, TheEarliestOccurrenceWins) {
   EXPECT_TRUE(o.stopped);
 }
 
+// vLLM's include_stop_str_in_output: the reply ends after the stop string; at one position the
+// first of the list is the one kept.
+TEST(StopStrings, KeptStopStringsEndTheTextAfterThem) {
+  StopStrings s({"END", "\n\n"}, /*keep_stop_string=*/true);
+  EXPECT_EQ(s.push("hello E").text, "hello ");
+  const StopStrings::Out o = s.push("ND and more");
+  EXPECT_EQ(o.text, "END");
+  EXPECT_TRUE(o.stopped);
+  EXPECT_EQ(s.finish(), "");
+  StopStrings tie({"ab", "abc", "a"}, true);
+  EXPECT_EQ(tie.push("xabcd").text, "xab");
+}
+
 TEST(StopStrings, NoStopsPassEverythingThrough) {
   StopStrings s({"", ""});
   EXPECT_EQ(s.push("a\n\nb").text, "a\n\nb");
