@@ -38,7 +38,7 @@ std::vector<TokenEvent> EngineGenerationBackend::step() {
 
 BackendLoad EngineGenerationBackend::load() const {
   return {engine_.num_running(), engine_.num_waiting(), engine_.kv_cache_used(),
-          engine_.stats().prefix_cached_tokens};
+          engine_.stats().prefix_cached_tokens, engine_.stats().preemptions};
 }
 
 }  // namespace slidesparse

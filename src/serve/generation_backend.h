@@ -23,6 +23,7 @@ struct BackendLoad {
   int running = 0, waiting = 0;
   double kv_cache_used = 0;          // share of the KV cache in use, 0..1
   int64_t prefix_cached_tokens = 0;  // prompt tokens taken from the prefix cache so far
+  int64_t preemptions = 0;           // running requests sent back to wait (KV cache full) so far
 };
 
 class GenerationBackend {

@@ -20,6 +20,14 @@ void bump(std::vector<std::pair<K, uint64_t>>& counters, const K& key) {
   counters.emplace_back(key, 1);
 }
 
+// 1, 2, 5, 10, 20, 50, ... 5,000,000 tokens (the 1-2-5 bounds vLLM uses for token counts).
+std::vector<double> token_count_bounds() {
+  std::vector<double> bounds;
+  for (double decade = 1; decade <= 1e6; decade *= 10)
+    for (double step : {1.0, 2.0, 5.0}) bounds.push_back(decade * step);
+  return bounds;
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> upper_bounds)
@@ -46,11 +54,19 @@ std::string Histogram::render(const std::string& name, const std::string& help) 
 
 ServeMetrics::ServeMetrics()
     : ttft_({0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0}),
-      itl_({0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}) {}
+      itl_({0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}),
+      e2e_({0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
+            480.0, 960.0}),
+      request_prompt_tokens_(token_count_bounds()),
+      request_generation_tokens_(token_count_bounds()) {}
 
-void ServeMetrics::request_finished(const std::string& finish_reason) {
+void ServeMetrics::request_finished(const std::string& finish_reason, double e2e_seconds, int prompt_tokens,
+                                    int generation_tokens) {
   std::lock_guard lock(mutex_);
   bump(finished_, finish_reason);
+  e2e_.observe(e2e_seconds);
+  request_prompt_tokens_.observe(prompt_tokens);
+  request_generation_tokens_.observe(generation_tokens);
 }
 
 void ServeMetrics::request_failed(int http_status) {
@@ -114,8 +130,15 @@ std::string ServeMetrics::render(const std::string& model) const {
   out += "# HELP slidesparse_prefix_cache_hit_tokens_total Prompt tokens taken from the prefix cache, not computed.\n";
   out += "# TYPE slidesparse_prefix_cache_hit_tokens_total counter\n";
   out += "slidesparse_prefix_cache_hit_tokens_total{" + m + "} " + std::to_string(load_.prefix_cached_tokens) + "\n";
+  out += "# HELP slidesparse_num_preemptions_total Running requests sent back to wait for KV-cache room.\n";
+  out += "# TYPE slidesparse_num_preemptions_total counter\n";
+  out += "slidesparse_num_preemptions_total{" + m + "} " + std::to_string(load_.preemptions) + "\n";
   out += ttft_.render("slidesparse_time_to_first_token_seconds", "Time from a request's arrival to its first token.");
   out += itl_.render("slidesparse_inter_token_latency_seconds", "Time between consecutive tokens of a request.");
+  out += e2e_.render("slidesparse_e2e_request_latency_seconds", "Time from a request's arrival to its end.");
+  out += request_prompt_tokens_.render("slidesparse_request_prompt_tokens", "Prompt tokens of each request that ended.");
+  out += request_generation_tokens_.render("slidesparse_request_generation_tokens",
+                                           "Generated tokens of each request that ended.");
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The server's Prometheus metrics (GET /metrics, text exposition format 0.0.4): request and token
-// counters, queue depth and KV-cache use, and time-to-first-token / inter-token-latency histograms.
+// counters, queue depth, KV-cache use and preemptions, and histograms of the time to the first
+// token, between tokens and to the end of a request, and of requests' prompt and generated tokens.
 // Thread-safe: request threads and the engine loop record, the metrics route renders.
 #pragma once
 
@@ -31,7 +32,9 @@ class ServeMetrics {
  public:
   ServeMetrics();
 
-  void request_finished(const std::string& finish_reason);  // "stop", "length", "abort"
+  // A request ended ("stop", "length", "abort"): its time from arrival to the end, its prompt and
+  // generated tokens.
+  void request_finished(const std::string& finish_reason, double e2e_seconds, int prompt_tokens, int generation_tokens);
   void request_failed(int http_status);
   void prompt_tokens(int64_t n);
   void generated_token();
@@ -47,7 +50,7 @@ class ServeMetrics {
   std::vector<std::pair<int, uint64_t>> failed_;            // by HTTP status
   uint64_t prompt_tokens_ = 0, generation_tokens_ = 0;
   BackendLoad load_;
-  Histogram ttft_, itl_;
+  Histogram ttft_, itl_, e2e_, request_prompt_tokens_, request_generation_tokens_;
 };
 
 }  // namespace slidesparse

@@ -142,7 +142,8 @@ void RequestHub::finish(RequestStream& s, const std::string& reason) {
     s.finish_reason_ = reason;
   }
   s.changed_.notify_all();
-  metrics_.request_finished(reason);
+  metrics_.request_finished(reason, seconds_between(s.arrival_, std::chrono::steady_clock::now()), s.prompt_tokens_,
+                            s.generated_);
 }
 
 void RequestHub::deliver(const TokenEvent& e) {
@@ -156,6 +157,7 @@ void RequestHub::deliver(const TokenEvent& e) {
     metrics_.time_to_first_token(seconds_between(s.arrival_, now));
   s.any_token_ = true;
   s.last_token_ = now;
+  ++s.generated_;
   metrics_.generated_token();
   const bool stop_token = stop_ids_.count(e.token) && !s.ignore_eos_;
   {

@@ -51,6 +51,7 @@ class RequestStream {
   std::atomic<bool> cancelled_{false};
   std::chrono::steady_clock::time_point arrival_, last_token_;
   bool any_token_ = false;
+  int generated_ = 0;  // tokens delivered (the engine thread's count; tokens_ is drained by wait())
 };
 
 class RequestHub {

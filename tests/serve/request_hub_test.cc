@@ -117,6 +117,14 @@ TEST(RequestHub, TokensReachTheirStreamsWithTheFinishReason) {
   EXPECT_NE(m.find("slidesparse_prompt_tokens_total{model_name=\"x\"} 2\n"), std::string::npos);
   EXPECT_NE(m.find("slidesparse_time_to_first_token_seconds_count 2\n"), std::string::npos);
   EXPECT_NE(m.find("slidesparse_inter_token_latency_seconds_count 4\n"), std::string::npos);
+  // Per request at its end: one prompt token and three generated each.
+  EXPECT_NE(m.find("slidesparse_e2e_request_latency_seconds_count 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_prompt_tokens_bucket{le=\"1\"} 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_prompt_tokens_sum 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_generation_tokens_bucket{le=\"2\"} 0\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_generation_tokens_bucket{le=\"5\"} 2\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_generation_tokens_sum 6\n"), std::string::npos);
+  EXPECT_NE(m.find("slidesparse_request_generation_tokens_bucket{le=\"5e+06\"} 2\n"), std::string::npos);
 }
 
 TEST(RequestHub, AStopTokenTheEngineDoesNotKnowEndsAndDropsTheRequest) {

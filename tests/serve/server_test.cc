@@ -26,6 +26,8 @@ TEST_F(ServeTest, ModelsHealthAndMetrics) {
   EXPECT_NE(metrics.body.find("# TYPE slidesparse_time_to_first_token_seconds histogram\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("slidesparse_num_requests_waiting{model_name=\"tiny\"} 0\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("slidesparse_prefix_cache_hit_tokens_total{model_name=\"tiny\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("slidesparse_num_preemptions_total{model_name=\"tiny\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("# TYPE slidesparse_e2e_request_latency_seconds histogram\n"), std::string::npos);
 }
 
 TEST_F(ServeTest, CompletionIsTheGreedyReferenceContinuation) {
