@@ -90,40 +90,30 @@ TEST_F(ServeTest, ChatCompletionThroughTheTemplate) {
   EXPECT_EQ(last["object"], "chat.completion.chunk");
 }
 
-TEST_F(ServeTest, AStopStringEndsTheReplyBeforeIt) {
+// A stop string ends the reply before it, or after it with vLLM's include_stop_str_in_output.
+TEST_F(ServeTest, AStopStringEndsTheReply) {
   start();
   const std::string prompt = "Hello, world! The weather";
   const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 24);
   const std::string full = known_text(tokens);
   ASSERT_GE(full.size(), 6u) << "the tiny model's reply is too short to cut";
   const std::string stop = full.substr(full.size() / 2, 2);
-  const std::string want = full.substr(0, full.find(stop));
-  for (bool stream : {false, true}) {
-    std::string text;
-    const json last = completion({{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream}}, &text);
-    EXPECT_EQ(text, want) << "stop " << json(stop).dump();
-    EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
-  }
+  for (bool include : {false, true})
+    for (bool stream : {false, true}) {
+      std::string text;
+      const json last = completion({{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream},
+                                    {"include_stop_str_in_output", include}},
+                                   &text);
+      EXPECT_EQ(text, full.substr(0, full.find(stop) + (include ? stop.size() : 0))) << "stop " << json(stop).dump();
+      EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+    }
 }
 
-// vLLM's extensions: a stop string kept in the text, prompts cut to their last tokens, special
-// tokens kept, and a chat reply that continues the final (assistant) message.
+// vLLM's extensions: prompts cut to their last tokens, special tokens kept, and a chat reply that
+// continues the final (assistant) message.
 TEST_F(ServeTest, VllmExtensionsChangeTheReplyAsAsked) {
   start();
   const std::string prompt = "Hello, world! The weather";
-  const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 24);
-  const std::string full = known_text(tokens);
-  ASSERT_GE(full.size(), 6u) << "the tiny model's reply is too short to cut";
-  const std::string stop = full.substr(full.size() / 2, 2);
-  for (bool stream : {false, true}) {
-    std::string text;
-    const json last = completion({{"prompt", prompt}, {"max_tokens", 24}, {"stop", {stop}}, {"stream", stream},
-                                  {"include_stop_str_in_output", true}},
-                                 &text);
-    EXPECT_EQ(text, full.substr(0, full.find(stop) + stop.size())) << "stop " << json(stop).dump();
-    EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
-  }
-
   const std::vector<int32_t> ids = text_->encode_prompt(prompt);
   ASSERT_GT(ids.size(), 4u);
   const std::vector<int32_t> tail(ids.end() - 4, ids.end());
