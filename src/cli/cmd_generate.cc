@@ -7,12 +7,11 @@
 #include "cli/commands.h"
 #include "cli/engine_args.h"
 #include "cli/engine_generation_backend.h"
+#include "cli/text_reply.h"
 #include "core/error.h"
 #include "runtime/llm_engine.h"
-#include "sequences/sampler.h"
 #include "serve/reference_backend.h"
 #include "text/text_model.h"
-#include "text/text_stream.h"
 
 namespace slidesparse {
 
@@ -47,25 +46,10 @@ int generate_text(const ArgParser& p, const SamplingParams& params) {
     backend = std::make_unique<ReferenceBackend>(model, 1);
   else
     backend = std::make_unique<EngineGenerationBackend>(engine_options_from(p));
-  const int64_t id = backend->add(prompt, params);
-  TextStream stream(text.tokenizer(), prompt, /*skip_special_tokens=*/true);
-  int generated = 0;
-  for (bool done = false; !done && !backend->idle();)
-    for (const TokenEvent& e : backend->step()) {
-      if (e.request != id) continue;
-      ++generated;
-      const bool stop_token = text.stop_token_ids().count(e.token) && !params.ignore_eos;
-      std::fputs(stream.push(e.token).c_str(), stdout);
-      if (e.finished || stop_token) {
-        std::fputs(stream.finish().c_str(), stdout);
-        if (!e.finished) backend->abort(id);
-        done = true;
-      }
-      std::fflush(stdout);
-    }
+  const TextReply reply = stream_text_reply(*backend, text, prompt, params, stdout);
   std::fputs("\n", stdout);
   if (p.has("stats"))
-    std::fprintf(stderr, "prompt %zu tokens, generated %d tokens\n", prompt.size(), generated);
+    std::fprintf(stderr, "prompt %zu tokens, generated %d tokens\n", prompt.size(), reply.generated);
   return 0;
 }
 
@@ -82,26 +66,13 @@ int run_generate(const CommandArgs& args) {
   p.flag("chat", "with --text: send it as one user message through the model's chat template");
   p.option("tokenizer", "DIR", "directory with tokenizer.json (default: the model directory)");
   p.flag("cpu-reference", "with --text: run the CPU reference model instead of the GPU engine (tiny models)");
-  p.option("max-tokens", "N", "tokens to generate per request", "16");
-  p.option("temperature", "F", "0 = greedy", "0");
-  p.option("top-k", "N", "0 = off", "0");
-  p.option("top-p", "F", "1 = off", "1");
-  p.option("seed", "N", "sampling seed", "0");
-  p.flag("ignore-eos", "keep generating after the end-of-sequence token");
+  add_sampling_options(p, "16");
   p.flag("stats", "print the engine's stats line and start-up time to stderr");
   if (!p.parse(args)) return 0;
   require(p.has("prompt") != p.has("text"), "give one of --prompt IDS or --text TEXT");
   require(!p.has("chat") || p.has("text"), "--chat goes with --text");
   require(!p.has("cpu-reference") || p.has("text"), "--cpu-reference goes with --text");
-  SamplingParams params;
-  params.max_tokens = static_cast<int>(p.get_int("max-tokens"));
-  params.temperature = static_cast<float>(parse_double("temperature", p.get("temperature")));
-  params.top_k = static_cast<int>(p.get_int("top-k"));
-  params.top_p = static_cast<float>(parse_double("top-p", p.get("top-p")));
-  params.seed = p.get_uint("seed");
-  params.ignore_eos = p.has("ignore-eos");
-  require(params.max_tokens > 0, "--max-tokens must be positive");
-  check_sampling_params(params);  // before any model loads
+  const SamplingParams params = sampling_params_from(p);  // checked before any model loads
   if (p.has("text")) return generate_text(p, params);
   const auto prompts = parse_prompts(p.get("prompt"));
 

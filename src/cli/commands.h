@@ -16,6 +16,7 @@ int run_inspect(const CommandArgs& args);
 int run_tune(const CommandArgs& args);
 int run_bench(const CommandArgs& args);
 int run_generate(const CommandArgs& args);
+int run_chat(const CommandArgs& args);
 int run_download(const CommandArgs& args);
 int run_report(const CommandArgs& args);
 int run_pipeline(const CommandArgs& args);

@@ -5,6 +5,7 @@
 #include "checkpoint/checkpoint_kind.h"
 #include "core/error.h"
 #include "io/model_config.h"
+#include "sequences/sampler.h"
 
 namespace slidesparse {
 
@@ -90,6 +91,28 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.dense_fallback = !p.has("no-dense-fallback");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
+}
+
+void add_sampling_options(ArgParser& p, const std::string& default_max_tokens) {
+  p.option("max-tokens", "N", "tokens to generate per request", default_max_tokens);
+  p.option("temperature", "F", "0 = greedy", "0");
+  p.option("top-k", "N", "0 = off", "0");
+  p.option("top-p", "F", "1 = off", "1");
+  p.option("seed", "N", "sampling seed", "0");
+  p.flag("ignore-eos", "keep generating after the end-of-sequence token");
+}
+
+SamplingParams sampling_params_from(const ArgParser& p) {
+  SamplingParams params;
+  params.max_tokens = static_cast<int>(p.get_int("max-tokens"));
+  params.temperature = static_cast<float>(parse_double("temperature", p.get("temperature")));
+  params.top_k = static_cast<int>(p.get_int("top-k"));
+  params.top_p = static_cast<float>(parse_double("top-p", p.get("top-p")));
+  params.seed = p.get_uint("seed");
+  params.ignore_eos = p.has("ignore-eos");
+  require(params.max_tokens > 0, "--max-tokens must be positive");
+  check_sampling_params(params);
+  return params;
 }
 
 }  // namespace slidesparse

@@ -26,6 +26,7 @@ const std::map<std::string, Command>& commands() {
       {"tokenize", {slidesparse::run_tokenize, "text -> token ids (or ids -> text) with a model's tokenizer.json"}},
       {"tune", {slidesparse::run_tune, "offline algorithm and launch-config search -> tuning database"}},
       {"generate", {slidesparse::run_generate, "generate on the native engine: a reply to a text (or chat) prompt, or tokens for token-id prompts"}},
+      {"chat", {slidesparse::run_chat, "a conversation in the terminal through the model's chat template"}},
       {"eval", {slidesparse::run_eval, "perplexity of a checkpoint on a text file (sliding windows)"}},
       {"serve", {slidesparse::run_serve, "OpenAI-compatible HTTP server (completions, chat, streaming, metrics)"}},
       {"pipeline", {slidesparse::run_pipeline,

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -65,6 +67,48 @@ TEST_F(TextCommands, PrintsTheGreedyReply) {
                                      "Hi there", "--chat", "--max-tokens", "6"});
   ASSERT_EQ(chat.exit_code, 0) << chat.err;
   EXPECT_EQ(chat.out, greedy_text(text.encode_chat({{"user", "Hi there"}}), 6) + "\n");
+}
+
+// `chat`: each stdin line a user message, each reply the greedy reply to the whole conversation so far.
+TEST_F(TextCommands, ChatKeepsTheConversation) {
+  const TextModel text = TextModel::load(*dir_ / "int8");
+  const auto r = run_slidesparse({"chat", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--system",
+                                  "Be brief.", "--max-tokens", "6"},
+                                 "Hi there\n\nHow are you?\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<ChatMessage> conversation{{"system", "Be brief."}, {"user", "Hi there"}};
+  const std::string first = greedy_text(text.encode_chat(conversation), 6);
+  conversation.push_back({"assistant", first});
+  conversation.push_back({"user", "How are you?"});
+  const std::string second = greedy_text(text.encode_chat(conversation), 6);
+  EXPECT_EQ(r.out, first + "\n" + second + "\n");
+  EXPECT_EQ(r.err, "");  // stdin is not a terminal: no prompt marks
+}
+
+// A conversation longer than the context (256 tokens) loses its oldest exchanges, the system message
+// stays; a message that cannot fit even alone is left out; either is said on stderr.
+TEST_F(TextCommands, ChatDropsTheOldestExchangesToFitTheContext) {
+  const std::string line(100, 'a'), too_long(300, 'b');
+  const auto r = run_slidesparse({"chat", "--model", (*dir_ / "int8").string(), "--cpu-reference", "--system", "S",
+                                  "--max-tokens", "8"},
+                                 line + "\n" + line + "\n" + too_long + "\n" + line + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // three replies
+  EXPECT_NE(r.err.find("this message does not fit the context of 256 tokens with the system message; it was left "
+                       "out\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" earlier messages dropped to fit the context of 256 tokens)\n"), std::string::npos) << r.err;
+  // Without a chat template: one error before any model loads.
+  const fs::path plain = *dir_ / "no_template";
+  fs::create_directories(plain);
+  fs::copy_file(*dir_ / "int8" / "tokenizer.json", plain / "tokenizer.json", fs::copy_options::overwrite_existing);
+  const auto none = run_slidesparse({"chat", "--model", (*dir_ / "int8").string(), "--tokenizer", plain.string(),
+                                     "--cpu-reference"},
+                                    "hi\n");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "slidesparse: error: " + plain.string() +
+                          ": chat needs the checkpoint's chat template (tokenizer_config.json)\n");
 }
 
 TEST_F(TextCommands, OptionMistakesAreOneError) {

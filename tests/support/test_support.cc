@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -43,9 +44,13 @@ std::string slidesparse_binary() {
   return override_binary ? override_binary : SLIDESPARSE_BINARY;
 }
 
-CommandResult run_slidesparse(const std::vector<std::string>& args) {
+namespace {
+
+// The CLI with `args`, stdin from `input` when given (else inherited).
+CommandResult run_command(const std::vector<std::string>& args, const std::optional<std::string>& input) {
   ScratchDir capture;
-  const fs::path out_file = capture / "stdout", err_file = capture / "stderr";
+  const fs::path out_file = capture / "stdout", err_file = capture / "stderr", in_file = capture / "stdin";
+  if (input) write_bytes(in_file, *input);
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> argv;
@@ -55,6 +60,7 @@ CommandResult run_slidesparse(const std::vector<std::string>& args) {
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (!std::freopen(out_file.c_str(), "w", stdout) || !std::freopen(err_file.c_str(), "w", stderr)) ::_exit(127);
+    if (input && !std::freopen(in_file.c_str(), "r", stdin)) ::_exit(127);
     ::execv(binary.c_str(), argv.data());
     ::_exit(127);
   }
@@ -65,6 +71,14 @@ CommandResult run_slidesparse(const std::vector<std::string>& args) {
   r.out = read_text(out_file);
   r.err = read_text(err_file);
   return r;
+}
+
+}  // namespace
+
+CommandResult run_slidesparse(const std::vector<std::string>& args) { return run_command(args, std::nullopt); }
+
+CommandResult run_slidesparse(const std::vector<std::string>& args, const std::string& input) {
+  return run_command(args, input);
 }
 
 fs::path test_data_dir() { return SLIDESPARSE_TEST_DATA_DIR; }

@@ -45,6 +45,8 @@ std::string slidesparse_binary();
 
 // Runs the built `slidesparse` binary with the given arguments (no shell interpretation of them).
 CommandResult run_slidesparse(const std::vector<std::string>& args);
+// The same with `input` as the command's stdin.
+CommandResult run_slidesparse(const std::vector<std::string>& args, const std::string& input);
 
 std::filesystem::path test_data_dir();
 
