@@ -19,7 +19,6 @@
 #include "cli/engine_generation_backend.h"
 #include "cli/text_reply.h"
 #include "core/error.h"
-#include "serve/reference_backend.h"
 #include "text/text_model.h"
 
 namespace slidesparse {
@@ -68,11 +67,9 @@ int run_chat(const CommandArgs& args) {
   const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
   require(text.has_chat_template(), (p.has("tokenizer") ? p.get("tokenizer") : model.string()) +
                                         ": chat needs the checkpoint's chat template (tokenizer_config.json)");
-  std::unique_ptr<GenerationBackend> backend;
-  if (p.has("cpu-reference"))
-    backend = std::make_unique<ReferenceBackend>(model, 1);
-  else
-    backend = std::make_unique<EngineGenerationBackend>(engine_options_from(p));
+  EngineOptions options = engine_options_from(p);
+  if (p.has("cpu-reference")) options.runner.max_num_seqs = 1;  // the reference model computes one reply at a time
+  const std::unique_ptr<GenerationBackend> backend = make_generation_backend(options, p.has("cpu-reference"));
   const int max_model_len = backend->max_model_len();
 
   std::vector<ChatMessage> messages;

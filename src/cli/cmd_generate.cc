@@ -10,7 +10,6 @@
 #include "cli/text_reply.h"
 #include "core/error.h"
 #include "runtime/llm_engine.h"
-#include "serve/reference_backend.h"
 #include "text/text_model.h"
 
 namespace slidesparse {
@@ -41,11 +40,9 @@ int generate_text(const ArgParser& p, const SamplingParams& params) {
   const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
   const std::string input = p.get("text");
   const std::vector<int32_t> prompt = p.has("chat") ? text.encode_chat({{"user", input}}) : text.encode_prompt(input);
-  std::unique_ptr<GenerationBackend> backend;
-  if (p.has("cpu-reference"))
-    backend = std::make_unique<ReferenceBackend>(model, 1);
-  else
-    backend = std::make_unique<EngineGenerationBackend>(engine_options_from(p));
+  EngineOptions options = engine_options_from(p);
+  if (p.has("cpu-reference")) options.runner.max_num_seqs = 1;  // the reference model computes one reply at a time
+  const std::unique_ptr<GenerationBackend> backend = make_generation_backend(options, p.has("cpu-reference"));
   const TextReply reply = stream_text_reply(*backend, text, prompt, params, stdout);
   std::fputs("\n", stdout);
   if (p.has("stats"))

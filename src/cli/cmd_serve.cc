@@ -13,7 +13,6 @@
 #include "cli/engine_generation_backend.h"
 #include "core/error.h"
 #include "serve/openai_server.h"
-#include "serve/reference_backend.h"
 
 namespace slidesparse {
 
@@ -102,13 +101,8 @@ int run_serve(const CommandArgs& args) {
   else if (const char* key = std::getenv("SLIDESPARSE_API_KEY"))
     o.api_key = key;
 
-  std::unique_ptr<GenerationBackend> backend;
-  if (p.has("cpu-reference"))
-    backend = std::make_unique<ReferenceBackend>(model, engine.runner.max_num_seqs);
-  else
-    backend = std::make_unique<EngineGenerationBackend>(engine);
   ServeMetrics metrics;
-  RequestHub hub(std::move(backend), text.stop_token_ids(), metrics);
+  RequestHub hub(make_generation_backend(engine, p.has("cpu-reference")), text.stop_token_ids(), metrics);
   OpenAiServer server(o, text, hub, metrics);
   const int port = server.bind();
   std::printf("serve: %s on http://%s:%d (model \"%s\", context %d tokens)\n",

@@ -1,5 +1,7 @@
 #include "cli/engine_generation_backend.h"
 
+#include "serve/reference_backend.h"
+
 namespace slidesparse {
 
 EngineGenerationBackend::EngineGenerationBackend(const EngineOptions& options)
@@ -39,6 +41,11 @@ std::vector<TokenEvent> EngineGenerationBackend::step() {
 BackendLoad EngineGenerationBackend::load() const {
   return {engine_.num_running(), engine_.num_waiting(), engine_.kv_cache_used(),
           engine_.stats().prefix_cached_tokens, engine_.stats().preemptions};
+}
+
+std::unique_ptr<GenerationBackend> make_generation_backend(const EngineOptions& options, bool cpu_reference) {
+  if (cpu_reference) return std::make_unique<ReferenceBackend>(options.model, options.runner.max_num_seqs);
+  return std::make_unique<EngineGenerationBackend>(options);
 }
 
 }  // namespace slidesparse

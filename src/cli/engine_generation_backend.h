@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 
 #include "runtime/llm_engine.h"
 #include "serve/generation_backend.h"
@@ -27,5 +28,9 @@ class EngineGenerationBackend : public GenerationBackend {
   int eos_;
   std::map<int64_t, int> reported_;  // per request: generated tokens already reported
 };
+
+// The backend of the text commands: the GPU engine, or with `cpu_reference` the CPU reference model
+// of the checkpoint advancing `options.runner.max_num_seqs` requests per step.
+std::unique_ptr<GenerationBackend> make_generation_backend(const EngineOptions& options, bool cpu_reference);
 
 }  // namespace slidesparse
