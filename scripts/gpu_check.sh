@@ -18,9 +18,10 @@
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM; `serve-prefix` the same
 #   with --enable-prefix-caching and requests of 4 choices sharing a long start. `serve-scale`: the
-#   server on the INT8 model with 512 sequences per step under tools/serve_bench's C++ streaming
-#   clients (SCALE_CLIENTS, default "64 512"; 256 tokens each, end-of-sequence ignored), next to
-#   `bench throughput` decode at the same M: what the server keeps of the engine's decode rate.
+#   server on the INT8 model with 512 sequences per step under `bench serve` (SCALE_CLIENTS, default
+#   "64 512" clients; 256 tokens each, end-of-sequence ignored), next to `bench throughput` decode at
+#   the same M: what the server keeps of the engine's decode rate; then tools/serve_bench on the
+#   machine's cores.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
 #   model and against itself as tuned, in rotating order (details at the step).
@@ -503,8 +504,9 @@ PY
       tail -3 "$out/$step.log"
       ;;
     serve-scale)
-      # The server's throughput at the engine's decode Ms: C++ clients (Python's would be the
-      # bottleneck at 512 streams), one connection per request, 256 tokens each.
+      # The server's throughput at the engine's decode Ms: `bench serve`'s C++ clients (Python's would
+      # be the bottleneck at 512 streams), one connection per request, 16 prompt and 256 generated
+      # tokens each (the decode protocol's shape).
       work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       [ -d "$work/BitNet-2B-INT8" ] ||
@@ -514,10 +516,12 @@ PY
       pid=$!
       for i in $(seq 120); do curl -sf http://127.0.0.1:8000/health >/dev/null && break; sleep 1; done
       for clients in ${SCALE_CLIENTS:-64 512}; do
-        echo "== serve_bench, $clients clients"
-        "$bin/serve_bench" --port 8000 --model BitNet-2B-INT8 --clients "$clients" --seconds 20 --max-tokens 256 2>&1 |
-          tee -a "$out/serve-scale.txt"
+        echo "== bench serve, $clients clients"
+        "$bin/slidesparse" bench serve --url http://127.0.0.1:8000 --clients "$clients" --seconds 20 --input-len 16 \
+          --output-len 256 --out "$out/serve-scale-$clients.json" 2>&1 | tee -a "$out/serve-scale.txt"
       done
+      echo "== serve_bench (the server over a backend that computes nothing, on this machine's cores)"
+      "$bin/serve_bench" --clients 512 --seconds 10 --step-us 5000 --max-tokens 256 2>&1 | tee -a "$out/serve-scale.txt"
       curl -s http://127.0.0.1:8000/metrics > "$out/serve-scale_metrics.txt"
       kill -TERM $pid; wait $pid; echo "serve exit status $?"
       echo "== bench throughput decode (the engine alone, the decode protocol)"

@@ -258,17 +258,18 @@ int bench_engine_kernels(const CommandArgs& args) {
 }  // namespace
 
 int run_bench(const CommandArgs& args) {
-  static const std::vector<std::string> kinds = {"kernel",    "quant",      "norm",          "linear",
-                                                 "attention", "throughput", "engine-kernels"};
+  static const std::vector<std::string> kinds = {"kernel",    "quant",      "norm",           "linear",
+                                                 "attention", "throughput", "engine-kernels", "serve"};
   require(!args.empty() && (std::find(kinds.begin(), kinds.end(), args[0]) != kinds.end() || args[0] == "--help"),
-          "slidesparse bench: expected a benchmark: kernel, quant, norm, linear, attention, engine-kernels or "
-          "throughput");
+          "slidesparse bench: expected a benchmark: kernel, quant, norm, linear, attention, engine-kernels, "
+          "throughput or serve");
   if (args[0] == "--help") {
-    std::printf("usage: slidesparse bench kernel|quant|norm|linear|attention|engine-kernels|throughput [options]"
-                "   (each takes --help)\n");
+    std::printf("usage: slidesparse bench kernel|quant|norm|linear|attention|engine-kernels|throughput|serve"
+                " [options]   (each takes --help)\n");
     return 0;
   }
   const CommandArgs rest(args.begin() + 1, args.end());
+  if (args[0] == "serve") return run_bench_serve(rest);
   if (args[0] == "kernel") return bench_kernel(rest);
   if (args[0] == "quant") return bench_quant(rest);
   if (args[0] == "norm") return bench_norm(rest);

@@ -15,6 +15,7 @@ int run_convert(const CommandArgs& args);
 int run_inspect(const CommandArgs& args);
 int run_tune(const CommandArgs& args);
 int run_bench(const CommandArgs& args);
+int run_bench_serve(const CommandArgs& args);  // bench serve: load on a running server
 int run_generate(const CommandArgs& args);
 int run_chat(const CommandArgs& args);
 int run_download(const CommandArgs& args);
