@@ -148,7 +148,9 @@ ChoiceStreamer::Step ChoiceStreamer::next(RequestHub& hub, const Write& write) {
     waited = true;
     if (first_[c]) text = choices_->echoes[c] + text;
     const int index = static_cast<int>(c);
-    if (!text.empty() || first_[c]) {
+    // A choice's first chunk goes out with its first text (or its end), not before: a client times
+    // its first token by it.
+    if (!text.empty() || (first_[c] && reply.done())) {
       if (!write(sse_event(stream_chunk(*request_, id_, created_, index, text, first_[c], std::nullopt, std::nullopt))))
         return Step::WriteFailed;
       first_[c] = false;

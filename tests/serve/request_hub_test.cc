@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "core/error.h"
+#include "serve/choices.h"
+#include "test_support.h"
 
 namespace slidesparse {
 namespace {
@@ -290,6 +292,38 @@ TEST(RequestHub, DestroyingTheHubEndsWhatIsInFlight) {
     s->wait(1s);
   }
   EXPECT_EQ(drain(*s).finish_reason, "abort");
+}
+
+// A streamed choice's first chunk waits for its first text: a chunk sent earlier (empty, after the
+// streamer's first 100 ms wait) would be taken by clients for the first token.
+TEST(RequestHub, TheFirstStreamChunkWaitsForTheFirstToken) {
+  const TextModel text = TextModel::load(testing::test_data_dir() / "tokenizers" / "tiny_chat");
+  ScriptedBackend::Shared shared;
+  shared.step_time = 300ms;
+  ServeMetrics metrics;
+  RequestHub hub(std::make_unique<ScriptedBackend>(shared), {}, metrics);
+  auto request = std::make_shared<GenerationRequest>();
+  request->stream = true;
+  EncodedPrompts prompts;
+  prompts.ids = {{262}};  // generates 263 "he", 264 "ar"
+  prompts.echoes = {""};
+  prompts.max_tokens = {2};
+  const auto choices = submit_choices(*request, prompts, hub, text);
+  ChoiceStreamer streamer(request, choices, "cmpl-0", 0);
+  std::vector<std::string> chunks;
+  const auto write = [&](const std::string& chunk) {
+    chunks.push_back(chunk);
+    return true;
+  };
+  EXPECT_EQ(streamer.next(hub, write), ChoiceStreamer::Step::More);  // 100 ms into a 300 ms step
+  EXPECT_TRUE(chunks.empty()) << chunks.front();
+  ChoiceStreamer::Step step = ChoiceStreamer::Step::More;
+  for (int i = 0; i < 100 && step == ChoiceStreamer::Step::More; ++i) step = streamer.next(hub, write);
+  ASSERT_EQ(step, ChoiceStreamer::Step::Done);
+  ASSERT_GE(chunks.size(), 3u);  // text..., the finish chunk, [DONE]
+  const nlohmann::json first = nlohmann::json::parse(chunks.front().substr(6));
+  EXPECT_EQ(first["choices"][0]["text"], "he") << chunks.front();
+  EXPECT_EQ(chunks.back(), "data: [DONE]\n\n");
 }
 
 }  // namespace
