@@ -247,8 +247,10 @@ std::string request_body(const LoadOptions& o, std::mt19937_64& rng) {
   std::uniform_int_distribution<int32_t> id(o.token_lo, o.token_hi - 1);
   json prompt = json::array();
   for (int i = 0; i < o.input_len; ++i) prompt.push_back(id(rng));
-  json body = {{"prompt", prompt}, {"max_tokens", o.output_len}, {"ignore_eos", true}, {"stream", true},
-               {"temperature", 0}};
+  // include_usage: servers that follow OpenAI send the usage (the generated tokens) only when asked.
+  json body = {{"prompt", prompt},      {"max_tokens", o.output_len},
+               {"ignore_eos", true},    {"stream", true},
+               {"temperature", 0},      {"stream_options", {{"include_usage", true}}}};
   if (!o.model.empty()) body["model"] = o.model;
   return body.dump();
 }
