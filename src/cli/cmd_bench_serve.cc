@@ -49,7 +49,8 @@ void parse_url(const std::string& url, LoadOptions& o) {
 int run_bench_serve(const CommandArgs& args) {
   ArgParser p("slidesparse bench serve",
               "Load on a running OpenAI-compatible server: streaming /v1/completions requests whose prompts are\n"
-              "--input-len random token ids and which generate --output-len tokens each (ignore_eos), sent by\n"
+              "--input-len random token ids (or the lines of --prompts-file, also as --chat) and which generate\n"
+              "--output-len tokens each (ignore_eos), sent by\n"
               "--clients concurrent clients back to back or arriving at --request-rate per second (Poisson).\n"
               "Prints requests and tokens per second and the time to first token, time per output token,\n"
               "inter-token latency and end-to-end latency (mean, p50, p90, p99) as the clients saw them.\n"
@@ -65,6 +66,9 @@ int run_bench_serve(const CommandArgs& args) {
   p.option("input-len", "N", "prompt tokens per request", "32");
   p.option("output-len", "N", "generated tokens per request", "128");
   p.option("token-range", "LO,HI", "prompt token ids are drawn from [LO, HI)", "1000,10000");
+  p.option("prompts-file", "FILE",
+           "text prompts, one a line, taken in turn instead of random ids (--input-len and --token-range unused)");
+  p.flag("chat", "with --prompts-file: each prompt a user message to /v1/chat/completions");
   p.flag("keep-alive", "each client keeps one connection (default: a connection per request)");
   p.option("seed", "N", "seed of the prompts and arrival times", "0");
   p.option("out", "FILE", "also write the summary as JSON");
@@ -89,6 +93,15 @@ int run_bench_serve(const CommandArgs& args) {
   o.token_lo = static_cast<int32_t>(range[0]);
   o.token_hi = static_cast<int32_t>(range[1]);
   o.keep_alive = p.has("keep-alive");
+  o.chat = p.has("chat");
+  require(!o.chat || p.has("prompts-file"), "--chat goes with --prompts-file");
+  if (p.has("prompts-file")) {
+    std::ifstream in(p.get("prompts-file"));
+    require(in.good(), "--prompts-file: cannot read " + p.get("prompts-file"));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) o.prompts.push_back(line);
+    require(!o.prompts.empty(), "--prompts-file: no prompt in " + p.get("prompts-file"));
+  }
   o.seed = p.get_uint("seed");
   try {
     check_load_options(o);
@@ -96,11 +109,13 @@ int run_bench_serve(const CommandArgs& args) {
     fail(std::string("bench serve: ") + e.what() +
          " (--clients or --request-rate, --num-requests or --seconds, --input-len, --output-len, --token-range)");
   }
-  std::printf("bench serve: http://%s:%d, %s, %d prompt tokens, %d generated tokens per request\n", o.host.c_str(),
-              o.port,
+  const std::string prompts = o.prompts.empty() ? std::to_string(o.input_len) + " random prompt tokens"
+                                                : std::to_string(o.prompts.size()) + " text prompts" +
+                                                      (o.chat ? " as chat" : "");
+  std::printf("bench serve: http://%s:%d, %s, %s, %d generated tokens per request\n", o.host.c_str(), o.port,
               o.clients > 0 ? ("concurrent clients " + std::to_string(o.clients)).c_str()
                             : ("requests per second " + std::to_string(o.request_rate)).c_str(),
-              o.input_len, o.output_len);
+              prompts.c_str(), o.output_len);
   const LoadReport report = run_load(o);
   std::fputs(report.render().c_str(), stdout);
   if (p.has("out")) {

@@ -180,6 +180,16 @@ std::string error_message(int status, const std::string& body) {
   return "HTTP " + std::to_string(status) + ": " + message;
 }
 
+// The text a stream chunk carries: a completion's "text", a chat chunk's delta "content".
+std::string choice_text(const json& choice) {
+  if (!choice.is_object()) return "";
+  if (choice.contains("text") && choice["text"].is_string()) return choice["text"].get<std::string>();
+  if (choice.contains("delta") && choice["delta"].is_object() && choice["delta"].contains("content") &&
+      choice["delta"]["content"].is_string())
+    return choice["delta"]["content"].get<std::string>();
+  return "";
+}
+
 // One streamed completion over `connection` (opened if empty; closed after it unless kept alive).
 RequestTiming one_request(const LoadOptions& o, const std::string& body, std::optional<Connection>& connection,
                           Clock::time_point t0) {
@@ -188,7 +198,8 @@ RequestTiming one_request(const LoadOptions& o, const std::string& body, std::op
   r.start = seconds_since(t0, start);
   try {
     if (!connection) connection.emplace(o.host, o.port);
-    std::string request = "POST /v1/completions HTTP/1.1\r\nHost: " + o.host + "\r\nConnection: " +
+    std::string request = std::string("POST ") + (o.chat ? "/v1/chat/completions" : "/v1/completions") +
+                          " HTTP/1.1\r\nHost: " + o.host + "\r\nConnection: " +
                           (o.keep_alive ? "keep-alive" : "close") +
                           "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n";
     if (!o.api_key.empty()) request += "Authorization: Bearer " + o.api_key + "\r\n";
@@ -213,7 +224,7 @@ RequestTiming one_request(const LoadOptions& o, const std::string& body, std::op
         const json chunk = json::parse(data, nullptr, false);
         if (!chunk.is_object()) throw Failure{"a stream event is not JSON: " + data.substr(0, 200)};
         const json* choices = chunk.contains("choices") ? &chunk["choices"] : nullptr;
-        if (choices && choices->is_array() && !choices->empty() && (*choices)[0].value("text", "") != "") {
+        if (choices && choices->is_array() && !choices->empty() && !choice_text((*choices)[0]).empty()) {
           const auto now = Clock::now();
           if (last_text)
             r.itl.push_back(seconds_since(*last_text, now));
@@ -222,6 +233,7 @@ RequestTiming one_request(const LoadOptions& o, const std::string& body, std::op
           last_text = now;
         }
         if (chunk.contains("usage") && chunk["usage"].is_object()) {
+          r.input_tokens = chunk["usage"].value("prompt_tokens", 0);
           r.output_tokens = chunk["usage"].value("completion_tokens", 0);
           usage_seen = true;
         }
@@ -243,14 +255,27 @@ RequestTiming one_request(const LoadOptions& o, const std::string& body, std::op
   return r;
 }
 
-std::string request_body(const LoadOptions& o, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int32_t> id(o.token_lo, o.token_hi - 1);
-  json prompt = json::array();
-  for (int i = 0; i < o.input_len; ++i) prompt.push_back(id(rng));
+// The body of request number `n`: its prompt random ids, or the next text prompt (as a user
+// message with `chat`).
+std::string request_body(const LoadOptions& o, std::mt19937_64& rng, int n) {
   // include_usage: servers that follow OpenAI send the usage (the generated tokens) only when asked.
-  json body = {{"prompt", prompt},      {"max_tokens", o.output_len},
-               {"ignore_eos", true},    {"stream", true},
-               {"temperature", 0},      {"stream_options", {{"include_usage", true}}}};
+  json body = {{"max_tokens", o.output_len},
+               {"ignore_eos", true},
+               {"stream", true},
+               {"temperature", 0},
+               {"stream_options", {{"include_usage", true}}}};
+  if (!o.prompts.empty()) {
+    const std::string& text = o.prompts[static_cast<size_t>(n) % o.prompts.size()];
+    if (o.chat)
+      body["messages"] = json::array({{{"role", "user"}, {"content", text}}});
+    else
+      body["prompt"] = text;
+  } else {
+    std::uniform_int_distribution<int32_t> id(o.token_lo, o.token_hi - 1);
+    json prompt = json::array();
+    for (int i = 0; i < o.input_len; ++i) prompt.push_back(id(rng));
+    body["prompt"] = prompt;
+  }
   if (!o.model.empty()) body["model"] = o.model;
   return body.dump();
 }
@@ -296,8 +321,7 @@ class RequestSource {
   std::optional<std::string> next() {
     std::lock_guard lock(mutex_);
     if ((o_.num_requests > 0 && issued_ >= o_.num_requests) || Clock::now() >= deadline_) return std::nullopt;
-    ++issued_;
-    return request_body(o_, rng_);
+    return request_body(o_, rng_, issued_++);
   }
   Clock::time_point deadline() const { return deadline_; }
 
@@ -360,6 +384,7 @@ void check_load_options(const LoadOptions& o) {
   require(o.num_requests >= 0 && o.seconds >= 0, "the number of requests and the duration must not be negative");
   require(o.input_len >= 1 && o.output_len >= 1, "input and output lengths must be at least 1 token");
   require(o.token_lo >= 0 && o.token_lo < o.token_hi, "the prompt token range must be a non-empty range of ids >= 0");
+  require(!o.chat || !o.prompts.empty(), "chat requests need text prompts");
   require(o.port >= 1 && o.port <= 65535, "the port must be in 1..65535");
   require(!o.host.empty(), "no host given");
 }
@@ -387,7 +412,7 @@ LoadReport run_load(const LoadOptions& o, std::vector<RequestTiming>* timings) {
       continue;
     }
     ++report.completed;
-    report.input_tokens += o.input_len;
+    report.input_tokens += r.input_tokens;
     report.output_tokens += r.output_tokens;
     ttft.push_back(r.ttft);
     e2e.push_back(r.e2e);

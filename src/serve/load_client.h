@@ -1,8 +1,9 @@
 // A load generator for OpenAI-compatible servers (`slidesparse bench serve`, tools/serve_bench):
-// streaming /v1/completions requests with prompts of random token ids and a fixed number of
-// generated tokens (ignore_eos), sent by a number of concurrent clients back to back or arriving as
-// a Poisson process, each timed at the client: time to first token, time per output token, the gaps
-// between streamed chunks and the whole request. Plain HTTP/1.1 over TCP, no TLS.
+// streaming /v1/completions requests with prompts of random token ids (or given texts, also as
+// chat) and a fixed number of generated tokens (ignore_eos), sent by a number of concurrent clients
+// back to back or arriving as a Poisson process, each timed at the client: time to first token,
+// time per output token, the gaps between streamed chunks and the whole request. Plain HTTP/1.1
+// over TCP, no TLS.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,10 @@ struct LoadOptions {
   int input_len = 32;    // prompt tokens
   int output_len = 128;  // generated tokens (max_tokens with ignore_eos)
   int32_t token_lo = 1000, token_hi = 10000;  // prompt ids drawn uniformly from [token_lo, token_hi)
+  // Text prompts instead of random ids (taken in turn; input_len and the token range then unused),
+  // sent to /v1/completions, or with `chat` each as a user message to /v1/chat/completions.
+  std::vector<std::string> prompts;
+  bool chat = false;
   bool keep_alive = false;  // each client reuses one connection (else one connection per request)
   uint64_t seed = 0;
 };
@@ -43,7 +48,7 @@ void check_load_options(const LoadOptions& o);
 struct RequestTiming {
   bool ok = false;
   std::string error;      // the failure: an HTTP status with the server's message, a socket error, a broken stream
-  int output_tokens = 0;  // completion_tokens of the usage on the stream's last chunk
+  int input_tokens = 0, output_tokens = 0;  // prompt_tokens and completion_tokens of the stream's usage
   double start = 0;       // seconds since the load began
   double ttft = 0, e2e = 0;  // to the first chunk with text (the whole request if none had text), to the end
   std::vector<double> itl;  // gaps between consecutive chunks with text, seconds

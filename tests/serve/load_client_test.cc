@@ -64,6 +64,25 @@ TEST_F(ServeTest, ALoadOfStreamingRequestsIsTimedAtTheClient) {
   EXPECT_EQ(r.output_tokens, 16);
 }
 
+// Text prompts, to completions and as chat messages: the input tokens are the server's count.
+TEST_F(ServeTest, TextPromptsAndChatRequests) {
+  start();
+  LoadOptions o = load_on(port_);
+  o.clients = 2;
+  o.num_requests = 4;
+  o.prompts = {"Hello", "Once upon a time"};
+  LoadReport r = run_load(o);
+  EXPECT_EQ(r.completed, 4);
+  EXPECT_EQ(r.input_tokens, 2 * static_cast<int64_t>(text_->encode_prompt("Hello").size() +
+                                                      text_->encode_prompt("Once upon a time").size()));
+  o.chat = true;
+  r = run_load(o);
+  EXPECT_EQ(r.completed, 4);
+  EXPECT_EQ(r.output_tokens, 16);
+  EXPECT_EQ(r.input_tokens, 2 * static_cast<int64_t>(text_->encode_chat({{"user", "Hello"}}).size() +
+                                                      text_->encode_chat({{"user", "Once upon a time"}}).size()));
+}
+
 TEST_F(ServeTest, FailedRequestsAreCountedWithTheServersMessage) {
   ServerOptions options;
   options.api_key = "k";
@@ -116,6 +135,8 @@ TEST(LoadClient, OptionMistakesAreOneError) {
   EXPECT_EQ(error_of(o), "the prompt token range must be a non-empty range of ids >= 0");
   o.token_hi = 6;
   EXPECT_EQ(error_of(o), "");
+  o.chat = true;
+  EXPECT_EQ(error_of(o), "chat requests need text prompts");
 }
 
 TEST(LoadClient, TheCommandChecksItsUrl) {
@@ -136,6 +157,8 @@ TEST(LoadClient, TheCommandChecksItsUrl) {
     EXPECT_EQ(r.exit_code, 1) << c.url;
     EXPECT_EQ(r.err, "slidesparse: error: " + c.message + "\n") << c.url;
   }
+  const auto chat = testing::run_slidesparse({"bench", "serve", "--clients", "1", "--num-requests", "1", "--chat"});
+  EXPECT_EQ(chat.err, "slidesparse: error: --chat goes with --prompts-file\n");
   const auto r = testing::run_slidesparse({"bench", "serve", "--clients", "1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "slidesparse: error: bench serve: give a number of requests or a duration (--clients or "
