@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -92,7 +93,10 @@ class ServeTest : public ::testing::Test {
 
   // One request through curl; `body` empty: GET.
   Http request(const std::string& path, const std::string& body = "", const std::string& extra = "") const {
+    // Names unique in the process (the scratch folder outlives a test when the suite runs in one
+    // process): a reply curl does not write must not read as an earlier test's file.
     const fs::path out = dir_->path() / ("out-" + std::to_string(counter_++));
+    fs::remove(out);
     std::string cmd = "curl -s -S -N -o " + quote(out.string()) + " -w '%{http_code}' " + extra + " ";
     if (!body.empty()) {
       const fs::path in = out.string() + ".json";
@@ -184,7 +188,7 @@ class ServeTest : public ::testing::Test {
   std::unique_ptr<OpenAiServer> server_;
   std::thread thread_;
   int port_ = 0;
-  mutable int counter_ = 0;
+  static inline std::atomic<int> counter_{0};
 };
 
 }  // namespace slidesparse::serve_testing
