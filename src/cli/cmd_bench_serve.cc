@@ -70,6 +70,8 @@ int run_bench_serve(const CommandArgs& args) {
            "text prompts, one a line, taken in turn instead of random ids (--input-len and --token-range unused)");
   p.flag("chat", "with --prompts-file: each prompt a user message to /v1/chat/completions");
   p.flag("keep-alive", "each client keeps one connection (default: a connection per request)");
+  p.option("slo-ttft-ms", "MS", "goodput: a request counts if its time to first token is within MS (0: any)", "0");
+  p.option("slo-tpot-ms", "MS", "goodput: ... and its time per output token within MS (0: any)", "0");
   p.option("seed", "N", "seed of the prompts and arrival times", "0");
   p.option("out", "FILE", "also write the summary as JSON");
   if (!p.parse(args)) return 0;
@@ -93,6 +95,8 @@ int run_bench_serve(const CommandArgs& args) {
   o.token_lo = static_cast<int32_t>(range[0]);
   o.token_hi = static_cast<int32_t>(range[1]);
   o.keep_alive = p.has("keep-alive");
+  o.slo_ttft_ms = parse_double("slo-ttft-ms", p.get("slo-ttft-ms"));
+  o.slo_tpot_ms = parse_double("slo-tpot-ms", p.get("slo-tpot-ms"));
   o.chat = p.has("chat");
   require(!o.chat || p.has("prompts-file"), "--chat goes with --prompts-file");
   if (p.has("prompts-file")) {

@@ -385,6 +385,7 @@ void check_load_options(const LoadOptions& o) {
   require(o.input_len >= 1 && o.output_len >= 1, "input and output lengths must be at least 1 token");
   require(o.token_lo >= 0 && o.token_lo < o.token_hi, "the prompt token range must be a non-empty range of ids >= 0");
   require(!o.chat || !o.prompts.empty(), "chat requests need text prompts");
+  require(o.slo_ttft_ms >= 0 && o.slo_tpot_ms >= 0, "the service-level objectives must not be negative");
   require(o.port >= 1 && o.port <= 65535, "the port must be in 1..65535");
   require(!o.host.empty(), "no host given");
 }
@@ -400,6 +401,7 @@ LoadReport run_load(const LoadOptions& o, std::vector<RequestTiming>* timings) {
 
   LoadReport report;
   report.client_cpu_seconds = collected.cpu_seconds;
+  report.slo_set = o.slo_ttft_ms > 0 || o.slo_tpot_ms > 0;
   std::vector<double> ttft, tpot, itl, e2e;
   double first = 0, last = 0;
   std::set<std::string> errors;
@@ -416,7 +418,10 @@ LoadReport run_load(const LoadOptions& o, std::vector<RequestTiming>* timings) {
     report.output_tokens += r.output_tokens;
     ttft.push_back(r.ttft);
     e2e.push_back(r.e2e);
-    if (r.output_tokens > 1) tpot.push_back((r.e2e - r.ttft) / (r.output_tokens - 1));
+    const double request_tpot = r.output_tokens > 1 ? (r.e2e - r.ttft) / (r.output_tokens - 1) : 0;
+    if (r.output_tokens > 1) tpot.push_back(request_tpot);
+    const bool ttft_ok = o.slo_ttft_ms <= 0 || 1e3 * r.ttft <= o.slo_ttft_ms;
+    if (ttft_ok && (o.slo_tpot_ms <= 0 || 1e3 * request_tpot <= o.slo_tpot_ms)) ++report.within_slo;
     itl.insert(itl.end(), r.itl.begin(), r.itl.end());
   }
   report.errors.assign(errors.begin(), errors.end());
@@ -425,6 +430,7 @@ LoadReport run_load(const LoadOptions& o, std::vector<RequestTiming>* timings) {
     report.request_throughput = report.completed / report.duration;
     report.output_throughput = static_cast<double>(report.output_tokens) / report.duration;
     report.total_token_throughput = static_cast<double>(report.input_tokens + report.output_tokens) / report.duration;
+    report.goodput = report.within_slo / report.duration;
   }
   report.ttft = percentiles(ttft);
   report.tpot = percentiles(tpot);
@@ -452,6 +458,9 @@ std::string LoadReport::render() const {
   add("request throughput (req/s)", number(request_throughput, "%.2f"));
   add("output token throughput (tok/s)", number(output_throughput, "%.1f"));
   add("total token throughput (tok/s)", number(total_token_throughput, "%.1f"));
+  if (slo_set)
+    add("goodput (req/s within the objectives)",
+        number(goodput, "%.2f") + " (" + std::to_string(within_slo) + " of " + std::to_string(completed) + ")");
   for (const auto& [name, p] : {std::pair<const char*, const Percentiles&>{"time to first token (ms)", ttft},
                                 {"time per output token (ms)", tpot},
                                 {"inter-token latency (ms)", itl},
@@ -474,6 +483,8 @@ nlohmann::json LoadReport::to_json() const {
           {"request_throughput", request_throughput},
           {"output_throughput", output_throughput},
           {"total_token_throughput", total_token_throughput},
+          {"within_slo", within_slo},
+          {"goodput", goodput},
           {"ttft_ms", p(ttft)},
           {"tpot_ms", p(tpot)},
           {"itl_ms", p(itl)},

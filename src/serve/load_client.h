@@ -37,6 +37,9 @@ struct LoadOptions {
   std::vector<std::string> prompts;
   bool chat = false;
   bool keep_alive = false;  // each client reuses one connection (else one connection per request)
+  // Service-level objectives in milliseconds (0: none): a completed request meets them when its
+  // time to first token and its time per output token are within them (goodput, as vLLM's).
+  double slo_ttft_ms = 0, slo_tpot_ms = 0;
   uint64_t seed = 0;
 };
 
@@ -63,6 +66,9 @@ struct LoadReport {
   double duration = 0;  // seconds from the first request sent to the last one ended
   int64_t input_tokens = 0, output_tokens = 0;
   double request_throughput = 0, output_throughput = 0, total_token_throughput = 0;  // per second
+  bool slo_set = false;  // objectives were given
+  int within_slo = 0;    // completed requests that met them (all completed ones with none)
+  double goodput = 0;    // those per second
   Percentiles ttft, tpot, itl, e2e;
   std::vector<std::string> errors;  // the distinct failure messages, at most 8
   double client_cpu_seconds = 0;    // CPU time of the load's own threads

@@ -43,8 +43,22 @@ TEST_F(ServeTest, ALoadOfStreamingRequestsIsTimedAtTheClient) {
     EXPECT_LE(t.itl.size(), 3u);  // ids past the tokenizer's vocabulary stream no text
   }
   EXPECT_LE(r.ttft.p50, r.e2e.p99);
+  EXPECT_FALSE(r.slo_set);
+  EXPECT_EQ(r.within_slo, 6);
+  // Goodput against objectives every request meets, and one none can (a first token within 0.001 ms).
+  o.slo_ttft_ms = 60000;
+  o.slo_tpot_ms = 60000;
+  r = run_load(o);
+  EXPECT_EQ(r.within_slo, 6);
+  EXPECT_NE(r.render().find("goodput (req/s within the objectives)"), std::string::npos);
+  o.slo_ttft_ms = 0.001;
+  r = run_load(o);
+  EXPECT_EQ(r.completed, 6);
+  EXPECT_EQ(r.within_slo, 0);
+  EXPECT_EQ(r.goodput, 0);
+  o.slo_ttft_ms = o.slo_tpot_ms = 0;
   const std::string metrics = request("/metrics").body;
-  EXPECT_NE(metrics.find("slidesparse_requests_total{model_name=\"tiny\",finish_reason=\"length\"} 6\n"),
+  EXPECT_NE(metrics.find("slidesparse_requests_total{model_name=\"tiny\",finish_reason=\"length\"} 18\n"),
             std::string::npos)
       << metrics;
 
