@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "cli/args.h"
@@ -77,6 +79,9 @@ int run_serve(const CommandArgs& args) {
   p.option("shutdown-grace", "SECONDS", "how long in-flight requests may run after SIGINT / SIGTERM", "10");
   p.option("api-key", "KEY",
            "require \"Authorization: Bearer KEY\" on the /v1/ routes (default: SLIDESPARSE_API_KEY if set, else none)");
+  p.option("allowed-origins", "LIST",
+           "origins whose web pages may call the server from a browser (CORS), comma-separated, or * for any "
+           "(default: none)");
   p.flag("cpu-reference", "run the model on the CPU reference implementation (tiny models; no GPU needed)");
   if (!p.parse(args)) return 0;
   SignalWatcher signals;  // before any thread exists, so that every thread inherits the mask
@@ -100,6 +105,14 @@ int run_serve(const CommandArgs& args) {
     o.api_key = p.get("api-key");
   else if (const char* key = std::getenv("SLIDESPARSE_API_KEY"))
     o.api_key = key;
+  if (p.has("allowed-origins")) {
+    std::stringstream list(p.get("allowed-origins"));
+    for (std::string origin; std::getline(list, origin, ',');) {
+      require(origin == "*" || origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0,
+              "--allowed-origins: an origin is * or starts with http:// or https://, got '" + origin + "'");
+      o.allowed_origins.push_back(origin);
+    }
+  }
 
   ServeMetrics metrics;
   RequestHub hub(make_generation_backend(engine, p.has("cpu-reference")), text.stop_token_ids(), metrics);

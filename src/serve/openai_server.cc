@@ -96,15 +96,42 @@ void OpenAiServer::routes() {
     metrics_.request_failed(e.status);
     send_json(res, e.status, error_body(e));
   };
-  // The API key guards the OpenAI routes; /health and /metrics stay open to probes and scrapers.
-  if (!options_.api_key.empty())
-    server_->set_pre_routing_handler([this, fail](const httplib::Request& req, httplib::Response& res) {
-      if (req.path.rfind("/v1/", 0) != 0 || req.get_header_value("Authorization") == "Bearer " + options_.api_key)
-        return httplib::Server::HandlerResponse::Unhandled;
-      fail(res, {401, "missing or wrong API key (send \"Authorization: Bearer <key>\")", "authentication_error",
-                 std::nullopt});
+  // Browsers let a page of another origin read a response only with CORS headers naming its origin,
+  // and ask first with a preflight OPTIONS request (without the API key).
+  const auto allowed_origin = [this](const httplib::Request& req) -> std::string {
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty()) return "";
+    for (const std::string& o : options_.allowed_origins)
+      if (o == "*" || o == origin) return o;
+    return "";
+  };
+  server_->set_pre_routing_handler([this, fail, allowed_origin](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    if (req.method == "OPTIONS" && !options_.allowed_origins.empty()) {
+      res.status = 204;
+      if (const std::string origin = allowed_origin(req); !origin.empty()) {
+        res.set_header("Access-Control-Allow-Origin", origin);
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        res.set_header("Access-Control-Max-Age", "600");
+        res.set_header("Vary", "Origin");
+      }
       return httplib::Server::HandlerResponse::Handled;
-    });
+    }
+    // The API key guards the OpenAI routes; /health and /metrics stay open to probes and scrapers.
+    if (options_.api_key.empty() || req.path.rfind("/v1/", 0) != 0 ||
+        req.get_header_value("Authorization") == "Bearer " + options_.api_key)
+      return httplib::Server::HandlerResponse::Unhandled;
+    fail(res, {401, "missing or wrong API key (send \"Authorization: Bearer <key>\")", "authentication_error",
+               std::nullopt});
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server_->set_post_routing_handler([allowed_origin](const httplib::Request& req, httplib::Response& res) {
+    if (const std::string origin = allowed_origin(req); !origin.empty()) {
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Vary", "Origin");
+    }
+  });
 
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("", "text/plain"); });
   server_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {

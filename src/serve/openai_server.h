@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "serve/metrics.h"
 #include "serve/request_hub.h"
@@ -31,6 +32,8 @@ struct ServerOptions {
   int max_connections = 2048;         // HTTP worker threads, started as needed (serve/worker_pool.h)
   double shutdown_grace_seconds = 10;  // in-flight requests get this long to finish, then are cancelled
   std::string api_key;                // non-empty: /v1/ routes need "Authorization: Bearer <api_key>" (else 401)
+  // Origins whose pages may call the server from a browser (CORS; "*": any); empty: no CORS headers.
+  std::vector<std::string> allowed_origins;
 };
 
 class OpenAiServer {

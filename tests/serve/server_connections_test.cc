@@ -102,6 +102,41 @@ TEST_F(ServeTest, AnApiKeyGuardsTheOpenAiRoutes) {
   EXPECT_NE(request("/metrics").body.find("status=\"401\"} 2\n"), std::string::npos);
 }
 
+// CORS: a page of an allowed origin gets its origin back on every response, streams included, and
+// a preflight OPTIONS answered without the API key; another origin gets no CORS header.
+TEST_F(ServeTest, AllowedOriginsGetCorsHeaders) {
+  ServerOptions o;
+  o.allowed_origins = {"http://ui.example"};
+  o.api_key = "k";
+  start(o);
+  const std::string headers = (dir_->path() / "cors-headers").string();
+  const auto with_headers = [&](const std::string& path, const std::string& body, const std::string& extra) {
+    const Http h = request(path, body, "-D " + quote(headers) + " " + extra);
+    return std::make_pair(h, testing::read_text(headers));
+  };
+  auto [preflight, preflight_headers] = with_headers(
+      "/v1/chat/completions", "",
+      "-X OPTIONS -H 'Origin: http://ui.example' -H 'Access-Control-Request-Method: POST'");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(preflight_headers.find("Access-Control-Allow-Origin: http://ui.example\r\n"), std::string::npos)
+      << preflight_headers;
+  EXPECT_NE(preflight_headers.find("Access-Control-Allow-Headers: Authorization, Content-Type\r\n"),
+            std::string::npos);
+  const std::string body = json{{"prompt", "Hi"}, {"max_tokens", 2}, {"stream", true}}.dump();
+  auto [stream, stream_headers] =
+      with_headers("/v1/completions", body, "-H 'Origin: http://ui.example' -H 'Authorization: Bearer k'");
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_NE(stream_headers.find("Access-Control-Allow-Origin: http://ui.example\r\n"), std::string::npos)
+      << stream_headers;
+  auto [other, other_headers] =
+      with_headers("/v1/completions", body, "-H 'Origin: http://evil.example' -H 'Authorization: Bearer k'");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other_headers.find("Access-Control-Allow-Origin"), std::string::npos) << other_headers;
+  auto [denied, denied_headers] = with_headers("/v1/models", "", "-H 'Origin: http://ui.example'");
+  EXPECT_EQ(denied.status, 401);  // the key is still needed; the error is readable by the page
+  EXPECT_NE(denied_headers.find("Access-Control-Allow-Origin: http://ui.example\r\n"), std::string::npos);
+}
+
 // A port another server holds is one clear error, not a silent second listener.
 TEST_F(ServeTest, ABusyPortIsOneError) {
   start();
