@@ -502,6 +502,14 @@ PY
         --max-tokens ${SERVE_MAX_TOKENS:-64} --disconnect-share 0.25 "${load_args[@]}" 2>&1 | tee "$out/${step}_disconnect.txt"
       kill -TERM $pid; wait $pid; echo "serve exit status $?"
       tail -3 "$out/$step.log"
+      if [ "$step" = serve-prefix ]; then
+        # A conversation of three turns in the terminal: each turn's prompt repeats the earlier ones,
+        # whose blocks the prefix cache must supply (hits printed per turn).
+        echo "== chat, three turns, --enable-prefix-caching"
+        printf '%s\n' "$(python3 -c 'print("Tell me a story. " * 20, end="")')" "And then?" "How does it end?" |
+          "$bin/slidesparse" chat --model "$work/BitNet-2B-INT8" --max-model-len 2048 --max-tokens 64 \
+            --enable-prefix-caching --stats 2>&1 | tail -6
+      fi
       ;;
     serve-scale)
       # The server's throughput at the engine's decode Ms: `bench serve`'s C++ clients (Python's would

@@ -60,7 +60,7 @@ int run_chat(const CommandArgs& args) {
   p.option("tokenizer", "DIR", "directory with tokenizer.json and the chat template (default: the model directory)");
   p.flag("cpu-reference", "run the CPU reference model instead of the GPU engine (tiny models)");
   add_sampling_options(p, "512");
-  p.flag("stats", "print each reply's prompt and generated tokens to stderr");
+  p.flag("stats", "print each reply's prompt and generated tokens, and the prefix cache's hits, to stderr");
   if (!p.parse(args)) return 0;
   const SamplingParams params = sampling_params_from(p);  // checked before any model loads
   const std::filesystem::path model = p.get("model");
@@ -99,7 +99,8 @@ int run_chat(const CommandArgs& args) {
     std::fputs("\n", stdout);
     std::fflush(stdout);
     if (p.has("stats"))
-      std::fprintf(stderr, "prompt %zu tokens, generated %d tokens\n", prompt.size(), reply.generated);
+      std::fprintf(stderr, "prompt %zu tokens, generated %d tokens, prompt tokens from the prefix cache so far %lld\n",
+                   prompt.size(), reply.generated, static_cast<long long>(backend->load().prefix_cached_tokens));
     messages.push_back({"assistant", reply.text});
   }
   return 0;
