@@ -67,9 +67,8 @@ int run_chat(const CommandArgs& args) {
   const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
   require(text.has_chat_template(), (p.has("tokenizer") ? p.get("tokenizer") : model.string()) +
                                         ": chat needs the checkpoint's chat template (tokenizer_config.json)");
-  EngineOptions options = engine_options_from(p);
-  if (p.has("cpu-reference")) options.runner.max_num_seqs = 1;  // the reference model computes one reply at a time
-  const std::unique_ptr<GenerationBackend> backend = make_generation_backend(options, p.has("cpu-reference"));
+  const std::unique_ptr<GenerationBackend> backend =
+      make_generation_backend(engine_options_from(p), p.has("cpu-reference"));
   const int max_model_len = backend->max_model_len();
 
   std::vector<ChatMessage> messages;

@@ -40,9 +40,8 @@ int generate_text(const ArgParser& p, const SamplingParams& params) {
   const TextModel text = TextModel::load(p.has("tokenizer") ? std::filesystem::path(p.get("tokenizer")) : model);
   const std::string input = p.get("text");
   const std::vector<int32_t> prompt = p.has("chat") ? text.encode_chat({{"user", input}}) : text.encode_prompt(input);
-  EngineOptions options = engine_options_from(p);
-  if (p.has("cpu-reference")) options.runner.max_num_seqs = 1;  // the reference model computes one reply at a time
-  const std::unique_ptr<GenerationBackend> backend = make_generation_backend(options, p.has("cpu-reference"));
+  const std::unique_ptr<GenerationBackend> backend =
+      make_generation_backend(engine_options_from(p), p.has("cpu-reference"));
   const TextReply reply = stream_text_reply(*backend, text, prompt, params, stdout);
   std::fputs("\n", stdout);
   if (p.has("stats"))

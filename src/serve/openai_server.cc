@@ -107,14 +107,13 @@ void OpenAiServer::routes() {
   };
   server_->set_pre_routing_handler([this, fail, allowed_origin](const httplib::Request& req,
                                                                 httplib::Response& res) {
+    // The preflight; the post-routing handler below names the origin, on this response as on all.
     if (req.method == "OPTIONS" && !options_.allowed_origins.empty()) {
       res.status = 204;
-      if (const std::string origin = allowed_origin(req); !origin.empty()) {
-        res.set_header("Access-Control-Allow-Origin", origin);
+      if (!allowed_origin(req).empty()) {
         res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
         res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
         res.set_header("Access-Control-Max-Age", "600");
-        res.set_header("Vary", "Origin");
       }
       return httplib::Server::HandlerResponse::Handled;
     }
