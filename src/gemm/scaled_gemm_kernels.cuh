@@ -111,6 +111,9 @@ void launch(const Problem& p, cudaStream_t stream) {
     args.epilogue.ptr_C = reinterpret_cast<const cutlass::bfloat16_t*>(p.d);
     args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
   }
+  if constexpr (requires { args.mainloop.mma_promotion_interval; }) {
+    args.mainloop.mma_promotion_interval = p.fp8_promotion_interval;
+  }
   args.hw_info.sm_count = p.sm_count;
   // Messages are built only on failure: this runs once per linear layer of every eager step.
   auto failed = [&p](const char* what) {

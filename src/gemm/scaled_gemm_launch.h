@@ -20,6 +20,9 @@ struct Problem {
   __nv_bfloat16* d = nullptr;  // [m, n] (for the residual epilogue read first), or [m, n / 2] for the MLP epilogue
   int64_t m = 0, n = 0, k = 0;
   int sm_count = 0;
+  // FP8 mainloops that promote: the tensor cores' partial sums are added into fp32 registers every
+  // this many MMAs (a multiple of the MMAs per k-tile; CUTLASS's default). Other mainloops ignore it.
+  uint32_t fp8_promotion_interval = 4;
 };
 
 // Whether the kernel translation units were compiled with the kernels (an sm_90a build).

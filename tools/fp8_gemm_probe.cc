@@ -1,0 +1,176 @@
+// Measures the scaled GEMM's kernels on FP8 (E4M3 codes, fp32 accumulation, both scales in the
+// epilogue, bf16 out) against what the engine's FP8 dense linears run: cuBLASLt with fast
+// accumulation and the weight scale as its alpha vector (the best of its first heuristic
+// candidates). The promoting mainloop runs at several promotion intervals (the tensor cores' partial
+// sums added into fp32 registers every so many MMAs; each promotion waits for the warpgroup's MMAs,
+// so a longer interval lets more k-tiles overlap), the fast-accumulation mainloop once. For each it
+// prints the time, the TOPS next to the datasheet peak, and the error against the exact product on
+// sampled rows: max |out - exact| / rms(exact), exact = (sum of x * w in double) * scale_x * scale_w.
+//
+//   fp8_gemm_probe [--m-list 64,512,4096,32768]
+#include <cuda_bf16.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench/device_ceilings.h"
+#include "bench/gpu_timer.h"
+#include "bench/kernel_bench.h"
+#include "bench/random_fill.h"
+#include "core/error.h"
+#include "gemm/cublaslt_gemm.h"
+#include "gemm/scaled_gemm.h"
+#include "gpu/cuda_check.h"
+#include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
+#include "math/numeric_formats.h"
+#include "tools/fp8_gemm_probe_kernels.h"
+#include "tools/probe_support.h"
+
+using namespace slidesparse;
+
+namespace {
+
+constexpr int kSampledRows = 8;
+
+float bf16_bits_to_float(uint16_t bits) {
+  const uint32_t word = uint32_t{bits} << 16;
+  float value;
+  std::memcpy(&value, &word, sizeof value);
+  return value;
+}
+
+// The exact products of the sampled rows, [kSampledRows, n], and the rows' indices.
+struct ExactRows {
+  std::vector<int64_t> rows;
+  std::vector<double> values;
+  double rms = 0;
+};
+
+ExactRows exact_rows(const DeviceBuffer& x, const DeviceBuffer& w, const DeviceBuffer& sx, const DeviceBuffer& sw,
+                     int64_t m, int64_t n, int64_t k) {
+  ExactRows e;
+  std::vector<uint8_t> hw(static_cast<size_t>(n * k)), hx(static_cast<size_t>(k));
+  std::vector<float> hsx(static_cast<size_t>(m)), hsw(static_cast<size_t>(n));
+  CUDA_CHECK(cudaMemcpy(hw.data(), w.data(), hw.size(), cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(hsx.data(), sx.data(), hsx.size() * 4, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(hsw.data(), sw.data(), hsw.size() * 4, cudaMemcpyDeviceToHost));
+  std::vector<double> wv(static_cast<size_t>(n * k)), xv(static_cast<size_t>(k));
+  for (size_t i = 0; i < hw.size(); ++i) wv[i] = e4m3_to_float(hw[i]);
+  double square_sum = 0;
+  for (int i = 0; i < kSampledRows; ++i) {
+    const int64_t row = std::min<int64_t>(m - 1, i * m / kSampledRows);
+    e.rows.push_back(row);
+    CUDA_CHECK(cudaMemcpy(hx.data(), x.as<uint8_t>() + row * k, size_t(k), cudaMemcpyDeviceToHost));
+    for (int64_t j = 0; j < k; ++j) xv[size_t(j)] = e4m3_to_float(hx[size_t(j)]);
+    for (int64_t col = 0; col < n; ++col) {
+      double dot = 0;
+      const double* wr = wv.data() + col * k;
+      for (int64_t j = 0; j < k; ++j) dot += xv[size_t(j)] * wr[j];
+      const double value = dot * hsx[size_t(row)] * hsw[size_t(col)];
+      e.values.push_back(value);
+      square_sum += value * value;
+    }
+  }
+  e.rms = std::sqrt(square_sum / double(e.values.size()));
+  return e;
+}
+
+// max |out * row_factor - exact| / rms(exact) over the sampled rows of d [m, n] bf16; row_factor is
+// scale_x for an output that lacks it (cuBLASLt's), else 1.
+double relative_error(const ExactRows& e, const DeviceBuffer& d, int64_t n, const std::vector<float>& row_factor) {
+  std::vector<uint16_t> row(static_cast<size_t>(n));
+  double worst = 0;
+  for (size_t i = 0; i < e.rows.size(); ++i) {
+    CUDA_CHECK(cudaMemcpy(row.data(), d.as<uint16_t>() + e.rows[i] * n, size_t(n) * 2, cudaMemcpyDeviceToHost));
+    const double factor = row_factor.empty() ? 1.0 : row_factor[size_t(e.rows[i])];
+    for (int64_t col = 0; col < n; ++col) {
+      const double diff = double(bf16_bits_to_float(row[size_t(col)])) * factor - e.values[i * size_t(n) + size_t(col)];
+      if (std::isnan(diff)) return INFINITY;  // a poisoned (unwritten) output
+      worst = std::max(worst, std::fabs(diff));
+    }
+  }
+  return worst / e.rms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::vector<int64_t> ms =
+      probe::parse_m_list(argc, argv, "64,512,4096,32768", "fp8_gemm_probe [--m-list 64,512,...]");
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  const double peak_tops = device_ceilings(stream).peaks.fp8_tops;
+  const int sm_count = query_device().sm_count;
+  constexpr size_t kWorkspace = size_t{64} << 20;
+  DeviceBuffer workspace(kWorkspace, "workspace");
+  std::printf("%-8s %6s %-14s", "shape", "M", "kernel");
+  for (ScaledGemmTile t : scaled_gemm_tiles()) std::printf(" %22s", std::string(scaled_gemm_tile_name(t)).c_str());
+  std::printf("   (us, TOPS of %.0f, max|err|/rms vs exact)\n", peak_tops);
+  for (const LayerShape& s : bitnet_layer_shapes()) {
+    for (int64_t m : ms) {
+      DeviceBuffer x(size_t(m * s.k), "x"), w(size_t(s.n * s.k), "w"), sx(size_t(m) * 4, "sx"), sw(size_t(s.n) * 4, "sw");
+      DeviceBuffer out(size_t(m * s.n) * 2, "out");
+      fill_random_codes_gpu(QuantKind::Fp8E4M3, x.as<uint8_t>(), m, s.k, false, 1, stream);
+      fill_ternary_codes_gpu(QuantKind::Fp8E4M3, w.as<uint8_t>(), s.n, s.k, false, 2, stream);
+      fill_random_f32_gpu(sx.as<float>(), m, 1e-4f, 1e-2f, 3, stream);
+      fill_random_f32_gpu(sw.as<float>(), s.n, 0.5f, 2.0f, 4, stream);
+      CUDA_CHECK(cudaStreamSynchronize(stream));
+      const ExactRows exact = exact_rows(x, w, sx, sw, m, s.n, s.k);
+      const double flops = 2.0 * double(m) * double(s.n) * double(s.k);
+
+      // The engine's FP8 dense GEMM: bf16(acc * scale_w), scale_x applied by the next kernel.
+      GemmShape lt_shape{QuantKind::Fp8E4M3, GemmOutput::BFloat16, ScaleMode::WeightInGemm, s.n, s.k};
+      lt_shape.fast_accum = true;
+      CublasLtGemm lt(lt_shape);
+      double lt_us = 1e30;
+      for (const cublasLtMatmulHeuristicResult_t& candidate : lt.heuristic_candidates(m, 8, kWorkspace)) {
+        lt.set_algorithm(m, candidate.algo, candidate.workspaceSize);
+        auto run = [&] {
+          lt.run(w.data(), x.data(), out.data(), m, sw.as<float>(), sx.as<float>(), workspace.data(), kWorkspace,
+                 stream);
+        };
+        lt_us = std::min(lt_us, time_launches_us(run, 3, 20, stream));
+      }
+      std::vector<float> hsx(static_cast<size_t>(m));
+      CUDA_CHECK(cudaMemcpy(hsx.data(), sx.data(), hsx.size() * 4, cudaMemcpyDeviceToHost));
+      std::printf("%-8s %6lld %-14s %8.1f %5.0f %7.4f\n", s.name.c_str(), (long long)m, "cublaslt-fast", lt_us,
+                  flops / lt_us * 1e-6, relative_error(exact, out, s.n, hsx));
+
+      struct Variant {
+        std::string name;
+        uint32_t interval;
+        void (*launch)(ScaledGemmTile, const scaled_gemm_detail::Problem&, cudaStream_t);
+      };
+      const Variant variants[] = {{"promote-4", 4, fp8_probe::launch_promoting},
+                                  {"promote-8", 8, fp8_probe::launch_promoting},
+                                  {"promote-16", 16, fp8_probe::launch_promoting},
+                                  {"promote-32", 32, fp8_probe::launch_promoting},
+                                  {"fast", 4, fp8_probe::launch_fast}};
+      for (const Variant& v : variants) {
+        std::printf("%-8s %6lld %-14s", s.name.c_str(), (long long)m, v.name.c_str());
+        for (ScaledGemmTile tile : scaled_gemm_tiles()) {
+          scaled_gemm_detail::Problem p{x.data(), w.data(), sx.as<float>(), sw.as<float>(), out.as<__nv_bfloat16>(),
+                                        m, s.n, s.k, sm_count, v.interval};
+          CUDA_CHECK(cudaMemsetAsync(out.data(), 0xff, out.bytes(), stream));  // poisoned
+          auto run = [&] { v.launch(tile, p, stream); };
+          run();
+          CUDA_CHECK(cudaStreamSynchronize(stream));
+          const double err = relative_error(exact, out, s.n, {});
+          const double us = time_launches_us(run, 3, 20, stream);
+          std::printf("  %8.1f %5.0f %7.4f", us, flops / us * 1e-6, err);
+        }
+        std::printf("\n");
+      }
+    }
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "fp8_gemm_probe: %s\n", e.what());
+  return 1;
+}

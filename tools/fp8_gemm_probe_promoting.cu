@@ -1,0 +1,13 @@
+// FP8 scaled GEMM with the promoting mainloop (tools/fp8_gemm_probe_kernels.h).
+#include "gemm/scaled_gemm_kernels.cuh"
+#include "tools/fp8_gemm_probe_kernels.h"
+
+namespace slidesparse::fp8_probe {
+
+void launch_promoting(ScaledGemmTile tile, const scaled_gemm_detail::Problem& p, cudaStream_t stream) {
+  scaled_gemm_detail::launch_tile<cutlass::float_e4m3_t, float, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                                  cutlass::gemm::KernelTmaWarpSpecializedPingpong,
+                                  scaled_gemm_detail::DequantizeOutput>(tile, p, stream);
+}
+
+}  // namespace slidesparse::fp8_probe
