@@ -114,7 +114,8 @@ def main():
             texts, finishes = [""] * a.n, [None] * a.n
             last, usage, done, ttft, gaps, pieces = None, None, False, None, [], 0
             try:
-                with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True, n=a.n)) as r:
+                with post(a.url + "/v1/completions", dict(base, prompt=prompt, stream=True, n=a.n,
+                                                          stream_options={"include_usage": True})) as r:
                     for raw in r:
                         if drop and pieces == 4:
                             break  # leaving the with-block closes the connection mid-stream
@@ -126,7 +127,7 @@ def main():
                             break
                         chunk = json.loads(line[6:])
                         usage = chunk.get("usage") or usage
-                        if not chunk["choices"]:  # the usage chunk of a request with several choices
+                        if not chunk["choices"]:  # the usage chunk (stream_options.include_usage)
                             continue
                         choice = chunk["choices"][0]
                         piece, index = choice["text"], choice["index"]

@@ -139,7 +139,6 @@ ChoiceStreamer::ChoiceStreamer(std::shared_ptr<const GenerationRequest> request,
 
 ChoiceStreamer::Step ChoiceStreamer::next(RequestHub& hub, const Write& write) {
   const auto& replies = choices_->replies;
-  const bool one = replies.size() == 1;
   bool waited = false;
   for (size_t c = 0; c < replies.size(); ++c) {
     if (finished_[c]) continue;
@@ -151,19 +150,21 @@ ChoiceStreamer::Step ChoiceStreamer::next(RequestHub& hub, const Write& write) {
     // A choice's first chunk goes out with its first text (or its end), not before: a client times
     // its first token by it.
     if (!text.empty() || (first_[c] && reply.done())) {
-      if (!write(sse_event(stream_chunk(*request_, id_, created_, index, text, first_[c], std::nullopt, std::nullopt))))
+      if (!write(sse_event(
+              stream_chunk(*request_, id_, created_, index, text, first_[c], std::nullopt, choices_->usage()))))
         return Step::WriteFailed;
       first_[c] = false;
     }
     if (reply.done()) {
       finished_[c] = true;
-      const std::optional<Usage> usage = one ? std::optional<Usage>(choices_->usage()) : std::nullopt;
-      if (!write(sse_event(stream_chunk(*request_, id_, created_, index, "", false, reply.finish_reason(), usage))))
+      if (!write(sse_event(
+              stream_chunk(*request_, id_, created_, index, "", false, reply.finish_reason(), choices_->usage()))))
         return Step::WriteFailed;
     }
   }
   if (std::find(finished_.begin(), finished_.end(), false) != finished_.end()) return Step::More;
-  if (!one && !write(sse_event(usage_chunk(*request_, id_, created_, choices_->usage())))) return Step::WriteFailed;
+  if (request_->stream_include_usage && !write(sse_event(usage_chunk(*request_, id_, created_, choices_->usage()))))
+    return Step::WriteFailed;
   if (!write(sse_done())) return Step::WriteFailed;
   return Step::Done;
 }

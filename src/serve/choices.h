@@ -80,8 +80,8 @@ std::shared_ptr<Choices> submit_choices(const GenerationRequest& request, const 
                                         RequestHub& hub, const TextModel& text);
 
 // A streamed response: each next() waits on the first unfinished choice, takes what the others have
-// and writes their chunks (per choice a first chunk, its text, a chunk with its finish reason;
-// usage on the stream's last chunk), then "data: [DONE]" once every choice finished.
+// and writes their chunks (per choice a first chunk, its text, a chunk with its finish reason),
+// then, once every choice finished, the usage chunk if the request asked for it and "data: [DONE]".
 class ChoiceStreamer {
  public:
   enum class Step { More, Done, WriteFailed };

@@ -156,6 +156,28 @@ std::optional<ApiError> parse_chat_options(Fields& f, const std::string& body, C
   return std::nullopt;
 }
 
+// stream_options: an object (or null), for streams only (as vLLM answers: 400 otherwise), whose
+// include_usage and continuous_usage_stats are booleans; other keys are OpenAI's or vLLM's that do
+// not change the response's content here and are ignored.
+std::optional<ApiError> parse_stream_options(Fields& f, GenerationRequest& r) {
+  const json* options = f.get("stream_options");
+  if (!options || f.error) return std::nullopt;  // an earlier field's error is the one to answer
+  if (!options->is_object()) return bad("'stream_options' must be an object", "stream_options");
+  if (!r.stream) return bad("'stream_options' is only allowed when 'stream' is true", "stream_options");
+  for (const char* name : {"include_usage", "continuous_usage_stats"}) {
+    const auto it = options->find(name);
+    if (it != options->end() && !it->is_null() && !it->is_boolean())
+      return bad("'stream_options." + std::string(name) + "' must be a boolean", "stream_options");
+  }
+  const auto flag = [&](const char* name) {
+    const auto it = options->find(name);
+    return it != options->end() && it->is_boolean() && it->get<bool>();
+  };
+  r.stream_include_usage = flag("include_usage");
+  r.stream_continuous_usage = r.stream_include_usage && flag("continuous_usage_stats");
+  return std::nullopt;
+}
+
 // Options of the OpenAI API (and of vLLM's extensions to it) that change what is generated and
 // that this server does not implement. Clients send several of them at their neutral value by
 // default, which is accepted; any other value is refused rather than silently ignored.
@@ -250,6 +272,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(Endpoint endp
     r.sampling.seed = static_cast<uint64_t>(*s);
   if (const auto n = f.integer("n", 1, kMaxChoices, "an integer from 1 to 128")) r.n = static_cast<int>(*n);
   if (const auto s = f.boolean("stream")) r.stream = *s;
+  if (auto e = parse_stream_options(f, r)) return *e;
   if (const auto i = f.boolean("ignore_eos")) r.sampling.ignore_eos = *i;
   if (const auto skip = f.boolean("skip_special_tokens")) r.skip_special_tokens = *skip;
   if (const auto include = f.boolean("include_stop_str_in_output")) r.include_stop_str_in_output = *include;
@@ -386,7 +409,7 @@ json response_body(const GenerationRequest& r, const std::string& id, int64_t cr
 
 json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, int index,
                   const std::string& text, bool first, const std::optional<std::string>& finish_reason,
-                  const std::optional<Usage>& usage) {
+                  const Usage& so_far) {
   json choice;
   if (r.endpoint == Endpoint::ChatCompletions) {
     json delta = json::object();
@@ -397,7 +420,9 @@ json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t cre
     choice["text"] = text;
   }
   choice["finish_reason"] = finish_reason ? json(*finish_reason) : json(nullptr);
-  return envelope(r, id, created, chunk_object(r), json::array({indexed(std::move(choice), index)}), usage);
+  json out = envelope(r, id, created, chunk_object(r), json::array({indexed(std::move(choice), index)}), std::nullopt);
+  if (r.stream_include_usage) out["usage"] = r.stream_continuous_usage ? usage_json(so_far) : json(nullptr);
+  return out;
 }
 
 json usage_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const Usage& usage) {

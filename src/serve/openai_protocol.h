@@ -44,6 +44,11 @@ struct GenerationRequest {
   std::vector<std::string> stop;
   std::vector<int32_t> stop_token_ids;  // a choice ends at any of them, its text left out (vLLM's field)
   bool stream = false;
+  // stream_options (streams only). include_usage (OpenAI's): a last chunk with no choices carries the
+  // usage, every other chunk "usage": null; without it no chunk has a usage. continuous_usage_stats
+  // (vLLM's, with include_usage): every chunk carries the request's usage so far instead of null.
+  bool stream_include_usage = false;
+  bool stream_continuous_usage = false;
   bool echo = false;  // completions: the prompt's text before the completion
   ChatOptions chat;   // chat: add_generation_prompt, continue_final_message, chat_template_kwargs (vLLM's)
   // vLLM's fields: special tokens left out of the text; a stop string that ends a choice kept at
@@ -92,11 +97,12 @@ struct ChoiceResult {
 nlohmann::json response_body(const GenerationRequest& r, const std::string& id, int64_t created,
                              const std::vector<ChoiceResult>& choices, const Usage& usage);
 // One streamed chunk of choice `index`: `text` the new text (chat: a delta of the assistant message;
-// `first` adds the role), finish_reason on the choice's last chunk. Usage rides on the stream's last
-// chunk: with one choice its finish chunk; with several, usage_chunk after every choice finished.
+// `first` adds the role), finish_reason on the choice's last chunk; `so_far` the request's usage at
+// this chunk, written as r's stream options say. usage_chunk is the stream's last chunk when the
+// request asked for the usage.
 nlohmann::json stream_chunk(const GenerationRequest& r, const std::string& id, int64_t created, int index,
                             const std::string& text, bool first, const std::optional<std::string>& finish_reason,
-                            const std::optional<Usage>& usage);
+                            const Usage& so_far);
 nlohmann::json usage_chunk(const GenerationRequest& r, const std::string& id, int64_t created, const Usage& usage);
 // "data: <json>\n\n"; the stream ends with sse_done().
 std::string sse_event(const nlohmann::json& chunk);

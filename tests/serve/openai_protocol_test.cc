@@ -152,6 +152,14 @@ TEST(OpenAiProtocol, BadBodiesGetOneClearError) {
        "The model 'other' does not exist (this server serves 'tiny')"},
       {Endpoint::Completions, R"({"model":3,"prompt":"x"})", 400, "'model' must be a string"},
       {Endpoint::Completions, R"({})", 400, "'prompt' is required"},
+      {Endpoint::Completions, R"({"prompt":"x","stream_options":{"include_usage":true}})", 400,
+       "'stream_options' is only allowed when 'stream' is true"},
+      {Endpoint::Completions, R"({"prompt":"x","stream":true,"stream_options":true})", 400,
+       "'stream_options' must be an object"},
+      {Endpoint::Completions, R"({"prompt":"x","stream":true,"stream_options":{"include_usage":1}})", 400,
+       "'stream_options.include_usage' must be a boolean"},
+      {Endpoint::Completions, R"({"prompt":"x","stream":"yes","stream_options":{}})", 400,
+       "'stream' must be a boolean"},
       {Endpoint::Completions, R"({"prompt":{"a":1}})", 400,
        "'prompt' must be a string, an array of token ids, or an array of those"},
       {Endpoint::Completions, R"({"prompt":[]})", 400,
@@ -197,7 +205,7 @@ TEST(OpenAiProtocol, OptionsNotImplementedAreRefusedUnlessNeutral) {
   ok(Endpoint::Completions, R"({"prompt":"x","presence_penalty":0,"frequency_penalty":0.0,"repetition_penalty":1,
       "min_p":0,"min_tokens":0,"best_of":1,"logprobs":null,"logit_bias":{},"suffix":"","use_beam_search":false})");
   ok(Endpoint::ChatCompletions, R"({"messages":[{"role":"user","content":"x"}],"logprobs":false,"top_logprobs":0,
-      "tools":[],"functions":[],"response_format":{"type":"text"},"stream_options":{"include_usage":true}})");
+      "tools":[],"functions":[],"response_format":{"type":"text"},"stream":true,"stream_options":{"include_usage":true}})");
   const std::pair<const char*, const char*> cases[] = {
       {R"("presence_penalty":0.5)", "'presence_penalty' is not supported by this server (only 0 is accepted)"},
       {R"("frequency_penalty":-1)", "'frequency_penalty' is not supported by this server (only 0 is accepted)"},
@@ -328,16 +336,32 @@ TEST(OpenAiProtocol, ResponsesAndChunks) {
       "choices":[{"index":0,"message":{"role":"assistant","content":"a"},"logprobs":null,"finish_reason":"stop"},
                  {"index":1,"message":{"role":"assistant","content":"b"},"logprobs":null,"finish_reason":"length"}],
       "usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})"));
-  json first = stream_chunk(chat, "chatcmpl-1", 100, 1, "", true, std::nullopt, std::nullopt);
+  json first = stream_chunk(chat, "chatcmpl-1", 100, 1, "", true, std::nullopt, Usage{4, 0});
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["choices"][0]["index"], 1);
   EXPECT_EQ(first["choices"][0]["delta"], json::parse(R"({"role":"assistant","content":""})"));
   EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
-  EXPECT_FALSE(first.contains("usage"));
+  EXPECT_FALSE(first.contains("usage"));  // not asked for
   json last = stream_chunk(chat, "chatcmpl-1", 100, 0, "", false, "stop", Usage{4, 1});
   EXPECT_EQ(last["choices"][0]["delta"], json::object());
   EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
-  EXPECT_EQ(last["usage"]["total_tokens"], 5);
+  EXPECT_FALSE(last.contains("usage"));
+  // stream_options: include_usage puts null on the choices' chunks (the usage chunk follows them);
+  // continuous_usage_stats the usage so far.
+  const GenerationRequest with_usage =
+      ok(Endpoint::Completions, R"({"prompt":"x","stream":true,"stream_options":{"include_usage":true}})");
+  EXPECT_TRUE(with_usage.stream_include_usage);
+  EXPECT_FALSE(with_usage.stream_continuous_usage);
+  EXPECT_EQ(stream_chunk(with_usage, "cmpl-4", 100, 0, "a", false, std::nullopt, Usage{4, 1}),
+            json::parse(R"({"id":"cmpl-4","object":"text_completion","created":100,"model":"tiny",
+      "choices":[{"index":0,"text":"a","logprobs":null,"finish_reason":null}],"usage":null})"));
+  const GenerationRequest continuous = ok(Endpoint::Completions, R"({"prompt":"x","stream":true,
+      "stream_options":{"include_usage":true,"continuous_usage_stats":true}})");
+  EXPECT_EQ(stream_chunk(continuous, "cmpl-4", 100, 0, "a", false, std::nullopt, Usage{4, 1})["usage"],
+            json::parse(R"({"prompt_tokens":4,"completion_tokens":1,"total_tokens":5})"));
+  // continuous_usage_stats alone asks for nothing (vLLM's rule: it needs include_usage).
+  EXPECT_FALSE(ok(Endpoint::Completions, R"({"prompt":"x","stream":true,
+      "stream_options":{"continuous_usage_stats":true}})").stream_continuous_usage);
   EXPECT_EQ(usage_chunk(c, "cmpl-3", 100, {2, 6}), json::parse(R"({"id":"cmpl-3","object":"text_completion",
       "created":100,"model":"tiny","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":6,"total_tokens":8}})"));
   EXPECT_EQ(sse_event(json{{"a", 1}}), "data: {\"a\":1}\n\n");

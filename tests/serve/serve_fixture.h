@@ -150,26 +150,39 @@ class ServeTest : public ::testing::Test {
     EXPECT_FALSE(events.empty());
     if (events.empty()) return {};
     EXPECT_EQ(events.back(), "data: [DONE]");
-    json last;
-    for (size_t i = 0; i + 1 < events.size(); ++i) {
+    // A usage chunk (no choices) may come last before [DONE]; its usage is returned on the last chunk.
+    json last, usage;
+    size_t end = events.size() - 1;
+    if (end > 0 && events[end - 1].rfind("data: ", 0) == 0) {
+      const json chunk = json::parse(events[end - 1].substr(6));
+      if (chunk["choices"].empty()) {
+        usage = chunk["usage"];
+        EXPECT_TRUE(usage.is_object()) << events[end - 1];
+        --end;
+      }
+    }
+    for (size_t i = 0; i < end; ++i) {
       EXPECT_EQ(events[i].rfind("data: ", 0), 0u) << events[i];
       const json chunk = json::parse(events[i].substr(6));
       const json& choice = chunk["choices"][0];
       *text += chat ? choice["delta"].value("content", "") : choice["text"].get<std::string>();
-      if (i + 2 < events.size()) {
+      if (i + 1 < end) {
         EXPECT_TRUE(choice["finish_reason"].is_null()) << events[i];
-        EXPECT_FALSE(chunk.contains("usage")) << events[i];
       }
+      // The choices' chunks carry no usage, or null when the request asked for a usage chunk.
+      EXPECT_TRUE(!chunk.contains("usage") || (chunk["usage"].is_null() && !usage.is_null())) << events[i];
       if (chat && i == 0) {
         EXPECT_EQ(choice["delta"]["role"], "assistant");
       }
       last = chunk;
     }
+    if (!usage.is_null()) last["usage"] = usage;
     return last;
   }
 
   // A /v1/completions request, streamed or not as the body says: the reply's text, and the last
-  // stream chunk or the whole response (where finish_reason and usage are).
+  // stream chunk or the whole response (where finish_reason and usage are; a stream has its usage
+  // when the body asks for it with stream_options).
   json completion(const json& body, std::string* text) {
     const Http h = request("/v1/completions", body.dump());
     EXPECT_EQ(h.status, 200) << h.body;

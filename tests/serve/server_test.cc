@@ -54,8 +54,9 @@ TEST_F(ServeTest, StreamingGivesTheSameTextAsServerSentEvents) {
   start();
   const std::string prompt = "Once upon a time";
   const auto [tokens, reason] = greedy(text_->encode_prompt(prompt), 20);
-  const Http h = request("/v1/completions", json{{"prompt", prompt}, {"max_tokens", 20}, {"stream", true}}.dump(),
-                         "-D " + quote((dir_->path() / "headers").string()));
+  const json body = {
+      {"prompt", prompt}, {"max_tokens", 20}, {"stream", true}, {"stream_options", {{"include_usage", true}}}};
+  const Http h = request("/v1/completions", body.dump(), "-D " + quote((dir_->path() / "headers").string()));
   ASSERT_EQ(h.status, 200);
   EXPECT_NE(testing::read_text(dir_->path() / "headers").find("Content-Type: text/event-stream"), std::string::npos);
   std::string text;
@@ -63,6 +64,32 @@ TEST_F(ServeTest, StreamingGivesTheSameTextAsServerSentEvents) {
   EXPECT_EQ(text, known_text(tokens));
   EXPECT_EQ(last["choices"][0]["finish_reason"], reason);
   EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(tokens.size()));
+
+  // Without stream_options no chunk has a usage (read_stream checks every chunk).
+  json plain = body;
+  plain.erase("stream_options");
+  text.clear();
+  EXPECT_FALSE(completion(plain, &text).contains("usage"));
+  EXPECT_EQ(text, known_text(tokens));
+
+  // vLLM's continuous_usage_stats: every chunk carries the usage so far, the last chunk the whole.
+  json continuous = body;
+  continuous["stream_options"]["continuous_usage_stats"] = true;
+  const Http c = request("/v1/completions", continuous.dump());
+  ASSERT_EQ(c.status, 200) << c.body;
+  int chunks = 0, previous = 0;
+  for (size_t at = 0, end; (end = c.body.find("\n\n", at)) != std::string::npos; at = end + 2) {
+    const std::string event = c.body.substr(at, end - at);
+    if (event == "data: [DONE]") break;
+    const json usage = json::parse(event.substr(6))["usage"];
+    ASSERT_TRUE(usage.is_object()) << event;
+    EXPECT_EQ(usage["prompt_tokens"], static_cast<int>(text_->encode_prompt(prompt).size()));
+    EXPECT_GE(usage["completion_tokens"].get<int>(), previous) << event;
+    previous = usage["completion_tokens"];
+    ++chunks;
+  }
+  EXPECT_GE(chunks, 3);
+  EXPECT_EQ(previous, static_cast<int>(tokens.size()));
 }
 
 TEST_F(ServeTest, ChatCompletionThroughTheTemplate) {
@@ -189,7 +216,8 @@ TEST_F(ServeTest, SeveralPromptsAndChoicesInOneRequest) {
   const json chat = {{"messages", json::array({{{"role", "user"}, {"content", "Hi there"}}})},
                      {"n", 3},
                      {"max_tokens", 5},
-                     {"stream", true}};
+                     {"stream", true},
+                     {"stream_options", {{"include_usage", true}}}};
   const Http s = request("/v1/chat/completions", chat.dump());
   ASSERT_EQ(s.status, 200) << s.body;
   std::map<int, std::string> text, reason;
@@ -208,7 +236,7 @@ TEST_F(ServeTest, SeveralPromptsAndChoicesInOneRequest) {
       usage = chunk["usage"];
       continue;
     }
-    EXPECT_FALSE(chunk.contains("usage")) << events[i];
+    EXPECT_TRUE(chunk["usage"].is_null()) << events[i];
     const json& choice = chunk["choices"][0];
     const int index = choice["index"];
     EXPECT_FALSE(reason.count(index)) << "a chunk after choice " << index << " finished";
@@ -250,8 +278,9 @@ TEST_F(ServeTest, AStopTokenIdEndsTheReplyBeforeIt) {
   const std::vector<int32_t> before(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(cut));
   for (const bool stream : {false, true}) {
     std::string text;
-    const json last = completion(
-        {{"prompt", prompt}, {"max_tokens", 12}, {"stream", stream}, {"stop_token_ids", {tokens[3]}}}, &text);
+    json body = {{"prompt", prompt}, {"max_tokens", 12}, {"stream", stream}, {"stop_token_ids", {tokens[3]}}};
+    if (stream) body["stream_options"] = {{"include_usage", true}};
+    const json last = completion(body, &text);
     EXPECT_EQ(text, known_text(before)) << stream;
     EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
     EXPECT_EQ(last["usage"]["completion_tokens"], static_cast<int>(cut) + 1);
