@@ -1,10 +1,16 @@
 #include "serve/worker_pool.h"
 
+#include <string>
+#include <system_error>
+
 #include "core/error.h"
 
 namespace slidesparse {
 
-WorkerPool::WorkerPool(size_t max_threads) : max_threads_(max_threads) {
+WorkerPool::WorkerPool(size_t max_threads, StartThread start_thread)
+    : max_threads_(max_threads),
+      start_thread_(start_thread ? std::move(start_thread)
+                                 : StartThread([](std::function<void()> body) { return std::thread(std::move(body)); })) {
   require(max_threads >= 1, "the HTTP worker pool needs at least one thread");
 }
 
@@ -13,10 +19,19 @@ WorkerPool::~WorkerPool() { shutdown(); }
 void WorkerPool::enqueue(std::function<void()> job) {
   std::lock_guard lock(mutex_);
   jobs_.push_back(std::move(job));
-  if (jobs_.size() > idle_ && threads_.size() < max_threads_)
-    threads_.emplace_back([this] { work(); });
-  else
-    wake_.notify_one();
+  if (jobs_.size() > idle_ && threads_.size() < max_threads_) {
+    try {
+      threads_.push_back(start_thread_([this] { work(); }));
+      return;
+    } catch (const std::system_error& e) {
+      // Refused by the system: the job waits for a running thread, unless there is none.
+      if (threads_.empty()) {
+        jobs_.pop_back();
+        fail("the HTTP server could not start a worker thread: " + std::string(e.what()));
+      }
+    }
+  }
+  wake_.notify_one();
 }
 
 void WorkerPool::shutdown() {

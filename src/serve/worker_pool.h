@@ -4,7 +4,9 @@
 // client that keeps its connection open would sit idle; too small, and the connections beyond it
 // waited for one of the kept-alive ones to close, which under steady load meant until the end of
 // the load (tools/serve_bench --keep-alive). This pool starts a thread when a connection arrives and
-// none is free, up to `max_threads`, and keeps it for the next connections.
+// none is free, up to `max_threads`, and keeps it for the next connections. When the system refuses
+// a thread (its limit on threads, or memory), the connection waits for a running one, as it would
+// beyond max_threads; only a pool that has no thread at all fails.
 #pragma once
 
 #include <condition_variable>
@@ -21,11 +23,15 @@ namespace slidesparse {
 
 class WorkerPool final : public httplib::TaskQueue {
  public:
-  explicit WorkerPool(size_t max_threads);
+  // Starts a thread running `body`; throws std::system_error as std::thread's constructor does.
+  using StartThread = std::function<std::thread(std::function<void()> body)>;
+
+  explicit WorkerPool(size_t max_threads, StartThread start_thread = nullptr);
   ~WorkerPool() override;
 
   // Runs `job` on a free thread, on a new one while fewer than max_threads exist, or else as soon
-  // as one is free (in arrival order).
+  // as one is free (in arrival order). Throws Error, with `job` dropped, when the system refuses
+  // the pool's first thread.
   void enqueue(std::function<void()> job) override;
   // Runs the jobs already queued, then joins every thread. Idempotent.
   void shutdown() override;
@@ -36,6 +42,7 @@ class WorkerPool final : public httplib::TaskQueue {
   void work();
 
   const size_t max_threads_;
+  const StartThread start_thread_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <system_error>
 #include <vector>
 
 #include "core/error.h"
@@ -89,6 +92,46 @@ TEST(WorkerPool, NeedsAThread) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "the HTTP worker pool needs at least one thread");
   }
+}
+
+// A thread starter that the system refuses after `allowed` threads (EAGAIN, as pthread_create at
+// its limit).
+WorkerPool::StartThread refusing_after(int allowed) {
+  auto started = std::make_shared<int>(0);
+  return [started, allowed](std::function<void()> body) {
+    if (*started >= allowed) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    ++*started;
+    return std::thread(std::move(body));
+  };
+}
+
+// Refused threads: the connections wait for the running ones instead of failing the server.
+TEST(WorkerPool, JobsWaitForTheRunningThreadsWhenTheSystemRefusesMore) {
+  Gate gate;
+  WorkerPool pool(8, refusing_after(2));
+  for (int i = 0; i < 5; ++i) pool.enqueue(gate.job(i));
+  ASSERT_TRUE(gate.wait_for([&] { return gate.running == 2; }));
+  EXPECT_EQ(pool.threads(), 2u);
+  gate.release();
+  ASSERT_TRUE(gate.wait_for([&] { return gate.done == 5; }));
+  pool.shutdown();
+  std::sort(gate.started.begin(), gate.started.end());
+  EXPECT_EQ(gate.started, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+// Without any thread nothing would serve the job: one clear error, and the job is not kept.
+TEST(WorkerPool, NoThreadAtAllIsAnError) {
+  WorkerPool pool(8, refusing_after(0));
+  bool ran = false;
+  try {
+    pool.enqueue([&ran] { ran = true; });
+    ADD_FAILURE() << "a job queued on a pool without threads";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("the HTTP server could not start a worker thread: ", 0), 0u) << e.what();
+  }
+  pool.shutdown();
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(pool.threads(), 0u);
 }
 
 }  // namespace
