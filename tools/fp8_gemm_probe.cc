@@ -1,11 +1,12 @@
 // Measures the scaled GEMM's kernels on FP8 (E4M3 codes, fp32 accumulation, both scales in the
 // epilogue, bf16 out) against what the engine's FP8 dense linears run: cuBLASLt with fast
 // accumulation and the scale placement the engine picks on this GPU (the best of its first eight
-// heuristic candidates). The promoting mainloop runs at several promotion intervals (the tensor cores' partial
-// sums added into fp32 registers every so many MMAs; each promotion waits for the warpgroup's MMAs,
-// so a longer interval lets more k-tiles overlap), the fast-accumulation mainloop once. For each it
-// prints the time, the TOPS next to the datasheet peak, and the error against the exact product on
-// sampled rows: max |out - exact| / rms(exact), exact = (sum of x * w in double) * scale_x * scale_w.
+// heuristic candidates). The promoting mainloop runs at several promotion intervals (the tensor
+// cores' partial sums added into fp32 registers every so many MMAs; each promotion waits for the
+// warpgroup's MMAs, so a longer interval lets more k-tiles overlap), the fast-accumulation mainloop
+// once. For each it prints the time, the TOPS next to the datasheet peak, and the error against the
+// exact product on sampled rows: max |out - exact| / rms(exact), exact = (sum of x * w in double) *
+// scale_x * scale_w.
 //
 //   fp8_gemm_probe [--m-list 64,512,4096,32768]
 #include <cuda_bf16.h>
