@@ -82,16 +82,31 @@ ExactRows exact_rows(const DeviceBuffer& x, const DeviceBuffer& w, const DeviceB
   return e;
 }
 
-// max |out * row_factor - exact| / rms(exact) over the sampled rows of d [m, n] bf16; row_factor is
-// scale_x for an output that lacks it (cuBLASLt's), else 1.
-double relative_error(const ExactRows& e, const DeviceBuffer& d, int64_t n, const std::vector<float>& row_factor) {
-  std::vector<uint16_t> row(static_cast<size_t>(n));
+// max |out * row_factor[r] * col_factor[c] - exact| / rms(exact) over the sampled rows of d [m, n]
+// (bf16, or fp32 when `fp32`); the factors are the scales an output still lacks (cuBLASLt's: scale_x,
+// or both), empty for none.
+double relative_error(const ExactRows& e, const DeviceBuffer& d, int64_t n, bool fp32,
+                      const std::vector<float>& row_factor, const std::vector<float>& col_factor) {
+  const size_t bytes = fp32 ? 4 : 2;
+  std::vector<uint8_t> row(static_cast<size_t>(n) * bytes);
   double worst = 0;
   for (size_t i = 0; i < e.rows.size(); ++i) {
-    CUDA_CHECK(cudaMemcpy(row.data(), d.as<uint16_t>() + e.rows[i] * n, size_t(n) * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(row.data(), d.as<uint8_t>() + size_t(e.rows[i] * n) * bytes, row.size(),
+                          cudaMemcpyDeviceToHost));
     const double factor = row_factor.empty() ? 1.0 : row_factor[size_t(e.rows[i])];
     for (int64_t col = 0; col < n; ++col) {
-      const double diff = double(bf16_bits_to_float(row[size_t(col)])) * factor - e.values[i * size_t(n) + size_t(col)];
+      double value;
+      if (fp32) {
+        float f;
+        std::memcpy(&f, row.data() + size_t(col) * 4, 4);
+        value = f;
+      } else {
+        uint16_t bits;
+        std::memcpy(&bits, row.data() + size_t(col) * 2, 2);
+        value = bf16_bits_to_float(bits);
+      }
+      const double col_scale = col_factor.empty() ? 1.0 : col_factor[size_t(col)];
+      const double diff = value * factor * col_scale - e.values[i * size_t(n) + size_t(col)];
       if (std::isnan(diff)) return INFINITY;  // a poisoned (unwritten) output
       worst = std::max(worst, std::fabs(diff));
     }
@@ -116,7 +131,7 @@ int main(int argc, char** argv) try {
   for (const LayerShape& s : bitnet_layer_shapes()) {
     for (int64_t m : ms) {
       DeviceBuffer x(size_t(m * s.k), "x"), w(size_t(s.n * s.k), "w"), sx(size_t(m) * 4, "sx"), sw(size_t(s.n) * 4, "sw");
-      DeviceBuffer out(size_t(m * s.n) * 2, "out");
+      DeviceBuffer out(size_t(m * s.n) * 4, "out");  // room for an fp32 output
       fill_random_codes_gpu(QuantKind::Fp8E4M3, x.as<uint8_t>(), m, s.k, false, 1, stream);
       fill_ternary_codes_gpu(QuantKind::Fp8E4M3, w.as<uint8_t>(), s.n, s.k, false, 2, stream);
       fill_random_f32_gpu(sx.as<float>(), m, 1e-4f, 1e-2f, 3, stream);
@@ -129,7 +144,6 @@ int main(int argc, char** argv) try {
       // picks for the shape on this GPU, fast accumulation.
       const LinearConfig engine = default_linear_config(QuantKind::Fp8E4M3, s.n, s.k, Sparsity::dense(), m,
                                                         {.fp8_fast_accum = true, .scaled_gemm = false});
-      if (engine.scales == ScaleMode::Epilogue) fail("cuBLASLt applies no scale in its FP8 GEMM here");
       CublasLtGemm lt({engine.kind, engine.output, engine.scales, s.n, s.k, engine.fast_accum});
       const auto candidates = lt.heuristic_candidates(m, 8, kWorkspace);
       if (candidates.empty()) fail("cuBLASLt offers no FP8 algorithm for " + s.name + " M=" + std::to_string(m));
@@ -143,14 +157,19 @@ int main(int argc, char** argv) try {
         };
         lt_us = std::min(lt_us, time_launches_us(run, 3, 20, stream));
       }
-      std::vector<float> hsx;  // the scale_x the output still lacks
-      if (engine.scales == ScaleMode::WeightInGemm) {
+      std::vector<float> hsx, hsw;  // the scales the output still lacks
+      if (engine.scales != ScaleMode::BothInGemm) {
         hsx.resize(static_cast<size_t>(m));
         CUDA_CHECK(cudaMemcpy(hsx.data(), sx.data(), hsx.size() * 4, cudaMemcpyDeviceToHost));
       }
-      std::printf("%-8s %6lld %-14s %8.1f %5.0f %7.4f  (%s)\n", s.name.c_str(), (long long)m, "cublaslt-fast", lt_us,
-                  flops / lt_us * 1e-6, relative_error(exact, out, s.n, hsx),
-                  std::string(scale_mode_name(engine.scales)).c_str());
+      if (engine.scales == ScaleMode::Epilogue) {
+        hsw.resize(static_cast<size_t>(s.n));
+        CUDA_CHECK(cudaMemcpy(hsw.data(), sw.data(), hsw.size() * 4, cudaMemcpyDeviceToHost));
+      }
+      const bool fp32_out = engine.output == GemmOutput::Float32;
+      std::printf("%-8s %6lld %-14s %8.1f %5.0f %7.4f  (%s, %s out)\n", s.name.c_str(), (long long)m, "cublaslt-fast",
+                  lt_us, flops / lt_us * 1e-6, relative_error(exact, out, s.n, fp32_out, hsx, hsw),
+                  std::string(scale_mode_name(engine.scales)).c_str(), fp32_out ? "fp32" : "bf16");
 
       struct Variant {
         std::string name;
@@ -171,7 +190,7 @@ int main(int argc, char** argv) try {
           auto run = [&] { v.launch(tile, p, stream); };
           run();
           CUDA_CHECK(cudaStreamSynchronize(stream));
-          const double err = relative_error(exact, out, s.n, {});
+          const double err = relative_error(exact, out, s.n, false, {}, {});
           const double us = time_launches_us(run, 3, 20, stream);
           std::printf("  %8.1f %5.0f %7.4f", us, flops / us * 1e-6, err);
         }
