@@ -17,11 +17,11 @@
 #   the models' prefill and decode rates (details at the step). `serve`: the OpenAI
 #   server on the INT8 model under 64 streaming clients for 60 s (scripts/serve_load.py), 15 s more
 #   with a quarter of the streams dropped mid-way by their clients, then SIGTERM; `serve-prefix` the same
-#   with --enable-prefix-caching and requests of 4 choices sharing a long start. `serve-scale`: the
-#   server on the INT8 model with 512 sequences per step under `bench serve` (SCALE_CLIENTS, default
-#   "64 512" clients; 256 tokens each, end-of-sequence ignored), next to `bench throughput` decode at
-#   the same M: what the server keeps of the engine's decode rate; then tools/serve_bench on the
-#   machine's cores.
+#   with --enable-prefix-caching --batch-invariant and requests of 4 choices sharing a long start.
+#   `serve-scale`: the server on the INT8 model with 512 sequences per step under `bench serve`
+#   (SCALE_CLIENTS, default "64 512" clients; 256 tokens each, end-of-sequence ignored), next to
+#   `bench throughput` decode at the same M: what the server keeps of the engine's decode rate; then
+#   tools/serve_bench on the machine's cores.
 #   `dense-db`: the dense models' prefill M=32768 without and with a database of their GEMMs alone.
 #   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
 #   model and against itself as tuned, in rotating order (details at the step).
@@ -478,16 +478,18 @@ PY
     serve|serve-prefix)
       # `serve` on the BitNet-2B-shaped INT8 model (synth's placeholder tokenizer: every id decodes to
       # distinct text) under SERVE_CLIENTS streaming clients for SERVE_SECONDS, then SIGTERM: exit 0.
-      # serve-prefix: the server with --enable-prefix-caching, requests of 4 choices whose prompts all
-      # start with the same ~1,000-token text: every choice must still equal the solo reply, and the
-      # cache's hits are printed.
+      # serve-prefix: the server with --enable-prefix-caching and --batch-invariant, requests of 4
+      # choices whose prompts all start with the same ~1,000-token text: every choice must still equal
+      # the solo reply, and the cache's hits are printed. (Without --batch-invariant, contexts this long
+      # are cut into decode-attention splits by batch size and long fresh prompts run cuDNN, so replies
+      # under load differ from the solo one wherever two logits nearly tie.)
       work=${AB_WORK:-/tmp/ab}; mkdir -p "$work"
       [ -d "$work/BitNet-2B-BF16" ] || "$bin/slidesparse" synth --preset bitnet-2b --output "$work/BitNet-2B-BF16" >/dev/null
       [ -d "$work/BitNet-2B-INT8" ] ||
         "$bin/slidesparse" prepare --input "$work/BitNet-2B-BF16" --dtype int8 --output "$work/BitNet-2B-INT8" >/dev/null
       load_args=(); server_args=()
       if [ "$step" = serve-prefix ]; then
-        server_args=(--enable-prefix-caching)
+        server_args=(--enable-prefix-caching --batch-invariant)
         load_args=(--n 4 --system-prompt "$(python3 -c 'print("You are a careful assistant. " * 35, end="")')")
       fi
       "$bin/slidesparse" serve --model "$work/BitNet-2B-INT8" --port 8000 --max-model-len 2048 "${server_args[@]}" \

@@ -60,6 +60,10 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
   p.flag("no-residual-epilogue",
          "INT8 dense on the CUTLASS GEMM: the residual add in the norm kernels after o_proj and down_proj instead of "
          "those GEMMs' epilogues (the default, where the norms then read one tensor; the same bits)");
+  p.flag("batch-invariant",
+         "INT8: every request's tokens independent of the requests it is batched with (decode attention cut at fixed "
+         "key positions, prefill attention on the built-in kernel, default launch shapes, no split-K lm_head, no "
+         "dense fallback); slower decode for few long sequences");
   p.flag("no-dense-fallback",
          "2:4 checkpoints: always cuSPARSELt (default with --db: the dense GEMM on the same weight at the row counts "
          "where the database timed it faster; the plain weight of those linears is then kept too)");
@@ -89,6 +93,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.relu2_mul_epilogue = !p.has("no-mlp-epilogue");
   e.residual_epilogue = !p.has("no-residual-epilogue");
   e.dense_fallback = !p.has("no-dense-fallback");
+  e.batch_invariant = p.has("batch-invariant");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
 }

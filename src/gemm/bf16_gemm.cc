@@ -11,7 +11,7 @@
 
 namespace slidesparse {
 
-Bf16Gemm::Bf16Gemm(int64_t n, int64_t k) : n_(n), k_(k) {
+Bf16Gemm::Bf16Gemm(int64_t n, int64_t k, bool no_split_k) : n_(n), k_(k), no_split_k_(no_split_k) {
   CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   const cublasOperation_t trans = CUBLAS_OP_T, no_trans = CUBLAS_OP_N;
   CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSA, &trans, sizeof trans));
@@ -41,13 +41,24 @@ void Bf16Gemm::prepare(int64_t m, size_t max_workspace, const TimingOperands* ti
   int returned = 0;
   const cublasStatus_t status =
       cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_, w_layout_, plan.x_layout, plan.d_layout, plan.d_layout,
-                                     pref, timing ? kMaxCandidates : 1, results, &returned);
+                                     pref, timing || no_split_k_ ? kMaxCandidates : 1, results, &returned);
   cublasLtMatmulPreferenceDestroy(pref);
+  if (status == CUBLAS_STATUS_SUCCESS && no_split_k_) {  // keep the candidates that sum along K in one pass
+    int kept = 0;
+    for (int i = 0; i < returned; ++i) {
+      int32_t splits = 1;
+      size_t written = 0;
+      cublasLtMatmulAlgoConfigGetAttribute(&results[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splits, sizeof splits,
+                                           &written);
+      if (splits <= 1) results[kept++] = results[i];
+    }
+    returned = timing ? kept : std::min(kept, 1);
+  }
   if (status != CUBLAS_STATUS_SUCCESS || returned == 0) {
     cublasLtMatrixLayoutDestroy(plan.x_layout);
     cublasLtMatrixLayoutDestroy(plan.d_layout);
-    fail("cuBLASLt has no bf16 algorithm for lm_head M=" + std::to_string(m) + " N=" + std::to_string(n_) +
-         " K=" + std::to_string(k_));
+    fail("cuBLASLt has no bf16 algorithm" + std::string(no_split_k_ ? " without split-K" : "") +
+         " for lm_head M=" + std::to_string(m) + " N=" + std::to_string(n_) + " K=" + std::to_string(k_));
   }
   int best = 0;
   if (timing && returned > 1) {

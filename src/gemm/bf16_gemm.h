@@ -1,6 +1,8 @@
 // The model's one floating-point GEMM: lm_head, logits fp32 [m, n] = x bf16 [m, k] . W bf16 [n, k]^T
 // on cuBLASLt (fp32 accumulation and output, so greedy argmax sees fewer ties than bf16 logits
 // would give). Per row count a plan is built on first prepare() and reused; run() only launches.
+// Without split-K, every row count sums each logit's products in the same order (row-count
+// invariant logits, for batch-invariant engines).
 #pragma once
 
 #include <cublasLt.h>
@@ -13,7 +15,7 @@ namespace slidesparse {
 
 class Bf16Gemm {
  public:
-  Bf16Gemm(int64_t n, int64_t k);
+  Bf16Gemm(int64_t n, int64_t k, bool no_split_k = false);
   ~Bf16Gemm();
   Bf16Gemm(const Bf16Gemm&) = delete;
   Bf16Gemm& operator=(const Bf16Gemm&) = delete;
@@ -44,6 +46,7 @@ class Bf16Gemm {
     size_t workspace = 0;
   };
   int64_t n_, k_;
+  bool no_split_k_;
   cublasLtMatmulDesc_t desc_ = nullptr;
   cublasLtMatrixLayout_t w_layout_ = nullptr;
   std::map<int64_t, Plan> plans_;

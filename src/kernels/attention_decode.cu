@@ -85,19 +85,21 @@ struct DecodeArgs {
   const int32_t* block_table;
   int max_blocks_per_seq;
   int num_seqs, heads, kv_heads, group, block_size;
-  int splits, min_chunk;
+  int splits, min_chunk, fixed_chunk;
   float scale_log2;  // softmax_scale * log2(e)
 };
 
 // How sequence `len` is cut: `count` splits of `chunk` keys (the last one shorter). Both kernels
 // derive it from the device seq_len, so the host never needs it. Long sequences use every split,
-// short ones fewer, none shorter than min_chunk unless the sequence is.
+// short ones fewer, none shorter than min_chunk unless the sequence is; with a fixed chunk, the cut
+// depends on len alone (AttentionDecodeConfig::fixed_chunk).
 struct SplitPlan {
   int chunk, count;
 };
 
-__device__ __forceinline__ SplitPlan plan_splits(int len, int splits, int min_chunk) {
+__device__ __forceinline__ SplitPlan plan_splits(int len, int splits, int min_chunk, int fixed_chunk) {
   if (len <= 0) return {kKeyGroup, 0};
+  if (fixed_chunk > 0) return {fixed_chunk, (len + fixed_chunk - 1) / fixed_chunk};
   const int wanted = min(splits, (len + min_chunk - 1) / min_chunk);
   const int chunk = min(((len + wanted - 1) / wanted + kKeyGroup - 1) / kKeyGroup * kKeyGroup,
                         kAttentionDecodeMaxChunk);
@@ -138,7 +140,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int head0 = kv_head * a.group;
   const int len = a.seq_len[seq];
-  const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk);
+  const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk, a.fixed_chunk);
   if (len <= 0) {  // padding sequence: the first split writes the zero rows
     if (split == 0)
       for (int i = tid; i < a.group * kRowChunks; i += kThreads)
@@ -324,7 +326,7 @@ __global__ void __launch_bounds__(kThreads) attention_decode_combine_kernel(cons
   constexpr int kPerLane = kHeadDim / 32;
   const int item = blockIdx.x * kWarps + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (item >= a.num_seqs * a.heads) return;
-  const SplitPlan plan = plan_splits(a.seq_len[item / a.heads], a.splits, a.min_chunk);
+  const SplitPlan plan = plan_splits(a.seq_len[item / a.heads], a.splits, a.min_chunk, a.fixed_chunk);
   if (plan.count <= 1) return;
   const float* lse = a.partial_lse + int64_t{item} * a.splits;
   float max_lse = -INFINITY;
@@ -355,11 +357,14 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 bool aligned(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 void check_config(const AttentionDecodeConfig& c) {
-  require(c.min_chunk >= kKeyGroup && c.min_chunk % kKeyGroup == 0 && c.min_chunk <= kAttentionDecodeMaxChunk &&
-              c.target_blocks >= 1,
+  auto chunk_ok = [](int chunk) {
+    return chunk >= kKeyGroup && chunk % kKeyGroup == 0 && chunk <= kAttentionDecodeMaxChunk;
+  };
+  require(chunk_ok(c.min_chunk) && c.target_blocks >= 1 && (c.fixed_chunk == 0 || chunk_ok(c.fixed_chunk)),
           "attention_decode: config min_chunk=" + std::to_string(c.min_chunk) + " target_blocks=" +
-              std::to_string(c.target_blocks) + " (need a multiple of 16 in 16.." +
-              std::to_string(kAttentionDecodeMaxChunk) + " and target_blocks >= 1)");
+              std::to_string(c.target_blocks) + " fixed_chunk=" + std::to_string(c.fixed_chunk) +
+              " (need chunks that are multiples of 16 in 16.." + std::to_string(kAttentionDecodeMaxChunk) +
+              ", fixed_chunk 0 for none, and target_blocks >= 1)");
 }
 
 size_t partial_floats(int num_seqs, int heads, int head_dim, int splits) {
@@ -388,6 +393,7 @@ void launch(const DecodeArgs& a, cudaStream_t stream) {
 int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config) {
   check_config(config);
   const int64_t max_len = std::max(max_seq_len, 1);
+  if (config.fixed_chunk > 0) return static_cast<int>(ceil_div(max_len, config.fixed_chunk));
   const int64_t units = std::max<int64_t>(int64_t{num_seqs} * kv_heads, 1);
   const int64_t fill = ceil_div(config.target_blocks, units);
   const int64_t needed = ceil_div(max_len, kAttentionDecodeMaxChunk);  // no split beyond the max chunk
@@ -429,6 +435,7 @@ void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, con
   a.block_size = cache.block_size;
   a.splits = attention_decode_splits(batch.num_seqs, cache.kv_heads, batch.max_seq_len, config);
   a.min_chunk = config.min_chunk;
+  a.fixed_chunk = config.fixed_chunk;
   a.scale_log2 = softmax_scale * kLog2e;
   if (a.splits > 1) {
     const size_t need = (partial_floats(a.num_seqs, heads, hd, a.splits) + size_t{1} * a.num_seqs * heads * a.splits) *

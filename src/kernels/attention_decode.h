@@ -31,6 +31,12 @@ struct AttentionDecodeConfig {
   // Split until num_seqs * kv_heads * splits reaches about this many blocks (a few waves on an
   // H100 at 4 blocks per SM), so few long sequences still fill the GPU.
   int target_blocks = 1024;
+  // Nonzero: every sequence is cut into pieces of exactly this many keys (a multiple of 16, at most
+  // kAttentionDecodeMaxChunk; min_chunk and target_blocks unused), so its keys are summed in an order
+  // that depends on its own length alone, not on the other sequences of the launch: a request's
+  // output is the same whatever it is batched with. Costs the parallelism of few long sequences and
+  // a combine for every sequence longer than the chunk.
+  int fixed_chunk = 0;
 };
 
 // Bytes of workspace attention_decode_gpu needs for these bounds, whatever the cache's kv_heads

@@ -82,7 +82,7 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
     mark("rope+kv write");
     if (shape.decode)
       attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
-                           decode_workspace_.data(), decode_workspace_.bytes(), stream_);
+                           decode_workspace_.data(), decode_workspace_.bytes(), stream_, decode_config_);
     else if (!cudnn || !attention_->run(q, *cudnn, attn))
       attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
                             row_launch.attention);

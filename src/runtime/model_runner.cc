@@ -38,7 +38,7 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
       kv_heads_(weights.config().num_key_value_heads),
       head_dim_(weights.config().head_dim),
       vocab_(weights.config().vocab_size),
-      lm_head_gemm_(weights.config().vocab_size, weights.config().hidden_size) {
+      lm_head_gemm_(weights.config().vocab_size, weights.config().hidden_size, options.batch_invariant) {
   const auto& o = options_;
   require(o.block_size > 0 && o.block_size % 16 == 0,
           "--block-size must be a positive multiple of 16, got " + std::to_string(o.block_size));
@@ -75,9 +75,10 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
   sampled_ = DeviceBuffer(max_samples * sizeof(int32_t), "sampled tokens");
   error_flag_ = DeviceBuffer(sizeof(int32_t), "token id check");
   CUDA_CHECK(cudaMemsetAsync(error_flag_.data(), 0, sizeof(int32_t), stream_));
+  if (o.batch_invariant) decode_config_.fixed_chunk = kBatchInvariantDecodeChunk;
   decode_workspace_ = DeviceBuffer(
       std::max<size_t>(attention_decode_workspace_bytes(o.max_num_seqs, static_cast<int>(heads_),
-                                                        static_cast<int>(head_dim_), o.max_model_len),
+                                                        static_cast<int>(head_dim_), o.max_model_len, decode_config_),
                        16),
       "decode attention workspace");
 
@@ -114,7 +115,8 @@ ModelRunner::ModelRunner(ModelWeights& weights, const RunnerOptions& options, cu
                                         static_cast<int>(head_dim_), o.max_num_seqs,
                                         std::min(o.max_model_len, o.max_num_batched_tokens),  // longest fresh prompt
                                         softmax_scale_};
-  attention_ = std::make_unique<PrefillAttentionChoice>(o.cudnn_attention, cudnn_shape, max_tokens, stream_);
+  attention_ = std::make_unique<PrefillAttentionChoice>(o.cudnn_attention && !o.batch_invariant, cudnn_shape,
+                                                        max_tokens, stream_);
   allocate_kv_cache();
   if (o.cuda_graphs) capture_graphs();
 }
@@ -151,9 +153,12 @@ void ModelRunner::prepare_rows(int64_t rows) {
     const LinearSlot feeding = norm == FusedNormKernel::Relu2Mul ? LinearSlot::GateUp : LinearSlot::O;
     return accumulator_form(weights_.linear(feeding).config());
   };
+  // Batch-invariant runs keep the default shapes: a row's reduction order then does not depend on
+  // the step's row count.
+  const TuningDatabase* launch_db = options_.batch_invariant ? nullptr : options_.tuning;
   auto tuned = [&](FusedNormKernel norm, int64_t k) -> std::optional<QuantLaunchConfig> {
-    if (options_.tuning)
-      if (auto t = options_.tuning->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity, form(norm)), k, rows)) {
+    if (launch_db)
+      if (auto t = launch_db->lookup_kernel(fused_norm_kernel_name(norm, kind, sparsity, form(norm)), k, rows)) {
         const QuantLaunchConfig d;
         return QuantLaunchConfig{t->value("threads", d.threads), t->value("rows_per_block", d.rows_per_block)};
       }
@@ -166,8 +171,8 @@ void ModelRunner::prepare_rows(int64_t rows) {
   // The tensor norm on the MLP activation; a database from before it was tuned has the relu2 norm's
   // shape for the same rows of the same width, the closer guess than the default.
   row_launch.mlp_tensor = tuned(FusedNormKernel::Tensor, inter_).value_or(row_launch.relu2);
-  if (options_.tuning)
-    if (auto t = options_.tuning->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows)) {
+  if (launch_db)
+    if (auto t = launch_db->lookup_kernel(kAttentionPrefillKernelName, head_dim_, rows)) {
       row_launch.attention = attention_prefill_config_from_json(*t);
       row_launch.cudnn_attention = attention_prefill_prefers_cudnn(*t);
     }

@@ -17,6 +17,7 @@
 
 #include "gemm/bf16_gemm.h"
 #include "gpu/device_buffer.h"
+#include "kernels/attention_decode.h"
 #include "kernels/attention_prefill.h"
 #include "kernels/kv_cache.h"
 #include "runtime/model_weights.h"
@@ -40,8 +41,18 @@ struct RunnerOptions {
   // cuDNN's SDPA when libcudnn 9.7+ is found (and the tuning database, where it timed both, did not
   // find our kernel faster); other steps, or without cuDNN, our kernel.
   bool cudnn_attention = true;
+  // Every request's output independent of what else runs in its steps (LlmEngine checks that the
+  // GEMMs' accumulation is exact, i.e. INT8): decode attention cuts keys at fixed positions
+  // (kBatchInvariantDecodeChunk), prefill attention runs our kernel alone, the fused norms and
+  // attention keep their default launch shapes at every row count, and lm_head takes no split-K
+  // algorithm. Decode of few long sequences loses the parallelism of adaptive splits.
+  bool batch_invariant = false;
   const TuningDatabase* tuning = nullptr;
 };
+
+// The decode attention split of batch-invariant runs: long enough that contexts of a few hundred
+// tokens pay no combine, short enough that one long sequence still spans several blocks.
+inline constexpr int kBatchInvariantDecodeChunk = 256;
 
 // One step's sizes as staging and the forward pass see them.
 struct StepShape {
@@ -121,6 +132,7 @@ class ModelRunner {
   float softmax_scale_ = 0;
 
   Bf16Gemm lm_head_gemm_;
+  AttentionDecodeConfig decode_config_;
   DeviceBuffer residual_, q_, attn_, codes_, scale_[2], acc_, workspace_, final_x_, logits_, sampled_;
   DeviceBuffer decode_workspace_, rope_cos_, rope_sin_, kv_, staged_device_, error_flag_;
   size_t staged_capacity_ = 0;  // int32s of staged_device_ and of each slot's staged_host

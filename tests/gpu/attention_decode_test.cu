@@ -296,6 +296,47 @@ TEST(AttentionDecodeGpu, GraphReplaysWithNewLengthsAndTables) {
   }
 }
 
+// With a fixed chunk, each sequence's keys are cut by its own length alone: its output is the same
+// bits alone as inside a batch of other lengths (whose longest sets the launch's split count), and
+// matches the reference.
+TEST(AttentionDecodeGpu, FixedChunkOutputDoesNotDependOnTheBatch) {
+  SKIP_WITHOUT_GPU();
+  AttentionDecodeConfig config;
+  config.fixed_chunk = 256;
+  const std::vector<int> lens = {1000, 40, 0, 300, 5000, 257, 256};
+  for (const Shape& shape : {Shape{8, 2, 128, 64}, Shape{4, 2, 64, 16}}) {
+    SCOPED_TRACE(describe(shape));
+    const Step st = make_step(shape, lens, blocks_needed(shape, lens) + 3, 11);
+    auto run = [&](const Step& step) {
+      const int max_len = *std::max_element(step.batch.seq_len.begin(), step.batch.seq_len.end());
+      DeviceStep dev(step, max_len,
+                     attention_decode_workspace_bytes(static_cast<int>(step.batch.seq_len.size()), shape.heads,
+                                                      shape.head_dim, max_len, config));
+      dev.upload(step);
+      dev.poison();
+      dev.launch(step, config, nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      return dev.download();
+    };
+    const std::vector<uint16_t> batched = run(st);
+    expect_matches_reference(st, batched);
+    const size_t row = static_cast<size_t>(shape.heads * shape.head_dim);
+    for (size_t s = 0; s < lens.size(); ++s) {
+      if (lens[s] == 0) continue;
+      Step alone = st;
+      const auto table = st.batch.block_table.begin() + static_cast<std::ptrdiff_t>(s * st.batch.max_blocks_per_seq);
+      alone.batch.block_table.assign(table, table + st.batch.max_blocks_per_seq);
+      alone.batch.seq_len = {lens[s]};
+      alone.batch.query_start = {0, 1};
+      alone.q.assign(st.q.begin() + static_cast<std::ptrdiff_t>(s * row),
+                     st.q.begin() + static_cast<std::ptrdiff_t>((s + 1) * row));
+      const std::vector<uint16_t> got = run(alone);
+      EXPECT_TRUE(std::equal(got.begin(), got.end(), batched.begin() + static_cast<std::ptrdiff_t>(s * row)))
+          << "sequence " << s << " (" << lens[s] << " keys) alone differs from its row in the batch";
+    }
+  }
+}
+
 // Host-side planning (no GPU needed): the workspace bound holds for every kv head count, no split
 // is ever asked to cover more than the max chunk, and the split count follows the config.
 TEST(AttentionDecodeSplits, WorkspaceBoundAndChunkLimitHold) {
@@ -320,6 +361,15 @@ TEST(AttentionDecodeSplits, WorkspaceBoundAndChunkLimitHold) {
   EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{24, 1024}), Error);
   EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{1024, 1024}), Error);
   EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{128, 0}), Error);
+  // A fixed chunk: the longest sequence alone sets the count, whatever the batch and its kv heads.
+  for (int num_seqs : {1, 64, 512})
+    for (int kv : {1, 5}) {
+      EXPECT_EQ(attention_decode_splits(num_seqs, kv, 256, AttentionDecodeConfig{128, 1024, 256}), 1);
+      EXPECT_EQ(attention_decode_splits(num_seqs, kv, 257, AttentionDecodeConfig{128, 1024, 256}), 2);
+      EXPECT_EQ(attention_decode_splits(num_seqs, kv, 5000, AttentionDecodeConfig{128, 1024, 256}), 20);
+    }
+  EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{128, 1024, 24}), Error);
+  EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{128, 1024, 1024}), Error);
 }
 
 TEST(AttentionDecodeGpu, RejectsBadShapesAndSmallWorkspace) {

@@ -454,6 +454,42 @@ TEST_F(EngineTest, RequestAloneEqualsInsideAPreemptingBatch) {
     }
 }
 
+// A batch-invariant engine gives a request the same tokens alone as among others of other lengths,
+// with chunked prefill, on the dense and the SlideSparse backends; contexts past 128 keys are where
+// the adaptive decode split would cut them differently by batch. FP8 is refused.
+TEST_F(EngineTest, BatchInvariantRequestAloneEqualsInsideABatch) {
+  const Oracle oracle = load_oracle();
+  auto prompt_of = [&](int len, int shift) {
+    std::vector<int32_t> p;
+    for (int i = 0; static_cast<int>(p.size()) < len; ++i) {
+      const auto& s = oracle.sequences[static_cast<size_t>((i + shift) % 2)];
+      p.insert(p.end(), s.begin(), s.end());
+      std::rotate(p.end() - 16, p.end() - 16 + (i * 5 + shift) % 16, p.end());
+    }
+    p.resize(static_cast<size_t>(len));
+    return p;
+  };
+  std::vector<std::vector<int32_t>> prompts{prompt_of(150, 0)};
+  for (int r = 1; r < 12; ++r) prompts.push_back(prompt_of(10 + r * 17, r));
+  for (auto [model, backend] : {std::pair{"int8", GemmBackend::CublasLt},
+                                std::pair{"int8-SlideSparse-2_8", GemmBackend::CusparseLt}}) {
+    SCOPED_TRACE(model);
+    EngineOptions e = tiny_options(*dir_ / model, backend);
+    e.batch_invariant = true;
+    const auto alone = generate(e, {prompts[0]}, 90);
+    const auto batched = generate(e, prompts, 90);
+    ASSERT_EQ(alone[0].size(), 90u);
+    EXPECT_EQ(batched[0], alone[0]);
+    for (size_t r = 1; r < prompts.size(); r += 5) {  // and the others alone
+      EXPECT_EQ(generate(e, {prompts[r]}, 90)[0], batched[r]) << "request " << r;
+    }
+  }
+  EngineOptions fp8 = tiny_options(*dir_ / "fp8", GemmBackend::CublasLt);
+  fp8.batch_invariant = true;
+  EXPECT_NE(testing::error_of([&] { LlmEngine engine(fp8); }).find("--batch-invariant needs an INT8 model"),
+            std::string::npos);
+}
+
 // Requests whose prompts start like an earlier one's attach its cached blocks instead of computing
 // them (prefix caching): the same greedy tokens as computing every prompt, also with chunked prefill,
 // preemption and cached blocks reused for other content when the cache is short.
