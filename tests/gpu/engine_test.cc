@@ -470,14 +470,18 @@ TEST_F(EngineTest, BatchInvariantRequestAloneEqualsInsideABatch) {
     return p;
   };
   std::vector<std::vector<int32_t>> prompts{prompt_of(150, 0)};
-  for (int r = 1; r < 12; ++r) prompts.push_back(prompt_of(10 + r * 17, r));
+  for (int r = 1; r < 12; ++r) prompts.push_back(prompt_of(10 + r * 12, r));  // contexts up to 240 of 256
   for (auto [model, backend] : {std::pair{"int8", GemmBackend::CublasLt},
                                 std::pair{"int8-SlideSparse-2_8", GemmBackend::CusparseLt}}) {
     SCOPED_TRACE(model);
     EngineOptions e = tiny_options(*dir_ / model, backend);
     e.batch_invariant = true;
+    e.runner.num_kv_blocks = 256;  // room for every request: no preemption (its recompute is another path)
     const auto alone = generate(e, {prompts[0]}, 90);
-    const auto batched = generate(e, prompts, 90);
+    EngineStats stats;
+    const auto batched = generate(e, prompts, 90, &stats);
+    EXPECT_EQ(stats.preemptions, 0);
+    EXPECT_GT(stats.steps, 90);  // prompts chunked over several steps
     ASSERT_EQ(alone[0].size(), 90u);
     EXPECT_EQ(batched[0], alone[0]);
     for (size_t r = 1; r < prompts.size(); r += 5) {  // and the others alone
