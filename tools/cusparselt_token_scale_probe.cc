@@ -72,7 +72,7 @@ struct Problem {
 // One form of one problem: descriptors, compressed weight, and the best plan over every algorithm.
 class FormRun {
  public:
-  FormRun(const CusparseLt& lib, const Form& form, const Problem& p) : lib_(lib), form_(form), p_(p) {
+  FormRun(const CusparseLt& lib, const Form& form, const Problem& p) : lib_(lib), form_(form) {
     const auto& api = lib_.api;
     const cudaDataType in = cuda_input_type(p.kind);
     const cusparseComputeType compute = p.kind == QuantKind::Int8 ? CUSPARSE_COMPUTE_32I : CUSPARSE_COMPUTE_32F;
@@ -169,7 +169,6 @@ class FormRun {
 
   const CusparseLt& lib_;
   Form form_;
-  Problem p_;
   cusparseLtMatDescriptor_t w_{}, x_{}, d_{};
   DeviceBuffer compressed_;
   cusparseLtMatmulDescriptor_t matmul_{};

@@ -39,13 +39,6 @@ namespace {
 
 constexpr int kSampledRows = 8;
 
-float bf16_bits_to_float(uint16_t bits) {
-  const uint32_t word = uint32_t{bits} << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof value);
-  return value;
-}
-
 // The exact products of the sampled rows, [kSampledRows, n], and the rows' indices.
 struct ExactRows {
   std::vector<int64_t> rows;
@@ -103,7 +96,7 @@ double relative_error(const ExactRows& e, const DeviceBuffer& d, int64_t n, bool
       } else {
         uint16_t bits;
         std::memcpy(&bits, row.data() + size_t(col) * 2, 2);
-        value = bf16_bits_to_float(bits);
+        value = bf16_to_float(bits);
       }
       const double col_scale = col_factor.empty() ? 1.0 : col_factor[size_t(col)];
       const double diff = value * factor * col_scale - e.values[i * size_t(n) + size_t(col)];

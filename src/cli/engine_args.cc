@@ -93,7 +93,7 @@ EngineOptions engine_options_from(const ArgParser& p) {
   e.relu2_mul_epilogue = !p.has("no-mlp-epilogue");
   e.residual_epilogue = !p.has("no-residual-epilogue");
   e.dense_fallback = !p.has("no-dense-fallback");
-  e.batch_invariant = p.has("batch-invariant");
+  e.runner.batch_invariant = p.has("batch-invariant");
   if (p.has("db")) e.tuning_db = p.get("db");
   return e;
 }

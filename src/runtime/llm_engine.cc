@@ -21,7 +21,7 @@ WeightLoadOptions LlmEngine::weight_options(const EngineOptions& options) {
   load.relu2_mul_epilogue = options.relu2_mul_epilogue;
   load.residual_epilogue = options.residual_epilogue;
   // Its timings choose where the dense fallback runs.
-  if (options.dense_fallback && !options.batch_invariant) load.dense_fallback_db = options.tuning_db;
+  if (options.dense_fallback && !options.runner.batch_invariant) load.dense_fallback_db = options.tuning_db;
   return load;
 }
 
@@ -49,10 +49,9 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
     weights_ = std::make_shared<ModelWeights>(options.model, load, stream_);
   }
   const ModelConfig& c = weights_->config();
-  require(!options.batch_invariant || weights_->linear(LinearSlot::Qkv).config().kind == QuantKind::Int8,
+  require(!options.runner.batch_invariant || weights_->linear(LinearSlot::Qkv).config().kind == QuantKind::Int8,
           "--batch-invariant needs an INT8 model: FP8 GEMMs accumulate in an order that depends on the step's "
           "row count");
-  options_.runner.batch_invariant = options.batch_invariant;
   if (options_.runner.max_model_len <= 0) options_.runner.max_model_len = static_cast<int>(c.max_position_embeddings);
   require(options_.runner.max_model_len <= c.max_position_embeddings,
           "--max-model-len " + std::to_string(options_.runner.max_model_len) + " exceeds the model's " +

@@ -46,10 +46,6 @@ struct EngineOptions {
   // Full blocks of computed prompt tokens stay cached under their content, and a request whose
   // prompt starts with the same tokens attaches them instead of computing them (BlockManager).
   bool prefix_caching = false;
-  // Each request's tokens independent of the other requests in its steps (RunnerOptions::
-  // batch_invariant; no dense fallback, whose GEMM rounds otherwise than cuSPARSELt's). INT8 models
-  // only: FP8 GEMMs accumulate in floating point in an order that varies with the row count.
-  bool batch_invariant = false;
   std::filesystem::path tuning_db;  // empty: library defaults
   int eos_token = -1;               // -1: the config's eos_token_id
 };

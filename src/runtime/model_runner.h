@@ -41,11 +41,13 @@ struct RunnerOptions {
   // cuDNN's SDPA when libcudnn 9.7+ is found (and the tuning database, where it timed both, did not
   // find our kernel faster); other steps, or without cuDNN, our kernel.
   bool cudnn_attention = true;
-  // Every request's output independent of what else runs in its steps (LlmEngine checks that the
-  // GEMMs' accumulation is exact, i.e. INT8): decode attention cuts keys at fixed positions
-  // (kBatchInvariantDecodeChunk), prefill attention runs our kernel alone, the fused norms and
-  // attention keep their default launch shapes at every row count, and lm_head takes no split-K
-  // algorithm. Decode of few long sequences loses the parallelism of adaptive splits.
+  // Every request's output independent of what else runs in its steps: decode attention cuts keys
+  // at fixed positions (kBatchInvariantDecodeChunk), prefill attention runs our kernel alone, the
+  // fused norms and attention keep their default launch shapes at every row count, and lm_head takes
+  // no split-K algorithm. LlmEngine adds what lies outside the runner: no dense fallback (its GEMM
+  // rounds otherwise than cuSPARSELt's) and INT8 models only (FP8 GEMMs accumulate in floating point
+  // in an order that varies with the row count). Decode of few long sequences loses the parallelism
+  // of adaptive splits.
   bool batch_invariant = false;
   const TuningDatabase* tuning = nullptr;
 };

@@ -475,7 +475,7 @@ TEST_F(EngineTest, BatchInvariantRequestAloneEqualsInsideABatch) {
                                 std::pair{"int8-SlideSparse-2_8", GemmBackend::CusparseLt}}) {
     SCOPED_TRACE(model);
     EngineOptions e = tiny_options(*dir_ / model, backend);
-    e.batch_invariant = true;
+    e.runner.batch_invariant = true;
     e.runner.num_kv_blocks = 256;  // room for every request: no preemption (its recompute is another path)
     const auto alone = generate(e, {prompts[0]}, 90);
     EngineStats stats;
@@ -489,7 +489,7 @@ TEST_F(EngineTest, BatchInvariantRequestAloneEqualsInsideABatch) {
     }
   }
   EngineOptions fp8 = tiny_options(*dir_ / "fp8", GemmBackend::CublasLt);
-  fp8.batch_invariant = true;
+  fp8.runner.batch_invariant = true;
   EXPECT_NE(testing::error_of([&] { LlmEngine engine(fp8); }).find("--batch-invariant needs an INT8 model"),
             std::string::npos);
 }
