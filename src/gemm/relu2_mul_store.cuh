@@ -1,4 +1,5 @@
-// The root of the scaled GEMM's MLP epilogue (gemm/scaled_gemm.h, ScaledGemm::run_relu2_mul): it
+// The root of the scaled GEMMs' MLP epilogue (gemm/scaled_gemm.h, ScaledGemm::run_relu2_mul; the
+// transposed form for gemm/sparse_scaled_gemm.h at the end): it
 // receives the dequantized gate_up values in float and writes BitNet's MLP activation
 //   out[m, j] = bf16(bf16(relu(g)^2) * u),  g = bf16(v[m, 2j]), u = bf16(v[m, 2j + 1])
 // (math/activation.h, with the dequantization's rounding of g and u: the bits of the unfused
@@ -20,12 +21,16 @@
 
 namespace slidesparse::scaled_gemm_detail {
 
-struct Sm90Relu2MulStore {
+// What both MLP store nodes share: their arguments (the output and its row length) and the empty
+// producer side. HalvedMode is the problem mode whose extent the output halves: 1 (N) for the dense
+// GEMM's interleaved column pairs, 0 (M) for the transposed sparse GEMM's row blocks.
+template <int HalvedMode>
+struct Relu2MulStoreBase {
   // The collective types its register fragments by the root's ElementAux when D is void.
   using ElementAux = cutlass::bfloat16_t;
   struct SharedStorage {};
   struct Arguments {
-    __nv_bfloat16* out = nullptr;  // [M, N / 2] row-major
+    __nv_bfloat16* out = nullptr;  // [tokens, features] row-major
     int64_t ld = 0;                // elements per row of out
   };
   using Params = Arguments;
@@ -36,7 +41,8 @@ struct Sm90Relu2MulStore {
   }
   template <class ProblemShape>
   static bool can_implement(ProblemShape const& problem, Arguments const& args) {
-    return cute::get<1>(problem) % 2 == 0 && args.out != nullptr && args.ld >= cute::get<1>(problem) / 2;
+    const auto halved = cute::get<HalvedMode>(problem);
+    return halved % (HalvedMode == 0 ? 16 : 2) == 0 && args.out != nullptr && args.ld >= halved / 2;
   }
   template <class ProblemShape>
   static size_t get_workspace_size(ProblemShape const&, Arguments const&) {
@@ -48,8 +54,8 @@ struct Sm90Relu2MulStore {
     return cutlass::Status::kSuccess;
   }
 
-  CUTLASS_HOST_DEVICE Sm90Relu2MulStore() {}
-  CUTLASS_HOST_DEVICE Sm90Relu2MulStore(Params const& params, SharedStorage const&) : params_(&params) {}
+  CUTLASS_HOST_DEVICE Relu2MulStoreBase() {}
+  CUTLASS_HOST_DEVICE Relu2MulStoreBase(Params const& params, SharedStorage const&) : params_(&params) {}
 
   CUTLASS_DEVICE bool is_producer_load_needed() const { return false; }
   CUTLASS_DEVICE bool is_C_load_needed() const { return false; }
@@ -64,6 +70,13 @@ struct Sm90Relu2MulStore {
   CUTLASS_DEVICE static uint32_t activation_pair(float gate_a, float up_a, float gate_b, float up_b) {
     return relu2_mul_bf16x2(pack_bf16x2(gate_a, gate_b), pack_bf16x2(up_a, up_b));
   }
+
+ protected:
+  Params const* params_ = nullptr;
+};
+
+struct Sm90Relu2MulStore : Relu2MulStoreBase<1> {
+  using Relu2MulStoreBase<1>::Relu2MulStoreBase;
 
   template <class CoordTensor, class ProblemMN>
   struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
@@ -168,9 +181,82 @@ struct Sm90Relu2MulStore {
     quads = __all_sync(0xffffffffu, quads);
     return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_, quads);
   }
+};
 
- private:
-  Params const* params_ = nullptr;
+// The same activation for the transposed problem of the sparse scaled GEMM (gemm/sparse_scaled_gemm.h):
+// the GEMM's rows are the weight's and its columns the tokens, and the gate_up weight comes in
+// blocks of 16 rows, gate_8b+i then up_8b+i at i + 8 (interleave_gate_up_rows with a block of 8). On
+// Hopper's warpgroup MMA a thread holds each value at row r and r + 8 of the same column in
+// fragment values v and v + 2 (v % 4 < 2), so each thread holds whole (gate, up) pairs; out is
+// [tokens, features] row-major, a feature per GEMM row pair and a token per column. The lanes of
+// adjacent rows (lane ^ 4) swap one output so that each stores two adjacent features of one token
+// in four bytes. The layout is checked once per tile set-up; a tile for which it does not hold
+// traps (the GPU tests run every compiled tile).
+struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0> {
+  using Relu2MulStoreBase<0>::Relu2MulStoreBase;
+
+  template <class CoordTensor, class ProblemMN>
+  struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
+    CUTLASS_DEVICE ConsumerStoreCallbacks(CoordTensor coords, ProblemMN problem, Params const* params)
+        : coords_(coords), problem_(problem), params_(params) {}
+    CoordTensor coords_;  // (CPY, CPY_M, CPY_N, EPI_M, EPI_N): the (row, token) of each accumulator value
+    ProblemMN problem_;
+    Params const* params_;
+
+    template <class ElementAccumulator, class ElementInput, int FragmentSize>
+    CUTLASS_DEVICE cutlass::Array<cutlass::bfloat16_t, FragmentSize> visit(
+        cutlass::Array<ElementAccumulator, FragmentSize> const&, int epi_v, int epi_m, int epi_n,
+        cutlass::Array<ElementInput, FragmentSize> const& in) {
+      static_assert(FragmentSize % 4 == 0, "the fragment must hold whole row pairs of two columns");
+      auto coords = coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
+      const int rows = cute::get<0>(problem_), tokens = cute::get<1>(problem_);
+      __nv_bfloat16* out = params_->out;
+      const int64_t ld = params_->ld;
+      CUTLASS_PRAGMA_UNROLL
+      for (int v = 0; v < FragmentSize; v += 4) {
+        const auto first = coords(epi_v * FragmentSize + v);
+        const int row = cute::get<0>(first), token = cute::get<1>(first);
+        const int feature = row / 16 * 8 + row % 16;
+        const bool odd = feature & 1;  // the lane ^ 4 holds feature ^ 1
+        // (token, token + 1) of this feature, token in the low half.
+        const uint32_t pair = activation_pair(float(in[v]), float(in[v + 2]), float(in[v + 1]), float(in[v + 3]));
+        const uint32_t theirs = __shfl_xor_sync(0xffffffffu, odd ? pair & 0xffffu : pair >> 16, 4);
+        // Even lane: features f, f + 1 of its first token; odd lane: f - 1, f of its second.
+        const uint32_t word = odd ? theirs | (pair & 0xffff0000u) : (pair & 0xffffu) | (theirs << 16);
+        const int store_token = token + (odd ? 1 : 0);
+        if (row < rows && store_token < tokens)
+          *reinterpret_cast<uint32_t*>(out + int64_t{store_token} * ld + (feature & ~1)) = word;
+      }
+      return {};  // D is void: the collective stores nothing of this
+    }
+  };
+
+  template <bool ReferenceSrc, class... Args>
+  CUTLASS_DEVICE auto get_consumer_store_callbacks(
+      cutlass::epilogue::fusion::detail::ConsumerStoreArgs<Args...> const& args) {
+    auto [M, N, K, L] = args.problem_shape_mnkl;
+    auto coords = cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
+        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
+        args.epi_tile, args.tiled_copy, args.thread_idx);
+    auto problem = cute::make_shape(M, N);
+    // The layout the pairing assumes, checked on the first subtile (the others differ by whole
+    // multiples of 16 rows): value v + 2 eight rows below v, v + 1 one column right of it, v in the
+    // gate half of its 16-row block, and lane ^ 4 on the next row of the same columns.
+    auto first = coords(cute::_, cute::_, cute::_, 0, 0);
+    bool ok = cute::size(first) % 4 == 0 && params_->ld % 2 == 0 && reinterpret_cast<uintptr_t>(params_->out) % 4 == 0;
+    CUTLASS_PRAGMA_UNROLL
+    for (int v = 0; v + 3 < int{cute::size(first)}; v += 4) {
+      const int row = cute::get<0>(first(v)), col = cute::get<1>(first(v));
+      ok = ok && row % 16 < 8 && cute::get<0>(first(v + 2)) == row + 8 && cute::get<1>(first(v + 2)) == col &&
+           cute::get<0>(first(v + 1)) == row && cute::get<1>(first(v + 1)) == col + 1 &&
+           cute::get<0>(first(v + 3)) == row + 8 && cute::get<1>(first(v + 3)) == col + 1;
+    }
+    const int row0 = cute::get<0>(first(0)), col0 = cute::get<1>(first(0));
+    const int next_row = __shfl_xor_sync(0xffffffffu, row0, 4), next_col = __shfl_xor_sync(0xffffffffu, col0, 4);
+    ok = ok && next_row == (row0 ^ 1) && next_col == col0 && cute::get<0>(args.tile_shape_mnk) % 16 == 0;
+    if (!__all_sync(0xffffffffu, ok)) __trap();
+    return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
+  }
 };
 
 }  // namespace slidesparse::scaled_gemm_detail

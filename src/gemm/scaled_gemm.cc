@@ -1,6 +1,7 @@
 #include "gemm/scaled_gemm.h"
 
 #include <algorithm>
+#include <string>
 
 #include "core/error.h"
 #include "gemm/scaled_gemm_launch.h"
@@ -47,15 +48,17 @@ bool scaled_gemm_available() {
 
 std::string scaled_gemm_kernel_name(int64_t n) { return "scaled_gemm_int8_n" + std::to_string(n); }
 
-std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width) {
-  require(n > 0 && n % 2 == 0 && width > 0 && rows.size() == static_cast<size_t>(n * width),
+std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width,
+                                             int64_t block) {
+  const std::string multiple = block == 1 ? "even" : "a multiple of " + std::to_string(2 * block);
+  require(block > 0 && n > 0 && n % (2 * block) == 0 && width > 0 && rows.size() == static_cast<size_t>(n * width),
           "interleave_gate_up_rows: " + std::to_string(rows.size()) + " bytes are not " + std::to_string(n) +
-              " rows of " + std::to_string(width) + " (n must be even)");
+              " rows of " + std::to_string(width) + " (n must be " + multiple + ")");
   std::vector<uint8_t> out(rows.size());
-  const int64_t half = n / 2;
-  for (int64_t j = 0; j < half; ++j) {
-    std::copy_n(rows.data() + j * width, width, out.data() + (2 * j) * width);
-    std::copy_n(rows.data() + (half + j) * width, width, out.data() + (2 * j + 1) * width);
+  const int64_t half = n / 2, run = block * width;
+  for (int64_t b = 0; b < half / block; ++b) {
+    std::copy_n(rows.data() + b * run, run, out.data() + (2 * b) * run);
+    std::copy_n(rows.data() + (half * width) + b * run, run, out.data() + (2 * b + 1) * run);
   }
   return out;
 }

@@ -47,9 +47,11 @@ bool scaled_gemm_available();
 std::string scaled_gemm_kernel_name(int64_t n);
 
 // The row order run_relu2_mul's weight needs: rows [gate (n/2) | up (n/2)] of `width` bytes each
-// (one row of codes, or one scale) to gate_0, up_0, gate_1, up_1, ... Throws Error for an odd n or
-// a size that is not n rows.
-std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width);
+// (one row of codes, or one scale) to gate_0, up_0, gate_1, up_1, ... in blocks of `block` rows (1
+// here; SparseScaledGemm's is kSparseGateUpBlock): block gate rows, then the same up rows. Throws
+// Error when n is not a multiple of 2 * block or the size is not n rows.
+std::vector<uint8_t> interleave_gate_up_rows(std::span<const uint8_t> rows, int64_t n, int64_t width,
+                                             int64_t block = 1);
 
 // One weight shape [n, k]; the kernel variant is chosen per padded row count (set_tile, else
 // default_scaled_gemm_tile). run() allocates nothing and only launches, so it can be captured in a

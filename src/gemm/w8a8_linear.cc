@@ -70,7 +70,12 @@ LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsit
   // it than on cuBLASLt, which already writes bf16).
   const bool scaled = backend == GemmBackend::CublasLt && kind == QuantKind::Int8 && preferences.scaled_gemm &&
                       scaled_gemm_available() && n % 8 == 0 && k % 16 == 0;
-  if (scaled) {
+  // INT8 2:L on Hopper, where asked for: the sparse scaled GEMM, both scales in its epilogue and
+  // bf16 out, so the engine fuses around it as around the dense one (docs/PERF.md).
+  const bool sparse_scaled = backend == GemmBackend::CusparseLt && kind == QuantKind::Int8 &&
+                             preferences.sparse_scaled_gemm && sparse_scaled_gemm_available() && n % 64 == 0 &&
+                             linear_gemm_k(k, sparsity) % 128 == 0;
+  if (scaled || sparse_scaled) {
     c.output = GemmOutput::BFloat16;
     c.scales = ScaleMode::BothInGemm;
   } else if (backend == GemmBackend::CublasLt && kind == QuantKind::Int8) {
@@ -107,15 +112,28 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const void* weight, const flo
     : W8A8Linear(config, std::vector<LinearWeight>{{weight, scale_w}}, stream) {}
 
 bool runs_scaled_gemm(const LinearConfig& c) {
-  // Both scales in a dense GEMM: INT8 on the scaled GEMM, FP8 on cuBLASLt's outer-vector scale
-  // modes (where offered).
-  return c.backend() == GemmBackend::CublasLt && c.scales == ScaleMode::BothInGemm && c.kind == QuantKind::Int8;
+  // Both scales in the GEMM: INT8 on a scaled GEMM (cuSPARSELt takes only the weight's for INT8);
+  // FP8 dense on cuBLASLt's outer-vector scale modes (where offered).
+  return c.scales == ScaleMode::BothInGemm && c.kind == QuantKind::Int8;
 }
+
+int64_t gate_up_interleave_block(const LinearConfig& c) {
+  return c.backend() == GemmBackend::CusparseLt ? kSparseGateUpBlock : 1;
+}
+
+namespace {
+
+// The name `tune` stores a scaled GEMM's tile under.
+std::string scaled_gemm_tuning_name(const LinearConfig& c) {
+  return c.backend() == GemmBackend::CusparseLt ? sparse_scaled_gemm_kernel_name(c.n) : scaled_gemm_kernel_name(c.n);
+}
+
+}  // namespace
 
 std::optional<double> tuned_gemm_latency_us(const TuningDatabase& db, const LinearConfig& config, int64_t gemm_k,
                                             int64_t rows) {
   if (runs_scaled_gemm(config)) {
-    const auto entry = db.lookup_kernel_at(scaled_gemm_kernel_name(config.n), gemm_k, rows);
+    const auto entry = db.lookup_kernel_at(scaled_gemm_tuning_name(config), gemm_k, rows);
     if (!entry || !entry->contains("latency_us")) return std::nullopt;  // databases before the field
     return entry->value("latency_us", 0.0);
   }
@@ -149,9 +167,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   const bool scaled = runs_scaled_gemm(config);
   require(!config.relu2_mul_epilogue || (scaled && !dense_fallback),
-          "the relu2*up epilogue runs on the INT8 scaled GEMM alone (a dense INT8 weight on Hopper)");
+          "the relu2*up epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
   require(!config.residual_epilogue || (scaled && !dense_fallback && !config.relu2_mul_epilogue),
-          "the residual epilogue runs on the INT8 scaled GEMM alone (a dense INT8 weight on Hopper)");
+          "the residual epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
     const LinearConfig& f = *dense_fallback;
@@ -169,7 +187,12 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     dense_fallback_ = std::make_unique<W8A8Linear>(fallback, weights, stream);
   }
   if (sparse) {
-    sparse_ = std::make_unique<CusparseLtGemm>(shape);
+    if (scaled) {
+      require(config.output == GemmOutput::BFloat16, "the sparse GEMM with both scales in its epilogue writes bf16");
+      sparse_scaled_ = std::make_unique<SparseScaledGemm>(config.n, gemm_k_);
+    } else {
+      sparse_ = std::make_unique<CusparseLtGemm>(shape);
+    }
     // The stored weight is [N, K']; the GEMM's is [N, gemm_k] with zero columns past K'.
     DeviceBuffer padded;
     if (gemm_k_ != geometry_.k_slid) {
@@ -184,7 +207,11 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
                                      static_cast<size_t>(config.n), cudaMemcpyDeviceToDevice, stream));
         weight = padded.data();
       }
-      sparse_->compress(weight, stream);  // synchronizes: the padded copy can be reused
+      // Both synchronize: the padded copy can be reused.
+      if (sparse_scaled_)
+        sparse_scaled_->add_weight(weight, stream);
+      else
+        sparse_->compress(weight, stream);
       w.codes = nullptr;  // the compressed copy is what runs
     }
   } else if (scaled) {
@@ -206,12 +233,13 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 bool W8A8Linear::runs_dense_fallback(int64_t m) const { return fallback_rows_.count(padded_rows(m)) > 0; }
 
 std::string W8A8Linear::describe() const {
-  std::string s = scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend()));
-  if (sparse_) s += " " + config_.sparsity.str();
+  std::string s =
+      scaled_ || sparse_scaled_ ? std::string("cutlass") : std::string(gemm_backend_name(config_.backend()));
+  if (!config_.sparsity.is_dense()) s += " " + config_.sparsity.str();
   s += " " + std::string(quant_kind_name(config_.kind)) + " -> " + std::string(gemm_output_name(config_.output)) +
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
        " K=" + std::to_string(config_.k);
-  if (sparse_) s += " K'=" + std::to_string(gemm_k_);
+  if (!config_.sparsity.is_dense()) s += " K'=" + std::to_string(gemm_k_);
   if (config_.relu2_mul_epilogue) s += ", relu2*up epilogue writes N/2=" + std::to_string(config_.output_n());
   if (config_.residual_epilogue) s += ", adds to the residual stream in its epilogue";
   return s;
@@ -236,8 +264,12 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
     // cuSPARSELt's plan for these rows is not built: the dense fallback runs them.
   } else if (scaled_) {
     if (db)
-      if (auto tuned = db->lookup_kernel(scaled_gemm_kernel_name(config_.n), gemm_k_, rows))
+      if (auto tuned = db->lookup_kernel(scaled_gemm_tuning_name(config_), gemm_k_, rows))
         scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
+  } else if (sparse_scaled_) {
+    if (db)
+      if (auto tuned = db->lookup_kernel(scaled_gemm_tuning_name(config_), gemm_k_, rows))
+        sparse_scaled_->set_tile(rows, parse_sparse_scaled_gemm_tile(tuned->value("tile", std::string())));
   } else if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
@@ -265,7 +297,7 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
 size_t W8A8Linear::workspace_bytes(int64_t m) const {
   if (runs_dense_fallback(m)) return dense_fallback_->workspace_bytes(m);
   const int64_t rows = padded_rows(m);
-  return scaled_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
+  return scaled_ || sparse_scaled_ ? 0 : dense_ ? dense_->workspace_bytes(rows) : sparse_->workspace_bytes(rows);
 }
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
@@ -275,9 +307,13 @@ std::string W8A8Linear::describe_plan(int64_t m) const {
                   it->second.sparse_us);
     return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + latencies;
   }
-  if (scaled_)
-    return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m)))) +
-           (config_.relu2_mul_epilogue ? " + relu2*up" : "");
+  const std::string epilogue = config_.relu2_mul_epilogue  ? " + relu2*up"
+                               : config_.residual_epilogue ? " + residual"
+                                                           : "";
+  if (scaled_) return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m)))) + epilogue;
+  if (sparse_scaled_)
+    return "CUTLASS sparse " + std::string(sparse_scaled_gemm_tile_name(sparse_scaled_->tile(padded_rows(m)))) +
+           epilogue;
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }
 
@@ -286,7 +322,7 @@ void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream
   const int64_t rows = padded_rows(m);
   const auto it = quant_configs_.find(rows);
   require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
-  if (sparse_)
+  if (!config_.sparsity.is_dense())
     quantize_slide_rows_gpu(config_.kind, geometry_, x, m, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
                             it->second);
   else
@@ -311,6 +347,12 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
     scaled_->run_residual_add(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (scaled_)
     scaled_->run(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (sparse_scaled_ && config_.relu2_mul_epilogue)
+    sparse_scaled_->run_relu2_mul(index, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (sparse_scaled_ && config_.residual_epilogue)
+    sparse_scaled_->run_residual_add(index, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+  else if (sparse_scaled_)
+    sparse_scaled_->run(index, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (dense_)
     dense_->run(w.codes, codes, d, rows, w.scale, scale_x, workspace, workspace_size, stream);
   else

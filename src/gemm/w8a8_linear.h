@@ -1,6 +1,7 @@
 // The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
 // weights, on the dense backend (cuBLASLt; INT8 on Hopper our CUTLASS GEMM, which applies both
-// scales in its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L):
+// scales in its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L; INT8
+// on Hopper optionally our CUTLASS sparse GEMM with the same epilogues: gemm/sparse_scaled_gemm.h):
 //   quantize (+ slide) -> GEMM -> scales.
 // Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
 // forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
@@ -20,6 +21,7 @@
 #include "gemm/cublaslt_gemm.h"
 #include "gemm/scaled_gemm.h"
 #include "gemm/cusparselt_gemm.h"
+#include "gemm/sparse_scaled_gemm.h"
 #include "gemm/gemm_types.h"
 #include "gpu/device_buffer.h"
 #include "kernels/acc_view.h"
@@ -43,12 +45,12 @@ struct LinearConfig {
   // call gemm() with them, so 120 linears do not each hold an M_max-row activation buffer.
   bool standalone = true;
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
-  // BitNet's gate_up on the scaled GEMM only: the weight's rows and scales come interleaved gate_j,
-  // up_j (interleave_gate_up_rows) and the GEMM writes the MLP activation relu2(gate) * up, bf16
-  // [M, n / 2], instead of [M, n] (ScaledGemm::run_relu2_mul): half the output bytes, and the
-  // consumer is a plain norm of a tensor.
+  // BitNet's gate_up on a scaled GEMM only: the weight's rows and scales come interleaved gate_j,
+  // up_j (interleave_gate_up_rows, gate_up_interleave_block) and the GEMM writes the MLP activation
+  // relu2(gate) * up, bf16 [M, n / 2], instead of [M, n] (ScaledGemm::run_relu2_mul): half the
+  // output bytes, and the consumer is a plain norm of a tensor.
   bool relu2_mul_epilogue = false;
-  // BitNet's o_proj and down_proj on the scaled GEMM only: gemm()'s d is the residual stream, bf16
+  // BitNet's o_proj and down_proj on a scaled GEMM only: gemm()'s d is the residual stream, bf16
   // [M, n], and the GEMM adds its output to it in place (ScaledGemm::run_residual_add), so the
   // residual norm after it is a plain norm of that tensor.
   bool residual_epilogue = false;
@@ -80,6 +82,9 @@ int64_t scale_run(std::span<const float> scale);
 struct LinearPreferences {
   bool fp8_fast_accum = false;  // FP8 dense: the tensor core's fast accumulation (GemmShape::fast_accum)
   bool scaled_gemm = true;      // INT8 dense: the scaled GEMM where it runs (Hopper)
+  // INT8 2:L: the sparse scaled GEMM (CUTLASS, both scales and the fused epilogues) where it runs
+  // (Hopper), instead of cuSPARSELt.
+  bool sparse_scaled_gemm = false;
 };
 
 // The fastest correct configuration we measured for each backend and type (docs/PERF.md): the
@@ -159,6 +164,7 @@ class W8A8Linear {
   std::unique_ptr<CublasLtGemm> dense_;
   std::unique_ptr<CusparseLtGemm> sparse_;
   std::unique_ptr<ScaledGemm> scaled_;
+  std::unique_ptr<SparseScaledGemm> sparse_scaled_;
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
   std::unique_ptr<W8A8Linear> dense_fallback_;
@@ -171,8 +177,12 @@ class W8A8Linear {
 // How a fused consumer reads a GEMM output of this type (kernels/acc_view.h).
 AccumulatorType accumulator_type(GemmOutput output);
 
-// Whether a configuration runs on the INT8 scaled GEMM (both scales in its epilogue, Hopper).
+// Whether a configuration runs on an INT8 scaled GEMM (both scales in its epilogue, Hopper): the
+// dense one for a dense weight, the sparse one for a 2:L weight.
 bool runs_scaled_gemm(const LinearConfig& config);
+// The block of gate rows, then up rows, in which a relu2 * up epilogue's weight comes
+// (interleave_gate_up_rows): 1 on the dense scaled GEMM, kSparseGateUpBlock on the sparse one.
+int64_t gate_up_interleave_block(const LinearConfig& config);
 
 // The latency `tune` measured for this configuration's GEMM at exactly `rows` (padded): the scaled
 // GEMM's tile entry, else the cuBLASLt / cuSPARSELt entry under linear_tuning_key; nullopt when

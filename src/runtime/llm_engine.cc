@@ -18,6 +18,7 @@ WeightLoadOptions LlmEngine::weight_options(const EngineOptions& options) {
   load.exact_scales = options.exact_scales;
   load.fp8_fast_accum = options.fp8_fast_accum;
   load.scaled_gemm = options.scaled_gemm;
+  load.sparse_scaled_gemm = options.sparse_scaled_gemm;
   load.relu2_mul_epilogue = options.relu2_mul_epilogue;
   load.residual_epilogue = options.residual_epilogue;
   // Its timings choose where the dense fallback runs.
@@ -39,6 +40,7 @@ LlmEngine::LlmEngine(const EngineOptions& options, std::shared_ptr<ModelWeights>
     const WeightLoadOptions& have = weights->load_options();
     require(have.backend == load.backend && have.exact_scales == load.exact_scales &&
                 have.fp8_fast_accum == load.fp8_fast_accum && have.scaled_gemm == load.scaled_gemm &&
+                have.sparse_scaled_gemm == load.sparse_scaled_gemm &&
                 have.relu2_mul_epilogue == load.relu2_mul_epilogue && have.residual_epilogue == load.residual_epilogue &&
                 have.dense_fallback_db == load.dense_fallback_db &&
                 have.max_tokens >= load.max_tokens,

@@ -25,7 +25,8 @@ DeviceBuffer upload(const void* host, size_t bytes, const std::string& what, cud
 LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDescription& d, int64_t n,
                                   int64_t k) {
   LinearConfig c =
-      default_linear_config(d.quant, n, k, d.sparsity, o.max_tokens, {o.fp8_fast_accum, o.scaled_gemm});
+      default_linear_config(d.quant, n, k, d.sparsity, o.max_tokens, {o.fp8_fast_accum, o.scaled_gemm,
+                                                                      o.sparse_scaled_gemm});
   c.standalone = false;
   if (o.exact_scales && d.quant == QuantKind::Int8) {
     // Integer accumulators on both backends: the same slid and dense products give the same bits.
@@ -45,19 +46,21 @@ std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, co
   CheckpointDescription dense = d;
   dense.sparsity = Sparsity::dense();
   const LinearConfig sparse = engine_linear_config(o, d, n, k), plain = engine_linear_config(o, dense, n, k);
-  if (gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output)) return std::nullopt;
+  // The sparse scaled GEMM's fused forms (interleaved rows, epilogues) are its own.
+  if (runs_scaled_gemm(sparse) || gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output))
+    return std::nullopt;
   return plain;
 }
 
-// Whether this slot's engine linear takes relu2(gate) * up into its epilogue: gate_up on the scaled
-// GEMM (dense INT8 on Hopper), whose weight then goes up with gate and up rows interleaved.
+// Whether this slot's engine linear takes relu2(gate) * up into its epilogue: gate_up on a scaled
+// GEMM (INT8 on Hopper), whose weight then goes up with gate and up rows interleaved.
 bool relu2_mul_in_epilogue(const WeightLoadOptions& o, const CheckpointDescription& d, LinearSlot slot, int64_t n,
                            int64_t k) {
   return o.relu2_mul_epilogue && slot == LinearSlot::GateUp && runs_scaled_gemm(engine_linear_config(o, d, n, k));
 }
 
 // Whether this slot's engine linear adds its output to the residual stream in its epilogue: o_proj
-// and down_proj on the scaled GEMM.
+// and down_proj on a scaled GEMM.
 bool residual_in_epilogue(const WeightLoadOptions& o, const CheckpointDescription& d, LinearSlot slot, int64_t n,
                           int64_t k) {
   return o.residual_epilogue && (slot == LinearSlot::O || slot == LinearSlot::Down) &&
@@ -134,8 +137,9 @@ void ModelWeights::build(const CheckpointReader& reader,
       std::vector<uint8_t> interleaved_codes, interleaved_scale;
       const bool interleave = relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k);
       if (interleave) {
-        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm);
-        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float));
+        const int64_t block = gate_up_interleave_block(engine_linear_config(options_, description_, h.n, h.k));
+        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, block);
+        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), block);
         codes = interleaved_codes;
         scale = interleaved_scale;
       }

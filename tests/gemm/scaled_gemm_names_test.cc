@@ -1,5 +1,6 @@
-// The scaled GEMM's host-side vocabulary: tile names (the tuning database stores them), the
-// default tile per row count, and the errors a shape or a machine without the kernels gets. CPU only.
+// The scaled GEMMs' host-side vocabulary (dense and sparse): tile names (the tuning database stores
+// them), the default tile per row count, the gate_up row orders, and the errors a shape or a
+// machine without the kernels gets. CPU only.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -7,6 +8,7 @@
 
 #include "core/error.h"
 #include "gemm/scaled_gemm.h"
+#include "gemm/sparse_scaled_gemm.h"
 #include "gpu/device_info.h"
 #include "test_support.h"
 
@@ -68,12 +70,57 @@ TEST(ScaledGemmNames, GateAndUpRowsInterleaveOneByOne) {
   EXPECT_EQ(interleaved, (std::vector<float>{1.0f, 3.0f, 2.0f, 4.0f}));
 }
 
+// The sparse GEMM's order: blocks of kSparseGateUpBlock gate rows, then as many up rows.
+TEST(ScaledGemmNames, GateAndUpRowsInterleaveInBlocks) {
+  std::vector<uint8_t> rows(32);  // n = 32 rows of 1 byte: gate rows 0-15, up rows 16-31, each its index
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<uint8_t>(i);
+  std::vector<uint8_t> want;
+  for (int block = 0; block < 2; ++block) {
+    for (int i = 0; i < 8; ++i) want.push_back(static_cast<uint8_t>(8 * block + i));
+    for (int i = 0; i < 8; ++i) want.push_back(static_cast<uint8_t>(16 + 8 * block + i));
+  }
+  EXPECT_EQ(interleave_gate_up_rows(rows, 32, 1, kSparseGateUpBlock), want);
+  EXPECT_EQ(testing::error_of([&] { interleave_gate_up_rows(std::vector<uint8_t>(24), 24, 1, 8); }),
+            "interleave_gate_up_rows: 24 bytes are not 24 rows of 1 (n must be a multiple of 16)");
+}
+
 TEST(ScaledGemmNames, InterleavingRejectsOddOrMismatchedRows) {
   const std::vector<uint8_t> six(6);
   EXPECT_EQ(testing::error_of([&] { interleave_gate_up_rows(six, 3, 2); }),
             "interleave_gate_up_rows: 6 bytes are not 3 rows of 2 (n must be even)");
   EXPECT_EQ(testing::error_of([&] { interleave_gate_up_rows(six, 4, 2); }),
             "interleave_gate_up_rows: 6 bytes are not 4 rows of 2 (n must be even)");
+}
+
+TEST(SparseScaledGemmNames, EveryTileRoundTripsThroughItsName) {
+  ASSERT_EQ(sparse_scaled_gemm_tiles().size(), 2u);
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x256), "coop-128x256");
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x128), "coop-128x128");
+  for (SparseScaledGemmTile tile : sparse_scaled_gemm_tiles())
+    EXPECT_EQ(parse_sparse_scaled_gemm_tile(sparse_scaled_gemm_tile_name(tile)), tile);
+  EXPECT_EQ(testing::error_of([] { parse_sparse_scaled_gemm_tile("pingpong-64x128"); }),
+            "unknown sparse scaled GEMM tile 'pingpong-64x128' (coop-128x256, coop-128x128)");
+  EXPECT_EQ(sparse_scaled_gemm_kernel_name(3840), "sparse_scaled_gemm_int8_n3840");
+}
+
+// The 256-token tile once it still gives each of the SMs a tile: n / 128 * ceil(m / 256) >= SMs.
+TEST(SparseScaledGemmNames, DefaultTileByTileCount) {
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(32768, 2560, 132), SparseScaledGemmTile::Coop128x256);
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(512, 13824, 132), SparseScaledGemmTile::Coop128x256);  // 216 tiles
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(512, 2560, 132), SparseScaledGemmTile::Coop128x128);   // 40
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 132), SparseScaledGemmTile::Coop128x128);   // 108
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 108), SparseScaledGemmTile::Coop128x256);
+  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 109), SparseScaledGemmTile::Coop128x128);
+}
+
+TEST(SparseScaledGemmNames, ShapesAndMachinesTheKernelsDoNotTakeAreRejected) {
+  EXPECT_EQ(testing::error_of([] { SparseScaledGemm(100, 2560); }),
+            "sparse scaled GEMM: N must be a multiple of 64 and K of 128, got N=100 K=2560");
+  EXPECT_EQ(testing::error_of([] { SparseScaledGemm(128, 64); }),
+            "sparse scaled GEMM: N must be a multiple of 64 and K of 128, got N=128 K=64");
+  if (sparse_scaled_gemm_available()) GTEST_SKIP() << "a Hopper GPU is present";
+  EXPECT_EQ(testing::error_of([] { SparseScaledGemm(3840, 2560); }),
+            "the sparse scaled GEMM needs a Hopper GPU (compute capability 9.0) and a build for sm_90a");
 }
 
 }  // namespace

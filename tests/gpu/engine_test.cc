@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "cudnn/cudnn_library.h"
 #include "gemm/scaled_gemm.h"
+#include "gemm/sparse_scaled_gemm.h"
 #include "reference/reference_model.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_info.h"
@@ -71,11 +72,16 @@ RunnerOptions small_runner(int max_batched_tokens, int max_model_len, int kv_blo
   return o;
 }
 
-// The LinearConfig each slot of `model` gets with default load options.
-std::map<LinearSlot, LinearConfig> default_linear_configs(const fs::path& model) {
+// The LinearConfig each slot of `model` gets with default load options (but the backend and the
+// sparse scaled GEMM).
+std::map<LinearSlot, LinearConfig> default_linear_configs(const fs::path& model,
+                                                          GemmBackend backend = GemmBackend::CublasLt,
+                                                          bool sparse_scaled_gemm = false) {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   WeightLoadOptions w;
+  w.backend = backend;
+  w.sparse_scaled_gemm = sparse_scaled_gemm;
   w.max_tokens = 64;
   std::map<LinearSlot, LinearConfig> configs;
   {
@@ -91,7 +97,7 @@ std::map<LinearSlot, LinearConfig> default_linear_configs(const fs::path& model)
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
                                  int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = true,
-                                 bool residual_epilogue = true) {
+                                 bool residual_epilogue = true, bool sparse_scaled_gemm = false) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   const RunnerOptions o = small_runner(64, 64, 8, graphs);
@@ -102,6 +108,7 @@ std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, boo
   w.fp8_fast_accum = fp8_fast_accum;
   w.relu2_mul_epilogue = relu2_mul_epilogue;
   w.residual_epilogue = residual_epilogue;
+  w.sparse_scaled_gemm = sparse_scaled_gemm;
   std::vector<float> all;
   {
     ModelWeights weights(model, w, stream);
@@ -407,6 +414,38 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].size(), 64u);
     EXPECT_EQ(a[i], b[i]) << "request " << i;
+  }
+}
+
+// SlideSparse 2:8 on the sparse scaled GEMM against the dense scaled GEMM on the same pruned weights:
+// integer sums of the same products, the same dequantization and epilogues, so the same logits bit
+// for bit, in prefill and in decode (CUDA graphs), with the fused epilogues and without.
+TEST_F(EngineTest, SparseScaledGemmGivesTheLogitsOfTheDenseScaledGemm) {
+  if (!scaled_gemm_available() || !sparse_scaled_gemm_available())
+    GTEST_SKIP() << "the scaled GEMMs need a Hopper GPU and an sm_90a build";
+  const Oracle oracle = load_oracle();
+  const fs::path sparse_model = *dir_ / "int8-SlideSparse-2_8", dense_model = *dir_ / "int8-pruned-2_8";
+  {
+    const auto configs = default_linear_configs(sparse_model, GemmBackend::CusparseLt, true);
+    for (const auto& [slot, config] : configs) {
+      EXPECT_TRUE(runs_scaled_gemm(config)) << linear_slot_name(slot);
+      EXPECT_EQ(config.sparsity, Sparsity::two_of(8));
+    }
+    EXPECT_TRUE(configs.at(LinearSlot::GateUp).relu2_mul_epilogue);
+    EXPECT_TRUE(configs.at(LinearSlot::O).residual_epilogue);
+    EXPECT_TRUE(configs.at(LinearSlot::Down).residual_epilogue);
+    EXPECT_FALSE(runs_scaled_gemm(default_linear_configs(sparse_model, GemmBackend::CusparseLt).at(LinearSlot::Qkv)));
+  }
+  const std::vector<int32_t>& seq = oracle.sequences.at(0);
+  for (bool epilogues : {true, false}) {
+    SCOPED_TRACE(epilogues ? "with the fused epilogues" : "without them");
+    const auto sparse = runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, epilogues,
+                                      epilogues, true);
+    const auto dense =
+        runner_logits(dense_model, GemmBackend::CublasLt, false, seq, 5, true, false, epilogues, epilogues);
+    ASSERT_EQ(sparse.size(), dense.size());
+    ASSERT_FALSE(sparse.empty());
+    for (size_t i = 0; i < sparse.size(); ++i) ASSERT_EQ(sparse[i], dense[i]) << "logit " << i;
   }
 }
 

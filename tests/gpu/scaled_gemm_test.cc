@@ -1,15 +1,22 @@
-// The scaled GEMM (CUTLASS INT8, both scales in its epilogue) against the CPU reference: every
-// compiled tile, row counts that fill whole tiles and ones that leave a remainder, the output
-// poisoned before each run. It must give the bits of the int32 accumulator + dequantization
-// epilogue, which the CPU reference reproduces exactly; with the MLP epilogue, those bits followed
-// by relu2(gate) * up; with the residual epilogue, bf16(residual + those bits) written in place.
+// The scaled GEMMs (CUTLASS INT8, both scales in the epilogue: the dense one and the 2:4 sparse
+// one) against the CPU reference: every compiled tile, row counts that fill whole tiles and ones
+// that leave a remainder, the output poisoned before each run. Each must give the bits of the int32
+// accumulator + dequantization epilogue, which the CPU reference reproduces exactly; with the MLP
+// epilogue, those bits followed by relu2(gate) * up; with the residual epilogue, bf16(residual +
+// those bits) written in place. The sparse GEMM runs on weights pruned to 2:4 (some groups of four
+// with fewer than two non-zeros), the reference on the same pruned weight.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <initializer_list>
+#include <memory>
 #include <random>
+#include <string>
 
 #include "gemm/scaled_gemm.h"
+#include "gemm/sparse_scaled_gemm.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "gpu_test_util.h"
@@ -41,30 +48,94 @@ ReferenceRows reference_rows(std::mt19937& rng, std::uniform_int_distribution<in
   return r;
 }
 
+// One of the two GEMMs on one weight [n, k] (codes on the host, rows already in the order its
+// epilogue needs): its tiles by name, and its three runs on device activations.
+struct GemmUnderTest {
+  using Run = std::function<void(const void* x, const float* scale_x, __nv_bfloat16* d, int64_t m)>;
+  std::vector<std::string> tiles;
+  std::function<void(int64_t m, size_t tile)> set_tile;
+  Run run, run_relu2_mul, run_residual_add;
+  int64_t gate_up_block = 1;  // interleave_gate_up_rows' block for run_relu2_mul's weight
+};
+enum class Kind { Dense, Sparse };
+
+GemmUnderTest gemm_under_test(Kind kind, const std::vector<uint8_t>& w, const std::vector<float>& scale_w, int64_t n,
+                              int64_t k) {
+  auto scale = std::make_shared<DeviceBuffer>(upload(scale_w, "weight scales"));
+  GemmUnderTest g;
+  if (kind == Kind::Dense) {
+    auto gemm = std::make_shared<ScaledGemm>(n, k);
+    auto weight = std::make_shared<DeviceBuffer>(upload(w, "weight"));
+    for (ScaledGemmTile t : scaled_gemm_tiles()) g.tiles.emplace_back(scaled_gemm_tile_name(t));
+    g.set_tile = [gemm](int64_t m, size_t t) { gemm->set_tile(m, scaled_gemm_tiles()[t]); };
+    auto bind = [=](auto member) -> GemmUnderTest::Run {
+      return [=](const void* x, const float* sx, __nv_bfloat16* d, int64_t m) {
+        ((*gemm).*member)(weight->data(), x, scale->as<float>(), sx, d, m, nullptr);
+      };
+    };
+    g.run = bind(&ScaledGemm::run);
+    g.run_relu2_mul = bind(&ScaledGemm::run_relu2_mul);
+    g.run_residual_add = bind(&ScaledGemm::run_residual_add);
+    return g;
+  }
+  auto gemm = std::make_shared<SparseScaledGemm>(n, k);
+  const DeviceBuffer weight = upload(w, "2:4 weight");
+  const int index = gemm->add_weight(weight.data(), nullptr);
+  for (SparseScaledGemmTile t : sparse_scaled_gemm_tiles()) g.tiles.emplace_back(sparse_scaled_gemm_tile_name(t));
+  g.set_tile = [gemm](int64_t m, size_t t) { gemm->set_tile(m, sparse_scaled_gemm_tiles()[t]); };
+  auto bind = [=](auto member) -> GemmUnderTest::Run {
+    return [=](const void* x, const float* sx, __nv_bfloat16* d, int64_t m) {
+      ((*gemm).*member)(index, x, scale->as<float>(), sx, d, m, nullptr);
+    };
+  };
+  g.run = bind(&SparseScaledGemm::run);
+  g.run_relu2_mul = bind(&SparseScaledGemm::run_relu2_mul);
+  g.run_residual_add = bind(&SparseScaledGemm::run_residual_add);
+  g.gate_up_block = kSparseGateUpBlock;
+  return g;
+}
+
+// For the sparse GEMM: every group of four along k keeps at most two codes, at random positions
+// (a quarter of the groups keep one or none).
+void prune_2_of_4(std::mt19937& rng, std::vector<uint8_t>& w) {
+  std::uniform_int_distribution<int> position(0, 3), kept(0, 7);
+  for (size_t g = 0; g + 4 <= w.size(); g += 4) {
+    const int keep = kept(rng) == 0 ? 0 : kept(rng) == 1 ? 1 : 2;
+    const int a = position(rng), b = (a + 1 + position(rng) % 3) % 4;
+    for (int i = 0; i < 4; ++i)
+      if (!((keep >= 1 && i == a) || (keep == 2 && i == b))) w[g + static_cast<size_t>(i)] = 0;
+  }
+}
+
+bool skip_without(Kind kind) {
+  return kind == Kind::Dense ? !scaled_gemm_available() : !sparse_scaled_gemm_available();
+}
+#define SKIP_WITHOUT_KERNELS(kind)                                                                \
+  SKIP_WITHOUT_GPU();                                                                               \
+  if (skip_without(kind)) GTEST_SKIP() << "the scaled GEMMs need a Hopper GPU and an sm_90a build"
+
 // Every compiled tile on one weight shape at the given row counts, output and workspace poisoned.
-void expect_every_tile_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+void expect_every_tile_exact(Kind kind, int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> code(-127, 127);
   std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-6.0f, 0.0f);
   std::vector<uint8_t> w(static_cast<size_t>(n * k));
   for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
+  if (kind == Kind::Sparse) prune_2_of_4(rng, w);
   std::vector<float> scale_w(static_cast<size_t>(n));
   for (auto& s : scale_w) s = weight_scale(rng);
-  const DeviceBuffer w_gpu = upload(w, "weight"), scale_w_gpu = upload(scale_w, "weight scales");
-  ScaledGemm gemm(n, k);
+  const GemmUnderTest gemm = gemm_under_test(kind, w, scale_w, n, k);
   for (int64_t m : ms) {
     const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
     std::vector<uint16_t> want(y.size());
     for (size_t i = 0; i < y.size(); ++i) want[i] = float_to_bf16(y[i]);
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
     DeviceBuffer d(static_cast<size_t>(m * n) * 2, "output");
-    for (ScaledGemmTile tile : scaled_gemm_tiles()) {
-      SCOPED_TRACE(std::string(scaled_gemm_tile_name(tile)) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
-                   " M=" + std::to_string(m));
+    for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       CUDA_CHECK(cudaMemset(d.data(), 0xFF, d.bytes()));  // poison: bf16 0xFFFF is NaN
-      gemm.run(w_gpu.data(), x_gpu.data(), scale_w_gpu.as<float>(), scale_x_gpu.as<float>(), d.as<__nv_bfloat16>(), m,
-               nullptr);
+      gemm.run(x_gpu.data(), scale_x_gpu.as<float>(), d.as<__nv_bfloat16>(), m);
       CUDA_CHECK(cudaDeviceSynchronize());
       const auto got = download<uint16_t>(d, static_cast<size_t>(m * n));
       for (size_t i = 0; i < want.size(); ++i)
@@ -75,35 +146,49 @@ void expect_every_tile_exact(int64_t n, int64_t k, std::initializer_list<int64_t
 }
 
 TEST(ScaledGemmGpu, EveryTileEqualsTheCpuReferenceBitForBit) {
-  SKIP_WITHOUT_GPU();
-  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
-  expect_every_tile_exact(384, 512, {16, 64, 304, 1024}, 20261203);
+  SKIP_WITHOUT_KERNELS(Kind::Dense);
+  expect_every_tile_exact(Kind::Dense, 384, 512, {16, 64, 304, 1024}, 20261203);
+}
+
+// N = 320: the last tile of weight rows is partial.
+TEST(SparseScaledGemmGpu, EveryTileEqualsTheCpuReferenceBitForBit) {
+  SKIP_WITHOUT_KERNELS(Kind::Sparse);
+  expect_every_tile_exact(Kind::Sparse, 384, 512, {16, 64, 304, 1024}, 20261207);
+  expect_every_tile_exact(Kind::Sparse, 320, 384, {48, 528}, 20261208);
 }
 
 // down's long K (54 k-tiles of 128) on few output tiles: the int32 sums stay exact over the whole
 // mainloop, and a grid of fewer tiles than SMs is handled.
 TEST(ScaledGemmGpu, LongKOnFewTilesStaysExact) {
-  SKIP_WITHOUT_GPU();
-  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
-  expect_every_tile_exact(256, 6912, {64, 128, 200}, 20261204);
+  SKIP_WITHOUT_KERNELS(Kind::Dense);
+  expect_every_tile_exact(Kind::Dense, 256, 6912, {64, 128, 200}, 20261204);
+}
+
+TEST(SparseScaledGemmGpu, LongKOnFewTilesStaysExact) {
+  SKIP_WITHOUT_KERNELS(Kind::Sparse);
+  expect_every_tile_exact(Kind::Sparse, 256, 6912, {64, 128, 200}, 20261209);
 }
 
 // The MLP epilogue: gate_up's rows interleaved, out [m, n/2] = relu2(gate) * up with the bits of
 // the plain scaled GEMM followed by math/activation.h, every tile, the output poisoned and the
 // bytes past its m x n/2 values checked untouched.
-void expect_relu2_mul_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+void expect_relu2_mul_exact(Kind kind, int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> code(-127, 127), ternary(-1, 1);
   std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-7.0f, -1.0f);
   std::vector<uint8_t> w(static_cast<size_t>(n * k));  // [gate | up] rows, ternary as BitNet's
   for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(ternary(rng)));
+  if (kind == Kind::Sparse) prune_2_of_4(rng, w);
   std::vector<float> scale_w(static_cast<size_t>(n));
   for (auto& s : scale_w) s = weight_scale(rng);
+  const int64_t block = kind == Kind::Dense ? 1 : kSparseGateUpBlock;
   const auto scale_bytes = interleave_gate_up_rows(
-      {reinterpret_cast<const uint8_t*>(scale_w.data()), scale_w.size() * sizeof(float)}, n, sizeof(float));
-  const DeviceBuffer w_gpu = upload(interleave_gate_up_rows(w, n, k), "interleaved weight"),
-                     scale_w_gpu = upload(scale_bytes, "interleaved weight scales");
-  ScaledGemm gemm(n, k);
+      {reinterpret_cast<const uint8_t*>(scale_w.data()), scale_w.size() * sizeof(float)}, n, sizeof(float), block);
+  std::vector<float> interleaved_scale(scale_w.size());
+  std::memcpy(interleaved_scale.data(), scale_bytes.data(), scale_bytes.size());
+  const GemmUnderTest gemm =
+      gemm_under_test(kind, interleave_gate_up_rows(w, n, k, block), interleaved_scale, n, k);
+  ASSERT_EQ(gemm.gate_up_block, block);
   const int64_t inter = n / 2;
   for (int64_t m : ms) {
     const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
@@ -113,13 +198,11 @@ void expect_relu2_mul_exact(int64_t n, int64_t k, std::initializer_list<int64_t>
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
     const size_t guard = 4096;  // values after the output that must stay poisoned
     DeviceBuffer out((want.size() + guard) * 2, "output");
-    for (ScaledGemmTile tile : scaled_gemm_tiles()) {
-      SCOPED_TRACE(std::string(scaled_gemm_tile_name(tile)) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
-                   " M=" + std::to_string(m));
+    for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       CUDA_CHECK(cudaMemset(out.data(), 0xFF, out.bytes()));
-      gemm.run_relu2_mul(w_gpu.data(), x_gpu.data(), scale_w_gpu.as<float>(), scale_x_gpu.as<float>(),
-                         out.as<__nv_bfloat16>(), m, nullptr);
+      gemm.run_relu2_mul(x_gpu.data(), scale_x_gpu.as<float>(), out.as<__nv_bfloat16>(), m);
       CUDA_CHECK(cudaDeviceSynchronize());
       const auto got = download<uint16_t>(out, want.size() + guard);
       size_t positive = 0;
@@ -135,25 +218,31 @@ void expect_relu2_mul_exact(int64_t n, int64_t k, std::initializer_list<int64_t>
 }
 
 TEST(ScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
-  SKIP_WITHOUT_GPU();
-  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
-  expect_relu2_mul_exact(768, 512, {16, 64, 200, 1024}, 20261205);
+  SKIP_WITHOUT_KERNELS(Kind::Dense);
+  expect_relu2_mul_exact(Kind::Dense, 768, 512, {16, 64, 200, 1024}, 20261205);
+}
+
+// N = 832: 52 blocks of 16 rows, the last tile of rows partial.
+TEST(SparseScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
+  SKIP_WITHOUT_KERNELS(Kind::Sparse);
+  expect_relu2_mul_exact(Kind::Sparse, 768, 512, {16, 64, 200, 1024}, 20261210);
+  expect_relu2_mul_exact(Kind::Sparse, 832, 384, {48, 336}, 20261211);
 }
 
 // run_residual_add on a residual of random bf16 (signs, magnitudes from 1e-3 to 1e3, some exact
 // negatives of the GEMM value so sums cancel to zero): every value bf16(float(r) + float(d)), rows
 // past m and the guard after them untouched.
-void expect_residual_add_exact(int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+void expect_residual_add_exact(Kind kind, int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> code(-127, 127), ternary(-1, 1);
   std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-7.0f, -1.0f), decade(-3.0f, 3.0f);
   std::normal_distribution<float> normal;
   std::vector<uint8_t> w(static_cast<size_t>(n * k));
   for (auto& c : w) c = static_cast<uint8_t>(static_cast<int8_t>(ternary(rng)));
+  if (kind == Kind::Sparse) prune_2_of_4(rng, w);
   std::vector<float> scale_w(static_cast<size_t>(n));
   for (auto& s : scale_w) s = weight_scale(rng);
-  const DeviceBuffer w_gpu = upload(w, "weight"), scale_w_gpu = upload(scale_w, "weight scales");
-  ScaledGemm gemm(n, k);
+  const GemmUnderTest gemm = gemm_under_test(kind, w, scale_w, n, k);
   for (int64_t m : ms) {
     const auto [x, scale_x, y] = reference_rows(rng, code, log_scale, w, scale_w, m, n, k);
     const size_t guard = 4096;
@@ -165,13 +254,11 @@ void expect_residual_add_exact(int64_t n, int64_t k, std::initializer_list<int64
       want[i] = float_to_bf16(bf16_to_float(residual[i]) + bf16_to_float(d));
     }
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
-    for (ScaledGemmTile tile : scaled_gemm_tiles()) {
-      SCOPED_TRACE(std::string(scaled_gemm_tile_name(tile)) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
-                   " M=" + std::to_string(m));
+    for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       DeviceBuffer stream_gpu = upload(residual, "residual stream");
-      gemm.run_residual_add(w_gpu.data(), x_gpu.data(), scale_w_gpu.as<float>(), scale_x_gpu.as<float>(),
-                            stream_gpu.as<__nv_bfloat16>(), m, nullptr);
+      gemm.run_residual_add(x_gpu.data(), scale_x_gpu.as<float>(), stream_gpu.as<__nv_bfloat16>(), m);
       CUDA_CHECK(cudaDeviceSynchronize());
       const auto got = download<uint16_t>(stream_gpu, want.size());
       for (size_t i = 0; i < y.size(); ++i)
@@ -184,9 +271,13 @@ void expect_residual_add_exact(int64_t n, int64_t k, std::initializer_list<int64
 }
 
 TEST(ScaledGemmGpu, ResidualEpilogueAddsInPlaceBitForBit) {
-  SKIP_WITHOUT_GPU();
-  if (!scaled_gemm_available()) GTEST_SKIP() << "the scaled GEMM needs a Hopper GPU and an sm_90a build";
-  expect_residual_add_exact(640, 768, {16, 64, 200, 1024}, 20261206);
+  SKIP_WITHOUT_KERNELS(Kind::Dense);
+  expect_residual_add_exact(Kind::Dense, 640, 768, {16, 64, 200, 1024}, 20261206);
+}
+
+TEST(SparseScaledGemmGpu, ResidualEpilogueAddsInPlaceBitForBit) {
+  SKIP_WITHOUT_KERNELS(Kind::Sparse);
+  expect_residual_add_exact(Kind::Sparse, 640, 768, {16, 64, 200, 1024}, 20261212);
 }
 
 }  // namespace

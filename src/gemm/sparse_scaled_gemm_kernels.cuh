@@ -1,0 +1,146 @@
+// The CUTLASS 3 kernels of the sparse scaled GEMM (gemm/sparse_scaled_gemm.h), included only by its
+// sm_90a translation units. Hopper's sparse tensor cores take the structured operand as A, so the
+// weight is A and the problem runs transposed: rows = the weight's n, columns = the tokens, and D
+// column-major [n, tokens] is d [tokens, n] row-major. The epilogues are the dense scaled GEMM's
+// (gemm/scaled_gemm_kernels.cuh) with the broadcasts on the other sides, so on the same pruned
+// weight the output bits equal the dense scaled GEMM's.
+#pragma once
+
+#include <string>
+#include <type_traits>
+
+#include "core/error.h"
+#include "gemm/relu2_mul_store.cuh"
+#include "gemm/sparse_scaled_gemm_launch.h"
+#include "gpu/cuda_check.h"
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/util/packed_stride.hpp"
+
+namespace slidesparse::sparse_scaled_gemm_detail {
+
+using namespace cute;
+namespace fusion = cutlass::epilogue::fusion;
+
+// (float(acc) * scale_x[token]) * scale_w[row], the dense scaled GEMM's order; Compute rounds to Out.
+template <class Out, class TileShape>
+using Dequantized = fusion::Sm90EVT<
+    fusion::Sm90Compute<cutlass::multiplies, Out, float, cutlass::FloatRoundStyle::round_to_nearest>,
+    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
+                    fusion::Sm90AccFetch,
+                    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>,  // scale_x
+    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>;                // scale_w
+
+// The three epilogues, as the dense scaled GEMM's: bf16 out; added to the residual stream (C and D
+// at once); relu2(gate) * up stored by the transposed MLP node, D void.
+struct DequantizeOutput {
+  using ElementC = void;
+  using ElementD = cutlass::bfloat16_t;
+  template <class TileShape>
+  using Fusion = Dequantized<cutlass::bfloat16_t, TileShape>;
+};
+struct ResidualAddOutput {
+  using ElementC = cutlass::bfloat16_t;
+  using ElementD = cutlass::bfloat16_t;
+  template <class TileShape>
+  using Fusion =
+      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::plus, cutlass::bfloat16_t, float,
+                                          cutlass::FloatRoundStyle::round_to_nearest>,
+                      fusion::Sm90SrcFetch<cutlass::bfloat16_t>, Dequantized<cutlass::bfloat16_t, TileShape>>;
+};
+struct Relu2MulOutput {
+  using ElementC = void;
+  using ElementD = void;
+  template <class TileShape>
+  using Fusion = fusion::Sm90EVT<scaled_gemm_detail::Sm90Relu2MulTransposedStore, Dequantized<float, TileShape>>;
+};
+
+using ProblemShape = Shape<int, int, int, int>;
+using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
+using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
+using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
+
+template <class TileShape, class ClusterShape, class Output>
+struct Gemm {
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, typename Output::ElementC, LayoutD, 8,
+      typename Output::ElementD, LayoutD, 8, cutlass::epilogue::TmaWarpSpecializedCooperative,
+      typename Output::template Fusion<TileShape>>::CollectiveOp;
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
+      TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      cutlass::gemm::KernelTmaWarpSpecializedCooperative>::CollectiveOp;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, Epilogue>;
+  using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+  using Out = Output;
+};
+
+// The compressed layout every tile reads: it depends on the element type and the K tile (128 for
+// all of ours), which the static_assert in launch() holds to.
+using CompressedConfig = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop::SparseConfig;
+using ElementE = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop::ElementE;
+
+template <class G>
+void launch(const Problem& p, cudaStream_t stream) {
+  using Device = typename G::Device;
+  using Kernel = typename G::Kernel;
+  static_assert(std::is_same_v<typename G::Mainloop::SparseConfig, CompressedConfig>,
+                "every tile must read the one compressed layout");
+  const int rows = static_cast<int>(p.n), tokens = static_cast<int>(p.m), k = static_cast<int>(p.k);
+  const ProblemShape shape{rows, tokens, k, 1};
+  const auto stride_b = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, make_shape(tokens, k, 1));
+  const auto stride_d = cutlass::make_cute_packed_stride(typename Kernel::StrideD{}, make_shape(rows, tokens, 1));
+  typename Device::Arguments args{
+      cutlass::gemm::GemmUniversalMode::kGemm,
+      shape,
+      {static_cast<const int8_t*>(p.values), CompressedConfig::fill_layoutA(shape), static_cast<const int8_t*>(p.x),
+       stride_b, static_cast<const ElementE*>(p.metadata), CompressedConfig::fill_layoutE(shape)},
+      {{}, nullptr, stride_d, nullptr, stride_d}};
+  // The tree's arguments nest as in the dense scaled GEMM; the broadcasts take {pointer, default, stride}.
+  auto& fusion_args = args.epilogue.thread;
+  if constexpr (std::is_void_v<typename G::Out::ElementD>) {
+    fusion_args = {{{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}},
+                   {p.d, p.n / 2}};
+  } else if constexpr (std::is_void_v<typename G::Out::ElementC>) {
+    fusion_args = {{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}};
+    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
+  } else {
+    // The residual stream is C and D at once: each tile reads its C before writing the same D.
+    fusion_args = {{},
+                   {{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}},
+                   {}};
+    args.epilogue.ptr_C = reinterpret_cast<const cutlass::bfloat16_t*>(p.d);
+    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
+  }
+  args.hw_info.sm_count = p.sm_count;
+  auto failed = [&p](const char* what) {
+    fail("the sparse scaled GEMM " + std::string(what) + " M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) +
+         " K=" + std::to_string(p.k));
+  };
+  Device gemm;
+  if (gemm.can_implement(args) != cutlass::Status::kSuccess) failed("cannot run");
+  if (Device::get_workspace_size(args) != 0) failed("unexpectedly needs a workspace for");
+  if (gemm.initialize(args, nullptr, stream) != cutlass::Status::kSuccess) failed("could not be set up for");
+  if (gemm.run(stream) != cutlass::Status::kSuccess) failed("failed to launch for");
+  CUDA_CHECK(cudaGetLastError());
+}
+
+template <class Output>
+void launch_tile(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
+  switch (tile) {
+    case SparseScaledGemmTile::Coop128x256:
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _2, _1>, Output>>(p, stream);
+    case SparseScaledGemmTile::Coop128x128:
+      return launch<Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, Output>>(p, stream);
+  }
+}
+
+}  // namespace slidesparse::sparse_scaled_gemm_detail
