@@ -1,5 +1,5 @@
-// The tuner's search over the scaled GEMM's compiled tiles (gemm/scaled_gemm.h): each tile timed on
-// random operands of the shape, the fastest kept.
+// The tuner's search over the scaled GEMMs' compiled tiles (gemm/scaled_gemm.h,
+// gemm/sparse_scaled_gemm.h): each tile timed on random operands of the shape, the fastest kept.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gemm/scaled_gemm.h"
+#include "gemm/sparse_scaled_gemm.h"
 
 namespace slidesparse {
 
@@ -28,5 +29,15 @@ ScaledGemmEpilogue bitnet_engine_epilogue(const std::string& layer);
 ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
                                               cudaStream_t stream,
                                               ScaledGemmEpilogue epilogue = ScaledGemmEpilogue::Plain);
+
+struct SparseScaledGemmTileChoice {
+  SparseScaledGemmTile tile;
+  double latency_us = 0;
+};
+
+// The same for the sparse scaled GEMM on a random ternary 2:4 weight [n, k] (k: the GEMM's K').
+SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
+                                                           cudaStream_t stream,
+                                                           ScaledGemmEpilogue epilogue = ScaledGemmEpilogue::Plain);
 
 }  // namespace slidesparse

@@ -75,11 +75,12 @@ void run_tune(const TuneOptions& o) {
   int rejected = 0;
   for (const auto& j : jobs) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
-    // cuBLASLt's plans as the engine uses them where the INT8 scaled GEMM (searched below) does not
-    // run: FP8 (in the accumulation mode asked for), --cublaslt-dense, --exact-scales (INT8 int32),
-    // GPUs without it.
-    LinearConfig c = default_linear_config(j.kind, j.shape.n, j.shape.k, j.sparsity, max_m,
-                                           {.fp8_fast_accum = o.fp8_fast_accum, .scaled_gemm = false});
+    // cuBLASLt's and cuSPARSELt's plans as the engine uses them where the INT8 scaled GEMMs (searched
+    // below) do not run: FP8 (in the accumulation mode asked for), --cublaslt-dense,
+    // --cusparselt-sparse, --exact-scales (INT8 int32), GPUs without them.
+    LinearConfig c =
+        default_linear_config(j.kind, j.shape.n, j.shape.k, j.sparsity, max_m,
+                              {.fp8_fast_accum = o.fp8_fast_accum, .scaled_gemm = false, .sparse_scaled_gemm = false});
     const int64_t gemm_k = linear_gemm_k(j.shape.k, j.sparsity);
     const GemmKey key = linear_tuning_key(c, gemm_k);
     GemmSearchJob job;
@@ -118,6 +119,35 @@ void run_tune(const TuneOptions& o) {
     }
     scaled_progress.finish();
     db.save(o.db_path);
+  }
+  if (o.sparse && int8 && sparse_scaled_gemm_available()) {
+    // The sparse scaled GEMM's tile per row count and slide, timed with the engine's epilogue on the
+    // shape; the latency also decides a 2:4 linear's dense fallback (which then runs the dense
+    // scaled GEMM in the same form).
+    const auto shapes = bitnet_layer_shapes();
+    ProgressBar sparse_progress("tune sparse scaled gemm",
+                                long(shapes.size() * o.sparsities.size() * sparse_ms.size()));
+    for (const Sparsity s : o.sparsities) {
+      for (const auto& shape : shapes) {
+        const int64_t gemm_k = linear_gemm_k(shape.k, s);
+        for (int64_t m : sparse_ms) {
+          throw_if_interrupted();
+          const int64_t rows = padded_rows(m);
+          const std::string name = sparse_scaled_gemm_kernel_name(shape.n);
+          if (shape.n % 64 == 0 && gemm_k % 128 == 0) {
+            const SparseScaledGemmTileChoice best = fastest_sparse_scaled_gemm_tile(
+                shape.n, gemm_k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream,
+                bitnet_engine_epilogue(shape.name));
+            db.record_kernel(name, gemm_k, rows,
+                             {{"tile", std::string(sparse_scaled_gemm_tile_name(best.tile))},
+                              {"latency_us", best.latency_us}});
+          }
+          sparse_progress.step(name + " K'=" + std::to_string(gemm_k) + " M=" + std::to_string(rows));
+        }
+      }
+      db.save(o.db_path);
+    }
+    sparse_progress.finish();
   }
   if (rejected > 0)
     std::printf("tune: %d GEMM candidates dropped (refused, failed, wrong or crashed; listed per M in %s)\n", rejected,

@@ -21,10 +21,11 @@
 
 namespace slidesparse::scaled_gemm_detail {
 
-// What both MLP store nodes share: their arguments (the output and its row length) and the empty
+// What the MLP store nodes share: their arguments (the output and its row length) and the empty
 // producer side. HalvedMode is the problem mode whose extent the output halves: 1 (N) for the dense
-// GEMM's interleaved column pairs, 0 (M) for the transposed sparse GEMM's row blocks.
-template <int HalvedMode>
+// GEMM, 0 (M) for the transposed sparse GEMM; that extent must be a multiple of Multiple (two rows
+// or columns per output, or whole blocks of 16).
+template <int HalvedMode, int Multiple>
 struct Relu2MulStoreBase {
   // The collective types its register fragments by the root's ElementAux when D is void.
   using ElementAux = cutlass::bfloat16_t;
@@ -42,7 +43,7 @@ struct Relu2MulStoreBase {
   template <class ProblemShape>
   static bool can_implement(ProblemShape const& problem, Arguments const& args) {
     const auto halved = cute::get<HalvedMode>(problem);
-    return halved % (HalvedMode == 0 ? 16 : 2) == 0 && args.out != nullptr && args.ld >= halved / 2;
+    return halved % Multiple == 0 && args.out != nullptr && args.ld >= halved / 2;
   }
   template <class ProblemShape>
   static size_t get_workspace_size(ProblemShape const&, Arguments const&) {
@@ -75,8 +76,8 @@ struct Relu2MulStoreBase {
   Params const* params_ = nullptr;
 };
 
-struct Sm90Relu2MulStore : Relu2MulStoreBase<1> {
-  using Relu2MulStoreBase<1>::Relu2MulStoreBase;
+struct Sm90Relu2MulStore : Relu2MulStoreBase<1, 2> {
+  using Relu2MulStoreBase<1, 2>::Relu2MulStoreBase;
 
   template <class CoordTensor, class ProblemMN>
   struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
@@ -192,8 +193,8 @@ struct Sm90Relu2MulStore : Relu2MulStoreBase<1> {
 // adjacent rows (lane ^ 4) swap one output so that each stores two adjacent features of one token
 // in four bytes. The layout is checked once per tile set-up; a tile for which it does not hold
 // traps (the GPU tests run every compiled tile).
-struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0> {
-  using Relu2MulStoreBase<0>::Relu2MulStoreBase;
+struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0, 16> {
+  using Relu2MulStoreBase<0, 16>::Relu2MulStoreBase;
 
   template <class CoordTensor, class ProblemMN>
   struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
@@ -254,6 +255,76 @@ struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0> {
     const int row0 = cute::get<0>(first(0)), col0 = cute::get<1>(first(0));
     const int next_row = __shfl_xor_sync(0xffffffffu, row0, 4), next_col = __shfl_xor_sync(0xffffffffu, col0, 4);
     ok = ok && next_row == (row0 ^ 1) && next_col == col0 && cute::get<0>(args.tile_shape_mnk) % 16 == 0;
+    if (!__all_sync(0xffffffffu, ok)) __trap();
+    return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
+  }
+};
+
+// The dense scaled GEMM on the sparse GEMM's gate_up order (blocks of 16 columns, gate_8b+i then
+// up_8b+i at i + 8; the dense fallback of a 2:4 linear on the sparse scaled GEMM runs its weight as
+// stored). In each 16 fragment values, value 4j + 2h + b sits at column +8j + b, so values v and
+// v + 4 (j even) are a (gate, up) pair of one row, and b = 0, 1 two adjacent features: each thread
+// stores them in four bytes. Layout checked once per tile set-up, as the transposed node's.
+struct Sm90Relu2MulBlockStore : Relu2MulStoreBase<1, 16> {
+  using Relu2MulStoreBase<1, 16>::Relu2MulStoreBase;
+
+  template <class CoordTensor, class ProblemMN>
+  struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
+    CUTLASS_DEVICE ConsumerStoreCallbacks(CoordTensor coords, ProblemMN problem, Params const* params)
+        : coords_(coords), problem_(problem), params_(params) {}
+    CoordTensor coords_;  // (CPY, CPY_M, CPY_N, EPI_M, EPI_N): the (token, column) of each accumulator value
+    ProblemMN problem_;
+    Params const* params_;
+
+    template <class ElementAccumulator, class ElementInput, int FragmentSize>
+    CUTLASS_DEVICE cutlass::Array<cutlass::bfloat16_t, FragmentSize> visit(
+        cutlass::Array<ElementAccumulator, FragmentSize> const&, int epi_v, int epi_m, int epi_n,
+        cutlass::Array<ElementInput, FragmentSize> const& in) {
+      static_assert(FragmentSize % 8 == 0, "the fragment must hold whole gate and up column groups");
+      auto coords = coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
+      const int rows = cute::get<0>(problem_), cols = cute::get<1>(problem_);
+      __nv_bfloat16* out = params_->out;
+      const int64_t ld = params_->ld;
+      CUTLASS_PRAGMA_UNROLL
+      for (int v = 0; v < FragmentSize; v += 8) {
+        CUTLASS_PRAGMA_UNROLL
+        for (int h = 0; h < 2; ++h) {
+          const int g = v + 2 * h;  // gate of features f, f + 1; their up values at g + 4
+          const auto first = coords(epi_v * FragmentSize + g);
+          const int row = cute::get<0>(first), col = cute::get<1>(first);
+          const uint32_t pair = activation_pair(float(in[g]), float(in[g + 4]), float(in[g + 1]), float(in[g + 5]));
+          if (row < rows && col < cols)
+            *reinterpret_cast<uint32_t*>(out + int64_t{row} * ld + col / 16 * 8 + col % 16) = pair;
+        }
+      }
+      return {};  // D is void: the collective stores nothing of this
+    }
+  };
+
+  template <bool ReferenceSrc, class... Args>
+  CUTLASS_DEVICE auto get_consumer_store_callbacks(
+      cutlass::epilogue::fusion::detail::ConsumerStoreArgs<Args...> const& args) {
+    auto [M, N, K, L] = args.problem_shape_mnkl;
+    auto coords = cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
+        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
+        args.epi_tile, args.tiled_copy, args.thread_idx);
+    auto problem = cute::make_shape(M, N);
+    // In each 8 values of the first subtile (the others differ by whole blocks of 16 columns):
+    // values 0-3 in the gate half of a 16-column block, 4-7 eight columns right of them, and
+    // v + 1 the next column of v's row.
+    auto first = coords(cute::_, cute::_, cute::_, 0, 0);
+    bool ok = cute::size(first) % 8 == 0 && params_->ld % 2 == 0 && reinterpret_cast<uintptr_t>(params_->out) % 4 == 0;
+    CUTLASS_PRAGMA_UNROLL
+    for (int v = 0; v + 7 < int{cute::size(first)}; v += 8) {
+      CUTLASS_PRAGMA_UNROLL
+      for (int i = 0; i < 4; ++i) {
+        const int row = cute::get<0>(first(v + i)), col = cute::get<1>(first(v + i));
+        ok = ok && col % 16 < 8 && cute::get<0>(first(v + i + 4)) == row && cute::get<1>(first(v + i + 4)) == col + 8;
+        if (i % 2 == 0) ok = ok && col % 2 == 0 && cute::get<0>(first(v + i + 1)) == row &&
+                             cute::get<1>(first(v + i + 1)) == col + 1;
+      }
+    }
+    ok = ok && cute::get<1>(args.tile_shape_mnk) % 16 == 0;
     if (!__all_sync(0xffffffffu, ok)) __trap();
     return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
   }

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "gemm/scaled_gemm_launch.h"
+#include "gemm/sparse_scaled_gemm.h"
 #include "gpu/device_info.h"
 
 namespace slidesparse {
@@ -83,8 +84,13 @@ void ScaledGemm::run(const void* w, const void* x, const float* scale_w, const f
 }
 
 void ScaledGemm::run_relu2_mul(const void* w, const void* x, const float* scale_w, const float* scale_x,
-                               __nv_bfloat16* out, int64_t m, cudaStream_t stream) const {
-  scaled_gemm_detail::launch_int8_relu2_mul(tile(m), {x, w, scale_x, scale_w, out, m, n_, k_, sm_count_}, stream);
+                               __nv_bfloat16* out, int64_t m, cudaStream_t stream, int64_t block) const {
+  const scaled_gemm_detail::Problem p{x, w, scale_x, scale_w, out, m, n_, k_, sm_count_};
+  if (block == 1) return scaled_gemm_detail::launch_int8_relu2_mul(tile(m), p, stream);
+  if (block != kSparseGateUpBlock || n_ % (2 * block) != 0)  // the message only on failure: this is the hot path
+    fail("the scaled GEMM's relu2*up epilogue takes gate_up rows one by one or in blocks of " +
+         std::to_string(kSparseGateUpBlock) + ", not " + std::to_string(block) + " (N=" + std::to_string(n_) + ")");
+  scaled_gemm_detail::launch_int8_relu2_mul_block(tile(m), p, stream);
 }
 
 void ScaledGemm::run_residual_add(const void* w, const void* x, const float* scale_w, const float* scale_x,

@@ -75,8 +75,10 @@ class ScaledGemm {
   // gate_0, up_0, gate_1, up_1, ... (interleave_gate_up_rows), and out [m, n / 2] receives
   //   bf16(bf16(relu(g)^2) * u)   for g, u the dequantized bf16 values of columns 2j, 2j + 1
   // (math/activation.h): the bits of run() followed by relu2_mul_rows_bf16, in half the bytes.
+  // block: the interleaving's (interleave_gate_up_rows), 1 or kSparseGateUpBlock (the sparse scaled
+  // GEMM's order, for the dense fallback of a linear stored for it).
   void run_relu2_mul(const void* w, const void* x, const float* scale_w, const float* scale_x, __nv_bfloat16* out,
-                     int64_t m, cudaStream_t stream) const;
+                     int64_t m, cudaStream_t stream, int64_t block = 1) const;
   // o_proj / down_proj with the residual add in the epilogue: residual [m, n] (bf16, in place) becomes
   //   bf16(float(residual) + float(d))   for d the bf16 value run() writes,
   // the residual norms' first step (kernels/norm_quant.h), so the norm after it reads one tensor.

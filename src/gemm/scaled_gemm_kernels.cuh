@@ -60,6 +60,14 @@ struct Relu2MulOutput {
   using Fusion = fusion::Sm90EVT<Sm90Relu2MulStore, Dequantized<float, TileShape>>;
 };
 
+// The same on the sparse GEMM's gate_up order (Sm90Relu2MulBlockStore).
+struct Relu2MulBlockOutput {
+  using ElementC = void;
+  using ElementD = void;
+  template <class TileShape>
+  using Fusion = fusion::Sm90EVT<Sm90Relu2MulBlockStore, Dequantized<float, TileShape>>;
+};
+
 template <class Element, class Accumulator, class TileShape, class ClusterShape, class MainloopSchedule,
           class EpilogueSchedule, class Output>
 struct Gemm {

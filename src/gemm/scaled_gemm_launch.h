@@ -32,6 +32,8 @@ void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 // The same GEMM with the MLP epilogue: d [m, n / 2] = relu2(gate) * up of the interleaved columns
 // (ScaledGemm::run_relu2_mul).
 void launch_int8_relu2_mul(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+// The same on gate_up rows in blocks of kSparseGateUpBlock (ScaledGemm::run_relu2_mul's `block`).
+void launch_int8_relu2_mul_block(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 // The same GEMM added to d in place: d = bf16(float(d) + float(bf16(value))) (ScaledGemm::run_residual_add).
 void launch_int8_residual_add(ScaledGemmTile tile, const Problem& p, cudaStream_t stream);
 

@@ -117,7 +117,7 @@ bool runs_scaled_gemm(const LinearConfig& c) {
   return c.scales == ScaleMode::BothInGemm && c.kind == QuantKind::Int8;
 }
 
-int64_t gate_up_interleave_block(const LinearConfig& c) {
+int64_t native_gate_up_block(const LinearConfig& c) {
   return c.backend() == GemmBackend::CusparseLt ? kSparseGateUpBlock : 1;
 }
 
@@ -166,10 +166,13 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   gemm_k_ = linear_gemm_k(config.k, config.sparsity);
   const GemmShape shape{config.kind, config.output, config.scales, config.n, gemm_k_, !sparse && config.fast_accum};
   const bool scaled = runs_scaled_gemm(config);
-  require(!config.relu2_mul_epilogue || (scaled && !dense_fallback),
+  require(!config.relu2_mul_epilogue || scaled,
           "the relu2*up epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
-  require(!config.residual_epilogue || (scaled && !dense_fallback && !config.relu2_mul_epilogue),
+  require(!config.residual_epilogue || (scaled && !config.relu2_mul_epilogue),
           "the residual epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
+  require(!config.relu2_mul_epilogue || config.gate_up_block == native_gate_up_block(config) || !sparse,
+          "the sparse scaled GEMM's relu2*up epilogue takes gate_up rows in blocks of " +
+              std::to_string(kSparseGateUpBlock));
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
     const LinearConfig& f = *dense_fallback;
@@ -182,6 +185,10 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     require(gemm_output_bytes(f.output) <= gemm_output_bytes(config.output),
             "a dense fallback writing " + std::string(gemm_output_name(f.output)) + " does not fit the " +
                 std::string(gemm_output_name(config.output)) + " output of the sparse GEMM");
+    // The engine fuses around the linear's form: its fallback must write the same one.
+    require(f.relu2_mul_epilogue == config.relu2_mul_epilogue && f.residual_epilogue == config.residual_epilogue &&
+                (!f.relu2_mul_epilogue || f.gate_up_block == config.gate_up_block),
+            "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
     LinearConfig fallback = f;
     fallback.standalone = false;  // it runs on this linear's quantized activations and buffers
     dense_fallback_ = std::make_unique<W8A8Linear>(fallback, weights, stream);
@@ -303,8 +310,8 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
 std::string W8A8Linear::describe_plan(int64_t m) const {
   if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end()) {
     char latencies[96];
-    std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, cuSPARSELt %.1f us)", it->second.dense_us,
-                  it->second.sparse_us);
+    std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, %s %.1f us)", it->second.dense_us,
+                  sparse_scaled_ ? "sparse CUTLASS" : "cuSPARSELt", it->second.sparse_us);
     return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + latencies;
   }
   const std::string epilogue = config_.relu2_mul_epilogue  ? " + relu2*up"
@@ -342,7 +349,8 @@ void W8A8Linear::gemm(int64_t m, const uint8_t* codes, const float* scale_x, voi
   const int64_t rows = padded_rows(m);
   const LinearWeight& w = weights_.at(static_cast<size_t>(index));
   if (scaled_ && config_.relu2_mul_epilogue)
-    scaled_->run_relu2_mul(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
+    scaled_->run_relu2_mul(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream,
+                           config_.gate_up_block);
   else if (scaled_ && config_.residual_epilogue)
     scaled_->run_residual_add(w.codes, codes, w.scale, scale_x, static_cast<__nv_bfloat16*>(d), rows, stream);
   else if (scaled_)

@@ -1,7 +1,8 @@
 // The W8A8 linear operator: bf16 activations [M, K] -> bf16 output [M, N] with INT8 or FP8
 // weights, on the dense backend (cuBLASLt; INT8 on Hopper our CUTLASS GEMM, which applies both
 // scales in its epilogue: gemm/scaled_gemm.h) or the sparse one (cuSPARSELt, SlideSparse 2:L; INT8
-// on Hopper optionally our CUTLASS sparse GEMM with the same epilogues: gemm/sparse_scaled_gemm.h):
+// on Hopper, where asked for, our CUTLASS sparse GEMM with the same epilogues:
+// gemm/sparse_scaled_gemm.h):
 //   quantize (+ slide) -> GEMM -> scales.
 // Buffers, descriptors, plans and the compressed weight are created at construction / prepare();
 // forward() allocates nothing and only launches, so it can be captured in a CUDA graph once every
@@ -46,10 +47,13 @@ struct LinearConfig {
   bool standalone = true;
   bool fast_accum = false;  // FP8 cuBLASLt only (GemmShape::fast_accum)
   // BitNet's gate_up on a scaled GEMM only: the weight's rows and scales come interleaved gate_j,
-  // up_j (interleave_gate_up_rows, gate_up_interleave_block) and the GEMM writes the MLP activation
+  // up_j (interleave_gate_up_rows, gate_up_block) and the GEMM writes the MLP activation
   // relu2(gate) * up, bf16 [M, n / 2], instead of [M, n] (ScaledGemm::run_relu2_mul): half the
   // output bytes, and the consumer is a plain norm of a tensor.
   bool relu2_mul_epilogue = false;
+  // Its weight's interleaving block (interleave_gate_up_rows): 1 for the dense scaled GEMM,
+  // kSparseGateUpBlock for the sparse one and for the dense fallback that runs its weight.
+  int64_t gate_up_block = 1;
   // BitNet's o_proj and down_proj on a scaled GEMM only: gemm()'s d is the residual stream, bf16
   // [M, n], and the GEMM adds its output to it in place (ScaledGemm::run_residual_add), so the
   // residual norm after it is a plain norm of that tensor.
@@ -106,10 +110,11 @@ class W8A8Linear {
   // Several weights of the same shape (e.g. one linear slot of every layer) sharing descriptors and
   // plans; `index` in gemm() / output_view() picks one.
   // dense_fallback: for a 2:4 weight (K' = K, so the slid weight is the pruned weight itself) a dense
-  // configuration of the same layer, whose GEMM runs instead of cuSPARSELt's at the row counts where
-  // the tuning database timed it faster (prepare()). Its output may not be wider than the sparse
-  // one's (callers size the GEMM output for config.output). The weights' codes then stay the
-  // caller's to keep, as for a dense linear.
+  // configuration of the same layer, whose GEMM runs instead of the sparse one at the row counts
+  // where the tuning database timed it faster (prepare()). Its output may not be wider than the
+  // sparse one's (callers size the GEMM output for config.output); on the sparse scaled GEMM it must
+  // be the dense scaled GEMM with the same epilogue and gate_up order. The weights' codes then stay
+  // the caller's to keep, as for a dense linear.
   W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
              const std::optional<LinearConfig>& dense_fallback = std::nullopt);
 
@@ -181,8 +186,9 @@ AccumulatorType accumulator_type(GemmOutput output);
 // dense one for a dense weight, the sparse one for a 2:L weight.
 bool runs_scaled_gemm(const LinearConfig& config);
 // The block of gate rows, then up rows, in which a relu2 * up epilogue's weight comes
-// (interleave_gate_up_rows): 1 on the dense scaled GEMM, kSparseGateUpBlock on the sparse one.
-int64_t gate_up_interleave_block(const LinearConfig& config);
+// (interleave_gate_up_rows) for the GEMM the configuration runs: 1 on the dense scaled GEMM,
+// kSparseGateUpBlock on the sparse one (LinearConfig::gate_up_block).
+int64_t native_gate_up_block(const LinearConfig& config);
 
 // The latency `tune` measured for this configuration's GEMM at exactly `rows` (padded): the scaled
 // GEMM's tile entry, else the cuBLASLt / cuSPARSELt entry under linear_tuning_key; nullopt when

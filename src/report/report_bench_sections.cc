@@ -61,7 +61,7 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
       }
   if (!fallback.empty())
     md += "Linear layers that ran the dense GEMM on their 2:4 weight (the tuning database timed it faster than "
-          "cuSPARSELt at that M; the others ran cuSPARSELt):\n\n" + fallback + "\n";
+          "the sparse GEMM at that M; the others ran the sparse GEMM):\n\n" + fallback + "\n";
   const auto sparse = t.sparse_backends();
   if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {
     md += "**Speedup over dense** (sparse tokens/s ÷ dense tokens/s at the same M):\n\n";
@@ -161,8 +161,10 @@ std::string throughput_section(const Results& results, const std::string& stage,
             : "M concurrent sequences, 16-token prompts, 256 output tokens each (the prompts' prefill is inside "
               "the elapsed time); tokens/s counts prompt and output tokens.\n\n";
   md += "Dense is the engine's dense path (results folder `cublaslt`): its GEMMs run on cuBLASLt, or for INT8 on "
-        "Hopper on its CUTLASS GEMM that applies both scales in the epilogue; each point's JSON names the GEMM that ran "
-        "(`qkv_gemm`; points without the field ran cuBLASLt).\n\n";
+        "Hopper on its CUTLASS GEMM that applies both scales in the epilogue. SlideSparse 2:L is the sparse path "
+        "(folders `cusparselt/2_L`): its GEMMs run on cuSPARSELt, or for INT8 on Hopper on its CUTLASS sparse GEMM "
+        "with the dense path's epilogues. Each point's JSON names the GEMM that ran (`qkv_gemm`; points without the "
+        "field ran cuBLASLt or cuSPARSELt).\n\n";
   bool any = false;
   for (const auto& s : results.throughput) any = any || s.stage == stage;
   if (!any) return md + no_results_note(results, stage + " results", {stage == "prefill" ? 4 : 5});

@@ -41,7 +41,7 @@ HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesyst
 }
 
 std::string backend_label(Sparsity s) { return s.is_dense() ? "cuBLASLt" : "cuSPARSELt " + s.str(); }
-std::string engine_label(Sparsity s) { return s.is_dense() ? "dense" : backend_label(s); }
+std::string engine_label(Sparsity s) { return s.is_dense() ? "dense" : "SlideSparse " + s.str(); }
 
 double theoretical_speedup(Sparsity s) {
   if (!s.is_finite_sparse()) return 1.0;

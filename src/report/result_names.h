@@ -34,9 +34,10 @@ std::string dtype_name(const std::string& tag_dtype);
 HardwareFolder parse_hardware_folder(const std::string& tag, const std::filesystem::path& where);
 
 // A result's backend is named by its weights' Sparsity (math/sparsity.h): dense runs cuBLASLt in the
-// kernel benchmark and the engine's dense GEMM in throughput results, 2:L and 2:inf cuSPARSELt.
+// kernel benchmark and the engine's dense GEMM in throughput results, 2:L and 2:inf cuSPARSELt in the
+// kernel benchmark and the engine's sparse GEMM (cuSPARSELt or CUTLASS's) in throughput results.
 std::string backend_label(Sparsity s);       // "cuBLASLt", "cuSPARSELt 2:8": the kernel benchmark's backends
-std::string engine_label(Sparsity s);        // "dense", "cuSPARSELt 2:8": the engine's (throughput results)
+std::string engine_label(Sparsity s);        // "dense", "SlideSparse 2:8": the engine's (throughput results)
 double theoretical_speedup(Sparsity s);      // L / (L - 2); 1.0 for 2:inf and dense
 
 // "cublaslt" | "cusparselt/2_L" (throughput folders) and "cublaslt" | "cusparselt_2_L" (kernel file

@@ -46,8 +46,9 @@ std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, co
   CheckpointDescription dense = d;
   dense.sparsity = Sparsity::dense();
   const LinearConfig sparse = engine_linear_config(o, d, n, k), plain = engine_linear_config(o, dense, n, k);
-  // The sparse scaled GEMM's fused forms (interleaved rows, epilogues) are its own.
-  if (runs_scaled_gemm(sparse) || gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output))
+  // On the sparse scaled GEMM, only the dense scaled GEMM can run the same fused forms.
+  if ((runs_scaled_gemm(sparse) && !runs_scaled_gemm(plain)) ||
+      gemm_output_bytes(plain.output) > gemm_output_bytes(sparse.output))
     return std::nullopt;
   return plain;
 }
@@ -137,7 +138,7 @@ void ModelWeights::build(const CheckpointReader& reader,
       std::vector<uint8_t> interleaved_codes, interleaved_scale;
       const bool interleave = relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k);
       if (interleave) {
-        const int64_t block = gate_up_interleave_block(engine_linear_config(options_, description_, h.n, h.k));
+        const int64_t block = native_gate_up_block(engine_linear_config(options_, description_, h.n, h.k));
         interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, block);
         interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), block);
         codes = interleaved_codes;
@@ -163,9 +164,15 @@ void ModelWeights::build(const CheckpointReader& reader,
         relu2_mul_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
     config.residual_epilogue =
         residual_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
+    config.gate_up_block = native_gate_up_block(config);
     std::optional<LinearConfig> fallback;
     if (fallback_db) {
       fallback = dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]);
+      if (fallback) {  // it runs this linear's weight as stored, into the same fused form
+        fallback->relu2_mul_epilogue = config.relu2_mul_epilogue;
+        fallback->residual_epilogue = config.residual_epilogue;
+        fallback->gate_up_block = config.gate_up_block;
+      }
       if (fallback && !dense_fallback_ever_runs(*fallback_db, config, *fallback)) fallback.reset();
     }
     linears_[slot] = std::make_unique<W8A8Linear>(config, slot_weights[slot], stream, fallback);

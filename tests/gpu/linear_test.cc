@@ -3,7 +3,9 @@
 // within accumulation-order tolerance), for every L in 4..16 and M in {1, 7, 16, 63, 64, 100, 1000, 4096}.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <random>
 
@@ -208,6 +210,70 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
       EXPECT_EQ(view.scale_x != nullptr, ran.scales != ScaleMode::BothInGemm);
       EXPECT_EQ(view.scale_w != nullptr, ran.scales == ScaleMode::Epilogue);
     }
+  }
+}
+
+// On the sparse scaled GEMM, a 2:4 linear's dense fallback is the dense scaled GEMM in the same
+// fused form: here gate_up's relu2 * up on the sparse GEMM's blocked row order. Wherever each runs,
+// the same bits; a fallback in another form is refused.
+TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
+  SKIP_WITHOUT_GPU();
+  if (!scaled_gemm_available() || !sparse_scaled_gemm_available())
+    GTEST_SKIP() << "the scaled GEMMs need a Hopper GPU and an sm_90a build";
+  const Problem p = make_problem(QuantKind::Int8, 4, 4343);
+  const auto scale_bytes = interleave_gate_up_rows(
+      {reinterpret_cast<const uint8_t*>(p.scale_w.data()), p.scale_w.size() * sizeof(float)}, kN, sizeof(float),
+      kSparseGateUpBlock);
+  const DeviceBuffer w = upload(interleave_gate_up_rows(p.slid, kN, kK, kSparseGateUpBlock), "blocked 2:4 weight"),
+                     scale_w = upload(scale_bytes, "blocked weight scales");
+  constexpr int64_t kMaxM = 128;
+  LinearConfig sparse = default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(4), kMaxM,
+                                              {.sparse_scaled_gemm = true});
+  LinearConfig dense = default_linear_config(QuantKind::Int8, kN, kK, Sparsity::dense(), kMaxM);
+  ASSERT_TRUE(runs_scaled_gemm(sparse) && runs_scaled_gemm(dense));
+  for (LinearConfig* c : {&sparse, &dense}) {
+    c->relu2_mul_epilogue = true;
+    c->gate_up_block = kSparseGateUpBlock;
+  }
+  TuningDatabase db(HardwareTag{"test", 90, 1, 1, 1, 1});
+  auto record = [&](const std::string& name, const char* tile, int64_t rows, double us) {
+    db.record_kernel(name, kK, rows, {{"tile", tile}, {"latency_us", us}});
+  };
+  record(sparse_scaled_gemm_kernel_name(kN), "coop-128x128", 64, 10.0);
+  record(scaled_gemm_kernel_name(kN), "pingpong-64x128", 64, 5.0);  // dense faster at 64 rows
+  record(sparse_scaled_gemm_kernel_name(kN), "coop-128x256", 128, 10.0);
+  record(scaled_gemm_kernel_name(kN), "coop-128x128", 128, 20.0);
+  W8A8Linear with_fallback(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, dense);
+  W8A8Linear alone(sparse, {{w.data(), scale_w.as<float>()}}, nullptr);
+  for (int64_t m : {64, 128}) with_fallback.prepare(m, &db), alone.prepare(m, &db);
+  EXPECT_TRUE(with_fallback.runs_dense_fallback(50));
+  EXPECT_FALSE(with_fallback.runs_dense_fallback(128));
+  EXPECT_EQ(alone.describe_plan(128), "CUTLASS sparse coop-128x256 + relu2*up");
+  DeviceBuffer workspace(size_t{1} << 20, "workspace");
+  for (int64_t m : {50, 128}) {
+    SCOPED_TRACE("M=" + std::to_string(m));
+    const DeviceBuffer x = upload(make_activations(m, static_cast<uint32_t>(m + 19)), "activations");
+    const size_t values = static_cast<size_t>(m * kN / 2);
+    std::vector<uint16_t> outputs[2];
+    for (int which = 0; which < 2; ++which) {
+      DeviceBuffer y(static_cast<size_t>(padded_rows(m) * kN), "relu2*up output");  // n / 2 bf16 per row
+      CUDA_CHECK(cudaMemset(y.data(), 0xFF, y.bytes()));
+      (which == 0 ? with_fallback : alone)
+          .forward(x.as<__nv_bfloat16>(), m, y.as<__nv_bfloat16>(), workspace.data(), workspace.bytes(), nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      outputs[which] = download<uint16_t>(y, values);
+    }
+    EXPECT_EQ(outputs[0], outputs[1]);
+    EXPECT_GT(std::count_if(outputs[1].begin(), outputs[1].end(), [](uint16_t v) { return (v & 0x7FFF) != 0; }),
+              static_cast<std::ptrdiff_t>(values / 8));
+  }
+  LinearConfig other_form = dense;
+  other_form.gate_up_block = 1;
+  try {
+    W8A8Linear refused(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, other_form);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
   }
 }
 

@@ -59,8 +59,10 @@ struct GemmUnderTest {
 };
 enum class Kind { Dense, Sparse };
 
+// block: the dense GEMM's gate_up order (1, or the sparse GEMM's kSparseGateUpBlock); the sparse GEMM
+// takes only its own.
 GemmUnderTest gemm_under_test(Kind kind, const std::vector<uint8_t>& w, const std::vector<float>& scale_w, int64_t n,
-                              int64_t k) {
+                              int64_t k, int64_t block = 1) {
   auto scale = std::make_shared<DeviceBuffer>(upload(scale_w, "weight scales"));
   GemmUnderTest g;
   if (kind == Kind::Dense) {
@@ -74,8 +76,11 @@ GemmUnderTest gemm_under_test(Kind kind, const std::vector<uint8_t>& w, const st
       };
     };
     g.run = bind(&ScaledGemm::run);
-    g.run_relu2_mul = bind(&ScaledGemm::run_relu2_mul);
+    g.run_relu2_mul = [=](const void* x, const float* sx, __nv_bfloat16* d, int64_t m) {
+      gemm->run_relu2_mul(weight->data(), x, scale->as<float>(), sx, d, m, nullptr, block);
+    };
     g.run_residual_add = bind(&ScaledGemm::run_residual_add);
+    g.gate_up_block = block;
     return g;
   }
   auto gemm = std::make_shared<SparseScaledGemm>(n, k);
@@ -172,7 +177,8 @@ TEST(SparseScaledGemmGpu, LongKOnFewTilesStaysExact) {
 // The MLP epilogue: gate_up's rows interleaved, out [m, n/2] = relu2(gate) * up with the bits of
 // the plain scaled GEMM followed by math/activation.h, every tile, the output poisoned and the
 // bytes past its m x n/2 values checked untouched.
-void expect_relu2_mul_exact(Kind kind, int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed) {
+void expect_relu2_mul_exact(Kind kind, int64_t n, int64_t k, std::initializer_list<int64_t> ms, uint32_t seed,
+                            int64_t block = 1) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> code(-127, 127), ternary(-1, 1);
   std::uniform_real_distribution<float> weight_scale(0.005f, 0.02f), log_scale(-7.0f, -1.0f);
@@ -181,13 +187,12 @@ void expect_relu2_mul_exact(Kind kind, int64_t n, int64_t k, std::initializer_li
   if (kind == Kind::Sparse) prune_2_of_4(rng, w);
   std::vector<float> scale_w(static_cast<size_t>(n));
   for (auto& s : scale_w) s = weight_scale(rng);
-  const int64_t block = kind == Kind::Dense ? 1 : kSparseGateUpBlock;
   const auto scale_bytes = interleave_gate_up_rows(
       {reinterpret_cast<const uint8_t*>(scale_w.data()), scale_w.size() * sizeof(float)}, n, sizeof(float), block);
   std::vector<float> interleaved_scale(scale_w.size());
   std::memcpy(interleaved_scale.data(), scale_bytes.data(), scale_bytes.size());
   const GemmUnderTest gemm =
-      gemm_under_test(kind, interleave_gate_up_rows(w, n, k, block), interleaved_scale, n, k);
+      gemm_under_test(kind, interleave_gate_up_rows(w, n, k, block), interleaved_scale, n, k, block);
   ASSERT_EQ(gemm.gate_up_block, block);
   const int64_t inter = n / 2;
   for (int64_t m : ms) {
@@ -222,11 +227,19 @@ TEST(ScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
   expect_relu2_mul_exact(Kind::Dense, 768, 512, {16, 64, 200, 1024}, 20261205);
 }
 
+// The dense GEMM on the sparse GEMM's blocked gate_up order (the dense fallback of a 2:4 linear
+// stored for the sparse scaled GEMM).
+TEST(ScaledGemmGpu, Relu2MulEpilogueOnBlockedRowsEqualsTheUnfusedPathBitForBit) {
+  SKIP_WITHOUT_KERNELS(Kind::Dense);
+  expect_relu2_mul_exact(Kind::Dense, 768, 512, {16, 64, 200, 1024}, 20261213, kSparseGateUpBlock);
+  expect_relu2_mul_exact(Kind::Dense, 832, 384, {48, 336}, 20261214, kSparseGateUpBlock);
+}
+
 // N = 832: 52 blocks of 16 rows, the last tile of rows partial.
 TEST(SparseScaledGemmGpu, Relu2MulEpilogueEqualsTheUnfusedPathBitForBit) {
   SKIP_WITHOUT_KERNELS(Kind::Sparse);
-  expect_relu2_mul_exact(Kind::Sparse, 768, 512, {16, 64, 200, 1024}, 20261210);
-  expect_relu2_mul_exact(Kind::Sparse, 832, 384, {48, 336}, 20261211);
+  expect_relu2_mul_exact(Kind::Sparse, 768, 512, {16, 64, 200, 1024}, 20261210, kSparseGateUpBlock);
+  expect_relu2_mul_exact(Kind::Sparse, 832, 384, {48, 336}, 20261211, kSparseGateUpBlock);
 }
 
 // run_residual_add on a residual of random bf16 (signs, magnitudes from 1e-3 to 1e3, some exact

@@ -88,7 +88,7 @@ TEST(ReportMissing, PointsWrittenAsMinusOneShowAsFailed) {
   text.replace(row, text.find('\n', row) - row, "512,512,1,128,128,-1,-1,-1");
   testing::write_bytes(csv, text);
   const std::string md = read_text(write_report(out).report_md);
-  EXPECT_TRUE(contains(md, "| 512 | cuSPARSELt 2:8 | failed | failed | failed |\n"));
+  EXPECT_TRUE(contains(md, "| 512 | SlideSparse 2:8 | failed | failed | failed |\n"));
   EXPECT_TRUE(contains(md, "| 512 | 1.06 | 1.09 | — | 1.05 |\n"));
 }
 
@@ -106,7 +106,7 @@ TEST(ReportMissing, TwoOfFourPointsNameTheLayersThatRanTheDenseGemm) {
   const std::string md = read_text(write_report(out).report_md);
   EXPECT_TRUE(contains(md,
                        "Linear layers that ran the dense GEMM on their 2:4 weight (the tuning database timed it faster "
-                       "than cuSPARSELt at that M; the others ran cuSPARSELt):\n\n- 2:4 M=64: o, qkv\n\n"))
+                       "than the sparse GEMM at that M; the others ran the sparse GEMM):\n\n- 2:4 M=64: o, qkv\n\n"))
       << md;
 }
 

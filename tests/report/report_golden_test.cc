@@ -97,7 +97,7 @@ TEST(ReportGolden, PlotsAreLinkedSvgFilesNamingTheirSeries) {
     EXPECT_EQ(svg.find("inf\""), std::string::npos);
   }
   const std::string throughput = read_text(out / "plots" / "prefill_throughput_H100_cc90_INT8_cu130_x86_64.svg");
-  for (const std::string series : {"dense", "cuSPARSELt 2:4", "cuSPARSELt 2:6", "cuSPARSELt 2:8", "cuSPARSELt 2:10"})
+  for (const std::string series : {"dense", "SlideSparse 2:4", "SlideSparse 2:6", "SlideSparse 2:8", "SlideSparse 2:10"})
     EXPECT_NE(throughput.find(">" + series + "</text>"), std::string::npos) << series;
   EXPECT_NE(throughput.find(">tokens/s</text>"), std::string::npos);
   EXPECT_NE(throughput.find(">4096</text>"), std::string::npos);

@@ -62,6 +62,8 @@ TEST(ResultBackend, NamesOrderAndTheoreticalSpeedups) {
   EXPECT_EQ(backend_label(dense), "cuBLASLt");
   EXPECT_EQ(backend_label(s8), "cuSPARSELt 2:8");
   EXPECT_EQ(backend_label(inf), "cuSPARSELt 2:inf");
+  EXPECT_EQ(engine_label(dense), "dense");
+  EXPECT_EQ(engine_label(s8), "SlideSparse 2:8");
   EXPECT_TRUE(dense < s4 && s4 < s6 && s6 < s10 && s10 < inf);
   EXPECT_EQ(format_speedup(theoretical_speedup(s4)), "2.00");
   EXPECT_EQ(format_speedup(theoretical_speedup(s6)), "1.50");
