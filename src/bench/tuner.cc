@@ -77,7 +77,7 @@ void run_tune(const TuneOptions& o) {
     throw_if_interrupted();  // between shapes: the finished ones are already saved
     // cuBLASLt's and cuSPARSELt's plans as the engine uses them where the INT8 scaled GEMMs (searched
     // below) do not run: FP8 (in the accumulation mode asked for), --cublaslt-dense,
-    // --cusparselt-sparse, --exact-scales (INT8 int32), GPUs without them.
+    // --exact-scales (INT8 int32), GPUs without them (the sparse one only with --cutlass-sparse).
     LinearConfig c =
         default_linear_config(j.kind, j.shape.n, j.shape.k, j.sparsity, max_m,
                               {.fp8_fast_accum = o.fp8_fast_accum, .scaled_gemm = false, .sparse_scaled_gemm = false});
@@ -120,7 +120,7 @@ void run_tune(const TuneOptions& o) {
     scaled_progress.finish();
     db.save(o.db_path);
   }
-  if (o.sparse && int8 && sparse_scaled_gemm_available()) {
+  if (o.sparse && o.sparse_scaled_gemm && int8 && sparse_scaled_gemm_available()) {
     // The sparse scaled GEMM's tile per row count and slide, timed with the engine's epilogue on the
     // shape; the latency also decides a 2:4 linear's dense fallback (which then runs the dense
     // scaled GEMM in the same form).

@@ -26,6 +26,8 @@ struct TuneOptions {
   // FP8 cuBLASLt in the accumulation mode the engine will run (its default: fast); a database holds
   // choices for the mode searched only (GemmKey::fast_accum).
   bool fp8_fast_accum = true;
+  // INT8 2:L: also the sparse scaled GEMM's tiles (for engines run with --cutlass-sparse).
+  bool sparse_scaled_gemm = false;
   SearchProtocol protocol;
   std::filesystem::path db_path;
 };

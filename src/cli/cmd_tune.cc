@@ -33,6 +33,9 @@ int run_tune(const CommandArgs& args) {
   p.flag("fp8-precise-accum",
          "FP8 cuBLASLt: search the promoting accumulation (the engine's --fp8-precise-accum) instead of the "
          "fast accumulation the engine runs by default");
+  p.flag("cutlass-sparse",
+         "INT8 2:L: also the tiles of the CUTLASS sparse GEMM (with their latencies, which choose a 2:4 linear's "
+         "dense fallback), for engines run with --cutlass-sparse");
   if (!p.parse(args)) return 0;
 
   TuneOptions o;
@@ -50,6 +53,7 @@ int run_tune(const CommandArgs& args) {
   o.protocol.warmup = static_cast<int>(p.get_int("warmup"));
   o.protocol.repeat = static_cast<int>(p.get_int("repeat"));
   o.kernels = !p.has("no-kernels");
+  o.sparse_scaled_gemm = p.has("cutlass-sparse");
   const Stopwatch clock;
   run_tune(o);
   std::printf("tune: %.1f s\n", clock.seconds());

@@ -31,7 +31,7 @@ struct EngineOptions {
   bool exact_scales = false;
   bool fp8_fast_accum = true;  // FP8 dense GEMMs: no periodic fp32 promotion (same accuracy bounds, ~10% faster)
   bool scaled_gemm = true;     // INT8 dense: the CUTLASS GEMM with both scales in its epilogue where it runs (Hopper)
-  bool sparse_scaled_gemm = true;  // INT8 2:L: the CUTLASS sparse GEMM where it runs, not cuSPARSELt (WeightLoadOptions)
+  bool sparse_scaled_gemm = false;  // INT8 2:L: the CUTLASS sparse GEMM instead of cuSPARSELt (WeightLoadOptions)
   bool relu2_mul_epilogue = true;  // and relu2(gate) * up in gate_up's epilogue (WeightLoadOptions)
   bool residual_epilogue = true;   // and the residual add in o_proj's and down_proj's (WeightLoadOptions)
   // 2:4 weights with a tuning database: the dense GEMM on the same weight at the row counts where

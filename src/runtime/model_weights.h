@@ -29,8 +29,9 @@ struct WeightLoadOptions {
   bool fp8_fast_accum = false;
   bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
   // INT8 2:L: the sparse scaled GEMM where it runs (gemm/sparse_scaled_gemm.h) instead of cuSPARSELt,
-  // with the same fused epilogues as the dense one (docs/PERF.md, "The sparse scaled GEMM").
-  bool sparse_scaled_gemm = true;
+  // with the same fused epilogues as the dense one. Off by default: with tuned plans on the H200 its
+  // mainloop loses what the fusions save (docs/PERF.md, "The sparse scaled GEMM in the engine").
+  bool sparse_scaled_gemm = false;
   // With the scaled GEMM: gate_up's weight stored with gate and up rows interleaved and relu2(gate) *
   // up in its epilogue (LinearConfig::relu2_mul_epilogue): half the output bytes, and the ffn_sub
   // norm reads half as much (docs/PERF.md, "relu2 * up in the gate_up GEMM's epilogue").

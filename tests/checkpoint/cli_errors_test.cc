@@ -214,7 +214,7 @@ TEST(CliErrors, EngineOptionsAreTheSameEverywhereExceptTheProtocolsSizing) {
   for (const char* shared : {"--gpu-memory-utilization F\n      share of GPU memory the engine may hold (default: 0.9)",
                              "--db FILE", "--no-cuda-graphs", "--no-cudnn-attention", "--exact-scales",
                              "--fp8-precise-accum", "--block-size N", "--no-run-ahead", "--batch-invariant",
-                             "--cusparselt-sparse"}) {
+                             "--cutlass-sparse"}) {
     EXPECT_NE(generate.out.find(shared), std::string::npos) << shared;
     EXPECT_NE(bench.out.find(shared), std::string::npos) << shared;
   }
