@@ -8,7 +8,7 @@ void launch_fast(ScaledGemmTile tile, const scaled_gemm_detail::Problem& p, cuda
   scaled_gemm_detail::launch_tile<cutlass::float_e4m3_t, float,
                                   cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8FastAccum,
                                   cutlass::gemm::KernelTmaWarpSpecializedPingpongFP8FastAccum,
-                                  scaled_gemm_detail::DequantizeOutput>(tile, p, stream);
+                                  scaled_gemm_detail::DequantizeOutput<false>>(tile, p, stream);
 }
 
 }  // namespace slidesparse::fp8_probe

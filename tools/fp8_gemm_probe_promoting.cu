@@ -7,7 +7,7 @@ namespace slidesparse::fp8_probe {
 void launch_promoting(ScaledGemmTile tile, const scaled_gemm_detail::Problem& p, cudaStream_t stream) {
   scaled_gemm_detail::launch_tile<cutlass::float_e4m3_t, float, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
                                   cutlass::gemm::KernelTmaWarpSpecializedPingpong,
-                                  scaled_gemm_detail::DequantizeOutput>(tile, p, stream);
+                                  scaled_gemm_detail::DequantizeOutput<false>>(tile, p, stream);
 }
 
 }  // namespace slidesparse::fp8_probe

@@ -7,9 +7,11 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
+#include "gemm/sparse_scaled_gemm_kernels.cuh"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
 #include "tools/sparse_gemm_probe_tiles.h"
@@ -21,22 +23,11 @@
 #include "cutlass/gemm/collective/collective_builder.hpp"
 #include "cutlass/gemm/device/gemm_universal_adapter.h"
 #include "cutlass/gemm/kernel/gemm_universal.hpp"
-#include "cutlass/transform/device/transform_universal_adapter.hpp"
-#include "cutlass/transform/kernel/sparse_gemm_compressor.hpp"
 #include "cutlass/util/packed_stride.hpp"
 
 namespace slidesparse::sparse_probe {
 
 using namespace cute;
-namespace fusion = cutlass::epilogue::fusion;
-
-template <class TileShape>
-using TransposedDequantized = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::multiplies, cutlass::bfloat16_t, float, cutlass::FloatRoundStyle::round_to_nearest>,
-    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
-                    fusion::Sm90AccFetch,
-                    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>,  // scale_x
-    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>;                // scale_w
 
 template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule>
 class CutlassSparseTile final : public SparseTile {
@@ -46,7 +37,7 @@ class CutlassSparseTile final : public SparseTile {
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
       cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, void, LayoutD, 8, cutlass::bfloat16_t, LayoutD,
-      8, EpilogueSchedule, TransposedDequantized<TileShape>>::CollectiveOp;
+      8, EpilogueSchedule, scaled_gemm_detail::Dequantized<cutlass::bfloat16_t, TileShape, true>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
       TileShape, ClusterShape,
@@ -57,12 +48,8 @@ class CutlassSparseTile final : public SparseTile {
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
   using SparseConfig = typename Mainloop::SparseConfig;
   using ElementE = typename Mainloop::ElementE;
-  using StrideA = cutlass::gemm::TagToStrideA_t<LayoutA>;
-  using Compressor = cutlass::transform::device::TransformUniversalAdapter<
-      cutlass::transform::kernel::StructuredSparseCompressor<ProblemShape, int8_t, LayoutA, SparseConfig,
-                                                             cutlass::arch::Sm90>>;
-  using CompressorUtility =
-      cutlass::transform::kernel::StructuredSparseCompressorUtility<ProblemShape, int8_t, LayoutA, SparseConfig>;
+  static_assert(std::is_same_v<SparseConfig, sparse_scaled_gemm_detail::CompressedConfig>,
+                "the probe's tiles read the engine's compressed layout (gemm/sparse_scaled_gemm_kernels.cuh)");
 
  public:
   explicit CutlassSparseTile(std::string name) : name_(std::move(name)) {}
@@ -72,23 +59,10 @@ class CutlassSparseTile final : public SparseTile {
     n_ = static_cast<int>(n);
     k_ = static_cast<int>(k);
     sm_count_ = sm_count;
-    const ProblemShape shape{n_, 8, k_, 1};
-    const StrideA stride_a = cutlass::make_cute_packed_stride(StrideA{}, make_shape(n_, k_, 1));
-    CompressorUtility utility(shape, stride_a);
-    a_ = DeviceBuffer(size_t(n_) * size_t(utility.get_tensorA_k_physical()), "compressed weight");
-    e_ = DeviceBuffer(size_t(utility.get_metadata_m_physical()) * size_t(utility.get_metadata_k_physical()) *
-                          sizeof(ElementE),
-                      "weight metadata");
-    cutlass::KernelHardwareInfo hw;
-    hw.sm_count = sm_count;
-    typename Compressor::Arguments args{shape, {w, stride_a, a_.data(), e_.data()}, {hw}};
-    Compressor compressor;
-    require(compressor.can_implement(args) == cutlass::Status::kSuccess, name_ + ": the compressor cannot run");
-    DeviceBuffer workspace(std::max<size_t>(Compressor::get_workspace_size(args), 16), "compressor workspace");
-    require(compressor.initialize(args, workspace.data(), stream) == cutlass::Status::kSuccess &&
-                compressor.run(stream) == cutlass::Status::kSuccess,
-            name_ + ": compression failed");
-    CUDA_CHECK(cudaStreamSynchronize(stream));
+    const auto bytes = sparse_scaled_gemm_detail::compressed_bytes(n, k);
+    a_ = DeviceBuffer(bytes.values, "compressed weight");
+    e_ = DeviceBuffer(bytes.metadata, "weight metadata");
+    sparse_scaled_gemm_detail::compress(w, n, k, a_.data(), e_.data(), sm_count, stream);
   }
 
   void run(const void* x, const float* scale_x, const float* scale_w, void* d, int64_t m,
@@ -101,10 +75,9 @@ class CutlassSparseTile final : public SparseTile {
         shape,
         {static_cast<const int8_t*>(a_.data()), SparseConfig::fill_layoutA(shape), static_cast<const int8_t*>(x),
          stride_b, static_cast<const ElementE*>(e_.data()), SparseConfig::fill_layoutE(shape)},
-        {{}, nullptr, stride_d, static_cast<cutlass::bfloat16_t*>(d), stride_d}};
-    args.epilogue.thread = {{{}, {scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
-                            {scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}},
-                            {}};
+        {{}, nullptr, stride_d, nullptr, stride_d}};
+    scaled_gemm_detail::set_epilogue_arguments<scaled_gemm_detail::DequantizeOutput<true>, true>(
+        args.epilogue, scale_x, scale_w, static_cast<__nv_bfloat16*>(d), n_ / 2);
     args.hw_info.sm_count = sm_count_;
     Device gemm;
     require(gemm.can_implement(args) == cutlass::Status::kSuccess, name_ + ": cannot run this problem");

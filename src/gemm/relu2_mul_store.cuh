@@ -72,6 +72,38 @@ struct Relu2MulStoreBase {
     return relu2_mul_bf16x2(pack_bf16x2(gate_a, gate_b), pack_bf16x2(up_a, up_b));
   }
 
+  // The (m, n) of each accumulator value of this thread: (CPY, CPY_M, CPY_N, EPI_M, EPI_N).
+  template <bool ReferenceSrc, class Args>
+  CUTLASS_DEVICE static auto value_coordinates(Args const& args) {
+    auto [M, N, K, L] = args.problem_shape_mnkl;
+    return cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
+        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
+        args.epi_tile, args.tiled_copy, args.thread_idx);
+  }
+
+  // The node's callbacks once layout_holds(coordinates of the first subtile) held on every lane
+  // (each node assumes a fragment layout; a tile for which it does not hold traps, and the GPU tests
+  // run every compiled tile), with the output aligned for 4-byte stores of pairs.
+  template <template <class, class> class Callbacks, bool ReferenceSrc, class Args, class LayoutHolds>
+  CUTLASS_DEVICE auto checked_callbacks(Args const& args, LayoutHolds layout_holds) const {
+    auto coords = value_coordinates<ReferenceSrc>(args);
+    auto problem = cute::make_shape(cute::get<0>(args.problem_shape_mnkl), cute::get<1>(args.problem_shape_mnkl));
+    const bool ok = params_->ld % 2 == 0 && reinterpret_cast<uintptr_t>(params_->out) % 4 == 0 &&
+                    layout_holds(coords(cute::_, cute::_, cute::_, 0, 0));
+    if (!__all_sync(0xffffffffu, ok)) __trap();
+    return Callbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
+  }
+
+  // A store node's per-thread state: its values' coordinates, the problem's (M, N), the output.
+  template <class CoordTensor, class ProblemMN>
+  struct CallbacksBase : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
+    CUTLASS_DEVICE CallbacksBase(CoordTensor coords, ProblemMN problem, Params const* params)
+        : coords_(coords), problem_(problem), params_(params) {}
+    CoordTensor coords_;
+    ProblemMN problem_;
+    Params const* params_;
+  };
+
  protected:
   Params const* params_ = nullptr;
 };
@@ -197,22 +229,18 @@ struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0, 16> {
   using Relu2MulStoreBase<0, 16>::Relu2MulStoreBase;
 
   template <class CoordTensor, class ProblemMN>
-  struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
-    CUTLASS_DEVICE ConsumerStoreCallbacks(CoordTensor coords, ProblemMN problem, Params const* params)
-        : coords_(coords), problem_(problem), params_(params) {}
-    CoordTensor coords_;  // (CPY, CPY_M, CPY_N, EPI_M, EPI_N): the (row, token) of each accumulator value
-    ProblemMN problem_;
-    Params const* params_;
+  struct ConsumerStoreCallbacks : CallbacksBase<CoordTensor, ProblemMN> {  // coordinates: (row, token)
+    using CallbacksBase<CoordTensor, ProblemMN>::CallbacksBase;
 
     template <class ElementAccumulator, class ElementInput, int FragmentSize>
     CUTLASS_DEVICE cutlass::Array<cutlass::bfloat16_t, FragmentSize> visit(
         cutlass::Array<ElementAccumulator, FragmentSize> const&, int epi_v, int epi_m, int epi_n,
         cutlass::Array<ElementInput, FragmentSize> const& in) {
       static_assert(FragmentSize % 4 == 0, "the fragment must hold whole row pairs of two columns");
-      auto coords = coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
-      const int rows = cute::get<0>(problem_), tokens = cute::get<1>(problem_);
-      __nv_bfloat16* out = params_->out;
-      const int64_t ld = params_->ld;
+      auto coords = this->coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
+      const int rows = cute::get<0>(this->problem_), tokens = cute::get<1>(this->problem_);
+      __nv_bfloat16* out = this->params_->out;
+      const int64_t ld = this->params_->ld;
       CUTLASS_PRAGMA_UNROLL
       for (int v = 0; v < FragmentSize; v += 4) {
         const auto first = coords(epi_v * FragmentSize + v);
@@ -235,28 +263,22 @@ struct Sm90Relu2MulTransposedStore : Relu2MulStoreBase<0, 16> {
   template <bool ReferenceSrc, class... Args>
   CUTLASS_DEVICE auto get_consumer_store_callbacks(
       cutlass::epilogue::fusion::detail::ConsumerStoreArgs<Args...> const& args) {
-    auto [M, N, K, L] = args.problem_shape_mnkl;
-    auto coords = cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
-        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
-        args.epi_tile, args.tiled_copy, args.thread_idx);
-    auto problem = cute::make_shape(M, N);
-    // The layout the pairing assumes, checked on the first subtile (the others differ by whole
-    // multiples of 16 rows): value v + 2 eight rows below v, v + 1 one column right of it, v in the
-    // gate half of its 16-row block, and lane ^ 4 on the next row of the same columns.
-    auto first = coords(cute::_, cute::_, cute::_, 0, 0);
-    bool ok = cute::size(first) % 4 == 0 && params_->ld % 2 == 0 && reinterpret_cast<uintptr_t>(params_->out) % 4 == 0;
-    CUTLASS_PRAGMA_UNROLL
-    for (int v = 0; v + 3 < int{cute::size(first)}; v += 4) {
-      const int row = cute::get<0>(first(v)), col = cute::get<1>(first(v));
-      ok = ok && row % 16 < 8 && cute::get<0>(first(v + 2)) == row + 8 && cute::get<1>(first(v + 2)) == col &&
-           cute::get<0>(first(v + 1)) == row && cute::get<1>(first(v + 1)) == col + 1 &&
-           cute::get<0>(first(v + 3)) == row + 8 && cute::get<1>(first(v + 3)) == col + 1;
-    }
-    const int row0 = cute::get<0>(first(0)), col0 = cute::get<1>(first(0));
-    const int next_row = __shfl_xor_sync(0xffffffffu, row0, 4), next_col = __shfl_xor_sync(0xffffffffu, col0, 4);
-    ok = ok && next_row == (row0 ^ 1) && next_col == col0 && cute::get<0>(args.tile_shape_mnk) % 16 == 0;
-    if (!__all_sync(0xffffffffu, ok)) __trap();
-    return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
+    // Checked on the first subtile (the others differ by whole multiples of 16 rows): value v + 2
+    // eight rows below v, v + 1 one column right of it, v in the gate half of its 16-row block, and
+    // lane ^ 4 on the next row of the same columns.
+    return checked_callbacks<ConsumerStoreCallbacks, ReferenceSrc>(args, [&](auto first) {
+      bool ok = cute::size(first) % 4 == 0 && cute::get<0>(args.tile_shape_mnk) % 16 == 0;
+      CUTLASS_PRAGMA_UNROLL
+      for (int v = 0; v + 3 < int{cute::size(first)}; v += 4) {
+        const int row = cute::get<0>(first(v)), col = cute::get<1>(first(v));
+        ok = ok && row % 16 < 8 && cute::get<0>(first(v + 2)) == row + 8 && cute::get<1>(first(v + 2)) == col &&
+             cute::get<0>(first(v + 1)) == row && cute::get<1>(first(v + 1)) == col + 1 &&
+             cute::get<0>(first(v + 3)) == row + 8 && cute::get<1>(first(v + 3)) == col + 1;
+      }
+      const int row0 = cute::get<0>(first(0)), col0 = cute::get<1>(first(0));
+      const int next_row = __shfl_xor_sync(0xffffffffu, row0, 4), next_col = __shfl_xor_sync(0xffffffffu, col0, 4);
+      return ok && next_row == (row0 ^ 1) && next_col == col0;
+    });
   }
 };
 
@@ -269,22 +291,18 @@ struct Sm90Relu2MulBlockStore : Relu2MulStoreBase<1, 16> {
   using Relu2MulStoreBase<1, 16>::Relu2MulStoreBase;
 
   template <class CoordTensor, class ProblemMN>
-  struct ConsumerStoreCallbacks : cutlass::epilogue::fusion::EmptyConsumerStoreCallbacks {
-    CUTLASS_DEVICE ConsumerStoreCallbacks(CoordTensor coords, ProblemMN problem, Params const* params)
-        : coords_(coords), problem_(problem), params_(params) {}
-    CoordTensor coords_;  // (CPY, CPY_M, CPY_N, EPI_M, EPI_N): the (token, column) of each accumulator value
-    ProblemMN problem_;
-    Params const* params_;
+  struct ConsumerStoreCallbacks : CallbacksBase<CoordTensor, ProblemMN> {  // coordinates: (token, column)
+    using CallbacksBase<CoordTensor, ProblemMN>::CallbacksBase;
 
     template <class ElementAccumulator, class ElementInput, int FragmentSize>
     CUTLASS_DEVICE cutlass::Array<cutlass::bfloat16_t, FragmentSize> visit(
         cutlass::Array<ElementAccumulator, FragmentSize> const&, int epi_v, int epi_m, int epi_n,
         cutlass::Array<ElementInput, FragmentSize> const& in) {
       static_assert(FragmentSize % 8 == 0, "the fragment must hold whole gate and up column groups");
-      auto coords = coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
-      const int rows = cute::get<0>(problem_), cols = cute::get<1>(problem_);
-      __nv_bfloat16* out = params_->out;
-      const int64_t ld = params_->ld;
+      auto coords = this->coords_(cute::_, cute::_, cute::_, epi_m, epi_n);
+      const int rows = cute::get<0>(this->problem_), cols = cute::get<1>(this->problem_);
+      __nv_bfloat16* out = this->params_->out;
+      const int64_t ld = this->params_->ld;
       CUTLASS_PRAGMA_UNROLL
       for (int v = 0; v < FragmentSize; v += 8) {
         CUTLASS_PRAGMA_UNROLL
@@ -304,29 +322,25 @@ struct Sm90Relu2MulBlockStore : Relu2MulStoreBase<1, 16> {
   template <bool ReferenceSrc, class... Args>
   CUTLASS_DEVICE auto get_consumer_store_callbacks(
       cutlass::epilogue::fusion::detail::ConsumerStoreArgs<Args...> const& args) {
-    auto [M, N, K, L] = args.problem_shape_mnkl;
-    auto coords = cutlass::epilogue::fusion::sm90_partition_for_epilogue<ReferenceSrc>(
-        cute::make_identity_tensor(cute::make_shape(M, N, L)), args.tile_shape_mnk, args.tile_coord_mnkl,
-        args.epi_tile, args.tiled_copy, args.thread_idx);
-    auto problem = cute::make_shape(M, N);
     // In each 8 values of the first subtile (the others differ by whole blocks of 16 columns):
     // values 0-3 in the gate half of a 16-column block, 4-7 eight columns right of them, and
     // v + 1 the next column of v's row.
-    auto first = coords(cute::_, cute::_, cute::_, 0, 0);
-    bool ok = cute::size(first) % 8 == 0 && params_->ld % 2 == 0 && reinterpret_cast<uintptr_t>(params_->out) % 4 == 0;
-    CUTLASS_PRAGMA_UNROLL
-    for (int v = 0; v + 7 < int{cute::size(first)}; v += 8) {
+    return checked_callbacks<ConsumerStoreCallbacks, ReferenceSrc>(args, [&](auto first) {
+      bool ok = cute::size(first) % 8 == 0 && cute::get<1>(args.tile_shape_mnk) % 16 == 0;
       CUTLASS_PRAGMA_UNROLL
-      for (int i = 0; i < 4; ++i) {
-        const int row = cute::get<0>(first(v + i)), col = cute::get<1>(first(v + i));
-        ok = ok && col % 16 < 8 && cute::get<0>(first(v + i + 4)) == row && cute::get<1>(first(v + i + 4)) == col + 8;
-        if (i % 2 == 0) ok = ok && col % 2 == 0 && cute::get<0>(first(v + i + 1)) == row &&
-                             cute::get<1>(first(v + i + 1)) == col + 1;
+      for (int v = 0; v + 7 < int{cute::size(first)}; v += 8) {
+        CUTLASS_PRAGMA_UNROLL
+        for (int i = 0; i < 4; ++i) {
+          const int row = cute::get<0>(first(v + i)), col = cute::get<1>(first(v + i));
+          ok = ok && col % 16 < 8 && cute::get<0>(first(v + i + 4)) == row &&
+               cute::get<1>(first(v + i + 4)) == col + 8;
+          if (i % 2 == 0)
+            ok = ok && col % 2 == 0 && cute::get<0>(first(v + i + 1)) == row &&
+                 cute::get<1>(first(v + i + 1)) == col + 1;
+        }
       }
-    }
-    ok = ok && cute::get<1>(args.tile_shape_mnk) % 16 == 0;
-    if (!__all_sync(0xffffffffu, ok)) __trap();
-    return ConsumerStoreCallbacks<decltype(coords), decltype(problem)>(coords, problem, params_);
+      return ok;
+    });
   }
 };
 

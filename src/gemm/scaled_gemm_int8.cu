@@ -15,7 +15,7 @@ bool kernels_built() { return true; }
 
 void launch_int8(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   launch_tile<int8_t, int32_t, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-              cutlass::gemm::KernelTmaWarpSpecializedPingpong, DequantizeOutput>(tile, p, stream);
+              cutlass::gemm::KernelTmaWarpSpecializedPingpong, DequantizeOutput<false>>(tile, p, stream);
 }
 #else
 bool kernels_built() { return false; }

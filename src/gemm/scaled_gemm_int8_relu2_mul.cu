@@ -13,7 +13,8 @@ namespace slidesparse::scaled_gemm_detail {
 #if defined(SLIDESPARSE_HAVE_SM90A_GEMM)
 void launch_int8_relu2_mul(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   launch_tile<int8_t, int32_t, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-              cutlass::gemm::KernelTmaWarpSpecializedPingpong, Relu2MulOutput>(tile, p, stream);
+              cutlass::gemm::KernelTmaWarpSpecializedPingpong, Relu2MulOutput<Sm90Relu2MulStore, false>>(
+      tile, p, stream);
 }
 #else
 void launch_int8_relu2_mul(ScaledGemmTile, const Problem&, cudaStream_t) {

@@ -14,7 +14,8 @@ namespace slidesparse::scaled_gemm_detail {
 #if defined(SLIDESPARSE_HAVE_SM90A_GEMM)
 void launch_int8_relu2_mul_block(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   launch_tile<int8_t, int32_t, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-              cutlass::gemm::KernelTmaWarpSpecializedPingpong, Relu2MulBlockOutput>(tile, p, stream);
+              cutlass::gemm::KernelTmaWarpSpecializedPingpong, Relu2MulOutput<Sm90Relu2MulBlockStore, false>>(
+      tile, p, stream);
 }
 #else
 void launch_int8_relu2_mul_block(ScaledGemmTile, const Problem&, cudaStream_t) {

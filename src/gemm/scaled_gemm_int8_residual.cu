@@ -13,7 +13,7 @@ namespace slidesparse::scaled_gemm_detail {
 #if defined(SLIDESPARSE_HAVE_SM90A_GEMM)
 void launch_int8_residual_add(ScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
   launch_tile<int8_t, int32_t, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-              cutlass::gemm::KernelTmaWarpSpecializedPingpong, ResidualAddOutput>(tile, p, stream);
+              cutlass::gemm::KernelTmaWarpSpecializedPingpong, ResidualAddOutput<false>>(tile, p, stream);
 }
 #else
 void launch_int8_residual_add(ScaledGemmTile, const Problem&, cudaStream_t) {

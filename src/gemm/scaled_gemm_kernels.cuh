@@ -3,10 +3,10 @@
 #pragma once
 
 #include <string>
-#include <type_traits>
 
 #include "core/error.h"
 #include "gemm/relu2_mul_store.cuh"
+#include "gemm/scaled_gemm_common.cuh"
 #include "gemm/scaled_gemm_launch.h"
 #include "gpu/cuda_check.h"
 
@@ -22,51 +22,6 @@
 namespace slidesparse::scaled_gemm_detail {
 
 using namespace cute;
-namespace fusion = cutlass::epilogue::fusion;
-
-// The dequantized accumulator as a visitor tree: (float(acc) * scale_x[m]) * scale_w[n], the order
-// of the unfused dequantization (kernels/acc_view.cuh), so the bits agree; Compute rounds to Out.
-template <class Out, class TileShape>
-using Dequantized = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::multiplies, Out, float, cutlass::FloatRoundStyle::round_to_nearest>,
-    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
-                    fusion::Sm90AccFetch,
-                    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>,
-    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>;
-
-// The three epilogues: the dequantized values rounded once to bf16 and stored as the tile's D; the
-// same added to the residual stream, read as the tile's C and written back in place as D,
-// bf16(float(residual) + float(bf16(value))) as the residual norms compute it; or handed in float to
-// the relu2*up store (gemm/relu2_mul_store.cuh), D void.
-struct DequantizeOutput {
-  using ElementC = void;
-  using ElementD = cutlass::bfloat16_t;
-  template <class TileShape>
-  using Fusion = Dequantized<cutlass::bfloat16_t, TileShape>;
-};
-struct ResidualAddOutput {
-  using ElementC = cutlass::bfloat16_t;
-  using ElementD = cutlass::bfloat16_t;
-  template <class TileShape>
-  using Fusion =
-      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::plus, cutlass::bfloat16_t, float,
-                                          cutlass::FloatRoundStyle::round_to_nearest>,
-                      fusion::Sm90SrcFetch<cutlass::bfloat16_t>, Dequantized<cutlass::bfloat16_t, TileShape>>;
-};
-struct Relu2MulOutput {
-  using ElementC = void;
-  using ElementD = void;
-  template <class TileShape>
-  using Fusion = fusion::Sm90EVT<Sm90Relu2MulStore, Dequantized<float, TileShape>>;
-};
-
-// The same on the sparse GEMM's gate_up order (Sm90Relu2MulBlockStore).
-struct Relu2MulBlockOutput {
-  using ElementC = void;
-  using ElementD = void;
-  template <class TileShape>
-  using Fusion = fusion::Sm90EVT<Sm90Relu2MulBlockStore, Dequantized<float, TileShape>>;
-};
 
 template <class Element, class Accumulator, class TileShape, class ClusterShape, class MainloopSchedule,
           class EpilogueSchedule, class Output>
@@ -102,39 +57,12 @@ void launch(const Problem& p, cudaStream_t stream) {
       {m, n, k, 1},
       {static_cast<const ElementA*>(p.x), stride_a, static_cast<const ElementA*>(p.w), stride_b},
       {{}, nullptr, stride_d, nullptr, stride_d}};
-  // The epilogue's arguments nest as its tree, {children..., node}; the broadcasts take {pointer,
-  // default, stride}.
-  auto& fusion_args = args.epilogue.thread;
-  if constexpr (std::is_void_v<typename G::Out::ElementD>) {
-    fusion_args = {{{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
-                   {p.d, p.n / 2}};
-  } else if constexpr (std::is_void_v<typename G::Out::ElementC>) {
-    fusion_args = {{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}};
-    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
-  } else {
-    // The residual stream is C and D at once: each tile reads its C before writing the same D.
-    fusion_args = {{},
-                   {{{}, {p.scale_x, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}},
-                   {}};
-    args.epilogue.ptr_C = reinterpret_cast<const cutlass::bfloat16_t*>(p.d);
-    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
-  }
+  set_epilogue_arguments<typename G::Out, false>(args.epilogue, p.scale_x, p.scale_w, p.d, p.n / 2);
   if constexpr (requires { args.mainloop.mma_promotion_interval; }) {
     args.mainloop.mma_promotion_interval = p.fp8_promotion_interval;
   }
   args.hw_info.sm_count = p.sm_count;
-  // Messages are built only on failure: this runs once per linear layer of every eager step.
-  auto failed = [&p](const char* what) {
-    fail("the scaled GEMM " + std::string(what) + " M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) +
-         " K=" + std::to_string(p.k));
-  };
-  Device gemm;
-  if (gemm.can_implement(args) != cutlass::Status::kSuccess) failed("cannot run");
-  // The persistent data-parallel schedule (no split-K) needs no workspace.
-  if (Device::get_workspace_size(args) != 0) failed("unexpectedly needs a workspace for");
-  if (gemm.initialize(args, nullptr, stream) != cutlass::Status::kSuccess) failed("could not be set up for");
-  if (gemm.run(stream) != cutlass::Status::kSuccess) failed("failed to launch for");
-  CUDA_CHECK(cudaGetLastError());
+  run_gemm<Device>(args, "the scaled GEMM", p.m, p.n, p.k, stream);
 }
 
 // The tiles for one input type, its mainloop schedules and one of the epilogues.

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "gemm/relu2_mul_store.cuh"
+#include "gemm/scaled_gemm_common.cuh"
 #include "gemm/sparse_scaled_gemm_launch.h"
 #include "gpu/cuda_check.h"
 
@@ -26,40 +27,11 @@
 namespace slidesparse::sparse_scaled_gemm_detail {
 
 using namespace cute;
-namespace fusion = cutlass::epilogue::fusion;
 
-// (float(acc) * scale_x[token]) * scale_w[row], the dense scaled GEMM's order; Compute rounds to Out.
-template <class Out, class TileShape>
-using Dequantized = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::multiplies, Out, float, cutlass::FloatRoundStyle::round_to_nearest>,
-    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float, cutlass::FloatRoundStyle::round_to_nearest>,
-                    fusion::Sm90AccFetch,
-                    fusion::Sm90RowBroadcast<0, TileShape, float, float, Stride<_0, _1, int64_t>>>,  // scale_x
-    fusion::Sm90ColBroadcast<0, TileShape, float, float, Stride<_1, _0, int64_t>>>;                // scale_w
-
-// The three epilogues, as the dense scaled GEMM's: bf16 out; added to the residual stream (C and D
-// at once); relu2(gate) * up stored by the transposed MLP node, D void.
-struct DequantizeOutput {
-  using ElementC = void;
-  using ElementD = cutlass::bfloat16_t;
-  template <class TileShape>
-  using Fusion = Dequantized<cutlass::bfloat16_t, TileShape>;
-};
-struct ResidualAddOutput {
-  using ElementC = cutlass::bfloat16_t;
-  using ElementD = cutlass::bfloat16_t;
-  template <class TileShape>
-  using Fusion =
-      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::plus, cutlass::bfloat16_t, float,
-                                          cutlass::FloatRoundStyle::round_to_nearest>,
-                      fusion::Sm90SrcFetch<cutlass::bfloat16_t>, Dequantized<cutlass::bfloat16_t, TileShape>>;
-};
-struct Relu2MulOutput {
-  using ElementC = void;
-  using ElementD = void;
-  template <class TileShape>
-  using Fusion = fusion::Sm90EVT<scaled_gemm_detail::Sm90Relu2MulTransposedStore, Dequantized<float, TileShape>>;
-};
+// The dense scaled GEMM's epilogues, transposed (gemm/scaled_gemm_common.cuh).
+using DequantizeOutput = scaled_gemm_detail::DequantizeOutput<true>;
+using ResidualAddOutput = scaled_gemm_detail::ResidualAddOutput<true>;
+using Relu2MulOutput = scaled_gemm_detail::Relu2MulOutput<scaled_gemm_detail::Sm90Relu2MulTransposedStore, true>;
 
 using ProblemShape = Shape<int, int, int, int>;
 using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
@@ -85,8 +57,9 @@ struct Gemm {
 
 // The compressed layout every tile reads: it depends on the element type and the K tile (128 for
 // all of ours), which the static_assert in launch() holds to.
-using CompressedConfig = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop::SparseConfig;
-using ElementE = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop::ElementE;
+using CompressedMainloop = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop;
+using CompressedConfig = typename CompressedMainloop::SparseConfig;
+using ElementE = typename CompressedMainloop::ElementE;
 
 template <class G>
 void launch(const Problem& p, cudaStream_t stream) {
@@ -104,33 +77,10 @@ void launch(const Problem& p, cudaStream_t stream) {
       {static_cast<const int8_t*>(p.values), CompressedConfig::fill_layoutA(shape), static_cast<const int8_t*>(p.x),
        stride_b, static_cast<const ElementE*>(p.metadata), CompressedConfig::fill_layoutE(shape)},
       {{}, nullptr, stride_d, nullptr, stride_d}};
-  // The tree's arguments nest as in the dense scaled GEMM; the broadcasts take {pointer, default, stride}.
-  auto& fusion_args = args.epilogue.thread;
-  if constexpr (std::is_void_v<typename G::Out::ElementD>) {
-    fusion_args = {{{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}},
-                   {p.d, p.n / 2}};
-  } else if constexpr (std::is_void_v<typename G::Out::ElementC>) {
-    fusion_args = {{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}};
-    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
-  } else {
-    // The residual stream is C and D at once: each tile reads its C before writing the same D.
-    fusion_args = {{},
-                   {{{}, {p.scale_x, 0.0f, {_0{}, _1{}, int64_t{0}}}, {}}, {p.scale_w, 0.0f, {_1{}, _0{}, int64_t{0}}}, {}},
-                   {}};
-    args.epilogue.ptr_C = reinterpret_cast<const cutlass::bfloat16_t*>(p.d);
-    args.epilogue.ptr_D = reinterpret_cast<cutlass::bfloat16_t*>(p.d);
-  }
+  scaled_gemm_detail::set_epilogue_arguments<typename G::Out, true>(args.epilogue, p.scale_x, p.scale_w, p.d,
+                                                                     p.n / 2);
   args.hw_info.sm_count = p.sm_count;
-  auto failed = [&p](const char* what) {
-    fail("the sparse scaled GEMM " + std::string(what) + " M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) +
-         " K=" + std::to_string(p.k));
-  };
-  Device gemm;
-  if (gemm.can_implement(args) != cutlass::Status::kSuccess) failed("cannot run");
-  if (Device::get_workspace_size(args) != 0) failed("unexpectedly needs a workspace for");
-  if (gemm.initialize(args, nullptr, stream) != cutlass::Status::kSuccess) failed("could not be set up for");
-  if (gemm.run(stream) != cutlass::Status::kSuccess) failed("failed to launch for");
-  CUDA_CHECK(cudaGetLastError());
+  scaled_gemm_detail::run_gemm<Device>(args, "the sparse scaled GEMM", p.m, p.n, p.k, stream);
 }
 
 template <class Output>

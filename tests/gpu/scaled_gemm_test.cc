@@ -137,7 +137,8 @@ void expect_every_tile_exact(Kind kind, int64_t n, int64_t k, std::initializer_l
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
     DeviceBuffer d(static_cast<size_t>(m * n) * 2, "output");
     for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
-      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                   " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       CUDA_CHECK(cudaMemset(d.data(), 0xFF, d.bytes()));  // poison: bf16 0xFFFF is NaN
       gemm.run(x_gpu.data(), scale_x_gpu.as<float>(), d.as<__nv_bfloat16>(), m);
@@ -204,7 +205,8 @@ void expect_relu2_mul_exact(Kind kind, int64_t n, int64_t k, std::initializer_li
     const size_t guard = 4096;  // values after the output that must stay poisoned
     DeviceBuffer out((want.size() + guard) * 2, "output");
     for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
-      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                   " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       CUDA_CHECK(cudaMemset(out.data(), 0xFF, out.bytes()));
       gemm.run_relu2_mul(x_gpu.data(), scale_x_gpu.as<float>(), out.as<__nv_bfloat16>(), m);
@@ -268,7 +270,8 @@ void expect_residual_add_exact(Kind kind, int64_t n, int64_t k, std::initializer
     }
     const DeviceBuffer x_gpu = upload(x, "activations"), scale_x_gpu = upload(scale_x, "activation scales");
     for (size_t tile = 0; tile < gemm.tiles.size(); ++tile) {
-      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m));
+      SCOPED_TRACE(gemm.tiles[tile] + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                   " M=" + std::to_string(m));
       gemm.set_tile(m, tile);
       DeviceBuffer stream_gpu = upload(residual, "residual stream");
       gemm.run_residual_add(x_gpu.data(), scale_x_gpu.as<float>(), stream_gpu.as<__nv_bfloat16>(), m);
