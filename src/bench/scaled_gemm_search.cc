@@ -86,13 +86,14 @@ SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k,
                                                            cudaStream_t stream, ScaledGemmEpilogue epilogue) {
   SearchOperands ops(n, k, m, stream);
   SparseScaledGemm gemm(n, k);
+  // Compressed copies (half the weight's bytes) cycled through, so each launch reads its weight
+  // from memory.
+  const int copies = cold_weight_copies(static_cast<size_t>(n * k) / 2);
   {
     DeviceBuffer w(static_cast<size_t>(n * k), "GEMM search 2:4 weight");
     fill_ternary_codes_gpu(QuantKind::Int8, w.as<uint8_t>(), n, k, true, 12, stream);
-    // Compressed copies cycled through, so each launch reads its weight from memory.
-    for (int c = 0; c < cold_weight_copies(w.bytes() / 2); ++c) gemm.add_weight(w.data(), stream);
+    for (int c = 0; c < copies; ++c) gemm.add_weight(w.data(), stream);
   }
-  const int copies = cold_weight_copies(static_cast<size_t>(n * k) / 2);
   const auto tiles = sparse_scaled_gemm_tiles();
   const auto [best, us] = fastest_tile(tiles.size(), warmup, repeat, stream, [&](size_t t, size_t launch) {
     gemm.set_tile(m, tiles[t]);

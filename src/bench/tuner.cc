@@ -130,11 +130,11 @@ void run_tune(const TuneOptions& o) {
     for (const Sparsity s : o.sparsities) {
       for (const auto& shape : shapes) {
         const int64_t gemm_k = linear_gemm_k(shape.k, s);
+        const std::string name = sparse_scaled_gemm_kernel_name(shape.n);
         for (int64_t m : sparse_ms) {
           throw_if_interrupted();
           const int64_t rows = padded_rows(m);
-          const std::string name = sparse_scaled_gemm_kernel_name(shape.n);
-          if (shape.n % 64 == 0 && gemm_k % 128 == 0) {
+          if (sparse_scaled_gemm_takes(shape.n, gemm_k)) {
             const SparseScaledGemmTileChoice best = fastest_sparse_scaled_gemm_tile(
                 shape.n, gemm_k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream,
                 bitnet_engine_epilogue(shape.name));

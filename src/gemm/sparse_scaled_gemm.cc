@@ -44,10 +44,12 @@ bool sparse_scaled_gemm_available() {
          query_device().compute_capability() == 90;
 }
 
+bool sparse_scaled_gemm_takes(int64_t n, int64_t k) { return n > 0 && k > 0 && n % 64 == 0 && k % 128 == 0; }
+
 std::string sparse_scaled_gemm_kernel_name(int64_t n) { return "sparse_scaled_gemm_int8_n" + std::to_string(n); }
 
 SparseScaledGemm::SparseScaledGemm(int64_t n, int64_t k) : n_(n), k_(k) {
-  require(n > 0 && k > 0 && n % 64 == 0 && k % 128 == 0,
+  require(sparse_scaled_gemm_takes(n, k),
           "sparse scaled GEMM: N must be a multiple of 64 and K of 128, got N=" + std::to_string(n) +
               " K=" + std::to_string(k));
   require(sparse_scaled_gemm_available(),
@@ -62,12 +64,6 @@ int SparseScaledGemm::add_weight(const void* w, cudaStream_t stream) {
   sparse_scaled_gemm_detail::compress(w, n_, k_, c.values.data(), c.metadata.data(), sm_count_, stream);
   weights_.push_back(std::move(c));
   return static_cast<int>(weights_.size()) - 1;
-}
-
-size_t SparseScaledGemm::compressed_bytes() const {
-  size_t total = 0;
-  for (const Compressed& c : weights_) total += c.values.bytes() + c.metadata.bytes();
-  return total;
 }
 
 void SparseScaledGemm::set_tile(int64_t m, SparseScaledGemmTile tile) { tiles_[m] = tile; }

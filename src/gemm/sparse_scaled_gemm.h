@@ -39,6 +39,9 @@ SparseScaledGemmTile default_sparse_scaled_gemm_tile(int64_t m, int64_t n, int s
 
 // Whether this build holds the kernels (compiled for sm_90a) and the current device runs them.
 bool sparse_scaled_gemm_available();
+// Whether the kernels take a weight [n, k]: n a multiple of 64 (the metadata's row block), k of 128
+// (the K tile).
+bool sparse_scaled_gemm_takes(int64_t n, int64_t k);
 
 // Name under which `tune` stores the tile for one weight shape (its K is the entry's K):
 // "sparse_scaled_gemm_int8_n3840".
@@ -62,7 +65,6 @@ class SparseScaledGemm {
   // Compresses w [n, k] (device int8 codes, 2:4 along k; not needed afterwards) and returns its
   // index. Synchronizes the stream.
   int add_weight(const void* w, cudaStream_t stream);
-  size_t compressed_bytes() const;  // of all weights
   void set_tile(int64_t m, SparseScaledGemmTile tile);
   SparseScaledGemmTile tile(int64_t m) const;
 

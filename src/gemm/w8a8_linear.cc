@@ -73,8 +73,8 @@ LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsit
   // INT8 2:L on Hopper, where asked for: the sparse scaled GEMM, both scales in its epilogue and
   // bf16 out, so the engine fuses around it as around the dense one (docs/PERF.md).
   const bool sparse_scaled = backend == GemmBackend::CusparseLt && kind == QuantKind::Int8 &&
-                             preferences.sparse_scaled_gemm && sparse_scaled_gemm_available() && n % 64 == 0 &&
-                             linear_gemm_k(k, sparsity) % 128 == 0;
+                             preferences.sparse_scaled_gemm && sparse_scaled_gemm_available() &&
+                             sparse_scaled_gemm_takes(n, linear_gemm_k(k, sparsity));
   if (scaled || sparse_scaled) {
     c.output = GemmOutput::BFloat16;
     c.scales = ScaleMode::BothInGemm;
@@ -170,7 +170,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
           "the relu2*up epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
   require(!config.residual_epilogue || (scaled && !config.relu2_mul_epilogue),
           "the residual epilogue runs on the INT8 scaled GEMMs alone (an INT8 weight on Hopper)");
-  require(!config.relu2_mul_epilogue || config.gate_up_block == native_gate_up_block(config) || !sparse,
+  require(!(sparse && config.relu2_mul_epilogue) || config.gate_up_block == kSparseGateUpBlock,
           "the sparse scaled GEMM's relu2*up epilogue takes gate_up rows in blocks of " +
               std::to_string(kSparseGateUpBlock));
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
