@@ -3,14 +3,20 @@
 // four BitNet-2B linear shapes and a list of row counts. cuSPARSELt runs as the engine runs it (bf16
 // out, weight scale in the GEMM) with every algorithm and split-K mode it offers tried, the fastest
 // reported; each CUTLASS tile is checked bit for bit against the dense scaled GEMM on the pruned
-// weight (expected: no differing output). Times in us, dense-equivalent TOPS (2*M*N*K / t) next to the
-// dense INT8 peak of the GPU.
+// weight (expected: no differing output; the tiles with the engine's fused epilogues, relu2 * up
+// on gate_up and the residual add on o and down, are timed only) and, at M >= 4096, timed in each order of the persistent
+// scheduler (raster along the weight's rows or the tokens, swizzle 1-8). Times in us,
+// dense-equivalent TOPS (2*M*N*K / t) next to the dense INT8 peak of the GPU.
+//
+// Under tools/kernel_trace the fastest cuSPARSELt plan of each point runs once more right after a
+// 7-byte memset, so the trace names its kernel (tile and cluster are in the name).
 //
 //   sparse_gemm_probe [--m-list 512,4096,32768]
 #include <cuda_bf16.h>
 
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,12 +36,17 @@ using namespace slidesparse;
 
 namespace {
 
-// The fastest of every cuSPARSELt configuration for m rows: {us, description}.
-std::pair<double, std::string> best_cusparselt(CusparseLtGemm& gemm, const DeviceBuffer& x, DeviceBuffer& d,
+struct LtBest {
+  double us = std::numeric_limits<double>::infinity();
+  int algorithm = 0, split_k = 1;
+  std::string plan = "none";
+};
+
+// The fastest of every cuSPARSELt configuration for m rows.
+LtBest best_cusparselt(CusparseLtGemm& gemm, const DeviceBuffer& x, DeviceBuffer& d,
                                                const DeviceBuffer& scale_w, int64_t m, DeviceBuffer& workspace,
                                                cudaStream_t stream) {
-  double best = std::numeric_limits<double>::infinity();
-  std::string what = "none";
+  LtBest best;
   const int count = gemm.algorithm_count(m);
   for (int alg = 0; alg < count; ++alg) {
     for (int split_k : {1, -1}) {
@@ -46,13 +57,28 @@ std::pair<double, std::string> best_cusparselt(CusparseLtGemm& gemm, const Devic
           gemm.run(x.data(), d.data(), m, scale_w.as<float>(), workspace.data(), workspace.bytes(), stream);
         };
         const double us = time_launches_us(run, 2, 10, stream);
-        if (us < best) best = us, what = gemm.describe_plan(m);
+        if (us < best.us) best = {us, alg, split_k, gemm.describe_plan(m)};
       } catch (const Error&) {
         // a configuration this shape does not support: skip it
       }
     }
   }
-  return {best, what};
+  return best;
+}
+
+std::string order_name(const sparse_probe::TileOrder& o) {
+  using R = sparse_probe::TileOrder::Raster;
+  const char* raster = o.raster == R::Heuristic ? "auto" : o.raster == R::AlongWeightRows ? "rows" : "tokens";
+  return std::string(raster) + "/" + std::to_string(o.swizzle);
+}
+
+// The scheduler orders timed at large M: CUTLASS's default first.
+std::vector<sparse_probe::TileOrder> tile_orders() {
+  using R = sparse_probe::TileOrder::Raster;
+  std::vector<sparse_probe::TileOrder> orders{{R::Heuristic, 1}};
+  for (R r : {R::AlongWeightRows, R::AlongTokens})
+    for (int swizzle : {1, 2, 4, 8}) orders.push_back({r, swizzle});
+  return orders;
 }
 
 }  // namespace
@@ -68,11 +94,15 @@ int main(int argc, char** argv) try {
   CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
   std::vector<std::unique_ptr<sparse_probe::SparseTile>> tiles;
   sparse_probe::add_cooperative_tiles(tiles);
+  sparse_probe::add_cluster_tiles(tiles);
+  sparse_probe::add_shape_tiles(tiles);
   sparse_probe::add_pingpong_tiles(tiles);
-  DeviceBuffer workspace(size_t{256} << 20, "workspace");
-  std::printf("%-8s %6s %10s %10s %12s", "shape", "M", "dense us", "lt us", "lt TOPS");
-  for (const auto& t : tiles) std::printf(" %22s", t->name().c_str());
-  std::printf("   (us, dense-equivalent TOPS of %.0f dense peak, differing outputs)\n", peak_tops);
+  sparse_probe::add_relu2_mul_tiles(tiles);
+  sparse_probe::add_residual_tiles(tiles);
+  const std::vector<sparse_probe::TileOrder> orders = tile_orders();
+  DeviceBuffer workspace(size_t{256} << 20, "workspace"), marker(16, "trace marker");
+  std::printf("us, dense-equivalent TOPS of %.0f dense peak; differing outputs against the dense scaled GEMM\n",
+              peak_tops);
   for (const LayerShape& s : bitnet_layer_shapes()) {
     DeviceBuffer w(size_t(s.n * s.k), "w"), sw(size_t(s.n) * 4, "sw");
     fill_ternary_codes_gpu(QuantKind::Int8, w.as<uint8_t>(), s.n, s.k, true, 2, stream);
@@ -93,22 +123,44 @@ int main(int argc, char** argv) try {
       run_dense();
       CUDA_CHECK(cudaStreamSynchronize(stream));
       const double t_dense = time_launches_us(run_dense, 3, 20, stream);
-      const auto [t_lt, lt_plan] = best_cusparselt(lt, x, out, sw, m, workspace, stream);
-      std::printf("%-8s %6lld %10.1f %10.1f %12.0f", s.name.c_str(), (long long)m, t_dense, t_lt, flops / t_lt * 1e-6);
+      const LtBest lt_best = best_cusparselt(lt, x, out, sw, m, workspace, stream);
+      if (lt_best.plan != "none") {  // the marked run for the kernel trace
+        lt.set_algorithm(m, lt_best.algorithm, lt_best.split_k);
+        CUDA_CHECK(cudaMemsetAsync(marker.data(), 0, 7, stream));
+        lt.run(x.data(), out.data(), m, sw.as<float>(), workspace.data(), workspace.bytes(), stream);
+        CUDA_CHECK(cudaStreamSynchronize(stream));
+      }
+      std::printf("%-8s M=%-6lld dense scaled GEMM %8.1f us | cuSPARSELt %8.1f us %5.0f TOPS [%s]\n", s.name.c_str(),
+                  (long long)m, t_dense, lt_best.us, flops / lt_best.us * 1e-6, lt_best.plan.c_str());
+      const size_t order_count = m >= 4096 ? orders.size() : 1;
+      using Epilogue = sparse_probe::SparseTile::Epilogue;
+      const Epilogue engine_epilogue = s.name == "gate_up"                 ? Epilogue::Relu2Mul
+                                       : s.name == "o" || s.name == "down" ? Epilogue::ResidualAdd
+                                                                           : Epilogue::Plain;
       for (const auto& t : tiles) {
-        CUDA_CHECK(cudaMemsetAsync(out.data(), 0xff, out.bytes(), stream));  // poisoned
-        auto run = [&] { t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, stream); };
+        const bool plain = t->epilogue() == Epilogue::Plain;
+        if (!plain && t->epilogue() != engine_epilogue) continue;
+        // poisoned for the checked output; zeros for the residual stream the fused epilogues add into
+        CUDA_CHECK(cudaMemsetAsync(out.data(), plain ? 0xff : 0, out.bytes(), stream));
+        std::printf("  %-33s", t->name().c_str());
         try {
-          run();
+          t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, orders[0], stream);
           CUDA_CHECK(cudaStreamSynchronize(stream));
-          const size_t bad = probe::differing_bf16(ref, out);
-          const double us = time_launches_us(run, 3, 20, stream);
-          std::printf("  %8.1f %5.0f %6zu", us, flops / us * 1e-6, bad);
+          const std::string bad = plain ? std::to_string(probe::differing_bf16(ref, out)) : "unchecked";
+          double best = std::numeric_limits<double>::infinity();
+          size_t best_order = 0;
+          for (size_t o = 0; o < order_count; ++o) {
+            auto run = [&] { t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, orders[o], stream); };
+            const double us = time_launches_us(run, 3, 20, stream);
+            if (us < best) best = us, best_order = o;
+            if (order_count > 1) std::printf(" %s %.1f", order_name(orders[o]).c_str(), us);
+          }
+          std::printf(" | best %.1f us %5.0f TOPS (%s, %.3fx cuSPARSELt) differing %s\n", best, flops / best * 1e-6,
+                      order_name(orders[best_order]).c_str(), lt_best.us / best, bad.c_str());
         } catch (const Error& e) {
-          std::printf("  %22s", "cannot run");
+          std::printf(" cannot run: %s\n", e.what());
         }
       }
-      std::printf("   [lt: %s]\n", lt_plan.c_str());
       std::fflush(stdout);
     }
   }

@@ -29,22 +29,25 @@ namespace slidesparse::sparse_probe {
 
 using namespace cute;
 
-template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule>
+// Output: one of the engine's epilogues (gemm/scaled_gemm_common.cuh, transposed); the plain one
+// unless named.
+template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule,
+          class Output = sparse_scaled_gemm_detail::DequantizeOutput>
 class CutlassSparseTile final : public SparseTile {
   using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
   using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
   using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
-  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+  using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, void, LayoutD, 8, cutlass::bfloat16_t, LayoutD,
-      8, EpilogueSchedule, scaled_gemm_detail::Dequantized<cutlass::bfloat16_t, TileShape, true>>::CollectiveOp;
+      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, typename Output::ElementC, LayoutD, 8,
+      typename Output::ElementD, LayoutD, 8, EpilogueSchedule, typename Output::template Fusion<TileShape>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
       TileShape, ClusterShape,
-      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
       MainloopSchedule>::CollectiveOp;
   using ProblemShape = Shape<int, int, int, int>;
-  using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, Epilogue>;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, CollectiveEpilogue>;
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
   using SparseConfig = typename Mainloop::SparseConfig;
   using ElementE = typename Mainloop::ElementE;
@@ -54,6 +57,11 @@ class CutlassSparseTile final : public SparseTile {
  public:
   explicit CutlassSparseTile(std::string name) : name_(std::move(name)) {}
   std::string name() const override { return name_; }
+  Epilogue epilogue() const override {
+    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::Relu2MulOutput>) return Epilogue::Relu2Mul;
+    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::ResidualAddOutput>) return Epilogue::ResidualAdd;
+    return Epilogue::Plain;
+  }
 
   void compress(const void* w, int64_t n, int64_t k, int sm_count, cudaStream_t stream) override {
     n_ = static_cast<int>(n);
@@ -65,7 +73,7 @@ class CutlassSparseTile final : public SparseTile {
     sparse_scaled_gemm_detail::compress(w, n, k, a_.data(), e_.data(), sm_count, stream);
   }
 
-  void run(const void* x, const float* scale_x, const float* scale_w, void* d, int64_t m,
+  void run(const void* x, const float* scale_x, const float* scale_w, void* d, int64_t m, TileOrder order,
            cudaStream_t stream) override {
     const ProblemShape shape{n_, static_cast<int>(m), k_, 1};
     const auto stride_b = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, make_shape(int(m), k_, 1));
@@ -76,9 +84,15 @@ class CutlassSparseTile final : public SparseTile {
         {static_cast<const int8_t*>(a_.data()), SparseConfig::fill_layoutA(shape), static_cast<const int8_t*>(x),
          stride_b, static_cast<const ElementE*>(e_.data()), SparseConfig::fill_layoutE(shape)},
         {{}, nullptr, stride_d, nullptr, stride_d}};
-    scaled_gemm_detail::set_epilogue_arguments<scaled_gemm_detail::DequantizeOutput<true>, true>(
+    scaled_gemm_detail::set_epilogue_arguments<Output, true>(
         args.epilogue, scale_x, scale_w, static_cast<__nv_bfloat16*>(d), n_ / 2);
     args.hw_info.sm_count = sm_count_;
+    using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
+    // The transposed problem's M is the weight's rows, its N the tokens.
+    args.scheduler.raster_order = order.raster == TileOrder::Raster::AlongWeightRows ? Raster::AlongM
+                                  : order.raster == TileOrder::Raster::AlongTokens   ? Raster::AlongN
+                                                                                      : Raster::Heuristic;
+    args.scheduler.max_swizzle_size = order.swizzle;
     Device gemm;
     require(gemm.can_implement(args) == cutlass::Status::kSuccess, name_ + ": cannot run this problem");
     require(Device::get_workspace_size(args) == 0, name_ + ": needs a workspace");
@@ -93,5 +107,29 @@ class CutlassSparseTile final : public SparseTile {
   int n_ = 0, k_ = 0, sm_count_ = 0;
   DeviceBuffer a_, e_;
 };
+
+// The tiles timed with one of the engine's fused epilogues (tools/sparse_gemm_probe_relu2_mul.cu,
+// tools/sparse_gemm_probe_residual.cu): the cooperative tiles run the epilogue after each tile's
+// mainloop on both warpgroups; the ping-pong ones let one warpgroup's epilogue overlap the other's
+// mainloop.
+template <class Output>
+void add_epilogue_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles, const std::string& suffix) {
+  using Coop = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
+  using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+  using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
+  using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
+  tiles.push_back(
+      std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue, Output>>(
+          "coop-128x256x128-1x1" + suffix));
+  tiles.push_back(
+      std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Coop, CoopEpilogue, Output>>(
+          "coop-128x256x128-2x1" + suffix));
+  tiles.push_back(std::make_unique<
+                  CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue, Output>>(
+      "pingpong-128x128x128-1x1" + suffix));
+  tiles.push_back(std::make_unique<
+                  CutlassSparseTile<Shape<_64, _256, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue, Output>>(
+      "pingpong-64x256x128-1x1" + suffix));
+}
 
 }  // namespace slidesparse::sparse_probe

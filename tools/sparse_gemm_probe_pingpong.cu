@@ -1,4 +1,5 @@
-// Ping-pong tiles of the sparse GEMM probe (tools/sparse_gemm_probe_kernels.cuh).
+// Ping-pong tiles of the sparse GEMM probe (tools/sparse_gemm_probe_kernels.cuh): one warpgroup's
+// epilogue overlaps the other's mainloop; 64 weight rows per tile double the CTAs at decode.
 #include "tools/sparse_gemm_probe_kernels.cuh"
 
 namespace slidesparse::sparse_probe {
@@ -7,11 +8,11 @@ void add_pingpong_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles) {
   using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
   using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
   tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_64, _128, _256>, Shape<_1, _2, _1>, Pingpong, PingpongEpilogue>>(
-          "pingpong-64x128x256"));
+      std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue>>(
+          "pingpong-128x128x128-1x1"));
   tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _2, _1>, Pingpong, PingpongEpilogue>>(
-          "pingpong-128x128x128"));
+      std::make_unique<CutlassSparseTile<Shape<_64, _64, _256>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue>>(
+          "pingpong-64x64x256-1x1"));
 }
 
 }  // namespace slidesparse::sparse_probe

@@ -8,6 +8,7 @@
 #include "bench/random_fill.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
 
 namespace slidesparse {
 
@@ -82,7 +83,7 @@ ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, i
   return {tiles[best], us};
 }
 
-SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
+SparseScaledGemmChoice fastest_sparse_scaled_gemm_schedule(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
                                                            cudaStream_t stream, ScaledGemmEpilogue epilogue) {
   SearchOperands ops(n, k, m, stream);
   SparseScaledGemm gemm(n, k);
@@ -94,9 +95,9 @@ SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k,
     fill_ternary_codes_gpu(QuantKind::Int8, w.as<uint8_t>(), n, k, true, 12, stream);
     for (int c = 0; c < copies; ++c) gemm.add_weight(w.data(), stream);
   }
-  const auto tiles = sparse_scaled_gemm_tiles();
-  const auto [best, us] = fastest_tile(tiles.size(), warmup, repeat, stream, [&](size_t t, size_t launch) {
-    gemm.set_tile(m, tiles[t]);
+  const auto candidates = sparse_scaled_gemm_candidates(m, n, query_device().sm_count);
+  const auto [best, us] = fastest_tile(candidates.size(), warmup, repeat, stream, [&](size_t t, size_t launch) {
+    gemm.set_schedule(m, candidates[t]);
     const int index = static_cast<int>(launch % static_cast<size_t>(copies));
     const auto* sw = ops.scale_w.as<float>();
     const auto* sx = ops.scale_x.as<float>();
@@ -109,7 +110,7 @@ SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k,
         return gemm.run_residual_add(index, ops.x.data(), sw, sx, out, m, stream);
     }
   });
-  return {tiles[best], us};
+  return {candidates[best], us};
 }
 
 }  // namespace slidesparse

@@ -1,5 +1,6 @@
 // The tuner's search over the scaled GEMMs' compiled tiles (gemm/scaled_gemm.h,
-// gemm/sparse_scaled_gemm.h): each tile timed on random operands of the shape, the fastest kept.
+// gemm/sparse_scaled_gemm.h, with its tile orders): each timed on random operands of the shape, the
+// fastest kept.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -30,13 +31,14 @@ ScaledGemmTileChoice fastest_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, i
                                               cudaStream_t stream,
                                               ScaledGemmEpilogue epilogue = ScaledGemmEpilogue::Plain);
 
-struct SparseScaledGemmTileChoice {
-  SparseScaledGemmTile tile;
+struct SparseScaledGemmChoice {
+  SparseScaledGemmSchedule schedule;
   double latency_us = 0;
 };
 
-// The same for the sparse scaled GEMM on a random ternary 2:4 weight [n, k] (k: the GEMM's K').
-SparseScaledGemmTileChoice fastest_sparse_scaled_gemm_tile(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
+// The same for the sparse scaled GEMM on a random ternary 2:4 weight [n, k] (k: the GEMM's K'),
+// over its tiles and their orders (sparse_scaled_gemm_candidates).
+SparseScaledGemmChoice fastest_sparse_scaled_gemm_schedule(int64_t n, int64_t k, int64_t m, int warmup, int repeat,
                                                            cudaStream_t stream,
                                                            ScaledGemmEpilogue epilogue = ScaledGemmEpilogue::Plain);
 

@@ -121,9 +121,9 @@ void run_tune(const TuneOptions& o) {
     db.save(o.db_path);
   }
   if (o.sparse && o.sparse_scaled_gemm && int8 && sparse_scaled_gemm_available()) {
-    // The sparse scaled GEMM's tile per row count and slide, timed with the engine's epilogue on the
-    // shape; the latency also decides a 2:4 linear's dense fallback (which then runs the dense
-    // scaled GEMM in the same form).
+    // The sparse scaled GEMM's tile and order per row count and slide, timed with the engine's
+    // epilogue on the shape; the latency also decides a 2:4 linear's dense fallback (which then runs
+    // the dense scaled GEMM in the same form).
     const auto shapes = bitnet_layer_shapes();
     ProgressBar sparse_progress("tune sparse scaled gemm",
                                 long(shapes.size() * o.sparsities.size() * sparse_ms.size()));
@@ -135,11 +135,13 @@ void run_tune(const TuneOptions& o) {
           throw_if_interrupted();
           const int64_t rows = padded_rows(m);
           if (sparse_scaled_gemm_takes(shape.n, gemm_k)) {
-            const SparseScaledGemmTileChoice best = fastest_sparse_scaled_gemm_tile(
+            const SparseScaledGemmChoice best = fastest_sparse_scaled_gemm_schedule(
                 shape.n, gemm_k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream,
                 bitnet_engine_epilogue(shape.name));
             db.record_kernel(name, gemm_k, rows,
-                             {{"tile", std::string(sparse_scaled_gemm_tile_name(best.tile))},
+                             {{"tile", std::string(sparse_scaled_gemm_tile_name(best.schedule.tile))},
+                              {"raster", std::string(sparse_tile_raster_name(best.schedule.raster))},
+                              {"swizzle", best.schedule.swizzle},
                               {"latency_us", best.latency_us}});
           }
           sparse_progress.step(name + " K'=" + std::to_string(gemm_k) + " M=" + std::to_string(rows));

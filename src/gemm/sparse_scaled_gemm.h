@@ -23,19 +23,42 @@
 
 namespace slidesparse {
 
-// The compiled kernel variants (cooperative schedule, 1x2 cluster along the tokens; tile = weight
-// rows x tokens x k); the tuner picks one per row count.
+// The compiled kernel variants (cooperative schedule; tile = weight rows x tokens x k, then the
+// cluster, CTAs along the weight's rows x along the tokens); the tuner picks one per row count.
 enum class SparseScaledGemmTile {
-  Coop128x256,  // large M
-  Coop128x128,  // decode and small prefill
+  Coop128x256,            // large M, 1x1 cluster
+  Coop128x256Cluster2x1,  // large M; the two CTAs of a cluster share each activation tile's load
+  Coop128x256Cluster1x2,  // large M; the two CTAs of a cluster share each weight tile's load
+  Coop128x128,            // decode and small prefill, 1x1 cluster
 };
 std::span<const SparseScaledGemmTile> sparse_scaled_gemm_tiles();
-std::string_view sparse_scaled_gemm_tile_name(SparseScaledGemmTile tile);  // "coop-128x256", ...
+std::string_view sparse_scaled_gemm_tile_name(SparseScaledGemmTile tile);  // "coop-128x256-1x1", ...
 // Throws Error for an unknown name.
 SparseScaledGemmTile parse_sparse_scaled_gemm_tile(std::string_view name);
+
+// Which way the persistent scheduler walks the output tiles first (a launch argument: every tile
+// runs in each order), and how many tiles it groups along the other way (swizzle 1, 2, 4 or 8).
+enum class SparseTileRaster { WeightRows, Tokens };
+std::string_view sparse_tile_raster_name(SparseTileRaster raster);  // "weight-rows", "tokens"
+SparseTileRaster parse_sparse_tile_raster(std::string_view name);   // throws Error for an unknown name
+
+struct SparseScaledGemmSchedule {
+  SparseScaledGemmTile tile = SparseScaledGemmTile::Coop128x256;
+  SparseTileRaster raster = SparseTileRaster::WeightRows;
+  int swizzle = 1;
+  bool operator==(const SparseScaledGemmSchedule&) const = default;
+};
+// "coop-128x256-1x1 weight-rows/1".
+std::string describe_sparse_scaled_gemm_schedule(const SparseScaledGemmSchedule& schedule);
+// Throws Error unless swizzle is 1, 2, 4 or 8.
+void check_sparse_scaled_gemm_swizzle(int swizzle);
+
 // A default per padded row count m and weight rows n, before tuning: the 256-token tile where it
-// still gives every SM a tile, else the 128-token one.
-SparseScaledGemmTile default_sparse_scaled_gemm_tile(int64_t m, int64_t n, int sm_count);
+// still gives every SM a tile, else the 128-token one; walking the weight's rows first.
+SparseScaledGemmSchedule default_sparse_scaled_gemm_schedule(int64_t m, int64_t n, int sm_count);
+// What `tune` times at m rows: every tile in the default order and, where the tile leaves more
+// output tiles than SMs (so the order decides which tiles run together), in the other orders too.
+std::vector<SparseScaledGemmSchedule> sparse_scaled_gemm_candidates(int64_t m, int64_t n, int sm_count);
 
 // Whether this build holds the kernels (compiled for sm_90a) and the current device runs them.
 bool sparse_scaled_gemm_available();
@@ -52,7 +75,7 @@ std::string sparse_scaled_gemm_kernel_name(int64_t n);
 inline constexpr int64_t kSparseGateUpBlock = 8;
 
 // One weight shape [n, k] and any number of weights of that shape (one slot of every layer),
-// compressed at add_weight(); the kernel variant is chosen per padded row count. run*() allocate
+// compressed at add_weight(); the kernel variant and its order are chosen per padded row count. run*() allocate
 // nothing and only launch, so they can be captured in a CUDA graph.
 class SparseScaledGemm {
  public:
@@ -65,8 +88,8 @@ class SparseScaledGemm {
   // Compresses w [n, k] (device int8 codes, 2:4 along k; not needed afterwards) and returns its
   // index. Synchronizes the stream.
   int add_weight(const void* w, cudaStream_t stream);
-  void set_tile(int64_t m, SparseScaledGemmTile tile);
-  SparseScaledGemmTile tile(int64_t m) const;
+  void set_schedule(int64_t m, const SparseScaledGemmSchedule& schedule);
+  SparseScaledGemmSchedule schedule(int64_t m) const;
 
   // d [m, n] bf16 from x [m, k] (int8 codes), weight `index`, scale_x [m], scale_w [n]; m is the
   // padded row count.
@@ -88,7 +111,7 @@ class SparseScaledGemm {
   int64_t n_ = 0, k_ = 0;
   int sm_count_ = 0;
   std::vector<Compressed> weights_;
-  std::map<int64_t, SparseScaledGemmTile> tiles_;
+  std::map<int64_t, SparseScaledGemmSchedule> schedules_;
 };
 
 }  // namespace slidesparse

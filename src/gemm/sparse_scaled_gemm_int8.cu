@@ -60,8 +60,8 @@ void compress(const void* w, int64_t n, int64_t k, void* values, void* metadata,
   CUDA_CHECK(cudaStreamSynchronize(stream));  // the workspace goes with this scope
 }
 
-void launch_int8(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
-  launch_tile<DequantizeOutput>(tile, p, stream);
+void launch_int8(const SparseScaledGemmSchedule& schedule, const Problem& p, cudaStream_t stream) {
+  launch_schedule<DequantizeOutput>(schedule, p, stream);
 }
 #else
 bool kernels_built() { return false; }
@@ -74,7 +74,7 @@ void compress(const void*, int64_t, int64_t, void*, void*, int, cudaStream_t) {
   fail("this build has no sparse scaled GEMM kernels (built without sm_90a)");
 }
 
-void launch_int8(SparseScaledGemmTile, const Problem&, cudaStream_t) {
+void launch_int8(const SparseScaledGemmSchedule&, const Problem&, cudaStream_t) {
   fail("this build has no sparse scaled GEMM kernels (built without sm_90a)");
 }
 #endif

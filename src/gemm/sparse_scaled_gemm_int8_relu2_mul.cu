@@ -12,11 +12,11 @@
 namespace slidesparse::sparse_scaled_gemm_detail {
 
 #if defined(SLIDESPARSE_HAVE_SM90A_GEMM)
-void launch_int8_relu2_mul(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
-  launch_tile<Relu2MulOutput>(tile, p, stream);
+void launch_int8_relu2_mul(const SparseScaledGemmSchedule& schedule, const Problem& p, cudaStream_t stream) {
+  launch_schedule<Relu2MulOutput>(schedule, p, stream);
 }
 #else
-void launch_int8_relu2_mul(SparseScaledGemmTile, const Problem&, cudaStream_t) {
+void launch_int8_relu2_mul(const SparseScaledGemmSchedule&, const Problem&, cudaStream_t) {
   fail("this build has no sparse scaled GEMM kernels (built without sm_90a)");
 }
 #endif

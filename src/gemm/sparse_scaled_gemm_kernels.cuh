@@ -56,13 +56,13 @@ struct Gemm {
 };
 
 // The compressed layout every tile reads: it depends on the element type and the K tile (128 for
-// all of ours), which the static_assert in launch() holds to.
-using CompressedMainloop = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, DequantizeOutput>::Mainloop;
+// all of ours), not on the cluster; the static_assert in launch() holds to it.
+using CompressedMainloop = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _1, _1>, DequantizeOutput>::Mainloop;
 using CompressedConfig = typename CompressedMainloop::SparseConfig;
 using ElementE = typename CompressedMainloop::ElementE;
 
 template <class G>
-void launch(const Problem& p, cudaStream_t stream) {
+void launch(const Problem& p, SparseTileRaster raster, int swizzle, cudaStream_t stream) {
   using Device = typename G::Device;
   using Kernel = typename G::Kernel;
   static_assert(std::is_same_v<typename G::Mainloop::SparseConfig, CompressedConfig>,
@@ -80,16 +80,24 @@ void launch(const Problem& p, cudaStream_t stream) {
   scaled_gemm_detail::set_epilogue_arguments<typename G::Out, true>(args.epilogue, p.scale_x, p.scale_w, p.d,
                                                                      p.n / 2);
   args.hw_info.sm_count = p.sm_count;
+  // The transposed problem's M is the weight's rows, its N the tokens.
+  using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
+  args.scheduler.raster_order = raster == SparseTileRaster::WeightRows ? Raster::AlongM : Raster::AlongN;
+  args.scheduler.max_swizzle_size = swizzle;
   scaled_gemm_detail::run_gemm<Device>(args, "the sparse scaled GEMM", p.m, p.n, p.k, stream);
 }
 
 template <class Output>
-void launch_tile(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream) {
-  switch (tile) {
+void launch_schedule(const SparseScaledGemmSchedule& s, const Problem& p, cudaStream_t stream) {
+  switch (s.tile) {
     case SparseScaledGemmTile::Coop128x256:
-      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _2, _1>, Output>>(p, stream);
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
+    case SparseScaledGemmTile::Coop128x256Cluster2x1:
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
+    case SparseScaledGemmTile::Coop128x256Cluster1x2:
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _2, _1>, Output>>(p, s.raster, s.swizzle, stream);
     case SparseScaledGemmTile::Coop128x128:
-      return launch<Gemm<Shape<_128, _128, _128>, Shape<_1, _2, _1>, Output>>(p, stream);
+      return launch<Gemm<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
   }
 }
 

@@ -33,8 +33,8 @@ struct Problem {
 };
 
 bool kernels_built();
-void launch_int8(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream);
-void launch_int8_relu2_mul(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream);
-void launch_int8_residual_add(SparseScaledGemmTile tile, const Problem& p, cudaStream_t stream);
+void launch_int8(const SparseScaledGemmSchedule& schedule, const Problem& p, cudaStream_t stream);
+void launch_int8_relu2_mul(const SparseScaledGemmSchedule& schedule, const Problem& p, cudaStream_t stream);
+void launch_int8_residual_add(const SparseScaledGemmSchedule& schedule, const Problem& p, cudaStream_t stream);
 
 }  // namespace slidesparse::sparse_scaled_gemm_detail

@@ -269,14 +269,23 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
   if (fallback_rows_.count(rows)) {
     // cuSPARSELt's plan for these rows is not built: the dense fallback runs them.
-  } else if (scaled_) {
-    if (db)
-      if (auto tuned = db->lookup_kernel(scaled_gemm_tuning_name(config_), gemm_k_, rows))
-        scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
-  } else if (sparse_scaled_) {
-    if (db)
-      if (auto tuned = db->lookup_kernel(scaled_gemm_tuning_name(config_), gemm_k_, rows))
-        sparse_scaled_->set_tile(rows, parse_sparse_scaled_gemm_tile(tuned->value("tile", std::string())));
+  } else if (scaled_ || sparse_scaled_) {
+    const std::string name = scaled_gemm_tuning_name(config_);
+    if (auto tuned = db ? db->lookup_kernel(name, gemm_k_, rows) : std::nullopt) {
+      try {
+        if (scaled_) {
+          scaled_->set_tile(rows, parse_scaled_gemm_tile(tuned->value("tile", std::string())));
+        } else {
+          sparse_scaled_->set_schedule(
+              rows, {parse_sparse_scaled_gemm_tile(tuned->value("tile", std::string())),
+                     parse_sparse_tile_raster(tuned->value("raster", std::string("weight-rows"))),
+                     tuned->value("swizzle", 1)});
+        }
+      } catch (const Error& e) {
+        fail(std::string(e.what()) + " in the tuning database's " + name + " entry for M=" + std::to_string(rows) +
+             " (written by another build: run tune again)");
+      }
+    }
   } else if (dense_) {
     constexpr size_t kMaxWorkspace = size_t{64} << 20;
     if (choice && choice->cublaslt_algo.size() == sizeof(cublasLtMatmulAlgo_t)) {
@@ -319,7 +328,7 @@ std::string W8A8Linear::describe_plan(int64_t m) const {
                                                            : "";
   if (scaled_) return "CUTLASS " + std::string(scaled_gemm_tile_name(scaled_->tile(padded_rows(m)))) + epilogue;
   if (sparse_scaled_)
-    return "CUTLASS sparse " + std::string(sparse_scaled_gemm_tile_name(sparse_scaled_->tile(padded_rows(m)))) +
+    return "CUTLASS sparse " + describe_sparse_scaled_gemm_schedule(sparse_scaled_->schedule(padded_rows(m))) +
            epilogue;
   return sparse_ ? sparse_->describe_plan(padded_rows(m)) : "cuBLASLt";
 }

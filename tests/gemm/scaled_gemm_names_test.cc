@@ -93,24 +93,65 @@ TEST(ScaledGemmNames, InterleavingRejectsOddOrMismatchedRows) {
 }
 
 TEST(SparseScaledGemmNames, EveryTileRoundTripsThroughItsName) {
-  ASSERT_EQ(sparse_scaled_gemm_tiles().size(), 2u);
-  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x256), "coop-128x256");
-  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x128), "coop-128x128");
+  ASSERT_EQ(sparse_scaled_gemm_tiles().size(), 4u);
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x256), "coop-128x256-1x1");
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x256Cluster2x1), "coop-128x256-2x1");
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x256Cluster1x2), "coop-128x256-1x2");
+  EXPECT_EQ(sparse_scaled_gemm_tile_name(SparseScaledGemmTile::Coop128x128), "coop-128x128-1x1");
   for (SparseScaledGemmTile tile : sparse_scaled_gemm_tiles())
     EXPECT_EQ(parse_sparse_scaled_gemm_tile(sparse_scaled_gemm_tile_name(tile)), tile);
-  EXPECT_EQ(testing::error_of([] { parse_sparse_scaled_gemm_tile("pingpong-64x128"); }),
-            "unknown sparse scaled GEMM tile 'pingpong-64x128' (coop-128x256, coop-128x128)");
+  EXPECT_EQ(testing::error_of([] { parse_sparse_scaled_gemm_tile("coop-128x256"); }),
+            "unknown sparse scaled GEMM tile 'coop-128x256' (coop-128x256-1x1, coop-128x256-2x1, coop-128x256-1x2, "
+            "coop-128x128-1x1)");
   EXPECT_EQ(sparse_scaled_gemm_kernel_name(3840), "sparse_scaled_gemm_int8_n3840");
 }
 
-// The 256-token tile once it still gives each of the SMs a tile: n / 128 * ceil(m / 256) >= SMs.
-TEST(SparseScaledGemmNames, DefaultTileByTileCount) {
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(32768, 2560, 132), SparseScaledGemmTile::Coop128x256);
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(512, 13824, 132), SparseScaledGemmTile::Coop128x256);  // 216 tiles
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(512, 2560, 132), SparseScaledGemmTile::Coop128x128);   // 40
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 132), SparseScaledGemmTile::Coop128x128);   // 108
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 108), SparseScaledGemmTile::Coop128x256);
-  EXPECT_EQ(default_sparse_scaled_gemm_tile(64, 13824, 109), SparseScaledGemmTile::Coop128x128);
+TEST(SparseScaledGemmNames, OrdersRoundTripAndDescribeTheSchedule) {
+  for (SparseTileRaster r : {SparseTileRaster::WeightRows, SparseTileRaster::Tokens})
+    EXPECT_EQ(parse_sparse_tile_raster(sparse_tile_raster_name(r)), r);
+  EXPECT_EQ(sparse_tile_raster_name(SparseTileRaster::WeightRows), "weight-rows");
+  EXPECT_EQ(testing::error_of([] { parse_sparse_tile_raster("columns"); }),
+            "unknown sparse scaled GEMM tile order 'columns' (weight-rows, tokens)");
+  EXPECT_EQ(describe_sparse_scaled_gemm_schedule({SparseScaledGemmTile::Coop128x256Cluster2x1, SparseTileRaster::Tokens, 4}),
+            "coop-128x256-2x1 tokens/4");
+  for (int swizzle : {1, 2, 4, 8}) EXPECT_NO_THROW(check_sparse_scaled_gemm_swizzle(swizzle));
+  EXPECT_EQ(testing::error_of([] { check_sparse_scaled_gemm_swizzle(3); }),
+            "sparse scaled GEMM swizzle must be 1, 2, 4 or 8, got 3");
+}
+
+// The 256-token tile once it still gives each of the SMs a tile: n / 128 * ceil(m / 256) >= SMs;
+// always walking the weight's rows first.
+TEST(SparseScaledGemmNames, DefaultScheduleByTileCount) {
+  using T = SparseScaledGemmTile;
+  auto tile = [](int64_t m, int64_t n, int sms) {
+    const SparseScaledGemmSchedule s = default_sparse_scaled_gemm_schedule(m, n, sms);
+    EXPECT_EQ(s.raster, SparseTileRaster::WeightRows);
+    EXPECT_EQ(s.swizzle, 1);
+    return s.tile;
+  };
+  EXPECT_EQ(tile(32768, 2560, 132), T::Coop128x256);
+  EXPECT_EQ(tile(512, 13824, 132), T::Coop128x256);  // 216 tiles
+  EXPECT_EQ(tile(512, 2560, 132), T::Coop128x128);   // 40
+  EXPECT_EQ(tile(64, 13824, 132), T::Coop128x128);   // 108
+  EXPECT_EQ(tile(64, 13824, 108), T::Coop128x256);
+  EXPECT_EQ(tile(64, 13824, 109), T::Coop128x128);
+}
+
+// Each tile in the default order; the other five orders only where the tile leaves more output
+// tiles than SMs.
+TEST(SparseScaledGemmNames, TuneCandidatesAddOrdersOnlyBeyondOneWave) {
+  using T = SparseScaledGemmTile;
+  const auto decode = sparse_scaled_gemm_candidates(64, 2560, 132);  // 20 output tiles for every tile
+  ASSERT_EQ(decode.size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(decode[i], (SparseScaledGemmSchedule{sparse_scaled_gemm_tiles()[i], SparseTileRaster::WeightRows, 1}));
+  // m=1024, n=13824: 108 x 4 = 432 wide tiles, 108 x 8 = 864 narrow ones: all 24.
+  EXPECT_EQ(sparse_scaled_gemm_candidates(1024, 13824, 132).size(), 24u);
+  // m=512, n=2560: 40 wide tiles (one wave), 80 narrow ones; with 64 SMs only the narrow tile's orders.
+  const auto mixed = sparse_scaled_gemm_candidates(512, 2560, 64);
+  ASSERT_EQ(mixed.size(), 9u);
+  EXPECT_EQ(mixed[3], (SparseScaledGemmSchedule{T::Coop128x128, SparseTileRaster::WeightRows, 1}));
+  EXPECT_EQ(mixed[8], (SparseScaledGemmSchedule{T::Coop128x128, SparseTileRaster::Tokens, 4}));
 }
 
 TEST(SparseScaledGemmNames, ShapesAndMachinesTheKernelsDoNotTakeAreRejected) {

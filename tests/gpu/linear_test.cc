@@ -239,16 +239,25 @@ TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
   auto record = [&](const std::string& name, const char* tile, int64_t rows, double us) {
     db.record_kernel(name, kK, rows, {{"tile", tile}, {"latency_us", us}});
   };
-  record(sparse_scaled_gemm_kernel_name(kN), "coop-128x128", 64, 10.0);
+  record(sparse_scaled_gemm_kernel_name(kN), "coop-128x128-1x1", 64, 10.0);
   record(scaled_gemm_kernel_name(kN), "pingpong-64x128", 64, 5.0);  // dense faster at 64 rows
-  record(sparse_scaled_gemm_kernel_name(kN), "coop-128x256", 128, 10.0);
+  db.record_kernel(sparse_scaled_gemm_kernel_name(kN), kK, 128,
+                   {{"tile", "coop-128x256-2x1"}, {"raster", "tokens"}, {"swizzle", 2}, {"latency_us", 10.0}});
   record(scaled_gemm_kernel_name(kN), "coop-128x128", 128, 20.0);
   W8A8Linear with_fallback(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, dense);
   W8A8Linear alone(sparse, {{w.data(), scale_w.as<float>()}}, nullptr);
   for (int64_t m : {64, 128}) with_fallback.prepare(m, &db), alone.prepare(m, &db);
   EXPECT_TRUE(with_fallback.runs_dense_fallback(50));
   EXPECT_FALSE(with_fallback.runs_dense_fallback(128));
-  EXPECT_EQ(alone.describe_plan(128), "CUTLASS sparse coop-128x256 + relu2*up");
+  EXPECT_EQ(alone.describe_plan(128), "CUTLASS sparse coop-128x256-2x1 tokens/2 + relu2*up");
+  // A database naming a tile this build does not have: one error that says where and what to do.
+  TuningDatabase stale(HardwareTag{"test", 90, 1, 1, 1, 1});
+  stale.record_kernel(sparse_scaled_gemm_kernel_name(kN), kK, 64, {{"tile", "coop-128x256"}, {"latency_us", 10.0}});
+  W8A8Linear from_stale(sparse, {{w.data(), scale_w.as<float>()}}, nullptr);
+  EXPECT_EQ(testing::error_of([&] { from_stale.prepare(64, &stale); }),
+            "unknown sparse scaled GEMM tile 'coop-128x256' (coop-128x256-1x1, coop-128x256-2x1, coop-128x256-1x2, "
+            "coop-128x128-1x1) in the tuning database's sparse_scaled_gemm_int8_n128 entry for M=64 (written by "
+            "another build: run tune again)");
   DeviceBuffer workspace(size_t{1} << 20, "workspace");
   for (int64_t m : {50, 128}) {
     SCOPED_TRACE("M=" + std::to_string(m));

@@ -86,8 +86,14 @@ GemmUnderTest gemm_under_test(Kind kind, const std::vector<uint8_t>& w, const st
   auto gemm = std::make_shared<SparseScaledGemm>(n, k);
   const DeviceBuffer weight = upload(w, "2:4 weight");
   const int index = gemm->add_weight(weight.data(), nullptr);
-  for (SparseScaledGemmTile t : sparse_scaled_gemm_tiles()) g.tiles.emplace_back(sparse_scaled_gemm_tile_name(t));
-  g.set_tile = [gemm](int64_t m, size_t t) { gemm->set_tile(m, sparse_scaled_gemm_tiles()[t]); };
+  // Every tile in the default order, and two in other orders (the scheduler's walk over the output
+  // tiles, a launch argument).
+  std::vector<SparseScaledGemmSchedule> schedules;
+  for (SparseScaledGemmTile t : sparse_scaled_gemm_tiles()) schedules.push_back({t, SparseTileRaster::WeightRows, 1});
+  schedules.push_back({SparseScaledGemmTile::Coop128x256, SparseTileRaster::Tokens, 4});
+  schedules.push_back({SparseScaledGemmTile::Coop128x256Cluster2x1, SparseTileRaster::Tokens, 2});
+  for (const auto& schedule : schedules) g.tiles.push_back(describe_sparse_scaled_gemm_schedule(schedule));
+  g.set_tile = [gemm, schedules](int64_t m, size_t t) { gemm->set_schedule(m, schedules[t]); };
   auto bind = [=](auto member) -> GemmUnderTest::Run {
     return [=](const void* x, const float* sx, __nv_bfloat16* d, int64_t m) {
       ((*gemm).*member)(index, x, scale->as<float>(), sx, d, m, nullptr);
