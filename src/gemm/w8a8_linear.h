@@ -132,7 +132,8 @@ class W8A8Linear {
   bool runs_dense_fallback(int64_t m) const;
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
-  // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend; a dense fallback's
+  // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend; "CUTLASS sparse
+  // coop-128x256-1x1 weight-rows/1" (tile and order) on the sparse scaled GEMM; a dense fallback's
   // with both tuned latencies ("cuBLASLt on the 2:4 weight (tuned 28.1 us, cuSPARSELt 31.0 us)").
   std::string describe_plan(int64_t m) const;
 

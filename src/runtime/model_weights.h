@@ -29,8 +29,9 @@ struct WeightLoadOptions {
   bool fp8_fast_accum = false;
   bool scaled_gemm = true;  // INT8 dense: the scaled GEMM where it runs (gemm/scaled_gemm.h)
   // INT8 2:L: the sparse scaled GEMM where it runs (gemm/sparse_scaled_gemm.h) instead of cuSPARSELt,
-  // with the same fused epilogues as the dense one. Off by default: with tuned plans on the H200 its
-  // mainloop loses what the fusions save (docs/PERF.md, "The sparse scaled GEMM in the engine").
+  // with the same fused epilogues as the dense one. Off by default: with tuned plans it wins on the
+  // H100 and loses on the H200, its epilogues costing it more than the dense GEMM's cost that one
+  // (docs/PERF.md, "The sparse scaled GEMM's tiles, clusters and orders").
   bool sparse_scaled_gemm = false;
   // With the scaled GEMM: gate_up's weight stored with gate and up rows interleaved and relu2(gate) *
   // up in its epilogue (LinearConfig::relu2_mul_epilogue): half the output bytes, and the ffn_sub
