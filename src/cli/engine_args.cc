@@ -56,7 +56,8 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "in its epilogue");
   p.flag("cutlass-sparse",
          "INT8 2:L GEMMs on the CUTLASS sparse GEMM (Hopper), which applies both scales and the relu2(gate) * up and "
-         "residual epilogues as the dense one does, instead of cuSPARSELt (the default: faster tuned)");
+         "residual epilogues as the dense one does, instead of cuSPARSELt (the default; which is faster depends on the "
+         "GPU: tuned, within a few percent either way at 2:4 prefill)");
   p.flag("no-mlp-epilogue",
          "INT8 dense on the CUTLASS GEMM: relu2(gate) * up in the ffn_sub norm kernel instead of the gate_up GEMM's "
          "epilogue (the default, where the GEMM writes half the values; the same bits)");
