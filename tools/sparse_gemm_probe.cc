@@ -4,9 +4,9 @@
 // out, weight scale in the GEMM) with every algorithm and split-K mode it offers tried, the fastest
 // reported; each CUTLASS tile is checked bit for bit against the dense scaled GEMM on the pruned
 // weight (expected: no differing output; the tiles with the engine's fused epilogues, relu2 * up
-// on gate_up and the residual add on o and down, are timed only) and, at M >= 4096, timed in each order of the persistent
-// scheduler (raster along the weight's rows or the tokens, swizzle 1-8). Times in us,
-// dense-equivalent TOPS (2*M*N*K / t) next to the dense INT8 peak of the GPU.
+// on gate_up and the residual add on o and down, are timed only) and, at M >= 4096, timed in each
+// order of the persistent scheduler (raster along the weight's rows or the tokens, swizzle 1-8).
+// Times in us, dense-equivalent TOPS (2*M*N*K / t) next to the dense INT8 peak of the GPU.
 //
 // Under tools/kernel_trace the fastest cuSPARSELt plan of each point runs once more right after a
 // 7-byte memset, so the trace names its kernel (tile and cluster are in the name).

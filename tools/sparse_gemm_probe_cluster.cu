@@ -8,16 +8,10 @@
 namespace slidesparse::sparse_probe {
 
 void add_cluster_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles) {
-  using Coop = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-  using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x256x128-2x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x256x128-1x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_2, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x128x128-2x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x128x128-1x1"));
+  add_cooperative<Shape<_128, _256, _128>, Shape<_2, _1, _1>>(tiles, "coop-128x256x128-2x1");
+  add_cooperative<Shape<_128, _256, _128>, Shape<_1, _1, _1>>(tiles, "coop-128x256x128-1x1");
+  add_cooperative<Shape<_128, _128, _128>, Shape<_2, _1, _1>>(tiles, "coop-128x128x128-2x1");
+  add_cooperative<Shape<_128, _128, _128>, Shape<_1, _1, _1>>(tiles, "coop-128x128x128-1x1");
 }
 
 }  // namespace slidesparse::sparse_probe

@@ -40,11 +40,12 @@ class CutlassSparseTile final : public SparseTile {
   using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
       cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, typename Output::ElementC, LayoutD, 8,
-      typename Output::ElementD, LayoutD, 8, EpilogueSchedule, typename Output::template Fusion<TileShape>>::CollectiveOp;
+      typename Output::ElementD, LayoutD, 8, EpilogueSchedule,
+      typename Output::template Fusion<TileShape>>::CollectiveOp;
+  static constexpr int kEpilogueBytes = static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage));
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
-      TileShape, ClusterShape,
-      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
+      TileShape, ClusterShape, cutlass::gemm::collective::StageCountAutoCarveout<kEpilogueBytes>,
       MainloopSchedule>::CollectiveOp;
   using ProblemShape = Shape<int, int, int, int>;
   using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, CollectiveEpilogue>;
@@ -108,28 +109,32 @@ class CutlassSparseTile final : public SparseTile {
   DeviceBuffer a_, e_;
 };
 
+// Adds one cooperative tile (both consumer warpgroups on one output tile, the epilogue after its
+// mainloop) with the given output.
+template <class TileShape, class ClusterShape, class Output = sparse_scaled_gemm_detail::DequantizeOutput>
+void add_cooperative(std::vector<std::unique_ptr<SparseTile>>& tiles, const std::string& name) {
+  using Tile = CutlassSparseTile<TileShape, ClusterShape, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                                 cutlass::epilogue::TmaWarpSpecializedCooperative, Output>;
+  tiles.push_back(std::make_unique<Tile>(name));
+}
+
+// The same for a ping-pong tile (each consumer warpgroup on its own output tile, one's epilogue
+// overlapping the other's mainloop).
+template <class TileShape, class ClusterShape, class Output = sparse_scaled_gemm_detail::DequantizeOutput>
+void add_pingpong(std::vector<std::unique_ptr<SparseTile>>& tiles, const std::string& name) {
+  using Tile = CutlassSparseTile<TileShape, ClusterShape, cutlass::gemm::KernelTmaWarpSpecializedPingpong,
+                                 cutlass::epilogue::TmaWarpSpecialized, Output>;
+  tiles.push_back(std::make_unique<Tile>(name));
+}
+
 // The tiles timed with one of the engine's fused epilogues (tools/sparse_gemm_probe_relu2_mul.cu,
-// tools/sparse_gemm_probe_residual.cu): the cooperative tiles run the epilogue after each tile's
-// mainloop on both warpgroups; the ping-pong ones let one warpgroup's epilogue overlap the other's
-// mainloop.
+// tools/sparse_gemm_probe_residual.cu).
 template <class Output>
 void add_epilogue_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles, const std::string& suffix) {
-  using Coop = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-  using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-  using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
-  using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
-  tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue, Output>>(
-          "coop-128x256x128-1x1" + suffix));
-  tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Coop, CoopEpilogue, Output>>(
-          "coop-128x256x128-2x1" + suffix));
-  tiles.push_back(std::make_unique<
-                  CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue, Output>>(
-      "pingpong-128x128x128-1x1" + suffix));
-  tiles.push_back(std::make_unique<
-                  CutlassSparseTile<Shape<_64, _256, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue, Output>>(
-      "pingpong-64x256x128-1x1" + suffix));
+  add_cooperative<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Output>(tiles, "coop-128x256x128-1x1" + suffix);
+  add_cooperative<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Output>(tiles, "coop-128x256x128-2x1" + suffix);
+  add_pingpong<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Output>(tiles, "pingpong-128x128x128-1x1" + suffix);
+  add_pingpong<Shape<_64, _256, _128>, Shape<_1, _1, _1>, Output>(tiles, "pingpong-64x256x128-1x1" + suffix);
 }
 
 }  // namespace slidesparse::sparse_probe

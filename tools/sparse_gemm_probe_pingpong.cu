@@ -5,14 +5,8 @@
 namespace slidesparse::sparse_probe {
 
 void add_pingpong_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles) {
-  using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
-  using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
-  tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue>>(
-          "pingpong-128x128x128-1x1"));
-  tiles.push_back(
-      std::make_unique<CutlassSparseTile<Shape<_64, _64, _256>, Shape<_1, _1, _1>, Pingpong, PingpongEpilogue>>(
-          "pingpong-64x64x256-1x1"));
+  add_pingpong<Shape<_128, _128, _128>, Shape<_1, _1, _1>>(tiles, "pingpong-128x128x128-1x1");
+  add_pingpong<Shape<_64, _64, _256>, Shape<_1, _1, _1>>(tiles, "pingpong-64x64x256-1x1");
 }
 
 }  // namespace slidesparse::sparse_probe

@@ -6,16 +6,10 @@
 namespace slidesparse::sparse_probe {
 
 void add_shape_tiles(std::vector<std::unique_ptr<SparseTile>>& tiles) {
-  using Coop = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-  using CoopEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_256, _128, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-256x128x128-1x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _192, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x192x128-1x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _192, _128>, Shape<_2, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x192x128-2x1"));
-  tiles.push_back(std::make_unique<CutlassSparseTile<Shape<_128, _64, _128>, Shape<_1, _1, _1>, Coop, CoopEpilogue>>(
-      "coop-128x64x128-1x1"));
+  add_cooperative<Shape<_256, _128, _128>, Shape<_1, _1, _1>>(tiles, "coop-256x128x128-1x1");
+  add_cooperative<Shape<_128, _192, _128>, Shape<_1, _1, _1>>(tiles, "coop-128x192x128-1x1");
+  add_cooperative<Shape<_128, _192, _128>, Shape<_2, _1, _1>>(tiles, "coop-128x192x128-2x1");
+  add_cooperative<Shape<_128, _64, _128>, Shape<_1, _1, _1>>(tiles, "coop-128x64x128-1x1");
 }
 
 }  // namespace slidesparse::sparse_probe

@@ -8,8 +8,9 @@ namespace slidesparse {
 
 namespace {
 
-constexpr SparseScaledGemmTile kTiles[] = {SparseScaledGemmTile::Coop128x256, SparseScaledGemmTile::Coop128x256Cluster2x1,
-                                           SparseScaledGemmTile::Coop128x256Cluster1x2, SparseScaledGemmTile::Coop128x128};
+constexpr SparseScaledGemmTile kTiles[] = {
+    SparseScaledGemmTile::Coop128x256, SparseScaledGemmTile::Coop128x256Cluster2x1,
+    SparseScaledGemmTile::Coop128x256Cluster1x2, SparseScaledGemmTile::Coop128x128};
 constexpr SparseTileRaster kRasters[] = {SparseTileRaster::WeightRows, SparseTileRaster::Tokens};
 
 // Output tiles of a tile with `tokens` columns on m rows of tokens and n weight rows.

@@ -112,8 +112,8 @@ TEST(SparseScaledGemmNames, OrdersRoundTripAndDescribeTheSchedule) {
   EXPECT_EQ(sparse_tile_raster_name(SparseTileRaster::WeightRows), "weight-rows");
   EXPECT_EQ(testing::error_of([] { parse_sparse_tile_raster("columns"); }),
             "unknown sparse scaled GEMM tile order 'columns' (weight-rows, tokens)");
-  EXPECT_EQ(describe_sparse_scaled_gemm_schedule({SparseScaledGemmTile::Coop128x256Cluster2x1, SparseTileRaster::Tokens, 4}),
-            "coop-128x256-2x1 tokens/4");
+  const SparseScaledGemmSchedule schedule{SparseScaledGemmTile::Coop128x256Cluster2x1, SparseTileRaster::Tokens, 4};
+  EXPECT_EQ(describe_sparse_scaled_gemm_schedule(schedule), "coop-128x256-2x1 tokens/4");
   for (int swizzle : {1, 2, 4, 8}) EXPECT_NO_THROW(check_sparse_scaled_gemm_swizzle(swizzle));
   EXPECT_EQ(testing::error_of([] { check_sparse_scaled_gemm_swizzle(3); }),
             "sparse scaled GEMM swizzle must be 1, 2, 4 or 8, got 3");
