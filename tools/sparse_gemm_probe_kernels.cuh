@@ -30,16 +30,18 @@ namespace slidesparse::sparse_probe {
 using namespace cute;
 
 // Output: one of the engine's epilogues (gemm/scaled_gemm_common.cuh, transposed); the plain one
-// unless named.
+// unless named. EpilogueTile: the subtile the epilogue walks the output tile in (CUTLASS's choice,
+// 128x32 for these tiles, unless named).
 template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule,
-          class Output = sparse_scaled_gemm_detail::DequantizeOutput>
+          class Output = sparse_scaled_gemm_detail::DequantizeOutput,
+          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
 class CutlassSparseTile final : public SparseTile {
   using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
   using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
   using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
   using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, typename Output::ElementC, LayoutD, 8,
+      EpilogueTile, int32_t, float, typename Output::ElementC, LayoutD, 8,
       typename Output::ElementD, LayoutD, 8, EpilogueSchedule,
       typename Output::template Fusion<TileShape>>::CollectiveOp;
   static constexpr int kEpilogueBytes = static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage));
@@ -111,10 +113,11 @@ class CutlassSparseTile final : public SparseTile {
 
 // Adds one cooperative tile (both consumer warpgroups on one output tile, the epilogue after its
 // mainloop) with the given output.
-template <class TileShape, class ClusterShape, class Output = sparse_scaled_gemm_detail::DequantizeOutput>
+template <class TileShape, class ClusterShape, class Output = sparse_scaled_gemm_detail::DequantizeOutput,
+          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
 void add_cooperative(std::vector<std::unique_ptr<SparseTile>>& tiles, const std::string& name) {
   using Tile = CutlassSparseTile<TileShape, ClusterShape, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-                                 cutlass::epilogue::TmaWarpSpecializedCooperative, Output>;
+                                 cutlass::epilogue::TmaWarpSpecializedCooperative, Output, EpilogueTile>;
   tiles.push_back(std::make_unique<Tile>(name));
 }
 
