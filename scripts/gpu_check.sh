@@ -4,7 +4,8 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled]...
+#                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled|
+#                              sparse-probe]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -27,7 +28,10 @@
 #   model and against itself as tuned, in rotating order (details at the step).
 #   `tuned`: the dense and 2:L models (TUNED_DTYPES, default "int8 fp8"; TUNED_SPARSITIES, default "2:4") with a database tuned here, prefill M=32768 (profiled) and
 #   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
-#   with --no-dense-fallback). `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
+#   with --no-dense-fallback; TUNED_CUTLASS_SPARSE=1: tune with --cutlass-sparse, in a fresh AB_WORK,
+#   and each INT8 2:L point again with --cutlass-sparse). `sparse-probe`: tools/sparse_gemm_probe
+#   (PROBE_MS) and cuSPARSELt's kernels by name under the kernel trace (PROBE_TRACE_MS).
+#   `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
 #   the BitNet-2B-shaped model. `sampled`: decode with sampled requests (temperature 0.8, top-p
@@ -381,8 +385,10 @@ PY
             --sparsity $s --source "$work/BitNet-2B-BF16" >/dev/null
         done
       done
+      cutlass_sparse=${TUNED_CUTLASS_SPARSE:-0}
       [ -f "$work/tuned.json" ] || { /usr/bin/time -f "tune: %e s" "$bin/slidesparse" tune --db "$work/tuned.json" \
-        --dtype $(echo $dtypes | tr ' ' ',') --sparsity $(echo $sparsities | tr ' ' ',') 2>&1 | grep -v ETA | tail -4; }
+        --dtype $(echo $dtypes | tr ' ' ',') --sparsity $(echo $sparsities | tr ' ' ',') \
+        $( [ "$cutlass_sparse" = 1 ] && echo --cutlass-sparse) 2>&1 | grep -v ETA | tail -4; }
       for dtype in $dtypes; do
         D=$(echo $dtype | tr a-z A-Z)
         models="BitNet-2B-$D"
@@ -399,11 +405,41 @@ PY
               "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
                 --no-dense-fallback --out "$out/tuned-no-fallback" 2>&1 | grep -E "tok/s|error"
             fi
+            # The INT8 2:L model once more on the sparse scaled GEMM (CUTLASS, the fused epilogues).
+            if [ "$cutlass_sparse" = 1 ] && [ "$dtype" = int8 ] && [[ $model == *SlideSparse* ]]; then
+              echo "== $model $stage, tuned, --cutlass-sparse"
+              "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
+                --cutlass-sparse --out "$out/tuned-cutlass-sparse" 2>&1 |
+                grep -E "tok/s|error|warning|dense GEMM|step breakdown|^  "
+            fi
           done
         done
       done
       cp "$work/tuned.json" "$out/" 2>/dev/null
       ;;
+    sparse-probe)
+      # CUTLASS's structured-sparse tiles, clusters, scheduler orders and fused epilogues against
+      # cuSPARSELt's best plan (tools/sparse_gemm_probe at PROBE_MS), then cuSPARSELt's fastest kernel
+      # per shape at PROBE_TRACE_MS, named through the kernel trace (the probe reruns each point's
+      # fastest plan right after a 7-byte memset).
+      if [ ! -x "$bin/sparse_gemm_probe" ]; then echo "sparse_gemm_probe not built (scripts/build_device.sh)"; continue; fi
+      "$bin/sparse_gemm_probe" --m-list "${PROBE_MS:-512,4096,32768}" > "$out/sparse_probe.txt" 2>&1
+      sed -E 's/ auto\/1.*\| best/ | best/' "$out/sparse_probe.txt"
+      if [ -f "$bin/libkernel_trace.so" ]; then
+        CUDA_INJECTION64_PATH="$PWD/$bin/libkernel_trace.so" KERNEL_TRACE_OUT="$out/sparse_probe_trace.csv" \
+          "$bin/sparse_gemm_probe" --m-list "${PROBE_TRACE_MS:-32768}" > /dev/null 2>&1
+        echo "== cuSPARSELt's fastest kernel per shape and M (in the probe's order)"
+        python3 - "$out/sparse_probe_trace.csv" <<'PY'
+import csv, sys
+rows = sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: int(r["start_ns"]))
+for i, r in enumerate(rows):
+    if r["what"] == "memset" and r["grid_or_bytes"] == "7":
+        k = next((x for x in rows[i + 1:] if x["what"] == "kernel"), None)
+        if k:
+            us = (int(k["end_ns"]) - int(k["start_ns"])) / 1e3
+            print(f'{us:9.1f} us  grid {k["grid_or_bytes"]:>4}  {k["name"][:160]}')
+PY
+      fi ;;
     sampled)
       work=${AB_WORK:-/tmp/ab}
       ensure_bitnet_2b BitNet-2B-INT8
