@@ -5,7 +5,7 @@
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
 #                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled|
-#                              sparse-probe]...
+#                              sparse-probe|ncu-sparse]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
 #   ~3.5 min on an H200), `racecheck-attention` the attention kernels' (more than 3.5 min), so that
@@ -30,7 +30,8 @@
 #   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
 #   with --no-dense-fallback; TUNED_CUTLASS_SPARSE=1: tune with --cutlass-sparse, in a fresh AB_WORK,
 #   and each INT8 2:L point again with --cutlass-sparse). `sparse-probe`: tools/sparse_gemm_probe
-#   (PROBE_MS) and cuSPARSELt's kernels by name under the kernel trace (PROBE_TRACE_MS).
+#   (PROBE_MS) and cuSPARSELt's kernels by name under the kernel trace (PROBE_TRACE_MS); `ncu-sparse`:
+#   Nsight Compute on single probe tiles (NCU_SPARSE_TILES, NCU_SPARSE_SHAPE, NCU_SPARSE_M).
 #   `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
@@ -440,6 +441,25 @@ for i, r in enumerate(rows):
             print(f'{us:9.1f} us  grid {k["grid_or_bytes"]:>4}  {k["name"][:160]}')
 PY
       fi ;;
+    ncu-sparse)
+      # Nsight Compute on the first launch of each sparse GEMM tile in NCU_SPARSE_TILES (default the
+      # plain and the relu2 * up 128x256 1x1 tiles) on one shape (NCU_SPARSE_SHAPE, default gate_up)
+      # at NCU_SPARSE_M (default 32768): what a fused epilogue costs the transposed kernel.
+      ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+      if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
+      if [ ! -x "$bin/sparse_gemm_probe" ]; then echo "sparse_gemm_probe not built (scripts/build_device.sh)"; continue; fi
+      read -ra ncu_tiles <<< "${NCU_SPARSE_TILES:-coop-128x256x128-1x1 coop-128x256x128-1x1+relu2*up}"
+      for tile in "${ncu_tiles[@]}"; do
+        report="$out/ncu_sparse_${tile//[^a-z0-9x-]/_}.txt"
+        echo "== $tile"
+        "$ncu_bin" --clock-control none --kernel-name-base mangled --kernel-name regex:WarpSpecializedSparse \
+          --launch-count 1 --section SpeedOfLight --section WarpStateStats --section MemoryWorkloadAnalysis \
+          --section SchedulerStats --section InstructionStats \
+          "$bin/sparse_gemm_probe" --m-list "${NCU_SPARSE_M:-32768}" --shape "${NCU_SPARSE_SHAPE:-gate_up}" \
+          --tile "$tile" --no-cusparselt > "$report" 2>&1
+        grep -E "Stall|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Executed Ipc A|Issue Slots Busy|L2 Hit|Mem Busy|rror" \
+          "$report" | head -40
+      done ;;
     sampled)
       work=${AB_WORK:-/tmp/ab}
       ensure_bitnet_2b BitNet-2B-INT8

@@ -11,7 +11,7 @@
 // Under tools/kernel_trace the fastest cuSPARSELt plan of each point runs once more right after a
 // 7-byte memset, so the trace names its kernel (tile and cluster are in the name).
 //
-//   sparse_gemm_probe [--m-list 512,4096,32768]
+//   sparse_gemm_probe [--m-list 512,4096,32768] [--shape gate_up] [--tile NAME] [--no-cusparselt]
 #include <cuda_bf16.h>
 
 #include <cstdio>
@@ -81,17 +81,49 @@ std::vector<sparse_probe::TileOrder> tile_orders() {
   return orders;
 }
 
+// The command line: row counts, and what to narrow the run to (one shape, one tile, no cuSPARSELt
+// search), so that a profiler can take the first launch of one kernel.
+struct Options {
+  std::vector<int64_t> ms;
+  std::string shape, tile;  // empty: every shape, every tile
+  bool cusparselt = true;
+};
+
+Options parse_options(int argc, char** argv) {
+  const char* usage =
+      "usage: sparse_gemm_probe [--m-list 512,4096,32768] [--shape qkv|o|gate_up|down] [--tile NAME] "
+      "[--no-cusparselt]";
+  Options o;
+  std::vector<char*> m_list{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--m-list" && has_value) {
+      m_list.push_back(argv[i]), m_list.push_back(argv[i + 1]), ++i;
+    } else if (arg == "--shape" && has_value) {
+      o.shape = argv[++i];
+    } else if (arg == "--tile" && has_value) {
+      o.tile = argv[++i];
+    } else if (arg == "--no-cusparselt") {
+      o.cusparselt = false;
+    } else {
+      fail(usage);
+    }
+  }
+  o.ms = probe::parse_m_list(static_cast<int>(m_list.size()), m_list.data(), "512,4096,32768", usage);
+  if (!o.shape.empty()) {
+    bool known = false;
+    for (const LayerShape& s : bitnet_layer_shapes()) known = known || s.name == o.shape;
+    require(known, "unknown shape '" + o.shape + "' (" + usage + ")");
+  }
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const std::vector<int64_t> ms =
-      probe::parse_m_list(argc, argv, "512,4096,32768", "sparse_gemm_probe [--m-list 512,...]");
-  cudaStream_t stream;
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  const double peak_tops = device_ceilings(stream).peaks.int8_tops;
-  int device = 0, sm_count = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
+  const Options options = parse_options(argc, argv);
+  const std::vector<int64_t>& ms = options.ms;
   std::vector<std::unique_ptr<sparse_probe::SparseTile>> tiles;
   sparse_probe::add_cooperative_tiles(tiles);
   sparse_probe::add_cluster_tiles(tiles);
@@ -99,11 +131,22 @@ int main(int argc, char** argv) try {
   sparse_probe::add_pingpong_tiles(tiles);
   sparse_probe::add_relu2_mul_tiles(tiles);
   sparse_probe::add_residual_tiles(tiles);
+  if (!options.tile.empty()) {
+    std::erase_if(tiles, [&](const auto& t) { return t->name() != options.tile; });
+    require(!tiles.empty(), "no tile named '" + options.tile + "'");
+  }
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  const double peak_tops = device_ceilings(stream).peaks.int8_tops;
+  int device = 0, sm_count = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
   const std::vector<sparse_probe::TileOrder> orders = tile_orders();
   DeviceBuffer workspace(size_t{256} << 20, "workspace"), marker(16, "trace marker");
   std::printf("us, dense-equivalent TOPS of %.0f dense peak; differing outputs against the dense scaled GEMM\n",
               peak_tops);
   for (const LayerShape& s : bitnet_layer_shapes()) {
+    if (!options.shape.empty() && s.name != options.shape) continue;
     DeviceBuffer w(size_t(s.n * s.k), "w"), sw(size_t(s.n) * 4, "sw");
     fill_ternary_codes_gpu(QuantKind::Int8, w.as<uint8_t>(), s.n, s.k, true, 2, stream);
     fill_random_f32_gpu(sw.as<float>(), s.n, 0.5f, 2.0f, 4, stream);
@@ -123,7 +166,7 @@ int main(int argc, char** argv) try {
       run_dense();
       CUDA_CHECK(cudaStreamSynchronize(stream));
       const double t_dense = time_launches_us(run_dense, 3, 20, stream);
-      const LtBest lt_best = best_cusparselt(lt, x, out, sw, m, workspace, stream);
+      const LtBest lt_best = options.cusparselt ? best_cusparselt(lt, x, out, sw, m, workspace, stream) : LtBest{};
       if (lt_best.plan != "none") {  // the marked run for the kernel trace
         lt.set_algorithm(m, lt_best.algorithm, lt_best.split_k);
         CUDA_CHECK(cudaMemsetAsync(marker.data(), 0, 7, stream));
