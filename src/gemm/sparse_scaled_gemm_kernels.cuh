@@ -38,18 +38,22 @@ using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
 using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
 using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
 
-template <class TileShape, class ClusterShape, class Output>
+// The engine's kernels are cooperative with CUTLASS's epilogue subtile; tools/sparse_gemm_probe also
+// builds other schedules and subtiles from this.
+template <class TileShape, class ClusterShape, class Output,
+          class MainloopSchedule = cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+          class EpilogueSchedule = cutlass::epilogue::TmaWarpSpecializedCooperative,
+          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
 struct Gemm {
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, typename Output::ElementC, LayoutD, 8,
-      typename Output::ElementD, LayoutD, 8, cutlass::epilogue::TmaWarpSpecializedCooperative,
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape, EpilogueTile, int32_t,
+      float, typename Output::ElementC, LayoutD, 8, typename Output::ElementD, LayoutD, 8, EpilogueSchedule,
       typename Output::template Fusion<TileShape>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
       TileShape, ClusterShape,
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
-      cutlass::gemm::KernelTmaWarpSpecializedCooperative>::CollectiveOp;
+      MainloopSchedule>::CollectiveOp;
   using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, Epilogue>;
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
   using Out = Output;
@@ -61,8 +65,15 @@ using CompressedMainloop = typename Gemm<Shape<_128, _128, _128>, Shape<_1, _1, 
 using CompressedConfig = typename CompressedMainloop::SparseConfig;
 using ElementE = typename CompressedMainloop::ElementE;
 
+using RasterOrder = cutlass::gemm::kernel::detail::RasterOrderOptions;
+
+// The transposed problem's M is the weight's rows, its N the tokens.
+inline RasterOrder raster_order(SparseTileRaster raster) {
+  return raster == SparseTileRaster::WeightRows ? RasterOrder::AlongM : RasterOrder::AlongN;
+}
+
 template <class G>
-void launch(const Problem& p, SparseTileRaster raster, int swizzle, cudaStream_t stream) {
+void launch(const Problem& p, RasterOrder raster, int swizzle, cudaStream_t stream) {
   using Device = typename G::Device;
   using Kernel = typename G::Kernel;
   static_assert(std::is_same_v<typename G::Mainloop::SparseConfig, CompressedConfig>,
@@ -80,24 +91,23 @@ void launch(const Problem& p, SparseTileRaster raster, int swizzle, cudaStream_t
   scaled_gemm_detail::set_epilogue_arguments<typename G::Out, true>(args.epilogue, p.scale_x, p.scale_w, p.d,
                                                                      p.n / 2);
   args.hw_info.sm_count = p.sm_count;
-  // The transposed problem's M is the weight's rows, its N the tokens.
-  using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
-  args.scheduler.raster_order = raster == SparseTileRaster::WeightRows ? Raster::AlongM : Raster::AlongN;
+  args.scheduler.raster_order = raster;
   args.scheduler.max_swizzle_size = swizzle;
   scaled_gemm_detail::run_gemm<Device>(args, "the sparse scaled GEMM", p.m, p.n, p.k, stream);
 }
 
 template <class Output>
 void launch_schedule(const SparseScaledGemmSchedule& s, const Problem& p, cudaStream_t stream) {
+  const RasterOrder raster = raster_order(s.raster);
   switch (s.tile) {
     case SparseScaledGemmTile::Coop128x256:
-      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _1, _1>, Output>>(p, raster, s.swizzle, stream);
     case SparseScaledGemmTile::Coop128x256Cluster2x1:
-      return launch<Gemm<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_2, _1, _1>, Output>>(p, raster, s.swizzle, stream);
     case SparseScaledGemmTile::Coop128x256Cluster1x2:
-      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _2, _1>, Output>>(p, s.raster, s.swizzle, stream);
+      return launch<Gemm<Shape<_128, _256, _128>, Shape<_1, _2, _1>, Output>>(p, raster, s.swizzle, stream);
     case SparseScaledGemmTile::Coop128x128:
-      return launch<Gemm<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Output>>(p, s.raster, s.swizzle, stream);
+      return launch<Gemm<Shape<_128, _128, _128>, Shape<_1, _1, _1>, Output>>(p, raster, s.swizzle, stream);
   }
 }
 
