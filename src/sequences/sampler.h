@@ -1,12 +1,15 @@
 // Next-token sampling from one row of logits: greedy, or temperature with optional top-k and top-p,
 // reproducible from (seed, sequence id, position) whatever the batch composition. The rule is
 // math/token_sampling.h's; the engine applies it on the GPU (kernels/sampling.h), this class on the
-// CPU (the reference backend, and the tests' oracle for the GPU sampler).
+// CPU (the reference backend, and the tests' oracle for the GPU sampler), its cuts found by the
+// window search of math/key_window.h.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "math/key_window.h"
 #include "math/token_sampling.h"
 #include "sequences/sequence.h"
 
@@ -33,9 +36,23 @@ class Sampler {
   }
 
  private:
+  // A cut and the measure (count or weight) of the keys at or above it.
+  struct Cut {
+    uint32_t key;
+    uint64_t measure;
+  };
+  // Over `tokens` (indices whose keys all lie in the window) with their `weights`, or counting each
+  // token once when `weights` is empty: the largest key K of the window whose measure over the keys
+  // >= K reaches the target, the count `count_target` or top_p of the tokens' weight; the window's
+  // lowest key when all of them fall short.
+  Cut window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights, KeyWindow window,
+                 uint64_t count_target, float top_p);
+
   int64_t vocab_;
-  std::vector<uint32_t> keys_;  // scratch, sized once: the keys of the weighted tokens
-  std::vector<std::pair<uint32_t, uint32_t>> weighted_;  // (key, weight) of the top-k survivors
+  std::vector<int32_t> tokens_;      // scratch, sized once: the indices still in play, ascending
+  std::vector<uint32_t> weights_;    // scratch: their weights, once top-k has been applied
+  std::vector<uint64_t> histogram_;  // scratch: one measure per bucket
+  std::vector<std::pair<uint32_t, uint32_t>> candidates_;  // scratch: (key, measure) of a crossing bucket
 };
 
 }  // namespace slidesparse

@@ -162,19 +162,25 @@ TEST(Sampler, DrawsWhatTheRulesDefinitionDraws) {
         case 2: x = std::round(normal(rng));  break;                    // runs of ties
         case 3: x = 1.5f; break;                                        // all equal
         case 4: x = rng() % 7 == 0 ? nan : (rng() % 5 == 0 ? -inf : normal(rng)); break;
-        default: x = normal(rng) * 1e-6f; break;                        // a few ulps apart
+        case 5: x = normal(rng) * 1e-6f; break;                         // a few ulps apart
+        case 6: x = std::nextafter(1.5f, 2.0f) + 1.2e-7f * static_cast<float>(rng() % 3000); break;  // ulps of 1.5
+        default: x = 5.0f + (static_cast<float>(rng() % 1000000) / 1e6f - 0.5f); break;  // a dense cluster
       }
     }
     if (kind == 1)  // ...and a few tokens far above it
       for (int i = 0; i < std::min(vocab, 4); ++i) logits[rng() % vocab] = 10.0f + 2.0f * static_cast<float>(i);
+    if (kind == 7) logits[rng() % vocab] = 20.0f;  // one token far above the cluster
     return logits;
   };
+  // Besides the usual temperatures: at 1e-5 a row of kind 6 has its weighted keys within ~2,000 ulps
+  // of the top (one bucket per key), and at 50 kind 7's cluster shares one bucket of the window
+  // search's first histogram with every cut, so the cut is found in the rounds over its tokens.
   int rows = 0;
   for (const int vocab : {1, 2, 7, 300, 2000}) {
     Sampler sampler(vocab);
-    for (int kind = 0; kind < 6; ++kind) {
+    for (int kind = 0; kind < 8; ++kind) {
       const std::vector<float> logits = row_of(kind, vocab);
-      for (const float temperature : {0.05f, 0.8f, 1.0f, 50.0f})
+      for (const float temperature : {1e-5f, 0.05f, 0.8f, 1.0f, 50.0f})
         for (const int top_k : {0, 2, 5, 50, vocab - 1, vocab + 3})
           for (const float top_p : {1.0f, 0.95f, 0.5f, 1e-6f}) {
             const SampleRowParams row = sample_row_params(params(temperature, top_k, top_p, 9), rows, 0);
@@ -185,7 +191,7 @@ TEST(Sampler, DrawsWhatTheRulesDefinitionDraws) {
           }
     }
   }
-  EXPECT_EQ(rows, 5 * 6 * 4 * 6 * 4);
+  EXPECT_EQ(rows, 5 * 8 * 5 * 6 * 4);
 }
 
 // The lightest token that weighs (weight 1, at lowest_weighted_key) is still drawn: with all 64
