@@ -383,6 +383,41 @@ TEST(SampleRows, TiesAndSpecialValuesMatchTheCpuSampler) {
   }
 }
 
+// The rows a search over buckets of the keys between the lowest weighted one and the top's
+// (math/key_window.h) must get right, at the engine's vocabulary: every logit equal (one key), a
+// window narrower than its 2,048 buckets (T 1e-5: ~1,800 keys of weight), and a crossing bucket
+// crowded with distinct keys (T 50: one token at 20, the rest within 0.5 of 5, where a bucket of the
+// first histogram is ~1 wide and every cut falls in it).
+TEST(SampleRows, WindowEdgeRowsMatchTheCpuSampler) {
+  SKIP_WITHOUT_GPU();
+  const int64_t vocab = 128256, rows = 12;
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> ulps(0, 2999), spread(0, 999999);
+  std::vector<float> logits(static_cast<size_t>(rows * vocab));
+  std::vector<SamplingParams> mix;
+  const auto request = [](float t, int k, float p) {
+    SamplingParams s;
+    s.temperature = t, s.top_k = k, s.top_p = p, s.seed = 77;
+    return s;
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = logits.data() + r * vocab;
+    const int kind = static_cast<int>(r % 3);
+    for (int64_t i = 0; i < vocab; ++i)
+      row[i] = kind == 0   ? 1.5f
+               : kind == 1 ? std::nextafter(1.5f, 2.0f) + 1.2e-7f * static_cast<float>(ulps(rng))
+                           : 5.0f + (static_cast<float>(spread(rng)) / 1e6f - 0.5f);
+    if (kind == 2) row[static_cast<size_t>(rng() % vocab)] = 20.0f;
+    const float t = kind == 1 ? 1e-5f : kind == 2 ? 50.0f : 1.0f;
+    const int k = r / 3 == 1 ? 50 : r / 3 == 3 ? 5000 : 0;
+    const float p = r / 3 == 2 ? 0.95f : r / 3 == 3 ? 0.5f : 1.0f;
+    mix.push_back(request(t, k, p));
+  }
+  std::vector<SampleRowParams> params;
+  for (int64_t r = 0; r < rows; ++r) params.push_back(sample_row_params(mix[static_cast<size_t>(r)], r, 3));
+  expect_samples(logits, rows, vocab, vocab, 0, params);
+}
+
 TEST(SampleRows, RejectsInvalidShapes) {
   alignas(16) float logits[4] = {};
   const auto* misaligned = reinterpret_cast<const SampleRowParams*>(reinterpret_cast<const char*>(logits) + 4);
