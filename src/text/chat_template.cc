@@ -30,12 +30,13 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool 
   if (context.eos_token) globals.emplace_back("eos_token", Value::string(*context.eos_token));
   if (context.tools) globals.emplace_back("tools", Value::from_json(*context.tools));
   if (context.date_string) globals.emplace_back("date_string", Value::string(*context.date_string));
-  for (const auto& [name, value] : context.variables) {
-    const auto same = std::find_if(globals.begin(), globals.end(), [&](const auto& g) { return g.first == name; });
+  for (const auto& variable : context.variables) {
+    const auto same =
+        std::find_if(globals.begin(), globals.end(), [&](const auto& g) { return g.first == variable.first; });
     if (same != globals.end())
-      same->second = Value::from_json(value);
+      same->second = Value::from_json(variable.second);
     else
-      globals.emplace_back(name, Value::from_json(value));
+      globals.emplace_back(variable.first, Value::from_json(variable.second));
   }
   return jinja::render_statements(statements_, *source_map_, std::move(globals));
 }

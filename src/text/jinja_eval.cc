@@ -23,6 +23,14 @@ class Renderer {
     scopes_.emplace_back();  // the template's own top-level assignments
   }
 
+  // A namespace may hold itself (`set ns.me = ns`): its entries are cleared when the render ends, so
+  // that such a cycle of shared entries is freed.
+  ~Renderer() {
+    for (const Value& n : namespaces_) n.mutable_entries().clear();
+  }
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
   std::string render(const StmtList& statements) {
     std::string out;
     if (exec(statements, out) != Flow::kNormal) fail("chat template: '{% break %}' or '{% continue %}' outside a loop");
@@ -295,7 +303,8 @@ class Renderer {
         entries = arg.entries();
       }
       for (const auto& [key, value] : kwargs) entries.emplace_back(key, value);
-      return Value::name_space(std::move(entries));
+      namespaces_.push_back(Value::name_space(std::move(entries)));
+      return namespaces_.back();
     }
     // range(stop) / range(start, stop[, step])
     if (args.empty() || args.size() > 3 || !kwargs.empty()) error(e.offset, "range() takes 1 to 3 integer arguments");
@@ -393,6 +402,7 @@ class Renderer {
 
   const SourceMap& map_;
   std::vector<ValueDict> scopes_;
+  std::vector<Value> namespaces_;  // every namespace() of this render
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "text/jinja_expression_parser.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 
 #include "text/jinja_builtins.h"
 
@@ -121,8 +124,16 @@ ExprPtr ExpressionParser::parse_primary() {
       while (peek().kind == TK::kString) s += next().text;  // adjacent literals concatenate
       return literal(Value::string(std::move(s)), t.offset);
     }
-    case TK::kInt: return literal(Value::integer(std::stoll(t.text)), t.offset);
-    case TK::kFloat: return literal(Value::number(std::stod(t.text)), t.offset);
+    case TK::kInt: {
+      // Python's integers are unbounded; ours are 64-bit, so a larger literal is refused by name.
+      int64_t value = 0;
+      const auto [end, status] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), value);
+      if (status != std::errc() || end != t.text.data() + t.text.size())
+        error(t.offset, "integer literal " + t.text + " outside the 64-bit range");
+      return literal(Value::integer(value), t.offset);
+    }
+    // As Python's float(): beyond the range is inf, below it 0 (strtod's results on ERANGE).
+    case TK::kFloat: return literal(Value::number(std::strtod(t.text.c_str(), nullptr)), t.offset);
     case TK::kOperator:
       if (t.text == "(") {
         ExprPtr inner = parse_expression();

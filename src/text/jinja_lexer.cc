@@ -234,7 +234,12 @@ class Lexer {
           const std::string hex = s.substr(pos_, width);
           if (!std::all_of(hex.begin(), hex.end(), [](char h) { return std::isxdigit(static_cast<unsigned char>(h)); }))
             error(start, "malformed \\" + std::string(1, e) + " escape in string");
-          append_utf8(value, static_cast<char32_t>(std::stoul(hex, nullptr, 16)));
+          const auto code_point = static_cast<char32_t>(std::stoul(hex, nullptr, 16));
+          // Jinja decodes these as Python's unicode-escape codec does, which refuses code points past
+          // U+10FFFF; a lone surrogate decodes there but can never be written as UTF-8.
+          if (code_point > 0x10FFFF) error(start, "\\U escape beyond U+10FFFF in string");
+          if (code_point >= 0xD800 && code_point <= 0xDFFF) error(start, "escape of a lone surrogate in string");
+          append_utf8(value, code_point);
           pos_ += width;
           break;
         }

@@ -1,5 +1,6 @@
 #include "text/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -251,7 +252,18 @@ std::string Value::str() const {
   switch (kind_) {
     case Kind::kUndefined: return "";
     case Kind::kString: return string_;
-    case Kind::kNamespace: return "<Namespace " + Value::dict(*dict_).repr() + ">";
+    case Kind::kNamespace: {
+      // A namespace may hold itself (`set ns.me = ns`, directly or in a list or dict): as Python's
+      // repr does, the inner occurrence prints as {...} instead of recursing without end.
+      thread_local std::vector<const ValueDict*> printing;
+      if (std::find(printing.begin(), printing.end(), dict_.get()) != printing.end()) return "<Namespace {...}>";
+      printing.push_back(dict_.get());
+      struct Pop {
+        std::vector<const ValueDict*>& stack;
+        ~Pop() { stack.pop_back(); }
+      } pop{printing};
+      return "<Namespace " + Value::dict(*dict_).repr() + ">";
+    }
     case Kind::kFunction: return "<function " + string_ + ">";
     default: return repr();
   }
