@@ -38,6 +38,8 @@ nlohmann::json parse_header(std::string_view text, const std::string& where) {
     json = nlohmann::json::parse(text.begin(), text.end(), note_keys);
   } catch (const nlohmann::json::parse_error& e) {
     fail(where + ": header is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception&) {  // out_of_range: a number past the range of a double
+    fail(where + ": header holds a number out of range");
   }
   require(json.is_object(), where + ": header is not a JSON object");
   require(!repeated, where + ": header repeats the key '" + repeated.value_or("") + "'");

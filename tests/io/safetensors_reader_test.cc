@@ -81,6 +81,7 @@ TEST_F(HostileSafetensors, BrokenJson) {
   EXPECT_THAT(error_for(R"({"a": {"dtype": )", ""), HasSubstr("header is not valid JSON"));
   EXPECT_THAT(error_for("{\"a\xff\": 1}", ""), HasSubstr("header is not valid JSON"));
   EXPECT_THAT(error_for("[1, 2]", ""), HasSubstr("header is not a JSON object"));
+  EXPECT_EQ(error_for(R"({"a": {"dtype": 5E555555}})", ""), file_.string() + ": header holds a number out of range");
 }
 
 TEST_F(HostileSafetensors, MalformedEntries) {
