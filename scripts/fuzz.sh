@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted input with libFuzzer under AddressSanitizer, UndefinedBehavior-
 # Sanitizer and LeakSanitizer (tools/fuzz): the server's request bodies, chat templates, text given to
-# the tokenizers, safetensors files and the JSON files the tool reads. CPU only; needs clang++ with
-# libFuzzer (Debian: clang) and the build's libraries (scripts/setup.sh). The host sources are
-# compiled once into FUZZ_DIR (default /tmp/slidesparse-fuzz); each target then runs SECONDS from
-# seeds taken from tests/data, keeping what it finds in FUZZ_DIR/<target>/corpus. A finding stops
-# that target, leaves crash-* / leak-* / timeout-* inputs in FUZZ_DIR/<target> and makes the script
-# exit 1 after the remaining targets.
+# the tokenizers, safetensors files, the JSON files the tool reads and the result CSVs. CPU only;
+# needs clang++ with libFuzzer (Debian: clang) and the build's libraries (scripts/setup.sh). The host
+# sources are compiled once into FUZZ_DIR (default /tmp/slidesparse-fuzz); each target then runs
+# SECONDS from seeds taken from tests/data and docs/results, keeping what it finds in
+# FUZZ_DIR/<target>/corpus. A finding stops that target, leaves crash-* / leak-* / timeout-* inputs
+# in FUZZ_DIR/<target> and makes the script exit 1 after the remaining targets.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   targets: request chat_template tokenizer safetensors
-#                                                 json_configs (default: all, 60 s each)
+#                                                 json_configs csv (default: all, 60 s each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request chat_template tokenizer safetensors json_configs)
+[ ${#targets[@]} -gt 0 ] || targets=(request chat_template tokenizer safetensors json_configs csv)
 dir=${FUZZ_DIR:-/tmp/slidesparse-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (Debian: apt-get install clang)" >&2; exit 2; }
@@ -67,6 +67,9 @@ write("seed_a", {"w": ("F32", [2, 2], b"\0" * 16), "b": ("BF16", [3], b"\1" * 6)
 write("seed_b", {"x": ("F8_E4M3", [4, 1], b"\2" * 4), "y": ("I32", [1], b"\3" * 4)})
 PY
       ;;
+    csv)
+      mapfile -t files < <(find "$root/docs/results" -name '*.csv' -size -16k | sort)
+      for f in "${files[@]:0:20}"; do cp "$f" "$corpus/$(echo "$f" | md5sum | cut -c1-12).csv"; done ;;
     json_configs)
       mapfile -t files < <(find "$root/tests/data" "$root/docs/results" -name '*.json' -size -16k | sort)
       for f in "${files[@]:0:40}"; do cp "$f" "$corpus/$(echo "$f" | md5sum | cut -c1-12).json"; done ;;
