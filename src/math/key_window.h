@@ -36,7 +36,9 @@ SLIDESPARSE_HOST_DEVICE inline KeyWindow key_window(uint32_t lo, uint32_t hi) {
 }
 
 // Whether lo <= key <= hi, in one unsigned comparison.
-SLIDESPARSE_HOST_DEVICE inline bool key_in_window(const KeyWindow& w, uint32_t key) { return key - w.lo <= w.hi - w.lo; }
+SLIDESPARSE_HOST_DEVICE inline bool key_in_window(const KeyWindow& w, uint32_t key) {
+  return key - w.lo <= w.hi - w.lo;
+}
 
 // The bucket of a key inside the window; buckets grow with the key.
 SLIDESPARSE_HOST_DEVICE inline uint32_t key_bucket(const KeyWindow& w, uint32_t key) { return (key - w.lo) >> w.shift; }

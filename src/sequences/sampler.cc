@@ -43,7 +43,7 @@ Sampler::Sampler(int64_t vocab_size) : vocab_(vocab_size) {
   candidates_.reserve(static_cast<size_t>(vocab_size));
 }
 
-Sampler::Cut Sampler::window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights,
+uint32_t Sampler::window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights,
                                  KeyWindow w, uint64_t count_target, float top_p) {
   const bool by_weight = !weights.empty();
   // One histogram over the whole window.
@@ -57,8 +57,7 @@ Sampler::Cut Sampler::window_cut(const float* logits, std::span<const int32_t> t
     target = top_p_target(top_p, total);
   }
   BucketCrossing crossing = crossing_bucket(histogram_.data(), window_buckets(w), 0, target);
-  if (!crossing.found) return {w.lo, crossing.above};
-  uint64_t reached = crossing.above + histogram_[crossing.bucket];
+  if (!crossing.found) return w.lo;
   w = bucket_window(w, crossing.bucket);
   // The crossing bucket's tokens, then histograms over them alone until a bucket is one key.
   candidates_.clear();
@@ -71,11 +70,10 @@ Sampler::Cut Sampler::window_cut(const float* logits, std::span<const int32_t> t
     for (const auto& [key, measure] : candidates_) histogram_[key_bucket(w, key)] += measure;
     // Found: this bucket's measure reached the target in the previous round.
     crossing = crossing_bucket(histogram_.data(), window_buckets(w), crossing.above, target);
-    reached = crossing.above + histogram_[crossing.bucket];
     w = bucket_window(w, crossing.bucket);
     std::erase_if(candidates_, [&](const auto& c) { return !key_in_window(w, c.first); });
   }
-  return {w.lo, reached};
+  return w.lo;
 }
 
 int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
@@ -110,13 +108,12 @@ int32_t Sampler::sample(const float* logits, const SampleRowParams& row) {
   };
   // Top-k: the k-th largest key, which lies among the weighted tokens unless they are k or fewer.
   if (row.top_k > 0)
-    keep_window(window_cut(logits, {tokens_.data(), kept}, {}, window, static_cast<uint64_t>(row.top_k), 1.0f).key,
-                false);
+    keep_window(window_cut(logits, {tokens_.data(), kept}, {}, window, static_cast<uint64_t>(row.top_k), 1.0f), false);
   for (size_t j = 0; j < kept; ++j) weights_[j] = token_weight(logits[tokens_[j]], top, scale);
   // Top-p: of the kept tokens by descending key, the first key at which the weight so far reaches the
   // target.
   if (row.top_p < 1.0f)
-    keep_window(window_cut(logits, {tokens_.data(), kept}, {weights_.data(), kept}, window, 0, row.top_p).key, true);
+    keep_window(window_cut(logits, {tokens_.data(), kept}, {weights_.data(), kept}, window, 0, row.top_p), true);
   // The draw, over the kept tokens in index order.
   uint64_t total = 0;
   for (size_t j = 0; j < kept; ++j) total += weights_[j];

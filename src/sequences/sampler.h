@@ -36,17 +36,12 @@ class Sampler {
   }
 
  private:
-  // A cut and the measure (count or weight) of the keys at or above it.
-  struct Cut {
-    uint32_t key;
-    uint64_t measure;
-  };
   // Over `tokens` (indices whose keys all lie in the window) with their `weights`, or counting each
   // token once when `weights` is empty: the largest key K of the window whose measure over the keys
   // >= K reaches the target, the count `count_target` or top_p of the tokens' weight; the window's
   // lowest key when all of them fall short.
-  Cut window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights, KeyWindow window,
-                 uint64_t count_target, float top_p);
+  uint32_t window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights,
+                      KeyWindow window, uint64_t count_target, float top_p);
 
   int64_t vocab_;
   std::vector<int32_t> tokens_;      // scratch, sized once: the indices still in play, ascending

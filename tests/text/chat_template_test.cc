@@ -118,7 +118,8 @@ TEST(ChatTemplate, LiteralsOutsideTheirRange) {
             "chat template: line 1, column 4: integer literal 99999999999999999999 outside the 64-bit range");
   EXPECT_EQ(render_chat_template("{{ 9223372036854775807 }}|{{ 1e999 }}|{{ 1e-400 }}|{{ 1_000 }}", {}, false, {}),
             "9223372036854775807|inf|0.0|1000");
-  EXPECT_EQ(render_error("{{ '\\U00110000' }}"), "chat template: line 1, column 4: \\U escape beyond U+10FFFF in string");
+  EXPECT_EQ(render_error("{{ '\\U00110000' }}"),
+            "chat template: line 1, column 4: \\U escape beyond U+10FFFF in string");
   EXPECT_EQ(render_error("{{ 'a\\ud800' }}"), "chat template: line 1, column 4: escape of a lone surrogate in string");
   EXPECT_EQ(render_chat_template("{{ '\\U0010FFFF\\u00e9' }}", {}, false, {}), "\U0010FFFF\u00e9");
 }
@@ -127,7 +128,8 @@ TEST(ChatTemplate, LiteralsOutsideTheirRange) {
 TEST(ChatTemplate, ANamespaceInsideItselfPrintsOnce) {
   const std::string source =
       "{%- set ns = namespace(a=1) %}{%- set ns.me = ns %}{%- set ns.l = [ns, {'k': ns}] %}{{ ns }}|{{ [ns] }}";
-  const std::string once = "<Namespace {'a': 1, 'me': <Namespace {...}>, 'l': [<Namespace {...}>, {'k': <Namespace {...}>}]}>";
+  const std::string once =
+      "<Namespace {'a': 1, 'me': <Namespace {...}>, 'l': [<Namespace {...}>, {'k': <Namespace {...}>}]}>";
   EXPECT_EQ(render_chat_template(source, {}, false, {}), once + "|[" + once + "]");
 }
 

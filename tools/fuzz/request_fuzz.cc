@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);
   using fuzz::expect_no_exception;
   expect_no_exception("completions", [&] { (void)parse_generation_request(Endpoint::Completions, body, "m"); });
-  expect_no_exception("chat completions", [&] { (void)parse_generation_request(Endpoint::ChatCompletions, body, "m"); });
+  expect_no_exception("chat completions",
+                      [&] { (void)parse_generation_request(Endpoint::ChatCompletions, body, "m"); });
   expect_no_exception("tokenize", [&] { (void)parse_tokenize_request(body, "m"); });
   expect_no_exception("detokenize", [&] { (void)parse_detokenize_request(body, "m"); });
   return 0;
