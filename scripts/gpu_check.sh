@@ -450,7 +450,7 @@ PY
       if [ ! -x "$bin/sparse_gemm_probe" ]; then echo "sparse_gemm_probe not built (scripts/build_device.sh)"; continue; fi
       read -ra ncu_tiles <<< "${NCU_SPARSE_TILES:-coop-128x256x128-1x1 coop-128x256x128-1x1+relu2*up}"
       for tile in "${ncu_tiles[@]}"; do
-        report="$out/ncu_sparse_${tile//[^a-z0-9x-]/_}.txt"
+        report="$out/ncu_sparse_${NCU_SPARSE_SHAPE:-gate_up}_${tile//[^a-z0-9x-]/_}.txt"  # one per shape and tile
         echo "== $tile"
         "$ncu_bin" --clock-control none --kernel-name-base mangled --kernel-name regex:WarpSpecializedSparse \
           --launch-count 1 --section SpeedOfLight --section WarpStateStats --section MemoryWorkloadAnalysis \
