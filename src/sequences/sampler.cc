@@ -44,7 +44,7 @@ Sampler::Sampler(int64_t vocab_size) : vocab_(vocab_size) {
 }
 
 uint32_t Sampler::window_cut(const float* logits, std::span<const int32_t> tokens, std::span<const uint32_t> weights,
-                                 KeyWindow w, uint64_t count_target, float top_p) {
+                             KeyWindow w, uint64_t count_target, float top_p) {
   const bool by_weight = !weights.empty();
   // One histogram over the whole window.
   std::fill(histogram_.begin(), histogram_.begin() + window_buckets(w), uint64_t{0});
