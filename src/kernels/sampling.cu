@@ -7,17 +7,20 @@
 // saw which element or on the reduction order. Greedy rows stop there, reading with evict-first
 // loads; sampled rows read their row again and keep it cached.
 //
-// A sampled row's cuts (math/token_sampling.h) are found by radix selection on the 32-bit order
-// keys, 8 bits per pass from the top: each pass adds up the count (top-k) or weight (top-p) of the
-// keys that share the bits found so far, per value of their next 8 bits, and one warp finds the
-// bucket where the running measure from the top reaches the target. The adds go to the warp's own
-// histogram, aggregated over the lanes that share a digit (add_to_histogram): logits of similar
-// size share their top bits, and atomics of every lane or every warp on one bucket would serialize
-// the pass. The draw: each
-// thread adds up the kept weights of a contiguous segment of the row, a block scan of those sums
-// gives the kept total and where each segment starts, and the thread whose segment holds the draw
-// point walks it again to the token. Integer weights make every sum exact, so the token is the CPU
-// Sampler's whatever order the threads add in.
+// A sampled row's cuts (math/token_sampling.h) are found by math/key_window.h's search, the CPU
+// Sampler's: only keys between lowest_weighted_key and the top's can hold a cut, and that window is
+// split into at most 2,048 buckets; a pass adds up the count (top-k) or weight (top-p) per bucket in
+// a shared histogram (one atomic per token, one per warp where the whole warp shares a bucket), a
+// block scan from the top finds the crossing bucket, and the next pass looks at that bucket's tokens
+// alone, until a bucket is one key. The second pass over the row also copies the crossing bucket's
+// keys to shared memory (a key is all a token's measure needs: its weight is a function of it), so
+// later rounds read those instead of the row when they fit. The draw, over the kept tokens in index
+// order: the body of the row is cut into kDrawSlices contiguous slices, each warp adds up the kept
+// weight of its slices with coalesced loads, and one warp then finds the slice that holds the draw
+// point and walks it again, a scan per 512 tokens, to the token. With spread logits a top-p row is
+// thus read four times (the argmax, two histogram passes, the draw), every pass with 16-byte loads.
+// Integer weights make every sum exact, so the token is the CPU Sampler's whatever order the
+// threads add in.
 #include "kernels/sampling.h"
 
 #include <climits>
@@ -27,6 +30,7 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "kernels/dependent_launch.cuh"
+#include "math/key_window.h"
 
 namespace slidesparse {
 
@@ -35,8 +39,13 @@ namespace {
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
 constexpr int kBatch = 8;
-constexpr int kUnroll = 4;  // elements loaded ahead per thread in the radix and draw passes
-constexpr int kBuckets = 256;
+constexpr int kVectors = 4;  // float4 loads in flight per thread in the histogram and draw passes
+constexpr int kBucketsPerThread = static_cast<int>(kKeyWindowBuckets) / kThreads;
+static_assert(kBucketsPerThread * kThreads == static_cast<int>(kKeyWindowBuckets), "the scan covers every bucket");
+constexpr int kCandidates = 4096;  // keys of a crossing bucket kept in shared memory
+constexpr int kDrawSlices = 256;   // contiguous pieces of the row's body in the draw
+constexpr int kSlicesPerLane = kDrawSlices / 32;
+constexpr int64_t kDrawChunk = 32 * kVectors;  // float4s a warp loads at once in the draw
 constexpr int32_t kNone = INT32_MAX;  // no candidate yet (only NaN seen)
 constexpr unsigned kFullWarp = 0xFFFFFFFFu;
 
@@ -57,23 +66,50 @@ __device__ __forceinline__ float4 load_body(const float4* p) {
   return __ldg(p);
 }
 
+constexpr float kNaN = __builtin_nanf("");
+__device__ __forceinline__ float4 nan4() { return make_float4(kNaN, kNaN, kNaN, kNaN); }
+
+// A row as a scalar head up to its first 16-byte boundary, a body of float4s and a scalar tail.
+struct RowSplit {
+  const float* row;
+  const float4* body;
+  int64_t head;        // elements before the body
+  int64_t vectors;     // float4s in the body
+  int64_t tail_start;  // the tail's first element
+  int64_t tail;        // elements after the body
+};
+
+__device__ __forceinline__ RowSplit split_row(const float* row, int64_t vocab) {
+  const int64_t misalignment = static_cast<int64_t>(reinterpret_cast<uintptr_t>(row) % 16 / sizeof(float));
+  const int64_t head = misalignment ? (vocab < 4 - misalignment ? vocab : 4 - misalignment) : 0;
+  const int64_t vectors = (vocab - head) / 4;
+  const int64_t tail_start = head + 4 * vectors;
+  return {row, reinterpret_cast<const float4*>(row + head), head, vectors, tail_start, vocab - tail_start};
+}
+
+// The head's and tail's elements (at most six), one per thread from thread 0 on; NaN for the others.
+__device__ __forceinline__ float edge_element(const RowSplit& r, int t) {
+  if (t < r.head) return r.row[t];
+  if (t < r.head + r.tail) return r.row[r.tail_start + t - r.head];
+  return kNaN;
+}
+
 // The row's (largest value, lowest index), the same in every thread.
 template <bool kStreaming>
 __device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* warp_best) {
   const int tid = static_cast<int>(threadIdx.x);
   Candidate best{-__int_as_float(0x7F800000), kNone};
-  const int64_t misalignment = static_cast<int64_t>(reinterpret_cast<uintptr_t>(row) % 16 / sizeof(float));
-  const int64_t head = misalignment ? (vocab < 4 - misalignment ? vocab : 4 - misalignment) : 0;
-  const int64_t body = (vocab - head) / 4;  // float4 count
+  const RowSplit r = split_row(row, vocab);
+  const int64_t head = r.head, body = r.vectors;
   if (tid < head) consider(best, row[tid], tid);
 
-  const float4* vec = reinterpret_cast<const float4*>(row + head);
+  const float4* vec = r.body;
   for (int64_t v0 = tid; v0 < body; v0 += kBatch * kThreads) {
     float4 x[kBatch];
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       const int64_t v = v0 + b * kThreads;
-      x[b] = v < body ? load_body<kStreaming>(vec + v) : make_float4(__int_as_float(0x7FC00000), 0, 0, 0);
+      x[b] = v < body ? load_body<kStreaming>(vec + v) : nan4();
     }
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
@@ -102,137 +138,274 @@ __device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* wa
   return best;
 }
 
-// Adds each taking lane's count (1) or weight to its digit's bin of the warp's own histogram, one
-// add per digit where lanes share it. Counts: the lanes with the same digit found by
-// __match_any_sync, their number by popc. Weights: a reduction over those groups' own masks
-// compiles to a loop that runs once per group, serialized (Nsight Compute: half the kernel's
-// stalls), so the digits most lanes share go in warp-uniform rounds, one full-warp reduction per
-// digit, and the lanes of rarer digits then add one by one (top-p over 128k logits 1.2-1.3x faster;
-// the same rounds for counts were 1.6-1.8x slower than match + popc).
-constexpr int kUniformRounds = 4;
-
-template <bool kByWeight>
-__device__ __forceinline__ void add_to_histogram(unsigned long long* bins, bool take, uint32_t digit, uint32_t w,
-                                                 int lane) {
-  if constexpr (!kByWeight) {
-    const unsigned takers = __ballot_sync(kFullWarp, take);
-    if (!take) return;
-    const unsigned peers = __match_any_sync(takers, digit);
-    if (lane == __ffs(peers) - 1) atomicAdd(&bins[digit], static_cast<unsigned long long>(__popc(peers)));
-    return;
-  }
-  unsigned remaining = __ballot_sync(kFullWarp, take);
-  for (int round = 0; round < kUniformRounds && remaining; ++round) {
-    // Lanes of the groups taken before have other digits, so every lane with this one is still here.
-    const uint32_t d = __shfl_sync(kFullWarp, digit, __ffs(remaining) - 1);
-    const bool mine = take && digit == d;
-    const unsigned group = __ballot_sync(kFullWarp, mine);
-    // w <= 2^31: the halves' sums over 32 lanes fit 32 bits.
-    const unsigned long long add =
-        (static_cast<unsigned long long>(__reduce_add_sync(kFullWarp, mine ? w >> 16 : 0u)) << 16) +
-        __reduce_add_sync(kFullWarp, mine ? w & 0xFFFFu : 0u);
-    if (lane == __ffs(group) - 1) atomicAdd(&bins[d], add);
-    remaining &= ~group;
-  }
-  if (remaining >> lane & 1u) atomicAdd(&bins[digit], static_cast<unsigned long long>(w));
+__device__ __forceinline__ unsigned long long warp_sum(unsigned long long v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(kFullWarp, v, offset);
+  return v;
 }
 
-struct SearchShared {
-  unsigned long long per_warp[kWarps][kBuckets];  // each warp's own sums: no atomic waits on another warp
-  unsigned long long measure[kBuckets];  // per digit: the count or weight of the keys with it
-  unsigned long long above;              // measure of the keys above the chosen bucket
-  uint32_t prefix;                       // the cut's bits found so far
-  int found;
+__device__ __forceinline__ unsigned long long warp_inclusive_scan(unsigned long long v, int lane) {
+#pragma unroll
+  for (int offset = 1; offset < 32; offset <<= 1) {
+    const unsigned long long before = __shfl_up_sync(kFullWarp, v, offset);
+    if (lane >= offset) v += before;
+  }
+  return v;
+}
+
+// The exclusive prefix of `value` in thread order, and the block's total; every thread calls it.
+__device__ unsigned long long block_exclusive_scan(unsigned long long value, unsigned long long* warp_sums,
+                                                   unsigned long long& total) {
+  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
+  const unsigned long long inclusive = warp_inclusive_scan(value, lane);
+  if (lane == 31) warp_sums[warp] = inclusive;
+  __syncthreads();
+  unsigned long long before = inclusive - value;
+  total = 0;
+  for (int w = 0; w < kWarps; ++w) {
+    before += w < warp ? warp_sums[w] : 0;
+    total += warp_sums[w];
+  }
+  __syncthreads();  // warp_sums is free for the next scan
+  return before;
+}
+
+struct WindowSearchShared {
+  unsigned long long measure[kKeyWindowBuckets];  // per bucket: the count or weight of its tokens
+  uint32_t candidates[kCandidates];  // the keys of the current window's tokens, when they fit
+  unsigned long long warp_sums[kWarps];
+  unsigned long long slice_weight[kDrawSlices];  // the draw's kept weight per slice
+  unsigned candidate_count;  // how many were found, kept or not
+  uint32_t bucket;           // the crossing bucket
+  unsigned long long above;  // the measure above it
 };
 
-// The largest key K >= lo whose measure over {key >= K} reaches the target, keys below lo left out:
-// by count with target `count_target` (kByWeight false), or by weight with the target
-// top_p_target(top_p, weight of every key >= lo). lo when even every key >= lo falls short.
+// Adds each member lane's measure m (1 when counting) to its bucket. Where every member shares one
+// bucket (a crowded bucket, equal logits) the warp adds once: 32 atomics on one address would
+// serialize.
 template <bool kByWeight>
-__device__ uint32_t radix_cut(const float* row, int64_t vocab, float top, float scale, uint32_t lo,
-                              unsigned long long count_target, float top_p, SearchShared& s) {
-  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
-  uint32_t prefix = 0;
-  unsigned long long above = 0, target = count_target;  // target: warp 0's copy is the one used
-  for (int pass = 0; pass < 4; ++pass) {
-    const int shift = 24 - 8 * pass;
-    const uint32_t high = pass == 0 ? 0u : kFullWarp << (shift + 8);  // the bits found so far
-    for (int b = tid; b < kWarps * kBuckets; b += kThreads) (&s.per_warp[0][0])[b] = 0;
-    __syncthreads();
-    // A uniform trip count: every lane reaches the warp intrinsics.
-    for (int64_t base = 0; base < vocab; base += int64_t{kUnroll} * kThreads) {
-      float x[kUnroll];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        const int64_t i = base + u * kThreads + tid;
-        x[u] = i < vocab ? row[i] : __int_as_float(0x7FC00000);
-      }
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        const uint32_t key = logit_order_key(x[u]);
-        bool take = !isnan(x[u]) && key >= lo && (key & high) == prefix;
-        // By weight, tokens of weight 0 add nothing and cannot be where the weight reaches a target > 0.
-        const uint32_t w = kByWeight && take ? token_weight(x[u], top, scale) : 1u;  // <= 2^31
-        take = take && w > 0;
-        add_to_histogram<kByWeight>(s.per_warp[warp], take, (key >> shift) & 0xFFu, w, lane);
-      }
-    }
-    __syncthreads();
-    for (int b = tid; b < kBuckets; b += kThreads) {
-      unsigned long long sum = 0;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) sum += s.per_warp[w][b];
-      s.measure[b] = sum;
-    }
-    __syncthreads();
-    if (warp == 0) {  // lane l holds buckets 255 - 8l - j, j = 0..7: the keys in descending order
-      unsigned long long mine[8], sum = 0;
-#pragma unroll
-      for (int j = 0; j < 8; ++j) sum += mine[j] = s.measure[kBuckets - 1 - 8 * lane - j];
-      unsigned long long inclusive = sum;
-#pragma unroll
-      for (int offset = 1; offset < 32; offset <<= 1) {
-        const unsigned long long v = __shfl_up_sync(kFullWarp, inclusive, offset);
-        if (lane >= offset) inclusive += v;
-      }
-      const unsigned long long total = __shfl_sync(kFullWarp, inclusive, 31);
-      if (kByWeight && pass == 0) target = top_p_target(top_p, total);
-      unsigned long long run = above + inclusive - sum;
-      if (run < target && run + sum >= target) {  // one lane: the crossing is among its buckets
-#pragma unroll
-        for (int j = 0; j < 8; ++j) {
-          if (run + mine[j] >= target) {
-            s.prefix = prefix | (static_cast<uint32_t>(kBuckets - 1 - 8 * lane - j) << shift);
-            s.above = run;
-            break;
-          }
-          run += mine[j];
-        }
-      }
-      if (lane == 0) s.found = above + total >= target;
-    }
-    __syncthreads();
-    if (!s.found) return lo;  // only on the first pass: later ones refine a bucket that reached it
-    prefix = s.prefix;
-    above = s.above;
-    __syncthreads();  // everyone has read s before the next pass writes it
+__device__ __forceinline__ void add_measure(unsigned long long* measure, bool member, uint32_t bucket, uint32_t m,
+                                            int lane) {
+  const unsigned members = __ballot_sync(kFullWarp, member);
+  if (!members) return;
+  const int leader = __ffs(members) - 1;
+  const uint32_t shared_bucket = __shfl_sync(kFullWarp, bucket, leader);
+  if (__all_sync(kFullWarp, !member || bucket == shared_bucket)) {
+    unsigned long long sum = __popc(members);
+    if constexpr (kByWeight)  // m <= 2^31: the halves' sums over 32 lanes fit 32 bits
+      sum = (static_cast<unsigned long long>(__reduce_add_sync(kFullWarp, member ? m >> 16 : 0u)) << 16) +
+            __reduce_add_sync(kFullWarp, member ? m & 0xFFFFu : 0u);
+    if (lane == leader) atomicAdd(&measure[shared_bucket], sum);
+  } else if (member) {
+    atomicAdd(&measure[bucket], static_cast<unsigned long long>(m));
   }
-  return prefix;
 }
 
-// The weight of the tokens of [first, last) at or above the cut.
-__device__ __forceinline__ unsigned long long segment_weight(const float* row, int64_t first, int64_t last, float top,
-                                                             float scale, uint32_t cut) {
-  unsigned long long sum = 0;
-  for (int64_t i = first; i < last; i += kUnroll) {
-    float x[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) x[u] = i + u < last ? row[i + u] : __int_as_float(0x7FC00000);
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (!isnan(x[u]) && logit_order_key(x[u]) >= cut) sum += token_weight(x[u], top, scale);
+// Appends the member lanes' keys to the candidates (as far as they fit), one counter add per warp.
+__device__ __forceinline__ void collect_keys(WindowSearchShared& s, bool member, uint32_t key, int lane) {
+  const unsigned members = __ballot_sync(kFullWarp, member);
+  if (!members) return;
+  const int leader = __ffs(members) - 1;
+  unsigned first = 0;
+  if (lane == leader) first = atomicAdd(&s.candidate_count, static_cast<unsigned>(__popc(members)));
+  first = __shfl_sync(kFullWarp, first, leader);
+  const unsigned slot = first + __popc(members & ((1u << lane) - 1u));
+  if (member && slot < kCandidates) s.candidates[slot] = key;
+}
+
+// Adds one token (x: its logit) of window w to the histogram, and its key to the candidates when
+// `collect`. Every lane calls it (NaN for none): it holds warp intrinsics.
+template <bool kByWeight>
+__device__ __forceinline__ void histogram_token(WindowSearchShared& s, KeyWindow w, float x, float top, float scale,
+                                                bool collect, int lane) {
+  const uint32_t key = logit_order_key(x);
+  const bool member = key_in_window(w, key);  // never for NaN: w lies within [lowest_weighted_key, top's key]
+  const uint32_t m = kByWeight && member ? token_weight(x, top, scale) : 1u;
+  add_measure<kByWeight>(s.measure, member, key_bucket(w, key), m, lane);
+  if (collect) collect_keys(s, member, key, lane);
+}
+
+// One histogram of the tokens in window w: from the row, copying their keys to the candidates when
+// `collect`, or from the candidates. Trip counts are uniform so that every lane reaches the warp
+// intrinsics.
+template <bool kByWeight>
+__device__ void window_histogram(const float* row, int64_t vocab, bool from_candidates, bool collect, KeyWindow w,
+                                 float top, float scale, WindowSearchShared& s) {
+  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32;
+  if (from_candidates) {
+    const int n = static_cast<int>(s.candidate_count);
+    for (int base = 0; base < n; base += kThreads) {
+      const float x = base + tid < n ? logit_of_order_key(s.candidates[base + tid]) : kNaN;
+      histogram_token<kByWeight>(s, w, x, top, scale, false, lane);
+    }
+    return;
   }
-  return sum;
+  const RowSplit r = split_row(row, vocab);
+  for (int64_t v0 = tid; v0 - tid < r.vectors; v0 += int64_t{kVectors} * kThreads) {
+    float4 x[kVectors];
+#pragma unroll
+    for (int b = 0; b < kVectors; ++b) {
+      const int64_t v = v0 + b * kThreads;
+      x[b] = v < r.vectors ? __ldg(r.body + v) : nan4();
+    }
+#pragma unroll
+    for (int b = 0; b < kVectors; ++b) {
+      histogram_token<kByWeight>(s, w, x[b].x, top, scale, collect, lane);
+      histogram_token<kByWeight>(s, w, x[b].y, top, scale, collect, lane);
+      histogram_token<kByWeight>(s, w, x[b].z, top, scale, collect, lane);
+      histogram_token<kByWeight>(s, w, x[b].w, top, scale, collect, lane);
+    }
+  }
+  histogram_token<kByWeight>(s, w, edge_element(r, tid), top, scale, collect, lane);
+}
+
+// The largest key K of window w whose measure over the tokens of keys >= K reaches the target: their
+// count `count_target` (kByWeight false), or top_p_target(top_p, the weight of the window's tokens);
+// w.lo when every token of the window together falls short. `collect_first`: the first pass copies
+// the window's keys too (worth it where the window holds few tokens, as after a top-k cut).
+template <bool kByWeight>
+__device__ uint32_t window_cut(const float* row, int64_t vocab, KeyWindow w, float top, float scale,
+                               unsigned long long count_target, float top_p, bool collect_first,
+                               WindowSearchShared& s) {
+  const int tid = static_cast<int>(threadIdx.x);
+  unsigned long long above = 0, target = count_target;
+  bool from_candidates = false;
+  for (int round = 0;; ++round) {
+    const bool collect = !from_candidates && (round > 0 || collect_first);
+    for (int b = tid; b < static_cast<int>(kKeyWindowBuckets); b += kThreads) s.measure[b] = 0;
+    if (collect && tid == 0) s.candidate_count = 0;
+    __syncthreads();
+    window_histogram<kByWeight>(row, vocab, from_candidates, collect, w, top, scale, s);
+    __syncthreads();
+    // Thread t scans the buckets from the top: t = 0 holds the highest kBucketsPerThread of them.
+    const int highest = static_cast<int>(window_buckets(w)) - 1 - kBucketsPerThread * tid;
+    const int lowest = highest >= kBucketsPerThread - 1 ? highest - (kBucketsPerThread - 1) : 0;
+    unsigned long long mine = 0;
+    for (int b = lowest; b <= highest; ++b) mine += s.measure[b];
+    unsigned long long total;
+    const unsigned long long run = above + block_exclusive_scan(mine, s.warp_sums, total);
+    if (kByWeight && round == 0) target = top_p_target(top_p, total);
+    if (above + total < target) return w.lo;  // the same in every thread; only in the first round
+    if (highest >= 0 && run < target && run + mine >= target) {  // exactly one thread
+      const BucketCrossing crossing = crossing_bucket(
+          reinterpret_cast<const uint64_t*>(s.measure + lowest), highest - lowest + 1, run, target);
+      s.bucket = lowest + crossing.bucket;
+      s.above = crossing.above;
+    }
+    __syncthreads();
+    w = bucket_window(w, s.bucket);
+    above = s.above;
+    from_candidates = from_candidates || (collect && s.candidate_count <= kCandidates);
+    __syncthreads();  // everyone has read s before the next round writes it
+    if (w.lo == w.hi) return w.lo;
+  }
+}
+
+// The weight of a token if the draw keeps it (its key within cut..top_key, cut >= lowest_weighted_key).
+struct DrawWindow {
+  uint32_t cut;
+  uint32_t top_key;
+  float top;
+  float scale;
+};
+
+__device__ __forceinline__ uint32_t kept_weight(const DrawWindow& d, float x) {
+  const uint32_t key = logit_order_key(x);
+  return key - d.cut <= d.top_key - d.cut ? token_weight(x, d.top, d.scale) : 0u;
+}
+
+__device__ __forceinline__ unsigned long long kept_weight(const DrawWindow& d, const float4& x) {
+  return static_cast<unsigned long long>(kept_weight(d, x.x)) + kept_weight(d, x.y) + kept_weight(d, x.z) +
+         kept_weight(d, x.w);
+}
+
+// Walks x[0..n) (one lane's elements, in index order from index `first`) with the running weight
+// from `before`: the index of the first kept token at which it passes u, -1 if none.
+__device__ __forceinline__ int64_t walk(const DrawWindow& d, const float* x, int n, int64_t first,
+                                        unsigned long long before, unsigned long long u) {
+  for (int i = 0; i < n; ++i) {
+    before += kept_weight(d, x[i]);
+    if (before > u) return first + i;
+  }
+  return -1;
+}
+
+// The draw point's token among the kept tokens in index order: the first whose running weight passes
+// floor(random_bits * kept / 2^64). Every thread calls it; one lane of warp 0 writes `out`.
+__device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d, uint64_t random_bits,
+                           unsigned long long* slice_weight, int32_t* out) {
+  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
+  const RowSplit r = split_row(row, vocab);
+  const int64_t slice = ((r.vectors + kDrawSlices - 1) / kDrawSlices + kDrawChunk - 1) / kDrawChunk * kDrawChunk;
+  for (int j = warp; j < kDrawSlices; j += kWarps) {
+    const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+    unsigned long long sum = 0;
+    for (int64_t c = j * slice; c < end; c += kDrawChunk) {
+      float4 x[kVectors];
+#pragma unroll
+      for (int b = 0; b < kVectors; ++b) {
+        const int64_t v = c + b * 32 + lane;
+        x[b] = v < end ? __ldg(r.body + v) : nan4();
+      }
+#pragma unroll
+      for (int b = 0; b < kVectors; ++b) sum += kept_weight(d, x[b]);
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) slice_weight[j] = sum;
+  }
+  __syncthreads();
+  if (warp != 0) return;
+
+  // Warp 0: the head, the slices in order (lane l holds kSlicesPerLane of them), the tail.
+  const unsigned long long head = warp_sum(lane < r.head ? kept_weight(d, r.row[lane]) : 0u);
+  const float tail_x = lane < r.tail ? r.row[r.tail_start + lane] : kNaN;
+  const unsigned long long tail = warp_sum(kept_weight(d, tail_x));
+  unsigned long long mine = 0;
+#pragma unroll
+  for (int k = 0; k < kSlicesPerLane; ++k) mine += slice_weight[kSlicesPerLane * lane + k];
+  const unsigned long long inclusive = warp_inclusive_scan(mine, lane);
+  const unsigned long long body = __shfl_sync(kFullWarp, inclusive, 31);
+  const unsigned long long u = draw_point(random_bits, head + body + tail);
+  if (u < head || u >= head + body) {  // in the head or the tail: lane 0 walks it
+    if (lane == 0) {
+      float x[3];
+      const bool in_head = u < head;
+      const int n = static_cast<int>(in_head ? r.head : r.tail);
+      for (int i = 0; i < n; ++i) x[i] = r.row[(in_head ? 0 : r.tail_start) + i];
+      *out = static_cast<int32_t>(walk(d, x, n, in_head ? 0 : r.tail_start, in_head ? 0 : head + body, u));
+    }
+    return;
+  }
+  // The slice that holds u, and the weight before it.
+  unsigned long long before = head + inclusive - mine;
+  int found = -1;
+  if (before <= u && u < before + mine)
+    for (int k = 0; k < kSlicesPerLane; ++k) {
+      const unsigned long long w = slice_weight[kSlicesPerLane * lane + k];
+      if (u < before + w) {
+        found = kSlicesPerLane * lane + k;
+        break;
+      }
+      before += w;
+    }
+  const int holder = __ffs(__ballot_sync(kFullWarp, found >= 0)) - 1;
+  const int j = __shfl_sync(kFullWarp, found, holder);
+  before = __shfl_sync(kFullWarp, before, holder);
+  // Walk slice j in chunks: within a chunk index order is float4 b, then lane, then component.
+  const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+  for (int64_t c = j * slice; c < end; c += kDrawChunk)
+    for (int b = 0; b < kVectors; ++b) {
+      const int64_t v = c + b * 32 + lane;
+      const float4 x = v < end ? __ldg(r.body + v) : nan4();
+      const unsigned long long w = kept_weight(d, x);
+      const unsigned long long through = before + warp_inclusive_scan(w, lane);
+      if (through - w <= u && u < through) {  // exactly one lane
+        const float xs[4] = {x.x, x.y, x.z, x.w};
+        *out = static_cast<int32_t>(walk(d, xs, 4, r.head + 4 * v, through - w, u));
+      }
+      if (__any_sync(kFullWarp, through - w <= u && u < through)) return;
+      before = __shfl_sync(kFullWarp, through, 31);
+    }
 }
 
 __global__ void __launch_bounds__(kThreads) sample_rows_kernel(const float* __restrict__ logits, int64_t vocab,
@@ -240,10 +413,9 @@ __global__ void __launch_bounds__(kThreads) sample_rows_kernel(const float* __re
                                                                int32_t* __restrict__ out) {
   begin_dependent_kernel();
   __shared__ Candidate warp_best[kWarps];
-  __shared__ SearchShared search;
-  __shared__ unsigned long long warp_sums[kWarps];
+  __shared__ WindowSearchShared search;
   const float* row = logits + int64_t{blockIdx.x} * ld;
-  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
+  const int tid = static_cast<int>(threadIdx.x);
   const SampleRowParams p = params ? params[blockIdx.x] : SampleRowParams{};
   const bool greedy = samples_greedily(p);
   const Candidate best = greedy ? block_argmax<true>(row, vocab, warp_best) : block_argmax<false>(row, vocab, warp_best);
@@ -252,40 +424,16 @@ __global__ void __launch_bounds__(kThreads) sample_rows_kernel(const float* __re
     return;
   }
   const float top = best.value, scale = p.exponent_scale;
-  uint32_t cut = 0;
-  if (p.top_k > 0) cut = radix_cut<false>(row, vocab, top, scale, 0, static_cast<unsigned long long>(p.top_k), 0, search);
-  if (p.top_p < 1.0f) cut = radix_cut<true>(row, vocab, top, scale, cut, 0, p.top_p, search);
+  const uint32_t top_key = logit_order_key(top);
+  uint32_t cut = lowest_weighted_key(top, scale);  // tokens below it weigh nothing
+  if (p.top_k > 0)
+    cut = window_cut<false>(row, vocab, key_window(cut, top_key), top, scale,
+                            static_cast<unsigned long long>(p.top_k), 1.0f, false, search);
+  if (p.top_p < 1.0f)
+    cut = window_cut<true>(row, vocab, key_window(cut, top_key), top, scale, 0, p.top_p, p.top_k > 0, search);
 
-  // The draw: contiguous segments, a block scan of their weights, one thread's walk.
-  const int64_t per = (vocab + kThreads - 1) / kThreads;
-  const int64_t first = tid * per < vocab ? tid * per : vocab, last = first + per < vocab ? first + per : vocab;
-  const unsigned long long mine = segment_weight(row, first, last, top, scale, cut);
-  unsigned long long inclusive = mine;
-#pragma unroll
-  for (int offset = 1; offset < 32; offset <<= 1) {
-    const unsigned long long v = __shfl_up_sync(kFullWarp, inclusive, offset);
-    if (lane >= offset) inclusive += v;
-  }
-  if (lane == 31) warp_sums[warp] = inclusive;
-  __syncthreads();
-  unsigned long long before = inclusive - mine, kept = 0;
-  for (int w = 0; w < kWarps; ++w) {
-    before += w < warp ? warp_sums[w] : 0;
-    kept += warp_sums[w];
-  }
-  const unsigned long long u = draw_point(p.random_bits, kept);
-  if (before <= u && u < before + mine) {  // exactly one thread: the segments tile [0, kept)
-    unsigned long long running = before;
-    for (int64_t i = first; i < last; ++i) {
-      const float x = row[i];
-      if (isnan(x) || logit_order_key(x) < cut) continue;
-      running += token_weight(x, top, scale);
-      if (running > u) {
-        out[blockIdx.x] = static_cast<int32_t>(i);
-        break;
-      }
-    }
-  }
+  draw_token(row, vocab, DrawWindow{cut, top_key, top, scale}, p.random_bits, search.slice_weight,
+             out + blockIdx.x);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The cut search of the sampling rule (math/token_sampling.h) by buckets of order keys relative to a
-// window, shared by the CPU Sampler (sequences/sampler.h) and meant for the GPU sampler.
+// window, shared by the CPU Sampler (sequences/sampler.h) and the GPU sampler (kernels/sampling.cu).
 //
 // A cut is the largest key K of a window [lo, hi] at which a measure of the keys >= K (their count
 // for top-k, their weight for top-p) reaches a target. Only tokens of non-zero weight can matter, and
