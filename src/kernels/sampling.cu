@@ -122,8 +122,7 @@ __device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* wa
       consider(best, x[b].w, i + 3);
     }
   }
-  const int64_t tail = head + 4 * body + tid;
-  if (tail < vocab) consider(best, row[tail], static_cast<int32_t>(tail));
+  if (tid < r.tail) consider(best, row[r.tail_start + tid], static_cast<int32_t>(r.tail_start + tid));
 
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) {
@@ -337,8 +336,9 @@ __device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d,
   const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
   const RowSplit r = split_row(row, vocab);
   const int64_t slice = ((r.vectors + kDrawSlices - 1) / kDrawSlices + kDrawChunk - 1) / kDrawChunk * kDrawChunk;
+  const auto slice_end = [&](int64_t j) { return (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors; };
   for (int j = warp; j < kDrawSlices; j += kWarps) {
-    const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+    const int64_t end = slice_end(j);
     unsigned long long sum = 0;
     for (int64_t c = j * slice; c < end; c += kDrawChunk) {
       float4 x[kVectors];
@@ -392,7 +392,7 @@ __device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d,
   const int j = __shfl_sync(kFullWarp, found, holder);
   before = __shfl_sync(kFullWarp, before, holder);
   // Walk slice j in chunks: within a chunk index order is float4 b, then lane, then component.
-  const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+  const int64_t end = slice_end(j);
   for (int64_t c = j * slice; c < end; c += kDrawChunk)
     for (int b = 0; b < kVectors; ++b) {
       const int64_t v = c + b * 32 + lane;
