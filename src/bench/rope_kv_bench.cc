@@ -111,8 +111,8 @@ struct SamplingCase {
   int reads;  // times the kernel reads each row
 };
 
-BandwidthRow sampling_point(const SamplingCase& c, int64_t rows, int64_t vocab, double copy_gbps, int warmup,
-                            int repeat, cudaStream_t stream) {
+BandwidthRow sampling_point(const SamplingCase& c, int64_t rows, int64_t vocab, int blocks_per_row, double copy_gbps,
+                            int warmup, int repeat, cudaStream_t stream) {
   const int64_t set_elements = rows * vocab;
   const int sets = rotation_sets(static_cast<size_t>(set_elements * 4));
   DeviceBuffer logits(static_cast<size_t>(sets * set_elements * 4), "sampling benchmark logits");
@@ -128,12 +128,13 @@ BandwidthRow sampling_point(const SamplingCase& c, int64_t rows, int64_t vocab, 
   const double us = time_launches_us(
       [&] {
         sample_rows_gpu(logits.as<float>() + set * set_elements, rows, vocab, vocab, params.as<SampleRowParams>(),
-                        out.as<int32_t>() + set * rows, stream);
+                        out.as<int32_t>() + set * rows, stream, blocks_per_row);
         set = (set + 1) % sets;
       },
       warmup, repeat, stream);
   const double gbps = double(c.reads * set_elements * 4 + rows * 4) / us / 1e3;
-  return {c.kernel, Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps, ""};
+  const std::string name = blocks_per_row ? std::string(c.kernel) + " /" + std::to_string(blocks_per_row) : c.kernel;
+  return {name, Sparsity::dense(), rows, vocab, us, gbps, gbps / copy_gbps, ""};
 }
 
 }  // namespace
@@ -146,8 +147,9 @@ std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, co
   return rows;
 }
 
-std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
-                                         int warmup, int repeat, cudaStream_t stream) {
+std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab,
+                                         const std::vector<int>& blocks_per_row, double copy_gbps, int warmup,
+                                         int repeat, cudaStream_t stream) {
   // Reads of these rows (uniform in [-20, 20]): the argmax; two histogram passes per cut, the third
   // round on the crossing bucket's keys in shared memory, and after a top-k cut one pass for top-p
   // (its few tokens fit there from the start); the draw.
@@ -156,7 +158,8 @@ std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64
                                        {"sample top-k+top-p", 0.8f, 50, 0.95f, 5}};
   std::vector<BandwidthRow> out;
   for (const SamplingCase& c : cases)
-    for (int64_t r : rows) out.push_back(sampling_point(c, r, vocab, copy_gbps, warmup, repeat, stream));
+    for (int64_t r : rows)
+      for (int b : blocks_per_row) out.push_back(sampling_point(c, r, vocab, b, copy_gbps, warmup, repeat, stream));
   return out;
 }
 

@@ -29,10 +29,12 @@ std::vector<BandwidthRow> bench_rope_kv(const std::vector<RopeInput>& inputs, co
 
 // sample_rows_gpu over fp32 logits [rows, vocab] uniform in [-20, 20] (cols the vocabulary): every
 // row greedy (kernel "argmax"), every row at temperature 0.8 with top-p 0.95 ("sample top-p"), and
-// with top-k 50 as well ("sample top-k+top-p"). Bytes = the logits as often as the kernel reads
-// them (argmax 1, top-p 6: the argmax, four radix passes and the draw; top-k + top-p 10) + rows x 4
-// written.
-std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab, double copy_gbps,
-                                         int warmup, int repeat, cudaStream_t stream);
+// with top-k 50 as well ("sample top-k+top-p"), each with every blocks_per_row of the list (0: the
+// launch's own choice; others named in the kernel column, "argmax /4"). Bytes = the logits as often
+// as the kernel reads them (argmax 1, top-p 4: the argmax, two histogram passes and the draw; top-k
+// + top-p 5) + rows x 4 written.
+std::vector<BandwidthRow> bench_sampling(const std::vector<int64_t>& rows, int64_t vocab,
+                                         const std::vector<int>& blocks_per_row, double copy_gbps, int warmup,
+                                         int repeat, cudaStream_t stream);
 
 }  // namespace slidesparse

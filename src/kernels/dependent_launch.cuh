@@ -26,24 +26,41 @@ __device__ __forceinline__ void wait_for_prior_grids() {
 // start of each kernel gained less or lost (docs/PERF.md).
 __device__ __forceinline__ void begin_dependent_kernel() { wait_for_prior_grids(); }
 
-// kernel<<<grid, block, smem, stream>>>(args...), programmatic when dependent_launch_enabled() and
-// the stream is one the caller created: the legacy default stream synchronizes implicitly with all
-// others, not a place to overlap kernels (tests that use it check kernels one at a time). Checks the
-// launch like CUDA_CHECK_LAUNCH.
+// kernel<<<grid, block, smem, stream>>>(args...) in thread-block clusters of `cluster` blocks (sm_90
+// and later; dim3(1) is a plain launch), programmatic when dependent_launch_enabled() and the stream
+// is one the caller created: the legacy default stream synchronizes implicitly with all others, not
+// a place to overlap kernels (tests that use it check kernels one at a time). Checks the launch like
+// CUDA_CHECK_LAUNCH.
 template <typename... Params, typename... Args>
-void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
-                      Args&&... args) {
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute.val.programmaticStreamSerializationAllowed = 1;
+void launch_dependent_cluster(void (*kernel)(Params...), dim3 grid, dim3 cluster, dim3 block, size_t smem,
+                              cudaStream_t stream, Args&&... args) {
+  cudaLaunchAttribute attributes[2] = {};
+  unsigned count = 0;
+  if (stream != nullptr && stream != cudaStreamLegacy && dependent_launch_enabled()) {
+    attributes[count].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attributes[count++].val.programmaticStreamSerializationAllowed = 1;
+  }
+  if (cluster.x * cluster.y * cluster.z > 1) {
+    attributes[count].id = cudaLaunchAttributeClusterDimension;
+    attributes[count].val.clusterDim.x = cluster.x;
+    attributes[count].val.clusterDim.y = cluster.y;
+    attributes[count++].val.clusterDim.z = cluster.z;
+  }
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
   config.dynamicSmemBytes = smem;
   config.stream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = stream != nullptr && stream != cudaStreamLegacy && dependent_launch_enabled() ? 1 : 0;
+  config.attrs = attributes;
+  config.numAttrs = count;
   CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...));
+}
+
+// launch_dependent_cluster without clusters.
+template <typename... Params, typename... Args>
+void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                      Args&&... args) {
+  launch_dependent_cluster(kernel, grid, dim3(1), block, smem, stream, std::forward<Args>(args)...);
 }
 
 }  // namespace slidesparse

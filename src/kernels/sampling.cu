@@ -1,4 +1,8 @@
-// Row sampling (kernels/sampling.h): one block per row.
+// Row sampling (kernels/sampling.h): one row per cluster of 1, 2, 4 or 8 blocks. Each block works on
+// its piece of the row (a share of its 16-byte body; the first piece takes the head, the last the
+// tail), and what a pass needs of the whole row (the argmax, a histogram, the kept weight) each block
+// reads from the others' shared memory after a cluster barrier, adding the pieces in rank order: few
+// rows then still spread over the GPU, and every block reaches the same answers.
 //
 // The argmax, which every row starts with: the row is split into a scalar head up to the first
 // 16-byte boundary, a body of 16-byte float4 loads (kBatch in flight per thread, so a block keeps
@@ -22,6 +26,8 @@
 // Integer weights make every sum exact, so the token is the CPU Sampler's whatever order the
 // threads add in.
 #include "kernels/sampling.h"
+
+#include <cooperative_groups.h>
 
 #include <climits>
 #include <cstdint>
@@ -69,23 +75,77 @@ __device__ __forceinline__ float4 load_body(const float4* p) {
 constexpr float kNaN = __builtin_nanf("");
 __device__ __forceinline__ float4 nan4() { return make_float4(kNaN, kNaN, kNaN, kNaN); }
 
-// A row as a scalar head up to its first 16-byte boundary, a body of float4s and a scalar tail.
+// A row as a scalar head up to its first 16-byte boundary, a body of float4s and a scalar tail; or
+// one of `parts` consecutive pieces of it (the rows' blocks of a cluster): piece p holds the p-th
+// share of the body's float4s, the first piece the head, the last the tail (the others none).
 struct RowSplit {
   const float* row;
-  const float4* body;
-  int64_t head;        // elements before the body
-  int64_t vectors;     // float4s in the body
+  const float4* body;  // this piece's float4s
+  int64_t head;        // elements before the body (0 but in the first piece)
+  int64_t vectors;     // float4s of this piece's body
+  int64_t body_index;  // the row index of body[0]'s first element
   int64_t tail_start;  // the tail's first element
-  int64_t tail;        // elements after the body
+  int64_t tail;        // elements after the body (0 but in the last piece)
 };
 
-__device__ __forceinline__ RowSplit split_row(const float* row, int64_t vocab) {
+__device__ __forceinline__ RowSplit split_row(const float* row, int64_t vocab, int part = 0, int parts = 1) {
   const int64_t misalignment = static_cast<int64_t>(reinterpret_cast<uintptr_t>(row) % 16 / sizeof(float));
   const int64_t head = misalignment ? (vocab < 4 - misalignment ? vocab : 4 - misalignment) : 0;
   const int64_t vectors = (vocab - head) / 4;
   const int64_t tail_start = head + 4 * vectors;
-  return {row, reinterpret_cast<const float4*>(row + head), head, vectors, tail_start, vocab - tail_start};
+  const int64_t share = (vectors + parts - 1) / parts;
+  const int64_t first = share * part < vectors ? share * part : vectors;
+  const int64_t last = first + share < vectors ? first + share : vectors;
+  return {row,         reinterpret_cast<const float4*>(row + head) + first,
+          part == 0 ? head : 0,  last - first, head + 4 * first, tail_start,
+          part == parts - 1 ? vocab - tail_start : 0};
 }
+
+// The blocks of one row: a cluster of kParts blocks (sm_90; 1 is a plain block) whose shared memory
+// each reads from the others. sync() is a barrier of every thread of the cluster that also makes
+// each block's shared-memory writes before it visible to the others after it.
+template <int kParts>
+struct RowCluster {
+  static_assert(kParts == 1 || kParts == 2 || kParts == 4 || kParts == 8, "a portable cluster of 1-8 blocks");
+  // The host launches clusters on sm_90 and later only; below, a cluster kernel traps.
+  __device__ static int rank() {
+    if constexpr (kParts == 1) {
+      return 0;
+    } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+      return static_cast<int>(cooperative_groups::this_cluster().block_rank());
+#else
+      __trap();
+      return 0;
+#endif
+    }
+  }
+  __device__ static void sync() {
+    if constexpr (kParts == 1) {
+      __syncthreads();
+    } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+      cooperative_groups::this_cluster().sync();
+#else
+      __trap();
+#endif
+    }
+  }
+  // `p` (a variable in this block's shared memory) as block `rank` of the cluster holds it.
+  template <typename T>
+  __device__ static const T* at(T* p, int rank) {
+    if constexpr (kParts == 1) {
+      return p;
+    } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+      return cooperative_groups::this_cluster().map_shared_rank(p, rank);
+#else
+      __trap();
+      return p;
+#endif
+    }
+  }
+};
 
 // The head's and tail's elements (at most six), one per thread from thread 0 on; NaN for the others.
 __device__ __forceinline__ float edge_element(const RowSplit& r, int t) {
@@ -94,14 +154,13 @@ __device__ __forceinline__ float edge_element(const RowSplit& r, int t) {
   return kNaN;
 }
 
-// The row's (largest value, lowest index), the same in every thread.
+// The (largest value, lowest index) of the row's piece r, the same in every thread.
 template <bool kStreaming>
-__device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* warp_best) {
+__device__ Candidate block_argmax(const RowSplit& r, Candidate* warp_best) {
   const int tid = static_cast<int>(threadIdx.x);
   Candidate best{-__int_as_float(0x7F800000), kNone};
-  const RowSplit r = split_row(row, vocab);
   const int64_t head = r.head, body = r.vectors;
-  if (tid < head) consider(best, row[tid], tid);
+  if (tid < head) consider(best, r.row[tid], tid);
 
   const float4* vec = r.body;
   for (int64_t v0 = tid; v0 < body; v0 += kBatch * kThreads) {
@@ -115,14 +174,14 @@ __device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* wa
     for (int b = 0; b < kBatch; ++b) {
       const int64_t v = v0 + b * kThreads;
       if (v >= body) break;
-      const int32_t i = static_cast<int32_t>(head + 4 * v);
+      const int32_t i = static_cast<int32_t>(r.body_index + 4 * v);
       consider(best, x[b].x, i);
       consider(best, x[b].y, i + 1);
       consider(best, x[b].z, i + 2);
       consider(best, x[b].w, i + 3);
     }
   }
-  if (tid < r.tail) consider(best, row[r.tail_start + tid], static_cast<int32_t>(r.tail_start + tid));
+  if (tid < r.tail) consider(best, r.row[r.tail_start + tid], static_cast<int32_t>(r.tail_start + tid));
 
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) {
@@ -134,6 +193,22 @@ __device__ Candidate block_argmax(const float* row, int64_t vocab, Candidate* wa
   __syncthreads();
   best = warp_best[0];
   for (int w = 1; w < kWarps; ++w) consider(best, warp_best[w].value, warp_best[w].index);
+  return best;
+}
+
+// The row's (largest value, lowest index) over every piece of the cluster, the same in every thread
+// of every block; part_best is this block's shared slot for its own piece's.
+template <int kParts, bool kStreaming>
+__device__ Candidate row_argmax(const RowSplit& r, Candidate* warp_best, Candidate* part_best) {
+  Candidate best = block_argmax<kStreaming>(r, warp_best);
+  if constexpr (kParts > 1) {
+    if (threadIdx.x == 0) *part_best = best;
+    RowCluster<kParts>::sync();
+    for (int p = 0; p < kParts; ++p) {
+      const Candidate c = *RowCluster<kParts>::at(part_best, p);
+      consider(best, c.value, c.index);
+    }
+  }
   return best;
 }
 
@@ -177,6 +252,7 @@ struct WindowSearchShared {
   unsigned candidate_count;  // how many were found, kept or not
   uint32_t bucket;           // the crossing bucket
   unsigned long long above;  // the measure above it
+  unsigned long long part_weight;  // the draw's kept weight in this block's piece of the row
 };
 
 // Adds each member lane's measure m (1 when counting) to its bucket. Where every member shares one
@@ -224,12 +300,12 @@ __device__ __forceinline__ void histogram_token(WindowSearchShared& s, KeyWindow
   if (collect) collect_keys(s, member, key, lane);
 }
 
-// One histogram of the tokens in window w: from the row, copying their keys to the candidates when
-// `collect`, or from the candidates. Trip counts are uniform so that every lane reaches the warp
-// intrinsics.
+// One histogram of the tokens in window w: from the row's piece r, copying their keys to the
+// candidates when `collect`, or from the candidates. Trip counts are uniform so that every lane
+// reaches the warp intrinsics.
 template <bool kByWeight>
-__device__ void window_histogram(const float* row, int64_t vocab, bool from_candidates, bool collect, KeyWindow w,
-                                 float top, float scale, WindowSearchShared& s) {
+__device__ void window_histogram(const RowSplit& r, bool from_candidates, bool collect, KeyWindow w, float top,
+                                 float scale, WindowSearchShared& s) {
   const int tid = static_cast<int>(threadIdx.x), lane = tid % 32;
   if (from_candidates) {
     const int n = static_cast<int>(s.candidate_count);
@@ -239,7 +315,6 @@ __device__ void window_histogram(const float* row, int64_t vocab, bool from_cand
     }
     return;
   }
-  const RowSplit r = split_row(row, vocab);
   for (int64_t v0 = tid; v0 - tid < r.vectors; v0 += int64_t{kVectors} * kThreads) {
     float4 x[kVectors];
 #pragma unroll
@@ -258,14 +333,17 @@ __device__ void window_histogram(const float* row, int64_t vocab, bool from_cand
   histogram_token<kByWeight>(s, w, edge_element(r, tid), top, scale, collect, lane);
 }
 
-// The largest key K of window w whose measure over the tokens of keys >= K reaches the target: their
-// count `count_target` (kByWeight false), or top_p_target(top_p, the weight of the window's tokens);
-// w.lo when every token of the window together falls short. `collect_first`: the first pass copies
-// the window's keys too (worth it where the window holds few tokens, as after a top-k cut).
-template <bool kByWeight>
-__device__ uint32_t window_cut(const float* row, int64_t vocab, KeyWindow w, float top, float scale,
+// The largest key K of window w whose measure over the row's tokens of keys >= K reaches the target:
+// their count `count_target` (kByWeight false), or top_p_target(top_p, the weight of the window's
+// tokens); w.lo when every token of the window together falls short. Each block of the cluster
+// measures its piece r (and keeps its piece's candidates); every round adds up the pieces'
+// histograms, so every block finds the same buckets. `collect_first`: the first pass copies the
+// window's keys too (worth it where the window holds few tokens, as after a top-k cut).
+template <bool kByWeight, int kParts>
+__device__ uint32_t window_cut(const RowSplit& r, KeyWindow w, float top, float scale,
                                unsigned long long count_target, float top_p, bool collect_first,
                                WindowSearchShared& s) {
+  using Cluster = RowCluster<kParts>;
   const int tid = static_cast<int>(threadIdx.x);
   unsigned long long above = 0, target = count_target;
   bool from_candidates = false;
@@ -274,28 +352,44 @@ __device__ uint32_t window_cut(const float* row, int64_t vocab, KeyWindow w, flo
     for (int b = tid; b < static_cast<int>(kKeyWindowBuckets); b += kThreads) s.measure[b] = 0;
     if (collect && tid == 0) s.candidate_count = 0;
     __syncthreads();
-    window_histogram<kByWeight>(row, vocab, from_candidates, collect, w, top, scale, s);
-    __syncthreads();
+    window_histogram<kByWeight>(r, from_candidates, collect, w, top, scale, s);
+    Cluster::sync();  // every piece's histogram is complete
     // Thread t scans the buckets from the top: t = 0 holds the highest kBucketsPerThread of them.
     const int highest = static_cast<int>(window_buckets(w)) - 1 - kBucketsPerThread * tid;
     const int lowest = highest >= kBucketsPerThread - 1 ? highest - (kBucketsPerThread - 1) : 0;
+    // This thread's buckets summed over the pieces (one piece: the shared histogram itself).
+    uint64_t summed[kParts > 1 ? kBucketsPerThread : 1] = {};
+    const uint64_t* measure = reinterpret_cast<const uint64_t*>(s.measure + lowest);
+    if constexpr (kParts > 1) {
+#pragma unroll 1
+      for (int p = 0; p < kParts; ++p) {
+        const unsigned long long* piece = Cluster::at(s.measure, p);
+#pragma unroll
+        for (int i = 0; i < kBucketsPerThread; ++i) summed[i] += lowest + i <= highest ? piece[lowest + i] : 0;
+      }
+      measure = summed;
+    }
     unsigned long long mine = 0;
-    for (int b = lowest; b <= highest; ++b) mine += s.measure[b];
+    for (int b = 0; b <= highest - lowest; ++b) mine += measure[b];
+    bool fits = collect;  // every piece's crossing keys are in its candidates
+    for (int p = 0; p < kParts && collect; ++p) fits = fits && *Cluster::at(&s.candidate_count, p) <= kCandidates;
     unsigned long long total;
     const unsigned long long run = above + block_exclusive_scan(mine, s.warp_sums, total);
     if (kByWeight && round == 0) target = top_p_target(top_p, total);
-    if (above + total < target) return w.lo;  // the same in every thread; only in the first round
-    if (highest >= 0 && run < target && run + mine >= target) {  // exactly one thread
-      const BucketCrossing crossing = crossing_bucket(
-          reinterpret_cast<const uint64_t*>(s.measure + lowest), highest - lowest + 1, run, target);
+    const bool short_of_target = above + total < target;  // the same in every thread; only in the first round
+    if (!short_of_target && highest >= 0 && run < target && run + mine >= target) {  // exactly one thread
+      const BucketCrossing crossing = crossing_bucket(measure, highest - lowest + 1, run, target);
       s.bucket = lowest + crossing.bucket;
       s.above = crossing.above;
     }
     __syncthreads();
-    w = bucket_window(w, s.bucket);
-    above = s.above;
-    from_candidates = from_candidates || (collect && s.candidate_count <= kCandidates);
-    __syncthreads();  // everyone has read s before the next round writes it
+    const KeyWindow next = short_of_target ? w : bucket_window(w, s.bucket);
+    const unsigned long long next_above = s.above;
+    Cluster::sync();  // every block has read what it needs of the others before they are reset
+    if (short_of_target) return w.lo;
+    w = next;
+    above = next_above;
+    from_candidates = from_candidates || fits;
     if (w.lo == w.hi) return w.lo;
   }
 }
@@ -329,43 +423,14 @@ __device__ __forceinline__ int64_t walk(const DrawWindow& d, const float* x, int
   return -1;
 }
 
-// The draw point's token among the kept tokens in index order: the first whose running weight passes
-// floor(random_bits * kept / 2^64). Every thread calls it; one lane of warp 0 writes `out`.
-__device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d, uint64_t random_bits,
-                           unsigned long long* slice_weight, int32_t* out) {
-  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
-  const RowSplit r = split_row(row, vocab);
-  const int64_t slice = ((r.vectors + kDrawSlices - 1) / kDrawSlices + kDrawChunk - 1) / kDrawChunk * kDrawChunk;
-  const auto slice_end = [&](int64_t j) { return (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors; };
-  for (int j = warp; j < kDrawSlices; j += kWarps) {
-    const int64_t end = slice_end(j);
-    unsigned long long sum = 0;
-    for (int64_t c = j * slice; c < end; c += kDrawChunk) {
-      float4 x[kVectors];
-#pragma unroll
-      for (int b = 0; b < kVectors; ++b) {
-        const int64_t v = c + b * 32 + lane;
-        x[b] = v < end ? __ldg(r.body + v) : nan4();
-      }
-#pragma unroll
-      for (int b = 0; b < kVectors; ++b) sum += kept_weight(d, x[b]);
-    }
-    sum = warp_sum(sum);
-    if (lane == 0) slice_weight[j] = sum;
-  }
-  __syncthreads();
-  if (warp != 0) return;
-
-  // Warp 0: the head, the slices in order (lane l holds kSlicesPerLane of them), the tail.
-  const unsigned long long head = warp_sum(lane < r.head ? kept_weight(d, r.row[lane]) : 0u);
-  const float tail_x = lane < r.tail ? r.row[r.tail_start + lane] : kNaN;
-  const unsigned long long tail = warp_sum(kept_weight(d, tail_x));
-  unsigned long long mine = 0;
-#pragma unroll
-  for (int k = 0; k < kSlicesPerLane; ++k) mine += slice_weight[kSlicesPerLane * lane + k];
-  const unsigned long long inclusive = warp_inclusive_scan(mine, lane);
-  const unsigned long long body = __shfl_sync(kFullWarp, inclusive, 31);
-  const unsigned long long u = draw_point(random_bits, head + body + tail);
+// Warp 0 of the block whose piece r holds the draw point u (counted from the piece's first kept
+// token; u < head + body + tail, the piece's kept weight in its head, slices and tail) walks to its
+// token and one lane writes it to `out`. `mine` and `inclusive`: each lane's slices' weight and the
+// warp's inclusive scan of it.
+__device__ void walk_to_token(const RowSplit& r, const DrawWindow& d, unsigned long long u, unsigned long long head,
+                              unsigned long long body, unsigned long long mine, unsigned long long inclusive,
+                              int64_t slice, const unsigned long long* slice_weight, int32_t* out) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
   if (u < head || u >= head + body) {  // in the head or the tail: lane 0 walks it
     if (lane == 0) {
       float x[3];
@@ -392,7 +457,7 @@ __device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d,
   const int j = __shfl_sync(kFullWarp, found, holder);
   before = __shfl_sync(kFullWarp, before, holder);
   // Walk slice j in chunks: within a chunk index order is float4 b, then lane, then component.
-  const int64_t end = slice_end(j);
+  const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
   for (int64_t c = j * slice; c < end; c += kDrawChunk)
     for (int b = 0; b < kVectors; ++b) {
       const int64_t v = c + b * 32 + lane;
@@ -401,60 +466,154 @@ __device__ void draw_token(const float* row, int64_t vocab, const DrawWindow& d,
       const unsigned long long through = before + warp_inclusive_scan(w, lane);
       if (through - w <= u && u < through) {  // exactly one lane
         const float xs[4] = {x.x, x.y, x.z, x.w};
-        *out = static_cast<int32_t>(walk(d, xs, 4, r.head + 4 * v, through - w, u));
+        *out = static_cast<int32_t>(walk(d, xs, 4, r.body_index + 4 * v, through - w, u));
       }
       if (__any_sync(kFullWarp, through - w <= u && u < through)) return;
       before = __shfl_sync(kFullWarp, through, 31);
     }
 }
 
-__global__ void __launch_bounds__(kThreads) sample_rows_kernel(const float* __restrict__ logits, int64_t vocab,
+// The draw point's token among the row's kept tokens in index order: the first whose running weight
+// passes floor(random_bits * kept / 2^64). Each block of the cluster adds up the kept weight of its
+// piece r, and the block whose piece holds the draw point walks it. Every thread calls it; one lane
+// of one block writes `out`.
+template <int kParts>
+__device__ void draw_token(const RowSplit& r, const DrawWindow& d, uint64_t random_bits, WindowSearchShared& s,
+                           int32_t* out) {
+  using Cluster = RowCluster<kParts>;
+  const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
+  const int64_t slice = ((r.vectors + kDrawSlices - 1) / kDrawSlices + kDrawChunk - 1) / kDrawChunk * kDrawChunk;
+  for (int j = warp; j < kDrawSlices; j += kWarps) {
+    const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+    unsigned long long sum = 0;
+    for (int64_t c = j * slice; c < end; c += kDrawChunk) {
+      float4 x[kVectors];
+#pragma unroll
+      for (int b = 0; b < kVectors; ++b) {
+        const int64_t v = c + b * 32 + lane;
+        x[b] = v < end ? __ldg(r.body + v) : nan4();
+      }
+#pragma unroll
+      for (int b = 0; b < kVectors; ++b) sum += kept_weight(d, x[b]);
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) s.slice_weight[j] = sum;
+  }
+  __syncthreads();
+
+  // Warp 0: the piece's head, its slices in order (lane l holds kSlicesPerLane of them), its tail.
+  unsigned long long head = 0, body = 0, tail = 0, mine = 0, inclusive = 0;
+  if (warp == 0) {
+    head = warp_sum(lane < r.head ? kept_weight(d, r.row[lane]) : 0u);
+    const float tail_x = lane < r.tail ? r.row[r.tail_start + lane] : kNaN;
+    tail = warp_sum(kept_weight(d, tail_x));
+#pragma unroll
+    for (int k = 0; k < kSlicesPerLane; ++k) mine += s.slice_weight[kSlicesPerLane * lane + k];
+    inclusive = warp_inclusive_scan(mine, lane);
+    body = __shfl_sync(kFullWarp, inclusive, 31);
+    if (lane == 0) s.part_weight = head + body + tail;
+  }
+  Cluster::sync();  // every piece's kept weight is known
+  if (warp == 0) {
+    const int part = Cluster::rank();
+    unsigned long long before = 0, all = 0;
+    for (int p = 0; p < kParts; ++p) {
+      const unsigned long long w = *Cluster::at(&s.part_weight, p);
+      before += p < part ? w : 0;
+      all += w;
+    }
+    const unsigned long long u = draw_point(random_bits, all);
+    if (before <= u && u - before < head + body + tail)
+      walk_to_token(r, d, u - before, head, body, mine, inclusive, slice, s.slice_weight, out);
+  }
+  if constexpr (kParts > 1) Cluster::sync();  // no block leaves while another reads its part_weight
+}
+
+// One row per cluster of kParts blocks, each block on its piece of the row.
+template <int kParts>
+__global__ void __launch_bounds__(kThreads, 2) sample_rows_kernel(const float* __restrict__ logits, int64_t vocab,
                                                                int64_t ld, const SampleRowParams* __restrict__ params,
                                                                int32_t* __restrict__ out) {
+  using Cluster = RowCluster<kParts>;
   begin_dependent_kernel();
   __shared__ Candidate warp_best[kWarps];
+  __shared__ Candidate part_best;
   __shared__ WindowSearchShared search;
-  const float* row = logits + int64_t{blockIdx.x} * ld;
+  const int64_t index = blockIdx.x / kParts;
+  const int part = Cluster::rank();
+  const RowSplit r = split_row(logits + index * ld, vocab, part, kParts);
   const int tid = static_cast<int>(threadIdx.x);
-  const SampleRowParams p = params ? params[blockIdx.x] : SampleRowParams{};
+  const SampleRowParams p = params ? params[index] : SampleRowParams{};
   const bool greedy = samples_greedily(p);
-  const Candidate best = greedy ? block_argmax<true>(row, vocab, warp_best) : block_argmax<false>(row, vocab, warp_best);
+  const Candidate best = greedy ? row_argmax<kParts, true>(r, warp_best, &part_best)
+                                : row_argmax<kParts, false>(r, warp_best, &part_best);
   if (greedy || best.index == kNone || !isfinite(best.value)) {
-    if (tid == 0) out[blockIdx.x] = best.index == kNone ? -1 : best.index;
+    if (part == 0 && tid == 0) out[index] = best.index == kNone ? -1 : best.index;
+    if constexpr (kParts > 1) Cluster::sync();  // no block leaves while another reads its part_best
     return;
   }
   const float top = best.value, scale = p.exponent_scale;
   const uint32_t top_key = logit_order_key(top);
   uint32_t cut = lowest_weighted_key(top, scale);  // tokens below it weigh nothing
   if (p.top_k > 0)
-    cut = window_cut<false>(row, vocab, key_window(cut, top_key), top, scale,
-                            static_cast<unsigned long long>(p.top_k), 1.0f, false, search);
+    cut = window_cut<false, kParts>(r, key_window(cut, top_key), top, scale, static_cast<unsigned long long>(p.top_k),
+                                    1.0f, false, search);
   if (p.top_p < 1.0f)
-    cut = window_cut<true>(row, vocab, key_window(cut, top_key), top, scale, 0, p.top_p, p.top_k > 0, search);
+    cut = window_cut<true, kParts>(r, key_window(cut, top_key), top, scale, 0, p.top_p, p.top_k > 0, search);
+  draw_token<kParts>(r, DrawWindow{cut, top_key, top, scale}, p.random_bits, search, out + index);
+}
 
-  draw_token(row, vocab, DrawWindow{cut, top_key, top, scale}, p.random_bits, search.slice_weight,
-             out + blockIdx.x);
+template <int kParts>
+void launch_sample_rows(const float* logits, int64_t rows, int64_t vocab, int64_t ld, const SampleRowParams* params,
+                        int32_t* out, cudaStream_t stream) {
+  launch_dependent_cluster(sample_rows_kernel<kParts>, dim3(static_cast<unsigned>(rows * kParts)), dim3(kParts),
+                           kThreads, 0, stream, logits, vocab, ld, params, out);
 }
 
 }  // namespace
 
 void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, const SampleRowParams* params,
-                     int32_t* out, cudaStream_t stream) {
+                     int32_t* out, cudaStream_t stream, int blocks_per_row) {
   require(rows >= 0 && vocab >= 1 && vocab <= INT32_MAX - 1 && ld >= vocab,
           "sample_rows: invalid shape rows=" + std::to_string(rows) + " vocab=" + std::to_string(vocab) +
               " ld=" + std::to_string(ld) + " (need 1 <= vocab < 2^31 - 1, ld >= vocab)");
-  require(rows <= INT_MAX, "sample_rows: too many rows (" + std::to_string(rows) + ") for one launch");
+  require(blocks_per_row == 0 || blocks_per_row == 1 || blocks_per_row == 2 || blocks_per_row == 4 ||
+              blocks_per_row == 8,
+          "sample_rows: blocks_per_row " + std::to_string(blocks_per_row) + " (need 0, 1, 2, 4 or 8)");
   if (rows == 0) return;
   require(logits && out, "sample_rows: a required device pointer is null");
   require(reinterpret_cast<uintptr_t>(logits) % sizeof(float) == 0 &&
               reinterpret_cast<uintptr_t>(params) % alignof(SampleRowParams) == 0,
           "sample_rows: logits must be 4-byte aligned, params 8-byte aligned");
-  launch_dependent(sample_rows_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, logits, vocab, ld, params,
-                   out);
+  int device = 0, cc_major = 0, sms = 0, per_sm = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device));
+  require(blocks_per_row <= 1 || cc_major >= 9, "sample_rows: blocks_per_row " + std::to_string(blocks_per_row) +
+                                                    " needs thread-block clusters (compute capability 9.0 or later)");
+  if (blocks_per_row == 0) {
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sample_rows_kernel<1>, kThreads, 0));
+    blocks_per_row = sampling_blocks_per_row(rows, int64_t{sms} * per_sm, cc_major);
+  }
+  require(rows * blocks_per_row <= INT_MAX, "sample_rows: too many rows (" + std::to_string(rows) + ") for one launch");
+  switch (blocks_per_row) {
+    case 1: return launch_sample_rows<1>(logits, rows, vocab, ld, params, out, stream);
+    case 2: return launch_sample_rows<2>(logits, rows, vocab, ld, params, out, stream);
+    case 4: return launch_sample_rows<4>(logits, rows, vocab, ld, params, out, stream);
+    default: return launch_sample_rows<8>(logits, rows, vocab, ld, params, out, stream);
+  }
 }
 
-void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, int32_t* out, cudaStream_t stream) {
-  sample_rows_gpu(logits, rows, vocab, ld, nullptr, out, stream);
+int sampling_blocks_per_row(int64_t rows, int64_t resident_blocks, int cc_major) {
+  if (cc_major < 9) return 1;
+  int blocks = 8;
+  while (blocks > 1 && rows * blocks > resident_blocks) blocks /= 2;
+  return blocks;
+}
+
+void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, int32_t* out, cudaStream_t stream,
+                     int blocks_per_row) {
+  sample_rows_gpu(logits, rows, vocab, ld, nullptr, out, stream, blocks_per_row);
 }
 
 }  // namespace slidesparse

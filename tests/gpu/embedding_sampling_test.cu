@@ -3,7 +3,9 @@
 // (zero row + error flag), argmax ties (lowest index), NaN (never wins), +-inf and signed zeros,
 // vocabularies smaller than one vector and the engine's 128256. sample_rows_gpu against the CPU
 // Sampler, token for token: temperatures, top-k, top-p and both, ties at the cuts, NaN and
-// infinities. Inputs are fresh random non-zero values; outputs are poisoned before every run.
+// infinities. The argmax and sampling cases run at every blocks-per-row choice the GPU has (one
+// block, clusters of 2, 4 and 8, the default). Inputs are fresh random non-zero values; outputs are
+// poisoned before every run.
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -165,14 +167,21 @@ int32_t argmax_cpu(const float* row, int64_t vocab) {
   return best;
 }
 
+// The blocks per row the sampling kernels run with on this GPU: the default choice (0), one block,
+// and clusters of 2, 4 and 8 where the GPU has them. Every choice must give the same tokens.
+std::vector<int> blocks_per_row_choices() {
+  if (query_device().cc_major < 9) return {0, 1};
+  return {0, 1, 2, 4, 8};
+}
+
 // logits [rows, ld] placed `offset` floats past an aligned allocation (offset 1..3: unaligned rows).
 std::vector<int32_t> argmax_gpu(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld,
-                                int64_t offset) {
+                                int64_t offset, int blocks_per_row = 0) {
   DeviceBuffer l((logits.size() + offset) * 4, "logits"), o((rows + 1) * 4, "argmax");
   float* lv = l.as<float>() + offset;
   CUDA_CHECK(cudaMemcpy(lv, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
-  argmax_rows_gpu(lv, rows, vocab, ld, o.as<int32_t>(), nullptr);
+  argmax_rows_gpu(lv, rows, vocab, ld, o.as<int32_t>(), nullptr, blocks_per_row);
   CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<int32_t> out(static_cast<size_t>(rows + 1));
   CUDA_CHECK(cudaMemcpy(out.data(), o.data(), out.size() * 4, cudaMemcpyDeviceToHost));
@@ -180,10 +189,12 @@ std::vector<int32_t> argmax_gpu(const std::vector<float>& logits, int64_t rows, 
 }
 
 void expect_argmax(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld, int64_t offset) {
-  const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, ld, offset);
-  for (int64_t r = 0; r < rows; ++r)
-    ASSERT_EQ(got[r], argmax_cpu(logits.data() + r * ld, vocab)) << "row " << r;
-  EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row";
+  for (int blocks : blocks_per_row_choices()) {
+    const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, ld, offset, blocks);
+    for (int64_t r = 0; r < rows; ++r)
+      ASSERT_EQ(got[r], argmax_cpu(logits.data() + r * ld, vocab)) << "row " << r << ", blocks per row " << blocks;
+    EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row, blocks per row " << blocks;
+  }
 }
 
 // Continuous random logits (distinct values almost surely); values in the padding columns of each
@@ -264,13 +275,13 @@ TEST(ArgmaxRows, NanNeverWinsAndInfinitiesCompare) {
     // 6: signed zeros only (equal: index 0).  7: one finite value among NaN.
     for (int64_t i = 0; i < vocab; ++i) row[6][i] = i % 2 ? 0.0f : -0.0f, row[7][i] = nan;
     row[7][vocab / 2] = -3.0f;
-    const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, vocab, 0);
     const int32_t want[rows] = {argmax_cpu(row[0], vocab), -1, 0, static_cast<int32_t>(vocab / 2),
                                 static_cast<int32_t>(vocab / 3), static_cast<int32_t>(vocab - 1), 0,
                                 static_cast<int32_t>(vocab / 2)};
-    for (int64_t r = 0; r < rows; ++r) {
-      EXPECT_EQ(argmax_cpu(row[r], vocab), want[r]) << "reference, row " << r;
-      EXPECT_EQ(got[r], want[r]) << "row " << r;
+    for (int64_t r = 0; r < rows; ++r) EXPECT_EQ(argmax_cpu(row[r], vocab), want[r]) << "reference, row " << r;
+    for (int blocks : blocks_per_row_choices()) {
+      const std::vector<int32_t> got = argmax_gpu(logits, rows, vocab, vocab, 0, blocks);
+      for (int64_t r = 0; r < rows; ++r) EXPECT_EQ(got[r], want[r]) << "row " << r << ", blocks per row " << blocks;
     }
   }
 }
@@ -278,6 +289,12 @@ TEST(ArgmaxRows, NanNeverWinsAndInfinitiesCompare) {
 TEST(ArgmaxRows, RejectsInvalidShapes) {
   EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 0, 0, nullptr, nullptr), Error);
   EXPECT_THROW(argmax_rows_gpu(nullptr, 1, 100, 99, nullptr, nullptr), Error);
+  try {
+    argmax_rows_gpu(nullptr, 0, 100, 100, nullptr, nullptr, 3);
+    ADD_FAILURE() << "blocks_per_row 3 was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "sample_rows: blocks_per_row 3 (need 0, 1, 2, 4 or 8)");
+  }
 }
 
 // ---- sampling --------------------------------------------------------------------------------
@@ -304,14 +321,14 @@ std::vector<SampleRowParams> row_params(int64_t rows, const std::vector<Sampling
 }
 
 std::vector<int32_t> sample_gpu(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld,
-                                int64_t offset, const std::vector<SampleRowParams>& params) {
+                                int64_t offset, const std::vector<SampleRowParams>& params, int blocks_per_row = 0) {
   DeviceBuffer l((logits.size() + offset) * 4, "logits"), o((rows + 1) * 4, "tokens"),
       p(params.size() * sizeof(SampleRowParams), "params");
   float* lv = l.as<float>() + offset;
   CUDA_CHECK(cudaMemcpy(lv, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(p.data(), params.data(), p.bytes(), cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemset(o.data(), kPoison, o.bytes()));
-  sample_rows_gpu(lv, rows, vocab, ld, p.as<SampleRowParams>(), o.as<int32_t>(), nullptr);
+  sample_rows_gpu(lv, rows, vocab, ld, p.as<SampleRowParams>(), o.as<int32_t>(), nullptr, blocks_per_row);
   CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<int32_t> out(static_cast<size_t>(rows + 1));
   CUDA_CHECK(cudaMemcpy(out.data(), o.data(), out.size() * 4, cudaMemcpyDeviceToHost));
@@ -320,11 +337,14 @@ std::vector<int32_t> sample_gpu(const std::vector<float>& logits, int64_t rows, 
 
 void expect_samples(const std::vector<float>& logits, int64_t rows, int64_t vocab, int64_t ld, int64_t offset,
                     const std::vector<SampleRowParams>& params) {
-  const std::vector<int32_t> got = sample_gpu(logits, rows, vocab, ld, offset, params);
   Sampler cpu(vocab);
-  for (int64_t r = 0; r < rows; ++r)
-    ASSERT_EQ(got[r], cpu.sample(logits.data() + r * ld, params[static_cast<size_t>(r)])) << "row " << r;
-  EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row";
+  std::vector<int32_t> want;
+  for (int64_t r = 0; r < rows; ++r) want.push_back(cpu.sample(logits.data() + r * ld, params[static_cast<size_t>(r)]));
+  for (int blocks : blocks_per_row_choices()) {
+    const std::vector<int32_t> got = sample_gpu(logits, rows, vocab, ld, offset, params, blocks);
+    for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(got[r], want[r]) << "row " << r << ", blocks per row " << blocks;
+    EXPECT_EQ(got[rows], kPoisonInt) << "the kernel wrote past the last row, blocks per row " << blocks;
+  }
 }
 
 TEST(SampleRows, MatchesTheCpuSampler) {
