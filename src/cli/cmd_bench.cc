@@ -241,17 +241,20 @@ int bench_engine_kernels(const CommandArgs& args) {
   p.option("t-list", "LIST", "tokens for RoPE + KV write", "512,8192,32768");
   p.option("rows", "LIST", "logit rows for sampling", "64,512");
   p.option("vocab", "N", "vocabulary", "128256");
-  p.option("blocks-per-row", "LIST", "sampling: blocks sharing a row (1, 2, 4, 8; 0: the launch's own choice)", "0");
+  p.option("blocks-per-row", "LIST", "sampling: blocks sharing a row (1, 2, 4, 8; default: the launch's own choice)",
+           "");
   p.option("warmup", "N", "warmup launches", "25");
   p.option("repeat", "N", "timed launches", "100");
   if (!p.parse(args)) return 0;
   const int warmup = static_cast<int>(p.get_int("warmup")), repeat = static_cast<int>(p.get_int("repeat"));
-  std::vector<int> blocks_per_row;
-  for (int64_t b : parse_int_list("blocks-per-row", p.get("blocks-per-row"))) {
-    require(b == 0 || b == 1 || b == 2 || b == 4 || b == 8,
-            "--blocks-per-row: " + std::to_string(b) + " is not one of 0, 1, 2, 4, 8");
-    blocks_per_row.push_back(static_cast<int>(b));
-  }
+  std::vector<int> blocks_per_row;  // 0: the launch's own choice
+  if (p.get("blocks-per-row").empty()) blocks_per_row.push_back(0);
+  else
+    for (int64_t b : parse_int_list("blocks-per-row", p.get("blocks-per-row"))) {
+      require(b == 1 || b == 2 || b == 4 || b == 8,
+              "bench engine-kernels: --blocks-per-row must be 1, 2, 4 or 8, got " + std::to_string(b));
+      blocks_per_row.push_back(static_cast<int>(b));
+    }
   const BandwidthBenchStream bench;
   auto rows = bench_rope_kv({RopeInput::Int32BothScales, RopeInput::Bf16ScaleX, RopeInput::Bf16Plain}, parse_int_list("t-list", p.get("t-list")),
                             bench.copy_gbps(), warmup, repeat, bench.stream());

@@ -46,8 +46,11 @@ constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
 constexpr int kBatch = 8;
 constexpr int kVectors = 4;  // float4 loads in flight per thread in the histogram and draw passes
-constexpr int kBucketsPerThread = static_cast<int>(kKeyWindowBuckets) / kThreads;
-static_assert(kBucketsPerThread * kThreads == static_cast<int>(kKeyWindowBuckets), "the scan covers every bucket");
+// Buckets each thread of a row's cluster of kParts blocks holds in the scan for the crossing bucket
+// (the cluster's threads together cover every bucket).
+template <int kParts>
+constexpr int kBucketsPerThread = (static_cast<int>(kKeyWindowBuckets) + kParts * kThreads - 1) / (kParts * kThreads);
+static_assert(kBucketsPerThread<1> * kThreads == static_cast<int>(kKeyWindowBuckets), "one block covers every bucket");
 constexpr int kCandidates = 4096;  // keys of a crossing bucket kept in shared memory
 constexpr int kDrawSlices = 256;   // contiguous pieces of the row's body in the draw
 constexpr int kSlicesPerLane = kDrawSlices / 32;
@@ -154,6 +157,17 @@ __device__ __forceinline__ float edge_element(const RowSplit& r, int t) {
   return kNaN;
 }
 
+// The warp's (largest value, lowest index), in every lane.
+__device__ __forceinline__ Candidate warp_argmax(Candidate best) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    const float value = __shfl_xor_sync(kFullWarp, best.value, offset);
+    const int32_t index = __shfl_xor_sync(kFullWarp, best.index, offset);
+    consider(best, value, index);
+  }
+  return best;
+}
+
 // The (largest value, lowest index) of the row's piece r, the same in every thread.
 template <bool kStreaming>
 __device__ Candidate block_argmax(const RowSplit& r, Candidate* warp_best) {
@@ -183,12 +197,7 @@ __device__ Candidate block_argmax(const RowSplit& r, Candidate* warp_best) {
   }
   if (tid < r.tail) consider(best, r.row[r.tail_start + tid], static_cast<int32_t>(r.tail_start + tid));
 
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    const float value = __shfl_xor_sync(kFullWarp, best.value, offset);
-    const int32_t index = __shfl_xor_sync(kFullWarp, best.index, offset);
-    consider(best, value, index);
-  }
+  best = warp_argmax(best);
   if (tid % 32 == 0) warp_best[tid / 32] = best;
   __syncthreads();
   best = warp_best[0];
@@ -197,17 +206,22 @@ __device__ Candidate block_argmax(const RowSplit& r, Candidate* warp_best) {
 }
 
 // The row's (largest value, lowest index) over every piece of the cluster, the same in every thread
-// of every block; part_best is this block's shared slot for its own piece's.
+// of every block. part_best[0]: this block's piece's, read by the others; part_best[1]: the row's.
 template <int kParts, bool kStreaming>
 __device__ Candidate row_argmax(const RowSplit& r, Candidate* warp_best, Candidate* part_best) {
   Candidate best = block_argmax<kStreaming>(r, warp_best);
   if constexpr (kParts > 1) {
-    if (threadIdx.x == 0) *part_best = best;
+    const int tid = static_cast<int>(threadIdx.x);
+    if (tid == 0) part_best[0] = best;
     RowCluster<kParts>::sync();
-    for (int p = 0; p < kParts; ++p) {
-      const Candidate c = *RowCluster<kParts>::at(part_best, p);
-      consider(best, c.value, c.index);
+    if (tid < 32) {  // lane p reads piece p's
+      const Candidate none{-__int_as_float(0x7F800000), kNone};
+      const Candidate c = tid < kParts ? *RowCluster<kParts>::at(part_best, tid) : none;
+      best = warp_argmax(c);
+      if (tid == 0) part_best[1] = best;
     }
+    __syncthreads();
+    best = part_best[1];
   }
   return best;
 }
@@ -244,8 +258,27 @@ __device__ unsigned long long block_exclusive_scan(unsigned long long value, uns
   return before;
 }
 
+// Per bucket, the count or weight of its tokens as two 32-bit words: a 64-bit shared-memory atomic
+// add compiles to a compare-and-swap loop, a 32-bit one is a single instruction that returns the
+// previous word, which tells whether the add carried out of it.
+struct SplitMeasure {
+  uint32_t low[kKeyWindowBuckets];
+  uint32_t high[kKeyWindowBuckets];
+};
+
+__device__ __forceinline__ void add_to_bucket(SplitMeasure& m, uint32_t bucket, unsigned long long value) {
+  const uint32_t low = static_cast<uint32_t>(value);
+  const uint32_t before = atomicAdd(&m.low[bucket], low);
+  const uint32_t high = static_cast<uint32_t>(value >> 32) + (before + low < before ? 1u : 0u);
+  if (high) atomicAdd(&m.high[bucket], high);
+}
+
+__device__ __forceinline__ unsigned long long bucket_measure(const SplitMeasure& m, int bucket) {
+  return (static_cast<unsigned long long>(m.high[bucket]) << 32) | m.low[bucket];
+}
+
 struct WindowSearchShared {
-  unsigned long long measure[kKeyWindowBuckets];  // per bucket: the count or weight of its tokens
+  SplitMeasure measure;              // the current window's histogram
   uint32_t candidates[kCandidates];  // the keys of the current window's tokens, when they fit
   unsigned long long warp_sums[kWarps];
   unsigned long long slice_weight[kDrawSlices];  // the draw's kept weight per slice
@@ -253,14 +286,17 @@ struct WindowSearchShared {
   uint32_t bucket;           // the crossing bucket
   unsigned long long above;  // the measure above it
   unsigned long long part_weight;  // the draw's kept weight in this block's piece of the row
+  // A cluster's scan: this block's sum of its buckets, then what the others' sums give it.
+  unsigned long long block_total, blocks_above, cluster_total;
+  int holder;  // the rank of the block whose buckets hold the crossing
+  bool fits;   // every piece's crossing keys are in its candidates
 };
 
 // Adds each member lane's measure m (1 when counting) to its bucket. Where every member shares one
 // bucket (a crowded bucket, equal logits) the warp adds once: 32 atomics on one address would
 // serialize.
 template <bool kByWeight>
-__device__ __forceinline__ void add_measure(unsigned long long* measure, bool member, uint32_t bucket, uint32_t m,
-                                            int lane) {
+__device__ __forceinline__ void add_measure(SplitMeasure& measure, bool member, uint32_t bucket, uint32_t m, int lane) {
   const unsigned members = __ballot_sync(kFullWarp, member);
   if (!members) return;
   const int leader = __ffs(members) - 1;
@@ -270,9 +306,9 @@ __device__ __forceinline__ void add_measure(unsigned long long* measure, bool me
     if constexpr (kByWeight)  // m <= 2^31: the halves' sums over 32 lanes fit 32 bits
       sum = (static_cast<unsigned long long>(__reduce_add_sync(kFullWarp, member ? m >> 16 : 0u)) << 16) +
             __reduce_add_sync(kFullWarp, member ? m & 0xFFFFu : 0u);
-    if (lane == leader) atomicAdd(&measure[shared_bucket], sum);
+    if (lane == leader) add_to_bucket(measure, shared_bucket, sum);
   } else if (member) {
-    atomicAdd(&measure[bucket], static_cast<unsigned long long>(m));
+    add_to_bucket(measure, bucket, m);
   }
 }
 
@@ -344,47 +380,73 @@ __device__ uint32_t window_cut(const RowSplit& r, KeyWindow w, float top, float 
                                unsigned long long count_target, float top_p, bool collect_first,
                                WindowSearchShared& s) {
   using Cluster = RowCluster<kParts>;
-  const int tid = static_cast<int>(threadIdx.x);
+  constexpr int kPerThread = kBucketsPerThread<kParts>;
+  const int tid = static_cast<int>(threadIdx.x), rank = Cluster::rank();
+  // Thread t of block `rank` scans the buckets from the top: position 0 (thread 0 of the first block)
+  // holds the highest kPerThread of them. Each thread adds up its buckets over the pieces.
+  const int position = rank * kThreads + tid;
   unsigned long long above = 0, target = count_target;
   bool from_candidates = false;
   for (int round = 0;; ++round) {
     const bool collect = !from_candidates && (round > 0 || collect_first);
-    for (int b = tid; b < static_cast<int>(kKeyWindowBuckets); b += kThreads) s.measure[b] = 0;
+    for (int b = tid; b < static_cast<int>(kKeyWindowBuckets); b += kThreads) s.measure.low[b] = s.measure.high[b] = 0;
     if (collect && tid == 0) s.candidate_count = 0;
     __syncthreads();
     window_histogram<kByWeight>(r, from_candidates, collect, w, top, scale, s);
     Cluster::sync();  // every piece's histogram is complete
-    // Thread t scans the buckets from the top: t = 0 holds the highest kBucketsPerThread of them.
-    const int highest = static_cast<int>(window_buckets(w)) - 1 - kBucketsPerThread * tid;
-    const int lowest = highest >= kBucketsPerThread - 1 ? highest - (kBucketsPerThread - 1) : 0;
-    // This thread's buckets summed over the pieces (one piece: the shared histogram itself).
-    uint64_t summed[kParts > 1 ? kBucketsPerThread : 1] = {};
-    const uint64_t* measure = reinterpret_cast<const uint64_t*>(s.measure + lowest);
-    if constexpr (kParts > 1) {
+    const int highest = static_cast<int>(window_buckets(w)) - 1 - kPerThread * position;
+    const int lowest = highest >= kPerThread - 1 ? highest - (kPerThread - 1) : 0;
+    uint64_t measure[kPerThread] = {};
 #pragma unroll 1
-      for (int p = 0; p < kParts; ++p) {
-        const unsigned long long* piece = Cluster::at(s.measure, p);
+    for (int p = 0; p < kParts; ++p) {
+      const SplitMeasure& piece = *Cluster::at(&s.measure, p);
 #pragma unroll
-        for (int i = 0; i < kBucketsPerThread; ++i) summed[i] += lowest + i <= highest ? piece[lowest + i] : 0;
-      }
-      measure = summed;
+      for (int i = 0; i < kPerThread; ++i) measure[i] += lowest + i <= highest ? bucket_measure(piece, lowest + i) : 0;
     }
     unsigned long long mine = 0;
-    for (int b = 0; b <= highest - lowest; ++b) mine += measure[b];
-    bool fits = collect;  // every piece's crossing keys are in its candidates
-    for (int p = 0; p < kParts && collect; ++p) fits = fits && *Cluster::at(&s.candidate_count, p) <= kCandidates;
-    unsigned long long total;
-    const unsigned long long run = above + block_exclusive_scan(mine, s.warp_sums, total);
-    if (kByWeight && round == 0) target = top_p_target(top_p, total);
+#pragma unroll
+    for (int i = 0; i < kPerThread; ++i) mine += measure[i];
+    unsigned long long block_total;
+    const unsigned long long before = block_exclusive_scan(mine, s.warp_sums, block_total);
+    // The measure of the buckets of the blocks above this one, the cluster's total, and which block
+    // holds the crossing (one block: its own).
+    unsigned long long blocks_above = 0, total = block_total;
+    int holder = 0;
+    bool fits = collect && s.candidate_count <= kCandidates;
+    if constexpr (kParts == 1) {
+      if (kByWeight && round == 0) target = top_p_target(top_p, total);
+    } else {
+      if (tid == 0) s.block_total = block_total;
+      Cluster::sync();
+      if (tid < 32) {  // lane p reads block p's
+        const unsigned long long t = tid < kParts ? *Cluster::at(&s.block_total, tid) : 0;
+        const unsigned count = tid < kParts && collect ? *Cluster::at(&s.candidate_count, tid) : 0;
+        const unsigned long long through = warp_inclusive_scan(t, tid);  // blocks 0..lane
+        const unsigned long long all = __shfl_sync(kFullWarp, through, 31);
+        const unsigned long long top_p_goal = kByWeight && round == 0 ? top_p_target(top_p, all) : target;
+        const unsigned crossing = __ballot_sync(kFullWarp, tid < kParts && above + through >= top_p_goal);
+        if (tid == rank) s.blocks_above = through - t;
+        if (tid == 0) {
+          s.cluster_total = all;
+          s.holder = crossing ? __ffs(crossing) - 1 : 0;
+        }
+        const bool ok = __all_sync(kFullWarp, count <= kCandidates);
+        if (tid == 0) s.fits = collect && ok;
+      }
+      __syncthreads();
+      blocks_above = s.blocks_above, total = s.cluster_total, holder = s.holder, fits = s.fits;
+      if (kByWeight && round == 0) target = top_p_target(top_p, total);
+    }
+    const unsigned long long run = above + blocks_above + before;
     const bool short_of_target = above + total < target;  // the same in every thread; only in the first round
     if (!short_of_target && highest >= 0 && run < target && run + mine >= target) {  // exactly one thread
       const BucketCrossing crossing = crossing_bucket(measure, highest - lowest + 1, run, target);
       s.bucket = lowest + crossing.bucket;
       s.above = crossing.above;
     }
-    __syncthreads();
-    const KeyWindow next = short_of_target ? w : bucket_window(w, s.bucket);
-    const unsigned long long next_above = s.above;
+    Cluster::sync();  // the crossing is written
+    const KeyWindow next = short_of_target ? w : bucket_window(w, *Cluster::at(&s.bucket, holder));
+    const unsigned long long next_above = *Cluster::at(&s.above, holder);
     Cluster::sync();  // every block has read what it needs of the others before they are reset
     if (short_of_target) return w.lo;
     w = next;
@@ -537,7 +599,7 @@ __global__ void __launch_bounds__(kThreads, 2) sample_rows_kernel(const float* _
   using Cluster = RowCluster<kParts>;
   begin_dependent_kernel();
   __shared__ Candidate warp_best[kWarps];
-  __shared__ Candidate part_best;
+  __shared__ Candidate part_best[2];
   __shared__ WindowSearchShared search;
   const int64_t index = blockIdx.x / kParts;
   const int part = Cluster::rank();
@@ -545,8 +607,8 @@ __global__ void __launch_bounds__(kThreads, 2) sample_rows_kernel(const float* _
   const int tid = static_cast<int>(threadIdx.x);
   const SampleRowParams p = params ? params[index] : SampleRowParams{};
   const bool greedy = samples_greedily(p);
-  const Candidate best = greedy ? row_argmax<kParts, true>(r, warp_best, &part_best)
-                                : row_argmax<kParts, false>(r, warp_best, &part_best);
+  const Candidate best = greedy ? row_argmax<kParts, true>(r, warp_best, part_best)
+                                : row_argmax<kParts, false>(r, warp_best, part_best);
   if (greedy || best.index == kNone || !isfinite(best.value)) {
     if (part == 0 && tid == 0) out[index] = best.index == kNone ? -1 : best.index;
     if constexpr (kParts > 1) Cluster::sync();  // no block leaves while another reads its part_best
