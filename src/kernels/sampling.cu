@@ -655,7 +655,7 @@ void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t l
   if (blocks_per_row == 0) {
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sample_rows_kernel<1>, kThreads, 0));
-    blocks_per_row = sampling_blocks_per_row(rows, int64_t{sms} * per_sm, cc_major);
+    blocks_per_row = sampling_blocks_per_row(rows, sms, per_sm, cc_major);
   }
   require(rows * blocks_per_row <= INT_MAX, "sample_rows: too many rows (" + std::to_string(rows) + ") for one launch");
   switch (blocks_per_row) {
@@ -666,11 +666,11 @@ void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t l
   }
 }
 
-int sampling_blocks_per_row(int64_t rows, int64_t resident_blocks, int cc_major) {
+int sampling_blocks_per_row(int64_t rows, int sms, int blocks_per_sm, int cc_major) {
   if (cc_major < 9) return 1;
-  int blocks = 8;
-  while (blocks > 1 && rows * blocks > resident_blocks) blocks /= 2;
-  return blocks;
+  for (int blocks = 8; blocks >= 2; blocks /= 2)
+    if (rows * blocks <= sms) return blocks;
+  return rows * 2 <= int64_t{sms} * blocks_per_sm ? 2 : 1;
 }
 
 void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, int32_t* out, cudaStream_t stream,

@@ -28,9 +28,11 @@ void argmax_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t l
 void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t ld, const SampleRowParams* params,
                      int32_t* out, cudaStream_t stream, int blocks_per_row = 0);
 
-// The blocks per row the launch picks by default: the most of 8, 4, 2 and 1 whose rows x blocks fit
-// in one wave of `resident_blocks` (the device's SMs x the kernel's blocks per SM), so few rows
-// still spread over the GPU; 1 below compute capability 9.0 (no clusters).
-int sampling_blocks_per_row(int64_t rows, int64_t resident_blocks, int cc_major);
+// The blocks per row the launch picks by default (docs/PERF.md, "Sampling on the device"): the most
+// of 8, 4 and 2 that leaves one block per SM; else 2 where the pairs fit in one wave (`sms` x
+// `blocks_per_sm` resident blocks); else 1. 1 below compute capability 9.0 (no clusters). More blocks
+// than that add each block's fixed costs (its share of the scans, the reads across the cluster)
+// without more bandwidth.
+int sampling_blocks_per_row(int64_t rows, int sms, int blocks_per_sm, int cc_major);
 
 }  // namespace slidesparse

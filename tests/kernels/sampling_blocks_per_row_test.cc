@@ -1,5 +1,5 @@
-// How many blocks share a sampled row by default: clusters only where the GPU has them, as many
-// blocks as fill one wave of resident blocks.
+// How many blocks share a sampled row by default: clusters only where the GPU has them; as many
+// blocks as leave one per SM, else pairs while they fit in one wave.
 #include <gtest/gtest.h>
 
 #include "kernels/sampling.h"
@@ -7,20 +7,23 @@
 namespace slidesparse {
 namespace {
 
-TEST(SamplingBlocksPerRow, FillsOneWave) {
-  EXPECT_EQ(sampling_blocks_per_row(1, 264, 9), 8);
-  EXPECT_EQ(sampling_blocks_per_row(33, 264, 9), 8);
-  EXPECT_EQ(sampling_blocks_per_row(34, 264, 9), 4);
-  EXPECT_EQ(sampling_blocks_per_row(64, 264, 9), 4);
-  EXPECT_EQ(sampling_blocks_per_row(100, 264, 9), 2);
-  EXPECT_EQ(sampling_blocks_per_row(132, 264, 9), 2);
-  EXPECT_EQ(sampling_blocks_per_row(133, 264, 9), 1);
-  EXPECT_EQ(sampling_blocks_per_row(512, 264, 9), 1);
+TEST(SamplingBlocksPerRow, OneBlockPerSmThenPairsInOneWave) {
+  EXPECT_EQ(sampling_blocks_per_row(1, 132, 2, 9), 8);
+  EXPECT_EQ(sampling_blocks_per_row(16, 132, 2, 9), 8);
+  EXPECT_EQ(sampling_blocks_per_row(17, 132, 2, 9), 4);
+  EXPECT_EQ(sampling_blocks_per_row(33, 132, 2, 9), 4);
+  EXPECT_EQ(sampling_blocks_per_row(34, 132, 2, 9), 2);
+  EXPECT_EQ(sampling_blocks_per_row(64, 132, 2, 9), 2);
+  EXPECT_EQ(sampling_blocks_per_row(128, 132, 2, 9), 2);  // pairs past one per SM, within one wave
+  EXPECT_EQ(sampling_blocks_per_row(132, 132, 2, 9), 2);
+  EXPECT_EQ(sampling_blocks_per_row(133, 132, 2, 9), 1);
+  EXPECT_EQ(sampling_blocks_per_row(512, 132, 2, 9), 1);
+  EXPECT_EQ(sampling_blocks_per_row(133, 132, 4, 9), 2);
 }
 
 TEST(SamplingBlocksPerRow, OneBlockWithoutClusters) {
-  EXPECT_EQ(sampling_blocks_per_row(1, 264, 8), 1);
-  EXPECT_EQ(sampling_blocks_per_row(64, 216, 8), 1);
+  EXPECT_EQ(sampling_blocks_per_row(1, 132, 2, 8), 1);
+  EXPECT_EQ(sampling_blocks_per_row(64, 108, 2, 8), 1);
 }
 
 }  // namespace
