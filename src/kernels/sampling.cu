@@ -1,8 +1,10 @@
 // Row sampling (kernels/sampling.h): one row per cluster of 1, 2, 4 or 8 blocks. Each block works on
 // its piece of the row (a share of its 16-byte body; the first piece takes the head, the last the
-// tail), and what a pass needs of the whole row (the argmax, a histogram, the kept weight) each block
-// reads from the others' shared memory after a cluster barrier, adding the pieces in rank order: few
-// rows then still spread over the GPU, and every block reaches the same answers.
+// tail), and what a pass needs of the whole row (the argmax, a histogram, the kept weight) the blocks
+// combine through distributed shared memory after a cluster barrier: few rows then still spread over
+// the GPU, and every block reaches the same answers. A histogram is combined by the cluster's
+// threads each summing its buckets over the pieces (each bucket read once per piece), not by every
+// block reading every piece's whole histogram, which measured 2-5x slower with 4-8 blocks.
 //
 // The argmax, which every row starts with: the row is split into a scalar head up to the first
 // 16-byte boundary, a body of 16-byte float4 loads (kBatch in flight per thread, so a block keeps
@@ -14,17 +16,17 @@
 // A sampled row's cuts (math/token_sampling.h) are found by math/key_window.h's search, the CPU
 // Sampler's: only keys between lowest_weighted_key and the top's can hold a cut, and that window is
 // split into at most 2,048 buckets; a pass adds up the count (top-k) or weight (top-p) per bucket in
-// a shared histogram (one atomic per token, one per warp where the whole warp shares a bucket), a
-// block scan from the top finds the crossing bucket, and the next pass looks at that bucket's tokens
-// alone, until a bucket is one key. The second pass over the row also copies the crossing bucket's
-// keys to shared memory (a key is all a token's measure needs: its weight is a function of it), so
-// later rounds read those instead of the row when they fit. The draw, over the kept tokens in index
-// order: the body of the row is cut into kDrawSlices contiguous slices, each warp adds up the kept
-// weight of its slices with coalesced loads, and one warp then finds the slice that holds the draw
-// point and walks it again, a scan per 512 tokens, to the token. With spread logits a top-p row is
-// thus read four times (the argmax, two histogram passes, the draw), every pass with 16-byte loads.
-// Integer weights make every sum exact, so the token is the CPU Sampler's whatever order the
-// threads add in.
+// a shared histogram (one atomic per token, one per warp where the whole warp shares a bucket; 32-bit
+// words, see SplitMeasure), a scan from the top finds the crossing bucket, and the next pass looks at
+// that bucket's tokens alone, until a bucket is one key. The second pass over the row also copies
+// the crossing bucket's keys to shared memory (a key is all a token's measure needs: its weight is a
+// function of it), so later rounds read those instead of the row when they fit. The draw, over the
+// kept tokens in index order: each piece's body is cut into kDrawSlices contiguous slices, each warp
+// adds up the kept weight of its slices with coalesced loads, and one warp of the block whose piece
+// holds the draw point finds its slice and walks it again, a scan per 512 tokens, to the token.
+// With spread logits a top-p row is thus read four times (the argmax, two histogram passes, the
+// draw), every pass with 16-byte loads. Integer weights make every sum exact, so the token is the CPU
+// Sampler's whatever order the threads add in.
 #include "kernels/sampling.h"
 
 #include <cooperative_groups.h>

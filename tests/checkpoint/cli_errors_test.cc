@@ -246,6 +246,14 @@ TEST(CliErrors, ThroughputSamplingOptionsAreChecked) {
   EXPECT_NE(help.out.find("--sampled-share F"), std::string::npos);
 }
 
+// The sampling benchmark's blocks per row are checked before any GPU work.
+TEST(CliErrors, EngineKernelsBlocksPerRowAreChecked) {
+  expect_one_line_error(run_slidesparse({"bench", "engine-kernels", "--blocks-per-row", "1,3"}),
+                        "bench engine-kernels: --blocks-per-row must be 1, 2, 4 or 8, got 3");
+  const CommandResult help = run_slidesparse({"bench", "engine-kernels", "--help"});
+  EXPECT_NE(help.out.find("--blocks-per-row LIST"), std::string::npos);
+}
+
 // `generate` refuses invalid sampling options before any model loads.
 TEST(CliErrors, GenerateSamplingOptionsAreChecked) {
   auto generate = [](std::vector<std::string> extra) {
