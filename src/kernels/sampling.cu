@@ -280,7 +280,7 @@ __device__ __forceinline__ unsigned long long bucket_measure(const SplitMeasure&
 }
 
 struct WindowSearchShared {
-  SplitMeasure measure;              // the current window's histogram
+  SplitMeasure measure;  // the current window's histogram
   uint32_t candidates[kCandidates];  // the keys of the current window's tokens, when they fit
   unsigned long long warp_sums[kWarps];
   unsigned long long slice_weight[kDrawSlices];  // the draw's kept weight per slice
@@ -399,7 +399,7 @@ __device__ uint32_t window_cut(const RowSplit& r, KeyWindow w, float top, float 
     const int highest = static_cast<int>(window_buckets(w)) - 1 - kPerThread * position;
     const int lowest = highest >= kPerThread - 1 ? highest - (kPerThread - 1) : 0;
     uint64_t measure[kPerThread] = {};
-#pragma unroll 1
+#pragma unroll 1  // one piece at a time: unrolled, the pieces' loads spill registers
     for (int p = 0; p < kParts; ++p) {
       const SplitMeasure& piece = *Cluster::at(&s.measure, p);
 #pragma unroll
@@ -425,8 +425,8 @@ __device__ uint32_t window_cut(const RowSplit& r, KeyWindow w, float top, float 
         const unsigned count = tid < kParts && collect ? *Cluster::at(&s.candidate_count, tid) : 0;
         const unsigned long long through = warp_inclusive_scan(t, tid);  // blocks 0..lane
         const unsigned long long all = __shfl_sync(kFullWarp, through, 31);
-        const unsigned long long top_p_goal = kByWeight && round == 0 ? top_p_target(top_p, all) : target;
-        const unsigned crossing = __ballot_sync(kFullWarp, tid < kParts && above + through >= top_p_goal);
+        const unsigned long long goal = kByWeight && round == 0 ? top_p_target(top_p, all) : target;
+        const unsigned crossing = __ballot_sync(kFullWarp, tid < kParts && above + through >= goal);
         if (tid == rank) s.blocks_above = through - t;
         if (tid == 0) {
           s.cluster_total = all;
