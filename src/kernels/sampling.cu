@@ -101,8 +101,12 @@ __device__ __forceinline__ RowSplit split_row(const float* row, int64_t vocab, i
   const int64_t share = (vectors + parts - 1) / parts;
   const int64_t first = share * part < vectors ? share * part : vectors;
   const int64_t last = first + share < vectors ? first + share : vectors;
-  return {row,         reinterpret_cast<const float4*>(row + head) + first,
-          part == 0 ? head : 0,  last - first, head + 4 * first, tail_start,
+  return {row,
+          reinterpret_cast<const float4*>(row + head) + first,
+          part == 0 ? head : 0,
+          last - first,
+          head + 4 * first,
+          tail_start,
           part == parts - 1 ? vocab - tail_start : 0};
 }
 
@@ -487,6 +491,11 @@ __device__ __forceinline__ int64_t walk(const DrawWindow& d, const float* x, int
   return -1;
 }
 
+// The end (exclusive, in float4s) of the draw's slice j of `slice` float4s over piece r's body.
+__device__ __forceinline__ int64_t slice_end(const RowSplit& r, int64_t slice, int j) {
+  return (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+}
+
 // Warp 0 of the block whose piece r holds the draw point u (counted from the piece's first kept
 // token; u < head + body + tail, the piece's kept weight in its head, slices and tail) walks to its
 // token and one lane writes it to `out`. `mine` and `inclusive`: each lane's slices' weight and the
@@ -521,7 +530,7 @@ __device__ void walk_to_token(const RowSplit& r, const DrawWindow& d, unsigned l
   const int j = __shfl_sync(kFullWarp, found, holder);
   before = __shfl_sync(kFullWarp, before, holder);
   // Walk slice j in chunks: within a chunk index order is float4 b, then lane, then component.
-  const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+  const int64_t end = slice_end(r, slice, j);
   for (int64_t c = j * slice; c < end; c += kDrawChunk)
     for (int b = 0; b < kVectors; ++b) {
       const int64_t v = c + b * 32 + lane;
@@ -548,7 +557,7 @@ __device__ void draw_token(const RowSplit& r, const DrawWindow& d, uint64_t rand
   const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
   const int64_t slice = ((r.vectors + kDrawSlices - 1) / kDrawSlices + kDrawChunk - 1) / kDrawChunk * kDrawChunk;
   for (int j = warp; j < kDrawSlices; j += kWarps) {
-    const int64_t end = (j + 1) * slice < r.vectors ? (j + 1) * slice : r.vectors;
+    const int64_t end = slice_end(r, slice, j);
     unsigned long long sum = 0;
     for (int64_t c = j * slice; c < end; c += kDrawChunk) {
       float4 x[kVectors];
@@ -649,14 +658,20 @@ void sample_rows_gpu(const float* logits, int64_t rows, int64_t vocab, int64_t l
   require(reinterpret_cast<uintptr_t>(logits) % sizeof(float) == 0 &&
               reinterpret_cast<uintptr_t>(params) % alignof(SampleRowParams) == 0,
           "sample_rows: logits must be 4-byte aligned, params 8-byte aligned");
-  int device = 0, cc_major = 0, sms = 0, per_sm = 0;
+  int device = 0, cc_major = 0, sms = 0;
   CUDA_CHECK(cudaGetDevice(&device));
   CUDA_CHECK(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device));
   require(blocks_per_row <= 1 || cc_major >= 9, "sample_rows: blocks_per_row " + std::to_string(blocks_per_row) +
                                                     " needs thread-block clusters (compute capability 9.0 or later)");
   if (blocks_per_row == 0) {
+    // The kernel's blocks per SM are fixed by its registers and shared memory: asked once, not on
+    // every launch (the engine runs one GPU architecture per process).
+    static const int per_sm = [] {
+      int n = 0;
+      CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, sample_rows_kernel<1>, kThreads, 0));
+      return n;
+    }();
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sample_rows_kernel<1>, kThreads, 0));
     blocks_per_row = sampling_blocks_per_row(rows, sms, per_sm, cc_major);
   }
   require(rows * blocks_per_row <= INT_MAX, "sample_rows: too many rows (" + std::to_string(rows) + ") for one launch");
