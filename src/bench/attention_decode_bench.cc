@@ -138,8 +138,10 @@ AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const D
 }  // namespace
 
 std::vector<AttentionDecodeConfig> attention_decode_config_candidates() {
-  return {AttentionDecodeConfig{},       AttentionDecodeConfig{64, 1024},  AttentionDecodeConfig{256, 1024},
-          AttentionDecodeConfig{128, 512}, AttentionDecodeConfig{128, 2048}, AttentionDecodeConfig{512, 1}};
+  // The default; its fill target with smaller and larger chunks; a fixed target of ~8 blocks per SM;
+  // no split below the longest chunk.
+  return {AttentionDecodeConfig{}, AttentionDecodeConfig{64, 0}, AttentionDecodeConfig{256, 0},
+          AttentionDecodeConfig{128, 1024}, AttentionDecodeConfig{512, 1}};
 }
 
 std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionDecodeBenchOptions& o,
@@ -159,8 +161,9 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
       for (const AttentionDecodeConfig& config : o.configs) {
         AttentionDecodeBenchRow r = time_point(o, d, config, stream);
         r.fraction_of_copy = r.gbps / copy;
-        std::printf("%6d %6d %6d %6d %9d %8d %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
-                    r.max_seq_len, r.splits, config.min_chunk, config.target_blocks, r.kv_bytes / 1e6, r.stream_us,
+        const std::string target = config.target_blocks > 0 ? std::to_string(config.target_blocks) : "2xSMs";
+        std::printf("%6d %6d %6d %6d %9d %8s %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
+                    r.max_seq_len, r.splits, config.min_chunk, target.c_str(), r.kv_bytes / 1e6, r.stream_us,
                     r.graph_us, r.gbps, 100 * r.fraction_of_copy);
         std::fflush(stdout);
         rows.push_back(r);

@@ -28,9 +28,13 @@ struct AttentionDecodeConfig {
   // A sequence is split only into pieces of at least this many keys (a multiple of 16, at most
   // kAttentionDecodeMaxChunk): short contexts stay whole, so they pay no combine.
   int min_chunk = 128;
-  // Split until num_seqs * kv_heads * splits reaches about this many blocks (a few waves on an
-  // H100 at 4 blocks per SM), so few long sequences still fill the GPU.
-  int target_blocks = 1024;
+  // Split until num_seqs * kv_heads * splits reaches about this many blocks, so few long sequences
+  // still fill the GPU. 0: twice the current device's SM count. Measured on an H100 (132 SMs),
+  // 16..512 sequences x 64..1024 keys: once there are about two blocks per SM, a split's extra
+  // launch and partial outputs cost more than its parallelism buys (64 sequences x 272 keys: one
+  // block each 20.9 us, three splits 25.7); below one block per SM, splitting wins (16 x 512 keys:
+  // four splits 14.1 us, none 18.3).
+  int target_blocks = 0;
   // Nonzero: every sequence is cut into pieces of exactly this many keys (a multiple of 16, at most
   // kAttentionDecodeMaxChunk; min_chunk and target_blocks unused), so its keys are summed in an order
   // that depends on its own length alone, not on the other sequences of the launch: a request's

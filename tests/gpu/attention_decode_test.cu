@@ -337,8 +337,9 @@ TEST(AttentionDecodeGpu, FixedChunkOutputDoesNotDependOnTheBatch) {
   }
 }
 
-// Host-side planning (no GPU needed): the workspace bound holds for every kv head count, no split
-// is ever asked to cover more than the max chunk, and the split count follows the config.
+// Host-side planning (the default fill target asks the device its SM count): the workspace sized
+// for a bound on the sequences holds for every launch of at most that many and any kv head count,
+// no split is ever asked to cover more than the max chunk, and the split count follows the config.
 TEST(AttentionDecodeSplits, WorkspaceBoundAndChunkLimitHold) {
   for (const AttentionDecodeConfig config : {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 1},
                                               AttentionDecodeConfig{512, 100000}, AttentionDecodeConfig{64, 4096}})
@@ -353,14 +354,32 @@ TEST(AttentionDecodeSplits, WorkspaceBoundAndChunkLimitHold) {
           ASSERT_GE(int64_t{splits} * kAttentionDecodeMaxChunk, max_len);
           ASSERT_LE(int64_t{splits - 1} * config.min_chunk, std::max(max_len, 1) - 1) << "a split below min_chunk";
           const int heads = kv * 4;
-          const size_t need = splits > 1 ? size_t{1} * num_seqs * heads * splits * (128 + 1) * 4 : 0;
-          ASSERT_GE(attention_decode_workspace_bytes(num_seqs, heads, 128, max_len, config), need);
+          const size_t bound = attention_decode_workspace_bytes(num_seqs, heads, 128, max_len, config);
+          for (int fewer = 1; fewer <= num_seqs; ++fewer) {
+            const int s = attention_decode_splits(fewer, kv, max_len, config);
+            const size_t need = s > 1 ? size_t{1} * fewer * heads * s * (128 + 1) * 4 : 0;
+            ASSERT_GE(bound, need) << "a launch of " << fewer << " sequences";
+          }
         }
+  // Fewer sequences than the bound can need more partials than the bound itself: 263 sequences of
+  // one kv head split in two where 264 do not (a fill target of 264 blocks).
+  const AttentionDecodeConfig fill264{128, 264};
+  ASSERT_EQ(attention_decode_splits(264, 1, 1024, fill264), 2);  // the max chunk: 1024 keys need two
+  ASSERT_EQ(attention_decode_splits(264, 1, 512, fill264), 1);
+  ASSERT_EQ(attention_decode_splits(263, 1, 512, fill264), 2);
+  EXPECT_EQ(attention_decode_workspace_bytes(264, 4, 128, 512, fill264), size_t{263} * 2 * 4 * 129 * 4);
+  // The default fill target is twice the SM count: below it a sequence splits (down to min_chunk),
+  // from it on none does.
+  int device = 0, sms = 0;
+  ASSERT_EQ(cudaGetDevice(&device), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), cudaSuccess);
+  EXPECT_EQ(attention_decode_splits(1, 5, 4096), std::min((2 * sms + 4) / 5, 4096 / 128));
+  EXPECT_EQ(attention_decode_splits((2 * sms + 4) / 5, 5, 512), 1);
   EXPECT_EQ(attention_decode_splits(512, 5, 272), 1);  // enough blocks already: no split, no combine
   EXPECT_EQ(attention_decode_splits(512, 5, 4096), 4096 / kAttentionDecodeMaxChunk);
   EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{24, 1024}), Error);
   EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{1024, 1024}), Error);
-  EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{128, 0}), Error);
+  EXPECT_THROW(attention_decode_splits(1, 1, 100, AttentionDecodeConfig{128, -1}), Error);
   // A fixed chunk: the longest sequence alone sets the count, whatever the batch and its kv heads.
   for (int num_seqs : {1, 64, 512})
     for (int kv : {1, 5}) {
