@@ -98,6 +98,10 @@ void print_breakdown(LlmEngine& engine, const std::string& stage, const PointPla
       {"relu2*up+ffn_sub norm+quant", {tokens * inter * (2 * 2 + 1) * layers, "GB/s"}},
       {"ffn_sub norm+quant", {tokens * inter * (2 + 1) * layers, "GB/s"}},
       {"rope+kv write", {tokens * (qkv_n * 2 + hidden * 2 + 2 * kv * hd * 2) * layers, "GB/s"}},
+      // Decode attention that rotates its fresh token itself: the keys and values read, the QKV rows
+      // read and the fresh k and v written (no q round trip).
+      {"rope+kv write+attention",
+       {(4 * tokens * context * kv * hd + tokens * (qkv_n * 2 + 2 * kv * hd * 2)) * layers, "GB/s"}},
   };
   double total = 0, host_total = 0, linear_gemms = 0;  // linear_gemms: the four linear layers' GEMMs
   for (const StepPhase& p : phases) total += p.gpu_ms, host_total += p.host_ms;

@@ -12,6 +12,10 @@
 //                [head][key]); each warp owns a quarter of head_dim.
 // Only keys below seq_len are copied (the rest of a tile is zero-filled, so 0 * garbage never
 // reaches the accumulators), so bytes read are exactly the visible K and V rows.
+// attention_decode_rope_gpu's variant (kRope) first rotates the block's queries from the QKV rows
+// into shared memory and, in the split holding the last key, rotates that key, writes it and its
+// value to the cache slot and puts them in that key's tile row (rope_kv.cu's arithmetic,
+// rope_pieces.cuh).
 #include "kernels/attention_decode.h"
 
 #include <algorithm>
@@ -23,6 +27,7 @@
 #include "gpu/cuda_check.h"
 #include "kernels/dependent_launch.cuh"
 #include "kernels/mma_sm80.cuh"
+#include "kernels/rope_pieces.cuh"
 
 namespace slidesparse {
 
@@ -44,6 +49,9 @@ constexpr int kTile = 32;  // keys per pipeline stage: one per lane in the softm
 // barriers better (H200: 512 sequences x 32..128 keys 4-16% faster, x 272 2% slower; engine decode
 // M=64..256 1-2.5% faster, M=512 even; docs/PERF.md).
 constexpr int kStages = 2;
+// Six blocks per SM, what two stages' shared memory allows: the registers of the variant that
+// rotates the fresh token (90 unbounded) are held to the six blocks' 80 rather than cost one.
+constexpr int kBlocksPerSm = 6;
 constexpr int kGroupCols = 8;  // query heads per kv head the block can serve: the mma's n
 constexpr int kKeyGroup = 16;  // keys that always share a cache block (block_size % 16 == 0)
 constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;
@@ -52,11 +60,15 @@ constexpr int kProbStride = kTile + 8;   // bf16: 80-byte rows put 8 ldmatrix ro
 constexpr float kLog2e = 1.4426950408889634f;
 
 static_assert(kTile == 32, "the softmax gives each lane one key of the tile");
+
+// Where the queries come from: rotated already (q), or rotated here from the QKV GEMM's bf16 rows,
+// as they are or with scales still to apply (the step's fresh k and v then go to the cache here too).
+constexpr int kRopeNone = 0, kRopePlain = 1, kRopeScaled = 2;
 static_assert(kGroupCols <= 2 * kWarps, "each warp runs the softmax of at most two query heads");
 static_assert(kAttentionDecodeMaxChunk % kKeyGroup == 0, "splits are whole key groups");
 
 // Byte offsets in the block's dynamic shared memory.
-template <int kHeadDim>
+template <int kHeadDim, int kRope>
 struct SharedLayout {
   static constexpr int kTileBytes = kTile * kHeadDim * 2;
   // From 0: the pipeline stages, [stage][K, V][kTile][kHeadDim] bf16, rows swizzled.
@@ -66,16 +78,29 @@ struct SharedLayout {
   static constexpr int kRowSum = kAlpha + kGroupCols * 4;  // [8] f32, final softmax sums
   static constexpr int kRowMax = kRowSum + kGroupCols * 4;  // [8] f32, final maxima
   static constexpr int kKeyGroups = kRowMax + kGroupCols * 4;  // [kMaxKeyGroups] i64
-  static constexpr int kBytes = kKeyGroups + kMaxKeyGroups * 8;
+  // Where the kernel rotates the fresh token (kRope): [8][kHeadDim] bf16, the rotated queries, then
+  // [2][kHeadDim] bf16, the rotated key and the value of the split's last key.
+  static constexpr int kFreshQ = kKeyGroups + kMaxKeyGroups * 8;
+  static constexpr int kFreshKv = kFreshQ + kGroupCols * kHeadDim * 2;
+  static constexpr int kBytes = kRope != kRopeNone ? kFreshKv + 2 * kHeadDim * 2 : kFreshQ;
   // After the loop the stages hold the normalized output, [8][kOutStride] f32 (the 4-float pad
   // spreads the mma's head columns over the banks).
   static constexpr int kOutStride = kHeadDim + 4;
   static_assert(kGroupCols * kOutStride * 4 <= kScores, "the staged output fits in the stages");
-  static_assert(kScores % 16 == 0 && kProbs % 16 == 0 && kKeyGroups % 16 == 0, "16-byte aligned regions");
+  static_assert(kScores % 16 == 0 && kProbs % 16 == 0 && kKeyGroups % 16 == 0 && kFreshQ % 16 == 0,
+                "16-byte aligned regions");
 };
 
 struct DecodeArgs {
-  const __nv_bfloat16* q;  // [num_seqs, heads, head_dim]
+  const __nv_bfloat16* q;  // [num_seqs, heads, head_dim] (kRopeNone)
+  // kRopePlain / kRopeScaled: sequence s's fresh token is QKV row s (bf16, 16-byte aligned rows),
+  // at positions[s], its k and v going to cache slot slot_mapping[s] (rope_kv_write_gpu's inputs).
+  AccView qkv;
+  const int32_t* positions;
+  const int32_t* slot_mapping;
+  const __nv_bfloat16* rope_cos;
+  const __nv_bfloat16* rope_sin;
+  int64_t cache_slots;
   const __nv_bfloat16* k;
   const __nv_bfloat16* v;
   __nv_bfloat16* out;   // [num_seqs, heads * head_dim]
@@ -125,10 +150,10 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 
-template <int kHeadDim>
-__global__ void __launch_bounds__(kThreads) attention_decode_kernel(const DecodeArgs a) {
+template <int kHeadDim, int kRope>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kernel(const DecodeArgs a) {
   begin_dependent_kernel();
-  using Layout = SharedLayout<kHeadDim>;
+  using Layout = SharedLayout<kHeadDim, kRope>;
   constexpr int kRowChunks = kHeadDim / 8;               // 16-byte chunks per K / V row
   constexpr int kDimSteps = kHeadDim / 16;               // k-steps of S = K q^T
   constexpr int kDimTiles = kHeadDim / 16 / kWarps;      // 16-dim output tiles per warp
@@ -169,6 +194,51 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
   // Columns of the mma past the group's heads stay zero: P rows 0, rescale 0.
   for (int i = tid; i < kGroupCols * kProbStride; i += kThreads) probs[i] = __float2bfloat16_rn(0.0f);
   if (tid < kGroupCols) alpha[tid] = 0.0f;
+
+  // The fresh token (kRope), one 16-column piece pair per thread as rope_kv_write_gpu cuts it: the
+  // first group * P threads rotate the group's queries into shared memory; in the split that holds
+  // key len - 1 (the last), the next P rotate its k and the P after copy its v, store them to the
+  // token's cache slot and keep them in shared memory for the tile of that key, whose copy read the
+  // slot before these stores could reach it. Done before the first tile's copy is issued: issued
+  // after it, under those loads, the kernel measured 1.4 us slower per launch (H100, FP8 decode
+  // M=512).
+  const bool holds_fresh_key = kRope != kRopeNone && end == len;
+  if constexpr (kRope != kRopeNone) {
+    constexpr int kPieces = kHeadDim / 16, kHalf = kHeadDim / 2;
+    const int unit = tid / kPieces, d_lo = (tid % kPieces) * 8;
+    const bool is_q = unit < a.group, is_kv = !is_q && unit < a.group + 2 && holds_fresh_key;
+    if (is_q || is_kv) {
+      const int kind = unit - a.group;  // k or v
+      const int64_t col =
+          (is_q ? int64_t{head0 + unit} : int64_t{a.heads} + int64_t{kind} * a.kv_heads + kv_head) * kHeadDim + d_lo;
+      const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{seq} * a.qkv.ld + col;
+      const float scale_x = kRope == kRopeScaled && a.qkv.scale_x ? a.qkv.scale_x[seq] : 1.0f;
+      uint4 lo = bf16_piece<kRope == kRopeScaled>(a.qkv, row, scale_x, col);
+      uint4 hi = bf16_piece<kRope == kRopeScaled>(a.qkv, row + kHalf, scale_x, col + kHalf);
+      if (is_q || kind == 0) {
+        const int64_t table = int64_t{a.positions[seq]} * kHalf + d_lo;
+        rotate_packed(lo, hi, *reinterpret_cast<const uint4*>(a.rope_cos + table),
+                      *reinterpret_cast<const uint4*>(a.rope_sin + table));
+      }
+      if (is_q) {
+        auto* fresh_q = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshQ) + unit * kHeadDim;
+        *reinterpret_cast<uint4*>(fresh_q + d_lo) = lo;
+        *reinterpret_cast<uint4*>(fresh_q + kHalf + d_lo) = hi;
+      } else {
+        auto* fresh_kv = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshKv) + kind * kHeadDim;
+        *reinterpret_cast<uint4*>(fresh_kv + d_lo) = lo;
+        *reinterpret_cast<uint4*>(fresh_kv + kHalf + d_lo) = hi;
+        const int32_t slot = a.slot_mapping[seq];
+        if (slot >= 0 && slot < a.cache_slots) {
+          const int32_t block = slot / a.block_size, offset = slot - block * a.block_size;
+          __nv_bfloat16* dst = (kind == 0 ? const_cast<__nv_bfloat16*>(a.k) : const_cast<__nv_bfloat16*>(a.v)) +
+                               ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + offset) * kHeadDim;
+          *reinterpret_cast<uint4*>(dst + d_lo) = lo;
+          *reinterpret_cast<uint4*>(dst + kHalf + d_lo) = hi;
+        }
+      }
+    }
+  }
   __syncthreads();
 
   auto load_tile = [&](int tile) {
@@ -201,7 +271,9 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
   {
     const int n = lane / 4;
     const auto* q_row = reinterpret_cast<const uint32_t*>(
-        a.q + (int64_t{seq} * a.heads + head0 + min(n, a.group - 1)) * kHeadDim);
+        kRope != kRopeNone
+            ? reinterpret_cast<const __nv_bfloat16*>(smem + Layout::kFreshQ) + min(n, a.group - 1) * kHeadDim
+            : a.q + (int64_t{seq} * a.heads + head0 + min(n, a.group - 1)) * kHeadDim);
 #pragma unroll
     for (int s = 0; s < kDimSteps; ++s) {
       q_frag[s][0] = n < a.group ? q_row[s * 8 + lane % 4] : 0u;
@@ -219,9 +291,18 @@ __global__ void __launch_bounds__(kThreads) attention_decode_kernel(const Decode
     __syncthreads();  // the tile is in for every thread, and the stage refilled below is free
     if (tile + kStages - 1 < tiles) load_tile(tile + kStages - 1);
     cp_async_commit();
-    const __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
-    const __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
     const int first = begin + tile * kTile;
+    if (holds_fresh_key && tile == tiles - 1) {  // key len - 1: its row from the fresh k and v
+      if (tid < 2 * kRowChunks) {
+        const int kind = tid / kRowChunks, chunk = tid % kRowChunks;
+        const auto* fresh = reinterpret_cast<const uint4*>(smem + Layout::kFreshKv) + kind * kRowChunks;
+        *reinterpret_cast<uint4*>((kind == 0 ? k_stage : v_stage) + swizzled<kHeadDim>(len - 1 - first, chunk)) =
+            fresh[chunk];
+      }
+      __syncthreads();
+    }
 
     if (warp < kScoreWarps) {
       float s[4] = {};
@@ -384,10 +465,10 @@ size_t partial_floats(int num_seqs, int heads, int head_dim, int splits) {
   return static_cast<size_t>(num_seqs) * heads * splits * head_dim;
 }
 
-template <int kHeadDim>
+template <int kHeadDim, int kRope>
 void launch(const DecodeArgs& a, cudaStream_t stream) {
-  using Layout = SharedLayout<kHeadDim>;
-  const auto kernel = attention_decode_kernel<kHeadDim>;
+  using Layout = SharedLayout<kHeadDim, kRope>;
+  const auto kernel = attention_decode_kernel<kHeadDim, kRope>;
   // Above 48 KB a kernel must opt in; done once per process (the engine runs on one device).
   static const bool opted_in = [&] {
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kBytes));
@@ -399,6 +480,14 @@ void launch(const DecodeArgs& a, cudaStream_t stream) {
     const int64_t blocks = ceil_div(int64_t{a.num_seqs} * a.heads, kWarps);
     launch_dependent(attention_decode_combine_kernel<kHeadDim>, static_cast<unsigned>(blocks), kThreads, 0, stream, a);
   }
+}
+
+template <int kRope>
+void launch_head_dim(const DecodeArgs& a, int head_dim, cudaStream_t stream) {
+  if (head_dim == 64)
+    launch<64, kRope>(a, stream);
+  else
+    launch<128, kRope>(a, stream);
 }
 
 // attention_decode_splits on a checked config.
@@ -433,9 +522,12 @@ size_t attention_decode_workspace_bytes(int num_seqs, int heads, int head_dim, i
   return most * heads * (head_dim + 1) * sizeof(float);
 }
 
-void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
-                          float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
-                          cudaStream_t stream, const AttentionDecodeConfig& config) {
+namespace {
+
+// The arguments every launch shares, checked (q or the fresh token's rows come from the caller).
+DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, int heads, float softmax_scale,
+                       __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
+                       const AttentionDecodeConfig& config) {
   const int hd = cache.head_dim;
   require(hd == 64 || hd == 128, "attention_decode: head_dim " + std::to_string(hd) + " (need 64 or 128)");
   require(cache.kv_heads > 0 && heads > 0 && heads % cache.kv_heads == 0 && heads / cache.kv_heads <= kGroupCols,
@@ -445,14 +537,14 @@ void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, con
           "attention_decode: block_size " + std::to_string(cache.block_size) + " is not a positive multiple of 16");
   require(batch.num_seqs >= 0 && batch.num_seqs <= 65535,
           "attention_decode: num_seqs " + std::to_string(batch.num_seqs) + " outside 0..65535");
-  if (batch.num_seqs == 0) return;
-  require(q && out && cache.k && cache.v && batch.seq_len && batch.block_table && batch.max_blocks_per_seq > 0,
+  require(batch.num_seqs == 0 ||
+              (out && cache.k && cache.v && batch.seq_len && batch.block_table && batch.max_blocks_per_seq > 0),
           "attention_decode: null tensor or empty block table");
-  require(aligned(cache.k, 16) && aligned(cache.v, 16) && aligned(out, 16) && aligned(q, 4),
-          "attention_decode: k, v and out must be 16-byte aligned, q 4-byte aligned");
+  require(aligned(cache.k, 16) && aligned(cache.v, 16) && aligned(out, 16),
+          "attention_decode: k, v and out must be 16-byte aligned");
 
   DecodeArgs a{};
-  a.q = q, a.k = cache.k, a.v = cache.v, a.out = out;
+  a.k = cache.k, a.v = cache.v, a.out = out;
   a.seq_len = batch.seq_len, a.block_table = batch.block_table, a.max_blocks_per_seq = batch.max_blocks_per_seq;
   a.num_seqs = batch.num_seqs, a.heads = heads, a.kv_heads = cache.kv_heads, a.group = heads / cache.kv_heads;
   a.block_size = cache.block_size;
@@ -460,7 +552,7 @@ void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, con
   a.min_chunk = config.min_chunk;
   a.fixed_chunk = config.fixed_chunk;
   a.scale_log2 = softmax_scale * kLog2e;
-  if (a.splits > 1) {
+  if (a.splits > 1 && a.num_seqs > 0) {
     const size_t need = (partial_floats(a.num_seqs, heads, hd, a.splits) + size_t{1} * a.num_seqs * heads * a.splits) *
                         sizeof(float);
     require(workspace && aligned(workspace, 16) && workspace_bytes >= need,
@@ -469,10 +561,49 @@ void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, con
     a.partial_out = static_cast<float*>(workspace);
     a.partial_lse = a.partial_out + partial_floats(a.num_seqs, heads, hd, a.splits);
   }
-  if (hd == 64)
-    launch<64>(a, stream);
+  return a;
+}
+
+}  // namespace
+
+void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
+                          float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
+                          cudaStream_t stream, const AttentionDecodeConfig& config) {
+  DecodeArgs a = decode_args(cache, batch, heads, softmax_scale, out, workspace, workspace_bytes, config);
+  if (a.num_seqs == 0) return;
+  require(q && aligned(q, 4), "attention_decode: q must be non-null and 4-byte aligned");
+  a.q = q;
+  launch_head_dim<kRopeNone>(a, cache.head_dim, stream);
+}
+
+bool attention_decode_fuses_rope(const AccView& qkv) {
+  return qkv.type == AccumulatorType::BFloat16 && aligned(qkv.data, 16) && qkv.ld % 8 == 0 && aligned(qkv.scale_w, 16);
+}
+
+void attention_decode_rope_gpu(const DecodeRope& rope, const KvCacheLayer& cache, const AttentionBatch& batch,
+                               int heads, float softmax_scale, __nv_bfloat16* out, void* workspace,
+                               size_t workspace_bytes, cudaStream_t stream, const AttentionDecodeConfig& config) {
+  DecodeArgs a = decode_args(cache, batch, heads, softmax_scale, out, workspace, workspace_bytes, config);
+  if (a.num_seqs == 0) return;
+  require(attention_decode_fuses_rope(rope.qkv),
+          "attention_decode_rope: the QKV rows must be bf16 and 16-byte aligned (attention_decode_fuses_rope)");
+  const int64_t width = int64_t{heads + 2 * cache.kv_heads} * cache.head_dim;
+  require(rope.qkv.ld >= width, "attention_decode_rope: the QKV rows hold " + std::to_string(rope.qkv.ld) +
+                                    " columns, fewer than (" + std::to_string(heads) + " + 2 x " +
+                                    std::to_string(cache.kv_heads) + ") x " + std::to_string(cache.head_dim));
+  require(rope.positions && rope.slot_mapping && rope.cos && rope.sin && aligned(rope.cos, 16) &&
+              aligned(rope.sin, 16),
+          "attention_decode_rope: positions, slot_mapping and 16-byte aligned RoPE tables are required");
+  a.qkv = rope.qkv;
+  a.positions = rope.positions;
+  a.slot_mapping = rope.slot_mapping;
+  a.rope_cos = rope.cos;
+  a.rope_sin = rope.sin;
+  a.cache_slots = int64_t{cache.num_blocks} * cache.block_size;
+  if (rope.qkv.scale_x || rope.qkv.scale_w)
+    launch_head_dim<kRopeScaled>(a, cache.head_dim, stream);
   else
-    launch<128>(a, stream);
+    launch_head_dim<kRopePlain>(a, cache.head_dim, stream);
 }
 
 }  // namespace slidesparse

@@ -14,7 +14,9 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <cstdint>
 
+#include "kernels/acc_view.h"
 #include "kernels/kv_cache.h"
 
 namespace slidesparse {
@@ -60,5 +62,30 @@ int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const A
 void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
                           float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
                           cudaStream_t stream, const AttentionDecodeConfig& config = {});
+
+// The step's fresh token of every sequence as the QKV GEMM left it, for attention_decode_rope_gpu:
+// rope_kv_write_gpu's inputs with one token per sequence (token s is sequence s).
+struct DecodeRope {
+  AccView qkv;                     // rows [num_seqs, >= (heads + 2 kv_heads) * head_dim]: q, k, v heads
+  const int32_t* positions;        // device int32 [num_seqs]: the token's position (seq_len - 1)
+  const int32_t* slot_mapping;     // device int32 [num_seqs]: its cache slot (negative: none)
+  const __nv_bfloat16* cos;        // device bf16 [max_positions][head_dim / 2] (math/rope.h's table)
+  const __nv_bfloat16* sin;
+};
+
+// Whether attention_decode_rope_gpu takes these QKV rows: a bf16 accumulator (scales applied or
+// still to apply) in 16-byte aligned rows with 16-byte aligned weight scales. Other forms go through
+// rope_kv_write_gpu and attention_decode_gpu.
+bool attention_decode_fuses_rope(const AccView& qkv);
+
+// rope_kv_write_gpu followed by attention_decode_gpu, in one launch (the same bits in the output and
+// in the cache): every block rotates its kv head's queries from the QKV rows itself, and the block
+// holding each sequence's last key rotates that key, writes it and its value to the token's cache
+// slot and uses them for that key (its other keys come from the cache as before). Saves the RoPE
+// kernel's launch and its q round trip. The query's position is seq_len[s] - 1, as for
+// attention_decode_gpu; slots past the cache are not written. Same contract otherwise.
+void attention_decode_rope_gpu(const DecodeRope& rope, const KvCacheLayer& cache, const AttentionBatch& batch,
+                               int heads, float softmax_scale, __nv_bfloat16* out, void* workspace,
+                               size_t workspace_bytes, cudaStream_t stream, const AttentionDecodeConfig& config = {});
 
 }  // namespace slidesparse

@@ -20,6 +20,7 @@
 #include "gpu/cuda_check.h"
 #include "kernels/acc_view.cuh"
 #include "kernels/dependent_launch.cuh"
+#include "kernels/rope_pieces.cuh"
 #include "kernels/vector_io.cuh"
 
 namespace slidesparse {
@@ -94,25 +95,6 @@ __device__ __forceinline__ uint4 load_pairs8(const AccView& v, int64_t row, int6
   return out;
 }
 
-// math/rope.h: out = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), rotate_half(x) = [-x_hi, x_lo],
-// on 8 columns of each half as four packed bf16 pairs: bf16(lo * c) and bf16(hi * s) are one
-// mul.rn.bf16x2 each (the products of two bf16 are exact in float, so this is their one rounding),
-// their sum or difference one add/sub.rn.bf16x2 (float holds the exact sum of two bf16, so rounding
-// it once is what rounding a float sum gives), with no conversion to float and back.
-__device__ __forceinline__ void rotate_packed(uint4& lo, uint4& hi, const uint4& c, const uint4& s) {
-  uint32_t* l = &lo.x;
-  uint32_t* h = &hi.x;
-  const uint32_t* cp = &c.x;
-  const uint32_t* sp = &s.x;
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    const uint32_t new_lo = sub_bf16x2(mul_bf16x2(l[j], cp[j]), mul_bf16x2(h[j], sp[j]));
-    const uint32_t new_hi = add_bf16x2(mul_bf16x2(h[j], cp[j]), mul_bf16x2(l[j], sp[j]));
-    l[j] = new_lo;
-    h[j] = new_hi;
-  }
-}
-
 // Thread i's piece: its token, head unit (q, k or v head), first column in the head and in the row.
 struct RopePiece {
   uint32_t t;
@@ -152,15 +134,6 @@ __device__ __forceinline__ __nv_bfloat16* rope_destination(const RopeKvArgs& a, 
 __device__ __forceinline__ __nv_bfloat16* packed_kv_destination(const RopeKvArgs& a, const RopePiece& p) {
   if (p.is_q || !a.kv_out) return nullptr;
   return a.kv_out + (int64_t{p.t} * 2 * a.kv_heads + p.unit - a.heads) * a.head_dim;
-}
-
-// The piece's 8 values of a bf16 accumulator as packed pairs, its scales applied where it has any
-// (scale_x: the token's, read once for both halves).
-template <bool kScaled>
-__device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat16* p, float scale_x, int64_t col) {
-  const uint4 raw = *reinterpret_cast<const uint4*>(p);
-  if constexpr (!kScaled) return raw;
-  return scaled_bf16_chunk(raw, v, scale_x, load_scale_chunk(v, col));
 }
 
 // The rest of a thread's work once its two halves are loaded as packed bf16 pairs: q and k pieces

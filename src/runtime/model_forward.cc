@@ -76,17 +76,26 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
     mark("qkv GEMM");
     auto* q = q_.as<__nv_bfloat16>();
     auto* attn = attn_.as<__nv_bfloat16>();
-    rope_kv_write_gpu(qkv_out, tokens, staged + staged_at.positions, staged + staged_at.slots,
-                      rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_),
-                      cache_layers_[layer], q, stream_, cudnn ? attention_->packed_kv() : nullptr);
-    mark("rope+kv write");
-    if (shape.decode)
-      attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
-                           decode_workspace_.data(), decode_workspace_.bytes(), stream_, decode_config_);
-    else if (!cudnn || !attention_->run(q, *cudnn, attn))
-      attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
-                            row_launch.attention);
-    mark("attention");
+    const auto* positions = staged + staged_at.positions;
+    const auto* slots = staged + staged_at.slots;
+    if (shape.decode && attention_decode_fuses_rope(qkv_out)) {  // one token per sequence: RoPE in attention
+      attention_decode_rope_gpu({qkv_out, positions, slots, rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>()},
+                                cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
+                                decode_workspace_.data(), decode_workspace_.bytes(), stream_, decode_config_);
+      mark("rope+kv write+attention");
+    } else {
+      rope_kv_write_gpu(qkv_out, tokens, positions, slots, rope_cos_.as<__nv_bfloat16>(),
+                        rope_sin_.as<__nv_bfloat16>(), static_cast<int>(heads_), cache_layers_[layer], q, stream_,
+                        cudnn ? attention_->packed_kv() : nullptr);
+      mark("rope+kv write");
+      if (shape.decode)
+        attention_decode_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
+                             decode_workspace_.data(), decode_workspace_.bytes(), stream_, decode_config_);
+      else if (!cudnn || !attention_->run(q, *cudnn, attn))
+        attention_prefill_gpu(q, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn, stream_,
+                              row_launch.attention);
+      mark("attention");
+    }
     scale = next_scale();
     rmsnorm_quantize_gpu({attn}, hidden_rows, {norms.attn_sub, eps}, input_of(o, scale), stream_, row_launch.tensor);
     mark("attn_sub norm+quant");

@@ -24,8 +24,10 @@
 #include "gpu/device_info.h"
 #include "gpu_test_util.h"
 #include "kernels/attention_decode.h"
+#include "kernels/rope_kv.h"
 #include "math/attention.h"
 #include "math/numeric_formats.h"
+#include "math/rope.h"
 
 namespace slidesparse {
 namespace {
@@ -335,6 +337,90 @@ TEST(AttentionDecodeGpu, FixedChunkOutputDoesNotDependOnTheBatch) {
           << "sequence " << s << " (" << lens[s] << " keys) alone differs from its row in the batch";
     }
   }
+}
+
+// attention_decode_rope_gpu against rope_kv_write_gpu followed by attention_decode_gpu on the same
+// inputs: the same output bits and the same cache, for bf16 QKV rows as they are and with scales
+// still to apply (a token scale and per-column weight scales), through one split and through
+// several (the fresh key is in the last), with padding sequences and a sequence of one key (its
+// own), and for contexts whose last key opens a new cache block.
+TEST(AttentionDecodeGpu, FusedRopeGivesTheBitsOfRopeThenAttention) {
+  SKIP_WITHOUT_GPU();
+  const std::vector<int> lens = {1, 15, 0, 16, 17, 65, 100, 1000, 0, 300};
+  for (const Shape& shape : {Shape{8, 2, 128, 64}, Shape{4, 2, 64, 16}, Shape{20, 5, 128, 64}})
+    for (bool scaled : {false, true})
+      for (const AttentionDecodeConfig config :
+           {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 100000}, AttentionDecodeConfig{128, 0, 256}}) {
+        SCOPED_TRACE(describe(shape) + (scaled ? " scaled" : " plain") +
+                     " min_chunk=" + std::to_string(config.min_chunk) +
+                     " target_blocks=" + std::to_string(config.target_blocks) +
+                     " fixed_chunk=" + std::to_string(config.fixed_chunk));
+        const int max_len = *std::max_element(lens.begin(), lens.end());
+        const int seqs = static_cast<int>(lens.size());
+        const Step st = make_step(shape, lens, blocks_needed(shape, lens) + 3, 9000 + shape.heads + scaled);
+        const size_t ws = attention_decode_workspace_bytes(seqs, shape.heads, shape.head_dim, max_len, config);
+        DeviceStep separate(st, max_len, ws), fused(st, max_len, ws);
+        separate.upload(st);
+        fused.upload(st);
+        separate.poison();
+        fused.poison();
+
+        // The fresh token of sequence s sits at position len - 1, in the cache slot of that key.
+        std::vector<int32_t> positions, slots;
+        for (int s = 0; s < seqs; ++s) {
+          const int len = lens[static_cast<size_t>(s)];
+          positions.push_back(std::max(len - 1, 0));
+          const int32_t block =
+              len > 0 ? st.batch.block_table[static_cast<size_t>(s * st.batch.max_blocks_per_seq + (len - 1) /
+                                                                                                      shape.block_size)]
+                      : -1;
+          slots.push_back(len > 0 ? block * shape.block_size + (len - 1) % shape.block_size : -1);
+        }
+        const int64_t width = int64_t{shape.heads + 2 * shape.kv_heads} * shape.head_dim;
+        std::mt19937 rng(static_cast<uint32_t>(width + seqs));
+        std::vector<uint16_t> qkv(static_cast<size_t>(seqs * width));
+        for (auto& x : qkv) x = random_bf16(rng, scaled ? 30.0f : 1.0f);
+        std::uniform_real_distribution<float> scale(0.01f, 0.05f);
+        std::vector<float> scale_x(static_cast<size_t>(seqs)), scale_w(static_cast<size_t>(width));
+        for (auto& x : scale_x) x = scale(rng);
+        for (auto& x : scale_w) x = scale(rng);
+        const RopeTable rope = make_rope_table(shape.head_dim, max_len, 500000.0);
+        const DeviceBuffer qkv_gpu = testing::upload(qkv, "qkv"), positions_gpu = testing::upload(positions, "positions");
+        const DeviceBuffer slots_gpu = testing::upload(slots, "slots"), cos = testing::upload(rope.cos, "cos");
+        const DeviceBuffer sin = testing::upload(rope.sin, "sin"), scale_x_gpu = testing::upload(scale_x, "scale_x");
+        const DeviceBuffer scale_w_gpu = testing::upload(scale_w, "scale_w");
+        AccView view;
+        view.type = AccumulatorType::BFloat16;
+        view.data = qkv_gpu.data();
+        view.ld = width;
+        if (scaled) view.scale_x = scale_x_gpu.as<float>(), view.scale_w = scale_w_gpu.as<float>();
+        ASSERT_TRUE(attention_decode_fuses_rope(view));
+
+        rope_kv_write_gpu(view, seqs, positions_gpu.as<int32_t>(), slots_gpu.as<int32_t>(), cos.as<__nv_bfloat16>(),
+                          sin.as<__nv_bfloat16>(), shape.heads, separate.cache, separate.q.as<__nv_bfloat16>(), nullptr);
+        separate.launch(st, config, nullptr);
+        attention_decode_rope_gpu({view, positions_gpu.as<int32_t>(), slots_gpu.as<int32_t>(), cos.as<__nv_bfloat16>(),
+                                   sin.as<__nv_bfloat16>()},
+                                  fused.cache, fused.batch, shape.heads, st.scale, fused.out.as<__nv_bfloat16>(),
+                                  fused.workspace.data(), fused.workspace.bytes(), nullptr, config);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        const std::vector<uint16_t> want = separate.download(), got = fused.download();
+        ASSERT_EQ(got.size(), want.size());
+        int differing = 0;
+        for (size_t i = 0; i < want.size(); ++i)
+          if (got[i] != want[i] && ++differing <= 4)
+            ADD_FAILURE() << "output " << i << ": fused " << bf16_to_float(got[i]) << ", separate "
+                          << bf16_to_float(want[i]);
+        EXPECT_EQ(differing, 0);
+        EXPECT_EQ(testing::download<uint16_t>(fused.k, st.cache.k.size()),
+                  testing::download<uint16_t>(separate.k, st.cache.k.size()));
+        EXPECT_EQ(testing::download<uint16_t>(fused.v, st.cache.v.size()),
+                  testing::download<uint16_t>(separate.v, st.cache.v.size()));
+      }
+  // Other forms go through the separate kernels: refused here with one clear error.
+  AccView int32_rows;
+  int32_rows.type = AccumulatorType::Int32;
+  EXPECT_FALSE(attention_decode_fuses_rope(int32_rows));
 }
 
 // Host-side planning (the default fill target asks the device its SM count): the workspace sized
