@@ -101,8 +101,8 @@ struct DecodeArgs {
   const __nv_bfloat16* rope_cos;
   const __nv_bfloat16* rope_sin;
   int64_t cache_slots;
-  const __nv_bfloat16* k;
-  const __nv_bfloat16* v;
+  __nv_bfloat16* k;  // the cache: read through cp.async; the fresh key and value written (kRope)
+  __nv_bfloat16* v;
   __nv_bfloat16* out;   // [num_seqs, heads * head_dim]
   float* partial_out;   // [num_seqs, heads, splits, head_dim] (splits > 1)
   float* partial_lse;   // [num_seqs, heads, splits], log2 domain
@@ -231,8 +231,8 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
         const int32_t slot = a.slot_mapping[seq];
         if (slot >= 0 && slot < a.cache_slots) {
           const int32_t block = slot / a.block_size, offset = slot - block * a.block_size;
-          __nv_bfloat16* dst = (kind == 0 ? const_cast<__nv_bfloat16*>(a.k) : const_cast<__nv_bfloat16*>(a.v)) +
-                               ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + offset) * kHeadDim;
+          __nv_bfloat16* dst =
+              (kind == 0 ? a.k : a.v) + ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + offset) * kHeadDim;
           *reinterpret_cast<uint4*>(dst + d_lo) = lo;
           *reinterpret_cast<uint4*>(dst + kHalf + d_lo) = hi;
         }
