@@ -15,6 +15,8 @@
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "kernels/rope_kv.h"
+#include "math/rope.h"
 
 namespace slidesparse {
 
@@ -32,6 +34,19 @@ struct DecodeOperands {
   double kv_bytes = 0;
   KvCacheLayer cache;
   DeviceBuffer k, v, q, out, seq_len, tables;
+  // With options.rope: the step's QKV rows, their scales, the fresh token's positions, its slot in
+  // each set's blocks ([sets][num_seqs]), and the RoPE tables.
+  DeviceBuffer qkv, scale_x, scale_w, positions, slots, rope_cos, rope_sin;
+  int64_t qkv_width = 0;
+
+  AccView qkv_view(bool scaled) const {
+    AccView view;
+    view.type = AccumulatorType::BFloat16;
+    view.data = qkv.data();
+    view.ld = qkv_width;
+    if (scaled) view.scale_x = scale_x.as<float>(), view.scale_w = scale_w.as<float>();
+    return view;
+  }
 
   AttentionBatch batch(int set) const {
     AttentionBatch b;
@@ -82,6 +97,33 @@ DecodeOperands make_operands(const AttentionDecodeBenchOptions& o, int num_seqs,
       std::copy_n(order.begin() + int64_t{s} * blocks_per_seq, blocks_per_seq,
                   tables.begin() + (int64_t{set} * num_seqs + s) * d.width);
   }
+  if (o.rope) {
+    d.qkv_width = int64_t{o.heads + 2 * o.kv_heads} * o.head_dim;
+    d.qkv = DeviceBuffer(num_seqs * d.qkv_width * 2, "attention bench qkv");
+    d.scale_x = DeviceBuffer(size_t(num_seqs) * 4, "attention bench scale_x");
+    d.scale_w = DeviceBuffer(d.qkv_width * 4, "attention bench scale_w");
+    fill_random_bf16_gpu(d.qkv.data(), num_seqs * d.qkv_width, 24, stream);
+    fill_random_f32_gpu(d.scale_x.as<float>(), num_seqs, 0.5f, 2.0f, 25, stream);
+    fill_random_f32_gpu(d.scale_w.as<float>(), d.qkv_width, 0.5f, 2.0f, 26, stream);
+    const std::vector<int32_t> positions(static_cast<size_t>(num_seqs), context - 1);
+    std::vector<int32_t> slots;  // key context - 1 of each sequence, in each set's blocks
+    for (int set = 0; set < d.sets; ++set)
+      for (int s = 0; s < num_seqs; ++s)
+        slots.push_back(tables[(int64_t{set} * num_seqs + s) * d.width + (context - 1) / o.block_size] *
+                            o.block_size +
+                        (context - 1) % o.block_size);
+    const RopeTable rope = make_rope_table(o.head_dim, d.bound, 500000.0);
+    d.positions = DeviceBuffer(positions.size() * 4, "attention bench positions");
+    d.slots = DeviceBuffer(slots.size() * 4, "attention bench slots");
+    d.rope_cos = DeviceBuffer(rope.cos.size() * 2, "attention bench rope cos");
+    d.rope_sin = DeviceBuffer(rope.sin.size() * 2, "attention bench rope sin");
+    CUDA_CHECK(cudaMemcpyAsync(d.positions.data(), positions.data(), d.positions.bytes(), cudaMemcpyHostToDevice,
+                               stream));
+    CUDA_CHECK(cudaMemcpyAsync(d.slots.data(), slots.data(), d.slots.bytes(), cudaMemcpyHostToDevice, stream));
+    CUDA_CHECK(cudaMemcpyAsync(d.rope_cos.data(), rope.cos.data(), d.rope_cos.bytes(), cudaMemcpyHostToDevice, stream));
+    CUDA_CHECK(cudaMemcpyAsync(d.rope_sin.data(), rope.sin.data(), d.rope_sin.bytes(), cudaMemcpyHostToDevice, stream));
+    CUDA_CHECK(cudaStreamSynchronize(stream));  // the host vectors go out of scope
+  }
   d.seq_len = DeviceBuffer(lens.size() * 4, "attention bench seq_len");
   d.tables = DeviceBuffer(tables.size() * 4, "attention bench block tables");
   CUDA_CHECK(cudaMemcpyAsync(d.seq_len.data(), lens.data(), d.seq_len.bytes(), cudaMemcpyHostToDevice, stream));
@@ -91,18 +133,37 @@ DecodeOperands make_operands(const AttentionDecodeBenchOptions& o, int num_seqs,
 }
 
 AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const DecodeOperands& d,
-                                   const AttentionDecodeConfig& config, cudaStream_t stream) {
+                                   const AttentionDecodeConfig& config, DecodeBenchVariant variant,
+                                   cudaStream_t stream) {
   AttentionDecodeBenchRow row;
+  row.variant = variant;
   row.num_seqs = d.num_seqs;
   row.context = d.context;
   row.max_seq_len = d.bound;
   row.splits = attention_decode_splits(d.num_seqs, o.kv_heads, d.bound, config);
   row.config = config;
-  row.kv_bytes = d.kv_bytes;
+  const bool with_rope = variant != DecodeBenchVariant::Attention;
+  const bool scaled =
+      variant == DecodeBenchVariant::RopeThenAttentionScaled || variant == DecodeBenchVariant::FusedRopeScaled;
+  const bool fused = variant == DecodeBenchVariant::FusedRope || variant == DecodeBenchVariant::FusedRopeScaled;
+  // With the RoPE: the QKV rows read and the fresh k and v written, the work both ways must do.
+  row.kv_bytes = d.kv_bytes + (with_rope ? double(d.num_seqs) * (d.qkv_width + 2 * o.kv_heads * o.head_dim) * 2 : 0);
   DeviceBuffer workspace(attention_decode_workspace_bytes(d.num_seqs, o.heads, o.head_dim, d.bound, config),
                          "attention bench workspace");
   const float scale = 1.0f / std::sqrt(static_cast<float>(o.head_dim));
+  const AccView qkv = with_rope ? d.qkv_view(scaled) : AccView{};
   auto launch = [&](int set, cudaStream_t s) {
+    const int32_t* slots = with_rope ? d.slots.as<int32_t>() + int64_t{set} * d.num_seqs : nullptr;
+    if (fused) {
+      attention_decode_rope_gpu({qkv, d.positions.as<int32_t>(), slots, d.rope_cos.as<__nv_bfloat16>(),
+                                 d.rope_sin.as<__nv_bfloat16>()},
+                                d.cache, d.batch(set), o.heads, scale, d.out.as<__nv_bfloat16>(), workspace.data(),
+                                workspace.bytes(), s, config);
+      return;
+    }
+    if (with_rope)
+      rope_kv_write_gpu(qkv, d.num_seqs, d.positions.as<int32_t>(), slots, d.rope_cos.as<__nv_bfloat16>(),
+                        d.rope_sin.as<__nv_bfloat16>(), o.heads, d.cache, d.q.as<__nv_bfloat16>(), s);
     attention_decode_gpu(d.q.as<__nv_bfloat16>(), d.cache, d.batch(set), o.heads, scale, d.out.as<__nv_bfloat16>(),
                          workspace.data(), workspace.bytes(), s, config);
   };
@@ -137,6 +198,17 @@ AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const D
 
 }  // namespace
 
+const char* decode_bench_variant_name(DecodeBenchVariant variant) {
+  switch (variant) {
+    case DecodeBenchVariant::Attention: return "attention";
+    case DecodeBenchVariant::RopeThenAttention: return "rope,attn";
+    case DecodeBenchVariant::FusedRope: return "fused";
+    case DecodeBenchVariant::RopeThenAttentionScaled: return "rope,attn/s";
+    case DecodeBenchVariant::FusedRopeScaled: return "fused/s";
+  }
+  return "?";
+}
+
 std::vector<AttentionDecodeConfig> attention_decode_config_candidates() {
   // The default; its fill target with smaller and larger chunks; a fixed target of ~8 blocks per SM;
   // no split below the longest chunk.
@@ -151,23 +223,32 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
   const double copy = device_ceilings(stream).copy_gbps;
   std::printf("attention decode: H=%d KV=%d D=%d block=%d; device-to-device copy %.0f GB/s (read + written)\n",
               o.heads, o.kv_heads, o.head_dim, o.block_size, copy);
-  std::printf("%6s %6s %6s %6s %9s %8s %9s %10s %10s %8s %8s\n", "seqs", "ctx", "bound", "splits", "min_chunk",
-              "target", "KV MB", "us stream", "us graph", "GB/s", "of copy");
+  if (o.rope)
+    std::printf("variants: rope,attn = the RoPE + KV-write kernel then attention; fused = attention_decode_rope_gpu;\n"
+                "/s = QKV rows with both scales still to apply (FP8's form); their MB add the QKV rows read and the\n"
+                "fresh k and v written\n");
+  std::printf("%6s %6s %6s %6s %9s %8s %11s %9s %10s %10s %8s %8s\n", "seqs", "ctx", "bound", "splits", "min_chunk",
+              "target", "variant", "MB", "us stream", "us graph", "GB/s", "of copy");
+  std::vector<DecodeBenchVariant> variants = {DecodeBenchVariant::Attention};
+  if (o.rope)
+    variants.insert(variants.end(), {DecodeBenchVariant::RopeThenAttention, DecodeBenchVariant::FusedRope,
+                                     DecodeBenchVariant::RopeThenAttentionScaled, DecodeBenchVariant::FusedRopeScaled});
   std::vector<AttentionDecodeBenchRow> rows;
   for (int context : o.contexts)
     for (int num_seqs : o.num_seqs) {
       require(context >= 1 && num_seqs >= 1, "attention bench: contexts and sequence counts must be positive");
       const DecodeOperands d = make_operands(o, num_seqs, context, stream);
-      for (const AttentionDecodeConfig& config : o.configs) {
-        AttentionDecodeBenchRow r = time_point(o, d, config, stream);
-        r.fraction_of_copy = r.gbps / copy;
-        const std::string target = config.target_blocks > 0 ? std::to_string(config.target_blocks) : "2xSMs";
-        std::printf("%6d %6d %6d %6d %9d %8s %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
-                    r.max_seq_len, r.splits, config.min_chunk, target.c_str(), r.kv_bytes / 1e6, r.stream_us,
-                    r.graph_us, r.gbps, 100 * r.fraction_of_copy);
-        std::fflush(stdout);
-        rows.push_back(r);
-      }
+      for (const AttentionDecodeConfig& config : o.configs)
+        for (DecodeBenchVariant variant : variants) {
+          AttentionDecodeBenchRow r = time_point(o, d, config, variant, stream);
+          r.fraction_of_copy = r.gbps / copy;
+          const std::string target = config.target_blocks > 0 ? std::to_string(config.target_blocks) : "2xSMs";
+          std::printf("%6d %6d %6d %6d %9d %8s %11s %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
+                      r.max_seq_len, r.splits, config.min_chunk, target.c_str(), decode_bench_variant_name(variant),
+                      r.kv_bytes / 1e6, r.stream_us, r.graph_us, r.gbps, 100 * r.fraction_of_copy);
+          std::fflush(stdout);
+          rows.push_back(r);
+        }
     }
   return rows;
 }

@@ -21,12 +21,22 @@ struct AttentionDecodeBenchOptions {
   // CUDA-graph bucket captures with (more splits launched, the surplus ones exit at once).
   int max_seq_len = 0;
   std::vector<AttentionDecodeConfig> configs = {AttentionDecodeConfig{}};  // every point runs each
+  // Also time decode attention with the step's RoPE and KV write, as the engine runs it: the RoPE
+  // kernel then attention, and attention_decode_rope_gpu, each on plain bf16 QKV rows and on rows
+  // with both scales still to apply (FP8's form); bytes then add the QKV rows read and the fresh k
+  // and v written.
+  bool rope = false;
   int warmup = 30, repeat = 300;  // launches
 };
+
+// What a row timed: attention alone (rotated queries given), or with the step's RoPE.
+enum class DecodeBenchVariant { Attention, RopeThenAttention, FusedRope, RopeThenAttentionScaled, FusedRopeScaled };
+const char* decode_bench_variant_name(DecodeBenchVariant variant);
 
 struct AttentionDecodeBenchRow {
   int num_seqs = 0, context = 0, max_seq_len = 0, splits = 0;
   AttentionDecodeConfig config;
+  DecodeBenchVariant variant = DecodeBenchVariant::Attention;
   double kv_bytes = 0;
   double stream_us = 0;  // per launch, eager launches back to back
   double graph_us = 0;   // per launch, 30 launches per graph replay

@@ -213,6 +213,9 @@ int bench_attention(const CommandArgs& args) {
   p.option("decode-context", "LIST", "decode: context lengths", "272,1024,4096");
   p.option("block-size", "N", "KV-cache block size", "64");
   p.flag("sweep", "decode: time every split configuration candidate");
+  p.flag("rope",
+         "decode: also time attention with the step's RoPE and KV write, as the RoPE kernel then attention and as "
+         "the one kernel that does both, on plain and on scaled bf16 QKV rows");
   p.flag("no-cudnn", "prefill: leave out cuDNN's SDPA (timed by default where libcudnn 9.7+ loads)");
   if (!p.parse(args)) return 0;
   cudaStream_t stream;
@@ -229,6 +232,7 @@ int bench_attention(const CommandArgs& args) {
   for (int64_t v : parse_int_list("decode-context", p.get("decode-context"))) d.contexts.push_back(static_cast<int>(v));
   d.block_size = block_size;
   if (p.has("sweep")) d.configs = attention_decode_config_candidates();
+  d.rope = p.has("rope");
   run_attention_decode_bench(d, stream);
   CUDA_CHECK(cudaStreamDestroy(stream));
   return 0;
