@@ -218,13 +218,11 @@ int bench_attention(const CommandArgs& args) {
          "the one kernel that does both, on plain and on scaled bf16 QKV rows");
   p.flag("no-cudnn", "prefill: leave out cuDNN's SDPA (timed by default where libcudnn 9.7+ loads)");
   if (!p.parse(args)) return 0;
-  cudaStream_t stream;
-  CUDA_CHECK(cudaStreamCreate(&stream));
+  // Every option checked before the GPU is touched.
   std::vector<int> seqs, lens;
   for (int64_t v : parse_int_list("seqs", p.get("seqs"))) seqs.push_back(static_cast<int>(v));
   for (int64_t v : parse_int_list("seq-len", p.get("seq-len"))) lens.push_back(static_cast<int>(v));
   const int block_size = static_cast<int>(p.get_int("block-size"));
-  print_attention_prefill_rows(bench_attention_prefill(seqs, lens, block_size, 10, 50, !p.has("no-cudnn"), stream));
   AttentionDecodeBenchOptions d;
   d.num_seqs.clear();
   d.contexts.clear();
@@ -233,6 +231,9 @@ int bench_attention(const CommandArgs& args) {
   d.block_size = block_size;
   if (p.has("sweep")) d.configs = attention_decode_config_candidates();
   d.rope = p.has("rope");
+  cudaStream_t stream;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  print_attention_prefill_rows(bench_attention_prefill(seqs, lens, block_size, 10, 50, !p.has("no-cudnn"), stream));
   run_attention_decode_bench(d, stream);
   CUDA_CHECK(cudaStreamDestroy(stream));
   return 0;

@@ -254,6 +254,17 @@ TEST(CliErrors, EngineKernelsBlocksPerRowAreChecked) {
   EXPECT_NE(help.out.find("--blocks-per-row LIST"), std::string::npos);
 }
 
+// The attention benchmark checks its lists before any GPU work, and offers the fused-RoPE rows.
+TEST(CliErrors, AttentionBenchListsAreChecked) {
+  expect_one_line_error(run_slidesparse({"bench", "attention", "--decode-seqs", "0"}),
+                        "option '--decode-seqs' expects positive integers separated by commas, got '0'");
+  expect_one_line_error(run_slidesparse({"bench", "attention", "--rope", "--decode-context", "64,x"}),
+                        "option '--decode-context' expects positive integers separated by commas, got '64,x'");
+  const CommandResult help = run_slidesparse({"bench", "attention", "--help"});
+  EXPECT_NE(help.out.find("--rope"), std::string::npos);
+  EXPECT_NE(help.out.find("--sweep"), std::string::npos);
+}
+
 // `generate` refuses invalid sampling options before any model loads.
 TEST(CliErrors, GenerateSamplingOptionsAreChecked) {
   auto generate = [](std::vector<std::string> extra) {
