@@ -34,6 +34,8 @@
 #   Nsight Compute on single probe tiles (NCU_SPARSE_TILES, NCU_SPARSE_SHAPE, NCU_SPARSE_M).
 #   `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
 #   torch.compile (scripts/transformers_peer.py).
+#   `attention`: `bench attention` with ATTENTION_ARGS (e.g. "--rope --decode-seqs 64,256,512
+#   --decode-context 64,144,272": decode attention with its RoPE as two kernels and as one).
 #   `eval`: perplexity on the GPU engine against the CPU reference model (bitnet-tiny), and its time on
 #   the BitNet-2B-shaped model. `sampled`: decode with sampled requests (temperature 0.8, top-p
 #   0.95) against greedy, on the INT8 model (SAMPLED_MS, default 64,512; SAMPLED_SHARES, default
@@ -96,7 +98,7 @@ for step in $steps; do
                   --out "$out/kernel" 2>&1 | grep -v ETA | tee "$out/kernel_low.txt" ;;
     tune) "$bin/slidesparse" tune --db "$out/tuning_db.json" ${TUNE_ARGS:-} 2>&1 | tail -5 ;;
     norm) "$bin/slidesparse" bench norm --dtype int8 --m-list 512,16384 --sparsity 2:8 2>&1 | tee "$out/norm.txt" ;;
-    attention) "$bin/slidesparse" bench attention 2>&1 | tee "$out/attention.txt" ;;
+    attention) "$bin/slidesparse" bench attention ${ATTENTION_ARGS:-} 2>&1 | tee "$out/attention.txt" ;;
     binaries)
       # Two builds side by side on one machine: AB_OLD (default $bin/slidesparse.old, a build of the
       # baseline commit copied there) and $bin/slidesparse, interleaved over AB_ROUNDS rounds (default
