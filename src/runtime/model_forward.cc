@@ -79,8 +79,8 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
     const auto* positions = staged + staged_at.positions;
     const auto* slots = staged + staged_at.slots;
     if (shape.decode && attention_decode_fuses_rope(qkv_out)) {  // one token per sequence: RoPE in attention
-      attention_decode_rope_gpu({qkv_out, positions, slots, rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>()},
-                                cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
+      const DecodeRope rope{qkv_out, positions, slots, rope_cos_.as<__nv_bfloat16>(), rope_sin_.as<__nv_bfloat16>()};
+      attention_decode_rope_gpu(rope, cache_layers_[layer], batch, static_cast<int>(heads_), softmax_scale_, attn,
                                 decode_workspace_.data(), decode_workspace_.bytes(), stream_, decode_config_);
       mark("rope+kv write+attention");
     } else {

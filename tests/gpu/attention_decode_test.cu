@@ -385,7 +385,8 @@ TEST(AttentionDecodeGpu, FusedRopeGivesTheBitsOfRopeThenAttention) {
         for (auto& x : scale_x) x = scale(rng);
         for (auto& x : scale_w) x = scale(rng);
         const RopeTable rope = make_rope_table(shape.head_dim, max_len, 500000.0);
-        const DeviceBuffer qkv_gpu = testing::upload(qkv, "qkv"), positions_gpu = testing::upload(positions, "positions");
+        const DeviceBuffer qkv_gpu = testing::upload(qkv, "qkv");
+        const DeviceBuffer positions_gpu = testing::upload(positions, "positions");
         const DeviceBuffer slots_gpu = testing::upload(slots, "slots"), cos = testing::upload(rope.cos, "cos");
         const DeviceBuffer sin = testing::upload(rope.sin, "sin"), scale_x_gpu = testing::upload(scale_x, "scale_x");
         const DeviceBuffer scale_w_gpu = testing::upload(scale_w, "scale_w");
@@ -397,7 +398,8 @@ TEST(AttentionDecodeGpu, FusedRopeGivesTheBitsOfRopeThenAttention) {
         ASSERT_TRUE(attention_decode_fuses_rope(view));
 
         rope_kv_write_gpu(view, seqs, positions_gpu.as<int32_t>(), slots_gpu.as<int32_t>(), cos.as<__nv_bfloat16>(),
-                          sin.as<__nv_bfloat16>(), shape.heads, separate.cache, separate.q.as<__nv_bfloat16>(), nullptr);
+                          sin.as<__nv_bfloat16>(), shape.heads, separate.cache, separate.q.as<__nv_bfloat16>(),
+                          nullptr);
         separate.launch(st, config, nullptr);
         attention_decode_rope_gpu({view, positions_gpu.as<int32_t>(), slots_gpu.as<int32_t>(), cos.as<__nv_bfloat16>(),
                                    sin.as<__nv_bfloat16>()},
