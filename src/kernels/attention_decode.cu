@@ -53,7 +53,7 @@ constexpr int kStages = 2;
 // rotates the fresh token (90 unbounded) are held to the six blocks' 80 rather than cost one.
 constexpr int kBlocksPerSm = 6;
 constexpr int kGroupCols = 8;  // query heads per kv head the block can serve: the mma's n
-constexpr int kKeyGroup = 16;  // keys that always share a cache block (block_size % 16 == 0)
+constexpr int kKeyGroup = kAttentionDecodeKeyGroup;
 constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;
 constexpr int kScoreStride = kTile + 4;  // floats: the mma's 4 head columns land in 4 bank octets
 constexpr int kProbStride = kTile + 8;   // bf16: 80-byte rows put 8 ldmatrix rows in 8 bank groups
@@ -437,30 +437,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 bool aligned(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
-void check_config(const AttentionDecodeConfig& c) {
-  auto chunk_ok = [](int chunk) {
-    return chunk >= kKeyGroup && chunk % kKeyGroup == 0 && chunk <= kAttentionDecodeMaxChunk;
-  };
-  require(chunk_ok(c.min_chunk) && c.target_blocks >= 0 && (c.fixed_chunk == 0 || chunk_ok(c.fixed_chunk)),
-          "attention_decode: config min_chunk=" + std::to_string(c.min_chunk) + " target_blocks=" +
-              std::to_string(c.target_blocks) + " fixed_chunk=" + std::to_string(c.fixed_chunk) +
-              " (need chunks that are multiples of 16 in 16.." + std::to_string(kAttentionDecodeMaxChunk) +
-              ", fixed_chunk 0 for none, and target_blocks >= 0)");
-}
-
-// The fill target of a launch: the config's, or for 0 twice the device's SM count (asked once per
-// process: the engine runs on one device).
-int64_t target_blocks(const AttentionDecodeConfig& c) {
-  if (c.target_blocks > 0) return c.target_blocks;
-  static const int sms = [] {
-    int device = 0, count = 0;
-    CUDA_CHECK(cudaGetDevice(&device));
-    CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
-    return count;
-  }();
-  return 2 * int64_t{sms};
-}
-
 size_t partial_floats(int num_seqs, int heads, int head_dim, int splits) {
   return static_cast<size_t>(num_seqs) * heads * splits * head_dim;
 }
@@ -489,40 +465,6 @@ void launch_head_dim(const DecodeArgs& a, int head_dim, cudaStream_t stream) {
   else
     launch<128, kRope>(a, stream);
 }
-
-// attention_decode_splits on a checked config.
-int splits_of(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config) {
-  const int64_t max_len = std::max(max_seq_len, 1);
-  if (config.fixed_chunk > 0) return static_cast<int>(ceil_div(max_len, config.fixed_chunk));
-  const int64_t units = std::max<int64_t>(int64_t{num_seqs} * kv_heads, 1);
-  const int64_t fill = ceil_div(target_blocks(config), units);
-  const int64_t needed = ceil_div(max_len, kAttentionDecodeMaxChunk);  // no split beyond the max chunk
-  const int64_t most = ceil_div(max_len, config.min_chunk);            // no split below min_chunk
-  return static_cast<int>(std::max<int64_t>(1, std::min(std::max(fill, needed), most)));
-}
-
-}  // namespace
-
-int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config) {
-  check_config(config);
-  return splits_of(num_seqs, kv_heads, max_seq_len, config);
-}
-
-size_t attention_decode_workspace_bytes(int num_seqs, int heads, int head_dim, int max_seq_len,
-                                        const AttentionDecodeConfig& config) {
-  // One kv head gives the most splits (the fill target is reached last). A launch with fewer
-  // sequences may split more, and sequences x splits can exceed this bound's (264 blocks: 512
-  // sequences x 1 split, 263 x 2): the largest product over every count up to the bound.
-  check_config(config);
-  size_t most = 0;
-  for (int seqs = 1; seqs <= num_seqs; ++seqs) {
-    const int splits = splits_of(seqs, 1, max_seq_len, config);
-    if (splits > 1) most = std::max(most, static_cast<size_t>(seqs) * splits);
-  }
-  return most * heads * (head_dim + 1) * sizeof(float);
-}
-
-namespace {
 
 // The arguments every launch shares, checked (q or the fresh token's rows come from the caller).
 DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, int heads, float softmax_scale,
@@ -553,8 +495,7 @@ DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, i
   a.fixed_chunk = config.fixed_chunk;
   a.scale_log2 = softmax_scale * kLog2e;
   if (a.splits > 1 && a.num_seqs > 0) {
-    const size_t need = (partial_floats(a.num_seqs, heads, hd, a.splits) + size_t{1} * a.num_seqs * heads * a.splits) *
-                        sizeof(float);
+    const size_t need = attention_decode_partials_bytes(a.num_seqs, heads, hd, a.splits);
     require(workspace && aligned(workspace, 16) && workspace_bytes >= need,
             "attention_decode: workspace of " + std::to_string(workspace_bytes) + " bytes, this launch needs " +
                 std::to_string(need) + " (16-byte aligned; see attention_decode_workspace_bytes)");

@@ -23,6 +23,8 @@ namespace slidesparse {
 
 // Keys one split may cover at most: the whole split's block ids sit in shared memory.
 constexpr int kAttentionDecodeMaxChunk = 512;
+// Keys that always share a cache block (block sizes are multiples of it): splits are whole groups.
+constexpr int kAttentionDecodeKeyGroup = 16;
 
 // How the keys are cut into splits. The defaults are what the engine runs; tests and the benchmark
 // vary them.
@@ -46,12 +48,20 @@ struct AttentionDecodeConfig {
 };
 
 // Bytes of workspace attention_decode_gpu needs for these bounds, whatever the cache's kv_heads
-// (0 when no launch with these bounds splits). max_seq_len is batch.max_seq_len.
+// and for any launch of at most num_seqs sequences (0 when none of them splits). max_seq_len is
+// batch.max_seq_len. The split plan (this, attention_decode_splits) is host arithmetic in
+// attention_decode_plan.cc; only the default fill target asks the device (its SM count).
 size_t attention_decode_workspace_bytes(int num_seqs, int heads, int head_dim, int max_seq_len,
                                         const AttentionDecodeConfig& config = {});
 
-// The splits per sequence a launch uses (1: no combine kernel, no workspace touched).
+// The splits per sequence a launch uses (1: no combine kernel, no workspace touched). Throws Error
+// for a config outside the ranges AttentionDecodeConfig states.
 int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const AttentionDecodeConfig& config = {});
+
+// Bytes of workspace one launch of `splits` splits per sequence uses: each split's normalized
+// partial output, fp32 [num_seqs, heads, splits, head_dim], then its log-sum-exp, fp32 [num_seqs,
+// heads, splits]; 0 for one split.
+size_t attention_decode_partials_bytes(int num_seqs, int heads, int head_dim, int splits);
 
 // One query token per sequence: q bf16 [batch.num_seqs, heads, head_dim] (rotated), out bf16
 // [batch.num_seqs, heads * head_dim]. The query sits at position seq_len[s] - 1 and attends keys
