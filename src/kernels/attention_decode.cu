@@ -60,12 +60,12 @@ constexpr int kProbStride = kTile + 8;   // bf16: 80-byte rows put 8 ldmatrix ro
 constexpr float kLog2e = 1.4426950408889634f;
 
 static_assert(kTile == 32, "the softmax gives each lane one key of the tile");
+static_assert(kGroupCols <= 2 * kWarps, "each warp runs the softmax of at most two query heads");
+static_assert(kAttentionDecodeMaxChunk % kKeyGroup == 0, "splits are whole key groups");
 
 // Where the queries come from: rotated already (q), or rotated here from the QKV GEMM's bf16 rows,
 // as they are or with scales still to apply (the step's fresh k and v then go to the cache here too).
 constexpr int kRopeNone = 0, kRopePlain = 1, kRopeScaled = 2;
-static_assert(kGroupCols <= 2 * kWarps, "each warp runs the softmax of at most two query heads");
-static_assert(kAttentionDecodeMaxChunk % kKeyGroup == 0, "splits are whole key groups");
 
 // Byte offsets in the block's dynamic shared memory.
 template <int kHeadDim, int kRope>
@@ -517,9 +517,7 @@ void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, con
   launch_head_dim<kRopeNone>(a, cache.head_dim, stream);
 }
 
-bool attention_decode_fuses_rope(const AccView& qkv) {
-  return qkv.type == AccumulatorType::BFloat16 && aligned(qkv.data, 16) && qkv.ld % 8 == 0 && aligned(qkv.scale_w, 16);
-}
+bool attention_decode_fuses_rope(const AccView& qkv) { return bf16_pieces_readable(qkv); }
 
 void attention_decode_rope_gpu(const DecodeRope& rope, const KvCacheLayer& cache, const AttentionBatch& batch,
                                int heads, float softmax_scale, __nv_bfloat16* out, void* workspace,

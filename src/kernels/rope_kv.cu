@@ -241,7 +241,7 @@ void rope_kv_write_gpu(const AccView& qkv, int64_t tokens, const int32_t* positi
       aligned16(qkv.data) && (qkv.ld * element_bytes(qkv.type)) % 16 == 0 && aligned16(qkv.scale_w);
 
   const unsigned blocks = static_cast<unsigned>((threads_total + kThreads - 1) / kThreads);
-  if (qkv.type == AccumulatorType::BFloat16 && a.vector_loads) {
+  if (bf16_pieces_readable(qkv)) {
     if (qkv.scale_x || qkv.scale_w)
       launch_dependent(rope_kv_packed_kernel<true>, blocks, kThreads, 0, stream, a);
     else

@@ -40,4 +40,11 @@ __device__ __forceinline__ uint4 bf16_piece(const AccView& v, const __nv_bfloat1
   return scaled_bf16_chunk(raw, v, scale_x, load_scale_chunk(v, col));
 }
 
+// Whether bf16_piece can read these rows: a bf16 accumulator in 16-byte aligned rows, its weight
+// scales (if any) 16-byte aligned.
+inline bool bf16_pieces_readable(const AccView& v) {
+  const auto aligned16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  return v.type == AccumulatorType::BFloat16 && aligned16(v.data) && v.ld % 8 == 0 && aligned16(v.scale_w);
+}
+
 }  // namespace slidesparse
