@@ -227,8 +227,8 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
     std::printf("variants: rope,attn = the RoPE + KV-write kernel then attention; fused = attention_decode_rope_gpu;\n"
                 "/s = QKV rows with both scales still to apply (FP8's form); their MB add the QKV rows read and the\n"
                 "fresh k and v written\n");
-  std::printf("%6s %6s %6s %6s %9s %8s %9s %11s %9s %10s %10s %8s %8s\n", "seqs", "ctx", "bound", "splits",
-              "min_chunk", "target", "blocks", "variant", "MB", "us stream", "us graph", "GB/s", "of copy");
+  std::printf("%6s %6s %6s %6s %9s %8s %11s %9s %10s %10s %8s %8s\n", "seqs", "ctx", "bound", "splits", "min_chunk",
+              "target", "variant", "MB", "us stream", "us graph", "GB/s", "of copy");
   std::vector<DecodeBenchVariant> variants = {DecodeBenchVariant::Attention};
   if (o.rope)
     variants.insert(variants.end(), {DecodeBenchVariant::RopeThenAttention, DecodeBenchVariant::FusedRope,
@@ -243,13 +243,9 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
           AttentionDecodeBenchRow r = time_point(o, d, config, variant, stream);
           r.fraction_of_copy = r.gbps / copy;
           const std::string target = config.target_blocks > 0 ? std::to_string(config.target_blocks) : "2xSMs";
-          const std::string blocks = config.max_blocks == kAttentionDecodeOneItemPerBlock ? "per item"
-                                     : config.max_blocks > 0                             ? std::to_string(config.max_blocks)
-                                                                                         : "resident";
-          std::printf("%6d %6d %6d %6d %9d %8s %9s %11s %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
-                      r.max_seq_len, r.splits, config.min_chunk, target.c_str(), blocks.c_str(),
-                      decode_bench_variant_name(variant), r.kv_bytes / 1e6, r.stream_us, r.graph_us, r.gbps,
-                      100 * r.fraction_of_copy);
+          std::printf("%6d %6d %6d %6d %9d %8s %11s %9.1f %10.2f %10.2f %8.0f %7.1f%%\n", r.num_seqs, r.context,
+                      r.max_seq_len, r.splits, config.min_chunk, target.c_str(), decode_bench_variant_name(variant),
+                      r.kv_bytes / 1e6, r.stream_us, r.graph_us, r.gbps, 100 * r.fraction_of_copy);
           std::fflush(stdout);
           rows.push_back(r);
         }

@@ -213,9 +213,6 @@ int bench_attention(const CommandArgs& args) {
   p.option("decode-context", "LIST", "decode: context lengths", "272,1024,4096");
   p.option("block-size", "N", "KV-cache block size", "64");
   p.flag("sweep", "decode: time every split configuration candidate");
-  p.flag("one-item-per-block",
-         "decode: also time every point with one block per (sequence, kv head, split) item, against the default "
-         "grid of as many blocks as the GPU holds at once, each looping over items");
   p.flag("rope",
          "decode: also time attention with the step's RoPE and KV write, as the RoPE kernel then attention and as "
          "the one kernel that does both, on plain and on scaled bf16 QKV rows");
@@ -233,15 +230,6 @@ int bench_attention(const CommandArgs& args) {
   for (int64_t v : parse_int_list("decode-context", p.get("decode-context"))) d.contexts.push_back(static_cast<int>(v));
   d.block_size = block_size;
   if (p.has("sweep")) d.configs = attention_decode_config_candidates();
-  if (p.has("one-item-per-block")) {
-    std::vector<AttentionDecodeConfig> configs;
-    for (AttentionDecodeConfig config : d.configs) {
-      configs.push_back(config);
-      config.max_blocks = kAttentionDecodeOneItemPerBlock;
-      configs.push_back(config);
-    }
-    d.configs = configs;
-  }
   d.rope = p.has("rope");
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));

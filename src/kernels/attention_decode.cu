@@ -77,16 +77,16 @@ struct SharedLayout {
   static constexpr int kAlpha = kProbs + kGroupCols * kProbStride * 2;  // [8] f32, rescale of this tile
   static constexpr int kRowSum = kAlpha + kGroupCols * 4;  // [8] f32, final softmax sums
   static constexpr int kRowMax = kRowSum + kGroupCols * 4;  // [8] f32, final maxima
-  static constexpr int kKeyGroups = kRowMax + kGroupCols * 4;  // [2][kMaxKeyGroups] i64: this item's, the next's
+  static constexpr int kKeyGroups = kRowMax + kGroupCols * 4;  // [kMaxKeyGroups] i64
   // Where the kernel rotates the fresh token (kRope): [8][kHeadDim] bf16, the rotated queries, then
   // [2][kHeadDim] bf16, the rotated key and the value of the split's last key.
-  static constexpr int kFreshQ = kKeyGroups + 2 * kMaxKeyGroups * 8;
+  static constexpr int kFreshQ = kKeyGroups + kMaxKeyGroups * 8;
   static constexpr int kFreshKv = kFreshQ + kGroupCols * kHeadDim * 2;
   static constexpr int kBytes = kRope != kRopeNone ? kFreshKv + 2 * kHeadDim * 2 : kFreshQ;
-  // After an item's last tile its stage holds the normalized output, [8][kOutStride] f32 (the
-  // 4-float pad spreads the mma's head columns over the banks).
+  // After the loop the stages hold the normalized output, [8][kOutStride] f32 (the 4-float pad
+  // spreads the mma's head columns over the banks).
   static constexpr int kOutStride = kHeadDim + 4;
-  static_assert(kGroupCols * kOutStride * 4 <= 2 * kTileBytes, "the staged output fits in one stage");
+  static_assert(kGroupCols * kOutStride * 4 <= kScores, "the staged output fits in the stages");
   static_assert(kScores % 16 == 0 && kProbs % 16 == 0 && kKeyGroups % 16 == 0 && kFreshQ % 16 == 0,
                 "16-byte aligned regions");
 };
@@ -112,7 +112,6 @@ struct DecodeArgs {
   int num_seqs, heads, kv_heads, group, block_size;
   int splits, min_chunk, fixed_chunk;
   float scale_log2;  // softmax_scale * log2(e)
-  int max_blocks;    // host side: AttentionDecodeConfig::max_blocks
 };
 
 // How sequence `len` is cut: `count` splits of `chunk` keys (the last one shorter). Both kernels
@@ -151,95 +150,6 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 
-// One (sequence, kv head, split) of a launch, the unit of work a block takes: index = (seq * kv_heads +
-// kv_head) * splits + split. Keys [begin, end) of the sequence's len; none (begin == end) for a
-// padding sequence or a split past the sequence's cut.
-struct Item {
-  int seq, kv_head, split, len, begin, end;
-  bool whole;  // the sequence's only split: the block writes its final rows
-};
-
-__device__ __forceinline__ int seq_of(const DecodeArgs& a, int index) { return index / (a.splits * a.kv_heads); }
-
-__device__ __forceinline__ Item locate(const DecodeArgs& a, int index, int len) {
-  Item it;
-  it.split = index % a.splits;
-  it.kv_head = index / a.splits % a.kv_heads;
-  it.seq = seq_of(a, index);
-  it.len = len;
-  const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk, a.fixed_chunk);
-  it.whole = plan.count == 1;
-  it.begin = it.split < plan.count ? it.split * plan.chunk : 0;
-  it.end = it.split < plan.count ? min(len, it.begin + plan.chunk) : 0;
-  return it;
-}
-
-__device__ __forceinline__ int key_groups(const Item& it) { return (it.end - it.begin + kKeyGroup - 1) / kKeyGroup; }
-__device__ __forceinline__ int key_tiles(const Item& it) { return (it.end - it.begin + kTile - 1) / kTile; }
-
-// The cache block of the item's key group g (g < key_groups(it)), from the block table.
-__device__ __forceinline__ int32_t group_block(const DecodeArgs& a, const Item& it, int g) {
-  return a.block_table[int64_t{it.seq} * a.max_blocks_per_seq + (it.begin + g * kKeyGroup) / a.block_size];
-}
-
-// Where key group g starts in k / v, given its cache block.
-template <int kHeadDim>
-__device__ __forceinline__ int64_t group_start(const DecodeArgs& a, const Item& it, int g, int32_t block) {
-  const int key = it.begin + g * kKeyGroup;
-  return ((int64_t{block} * a.kv_heads + it.kv_head) * a.block_size + key % a.block_size) * kHeadDim;
-}
-
-// The item's fresh token, one 16-column piece pair per thread as rope_kv_write_gpu cuts it: the
-// first group * P threads rotate the kv head's queries into shared memory; for the split that holds
-// key len - 1 (the last), the next P rotate its k and the P after copy its v, store them to the
-// token's cache slot and keep them in shared memory for the tile of that key, whose copy may have
-// read the slot before these stores reached it.
-template <int kHeadDim, int kRope>
-__device__ __forceinline__ void rotate_fresh_token(const DecodeArgs& a, const Item& it, unsigned char* smem) {
-  using Layout = SharedLayout<kHeadDim, kRope>;
-  constexpr int kPieces = kHeadDim / 16, kHalf = kHeadDim / 2;
-  const int unit = threadIdx.x / kPieces, d_lo = (threadIdx.x % kPieces) * 8;
-  const bool is_q = unit < a.group, is_kv = !is_q && unit < a.group + 2 && it.end == it.len;
-  if (!is_q && !is_kv) return;
-  const int kind = unit - a.group;  // k or v
-  const int64_t col = (is_q ? int64_t{it.kv_head} * a.group + unit
-                            : int64_t{a.heads} + int64_t{kind} * a.kv_heads + it.kv_head) * kHeadDim + d_lo;
-  const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{it.seq} * a.qkv.ld + col;
-  const float scale_x = kRope == kRopeScaled && a.qkv.scale_x ? a.qkv.scale_x[it.seq] : 1.0f;
-  uint4 lo = bf16_piece<kRope == kRopeScaled>(a.qkv, row, scale_x, col);
-  uint4 hi = bf16_piece<kRope == kRopeScaled>(a.qkv, row + kHalf, scale_x, col + kHalf);
-  if (is_q || kind == 0) {
-    const int64_t table = int64_t{a.positions[it.seq]} * kHalf + d_lo;
-    rotate_packed(lo, hi, *reinterpret_cast<const uint4*>(a.rope_cos + table),
-                  *reinterpret_cast<const uint4*>(a.rope_sin + table));
-  }
-  if (is_q) {
-    auto* fresh_q = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshQ) + unit * kHeadDim;
-    *reinterpret_cast<uint4*>(fresh_q + d_lo) = lo;
-    *reinterpret_cast<uint4*>(fresh_q + kHalf + d_lo) = hi;
-    return;
-  }
-  auto* fresh_kv = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshKv) + kind * kHeadDim;
-  *reinterpret_cast<uint4*>(fresh_kv + d_lo) = lo;
-  *reinterpret_cast<uint4*>(fresh_kv + kHalf + d_lo) = hi;
-  const int32_t slot = a.slot_mapping[it.seq];
-  if (slot >= 0 && slot < a.cache_slots) {
-    const int32_t block = slot / a.block_size, offset = slot - block * a.block_size;
-    __nv_bfloat16* dst =
-        (kind == 0 ? a.k : a.v) + ((int64_t{block} * a.kv_heads + it.kv_head) * a.block_size + offset) * kHeadDim;
-    *reinterpret_cast<uint4*>(dst + d_lo) = lo;
-    *reinterpret_cast<uint4*>(dst + kHalf + d_lo) = hi;
-  }
-}
-
-// Each block loops over the items index = blockIdx.x, + gridDim.x, ... (a launch has at most as many
-// blocks as the GPU holds at once), and the key stream runs through item boundaries: while a block
-// computes its item's last tile, the next item's first tile is already on its way into the free
-// stage, its key-group offsets taken from block-table entries loaded when the item began. A block
-// thus pays the chain of dependent loads before its first tile (seq_len, the block table, the tile;
-// in the fused form the QKV rows and the RoPE table) once, not once per item (docs/PERF.md,
-// "Decode attention's fixed cost per launch"). Per item the arithmetic is the same whichever block
-// takes it, so outputs do not depend on the grid.
 template <int kHeadDim, int kRope>
 __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kernel(const DecodeArgs a) {
   begin_dependent_kernel();
@@ -248,244 +158,245 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
   constexpr int kDimSteps = kHeadDim / 16;               // k-steps of S = K q^T
   constexpr int kDimTiles = kHeadDim / 16 / kWarps;      // 16-dim output tiles per warp
   constexpr int kScoreWarps = kTile / 16;
-  constexpr int kStageElems = 2 * kTile * kHeadDim;      // one stage: K then V
   static_assert(kTile * kRowChunks % kThreads == 0 && kDimTiles >= 1, "whole copy rounds and output tiles");
-  static_assert(kStages == 2, "the next item's first tile takes the one stage the last tile leaves free");
-  static_assert(kMaxKeyGroups <= kThreads, "one thread per key group loads its block-table entry");
   extern __shared__ __align__(16) unsigned char smem[];
 
+  const int split = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int head0 = kv_head * a.group;
+  const int len = a.seq_len[seq];
+  const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk, a.fixed_chunk);
+  if (len <= 0) {  // padding sequence: the first split writes the zero rows
+    if (split == 0)
+      for (int i = tid; i < a.group * kRowChunks; i += kThreads)
+        reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0) * kHeadDim)[i] = make_uint4(0, 0, 0, 0);
+    return;
+  }
+  if (split >= plan.count) return;
+  const int begin = split * plan.chunk;
+  const int end = min(len, begin + plan.chunk);
+
   auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);
   auto* scores = reinterpret_cast<float*>(smem + Layout::kScores);
   auto* probs = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kProbs);
   auto* alpha = reinterpret_cast<float*>(smem + Layout::kAlpha);
   auto* row_sum = reinterpret_cast<float*>(smem + Layout::kRowSum);
   auto* row_max = reinterpret_cast<float*>(smem + Layout::kRowMax);
-  // Two buffers of key-group offsets: the current item's and the next one's.
-  auto* offsets = reinterpret_cast<int64_t*>(smem + Layout::kKeyGroups);
+  auto* key_group_offset = reinterpret_cast<int64_t*>(smem + Layout::kKeyGroups);
 
-  // Copies tile `tile` of item `it` (group offsets in `offset`) into stage `stage`. Only keys below
-  // the item's end are read; the rest of the tile is zero-filled.
-  auto load_tile = [&](const Item& it, int tile, const int64_t* offset, int stage) {
-    const int first = it.begin + tile * kTile;
-    __nv_bfloat16* k_stage = stages + stage * kStageElems;
+  // Where each 16-key group of the split starts in k / v (begin is a multiple of 16).
+  const int32_t* table = a.block_table + int64_t{seq} * a.max_blocks_per_seq;
+  for (int g = tid; g < (end - begin + kKeyGroup - 1) / kKeyGroup; g += kThreads) {
+    const int key = begin + g * kKeyGroup;
+    const int64_t block = table[key / a.block_size];
+    key_group_offset[g] = ((block * a.kv_heads + kv_head) * a.block_size + key % a.block_size) * kHeadDim;
+  }
+  // Columns of the mma past the group's heads stay zero: P rows 0, rescale 0.
+  for (int i = tid; i < kGroupCols * kProbStride; i += kThreads) probs[i] = __float2bfloat16_rn(0.0f);
+  if (tid < kGroupCols) alpha[tid] = 0.0f;
+
+  // The fresh token (kRope), one 16-column piece pair per thread as rope_kv_write_gpu cuts it: the
+  // first group * P threads rotate the group's queries into shared memory; in the split that holds
+  // key len - 1 (the last), the next P rotate its k and the P after copy its v, store them to the
+  // token's cache slot and keep them in shared memory for the tile of that key, whose copy read the
+  // slot before these stores could reach it. Done before the first tile's copy is issued: issued
+  // after it, under those loads, the kernel measured 1.4 us slower per launch (H100, FP8 decode
+  // M=512).
+  const bool holds_fresh_key = kRope != kRopeNone && end == len;
+  if constexpr (kRope != kRopeNone) {
+    constexpr int kPieces = kHeadDim / 16, kHalf = kHeadDim / 2;
+    const int unit = tid / kPieces, d_lo = (tid % kPieces) * 8;
+    const bool is_q = unit < a.group, is_kv = !is_q && unit < a.group + 2 && holds_fresh_key;
+    if (is_q || is_kv) {
+      const int kind = unit - a.group;  // k or v
+      const int64_t col =
+          (is_q ? int64_t{head0 + unit} : int64_t{a.heads} + int64_t{kind} * a.kv_heads + kv_head) * kHeadDim + d_lo;
+      const auto* row = static_cast<const __nv_bfloat16*>(a.qkv.data) + int64_t{seq} * a.qkv.ld + col;
+      const float scale_x = kRope == kRopeScaled && a.qkv.scale_x ? a.qkv.scale_x[seq] : 1.0f;
+      uint4 lo = bf16_piece<kRope == kRopeScaled>(a.qkv, row, scale_x, col);
+      uint4 hi = bf16_piece<kRope == kRopeScaled>(a.qkv, row + kHalf, scale_x, col + kHalf);
+      if (is_q || kind == 0) {
+        const int64_t table = int64_t{a.positions[seq]} * kHalf + d_lo;
+        rotate_packed(lo, hi, *reinterpret_cast<const uint4*>(a.rope_cos + table),
+                      *reinterpret_cast<const uint4*>(a.rope_sin + table));
+      }
+      if (is_q) {
+        auto* fresh_q = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshQ) + unit * kHeadDim;
+        *reinterpret_cast<uint4*>(fresh_q + d_lo) = lo;
+        *reinterpret_cast<uint4*>(fresh_q + kHalf + d_lo) = hi;
+      } else {
+        auto* fresh_kv = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kFreshKv) + kind * kHeadDim;
+        *reinterpret_cast<uint4*>(fresh_kv + d_lo) = lo;
+        *reinterpret_cast<uint4*>(fresh_kv + kHalf + d_lo) = hi;
+        const int32_t slot = a.slot_mapping[seq];
+        if (slot >= 0 && slot < a.cache_slots) {
+          const int32_t block = slot / a.block_size, offset = slot - block * a.block_size;
+          __nv_bfloat16* dst =
+              (kind == 0 ? a.k : a.v) + ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + offset) * kHeadDim;
+          *reinterpret_cast<uint4*>(dst + d_lo) = lo;
+          *reinterpret_cast<uint4*>(dst + kHalf + d_lo) = hi;
+        }
+      }
+    }
+  }
+  __syncthreads();
+
+  auto load_tile = [&](int tile) {
+    const int first = begin + tile * kTile;
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
     __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
 #pragma unroll
     for (int j = 0; j < kTile * kRowChunks / kThreads; ++j) {
       const int i = tid + j * kThreads;
       const int row = i / kRowChunks, chunk = i % kRowChunks, key = first + row;
-      const bool valid = key < it.end;
-      const int64_t src = valid ? offset[(key - it.begin) / kKeyGroup] + (key % kKeyGroup) * kHeadDim + chunk * 8 : 0;
+      const bool valid = key < end;
+      const int64_t src =
+          valid ? key_group_offset[(key - begin) / kKeyGroup] + (key % kKeyGroup) * kHeadDim + chunk * 8 : 0;
       const int dst = swizzled<kHeadDim>(row, chunk);
       cp_async_16(smem_address(k_stage + dst), a.k + src, valid);
       cp_async_16(smem_address(v_stage + dst), a.v + src, valid);
     }
   };
 
-  // Columns of the mma past the group's heads stay zero for every item: P rows 0, rescale 0.
-  for (int i = tid; i < kGroupCols * kProbStride; i += kThreads) probs[i] = __float2bfloat16_rn(0.0f);
-  if (tid < kGroupCols) alpha[tid] = 0.0f;
+  const int tiles = (end - begin + kTile - 1) / kTile;
+#pragma unroll
+  for (int t = 0; t < kStages - 1; ++t) {
+    if (t < tiles) load_tile(t);
+    cp_async_commit();  // empty groups keep the wait count uniform
+  }
 
-  const int items = a.num_seqs * a.kv_heads * a.splits;
-  int index = blockIdx.x;
-  Item item = locate(a, index, a.seq_len[seq_of(a, index)]);
-  int buffer = 0;  // the offsets buffer of the current item
-  int stage = 0;   // the stage of the current item's next tile
-  // The first item's offsets and fresh token, then its first tile: the chain paid once per block.
-  if (tid < key_groups(item))
-    offsets[tid] = group_start<kHeadDim>(a, item, tid, group_block(a, item, tid));
-  if constexpr (kRope != kRopeNone)
-    if (item.end > item.begin) rotate_fresh_token<kHeadDim, kRope>(a, item, smem);
-  __syncthreads();
-  if (item.end > item.begin) load_tile(item, 0, offsets, stage);
-  cp_async_commit();
-
-  while (true) {
-    // The next item's length and block-table entries, loaded now and used at this item's last tile.
-    const int next_index = index + gridDim.x;
-    const bool has_next = next_index < items;
-    const int next_len = has_next ? a.seq_len[seq_of(a, next_index)] : 0;
-    int32_t next_block = 0;
-    {
-      const Item next = locate(a, next_index, next_len);
-      if (has_next && tid < key_groups(next)) next_block = group_block(a, next, tid);
+  // q^T as the B operand of S = K q^T: lane feeds column (query head) lane / 4, dims 2 (lane % 4) + {0, 1}
+  // and + 8 of every 16-dim step; columns past the group are zero.
+  uint32_t q_frag[kDimSteps][2];
+  {
+    const int n = lane / 4;
+    const auto* q_row = reinterpret_cast<const uint32_t*>(
+        kRope != kRopeNone
+            ? reinterpret_cast<const __nv_bfloat16*>(smem + Layout::kFreshQ) + min(n, a.group - 1) * kHeadDim
+            : a.q + (int64_t{seq} * a.heads + head0 + min(n, a.group - 1)) * kHeadDim);
+#pragma unroll
+    for (int s = 0; s < kDimSteps; ++s) {
+      q_frag[s][0] = n < a.group ? q_row[s * 8 + lane % 4] : 0u;
+      q_frag[s][1] = n < a.group ? q_row[s * 8 + 4 + lane % 4] : 0u;
     }
-    int64_t* next_offsets = offsets + (buffer ^ 1) * kMaxKeyGroups;
-    const int tiles = key_tiles(item);
+  }
 
-    if (tiles == 0) {  // no keys: a padding sequence's first split writes its zero rows
-      if (item.len <= 0 && item.split == 0)
-        for (int i = tid; i < a.group * kRowChunks; i += kThreads)
-          reinterpret_cast<uint4*>(a.out + (int64_t{item.seq} * a.heads + item.kv_head * a.group) * kHeadDim)[i] =
-              make_uint4(0, 0, 0, 0);
-      // Nothing in flight: the next item's first tile starts here.
-      const Item next = locate(a, next_index, next_len);
-      const int next_groups = has_next ? key_groups(next) : 0;
-      if (tid < next_groups) next_offsets[tid] = group_start<kHeadDim>(a, next, tid, next_block);
-      __syncthreads();
-      if (next_groups > 0) load_tile(next, 0, next_offsets, stage);
-      cp_async_commit();
-    } else {
-      const int head0 = item.kv_head * a.group;
-      const bool holds_fresh_key = kRope != kRopeNone && item.end == item.len;
-      // q^T as the B operand of S = K q^T: lane feeds column (query head) lane / 4, dims 2 (lane % 4) +
-      // {0, 1} and + 8 of every 16-dim step; columns past the group are zero.
-      uint32_t q_frag[kDimSteps][2];
-      {
-        const int n = lane / 4;
-        const auto* q_row = reinterpret_cast<const uint32_t*>(
-            kRope != kRopeNone
-                ? reinterpret_cast<const __nv_bfloat16*>(smem + Layout::kFreshQ) + min(n, a.group - 1) * kHeadDim
-                : a.q + (int64_t{item.seq} * a.heads + head0 + min(n, a.group - 1)) * kHeadDim);
-#pragma unroll
-        for (int s = 0; s < kDimSteps; ++s) {
-          q_frag[s][0] = n < a.group ? q_row[s * 8 + lane % 4] : 0u;
-          q_frag[s][1] = n < a.group ? q_row[s * 8 + 4 + lane % 4] : 0u;
-        }
-      }
+  // O^T accumulators: rows = this warp's dims, columns = query heads. Softmax state of the heads
+  // this warp owns (warp and warp + 4), in the log2 domain.
+  float acc[kDimTiles][4] = {};
+  float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.0f, 0.0f};
 
-      // O^T accumulators: rows = this warp's dims, columns = query heads. Softmax state of the heads
-      // this warp owns (warp and warp + 4), in the log2 domain.
-      float acc[kDimTiles][4] = {};
-      float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.0f, 0.0f};
-      const int64_t* offset = offsets + buffer * kMaxKeyGroups;
-
-      for (int tile = 0; tile < tiles; ++tile) {
-        const bool last = tile == tiles - 1;
-        if (!last) {
-          cp_async_wait<0>();
-          __syncthreads();  // the tile is in for every thread, and the other stage is free
-          load_tile(item, tile + 1, offset, stage ^ 1);
-        } else {
-          const Item next = locate(a, next_index, next_len);
-          const int next_groups = has_next ? key_groups(next) : 0;
-          if (tid < next_groups) next_offsets[tid] = group_start<kHeadDim>(a, next, tid, next_block);
-          cp_async_wait<0>();
-          __syncthreads();  // the same, and the next item's offsets are visible
-          if (next_groups > 0) load_tile(next, 0, next_offsets, stage ^ 1);
-        }
-        cp_async_commit();
-        __nv_bfloat16* k_stage = stages + stage * kStageElems;
-        __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
-        const int first = item.begin + tile * kTile;
-        if (holds_fresh_key && last) {  // key len - 1: its row from the fresh k and v
-          if (tid < 2 * kRowChunks) {
-            const int kind = tid / kRowChunks, chunk = tid % kRowChunks;
-            const auto* fresh = reinterpret_cast<const uint4*>(smem + Layout::kFreshKv) + kind * kRowChunks;
-            *reinterpret_cast<uint4*>((kind == 0 ? k_stage : v_stage) +
-                                      swizzled<kHeadDim>(item.len - 1 - first, chunk)) = fresh[chunk];
-          }
-          __syncthreads();
-        }
-
-        if (warp < kScoreWarps) {
-          float s[4] = {};
-          const int row = warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-#pragma unroll
-          for (int step = 0; step < kDimSteps; ++step) {
-            uint32_t k_frag[4];
-            ldmatrix_x4(k_frag, smem_address(k_stage + swizzled<kHeadDim>(row, 2 * step + (lane >> 4))));
-            mma_bf16_16816(s, k_frag, q_frag[step][0], q_frag[step][1]);
-          }
-          const int key = warp * 16 + lane / 4, col = 2 * (lane % 4);
-          scores[col * kScoreStride + key] = s[0] * a.scale_log2;
-          scores[(col + 1) * kScoreStride + key] = s[1] * a.scale_log2;
-          scores[col * kScoreStride + key + 8] = s[2] * a.scale_log2;
-          scores[(col + 1) * kScoreStride + key + 8] = s[3] * a.scale_log2;
-        }
-        __syncthreads();
-
-#pragma unroll
-        for (int i = 0; i < 2; ++i) {
-          const int n = warp + kWarps * i;
-          if (n < a.group) {
-            const float s = first + lane < item.end ? scores[n * kScoreStride + lane] : -INFINITY;
-            const float new_max = fmaxf(run_max[i], warp_max(s));  // finite: every tile holds a visible key
-            const __nv_bfloat16 p = __float2bfloat16_rn(exp2f(s - new_max));
-            const float rescale = exp2f(run_max[i] - new_max);
-            run_sum[i] = run_sum[i] * rescale + warp_sum(__bfloat162float(p));
-            run_max[i] = new_max;
-            probs[n * kProbStride + lane] = p;
-            if (lane == 0) alpha[n] = rescale;
-          }
-        }
-        __syncthreads();
-
-        uint32_t p_frag[4];  // P^T B operands: keys 0-7, 8-15 (step 0) and 16-23, 24-31 (step 1)
-        ldmatrix_x4(p_frag, smem_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8));
-        const float rescale0 = alpha[2 * (lane % 4)], rescale1 = alpha[2 * (lane % 4) + 1];
-#pragma unroll
-        for (int t = 0; t < kDimTiles; ++t) {
-          acc[t][0] *= rescale0, acc[t][1] *= rescale1, acc[t][2] *= rescale0, acc[t][3] *= rescale1;
-#pragma unroll
-          for (int step = 0; step < kTile / 16; ++step) {
-            const int row = step * 16 + (lane & 7) + (lane >> 4) * 8;
-            const int chunk = (warp * kDimTiles + t) * 2 + ((lane >> 3) & 1);
-            uint32_t v_frag[4];
-            ldmatrix_x4_trans(v_frag, smem_address(v_stage + swizzled<kHeadDim>(row, chunk)));
-            mma_bf16_16816(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
-          }
-        }
-        stage ^= 1;
-      }
-
-#pragma unroll
-      for (int i = 0; i < 2; ++i) {
-        const int n = warp + kWarps * i;
-        if (n < a.group && lane == 0) row_sum[n] = run_sum[i], row_max[n] = run_max[i];
-      }
-      __syncthreads();  // the last tile's stage is free for the staged output, the sums are visible
-
-      // Normalize (the sum is >= 1: the maximum key contributes exactly 1) and stage [head][dim] in the
-      // last tile's stage (the next item's first tile is landing in the other).
-      auto* staged = reinterpret_cast<float*>(stages + (stage ^ 1) * kStageElems);
-      {
-        const int col = 2 * (lane % 4);
-        const float sum0 = col < a.group ? row_sum[col] : 1.0f;
-        const float sum1 = col + 1 < a.group ? row_sum[col + 1] : 1.0f;
-#pragma unroll
-        for (int t = 0; t < kDimTiles; ++t) {
-          const int dim = (warp * kDimTiles + t) * 16 + lane / 4;
-          staged[col * Layout::kOutStride + dim] = acc[t][0] / sum0;
-          staged[(col + 1) * Layout::kOutStride + dim] = acc[t][1] / sum1;
-          staged[col * Layout::kOutStride + dim + 8] = acc[t][2] / sum0;
-          staged[(col + 1) * Layout::kOutStride + dim + 8] = acc[t][3] / sum1;
-        }
+  for (int tile = 0; tile < tiles; ++tile) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // the tile is in for every thread, and the stage refilled below is free
+    if (tile + kStages - 1 < tiles) load_tile(tile + kStages - 1);
+    cp_async_commit();
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
+    const int first = begin + tile * kTile;
+    if (holds_fresh_key && tile == tiles - 1) {  // key len - 1: its row from the fresh k and v
+      if (tid < 2 * kRowChunks) {
+        const int kind = tid / kRowChunks, chunk = tid % kRowChunks;
+        const auto* fresh = reinterpret_cast<const uint4*>(smem + Layout::kFreshKv) + kind * kRowChunks;
+        *reinterpret_cast<uint4*>((kind == 0 ? k_stage : v_stage) + swizzled<kHeadDim>(len - 1 - first, chunk)) =
+            fresh[chunk];
       }
       __syncthreads();
-
-      if (item.whole) {  // the sequence's only split: final bf16 rows, 16-byte stores
-        for (int i = tid; i < a.group * kRowChunks; i += kThreads) {
-          const int n = i / kRowChunks, c = i % kRowChunks;
-          const float4 lo = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8);
-          const float4 hi = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8 + 4);
-          reinterpret_cast<uint4*>(a.out + (int64_t{item.seq} * a.heads + head0 + n) * kHeadDim)[c] = make_uint4(
-              pack_bf16x2(lo.x, lo.y), pack_bf16x2(lo.z, lo.w), pack_bf16x2(hi.x, hi.y), pack_bf16x2(hi.z, hi.w));
-        }
-      } else {
-        for (int i = tid; i < a.group * (kHeadDim / 4); i += kThreads) {
-          const int n = i / (kHeadDim / 4), c = i % (kHeadDim / 4);
-          const int64_t row = (int64_t{item.seq} * a.heads + head0 + n) * a.splits + item.split;
-          reinterpret_cast<float4*>(a.partial_out + row * kHeadDim)[c] =
-              *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 4);
-        }
-        if (tid < a.group)
-          a.partial_lse[(int64_t{item.seq} * a.heads + head0 + tid) * a.splits + item.split] =
-              row_max[tid] + log2f(row_sum[tid]);
-      }
     }
-    if (!has_next) break;
-    // The next item's fresh token (its first tile is in flight), then every thread is past this
-    // item's staged output and shared state before the next item's tiles reuse them.
-    const Item next = locate(a, next_index, next_len);
-    if constexpr (kRope != kRopeNone)
-      if (next.end > next.begin) rotate_fresh_token<kHeadDim, kRope>(a, next, smem);
+
+    if (warp < kScoreWarps) {
+      float s[4] = {};
+      const int row = warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+#pragma unroll
+      for (int step = 0; step < kDimSteps; ++step) {
+        uint32_t k_frag[4];
+        ldmatrix_x4(k_frag, smem_address(k_stage + swizzled<kHeadDim>(row, 2 * step + (lane >> 4))));
+        mma_bf16_16816(s, k_frag, q_frag[step][0], q_frag[step][1]);
+      }
+      const int key = warp * 16 + lane / 4, col = 2 * (lane % 4);
+      scores[col * kScoreStride + key] = s[0] * a.scale_log2;
+      scores[(col + 1) * kScoreStride + key] = s[1] * a.scale_log2;
+      scores[col * kScoreStride + key + 8] = s[2] * a.scale_log2;
+      scores[(col + 1) * kScoreStride + key + 8] = s[3] * a.scale_log2;
+    }
     __syncthreads();
-    item = next;
-    index = next_index;
-    buffer ^= 1;
+
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int n = warp + kWarps * i;
+      if (n < a.group) {
+        const float s = first + lane < end ? scores[n * kScoreStride + lane] : -INFINITY;
+        const float new_max = fmaxf(run_max[i], warp_max(s));  // finite: every tile holds a visible key
+        const __nv_bfloat16 p = __float2bfloat16_rn(exp2f(s - new_max));
+        const float rescale = exp2f(run_max[i] - new_max);
+        run_sum[i] = run_sum[i] * rescale + warp_sum(__bfloat162float(p));
+        run_max[i] = new_max;
+        probs[n * kProbStride + lane] = p;
+        if (lane == 0) alpha[n] = rescale;
+      }
+    }
+    __syncthreads();
+
+    uint32_t p_frag[4];  // P^T B operands: keys 0-7, 8-15 (step 0) and 16-23, 24-31 (step 1)
+    ldmatrix_x4(p_frag, smem_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8));
+    const float rescale0 = alpha[2 * (lane % 4)], rescale1 = alpha[2 * (lane % 4) + 1];
+#pragma unroll
+    for (int t = 0; t < kDimTiles; ++t) {
+      acc[t][0] *= rescale0, acc[t][1] *= rescale1, acc[t][2] *= rescale0, acc[t][3] *= rescale1;
+#pragma unroll
+      for (int step = 0; step < kTile / 16; ++step) {
+        const int row = step * 16 + (lane & 7) + (lane >> 4) * 8;
+        const int chunk = (warp * kDimTiles + t) * 2 + ((lane >> 3) & 1);
+        uint32_t v_frag[4];
+        ldmatrix_x4_trans(v_frag, smem_address(v_stage + swizzled<kHeadDim>(row, chunk)));
+        mma_bf16_16816(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
+      }
+    }
   }
   cp_async_wait<0>();
+
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int n = warp + kWarps * i;
+    if (n < a.group && lane == 0) row_sum[n] = run_sum[i], row_max[n] = run_max[i];
+  }
+  __syncthreads();  // the stages are free for the staged output, the sums are visible
+
+  // Normalize (the sum is >= 1: the maximum key contributes exactly 1) and stage [head][dim].
+  auto* staged = reinterpret_cast<float*>(smem);
+  {
+    const int col = 2 * (lane % 4);
+    const float sum0 = col < a.group ? row_sum[col] : 1.0f;
+    const float sum1 = col + 1 < a.group ? row_sum[col + 1] : 1.0f;
+#pragma unroll
+    for (int t = 0; t < kDimTiles; ++t) {
+      const int dim = (warp * kDimTiles + t) * 16 + lane / 4;
+      staged[col * Layout::kOutStride + dim] = acc[t][0] / sum0;
+      staged[(col + 1) * Layout::kOutStride + dim] = acc[t][1] / sum1;
+      staged[col * Layout::kOutStride + dim + 8] = acc[t][2] / sum0;
+      staged[(col + 1) * Layout::kOutStride + dim + 8] = acc[t][3] / sum1;
+    }
+  }
+  __syncthreads();
+
+  if (plan.count == 1) {  // the sequence's only split: final bf16 rows, 16-byte stores
+    for (int i = tid; i < a.group * kRowChunks; i += kThreads) {
+      const int n = i / kRowChunks, c = i % kRowChunks;
+      const float4 lo = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8);
+      const float4 hi = *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 8 + 4);
+      reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0 + n) * kHeadDim)[c] =
+          make_uint4(pack_bf16x2(lo.x, lo.y), pack_bf16x2(lo.z, lo.w), pack_bf16x2(hi.x, hi.y), pack_bf16x2(hi.z, hi.w));
+    }
+    return;
+  }
+  for (int i = tid; i < a.group * (kHeadDim / 4); i += kThreads) {
+    const int n = i / (kHeadDim / 4), c = i % (kHeadDim / 4);
+    const int64_t row = (int64_t{seq} * a.heads + head0 + n) * a.splits + split;
+    reinterpret_cast<float4*>(a.partial_out + row * kHeadDim)[c] =
+        *reinterpret_cast<const float4*>(staged + n * Layout::kOutStride + c * 4);
+  }
+  if (tid < a.group)
+    a.partial_lse[(int64_t{seq} * a.heads + head0 + tid) * a.splits + split] = row_max[tid] + log2f(row_sum[tid]);
 }
 
 // One warp per (sequence, query head): out = sum_i w_i o_i / sum_i w_i, w_i = 2^(lse_i - max lse).
@@ -535,18 +446,12 @@ void launch(const DecodeArgs& a, cudaStream_t stream) {
   using Layout = SharedLayout<kHeadDim, kRope>;
   const auto kernel = attention_decode_kernel<kHeadDim, kRope>;
   // Above 48 KB a kernel must opt in; done once per process (the engine runs on one device).
-  // Its blocks resident at once on the device, the default grid (items beyond it are looped over).
-  static const int64_t resident = [&] {
+  static const bool opted_in = [&] {
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kBytes));
-    int device = 0, sms = 0, per_sm = 0;
-    CUDA_CHECK(cudaGetDevice(&device));
-    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, Layout::kBytes));
-    return std::max<int64_t>(1, int64_t{sms} * per_sm);
+    return true;
   }();
-  const int64_t items = int64_t{a.num_seqs} * a.kv_heads * a.splits;
-  const int64_t blocks = std::min(items, a.max_blocks > 0 ? int64_t{a.max_blocks} : resident);
-  launch_dependent(kernel, static_cast<unsigned>(blocks), kThreads, Layout::kBytes, stream, a);
+  (void)opted_in;
+  launch_dependent(kernel, dim3(a.splits, a.kv_heads, a.num_seqs), kThreads, Layout::kBytes, stream, a);
   if (a.splits > 1) {
     const int64_t blocks = ceil_div(int64_t{a.num_seqs} * a.heads, kWarps);
     launch_dependent(attention_decode_combine_kernel<kHeadDim>, static_cast<unsigned>(blocks), kThreads, 0, stream, a);
@@ -588,11 +493,7 @@ DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, i
   a.splits = attention_decode_splits(batch.num_seqs, cache.kv_heads, batch.max_seq_len, config);
   a.min_chunk = config.min_chunk;
   a.fixed_chunk = config.fixed_chunk;
-  a.max_blocks = config.max_blocks;
   a.scale_log2 = softmax_scale * kLog2e;
-  require(int64_t{a.num_seqs} * a.kv_heads * a.splits <= INT32_MAX,
-          "attention_decode: " + std::to_string(a.num_seqs) + " sequences x " + std::to_string(a.kv_heads) +
-              " kv heads x " + std::to_string(a.splits) + " splits is more than 2^31 - 1 work items");
   if (a.splits > 1 && a.num_seqs > 0) {
     const size_t need = attention_decode_partials_bytes(a.num_seqs, heads, hd, a.splits);
     require(workspace && aligned(workspace, 16) && workspace_bytes >= need,

@@ -45,16 +45,7 @@ struct AttentionDecodeConfig {
   // output is the same whatever it is batched with. Costs the parallelism of few long sequences and
   // a combine for every sequence longer than the chunk.
   int fixed_chunk = 0;
-  // At most this many blocks per launch; each block loops over the launch's (sequence, kv head,
-  // split) items, its next item's first tile loading while it finishes the current one. 0: as many
-  // as the device holds at once (SM count x resident blocks per SM), so only the first item of each
-  // block waits for its block-table lookups and first tile. A value at least the item count gives
-  // one item per block (kAttentionDecodeOneItemPerBlock).
-  int max_blocks = 0;
 };
-
-// AttentionDecodeConfig::max_blocks for one block per item, whatever the launch.
-constexpr int kAttentionDecodeOneItemPerBlock = 0x7FFFFFFF;
 
 // Bytes of workspace attention_decode_gpu needs for these bounds, whatever the cache's kv_heads
 // and for any launch of at most num_seqs sequences (0 when none of them splits). max_seq_len is

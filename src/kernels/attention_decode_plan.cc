@@ -21,14 +21,12 @@ void check_config(const AttentionDecodeConfig& c) {
     return chunk >= kAttentionDecodeKeyGroup && chunk % kAttentionDecodeKeyGroup == 0 &&
            chunk <= kAttentionDecodeMaxChunk;
   };
-  require(chunk_ok(c.min_chunk) && c.target_blocks >= 0 && (c.fixed_chunk == 0 || chunk_ok(c.fixed_chunk)) &&
-              c.max_blocks >= 0,
+  require(chunk_ok(c.min_chunk) && c.target_blocks >= 0 && (c.fixed_chunk == 0 || chunk_ok(c.fixed_chunk)),
           "attention_decode: config min_chunk=" + std::to_string(c.min_chunk) + " target_blocks=" +
               std::to_string(c.target_blocks) + " fixed_chunk=" + std::to_string(c.fixed_chunk) +
-              " max_blocks=" + std::to_string(c.max_blocks) + " (need chunks that are multiples of " +
-              std::to_string(kAttentionDecodeKeyGroup) + " in " + std::to_string(kAttentionDecodeKeyGroup) + ".." +
-              std::to_string(kAttentionDecodeMaxChunk) + ", fixed_chunk 0 for none, target_blocks >= 0 and " +
-              "max_blocks >= 0)");
+              " (need chunks that are multiples of " + std::to_string(kAttentionDecodeKeyGroup) + " in " +
+              std::to_string(kAttentionDecodeKeyGroup) + ".." + std::to_string(kAttentionDecodeMaxChunk) +
+              ", fixed_chunk 0 for none, and target_blocks >= 0)");
 }
 
 // The fill target of a launch: the config's, or for 0 twice the device's SM count (asked once per

@@ -252,46 +252,6 @@ TEST(AttentionDecodeGpu, SingleKernelPathMatchesReference) {
   }
 }
 
-// Blocks that each loop over several (sequence, kv head, split) items, the next item's first tile
-// loading under the current one's last: the same bits as one item per block, whatever the grid
-// (one block for everything, and counts that leave blocks with different item counts), through
-// padding sequences, splits past a short sequence's cut and one-key contexts between long ones.
-TEST(AttentionDecodeGpu, BlocksLoopingOverItemsGiveTheBitsOfOneItemPerBlock) {
-  SKIP_WITHOUT_GPU();
-  for (const AttentionDecodeConfig split : {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 100000}})
-    for (const Shape& shape : shapes()) {
-      SCOPED_TRACE(describe(shape) + " min_chunk=" + std::to_string(split.min_chunk));
-      const int max_len = *std::max_element(kMixedLens.begin(), kMixedLens.end());
-      const int seqs = static_cast<int>(kMixedLens.size());
-      const Step st = make_step(shape, kMixedLens, blocks_needed(shape, kMixedLens) + 3,
-                                static_cast<uint32_t>(77 + shape.head_dim + shape.block_size + split.min_chunk));
-      auto run = [&](int max_blocks) {
-        AttentionDecodeConfig config = split;
-        config.max_blocks = max_blocks;
-        DeviceStep dev(st, max_len,
-                       attention_decode_workspace_bytes(seqs, shape.heads, shape.head_dim, max_len, config));
-        dev.upload(st);
-        dev.poison();
-        dev.launch(st, config, nullptr);
-        CUDA_CHECK(cudaDeviceSynchronize());
-        return dev.download();
-      };
-      const std::vector<uint16_t> one_each = run(kAttentionDecodeOneItemPerBlock);
-      expect_matches_reference(st, one_each);
-      for (int max_blocks : {1, 3, 7, 0}) {
-        SCOPED_TRACE("max_blocks=" + std::to_string(max_blocks));
-        const std::vector<uint16_t> looped = run(max_blocks);
-        ASSERT_EQ(looped.size(), one_each.size());
-        int differing = 0;
-        for (size_t i = 0; i < looped.size(); ++i)
-          if (looped[i] != one_each[i] && ++differing <= 4)
-            ADD_FAILURE() << "output " << i << ": looping " << bf16_to_float(looped[i]) << ", one item per block "
-                          << bf16_to_float(one_each[i]);
-        EXPECT_EQ(differing, 0);
-      }
-    }
-}
-
 // Captured once with max_seq_len as an upper bound; replayed with different lengths (and split
 // counts), block tables, padding positions and cache contents.
 TEST(AttentionDecodeGpu, GraphReplaysWithNewLengthsAndTables) {
@@ -390,13 +350,11 @@ TEST(AttentionDecodeGpu, FusedRopeGivesTheBitsOfRopeThenAttention) {
   for (const Shape& shape : {Shape{8, 2, 128, 64}, Shape{4, 2, 64, 16}, Shape{20, 5, 128, 64}})
     for (bool scaled : {false, true})
       for (const AttentionDecodeConfig config :
-           {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 100000}, AttentionDecodeConfig{128, 0, 256},
-            AttentionDecodeConfig{128, 0, 0, 3}, AttentionDecodeConfig{16, 100000, 0, 2}}) {
+           {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 100000}, AttentionDecodeConfig{128, 0, 256}}) {
         SCOPED_TRACE(describe(shape) + (scaled ? " scaled" : " plain") +
                      " min_chunk=" + std::to_string(config.min_chunk) +
                      " target_blocks=" + std::to_string(config.target_blocks) +
-                     " fixed_chunk=" + std::to_string(config.fixed_chunk) +
-                     " max_blocks=" + std::to_string(config.max_blocks));
+                     " fixed_chunk=" + std::to_string(config.fixed_chunk));
         const int max_len = *std::max_element(lens.begin(), lens.end());
         const int seqs = static_cast<int>(lens.size());
         const Step st = make_step(shape, lens, blocks_needed(shape, lens) + 3, 9000 + shape.heads + scaled);
