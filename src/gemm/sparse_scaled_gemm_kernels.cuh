@@ -38,25 +38,28 @@ using LayoutA = cutlass::layout::RowMajor;     // w [n, k]
 using LayoutB = cutlass::layout::ColumnMajor;  // x [tokens, k] read as [k, tokens] column-major
 using LayoutD = cutlass::layout::ColumnMajor;  // d [tokens, n] written as [n, tokens] column-major
 
-// The engine's kernels are cooperative with CUTLASS's epilogue subtile; tools/sparse_gemm_probe also
-// builds other schedules and subtiles from this.
+// The engine's kernels are cooperative with CUTLASS's epilogue subtile on INT8 codes; tools/ probes
+// also build other schedules, subtiles and (tools/sparse_fp8_probe) E4M3 codes with fp32
+// accumulation from this.
 template <class TileShape, class ClusterShape, class Output,
           class MainloopSchedule = cutlass::gemm::KernelTmaWarpSpecializedCooperative,
           class EpilogueSchedule = cutlass::epilogue::TmaWarpSpecializedCooperative,
-          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
+          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto, class ElementCode = int8_t,
+          class ElementAccumulator = int32_t>
 struct Gemm {
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape, EpilogueTile, int32_t,
-      float, typename Output::ElementC, LayoutD, 8, typename Output::ElementD, LayoutD, 8, EpilogueSchedule,
-      typename Output::template Fusion<TileShape>>::CollectiveOp;
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, TileShape, ClusterShape, EpilogueTile,
+      ElementAccumulator, float, typename Output::ElementC, LayoutD, 8, typename Output::ElementD, LayoutD, 8,
+      EpilogueSchedule, typename Output::template Fusion<TileShape>>::CollectiveOp;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, int8_t, LayoutA, 32, int8_t, LayoutB, 16, int32_t,
-      TileShape, ClusterShape,
+      cutlass::arch::Sm90, cutlass::arch::OpClassSparseTensorOp, ElementCode, LayoutA, 32, ElementCode, LayoutB, 16,
+      ElementAccumulator, TileShape, ClusterShape,
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
       MainloopSchedule>::CollectiveOp;
   using Kernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Mainloop, Epilogue>;
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
   using Out = Output;
+  using Code = ElementCode;
 };
 
 // The compressed layout every tile reads: it depends on the element type and the K tile (128 for
@@ -76,8 +79,10 @@ template <class G>
 void launch(const Problem& p, RasterOrder raster, int swizzle, cudaStream_t stream) {
   using Device = typename G::Device;
   using Kernel = typename G::Kernel;
-  static_assert(std::is_same_v<typename G::Mainloop::SparseConfig, CompressedConfig>,
-                "every tile must read the one compressed layout");
+  using Code = typename G::Code;
+  using Config = typename G::Mainloop::SparseConfig;
+  static_assert(!std::is_same_v<Code, int8_t> || std::is_same_v<Config, CompressedConfig>,
+                "every INT8 tile must read the one compressed layout");
   const int rows = static_cast<int>(p.n), tokens = static_cast<int>(p.m), k = static_cast<int>(p.k);
   const ProblemShape shape{rows, tokens, k, 1};
   const auto stride_b = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, make_shape(tokens, k, 1));
@@ -85,8 +90,8 @@ void launch(const Problem& p, RasterOrder raster, int swizzle, cudaStream_t stre
   typename Device::Arguments args{
       cutlass::gemm::GemmUniversalMode::kGemm,
       shape,
-      {static_cast<const int8_t*>(p.values), CompressedConfig::fill_layoutA(shape), static_cast<const int8_t*>(p.x),
-       stride_b, static_cast<const ElementE*>(p.metadata), CompressedConfig::fill_layoutE(shape)},
+      {static_cast<const Code*>(p.values), Config::fill_layoutA(shape), static_cast<const Code*>(p.x), stride_b,
+       static_cast<const typename G::Mainloop::ElementE*>(p.metadata), Config::fill_layoutE(shape)},
       {{}, nullptr, stride_d, nullptr, stride_d}};
   scaled_gemm_detail::set_epilogue_arguments<typename G::Out, true>(args.epilogue, p.scale_x, p.scale_w, p.d,
                                                                      p.n / 2);
