@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "bench/attention_decode_floor.h"
 #include "bench/device_ceilings.h"
 #include "bench/gpu_timer.h"
 #include "bench/quant_bench.h"
@@ -142,17 +143,25 @@ AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const D
   row.max_seq_len = d.bound;
   row.splits = attention_decode_splits(d.num_seqs, o.kv_heads, d.bound, config);
   row.config = config;
-  const bool with_rope = variant != DecodeBenchVariant::Attention;
+  const bool floor = variant == DecodeBenchVariant::FloorGrid || variant == DecodeBenchVariant::FloorStream;
+  const bool with_rope = variant != DecodeBenchVariant::Attention && !floor;
   const bool scaled =
       variant == DecodeBenchVariant::RopeThenAttentionScaled || variant == DecodeBenchVariant::FusedRopeScaled;
   const bool fused = variant == DecodeBenchVariant::FusedRope || variant == DecodeBenchVariant::FusedRopeScaled;
   // With the RoPE: the QKV rows read and the fresh k and v written, the work both ways must do.
   row.kv_bytes = d.kv_bytes + (with_rope ? double(d.num_seqs) * (d.qkv_width + 2 * o.kv_heads * o.head_dim) * 2 : 0);
+  if (variant == DecodeBenchVariant::FloorGrid) row.kv_bytes = 0;
+  DeviceBuffer sink(16, "attention bench floor sink");
   DeviceBuffer workspace(attention_decode_workspace_bytes(d.num_seqs, o.heads, o.head_dim, d.bound, config),
                          "attention bench workspace");
   const float scale = 1.0f / std::sqrt(static_cast<float>(o.head_dim));
   const AccView qkv = with_rope ? d.qkv_view(scaled) : AccView{};
   auto launch = [&](int set, cudaStream_t s) {
+    if (floor) {
+      attention_decode_floor_gpu(variant == DecodeBenchVariant::FloorGrid ? DecodeFloor::Grid : DecodeFloor::Stream,
+                                 d.cache, d.batch(set), sink.as<int>(), s);
+      return;
+    }
     const int32_t* slots = with_rope ? d.slots.as<int32_t>() + int64_t{set} * d.num_seqs : nullptr;
     if (fused) {
       attention_decode_rope_gpu({qkv, d.positions.as<int32_t>(), slots, d.rope_cos.as<__nv_bfloat16>(),
@@ -205,6 +214,8 @@ const char* decode_bench_variant_name(DecodeBenchVariant variant) {
     case DecodeBenchVariant::FusedRope: return "fused";
     case DecodeBenchVariant::RopeThenAttentionScaled: return "rope,attn/s";
     case DecodeBenchVariant::FusedRopeScaled: return "fused/s";
+    case DecodeBenchVariant::FloorGrid: return "floor:grid";
+    case DecodeBenchVariant::FloorStream: return "floor:copy";
   }
   return "?";
 }
@@ -223,6 +234,9 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
   const double copy = device_ceilings(stream).copy_gbps;
   std::printf("attention decode: H=%d KV=%d D=%d block=%d; device-to-device copy %.0f GB/s (read + written)\n",
               o.heads, o.kv_heads, o.head_dim, o.block_size, copy);
+  if (o.floors)
+    std::printf("floors (points without a split): floor:grid = the decode grid, each block reading its seq_len;\n"
+                "floor:copy = the same grid copying K and V through shared memory as the kernel does, no arithmetic\n");
   if (o.rope)
     std::printf("variants: rope,attn = the RoPE + KV-write kernel then attention; fused = attention_decode_rope_gpu;\n"
                 "/s = QKV rows with both scales still to apply (FP8's form); their MB add the QKV rows read and the\n"
@@ -233,6 +247,7 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
   if (o.rope)
     variants.insert(variants.end(), {DecodeBenchVariant::RopeThenAttention, DecodeBenchVariant::FusedRope,
                                      DecodeBenchVariant::RopeThenAttentionScaled, DecodeBenchVariant::FusedRopeScaled});
+  if (o.floors) variants.insert(variants.end(), {DecodeBenchVariant::FloorGrid, DecodeBenchVariant::FloorStream});
   std::vector<AttentionDecodeBenchRow> rows;
   for (int context : o.contexts)
     for (int num_seqs : o.num_seqs) {
@@ -240,6 +255,9 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
       const DecodeOperands d = make_operands(o, num_seqs, context, stream);
       for (const AttentionDecodeConfig& config : o.configs)
         for (DecodeBenchVariant variant : variants) {
+          const bool floor = variant == DecodeBenchVariant::FloorGrid || variant == DecodeBenchVariant::FloorStream;
+          if (floor && attention_decode_splits(num_seqs, o.kv_heads, std::max(o.max_seq_len, context), config) > 1)
+            continue;  // the floors run the grid without a split
           AttentionDecodeBenchRow r = time_point(o, d, config, variant, stream);
           r.fraction_of_copy = r.gbps / copy;
           const std::string target = config.target_blocks > 0 ? std::to_string(config.target_blocks) : "2xSMs";

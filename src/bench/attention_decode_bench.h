@@ -26,11 +26,22 @@ struct AttentionDecodeBenchOptions {
   // with both scales still to apply (FP8's form); bytes then add the QKV rows read and the fresh k
   // and v written.
   bool rope = false;
+  // Also time the floors of each point without a split (bench/attention_decode_floor.h): the decode
+  // kernel's grid doing nothing, and its grid copying K and V as it does, computing nothing.
+  bool floors = false;
   int warmup = 30, repeat = 300;  // launches
 };
 
 // What a row timed: attention alone (rotated queries given), or with the step's RoPE.
-enum class DecodeBenchVariant { Attention, RopeThenAttention, FusedRope, RopeThenAttentionScaled, FusedRopeScaled };
+enum class DecodeBenchVariant {
+  Attention,
+  RopeThenAttention,
+  FusedRope,
+  RopeThenAttentionScaled,
+  FusedRopeScaled,
+  FloorGrid,
+  FloorStream
+};
 const char* decode_bench_variant_name(DecodeBenchVariant variant);
 
 struct AttentionDecodeBenchRow {

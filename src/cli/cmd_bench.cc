@@ -216,6 +216,9 @@ int bench_attention(const CommandArgs& args) {
   p.flag("rope",
          "decode: also time attention with the step's RoPE and KV write, as the RoPE kernel then attention and as "
          "the one kernel that does both, on plain and on scaled bf16 QKV rows");
+  p.flag("floors",
+         "decode: also time the kernel's floors where it runs without a split: its grid doing nothing, and its grid "
+         "copying K and V as it does without the arithmetic");
   p.flag("no-cudnn", "prefill: leave out cuDNN's SDPA (timed by default where libcudnn 9.7+ loads)");
   if (!p.parse(args)) return 0;
   // Every option checked before the GPU is touched.
@@ -231,6 +234,7 @@ int bench_attention(const CommandArgs& args) {
   d.block_size = block_size;
   if (p.has("sweep")) d.configs = attention_decode_config_candidates();
   d.rope = p.has("rope");
+  d.floors = p.has("floors");
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   print_attention_prefill_rows(bench_attention_prefill(seqs, lens, block_size, 10, 50, !p.has("no-cudnn"), stream));

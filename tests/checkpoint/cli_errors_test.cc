@@ -263,6 +263,7 @@ TEST(CliErrors, AttentionBenchListsAreChecked) {
   const CommandResult help = run_slidesparse({"bench", "attention", "--help"});
   EXPECT_NE(help.out.find("--rope"), std::string::npos);
   EXPECT_NE(help.out.find("--sweep"), std::string::npos);
+  EXPECT_NE(help.out.find("--floors"), std::string::npos);
 }
 
 // `generate` refuses invalid sampling options before any model loads.
