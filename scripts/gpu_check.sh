@@ -4,7 +4,8 @@
 # a local build when .devbin is absent.
 # Usage: scripts/gpu_check.sh [tests|memcheck|racecheck|racecheck-attention|quant|norm|attention|linear|kernel|
 #                              kernel-low|tune|decode-tuned|ab|binaries|tuned|dense-db|fallback-order|peer|eval|
-#                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|trace-decode|sampled|
+#                              serve|serve-prefix|serve-scale|timeline|ncu-norm|ncu-decode|ncu-sampling|ncu-attention|
+#                              trace-decode|sampled|
 #                              sparse-probe|ncu-sparse]...
 #   (default: tests quant linear). `memcheck` / `racecheck`: the GPU tests under compute-sanitizer
 #   (MEMCHECK_FILTER narrows them); racecheck takes our kernels' tests but attention's (58 tests,
@@ -235,20 +236,28 @@ PY
         "$bin/slidesparse" bench engine-kernels --t-list 512 --rows "$rows" --warmup 25 --repeat 100 > "$out/ncu_sampling_run.txt" 2>&1
       "$ncu_bin" --import "$out/sampling.ncu-rep" --page details 2>&1 | grep -E "Duration|Registers Per|Achieved Occupancy|Theoretical Occ|Issue Slots Busy|Executed Ipc A|Memory Throughput|Warp Cycles Per Issued"
       "$ncu_bin" --import "$out/sampling.ncu-rep" --page source --csv --print-source sass > "$out/sampling_sass.csv" 2>/dev/null
-      python3 - "$out/sampling_sass.csv" "${NCU_SAMPLING_LINES:-20}" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))
-head, data = rows[1], rows[2:]
-total_i, src_i = head.index("Warp Stall Sampling (All Samples)"), head.index("Source")
-stalls = [i for i, h in enumerate(head) if h.startswith("stall_") and "Not Issued" not in h]
-num = lambda r, i: float(r[i].replace(",", "") or 0) if r[i] else 0.0
-total = sum(num(r, total_i) for r in data) or 1.0
-by_reason = {head[i]: sum(num(r, i) for r in data) for i in stalls}
-print("stalls:", ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(by_reason.items(), key=lambda x: -x[1])[:6]))
-for r in sorted(data, key=lambda r: -num(r, total_i))[:int(sys.argv[2])]:
-    reason = head[max(stalls, key=lambda i: num(r, i))]
-    print(f"{100 * num(r, total_i) / total:5.1f}%  {reason:24s} {r[src_i][:80]}")
-PY
+      python3 scripts/ncu_stalls.py "$out/sampling_sass.csv" "${NCU_SAMPLING_LINES:-20}"
+      ;;
+    ncu-attention)
+      # Nsight Compute (--set full, clocks left alone) on one eager launch each of decode attention
+      # and of its copy floor (`bench attention --floors`) at NCU_ATTENTION_SEQS sequences (default 512)
+      # x NCU_ATTENTION_CONTEXT keys (default 64): the headline sections, then where each one's warps
+      # stall (scripts/ncu_stalls.py).
+      ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+      if [ -z "$ncu_bin" ]; then echo "ncu not found on this machine"; continue; fi
+      for kernel in attention_decode_kernel attention_decode_floor_kernel; do
+        # Each variant launches 330 times eagerly, then 330 times from graphs; the copy floor comes after
+        # the grid floor (the same kernel template). The first 40 launches of each warm up.
+        skip=40; [ $kernel = attention_decode_floor_kernel ] && skip=$(( 660 + 40 ))
+        echo "== $kernel"
+        "$ncu_bin" --kernel-name regex:$kernel --launch-skip $skip --launch-count 1 --set full --import-source no \
+          --clock-control none -o "$out/ncu_$kernel" -f \
+          "$bin/slidesparse" bench attention --seqs 1 --seq-len 128 --no-cudnn --decode-seqs ${NCU_ATTENTION_SEQS:-512} \
+          --decode-context ${NCU_ATTENTION_CONTEXT:-64} --floors > "$out/ncu_${kernel}_run.txt" 2>&1
+        "$ncu_bin" --import "$out/ncu_$kernel.ncu-rep" --page details 2>&1 | grep -E "Duration|Registers Per|Achieved Occupancy|Theoretical Occ|Issue Slots Busy|Executed Ipc A|Memory Throughput|DRAM Throughput|Warp Cycles Per Issued|Eligible Warps"
+        "$ncu_bin" --import "$out/ncu_$kernel.ncu-rep" --page source --csv --print-source sass > "$out/ncu_${kernel}_sass.csv" 2>/dev/null
+        python3 scripts/ncu_stalls.py "$out/ncu_${kernel}_sass.csv" ${NCU_ATTENTION_LINES:-16}
+      done
       ;;
     ncu-norm)
       # Nsight Compute on the fused norms of `bench norm` (NCU_NORM_ARGS), the first NCU_LAUNCHES
