@@ -252,6 +252,41 @@ TEST(AttentionDecodeGpu, SingleKernelPathMatchesReference) {
   }
 }
 
+// Cache rows past each sequence's length, and blocks no sequence owns, hold NaN bits: the output is
+// still the reference's (the first tile of each sequence is copied before its length is read, and
+// its rows past the length must not reach P V), for contexts shorter than one tile, one key group
+// and one cache block, through one split and through splits of one key group.
+TEST(AttentionDecodeGpu, CacheRowsPastTheLengthDoNotReachTheOutput) {
+  SKIP_WITHOUT_GPU();
+  const std::vector<int> lens = {1, 2, 15, 0, 16, 17, 31, 33, 100};
+  for (const AttentionDecodeConfig config : {AttentionDecodeConfig{}, AttentionDecodeConfig{16, 100000}})
+    for (const Shape& shape : shapes()) {
+      SCOPED_TRACE(describe(shape) + " min_chunk=" + std::to_string(config.min_chunk));
+      Step st = make_step(shape, lens, blocks_needed(shape, lens) + 3, 4242 + shape.block_size);
+      std::vector<bool> live(st.cache.k.size(), false);
+      const size_t row = static_cast<size_t>(shape.head_dim);
+      for (size_t s = 0; s < lens.size(); ++s)
+        for (int pos = 0; pos < lens[s]; ++pos) {
+          const int32_t block = st.batch.block_table[s * st.batch.max_blocks_per_seq + pos / shape.block_size];
+          for (int h = 0; h < shape.kv_heads; ++h) {
+            const size_t at = ((size_t(block) * shape.kv_heads + h) * shape.block_size + pos % shape.block_size) * row;
+            std::fill_n(live.begin() + static_cast<std::ptrdiff_t>(at), row, true);
+          }
+        }
+      for (size_t i = 0; i < live.size(); ++i)
+        if (!live[i]) st.cache.k[i] = st.cache.v[i] = 0xFFFF;  // NaN
+      const int max_len = *std::max_element(lens.begin(), lens.end());
+      DeviceStep dev(st, max_len,
+                     attention_decode_workspace_bytes(static_cast<int>(lens.size()), shape.heads, shape.head_dim,
+                                                      max_len, config));
+      dev.upload(st);
+      dev.poison();
+      dev.launch(st, config, nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      expect_matches_reference(st, dev.download());
+    }
+}
+
 // Captured once with max_seq_len as an upper bound; replayed with different lengths (and split
 // counts), block tables, padding positions and cache contents.
 TEST(AttentionDecodeGpu, GraphReplaysWithNewLengthsAndTables) {
