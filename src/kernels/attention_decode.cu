@@ -109,7 +109,6 @@ struct DecodeArgs {
   const int32_t* seq_len;
   const int32_t* block_table;
   int max_blocks_per_seq;
-  int cache_blocks;  // blocks in the cache: the early first-tile copy reads only these
   int num_seqs, heads, kv_heads, group, block_size;
   int splits, min_chunk, fixed_chunk;
   float scale_log2;  // softmax_scale * log2(e)
@@ -165,45 +164,19 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
   const int split = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int head0 = kv_head * a.group;
-  const int32_t* table = a.block_table + int64_t{seq} * a.max_blocks_per_seq;
-  auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);
-
-  // The first split's first tile holds keys 0-31 whatever the sequence's length, so its copy is
-  // issued before the length is known: the block's first bytes then wait for one load (its
-  // block-table entries), not two (seq_len, then the entries). Rows of blocks the table does not
-  // hold (past the row, or an entry outside the cache) are zero-filled; rows past the length that a
-  // held block does have are zeroed once the length is in (tile 0 below), as V there may be any bits.
-  const bool early = split == 0;
-  if (early) {
-#pragma unroll
-    for (int j = 0; j < kTile * kRowChunks / kThreads; ++j) {
-      const int i = tid + j * kThreads;
-      const int row = i / kRowChunks, chunk = i % kRowChunks, entry = row / a.block_size;
-      const int32_t block = entry < a.max_blocks_per_seq ? table[entry] : -1;
-      const bool valid = block >= 0 && block < a.cache_blocks;
-      const int64_t src =
-          valid ? ((int64_t{block} * a.kv_heads + kv_head) * a.block_size + row % a.block_size) * kHeadDim + chunk * 8
-                : 0;
-      const int dst = swizzled<kHeadDim>(row, chunk);
-      cp_async_16(smem_address(stages + dst), a.k + src, valid);
-      cp_async_16(smem_address(stages + kTile * kHeadDim + dst), a.v + src, valid);
-    }
-    cp_async_commit();
-  }
-
   const int len = a.seq_len[seq];
   const SplitPlan plan = plan_splits(len, a.splits, a.min_chunk, a.fixed_chunk);
   if (len <= 0) {  // padding sequence: the first split writes the zero rows
     if (split == 0)
       for (int i = tid; i < a.group * kRowChunks; i += kThreads)
         reinterpret_cast<uint4*>(a.out + (int64_t{seq} * a.heads + head0) * kHeadDim)[i] = make_uint4(0, 0, 0, 0);
-    cp_async_wait<0>();  // no copy lands in shared memory after the block
     return;
   }
   if (split >= plan.count) return;
   const int begin = split * plan.chunk;
   const int end = min(len, begin + plan.chunk);
 
+  auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);
   auto* scores = reinterpret_cast<float*>(smem + Layout::kScores);
   auto* probs = reinterpret_cast<__nv_bfloat16*>(smem + Layout::kProbs);
   auto* alpha = reinterpret_cast<float*>(smem + Layout::kAlpha);
@@ -212,6 +185,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
   auto* key_group_offset = reinterpret_cast<int64_t*>(smem + Layout::kKeyGroups);
 
   // Where each 16-key group of the split starts in k / v (begin is a multiple of 16).
+  const int32_t* table = a.block_table + int64_t{seq} * a.max_blocks_per_seq;
   for (int g = tid; g < (end - begin + kKeyGroup - 1) / kKeyGroup; g += kThreads) {
     const int key = begin + g * kKeyGroup;
     const int64_t block = table[key / a.block_size];
@@ -286,7 +260,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
 
   const int tiles = (end - begin + kTile - 1) / kTile;
 #pragma unroll
-  for (int t = early ? 1 : 0; t < kStages - 1; ++t) {
+  for (int t = 0; t < kStages - 1; ++t) {
     if (t < tiles) load_tile(t);
     cp_async_commit();  // empty groups keep the wait count uniform
   }
@@ -320,14 +294,8 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
     __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
     __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
     const int first = begin + tile * kTile;
-    const bool zero_tail = early && tile == 0 && end < kTile;  // the early copy read rows past the length
-    const bool patch = holds_fresh_key && tile == tiles - 1;     // key len - 1: its row from the fresh k and v
-    if (zero_tail || patch) {
-      if (zero_tail)
-        for (int i = tid; i < (kTile - end) * kRowChunks; i += kThreads)
-          *reinterpret_cast<uint4*>(v_stage + swizzled<kHeadDim>(end + i / kRowChunks, i % kRowChunks)) =
-              make_uint4(0, 0, 0, 0);
-      if (patch && tid < 2 * kRowChunks) {
+    if (holds_fresh_key && tile == tiles - 1) {  // key len - 1: its row from the fresh k and v
+      if (tid < 2 * kRowChunks) {
         const int kind = tid / kRowChunks, chunk = tid % kRowChunks;
         const auto* fresh = reinterpret_cast<const uint4*>(smem + Layout::kFreshKv) + kind * kRowChunks;
         *reinterpret_cast<uint4*>((kind == 0 ? k_stage : v_stage) + swizzled<kHeadDim>(len - 1 - first, chunk)) =
@@ -519,7 +487,6 @@ DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, i
 
   DecodeArgs a{};
   a.k = cache.k, a.v = cache.v, a.out = out;
-  a.cache_blocks = cache.num_blocks;
   a.seq_len = batch.seq_len, a.block_table = batch.block_table, a.max_blocks_per_seq = batch.max_blocks_per_seq;
   a.num_seqs = batch.num_seqs, a.heads = heads, a.kv_heads = cache.kv_heads, a.group = heads / cache.kv_heads;
   a.block_size = cache.block_size;
