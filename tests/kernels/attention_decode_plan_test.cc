@@ -53,8 +53,9 @@ TEST(AttentionDecodePlan, WorkspaceBoundCoversEveryLaunchUpToIt) {
           ASSERT_GE(splits, 1);
           ASSERT_LE(splits, attention_decode_splits(num_seqs, 1, max_len, config));
           ASSERT_GE(int64_t{splits} * kAttentionDecodeMaxChunk, max_len);
-          if (config.fixed_chunk == 0)
+          if (config.fixed_chunk == 0) {
             ASSERT_LE(int64_t{splits - 1} * config.min_chunk, std::max(max_len, 1) - 1) << "a split below min_chunk";
+          }
           const int heads = kv * 4;
           const size_t bound = attention_decode_workspace_bytes(num_seqs, heads, 128, max_len, config);
           for (int fewer = 1; fewer <= num_seqs; ++fewer)
