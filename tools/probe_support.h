@@ -6,12 +6,16 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
+#include "bench/random_fill.h"
 #include "core/error.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "math/weight_code.h"
 
 namespace slidesparse::probe {
 
@@ -40,6 +44,37 @@ inline size_t differing_bf16(const DeviceBuffer& a, const DeviceBuffer& b) {
   size_t count = 0;
   for (size_t i = 0; i < ha.size(); ++i) count += ha[i] != hb[i];
   return count;
+}
+
+// The activations of one probe point: random codes of `kind` [m, k] (no 2:4 pattern) and token
+// scales in [1e-4, 1e-2], the same seeds in every probe.
+struct Activations {
+  DeviceBuffer x, scale_x;
+  Activations(QuantKind kind, int64_t m, int64_t k, cudaStream_t stream)
+      : x(static_cast<size_t>(m * k), "x"), scale_x(static_cast<size_t>(m) * 4, "scale_x") {
+    fill_random_codes_gpu(kind, x.as<uint8_t>(), m, k, false, 1, stream);
+    fill_random_f32_gpu(scale_x.as<float>(), m, 1e-4f, 1e-2f, 3, stream);
+  }
+};
+
+// The current device's SM count.
+inline int sm_count() {
+  int device = 0, count = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
+  return count;
+}
+
+// A probe's main: runs body, returns 0; on an exception prints "tool: what" to stderr, returns 1.
+template <class Body>
+int guarded_main(const char* tool, Body&& body) {
+  try {
+    body();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", tool, e.what());
+    return 1;
+  }
 }
 
 }  // namespace slidesparse::probe

@@ -1,5 +1,5 @@
 // Measures CUTLASS's Hopper structured-sparse GEMM on E4M3 codes (fp32 accumulation, fast or
-// promoting, both scales in its epilogue, bf16 out: tools/sparse_fp8_probe_kernels.cuh) against
+// promoting, both scales in its epilogue, bf16 out: tools/sparse_fp8_probe_kernels.cu) against
 // cuSPARSELt's FP8 GEMM as the engine runs it (bf16 out without scales: cuSPARSELt 0.8 applies no
 // scale vector to FP8) with every algorithm and split-K mode tried, the fastest reported, and
 // against cuBLASLt's dense FP8 GEMM on the same pruned weight (the 2:4 model's dense fallback, fast
@@ -69,20 +69,23 @@ std::vector<uint16_t> download_bf16(const DeviceBuffer& b) {
   return h;
 }
 
-}  // namespace
+// max |out - want| over a device bf16 output.
+double largest_difference(const DeviceBuffer& out, const std::vector<double>& want) {
+  const std::vector<uint16_t> got = download_bf16(out);
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(double(bf16_to_float(got[i])) - want[i]));
+  return worst;
+}
 
-int main(int argc, char** argv) try {
+void run_probe(int argc, char** argv) {
   const std::vector<int64_t> ms =
       probe::parse_m_list(argc, argv, "64,512,32768", "sparse_fp8_probe [--m-list 64,512,32768]");
   std::vector<std::unique_ptr<sparse_probe::SparseTile>> tiles;
-  sparse_fp8_probe::add_fast_accumulation_tiles(tiles);
-  sparse_fp8_probe::add_promoting_tiles(tiles);
+  sparse_fp8_probe::add_tiles(tiles);
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.fp8_tops;
-  int device = 0, sm_count = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
+  const int sm_count = probe::sm_count();
   DeviceBuffer workspace(size_t{256} << 20, "workspace");
   std::printf("us, dense-equivalent TOPS of %.0f dense FP8 peak; error = max |out - cuSPARSELt scaled| / rms\n",
               peak_tops);
@@ -100,10 +103,9 @@ int main(int argc, char** argv) try {
     for (const auto& t : tiles) t->compress(w.data(), s.n, s.k, sm_count, stream);
     const std::vector<float> h_sw = download_f32(sw);
     for (int64_t m : ms) {
-      DeviceBuffer x(size_t(m * s.k), "x"), sx(size_t(m) * 4, "sx");
+      const probe::Activations in(QuantKind::Fp8E4M3, m, s.k, stream);
+      const DeviceBuffer &x = in.x, &sx = in.scale_x;
       DeviceBuffer lt_out(size_t(m * s.n) * 2, "cuSPARSELt out"), out(size_t(m * s.n) * 2, "out");
-      fill_random_codes_gpu(QuantKind::Fp8E4M3, x.as<uint8_t>(), m, s.k, false, 1, stream);
-      fill_random_f32_gpu(sx.as<float>(), m, 1e-4f, 1e-2f, 3, stream);
       const double flops = 2.0 * double(m) * double(s.n) * double(s.k);
       std::string plan = "none";
       const double t_lt = best_cusparselt_us(lt, x, lt_out, m, workspace, stream, plan);
@@ -137,16 +139,13 @@ int main(int argc, char** argv) try {
         std::printf("  %-32s", t->name().c_str());
         try {
           CUDA_CHECK(cudaMemsetAsync(out.data(), 0xff, out.bytes(), stream));
-          t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, order, stream);
-          CUDA_CHECK(cudaStreamSynchronize(stream));
-          const std::vector<uint16_t> got = download_bf16(out);
-          double worst = 0;
-          for (size_t i = 0; i < got.size(); ++i)
-            worst = std::max(worst, std::fabs(double(bf16_to_float(got[i])) - want[i]));
           auto run = [&] { t->run(x.data(), sx.as<float>(), sw.as<float>(), out.data(), m, order, stream); };
+          run();
+          CUDA_CHECK(cudaStreamSynchronize(stream));
+          const double error = largest_difference(out, want) / rms;
           const double us = time_launches_us(run, 3, 20, stream);
           std::printf(" %8.1f us %5.0f TOPS  %.3fx cuSPARSELt  %.3fx dense  error %.4f\n", us, flops / us * 1e-6,
-                      t_lt / us, t_dense / us, worst / rms);
+                      t_lt / us, t_dense / us, error);
         } catch (const Error& e) {
           std::printf(" cannot run: %s\n", e.what());
         }
@@ -154,8 +153,8 @@ int main(int argc, char** argv) try {
       std::fflush(stdout);
     }
   }
-  return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "sparse_fp8_probe: %s\n", e.what());
-  return 1;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return probe::guarded_main("sparse_fp8_probe", [&] { run_probe(argc, argv); }); }

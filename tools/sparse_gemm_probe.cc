@@ -138,9 +138,7 @@ int main(int argc, char** argv) try {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.int8_tops;
-  int device = 0, sm_count = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
+  const int sm_count = probe::sm_count();
   const std::vector<sparse_probe::TileOrder> orders = tile_orders();
   DeviceBuffer workspace(size_t{256} << 20, "workspace"), marker(16, "trace marker");
   std::printf("us, dense-equivalent TOPS of %.0f dense peak; differing outputs against the dense scaled GEMM\n",
@@ -155,10 +153,9 @@ int main(int argc, char** argv) try {
     for (const auto& t : tiles) t->compress(w.data(), s.n, s.k, sm_count, stream);
     ScaledGemm dense(s.n, s.k);
     for (int64_t m : ms) {
-      DeviceBuffer x(size_t(m * s.k), "x"), sx(size_t(m) * 4, "sx");
+      const probe::Activations in(QuantKind::Int8, m, s.k, stream);
+      const DeviceBuffer &x = in.x, &sx = in.scale_x;
       DeviceBuffer ref(size_t(m * s.n) * 2, "ref"), out(size_t(m * s.n) * 2, "out");
-      fill_random_codes_gpu(QuantKind::Int8, x.as<uint8_t>(), m, s.k, false, 1, stream);
-      fill_random_f32_gpu(sx.as<float>(), m, 1e-4f, 1e-2f, 3, stream);
       const double flops = 2.0 * double(m) * double(s.n) * double(s.k);
       auto run_dense = [&] {
         dense.run(w.data(), x.data(), sw.as<float>(), sx.as<float>(), ref.as<__nv_bfloat16>(), m, stream);

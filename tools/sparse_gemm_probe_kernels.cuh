@@ -18,35 +18,13 @@ namespace slidesparse::sparse_probe {
 
 using namespace cute;
 
-// Output: one of the engine's epilogues (gemm/scaled_gemm_common.cuh, transposed); the plain one
-// unless named. EpilogueTile: the subtile the epilogue walks the output tile in (CUTLASS's choice,
-// 128x32 for these tiles, unless named). The kernel and its launch are the engine's
-// (gemm/sparse_scaled_gemm_kernels.cuh), with the schedules given here.
-template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule,
-          class Output = sparse_scaled_gemm_detail::DequantizeOutput,
-          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
-class CutlassSparseTile final : public SparseTile {
-  using G = sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule, EpilogueSchedule,
-                                            EpilogueTile>;
-
+// A tile running kernel G (a sparse_scaled_gemm_detail::Gemm) on a weight that a derived class
+// compresses into G's layout (a_ values, e_ metadata) at compress().
+template <class G>
+class CompressedSparseTile : public SparseTile {
  public:
-  explicit CutlassSparseTile(std::string name) : name_(std::move(name)) {}
+  explicit CompressedSparseTile(std::string name) : name_(std::move(name)) {}
   std::string name() const override { return name_; }
-  Epilogue epilogue() const override {
-    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::Relu2MulOutput>) return Epilogue::Relu2Mul;
-    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::ResidualAddOutput>) return Epilogue::ResidualAdd;
-    return Epilogue::Plain;
-  }
-
-  void compress(const void* w, int64_t n, int64_t k, int sm_count, cudaStream_t stream) override {
-    n_ = n;
-    k_ = k;
-    sm_count_ = sm_count;
-    const auto bytes = sparse_scaled_gemm_detail::compressed_bytes(n, k);
-    a_ = DeviceBuffer(bytes.values, "compressed weight");
-    e_ = DeviceBuffer(bytes.metadata, "weight metadata");
-    sparse_scaled_gemm_detail::compress(w, n, k, a_.data(), e_.data(), sm_count, stream);
-  }
 
   void run(const void* x, const float* scale_x, const float* scale_w, void* d, int64_t m, TileOrder order,
            cudaStream_t stream) override {
@@ -59,11 +37,46 @@ class CutlassSparseTile final : public SparseTile {
                                          raster, order.swizzle, stream);
   }
 
- private:
+ protected:
   std::string name_;
   int64_t n_ = 0, k_ = 0;
   int sm_count_ = 0;
   DeviceBuffer a_, e_;
+};
+
+// On INT8 codes, compressed as the engine compresses them. Output: one of the engine's epilogues
+// (gemm/scaled_gemm_common.cuh, transposed); the plain one unless named. EpilogueTile: the subtile
+// the epilogue walks the output tile in (CUTLASS's choice, 128x32 for these tiles, unless named).
+// The kernel and its launch are the engine's (gemm/sparse_scaled_gemm_kernels.cuh), with the
+// schedules given here.
+template <class TileShape, class ClusterShape, class MainloopSchedule, class EpilogueSchedule,
+          class Output = sparse_scaled_gemm_detail::DequantizeOutput,
+          class EpilogueTile = cutlass::epilogue::collective::EpilogueTileAuto>
+class CutlassSparseTile final
+    : public CompressedSparseTile<sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule,
+                                                                  EpilogueSchedule, EpilogueTile>> {
+  using Base = CompressedSparseTile<
+      sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule, EpilogueSchedule, EpilogueTile>>;
+
+ public:
+  using Base::Base;
+  SparseTile::Epilogue epilogue() const override {
+    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::Relu2MulOutput>)
+      return SparseTile::Epilogue::Relu2Mul;
+    if constexpr (std::is_same_v<Output, sparse_scaled_gemm_detail::ResidualAddOutput>)
+      return SparseTile::Epilogue::ResidualAdd;
+    return SparseTile::Epilogue::Plain;
+  }
+
+  void compress(const void* w, int64_t n, int64_t k, int sm_count, cudaStream_t stream) override {
+    this->n_ = n;
+    this->k_ = k;
+    this->sm_count_ = sm_count;
+    const auto bytes = sparse_scaled_gemm_detail::compressed_bytes(n, k);
+    this->a_ = DeviceBuffer(bytes.values, "compressed weight");
+    this->e_ = DeviceBuffer(bytes.metadata, "weight metadata");
+    sparse_scaled_gemm_detail::compress(w, n, k, this->a_.data(), this->e_.data(), sm_count, stream);
+  }
 };
 
 // Adds one cooperative tile (both consumer warpgroups on one output tile, the epilogue after its
