@@ -25,7 +25,8 @@ using Fp8Gemm = detail::Gemm<TileShape, ClusterShape, detail::DequantizeOutput, 
                              cutlass::epilogue::collective::EpilogueTileAuto, cutlass::float_e4m3_t, float>;
 
 template <class TileShape, class ClusterShape, class MainloopSchedule>
-class Fp8SparseTile final : public sparse_probe::CompressedSparseTile<Fp8Gemm<TileShape, ClusterShape, MainloopSchedule>> {
+class Fp8SparseTile final
+    : public sparse_probe::CompressedSparseTile<Fp8Gemm<TileShape, ClusterShape, MainloopSchedule>> {
   using G = Fp8Gemm<TileShape, ClusterShape, MainloopSchedule>;
   using Config = typename G::Mainloop::SparseConfig;
   using StrideA = cutlass::gemm::TagToStrideA_t<detail::LayoutA>;
@@ -56,7 +57,8 @@ class Fp8SparseTile final : public sparse_probe::CompressedSparseTile<Fp8Gemm<Ti
     hw.sm_count = sm_count;
     typename Compressor::Arguments args{shape, {w, stride, this->a_.data(), this->e_.data()}, {hw}};
     Compressor compressor;
-    require(compressor.can_implement(args) == cutlass::Status::kSuccess, this->name_ + ": cannot compress this weight");
+    require(compressor.can_implement(args) == cutlass::Status::kSuccess,
+            this->name_ + ": cannot compress this weight");
     DeviceBuffer workspace(std::max<size_t>(Compressor::get_workspace_size(args), 16), "compressor workspace");
     require(compressor.initialize(args, workspace.data(), stream) == cutlass::Status::kSuccess &&
                 compressor.run(stream) == cutlass::Status::kSuccess,

@@ -55,8 +55,8 @@ template <class TileShape, class ClusterShape, class MainloopSchedule, class Epi
 class CutlassSparseTile final
     : public CompressedSparseTile<sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule,
                                                                   EpilogueSchedule, EpilogueTile>> {
-  using Base = CompressedSparseTile<
-      sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule, EpilogueSchedule, EpilogueTile>>;
+  using Base = CompressedSparseTile<sparse_scaled_gemm_detail::Gemm<TileShape, ClusterShape, Output, MainloopSchedule,
+                                                                     EpilogueSchedule, EpilogueTile>>;
 
  public:
   using Base::Base;
