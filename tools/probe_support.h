@@ -57,14 +57,6 @@ struct Activations {
   }
 };
 
-// The current device's SM count.
-inline int sm_count() {
-  int device = 0, count = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
-  return count;
-}
-
 // A probe's main: runs body, returns 0; on an exception prints "tool: what" to stderr, returns 1.
 template <class Body>
 int guarded_main(const char* tool, Body&& body) {

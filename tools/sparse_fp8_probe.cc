@@ -27,6 +27,7 @@
 #include "gemm/cusparselt_gemm.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
 #include "math/numeric_formats.h"
 #include "tools/probe_support.h"
 #include "tools/sparse_fp8_probe_tiles.h"
@@ -85,7 +86,7 @@ void run_probe(int argc, char** argv) {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.fp8_tops;
-  const int sm_count = probe::sm_count();
+  const int sm_count = current_device_sm_count();
   DeviceBuffer workspace(size_t{256} << 20, "workspace");
   std::printf("us, dense-equivalent TOPS of %.0f dense FP8 peak; error = max |out - cuSPARSELt scaled| / rms\n",
               peak_tops);

@@ -29,6 +29,7 @@
 #include "gemm/scaled_gemm.h"
 #include "gpu/cuda_check.h"
 #include "gpu/device_buffer.h"
+#include "gpu/device_info.h"
 #include "tools/probe_support.h"
 #include "tools/sparse_gemm_probe_tiles.h"
 
@@ -138,7 +139,7 @@ int main(int argc, char** argv) try {
   cudaStream_t stream;
   CUDA_CHECK(cudaStreamCreate(&stream));
   const double peak_tops = device_ceilings(stream).peaks.int8_tops;
-  const int sm_count = probe::sm_count();
+  const int sm_count = current_device_sm_count();
   const std::vector<sparse_probe::TileOrder> orders = tile_orders();
   DeviceBuffer workspace(size_t{256} << 20, "workspace"), marker(16, "trace marker");
   std::printf("us, dense-equivalent TOPS of %.0f dense peak; differing outputs against the dense scaled GEMM\n",

@@ -133,6 +133,10 @@ DecodeOperands make_operands(const AttentionDecodeBenchOptions& o, int num_seqs,
   return d;
 }
 
+bool is_floor(DecodeBenchVariant variant) {
+  return variant == DecodeBenchVariant::FloorGrid || variant == DecodeBenchVariant::FloorStream;
+}
+
 AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const DecodeOperands& d,
                                    const AttentionDecodeConfig& config, DecodeBenchVariant variant,
                                    cudaStream_t stream) {
@@ -143,7 +147,7 @@ AttentionDecodeBenchRow time_point(const AttentionDecodeBenchOptions& o, const D
   row.max_seq_len = d.bound;
   row.splits = attention_decode_splits(d.num_seqs, o.kv_heads, d.bound, config);
   row.config = config;
-  const bool floor = variant == DecodeBenchVariant::FloorGrid || variant == DecodeBenchVariant::FloorStream;
+  const bool floor = is_floor(variant);
   const bool with_rope = variant != DecodeBenchVariant::Attention && !floor;
   const bool scaled =
       variant == DecodeBenchVariant::RopeThenAttentionScaled || variant == DecodeBenchVariant::FusedRopeScaled;
@@ -255,8 +259,7 @@ std::vector<AttentionDecodeBenchRow> run_attention_decode_bench(const AttentionD
       const DecodeOperands d = make_operands(o, num_seqs, context, stream);
       for (const AttentionDecodeConfig& config : o.configs)
         for (DecodeBenchVariant variant : variants) {
-          const bool floor = variant == DecodeBenchVariant::FloorGrid || variant == DecodeBenchVariant::FloorStream;
-          if (floor && attention_decode_splits(num_seqs, o.kv_heads, std::max(o.max_seq_len, context), config) > 1)
+          if (is_floor(variant) && attention_decode_splits(num_seqs, o.kv_heads, d.bound, config) > 1)
             continue;  // the floors run the grid without a split
           AttentionDecodeBenchRow r = time_point(o, d, config, variant, stream);
           r.fraction_of_copy = r.gbps / copy;

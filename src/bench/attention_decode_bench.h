@@ -32,7 +32,8 @@ struct AttentionDecodeBenchOptions {
   int warmup = 30, repeat = 300;  // launches
 };
 
-// What a row timed: attention alone (rotated queries given), or with the step's RoPE.
+// What a row timed: attention alone (rotated queries given), with the step's RoPE, or one of its
+// floors (bench/attention_decode_floor.h).
 enum class DecodeBenchVariant {
   Attention,
   RopeThenAttention,

@@ -22,10 +22,6 @@ constexpr int kThreads = 128;
 constexpr int kTile = 32;  // keys per stage, as the decode kernel
 constexpr int kKeyGroup = kAttentionDecodeKeyGroup;
 constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;
-// Shared memory per block past the two stages, as the decode kernel holds for its softmax state and
-// key-group offsets (attention_decode.cu's SharedLayout without RoPE: 2,144 bytes), so that as many
-// blocks fit on an SM (six at head_dim 128).
-constexpr int kStateBytes = 2144;
 
 struct FloorArgs {
   const __nv_bfloat16* k;
@@ -89,21 +85,22 @@ __global__ void __launch_bounds__(kThreads) attention_decode_floor_kernel(const 
 
 template <int kHeadDim>
 void launch(DecodeFloor floor, const FloorArgs& a, int num_seqs, cudaStream_t stream) {
-  constexpr int kBytes = 2 * stage_elems<kHeadDim>() * 2 + kStateBytes;
-  static_assert(kMaxKeyGroups * 8 <= kStateBytes, "the key-group offsets fit in the state bytes");
+  // The decode kernel's shared memory per block, so that as many blocks fit on an SM (the floor
+  // uses its two stages and, after them, the key-group offsets); above 48 KB a kernel must opt in,
+  // once per process and kernel, outside the captured launches.
+  static const int bytes = [] {
+    const int b = attention_decode_block_shared_bytes(kHeadDim);
+    require(b >= 2 * stage_elems<kHeadDim>() * 2 + kMaxKeyGroups * 8,
+            "attention floor: the decode kernel's shared memory holds no two stages and offsets");
+    CUDA_CHECK(cudaFuncSetAttribute(attention_decode_floor_kernel<kHeadDim, DecodeFloor::Grid>,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize, b));
+    CUDA_CHECK(cudaFuncSetAttribute(attention_decode_floor_kernel<kHeadDim, DecodeFloor::Stream>,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize, b));
+    return b;
+  }();
   const auto kernel = floor == DecodeFloor::Grid ? attention_decode_floor_kernel<kHeadDim, DecodeFloor::Grid>
                                                  : attention_decode_floor_kernel<kHeadDim, DecodeFloor::Stream>;
-  // Above 48 KB a kernel must opt in; once per process and kernel (not a stream operation, but kept
-  // out of the captured launches all the same).
-  static const bool opted_in = [] {
-    CUDA_CHECK(cudaFuncSetAttribute(attention_decode_floor_kernel<kHeadDim, DecodeFloor::Grid>,
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize, kBytes));
-    CUDA_CHECK(cudaFuncSetAttribute(attention_decode_floor_kernel<kHeadDim, DecodeFloor::Stream>,
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize, kBytes));
-    return true;
-  }();
-  (void)opted_in;
-  launch_dependent(kernel, dim3(a.kv_heads, num_seqs), kThreads, kBytes, stream, a);
+  launch_dependent(kernel, dim3(a.kv_heads, num_seqs), kThreads, bytes, stream, a);
 }
 
 }  // namespace

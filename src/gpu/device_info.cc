@@ -24,6 +24,13 @@ bool cuda_context_broken() {
   return cudaDeviceSynchronize() != cudaSuccess;
 }
 
+int current_device_sm_count() {
+  int device = 0, count = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
+  return count;
+}
+
 DeviceInfo query_device(int device) {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);

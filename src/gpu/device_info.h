@@ -24,6 +24,9 @@ struct DeviceInfo {
 // Throws Error "no CUDA GPU available: <reason>" when there is none.
 DeviceInfo query_device(int device = 0);
 
+// The current device's SM count (cudaGetDevice's).
+int current_device_sm_count();
+
 // True when a CUDA device is usable (for tests that skip without one).
 bool cuda_device_available();
 

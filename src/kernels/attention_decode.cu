@@ -507,6 +507,12 @@ DecodeArgs decode_args(const KvCacheLayer& cache, const AttentionBatch& batch, i
 
 }  // namespace
 
+int attention_decode_block_shared_bytes(int head_dim) {
+  require(head_dim == 64 || head_dim == 128, "attention_decode: head_dim " + std::to_string(head_dim) +
+                                                 " (need 64 or 128)");
+  return head_dim == 64 ? SharedLayout<64, kRopeNone>::kBytes : SharedLayout<128, kRopeNone>::kBytes;
+}
+
 void attention_decode_gpu(const __nv_bfloat16* q, const KvCacheLayer& cache, const AttentionBatch& batch, int heads,
                           float softmax_scale, __nv_bfloat16* out, void* workspace, size_t workspace_bytes,
                           cudaStream_t stream, const AttentionDecodeConfig& config) {

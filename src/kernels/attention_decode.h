@@ -63,6 +63,10 @@ int attention_decode_splits(int num_seqs, int kv_heads, int max_seq_len, const A
 // heads, splits]; 0 for one split.
 size_t attention_decode_partials_bytes(int num_seqs, int heads, int head_dim, int splits);
 
+// Shared memory one block of attention_decode_gpu's kernel takes at this head_dim (64 or 128):
+// with its registers, what sets its blocks per SM (benchmarks run grids of the same occupancy).
+int attention_decode_block_shared_bytes(int head_dim);
+
 // One query token per sequence: q bf16 [batch.num_seqs, heads, head_dim] (rotated), out bf16
 // [batch.num_seqs, heads * head_dim]. The query sits at position seq_len[s] - 1 and attends keys
 // 0 .. seq_len[s] - 1 (its own key already written); batch.query_start is ignored. Query head h reads

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "gpu/cuda_check.h"
+#include "gpu/device_info.h"
 #include "kernels/attention_decode.h"
 
 namespace slidesparse {
@@ -33,12 +33,7 @@ void check_config(const AttentionDecodeConfig& c) {
 // process: the engine runs on one device).
 int64_t target_blocks(const AttentionDecodeConfig& c) {
   if (c.target_blocks > 0) return c.target_blocks;
-  static const int sms = [] {
-    int device = 0, count = 0;
-    CUDA_CHECK(cudaGetDevice(&device));
-    CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
-    return count;
-  }();
+  static const int sms = current_device_sm_count();
   return 2 * int64_t{sms};
 }
 

@@ -199,17 +199,22 @@ std::vector<Shape> shapes() {
   return out;
 }
 
-void run_eager(const Shape& shape, const std::vector<int>& lens, const AttentionDecodeConfig& config, uint32_t seed) {
+// One eager launch on step st (its longest sequence as the bound) against the reference.
+void run_eager(const Step& st, const AttentionDecodeConfig& config) {
+  const std::vector<int32_t>& lens = st.batch.seq_len;
   const int max_len = *std::max_element(lens.begin(), lens.end());
-  const Step st = make_step(shape, lens, blocks_needed(shape, lens) + 3, seed);
-  const size_t ws = attention_decode_workspace_bytes(static_cast<int>(lens.size()), shape.heads, shape.head_dim,
-                                                     max_len, config);
+  const size_t ws = attention_decode_workspace_bytes(static_cast<int>(lens.size()), st.shape.heads,
+                                                     st.shape.head_dim, max_len, config);
   DeviceStep dev(st, max_len, ws);
   dev.upload(st);
   dev.poison();
   dev.launch(st, config, nullptr);
   CUDA_CHECK(cudaDeviceSynchronize());
   expect_matches_reference(st, dev.download());
+}
+
+void run_eager(const Shape& shape, const std::vector<int>& lens, const AttentionDecodeConfig& config, uint32_t seed) {
+  run_eager(make_step(shape, lens, blocks_needed(shape, lens) + 3, seed), config);
 }
 
 TEST(AttentionDecodeGpu, SplitPathMatchesReference) {
@@ -253,9 +258,9 @@ TEST(AttentionDecodeGpu, SingleKernelPathMatchesReference) {
 }
 
 // Cache rows past each sequence's length, and blocks no sequence owns, hold NaN bits: the output is
-// still the reference's (the first tile of each sequence is copied before its length is read, and
-// its rows past the length must not reach P V), for contexts shorter than one tile, one key group
-// and one cache block, through one split and through splits of one key group.
+// still the reference's (rows past the length must not reach P V, where 0 * NaN would), for
+// contexts shorter than one tile, one key group and one cache block, through one split and through
+// splits of one key group.
 TEST(AttentionDecodeGpu, CacheRowsPastTheLengthDoNotReachTheOutput) {
   SKIP_WITHOUT_GPU();
   const std::vector<int> lens = {1, 2, 15, 0, 16, 17, 31, 33, 100};
@@ -275,15 +280,7 @@ TEST(AttentionDecodeGpu, CacheRowsPastTheLengthDoNotReachTheOutput) {
         }
       for (size_t i = 0; i < live.size(); ++i)
         if (!live[i]) st.cache.k[i] = st.cache.v[i] = 0xFFFF;  // NaN
-      const int max_len = *std::max_element(lens.begin(), lens.end());
-      DeviceStep dev(st, max_len,
-                     attention_decode_workspace_bytes(static_cast<int>(lens.size()), shape.heads, shape.head_dim,
-                                                      max_len, config));
-      dev.upload(st);
-      dev.poison();
-      dev.launch(st, config, nullptr);
-      CUDA_CHECK(cudaDeviceSynchronize());
-      expect_matches_reference(st, dev.download());
+      run_eager(st, config);
     }
 }
 
