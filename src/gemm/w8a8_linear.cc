@@ -157,7 +157,7 @@ bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& spar
 }
 
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
-                       const std::optional<LinearConfig>& dense_fallback)
+                       const std::optional<DenseFallback>& dense_fallback)
     : config_(config), weights_(weights) {
   require(!weights.empty(), "linear layer without weights");
   const bool sparse = config.backend() == GemmBackend::CusparseLt;
@@ -175,10 +175,16 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
               std::to_string(kSparseGateUpBlock));
   if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
-    const LinearConfig& f = *dense_fallback;
-    require(config.sparsity == Sparsity::two_of(4) && gemm_k_ == config.k,
-            "a dense fallback runs the weight of a 2:4 linear whose K is a multiple of the sparse K tile, not " +
-                config.sparsity.str() + " with K=" + std::to_string(config.k));
+    const LinearConfig& f = dense_fallback->config;
+    const bool own_weights = dense_fallback->weights.empty();
+    require(sparse, "a dense fallback belongs to a 2:L linear, not to a dense one");
+    require(!own_weights || (config.sparsity == Sparsity::two_of(4) && geometry_.k_slid == config.k),
+            "a dense fallback of a " + config.sparsity.str() + " linear with K=" + std::to_string(config.k) +
+                " (K'=" + std::to_string(geometry_.k_slid) +
+                ") runs its pruned weights un-slid to [n, K] (unslide_weight_rows), which it was not given");
+    require(own_weights || dense_fallback->weights.size() == weights.size(),
+            "a dense fallback needs one un-slid weight per weight of the linear (" +
+                std::to_string(dense_fallback->weights.size()) + " for " + std::to_string(weights.size()) + ")");
     require(f.sparsity.is_dense() && f.kind == config.kind && f.n == config.n && f.k == config.k &&
                 f.max_m >= config.max_m,
             "a dense fallback must be the same layer's dense configuration");
@@ -191,7 +197,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
             "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
     LinearConfig fallback = f;
     fallback.standalone = false;  // it runs on this linear's quantized activations and buffers
-    dense_fallback_ = std::make_unique<W8A8Linear>(fallback, weights, stream);
+    dense_fallback_ = std::make_unique<W8A8Linear>(fallback, own_weights ? weights : dense_fallback->weights, stream);
   }
   if (sparse) {
     if (scaled) {
@@ -238,6 +244,12 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 }
 
 bool W8A8Linear::runs_dense_fallback(int64_t m) const { return fallback_rows_.count(padded_rows(m)) > 0; }
+
+const SlideGeometry* W8A8Linear::input_slide(int64_t m) const {
+  return config_.sparsity.is_dense() || runs_dense_fallback(m) ? nullptr : &geometry_;
+}
+
+int64_t W8A8Linear::input_k(int64_t m) const { return runner(m).gemm_k_; }
 
 std::string W8A8Linear::describe() const {
   std::string s =
@@ -336,14 +348,13 @@ std::string W8A8Linear::describe_plan(int64_t m) const {
 void W8A8Linear::quantize(const __nv_bfloat16* x, int64_t m, cudaStream_t stream) {
   require(config_.standalone, "linear layer without its own activation buffers cannot quantize");
   const int64_t rows = padded_rows(m);
-  const auto it = quant_configs_.find(rows);
-  require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
-  if (!config_.sparsity.is_dense())
-    quantize_slide_rows_gpu(config_.kind, geometry_, x, m, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
-                            it->second);
+  const QuantLaunchConfig launch = quant_launch_config(m);
+  if (const SlideGeometry* slide = input_slide(m))
+    quantize_slide_rows_gpu(config_.kind, *slide, x, m, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(),
+                            stream, launch);
   else
-    quantize_rows_gpu(config_.kind, x, m, config_.k, rows, gemm_k_, codes_.as<uint8_t>(), scale_x_.as<float>(), stream,
-                      it->second);
+    quantize_rows_gpu(config_.kind, x, m, config_.k, rows, input_k(m), codes_.as<uint8_t>(), scale_x_.as<float>(),
+                      stream, launch);
 }
 
 void W8A8Linear::gemm(int64_t m, void* d, void* workspace, size_t workspace_size, cudaStream_t stream) {
@@ -399,8 +410,9 @@ AccView W8A8Linear::output_view(int64_t m, const void* d, const float* scale_x, 
 }
 
 QuantLaunchConfig W8A8Linear::quant_launch_config(int64_t m) const {
-  const auto it = quant_configs_.find(padded_rows(m));
-  require(it != quant_configs_.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
+  const auto& configs = runner(m).quant_configs_;  // the fallback quantizes plain codes with its own
+  const auto it = configs.find(padded_rows(m));
+  require(it != configs.end(), "linear layer used with M=" + std::to_string(m) + " before prepare()");
   return it->second;
 }
 

@@ -96,9 +96,17 @@ struct LinearPreferences {
 LinearConfig default_linear_config(QuantKind kind, int64_t n, int64_t k, Sparsity sparsity, int64_t max_m,
                                    const LinearPreferences& preferences = {});
 
-// Both latencies `tune` measured at the same rows for a 2:4 linear's GEMM and its dense fallback's.
+// Both latencies `tune` measured at the same rows for a 2:L linear's GEMM and its dense fallback's.
 struct TunedLatencies {
   double dense_us = 0, sparse_us = 0;
+};
+
+// A 2:L linear's dense configuration and the weights it runs: the same pruned weights, [n, k]. A 2:4
+// weight whose slid form has K' = K is the pruned weight itself, so `weights` stays empty and the
+// fallback runs the linear's own; a wider slid weight is returned to [n, k] by unslide_weight_rows.
+struct DenseFallback {
+  LinearConfig config;
+  std::vector<LinearWeight> weights;
 };
 
 class W8A8Linear {
@@ -109,14 +117,14 @@ class W8A8Linear {
   W8A8Linear(const LinearConfig& config, const void* weight, const float* scale_w, cudaStream_t stream);
   // Several weights of the same shape (e.g. one linear slot of every layer) sharing descriptors and
   // plans; `index` in gemm() / output_view() picks one.
-  // dense_fallback: for a 2:4 weight (K' = K, so the slid weight is the pruned weight itself) a dense
-  // configuration of the same layer, whose GEMM runs instead of the sparse one at the row counts
-  // where the tuning database timed it faster (prepare()). Its output may not be wider than the
-  // sparse one's (callers size the GEMM output for config.output); on the sparse scaled GEMM it must
-  // be the dense scaled GEMM with the same epilogue and gate_up order. The weights' codes then stay
-  // the caller's to keep, as for a dense linear.
+  // dense_fallback: a dense configuration of the same layer on the same pruned weights, whose GEMM
+  // runs instead of the sparse one at the row counts where the tuning database timed it faster
+  // (prepare()), on plain activations of K codes (input_slide(), input_k()). Its output may not be
+  // wider than the sparse one's (callers size the GEMM output for config.output); on the sparse
+  // scaled GEMM it must be the dense scaled GEMM with the same epilogue and gate_up order. The
+  // codes it runs stay the caller's to keep, as for a dense linear.
   W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
-             const std::optional<LinearConfig>& dense_fallback = std::nullopt);
+             const std::optional<DenseFallback>& dense_fallback = std::nullopt);
 
   const LinearConfig& config() const { return config_; }
   int64_t gemm_k() const { return gemm_k_; }
@@ -149,7 +157,7 @@ class W8A8Linear {
   void finish_scales(const void* d, int64_t m, __nv_bfloat16* y, cudaStream_t stream);
   const uint8_t* activation_codes() const { return codes_.as<uint8_t>(); }
 
-  // The GEMM on caller-provided activations: codes [padded_rows(m), gemm_k()] and scales
+  // The GEMM on caller-provided activations: codes [padded_rows(m), input_k(m)] and scales
   // [padded_rows(m)] as the quantizing kernels write them; d receives padded_rows(m) x
   // config().output_n() values of output_type(). Allocates nothing.
   void gemm(int64_t m, const uint8_t* codes, const float* scale_x, void* d, void* workspace, size_t workspace_size,
@@ -160,6 +168,12 @@ class W8A8Linear {
   AccView output_view(int64_t m, const void* d, const float* scale_x, int index = 0) const;
   QuantLaunchConfig quant_launch_config(int64_t m) const;
   const SlideGeometry& slide_geometry() const { return geometry_; }
+  // What the GEMM that runs at m rows reads: codes slid by this geometry (null: plain codes, for a
+  // dense linear and where the dense fallback runs) in rows of input_k(m) codes.
+  const SlideGeometry* input_slide(int64_t m) const;
+  int64_t input_k(int64_t m) const;
+  // The configuration of the GEMM that runs at m rows: this linear's or its dense fallback's.
+  const LinearConfig& running_config(int64_t m) const { return runner(m).config_; }
   const float* activation_scales() const { return scale_x_.as<float>(); }
 
  private:

@@ -97,6 +97,29 @@ void slide_weight_rows(QuantKind kind, const SlideGeometry& geometry, const uint
   });
 }
 
+void unslide_weight_rows(const SlideGeometry& geometry, const uint8_t* w_slid, int64_t slid_stride, int64_t rows,
+                         uint8_t* w) {
+  require(slid_stride >= geometry.k_slid, "unslide: rows of " + std::to_string(slid_stride) +
+                                              " codes are narrower than K' = " + std::to_string(geometry.k_slid));
+  const std::vector<int32_t> map = slide_column_map(geometry);
+  parallel_for(rows, rows_per_chunk(geometry.k_slid), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const uint8_t* src = w_slid + r * slid_stride;
+      uint8_t* dst = w + r * geometry.k;
+      std::memset(dst, 0, static_cast<size_t>(geometry.k));
+      for (int64_t j = 0; j < geometry.k_slid; ++j) {
+        if (src[j] == 0) continue;
+        if (map[j] < 0 || dst[map[j]] != 0)
+          fail("unslide: row " + std::to_string(r) + " slid column " + std::to_string(j) +
+               (map[j] < 0 ? " is padding but holds a non-zero"
+                           : " puts a second non-zero in column " + std::to_string(map[j])) +
+               ": not a slid 2:" + std::to_string(geometry.group) + " weight");
+        dst[map[j]] = src[j];
+      }
+    }
+  });
+}
+
 void lift_activation_rows(const SlideGeometry& geometry, const uint8_t* x_q, int64_t rows, uint8_t* x_slid) {
   const std::vector<int32_t> map = slide_column_map(geometry);
   parallel_for(rows, rows_per_chunk(geometry.k_slid), [&](int64_t begin, int64_t end) {

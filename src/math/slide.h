@@ -39,6 +39,14 @@ std::vector<int32_t> slide_column_map(const SlideGeometry& geometry);
 void slide_weight_rows(QuantKind kind, const SlideGeometry& geometry, const uint8_t* w, int64_t rows,
                        uint8_t* w_slid);
 
+// The inverse of slide_weight_rows: w [rows, K] (fully written) from slid rows of `slid_stride` >=
+// K' codes (columns past K' ignored), each non-zero code returned to its source column, the rest 0.
+// Runs a 2:L linear's pruned weight on a dense GEMM. Throws Error naming the row and column if two
+// non-zeros share a source column or one sits where no source column is (not slide_weight_rows's
+// output).
+void unslide_weight_rows(const SlideGeometry& geometry, const uint8_t* w_slid, int64_t slid_stride, int64_t rows,
+                         uint8_t* w);
+
 // Activation lifting of already-quantized codes: x_slid[m, j] = x_q[m, map(j)], 0 at padding.
 void lift_activation_rows(const SlideGeometry& geometry, const uint8_t* x_q, int64_t rows,
                           uint8_t* x_slid);

@@ -24,15 +24,14 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
   W8A8Linear& o = weights_.linear(LinearSlot::O);
   W8A8Linear& gate_up = weights_.linear(LinearSlot::GateUp);
   W8A8Linear& down = weights_.linear(LinearSlot::Down);
-  const bool sparse = qkv.config().backend() == GemmBackend::CusparseLt;
-  auto slide = [&](const W8A8Linear& l) { return sparse ? &l.slide_geometry() : nullptr; };
   const RowLaunchConfigs& row_launch = prepared_rows_.at(rows);
   auto* h = residual_.as<__nv_bfloat16>();
   auto* codes = codes_.as<uint8_t>();
   const NormRows hidden_rows{tokens, hidden_}, inter_rows{tokens, inter_};
-  // Where each linear's input norm writes: the shared code buffer and the scales it is given.
+  // Where each linear's input norm writes: the shared code buffer and the scales it is given, in the
+  // layout of the GEMM that runs at these rows (slid, or plain for a dense fallback).
   auto input_of = [&](const W8A8Linear& l, float* scale) {
-    return QuantizedRows{kind, slide(l), rows, l.gemm_k(), codes, scale};
+    return QuantizedRows{kind, l.input_slide(rows), rows, l.input_k(rows), codes, scale};
   };
   void* acc = acc_.data();
   int parity = 0;  // scales alternate: a consumer reads the previous scales while writing the next

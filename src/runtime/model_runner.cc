@@ -145,13 +145,25 @@ void ModelRunner::prepare_rows(int64_t rows) {
   if (prepared_rows_.count(rows)) return;
   // The fused norms' tuned launch shapes (the default shape when the database has none: the
   // consumer's plain-quantizer shape is tuned for fewer bytes per row and can be much slower here).
+  constexpr LinearSlot kSlots[] = {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down};
+  for (LinearSlot slot : kSlots) {
+    W8A8Linear& l = weights_.linear(slot);
+    l.prepare(rows, options_.tuning);
+    require(l.workspace_bytes(rows) <= kWorkspaceBytes,
+            "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
+  }
   const QuantKind kind = weights_.description().quant;
-  const Sparsity sparsity = weights_.description().sparsity;
+  // The norms quantize for the GEMMs that run at these rows: where every linear runs its dense
+  // fallback, plain codes, under the dense model's kernel names.
+  const bool all_dense = std::all_of(std::begin(kSlots), std::end(kSlots), [&](LinearSlot slot) {
+    return weights_.linear(slot).input_slide(rows) == nullptr;
+  });
+  const Sparsity sparsity = all_dense ? Sparsity::dense() : weights_.description().sparsity;
   // The accumulator-fed norms read what o_proj / down_proj (residual) and gate_up (relu2 * up) leave.
   auto form = [&](FusedNormKernel norm) -> std::string {
     if (norm == FusedNormKernel::Tensor) return {};
     const LinearSlot feeding = norm == FusedNormKernel::Relu2Mul ? LinearSlot::GateUp : LinearSlot::O;
-    return accumulator_form(weights_.linear(feeding).config());
+    return accumulator_form(weights_.linear(feeding).running_config(rows));
   };
   // Batch-invariant runs keep the default shapes: a row's reduction order then does not depend on
   // the step's row count.
@@ -176,12 +188,6 @@ void ModelRunner::prepare_rows(int64_t rows) {
       row_launch.attention = attention_prefill_config_from_json(*t);
       row_launch.cudnn_attention = attention_prefill_prefers_cudnn(*t);
     }
-  for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
-    W8A8Linear& l = weights_.linear(slot);
-    l.prepare(rows, options_.tuning);
-    require(l.workspace_bytes(rows) <= kWorkspaceBytes,
-            "GEMM plan for M=" + std::to_string(rows) + " wants more than the engine's 128 MiB workspace");
-  }
   prepared_rows_[rows] = row_launch;
 }
 

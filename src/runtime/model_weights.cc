@@ -11,6 +11,7 @@
 #include "gemm/scaled_gemm.h"
 #include "gpu/cuda_check.h"
 #include "io/safetensors_reader.h"
+#include "math/slide.h"
 
 namespace slidesparse {
 
@@ -36,13 +37,11 @@ LinearConfig engine_linear_config(const WeightLoadOptions& o, const CheckpointDe
   return c;
 }
 
-// A 2:4 linear's dense configuration, where its GEMM can run the same weight (K' = K, a multiple of
-// the sparse K tile) into the sparse GEMM's output buffer (no wider output).
+// A 2:L linear's dense configuration, where its GEMM can run the same pruned weight (un-slid where
+// K' != K) into the sparse GEMM's output buffer (no wider output).
 std::optional<LinearConfig> dense_fallback_config(const WeightLoadOptions& o, const CheckpointDescription& d,
                                                   int64_t n, int64_t k) {
-  if (o.backend != GemmBackend::CusparseLt || d.sparsity != Sparsity::two_of(4) ||
-      linear_gemm_k(k, d.sparsity) != k)
-    return std::nullopt;
+  if (o.backend != GemmBackend::CusparseLt || d.sparsity.is_dense() || d.sparsity.is_inf()) return std::nullopt;
   CheckpointDescription dense = d;
   dense.sparsity = Sparsity::dense();
   const LinearConfig sparse = engine_linear_config(o, d, n, k), plain = engine_linear_config(o, dense, n, k);
@@ -127,57 +126,81 @@ void ModelWeights::build(const CheckpointReader& reader,
     norms_.push_back(n);
   }
 
-  // Fused linears, layer by layer.
-  std::array<std::vector<LinearWeight>, 4> slot_weights;
-  std::array<int64_t, 4> slot_n{}, slot_k{};
+  // Fused linears, layer by layer. Each slot's configuration, and whether it keeps a dense fallback
+  // (only where the database timed that faster at some row count), is settled at its first weight,
+  // while the host codes are at hand to un-slide.
+  std::optional<TuningDatabase> fallback_db;
+  if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
+    fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
+  struct SlotPlan {
+    LinearConfig config;
+    std::optional<LinearConfig> fallback;
+    bool unslid_fallback = false;  // the fallback runs un-slid copies (K' != K), not the slid codes
+  };
+  std::array<std::optional<SlotPlan>, 4> plans;
+  auto plan_slot = [&](LinearSlot slot, int64_t n, int64_t k) {
+    SlotPlan plan;
+    plan.config = engine_linear_config(options_, description_, n, k);
+    plan.config.relu2_mul_epilogue = relu2_mul_in_epilogue(options_, description_, slot, n, k);
+    plan.config.residual_epilogue = residual_in_epilogue(options_, description_, slot, n, k);
+    plan.config.gate_up_block = native_gate_up_block(plan.config);
+    if (fallback_db) plan.fallback = dense_fallback_config(options_, description_, n, k);
+    if (plan.fallback) {  // it runs this linear's pruned weight, into the same fused form
+      plan.fallback->relu2_mul_epilogue = plan.config.relu2_mul_epilogue;
+      plan.fallback->residual_epilogue = plan.config.residual_epilogue;
+      plan.fallback->gate_up_block = plan.config.gate_up_block;
+      if (!dense_fallback_ever_runs(*fallback_db, plan.config, *plan.fallback)) plan.fallback.reset();
+    }
+    plan.unslid_fallback = plan.fallback && make_slide_geometry(k, description_.sparsity.group()).k_slid != k;
+    return plan;
+  };
+  std::array<std::vector<LinearWeight>, 4> slot_weights, fallback_weights;
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
+      if (!plans[slot]) plans[slot] = plan_slot(h.slot, h.n, h.k);
+      const SlotPlan& plan = *plans[slot];
+      require(plan.config.n == h.n && plan.config.k == h.k,
+              "model weights: layer " + std::to_string(layer) + "'s " + std::string(linear_slot_name(h.slot)) +
+                  " is " + std::to_string(h.n) + " x " + std::to_string(h.k) + ", layer 0's " +
+                  std::to_string(plan.config.n) + " x " + std::to_string(plan.config.k));
       std::span<const uint8_t> codes = h.codes,
                                scale{reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)};
-      std::vector<uint8_t> interleaved_codes, interleaved_scale;
-      const bool interleave = relu2_mul_in_epilogue(options_, description_, h.slot, h.n, h.k);
-      if (interleave) {
-        const int64_t block = native_gate_up_block(engine_linear_config(options_, description_, h.n, h.k));
-        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, block);
-        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), block);
+      std::vector<uint8_t> interleaved_codes, interleaved_scale, unslid_codes;
+      if (plan.config.relu2_mul_epilogue) {
+        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, plan.config.gate_up_block);
+        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), plan.config.gate_up_block);
         codes = interleaved_codes;
         scale = interleaved_scale;
       }
       codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
       scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
-      if (interleave) CUDA_CHECK(cudaStreamSynchronize(stream));  // the interleaved host copies go with this scope
-      slot_weights[slot].push_back(
-          {codes_[slot].back().data(), scales_.back().as<float>(),
-           scale_run({reinterpret_cast<const float*>(scale.data()), scale.size() / sizeof(float)})});
-      slot_n[slot] = h.n;
-      slot_k[slot] = h.k;
+      const LinearWeight weight{
+          codes_[slot].back().data(), scales_.back().as<float>(),
+          scale_run({reinterpret_cast<const float*>(scale.data()), scale.size() / sizeof(float)})};
+      slot_weights[slot].push_back(weight);
+      if (plan.unslid_fallback) {  // the pruned weight [n, k] for the dense GEMM (rows as interleaved)
+        unslid_codes.resize(static_cast<size_t>(h.n * h.k));
+        unslide_weight_rows(make_slide_geometry(h.k, description_.sparsity.group()), codes.data(), h.k_gemm, h.n,
+                            unslid_codes.data());
+        fallback_codes_[slot].push_back(upload(unslid_codes.data(), unslid_codes.size(), "un-slid weight", stream));
+        fallback_weights[slot].push_back({fallback_codes_[slot].back().data(), weight.scale, weight.scale_run});
+      }
+      // The interleaved and un-slid host copies go with this scope.
+      if (!interleaved_codes.empty() || !unslid_codes.empty()) CUDA_CHECK(cudaStreamSynchronize(stream));
     }
     CUDA_CHECK(cudaStreamSynchronize(stream));  // the layer's host copy may go now
   }
-  std::optional<TuningDatabase> fallback_db;
-  if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
-    fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
   for (size_t slot = 0; slot < 4; ++slot) {
-    LinearConfig config = engine_linear_config(options_, description_, slot_n[slot], slot_k[slot]);
-    config.relu2_mul_epilogue =
-        relu2_mul_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
-    config.residual_epilogue =
-        residual_in_epilogue(options_, description_, static_cast<LinearSlot>(slot), slot_n[slot], slot_k[slot]);
-    config.gate_up_block = native_gate_up_block(config);
-    std::optional<LinearConfig> fallback;
-    if (fallback_db) {
-      fallback = dense_fallback_config(options_, description_, slot_n[slot], slot_k[slot]);
-      if (fallback) {  // it runs this linear's weight as stored, into the same fused form
-        fallback->relu2_mul_epilogue = config.relu2_mul_epilogue;
-        fallback->residual_epilogue = config.residual_epilogue;
-        fallback->gate_up_block = config.gate_up_block;
-      }
-      if (fallback && !dense_fallback_ever_runs(*fallback_db, config, *fallback)) fallback.reset();
-    }
-    linears_[slot] = std::make_unique<W8A8Linear>(config, slot_weights[slot], stream, fallback);
-    // The sparse linear runs its compressed copy; its dense fallback, if any, the plain weight.
-    if (options_.backend == GemmBackend::CusparseLt && !linears_[slot]->has_dense_fallback()) codes_[slot].clear();
+    require(plans[slot].has_value(), "model weights: no " +
+                                         std::string(linear_slot_name(static_cast<LinearSlot>(slot))) + " linear");
+    const SlotPlan& plan = *plans[slot];
+    std::optional<DenseFallback> fallback;
+    if (plan.fallback) fallback = DenseFallback{*plan.fallback, fallback_weights[slot]};
+    linears_[slot] = std::make_unique<W8A8Linear>(plan.config, slot_weights[slot], stream, fallback);
+    // The sparse linear runs its compressed copy; a dense fallback the plain weight (a 2:4 one with
+    // K' = K) or its un-slid copy.
+    if (options_.backend == GemmBackend::CusparseLt && (!plan.fallback || plan.unslid_fallback)) codes_[slot].clear();
   }
 }
 

@@ -41,9 +41,10 @@ struct WeightLoadOptions {
   // epilogue (LinearConfig::residual_epilogue); the norms after them read one tensor instead of the
   // GEMM output and the residual, and write no residual.
   bool residual_epilogue = true;
-  // 2:4 checkpoints: the tuning database whose timings pick, per linear, a dense fallback
-  // (W8A8Linear): built, with the plain weight kept, only for the linears whose dense GEMM it timed
-  // faster at some row count. Empty: none.
+  // 2:L checkpoints: the tuning database whose timings pick, per linear, a dense fallback
+  // (W8A8Linear): built, with the pruned weight kept in plain form (for 2:L wider than 2:4, an
+  // un-slid copy next to the compressed one), only for the linears whose dense GEMM it timed faster
+  // at some row count. Empty: none.
   std::filesystem::path dense_fallback_db;
 };
 
@@ -87,8 +88,8 @@ class ModelWeights {
   std::vector<DeviceBuffer> norm_buffers_;
   std::vector<LayerNormWeights> norms_;
   // Per linear slot: dense codes stay, sparse ones are dropped after compression unless the slot's
-  // dense fallback runs them.
-  std::array<std::vector<DeviceBuffer>, 4> codes_;
+  // dense fallback runs them (2:4 with K' = K); wider slid ones leave an un-slid copy for it.
+  std::array<std::vector<DeviceBuffer>, 4> codes_, fallback_codes_;
   std::vector<DeviceBuffer> scales_;
   std::array<std::unique_ptr<W8A8Linear>, 4> linears_;
 };

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "cudnn/cudnn_library.h"
+#include "gemm/hardware_tag.h"
 #include "gemm/scaled_gemm.h"
 #include "gemm/sparse_scaled_gemm.h"
 #include "reference/reference_model.h"
@@ -97,10 +98,16 @@ std::map<LinearSlot, LinearConfig> default_linear_configs(const fs::path& model,
 // every token run: the prefix as one prefill step of `prefill` tokens, then one decode step per token.
 std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, bool exact, const std::vector<int32_t>& ids,
                                  int prefill, bool graphs, bool fp8_fast_accum = false, bool relu2_mul_epilogue = true,
-                                 bool residual_epilogue = true, bool sparse_scaled_gemm = false) {
+                                 bool residual_epilogue = true, bool sparse_scaled_gemm = false,
+                                 const fs::path& tuning_db = {}) {
   cudaStream_t stream;
   EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
-  const RunnerOptions o = small_runner(64, 64, 8, graphs);
+  RunnerOptions o = small_runner(64, 64, 8, graphs);
+  TuningDatabase db;  // with a database file: its tunings, and the dense fallbacks it picks
+  if (!tuning_db.empty()) {
+    db = TuningDatabase::load(tuning_db, current_hardware_tag());
+    o.tuning = &db;
+  }
   WeightLoadOptions w;
   w.backend = backend;
   w.max_tokens = ModelRunner::rows_needed(o);
@@ -109,6 +116,7 @@ std::vector<float> runner_logits(const fs::path& model, GemmBackend backend, boo
   w.relu2_mul_epilogue = relu2_mul_epilogue;
   w.residual_epilogue = residual_epilogue;
   w.sparse_scaled_gemm = sparse_scaled_gemm;
+  w.dense_fallback_db = tuning_db;
   std::vector<float> all;
   {
     ModelWeights weights(model, w, stream);
@@ -415,6 +423,68 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
     EXPECT_EQ(a[i].size(), 64u);
     EXPECT_EQ(a[i], b[i]) << "request " << i;
   }
+}
+
+// A 2:8 model whose database timed every dense GEMM faster runs the dense fallback everywhere: its
+// pruned weights un-slid, plain activations, the dense GEMMs in the sparse layers' output form. Its
+// logits are then the dense model's on the same pruned weights (run without the fused epilogues, the
+// form cuSPARSELt's layers leave), bit for bit, in prefill and in decode (CUDA graphs); with
+// cuSPARSELt timed faster, it runs cuSPARSELt and keeps no un-slid copy.
+TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
+  const Oracle oracle = load_oracle();
+  const fs::path sparse_model = *dir_ / "int8-SlideSparse-2_8", dense_model = *dir_ / "int8-pruned-2_8";
+  const auto configs = default_linear_configs(sparse_model, GemmBackend::CusparseLt);
+  const auto dense_configs = default_linear_configs(dense_model);
+  auto database = [&](double dense_us, double sparse_us) {
+    TuningDatabase db(current_hardware_tag());
+    for (const auto& [slot, sparse] : configs) {
+      const LinearConfig& dense = dense_configs.at(slot);
+      for (int64_t rows = kRowAlignment; rows <= 64; rows += kRowAlignment) {
+        GemmChoice sparse_choice;
+        sparse_choice.latency_us = sparse_us;
+        db.record_gemm(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity)), rows, sparse_choice);
+        if (runs_scaled_gemm(dense)) {
+          db.record_kernel(scaled_gemm_kernel_name(dense.n), dense.k, rows,
+                           {{"tile", std::string(scaled_gemm_tile_name(default_scaled_gemm_tile(rows)))},
+                            {"latency_us", dense_us}});
+        } else {
+          GemmChoice dense_choice;
+          dense_choice.latency_us = dense_us;
+          db.record_gemm(linear_tuning_key(dense, dense.k), rows, dense_choice);
+        }
+      }
+    }
+    return db;
+  };
+  const fs::path dense_wins = *dir_ / "dense-wins.json", sparse_wins = *dir_ / "sparse-wins.json";
+  database(5.0, 10.0).save(dense_wins);
+  database(10.0, 5.0).save(sparse_wins);
+  {
+    cudaStream_t stream;
+    CUDA_CHECK(cudaStreamCreate(&stream));
+    WeightLoadOptions w;
+    w.backend = GemmBackend::CusparseLt;
+    w.max_tokens = 64;
+    for (const fs::path& db_path : {dense_wins, sparse_wins}) {
+      w.dense_fallback_db = db_path;
+      ModelWeights weights(sparse_model, w, stream);
+      for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down})
+        EXPECT_EQ(weights.linear(slot).has_dense_fallback(), db_path == dense_wins) << linear_slot_name(slot);
+    }
+    CUDA_CHECK(cudaStreamDestroy(stream));
+  }
+  const std::vector<int32_t>& seq = oracle.sequences.at(0);
+  const auto fallback =
+      runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, dense_wins);
+  const auto dense = runner_logits(dense_model, GemmBackend::CublasLt, false, seq, 5, true, false, false, false);
+  const auto sparse =
+      runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, sparse_wins);
+  const auto sparse_alone = runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true);
+  ASSERT_EQ(fallback.size(), dense.size());
+  ASSERT_FALSE(fallback.empty());
+  for (size_t i = 0; i < fallback.size(); ++i) ASSERT_EQ(fallback[i], dense[i]) << "logit " << i;
+  EXPECT_EQ(sparse, sparse_alone);
+  EXPECT_NE(sparse, dense);  // the check can fail: cuSPARSELt's bf16 outputs round elsewhere
 }
 
 // SlideSparse 2:8 on the sparse scaled GEMM against the dense scaled GEMM on the same pruned weights:

@@ -155,19 +155,29 @@ INSTANTIATE_TEST_SUITE_P(AllPatterns, SparseEqualsDense,
                          ::testing::Combine(::testing::Values(QuantKind::Int8, QuantKind::Fp8E4M3),
                                             ::testing::Values(4, 6, 8, 10, 12, 14, 16)));
 
-// A 2:4 linear with a dense fallback runs the dense GEMM on its weight at the row counts where the
-// database timed that faster, and cuSPARSELt elsewhere; each gives the output of its own backend.
+// A 2:L linear with a dense fallback runs the dense GEMM on its pruned weight (2:4: the slid weight
+// itself; 2:8: its un-slid copy, on plain activations) at the row counts where the database timed
+// that faster, and cuSPARSELt elsewhere; each gives the output of its own backend.
 TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
   SKIP_WITHOUT_GPU();
-  for (QuantKind kind : {QuantKind::Int8, QuantKind::Fp8E4M3}) {
+  for (const auto& [kind, group] : {std::pair{QuantKind::Int8, 4}, std::pair{QuantKind::Fp8E4M3, 4},
+                                    std::pair{QuantKind::Int8, 8}, std::pair{QuantKind::Fp8E4M3, 8}}) {
     if (kind == QuantKind::Fp8E4M3 && !query_device().supports_fp8()) continue;
-    SCOPED_TRACE(std::string(quant_kind_name(kind)));
-    const Problem p = make_problem(kind, 4, 4242);
-    // 2:4: the slid weight holds the pruned weight's values (FP8 zeros may change sign).
-    const DeviceBuffer w = upload(p.slid, "2:4 weight"), scale_w = upload(p.scale_w, "weight scales");
+    SCOPED_TRACE(std::string(quant_kind_name(kind)) + " 2:" + std::to_string(group));
+    const Problem p = make_problem(kind, group, 4242);
+    // 2:4: the slid weight holds the pruned weight's values (FP8 zeros may change sign); 2:8: the
+    // fallback's weight is the slid one un-slid, which is the pruned one up to those signs.
+    std::vector<uint8_t> unslid(p.pruned.size());
+    unslide_weight_rows(p.geometry, p.slid.data(), p.geometry.k_slid, kN, unslid.data());
+    if (kind == QuantKind::Int8) {
+      ASSERT_EQ(unslid, p.pruned);
+    }
+    const DeviceBuffer w = upload(p.slid, "slid weight"), plain = upload(unslid, "un-slid weight"),
+                       scale_w = upload(p.scale_w, "weight scales");
+    const void* dense_weight = group == 4 ? w.data() : plain.data();
     constexpr int64_t kMaxM = 128;
     const LinearPreferences preferences{.fp8_fast_accum = true};
-    const LinearConfig sparse = default_linear_config(kind, kN, kK, Sparsity::two_of(4), kMaxM, preferences);
+    const LinearConfig sparse = default_linear_config(kind, kN, kK, Sparsity::two_of(group), kMaxM, preferences);
     const LinearConfig dense = default_linear_config(kind, kN, kK, Sparsity::dense(), kMaxM, preferences);
     TuningDatabase db(HardwareTag{"test", 90, 1, 1, 1, 1});
     auto record = [&](const LinearConfig& c, int64_t rows, double us) {
@@ -178,20 +188,29 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
       else {
         GemmChoice choice;
         choice.latency_us = us;
-        db.record_gemm(linear_tuning_key(c, kK), rows, choice);
+        db.record_gemm(linear_tuning_key(c, linear_gemm_k(kK, c.sparsity)), rows, choice);
       }
     };
     record(sparse, 64, 10.0), record(dense, 64, 5.0);    // dense faster at 64 rows
     record(sparse, 128, 10.0), record(dense, 128, 20.0);  // cuSPARSELt faster at 128
-    W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, dense);
+    std::vector<LinearWeight> fallback_weights;
+    if (group != 4) fallback_weights.push_back({plain.data(), scale_w.as<float>()});
+    W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{dense, fallback_weights});
     ASSERT_TRUE(linear.has_dense_fallback());
     linear.prepare(64, &db);
     linear.prepare(128, &db);
     EXPECT_TRUE(linear.runs_dense_fallback(64));
     EXPECT_TRUE(linear.runs_dense_fallback(50));  // padded to 64 rows
     EXPECT_FALSE(linear.runs_dense_fallback(128));
-    EXPECT_NE(linear.describe_plan(64).find(" on the 2:4 weight (tuned 5.0 us, cuSPARSELt 10.0 us)"), std::string::npos)
+    EXPECT_NE(linear.describe_plan(64).find(" on the 2:" + std::to_string(group) +
+                                            " weight (tuned 5.0 us, cuSPARSELt 10.0 us)"),
+              std::string::npos)
         << linear.describe_plan(64);
+    EXPECT_EQ(linear.input_slide(50), nullptr);
+    EXPECT_EQ(linear.input_k(50), kK);
+    EXPECT_EQ(linear.input_slide(128), &linear.slide_geometry());
+    EXPECT_EQ(linear.input_k(128), linear.gemm_k());
+    EXPECT_EQ(linear.running_config(50).sparsity, Sparsity::dense());
     DeviceBuffer workspace(size_t{64} << 20, "workspace");
     for (int64_t m : {50, 128}) {
       SCOPED_TRACE("M=" + std::to_string(m));
@@ -201,7 +220,7 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
       linear.forward(x.as<__nv_bfloat16>(), m, y.as<__nv_bfloat16>(), workspace.data(), workspace.bytes(), nullptr);
       CUDA_CHECK(cudaDeviceSynchronize());
       const auto got = download<uint16_t>(y, static_cast<size_t>(m * kN));
-      const auto want = run_linear(m == 50 ? dense : sparse, w.data(), scale_w.as<float>(), x, m);
+      const auto want = run_linear(m == 50 ? dense : sparse, m == 50 ? dense_weight : w.data(), scale_w.as<float>(), x, m);
       EXPECT_EQ(got, want);  // the same GEMM on the same codes: the same bits
       // The fused consumers' view follows the GEMM that ran: both scales applied in the dense GEMM
       // (INT8 scaled GEMM, FP8 cuBLASLt outer vectors where offered), none of them in cuSPARSELt FP8.
@@ -244,7 +263,7 @@ TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
   db.record_kernel(sparse_scaled_gemm_kernel_name(kN), kK, 128,
                    {{"tile", "coop-128x256-2x1"}, {"raster", "tokens"}, {"swizzle", 2}, {"latency_us", 10.0}});
   record(scaled_gemm_kernel_name(kN), "coop-128x128", 128, 20.0);
-  W8A8Linear with_fallback(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, dense);
+  W8A8Linear with_fallback(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{dense, {}});
   W8A8Linear alone(sparse, {{w.data(), scale_w.as<float>()}}, nullptr);
   for (int64_t m : {64, 128}) with_fallback.prepare(m, &db), alone.prepare(m, &db);
   EXPECT_TRUE(with_fallback.runs_dense_fallback(50));
@@ -279,27 +298,33 @@ TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
   LinearConfig other_form = dense;
   other_form.gate_up_block = 1;
   try {
-    W8A8Linear refused(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, other_form);
+    W8A8Linear refused(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{other_form, {}});
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
   }
 }
 
-TEST(LinearGpu, DenseFallbackOnlyFor2of4) {
+TEST(LinearGpu, DenseFallbackOfAWiderSlidWeightNeedsItUnslid) {
   SKIP_WITHOUT_GPU();
   const Problem p = make_problem(QuantKind::Int8, 8, 99);
   const DeviceBuffer w = upload(p.slid, "2:8 weight"), scale_w = upload(p.scale_w, "weight scales");
-  try {
-    W8A8Linear linear(default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(8), 64),
-                      {{w.data(), scale_w.as<float>()}}, nullptr,
-                      default_linear_config(QuantKind::Int8, kN, kK, Sparsity::dense(), 64));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "a dense fallback runs the weight of a 2:4 linear whose K is a multiple of the sparse K tile, not 2:8 "
-                 "with K=256");
-  }
+  const LinearConfig sparse = default_linear_config(QuantKind::Int8, kN, kK, Sparsity::two_of(8), 64);
+  const LinearConfig dense = default_linear_config(QuantKind::Int8, kN, kK, Sparsity::dense(), 64);
+  EXPECT_EQ(testing::error_of([&] {
+              W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{dense, {}});
+            }),
+            "a dense fallback of a 2:8 linear with K=256 (K'=384) runs its pruned weights un-slid to [n, K] "
+            "(unslide_weight_rows), which it was not given");
+  EXPECT_EQ(testing::error_of([&] {
+              W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr,
+                                DenseFallback{dense, {{w.data(), scale_w.as<float>()}, {w.data(), scale_w.as<float>()}}});
+            }),
+            "a dense fallback needs one un-slid weight per weight of the linear (2 for 1)");
+  EXPECT_EQ(testing::error_of([&] {
+              W8A8Linear linear(dense, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{dense, {}});
+            }),
+            "a dense fallback belongs to a 2:L linear, not to a dense one");
 }
 
 TEST(LinearGpu, ForwardReplaysInsideACudaGraph) {

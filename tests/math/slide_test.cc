@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "test_support.h"
 
 namespace slidesparse {
 namespace {
@@ -118,6 +122,61 @@ TEST(SlideWeights, ThrowsOnAnUnprunedGroupNamingRowAndGroup) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "slide: row 1 group 1 has fewer than 2 zeros; prune to 2:8 before sliding");
   }
+}
+
+TEST(UnslideWeights, ReturnsTheHandWorkedRowsFromWiderStrides) {
+  const SlideGeometry g = make_slide_geometry(12, 6);
+  const std::vector<uint8_t> w = {1, 2, 0, 0, 3, 4, 9, 0, 0, 0, 0, 1,  //
+                                  0, 5, 6, 7, 0, 8, 0, 0, 0, 0, 0, 0};
+  constexpr int64_t kStride = 40;  // K' = 32 codes and 8 columns of a padded GEMM weight
+  std::vector<uint8_t> slid(2 * kStride, 0);
+  const std::vector<uint8_t> row0 = {1, 2, 0, 0, 0, 0, 3, 4, 9, 0, 0, 0, 0, 0, 0, 1};
+  const std::vector<uint8_t> row1 = {0, 5, 6, 0, 0, 7, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0};
+  std::copy(row0.begin(), row0.end(), slid.begin());
+  std::copy(row1.begin(), row1.end(), slid.begin() + kStride);
+  slid[32] = slid[kStride + 39] = 0x7F;  // past K': ignored
+  std::vector<uint8_t> back(2 * 12, 0xCD);
+  unslide_weight_rows(g, slid.data(), kStride, 2, back.data());
+  EXPECT_EQ(back, w);
+}
+
+TEST(UnslideWeights, InvertsSlidingOfRandomPrunedRows) {
+  std::mt19937 rng(20261206);
+  for (int group : {4, 6, 8, 10, 16}) {
+    for (int64_t k : {int64_t{64}, int64_t{70}, int64_t{2560}}) {
+      SCOPED_TRACE("2:" + std::to_string(group) + " K=" + std::to_string(k));
+      const SlideGeometry g = make_slide_geometry(k, group);
+      constexpr int64_t kRows = 5;
+      std::vector<uint8_t> w(static_cast<size_t>(kRows * k));
+      for (auto& c : w) c = static_cast<uint8_t>(1 + rng() % 255);
+      for (int64_t r = 0; r < kRows; ++r)  // two zeros in every group, more in some
+        for (int64_t g0 = 0; g0 < k; g0 += group) {
+          const int64_t width = std::min<int64_t>(group, k - g0);
+          for (int zeros = 0; zeros < 2 + static_cast<int>(rng() % 3); ++zeros)
+            w[r * k + g0 + static_cast<int64_t>(rng() % width)] = 0;
+          w[r * k + g0] = 0, w[r * k + g0 + width - 1] = 0;
+        }
+      std::vector<uint8_t> slid(static_cast<size_t>(kRows * g.k_slid));
+      slide_weight_rows(QuantKind::Int8, g, w.data(), kRows, slid.data());
+      std::vector<uint8_t> back(w.size(), 0xCD);
+      unslide_weight_rows(g, slid.data(), g.k_slid, kRows, back.data());
+      EXPECT_EQ(back, w);
+    }
+  }
+}
+
+TEST(UnslideWeights, RefusesRowsThatNoSlideWrote) {
+  const SlideGeometry g = make_slide_geometry(8, 8);  // windows over columns 0-3, 2-5, 4-7
+  std::vector<uint8_t> slid(32, 0);
+  slid[2] = 3, slid[4] = 5;  // window 0's column 2 and window 1's column 2
+  std::vector<uint8_t> w(8);
+  EXPECT_EQ(testing::error_of([&] { unslide_weight_rows(g, slid.data(), 32, 1, w.data()); }),
+            "unslide: row 0 slid column 4 puts a second non-zero in column 2: not a slid 2:8 weight");
+  slid[4] = 0, slid[12] = 1;  // K_raw = 12: column 12 is padding
+  EXPECT_EQ(testing::error_of([&] { unslide_weight_rows(g, slid.data(), 32, 1, w.data()); }),
+            "unslide: row 0 slid column 12 is padding but holds a non-zero: not a slid 2:8 weight");
+  EXPECT_EQ(testing::error_of([&] { unslide_weight_rows(g, slid.data(), 16, 1, w.data()); }),
+            "unslide: rows of 16 codes are narrower than K' = 32");
 }
 
 TEST(LiftActivations, GathersThroughTheMap) {
