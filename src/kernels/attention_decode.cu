@@ -48,10 +48,10 @@ constexpr int kTile = 32;  // keys per pipeline stage: one per lane in the softm
 // contexts are short, so a block streams few tiles and more resident blocks hide its prologue and
 // barriers better (H200: 512 sequences x 32..128 keys 4-16% faster, x 272 2% slower; engine decode
 // M=64..256 1-2.5% faster, M=512 even; docs/PERF.md).
-constexpr int kStages = 1;
+constexpr int kStages = 2;
 // Six blocks per SM, what two stages' shared memory allows: the registers of the variant that
 // rotates the fresh token (90 unbounded) are held to the six blocks' 80 rather than cost one.
-constexpr int kBlocksPerSm = 8;
+constexpr int kBlocksPerSm = 6;
 constexpr int kGroupCols = 8;  // query heads per kv head the block can serve: the mma's n
 constexpr int kKeyGroup = kAttentionDecodeKeyGroup;
 constexpr int kMaxKeyGroups = kAttentionDecodeMaxChunk / kKeyGroup;
@@ -241,9 +241,10 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
   }
   __syncthreads();
 
-  // Copies tile `tile`'s rows of the cache's k or v into the block's stage for them.
-  auto load_rows = [&](const __nv_bfloat16* cache, __nv_bfloat16* stage, int tile) {
+  auto load_tile = [&](int tile) {
     const int first = begin + tile * kTile;
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
 #pragma unroll
     for (int j = 0; j < kTile * kRowChunks / kThreads; ++j) {
       const int i = tid + j * kThreads;
@@ -251,16 +252,18 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
       const bool valid = key < end;
       const int64_t src =
           valid ? key_group_offset[(key - begin) / kKeyGroup] + (key % kKeyGroup) * kHeadDim + chunk * 8 : 0;
-      cp_async_16(smem_address(stage + swizzled<kHeadDim>(row, chunk)), cache + src, valid);
+      const int dst = swizzled<kHeadDim>(row, chunk);
+      cp_async_16(smem_address(k_stage + dst), a.k + src, valid);
+      cp_async_16(smem_address(v_stage + dst), a.v + src, valid);
     }
   };
-  __nv_bfloat16* const k_stage = stages;
-  __nv_bfloat16* const v_stage = stages + kTile * kHeadDim;
+
   const int tiles = (end - begin + kTile - 1) / kTile;
-  load_rows(a.k, k_stage, 0);
-  cp_async_commit();
-  load_rows(a.v, v_stage, 0);
-  cp_async_commit();
+#pragma unroll
+  for (int t = 0; t < kStages - 1; ++t) {
+    if (t < tiles) load_tile(t);
+    cp_async_commit();  // empty groups keep the wait count uniform
+  }
 
   // q^T as the B operand of S = K q^T: lane feeds column (query head) lane / 4, dims 2 (lane % 4) + {0, 1}
   // and + 8 of every 16-dim step; columns past the group are zero.
@@ -283,19 +286,21 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
   float acc[kDimTiles][4] = {};
   float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.0f, 0.0f};
 
-  // One stage each for K and V, refilled in turn: the next tile's keys are copied as soon as S is
-  // computed (under the softmax and P V), its values as soon as P V is (under the next S and
-  // softmax). Commit groups alternate K, V, K, ...; waiting for all but the newest is waiting for
-  // the one needed next.
   for (int tile = 0; tile < tiles; ++tile) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // the tile is in for every thread, and the stage refilled below is free
+    if (tile + kStages - 1 < tiles) load_tile(tile + kStages - 1);
+    cp_async_commit();
+    __nv_bfloat16* k_stage = stages + (tile % kStages) * 2 * kTile * kHeadDim;
+    __nv_bfloat16* v_stage = k_stage + kTile * kHeadDim;
     const int first = begin + tile * kTile;
-    const bool fresh_tile = holds_fresh_key && tile == tiles - 1;  // key len - 1: from the fresh k and v
-    cp_async_wait<1>();
-    __syncthreads();  // this tile's keys are in for every thread
-    if (fresh_tile) {
-      if (tid < kRowChunks)
-        reinterpret_cast<uint4*>(k_stage + swizzled<kHeadDim>(len - 1 - first, tid))[0] =
-            reinterpret_cast<const uint4*>(smem + Layout::kFreshKv)[tid];
+    if (holds_fresh_key && tile == tiles - 1) {  // key len - 1: its row from the fresh k and v
+      if (tid < 2 * kRowChunks) {
+        const int kind = tid / kRowChunks, chunk = tid % kRowChunks;
+        const auto* fresh = reinterpret_cast<const uint4*>(smem + Layout::kFreshKv) + kind * kRowChunks;
+        *reinterpret_cast<uint4*>((kind == 0 ? k_stage : v_stage) + swizzled<kHeadDim>(len - 1 - first, chunk)) =
+            fresh[chunk];
+      }
       __syncthreads();
     }
 
@@ -314,9 +319,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
       scores[col * kScoreStride + key + 8] = s[2] * a.scale_log2;
       scores[(col + 1) * kScoreStride + key + 8] = s[3] * a.scale_log2;
     }
-    __syncthreads();  // the scores are visible, the keys' stage is free
-    if (tile + 1 < tiles) load_rows(a.k, k_stage, tile + 1);
-    cp_async_commit();
+    __syncthreads();
 
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
@@ -332,14 +335,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
         if (lane == 0) alpha[n] = rescale;
       }
     }
-    cp_async_wait<1>();
-    __syncthreads();  // this tile's values are in, P and the rescales are visible
-    if (fresh_tile) {
-      if (tid < kRowChunks)
-        reinterpret_cast<uint4*>(v_stage + swizzled<kHeadDim>(len - 1 - first, tid))[0] =
-            reinterpret_cast<const uint4*>(smem + Layout::kFreshKv)[kRowChunks + tid];
-      __syncthreads();
-    }
+    __syncthreads();
 
     uint32_t p_frag[4];  // P^T B operands: keys 0-7, 8-15 (step 0) and 16-23, 24-31 (step 1)
     ldmatrix_x4(p_frag, smem_address(probs + (lane & 7) * kProbStride + (lane >> 3) * 8));
@@ -356,11 +352,6 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) attention_decode_kerne
         mma_bf16_16816(acc[t], v_frag, p_frag[2 * step], p_frag[2 * step + 1]);
       }
     }
-    if (tile + 1 < tiles) {
-      __syncthreads();  // the values' stage is free (and P: the next softmax rewrites it)
-      load_rows(a.v, v_stage, tile + 1);
-    }
-    cp_async_commit();
   }
   cp_async_wait<0>();
 
