@@ -303,8 +303,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
                               {"prefill_attention", engine.runner().prefill_attention_description()},
                               // Steps whose attention cuDNN ran (0: every step on our kernel).
                               {"cudnn_attention_steps", engine.runner().cudnn_attention_steps()}};
-    // 2:4 linears that ran the dense GEMM on their weight at the point's step rows (the database
-    // timed it faster there than cuSPARSELt), with both tuned latencies.
+    // 2:L linears that ran the dense GEMM on their pruned weight at the point's step rows (the
+    // database timed it faster there than the sparse GEMM), with both tuned latencies.
     nlohmann::json fallback = nlohmann::json::object();
     for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
       const W8A8Linear& l = engine.weights().linear(slot);
@@ -314,8 +314,8 @@ std::vector<ThroughputPoint> run_throughput_bench(const ThroughputOptions& o, co
       j["dense_fallback"] = fallback;
       std::string line;
       for (const auto& [slot, plan] : fallback.items()) line += (line.empty() ? "" : "; ") + slot + ": " + plan.get<std::string>();
-      std::fprintf(stderr, "\n%s M=%lld, dense GEMM on 2:4 weights: %s", o.stage.c_str(), static_cast<long long>(m),
-                   line.c_str());
+      std::fprintf(stderr, "\n%s M=%lld, dense fallback on the %s weights: %s", o.stage.c_str(),
+                   static_cast<long long>(m), engine.weights().description().sparsity.str().c_str(), line.c_str());
     }
     std::filesystem::create_directories(results_layout::point_json_dir(dir));
     write_file_atomic(results_layout::throughput_point_json(dir, m), j.dump(2) + "\n");

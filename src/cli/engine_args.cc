@@ -69,8 +69,8 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "key positions, prefill attention on the built-in kernel, default launch shapes, no split-K lm_head, no "
          "dense fallback); slower decode for few long sequences");
   p.flag("no-dense-fallback",
-         "2:4 checkpoints: always cuSPARSELt (default with --db: the dense GEMM on the same weight at the row counts "
-         "where the database timed it faster; the plain weight of those linears is then kept too)");
+         "2:L checkpoints: always the sparse GEMM (default with --db: the dense GEMM on the same pruned weight at the "
+         "row counts where the database timed it faster; the plain weight of those linears is then kept too)");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {

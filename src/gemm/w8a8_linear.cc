@@ -191,10 +191,11 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
     require(gemm_output_bytes(f.output) <= gemm_output_bytes(config.output),
             "a dense fallback writing " + std::string(gemm_output_name(f.output)) + " does not fit the " +
                 std::string(gemm_output_name(config.output)) + " output of the sparse GEMM");
-    // The engine fuses around the linear's form: its fallback must write the same one.
-    require(f.relu2_mul_epilogue == config.relu2_mul_epilogue && f.residual_epilogue == config.residual_epilogue &&
-                (!f.relu2_mul_epilogue || f.gate_up_block == config.gate_up_block),
-            "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
+    // Its fused epilogues may differ from the sparse GEMM's (callers follow running_config()); on
+    // the linear's own weights it must read their rows in their order.
+    require(!own_weights || (f.relu2_mul_epilogue == config.relu2_mul_epilogue &&
+                             (!f.relu2_mul_epilogue || f.gate_up_block == config.gate_up_block)),
+            "a dense fallback on the linear's own weights must take their gate_up row order");
     LinearConfig fallback = f;
     fallback.standalone = false;  // it runs on this linear's quantized activations and buffers
     dense_fallback_ = std::make_unique<W8A8Linear>(fallback, own_weights ? weights : dense_fallback->weights, stream);

@@ -119,10 +119,11 @@ class W8A8Linear {
   // plans; `index` in gemm() / output_view() picks one.
   // dense_fallback: a dense configuration of the same layer on the same pruned weights, whose GEMM
   // runs instead of the sparse one at the row counts where the tuning database timed it faster
-  // (prepare()), on plain activations of K codes (input_slide(), input_k()). Its output may not be
-  // wider than the sparse one's (callers size the GEMM output for config.output); on the sparse
-  // scaled GEMM it must be the dense scaled GEMM with the same epilogue and gate_up order. The
-  // codes it runs stay the caller's to keep, as for a dense linear.
+  // (prepare()), on plain activations of K codes (input_slide(), input_k()), in its own fused form
+  // (running_config(): its epilogues may differ from the sparse GEMM's; on the linear's own weights
+  // it must take their gate_up row order). Its output may not be wider than the sparse one's
+  // (callers size the GEMM output for config.output). The codes it runs stay the caller's to keep,
+  // as for a dense linear.
   W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
              const std::optional<DenseFallback>& dense_fallback = std::nullopt);
 
@@ -146,7 +147,7 @@ class W8A8Linear {
   std::string describe_plan(int64_t m) const;
 
   // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles); it holds
-  // config().output_n() columns.
+  // running_config(m).output_n() columns.
   void forward(const __nv_bfloat16* x, int64_t m, __nv_bfloat16* y, void* workspace, size_t workspace_size,
                cudaStream_t stream);
 
@@ -172,7 +173,8 @@ class W8A8Linear {
   // dense linear and where the dense fallback runs) in rows of input_k(m) codes.
   const SlideGeometry* input_slide(int64_t m) const;
   int64_t input_k(int64_t m) const;
-  // The configuration of the GEMM that runs at m rows: this linear's or its dense fallback's.
+  // The configuration of the GEMM that runs at m rows, this linear's or its dense fallback's: what
+  // gemm() writes there (its epilogues, output_n()).
   const LinearConfig& running_config(int64_t m) const { return runner(m).config_; }
   const float* activation_scales() const { return scale_x_.as<float>(); }
 

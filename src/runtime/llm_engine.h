@@ -34,9 +34,9 @@ struct EngineOptions {
   bool sparse_scaled_gemm = false;  // INT8 2:L: the CUTLASS sparse GEMM instead of cuSPARSELt (WeightLoadOptions)
   bool relu2_mul_epilogue = true;  // and relu2(gate) * up in gate_up's epilogue (WeightLoadOptions)
   bool residual_epilogue = true;   // and the residual add in o_proj's and down_proj's (WeightLoadOptions)
-  // 2:4 weights with a tuning database: the dense GEMM on the same weight at the row counts where
-  // `tune` timed it faster than cuSPARSELt (those linears then hold their weight twice, compressed
-  // and plain; the others only compressed).
+  // 2:L weights with a tuning database: the dense GEMM on the same pruned weight, in the dense
+  // model's fused form, at the row counts where `tune` timed it faster than the sparse GEMM (those
+  // linears then hold their weight twice, compressed and plain; the others only compressed).
   bool dense_fallback = true;
   // Decode steps launched one step ahead: while step N runs, step N+1 is scheduled and launched
   // behind it, its tokens taken on the device from those step N draws, so the host's work between

@@ -58,14 +58,18 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
                        stream_);
   mark("embedding");
   // o_proj and down_proj may add their output to the residual stream h in their epilogue
-  // (LinearConfig::residual_epilogue): the norm after them then reads h alone.
+  // (LinearConfig::residual_epilogue): the norm after them then reads h alone. Each linear's form is
+  // that of the GEMM that runs at these rows (a dense fallback's may differ from the sparse GEMM's).
+  const bool o_adds_residual = o.running_config(rows).residual_epilogue;
+  const bool down_adds_residual = down.running_config(rows).residual_epilogue;
+  const bool gate_up_writes_mlp = gate_up.running_config(rows).relu2_mul_epilogue;
   AccView down_out;
   for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
     const LayerNormWeights& norms = weights_.norms(layer);
     float* scale = next_scale();
-    if (layer == 0 || down.config().residual_epilogue) {
+    if (layer == 0 || down_adds_residual) {
       rmsnorm_quantize_gpu({h}, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_, row_launch.tensor);
-      mark(down.config().residual_epilogue ? "input tensor norm+quant" : "input norm+quant");
+      mark(down_adds_residual ? "input tensor norm+quant" : "input norm+quant");
     } else {
       residual_rmsnorm_quantize_gpu(down_out, h, hidden_rows, {norms.input, eps}, input_of(qkv, scale), stream_,
                                     row_launch.residual);
@@ -98,7 +102,7 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
     scale = next_scale();
     rmsnorm_quantize_gpu({attn}, hidden_rows, {norms.attn_sub, eps}, input_of(o, scale), stream_, row_launch.tensor);
     mark("attn_sub norm+quant");
-    if (o.config().residual_epilogue) {
+    if (o_adds_residual) {
       o.gemm(rows, codes, scale, h, workspace_.data(), workspace_.bytes(), stream_, layer);
       mark("o GEMM+residual");
       scale = next_scale();
@@ -114,7 +118,7 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
     }
     const AccView gate_up_out = gemm(gate_up, scale, layer);
     scale = next_scale();
-    if (gate_up.config().relu2_mul_epilogue) {  // the GEMM wrote relu2(gate) * up, bf16 [rows, inter]
+    if (gate_up_writes_mlp) {  // the GEMM wrote relu2(gate) * up, bf16 [rows, inter]
       mark("gate_up GEMM+relu2*up");
       rmsnorm_quantize_gpu({static_cast<const __nv_bfloat16*>(gate_up_out.data)}, inter_rows, {norms.ffn_sub, eps},
                            input_of(down, scale), stream_, row_launch.mlp_tensor);
@@ -125,7 +129,7 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
                                      row_launch.relu2);
       mark("relu2*up+ffn_sub norm+quant");
     }
-    if (down.config().residual_epilogue) {
+    if (down_adds_residual) {
       down.gemm(rows, codes, scale, h, workspace_.data(), workspace_.bytes(), stream_, layer);
       mark("down GEMM+residual");
     } else {
@@ -137,7 +141,7 @@ void ModelRunner::forward(const StepShape& shape, const StagedLayout& staged_at,
   // zero-row GEMM is an invalid launch in cuBLASLt).
   if (samples == 0) return;
   auto* x = final_x_.as<__nv_bfloat16>();
-  if (down.config().residual_epilogue)
+  if (down_adds_residual)
     rmsnorm_rows_gpu(h, staged + staged_at.sample_rows, {samples, hidden_}, {weights_.final_norm(), eps}, x, stream_);
   else
     residual_rmsnorm_rows_gpu(down_out, h, staged + staged_at.sample_rows, {samples, hidden_},

@@ -135,7 +135,7 @@ void ModelWeights::build(const CheckpointReader& reader,
   struct SlotPlan {
     LinearConfig config;
     std::optional<LinearConfig> fallback;
-    bool unslid_fallback = false;  // the fallback runs un-slid copies (K' != K), not the slid codes
+    bool fallback_copy = false;  // the fallback runs copies of its own (un-slid, in its row order)
   };
   std::array<std::optional<SlotPlan>, 4> plans;
   auto plan_slot = [&](LinearSlot slot, int64_t n, int64_t k) {
@@ -145,13 +145,20 @@ void ModelWeights::build(const CheckpointReader& reader,
     plan.config.residual_epilogue = residual_in_epilogue(options_, description_, slot, n, k);
     plan.config.gate_up_block = native_gate_up_block(plan.config);
     if (fallback_db) plan.fallback = dense_fallback_config(options_, description_, n, k);
-    if (plan.fallback) {  // it runs this linear's pruned weight, into the same fused form
-      plan.fallback->relu2_mul_epilogue = plan.config.relu2_mul_epilogue;
-      plan.fallback->residual_epilogue = plan.config.residual_epilogue;
-      plan.fallback->gate_up_block = plan.config.gate_up_block;
+    if (plan.fallback) {  // the dense model's GEMM on this linear's pruned weight, in the dense model's form
+      CheckpointDescription dense = description_;
+      dense.sparsity = Sparsity::dense();
+      plan.fallback->relu2_mul_epilogue = relu2_mul_in_epilogue(options_, dense, slot, n, k);
+      plan.fallback->residual_epilogue = residual_in_epilogue(options_, dense, slot, n, k);
+      plan.fallback->gate_up_block = native_gate_up_block(*plan.fallback);
       if (!dense_fallback_ever_runs(*fallback_db, plan.config, *plan.fallback)) plan.fallback.reset();
     }
-    plan.unslid_fallback = plan.fallback && make_slide_geometry(k, description_.sparsity.group()).k_slid != k;
+    // It runs the stored codes where they are the pruned weight in its row order (2:4 with K' = K),
+    // else a copy of its own.
+    const LinearConfig* f = plan.fallback ? &*plan.fallback : nullptr;
+    plan.fallback_copy = f && (make_slide_geometry(k, description_.sparsity.group()).k_slid != k ||
+                               f->relu2_mul_epilogue != plan.config.relu2_mul_epilogue ||
+                               (f->relu2_mul_epilogue && f->gate_up_block != plan.config.gate_up_block));
     return plan;
   };
   std::array<std::vector<LinearWeight>, 4> slot_weights, fallback_weights;
@@ -166,7 +173,7 @@ void ModelWeights::build(const CheckpointReader& reader,
                   std::to_string(plan.config.n) + " x " + std::to_string(plan.config.k));
       std::span<const uint8_t> codes = h.codes,
                                scale{reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)};
-      std::vector<uint8_t> interleaved_codes, interleaved_scale, unslid_codes;
+      std::vector<uint8_t> interleaved_codes, interleaved_scale, unslid_codes, fallback_scale_bytes;
       if (plan.config.relu2_mul_epilogue) {
         interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, plan.config.gate_up_block);
         interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), plan.config.gate_up_block);
@@ -179,12 +186,23 @@ void ModelWeights::build(const CheckpointReader& reader,
           codes_[slot].back().data(), scales_.back().as<float>(),
           scale_run({reinterpret_cast<const float*>(scale.data()), scale.size() / sizeof(float)})};
       slot_weights[slot].push_back(weight);
-      if (plan.unslid_fallback) {  // the pruned weight [n, k] for the dense GEMM (rows as interleaved)
+      if (plan.fallback_copy) {  // the pruned weight [n, k] and its scales in the fallback's row order
+        const LinearConfig& f = *plan.fallback;
         unslid_codes.resize(static_cast<size_t>(h.n * h.k));
-        unslide_weight_rows(make_slide_geometry(h.k, description_.sparsity.group()), codes.data(), h.k_gemm, h.n,
+        unslide_weight_rows(make_slide_geometry(h.k, description_.sparsity.group()), h.codes.data(), h.k_gemm, h.n,
                             unslid_codes.data());
+        std::span<const uint8_t> fallback_scale{reinterpret_cast<const uint8_t*>(h.scale.data()),
+                                                h.scale.size() * sizeof(float)};
+        if (f.relu2_mul_epilogue) {
+          unslid_codes = interleave_gate_up_rows(unslid_codes, h.n, h.k, f.gate_up_block);
+          fallback_scale_bytes = interleave_gate_up_rows(fallback_scale, h.n, sizeof(float), f.gate_up_block);
+          fallback_scale = fallback_scale_bytes;
+        }
         fallback_codes_[slot].push_back(upload(unslid_codes.data(), unslid_codes.size(), "un-slid weight", stream));
-        fallback_weights[slot].push_back({fallback_codes_[slot].back().data(), weight.scale, weight.scale_run});
+        scales_.push_back(upload(fallback_scale.data(), fallback_scale.size(), "un-slid weight scale", stream));
+        fallback_weights[slot].push_back(
+            {fallback_codes_[slot].back().data(), scales_.back().as<float>(),
+             scale_run({reinterpret_cast<const float*>(fallback_scale.data()), fallback_scale.size() / sizeof(float)})});
       }
       // The interleaved and un-slid host copies go with this scope.
       if (!interleaved_codes.empty() || !unslid_codes.empty()) CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -198,9 +216,9 @@ void ModelWeights::build(const CheckpointReader& reader,
     std::optional<DenseFallback> fallback;
     if (plan.fallback) fallback = DenseFallback{*plan.fallback, fallback_weights[slot]};
     linears_[slot] = std::make_unique<W8A8Linear>(plan.config, slot_weights[slot], stream, fallback);
-    // The sparse linear runs its compressed copy; a dense fallback the plain weight (a 2:4 one with
-    // K' = K) or its un-slid copy.
-    if (options_.backend == GemmBackend::CusparseLt && (!plan.fallback || plan.unslid_fallback)) codes_[slot].clear();
+    // The sparse linear runs its compressed copy; a dense fallback the stored codes (a 2:4 weight with
+    // K' = K in its row order) or its own copy.
+    if (options_.backend == GemmBackend::CusparseLt && (!plan.fallback || plan.fallback_copy)) codes_[slot].clear();
   }
 }
 

@@ -426,9 +426,9 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
 }
 
 // A 2:8 model whose database timed every dense GEMM faster runs the dense fallback everywhere: its
-// pruned weights un-slid, plain activations, the dense GEMMs in the sparse layers' output form. Its
-// logits are then the dense model's on the same pruned weights (run without the fused epilogues, the
-// form cuSPARSELt's layers leave), bit for bit, in prefill and in decode (CUDA graphs); with
+// pruned weights un-slid, plain activations, the dense GEMMs in the dense model's fused form (on
+// Hopper, relu2 * up and the residual adds in their epilogues). Its logits are then the dense
+// model's on the same pruned weights, bit for bit, in prefill and in decode (CUDA graphs); with
 // cuSPARSELt timed faster, it runs cuSPARSELt and keeps no un-slid copy.
 TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
   const Oracle oracle = load_oracle();
@@ -476,7 +476,7 @@ TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
   const std::vector<int32_t>& seq = oracle.sequences.at(0);
   const auto fallback =
       runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, dense_wins);
-  const auto dense = runner_logits(dense_model, GemmBackend::CublasLt, false, seq, 5, true, false, false, false);
+  const auto dense = runner_logits(dense_model, GemmBackend::CublasLt, false, seq, 5, true);
   const auto sparse =
       runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, sparse_wins);
   const auto sparse_alone = runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true);

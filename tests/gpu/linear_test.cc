@@ -234,7 +234,7 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
 
 // On the sparse scaled GEMM, a 2:4 linear's dense fallback is the dense scaled GEMM in the same
 // fused form: here gate_up's relu2 * up on the sparse GEMM's blocked row order. Wherever each runs,
-// the same bits; a fallback in another form is refused.
+// the same bits; a fallback on the same weights in another row order is refused.
 TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
   SKIP_WITHOUT_GPU();
   if (!scaled_gemm_available() || !sparse_scaled_gemm_available())
@@ -301,7 +301,7 @@ TEST(LinearGpu, SparseScaledGemmFallsBackToTheDenseScaledGemmInItsForm) {
     W8A8Linear refused(sparse, {{w.data(), scale_w.as<float>()}}, nullptr, DenseFallback{other_form, {}});
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "a dense fallback must run the sparse GEMM's epilogue on its gate_up order");
+    EXPECT_STREQ(e.what(), "a dense fallback on the linear's own weights must take their gate_up row order");
   }
 }
 
