@@ -100,8 +100,7 @@ void run_tune(const TuneOptions& o) {
   const bool int8 = std::find(o.kinds.begin(), o.kinds.end(), QuantKind::Int8) != o.kinds.end();
   if (o.dense && int8 && scaled_gemm_available()) {
     // The INT8 scaled GEMM's tile per row count, timed with the epilogue the engine runs on the shape
-    // (the recorded latency is that form's; a 2:4 linear's dense fallback runs the plain one, which
-    // is no slower).
+    // (the recorded latency is that form's, which a 2:L linear's dense fallback also runs).
     const auto shapes = bitnet_layer_shapes();
     ProgressBar scaled_progress("tune scaled gemm", long(shapes.size() * dense_ms.size()));
     for (const auto& shape : shapes) {
@@ -111,7 +110,7 @@ void run_tune(const TuneOptions& o) {
         const ScaledGemmTileChoice best =
             fastest_scaled_gemm_tile(shape.n, shape.k, rows, o.protocol.screen_warmup, o.protocol.screen_repeat, stream,
                                      bitnet_engine_epilogue(shape.name));
-        // The latency lets a 2:4 linear compare this GEMM with cuSPARSELt's at the same rows.
+        // The latency lets a 2:L linear compare this GEMM with its sparse GEMM at the same rows.
         db.record_kernel(scaled_gemm_kernel_name(shape.n), shape.k, rows,
                          {{"tile", std::string(scaled_gemm_tile_name(best.tile))}, {"latency_us", best.latency_us}});
         scaled_progress.step(scaled_gemm_kernel_name(shape.n) + " M=" + std::to_string(rows));
@@ -122,8 +121,8 @@ void run_tune(const TuneOptions& o) {
   }
   if (o.sparse && o.sparse_scaled_gemm && int8 && sparse_scaled_gemm_available()) {
     // The sparse scaled GEMM's tile and order per row count and slide, timed with the engine's
-    // epilogue on the shape; the latency also decides a 2:4 linear's dense fallback (which then runs
-    // the dense scaled GEMM in the same form).
+    // epilogue on the shape; the latency also decides a 2:L linear's dense fallback (the dense
+    // scaled GEMM in the dense model's form).
     const auto shapes = bitnet_layer_shapes();
     ProgressBar sparse_progress("tune sparse scaled gemm",
                                 long(shapes.size() * o.sparsities.size() * sparse_ms.size()));

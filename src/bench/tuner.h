@@ -42,7 +42,7 @@ void run_tune(const TuneOptions& options);
 std::vector<int64_t> engine_step_ms(const TuneOptions& options);
 
 // The sorted, distinct Ms at which the cuSPARSELt GEMMs and the quantize-slide kernels are searched:
-// the fine Ms and the decode Ms. A 2:4 linear runs its dense fallback at a row count only where the
+// the fine Ms and the decode Ms. A 2:L linear runs its dense fallback at a row count only where the
 // database holds both GEMMs' times there, so the decode batch sizes need a sparse time as well.
 std::vector<int64_t> sparse_search_ms(const TuneOptions& options);
 

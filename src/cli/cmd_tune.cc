@@ -35,7 +35,7 @@ int run_tune(const CommandArgs& args) {
          "fast accumulation the engine runs by default");
   p.flag("cutlass-sparse",
          "INT8 2:L: also the tile, cluster and tile order of the CUTLASS sparse GEMM per shape and row count (with "
-         "their latencies, which choose a 2:4 linear's dense fallback), for engines run with --cutlass-sparse");
+         "their latencies, which choose a 2:L linear's dense fallback), for engines run with --cutlass-sparse");
   if (!p.parse(args)) return 0;
 
   TuneOptions o;

@@ -51,7 +51,7 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
       }
     }
   md += table.text() + "\n";
-  std::string fallback;  // 2:4 points where some linears ran the dense GEMM on their weight
+  std::string fallback;  // 2:L points where some linears ran the dense GEMM on their pruned weight
   for (const auto& [backend, points] : t.by_backend)
     for (const auto& [m, r] : points)
       if (!r.dense_gemm_layers.empty()) {
@@ -60,7 +60,7 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
         fallback += "- " + backend.str() + " M=" + std::to_string(m) + ": " + layers + "\n";
       }
   if (!fallback.empty())
-    md += "Linear layers that ran the dense GEMM on their 2:4 weight (the tuning database timed it faster than "
+    md += "Linear layers that ran the dense GEMM on their pruned weight (the tuning database timed it faster than "
           "the sparse GEMM at that M; the others ran the sparse GEMM):\n\n" + fallback + "\n";
   const auto sparse = t.sparse_backends();
   if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {

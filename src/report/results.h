@@ -72,7 +72,7 @@ struct TuningSummary {
 struct ThroughputRow {
   int64_t m = 0, prompt_len = 0, max_num_seqs = 0, num_prompts = 0, steps = 0, output_len = 0;
   double requests_per_s = 0, tokens_per_s = 0, elapsed_s = 0;
-  // 2:4 points: the linear layers ("qkv", "o", ...) that ran the dense GEMM on their weight at this M
+  // 2:L points: the linear layers ("qkv", "o", ...) that ran the dense GEMM on their pruned weight at this M
   // (the point's JSON, field dense_fallback).
   std::vector<std::string> dense_gemm_layers;
   bool failed() const { return tokens_per_s < 0; }

@@ -200,9 +200,10 @@ void ModelWeights::build(const CheckpointReader& reader,
         }
         fallback_codes_[slot].push_back(upload(unslid_codes.data(), unslid_codes.size(), "un-slid weight", stream));
         scales_.push_back(upload(fallback_scale.data(), fallback_scale.size(), "un-slid weight scale", stream));
+        const std::span<const float> scale_values{reinterpret_cast<const float*>(fallback_scale.data()),
+                                                  fallback_scale.size() / sizeof(float)};
         fallback_weights[slot].push_back(
-            {fallback_codes_[slot].back().data(), scales_.back().as<float>(),
-             scale_run({reinterpret_cast<const float*>(fallback_scale.data()), fallback_scale.size() / sizeof(float)})});
+            {fallback_codes_[slot].back().data(), scales_.back().as<float>(), scale_run(scale_values)});
       }
       // The interleaved and un-slid host copies go with this scope.
       if (!interleaved_codes.empty() || !unslid_codes.empty()) CUDA_CHECK(cudaStreamSynchronize(stream));

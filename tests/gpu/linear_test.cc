@@ -220,7 +220,9 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
       linear.forward(x.as<__nv_bfloat16>(), m, y.as<__nv_bfloat16>(), workspace.data(), workspace.bytes(), nullptr);
       CUDA_CHECK(cudaDeviceSynchronize());
       const auto got = download<uint16_t>(y, static_cast<size_t>(m * kN));
-      const auto want = run_linear(m == 50 ? dense : sparse, m == 50 ? dense_weight : w.data(), scale_w.as<float>(), x, m);
+      const bool fell_back = m == 50;
+      const auto want = run_linear(fell_back ? dense : sparse, fell_back ? dense_weight : w.data(), scale_w.as<float>(),
+                                   x, m);
       EXPECT_EQ(got, want);  // the same GEMM on the same codes: the same bits
       // The fused consumers' view follows the GEMM that ran: both scales applied in the dense GEMM
       // (INT8 scaled GEMM, FP8 cuBLASLt outer vectors where offered), none of them in cuSPARSELt FP8.
@@ -317,8 +319,8 @@ TEST(LinearGpu, DenseFallbackOfAWiderSlidWeightNeedsItUnslid) {
             "a dense fallback of a 2:8 linear with K=256 (K'=384) runs its pruned weights un-slid to [n, K] "
             "(unslide_weight_rows), which it was not given");
   EXPECT_EQ(testing::error_of([&] {
-              W8A8Linear linear(sparse, {{w.data(), scale_w.as<float>()}}, nullptr,
-                                DenseFallback{dense, {{w.data(), scale_w.as<float>()}, {w.data(), scale_w.as<float>()}}});
+              const LinearWeight plain{w.data(), scale_w.as<float>()};
+              W8A8Linear linear(sparse, {plain}, nullptr, DenseFallback{dense, {plain, plain}});
             }),
             "a dense fallback needs one un-slid weight per weight of the linear (2 for 1)");
   EXPECT_EQ(testing::error_of([&] {
