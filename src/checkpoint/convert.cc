@@ -82,15 +82,18 @@ nlohmann::json report_json(const ConvertResult& r, const ConvertOptions& o) {
   nlohmann::json rows = nlohmann::json::array();
   int64_t before = 0, added = 0, total = 0;
   for (const auto& l : r.linears) {
-    rows.push_back({{"name", l.name}, {"N", l.n}, {"K", l.k}, {"K_slid", l.k_slid},
-                    {"zeros_before", l.zeros_before}, {"zeros_added", l.zeros_added},
-                    {"zero_fraction_before", double(l.zeros_before) / double(l.n * l.k)},
-                    {"zero_fraction_after", double(l.zeros_before + l.zeros_added) / double(l.n * l.k)}});
+    nlohmann::json row = {{"name", l.name}, {"N", l.n}, {"K", l.k},
+                          {"zeros_before", l.zeros_before}, {"zeros_added", l.zeros_added},
+                          {"zero_fraction_before", double(l.zeros_before) / double(l.n * l.k)},
+                          {"zero_fraction_after", double(l.zeros_before + l.zeros_added) / double(l.n * l.k)}};
+    if (o.slide) row["K_slid"] = l.k_slid;
+    rows.push_back(row);
     before += l.zeros_before;
     added += l.zeros_added;
     total += l.n * l.k;
   }
   return {{"sparsity", o.pattern.str()},
+          {"slid", o.slide},
           {"linears", rows},
           {"totals", {{"weights", total}, {"zeros_before", before}, {"zeros_added", added},
                       {"zero_fraction_before", total ? double(before) / double(total) : 0.0},
@@ -100,10 +103,11 @@ nlohmann::json report_json(const ConvertResult& r, const ConvertOptions& o) {
 
 }  // namespace
 
-fs::path default_convert_output(const fs::path& input, Sparsity pattern) {
+fs::path default_convert_output(const fs::path& input, Sparsity pattern, bool slide) {
   fs::path base = input;
   if (!base.has_filename()) base = base.parent_path();
-  return base.parent_path() / (base.filename().string() + "-SlideSparse-2_" + std::to_string(pattern.group()));
+  return base.parent_path() /
+         (base.filename().string() + (slide ? "-SlideSparse-2_" : "-pruned-2_") + std::to_string(pattern.group()));
 }
 
 ConvertResult convert_slidesparse(const ConvertOptions& options) {
@@ -139,7 +143,7 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     if (t.role == TensorRole::Linear) {
       check_tensor_dtype(reader, in, code_dtype);
       const SlideGeometry g = make_slide_geometry(t.shape[1], options.pattern.group());
-      decls.push_back({t.name, code_dtype, {t.shape[0], g.k_slid}});
+      decls.push_back({t.name, code_dtype, {t.shape[0], options.slide ? g.k_slid : t.shape[1]}});
       const TensorRef& scale = reader.get(weight_scale_name(t.name));
       decls.push_back({scale.info->name, scale.info->dtype, scale.info->shape});
       if (source) {
@@ -153,7 +157,8 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
   }
 
   ConvertResult result;
-  result.output = options.output.empty() ? default_convert_output(options.input, options.pattern) : options.output;
+  result.output =
+      options.output.empty() ? default_convert_output(options.input, options.pattern, options.slide) : options.output;
   StagedDirectory out(result.output, options.force);
   SafetensorsWriter writer(out.path() / "model.safetensors", decls, {{"format", "pt"}});
   std::vector<uint8_t> pruned, slid;
@@ -175,6 +180,13 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     if (source) release_mapped_pages(source->get(t.name).data);
     require(count_pattern_violations(kind, pruned.data(), n, k, options.pattern.group()) == 0,
             "pruning left a group with fewer than 2 zeros in tensor '" + t.name + "'");
+    const TensorRef& scale = reader.get(weight_scale_name(t.name));
+    if (!options.slide) {
+      writer.write(t.name, std::as_bytes(std::span(pruned)));
+      writer.write(scale.info->name, scale.data);
+      result.linears.push_back({t.name, n, k, 0, stats.zeros_before, stats.zeros_added});
+      continue;
+    }
     slid.resize(static_cast<size_t>(n * g.k_slid));
     slide_weight_rows(kind, g, pruned.data(), n, slid.data());
     require(count_pattern_violations(kind, slid.data(), n, g.k_slid, 4) == 0,
@@ -182,7 +194,6 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
     require(slide_preserves_weights(kind, g, pruned.data(), slid.data(), n),
             "slid tensor '" + t.name + "' does not hold every non-zero exactly once");
     writer.write(t.name, std::as_bytes(std::span(slid)));
-    const TensorRef& scale = reader.get(weight_scale_name(t.name));
     writer.write(scale.info->name, scale.data);
     result.linears.push_back({t.name, n, k, g.k_slid, stats.zeros_before, stats.zeros_added});
   }
@@ -190,7 +201,9 @@ ConvertResult convert_slidesparse(const ConvertOptions& options) {
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   write_file_atomic(out.path() / "config.json", config.raw.dump(2) + "\n");
-  write_file_atomic(out.path() / kSlideSparseConfigFile, slide_config_json(options, kind, result.linears).dump(2) + "\n");
+  if (options.slide)  // without it the output reads as a prepared (dense) checkpoint
+    write_file_atomic(out.path() / kSlideSparseConfigFile,
+                      slide_config_json(options, kind, result.linears).dump(2) + "\n");
   write_file_atomic(out.path() / kConversionReportFile, report_json(result, options).dump(2) + "\n");
   copy_side_files(reader.directory(), out.path(),
                   {std::string(kSlideSparseConfigFile), std::string(kConversionReportFile)});

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "checkpoint/bitnet_layout.h"
+#include "checkpoint/checkpoint_kind.h"
 #include "checkpoint/convert.h"
 #include "checkpoint/inspect.h"
 #include "checkpoint/prepare.h"
@@ -169,6 +171,54 @@ TEST_F(RoundTrip, ConvertedCheckpointsReloadAndValidateForEveryL) {
       EXPECT_EQ(summary["kind"], "SlideSparse");
       EXPECT_EQ(summary["sparsity"], "2:" + std::to_string(l));
       EXPECT_EQ(summary["valid_patterns"], nlohmann::json::array({"2:4 (slid)"}));
+    }
+  }
+}
+
+// --pruned-dense writes the pruned weights as a prepared checkpoint: the weights the SlideSparse
+// checkpoint of the same options holds, un-slid, with the same scales and a report of the pruning.
+TEST_F(RoundTrip, PrunedDenseCheckpointHoldsTheSlidWeightsUnslid) {
+  for (const char* name : {"int8", "fp8"}) {
+    const QuantKind kind = std::string(name) == "int8" ? QuantKind::Int8 : QuantKind::Fp8E4M3;
+    for (int l : {4, 8}) {
+      SCOPED_TRACE(std::string(name) + " 2:" + std::to_string(l));
+      ConvertOptions o;
+      o.input = *dir_ / name;
+      o.pattern = Sparsity::two_of(l);
+      o.source = *dir_ / "bf16";
+      o.output = *dir_ / (std::string(name) + "-slid-for-pruned-2_" + std::to_string(l));
+      const ConvertResult slid_result = convert_slidesparse(o);
+      o.output.clear();
+      o.slide = false;
+      const ConvertResult r = convert_slidesparse(o);
+      EXPECT_EQ(r.output, *dir_ / (std::string(name) + "-pruned-2_" + std::to_string(l)));
+      EXPECT_FALSE(std::filesystem::exists(r.output / "slidesparse_config.json"));
+      const ModelConfig c = load_model_config(r.output / "config.json");
+      const CheckpointDescription d = describe_checkpoint(c, r.output);
+      EXPECT_EQ(d.kind, CheckpointKind::PreparedW8A8);
+      EXPECT_EQ(d.quant, kind);
+      const nlohmann::json report = read_json_file(r.output / "conversion_report.json");
+      EXPECT_EQ(report["slid"], false);
+      EXPECT_FALSE(report["linears"][0].contains("K_slid"));
+      EXPECT_EQ(report["totals"], read_json_file(slid_result.output / "conversion_report.json")["totals"]);
+      const CheckpointReader pruned(r.output), slid(slid_result.output), prepared(*dir_ / name);
+      for (const auto& t : bitnet_tensors(c)) {
+        if (t.role != TensorRole::Linear) {
+          EXPECT_EQ(tensor_bytes(pruned.get(t.name)), tensor_bytes(prepared.get(t.name))) << t.name;
+          continue;
+        }
+        const TensorRef& w = pruned.get(t.name);
+        ASSERT_EQ(w.info->shape, t.shape) << t.name;
+        const auto codes = tensor_bytes(w);
+        EXPECT_EQ(count_pattern_violations(kind, codes.data(), t.shape[0], t.shape[1], l), 0) << t.name;
+        const SlideGeometry g = make_slide_geometry(t.shape[1], l);
+        std::vector<uint8_t> unslid(codes.size());
+        unslide_weight_rows(g, tensor_bytes(slid.get(t.name)).data(), g.k_slid, t.shape[0], unslid.data());
+        for (size_t i = 0; i < codes.size(); ++i)  // FP8 zeros may differ in sign only
+          ASSERT_TRUE(code_is_zero(kind, codes[i]) ? code_is_zero(kind, unslid[i]) : codes[i] == unslid[i])
+              << t.name << " value " << i;
+        EXPECT_EQ(tensor_bytes(pruned.get(t.name + "_scale")), tensor_bytes(prepared.get(t.name + "_scale")));
+      }
     }
   }
 }

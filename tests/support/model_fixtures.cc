@@ -6,10 +6,7 @@
 #include "checkpoint/convert.h"
 #include "checkpoint/prepare.h"
 #include "checkpoint/synth.h"
-#include "core/counter_rng.h"
 #include "io/safetensors_reader.h"
-#include "io/safetensors_writer.h"
-#include "math/prune.h"
 #include "test_support.h"
 
 namespace slidesparse::testing {
@@ -73,28 +70,12 @@ Agreement compare_logits(const std::vector<float>& ours, const std::vector<float
 }
 
 void write_pruned_dense(const std::filesystem::path& prepared, const std::filesystem::path& out, int group) {
-  const CheckpointReader reader(prepared);
-  const QuantKind kind = reader.get("model.layers.0.self_attn.q_proj.weight").info->dtype == DType::I8
-                             ? QuantKind::Int8
-                             : QuantKind::Fp8E4M3;
-  std::filesystem::create_directories(out);
-  std::filesystem::copy_file(prepared / "config.json", out / "config.json");
-  std::vector<TensorDecl> decls;
-  for (const auto& name : reader.tensor_names()) {
-    const TensorInfo& info = *reader.get(name).info;
-    decls.push_back({name, info.dtype, info.shape});
-  }
-  SafetensorsWriter writer(out / "model.safetensors", decls, {{"format", "pt"}});
-  for (const auto& name : reader.tensor_names()) {
-    const TensorRef& t = reader.get(name);
-    std::vector<uint8_t> bytes = tensor_bytes(t);
-    if (name.ends_with("_proj.weight")) {
-      const PruneOptions options{group, PruneMode::Magnitude, 0, stream_id(name), nullptr};
-      prune_rows(kind, bytes.data(), t.info->shape[0], t.info->shape[1], options);
-    }
-    writer.write(name, std::as_bytes(std::span(bytes)));
-  }
-  writer.finish();
+  ConvertOptions c;
+  c.input = prepared;
+  c.output = out;
+  c.pattern = Sparsity::two_of(group);
+  c.slide = false;
+  convert_slidesparse(c);
 }
 
 }  // namespace slidesparse::testing

@@ -58,8 +58,8 @@ struct Agreement {
 };
 Agreement compare_logits(const std::vector<float>& ours, const std::vector<float>& oracle, int64_t vocab);
 
-// A prepared checkpoint whose linear weights are pruned to 2:L exactly as `convert` prunes them
-// (magnitude, lowest index on ties, seed 0, the tensor's stream): the dense twin of the conversion.
+// `convert --pruned-dense` of `prepared` to 2:L with the fixtures' convert options (magnitude, lowest
+// index on ties): the dense twin of their SlideSparse conversion.
 void write_pruned_dense(const std::filesystem::path& prepared, const std::filesystem::path& out, int group);
 
 }  // namespace slidesparse::testing
