@@ -28,8 +28,9 @@
 #   `fallback-order`: a 2:4 model decoding with every linear on its dense fallback against its dense
 #   model and against itself as tuned, in rotating order (details at the step).
 #   `tuned`: the dense and 2:L models (TUNED_DTYPES, default "int8 fp8"; TUNED_SPARSITIES, default "2:4") with a database tuned here, prefill M=32768 (profiled) and
-#   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:4 point again
-#   with --no-dense-fallback; TUNED_CUTLASS_SPARSE=1: tune with --cutlass-sparse, in a fresh AB_WORK,
+#   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:L point again
+#   with --no-dense-fallback; TUNED_PRUNED_BASELINE=1: each 2:L point also on the dense model of the same pruned
+#   weights, `convert --pruned-dense`; TUNED_CUTLASS_SPARSE=1: tune with --cutlass-sparse, in a fresh AB_WORK,
 #   and each INT8 2:L point again with --cutlass-sparse). `sparse-probe`: tools/sparse_gemm_probe
 #   (PROBE_MS) and cuSPARSELt's kernels by name under the kernel trace (PROBE_TRACE_MS); `ncu-sparse`:
 #   Nsight Compute on single probe tiles (NCU_SPARSE_TILES, NCU_SPARSE_SHAPE, NCU_SPARSE_M).
@@ -395,6 +396,10 @@ PY
         for s in $sparsities; do
           [ -d "$work/BitNet-2B-$D-SlideSparse-${s/:/_}" ] || "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" \
             --sparsity $s --source "$work/BitNet-2B-BF16" >/dev/null
+          if [ "${TUNED_PRUNED_BASELINE:-0}" = 1 ] && [ ! -d "$work/BitNet-2B-$D-pruned-${s/:/_}" ]; then
+            "$bin/slidesparse" convert --input "$work/BitNet-2B-$D" --sparsity $s --source "$work/BitNet-2B-BF16" \
+              --pruned-dense >/dev/null
+          fi
         done
       done
       cutlass_sparse=${TUNED_CUTLASS_SPARSE:-0}
@@ -404,15 +409,21 @@ PY
       for dtype in $dtypes; do
         D=$(echo $dtype | tr a-z A-Z)
         models="BitNet-2B-$D"
-        for s in $sparsities; do models="$models BitNet-2B-$D-SlideSparse-${s/:/_}"; done
+        for s in $sparsities; do
+          models="$models BitNet-2B-$D-SlideSparse-${s/:/_}"
+          # The dense model of the same pruned weights: what the 2:L model's data costs at the same kernels.
+          [ "${TUNED_PRUNED_BASELINE:-0}" = 1 ] && models="$models BitNet-2B-$D-pruned-${s/:/_}"
+        done
         for model in $models; do
           IFS=';' read -ra stages <<< "${TUNED_STAGES:-prefill --m-list 32768 --profile;decode --m-list 64,512}"
           for stage in "${stages[@]}"; do
             echo "== $model $stage, tuned"
+            # A pruned dense model's results would land where the dense model's do: a folder of their own.
             "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
-              --out "$out/tuned" 2>&1 | grep -E "tok/s|error|warning|dense GEMM|step breakdown|^  "
-            # The 2:4 model once more without the dense fallback (cuSPARSELt at every row count).
-            if [ "${TUNED_FALLBACK_AB:-0}" = 1 ] && [[ $model == *2_4 ]]; then
+              --out "$out/tuned$([[ $model == *-pruned-* ]] && echo -pruned)" 2>&1 |
+              grep -E "tok/s|error|warning|dense fallback|step breakdown|^  "
+            # The 2:L model once more without the dense fallback (the sparse GEMM at every row count).
+            if [ "${TUNED_FALLBACK_AB:-0}" = 1 ] && [[ $model == *SlideSparse* ]]; then
               echo "== $model $stage, tuned, --no-dense-fallback"
               "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
                 --no-dense-fallback --out "$out/tuned-no-fallback" 2>&1 | grep -E "tok/s|error"
@@ -422,7 +433,7 @@ PY
               echo "== $model $stage, tuned, --cutlass-sparse"
               "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
                 --cutlass-sparse --out "$out/tuned-cutlass-sparse" 2>&1 |
-                grep -E "tok/s|error|warning|dense GEMM|step breakdown|^  "
+                grep -E "tok/s|error|warning|dense fallback|step breakdown|^  "
             fi
           done
         done
