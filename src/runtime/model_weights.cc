@@ -67,6 +67,40 @@ bool residual_in_epilogue(const WeightLoadOptions& o, const CheckpointDescriptio
          runs_scaled_gemm(engine_linear_config(o, d, n, k));
 }
 
+// A linear slot's engine configuration and its dense fallback, if the database ever runs one.
+struct SlotPlan {
+  LinearConfig config;
+  std::optional<LinearConfig> fallback;  // the dense model's GEMM on the pruned weight, in its form
+  bool fallback_copy = false;  // the fallback runs copies of its own (un-slid, in its row order)
+};
+
+SlotPlan plan_slot(const WeightLoadOptions& o, const CheckpointDescription& d, const TuningDatabase* fallback_db,
+                   LinearSlot slot, int64_t n, int64_t k) {
+  SlotPlan plan;
+  plan.config = engine_linear_config(o, d, n, k);
+  plan.config.relu2_mul_epilogue = relu2_mul_in_epilogue(o, d, slot, n, k);
+  plan.config.residual_epilogue = residual_in_epilogue(o, d, slot, n, k);
+  plan.config.gate_up_block = native_gate_up_block(plan.config);
+  if (fallback_db) plan.fallback = dense_fallback_config(o, d, n, k);
+  if (!plan.fallback) return plan;
+  CheckpointDescription dense = d;
+  dense.sparsity = Sparsity::dense();
+  LinearConfig& f = *plan.fallback;
+  f.relu2_mul_epilogue = relu2_mul_in_epilogue(o, dense, slot, n, k);
+  f.residual_epilogue = residual_in_epilogue(o, dense, slot, n, k);
+  f.gate_up_block = native_gate_up_block(f);
+  if (!dense_fallback_ever_runs(*fallback_db, plan.config, f)) {
+    plan.fallback.reset();
+    return plan;
+  }
+  // It runs the stored codes where they are the pruned weight in its row order (2:4 with K' = K),
+  // else a copy of its own.
+  plan.fallback_copy = make_slide_geometry(k, d.sparsity.group()).k_slid != k ||
+                       f.relu2_mul_epilogue != plan.config.relu2_mul_epilogue ||
+                       (f.relu2_mul_epilogue && f.gate_up_block != plan.config.gate_up_block);
+  return plan;
+}
+
 }  // namespace
 
 DeviceBuffer ModelWeights::upload_bf16(const CheckpointReader& reader, const std::string& name, int64_t numel,
@@ -132,40 +166,13 @@ void ModelWeights::build(const CheckpointReader& reader,
   std::optional<TuningDatabase> fallback_db;
   if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
     fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
-  struct SlotPlan {
-    LinearConfig config;
-    std::optional<LinearConfig> fallback;
-    bool fallback_copy = false;  // the fallback runs copies of its own (un-slid, in its row order)
-  };
   std::array<std::optional<SlotPlan>, 4> plans;
-  auto plan_slot = [&](LinearSlot slot, int64_t n, int64_t k) {
-    SlotPlan plan;
-    plan.config = engine_linear_config(options_, description_, n, k);
-    plan.config.relu2_mul_epilogue = relu2_mul_in_epilogue(options_, description_, slot, n, k);
-    plan.config.residual_epilogue = residual_in_epilogue(options_, description_, slot, n, k);
-    plan.config.gate_up_block = native_gate_up_block(plan.config);
-    if (fallback_db) plan.fallback = dense_fallback_config(options_, description_, n, k);
-    if (plan.fallback) {  // the dense model's GEMM on this linear's pruned weight, in the dense model's form
-      CheckpointDescription dense = description_;
-      dense.sparsity = Sparsity::dense();
-      plan.fallback->relu2_mul_epilogue = relu2_mul_in_epilogue(options_, dense, slot, n, k);
-      plan.fallback->residual_epilogue = residual_in_epilogue(options_, dense, slot, n, k);
-      plan.fallback->gate_up_block = native_gate_up_block(*plan.fallback);
-      if (!dense_fallback_ever_runs(*fallback_db, plan.config, *plan.fallback)) plan.fallback.reset();
-    }
-    // It runs the stored codes where they are the pruned weight in its row order (2:4 with K' = K),
-    // else a copy of its own.
-    const LinearConfig* f = plan.fallback ? &*plan.fallback : nullptr;
-    plan.fallback_copy = f && (make_slide_geometry(k, description_.sparsity.group()).k_slid != k ||
-                               f->relu2_mul_epilogue != plan.config.relu2_mul_epilogue ||
-                               (f->relu2_mul_epilogue && f->gate_up_block != plan.config.gate_up_block));
-    return plan;
-  };
   std::array<std::vector<LinearWeight>, 4> slot_weights, fallback_weights;
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
       const size_t slot = static_cast<size_t>(h.slot);
-      if (!plans[slot]) plans[slot] = plan_slot(h.slot, h.n, h.k);
+      if (!plans[slot])
+        plans[slot] = plan_slot(options_, description_, fallback_db ? &*fallback_db : nullptr, h.slot, h.n, h.k);
       const SlotPlan& plan = *plans[slot];
       require(plan.config.n == h.n && plan.config.k == h.k,
               "model weights: layer " + std::to_string(layer) + "'s " + std::string(linear_slot_name(h.slot)) +
