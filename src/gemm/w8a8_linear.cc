@@ -247,7 +247,7 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
 bool W8A8Linear::runs_dense_fallback(int64_t m) const { return fallback_rows_.count(padded_rows(m)) > 0; }
 
 const SlideGeometry* W8A8Linear::input_slide(int64_t m) const {
-  return config_.sparsity.is_dense() || runs_dense_fallback(m) ? nullptr : &geometry_;
+  return running_config(m).sparsity.is_dense() ? nullptr : &geometry_;
 }
 
 int64_t W8A8Linear::input_k(int64_t m) const { return runner(m).gemm_k_; }

@@ -67,6 +67,11 @@ bool residual_in_epilogue(const WeightLoadOptions& o, const CheckpointDescriptio
          runs_scaled_gemm(engine_linear_config(o, d, n, k));
 }
 
+// Weight scales kept as bytes (to interleave with the rows), read as the floats they are.
+std::span<const float> as_floats(std::span<const uint8_t> bytes) {
+  return {reinterpret_cast<const float*>(bytes.data()), bytes.size() / sizeof(float)};
+}
+
 // A linear slot's engine configuration and its dense fallback, if the database ever runs one.
 struct SlotPlan {
   LinearConfig config;
@@ -167,6 +172,25 @@ void ModelWeights::build(const CheckpointReader& reader,
   if (!options_.dense_fallback_db.empty() && options_.backend == GemmBackend::CusparseLt)
     fallback_db = TuningDatabase::load(options_.dense_fallback_db, current_hardware_tag());
   std::array<std::optional<SlotPlan>, 4> plans;
+  // Uploads one weight, codes [n, width] and their scales, in the row order of `c` (gate and up rows
+  // interleaved for its relu2 * up epilogue), into `buffers` and scales_, and returns it as a linear
+  // takes it. Waits for the copies where host bytes they read go away on return: its own interleaved
+  // copies, and the caller's when `transient`.
+  auto upload_weight = [&](const LinearConfig& c, std::span<const uint8_t> codes, int64_t n, int64_t width,
+                           std::span<const uint8_t> scale, std::vector<DeviceBuffer>& buffers, const char* what,
+                           bool transient) {
+    std::vector<uint8_t> interleaved_codes, interleaved_scale;
+    if (c.relu2_mul_epilogue) {
+      interleaved_codes = interleave_gate_up_rows(codes, n, width, c.gate_up_block);
+      interleaved_scale = interleave_gate_up_rows(scale, n, sizeof(float), c.gate_up_block);
+      codes = interleaved_codes;
+      scale = interleaved_scale;
+    }
+    buffers.push_back(upload(codes.data(), codes.size(), what, stream));
+    scales_.push_back(upload(scale.data(), scale.size(), std::string(what) + " scale", stream));
+    if (transient || c.relu2_mul_epilogue) CUDA_CHECK(cudaStreamSynchronize(stream));
+    return LinearWeight{buffers.back().data(), scales_.back().as<float>(), scale_run(as_floats(scale))};
+  };
   std::array<std::vector<LinearWeight>, 4> slot_weights, fallback_weights;
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (const HostLinear& h : layer_linears(layer)) {
@@ -178,42 +202,17 @@ void ModelWeights::build(const CheckpointReader& reader,
               "model weights: layer " + std::to_string(layer) + "'s " + std::string(linear_slot_name(h.slot)) +
                   " is " + std::to_string(h.n) + " x " + std::to_string(h.k) + ", layer 0's " +
                   std::to_string(plan.config.n) + " x " + std::to_string(plan.config.k));
-      std::span<const uint8_t> codes = h.codes,
-                               scale{reinterpret_cast<const uint8_t*>(h.scale.data()), h.scale.size() * sizeof(float)};
-      std::vector<uint8_t> interleaved_codes, interleaved_scale, unslid_codes, fallback_scale_bytes;
-      if (plan.config.relu2_mul_epilogue) {
-        interleaved_codes = interleave_gate_up_rows(codes, h.n, h.k_gemm, plan.config.gate_up_block);
-        interleaved_scale = interleave_gate_up_rows(scale, h.n, sizeof(float), plan.config.gate_up_block);
-        codes = interleaved_codes;
-        scale = interleaved_scale;
-      }
-      codes_[slot].push_back(upload(codes.data(), codes.size(), "linear weight", stream));
-      scales_.push_back(upload(scale.data(), scale.size(), "linear weight scale", stream));
-      const LinearWeight weight{
-          codes_[slot].back().data(), scales_.back().as<float>(),
-          scale_run({reinterpret_cast<const float*>(scale.data()), scale.size() / sizeof(float)})};
-      slot_weights[slot].push_back(weight);
-      if (plan.fallback_copy) {  // the pruned weight [n, k] and its scales in the fallback's row order
-        const LinearConfig& f = *plan.fallback;
-        unslid_codes.resize(static_cast<size_t>(h.n * h.k));
+      const std::span<const uint8_t> scale{reinterpret_cast<const uint8_t*>(h.scale.data()),
+                                           h.scale.size() * sizeof(float)};
+      slot_weights[slot].push_back(
+          upload_weight(plan.config, h.codes, h.n, h.k_gemm, scale, codes_[slot], "linear weight", false));
+      if (plan.fallback_copy) {  // the pruned weight [n, k] for the fallback, in its row order
+        std::vector<uint8_t> unslid(static_cast<size_t>(h.n * h.k));
         unslide_weight_rows(make_slide_geometry(h.k, description_.sparsity.group()), h.codes.data(), h.k_gemm, h.n,
-                            unslid_codes.data());
-        std::span<const uint8_t> fallback_scale{reinterpret_cast<const uint8_t*>(h.scale.data()),
-                                                h.scale.size() * sizeof(float)};
-        if (f.relu2_mul_epilogue) {
-          unslid_codes = interleave_gate_up_rows(unslid_codes, h.n, h.k, f.gate_up_block);
-          fallback_scale_bytes = interleave_gate_up_rows(fallback_scale, h.n, sizeof(float), f.gate_up_block);
-          fallback_scale = fallback_scale_bytes;
-        }
-        fallback_codes_[slot].push_back(upload(unslid_codes.data(), unslid_codes.size(), "un-slid weight", stream));
-        scales_.push_back(upload(fallback_scale.data(), fallback_scale.size(), "un-slid weight scale", stream));
-        const std::span<const float> scale_values{reinterpret_cast<const float*>(fallback_scale.data()),
-                                                  fallback_scale.size() / sizeof(float)};
+                            unslid.data());
         fallback_weights[slot].push_back(
-            {fallback_codes_[slot].back().data(), scales_.back().as<float>(), scale_run(scale_values)});
+            upload_weight(*plan.fallback, unslid, h.n, h.k, scale, fallback_codes_[slot], "un-slid weight", true));
       }
-      // The interleaved and un-slid host copies go with this scope.
-      if (!interleaved_codes.empty() || !unslid_codes.empty()) CUDA_CHECK(cudaStreamSynchronize(stream));
     }
     CUDA_CHECK(cudaStreamSynchronize(stream));  // the layer's host copy may go now
   }
