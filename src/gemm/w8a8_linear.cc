@@ -156,10 +156,22 @@ bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& spar
   return false;
 }
 
+bool dense_fallback_always_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense) {
+  const auto searched = db.searched_ms(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity)));
+  if (searched.empty()) return false;
+  for (int64_t rows : searched)
+    if (!dense_fallback_choice(db, sparse, dense, rows)) return false;
+  return true;
+}
+
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
                        const std::optional<DenseFallback>& dense_fallback)
     : config_(config), weights_(weights) {
-  require(!weights.empty(), "linear layer without weights");
+  fallback_only_ = dense_fallback && dense_fallback->every_row_count;
+  // A fallback for every row count with weights of its own needs no sparse ones: its weights (and
+  // their scales) stand in for them.
+  if (fallback_only_ && weights_.empty()) weights_ = dense_fallback->weights;
+  require(!weights_.empty(), "linear layer without weights");
   const bool sparse = config.backend() == GemmBackend::CusparseLt;
   require(config.max_m > 0, "linear layer: max_m must be positive");
   geometry_ = make_slide_geometry(config.k, config.sparsity.slide_group());  // throws for 2:inf
@@ -173,7 +185,8 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
   require(!(sparse && config.relu2_mul_epilogue) || config.gate_up_block == kSparseGateUpBlock,
           "the sparse scaled GEMM's relu2*up epilogue takes gate_up rows in blocks of " +
               std::to_string(kSparseGateUpBlock));
-  if (!scaled) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
+  // (A fallback for every row count never runs this linear's own GEMM.)
+  if (!scaled && !fallback_only_) validate_gemm_shape(config.backend(), shape, query_device().compute_capability());
   if (dense_fallback) {
     const LinearConfig& f = dense_fallback->config;
     const bool own_weights = dense_fallback->weights.empty();
@@ -182,9 +195,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
             "a dense fallback of a " + config.sparsity.str() + " linear with K=" + std::to_string(config.k) +
                 " (K'=" + std::to_string(geometry_.k_slid) +
                 ") runs its pruned weights un-slid to [n, K] (unslide_weight_rows), which it was not given");
-    require(own_weights || dense_fallback->weights.size() == weights.size(),
+    require(own_weights || dense_fallback->weights.size() == weights_.size(),
             "a dense fallback needs one un-slid weight per weight of the linear (" +
-                std::to_string(dense_fallback->weights.size()) + " for " + std::to_string(weights.size()) + ")");
+                std::to_string(dense_fallback->weights.size()) + " for " + std::to_string(weights_.size()) + ")");
     require(f.sparsity.is_dense() && f.kind == config.kind && f.n == config.n && f.k == config.k &&
                 f.max_m >= config.max_m,
             "a dense fallback must be the same layer's dense configuration");
@@ -198,9 +211,11 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
             "a dense fallback on the linear's own weights must take their gate_up row order");
     LinearConfig fallback = f;
     fallback.standalone = false;  // it runs on this linear's quantized activations and buffers
-    dense_fallback_ = std::make_unique<W8A8Linear>(fallback, own_weights ? weights : dense_fallback->weights, stream);
+    dense_fallback_ = std::make_unique<W8A8Linear>(fallback, own_weights ? weights_ : dense_fallback->weights, stream);
   }
-  if (sparse) {
+  if (fallback_only_) {
+    // Nothing of the sparse GEMM: no compressed copy, no plans, no library calls at any row count.
+  } else if (sparse) {
     if (scaled) {
       require(config.output == GemmOutput::BFloat16, "the sparse GEMM with both scales in its epilogue writes bf16");
       sparse_scaled_ = std::make_unique<SparseScaledGemm>(config.n, gemm_k_);
@@ -244,7 +259,9 @@ W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeigh
                                 "GEMM accumulator");
 }
 
-bool W8A8Linear::runs_dense_fallback(int64_t m) const { return fallback_rows_.count(padded_rows(m)) > 0; }
+bool W8A8Linear::runs_dense_fallback(int64_t m) const {
+  return fallback_only_ || fallback_rows_.count(padded_rows(m)) > 0;
+}
 
 const SlideGeometry* W8A8Linear::input_slide(int64_t m) const {
   return running_config(m).sparsity.is_dense() ? nullptr : &geometry_;
@@ -260,6 +277,7 @@ std::string W8A8Linear::describe() const {
        " (" + std::string(scale_mode_name(config_.scales)) + ") N=" + std::to_string(config_.n) +
        " K=" + std::to_string(config_.k);
   if (!config_.sparsity.is_dense()) s += " K'=" + std::to_string(gemm_k_);
+  if (fallback_only_) s += ", runs its dense fallback at every row count";
   if (config_.relu2_mul_epilogue) s += ", relu2*up epilogue writes N/2=" + std::to_string(config_.output_n());
   if (config_.residual_epilogue) s += ", adds to the residual stream in its epilogue";
   return s;
@@ -270,7 +288,10 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
   fallback_rows_.erase(rows);
-  if (dense_fallback_ && db) {
+  if (fallback_only_) {
+    dense_fallback_->prepare(m, db);
+    fallback_rows_[rows] = db ? dense_fallback_choice(*db, config_, dense_fallback_->config_, rows) : std::nullopt;
+  } else if (dense_fallback_ && db) {
     // Both GEMMs timed by `tune` at these rows: the faster one runs (cuSPARSELt's FP8 plans lose to
     // cuBLASLt's at decode row counts on Hopper; docs/PERF.md).
     if (const auto choice = dense_fallback_choice(*db, config_, dense_fallback_->config_, rows)) {
@@ -331,10 +352,14 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
   if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end()) {
-    char latencies[96];
-    std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, %s %.1f us)", it->second.dense_us,
-                  sparse_scaled_ ? "sparse CUTLASS" : "cuSPARSELt", it->second.sparse_us);
-    return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + latencies;
+    std::string why = " (not timed at these rows: the dense GEMM won at every row count tuned)";
+    if (it->second) {
+      char latencies[96];
+      std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, %s %.1f us)", it->second->dense_us,
+                    runs_scaled_gemm(config_) ? "sparse CUTLASS" : "cuSPARSELt", it->second->sparse_us);
+      why = latencies;
+    }
+    return dense_fallback_->describe_plan(m) + " on the " + config_.sparsity.str() + " weight" + why;
   }
   const std::string epilogue = config_.relu2_mul_epilogue  ? " + relu2*up"
                                : config_.residual_epilogue ? " + residual"

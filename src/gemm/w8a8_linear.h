@@ -107,6 +107,12 @@ struct TunedLatencies {
 struct DenseFallback {
   LinearConfig config;
   std::vector<LinearWeight> weights;
+  // Run at every row count, the sparse GEMM never built (no compressed copy, no plans): where the
+  // database timed the dense GEMM faster at every row count it searched the sparse one at
+  // (dense_fallback_always_runs). Measured on an H100 at prefill M=32768, a 2:8 model whose every
+  // linear ran its fallback there ran 4% slower with the sparse GEMMs kept than without them, at the
+  // same kernels and a 4% lower clock under the power cap (docs/PERF.md).
+  bool every_row_count = false;
 };
 
 class W8A8Linear {
@@ -123,7 +129,8 @@ class W8A8Linear {
   // (running_config(): its epilogues may differ from the sparse GEMM's; on the linear's own weights
   // it must take their gate_up row order). Its output may not be wider than the sparse one's
   // (callers size the GEMM output for config.output). The codes it runs stay the caller's to keep,
-  // as for a dense linear.
+  // as for a dense linear. A fallback for every row count takes no sparse weights when it has its
+  // own (`weights` empty: the un-slid weights stand in for them).
   W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
              const std::optional<DenseFallback>& dense_fallback = std::nullopt);
 
@@ -137,13 +144,16 @@ class W8A8Linear {
   // at those rows is the one prepared and run.
   void prepare(int64_t m, const TuningDatabase* db);
   bool has_dense_fallback() const { return dense_fallback_ != nullptr; }
-  // Whether the dense fallback's GEMM runs at m rows (as prepared).
+  // Whether the dense fallback's GEMM runs at m rows (as prepared; at every row count for a fallback
+  // built for every row count).
   bool runs_dense_fallback(int64_t m) const;
+  bool runs_dense_fallback_only() const { return fallback_only_; }
   size_t workspace_bytes(int64_t m) const;
   // The sparse backend's plan for m rows as the library reports it ("alg 7 split-k 1 (mode 0)");
   // "cuBLASLt", or "CUTLASS coop-128x256" and its tile, for the dense backend; "CUTLASS sparse
   // coop-128x256-1x1 weight-rows/1" (tile and order) on the sparse scaled GEMM; a dense fallback's
-  // with both tuned latencies ("cuBLASLt on the 2:4 weight (tuned 28.1 us, cuSPARSELt 31.0 us)").
+  // with both tuned latencies ("cuBLASLt on the 2:4 weight (tuned 28.1 us, cuSPARSELt 31.0 us)"), or,
+  // for a fallback run at every row count at rows the database did not time, that it runs there.
   std::string describe_plan(int64_t m) const;
 
   // y: bf16 with room for padded_rows(m) rows of n (the GEMM writes whole padded tiles); it holds
@@ -190,7 +200,10 @@ class W8A8Linear {
   DeviceBuffer codes_, scale_x_, accumulator_;
   std::map<int64_t, QuantLaunchConfig> quant_configs_;
   std::unique_ptr<W8A8Linear> dense_fallback_;
-  std::map<int64_t, TunedLatencies> fallback_rows_;  // padded rows at which dense_fallback_ runs
+  bool fallback_only_ = false;  // dense_fallback_ runs at every row count; no sparse GEMM was built
+  // Padded rows at which dense_fallback_ runs, with both tuned latencies (none: rows the database
+  // did not time, run by a fallback for every row count).
+  std::map<int64_t, std::optional<TunedLatencies>> fallback_rows_;
 
   // What runs at m rows: this linear, or its dense fallback.
   const W8A8Linear& runner(int64_t m) const { return runs_dense_fallback(m) ? *dense_fallback_ : *this; }
@@ -220,6 +233,9 @@ std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, co
 // Whether that choice falls on the dense GEMM at any row count the database searched the sparse
 // GEMM at (else a dense fallback would only hold its weight).
 bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
+// Whether it falls on the dense GEMM at every row count the database searched the sparse GEMM at (at
+// least one): the fallback then runs at every row count (DenseFallback::every_row_count).
+bool dense_fallback_always_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
 // the kernel benchmarks' 2:inf, K' = 2K rounded up to 32 first).

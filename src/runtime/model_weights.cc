@@ -77,6 +77,9 @@ struct SlotPlan {
   LinearConfig config;
   std::optional<LinearConfig> fallback;  // the dense model's GEMM on the pruned weight, in its form
   bool fallback_copy = false;  // the fallback runs copies of its own (un-slid, in its row order)
+  // The fallback runs at every row count (the database timed it faster wherever it searched): the
+  // slid weights are not uploaded where the fallback has copies of its own.
+  bool fallback_only = false;
 };
 
 SlotPlan plan_slot(const WeightLoadOptions& o, const CheckpointDescription& d, const TuningDatabase* fallback_db,
@@ -103,6 +106,7 @@ SlotPlan plan_slot(const WeightLoadOptions& o, const CheckpointDescription& d, c
   plan.fallback_copy = make_slide_geometry(k, d.sparsity.group()).k_slid != k ||
                        f.relu2_mul_epilogue != plan.config.relu2_mul_epilogue ||
                        (f.relu2_mul_epilogue && f.gate_up_block != plan.config.gate_up_block);
+  plan.fallback_only = dense_fallback_always_runs(*fallback_db, plan.config, f);
   return plan;
 }
 
@@ -204,8 +208,9 @@ void ModelWeights::build(const CheckpointReader& reader,
                   std::to_string(plan.config.n) + " x " + std::to_string(plan.config.k));
       const std::span<const uint8_t> scale{reinterpret_cast<const uint8_t*>(h.scale.data()),
                                            h.scale.size() * sizeof(float)};
-      slot_weights[slot].push_back(
-          upload_weight(plan.config, h.codes, h.n, h.k_gemm, scale, codes_[slot], "linear weight", false));
+      if (!(plan.fallback_only && plan.fallback_copy))  // else nothing runs the slid weight
+        slot_weights[slot].push_back(
+            upload_weight(plan.config, h.codes, h.n, h.k_gemm, scale, codes_[slot], "linear weight", false));
       if (plan.fallback_copy) {  // the pruned weight [n, k] for the fallback, in its row order
         std::vector<uint8_t> unslid(static_cast<size_t>(h.n * h.k));
         unslide_weight_rows(make_slide_geometry(h.k, description_.sparsity.group()), h.codes.data(), h.k_gemm, h.n,
@@ -221,7 +226,7 @@ void ModelWeights::build(const CheckpointReader& reader,
                                          std::string(linear_slot_name(static_cast<LinearSlot>(slot))) + " linear");
     const SlotPlan& plan = *plans[slot];
     std::optional<DenseFallback> fallback;
-    if (plan.fallback) fallback = DenseFallback{*plan.fallback, fallback_weights[slot]};
+    if (plan.fallback) fallback = DenseFallback{*plan.fallback, fallback_weights[slot], plan.fallback_only};
     linears_[slot] = std::make_unique<W8A8Linear>(plan.config, slot_weights[slot], stream, fallback);
     // The sparse linear runs its compressed copy; a dense fallback the stored codes (a 2:4 weight with
     // K' = K in its row order) or its own copy.

@@ -134,6 +134,7 @@ TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 256).has_value());
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 1024).has_value());  // neither timed
   EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));  // at 64 rows
+  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));  // not at 128, 256 or 512
 
   TuningDatabase sparse_wins(HardwareTag{"GPU", 90, 1, 1, 1, 1});
   for (int64_t rows : {64, 512}) {
@@ -144,6 +145,34 @@ TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
   }
   EXPECT_FALSE(dense_fallback_ever_runs(sparse_wins, sparse, dense));  // no need to keep the plain weight
   EXPECT_FALSE(dense_fallback_ever_runs(TuningDatabase(HardwareTag{}), sparse, dense));
+  EXPECT_FALSE(dense_fallback_always_runs(sparse_wins, sparse, dense));
+  EXPECT_FALSE(dense_fallback_always_runs(TuningDatabase(HardwareTag{}), sparse, dense));  // nothing searched
+}
+
+TEST(TuningNames, DenseFallbackRunsAtEveryRowCountOnlyWhereDenseWonAtEverySearchedOne) {
+  // INT8 2:8 on Hopper: the sparse GEMM on K' = 3840, its fallback on the dense scaled GEMM's tiles.
+  const LinearConfig sparse = default_linear_config(QuantKind::Int8, 2560, 2560, Sparsity::two_of(8), 32768);
+  LinearConfig dense = default_linear_config(QuantKind::Int8, 2560, 2560, Sparsity::dense(), 32768);
+  ASSERT_EQ(linear_gemm_k(sparse.k, sparse.sparsity), 3840);
+  TuningDatabase db(HardwareTag{"GPU", 90, 1, 1, 1, 1});
+  auto record = [&](int64_t rows, double sparse_us, double dense_us) {
+    GemmChoice choice;
+    choice.latency_us = sparse_us;
+    db.record_gemm(linear_tuning_key(sparse, 3840), rows, choice);
+    if (runs_scaled_gemm(dense)) {
+      db.record_kernel(scaled_gemm_kernel_name(dense.n), 2560, rows,
+                       {{"tile", "coop-128x256"}, {"latency_us", dense_us}});
+    } else {
+      choice.latency_us = dense_us;
+      db.record_gemm(linear_tuning_key(dense, 2560), rows, choice);
+    }
+  };
+  record(64, 9.8, 8.6), record(512, 12.0, 11.2), record(32768, 371.8, 334.3);
+  EXPECT_TRUE(dense_fallback_always_runs(db, sparse, dense));
+  EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));
+  record(256, 10.0, 10.5);  // the sparse GEMM wins at one searched row count: the fallback is per row count
+  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));
+  EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));
 }
 
 TEST(TuningNames, AttentionPrefillVariant) {

@@ -428,20 +428,23 @@ TEST_F(EngineTest, SlideSparseAndDenseGiveTheSameGreedyTokensFor64Steps) {
 // A 2:8 model whose database timed every dense GEMM faster runs the dense fallback everywhere: its
 // pruned weights un-slid, plain activations, the dense GEMMs in the dense model's fused form (on
 // Hopper, relu2 * up and the residual adds in their epilogues). Its logits are then the dense
-// model's on the same pruned weights, bit for bit, in prefill and in decode (CUDA graphs); with
-// cuSPARSELt timed faster, it runs cuSPARSELt and keeps no un-slid copy.
+// model's on the same pruned weights, bit for bit, in prefill and in decode (CUDA graphs); with the
+// dense GEMMs faster at every row count searched, no sparse GEMM is built; with cuSPARSELt faster
+// at one of them, both are; with cuSPARSELt timed faster everywhere, it runs cuSPARSELt and keeps no
+// un-slid copy.
 TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
   const Oracle oracle = load_oracle();
   const fs::path sparse_model = *dir_ / "int8-SlideSparse-2_8", dense_model = *dir_ / "int8-pruned-2_8";
   const auto configs = default_linear_configs(sparse_model, GemmBackend::CusparseLt);
   const auto dense_configs = default_linear_configs(dense_model);
-  auto database = [&](double dense_us, double sparse_us) {
+  // sparse_wins_at: a row count at which cuSPARSELt is timed faster whatever the other latencies.
+  auto database = [&](double dense_us, double sparse_us, int64_t sparse_wins_at = 0) {
     TuningDatabase db(current_hardware_tag());
     for (const auto& [slot, sparse] : configs) {
       const LinearConfig& dense = dense_configs.at(slot);
       for (int64_t rows = kRowAlignment; rows <= 64; rows += kRowAlignment) {
         GemmChoice sparse_choice;
-        sparse_choice.latency_us = sparse_us;
+        sparse_choice.latency_us = rows == sparse_wins_at ? 1.0 : sparse_us;
         db.record_gemm(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity)), rows, sparse_choice);
         if (runs_scaled_gemm(dense)) {
           db.record_kernel(scaled_gemm_kernel_name(dense.n), dense.k, rows,
@@ -456,20 +459,24 @@ TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
     }
     return db;
   };
-  const fs::path dense_wins = *dir_ / "dense-wins.json", sparse_wins = *dir_ / "sparse-wins.json";
+  const fs::path dense_wins = *dir_ / "dense-wins.json", sparse_wins = *dir_ / "sparse-wins.json",
+                 mixed = *dir_ / "sparse-wins-at-32.json";
   database(5.0, 10.0).save(dense_wins);
   database(10.0, 5.0).save(sparse_wins);
+  database(5.0, 10.0, 32).save(mixed);
   {
     cudaStream_t stream;
     CUDA_CHECK(cudaStreamCreate(&stream));
     WeightLoadOptions w;
     w.backend = GemmBackend::CusparseLt;
     w.max_tokens = 64;
-    for (const fs::path& db_path : {dense_wins, sparse_wins}) {
+    for (const fs::path& db_path : {dense_wins, sparse_wins, mixed}) {
       w.dense_fallback_db = db_path;
       ModelWeights weights(sparse_model, w, stream);
-      for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down})
-        EXPECT_EQ(weights.linear(slot).has_dense_fallback(), db_path == dense_wins) << linear_slot_name(slot);
+      for (LinearSlot slot : {LinearSlot::Qkv, LinearSlot::O, LinearSlot::GateUp, LinearSlot::Down}) {
+        EXPECT_EQ(weights.linear(slot).has_dense_fallback(), db_path != sparse_wins) << linear_slot_name(slot);
+        EXPECT_EQ(weights.linear(slot).runs_dense_fallback_only(), db_path == dense_wins) << linear_slot_name(slot);
+      }
     }
     CUDA_CHECK(cudaStreamDestroy(stream));
   }
@@ -480,9 +487,14 @@ TEST_F(EngineTest, TwoEightModelOnItsDenseFallbackGivesTheDenseModelsLogits) {
   const auto sparse =
       runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, sparse_wins);
   const auto sparse_alone = runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true);
+  // Both GEMMs kept, each at its own row counts: the prompt's step on the dense GEMMs (cuSPARSELt only
+  // at 32 rows, which these steps never pad to), so the same logits again.
+  const auto both =
+      runner_logits(sparse_model, GemmBackend::CusparseLt, false, seq, 5, true, false, true, true, false, mixed);
   ASSERT_EQ(fallback.size(), dense.size());
   ASSERT_FALSE(fallback.empty());
   for (size_t i = 0; i < fallback.size(); ++i) ASSERT_EQ(fallback[i], dense[i]) << "logit " << i;
+  EXPECT_EQ(both, dense);
   EXPECT_EQ(sparse, sparse_alone);
   EXPECT_NE(sparse, dense);  // the check can fail: cuSPARSELt's bf16 outputs round elsewhere
 }

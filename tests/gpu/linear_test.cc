@@ -234,6 +234,73 @@ TEST(LinearGpu, DenseFallbackRunsWhereTheDatabaseTimedItFaster) {
   }
 }
 
+// A dense fallback for every row count (the database timed the dense GEMM faster at every row count
+// it searched): the sparse GEMM is never built, a 2:8 linear takes only its un-slid weights, and the
+// dense GEMM runs at rows the database timed and at rows it did not, with the dense GEMM's bits.
+TEST(LinearGpu, DenseFallbackForEveryRowCountRunsTheDenseGemmEverywhere) {
+  SKIP_WITHOUT_GPU();
+  for (const auto& [kind, group] : {std::pair{QuantKind::Int8, 4}, std::pair{QuantKind::Int8, 8},
+                                    std::pair{QuantKind::Fp8E4M3, 8}}) {
+    if (kind == QuantKind::Fp8E4M3 && !query_device().supports_fp8()) continue;
+    SCOPED_TRACE(std::string(quant_kind_name(kind)) + " 2:" + std::to_string(group));
+    const Problem p = make_problem(kind, group, 5151);
+    std::vector<uint8_t> unslid(p.pruned.size());
+    unslide_weight_rows(p.geometry, p.slid.data(), p.geometry.k_slid, kN, unslid.data());
+    const DeviceBuffer w = upload(p.slid, "slid weight"), plain = upload(unslid, "un-slid weight"),
+                       scale_w = upload(p.scale_w, "weight scales");
+    constexpr int64_t kMaxM = 128;
+    const LinearPreferences preferences{.fp8_fast_accum = true};
+    const LinearConfig sparse = default_linear_config(kind, kN, kK, Sparsity::two_of(group), kMaxM, preferences);
+    const LinearConfig dense = default_linear_config(kind, kN, kK, Sparsity::dense(), kMaxM, preferences);
+    TuningDatabase db(HardwareTag{"test", 90, 1, 1, 1, 1});
+    GemmChoice sparse_choice;
+    sparse_choice.latency_us = 10.0;
+    db.record_gemm(linear_tuning_key(sparse, linear_gemm_k(kK, sparse.sparsity)), 64, sparse_choice);
+    if (runs_scaled_gemm(dense)) {
+      db.record_kernel(scaled_gemm_kernel_name(kN), kK, 64,
+                       {{"tile", std::string(scaled_gemm_tile_name(default_scaled_gemm_tile(64)))},
+                        {"latency_us", 5.0}});
+    } else {
+      GemmChoice dense_choice;
+      dense_choice.latency_us = 5.0;
+      db.record_gemm(linear_tuning_key(dense, kK), 64, dense_choice);
+    }
+    ASSERT_TRUE(dense_fallback_always_runs(db, sparse, dense));
+    // 2:4 (K' = K): the fallback runs the linear's own weight; 2:8: it is given only the un-slid one.
+    const bool own = group == 4;
+    const std::vector<LinearWeight> weights = own ? std::vector<LinearWeight>{{w.data(), scale_w.as<float>()}}
+                                                  : std::vector<LinearWeight>{};
+    const std::vector<LinearWeight> fallback_weights =
+        own ? std::vector<LinearWeight>{} : std::vector<LinearWeight>{{plain.data(), scale_w.as<float>()}};
+    W8A8Linear linear(sparse, weights, nullptr, DenseFallback{dense, fallback_weights, true});
+    EXPECT_TRUE(linear.runs_dense_fallback_only());
+    EXPECT_NE(linear.describe().find(", runs its dense fallback at every row count"), std::string::npos)
+        << linear.describe();
+    linear.prepare(64, &db);
+    linear.prepare(128, &db);  // not timed at 128 rows
+    EXPECT_NE(linear.describe_plan(64).find(" weight (tuned 5.0 us, cuSPARSELt 10.0 us)"), std::string::npos)
+        << linear.describe_plan(64);
+    EXPECT_NE(linear.describe_plan(128).find(" weight (not timed at these rows: the dense GEMM won at every row "
+                                             "count tuned)"),
+              std::string::npos)
+        << linear.describe_plan(128);
+    DeviceBuffer workspace(size_t{64} << 20, "workspace");
+    for (int64_t m : {50, 128}) {
+      SCOPED_TRACE("M=" + std::to_string(m));
+      EXPECT_TRUE(linear.runs_dense_fallback(m));
+      EXPECT_EQ(linear.input_slide(m), nullptr);
+      EXPECT_EQ(linear.input_k(m), kK);
+      const DeviceBuffer x = upload(make_activations(m, static_cast<uint32_t>(m + 29)), "activations");
+      DeviceBuffer y(static_cast<size_t>(padded_rows(m) * kN * 2), "output");
+      CUDA_CHECK(cudaMemset(y.data(), 0xFF, y.bytes()));  // poison: bf16 0xFFFF is NaN
+      linear.forward(x.as<__nv_bfloat16>(), m, y.as<__nv_bfloat16>(), workspace.data(), workspace.bytes(), nullptr);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      EXPECT_EQ(download<uint16_t>(y, static_cast<size_t>(m * kN)),
+                run_linear(dense, own ? w.data() : plain.data(), scale_w.as<float>(), x, m));
+    }
+  }
+}
+
 // On the sparse scaled GEMM, a 2:4 linear's dense fallback is the dense scaled GEMM in the same
 // fused form: here gate_up's relu2 * up on the sparse GEMM's blocked row order. Wherever each runs,
 // the same bits; a fallback on the same weights in another row order is refused.
