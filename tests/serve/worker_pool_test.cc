@@ -19,11 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Jobs that record their start and wait for the gate to open.
+// Jobs that record their start and wait for the gate to open (for all, or for one job).
 struct Gate {
   std::mutex mutex;
   std::condition_variable changed;
   bool open = false;
+  int released = -1;  // a job let through alone
   int running = 0, done = 0;
   std::vector<int> started;
 
@@ -33,7 +34,7 @@ struct Gate {
       started.push_back(id);
       ++running;
       changed.notify_all();
-      changed.wait(lock, [this] { return open; });
+      changed.wait(lock, [this, id] { return open || released == id; });
       --running;
       ++done;
       changed.notify_all();
@@ -50,6 +51,11 @@ struct Gate {
     open = true;
     changed.notify_all();
   }
+  void release_one(int id) {
+    std::lock_guard lock(mutex);
+    released = id;
+    changed.notify_all();
+  }
 };
 
 TEST(WorkerPool, StartsThreadsUpToItsCapAndQueuesTheRestInOrder) {
@@ -63,11 +69,20 @@ TEST(WorkerPool, StartsThreadsUpToItsCapAndQueuesTheRestInOrder) {
     std::lock_guard lock(gate.mutex);
     EXPECT_EQ(gate.started.size(), 3u);  // jobs 3 and 4 wait for a free thread
   }
+  // One thread at a time comes free: each takes the oldest waiting job. (Freed together, two threads
+  // would take jobs 3 and 4 in order but could start them in either.)
+  gate.release_one(0);
+  ASSERT_TRUE(gate.wait_for([&] { return gate.done == 1 && gate.started.size() == 4u; }));
+  gate.release_one(1);
+  ASSERT_TRUE(gate.wait_for([&] { return gate.done == 2 && gate.started.size() == 5u; }));
   gate.release();
   ASSERT_TRUE(gate.wait_for([&] { return gate.done == 5; }));
   EXPECT_EQ(pool.threads(), 3u);
   std::lock_guard lock(gate.mutex);
   ASSERT_EQ(gate.started.size(), 5u);
+  std::vector<int> first(gate.started.begin(), gate.started.begin() + 3);  // on three threads, any order
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(gate.started[3], 3);
   EXPECT_EQ(gate.started[4], 4);
 }
