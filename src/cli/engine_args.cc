@@ -70,7 +70,8 @@ void add_engine_options(ArgParser& p, EngineSizing sizing) {
          "dense fallback); slower decode for few long sequences");
   p.flag("no-dense-fallback",
          "2:L checkpoints: always the sparse GEMM (default with --db: the dense GEMM on the same pruned weight at the "
-         "row counts where the database timed it faster; the plain weight of those linears is then kept too)");
+         "row counts where the database timed it faster; the plain weight of those linears is then kept too, and "
+         "their sparse one only where the sparse GEMM was faster at some row count)");
 }
 
 EngineOptions engine_options_from(const ArgParser& p) {

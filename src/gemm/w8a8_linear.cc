@@ -351,9 +351,9 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
 }
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
-  if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end()) {
+  if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end() || fallback_only_) {
     std::string why = " (not timed at these rows: the dense GEMM won at every row count tuned)";
-    if (it->second) {
+    if (it != fallback_rows_.end() && it->second) {
       char latencies[96];
       std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, %s %.1f us)", it->second->dense_us,
                     runs_scaled_gemm(config_) ? "sparse CUTLASS" : "cuSPARSELt", it->second->sparse_us);
