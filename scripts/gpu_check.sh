@@ -31,7 +31,8 @@
 #   decode M=64,512 (TUNED_STAGES: other stage arguments, ';'-separated; TUNED_FALLBACK_AB=1: each 2:L point again
 #   with --no-dense-fallback; TUNED_PRUNED_BASELINE=1: each 2:L point also on the dense model of the same pruned
 #   weights, `convert --pruned-dense`; TUNED_CUTLASS_SPARSE=1: tune with --cutlass-sparse, in a fresh AB_WORK,
-#   and each INT8 2:L point again with --cutlass-sparse). `sparse-probe`: tools/sparse_gemm_probe
+#   and each INT8 2:L point again with --cutlass-sparse); each point with the SM clock and board power it ran
+#   at (with_clocks). `sparse-probe`: tools/sparse_gemm_probe
 #   (PROBE_MS) and cuSPARSELt's kernels by name under the kernel trace (PROBE_TRACE_MS); `ncu-sparse`:
 #   Nsight Compute on single probe tiles (NCU_SPARSE_TILES, NCU_SPARSE_SHAPE, NCU_SPARSE_M).
 #   `peer`: transformers' BitNet in bf16 on the prefill protocol, eager and
@@ -69,6 +70,24 @@ ensure_bitnet_2b() {
   if [ ! -d "$work/$model" ] && [[ $model == *-SlideSparse-2_* ]]; then
     "$bin/slidesparse" convert --input "$dense" --sparsity "2:${model##*-2_}" --source "$work/BitNet-2B-BF16" >/dev/null
   fi
+}
+
+# Runs "$@" while nvidia-smi samples the SM clock and the board power every 100 ms, then prints their
+# means over the samples above 40% of the power limit (the loaded part of the run, not its start-up):
+# at the power cap the clock follows each run's energy, which explains rates the kernels alone do not.
+with_clocks() {
+  local log rc smi
+  log=$(mktemp)
+  nvidia-smi --query-gpu=clocks.sm,power.draw,power.limit --format=csv,noheader,nounits -lms 100 > "$log" 2>/dev/null &
+  smi=$!
+  "$@"
+  rc=$?
+  kill $smi 2>/dev/null
+  wait $smi 2>/dev/null
+  awk -F', *' '$2 + 0 > 0.4 * $3 {c += $1; p += $2; n++}
+    END {if (n) printf "  under load: SM clock %.0f MHz, power %.0f W (%d samples of 100 ms)\n", c / n, p / n, n}' "$log"
+  rm -f "$log"
+  return $rc
 }
 
 steps=${*:-tests quant linear}
@@ -419,14 +438,15 @@ PY
           for stage in "${stages[@]}"; do
             echo "== $model $stage, tuned"
             # A pruned dense model's results would land where the dense model's do: a folder of their own.
-            "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
-              --out "$out/tuned$([[ $model == *-pruned-* ]] && echo -pruned)" 2>&1 |
+            with_clocks "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage \
+              --db "$work/tuned.json" --out "$out/tuned$([[ $model == *-pruned-* ]] && echo -pruned)" 2>&1 |
               grep -E "tok/s|error|warning|dense fallback|step breakdown|^  "
             # The 2:L model once more without the dense fallback (the sparse GEMM at every row count).
             if [ "${TUNED_FALLBACK_AB:-0}" = 1 ] && [[ $model == *SlideSparse* ]]; then
               echo "== $model $stage, tuned, --no-dense-fallback"
-              "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage --db "$work/tuned.json" \
-                --no-dense-fallback --out "$out/tuned-no-fallback" 2>&1 | grep -E "tok/s|error"
+              with_clocks "$bin/slidesparse" bench throughput --model "$work/$model" --stage $stage \
+                --db "$work/tuned.json" --no-dense-fallback --out "$out/tuned-no-fallback" 2>&1 |
+                grep -E "tok/s|error|under load"
             fi
             # The INT8 2:L model once more on the sparse scaled GEMM (CUTLASS, the fused epilogues).
             if [ "$cutlass_sparse" = 1 ] && [ "$dtype" = int8 ] && [[ $model == *SlideSparse* ]]; then
