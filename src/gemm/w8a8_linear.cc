@@ -157,11 +157,13 @@ bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& spar
 }
 
 bool dense_fallback_always_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense) {
-  const auto searched = db.searched_ms(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity)));
-  if (searched.empty()) return false;
-  for (int64_t rows : searched)
+  bool compared = false;
+  for (int64_t rows : db.searched_ms(linear_tuning_key(sparse, linear_gemm_k(sparse.k, sparse.sparsity)))) {
+    if (!tuned_gemm_latency_us(db, dense, linear_gemm_k(dense.k, dense.sparsity), rows)) continue;
     if (!dense_fallback_choice(db, sparse, dense, rows)) return false;
-  return true;
+    compared = true;
+  }
+  return compared;
 }
 
 W8A8Linear::W8A8Linear(const LinearConfig& config, const std::vector<LinearWeight>& weights, cudaStream_t stream,
@@ -352,7 +354,7 @@ size_t W8A8Linear::workspace_bytes(int64_t m) const {
 
 std::string W8A8Linear::describe_plan(int64_t m) const {
   if (const auto it = fallback_rows_.find(padded_rows(m)); it != fallback_rows_.end() || fallback_only_) {
-    std::string why = " (not timed at these rows: the dense GEMM won at every row count tuned)";
+    std::string why = " (not timed at these rows: the dense GEMM won wherever both were timed)";
     if (it != fallback_rows_.end() && it->second) {
       char latencies[96];
       std::snprintf(latencies, sizeof latencies, " (tuned %.1f us, %s %.1f us)", it->second->dense_us,

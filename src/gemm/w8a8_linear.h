@@ -108,7 +108,7 @@ struct DenseFallback {
   LinearConfig config;
   std::vector<LinearWeight> weights;
   // Run at every row count, the sparse GEMM never built (no compressed copy, no plans): where the
-  // database timed the dense GEMM faster at every row count it searched the sparse one at
+  // database timed the dense GEMM faster at every row count it timed both at
   // (dense_fallback_always_runs). Measured on an H100 at prefill M=32768, a 2:8 model whose every
   // linear ran its fallback there ran 4% slower with the sparse GEMMs kept than without them, at the
   // same kernels and a 4% lower clock under the power cap (docs/PERF.md).
@@ -233,8 +233,9 @@ std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, co
 // Whether that choice falls on the dense GEMM at any row count the database searched the sparse
 // GEMM at (else a dense fallback would only hold its weight).
 bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
-// Whether it falls on the dense GEMM at every row count the database searched the sparse GEMM at (at
-// least one): the fallback then runs at every row count (DenseFallback::every_row_count).
+// Whether it falls on the dense GEMM at every row count the database timed both GEMMs at (at least
+// one): the fallback then runs at every row count (DenseFallback::every_row_count). Row counts only
+// the sparse GEMM was timed at (`tune` searches cuSPARSELt at more of them) decide nothing.
 bool dense_fallback_always_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for

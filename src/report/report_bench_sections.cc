@@ -61,7 +61,7 @@ std::string throughput_block(const ThroughputTable& t, const std::string& stage,
       }
   if (!fallback.empty())
     md += "Linear layers that ran the dense GEMM on their pruned weight (the tuning database timed it faster than "
-          "the sparse GEMM at that M, or at every M it timed; the others ran the sparse GEMM):\n\n" + fallback + "\n";
+          "the sparse GEMM at that M, or at every M it timed both at; the others ran the sparse GEMM):\n\n" + fallback + "\n";
   const auto sparse = t.sparse_backends();
   if (t.by_backend.count(Sparsity::dense()) && !sparse.empty()) {
     md += "**Speedup over dense** (sparse tokens/s ÷ dense tokens/s at the same M):\n\n";

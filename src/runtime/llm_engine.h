@@ -37,7 +37,7 @@ struct EngineOptions {
   // 2:L weights with a tuning database: the dense GEMM on the same pruned weight, in the dense
   // model's fused form, at the row counts where `tune` timed it faster than the sparse GEMM (those
   // linears then hold their weight twice, compressed and plain; the others only compressed), and at
-  // every row count, with no compressed copy, where it was faster at every row count `tune` searched.
+  // every row count, with no compressed copy, where it was faster wherever `tune` timed both.
   bool dense_fallback = true;
   // Decode steps launched one step ahead: while step N runs, step N+1 is scheduled and launched
   // behind it, its tokens taken on the device from those step N draws, so the host's work between

@@ -134,7 +134,7 @@ TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 256).has_value());
   EXPECT_FALSE(dense_fallback_choice(db, sparse, dense, 1024).has_value());  // neither timed
   EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));  // at 64 rows
-  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));  // not at 128, 256 or 512
+  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));  // not at 128 or 512 (256: dense not timed)
 
   TuningDatabase sparse_wins(HardwareTag{"GPU", 90, 1, 1, 1, 1});
   for (int64_t rows : {64, 512}) {
@@ -149,7 +149,7 @@ TEST(TuningNames, DenseFallbackRunsOnlyWhereBothWereTimedAndDenseWasFaster) {
   EXPECT_FALSE(dense_fallback_always_runs(TuningDatabase(HardwareTag{}), sparse, dense));  // nothing searched
 }
 
-TEST(TuningNames, DenseFallbackRunsAtEveryRowCountOnlyWhereDenseWonAtEverySearchedOne) {
+TEST(TuningNames, DenseFallbackRunsAtEveryRowCountOnlyWhereDenseWonWhereverBothWereTimed) {
   // INT8 2:8 on Hopper: the sparse GEMM on K' = 3840, its fallback on the dense scaled GEMM's tiles.
   const LinearConfig sparse = default_linear_config(QuantKind::Int8, 2560, 2560, Sparsity::two_of(8), 32768);
   LinearConfig dense = default_linear_config(QuantKind::Int8, 2560, 2560, Sparsity::dense(), 32768);
@@ -167,8 +167,13 @@ TEST(TuningNames, DenseFallbackRunsAtEveryRowCountOnlyWhereDenseWonAtEverySearch
       db.record_gemm(linear_tuning_key(dense, 2560), rows, choice);
     }
   };
+  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));  // nothing timed
+  GemmChoice sparse_only;
+  sparse_only.latency_us = 50.0;
+  db.record_gemm(linear_tuning_key(sparse, 3840), 2048, sparse_only);  // the dense GEMM not timed there
+  EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));  // nothing compared
   record(64, 9.8, 8.6), record(512, 12.0, 11.2), record(32768, 371.8, 334.3);
-  EXPECT_TRUE(dense_fallback_always_runs(db, sparse, dense));
+  EXPECT_TRUE(dense_fallback_always_runs(db, sparse, dense));  // 2048 rows decide nothing
   EXPECT_TRUE(dense_fallback_ever_runs(db, sparse, dense));
   record(256, 10.0, 10.5);  // the sparse GEMM wins at one searched row count: the fallback is per row count
   EXPECT_FALSE(dense_fallback_always_runs(db, sparse, dense));

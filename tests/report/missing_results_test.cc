@@ -106,7 +106,7 @@ TEST(ReportMissing, TwoOfFourPointsNameTheLayersThatRanTheDenseGemm) {
   const std::string md = read_text(write_report(out).report_md);
   EXPECT_TRUE(contains(md,
                        "Linear layers that ran the dense GEMM on their pruned weight (the tuning database timed it "
-                       "faster than the sparse GEMM at that M, or at every M it timed; the others ran the sparse "
+                       "faster than the sparse GEMM at that M, or at every M it timed both at; the others ran the sparse "
                        "GEMM):\n\n"
                        "- 2:4 M=64: o, qkv\n\n"))
       << md;
