@@ -41,6 +41,10 @@ std::vector<int64_t> engine_step_ms(const TuneOptions& o) { return sorted_union(
 
 std::vector<int64_t> sparse_search_ms(const TuneOptions& o) { return sorted_union(o.fine_ms, o.decode_ms); }
 
+std::vector<int64_t> dense_gemm_search_ms(const TuneOptions& o) {
+  return o.sparse && !o.sparsities.empty() ? sorted_union(engine_step_ms(o), sparse_search_ms(o)) : engine_step_ms(o);
+}
+
 void run_tune(const TuneOptions& o) {
   const HardwareTag tag = current_hardware_tag();
   TuningDatabase db = TuningDatabase::load(o.db_path, tag);
@@ -65,12 +69,13 @@ void run_tune(const TuneOptions& o) {
         for (const Sparsity s : o.sparsities) jobs.push_back({kind, shape, s});
     }
   }
-  const std::vector<int64_t> dense_ms = engine_step_ms(o), sparse_ms = sparse_search_ms(o);
+  const std::vector<int64_t> dense_ms = engine_step_ms(o), sparse_ms = sparse_search_ms(o),
+                             dense_gemm_ms = dense_gemm_search_ms(o);
   int64_t max_m = 0;
-  for (int64_t m : dense_ms) max_m = std::max(max_m, m);
+  for (int64_t m : dense_gemm_ms) max_m = std::max(max_m, m);
   for (int64_t m : sparse_ms) max_m = std::max(max_m, m);
   long steps = 0;
-  for (const auto& j : jobs) steps += long(j.sparsity.is_dense() ? dense_ms.size() : sparse_ms.size());
+  for (const auto& j : jobs) steps += long(j.sparsity.is_dense() ? dense_gemm_ms.size() : sparse_ms.size());
   ProgressBar progress("tune gemm", steps);
   int rejected = 0;
   for (const auto& j : jobs) {
@@ -87,7 +92,7 @@ void run_tune(const TuneOptions& o) {
     job.backend = c.backend();
     job.shape = {j.kind, c.output, c.scales, j.shape.n, gemm_k, c.fast_accum};
     job.max_m = max_m;
-    job.ms = j.sparsity.is_dense() ? dense_ms : sparse_ms;
+    job.ms = j.sparsity.is_dense() ? dense_gemm_ms : sparse_ms;
     job.protocol = o.protocol;
     search_gemm_isolated(job, [&](const GemmSearchOutcome& r) {
       db.record_gemm(key, r.m, r.best, r.rejected);
@@ -102,9 +107,9 @@ void run_tune(const TuneOptions& o) {
     // The INT8 scaled GEMM's tile per row count, timed with the epilogue the engine runs on the shape
     // (the recorded latency is that form's, which a 2:L linear's dense fallback also runs).
     const auto shapes = bitnet_layer_shapes();
-    ProgressBar scaled_progress("tune scaled gemm", long(shapes.size() * dense_ms.size()));
+    ProgressBar scaled_progress("tune scaled gemm", long(shapes.size() * dense_gemm_ms.size()));
     for (const auto& shape : shapes) {
-      for (int64_t m : dense_ms) {
+      for (int64_t m : dense_gemm_ms) {
         throw_if_interrupted();
         const int64_t rows = padded_rows(m);
         const ScaledGemmTileChoice best =

@@ -1,6 +1,7 @@
 // `slidesparse tune` (pipeline task 3): offline search for every BitNet GEMM the engine will run
 // and every launch configuration of our quantization kernels, stored in the tuning database.
-// Coarse pass: cuBLASLt + quantize at coarse Ms; fine pass: cuSPARSELt + quantize-slide at fine Ms.
+// Coarse pass: cuBLASLt + quantize at coarse Ms (the dense GEMMs also at the fine Ms when 2:L patterns
+// are tuned); fine pass: cuSPARSELt + quantize-slide at fine Ms.
 // The engine's own decode batch sizes (decode_ms) are searched too for what the engine runs at every
 // step: the cuBLASLt GEMMs and the fused norms. With only the coarse Ms, decode M=512 took the M=1024
 // picks and ran slower than with no database at all (60.5k vs 66.5k tokens/s, docs/BENCHMARKS.md).
@@ -45,5 +46,10 @@ std::vector<int64_t> engine_step_ms(const TuneOptions& options);
 // the fine Ms and the decode Ms. A 2:L linear runs its dense fallback at a row count only where the
 // database holds both GEMMs' times there, so the decode batch sizes need a sparse time as well.
 std::vector<int64_t> sparse_search_ms(const TuneOptions& options);
+
+// The sorted, distinct Ms at which the dense GEMMs (cuBLASLt, the INT8 scaled GEMM) are searched:
+// engine_step_ms, and with 2:L patterns tuned sparse_search_ms too, so that a 2:L linear's dense
+// fallback is compared with its sparse GEMM at every row count the sparse one was timed at.
+std::vector<int64_t> dense_gemm_search_ms(const TuneOptions& options);
 
 }  // namespace slidesparse

@@ -20,8 +20,11 @@ int run_tune(const CommandArgs& args) {
   p.option("db", "FILE", "tuning database to create or update", "tuning_db.json");
   p.option("dtype", "int8|fp8|all", "types to tune", "all");
   p.option("sparsity", "LIST", "SlideSparse patterns for cuSPARSELt", "2:4,2:6,2:8,2:10");
-  p.option("coarse-m", "LIST", "Ms for cuBLASLt and the quantization kernel", "256,1024,4096,16384,32768");
-  p.option("fine-m", "LIST", "Ms for cuSPARSELt and the quantize-slide kernel",
+  p.option("coarse-m", "LIST", "Ms for the dense GEMMs (cuBLASLt, the INT8 scaled GEMM) and the quantization kernel",
+           "256,1024,4096,16384,32768");
+  p.option("fine-m", "LIST",
+           "Ms for cuSPARSELt and the quantize-slide kernel, and for the dense GEMMs too when 2:L patterns are "
+           "tuned (a 2:L linear's dense fallback is chosen where both were timed)",
            "64,128,256,512,1024,2048,4096,8192,16384,32768");
   p.option("decode-m", "LIST",
            "the engine's decode batch sizes: extra Ms for cuBLASLt, cuSPARSELt and the fused norms",

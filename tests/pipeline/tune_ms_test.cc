@@ -1,6 +1,7 @@
 // Which Ms `slidesparse tune` searches: for what the engine runs every step (cuBLASLt GEMMs, fused
 // norms) the coarse Ms and the decode batch sizes, for cuSPARSELt the fine Ms and the decode batch
-// sizes (where a 2:4 linear's dense fallback compares the two), sorted and each once.
+// sizes (where a 2:4 linear's dense fallback compares the two), and the dense GEMMs wherever the
+// sparse ones are when 2:L patterns are tuned; sorted and each once.
 #include <gtest/gtest.h>
 
 #include "bench/tuner.h"
@@ -27,6 +28,21 @@ TEST(TuneMs, SparseSearchMsAreTheFineAndDecodeMsSortedOnce) {
   EXPECT_EQ(sparse_search_ms(o), (std::vector<int64_t>{64, 512, 32768}));
   o.decode_ms.clear();
   EXPECT_EQ(sparse_search_ms(o), (std::vector<int64_t>{32768}));
+}
+
+TEST(TuneMs, DenseGemmsAreSearchedWhereverTheSparseOnesAreWhenPatternsAreTuned) {
+  TuneOptions o;
+  EXPECT_EQ(dense_gemm_search_ms(o),
+            (std::vector<int64_t>{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}));
+  o.coarse_ms = {32768};
+  o.fine_ms = {2048, 32768};
+  o.decode_ms = {64};
+  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 2048, 32768}));
+  o.sparse = false;  // dense only: the coarse and decode Ms
+  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 32768}));
+  o.sparse = true;
+  o.sparsities.clear();
+  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 32768}));
 }
 
 }  // namespace
