@@ -235,7 +235,7 @@ std::optional<TunedLatencies> dense_fallback_choice(const TuningDatabase& db, co
 bool dense_fallback_ever_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
 // Whether it falls on the dense GEMM at every row count the database timed both GEMMs at (at least
 // one): the fallback then runs at every row count (DenseFallback::every_row_count). Row counts only
-// the sparse GEMM was timed at (`tune` searches cuSPARSELt at more of them) decide nothing.
+// the sparse GEMM was timed at (databases of older `tune` runs) decide nothing.
 bool dense_fallback_always_runs(const TuningDatabase& db, const LinearConfig& sparse, const LinearConfig& dense);
 
 // The K a linear's GEMM runs on: K (dense), or K' rounded up to the sparse GEMM's K tile (2:L; for
