@@ -31,18 +31,24 @@ TEST(TuneMs, SparseSearchMsAreTheFineAndDecodeMsSortedOnce) {
 }
 
 TEST(TuneMs, DenseGemmsAreSearchedWhereverTheSparseOnesAreWhenPatternsAreTuned) {
-  TuneOptions o;
-  EXPECT_EQ(dense_gemm_search_ms(o),
+  EXPECT_EQ(dense_gemm_search_ms(TuneOptions{}),
             (std::vector<int64_t>{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}));
-  o.coarse_ms = {32768};
-  o.fine_ms = {2048, 32768};
-  o.decode_ms = {64};
-  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 2048, 32768}));
-  o.sparse = false;  // dense only: the coarse and decode Ms
-  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 32768}));
-  o.sparse = true;
-  o.sparsities.clear();
-  EXPECT_EQ(dense_gemm_search_ms(o), (std::vector<int64_t>{64, 32768}));
+  struct Case {
+    bool sparse;
+    std::vector<Sparsity> sparsities;
+    std::vector<int64_t> want;
+  };
+  // coarse 32768, fine 2048 and 32768, decode 64: the fine Ms join only with patterns to tune.
+  for (const Case& c : {Case{true, {Sparsity::two_of(8)}, {64, 2048, 32768}},
+                        Case{false, {Sparsity::two_of(8)}, {64, 32768}}, Case{true, {}, {64, 32768}}}) {
+    TuneOptions o;
+    o.coarse_ms = {32768};
+    o.fine_ms = {2048, 32768};
+    o.decode_ms = {64};
+    o.sparse = c.sparse;
+    o.sparsities = c.sparsities;
+    EXPECT_EQ(dense_gemm_search_ms(o), c.want) << "sparse " << c.sparse << ", " << c.sparsities.size() << " patterns";
+  }
 }
 
 }  // namespace
