@@ -290,22 +290,20 @@ void W8A8Linear::prepare(int64_t m, const TuningDatabase* db) {
                                            " outside 1.." + std::to_string(config_.max_m));
   const int64_t rows = padded_rows(m);
   fallback_rows_.erase(rows);
-  if (fallback_only_) {
-    dense_fallback_->prepare(m, db);
-    fallback_rows_[rows] = db ? dense_fallback_choice(*db, config_, dense_fallback_->config_, rows) : std::nullopt;
-  } else if (dense_fallback_ && db) {
+  if (dense_fallback_) {
     // Both GEMMs timed by `tune` at these rows: the faster one runs (cuSPARSELt's FP8 plans lose to
-    // cuBLASLt's at decode row counts on Hopper; docs/PERF.md).
-    if (const auto choice = dense_fallback_choice(*db, config_, dense_fallback_->config_, rows)) {
+    // cuBLASLt's at decode row counts on Hopper; docs/PERF.md); a fallback for every row count runs
+    // them whatever was timed.
+    const auto timed = db ? dense_fallback_choice(*db, config_, dense_fallback_->config_, rows) : std::nullopt;
+    if (timed || fallback_only_) {
       dense_fallback_->prepare(m, db);
-      fallback_rows_[rows] = *choice;
+      fallback_rows_[rows] = timed;
+      return;  // the fallback quantizes and multiplies these rows with its own plan and launch shape
     }
   }
   // Only a configuration searched and checked at exactly these rows; else the library's default.
   const auto choice = db ? db->lookup_gemm(linear_tuning_key(config_, gemm_k_), rows) : std::nullopt;
-  if (fallback_rows_.count(rows)) {
-    // cuSPARSELt's plan for these rows is not built: the dense fallback runs them.
-  } else if (scaled_ || sparse_scaled_) {
+  if (scaled_ || sparse_scaled_) {
     const std::string name = scaled_gemm_tuning_name(config_);
     if (auto tuned = db ? db->lookup_kernel(name, gemm_k_, rows) : std::nullopt) {
       try {
